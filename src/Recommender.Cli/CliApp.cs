@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace Recommender.Cli;
+
+/// <summary>The <c>recommender</c> command tree. Each command lives in its own file and is listed here once.</summary>
+public static class CliApp
+{
+    public static Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("Recommender: a content recommender whose users choose what the ranking optimises.");
+        return root.Parse(args).InvokeAsync();
+    }
+}

@@ -1,0 +1,58 @@
+namespace Recommender.Core;
+
+/// <summary>What a user did with an item. Stored as its snake_case name (see <see cref="EventKinds"/>).</summary>
+public enum EventKind
+{
+    Impression,
+    View,
+    Click,
+    Rating,
+    Complete,
+    Like,
+    NotInterested,
+    Learned,
+    TooEasy,
+    TooHard,
+    QuizCorrect,
+    QuizWrong,
+}
+
+/// <summary>Conversions between <see cref="EventKind"/> and the names used in the database, the API and import files.</summary>
+public static class EventKinds
+{
+    private static readonly string[] Names =
+    [
+        "impression", "view", "click", "rating", "complete", "like", "not_interested",
+        "learned", "too_easy", "too_hard", "quiz_correct", "quiz_wrong",
+    ];
+
+    private static readonly Dictionary<string, EventKind> ByName =
+        Names.Select((name, i) => (name, kind: (EventKind)i)).ToDictionary(p => p.name, p => p.kind, StringComparer.Ordinal);
+
+    /// <summary>Every kind's wire name, in enum order.</summary>
+    public static IReadOnlyList<string> All => Names;
+
+    public static string ToName(this EventKind kind) => Names[(int)kind];
+
+    public static bool TryParse(string? name, out EventKind kind) => ByName.TryGetValue(name ?? "", out kind);
+
+    /// <summary>Evidence events say how well a learner coped with an item; the learning objective reads them.</summary>
+    public static bool IsLearningEvidence(this EventKind kind) =>
+        kind is EventKind.Complete or EventKind.Learned or EventKind.TooEasy or EventKind.TooHard
+            or EventKind.QuizCorrect or EventKind.QuizWrong;
+}
+
+/// <summary>A catalog item as the ranking sees it. <see cref="Level"/> is 1..5, <see cref="Stance"/> -1..1, <see cref="Credibility"/> 0..1.</summary>
+public sealed record ItemInfo(
+    long Id,
+    string ExternalId,
+    string Title,
+    IReadOnlyList<string> Topics,
+    int? Level,
+    string? Source,
+    double? Credibility,
+    double? Stance,
+    DateTimeOffset? PublishedAt);
+
+/// <summary>One interaction, keyed by database ids.</summary>
+public sealed record Interaction(long UserId, long ItemId, EventKind Kind, double? Value, DateTimeOffset OccurredAt);
