@@ -1,4 +1,8 @@
 using System.CommandLine;
+using Npgsql;
+using Recommender.Cli.Commands;
+using Recommender.Data;
+using Recommender.Data.Import;
 
 namespace Recommender.Cli;
 
@@ -7,7 +11,39 @@ public static class CliApp
 {
     public static Task<int> RunAsync(string[] args)
     {
-        var root = new RootCommand("Recommender: a content recommender whose users choose what the ranking optimises.");
-        return root.Parse(args).InvokeAsync();
+        var root = new RootCommand("Recommender: a content recommender whose users choose what the ranking optimises.")
+        {
+            DbCommand.Create(),
+            ImportCommand.Create(),
+            UpCommand.Create(),
+        };
+        root.Options.Add(CliContext.DbOption);
+        // up needs time after Ctrl-C to stop its children and the database cleanly.
+        return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(40) });
     }
+
+    /// <summary>Wraps a command's work so a user's mistake prints one clear line (exit 2) instead of a stack trace.</summary>
+    internal static Func<ParseResult, CancellationToken, Task<int>> Guarded(Func<ParseResult, CancellationToken, Task<int>> action) =>
+        async (parse, ct) =>
+        {
+            try
+            {
+                return await action(parse, ct);
+            }
+            catch (Exception e) when (e is CliException or ImportException or LocalPostgresException or FileNotFoundException or DirectoryNotFoundException)
+            {
+                CliContext.Error(e.Message);
+                return 2;
+            }
+            catch (NpgsqlException e)
+            {
+                CliContext.Error($"database: {e.Message}");
+                return 3;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                CliContext.Error("cancelled");
+                return 130;
+            }
+        };
 }

@@ -1,6 +1,17 @@
+using Recommender.Data;
+using Recommender.Service;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddRecommenderData();
+builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
+
 var app = builder.Build();
-app.MapGet("/health", () => "ok");
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.MapOpenApi();
+app.MapHealthChecks("/health");
+app.MapCatalogApi();
 app.Run();
 
 public partial class Program;

@@ -1,6 +1,17 @@
+using Recommender.Data;
+using Recommender.Web.Components;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddRecommenderData();
+builder.Services.AddRazorComponents();
+
 var app = builder.Build();
-app.MapGet("/health", () => "ok");
+if (!app.Environment.IsDevelopment())
+    app.UseExceptionHandler("/error", createScopeForErrors: true);
+app.UseAntiforgery();
+app.MapStaticAssets();
+app.MapHealthChecks("/health");
+app.MapRazorComponents<App>();
 app.Run();
 
 public partial class Program;

@@ -1,0 +1,58 @@
+using System.CommandLine;
+using Npgsql;
+using Recommender.Data;
+using Spectre.Console;
+
+namespace Recommender.Cli;
+
+/// <summary>Options and look-ups every database command shares: which database, and where the project's local data lives.</summary>
+internal static class CliContext
+{
+    public static readonly Option<string?> DbOption = new("--db")
+    {
+        Description = $"PostgreSQL connection string. Default: ${Database.EnvironmentVariable}, else the project-local cluster in .data/ (started if needed).",
+        Recursive = true,
+    };
+
+    /// <summary>The repository root (the folder holding Recommender.sln), searched upwards from the working directory and then from the program.</summary>
+    public static string RepositoryRoot { get; } = FindRoot(Environment.CurrentDirectory) ?? FindRoot(AppContext.BaseDirectory) ?? Environment.CurrentDirectory;
+
+    /// <summary>Where the local cluster and generated secrets live. Default <c>.data</c> under the repository; <c>RECOMMENDER_DATA</c> overrides.</summary>
+    public static string DataRoot => Environment.GetEnvironmentVariable("RECOMMENDER_DATA") is { Length: > 0 } d ? d : Path.Combine(RepositoryRoot, ".data");
+
+    /// <summary>The connection string to use, starting the local cluster when nothing else was given.</summary>
+    public static async Task<(string ConnectionString, LocalPostgres? Local, bool StartedHere)> ResolveDatabaseAsync(ParseResult parse, CancellationToken ct)
+    {
+        var explicitDb = parse.GetValue(DbOption) ?? Environment.GetEnvironmentVariable(Database.EnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(explicitDb))
+        {
+            try
+            {
+                _ = new NpgsqlConnectionStringBuilder(explicitDb);
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliException($"--db: not a valid PostgreSQL connection string ({e.Message})");
+            }
+            return (explicitDb, null, false);
+        }
+        var local = new LocalPostgres(DataRoot);
+        var started = await local.EnsureStartedAsync(ct);
+        return (local.ConnectionString, local, started);
+    }
+
+    private static string? FindRoot(string start)
+    {
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Recommender.sln")))
+                return dir.FullName;
+        }
+        return null;
+    }
+
+    public static void Error(string message) => AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {message}");
+}
+
+/// <summary>A user's mistake on the command line: printed as one line, exit code 2.</summary>
+internal sealed class CliException(string message) : Exception(message);

@@ -1,0 +1,180 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Recommender.Data;
+using Recommender.Data.Import;
+using Recommender.Data.Migrations;
+using Spectre.Console;
+
+namespace Recommender.Cli.Commands;
+
+/// <summary>
+/// <c>recommender up</c>: the embedded default. Starts the local cluster, migrates, loads the demo catalog into an
+/// empty database, makes sure the demo logins exist, starts the service and the web app, prints their addresses,
+/// and on Ctrl-C stops everything it started. Running it again reuses the data.
+/// </summary>
+internal static class UpCommand
+{
+    public static Command Create()
+    {
+        var servicePort = new Option<int>("--service-port") { Description = "Port of the REST service (loopback).", DefaultValueFactory = _ => 5080 };
+        var webPort = new Option<int>("--web-port") { Description = "Port of the web app (loopback).", DefaultValueFactory = _ => 5000 };
+        var demo = new Option<string>("--demo-data") { Description = "MovieTweetings folder loaded into an empty database.", DefaultValueFactory = _ => Path.Combine(CliContext.RepositoryRoot, "db", "demo", "movietweetings-100k") };
+        var command = new Command("up", "Bring the whole product up on the embedded default and keep it running until Ctrl-C.") { servicePort, webPort, demo };
+        command.SetAction(CliApp.Guarded(async (parse, ct) =>
+        {
+            var (connectionString, local, startedHere) = await CliContext.ResolveDatabaseAsync(parse, ct);
+            var children = new List<Process>();
+            try
+            {
+                await using var dataSource = Database.CreateDataSource(connectionString, "recommender-up");
+                var migrated = await MigrationRunner.MigrateAsync(dataSource, ct);
+                AnsiConsole.WriteLine($"database ready ({migrated.Applied.Count} migrations applied now, {migrated.AlreadyApplied} before)");
+
+                var counts = await new CatalogStore(dataSource).CountAsync(ct);
+                if (counts.Items == 0)
+                {
+                    AnsiConsole.WriteLine("empty catalog: loading the MovieTweetings demo data");
+                    ImportCommand.Print(await ImportCommand.RunAsync(dataSource, () => ImportReaders.MovieTweetings(parse.GetValue(demo)!), ct));
+                }
+
+                var logins = await EnsureDemoLoginsAsync(dataSource, ct);
+
+                var env = new Dictionary<string, string> { ["ConnectionStrings__Recommender"] = connectionString };
+                var service = StartChild("Recommender.Service", parse.GetValue(servicePort), env);
+                children.Add(service.Process);
+                var web = StartChild("Recommender.Web", parse.GetValue(webPort), env);
+                children.Add(web.Process);
+                await WaitHealthyAsync(service.Url, ct);
+                await WaitHealthyAsync(web.Url, ct);
+
+                var table = new Table().AddColumns("what", "where");
+                table.AddRow("web app", web.Url);
+                table.AddRow("REST service", service.Url + "/openapi/v1.json");
+                table.AddRow("database", local is null ? "external (--db / RECOMMENDER_DB)" : $"local cluster in {local.DataDirectory}");
+                foreach (var l in logins)
+                    table.AddRow($"login ({l.Role})", $"{l.Login} / {l.Password}");
+                AnsiConsole.Write(table);
+                AnsiConsole.WriteLine("Ctrl-C stops everything.");
+
+                await Task.WhenAny(Task.Delay(Timeout.Infinite, ct), service.Process.WaitForExitAsync(CancellationToken.None), web.Process.WaitForExitAsync(CancellationToken.None));
+                if (!ct.IsCancellationRequested)
+                    throw new CliException("a child process exited on its own; see its output above");
+                return 0;
+            }
+            finally
+            {
+                AnsiConsole.WriteLine("stopping…");
+                foreach (var child in children)
+                    await StopChildAsync(child);
+                if (startedHere && local is not null)
+                    await local.StopAsync(CancellationToken.None);
+            }
+        }));
+        return command;
+    }
+
+    private sealed record DemoLogin(string Login, string Role, string Password);
+
+    /// <summary>Demo passwords are generated on first use and kept in the git-ignored data folder, never in the source.</summary>
+    private static async Task<IReadOnlyList<DemoLogin>> EnsureDemoLoginsAsync(Npgsql.NpgsqlDataSource dataSource, CancellationToken ct)
+    {
+        var file = Path.Combine(CliContext.DataRoot, "demo-logins.json");
+        List<DemoLogin>? logins = File.Exists(file) ? JsonSerializer.Deserialize<List<DemoLogin>>(await File.ReadAllTextAsync(file, ct)) : null;
+        if (logins is null)
+        {
+            logins = [new("reader", "user", NewPassword()), new("admin", "admin", NewPassword())];
+            Directory.CreateDirectory(CliContext.DataRoot);
+            await File.WriteAllTextAsync(file, JsonSerializer.Serialize(logins), ct);
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        var accounts = new AccountStore(dataSource);
+        foreach (var l in logins)
+            await accounts.UpsertAsync(l.Login, l.Role == "admin" ? "Demo admin" : "Demo reader", l.Role, l.Password, ct);
+        return logins;
+    }
+
+    private static string NewPassword() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(12)).Replace('+', 'x').Replace('/', 'y');
+
+    private static (Process Process, string Url) StartChild(string project, int port, Dictionary<string, string> env)
+    {
+        var dll = FindBuiltDll(project);
+        if (!IsFree(port))
+            throw new CliException($"port {port} is in use; pass another with --{(project.EndsWith("Web", StringComparison.Ordinal) ? "web" : "service")}-port");
+        var url = $"http://127.0.0.1:{port}";
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetDirectoryName(dll)! };
+        psi.ArgumentList.Add(dll);
+        psi.Environment["ASPNETCORE_URLS"] = url;
+        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (k, v) in env)
+            psi.Environment[k] = v;
+        return (Process.Start(psi) ?? throw new CliException($"could not start {project}"), url);
+    }
+
+    /// <summary>The service and web app are built beside the CLI (same configuration) by the launcher script.</summary>
+    private static string FindBuiltDll(string project)
+    {
+        var folder = project.EndsWith(".Web", StringComparison.Ordinal) ? "web" : "src";
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent?.Parent?.Name ?? "Release";
+        var dll = Path.Combine(CliContext.RepositoryRoot, folder, project, "bin", configuration, "net10.0", project + ".dll");
+        return File.Exists(dll) ? dll : throw new CliException($"{dll} is not built; run ./recommender up (it builds first) or dotnet build -c {configuration}");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var l = new TcpListener(System.Net.IPAddress.Loopback, port);
+            l.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task WaitHealthyAsync(string url, CancellationToken ct)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var response = await http.GetAsync($"{url}/health", ct);
+                if (response.IsSuccessStatusCode)
+                    return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+            {
+            }
+            await Task.Delay(250, ct);
+        }
+        throw new CliException($"{url} did not become healthy within 60 s");
+    }
+
+    private static async Task StopChildAsync(Process child)
+    {
+        if (child.HasExited)
+            return;
+        // SIGTERM lets ASP.NET Core shut down gracefully (flushing buffers); SIGKILL only if it does not.
+        using (var kill = Process.Start("kill", ["-TERM", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        try
+        {
+            await child.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            child.Kill(entireProcessTree: true);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Unicode;
+
+namespace Recommender.Data.Import;
+
+/// <summary>Shared reading rules for import files: strict UTF-8 with the line of the first bad byte, and value parsers that name the field.</summary>
+internal static class ImportFiles
+{
+    private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Reads a whole file as text, failing with <c>file:line</c> at the first line that is not valid UTF-8.</summary>
+    public static string ReadUtf8(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        ReadOnlySpan<byte> span = bytes;
+        if (span.StartsWith("\uFEFF"u8))
+            span = span[3..];
+        if (!Utf8.IsValid(span))
+        {
+            var line = 1L;
+            var rest = span;
+            while (true)
+            {
+                var end = rest.IndexOf((byte)'\n');
+                var current = end < 0 ? rest : rest[..end];
+                if (!Utf8.IsValid(current))
+                    throw new ImportException(path, line, "not valid UTF-8");
+                rest = rest[(end + 1)..];
+                line++;
+            }
+        }
+        return Strict.GetString(span);
+    }
+
+    public static string Required(string path, long line, string field, string? value)
+    {
+        value = value?.Trim();
+        return string.IsNullOrEmpty(value) ? throw new ImportException(path, line, $"{field} is empty") : value;
+    }
+
+    public static float? OptionalFloat(string path, long line, string field, string? value, float min, float max)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+            return null;
+        if (!float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var f) || !float.IsFinite(f))
+            throw new ImportException(path, line, $"{field} '{value}' is not a number");
+        if (f < min || f > max)
+            throw new ImportException(path, line, $"{field} {value} is outside {min.ToString(CultureInfo.InvariantCulture)}..{max.ToString(CultureInfo.InvariantCulture)}");
+        return f;
+    }
+
+    public static short? OptionalLevel(string path, long line, string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+            return null;
+        if (!short.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var level))
+            throw new ImportException(path, line, $"level '{value}' is not a whole number");
+        return level is >= 1 and <= 5 ? level : throw new ImportException(path, line, $"level {level} is outside 1..5");
+    }
+
+    /// <summary>Unix seconds, or an ISO 8601 date or date-time (UTC unless it says otherwise).</summary>
+    public static DateTimeOffset Timestamp(string path, long line, string field, string? value)
+    {
+        value = Required(path, line, field, value);
+        if (long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds))
+        {
+            return seconds is >= 0 and <= 253402300799
+                ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+                : throw new ImportException(path, line, $"{field} {value} is out of range");
+        }
+        return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+            ? at
+            : throw new ImportException(path, line, $"{field} '{value}' is neither unix seconds nor an ISO 8601 date");
+    }
+
+    public static DateTimeOffset? OptionalTimestamp(string path, long line, string field, string? value) =>
+        string.IsNullOrWhiteSpace(value) ? null : Timestamp(path, line, field, value);
+
+    public static string[] Topics(string? value) =>
+        string.IsNullOrWhiteSpace(value)
+            ? []
+            : value.Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal).ToArray();
+}

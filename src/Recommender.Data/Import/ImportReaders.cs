@@ -1,0 +1,249 @@
+using System.Globalization;
+using System.Text.Json;
+using CsvHelper;
+using CsvHelper.Configuration;
+using Recommender.Core;
+using static Recommender.Data.Import.ImportFiles;
+
+namespace Recommender.Data.Import;
+
+/// <summary>
+/// Reads import files into an <see cref="ImportBatch"/>, checking every row. Nothing touches the database here,
+/// so a bad row stops the import before anything is written.
+/// </summary>
+public static class ImportReaders
+{
+    /// <summary>
+    /// MovieTweetings: <c>movies.dat</c> (<c>id::Title (Year)::Genre|Genre</c>) and <c>ratings.dat</c>
+    /// (<c>user::movie::rating::unix_time</c>). Genres become topics, ratings become rating events (0..10).
+    /// </summary>
+    public static ImportBatch MovieTweetings(string directory)
+    {
+        var moviesPath = RequireFile(directory, "movies.dat");
+        var ratingsPath = RequireFile(directory, "ratings.dat");
+        var batch = new ImportBatch { ItemsFile = moviesPath, EventsFile = ratingsPath };
+
+        var seen = new Dictionary<string, long>(StringComparer.Ordinal);
+        ForEachLine(ReadUtf8(moviesPath), (line, text) =>
+        {
+            var first = text.IndexOf("::", StringComparison.Ordinal);
+            var last = text.LastIndexOf("::", StringComparison.Ordinal);
+            if (first < 0 || last == first)
+                throw new ImportException(moviesPath, line, "expected 3 fields 'id::title::genres'");
+            var id = Required(moviesPath, line, "movie id", text[..first]);
+            if (!seen.TryAdd(id, line))
+                throw new ImportException(moviesPath, line, $"movie id {id} already appeared on line {seen[id]}");
+            var title = Required(moviesPath, line, "title", text[(first + 2)..last]);
+            batch.Items.Add(new ItemRow(line, id, title, $"https://www.imdb.com/title/tt{id}/", null,
+                YearInTitle(title), null, null, null, Topics(text[(last + 2)..])));
+        });
+
+        ForEachLine(ReadUtf8(ratingsPath), (line, text) =>
+        {
+            var parts = text.Split("::");
+            if (parts.Length != 4)
+                throw new ImportException(ratingsPath, line, $"expected 4 fields 'user::movie::rating::time', found {parts.Length}");
+            var rating = OptionalFloat(ratingsPath, line, "rating", parts[2], ImportBatch.MinRating, ImportBatch.MaxRating)
+                ?? throw new ImportException(ratingsPath, line, "rating is empty");
+            var at = Timestamp(ratingsPath, line, "timestamp", parts[3]);
+            var item = Required(ratingsPath, line, "movie id", parts[1]);
+            batch.Events.Add(new EventRow(line, Required(ratingsPath, line, "user id", parts[0]), item, EventKind.Rating, rating, at,
+                ImportBatch.DerivedKey(EventKind.Rating, item, at)));
+        });
+        return batch;
+    }
+
+    /// <summary>
+    /// The generic format (see README "Import your own catalog"): optional <c>sources.csv</c>, <c>items.csv</c> or
+    /// <c>items.jsonl</c>, and optional <c>events.csv</c>. The synthetic generator's output is this format with
+    /// <c>ratings.csv</c> for its events.
+    /// </summary>
+    public static ImportBatch Directory(string directory, string eventsFileName = "events.csv")
+    {
+        if (!System.IO.Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"{directory}: no such directory");
+        var csvItems = Path.Combine(directory, "items.csv");
+        var jsonItems = Path.Combine(directory, "items.jsonl");
+        var itemsPath = File.Exists(csvItems) ? csvItems : File.Exists(jsonItems) ? jsonItems : null;
+        var sourcesPath = Path.Combine(directory, "sources.csv");
+        var eventsPath = Path.Combine(directory, eventsFileName);
+        if (itemsPath is null && !File.Exists(eventsPath))
+            throw new FileNotFoundException($"{directory}: found neither items.csv, items.jsonl nor {eventsFileName}");
+
+        var batch = new ImportBatch { SourcesFile = sourcesPath, ItemsFile = itemsPath ?? csvItems, EventsFile = eventsPath };
+        if (File.Exists(sourcesPath))
+            ReadSources(sourcesPath, batch);
+        if (itemsPath == csvItems)
+            ReadItemsCsv(csvItems, batch);
+        else if (itemsPath == jsonItems)
+            ReadItemsJsonl(jsonItems, batch);
+        if (File.Exists(eventsPath))
+            ReadEvents(eventsPath, batch);
+        return batch;
+    }
+
+    private static void ReadSources(string path, ImportBatch batch)
+    {
+        var seen = new Dictionary<string, long>(StringComparer.Ordinal);
+        ReadCsv(path, ["source_id", "name"], (line, get) =>
+        {
+            var id = Required(path, line, "source_id", get("source_id"));
+            if (!seen.TryAdd(id, line))
+                throw new ImportException(path, line, $"source_id {id} already appeared on line {seen[id]}");
+            batch.Sources.Add(new SourceRow(line, id, Required(path, line, "name", get("name")),
+                OptionalFloat(path, line, "credibility", get("credibility"), 0, 1)));
+        });
+    }
+
+    private static void ReadItemsCsv(string path, ImportBatch batch)
+    {
+        var seen = new Dictionary<string, long>(StringComparer.Ordinal);
+        ReadCsv(path, ["item_id", "title"], (line, get) =>
+            batch.Items.Add(ItemFrom(path, line, get, get("topics") is { } t ? Topics(t) : [], seen)));
+    }
+
+    private static void ReadItemsJsonl(string path, ImportBatch batch)
+    {
+        var seen = new Dictionary<string, long>(StringComparer.Ordinal);
+        ForEachLine(ReadUtf8(path), (line, text) =>
+        {
+            JsonElement root;
+            try
+            {
+                using var doc = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 8 });
+                root = doc.RootElement.Clone();
+            }
+            catch (JsonException e)
+            {
+                throw new ImportException(path, line, $"not a JSON object: {e.Message}");
+            }
+            if (root.ValueKind != JsonValueKind.Object)
+                throw new ImportException(path, line, "not a JSON object");
+            string? Get(string name) => root.TryGetProperty(name, out var v) ? v.ValueKind switch
+            {
+                JsonValueKind.String => v.GetString(),
+                JsonValueKind.Number => v.GetRawText(),
+                JsonValueKind.Null => null,
+                _ => throw new ImportException(path, line, $"{name} must be a string or a number"),
+            } : null;
+            string[] topics = [];
+            if (root.TryGetProperty("topics", out var t))
+            {
+                topics = t.ValueKind switch
+                {
+                    JsonValueKind.Array => t.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String
+                        ? e.GetString()!.Trim()
+                        : throw new ImportException(path, line, "topics must hold strings")).Where(s => s.Length > 0).Distinct(StringComparer.Ordinal).ToArray(),
+                    JsonValueKind.String => Topics(t.GetString()),
+                    JsonValueKind.Null => [],
+                    _ => throw new ImportException(path, line, "topics must be an array of strings"),
+                };
+            }
+            batch.Items.Add(ItemFrom(path, line, Get, topics, seen));
+        });
+    }
+
+    private static ItemRow ItemFrom(string path, long line, Func<string, string?> get, string[] topics, Dictionary<string, long> seen)
+    {
+        var id = Required(path, line, "item_id", get("item_id"));
+        if (!seen.TryAdd(id, line))
+            throw new ImportException(path, line, $"item_id {id} already appeared on line {seen[id]}");
+        var source = get("source_id");
+        return new ItemRow(line, id, Required(path, line, "title", get("title")),
+            NullIfEmpty(get("url")), NullIfEmpty(get("summary")),
+            OptionalTimestamp(path, line, "published_at", get("published_at")),
+            OptionalLevel(path, line, get("level")),
+            string.IsNullOrWhiteSpace(source) ? null : source.Trim(),
+            OptionalFloat(path, line, "stance", get("stance"), -1, 1),
+            topics);
+    }
+
+    private static void ReadEvents(string path, ImportBatch batch)
+    {
+        // Two shapes: the full one (kind, value, occurred_at) and the ratings one (rating, timestamp).
+        ReadCsv(path, ["user_id", "item_id"], (line, get) =>
+        {
+            var user = Required(path, line, "user_id", get("user_id"));
+            var item = Required(path, line, "item_id", get("item_id"));
+            var kindName = get("kind");
+            EventKind kind;
+            float? value;
+            if (kindName is null)
+            {
+                kind = EventKind.Rating;
+                value = OptionalFloat(path, line, "rating", get("rating"), ImportBatch.MinRating, ImportBatch.MaxRating)
+                    ?? throw new ImportException(path, line, "rating is empty");
+            }
+            else
+            {
+                if (!EventKinds.TryParse(kindName.Trim(), out kind))
+                    throw new ImportException(path, line, $"kind '{kindName}' is not one of {string.Join(", ", EventKinds.All)}");
+                value = kind == EventKind.Rating
+                    ? OptionalFloat(path, line, "value", get("value"), ImportBatch.MinRating, ImportBatch.MaxRating)
+                        ?? throw new ImportException(path, line, "a rating needs a value")
+                    : OptionalFloat(path, line, "value", get("value"), -1e6f, 1e6f);
+            }
+            var at = Timestamp(path, line, "occurred_at", get("occurred_at") ?? get("timestamp"));
+            var key = NullIfEmpty(get("idempotency_key")) ?? ImportBatch.DerivedKey(kind, item, at);
+            if (key.Length > 200)
+                throw new ImportException(path, line, "idempotency_key is longer than 200 characters");
+            batch.Events.Add(new EventRow(line, user, item, kind, value, at, key));
+        });
+    }
+
+    /// <summary>Header-driven CSV: columns are found by name, unknown columns are ignored, every row must have the header's width.</summary>
+    private static void ReadCsv(string path, string[] requiredColumns, Action<long, Func<string, string?>> row)
+    {
+        var config = new CsvConfiguration(CultureInfo.InvariantCulture) { BadDataFound = null };
+        using var parser = new CsvParser(new StringReader(ReadUtf8(path)), config);
+        if (!parser.Read())
+            throw new ImportException(path, 1, "the file is empty; expected a header line");
+        var header = parser.Record!.Select(h => h.Trim().ToLowerInvariant()).ToArray();
+        foreach (var column in requiredColumns)
+        {
+            if (Array.IndexOf(header, column) < 0)
+                throw new ImportException(path, 1, $"the header has no '{column}' column (it has: {string.Join(", ", header)})");
+        }
+        var index = header.Select((name, i) => (name, i)).GroupBy(p => p.name).ToDictionary(g => g.Key, g => g.First().i, StringComparer.Ordinal);
+        while (parser.Read())
+        {
+            long line = parser.RawRow;
+            var record = parser.Record!;
+            if (record.Length == 1 && record[0].Length == 0)
+                continue;
+            if (record.Length != header.Length)
+                throw new ImportException(path, line, $"expected {header.Length} columns, found {record.Length}");
+            row(line, name => index.TryGetValue(name, out var i) ? record[i] : null);
+        }
+    }
+
+    private static void ForEachLine(string text, Action<long, string> action)
+    {
+        var line = 0L;
+        foreach (var raw in text.AsSpan().EnumerateLines())
+        {
+            line++;
+            if (raw.IsWhiteSpace())
+                continue;
+            action(line, raw.ToString());
+        }
+    }
+
+    private static string RequireFile(string directory, string name)
+    {
+        var path = Path.Combine(directory, name);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"{path}: no such file");
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    private static DateTimeOffset? YearInTitle(string title)
+    {
+        // "Title (1994)" → 1994-01-01: MovieTweetings has no release date, and recency matters to some objectives.
+        var open = title.LastIndexOf('(');
+        return open >= 0 && title.Length - open == 6 && title[^1] == ')' &&
+               int.TryParse(title.AsSpan(open + 1, 4), NumberStyles.None, CultureInfo.InvariantCulture, out var year) && year is >= 1800 and <= 2100
+            ? new DateTimeOffset(year, 1, 1, 0, 0, 0, TimeSpan.Zero)
+            : null;
+    }
+}

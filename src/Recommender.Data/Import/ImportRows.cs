@@ -1,0 +1,59 @@
+using Recommender.Core;
+
+namespace Recommender.Data.Import;
+
+/// <summary>A bad row in an import file; the message reads <c>file:line: reason</c>.</summary>
+public sealed class ImportException(string file, long line, string reason)
+    : Exception($"{file}:{line}: {reason}")
+{
+    public string File { get; } = file;
+    public long Line { get; } = line;
+    public string Reason { get; } = reason;
+}
+
+public sealed record SourceRow(long Line, string ExternalId, string Name, float? Credibility);
+
+public sealed record ItemRow(
+    long Line,
+    string ExternalId,
+    string Title,
+    string? Url,
+    string? Summary,
+    DateTimeOffset? PublishedAt,
+    short? Level,
+    string? SourceExternalId,
+    float? Stance,
+    string[] Topics);
+
+public readonly record struct EventRow(
+    long Line,
+    string UserExternalId,
+    string ItemExternalId,
+    EventKind Kind,
+    float? Value,
+    DateTimeOffset OccurredAt,
+    string IdempotencyKey);
+
+/// <summary>Everything one import brings in, already parsed and checked row by row. Files are named for error messages.</summary>
+public sealed class ImportBatch
+{
+    public string SourcesFile { get; init; } = "sources";
+    public List<SourceRow> Sources { get; } = [];
+    public string ItemsFile { get; init; } = "items";
+    public List<ItemRow> Items { get; } = [];
+    public string EventsFile { get; init; } = "events";
+    public List<EventRow> Events { get; } = [];
+
+    /// <summary>Ratings use one scale everywhere: 0 to 10 (MovieTweetings' own; 1..5 data fits inside it).</summary>
+    public const float MinRating = 0, MaxRating = 10;
+
+    /// <summary>A key that makes re-importing the same row a no-op: one kind, item and instant per user.</summary>
+    public static string DerivedKey(EventKind kind, string itemExternalId, DateTimeOffset at) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"import:{kind.ToName()}:{itemExternalId}:{at.ToUnixTimeMilliseconds()}");
+}
+
+/// <summary>What an import changed in the database.</summary>
+public sealed record ImportResult(int SourcesAdded, int TopicsAdded, int ItemsAdded, int ItemsUpdated, int UsersAdded, long EventsAdded, long RowsRead, TimeSpan Elapsed);
+
+/// <summary>Progress of an import, for a progress bar: a phase, and rows done out of a total in that phase.</summary>
+public readonly record struct ImportProgress(string Phase, long Done, long Total);
