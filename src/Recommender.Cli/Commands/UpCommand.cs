@@ -118,7 +118,7 @@ internal static class UpCommand
     private static string FindBuiltDll(string project)
     {
         var folder = project.EndsWith(".Web", StringComparison.Ordinal) ? "web" : "src";
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent?.Parent?.Name ?? "Release";
+        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent?.Name ?? "Release";
         var dll = Path.Combine(CliContext.RepositoryRoot, folder, project, "bin", configuration, "net10.0", project + ".dll");
         return File.Exists(dll) ? dll : throw new CliException($"{dll} is not built; run ./recommender up (it builds first) or dotnet build -c {configuration}");
     }

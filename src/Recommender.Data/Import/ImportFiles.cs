@@ -70,7 +70,7 @@ internal static class ImportFiles
                 : throw new ImportException(path, line, $"{field} {value} is out of range");
         }
         return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
-            ? at
+            ? at.ToUniversalTime()
             : throw new ImportException(path, line, $"{field} '{value}' is neither unix seconds nor an ISO 8601 date");
     }
 

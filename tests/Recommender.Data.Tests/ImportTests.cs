@@ -1,0 +1,246 @@
+using System.Text;
+using Dapper;
+using Recommender.Data.Import;
+using Recommender.Testing;
+
+namespace Recommender.Data.Tests;
+
+public sealed class ImportTests : IAsyncLifetime
+{
+    private readonly TestDatabase _db = new();
+    private readonly string _scratch = Directory.CreateTempSubdirectory("recommender-import-").FullName;
+
+    public Task InitializeAsync() => _db.InitializeAsync();
+
+    public async Task DisposeAsync()
+    {
+        Directory.Delete(_scratch, recursive: true);
+        await _db.DisposeAsync();
+    }
+
+    private Task<ImportResult> ImportAsync(ImportBatch batch) => new CatalogImporter(_db.DataSource).ImportAsync(batch);
+
+    private async Task<CatalogCounts> CountsAsync() => await new CatalogStore(_db.DataSource).CountAsync();
+
+    [Fact]
+    public async Task ImportAsync_movietweetings_stores_exact_counts_and_rerun_adds_nothing()
+    {
+        var first = await ImportAsync(ImportReaders.MovieTweetings(RepositoryPaths.MovieTweetings));
+
+        Assert.Equal(new CatalogCounts(Items: 10_506, Topics: 25, Sources: 0, Users: 16_554, Events: 100_000), await CountsAsync());
+        Assert.Equal(100_000, first.EventsAdded);
+        Assert.Equal(16_554, first.UsersAdded);
+
+        var second = await ImportAsync(ImportReaders.MovieTweetings(RepositoryPaths.MovieTweetings));
+
+        Assert.Equal((0, 0, 0, 0, 0L), (second.ItemsAdded, second.ItemsUpdated, second.TopicsAdded, second.UsersAdded, second.EventsAdded));
+        Assert.Equal(new CatalogCounts(10_506, 25, 0, 16_554, 100_000), await CountsAsync());
+    }
+
+    [Fact]
+    public async Task ImportAsync_movietweetings_keeps_values_timestamps_and_genres()
+    {
+        await ImportAsync(ImportReaders.MovieTweetings(RepositoryPaths.MovieTweetings));
+
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        // First line of ratings.dat: 1::1074638::7::1365029107
+        var e = await conn.QuerySingleAsync<(string Kind, float Value, DateTime At)>("""
+            select e.kind, e.value, e.occurred_at from events e join users u on u.id = e.user_id join items i on i.id = e.item_id
+            where u.external_id = '1' and i.external_id = '1074638'
+            """);
+        Assert.Equal(("rating", 7f, DateTimeOffset.FromUnixTimeSeconds(1365029107).UtcDateTime), e);
+        // 0004936::The Bank (1915)::Comedy|Short
+        var topics = await conn.QueryAsync<string>("""
+            select t.name from items i join item_topics it on it.item_id = i.id join topics t on t.id = it.topic_id
+            where i.external_id = '0004936' order by t.name
+            """);
+        Assert.Equal(["Comedy", "Short"], topics);
+        Assert.Equal(new DateTime(1915, 1, 1, 0, 0, 0, DateTimeKind.Utc),
+            await conn.ExecuteScalarAsync<DateTime>("select published_at from items where external_id = '0004936'"));
+    }
+
+    public static TheoryData<string, int, string> BadRatingRows => new()
+    {
+        { "5::0004936::7", 2, "expected 4 fields" },
+        { "5::0004936::seven::1365029107", 2, "rating 'seven' is not a number" },
+        { "5::0004936::11::1365029107", 2, "rating 11 is outside 0..10" },
+        { "5::0004936::-1::1365029107", 2, "rating -1 is outside 0..10" },
+        { "5::0004936::7::yesterday", 2, "timestamp 'yesterday'" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRatingRows))]
+    public async Task MovieTweetings_bad_row_fails_with_its_line_and_leaves_database_as_it_was(string badRow, int line, string reason)
+    {
+        await ImportAsync(ImportReaders.MovieTweetings(RepositoryPaths.MovieTweetings));
+        var before = await CountsAsync();
+        var dir = CopyMovieTweetingsWithRatings(["9::0004936::8::1365029107", badRow, "9::0005078::6::1365029108"]);
+
+        var error = Assert.Throws<ImportException>(() => ImportReaders.MovieTweetings(dir));
+
+        Assert.Equal(Path.Combine(dir, "ratings.dat"), error.File);
+        Assert.Equal(line, error.Line);
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"{Path.Combine(dir, "ratings.dat")}:{line}: ", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, await CountsAsync());
+    }
+
+    [Fact]
+    public async Task Directory_invalid_utf8_fails_with_the_line()
+    {
+        File.WriteAllText(Path.Combine(_scratch, "items.csv"), "item_id,title\na,First\n");
+        var bytes = Encoding.UTF8.GetBytes("item_id,title\na,First\nb,Sec").Concat(new byte[] { 0xC3, 0x28 }).Concat(Encoding.UTF8.GetBytes("ond\n")).ToArray();
+        await File.WriteAllBytesAsync(Path.Combine(_scratch, "items.csv"), bytes);
+
+        var error = Assert.Throws<ImportException>(() => ImportReaders.Directory(_scratch));
+
+        Assert.Equal(3, error.Line);
+        Assert.Contains("UTF-8", error.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Directory_unknown_event_kind_fails_with_the_line()
+    {
+        WriteGeneric(events: """
+            user_id,item_id,kind,value,occurred_at
+            u1,a1,click,,2024-05-01T10:00:00Z
+            u1,a1,shared,,2024-05-01T10:01:00Z
+            """);
+
+        var error = Assert.Throws<ImportException>(() => ImportReaders.Directory(_scratch));
+
+        Assert.Equal((3L, "events.csv"), (error.Line, Path.GetFileName(error.File)));
+        Assert.Contains("kind 'shared' is not one of", error.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Directory_wrong_column_count_fails_with_the_line()
+    {
+        WriteGeneric(items: """
+            item_id,title,topics
+            a1,"Deep sea, explained",Oceans
+            a2,Two,Oceans,extra
+            """);
+
+        var error = Assert.Throws<ImportException>(() => ImportReaders.Directory(_scratch));
+
+        Assert.Equal(3, error.Line);
+        Assert.Contains("expected 3 columns, found 4", error.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ImportAsync_event_for_unknown_item_fails_with_the_line_and_commits_nothing()
+    {
+        WriteGeneric(events: """
+            user_id,item_id,kind,value,occurred_at
+            u1,a1,click,,2024-05-01T10:00:00Z
+            u2,a2,view,,2024-05-01T10:00:00Z
+            u2,zzz,view,,2024-05-01T10:00:00Z
+            """);
+
+        var error = await Assert.ThrowsAsync<ImportException>(() => ImportAsync(ImportReaders.Directory(_scratch)));
+
+        Assert.Equal(4, error.Line);
+        Assert.Contains("'zzz'", error.Reason, StringComparison.Ordinal);
+        Assert.Equal(new CatalogCounts(0, 0, 0, 0, 0), await CountsAsync());
+    }
+
+    [Fact]
+    public async Task ImportAsync_generic_csv_stores_every_field()
+    {
+        WriteGeneric();
+
+        var result = await ImportAsync(ImportReaders.Directory(_scratch));
+
+        Assert.Equal((2, 2, 3, 2, 3L), (result.SourcesAdded, result.ItemsAdded, result.TopicsAdded, result.UsersAdded, result.EventsAdded));
+        var items = await new CatalogStore(_db.DataSource).ListAsync(0, 10);
+        var deepSea = Assert.Single(items, i => i.ExternalId == "a1");
+        Assert.Equal("Deep sea, explained", deepSea.Title);
+        Assert.Equal("https://example.org/a1", deepSea.Url);
+        Assert.Equal((short)2, deepSea.Level);
+        Assert.Equal(("Ocean Weekly", 0.9f, -1f), (deepSea.SourceName, deepSea.Credibility, deepSea.Stance));
+        Assert.Equal(["Biology", "Oceans"], deepSea.Topics);
+        Assert.Equal(new DateTime(2024, 4, 2, 0, 0, 0, DateTimeKind.Utc), deepSea.PublishedAt);
+
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        var quiz = await conn.QuerySingleAsync<(string Kind, float? Value)>("select kind, value from events where idempotency_key = 'client-key-7'");
+        Assert.Equal(("quiz_correct", 1f), quiz);
+    }
+
+    [Fact]
+    public async Task ImportAsync_generic_rerun_and_edit_updates_without_duplicates()
+    {
+        WriteGeneric();
+        await ImportAsync(ImportReaders.Directory(_scratch));
+        WriteGeneric(items: """
+            item_id,title,url,summary,published_at,level,source_id,stance,topics
+            a1,"Deep sea, revised",https://example.org/a1,,2024-04-02,3,s1,-1,Oceans
+            a2,Rust for beginners,,An intro,2024-04-03,1,s2,,Programming
+            """);
+
+        var rerun = await ImportAsync(ImportReaders.Directory(_scratch));
+
+        Assert.Equal((0, 1, 0L), (rerun.ItemsAdded, rerun.ItemsUpdated, rerun.EventsAdded));
+        var deepSea = Assert.Single(await new CatalogStore(_db.DataSource).ListAsync(0, 10), i => i.ExternalId == "a1");
+        Assert.Equal(("Deep sea, revised", (short?)3), (deepSea.Title, deepSea.Level));
+        Assert.Equal(["Oceans"], deepSea.Topics);
+        Assert.Equal(3, (await CountsAsync()).Events);
+    }
+
+    [Fact]
+    public async Task ImportAsync_items_jsonl_reads_topics_arrays()
+    {
+        File.WriteAllText(Path.Combine(_scratch, "items.jsonl"), """
+            {"item_id": "j1", "title": "Photosynthesis", "topics": ["Biology", "Plants"], "level": 2}
+            {"item_id": 17, "title": "Tides", "topics": "Oceans|Physics", "published_at": "2023-01-05T08:00:00+01:00"}
+            """);
+
+        var result = await ImportAsync(ImportReaders.Directory(_scratch));
+
+        Assert.Equal(2, result.ItemsAdded);
+        var tides = Assert.Single(await new CatalogStore(_db.DataSource).ListAsync(0, 10, "Physics"));
+        Assert.Equal(("17", new DateTime(2023, 1, 5, 7, 0, 0, DateTimeKind.Utc)), (tides.ExternalId, tides.PublishedAt));
+    }
+
+    [Fact]
+    public async Task ImportAsync_synthetic_shape_reads_ratings_csv()
+    {
+        File.WriteAllText(Path.Combine(_scratch, "sources.csv"), "source_id,name,credibility\n1,Source 01,0.262\n");
+        File.WriteAllText(Path.Combine(_scratch, "items.csv"), "item_id,title,topics,level,source_id,stance\n1,Item 1,topic-07,2,1,0\n2,Item 2,topic-15|topic-02,5,1,-1\n");
+        File.WriteAllText(Path.Combine(_scratch, "ratings.csv"), "user_id,item_id,rating,timestamp\n121,2,4,1600001439\n820,1,5,1600003613\n");
+
+        var result = await ImportAsync(ImportReaders.Directory(_scratch, "ratings.csv"));
+
+        Assert.Equal((2, 3, 2L), (result.ItemsAdded, result.TopicsAdded, result.EventsAdded));
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        Assert.Equal(9f, await conn.ExecuteScalarAsync<float>("select sum(value) from events where kind = 'rating'"));
+    }
+
+    private string CopyMovieTweetingsWithRatings(string[] ratings)
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(_scratch, "mt")).FullName;
+        File.Copy(Path.Combine(RepositoryPaths.MovieTweetings, "movies.dat"), Path.Combine(dir, "movies.dat"));
+        File.WriteAllLines(Path.Combine(dir, "ratings.dat"), ratings);
+        return dir;
+    }
+
+    private void WriteGeneric(string? items = null, string? events = null)
+    {
+        File.WriteAllText(Path.Combine(_scratch, "sources.csv"), """
+            source_id,name,credibility
+            s1,Ocean Weekly,0.9
+            s2,Code Digest,0.7
+            """);
+        File.WriteAllText(Path.Combine(_scratch, "items.csv"), items ?? """
+            item_id,title,url,summary,published_at,level,source_id,stance,topics
+            a1,"Deep sea, explained",https://example.org/a1,,2024-04-02,2,s1,-1,Oceans|Biology
+            a2,Rust for beginners,,An intro,2024-04-03,1,s2,,Programming
+            """);
+        File.WriteAllText(Path.Combine(_scratch, "events.csv"), events ?? """
+            user_id,item_id,kind,value,occurred_at,idempotency_key
+            u1,a1,click,,2024-05-01T10:00:00Z,
+            u1,a2,rating,8,1714557600,
+            u2,a2,quiz_correct,1,2024-05-02T09:30:00Z,client-key-7
+            """);
+    }
+}
