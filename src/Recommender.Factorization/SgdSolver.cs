@@ -6,15 +6,10 @@ using System.Runtime.Intrinsics;
 namespace Recommender.Factorization;
 
 /// <summary>
-/// FPSGD (Chin, Zhuang, Juan, Lin 2015, as in LIBMF): users and items are shuffled into a B×B grid of blocks; an epoch
-/// walks B strata, each a set of B blocks sharing no row or column, so threads update blocks of one stratum without
-/// locks. Learning rates adapt per row as LIBMF's RPCS (AdaGrad with one accumulator per vector). Ratings are centred
+/// FPSGD (Chin, Zhuang, Juan, Lin 2015, as in LIBMF): users and items are shuffled into a B×B grid of blocks and threads
+/// update blocks that share no row or column, so factor updates need no locks. Learning rates adapt per row as LIBMF's RPCS (AdaGrad with one accumulator per vector). Ratings are centred
 /// on the global mean and divided by their standard deviation before training, as LIBMF scales them.
 /// </summary>
-/// <remarks>
-/// Blocks of one stratum never share a row or column, so the result does not depend on which thread ran which block:
-/// training is deterministic for a fixed seed at any thread count.
-/// </remarks>
 internal sealed class SgdSolver(
     MatrixFactorizationOptions options, TrainingData data, IProgress<TrainingProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
 {
@@ -56,23 +51,18 @@ internal sealed class SgdSolver(
 
         var state = new State(p, q, bu, bi, gp, gq, gbu, gbi, (float)mean, (float)(1 / scale));
         var blockLoss = new double[bins * bins];
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken };
-        var shifts = Enumerable.Range(0, bins).ToArray();
+        var scheduler = new BlockScheduler(bins, random);
         for (var epoch = 1; epoch <= options.NumberOfIterations; epoch++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            random.Shuffle(shifts);
-            foreach (var shift in shifts)
+            scheduler.StartEpoch();
+            if (threads == 1)
             {
-                if (threads == 1)
-                {
-                    for (var b = 0; b < bins; b++)
-                        RunBlock(b, shift);
-                }
-                else
-                {
-                    Parallel.For(0, bins, parallel, b => RunBlock(b, shift));
-                }
+                Worker();
+            }
+            else
+            {
+                Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ => Worker());
             }
             if (progress is not null)
             {
@@ -95,13 +85,79 @@ internal sealed class SgdSolver(
             bi[j] *= (float)scale;
         return new MatrixFactorizationModel(options.Clone(), data.Users, data.Items, _rank, p, q, bu, bi, (float)mean, (float)scale);
 
-        void RunBlock(int rowBlock, int shift)
+        void Worker()
         {
-            var block = rowBlock * bins + (rowBlock + shift) % bins;
-            int start = blockStart[block], end = blockStart[block + 1];
-            blockLoss[block] = options.NonNegative
-                ? UpdateBlock<NonNegativeProjection>(state, start, end)
-                : UpdateBlock<NoProjection>(state, start, end);
+            while (scheduler.TryTake(out var block))
+            {
+                int start = blockStart[block], end = blockStart[block + 1];
+                blockLoss[block] = options.NonNegative
+                    ? UpdateBlock<NonNegativeProjection>(state, start, end)
+                    : UpdateBlock<NoProjection>(state, start, end);
+                scheduler.Release(block);
+            }
+        }
+    }
+
+    /// <summary>
+    /// LIBMF-style dynamic scheduling: a free thread takes a random unprocessed block whose row and column bins no other
+    /// thread holds, so a descheduled thread delays nobody until the epoch's last blocks. With one thread the order
+    /// comes from the seeded generator alone, so training is deterministic.
+    /// </summary>
+    private sealed class BlockScheduler(int bins, Random random)
+    {
+        private readonly object _gate = new();
+        private readonly bool[] _done = new bool[bins * bins];
+        private readonly bool[] _rowBusy = new bool[bins];
+        private readonly bool[] _columnBusy = new bool[bins];
+        private readonly int[] _candidates = new int[bins * bins];
+        private int _remaining;
+
+        public void StartEpoch()
+        {
+            Array.Clear(_done);
+            _remaining = _done.Length;
+        }
+
+        public bool TryTake(out int block)
+        {
+            lock (_gate)
+            {
+                while (true)
+                {
+                    if (_remaining == 0)
+                    {
+                        block = -1;
+                        return false;
+                    }
+                    var count = 0;
+                    for (var b = 0; b < _done.Length; b++)
+                    {
+                        if (!_done[b] && !_rowBusy[b / bins] && !_columnBusy[b % bins])
+                            _candidates[count++] = b;
+                    }
+                    if (count > 0)
+                    {
+                        block = _candidates[random.Next(count)];
+                        _done[block] = true;
+                        _rowBusy[block / bins] = true;
+                        _columnBusy[block % bins] = true;
+                        _remaining--;
+                        return true;
+                    }
+                    // Every remaining block clashes with one being run; wait for a release.
+                    Monitor.Wait(_gate);
+                }
+            }
+        }
+
+        public void Release(int block)
+        {
+            lock (_gate)
+            {
+                _rowBusy[block / bins] = false;
+                _columnBusy[block % bins] = false;
+                Monitor.PulseAll(_gate);
+            }
         }
     }
 
@@ -123,6 +179,7 @@ internal sealed class SgdSolver(
     }
 
     /// <summary>One pass over a block's ratings. Returns the sum of squared (scaled) errors seen before each update.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double UpdateBlock<TProjection>(State s, int start, int end) where TProjection : struct, IProjection
     {
         var stride = _stride;
