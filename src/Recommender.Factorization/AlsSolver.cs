@@ -83,6 +83,13 @@ internal sealed class AlsSolver(
         for (var d = 0; d < _rank; d++)
             gram[d * stride + d] += (float)options.Lambda;
         var rowCount = rows.Start.Length - 1;
+        if (parallel.MaxDegreeOfParallelism == 1)
+        {
+            var single = new float[3 * stride];
+            for (var row = 0; row < rowCount; row++)
+                SolveRow(target.AsSpan(row * stride, stride), fixedSide, gram, sumFixed, rows, row, single, c);
+            return;
+        }
         var chunk = Math.Max(64, rowCount / (parallel.MaxDegreeOfParallelism * 8));
         var chunks = (rowCount + chunk - 1) / chunk;
         Parallel.For(0, chunks, parallel, () => new float[3 * stride], (ch, _, work) =>
@@ -94,6 +101,7 @@ internal sealed class AlsSolver(
         }, _ => { });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SolveRow(Span<float> x, float[] fixedSide, float[] gram, float[] sumFixed, Csr rows, int row, float[] work, float c)
     {
         var stride = _stride;
@@ -152,14 +160,16 @@ internal sealed class AlsSolver(
             Vector256.FusedMultiplyAdd(va, Vector256.LoadUnsafe(ref source, (nuint)d), Vector256.LoadUnsafe(ref target, (nuint)d)).StoreUnsafe(ref target, (nuint)d);
     }
 
+    /// <summary>result = G·v, as a sum of G's rows weighted by v (G is symmetric): no horizontal sums in the loop.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void MultiplyGram(float[] gram, ref float v, ref float result)
     {
         var stride = _stride;
         ref var g = ref MemoryMarshal.GetArrayDataReference(gram);
+        for (var d = 0; d < stride; d += Kernels.Lanes)
+            Vector256<float>.Zero.StoreUnsafe(ref result, (nuint)d);
         for (var d = 0; d < _rank; d++)
-            Unsafe.Add(ref result, d) = Kernels.Dot(ref Unsafe.Add(ref g, d * stride), ref v, stride);
-        for (var d = _rank; d < stride; d++)
-            Unsafe.Add(ref result, d) = 0;
+            Axpy(Unsafe.Add(ref v, d), ref Unsafe.Add(ref g, d * stride), ref result, stride);
     }
 
     /// <summary>YᵀY as a padded stride×stride matrix, summed over per-thread partials in a fixed order (deterministic).</summary>
