@@ -160,16 +160,50 @@ internal sealed class AlsSolver(
             Vector256.FusedMultiplyAdd(va, Vector256.LoadUnsafe(ref source, (nuint)d), Vector256.LoadUnsafe(ref target, (nuint)d)).StoreUnsafe(ref target, (nuint)d);
     }
 
-    /// <summary>result = G·v, as a sum of G's rows weighted by v (G is symmetric): no horizontal sums in the loop.</summary>
+    /// <summary>
+    /// result = G·v as a sum of G's rows weighted by v (G is symmetric), with 64 result columns held in registers so the
+    /// inner loop only loads G: no horizontal sums and no stores until the end.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void MultiplyGram(float[] gram, ref float v, ref float result)
     {
         var stride = _stride;
+        var rank = _rank;
         ref var g = ref MemoryMarshal.GetArrayDataReference(gram);
-        for (var d = 0; d < stride; d += Kernels.Lanes)
-            Vector256<float>.Zero.StoreUnsafe(ref result, (nuint)d);
-        for (var d = 0; d < _rank; d++)
-            Axpy(Unsafe.Add(ref v, d), ref Unsafe.Add(ref g, d * stride), ref result, stride);
+        var c = 0;
+        for (; c + 8 * Kernels.Lanes <= stride; c += 8 * Kernels.Lanes)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+            for (var d = 0; d < rank; d++)
+            {
+                var vd = Vector256.Create(Unsafe.Add(ref v, d));
+                ref var row = ref Unsafe.Add(ref g, d * stride + c);
+                a0 = Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref row, 0), a0);
+                a1 = Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref row, 8), a1);
+                a2 = Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref row, 16), a2);
+                a3 = Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref row, 24), a3);
+                a4 = Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref row, 32), a4);
+                a5 = Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref row, 40), a5);
+                a6 = Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref row, 48), a6);
+                a7 = Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref row, 56), a7);
+            }
+            ref var r = ref Unsafe.Add(ref result, c);
+            a0.StoreUnsafe(ref r, 0);
+            a1.StoreUnsafe(ref r, 8);
+            a2.StoreUnsafe(ref r, 16);
+            a3.StoreUnsafe(ref r, 24);
+            a4.StoreUnsafe(ref r, 32);
+            a5.StoreUnsafe(ref r, 40);
+            a6.StoreUnsafe(ref r, 48);
+            a7.StoreUnsafe(ref r, 56);
+        }
+        for (; c < stride; c += Kernels.Lanes)
+        {
+            var acc = Vector256<float>.Zero;
+            for (var d = 0; d < rank; d++)
+                acc = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref v, d)), Vector256.LoadUnsafe(ref Unsafe.Add(ref g, d * stride + c)), acc);
+            acc.StoreUnsafe(ref result, (nuint)c);
+        }
     }
 
     /// <summary>YᵀY as a padded stride×stride matrix, summed over per-thread partials in a fixed order (deterministic).</summary>

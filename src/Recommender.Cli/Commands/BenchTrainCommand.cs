@@ -22,12 +22,13 @@ internal static class BenchTrainCommand
         loss.AcceptOnlyFromAmong("regression", "oneclass");
         var alpha = new Option<double?>("--alpha") { Description = "Alpha: one-class confidence 1 + alpha·value (default: the trainer's)." };
         var learningRate = new Option<double?>("--learning-rate") { Description = "LearningRate for SGD (default: the trainer's)." };
+        var cgSteps = new Option<int?>("--cg-steps") { Description = "ConjugateGradientSteps per ALS row (default: the trainer's)." };
         var seed = new Option<int>("--seed") { Description = "Seed.", DefaultValueFactory = _ => 42 };
         var positive = new Option<float?>("--positive") { Description = "One-class: ratings at or above this are positives (default 7 for .dat files, else 4)." };
 
         var command = new Command("train", "Train on the temporal split of a ratings file and print one JSON line of measurements.")
         {
-            data, rank, iterations, threads, lambda, loss, alpha, learningRate, seed, positive,
+            data, rank, iterations, threads, lambda, loss, alpha, learningRate, cgSteps, seed, positive,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -42,6 +43,8 @@ internal static class BenchTrainCommand
             };
             if (parseResult.GetValue(alpha) is { } a)
                 options.Alpha = a;
+            if (parseResult.GetValue(cgSteps) is { } steps)
+                options.ConjugateGradientSteps = steps;
             if (parseResult.GetValue(learningRate) is { } lr)
                 options.LearningRate = lr;
             var path = parseResult.GetValue(data)!;
