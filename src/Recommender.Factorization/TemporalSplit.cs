@@ -116,32 +116,37 @@ public static class TemporalSplit
         if (sorted)
             return;
 
+        // Sort the timestamps in place, carrying the row order, then settle ties (same second) by user id and item id.
+        // Sorting the table's own timestamp array avoids a second 8-byte key per row, which matters at 20M rows.
         var order = new int[n];
         for (var j = 0; j < n; j++)
             order[j] = j;
-        // Sort by timestamp with a primitive key sort, then settle ties (same second) with the full comparison.
-        var keys = t.AsSpan(0, n).ToArray();
-        Array.Sort(keys, order);
+        Array.Sort(t, order, 0, n);
+        int CompareIds(int a, int b)
+        {
+            var c = table.Users.IdAt(users[a]).CompareTo(table.Users.IdAt(users[b]));
+            return c != 0 ? c : table.Items.IdAt(items[a]).CompareTo(table.Items.IdAt(items[b]));
+        }
         for (var start = 0; start < n;)
         {
             var end = start + 1;
-            while (end < n && keys[end] == keys[start])
+            while (end < n && t[end] == t[start])
                 end++;
             if (end - start > 1)
-                order.AsSpan(start, end - start).Sort(Compare);
+                order.AsSpan(start, end - start).Sort(CompareIds);
             start = end;
         }
-        Permute(order, users, items, table.Values, t);
+        Permute(order, users, items, table.Values);
     }
 
     /// <summary>Applies <paramref name="order"/> (row j gets old row order[j]) in place by following cycles; destroys order.</summary>
-    private static void Permute(int[] order, int[] users, int[] items, float[] values, long[] timestamps)
+    private static void Permute(int[] order, int[] users, int[] items, float[] values)
     {
         for (var start = 0; start < order.Length; start++)
         {
             if (order[start] < 0 || order[start] == start)
                 continue;
-            var (u, i, v, ts) = (users[start], items[start], values[start], timestamps[start]);
+            var (u, i, v) = (users[start], items[start], values[start]);
             var j = start;
             while (true)
             {
@@ -149,10 +154,10 @@ public static class TemporalSplit
                 order[j] = -1;
                 if (from == start)
                 {
-                    (users[j], items[j], values[j], timestamps[j]) = (u, i, v, ts);
+                    (users[j], items[j], values[j]) = (u, i, v);
                     break;
                 }
-                (users[j], items[j], values[j], timestamps[j]) = (users[from], items[from], values[from], timestamps[from]);
+                (users[j], items[j], values[j]) = (users[from], items[from], values[from]);
                 j = from;
             }
         }
