@@ -16,6 +16,7 @@ public static class CliApp
             DbCommand.Create(),
             ImportCommand.Create(),
             UpCommand.Create(),
+            new Command("bench", "Measure training speed, memory and accuracy on a ratings file.") { BenchTrainCommand.Create() },
         };
         root.Options.Add(CliContext.DbOption);
         // up needs time after Ctrl-C to stop its children and the database cleanly.
