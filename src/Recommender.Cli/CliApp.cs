@@ -15,6 +15,7 @@ public static class CliApp
         {
             DbCommand.Create(),
             ImportCommand.Create(),
+            TrainCommand.Create(),
             UpCommand.Create(),
             new Command("bench", "Measure training speed, memory and accuracy on a ratings file.") { BenchTrainCommand.Create() },
         };

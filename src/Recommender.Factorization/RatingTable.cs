@@ -243,4 +243,22 @@ public sealed class RatingTable
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    /// <summary>A table from rows already in memory (the service reads them from PostgreSQL); ids map to indices in order of first appearance.</summary>
+    public static RatingTable FromRows(ReadOnlySpan<long> userIds, ReadOnlySpan<long> itemIds, ReadOnlySpan<float> values, ReadOnlySpan<long> timestamps)
+    {
+        var n = userIds.Length;
+        if (itemIds.Length != n || values.Length != n || timestamps.Length != n)
+            throw new ArgumentException("userIds, itemIds, values and timestamps must have the same length.", nameof(timestamps));
+        var users = new IdMap();
+        var items = new IdMap();
+        var u = new int[n];
+        var i = new int[n];
+        for (var j = 0; j < n; j++)
+        {
+            u[j] = users.GetOrAdd(userIds[j]);
+            i[j] = items.GetOrAdd(itemIds[j]);
+        }
+        return new RatingTable(users, items, u, i, values.ToArray(), timestamps.ToArray(), n);
+    }
 }

@@ -6,6 +6,8 @@ using System.Text.Json;
 using Recommender.Data;
 using Recommender.Data.Import;
 using Recommender.Data.Migrations;
+using Recommender.Data.Models;
+using Recommender.Factorization;
 using Spectre.Console;
 
 namespace Recommender.Cli.Commands;
@@ -38,6 +40,12 @@ internal static class UpCommand
                 {
                     AnsiConsole.WriteLine("empty catalog: loading the MovieTweetings demo data");
                     ImportCommand.Print(await ImportCommand.RunAsync(dataSource, () => ImportReaders.MovieTweetings(parse.GetValue(demo)!), ct));
+                }
+
+                if (await new ModelStore(dataSource).GetActiveMetricsAsync(ct) is null)
+                {
+                    AnsiConsole.WriteLine("no active model: training the first one");
+                    TrainCommand.Print(await TrainCommand.RunAsync(dataSource, new MatrixFactorizationOptions(), ct));
                 }
 
                 var logins = await EnsureDemoLoginsAsync(dataSource, ct);

@@ -1,0 +1,71 @@
+using System.CommandLine;
+using Recommender.Data;
+using Recommender.Data.Migrations;
+using Recommender.Data.Models;
+using Recommender.Factorization;
+using Spectre.Console;
+
+namespace Recommender.Cli.Commands;
+
+/// <summary><c>recommender train</c>: train on the database's rating events, measure on a temporal holdout, store, and activate if it passes the gate.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var defaults = new MatrixFactorizationOptions();
+        var rank = new Option<int>("--rank") { Description = "ApproximationRank: factor length.", DefaultValueFactory = _ => defaults.ApproximationRank };
+        var iterations = new Option<int>("--iterations") { Description = "NumberOfIterations: passes over the data.", DefaultValueFactory = _ => defaults.NumberOfIterations };
+        var lambda = new Option<double>("--lambda") { Description = "Lambda: L2 regularisation.", DefaultValueFactory = _ => defaults.Lambda };
+        var learningRate = new Option<double>("--learning-rate") { Description = "LearningRate: initial SGD step.", DefaultValueFactory = _ => defaults.LearningRate };
+        var threads = new Option<int?>("--threads") { Description = "NumberOfThreads (default: one per core)." };
+        var seed = new Option<int>("--seed") { Description = "Seed.", DefaultValueFactory = _ => defaults.Seed };
+        var command = new Command("train", "Train a model on the rating events in the database; activate it if it passes the quality gate.")
+        {
+            rank, iterations, lambda, learningRate, threads, seed,
+        };
+        command.SetAction(CliApp.Guarded(async (parse, ct) =>
+        {
+            var options = new MatrixFactorizationOptions
+            {
+                ApproximationRank = parse.GetValue(rank),
+                NumberOfIterations = parse.GetValue(iterations),
+                Lambda = parse.GetValue(lambda),
+                LearningRate = parse.GetValue(learningRate),
+                NumberOfThreads = parse.GetValue(threads),
+                Seed = parse.GetValue(seed),
+            };
+            try
+            {
+                options.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliException(e.Message);
+            }
+            var (connectionString, _, _) = await CliContext.ResolveDatabaseAsync(parse, ct);
+            await using var dataSource = Database.CreateDataSource(connectionString, "recommender-train");
+            await MigrationRunner.MigrateAsync(dataSource, ct);
+            Print(await RunAsync(dataSource, options, ct));
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Trains with a status line; shared with <c>up</c>.</summary>
+    internal static async Task<TrainingReport> RunAsync(Npgsql.NpgsqlDataSource dataSource, MatrixFactorizationOptions options, CancellationToken ct)
+    {
+        var training = new ModelTraining(dataSource, new ModelStore(dataSource));
+        return await AnsiConsole.Status().StartAsync("training", async ctx =>
+            await training.TrainAsync(options, new Progress<TrainingProgress>(p => ctx.Status($"training: iteration {p.Iteration}/{p.TotalIterations}, loss {p.Loss:F3}")), ct));
+    }
+
+    internal static void Print(TrainingReport report)
+    {
+        if (report.Metrics is { } m)
+        {
+            AnsiConsole.MarkupLineInterpolated(
+                $"model [bold]{report.Version}[/]: {m.Users:N0} users × {m.Items:N0} items, holdout RMSE [bold]{m.TestRmse:F3}[/] (global mean {m.GlobalMeanRmse:F3}) on {m.TestRatings:N0} ratings, trained in {m.TrainSeconds:F1} s");
+        }
+        AnsiConsole.MarkupLineInterpolated($"model {report.Version} {report.Decision}");
+    }
+}

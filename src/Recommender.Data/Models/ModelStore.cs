@@ -1,0 +1,105 @@
+using System.Security.Cryptography;
+using Dapper;
+using Npgsql;
+using Recommender.Factorization;
+
+namespace Recommender.Data.Models;
+
+/// <summary>A stored model without its payload, as listed to admins.</summary>
+public sealed record ModelSummary(int Version, string Algorithm, string Status, bool IsActive, DateTime CreatedAt, DateTime? ActivatedAt, string Options, string Metrics);
+
+/// <summary>The active model, loaded and checked.</summary>
+public sealed record ActiveModel(int Version, MatrixFactorizationModel Model);
+
+/// <summary>
+/// Trained models in PostgreSQL: payload (the engine's binary format) with a SHA-256 checksum, options and metrics as
+/// JSON, and exactly one active model. Activation notifies <see cref="ActivationChannel"/> so every service process
+/// can swap to it.
+/// </summary>
+public sealed class ModelStore(NpgsqlDataSource dataSource)
+{
+    /// <summary>The LISTEN/NOTIFY channel that carries the version of a newly activated model.</summary>
+    public const string ActivationChannel = "recommender_models";
+
+    /// <summary>Records a training run before it starts, so a crash leaves a visible 'training' row, never an active half-model.</summary>
+    public async Task<int> BeginAsync(string algorithm, string optionsJson, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<int>(new CommandDefinition(
+            "insert into models (algorithm, options) values (@algorithm, @optionsJson::jsonb) returning version",
+            new { algorithm, optionsJson }, cancellationToken: ct));
+    }
+
+    /// <summary>Stores the trained payload; <paramref name="status"/> is 'ready' or 'rejected' (trained, but failed the quality gate).</summary>
+    public async Task CompleteAsync(int version, MatrixFactorizationModel model, string metricsJson, string status, CancellationToken ct = default)
+    {
+        using var buffer = new MemoryStream();
+        model.Save(buffer);
+        var payload = buffer.ToArray();
+        var checksum = Convert.ToHexStringLower(SHA256.HashData(payload));
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition("""
+            update models set payload = @payload, payload_checksum = @checksum, metrics = @metricsJson::jsonb, status = @status
+            where version = @version
+            """, new { version, payload, checksum, metricsJson, status }, cancellationToken: ct));
+    }
+
+    public async Task FailAsync(int version, string reason, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(
+            "update models set status = 'failed', metrics = jsonb_build_object('error', @reason::text) where version = @version",
+            new { version, reason }, cancellationToken: ct));
+    }
+
+    /// <summary>Makes <paramref name="version"/> the one active model, atomically, and notifies listeners. False when it is not a ready model.</summary>
+    public async Task<bool> ActivateAsync(int version, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var ready = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "select exists (select 1 from models where version = @version and status = 'ready' and payload is not null)",
+            new { version }, tx, cancellationToken: ct));
+        if (!ready)
+            return false;
+        await conn.ExecuteAsync(new CommandDefinition("""
+            update models set is_active = false where is_active and version <> @version;
+            update models set is_active = true, activated_at = now() where version = @version;
+            select pg_notify(@channel, @version::text);
+            """, new { version, channel = ActivationChannel }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    /// <summary>The active model's metrics, for the quality gate; null when no model is active.</summary>
+    public async Task<(int Version, string Metrics)?> GetActiveMetricsAsync(CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<(int, string)?>(new CommandDefinition(
+            "select version, metrics::text from models where is_active", cancellationToken: ct));
+    }
+
+    /// <summary>Loads the active model; a payload whose checksum does not match is refused with <see cref="InvalidDataException"/>.</summary>
+    public async Task<ActiveModel?> LoadActiveAsync(CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var row = await conn.QuerySingleOrDefaultAsync<(int Version, byte[] Payload, string Checksum)?>(new CommandDefinition(
+            "select version, payload, payload_checksum from models where is_active", cancellationToken: ct));
+        if (row is not { } r)
+            return null;
+        if (Convert.ToHexStringLower(SHA256.HashData(r.Payload)) != r.Checksum)
+            throw new InvalidDataException($"Model {r.Version}: the stored payload does not match its checksum; it will not be served.");
+        using var stream = new MemoryStream(r.Payload, writable: false);
+        return new ActiveModel(r.Version, MatrixFactorizationModel.Load(stream));
+    }
+
+    public async Task<IReadOnlyList<ModelSummary>> ListAsync(CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<ModelSummary>(new CommandDefinition("""
+            select version, algorithm, status, is_active, created_at, activated_at, options::text as options, metrics::text as metrics
+            from models order by version desc
+            """, cancellationToken: ct));
+        return rows.AsList();
+    }
+}

@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+using Recommender.Factorization;
+
+namespace Recommender.Data.Models;
+
+/// <summary>What a training run measured on its temporal holdout.</summary>
+public sealed record ModelMetrics(
+    long TrainRatings,
+    long TestRatings,
+    int Users,
+    int Items,
+    double TestRmse,
+    double TestMae,
+    double GlobalMeanRmse,
+    double TrainSeconds);
+
+/// <summary>The outcome of one training run.</summary>
+public sealed record TrainingReport(int Version, bool Activated, string Decision, ModelMetrics? Metrics);
+
+/// <summary>
+/// One training run: read rating events with binary COPY, hold out the latest 10% in time, train and measure on it,
+/// then train the final model on everything, store it, and activate it only if it passes the quality gate: its
+/// holdout RMSE is no worse than the active model's by more than <see cref="GateTolerance"/>.
+/// </summary>
+public sealed class ModelTraining(NpgsqlDataSource dataSource, ModelStore models)
+{
+    /// <summary>Fewer ratings than this and there is nothing worth factorising; feeds keep using popularity.</summary>
+    public const int MinimumRatings = 100;
+
+    /// <summary>A new model may be at most 2% worse on holdout RMSE than the active one (holdouts move as data arrives).</summary>
+    public const double GateTolerance = 0.02;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task<TrainingReport> TrainAsync(MatrixFactorizationOptions options, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
+    {
+        options.Validate();
+        var version = await models.BeginAsync("mf-sgd", JsonSerializer.Serialize(options, Json), ct);
+        try
+        {
+            var (users, items, values, times) = await ReadRatingsAsync(ct);
+            if (values.Length < MinimumRatings)
+            {
+                await models.FailAsync(version, $"only {values.Length} ratings; at least {MinimumRatings} are needed", ct);
+                return new TrainingReport(version, false, $"not trained: only {values.Length} ratings (need {MinimumRatings})", null);
+            }
+
+            var (model, metrics) = await Task.Run(() => Fit(options, users, items, values, times, progress, ct), ct);
+            var (passes, decision) = await GateAsync(metrics, ct);
+            await models.CompleteAsync(version, model, JsonSerializer.Serialize(metrics, Json), passes ? "ready" : "rejected", ct);
+            var activated = passes && await models.ActivateAsync(version, ct);
+            return new TrainingReport(version, activated, decision, metrics);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await models.FailAsync(version, e.Message, CancellationToken.None);
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            await models.FailAsync(version, "cancelled", CancellationToken.None);
+            throw;
+        }
+    }
+
+    private static (MatrixFactorizationModel Model, ModelMetrics Metrics) Fit(MatrixFactorizationOptions options,
+        long[] users, long[] items, float[] values, long[] times, IProgress<TrainingProgress>? progress, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var trainer = new MatrixFactorizationTrainer(options);
+        var split = TemporalSplit.Split(RatingTable.FromRows(users, items, values, times));
+        var holdoutModel = trainer.Fit(split.Train, progress, ct);
+        var test = split.Test.Values.AsSpan(0, split.Test.Count);
+        var predicted = RankingMetrics.Predict(holdoutModel, split.Test);
+        var baseline = new float[test.Length];
+        Array.Fill(baseline, (float)split.Train.Values.AsSpan(0, split.Train.Count).ToArray().Average());
+
+        // The served model learns from every rating; the holdout model only measured.
+        var all = RatingTable.FromRows(users, items, values, times);
+        var model = trainer.Fit(new TrainingData(all.Users, all.Items, all.UserIndices, all.ItemIndices, all.Values, all.Count), progress, ct);
+        var metrics = new ModelMetrics(split.Train.Count, split.Test.Count, model.UserCount, model.ItemCount,
+            RankingMetrics.Rmse(predicted, test), RankingMetrics.Mae(predicted, test), RankingMetrics.Rmse(baseline, test), clock.Elapsed.TotalSeconds);
+        return (model, metrics);
+    }
+
+    private async Task<(bool Passes, string Decision)> GateAsync(ModelMetrics metrics, CancellationToken ct)
+    {
+        if (!double.IsFinite(metrics.TestRmse))
+            return (false, "rejected: holdout RMSE is not a number");
+        if (await models.GetActiveMetricsAsync(ct) is not { } active)
+            return (true, "activated: no model was active");
+        var activeRmse = JsonSerializer.Deserialize<ModelMetrics>(active.Metrics, Json)?.TestRmse ?? double.NaN;
+        if (!double.IsFinite(activeRmse) || metrics.TestRmse <= activeRmse * (1 + GateTolerance))
+            return (true, $"activated: holdout RMSE {metrics.TestRmse:F4} vs {activeRmse:F4} for active model {active.Version}");
+        return (false, $"rejected: holdout RMSE {metrics.TestRmse:F4} is worse than {activeRmse:F4} for active model {active.Version} by more than {GateTolerance:P0}");
+    }
+
+    private async Task<(long[] Users, long[] Items, float[] Values, long[] Times)> ReadRatingsAsync(CancellationToken ct)
+    {
+        var users = new List<long>();
+        var items = new List<long>();
+        var values = new List<float>();
+        var times = new List<long>();
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var reader = await conn.BeginBinaryExportAsync("""
+            copy (select user_id, item_id, value, extract(epoch from occurred_at)::bigint
+                  from events where kind = 'rating' and value is not null) to stdout (format binary)
+            """, ct);
+        while (await reader.StartRowAsync(ct) != -1)
+        {
+            users.Add(await reader.ReadAsync<long>(NpgsqlDbType.Bigint, ct));
+            items.Add(await reader.ReadAsync<long>(NpgsqlDbType.Bigint, ct));
+            values.Add(await reader.ReadAsync<float>(NpgsqlDbType.Real, ct));
+            times.Add(await reader.ReadAsync<long>(NpgsqlDbType.Bigint, ct));
+        }
+        return ([.. users], [.. items], [.. values], [.. times]);
+    }
+}

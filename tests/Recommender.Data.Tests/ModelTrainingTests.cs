@@ -1,0 +1,94 @@
+using Dapper;
+using Recommender.Data.Import;
+using Recommender.Data.Models;
+using Recommender.Factorization;
+using Recommender.Testing;
+
+namespace Recommender.Data.Tests;
+
+public sealed class ModelTrainingTests : IAsyncLifetime
+{
+    private readonly TestDatabase _db = new();
+    private ModelStore _models = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _db.InitializeAsync();
+        await new CatalogImporter(_db.DataSource).ImportAsync(ImportReaders.MovieTweetings(RepositoryPaths.MovieTweetings));
+        _models = new ModelStore(_db.DataSource);
+    }
+
+    public Task DisposeAsync() => _db.DisposeAsync();
+
+    private static MatrixFactorizationOptions Options(int iterations = 20) => new() { NumberOfThreads = 1, NumberOfIterations = iterations };
+
+    [Fact]
+    public async Task TrainAsync_first_model_beats_global_mean_and_becomes_active()
+    {
+        var report = await new ModelTraining(_db.DataSource, _models).TrainAsync(Options());
+
+        Assert.True(report.Activated, report.Decision);
+        var m = report.Metrics!;
+        Assert.Equal((90_000L, 6_578L), (m.TrainRatings, m.TestRatings));
+        Assert.True(m.TestRmse < m.GlobalMeanRmse, $"RMSE {m.TestRmse} should beat the global mean's {m.GlobalMeanRmse}");
+        var active = await _models.LoadActiveAsync();
+        Assert.Equal(report.Version, active!.Version);
+        Assert.Equal((16_554, 10_506), (active.Model.UserCount, active.Model.ItemCount));
+    }
+
+    [Fact]
+    public async Task TrainAsync_much_worse_model_is_rejected_and_active_one_stays()
+    {
+        var training = new ModelTraining(_db.DataSource, _models);
+        var good = await training.TrainAsync(Options());
+
+        // Zero iterations leaves the factors at their random start: far worse than the active model.
+        var bad = await training.TrainAsync(Options(iterations: 0));
+
+        Assert.False(bad.Activated);
+        Assert.StartsWith("rejected", bad.Decision, StringComparison.Ordinal);
+        Assert.Equal(good.Version, (await _models.LoadActiveAsync())!.Version);
+        var listed = await _models.ListAsync();
+        Assert.Equal("rejected", listed.Single(x => x.Version == bad.Version).Status);
+        Assert.False(await _models.ActivateAsync(bad.Version));
+    }
+
+    [Fact]
+    public async Task ActivateAsync_earlier_version_rolls_back_and_keeps_one_active()
+    {
+        var training = new ModelTraining(_db.DataSource, _models);
+        var first = await training.TrainAsync(Options());
+        var second = await training.TrainAsync(Options());
+        Assert.True(second.Activated, second.Decision);
+
+        Assert.True(await _models.ActivateAsync(first.Version));
+
+        var listed = await _models.ListAsync();
+        Assert.Equal([first.Version], listed.Where(x => x.IsActive).Select(x => x.Version));
+        Assert.Equal(first.Version, (await _models.LoadActiveAsync())!.Version);
+    }
+
+    [Fact]
+    public async Task LoadActiveAsync_corrupted_payload_is_refused()
+    {
+        var report = await new ModelTraining(_db.DataSource, _models).TrainAsync(Options(iterations: 2));
+        await using (var conn = await _db.DataSource.OpenConnectionAsync())
+            await conn.ExecuteAsync("update models set payload = set_byte(payload, 100, (get_byte(payload, 100) + 1) % 256) where version = @v", new { v = report.Version });
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => _models.LoadActiveAsync());
+        Assert.Contains("checksum", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TrainAsync_too_few_ratings_records_a_failed_run_and_activates_nothing()
+    {
+        await using (var conn = await _db.DataSource.OpenConnectionAsync())
+            await conn.ExecuteAsync("delete from events where id > (select min(id) + 10 from events)");
+
+        var report = await new ModelTraining(_db.DataSource, _models).TrainAsync(Options());
+
+        Assert.False(report.Activated);
+        Assert.Null(await _models.LoadActiveAsync());
+        Assert.Equal("failed", (await _models.ListAsync()).Single().Status);
+    }
+}
