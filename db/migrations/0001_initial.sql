@@ -106,7 +106,7 @@ create table served_lists (
     objective_id          text not null,
     objective_version     text not null,
     parameters_hash       text not null,
-    model_version         integer,
+    model_version         text not null,       -- the active model's version, or "popularity" before any model
     candidates_considered integer not null,
     items                 jsonb not null,      -- [{item_id, rank, score, components: {name: value}, reasons: [..]}]
     created_at            timestamptz not null default now(),

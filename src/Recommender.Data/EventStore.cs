@@ -1,0 +1,79 @@
+using Dapper;
+using Npgsql;
+using Recommender.Core;
+
+namespace Recommender.Data;
+
+/// <summary>One event to record. <see cref="IdempotencyKey"/> is the client's: sending the same key twice records it once.</summary>
+public sealed record NewEvent(long UserId, long ItemId, EventKind Kind, float? Value, DateTimeOffset OccurredAt, string IdempotencyKey);
+
+/// <summary>What a batch did: new events recorded, and repeats of keys already stored.</summary>
+public sealed record AppendResult(int Recorded, int Duplicates);
+
+/// <summary>Interactions: idempotent batch appends and per-user history.</summary>
+public sealed class EventStore(NpgsqlDataSource dataSource)
+{
+    /// <summary>The most events one call accepts (the API's batch limit).</summary>
+    public const int MaxBatch = 1000;
+
+    /// <summary>Positions in <paramref name="events"/> whose item does not exist, so the caller can name them in its error.</summary>
+    public async Task<IReadOnlyList<int>> FindUnknownItemsAsync(IReadOnlyList<NewEvent> events, CancellationToken ct = default)
+    {
+        var ids = events.Select(e => e.ItemId).Distinct().ToArray();
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var known = (await conn.QueryAsync<long>(new CommandDefinition("select id from items where id = any(@ids)", new { ids }, cancellationToken: ct))).ToHashSet();
+        return [.. events.Select((e, i) => (e, i)).Where(p => !known.Contains(p.e.ItemId)).Select(p => p.i)];
+    }
+
+    /// <summary>
+    /// Records the batch in one transaction; returns only after it is committed. Keys already stored for a user are
+    /// skipped, so a client that retries after a timeout cannot double-count. Items must exist (see <see cref="FindUnknownItemsAsync"/>).
+    /// </summary>
+    public async Task<AppendResult> AppendAsync(IReadOnlyList<NewEvent> events, CancellationToken ct = default)
+    {
+        if (events.Count == 0)
+            return new AppendResult(0, 0);
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var recorded = await AppendAsync(conn, tx, events, ct);
+        await tx.CommitAsync(ct);
+        return new AppendResult(recorded, events.Count - recorded);
+    }
+
+    /// <summary>The same insert inside a caller's transaction (the service also updates learning state in it).</summary>
+    public static async Task<int> AppendAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<NewEvent> events, CancellationToken ct)
+    {
+        // Sorted so concurrent batches touching the same users take index locks in the same order.
+        var rows = events.OrderBy(e => e.UserId).ThenBy(e => e.IdempotencyKey, StringComparer.Ordinal).ToArray();
+        return await conn.ExecuteAsync(new CommandDefinition("""
+            insert into events (user_id, item_id, kind, value, occurred_at, idempotency_key)
+            select * from unnest(@users, @items, @kinds, @values, @times, @keys)
+            on conflict (user_id, idempotency_key) do nothing
+            """, new
+        {
+            users = rows.Select(e => e.UserId).ToArray(),
+            items = rows.Select(e => e.ItemId).ToArray(),
+            kinds = rows.Select(e => e.Kind.ToName()).ToArray(),
+            values = rows.Select(e => e.Value).ToArray(),
+            times = rows.Select(e => e.OccurredAt.UtcDateTime).ToArray(),
+            keys = rows.Select(e => e.IdempotencyKey).ToArray(),
+        }, tx, cancellationToken: ct));
+    }
+
+    /// <summary>A user's most recent <paramref name="limit"/> events, returned oldest first (the order the ranking expects).</summary>
+    public async Task<IReadOnlyList<Interaction>> HistoryAsync(long userId, int limit, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<(long ItemId, string Kind, float? Value, DateTime OccurredAt)>(new CommandDefinition("""
+            select item_id, kind, value, occurred_at from events
+            where user_id = @userId order by occurred_at desc, id desc limit @limit
+            """, new { userId, limit }, cancellationToken: ct));
+        var history = new List<Interaction>();
+        foreach (var r in rows.Reverse())
+        {
+            if (EventKinds.TryParse(r.Kind, out var kind))
+                history.Add(new Interaction(userId, r.ItemId, kind, r.Value, new DateTimeOffset(r.OccurredAt, TimeSpan.Zero)));
+        }
+        return history;
+    }
+}

@@ -1,0 +1,47 @@
+using Dapper;
+using Npgsql;
+
+namespace Recommender.Data;
+
+/// <summary>A user's chosen objective and its parameters (canonical JSON).</summary>
+public sealed record UserSettings(string ObjectiveId, string ParametersJson, DateTime UpdatedAt);
+
+/// <summary>Per-user objective settings and the history of every change.</summary>
+public sealed class SettingsStore(NpgsqlDataSource dataSource)
+{
+    public async Task<UserSettings?> GetAsync(long userId, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<UserSettings>(new CommandDefinition(
+            "select objective_id, parameters::text as parameters_json, updated_at from user_settings where user_id = @userId",
+            new { userId }, cancellationToken: ct));
+    }
+
+    /// <summary>Replaces the settings and appends the change to the history, in one transaction.</summary>
+    public async Task<UserSettings> SetAsync(long userId, string objectiveId, string parametersJson, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var saved = await conn.QuerySingleAsync<UserSettings>(new CommandDefinition("""
+            insert into user_settings (user_id, objective_id, parameters, updated_at) values (@userId, @objectiveId, @parametersJson::jsonb, now())
+            on conflict (user_id) do update set objective_id = excluded.objective_id, parameters = excluded.parameters, updated_at = excluded.updated_at
+            returning objective_id, parameters::text as parameters_json, updated_at
+            """, new { userId, objectiveId, parametersJson }, tx, cancellationToken: ct));
+        await conn.ExecuteAsync(new CommandDefinition(
+            "insert into settings_history (user_id, objective_id, parameters, changed_at) values (@userId, @objectiveId, @parametersJson::jsonb, @UpdatedAt)",
+            new { userId, objectiveId, parametersJson, saved.UpdatedAt }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return saved;
+    }
+
+    /// <summary>Changes, newest first.</summary>
+    public async Task<IReadOnlyList<UserSettings>> HistoryAsync(long userId, int limit, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<UserSettings>(new CommandDefinition("""
+            select objective_id, parameters::text as parameters_json, changed_at as updated_at from settings_history
+            where user_id = @userId order by id desc limit @limit
+            """, new { userId, limit }, cancellationToken: ct));
+        return rows.AsList();
+    }
+}
