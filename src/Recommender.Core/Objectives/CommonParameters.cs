@@ -1,0 +1,21 @@
+namespace Recommender.Core.Objectives;
+
+/// <summary>Parameters several objectives share, so they are named and explained the same way everywhere.</summary>
+public static class CommonParameters
+{
+    public const string CredibilityFloor = "credibility_floor";
+    public const string Topics = "topics";
+    public const string CredibilityWeight = "credibility_weight";
+
+    public static ParameterSpec CredibilityFloorSpec(double defaultValue) => new(
+        CredibilityFloor, ParameterType.Number, defaultValue,
+        "Never show items from sources rated below this credibility (0 = show everything).", 0, 1);
+
+    public static ParameterSpec TopicsSpec() => new(
+        Topics, ParameterType.TextList, Array.Empty<string>(),
+        "Topics you want to focus on. Empty means the topics you already read about.");
+
+    public static ParameterSpec CredibilityWeightSpec(double defaultValue) => new(
+        CredibilityWeight, ParameterType.Number, defaultValue,
+        "How much more to favour well-sourced items above the floor.", 0, 2);
+}
