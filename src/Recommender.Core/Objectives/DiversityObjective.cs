@@ -81,7 +81,8 @@ public sealed class DiversityObjective : IObjective
                 }
                 var redundancy = step == 0 ? 0 : maxSimilarity[i];
                 var calibration = CalibrationGain(items[i], target, selectedTopics, selectedTopicMass);
-                var viewpoint = items[i].Stance is { } s && s != 0 ? Math.Abs(stanceSum) - Math.Abs(stanceSum + s) : 0;
+                // Only a list already leaning one way gains or loses: taking a side in a balanced list is not penalised.
+                var viewpoint = items[i].Stance is { } s && stanceSum != 0 ? Math.Abs(stanceSum) - Math.Abs(stanceSum + s) : 0;
                 var score = lambda * relevance[i] - (1 - lambda) * redundancy + calibrationWeight * calibration + viewpointWeight * viewpoint;
                 if (best < 0 || score > bestScore || (score == bestScore && Before(request.Seed, pool[i].ItemId, pool[best].ItemId)))
                 {

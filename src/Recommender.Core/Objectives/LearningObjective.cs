@@ -15,6 +15,9 @@ public sealed class LearningObjective : IObjective
     public const string NoveltyWeight = "novelty_weight";
     public const string RelevanceWeight = "relevance_weight";
 
+    // Outweighs every other component together (at default weights), so off-topic items only fill a short list.
+    private const double TopicWeight = 2;
+
     // How quickly the fit falls off away from the target success rate; 0.15 keeps 55%..85% clearly preferred.
     private const double ZoneWidth = 0.15;
 
@@ -82,7 +85,7 @@ public sealed class LearningObjective : IObjective
             var components = new Dictionary<string, double>
             {
                 ["zone_fit"] = zone,
-                ["topic_match"] = topicMatch,
+                ["topic_match"] = TopicWeight * topicMatch,
                 ["novelty"] = noveltyWeight * novelty,
                 ["credibility"] = credWeight * credibility,
                 ["relevance"] = relevanceWeight * relevance[i],
