@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Recommender.Cli.Commands;
 
 namespace Recommender.Cli;
 
@@ -8,6 +9,11 @@ public static class CliApp
     public static Task<int> RunAsync(string[] args)
     {
         var root = new RootCommand("Recommender: a content recommender whose users choose what the ranking optimises.");
+        var bench = new Command("bench", "Measure training speed, memory and accuracy on a ratings file.")
+        {
+            BenchTrainCommand.Create(),
+        };
+        root.Subcommands.Add(bench);
         return root.Parse(args).InvokeAsync();
     }
 }

@@ -1,0 +1,138 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using Recommender.Factorization;
+
+namespace Recommender.Cli.Commands;
+
+/// <summary>
+/// <c>recommender bench train</c>: loads a ratings file, applies the benchmark temporal split, trains and prints one
+/// JSON line with load and train times, throughput, peak memory and test accuracy, so runs can be compared with LIBMF's.
+/// </summary>
+internal static class BenchTrainCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "Directory holding ratings.csv or ratings.dat, or the file itself.", Required = true };
+        var rank = new Option<int>("--rank") { Description = "ApproximationRank (vector length).", DefaultValueFactory = _ => 64 };
+        var iterations = new Option<int>("--iterations") { Description = "NumberOfIterations.", DefaultValueFactory = _ => 20 };
+        var threads = new Option<int>("--threads") { Description = "NumberOfThreads.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var lambda = new Option<double>("--lambda") { Description = "Lambda (L2 regularisation).", DefaultValueFactory = _ => 0.05 };
+        var loss = new Option<string>("--loss") { Description = "regression (ratings, SGD) or oneclass (implicit, ALS).", DefaultValueFactory = _ => "regression" };
+        loss.AcceptOnlyFromAmong("regression", "oneclass");
+        var alpha = new Option<double?>("--alpha") { Description = "Alpha: one-class confidence 1 + alpha·value (default: the trainer's)." };
+        var learningRate = new Option<double?>("--learning-rate") { Description = "LearningRate for SGD (default: the trainer's)." };
+        var seed = new Option<int>("--seed") { Description = "Seed.", DefaultValueFactory = _ => 42 };
+        var positive = new Option<float?>("--positive") { Description = "One-class: ratings at or above this are positives (default 7 for .dat files, else 4)." };
+
+        var command = new Command("train", "Train on the temporal split of a ratings file and print one JSON line of measurements.")
+        {
+            data, rank, iterations, threads, lambda, loss, alpha, learningRate, seed, positive,
+        };
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var options = new MatrixFactorizationOptions
+            {
+                ApproximationRank = parseResult.GetValue(rank),
+                NumberOfIterations = parseResult.GetValue(iterations),
+                NumberOfThreads = parseResult.GetValue(threads),
+                Lambda = parseResult.GetValue(lambda),
+                Seed = parseResult.GetValue(seed),
+                LossFunction = parseResult.GetValue(loss) == "oneclass" ? LossFunction.SquareLossOneClass : LossFunction.SquareLossRegression,
+            };
+            if (parseResult.GetValue(alpha) is { } a)
+                options.Alpha = a;
+            if (parseResult.GetValue(learningRate) is { } lr)
+                options.LearningRate = lr;
+            var path = parseResult.GetValue(data)!;
+            Run(path, options, parseResult.GetValue(positive), cancellationToken);
+            return Task.FromResult(0);
+        });
+        return command;
+    }
+
+    private static void Run(string path, MatrixFactorizationOptions options, float? positiveThreshold, CancellationToken cancellationToken)
+    {
+        var trainer = new MatrixFactorizationTrainer(options);
+        var clock = Stopwatch.StartNew();
+        var table = RatingTable.Load(path);
+        var loadSeconds = clock.Elapsed.TotalSeconds;
+        var isDat = !File.Exists(Path.Combine(path, "ratings.csv")) && (Directory.Exists(path) || path.EndsWith(".dat", StringComparison.OrdinalIgnoreCase));
+
+        clock.Restart();
+        var split = TemporalSplit.Split(table);
+        table = null;
+        var train = split.Train;
+        var test = split.Test;
+        var oneClass = options.LossFunction == LossFunction.SquareLossOneClass;
+        var threshold = positiveThreshold ?? (isDat ? 7 : 4);
+        if (oneClass)
+        {
+            train = TemporalSplit.Positives(train, threshold);
+            test = TemporalSplit.Positives(test, threshold);
+        }
+        var splitSeconds = clock.Elapsed.TotalSeconds;
+        var trainRows = train.Count;
+        // Collect the raw table (timestamps) before training so its memory can be reused for the factors.
+        GC.Collect();
+
+        clock.Restart();
+        var model = trainer.Fit(train, cancellationToken: cancellationToken);
+        var trainSeconds = clock.Elapsed.TotalSeconds;
+
+        using var stdout = Console.OpenStandardOutput();
+        using var json = new Utf8JsonWriter(stdout);
+        json.WriteStartObject();
+        json.WriteString("data", path);
+        json.WriteString("loss", oneClass ? "oneclass" : "regression");
+        json.WriteNumber("rank", options.ApproximationRank);
+        json.WriteNumber("iterations", options.NumberOfIterations);
+        json.WriteNumber("threads", options.NumberOfThreads ?? Environment.ProcessorCount);
+        json.WriteNumber("lambda", options.Lambda);
+        json.WriteNumber("train_rows", trainRows);
+        json.WriteNumber("test_rows", test.Count);
+        json.WriteNumber("load_seconds", Math.Round(loadSeconds, 3));
+        json.WriteNumber("split_seconds", Math.Round(splitSeconds, 3));
+        json.WriteNumber("train_seconds", Math.Round(trainSeconds, 3));
+        json.WriteNumber("updates_per_second", Math.Round(trainRows * (double)options.NumberOfIterations / trainSeconds));
+        if (oneClass)
+        {
+            var report = RankingMetrics.Evaluate(model, train, test, 10, options.NumberOfThreads ?? 0);
+            json.WriteNumber("alpha", options.Alpha);
+            json.WriteNumber("positive_threshold", threshold);
+            json.WriteNumber("test_users", report.Users);
+            json.WriteNumber("ndcg_at_10", Math.Round(report.Ndcg, 5));
+            json.WriteNumber("recall_at_10", Math.Round(report.Recall, 5));
+            json.WriteNumber("map_at_10", Math.Round(report.MeanAveragePrecision, 5));
+            json.WriteNumber("coverage_at_10", Math.Round(report.CatalogCoverage, 4));
+        }
+        else
+        {
+            var predicted = RankingMetrics.Predict(model, test);
+            var actual = test.Values.AsSpan(0, test.Count);
+            json.WriteNumber("test_rmse", Math.Round(RankingMetrics.Rmse(predicted, actual), 5));
+            json.WriteNumber("test_mae", Math.Round(RankingMetrics.Mae(predicted, actual), 5));
+        }
+        json.WriteNumber("peak_memory_mb", Math.Round(PeakMemoryBytes() / 1048576.0, 1));
+        json.WriteEndObject();
+        json.Flush();
+        stdout.WriteByte((byte)'\n');
+    }
+
+    /// <summary>Peak resident set (VmHWM) on Linux, else the process's peak working set.</summary>
+    private static long PeakMemoryBytes()
+    {
+        const string status = "/proc/self/status";
+        if (File.Exists(status))
+        {
+            foreach (var line in File.ReadLines(status))
+            {
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal)
+                    && long.TryParse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), out var kb))
+                    return kb * 1024;
+            }
+        }
+        using var process = Process.GetCurrentProcess();
+        return process.PeakWorkingSet64;
+    }
+}

@@ -1,0 +1,315 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Recommender.Factorization;
+
+/// <summary>
+/// FPSGD (Chin, Zhuang, Juan, Lin 2015, as in LIBMF): users and items are shuffled into a B×B grid of blocks and threads
+/// update blocks that share no row or column, so factor updates need no locks. Learning rates adapt per row as LIBMF's RPCS (AdaGrad with one accumulator per vector). Ratings are centred
+/// on the global mean and divided by their standard deviation before training, as LIBMF scales them.
+/// </summary>
+internal sealed class SgdSolver(
+    MatrixFactorizationOptions options, TrainingData data, IProgress<TrainingProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
+{
+    private readonly int _rank = options.ApproximationRank;
+    private readonly int _stride = Kernels.StrideFor(options.ApproximationRank);
+
+    public MatrixFactorizationModel Run()
+    {
+        int nu = data.Users.Count, ni = data.Items.Count, n = data.Count;
+        var values = data.Values.AsSpan(0, n);
+        double sum = 0, sumSq = 0;
+        foreach (var v in values)
+            sum += v;
+        var mean = sum / n;
+        foreach (var v in values)
+            sumSq += (v - mean) * (v - mean);
+        var scale = Math.Max(1e-4, Math.Sqrt(sumSq / n));
+
+        var random = new Random(options.Seed);
+        var threads = options.EffectiveThreads;
+        var bins = Math.Max(20, 2 * threads);
+        bins = Math.Max(1, Math.Min(bins, Math.Min(nu, ni)));
+        var rowBin = ShuffledBins(nu, bins, random);
+        var colBin = ShuffledBins(ni, bins, random);
+        var blockStart = BucketInPlace(rowBin, colBin, bins);
+
+        var p = InitFactors(nu, random);
+        var q = InitFactors(ni, random);
+        var bu = new float[nu];
+        var bi = new float[ni];
+        var gp = new float[nu];
+        var gq = new float[ni];
+        var gbu = new float[nu];
+        var gbi = new float[ni];
+        Array.Fill(gp, 1f);
+        Array.Fill(gq, 1f);
+        Array.Fill(gbu, 1f);
+        Array.Fill(gbi, 1f);
+
+        var state = new State(p, q, bu, bi, gp, gq, gbu, gbi, (float)mean, (float)(1 / scale));
+        var blockLoss = new double[bins * bins];
+        var scheduler = new BlockScheduler(bins, random);
+        for (var epoch = 1; epoch <= options.NumberOfIterations; epoch++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            scheduler.StartEpoch();
+            if (threads == 1)
+            {
+                Worker();
+            }
+            else
+            {
+                Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ => Worker());
+            }
+            if (progress is not null)
+            {
+                double total = 0;
+                foreach (var l in blockLoss)
+                    total += l;
+                progress.Report(new TrainingProgress(epoch, options.NumberOfIterations, Math.Sqrt(total / n) * scale, clock.Elapsed));
+            }
+        }
+
+        // Back to rating units: prediction = mean + scale·(bu + bi + p·q), so factors carry √scale each.
+        var rootScale = (float)Math.Sqrt(scale);
+        for (var j = 0; j < p.Length; j++)
+            p[j] *= rootScale;
+        for (var j = 0; j < q.Length; j++)
+            q[j] *= rootScale;
+        for (var j = 0; j < bu.Length; j++)
+            bu[j] *= (float)scale;
+        for (var j = 0; j < bi.Length; j++)
+            bi[j] *= (float)scale;
+        return new MatrixFactorizationModel(options.Clone(), data.Users, data.Items, _rank, p, q, bu, bi, (float)mean, (float)scale);
+
+        void Worker()
+        {
+            while (scheduler.TryTake(out var block))
+            {
+                int start = blockStart[block], end = blockStart[block + 1];
+                blockLoss[block] = options.NonNegative
+                    ? UpdateBlock<NonNegativeProjection>(state, start, end)
+                    : UpdateBlock<NoProjection>(state, start, end);
+                scheduler.Release(block);
+            }
+        }
+    }
+
+    /// <summary>
+    /// LIBMF-style dynamic scheduling: a free thread takes a random unprocessed block whose row and column bins no other
+    /// thread holds, so a descheduled thread delays nobody until the epoch's last blocks. With one thread the order
+    /// comes from the seeded generator alone, so training is deterministic.
+    /// </summary>
+    private sealed class BlockScheduler(int bins, Random random)
+    {
+        private readonly object _gate = new();
+        private readonly bool[] _done = new bool[bins * bins];
+        private readonly bool[] _rowBusy = new bool[bins];
+        private readonly bool[] _columnBusy = new bool[bins];
+        private readonly int[] _candidates = new int[bins * bins];
+        private int _remaining;
+
+        public void StartEpoch()
+        {
+            Array.Clear(_done);
+            _remaining = _done.Length;
+        }
+
+        public bool TryTake(out int block)
+        {
+            lock (_gate)
+            {
+                while (true)
+                {
+                    if (_remaining == 0)
+                    {
+                        block = -1;
+                        return false;
+                    }
+                    var count = 0;
+                    for (var b = 0; b < _done.Length; b++)
+                    {
+                        if (!_done[b] && !_rowBusy[b / bins] && !_columnBusy[b % bins])
+                            _candidates[count++] = b;
+                    }
+                    if (count > 0)
+                    {
+                        block = _candidates[random.Next(count)];
+                        _done[block] = true;
+                        _rowBusy[block / bins] = true;
+                        _columnBusy[block % bins] = true;
+                        _remaining--;
+                        return true;
+                    }
+                    // Every remaining block clashes with one being run; wait for a release.
+                    Monitor.Wait(_gate);
+                }
+            }
+        }
+
+        public void Release(int block)
+        {
+            lock (_gate)
+            {
+                _rowBusy[block / bins] = false;
+                _columnBusy[block % bins] = false;
+                Monitor.PulseAll(_gate);
+            }
+        }
+    }
+
+    private sealed record State(float[] P, float[] Q, float[] Bu, float[] Bi, float[] Gp, float[] Gq, float[] Gbu, float[] Gbi, float Mean, float InvScale);
+
+    private interface IProjection
+    {
+        static abstract Vector256<float> Apply(Vector256<float> v);
+    }
+
+    private readonly struct NoProjection : IProjection
+    {
+        public static Vector256<float> Apply(Vector256<float> v) => v;
+    }
+
+    private readonly struct NonNegativeProjection : IProjection
+    {
+        public static Vector256<float> Apply(Vector256<float> v) => Vector256.Max(v, Vector256<float>.Zero);
+    }
+
+    /// <summary>One pass over a block's ratings. Returns the sum of squared (scaled) errors seen before each update.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private double UpdateBlock<TProjection>(State s, int start, int end) where TProjection : struct, IProjection
+    {
+        var stride = _stride;
+        var lambda = (float)options.Lambda;
+        var eta = (float)options.LearningRate;
+        var invRank = 1f / _rank;
+        var mean = s.Mean;
+        var invScale = s.InvScale;
+        ref var users = ref MemoryMarshal.GetArrayDataReference(data.UserIndices);
+        ref var items = ref MemoryMarshal.GetArrayDataReference(data.ItemIndices);
+        ref var values = ref MemoryMarshal.GetArrayDataReference(data.Values);
+        ref var p0 = ref MemoryMarshal.GetArrayDataReference(s.P);
+        ref var q0 = ref MemoryMarshal.GetArrayDataReference(s.Q);
+        ref var bu0 = ref MemoryMarshal.GetArrayDataReference(s.Bu);
+        ref var bi0 = ref MemoryMarshal.GetArrayDataReference(s.Bi);
+        ref var gp0 = ref MemoryMarshal.GetArrayDataReference(s.Gp);
+        ref var gq0 = ref MemoryMarshal.GetArrayDataReference(s.Gq);
+        ref var gbu0 = ref MemoryMarshal.GetArrayDataReference(s.Gbu);
+        ref var gbi0 = ref MemoryMarshal.GetArrayDataReference(s.Gbi);
+        var vLambda = Vector256.Create(lambda);
+        double loss = 0;
+        for (var j = start; j < end; j++)
+        {
+            var u = Unsafe.Add(ref users, j);
+            var i = Unsafe.Add(ref items, j);
+            var r = (Unsafe.Add(ref values, j) - mean) * invScale;
+            ref var pu = ref Unsafe.Add(ref p0, (nint)u * stride);
+            ref var qi = ref Unsafe.Add(ref q0, (nint)i * stride);
+            ref var bu = ref Unsafe.Add(ref bu0, u);
+            ref var bi = ref Unsafe.Add(ref bi0, i);
+
+            var e = r - bu - bi - Kernels.Dot(ref pu, ref qi, stride);
+            loss += e * e;
+
+            ref var gpu = ref Unsafe.Add(ref gp0, u);
+            ref var gqi = ref Unsafe.Add(ref gq0, i);
+            var etaP = Vector256.Create(eta * MathF.ReciprocalSqrtEstimate(gpu));
+            var etaQ = Vector256.Create(eta * MathF.ReciprocalSqrtEstimate(gqi));
+            var ve = Vector256.Create(e);
+            var sumP = Vector256<float>.Zero;
+            var sumQ = Vector256<float>.Zero;
+            for (var d = 0; d < stride; d += Kernels.Lanes)
+            {
+                var pv = Vector256.LoadUnsafe(ref pu, (nuint)d);
+                var qv = Vector256.LoadUnsafe(ref qi, (nuint)d);
+                // Gradients of ½e² + ½λ‖·‖²: λp − e·q and λq − e·p.
+                var gradP = Vector256.FusedMultiplyAdd(vLambda, pv, -(ve * qv));
+                var gradQ = Vector256.FusedMultiplyAdd(vLambda, qv, -(ve * pv));
+                sumP = Vector256.FusedMultiplyAdd(gradP, gradP, sumP);
+                sumQ = Vector256.FusedMultiplyAdd(gradQ, gradQ, sumQ);
+                TProjection.Apply(Vector256.FusedMultiplyAdd(-etaP, gradP, pv)).StoreUnsafe(ref pu, (nuint)d);
+                TProjection.Apply(Vector256.FusedMultiplyAdd(-etaQ, gradQ, qv)).StoreUnsafe(ref qi, (nuint)d);
+            }
+            gpu += Vector256.Sum(sumP) * invRank;
+            gqi += Vector256.Sum(sumQ) * invRank;
+
+            ref var gbu = ref Unsafe.Add(ref gbu0, u);
+            ref var gbi = ref Unsafe.Add(ref gbi0, i);
+            var gradBu = lambda * bu - e;
+            var gradBi = lambda * bi - e;
+            bu -= eta * MathF.ReciprocalSqrtEstimate(gbu) * gradBu;
+            bi -= eta * MathF.ReciprocalSqrtEstimate(gbi) * gradBi;
+            gbu += gradBu * gradBu;
+            gbi += gradBi * gradBi;
+        }
+        return loss;
+    }
+
+    /// <summary>Maps each index to a bin through a random permutation, so bins get similar shares of heavy users and popular items.</summary>
+    private static int[] ShuffledBins(int count, int bins, Random random)
+    {
+        var order = new int[count];
+        for (var j = 0; j < count; j++)
+            order[j] = j;
+        random.Shuffle(order);
+        var bin = new int[count];
+        for (var j = 0; j < count; j++)
+            bin[order[j]] = (int)((long)j * bins / count);
+        return bin;
+    }
+
+    /// <summary>
+    /// Reorders the training arrays in place so each block's ratings are contiguous (an in-place counting sort, so no
+    /// second copy of the ratings is held). Returns block start offsets, length bins²+1.
+    /// </summary>
+    private int[] BucketInPlace(int[] rowBin, int[] colBin, int bins)
+    {
+        var n = data.Count;
+        var users = data.UserIndices;
+        var items = data.ItemIndices;
+        var values = data.Values;
+        var blocks = bins * bins;
+        var start = new int[blocks + 1];
+        for (var j = 0; j < n; j++)
+            start[rowBin[users[j]] * bins + colBin[items[j]] + 1]++;
+        for (var b = 0; b < blocks; b++)
+            start[b + 1] += start[b];
+        var next = start[..blocks];
+        for (var b = 0; b < blocks; b++)
+        {
+            var end = start[b + 1];
+            while (next[b] < end)
+            {
+                var j = next[b];
+                var target = rowBin[users[j]] * bins + colBin[items[j]];
+                if (target == b)
+                {
+                    next[b]++;
+                    continue;
+                }
+                var k = next[target]++;
+                (users[j], users[k]) = (users[k], users[j]);
+                (items[j], items[k]) = (items[k], items[j]);
+                (values[j], values[k]) = (values[k], values[j]);
+            }
+        }
+        return start;
+    }
+
+    /// <summary>Uniform [0, 1)/√k as LIBMF; padding lanes stay 0 and receive zero gradients.</summary>
+    private float[] InitFactors(int rows, Random random)
+    {
+        var factors = new float[(long)rows * _stride];
+        var scale = 1 / MathF.Sqrt(_rank);
+        for (var r = 0; r < rows; r++)
+        {
+            var row = factors.AsSpan(r * _stride, _rank);
+            for (var d = 0; d < row.Length; d++)
+                row[d] = random.NextSingle() * scale;
+        }
+        return factors;
+    }
+}
