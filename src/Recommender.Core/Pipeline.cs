@@ -234,25 +234,14 @@ public sealed class RecommendationPipeline
         return scores;
     }
 
-    /// <summary>A user the model has not seen but who has history: the mean of their items' vectors stands in for a user vector.</summary>
+    /// <summary>A user the model has not trained on but who has history is folded in from what they consumed.</summary>
     private static float[]? FoldIn(UserState user, IRelevanceModel model)
     {
-        var vector = new float[model.Rank];
-        var n = 0;
-        foreach (var id in RankingMath.Consumed(user))
-        {
-            if (model.TryGetItemIndex(id, out var index))
-            {
-                System.Numerics.Tensors.TensorPrimitives.Add(vector, model.ItemVector(index).Span, vector);
-                n++;
-            }
-        }
-        if (n == 0)
-        {
-            return null;
-        }
-        System.Numerics.Tensors.TensorPrimitives.Divide(vector, n, vector);
-        return vector;
+        var consumed = user.History
+            .Where(h => h.Kind is not EventKind.Impression and not EventKind.NotInterested)
+            .Select(h => (h.ItemId, (float)(h.Value ?? 1)))
+            .ToList();
+        return consumed.Count == 0 ? null : model.FoldIn(consumed);
     }
 
     /// <summary>Indices of the <paramref name="n"/> best-scored non-excluded items, best first, ties by item id.</summary>

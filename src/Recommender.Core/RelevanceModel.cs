@@ -34,6 +34,9 @@ public interface IRelevanceModel
     /// <summary>Predicted relevance of every item for a folded-in user vector (a user the model has not seen in training).</summary>
     void ScoreAll(ReadOnlySpan<float> userVector, Span<float> scores);
 
+    /// <summary>A user vector for someone the model has not trained on, from (item id, value) pairs; null when none of the items is known or the model has no factors.</summary>
+    float[]? FoldIn(IReadOnlyList<(long ItemId, float Value)> history);
+
     /// <summary>Training interactions of the item: the popularity prior for users the model does not know.</summary>
     int ItemPopularity(int index);
 }
@@ -88,6 +91,8 @@ public sealed class PopularityModel : IRelevanceModel
     public void ScoreAll(int userIndex, Span<float> scores) => _scores.CopyTo(scores);
 
     public void ScoreAll(ReadOnlySpan<float> userVector, Span<float> scores) => _scores.CopyTo(scores);
+
+    public float[]? FoldIn(IReadOnlyList<(long ItemId, float Value)> history) => null;
 
     public int ItemPopularity(int index) => _counts[index];
 }

@@ -119,5 +119,17 @@ internal sealed class FakeFactorModel : IRelevanceModel
         }
     }
 
+    public float[]? FoldIn(IReadOnlyList<(long ItemId, float Value)> history)
+    {
+        var vector = new float[Dim];
+        var known = history.Where(h => TryGetItemIndex(h.ItemId, out _)).ToList();
+        foreach (var (id, _) in known)
+        {
+            TryGetItemIndex(id, out var index);
+            System.Numerics.Tensors.TensorPrimitives.Add(vector, ItemVector(index).Span, vector);
+        }
+        return known.Count == 0 ? null : vector;
+    }
+
     public int ItemPopularity(int index) => _catalog.Popularity(_ids[index]);
 }
