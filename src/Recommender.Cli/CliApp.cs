@@ -14,6 +14,7 @@ public static class CliApp
             BenchTrainCommand.Create(),
         };
         root.Subcommands.Add(bench);
+        root.Subcommands.Add(EvaluateCommand.Create());
         return root.Parse(args).InvokeAsync();
     }
 }

@@ -6,6 +6,14 @@ public static class CommonParameters
     public const string CredibilityFloor = "credibility_floor";
     public const string Topics = "topics";
     public const string CredibilityWeight = "credibility_weight";
+    public const string PopularityWeight = "popularity_weight";
+
+    /// <summary>Default weight of the popularity prior next to the model's score (see <see cref="Ranking.RankingMath.EngagementRelevance"/>).</summary>
+    public const double DefaultPopularityWeight = 1.0;
+
+    public static ParameterSpec PopularityWeightSpec() => new(
+        PopularityWeight, ParameterType.Number, DefaultPopularityWeight,
+        "How much what many people like right now counts next to your own tastes.", 0, 5);
 
     public static ParameterSpec CredibilityFloorSpec(double defaultValue) => new(
         CredibilityFloor, ParameterType.Number, defaultValue,

@@ -24,6 +24,8 @@ public sealed class DiversityObjective : IObjective
     public string Description =>
         "Still things you may like, but each pick differs from the others, your usual topics widen a little, and where a subject has sides you see more than one.";
 
+    public CandidateSources Sources => CandidateSources.Personal | CandidateSources.RecentPopular;
+
     public ParameterSchema Schema { get; } = new(
     [
         new ParameterSpec(Lambda, ParameterType.Number, 0.7,
@@ -36,6 +38,7 @@ public sealed class DiversityObjective : IObjective
             "How strongly to balance items taking opposite sides.", 0, 2),
         new ParameterSpec(PoolSize, ParameterType.Integer, 100.0,
             "How many of your most relevant candidates the variety is chosen from.", 10, 2000),
+        CommonParameters.PopularityWeightSpec(),
         CommonParameters.CredibilityFloorSpec(0.4),
     ]);
 
@@ -46,7 +49,10 @@ public sealed class DiversityObjective : IObjective
         var lambda = p.GetNumber(Lambda);
         var calibrationWeight = p.GetNumber(CalibrationWeight);
         var viewpointWeight = p.GetNumber(ViewpointWeight);
-        var pool = RankingMath.Eligible(request, p.GetNumber(CommonParameters.CredibilityFloor))
+        // Relevance is the engagement objective's, so "variety" trades against the same notion of what the user likes.
+        var eligible = RankingMath.Eligible(request, p.GetNumber(CommonParameters.CredibilityFloor));
+        var engagement = RankingMath.EngagementRelevance(request, eligible, p.GetNumber(CommonParameters.PopularityWeight));
+        var pool = eligible.Select((c, i) => c with { Relevance = engagement[i] })
             .OrderByDescending(c => c.Relevance).ThenBy(c => RankingMath.TieBreak(request.Seed, c.ItemId)).ThenBy(c => c.ItemId)
             .Take((int)p.GetNumber(PoolSize)).ToList();
         var k = Math.Min(request.K, pool.Count);

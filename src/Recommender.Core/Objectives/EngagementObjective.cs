@@ -16,19 +16,18 @@ public sealed class EngagementObjective : IObjective
     public string Description =>
         "Shows what you are most likely to enjoy, based on what you and people with similar tastes liked. New here? You get what many people like.";
 
-    public ParameterSchema Schema { get; } = new([CommonParameters.CredibilityFloorSpec(0)]);
+    public CandidateSources Sources => CandidateSources.Personal | CandidateSources.RecentPopular;
+
+    public ParameterSchema Schema { get; } = new([CommonParameters.PopularityWeightSpec(), CommonParameters.CredibilityFloorSpec(0)]);
 
     public IReadOnlyList<RankedItem> Rank(RankingRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var p = Schema.Resolve(request.Parameters);
         var eligible = RankingMath.Eligible(request, p.GetNumber(CommonParameters.CredibilityFloor));
-        var scored = eligible.Select(c =>
-        {
-            var score = request.Personalized ? c.Relevance : request.Catalog.PopularityScore(c.ItemId);
-            return (candidate: c, item: new RankedItem(c.ItemId, score, new Dictionary<string, double> { ["relevance"] = score }, []));
-        }).ToList();
-        var top = RankingMath.TakeTop(scored.Select(s => s.item), request.K, request.Seed);
+        var relevance = RankingMath.EngagementRelevance(request, eligible, p.GetNumber(CommonParameters.PopularityWeight));
+        var scored = eligible.Select((c, i) => new RankedItem(c.ItemId, relevance[i], new Dictionary<string, double> { ["relevance"] = relevance[i] }, []));
+        var top = RankingMath.TakeTop(scored, request.K, request.Seed);
         var history = HistoryVectors(request);
         return [.. top.Select(r => r with { Reasons = [Reason(request, r.ItemId, history)] })];
     }

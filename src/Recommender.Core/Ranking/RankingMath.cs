@@ -89,4 +89,23 @@ public static class RankingMath
         ArgumentNullException.ThrowIfNull(user);
         return user.History.Where(h => h.Kind is not EventKind.Impression and not EventKind.NotInterested).Select(h => h.ItemId).Distinct();
     }
+
+    /// <summary>
+    /// Engagement relevance: the model score scaled to 0..1 over the candidates plus <paramref name="popularityWeight"/> times
+    /// the catalog's log-popularity. One-class factor models carry no item bias, and on a temporal split what is popular
+    /// now predicts the next interaction well, so the prior plays the role of the bias. Unpersonalised requests use popularity alone.
+    /// </summary>
+    public static double[] EngagementRelevance(RankingRequest request, IReadOnlyList<Candidate> candidates, double popularityWeight)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(candidates);
+        var model = NormalizedRelevance(candidates);
+        var scores = new double[candidates.Count];
+        for (var i = 0; i < scores.Length; i++)
+        {
+            var prior = request.Catalog.PopularityScore(candidates[i].ItemId);
+            scores[i] = request.Personalized ? model[i] + popularityWeight * prior : prior;
+        }
+        return scores;
+    }
 }
