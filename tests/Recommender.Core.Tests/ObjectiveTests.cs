@@ -11,12 +11,22 @@ public sealed class EngagementObjectiveTests : ObjectiveContractTests
     [Fact]
     public void Rank_knownUser_ordersByModelRelevance()
     {
-        var request = TestWorld.Request(TestWorld.UserWithHistory(TestWorld.KnownUser));
+        var request = TestWorld.Request(TestWorld.UserWithHistory(TestWorld.KnownUser), ObjectiveParameters.Empty.With("popularity_weight", 0.0));
 
         var ranked = new EngagementObjective().Rank(request);
 
         var expected = request.Candidates.OrderByDescending(c => c.Relevance).Take(10).Select(c => c.ItemId);
         Assert.Equal(expected, ranked.Select(r => r.ItemId));
+    }
+
+    [Fact]
+    public void Rank_popularityWeight_movesPopularItemsUp()
+    {
+        var user = TestWorld.UserWithHistory(TestWorld.KnownUser);
+        var modelOnly = new EngagementObjective().Rank(TestWorld.Request(user, ObjectiveParameters.Empty.With("popularity_weight", 0.0)));
+        var withPrior = new EngagementObjective().Rank(TestWorld.Request(user, ObjectiveParameters.Empty.With("popularity_weight", 3.0)));
+
+        Assert.True(withPrior.Average(r => TestWorld.Catalog.Popularity(r.ItemId)) > modelOnly.Average(r => TestWorld.Catalog.Popularity(r.ItemId)));
     }
 
     [Fact]
@@ -110,7 +120,7 @@ public sealed class DiversityObjectiveTests : ObjectiveContractTests
     [Fact]
     public void Rank_lambdaOne_equalsRelevanceOrderWithoutCalibration()
     {
-        var parameters = ObjectiveParameters.Empty.With("lambda", 1.0).With("calibration_weight", 0.0).With("viewpoint_weight", 0.0);
+        var parameters = ObjectiveParameters.Empty.With("lambda", 1.0).With("calibration_weight", 0.0).With("viewpoint_weight", 0.0).With("popularity_weight", 0.0);
         var request = TestWorld.Request(TestWorld.UserWithHistory(TestWorld.KnownUser), parameters);
 
         var ranked = new DiversityObjective().Rank(request);
@@ -127,10 +137,10 @@ public sealed class DiversityObjectiveTests : ObjectiveContractTests
             .Where(c => TestWorld.Catalog[c.ItemId].Stance is 1 or -1)
             .Select(c => c with { Relevance = TestWorld.Catalog[c.ItemId].Stance > 0 ? 1.0 - c.ItemId * 1e-4 : 0.5 - c.ItemId * 1e-4 })
             .ToList();
-        var request = TestWorld.Request(UserState.FromHistory(999, []), k: 6, candidates: sided);
+        var request = TestWorld.Request(UserState.FromHistory(999, []), k: 6, candidates: sided) with { Personalized = true };
 
-        var balanced = new DiversityObjective().Rank(request with { Parameters = ObjectiveParameters.Empty.With("viewpoint_weight", 1.0) });
-        var unbalanced = new DiversityObjective().Rank(request with { Parameters = ObjectiveParameters.Empty.With("viewpoint_weight", 0.0) });
+        var balanced = new DiversityObjective().Rank(request with { Parameters = ObjectiveParameters.Empty.With("viewpoint_weight", 1.0).With("popularity_weight", 0.0) });
+        var unbalanced = new DiversityObjective().Rank(request with { Parameters = ObjectiveParameters.Empty.With("viewpoint_weight", 0.0).With("popularity_weight", 0.0) });
 
         Assert.InRange(balanced.Sum(r => TestWorld.Catalog[r.ItemId].Stance!.Value), -1, 1);
         Assert.True(unbalanced.Sum(r => TestWorld.Catalog[r.ItemId].Stance!.Value) > 1);
