@@ -20,7 +20,7 @@ internal static class EvaluateCommand
         var output = new Option<string?>("--out") { Description = "Where to write the JSON report. Default: evaluation-<data>.json in the current directory." };
         var k = new Option<int>("--k") { Description = "List length the metrics use.", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "Seed for training, tie-breaks and the simulation.", DefaultValueFactory = _ => 42 };
-        var rank = new Option<int>("--rank") { Description = "Latent factors of the one-class MF model.", DefaultValueFactory = _ => 32 };
+        var rank = new Option<int>("--rank") { Description = "Latent factors of the one-class MF model.", DefaultValueFactory = _ => 16 };
         var iterations = new Option<int>("--iterations") { Description = "ALS iterations.", DefaultValueFactory = _ => 10 };
         var users = new Option<int>("--users") { Description = "Evaluate at most this many test users (0 = all).", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Worker threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -87,6 +87,11 @@ internal static class EvaluateCommand
 
     private static void Print(EvaluationReport report)
     {
+        // Redirected output would otherwise wrap the 14-column table at 80 characters.
+        if (Console.IsOutputRedirected)
+        {
+            AnsiConsole.Profile.Width = 200;
+        }
         static string F(double v, string format = "0.0000") => v.ToString(format, CultureInfo.InvariantCulture);
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(report.Data)}[/]: {report.TrainRows:N0} train rows, {report.TestRows:N0} test rows, {report.TestUsers:N0} test users, model {Markup.Escape(report.ModelVersion)}");
         var table = new Table().Border(TableBorder.Rounded);

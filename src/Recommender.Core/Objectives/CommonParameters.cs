@@ -11,6 +11,15 @@ public static class CommonParameters
     /// <summary>Default weight of the popularity prior next to the model's score (see <see cref="Ranking.RankingMath.EngagementRelevance"/>).</summary>
     public const double DefaultPopularityWeight = 1.0;
 
+    public const string PriorShrinkage = "prior_shrinkage";
+
+    /// <summary>Default shrinkage: a user with 4 items weighs the prior 5×, one with 200 items about 1.1×.</summary>
+    public const double DefaultPriorShrinkage = 20;
+
+    public static ParameterSpec PriorShrinkageSpec() => new(
+        PriorShrinkage, ParameterType.Number, DefaultPriorShrinkage,
+        "How much more the popularity prior counts while your history is short (it fades as you read more).", 0, 100);
+
     public static ParameterSpec PopularityWeightSpec() => new(
         PopularityWeight, ParameterType.Number, DefaultPopularityWeight,
         "How much what many people like right now counts next to your own tastes.", 0, 5);

@@ -14,6 +14,7 @@ public sealed class DiversityObjective : IObjective
     public const string CalibrationWeight = "calibration_weight";
     public const string ViewpointWeight = "viewpoint_weight";
     public const string PoolSize = "pool_size";
+    public const string Redundancy = "redundancy";
 
     public string Id => ObjectiveId;
 
@@ -36,9 +37,11 @@ public sealed class DiversityObjective : IObjective
             "How strongly to fill topics that are under-represented in your list.", 0, 2),
         new ParameterSpec(ViewpointWeight, ParameterType.Number, 0.1,
             "How strongly to balance items taking opposite sides.", 0, 2),
+        new ParameterSpec(Redundancy, ParameterType.Text, "max",
+            "Compare each pick with its closest earlier pick (max) or with all of them on average (mean).", AllowedValues: ["max", "mean"]),
         new ParameterSpec(PoolSize, ParameterType.Integer, 100.0,
             "How many of your most relevant candidates the variety is chosen from.", 10, 2000),
-        CommonParameters.PopularityWeightSpec(),
+        CommonParameters.PopularityWeightSpec(), CommonParameters.PriorShrinkageSpec(),
         CommonParameters.CredibilityFloorSpec(0.4),
     ]);
 
@@ -51,7 +54,7 @@ public sealed class DiversityObjective : IObjective
         var viewpointWeight = p.GetNumber(ViewpointWeight);
         // Relevance is the engagement objective's, so "variety" trades against the same notion of what the user likes.
         var eligible = RankingMath.Eligible(request, p.GetNumber(CommonParameters.CredibilityFloor));
-        var engagement = RankingMath.EngagementRelevance(request, eligible, p.GetNumber(CommonParameters.PopularityWeight));
+        var engagement = RankingMath.EngagementRelevance(request, eligible, p.GetNumber(CommonParameters.PopularityWeight), p.GetNumber(CommonParameters.PriorShrinkage));
         var pool = eligible.Select((c, i) => c with { Relevance = engagement[i] })
             .OrderByDescending(c => c.Relevance).ThenBy(c => RankingMath.TieBreak(request.Seed, c.ItemId)).ThenBy(c => c.ItemId)
             .Take((int)p.GetNumber(PoolSize)).ToList();
@@ -68,7 +71,9 @@ public sealed class DiversityObjective : IObjective
         var useEmbeddings = pool[0].Embedding.Length > 0;
         var norms = pool.Select(c => useEmbeddings ? System.Numerics.Tensors.TensorPrimitives.Norm(c.Embedding.Span) : 0f).ToArray();
 
+        var useMean = p.GetText(Redundancy) == "mean";
         var maxSimilarity = new double[pool.Count];
+        var sumSimilarity = new double[pool.Count];
         var taken = new bool[pool.Count];
         var selectedTopics = new Dictionary<string, double>(StringComparer.Ordinal);
         var selectedTopicMass = 0.0;
@@ -85,7 +90,7 @@ public sealed class DiversityObjective : IObjective
                 {
                     continue;
                 }
-                var redundancy = step == 0 ? 0 : maxSimilarity[i];
+                var redundancy = step == 0 ? 0 : useMean ? sumSimilarity[i] / step : maxSimilarity[i];
                 var calibration = CalibrationGain(items[i], target, selectedTopics, selectedTopicMass);
                 // Only a list already leaning one way gains or loses: taking a side in a balanced list is not penalised.
                 var viewpoint = items[i].Stance is { } s && stanceSum != 0 ? Math.Abs(stanceSum) - Math.Abs(stanceSum + s) : 0;
@@ -113,6 +118,7 @@ public sealed class DiversityObjective : IObjective
                         ? Similarity(pool[i].Embedding.Span, norms[i], pool[best].Embedding.Span, norms[best])
                         : RankingMath.TopicOverlap(items[i].Topics, chosen.Topics);
                     maxSimilarity[i] = step == 0 ? sim : Math.Max(maxSimilarity[i], sim);
+                    sumSimilarity[i] += sim;
                 }
             }
             var components = new Dictionary<string, double>

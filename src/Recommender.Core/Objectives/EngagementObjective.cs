@@ -18,14 +18,14 @@ public sealed class EngagementObjective : IObjective
 
     public CandidateSources Sources => CandidateSources.Personal | CandidateSources.RecentPopular;
 
-    public ParameterSchema Schema { get; } = new([CommonParameters.PopularityWeightSpec(), CommonParameters.CredibilityFloorSpec(0)]);
+    public ParameterSchema Schema { get; } = new([CommonParameters.PopularityWeightSpec(), CommonParameters.PriorShrinkageSpec(), CommonParameters.CredibilityFloorSpec(0)]);
 
     public IReadOnlyList<RankedItem> Rank(RankingRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var p = Schema.Resolve(request.Parameters);
         var eligible = RankingMath.Eligible(request, p.GetNumber(CommonParameters.CredibilityFloor));
-        var relevance = RankingMath.EngagementRelevance(request, eligible, p.GetNumber(CommonParameters.PopularityWeight));
+        var relevance = RankingMath.EngagementRelevance(request, eligible, p.GetNumber(CommonParameters.PopularityWeight), p.GetNumber(CommonParameters.PriorShrinkage));
         var scored = eligible.Select((c, i) => new RankedItem(c.ItemId, relevance[i], new Dictionary<string, double> { ["relevance"] = relevance[i] }, []));
         var top = RankingMath.TakeTop(scored, request.K, request.Seed);
         var history = HistoryVectors(request);

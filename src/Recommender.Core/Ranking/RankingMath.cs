@@ -91,20 +91,22 @@ public static class RankingMath
     }
 
     /// <summary>
-    /// Engagement relevance: the model score scaled to 0..1 over the candidates plus <paramref name="popularityWeight"/> times
-    /// the catalog's log-popularity. One-class factor models carry no item bias, and on a temporal split what is popular
-    /// now predicts the next interaction well, so the prior plays the role of the bias. Unpersonalised requests use popularity alone.
+    /// Engagement relevance: the model score scaled to 0..1 over the candidates plus a popularity prior (the catalog's
+    /// log-popularity, 0..1). One-class factor models carry no item bias, and a user vector fitted on a handful of
+    /// interactions is mostly noise, so the prior's weight shrinks with evidence: <c>w · (1 + s / (1 + n))</c> for a user
+    /// with n consumed items (s = <paramref name="shrinkage"/>). Unpersonalised requests use the prior alone.
     /// </summary>
-    public static double[] EngagementRelevance(RankingRequest request, IReadOnlyList<Candidate> candidates, double popularityWeight)
+    public static double[] EngagementRelevance(RankingRequest request, IReadOnlyList<Candidate> candidates, double popularityWeight, double shrinkage = 0)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(candidates);
         var model = NormalizedRelevance(candidates);
+        var weight = popularityWeight * (1 + shrinkage / (1 + Consumed(request.User).Count()));
         var scores = new double[candidates.Count];
         for (var i = 0; i < scores.Length; i++)
         {
             var prior = request.Catalog.PopularityScore(candidates[i].ItemId);
-            scores[i] = request.Personalized ? model[i] + popularityWeight * prior : prior;
+            scores[i] = request.Personalized ? model[i] + weight * prior : prior;
         }
         return scores;
     }
