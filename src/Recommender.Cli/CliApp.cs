@@ -17,6 +17,7 @@ public static class CliApp
             ImportCommand.Create(),
             TrainCommand.Create(),
             UpCommand.Create(),
+            EvaluateCommand.Create(),
             new Command("bench", "Measure training speed, memory and accuracy on a ratings file.") { BenchTrainCommand.Create() },
         };
         root.Options.Add(CliContext.DbOption);

@@ -1,0 +1,72 @@
+namespace Recommender.Core;
+
+/// <summary>
+/// The in-memory catalog the ranking reads: items by id with metadata and topics, and interaction counts as popularity.
+/// Built once from records (the service loads them from the database) and then only read, so it is safe to share.
+/// </summary>
+public sealed class Catalog
+{
+    private readonly Dictionary<long, ItemInfo> _items;
+    private readonly Dictionary<long, int> _popularity;
+    private readonly Dictionary<string, long[]> _byTopic;
+    private readonly IReadOnlyDictionary<long, double> _difficulty;
+
+    /// <param name="items">Every item that may be recommended.</param>
+    /// <param name="popularity">Interactions per item id; items not listed count as zero.</param>
+    /// <param name="difficulty">Item difficulty on the Elo scale estimated from learners' evidence; overrides the level.</param>
+    public Catalog(IEnumerable<ItemInfo> items, IReadOnlyDictionary<long, int>? popularity = null, IReadOnlyDictionary<long, double>? difficulty = null)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        _difficulty = difficulty ?? new Dictionary<long, double>();
+        _items = items.ToDictionary(i => i.Id);
+        _popularity = _items.Keys.ToDictionary(id => id, id => popularity is not null && popularity.TryGetValue(id, out var n) ? n : 0);
+        TotalInteractions = _popularity.Values.Sum(n => (long)n);
+        MaxPopularity = _popularity.Count == 0 ? 0 : _popularity.Values.Max();
+
+        // Ties broken by id so every list built from the catalog is deterministic.
+        Items = [.. _items.Values.OrderBy(i => i.Id)];
+        MostPopular = [.. Items.OrderByDescending(i => _popularity[i.Id]).ThenBy(i => i.Id).Select(i => i.Id)];
+        MostRecent = [.. Items.Where(i => i.PublishedAt is not null)
+            .OrderByDescending(i => i.PublishedAt).ThenBy(i => i.Id).Select(i => i.Id)];
+        _byTopic = Items.SelectMany(i => i.Topics.Select(t => (topic: t, id: i.Id)))
+            .GroupBy(p => p.topic, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(p => p.id).OrderByDescending(id => _popularity[id]).ThenBy(id => id).ToArray(), StringComparer.Ordinal);
+        Topics = [.. _byTopic.Keys.Order(StringComparer.Ordinal)];
+    }
+
+    public int Count => _items.Count;
+
+    /// <summary>Items ordered by id.</summary>
+    public IReadOnlyList<ItemInfo> Items { get; }
+
+    /// <summary>Every topic in the catalog, sorted.</summary>
+    public IReadOnlyList<string> Topics { get; }
+
+    /// <summary>Item ids by interaction count, most popular first.</summary>
+    public IReadOnlyList<long> MostPopular { get; }
+
+    /// <summary>Item ids that have a publication date, newest first.</summary>
+    public IReadOnlyList<long> MostRecent { get; }
+
+    public long TotalInteractions { get; }
+
+    public int MaxPopularity { get; }
+
+    public ItemInfo this[long id] => _items[id];
+
+    public bool TryGet(long id, out ItemInfo item) => _items.TryGetValue(id, out item!);
+
+    public bool Contains(long id) => _items.ContainsKey(id);
+
+    public int Popularity(long id) => _popularity.TryGetValue(id, out var n) ? n : 0;
+
+    /// <summary>log(1 + count) / log(1 + max count), in 0..1: a popularity prior that does not let blockbusters swamp everything.</summary>
+    public double PopularityScore(long id) => MaxPopularity == 0 ? 0 : Math.Log(1 + Popularity(id)) / Math.Log(1 + MaxPopularity);
+
+    /// <summary>Ids of the items carrying <paramref name="topic"/>, most popular first.</summary>
+    public IReadOnlyList<long> ItemsInTopic(string topic) => _byTopic.TryGetValue(topic, out var ids) ? ids : [];
+
+    /// <summary>Difficulty on the Elo scale: estimated from evidence when there is some, else from the item's level.</summary>
+    public double Difficulty(long id) =>
+        _difficulty.TryGetValue(id, out var d) ? d : EloLearningModel.DifficultyFromLevel(TryGet(id, out var item) ? item.Level : null);
+}

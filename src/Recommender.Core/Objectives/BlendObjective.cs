@@ -1,0 +1,86 @@
+using Recommender.Core.Ranking;
+
+namespace Recommender.Core.Objectives;
+
+/// <summary>
+/// Advanced setting: a user-weighted mix of the built-in objectives. Each ranks the candidates on its own; an item's
+/// blended score is the weighted sum of its rank positions (a Borda count), so no objective's score scale dominates.
+/// </summary>
+public sealed class BlendObjective : IObjective
+{
+    public const string ObjectiveId = "blend";
+
+    private readonly IReadOnlyList<IObjective> _parts;
+
+    public BlendObjective()
+        : this([new EngagementObjective(), new LearningObjective(), new DiversityObjective(), new NoProfilingObjective()])
+    {
+    }
+
+    public BlendObjective(IReadOnlyList<IObjective> parts)
+    {
+        _parts = parts;
+        Schema = new ParameterSchema(
+        [
+            .. parts.Select(o => new ParameterSpec(WeightName(o), ParameterType.Number, o.Id == EngagementObjective.ObjectiveId ? 0.5 : o.Id == NoProfilingObjective.ObjectiveId ? 0.0 : 0.25,
+                $"Weight of \"{o.DisplayName}\" in the mix.", 0, 1)),
+            CommonParameters.TopicsSpec(),
+            CommonParameters.CredibilityFloorSpec(0.4),
+        ]);
+    }
+
+    public string Id => ObjectiveId;
+
+    public string Version => "1.0.0";
+
+    public string DisplayName => "My own mix";
+
+    public string Description =>
+        "Combine the other goals with weights you choose, for example mostly what you enjoy with some learning mixed in.";
+
+    public CandidateSources Sources => CandidateSources.Personal | CandidateSources.Topics | CandidateSources.RecentPopular;
+
+    public ParameterSchema Schema { get; }
+
+    public IReadOnlyList<RankedItem> Rank(RankingRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var p = Schema.Resolve(request.Parameters);
+        var depth = Math.Min(request.Candidates.Count, Math.Max(3 * request.K, 50));
+        var totals = new Dictionary<long, (double score, Dictionary<string, double> parts, IReadOnlyList<string> reasons, double bestShare)>();
+        foreach (var part in _parts)
+        {
+            var weight = p.GetNumber(WeightName(part));
+            if (weight <= 0)
+            {
+                continue;
+            }
+            var shared = ObjectiveParameters.Empty;
+            foreach (var name in new[] { CommonParameters.Topics, CommonParameters.CredibilityFloor })
+            {
+                if (part.Schema.TryGet(name, out _))
+                {
+                    shared = shared.WithValue(name, p.Values[name]);
+                }
+            }
+            var ranked = part.Rank(request with { Parameters = shared, K = depth });
+            for (var r = 0; r < ranked.Count; r++)
+            {
+                var share = weight * (1 - (double)r / depth);
+                var entry = totals.TryGetValue(ranked[r].ItemId, out var e) ? e : (0, new Dictionary<string, double>(), [], double.MinValue);
+                entry.parts[part.Id] = share;
+                entry.score += share;
+                if (share > entry.bestShare)
+                {
+                    entry.reasons = ranked[r].Reasons;
+                    entry.bestShare = share;
+                }
+                totals[ranked[r].ItemId] = entry;
+            }
+        }
+        var items = totals.Select(t => new RankedItem(t.Key, t.Value.score, t.Value.parts, t.Value.reasons));
+        return RankingMath.TakeTop(items, request.K, request.Seed);
+    }
+
+    private static string WeightName(IObjective o) => o.Id + "_weight";
+}

@@ -1,0 +1,166 @@
+using Recommender.Core.Ranking;
+
+namespace Recommender.Core.Objectives;
+
+/// <summary>
+/// "Maximise how fast and how much I'm learning": items in the chosen topics whose difficulty sits in the learner's
+/// zone of proximal development (about 70% predicted success), new relative to what they have read, from credible
+/// sources, never material they have already mastered.
+/// </summary>
+public sealed class LearningObjective : IObjective
+{
+    public const string ObjectiveId = "learning";
+    public const string TargetSuccess = "target_success";
+    public const string MasteredSuccess = "mastered_success";
+    public const string NoveltyWeight = "novelty_weight";
+    public const string RelevanceWeight = "relevance_weight";
+
+    // Outweighs every other component together (at default weights), so off-topic items only fill a short list.
+    private const double TopicWeight = 2;
+
+    // How quickly the fit falls off away from the target success rate; 0.15 keeps 55%..85% clearly preferred.
+    private const double ZoneWidth = 0.15;
+
+    public string Id => ObjectiveId;
+
+    public string Version => "1.0.0";
+
+    public string DisplayName => "Help me learn";
+
+    public string Description =>
+        "Picks items on the topics you chose that are a step beyond what you already know: not too easy, not too hard, from trustworthy sources. Tell us when something was too easy or too hard and it adapts.";
+
+    public CandidateSources Sources => CandidateSources.Personal | CandidateSources.Topics;
+
+    public ParameterSchema Schema { get; } = new(
+    [
+        CommonParameters.TopicsSpec(),
+        new ParameterSpec(TargetSuccess, ParameterType.Number, 0.7,
+            "How often you should be able to follow an item comfortably. Lower means more challenge.", 0.5, 0.9),
+        new ParameterSpec(MasteredSuccess, ParameterType.Number, 0.92,
+            "Items you would almost surely find easy count as mastered and are not shown again.", 0.8, 1),
+        CommonParameters.CredibilityFloorSpec(0.4),
+        CommonParameters.CredibilityWeightSpec(0.3),
+        new ParameterSpec(NoveltyWeight, ParameterType.Number, 0.3,
+            "How much to prefer items unlike what you have already read.", 0, 2),
+        new ParameterSpec(RelevanceWeight, ParameterType.Number, 0.3,
+            "How much your usual tastes still count.", 0, 2),
+    ]);
+
+    public IReadOnlyList<RankedItem> Rank(RankingRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var p = Schema.Resolve(request.Parameters);
+        var eligible = RankingMath.Eligible(request, p.GetNumber(CommonParameters.CredibilityFloor));
+        if (eligible.Count == 0 || request.K <= 0)
+        {
+            return [];
+        }
+        var focus = FocusTopics(request, p);
+        var target = p.GetNumber(TargetSuccess);
+        var mastered = p.GetNumber(MasteredSuccess);
+        var credWeight = p.GetNumber(CommonParameters.CredibilityWeight);
+        var noveltyWeight = p.GetNumber(NoveltyWeight);
+        var relevanceWeight = p.GetNumber(RelevanceWeight);
+        var relevance = RankingMath.NormalizedRelevance(eligible);
+        var history = HistoryEmbeddings(request);
+
+        var scored = new List<(RankedItem item, string topic, double success)>(eligible.Count);
+        for (var i = 0; i < eligible.Count; i++)
+        {
+            var c = eligible[i];
+            var item = request.Catalog[c.ItemId];
+            var matched = focus.Count == 0 ? item.Topics : [.. item.Topics.Where(focus.Contains)];
+            var topicMatch = focus.Count == 0 ? 1.0 : item.Topics.Count == 0 ? 0 : (double)matched.Count / item.Topics.Count;
+            var skillTopics = matched.Count > 0 ? matched : item.Topics;
+            var skill = skillTopics.Count == 0 ? EloLearningModel.InitialSkill : skillTopics.Average(t => Skill(request.User, t));
+            var success = EloLearningModel.PredictSuccess(skill, request.Catalog.Difficulty(c.ItemId));
+            if (success >= mastered)
+            {
+                continue;
+            }
+            var zone = Math.Exp(-Math.Pow((success - target) / ZoneWidth, 2));
+            var novelty = Novelty(c.Embedding.Span, history);
+            var credibility = item.Credibility ?? 0.5;
+            var components = new Dictionary<string, double>
+            {
+                ["zone_fit"] = zone,
+                ["topic_match"] = TopicWeight * topicMatch,
+                ["novelty"] = noveltyWeight * novelty,
+                ["credibility"] = credWeight * credibility,
+                ["relevance"] = relevanceWeight * relevance[i],
+            };
+            var score = components.Values.Sum();
+            var topic = matched.Count > 0 ? matched[0] : item.Topics.FirstOrDefault() ?? "";
+            scored.Add((new RankedItem(c.ItemId, score, components, []), topic, success));
+        }
+        var top = RankingMath.TakeTop(scored.Select(s => s.item), request.K, request.Seed);
+        var byId = scored.ToDictionary(s => s.item.ItemId);
+        return [.. top.Select(r => r with { Reasons = Reasons(request, request.Catalog[r.ItemId], byId[r.ItemId].topic, byId[r.ItemId].success) })];
+    }
+
+    private static double Skill(UserState user, string topic) =>
+        user.Skills.TryGetValue(topic, out var s) ? s.Rating : EloLearningModel.InitialSkill;
+
+    /// <summary>The chosen topics, else the three the user read most about, else none (every topic counts).</summary>
+    private static HashSet<string> FocusTopics(RankingRequest request, ObjectiveParameters p)
+    {
+        var chosen = p.GetTextList(CommonParameters.Topics);
+        if (chosen.Count > 0)
+        {
+            return [.. chosen];
+        }
+        var fromHistory = RankingMath.Consumed(request.User)
+            .SelectMany(id => request.Catalog.TryGet(id, out var item) ? item.Topics : [])
+            .GroupBy(t => t, StringComparer.Ordinal)
+            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+            .Take(3).Select(g => g.Key);
+        return [.. fromHistory];
+    }
+
+    private static List<ReadOnlyMemory<float>> HistoryEmbeddings(RankingRequest request)
+    {
+        var list = new List<ReadOnlyMemory<float>>();
+        if (request.Model.Rank == 0)
+        {
+            return list;
+        }
+        foreach (var id in RankingMath.Consumed(request.User).Reverse().Take(50))
+        {
+            if (request.Model.TryGetItemIndex(id, out var index))
+            {
+                list.Add(request.Model.ItemVector(index));
+            }
+        }
+        return list;
+    }
+
+    private static double Novelty(ReadOnlySpan<float> embedding, List<ReadOnlyMemory<float>> history)
+    {
+        if (embedding.IsEmpty || history.Count == 0)
+        {
+            return 1;
+        }
+        var maxSimilarity = 0.0;
+        foreach (var h in history)
+        {
+            maxSimilarity = Math.Max(maxSimilarity, RankingMath.Cosine(embedding, h.Span));
+        }
+        return 1 - maxSimilarity;
+    }
+
+    private static IReadOnlyList<string> Reasons(RankingRequest request, ItemInfo item, string topic, double success)
+    {
+        var label = string.IsNullOrEmpty(topic) ? "this subject" : topic;
+        var known = request.User.Skills.ContainsKey(topic) || RankingMath.Consumed(request.User)
+            .Any(id => request.Catalog.TryGet(id, out var item) && item.Topics.Contains(topic));
+        var first = success switch
+        {
+            > 0.85 => $"A gentle start on {label}.",
+            < 0.5 => $"A real challenge on {label}, but within reach.",
+            _ when known => $"A step beyond what you've read on {label}.",
+            _ => $"A good first step into {label} at your level.",
+        };
+        return item.Credibility >= 0.8 ? [first, "From a source rated highly for accuracy."] : [first];
+    }
+}

@@ -1,0 +1,113 @@
+using System.Numerics.Tensors;
+
+namespace Recommender.Core.Ranking;
+
+/// <summary>Small shared pieces every objective needs: eligibility, seeded tie-breaks, similarity, normalisation.</summary>
+public static class RankingMath
+{
+    /// <summary>
+    /// Candidates an objective may return: not excluded, not duplicated, known to the catalog, and at or above the
+    /// credibility floor. Items with unknown credibility pass: a floor filters known-bad sources, it does not punish missing data.
+    /// </summary>
+    public static List<Candidate> Eligible(RankingRequest request, double credibilityFloor)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var seen = new HashSet<long>();
+        var eligible = new List<Candidate>(request.Candidates.Count);
+        foreach (var c in request.Candidates)
+        {
+            if (request.Exclusions.Contains(c.ItemId) || !request.Catalog.TryGet(c.ItemId, out var item) || !seen.Add(c.ItemId))
+            {
+                continue;
+            }
+            if (item.Credibility is { } credibility && credibility < credibilityFloor)
+            {
+                continue;
+            }
+            eligible.Add(c);
+        }
+        return eligible;
+    }
+
+    /// <summary>A deterministic pseudo-random key per (seed, item), so ties do not depend on candidate order.</summary>
+    public static ulong TieBreak(int seed, long itemId)
+    {
+        var z = unchecked((ulong)itemId * 0x9E3779B97F4A7C15UL + (ulong)(uint)seed * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        return z ^ (z >> 31);
+    }
+
+    /// <summary>Orders by score descending, then by the seeded tie-break, and keeps the first <paramref name="k"/>.</summary>
+    public static List<RankedItem> TakeTop(IEnumerable<RankedItem> items, int k, int seed) =>
+        [.. items.OrderByDescending(r => r.Score).ThenBy(r => TieBreak(seed, r.ItemId)).ThenBy(r => r.ItemId).Take(Math.Max(0, k))];
+
+    /// <summary>Cosine similarity; 0 when either vector is empty or zero.</summary>
+    public static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        if (a.IsEmpty || a.Length != b.Length)
+        {
+            return 0;
+        }
+        var na = TensorPrimitives.Norm(a);
+        var nb = TensorPrimitives.Norm(b);
+        return na == 0 || nb == 0 ? 0 : TensorPrimitives.Dot(a, b) / (na * nb);
+    }
+
+    /// <summary>Jaccard overlap of two topic sets: the similarity used when the model has no embeddings.</summary>
+    public static double TopicOverlap(IReadOnlyList<string> a, IReadOnlyList<string> b)
+    {
+        if (a.Count == 0 || b.Count == 0)
+        {
+            return 0;
+        }
+        var shared = a.Count(b.Contains);
+        return (double)shared / (a.Count + b.Count - shared);
+    }
+
+    /// <summary>Min-max scales relevance to 0..1 over the candidates so weights mean the same for every model.</summary>
+    public static double[] NormalizedRelevance(IReadOnlyList<Candidate> candidates)
+    {
+        var scores = new double[candidates.Count];
+        if (scores.Length == 0)
+        {
+            return scores;
+        }
+        var min = candidates.Min(c => c.Relevance);
+        var max = candidates.Max(c => c.Relevance);
+        var span = max - min;
+        for (var i = 0; i < scores.Length; i++)
+        {
+            scores[i] = span <= 0 ? 1 : (candidates[i].Relevance - min) / span;
+        }
+        return scores;
+    }
+
+    /// <summary>Items the user consumed (any interaction except impressions and "not interested"), oldest first.</summary>
+    public static IEnumerable<long> Consumed(UserState user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return user.History.Where(h => h.Kind is not EventKind.Impression and not EventKind.NotInterested).Select(h => h.ItemId).Distinct();
+    }
+
+    /// <summary>
+    /// Engagement relevance: the model score scaled to 0..1 over the candidates plus a popularity prior (the catalog's
+    /// log-popularity, 0..1). One-class factor models carry no item bias, and a user vector fitted on a handful of
+    /// interactions is mostly noise, so the prior's weight shrinks with evidence: <c>w · (1 + s / (1 + n))</c> for a user
+    /// with n consumed items (s = <paramref name="shrinkage"/>). Unpersonalised requests use the prior alone.
+    /// </summary>
+    public static double[] EngagementRelevance(RankingRequest request, IReadOnlyList<Candidate> candidates, double popularityWeight, double shrinkage = 0)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(candidates);
+        var model = NormalizedRelevance(candidates);
+        var weight = popularityWeight * (1 + shrinkage / (1 + Consumed(request.User).Count()));
+        var scores = new double[candidates.Count];
+        for (var i = 0; i < scores.Length; i++)
+        {
+            var prior = request.Catalog.PopularityScore(candidates[i].ItemId);
+            scores[i] = request.Personalized ? model[i] + weight * prior : prior;
+        }
+        return scores;
+    }
+}

@@ -1,0 +1,208 @@
+using Recommender.Core.Objectives;
+using Recommender.Core.Ranking;
+using Recommender.Objectives.Fresh;
+
+namespace Recommender.Core.Tests;
+
+public sealed class EngagementObjectiveTests : ObjectiveContractTests
+{
+    protected override IObjective CreateObjective() => new EngagementObjective();
+
+    [Fact]
+    public void Rank_knownUser_ordersByModelRelevance()
+    {
+        var request = TestWorld.Request(TestWorld.UserWithHistory(TestWorld.KnownUser), ObjectiveParameters.Empty.With("popularity_weight", 0.0));
+
+        var ranked = new EngagementObjective().Rank(request);
+
+        var expected = request.Candidates.OrderByDescending(c => c.Relevance).Take(10).Select(c => c.ItemId);
+        Assert.Equal(expected, ranked.Select(r => r.ItemId));
+    }
+
+    [Fact]
+    public void Rank_popularityWeight_movesPopularItemsUp()
+    {
+        var user = TestWorld.UserWithHistory(TestWorld.KnownUser);
+        var modelOnly = new EngagementObjective().Rank(TestWorld.Request(user, ObjectiveParameters.Empty.With("popularity_weight", 0.0)));
+        var withPrior = new EngagementObjective().Rank(TestWorld.Request(user, ObjectiveParameters.Empty.With("popularity_weight", 3.0)));
+
+        Assert.True(withPrior.Average(r => TestWorld.Catalog.Popularity(r.ItemId)) > modelOnly.Average(r => TestWorld.Catalog.Popularity(r.ItemId)));
+    }
+
+    [Fact]
+    public void Rank_unknownUser_usesPopularityPrior()
+    {
+        var request = TestWorld.Request(UserState.FromHistory(999, []));
+
+        var ranked = new EngagementObjective().Rank(request);
+
+        // Equal popularity may tie in any seeded order, so compare popularity, not ids.
+        Assert.Equal(TestWorld.Catalog.MostPopular.Take(10).Select(TestWorld.Catalog.Popularity), ranked.Select(r => TestWorld.Catalog.Popularity(r.ItemId)));
+        Assert.All(ranked, r => Assert.Equal("Many people enjoyed this.", r.Reasons[0]));
+    }
+}
+
+public sealed class LearningObjectiveTests : ObjectiveContractTests
+{
+    protected override IObjective CreateObjective() => new LearningObjective();
+
+    private static UserState Learner(double skill) => new(5, [], new Dictionary<string, TopicSkill> { ["physics"] = new("physics", skill, 10) });
+
+    private static ObjectiveParameters Physics => ObjectiveParameters.Empty.With("topics", ["physics"]);
+
+    [Fact]
+    public void Rank_chosenTopic_putsThatTopicFirst()
+    {
+        var ranked = new LearningObjective().Rank(TestWorld.Request(Learner(950), Physics, k: 5));
+
+        Assert.All(ranked, r => Assert.Contains("physics", TestWorld.Catalog[r.ItemId].Topics));
+    }
+
+    [Fact]
+    public void Rank_strongerLearner_getsHarderItems()
+    {
+        var novice = new LearningObjective().Rank(TestWorld.Request(Learner(950), Physics, k: 3));
+        var expert = new LearningObjective().Rank(TestWorld.Request(Learner(1400), Physics, k: 3));
+
+        Assert.True(expert.Average(r => TestWorld.Catalog[r.ItemId].Level!.Value) > novice.Average(r => TestWorld.Catalog[r.ItemId].Level!.Value) + 1);
+    }
+
+    [Fact]
+    public void Rank_masteredMaterial_neverServed()
+    {
+        // Skill 1700 makes levels 1..4 near-certain successes: mastered, so only level-5 items may appear.
+        var ranked = new LearningObjective().Rank(TestWorld.Request(Learner(1700), Physics, k: 10));
+
+        Assert.All(ranked.Where(r => TestWorld.Catalog[r.ItemId].Topics.SequenceEqual(["physics"])),
+            r => Assert.Equal(5, TestWorld.Catalog[r.ItemId].Level));
+    }
+
+    [Fact]
+    public void Rank_topicWithEvidence_explainsStepBeyond()
+    {
+        var ranked = new LearningObjective().Rank(TestWorld.Request(Learner(1100), Physics, k: 1));
+
+        Assert.Equal("A step beyond what you've read on physics.", ranked[0].Reasons[0]);
+    }
+}
+
+public sealed class DiversityObjectiveTests : ObjectiveContractTests
+{
+    protected override IObjective CreateObjective() => new DiversityObjective();
+
+    private static double IntraListDiversity(IReadOnlyList<RankedItem> ranked)
+    {
+        var vectors = ranked.Select(r => { TestWorld.Model.TryGetItemIndex(r.ItemId, out var i); return TestWorld.Model.ItemVector(i); }).ToList();
+        var total = 0.0;
+        var pairs = 0;
+        for (var a = 0; a < vectors.Count; a++)
+        {
+            for (var b = a + 1; b < vectors.Count; b++)
+            {
+                total += 1 - RankingMath.Cosine(vectors[a].Span, vectors[b].Span);
+                pairs++;
+            }
+        }
+        return total / pairs;
+    }
+
+    [Fact]
+    public void Rank_sameCandidates_isMoreDiverseThanEngagement()
+    {
+        var request = TestWorld.Request(TestWorld.UserWithHistory(TestWorld.KnownUser, 6, 12));
+
+        var diverse = new DiversityObjective().Rank(request);
+        var engaging = new EngagementObjective().Rank(request with { Parameters = ObjectiveParameters.Empty.With("credibility_floor", 0.4) });
+
+        Assert.True(IntraListDiversity(diverse) > 1.3 * IntraListDiversity(engaging));
+    }
+
+    [Fact]
+    public void Rank_lambdaOne_equalsRelevanceOrderWithoutCalibration()
+    {
+        var parameters = ObjectiveParameters.Empty.With("lambda", 1.0).With("calibration_weight", 0.0).With("viewpoint_weight", 0.0).With("popularity_weight", 0.0);
+        var request = TestWorld.Request(TestWorld.UserWithHistory(TestWorld.KnownUser), parameters);
+
+        var ranked = new DiversityObjective().Rank(request);
+
+        var expected = RankingMath.Eligible(request, 0.4).OrderByDescending(c => c.Relevance).Take(10).Select(c => c.ItemId);
+        Assert.Equal(expected, ranked.Select(r => r.ItemId));
+    }
+
+    [Fact]
+    public void Rank_oneSideMoreRelevant_balancesViewpoints()
+    {
+        // Items taking side +1 are all more relevant than those taking side -1; relevance alone would serve one side only.
+        var sided = TestWorld.Candidates(UserState.Anonymous)
+            .Where(c => TestWorld.Catalog[c.ItemId].Stance is 1 or -1)
+            .Select(c => c with { Relevance = TestWorld.Catalog[c.ItemId].Stance > 0 ? 1.0 - c.ItemId * 1e-4 : 0.5 - c.ItemId * 1e-4 })
+            .ToList();
+        var request = TestWorld.Request(UserState.FromHistory(999, []), k: 6, candidates: sided) with { Personalized = true };
+
+        var balanced = new DiversityObjective().Rank(request with { Parameters = ObjectiveParameters.Empty.With("viewpoint_weight", 1.0).With("popularity_weight", 0.0) });
+        var unbalanced = new DiversityObjective().Rank(request with { Parameters = ObjectiveParameters.Empty.With("viewpoint_weight", 0.0).With("popularity_weight", 0.0) });
+
+        Assert.InRange(balanced.Sum(r => TestWorld.Catalog[r.ItemId].Stance!.Value), -1, 1);
+        Assert.True(unbalanced.Sum(r => TestWorld.Catalog[r.ItemId].Stance!.Value) > 1);
+    }
+}
+
+public sealed class NoProfilingObjectiveTests : ObjectiveContractTests
+{
+    protected override IObjective CreateObjective() => new NoProfilingObjective();
+
+    [Fact]
+    public void Rank_differentUsersSameSettings_returnsSameList()
+    {
+        var first = new UserState(TestWorld.KnownUser, [new Interaction(1, 50, EventKind.Like, null, TestWorld.Now)],
+            new Dictionary<string, TopicSkill> { ["physics"] = new("physics", 1500, 3) });
+        var second = TestWorld.UserWithHistory(TestWorld.OtherKnownUser, 60, 61, 62);
+        var exclusions = new HashSet<long> { 3 };
+
+        var a = new NoProfilingObjective().Rank(TestWorld.Request(first, exclusions: exclusions, candidates: TestWorld.Candidates(first)));
+        var b = new NoProfilingObjective().Rank(TestWorld.Request(second, exclusions: exclusions, candidates: TestWorld.Candidates(second)));
+
+        Assert.Equal(a.Select(r => r.ItemId), b.Select(r => r.ItemId));
+    }
+
+    [Fact]
+    public void Rank_topicBalance_spreadsTopics()
+    {
+        var ranked = new NoProfilingObjective().Rank(TestWorld.Request(UserState.Anonymous, k: 6));
+
+        var firstTopics = ranked.Select(r => TestWorld.Catalog[r.ItemId].Topics[0]).Distinct().Count();
+        Assert.True(firstTopics >= 4, $"only {firstTopics} topics in six items");
+    }
+}
+
+public sealed class BlendObjectiveTests : ObjectiveContractTests
+{
+    protected override IObjective CreateObjective() => new BlendObjective();
+
+    [Fact]
+    public void Rank_onlyEngagementWeighted_matchesEngagementOrder()
+    {
+        var parameters = ObjectiveParameters.Empty.With("engagement_weight", 1.0).With("learning_weight", 0.0).With("diversity_weight", 0.0)
+            .With("credibility_floor", 0.0);
+        var request = TestWorld.Request(TestWorld.UserWithHistory(TestWorld.KnownUser), parameters);
+
+        var blended = new BlendObjective().Rank(request);
+        var engaged = new EngagementObjective().Rank(request with { Parameters = ObjectiveParameters.Empty });
+
+        Assert.Equal(engaged.Select(r => r.ItemId), blended.Select(r => r.ItemId));
+    }
+}
+
+public sealed class FreshObjectiveTests : ObjectiveContractTests
+{
+    protected override IObjective CreateObjective() => new FreshObjective();
+
+    [Fact]
+    public void Rank_fullFreshnessWeight_returnsNewestFirst()
+    {
+        var ranked = new FreshObjective().Rank(TestWorld.Request(UserState.FromHistory(999, []), ObjectiveParameters.Empty.With("freshness_weight", 1.0), k: 5));
+
+        // Items are published i days before "now", so the newest are the lowest ids.
+        Assert.Equal([1L, 2, 3, 4, 5], ranked.Select(r => r.ItemId));
+    }
+}
