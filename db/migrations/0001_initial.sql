@@ -35,6 +35,7 @@ create table items (
     level        smallint check (level between 1 and 5),
     source_id    bigint references sources (id) on delete set null,
     stance       real check (stance between -1 and 1),
+    difficulty   real,                         -- Elo-scale difficulty estimated from learners' evidence; null until then
     created_at   timestamptz not null default now(),
     updated_at   timestamptz not null default now()
 );

@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using Recommender.Core;
 
 namespace Recommender.Data;
 
@@ -27,6 +28,20 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
         return rows.Select(r => new CatalogItem(r.Id, r.ExternalId, r.Title, r.Url, r.PublishedAt, r.Level, r.SourceName, r.Credibility, r.Stance, r.Topics)).ToList();
     }
 
+    private sealed class RankingRow
+    {
+        public long Id { get; init; }
+        public string ExternalId { get; init; } = "";
+        public string Title { get; init; } = "";
+        public short? Level { get; init; }
+        public string? SourceName { get; init; }
+        public float? Credibility { get; init; }
+        public float? Stance { get; init; }
+        public DateTime? PublishedAt { get; init; }
+        public float? Difficulty { get; init; }
+        public string[] Topics { get; init; } = [];
+    }
+
     // Dapper matches constructors by exact field type and Npgsql reports text[] as System.Array, so arrays go through properties.
     private sealed class CatalogRow
     {
@@ -40,6 +55,33 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
         public float? Credibility { get; init; }
         public float? Stance { get; init; }
         public string[] Topics { get; init; } = [];
+    }
+
+    /// <summary>
+    /// The whole catalog as the ranking reads it, with popularity (events per item, impressions and dismissals not
+    /// counted) and evidence-based difficulty. Loaded once per refresh, never per request.
+    /// </summary>
+    public async Task<Catalog> LoadRankingCatalogAsync(CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<RankingRow>(new CommandDefinition("""
+            select i.id, i.external_id, i.title, i.level, s.name as source_name, s.credibility, i.stance, i.published_at, i.difficulty,
+                   coalesce(array(select t.name from item_topics it join topics t on t.id = it.topic_id where it.item_id = i.id order by t.name), '{}') as topics
+            from items i left join sources s on s.id = i.source_id
+            """, commandTimeout: 0, cancellationToken: ct));
+        var popularity = (await conn.QueryAsync<(long ItemId, long Count)>(new CommandDefinition(
+            "select item_id, count(*) from events where kind not in ('impression', 'not_interested') group by item_id",
+            commandTimeout: 0, cancellationToken: ct))).ToDictionary(r => r.ItemId, r => (int)Math.Min(r.Count, int.MaxValue));
+        var items = new List<ItemInfo>();
+        var difficulty = new Dictionary<long, double>();
+        foreach (var r in rows)
+        {
+            items.Add(new ItemInfo(r.Id, r.ExternalId, r.Title, r.Topics, r.Level, r.SourceName, r.Credibility, r.Stance,
+                r.PublishedAt is { } p ? new DateTimeOffset(p, TimeSpan.Zero) : null));
+            if (r.Difficulty is { } d)
+                difficulty[r.Id] = d;
+        }
+        return new Catalog(items, popularity, difficulty);
     }
 
     public async Task<CatalogCounts> CountAsync(CancellationToken ct = default)

@@ -36,19 +36,22 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var recorded = await AppendAsync(conn, tx, events, ct);
+        // Learning skill moves only on events seen for the first time, so a retried batch cannot count twice.
+        await LearningStateStore.ApplyEvidenceAsync(conn, tx, recorded, ct);
         await tx.CommitAsync(ct);
-        return new AppendResult(recorded, events.Count - recorded);
+        return new AppendResult(recorded.Count, events.Count - recorded.Count);
     }
 
-    /// <summary>The same insert inside a caller's transaction (the service also updates learning state in it).</summary>
-    public static async Task<int> AppendAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<NewEvent> events, CancellationToken ct)
+    /// <summary>The insert inside a caller's transaction; returns the events that were new (not repeats of stored keys).</summary>
+    public static async Task<IReadOnlyList<NewEvent>> AppendAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<NewEvent> events, CancellationToken ct)
     {
         // Sorted so concurrent batches touching the same users take index locks in the same order.
         var rows = events.OrderBy(e => e.UserId).ThenBy(e => e.IdempotencyKey, StringComparer.Ordinal).ToArray();
-        return await conn.ExecuteAsync(new CommandDefinition("""
+        var inserted = await conn.QueryAsync<(long UserId, string Key)>(new CommandDefinition("""
             insert into events (user_id, item_id, kind, value, occurred_at, idempotency_key)
             select * from unnest(@users, @items, @kinds, @values, @times, @keys)
             on conflict (user_id, idempotency_key) do nothing
+            returning user_id, idempotency_key
             """, new
         {
             users = rows.Select(e => e.UserId).ToArray(),
@@ -58,6 +61,9 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
             times = rows.Select(e => e.OccurredAt.UtcDateTime).ToArray(),
             keys = rows.Select(e => e.IdempotencyKey).ToArray(),
         }, tx, cancellationToken: ct));
+        var fresh = inserted.ToHashSet();
+        // A batch may repeat a key itself; only its first occurrence counts.
+        return [.. events.Where(e => fresh.Remove((e.UserId, e.IdempotencyKey)))];
     }
 
     /// <summary>A user's most recent <paramref name="limit"/> events, returned oldest first (the order the ranking expects).</summary>

@@ -80,6 +80,26 @@ public sealed class EventAndSettingsStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AppendAsync_evidence_moves_topic_skill_once_even_when_retried()
+    {
+        var store = new EventStore(_db.DataSource);
+        NewEvent[] batch = [Event(0, EventKind.QuizCorrect, "q1", 1), Event(0, EventKind.Learned, "q2", 2), Event(1, EventKind.Click, "c", 3)];
+
+        await store.AppendAsync(batch);
+        var once = await new LearningStateStore(_db.DataSource).SkillsAsync(_user);
+        await store.AppendAsync(batch);
+        var afterRetry = await new LearningStateStore(_db.DataSource).SkillsAsync(_user);
+
+        var oceans = Assert.Single(once).Value;
+        Assert.Equal(("Oceans", 2), (oceans.Topic, oceans.Evidence));
+        Assert.True(oceans.Rating > Core.EloLearningModel.InitialSkill, $"two successes should raise skill above {Core.EloLearningModel.InitialSkill}, got {oceans.Rating}");
+        Assert.Equal(oceans, afterRetry["Oceans"]);
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        var difficulty = await conn.ExecuteScalarAsync<float?>("select difficulty from items where id = @id", new { id = _items[0] });
+        Assert.True(difficulty < Core.EloLearningModel.UnknownDifficulty, "an item learners pass gets easier");
+    }
+
+    [Fact]
     public async Task VerifyAsync_checks_the_password()
     {
         var accounts = new AccountStore(_db.DataSource);
