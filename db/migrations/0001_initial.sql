@@ -107,6 +107,8 @@ create table served_lists (
     objective_id          text not null,
     objective_version     text not null,
     parameters_hash       text not null,
+    parameters            jsonb not null,      -- the settings the list was ranked with, so it can be reproduced
+    seed                  integer not null,
     model_version         text not null,       -- the active model's version, or "popularity" before any model
     candidates_considered integer not null,
     items                 jsonb not null,      -- [{item_id, rank, score, components: {name: value}, reasons: [..]}]

@@ -14,6 +14,9 @@ public sealed record CatalogCounts(long Items, long Topics, long Sources, long U
 /// <summary>Reads the catalog: items with their topics and source.</summary>
 public sealed class CatalogStore(NpgsqlDataSource dataSource)
 {
+    /// <summary>NOTIFY channel for catalog changes, so serving processes reload items and topics.</summary>
+    public const string ChangeChannel = "recommender_catalog";
+
     public async Task<IReadOnlyList<CatalogItem>> ListAsync(int offset, int limit, string? topic = null, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);

@@ -21,6 +21,12 @@ public static class DataServiceExtensions
         builder.Services.AddSingleton(_ => Database.CreateDataSource(connectionString, builder.Environment.ApplicationName));
         builder.Services.AddSingleton<CatalogStore>();
         builder.Services.AddSingleton<AccountStore>();
+        builder.Services.AddSingleton<EventStore>();
+        builder.Services.AddSingleton<SettingsStore>();
+        builder.Services.AddSingleton<LearningStateStore>();
+        builder.Services.AddSingleton<ServedListStore>();
+        builder.Services.AddSingleton<Models.ModelStore>();
+        builder.Services.AddSingleton<Models.ModelTraining>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         if (builder.Configuration.GetValue("Recommender:MigrateOnStart", true))
             builder.Services.AddHostedService<MigrateOnStart>();

@@ -1,0 +1,38 @@
+namespace Recommender.Serving;
+
+/// <summary>Settings under the <c>Recommender</c> configuration section. Every one is documented with its default in the README.</summary>
+public sealed class ServingOptions
+{
+    /// <summary>Objective for people who have not chosen one yet. Default <c>engagement</c>.</summary>
+    public string DefaultObjective { get; set; } = "engagement";
+
+    /// <summary>Most recent events per user the ranking reads. Default 500.</summary>
+    public int HistoryLength { get; set; } = 500;
+
+    /// <summary>Items per feed page when the caller does not say. Default 20.</summary>
+    public int DefaultFeedSize { get; set; } = 20;
+
+    /// <summary>Largest page a caller may ask for. Default 100.</summary>
+    public int MaxFeedSize { get; set; } = 100;
+
+    /// <summary>How deep paging may go (offset + page size). Default 500, the pipeline's candidate count.</summary>
+    public int MaxFeedDepth { get; set; } = 500;
+
+    /// <summary>Folder of third-party objective assemblies; none when empty. Default empty.</summary>
+    public string? PluginFolder { get; set; }
+
+    /// <summary>How often the active model version is checked, besides NOTIFY. Default 10 s.</summary>
+    public TimeSpan ModelPollInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often the in-memory catalog (items, popularity) is reloaded, besides NOTIFY. Default 5 minutes.</summary>
+    public TimeSpan CatalogRefreshInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Audit records waiting to be written beyond which feeds answer 503 rather than lose a record. Default 50,000.</summary>
+    public int AuditBufferCapacity { get; set; } = 50_000;
+
+    /// <summary>Whether this process retrains on <see cref="TrainingInterval"/> and on demand. Default true (the web app sets false).</summary>
+    public bool TrainingEnabled { get; set; } = true;
+
+    /// <summary>Time between scheduled retrains; zero turns the schedule off (on-demand training still works). Default 6 hours.</summary>
+    public TimeSpan TrainingInterval { get; set; } = TimeSpan.FromHours(6);
+}

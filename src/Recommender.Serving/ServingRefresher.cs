@@ -1,0 +1,78 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Recommender.Data;
+using Recommender.Data.Models;
+
+namespace Recommender.Serving;
+
+/// <summary>
+/// Keeps <see cref="ServingState"/> current: loads it at start, reloads when another process activates a model or
+/// changes the catalog (LISTEN/NOTIFY), and polls as a backstop in case a notification was missed while disconnected.
+/// </summary>
+internal sealed class ServingRefresher(NpgsqlDataSource dataSource, ServingState state, IOptions<ServingOptions> options, ILogger<ServingRefresher> logger)
+    : BackgroundService
+{
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await state.ReloadAsync(ct: cancellationToken);
+        }
+        catch (NpgsqlException e)
+        {
+            // Start anyway: feeds answer 503 until the database is back and the loop below loads the state.
+            logger.LogError(e, "Could not load the model and catalog at start; will retry");
+        }
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var o = options.Value;
+        var lastCatalogLoad = DateTimeOffset.UtcNow;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var conn = await dataSource.OpenConnectionAsync(stoppingToken);
+                var notified = false;
+                conn.Notification += (_, _) => notified = true;
+                await using (var listen = new NpgsqlCommand($"listen {ModelStore.ActivationChannel}; listen {CatalogStore.ChangeChannel}", conn))
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                if (!state.IsLoaded)
+                    await state.ReloadAsync(ct: stoppingToken);
+                var lastVersion = state.Current.ModelVersion;
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    await conn.WaitAsync(o.ModelPollInterval, stoppingToken);
+                    var activeVersion = await ActiveVersionAsync(conn, stoppingToken);
+                    var catalogDue = DateTimeOffset.UtcNow - lastCatalogLoad >= o.CatalogRefreshInterval;
+                    if (notified || catalogDue || activeVersion != lastVersion)
+                    {
+                        notified = false;
+                        await state.ReloadAsync(ct: stoppingToken);
+                        lastCatalogLoad = DateTimeOffset.UtcNow;
+                        lastVersion = state.Current.ModelVersion;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                logger.LogWarning(e, "Lost the database connection that watches for model and catalog changes; retrying");
+                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
+            }
+        }
+    }
+
+    private static async Task<int?> ActiveVersionAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("select version from models where is_active", conn);
+        return await cmd.ExecuteScalarAsync(ct) as int?;
+    }
+}

@@ -1,0 +1,32 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Recommender.Core;
+using Recommender.Data;
+
+namespace Recommender.Serving;
+
+/// <summary>Registration of the serving runtime, shared by the REST service and the web app.</summary>
+public static class ServingServiceExtensions
+{
+    public static IHostApplicationBuilder AddRecommenderServing(this IHostApplicationBuilder builder)
+    {
+        builder.AddRecommenderData();
+        var section = builder.Configuration.GetSection("Recommender");
+        builder.Services.Configure<ServingOptions>(section);
+        var pluginFolder = section.GetValue<string?>(nameof(ServingOptions.PluginFolder));
+        builder.Services.AddRecommenderObjectives(string.IsNullOrWhiteSpace(pluginFolder) ? null : pluginFolder);
+
+        builder.Services.AddSingleton<ServingState>();
+        builder.Services.AddSingleton<FeedService>();
+        builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditLog>());
+        builder.Services.AddHostedService<ServingRefresher>();
+        builder.Services.AddSingleton<TrainingScheduler>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<TrainingScheduler>());
+        builder.Services.AddHealthChecks()
+            .AddCheck<AuditLog>("audit-log")
+            .AddCheck<ServingHealthCheck>("serving");
+        return builder;
+    }
+}

@@ -1,0 +1,76 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Recommender.Core;
+using Recommender.Data;
+using Recommender.Data.Models;
+using Recommender.Factorization;
+
+namespace Recommender.Serving;
+
+/// <summary>What one request ranks with: a pipeline over one model and one catalog. Immutable; swapped whole.</summary>
+public sealed record RankingSnapshot(RecommendationPipeline Pipeline, int? ModelVersion, DateTimeOffset LoadedAt);
+
+/// <summary>
+/// Holds the active model and the catalog in memory and swaps them atomically: a request reads <see cref="Current"/>
+/// once and keeps that snapshot, so a model change under live traffic never mixes two models in one list.
+/// A model that fails to load (a corrupted payload) is refused and the previous one keeps serving.
+/// </summary>
+public sealed class ServingState(CatalogStore catalogs, ModelStore models, ObjectiveRegistry objectives, ILogger<ServingState> logger)
+{
+    private readonly SemaphoreSlim _reloading = new(1, 1);
+    private RankingSnapshot? _current;
+
+    /// <summary>The snapshot to rank with; throws until the first load has happened (the host loads at start).</summary>
+    public RankingSnapshot Current => Volatile.Read(ref _current) ?? throw new InvalidOperationException("The serving state has not been loaded yet.");
+
+    public bool IsLoaded => Volatile.Read(ref _current) is not null;
+
+    /// <summary>The last model load failure, for health checks; null when the active model is being served.</summary>
+    public string? ModelProblem { get; private set; }
+
+    /// <summary>Reloads the catalog and, when the active version changed (or <paramref name="force"/>), the model.</summary>
+    public async Task ReloadAsync(bool force = false, CancellationToken ct = default)
+    {
+        await _reloading.WaitAsync(ct);
+        try
+        {
+            var previous = Volatile.Read(ref _current);
+            var catalog = await catalogs.LoadRankingCatalogAsync(ct);
+            var activeVersion = (await models.GetActiveMetricsAsync(ct))?.Version;
+            var kept = (previous?.Pipeline.Model as MatrixFactorizationRelevanceModel)?.Inner;
+            MatrixFactorizationModel? factors = null;
+            int? version = null;
+            if (activeVersion is not null && !force && previous?.ModelVersion == activeVersion && kept is not null)
+            {
+                (factors, version) = (kept, activeVersion);
+            }
+            else if (activeVersion is not null)
+            {
+                try
+                {
+                    var loaded = await models.LoadActiveAsync(ct);
+                    (factors, version) = (loaded?.Model, loaded?.Version);
+                    ModelProblem = null;
+                }
+                catch (InvalidDataException e)
+                {
+                    ModelProblem = e.Message;
+                    logger.LogError(e, "Active model {Version} was refused; the previous model keeps serving", activeVersion);
+                    (factors, version) = (kept, previous?.ModelVersion);
+                }
+            }
+            IRelevanceModel model = factors is null || version is null
+                ? new PopularityModel(catalog)
+                : new MatrixFactorizationRelevanceModel(factors, version.Value.ToString(CultureInfo.InvariantCulture),
+                    catalog.Items.ToDictionary(i => i.Id, i => catalog.Popularity(i.Id)));
+            var snapshot = new RankingSnapshot(new RecommendationPipeline(model, catalog, objectives), version, DateTimeOffset.UtcNow);
+            Volatile.Write(ref _current, snapshot);
+            if (version != previous?.ModelVersion)
+                logger.LogInformation("Serving model {Version} over {Items} items", version?.ToString(CultureInfo.InvariantCulture) ?? "popularity", catalog.Count);
+        }
+        finally
+        {
+            _reloading.Release();
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System.Threading.Channels;
+using Dapper;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Recommender.Data.Models;
+using Recommender.Factorization;
+
+namespace Recommender.Serving;
+
+/// <summary>
+/// Retrains on a schedule and on demand. Only one process trains at a time across all replicas (a PostgreSQL
+/// advisory lock); a request while training is running is answered by that run.
+/// </summary>
+public sealed class TrainingScheduler(NpgsqlDataSource dataSource, ModelTraining training, IOptions<ServingOptions> options, ILogger<TrainingScheduler> logger)
+    : BackgroundService
+{
+    private const long TrainingLockKey = 0x547261696e696e67; // "Training"
+    private readonly Channel<bool> _requests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    /// <summary>The last run's outcome, for the admin API.</summary>
+    public TrainingReport? LastReport { get; private set; }
+
+    public bool IsTraining { get; private set; }
+
+    /// <summary>Asks for a run soon; false when training is turned off in this process.</summary>
+    public bool RequestTraining()
+    {
+        if (!options.Value.TrainingEnabled)
+            return false;
+        // A request already waiting covers this one too.
+        _requests.Writer.TryWrite(true);
+        return true;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.TrainingEnabled)
+            return;
+        var interval = options.Value.TrainingInterval;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            if (interval > TimeSpan.Zero)
+                wait.CancelAfter(interval);
+            try
+            {
+                await _requests.Reader.ReadAsync(wait.Token);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The schedule came round.
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            await RunOnceAsync(stoppingToken);
+        }
+    }
+
+    /// <summary>Trains now unless another process already is; returns that run's report, or null when skipped.</summary>
+    public async Task<TrainingReport?> RunOnceAsync(CancellationToken ct)
+    {
+        try
+        {
+            await using var conn = await dataSource.OpenConnectionAsync(ct);
+            if (!await conn.ExecuteScalarAsync<bool>(new CommandDefinition("select pg_try_advisory_lock(@TrainingLockKey)", new { TrainingLockKey }, cancellationToken: ct)))
+            {
+                logger.LogInformation("Another process is training; skipping this run");
+                return null;
+            }
+            try
+            {
+                IsTraining = true;
+                LastReport = await training.TrainAsync(new MatrixFactorizationOptions(), ct: ct);
+                logger.LogInformation("Training run {Version}: {Decision}", LastReport.Version, LastReport.Decision);
+                return LastReport;
+            }
+            finally
+            {
+                IsTraining = false;
+                await conn.ExecuteAsync(new CommandDefinition("select pg_advisory_unlock(@TrainingLockKey)", new { TrainingLockKey }, cancellationToken: CancellationToken.None));
+            }
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or ArgumentException)
+        {
+            logger.LogError(e, "Training run failed");
+            return null;
+        }
+    }
+}
