@@ -25,6 +25,52 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
             """, new { login, displayName, role, hash }, cancellationToken: ct));
     }
 
+    public async Task<Account?> GetAsync(long id, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<Account>(new CommandDefinition(
+            "select id, coalesce(login, external_id, id::text) as login, display_name, role from users where id = @id", new { id }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<Account>> ListAsync(string? role, int offset, int limit, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<Account>(new CommandDefinition("""
+            select id, coalesce(login, external_id, id::text) as login, display_name, role from users
+            where (@role::text is null or role = @role) order by login is null, id offset @offset limit @limit
+            """, new { role, offset, limit }, cancellationToken: ct));
+        return rows.AsList();
+    }
+
+    public async Task<bool> SetRoleAsync(long id, string role, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteAsync(new CommandDefinition("update users set role = @role where id = @id", new { id, role }, cancellationToken: ct)) == 1;
+    }
+
+    /// <summary>The platform's user with this external id, created on first sight (platform users have no login).</summary>
+    public async Task<long> EnsureExternalAsync(string externalId, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<long>(new CommandDefinition("""
+            with inserted as (
+                insert into users (external_id, display_name) values (@externalId, 'User ' || @externalId)
+                on conflict (external_id) do nothing returning id)
+            select id from inserted union all select id from users where external_id = @externalId limit 1
+            """, new { externalId }, cancellationToken: ct));
+    }
+
+    /// <summary>Deletes the person and everything recorded about them. Events have no foreign key, so they go explicitly, in the same transaction.</summary>
+    public async Task<bool> DeleteAsync(long id, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition("delete from events where user_id = @id", new { id }, tx, cancellationToken: ct));
+        var deleted = await conn.ExecuteAsync(new CommandDefinition("delete from users where id = @id", new { id }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return deleted == 1;
+    }
+
     /// <summary>The account when the password matches; null otherwise (unknown login and wrong password look the same).</summary>
     public async Task<Account?> VerifyAsync(string login, string password, CancellationToken ct = default)
     {

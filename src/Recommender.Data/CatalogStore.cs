@@ -87,6 +87,33 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
         return new Catalog(items, popularity, difficulty);
     }
 
+    /// <summary>Internal ids for the platform's item ids; unknown ones are missing from the result.</summary>
+    public async Task<IReadOnlyDictionary<string, long>> ResolveItemsAsync(IEnumerable<string> externalIds, CancellationToken ct = default)
+    {
+        var ids = externalIds.Distinct().ToArray();
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<(string ExternalId, long Id)>(new CommandDefinition(
+            "select external_id, id from items where external_id = any(@ids)", new { ids }, cancellationToken: ct));
+        return rows.ToDictionary(r => r.ExternalId, r => r.Id, StringComparer.Ordinal);
+    }
+
+    /// <summary>Removes an item, its topics and the events about it (events carry no foreign key, so they go explicitly).</summary>
+    public async Task<bool> DeleteItemAsync(string externalId, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var id = await conn.ExecuteScalarAsync<long?>(new CommandDefinition("select id from items where external_id = @externalId for update", new { externalId }, tx, cancellationToken: ct));
+        if (id is null)
+            return false;
+        await conn.ExecuteAsync(new CommandDefinition("""
+            delete from events where item_id = @id;
+            delete from items where id = @id;
+            select pg_notify(@channel, '');
+            """, new { id, channel = ChangeChannel }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
     public async Task<CatalogCounts> CountAsync(CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);

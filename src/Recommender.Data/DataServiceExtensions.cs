@@ -21,6 +21,8 @@ public static class DataServiceExtensions
         builder.Services.AddSingleton(_ => Database.CreateDataSource(connectionString, builder.Environment.ApplicationName));
         builder.Services.AddSingleton<CatalogStore>();
         builder.Services.AddSingleton<AccountStore>();
+        builder.Services.AddSingleton<ApiKeyStore>();
+        builder.Services.AddSingleton<Import.CatalogImporter>();
         builder.Services.AddSingleton<EventStore>();
         builder.Services.AddSingleton<SettingsStore>();
         builder.Services.AddSingleton<LearningStateStore>();

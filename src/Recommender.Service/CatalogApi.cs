@@ -8,7 +8,7 @@ public static class CatalogApi
 {
     public static IEndpointRouteBuilder MapCatalogApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/catalog").WithTags("Catalog");
+        var group = app.MapGroup("/api/catalog").WithTags("Catalog").AllowAnonymous();
         group.MapGet("/items", ListItems);
         group.MapGet("/counts", async (CatalogStore store, CancellationToken ct) => TypedResults.Ok(await store.CountAsync(ct)));
         return app;

@@ -1,16 +1,22 @@
-using Recommender.Data;
 using Recommender.Service;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddRecommenderData();
-builder.Services.AddProblemDetails();
-builder.Services.AddOpenApi();
+builder.AddRecommenderApi();
 
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
-app.MapOpenApi();
-app.MapHealthChecks("/health");
+app.UseSecurityHeaders();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRateLimiter();
+app.MapOpenApi().AllowAnonymous();
+app.MapHealthChecks("/health").AllowAnonymous();
+app.MapAuthApi();
+app.MapObjectivesApi();
+app.MapMeApi();
+app.MapAdminApi();
+app.MapPlatformApi();
 app.MapCatalogApi();
 app.Run();
 

@@ -1,8 +1,8 @@
-using Recommender.Data;
+using Recommender.Serving;
 using Recommender.Web.Components;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddRecommenderData();
+builder.AddRecommenderServing();
 builder.Services.AddRazorComponents();
 
 var app = builder.Build();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Npgsql;
 using NpgsqlTypes;
 using Recommender.Factorization;
@@ -33,7 +34,8 @@ public sealed class ModelTraining(NpgsqlDataSource dataSource, ModelStore models
     /// <summary>A new model may be at most 2% worse on holdout RMSE than the active one (holdouts move as data arrives).</summary>
     public const double GateTolerance = 0.02;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    // Metrics may be NaN (nothing to measure); JSON has no NaN, so it is written as the string "NaN".
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     public async Task<TrainingReport> TrainAsync(MatrixFactorizationOptions options, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
     {
@@ -74,28 +76,36 @@ public sealed class ModelTraining(NpgsqlDataSource dataSource, ModelStore models
         var split = TemporalSplit.Split(RatingTable.FromRows(users, items, values, times));
         var holdoutModel = trainer.Fit(split.Train, progress, ct);
         var test = split.Test.Values.AsSpan(0, split.Test.Count);
-        var predicted = RankingMetrics.Predict(holdoutModel, split.Test);
-        var baseline = new float[test.Length];
-        Array.Fill(baseline, (float)split.Train.Values.AsSpan(0, split.Train.Count).ToArray().Average());
+        double rmse = double.NaN, mae = double.NaN, baselineRmse = double.NaN;
+        // With no holdout row whose user and item were seen in training there is nothing to measure; the gate decides.
+        if (test.Length > 0)
+        {
+            var predicted = RankingMetrics.Predict(holdoutModel, split.Test);
+            var baseline = new float[test.Length];
+            Array.Fill(baseline, (float)split.Train.Values.AsSpan(0, split.Train.Count).ToArray().Average());
+            (rmse, mae, baselineRmse) = (RankingMetrics.Rmse(predicted, test), RankingMetrics.Mae(predicted, test), RankingMetrics.Rmse(baseline, test));
+        }
 
         // The served model learns from every rating; the holdout model only measured.
         var all = RatingTable.FromRows(users, items, values, times);
         var model = trainer.Fit(new TrainingData(all.Users, all.Items, all.UserIndices, all.ItemIndices, all.Values, all.Count), progress, ct);
         var metrics = new ModelMetrics(split.Train.Count, split.Test.Count, model.UserCount, model.ItemCount,
-            RankingMetrics.Rmse(predicted, test), RankingMetrics.Mae(predicted, test), RankingMetrics.Rmse(baseline, test), clock.Elapsed.TotalSeconds);
+            rmse, mae, baselineRmse, clock.Elapsed.TotalSeconds);
         return (model, metrics);
     }
 
     private async Task<(bool Passes, string Decision)> GateAsync(ModelMetrics metrics, CancellationToken ct)
     {
-        if (!double.IsFinite(metrics.TestRmse))
-            return (false, "rejected: holdout RMSE is not a number");
-        if (await models.GetActiveMetricsAsync(ct) is not { } active)
+        var active = await models.GetActiveMetricsAsync(ct);
+        if (active is null)
             return (true, "activated: no model was active");
-        var activeRmse = JsonSerializer.Deserialize<ModelMetrics>(active.Metrics, Json)?.TestRmse ?? double.NaN;
+        if (!double.IsFinite(metrics.TestRmse))
+            return (false, $"rejected: no holdout ratings to compare it with active model {active.Value.Version}");
+        var (activeVersion, activeMetrics) = active.Value;
+        var activeRmse = JsonSerializer.Deserialize<ModelMetrics>(activeMetrics, Json)?.TestRmse ?? double.NaN;
         if (!double.IsFinite(activeRmse) || metrics.TestRmse <= activeRmse * (1 + GateTolerance))
-            return (true, $"activated: holdout RMSE {metrics.TestRmse:F4} vs {activeRmse:F4} for active model {active.Version}");
-        return (false, $"rejected: holdout RMSE {metrics.TestRmse:F4} is worse than {activeRmse:F4} for active model {active.Version} by more than {GateTolerance:P0}");
+            return (true, $"activated: holdout RMSE {metrics.TestRmse:F4} vs {activeRmse:F4} for active model {activeVersion}");
+        return (false, $"rejected: holdout RMSE {metrics.TestRmse:F4} is worse than {activeRmse:F4} for active model {activeVersion} by more than {GateTolerance:P0}");
     }
 
     private async Task<(long[] Users, long[] Items, float[] Values, long[] Times)> ReadRatingsAsync(CancellationToken ct)

@@ -1,0 +1,88 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Recommender.Data;
+using Recommender.Data.Models;
+using Recommender.Serving;
+
+namespace Recommender.Service;
+
+/// <summary>Admins and auditors: the audit log, models, people and roles, platform API keys.</summary>
+public static class AdminApi
+{
+    public sealed record ModelDto(int Version, string Algorithm, string Status, bool IsActive, DateTime CreatedAt, DateTime? ActivatedAt, JsonNode? Options, JsonNode? Metrics);
+
+    public sealed record RoleInput(string? Role);
+
+    public sealed record ApiKeyInput(string? Name, List<string>? Scopes);
+
+    public sealed record CreatedApiKey(ApiKeyInfo Info, string Key);
+
+    public sealed record AuditRow(long Id, long UserId, MeApi.ServedListDto List);
+
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/api/admin").WithTags("Admin").RequireAuthorization(ApiServiceExtensions.AdminPolicy);
+        admin.MapGet("/served", QueryServed);
+        admin.MapGet("/served/{requestId:guid}", async Task<Results<Ok<AuditRow>, NotFound>> (Guid requestId, ServedListStore store, CancellationToken ct) =>
+            await store.GetAsync(requestId, null, ct) is { } r ? TypedResults.Ok(new AuditRow(r.Id, r.UserId, MeApi.ServedListDto.From(r))) : TypedResults.NotFound());
+        admin.MapGet("/models", async (ModelStore models, CancellationToken ct) =>
+            TypedResults.Ok((await models.ListAsync(ct)).Select(m => new ModelDto(m.Version, m.Algorithm, m.Status, m.IsActive, m.CreatedAt, m.ActivatedAt,
+                JsonNode.Parse(m.Options), JsonNode.Parse(m.Metrics))).ToList()));
+        admin.MapPost("/models/train", TrainNow);
+        admin.MapPost("/models/{version:int}/activate", Activate);
+        admin.MapGet("/users", async (AccountStore accounts, CancellationToken ct, string? role = null, int offset = 0, int limit = 50) =>
+            TypedResults.Ok(await accounts.ListAsync(role, Math.Max(0, offset), Math.Clamp(limit, 1, 500), ct)));
+        admin.MapPut("/users/{id:long}/role", SetRole);
+        admin.MapGet("/api-keys", async (ApiKeyStore keys, CancellationToken ct) => TypedResults.Ok(await keys.ListAsync(ct)));
+        admin.MapPost("/api-keys", CreateKey);
+        admin.MapDelete("/api-keys/{id:long}", async Task<Results<NoContent, NotFound>> (long id, ApiKeyStore keys, CancellationToken ct) =>
+            await keys.RevokeAsync(id, ct) ? TypedResults.NoContent() : TypedResults.NotFound());
+        return app;
+    }
+
+    private static async Task<Results<Ok<List<AuditRow>>, ValidationProblem>> QueryServed(ServedListStore store, CancellationToken ct,
+        long? userId = null, string? objectiveId = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int limit = 50, long? before = null)
+    {
+        if (limit is < 1 or > 500)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["must be between 1 and 500"] });
+        if (from > to)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["from"] = ["must not be after 'to'"] });
+        var rows = await store.QueryAsync(new ServedListFilter(userId, objectiveId, from, to, limit, before), ct);
+        return TypedResults.Ok(rows.Select(r => new AuditRow(r.Id, r.UserId, MeApi.ServedListDto.From(r))).ToList());
+    }
+
+    private static async Task<Results<Ok<TrainingReport>, Conflict<string>>> TrainNow(TrainingScheduler scheduler, CancellationToken ct) =>
+        await scheduler.RunOnceAsync(ct) is { } report ? TypedResults.Ok(report) : TypedResults.Conflict("Training is already running elsewhere, or failed; see the models list.");
+
+    private static async Task<Results<Ok, NotFound, Conflict<string>>> Activate(int version, ModelStore models, ServingState state, CancellationToken ct)
+    {
+        var model = (await models.ListAsync(ct)).FirstOrDefault(m => m.Version == version);
+        if (model is null)
+            return TypedResults.NotFound();
+        if (!await models.ActivateAsync(version, ct))
+            return TypedResults.Conflict($"Model {version} is '{model.Status}'; only a trained model that passed its gate can be activated.");
+        // This process swaps now; the others follow the notification.
+        await state.ReloadAsync(ct: ct);
+        return TypedResults.Ok();
+    }
+
+    private static async Task<Results<NoContent, NotFound, ValidationProblem>> SetRole(long id, RoleInput input, AccountStore accounts, CancellationToken ct)
+    {
+        if (input.Role is not ("user" or "admin"))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["role"] = ["must be 'user' or 'admin'"] });
+        return await accounts.SetRoleAsync(id, input.Role, ct) ? TypedResults.NoContent() : TypedResults.NotFound();
+    }
+
+    private static async Task<Results<Created<CreatedApiKey>, ValidationProblem>> CreateKey(ApiKeyInput input, ApiKeyStore keys, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(input.Name) || input.Name.Length > 100)
+            errors["name"] = ["is required, at most 100 characters"];
+        if (input.Scopes is not { Count: > 0 } || input.Scopes.Any(s => !ApiKeyStore.Scopes.Contains(s)))
+            errors["scopes"] = [$"one or more of: {string.Join(", ", ApiKeyStore.Scopes)}"];
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
+        var (info, key) = await keys.CreateAsync(input.Name!.Trim(), input.Scopes!, ct);
+        return TypedResults.Created($"/api/admin/api-keys/{info.Id}", new CreatedApiKey(info, key));
+    }
+}

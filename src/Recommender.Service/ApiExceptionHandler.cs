@@ -1,0 +1,42 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Npgsql;
+using Recommender.Serving;
+
+namespace Recommender.Service;
+
+/// <summary>
+/// Maps the unexpected to ProblemDetails. An unreachable database or a full audit buffer is a 503 with Retry-After
+/// (the client should retry; nothing it was told was stored is lost); anything else is a 500.
+/// </summary>
+public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, title) = exception switch
+        {
+            NpgsqlException or TimeoutException when IsUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "The database is unavailable; retry shortly."),
+            AuditBacklogFullException => (StatusCodes.Status503ServiceUnavailable, exception.Message),
+            InvalidOperationException when exception.Message.Contains("not been loaded", StringComparison.Ordinal) => (StatusCodes.Status503ServiceUnavailable, "The service is still starting; retry shortly."),
+            BadHttpRequestException bad => (bad.StatusCode, bad.Message),
+            _ => (StatusCodes.Status500InternalServerError, "Something went wrong on our side."),
+        };
+        if (status >= 500)
+            logger.Log(status == 500 ? LogLevel.Error : LogLevel.Warning, exception, "{Title}", title);
+        if (status == StatusCodes.Status503ServiceUnavailable)
+            httpContext.Response.Headers.RetryAfter = "5";
+        httpContext.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails = { Status = status, Title = title },
+        });
+    }
+
+    private static bool IsUnavailable(Exception e) => e switch
+    {
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("57P", StringComparison.Ordinal) || pg.SqlState == "53300",
+        NpgsqlException or TimeoutException => true,
+        _ => false,
+    };
+}

@@ -1,0 +1,94 @@
+using System.Security.Claims;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Recommender.Serving;
+
+namespace Recommender.Service;
+
+/// <summary>Authentication, authorization policies, rate limits, errors and OpenAPI for the REST service.</summary>
+public static class ApiServiceExtensions
+{
+    public const string PersonPolicy = "person";
+    public const string AdminPolicy = "admin";
+    public const string CatalogScope = "catalog";
+    public const string EventsScope = "events";
+    public const string FeedsScope = "feeds";
+    public const string SignInLimit = "sign-in";
+    public const string EventsLimit = "events";
+
+    public static IHostApplicationBuilder AddRecommenderApi(this IHostApplicationBuilder builder)
+    {
+        builder.AddRecommenderServing();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ApiExceptionHandler>();
+        builder.Services.AddOpenApi();
+
+        builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
+            .AddCookie(o =>
+            {
+                o.Cookie.Name = "recommender.api";
+                o.Cookie.HttpOnly = true;
+                // Strict: a cookie-authenticated JSON call can only come from this site, which is the CSRF defence for the API.
+                o.Cookie.SameSite = SameSiteMode.Strict;
+                o.ExpireTimeSpan = TimeSpan.FromHours(8);
+                o.SlidingExpiration = true;
+                // An API answers 401/403; it does not redirect to a login page.
+                o.Events.OnRedirectToLogin = ctx => { ctx.Response.StatusCode = StatusCodes.Status401Unauthorized; return Task.CompletedTask; };
+                o.Events.OnRedirectToAccessDenied = ctx => { ctx.Response.StatusCode = StatusCodes.Status403Forbidden; return Task.CompletedTask; };
+            })
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+
+        var people = new AuthorizationPolicyBuilder(CookieAuthenticationDefaults.AuthenticationScheme).RequireAuthenticatedUser().Build();
+        builder.Services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(people)
+            .AddPolicy(PersonPolicy, people)
+            .AddPolicy(AdminPolicy, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole("admin"))
+            .AddPolicy(CatalogScope, Scope(CatalogScope))
+            .AddPolicy(EventsScope, Scope(EventsScope))
+            .AddPolicy(FeedsScope, Scope(FeedsScope));
+
+        var signInPermits = builder.Configuration.GetValue("Recommender:SignInPermitsPerMinute", 10);
+        builder.Services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.OnRejected = async (context, ct) =>
+            {
+                context.HttpContext.Response.Headers.RetryAfter = "1";
+                await context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context.HttpContext,
+                    ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Title = "Too many requests", Detail = "Slow down and retry after the time in Retry-After." },
+                });
+            };
+            // Sign-in: a few attempts per client address per minute against password guessing.
+            o.AddPolicy(SignInLimit, ctx => RateLimitPartition.GetFixedWindowLimiter(
+                ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = signInPermits, Window = TimeSpan.FromMinutes(1) }));
+            // Events: per caller (person or API key), generous enough for batched ingestion.
+            o.AddPolicy(EventsLimit, ctx => RateLimitPartition.GetTokenBucketLimiter(
+                ctx.User.FindFirstValue(ClaimTypes.NameIdentifier) ?? ctx.User.FindFirstValue("api_key_id") ?? ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new TokenBucketRateLimiterOptions { TokenLimit = 200, TokensPerPeriod = 200, ReplenishmentPeriod = TimeSpan.FromSeconds(1), QueueLimit = 0 }));
+        });
+        return builder;
+    }
+
+    private static Action<AuthorizationPolicyBuilder> Scope(string scope) =>
+        p => p.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireClaim(ApiKeyAuthenticationHandler.ScopeClaim, scope);
+
+    /// <summary>Security headers on every response; CORS stays closed because no policy is registered.</summary>
+    public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        var headers = context.Response.Headers;
+        headers.XContentTypeOptions = "nosniff";
+        headers.XFrameOptions = "DENY";
+        headers["Referrer-Policy"] = "no-referrer";
+        headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
+        await next();
+    });
+
+    /// <summary>The signed-in person's user id.</summary>
+    public static long UserId(this ClaimsPrincipal user) =>
+        long.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("not a signed-in person"), System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,56 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Recommender.Data;
+
+namespace Recommender.Service;
+
+/// <summary>Cookie sign-in for people.</summary>
+public static class AuthApi
+{
+    public sealed record SignInRequest(string? Login, string? Password);
+
+    public sealed record Me(long Id, string Login, string DisplayName, string Role);
+
+    public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/auth").WithTags("Sign-in");
+        group.MapPost("/sign-in", SignIn).AllowAnonymous().RequireRateLimiting(ApiServiceExtensions.SignInLimit);
+        group.MapPost("/sign-out", (Delegate)SignOut).RequireAuthorization(ApiServiceExtensions.PersonPolicy);
+        group.MapGet("/me", (ClaimsPrincipal user) => TypedResults.Ok(new Me(user.UserId(), user.Identity!.Name!, user.FindFirstValue("display_name") ?? "", user.FindFirstValue(ClaimTypes.Role) ?? "user")))
+            .RequireAuthorization(ApiServiceExtensions.PersonPolicy);
+        return app;
+    }
+
+    private static async Task<Results<Ok<Me>, ValidationProblem, UnauthorizedHttpResult>> SignIn(SignInRequest request, AccountStore accounts, HttpContext http, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(request.Login))
+            errors["login"] = ["is required"];
+        if (string.IsNullOrEmpty(request.Password))
+            errors["password"] = ["is required"];
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
+        var account = await accounts.VerifyAsync(request.Login!.Trim(), request.Password!, ct);
+        if (account is null)
+            return TypedResults.Unauthorized();
+        await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, Principal(account));
+        return TypedResults.Ok(new Me(account.Id, account.Login, account.DisplayName, account.Role));
+    }
+
+    private static async Task<NoContent> SignOut(HttpContext http)
+    {
+        await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>The claims a signed-in person carries; shared with the web app's sign-in.</summary>
+    public static ClaimsPrincipal Principal(Account account) => new(new ClaimsIdentity(
+    [
+        new Claim(ClaimTypes.NameIdentifier, account.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        new Claim(ClaimTypes.Name, account.Login),
+        new Claim("display_name", account.DisplayName),
+        new Claim(ClaimTypes.Role, account.Role),
+    ], CookieAuthenticationDefaults.AuthenticationScheme));
+}

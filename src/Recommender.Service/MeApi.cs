@@ -1,0 +1,131 @@
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Recommender.Core;
+using Recommender.Data;
+using Recommender.Serving;
+
+namespace Recommender.Service;
+
+/// <summary>What a signed-in person can do with their own feed, settings, history and account — and nobody else's.</summary>
+public static class MeApi
+{
+    public sealed record SettingsDto(string ObjectiveId, JsonObject Parameters, DateTime? UpdatedAt);
+
+    public sealed record SettingsInput(string? ObjectiveId, JsonObject? Parameters);
+
+    public sealed record AppendResponse(int Recorded, int Duplicates);
+
+    public sealed record ServedListDto(Guid RequestId, string ObjectiveId, string ObjectiveVersion, string ParametersHash, JsonNode? Parameters,
+        int Seed, string ModelVersion, int CandidatesConsidered, JsonNode? Items, DateTime CreatedAt)
+    {
+        public static ServedListDto From(ServedListRow r) => new(r.RequestId, r.ObjectiveId, r.ObjectiveVersion, r.ParametersHash,
+            JsonNode.Parse(r.ParametersJson), r.Seed, r.ModelVersion, r.CandidatesConsidered, JsonNode.Parse(r.ItemsJson), r.CreatedAt);
+    }
+
+    public sealed record WhyDto(long ItemId, Guid RequestId, int Rank, string ObjectiveId, double Score, JsonNode? Components, JsonNode? Reasons, DateTime ShownAt);
+
+    public static IEndpointRouteBuilder MapMeApi(this IEndpointRouteBuilder app)
+    {
+        var me = app.MapGroup("/api/me").WithTags("Me").RequireAuthorization(ApiServiceExtensions.PersonPolicy);
+        me.MapGet("/feed", GetFeed);
+        me.MapPost("/events", PostEvents).RequireRateLimiting(ApiServiceExtensions.EventsLimit);
+        me.MapGet("/settings", GetSettings);
+        me.MapPut("/settings", PutSettings);
+        me.MapGet("/settings/history", async (ClaimsPrincipal user, SettingsStore store, CancellationToken ct, int limit = 50) =>
+            TypedResults.Ok((await store.HistoryAsync(user.UserId(), Math.Clamp(limit, 1, 500), ct))
+                .Select(s => new SettingsDto(s.ObjectiveId, ParseObject(s.ParametersJson), s.UpdatedAt)).ToList()));
+        me.MapGet("/served", GetServed);
+        me.MapGet("/served/{requestId:guid}", GetServedList);
+        me.MapGet("/why/{itemId:long}", GetWhy);
+        me.MapDelete("/", DeleteMe);
+        return app;
+    }
+
+    private static async Task<Results<Ok<Feed>, ValidationProblem>> GetFeed(ClaimsPrincipal user, FeedService feeds, CancellationToken ct, int? k = null, string? cursor = null)
+    {
+        try
+        {
+            return TypedResults.Ok(await feeds.GetFeedAsync(user.UserId(), k, cursor, ct));
+        }
+        catch (FeedRequestException e)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [e.Field] = [e.Message] });
+        }
+    }
+
+    private static async Task<Results<Ok<AppendResponse>, ValidationProblem>> PostEvents(
+        List<EventInput>? events, ClaimsPrincipal user, EventStore store, CancellationToken ct)
+    {
+        var userId = user.UserId();
+        var (parsed, errors) = EventBatch.Parse(events, e => e.UserId is null ? userId : null, DateTimeOffset.UtcNow);
+        foreach (var (e, i) in (events ?? []).Select((e, i) => (e, i)).Where(p => p.e?.UserId is not null))
+            errors[$"events[{i}].userId"] = ["is only for platforms; your events are always your own"];
+        if (errors.Count == 0)
+        {
+            foreach (var i in await store.FindUnknownItemsAsync(parsed, ct))
+                errors[$"events[{i}].itemId"] = [$"no item {parsed[i].ItemId}"];
+        }
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
+        var result = await store.AppendAsync(parsed, ct);
+        return TypedResults.Ok(new AppendResponse(result.Recorded, result.Duplicates));
+    }
+
+    private static async Task<Ok<SettingsDto>> GetSettings(ClaimsPrincipal user, FeedService feeds, SettingsStore store, CancellationToken ct)
+    {
+        var (objectiveId, parameters) = await feeds.ChosenObjectiveAsync(user.UserId(), ct);
+        var saved = await store.GetAsync(user.UserId(), ct);
+        return TypedResults.Ok(new SettingsDto(objectiveId, ParseObject(parameters.ToCanonicalJson()), saved?.UpdatedAt));
+    }
+
+    private static async Task<Results<Ok<SettingsDto>, ValidationProblem>> PutSettings(
+        SettingsInput? input, ClaimsPrincipal user, ObjectiveRegistry objectives, SettingsStore store, CancellationToken ct)
+    {
+        if (!ObjectivesApi.TryParse(input?.Parameters, out var parameters, out var parseError))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["parameters"] = [parseError!] });
+        var errors = ObjectivesApi.Validate(objectives, input?.ObjectiveId, parameters);
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
+        var saved = await store.SetAsync(user.UserId(), input!.ObjectiveId!, parameters.ToCanonicalJson(), ct);
+        return TypedResults.Ok(new SettingsDto(saved.ObjectiveId, ParseObject(saved.ParametersJson), saved.UpdatedAt));
+    }
+
+    private static async Task<Ok<List<ServedListDto>>> GetServed(ClaimsPrincipal user, ServedListStore store, CancellationToken ct, int limit = 20, long? before = null)
+    {
+        var rows = await store.QueryAsync(new ServedListFilter(UserId: user.UserId(), Limit: Math.Clamp(limit, 1, 200), BeforeId: before), ct);
+        return TypedResults.Ok(rows.Select(ServedListDto.From).ToList());
+    }
+
+    private static async Task<Results<Ok<ServedListDto>, NotFound>> GetServedList(Guid requestId, ClaimsPrincipal user, ServedListStore store, CancellationToken ct) =>
+        await store.GetAsync(requestId, user.UserId(), ct) is { } row ? TypedResults.Ok(ServedListDto.From(row)) : TypedResults.NotFound();
+
+    /// <summary>Why an item is in my feed: the most recent list that showed it, with its score components and reasons.</summary>
+    private static async Task<Results<Ok<WhyDto>, NotFound>> GetWhy(long itemId, ClaimsPrincipal user, ServedListStore store, CancellationToken ct)
+    {
+        foreach (var row in await store.QueryAsync(new ServedListFilter(UserId: user.UserId(), Limit: 50), ct))
+        {
+            foreach (var item in JsonNode.Parse(row.ItemsJson)!.AsArray())
+            {
+                if (item!["item_id"]!.GetValue<long>() == itemId)
+                {
+                    return TypedResults.Ok(new WhyDto(itemId, row.RequestId, item["rank"]!.GetValue<int>(), row.ObjectiveId,
+                        item["score"]!.GetValue<double>(), item["components"]?.DeepClone(), item["reasons"]?.DeepClone(), row.CreatedAt));
+                }
+            }
+        }
+        return TypedResults.NotFound();
+    }
+
+    private static async Task<NoContent> DeleteMe(ClaimsPrincipal user, AccountStore accounts, HttpContext http, CancellationToken ct)
+    {
+        await accounts.DeleteAsync(user.UserId(), ct);
+        await Microsoft.AspNetCore.Authentication.AuthenticationHttpContextExtensions.SignOutAsync(http);
+        return TypedResults.NoContent();
+    }
+
+    private static JsonObject ParseObject(string json) => JsonNode.Parse(json) as JsonObject ?? [];
+
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+}

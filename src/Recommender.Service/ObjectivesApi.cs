@@ -1,0 +1,46 @@
+using System.Text.Json.Nodes;
+using Recommender.Core;
+
+namespace Recommender.Service;
+
+/// <summary>The objectives on offer, with their plain-language descriptions and parameter schemas.</summary>
+public static class ObjectivesApi
+{
+    public sealed record ObjectiveInfo(string Id, string Version, string DisplayName, string Description, JsonArray Parameters);
+
+    public static IEndpointRouteBuilder MapObjectivesApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/objectives", (ObjectiveRegistry objectives) => TypedResults.Ok(objectives.All.Select(Describe).ToList()))
+            .WithTags("Objectives").AllowAnonymous();
+        return app;
+    }
+
+    public static ObjectiveInfo Describe(IObjective o) => new(o.Id, o.Version, o.DisplayName, o.Description, o.Schema.ToJson());
+
+    /// <summary>Checks an objective choice; errors are keyed <c>objectiveId</c> or <c>parameters.&lt;name&gt;</c>.</summary>
+    public static Dictionary<string, string[]> Validate(ObjectiveRegistry objectives, string? objectiveId, ObjectiveParameters parameters)
+    {
+        if (string.IsNullOrWhiteSpace(objectiveId) || !objectives.TryGet(objectiveId, out var objective))
+            return new() { ["objectiveId"] = [$"must be one of: {string.Join(", ", objectives.All.Select(o => o.Id))}"] };
+        return objective.Validate(parameters)
+            .GroupBy(e => $"parameters.{e.Field}")
+            .ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray());
+    }
+
+    /// <summary>Parses a parameters object from a request body; a malformed one is an error on <c>parameters</c>.</summary>
+    public static bool TryParse(JsonObject? json, out ObjectiveParameters parameters, out string? error)
+    {
+        try
+        {
+            parameters = json is null ? ObjectiveParameters.Empty : ObjectiveParameters.FromJson(json.ToJsonString());
+            error = null;
+            return true;
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or FormatException or InvalidOperationException or ArgumentException)
+        {
+            parameters = ObjectiveParameters.Empty;
+            error = e.Message;
+            return false;
+        }
+    }
+}

@@ -1,0 +1,120 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Recommender.Data;
+using Recommender.Data.Import;
+using Recommender.Serving;
+
+namespace Recommender.Service;
+
+/// <summary>
+/// Platforms (API key with scopes): their catalog, events on behalf of their users, and feeds for their users.
+/// Items, sources and users are named by the platform's own ids.
+/// </summary>
+public static class PlatformApi
+{
+    public sealed record ItemInput(string? Title, string? Url, string? Summary, DateTimeOffset? PublishedAt, int? Level, string? SourceId, double? Stance, List<string>? Topics);
+
+    public sealed record SourceInput(string? Name, double? Credibility);
+
+    public sealed record PlatformEventInput(string? UserId, string? ItemId, string? Kind, double? Value, DateTimeOffset? OccurredAt, string? IdempotencyKey);
+
+    public static IEndpointRouteBuilder MapPlatformApi(this IEndpointRouteBuilder app)
+    {
+        var platform = app.MapGroup("/api/platform").WithTags("Platform");
+        platform.MapPut("/items/{itemId}", PutItem).RequireAuthorization(ApiServiceExtensions.CatalogScope);
+        platform.MapDelete("/items/{itemId}", async Task<Results<NoContent, NotFound>> (string itemId, CatalogStore catalog, CancellationToken ct) =>
+            await catalog.DeleteItemAsync(itemId, ct) ? TypedResults.NoContent() : TypedResults.NotFound()).RequireAuthorization(ApiServiceExtensions.CatalogScope);
+        platform.MapPut("/sources/{sourceId}", PutSource).RequireAuthorization(ApiServiceExtensions.CatalogScope);
+        platform.MapPost("/events", PostEvents).RequireAuthorization(ApiServiceExtensions.EventsScope).RequireRateLimiting(ApiServiceExtensions.EventsLimit);
+        platform.MapGet("/users/{userId}/feed", GetFeed).RequireAuthorization(ApiServiceExtensions.FeedsScope);
+        return app;
+    }
+
+    private static async Task<Results<NoContent, ValidationProblem>> PutItem(string itemId, ItemInput input, CatalogImporter importer, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(itemId) || itemId.Length > 200)
+            errors["itemId"] = ["is required, at most 200 characters"];
+        if (string.IsNullOrWhiteSpace(input.Title) || input.Title.Length > 1000)
+            errors["title"] = ["is required, at most 1000 characters"];
+        if (input.Level is { } level && level is < 1 or > 5)
+            errors["level"] = ["must be between 1 and 5"];
+        if (input.Stance is { } stance && (!double.IsFinite(stance) || stance is < -1 or > 1))
+            errors["stance"] = ["must be between -1 and 1"];
+        if (input.Topics is { } topics && (topics.Count > 50 || topics.Any(t => string.IsNullOrWhiteSpace(t) || t.Length > 100)))
+            errors["topics"] = ["at most 50 topics, each 1 to 100 characters"];
+        if (input.Url is { Length: > 2000 } || (input.Url is not null && !Uri.TryCreate(input.Url, UriKind.Absolute, out _)))
+            errors["url"] = ["must be an absolute URL of at most 2000 characters"];
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
+        var batch = new ImportBatch { ItemsFile = "request" };
+        batch.Items.Add(new ItemRow(1, itemId, input.Title!.Trim(), input.Url, input.Summary, input.PublishedAt?.ToUniversalTime(), (short?)input.Level,
+            string.IsNullOrWhiteSpace(input.SourceId) ? null : input.SourceId, (float?)input.Stance, [.. (input.Topics ?? []).Select(t => t.Trim()).Distinct()]));
+        try
+        {
+            await importer.ImportAsync(batch, ct: ct);
+        }
+        catch (ImportException e) when (e.Reason.StartsWith("source_id", StringComparison.Ordinal))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["sourceId"] = [$"no source '{input.SourceId}'; create it first"] });
+        }
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<NoContent, ValidationProblem>> PutSource(string sourceId, SourceInput input, CatalogImporter importer, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(input.Name) || input.Name.Length > 200)
+            errors["name"] = ["is required, at most 200 characters"];
+        if (input.Credibility is { } c && (!double.IsFinite(c) || c is < 0 or > 1))
+            errors["credibility"] = ["must be between 0 and 1"];
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
+        var batch = new ImportBatch();
+        batch.Sources.Add(new SourceRow(1, sourceId, input.Name!.Trim(), (float?)input.Credibility));
+        await importer.ImportAsync(batch, ct: ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Ok<MeApi.AppendResponse>, ValidationProblem>> PostEvents(
+        List<PlatformEventInput>? events, CatalogStore catalog, AccountStore accounts, EventStore store, CancellationToken ct)
+    {
+        var batch = events ?? [];
+        var items = await catalog.ResolveItemsAsync(batch.Where(e => e?.ItemId is not null).Select(e => e.ItemId!), ct);
+        var errors = new Dictionary<string, string[]>();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (batch[i]?.ItemId is { } id && !items.ContainsKey(id))
+                errors[$"events[{i}].itemId"] = [$"no item '{id}'"];
+            if (batch[i]?.UserId is { Length: > 200 })
+                errors[$"events[{i}].userId"] = ["at most 200 characters"];
+        }
+        // Unknown items come back as id 0 and are reported by the shared parser only if nothing above named them.
+        var inputs = batch.Select(e => e is null ? null! : new EventInput(
+            e.ItemId is { } x && items.TryGetValue(x, out var internalId) ? internalId : null, e.Kind, e.Value, e.OccurredAt, e.IdempotencyKey, e.UserId)).ToList();
+        var (parsed, parseErrors) = EventBatch.Parse(inputs, e => string.IsNullOrWhiteSpace(e.UserId) ? null : 0, DateTimeOffset.UtcNow);
+        foreach (var (k, v) in parseErrors)
+            errors.TryAdd(k, v);
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
+        var users = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var externalUser in batch.Select(e => e.UserId!).Distinct())
+            users[externalUser] = await accounts.EnsureExternalAsync(externalUser, ct);
+        var resolved = parsed.Select((e, i) => e with { UserId = users[batch[i].UserId!] }).ToList();
+        var result = await store.AppendAsync(resolved, ct);
+        return TypedResults.Ok(new MeApi.AppendResponse(result.Recorded, result.Duplicates));
+    }
+
+    private static async Task<Results<Ok<Feed>, NotFound, ValidationProblem>> GetFeed(string userId, AccountStore accounts, FeedService feeds, CancellationToken ct, int? k = null, string? cursor = null)
+    {
+        if (string.IsNullOrWhiteSpace(userId) || userId.Length > 200)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["userId"] = ["is required, at most 200 characters"] });
+        try
+        {
+            return TypedResults.Ok(await feeds.GetFeedAsync(await accounts.EnsureExternalAsync(userId, ct), k, cursor, ct));
+        }
+        catch (FeedRequestException e)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [e.Field] = [e.Message] });
+        }
+    }
+}

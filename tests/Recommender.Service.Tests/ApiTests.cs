@@ -1,0 +1,305 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Dapper;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Recommender.Data.Models;
+using Recommender.Serving;
+
+namespace Recommender.Service.Tests;
+
+public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixture>
+{
+    private static object Event(long itemId, string kind, string key, double? value = null) =>
+        new { itemId, kind, value, idempotencyKey = key, occurredAt = DateTimeOffset.UtcNow.AddMinutes(-1) };
+
+    private static async Task<JsonNode> JsonAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text)!;
+    }
+
+    [Fact]
+    public async Task Routes_each_caller_gets_the_expected_status()
+    {
+        var anonymous = service.CreateClient();
+        var user = await service.SignedInAsync(service.Alice);
+        var admin = await service.SignedInAsync(service.Admin);
+        var catalogKey = await service.WithApiKeyAsync("catalog");
+        var eventsKey = await service.WithApiKeyAsync("events");
+        var feedsKey = await service.WithApiKeyAsync("feeds");
+        var item = service.Items["item-3"];
+
+        (string Name, HttpClient Client)[] callers = [("anonymous", anonymous), ("user", user), ("admin", admin), ("catalog key", catalogKey), ("events key", eventsKey), ("feeds key", feedsKey)];
+        (HttpMethod Method, string Path, object? Body, int[] Expected)[] routes =
+        [
+            // expected status for: anonymous, user, admin, catalog key, events key, feeds key
+            (HttpMethod.Get, "/health", null, [200, 200, 200, 200, 200, 200]),
+            (HttpMethod.Get, "/openapi/v1.json", null, [200, 200, 200, 200, 200, 200]),
+            (HttpMethod.Get, "/api/objectives", null, [200, 200, 200, 200, 200, 200]),
+            (HttpMethod.Get, "/api/me/feed?k=5", null, [401, 200, 200, 401, 401, 401]),
+            (HttpMethod.Get, "/api/me/settings", null, [401, 200, 200, 401, 401, 401]),
+            (HttpMethod.Get, "/api/me/settings/history", null, [401, 200, 200, 401, 401, 401]),
+            (HttpMethod.Get, "/api/me/served", null, [401, 200, 200, 401, 401, 401]),
+            (HttpMethod.Post, "/api/me/events", new[] { Event(item, "view", Guid.NewGuid().ToString()) }, [401, 200, 200, 401, 401, 401]),
+            (HttpMethod.Get, "/api/admin/models", null, [401, 403, 200, 401, 401, 401]),
+            (HttpMethod.Get, "/api/admin/served", null, [401, 403, 200, 401, 401, 401]),
+            (HttpMethod.Get, "/api/admin/users", null, [401, 403, 200, 401, 401, 401]),
+            (HttpMethod.Get, "/api/admin/api-keys", null, [401, 403, 200, 401, 401, 401]),
+            (HttpMethod.Put, "/api/platform/items/new-item", new { title = "New", topics = new[] { "Oceans" } }, [401, 401, 401, 204, 403, 403]),
+            (HttpMethod.Put, "/api/platform/sources/new-source", new { name = "New source", credibility = 0.5 }, [401, 401, 401, 204, 403, 403]),
+            (HttpMethod.Post, "/api/platform/events", new[] { new { userId = "p1", itemId = "item-1", kind = "click", idempotencyKey = Guid.NewGuid().ToString() } }, [401, 401, 401, 403, 200, 403]),
+            (HttpMethod.Get, "/api/platform/users/p1/feed?k=3", null, [401, 401, 401, 403, 403, 200]),
+        ];
+
+        var failures = new List<string>();
+        foreach (var (method, path, body, expected) in routes)
+        {
+            for (var c = 0; c < callers.Length; c++)
+            {
+                using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+                using var response = await callers[c].Client.SendAsync(request);
+                if ((int)response.StatusCode != expected[c])
+                    failures.Add($"{method} {path} as {callers[c].Name}: {(int)response.StatusCode}, expected {expected[c]}");
+            }
+        }
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public async Task Endpoints_every_route_declares_authorization_or_anonymous_access()
+    {
+        var sources = service.Services.GetRequiredService<IEnumerable<EndpointDataSource>>();
+        var unguarded = sources.SelectMany(s => s.Endpoints).OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>() is null &&
+                        e.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAllowAnonymous>() is null)
+            .Select(e => e.RoutePattern.RawText).ToList();
+        // Anything not listed falls under the fallback policy (signed-in people); the API's own routes all say which.
+        Assert.All(unguarded, r => Assert.DoesNotContain("/api/", r ?? "", StringComparison.Ordinal));
+        await Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task SignIn_repeated_failures_are_rate_limited_with_429()
+    {
+        using var limited = service.WithWebHostBuilder(b => b.UseSetting("Recommender:SignInPermitsPerMinute", "3"));
+        var client = limited.CreateClient();
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+            statuses.Add((await client.PostAsJsonAsync("/api/auth/sign-in", new { login = "alice", password = "wrong" })).StatusCode);
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+    }
+
+    [Fact]
+    public async Task Events_same_batch_twice_records_once()
+    {
+        var client = await service.SignedInAsync(service.Bob);
+        var key = Guid.NewGuid().ToString("N");
+        object[] batch = [Event(service.Items["item-1"], "click", key + "a"), Event(service.Items["item-2"], "rating", key + "b", 9)];
+
+        var first = await JsonAsync(await client.PostAsJsonAsync("/api/me/events", batch));
+        var second = await JsonAsync(await client.PostAsJsonAsync("/api/me/events", batch));
+
+        Assert.Equal((2, 0), (first["recorded"]!.GetValue<int>(), first["duplicates"]!.GetValue<int>()));
+        Assert.Equal((0, 2), (second["recorded"]!.GetValue<int>(), second["duplicates"]!.GetValue<int>()));
+        await using var conn = await service.DataSource.OpenConnectionAsync();
+        Assert.Equal(2, await conn.ExecuteScalarAsync<long>("select count(*) from events where user_id = @id and idempotency_key like @k", new { id = service.Bob.Id, k = key + "%" }));
+    }
+
+    [Fact]
+    public async Task Events_bad_input_is_400_naming_the_field_and_stores_nothing()
+    {
+        var client = await service.SignedInAsync(service.Bob);
+        var key = Guid.NewGuid().ToString("N");
+        object[] batch =
+        [
+            Event(service.Items["item-1"], "click", key + "ok"),
+            Event(service.Items["item-1"], "shared", key + "bad-kind"),
+            Event(service.Items["item-1"], "rating", key + "bad-rating", 11),
+            Event(987654321, "view", key + "no-item"),
+        ];
+
+        var response = await client.PostAsJsonAsync("/api/me/events", batch);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var errors = (await response.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject();
+        Assert.Contains("events[1].kind", errors.Select(e => e.Key));
+        Assert.Contains("events[2].value", errors.Select(e => e.Key));
+        await using var conn = await service.DataSource.OpenConnectionAsync();
+        Assert.Equal(0, await conn.ExecuteScalarAsync<long>("select count(*) from events where idempotency_key like @k", new { k = key + "%" }));
+
+        var unknownItem = await client.PostAsJsonAsync("/api/me/events", new[] { Event(987654321, "view", key + "x") });
+        Assert.Contains("events[0].itemId", await unknownItem.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var tooMany = await client.PostAsJsonAsync("/api/me/events", Enumerable.Range(0, 1001).Select(i => Event(service.Items["item-1"], "view", $"{key}-{i}")).ToArray());
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+        var malformed = await client.PostAsync("/api/me/events", new StringContent("[{\"itemId\": \"not a number\"}]", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+    }
+
+    [Fact]
+    public async Task Settings_change_shows_in_the_very_next_feed()
+    {
+        var client = await service.SignedInAsync(service.Bob);
+        var put = await client.PutAsJsonAsync("/api/me/settings", new { objectiveId = "engagement", parameters = new { } });
+        await JsonAsync(put);
+        var before = await JsonAsync(await client.GetAsync("/api/me/feed?k=5"));
+
+        await JsonAsync(await client.PutAsJsonAsync("/api/me/settings", new { objectiveId = "learning", parameters = new { topics = new[] { "Physics" } } }));
+        var after = await JsonAsync(await client.GetAsync("/api/me/feed?k=5"));
+
+        Assert.Equal("engagement", before["objectiveId"]!.GetValue<string>());
+        Assert.Equal("learning", after["objectiveId"]!.GetValue<string>());
+        var items = after["items"]!.AsArray();
+        Assert.NotEmpty(items);
+        Assert.All(items, i => Assert.NotEmpty(i!["reasons"]!.AsArray()));
+        Assert.Contains(items, i => i!["topics"]!.AsArray().Any(t => t!.GetValue<string>() == "Physics"));
+        var history = await JsonAsync(await client.GetAsync("/api/me/settings/history"));
+        Assert.Equal("learning", history[0]!["objectiveId"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Settings_invalid_choice_is_400_naming_the_field()
+    {
+        var client = await service.SignedInAsync(service.Bob);
+
+        var unknown = await client.PutAsJsonAsync("/api/me/settings", new { objectiveId = "outrage", parameters = new { } });
+        var badParameter = await client.PutAsJsonAsync("/api/me/settings", new { objectiveId = "diversity", parameters = new { lambda = 7 } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Contains("objectiveId", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, badParameter.StatusCode);
+        Assert.Contains("parameters.lambda", await badParameter.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Feed_each_response_writes_exactly_one_audit_record()
+    {
+        var account = await new Data.AccountStore(service.DataSource).UpsertAsync("carol-" + Guid.NewGuid().ToString("N")[..6], "Carol", "user", ServiceFixture.Password);
+        var client = await service.SignedInAsync(account);
+        var requestIds = new List<Guid>();
+        string? cursor = null;
+        for (var page = 0; page < 4; page++)
+        {
+            var feed = await JsonAsync(await client.GetAsync($"/api/me/feed?k=5{(cursor is null ? "" : "&cursor=" + cursor)}"));
+            requestIds.Add(feed["requestId"]!.GetValue<Guid>());
+            cursor = feed["nextCursor"]?.GetValue<string>();
+        }
+        await service.FlushAuditAsync();
+
+        var served = await JsonAsync(await client.GetAsync("/api/me/served?limit=50"));
+        Assert.Equal(requestIds.OrderBy(x => x), served.AsArray().Select(s => s!["requestId"]!.GetValue<Guid>()).OrderBy(x => x));
+        var ranks = served.AsArray().Reverse().SelectMany(s => s!["items"]!.AsArray().Select(i => i!["rank"]!.GetValue<int>())).ToList();
+        Assert.Equal(Enumerable.Range(1, 20), ranks);
+    }
+
+    [Fact]
+    public async Task Served_another_users_list_is_not_found()
+    {
+        var alice = await service.SignedInAsync(service.Alice);
+        var bob = await service.SignedInAsync(service.Bob);
+        var feed = await JsonAsync(await alice.GetAsync("/api/me/feed?k=3"));
+        await service.FlushAuditAsync();
+        var requestId = feed["requestId"]!.GetValue<Guid>();
+
+        Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync($"/api/me/served/{requestId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await bob.GetAsync($"/api/me/served/{requestId}")).StatusCode);
+        var itemId = feed["items"]![0]!["itemId"]!.GetValue<long>();
+        var why = await JsonAsync(await alice.GetAsync($"/api/me/why/{itemId}"));
+        Assert.NotEmpty(why["reasons"]!.AsArray());
+        var admin = await service.SignedInAsync(service.Admin);
+        var audit = await JsonAsync(await admin.GetAsync($"/api/admin/served?userId={service.Alice.Id}&limit=5"));
+        Assert.Contains(audit.AsArray(), r => r!["list"]!["requestId"]!.GetValue<Guid>() == requestId);
+    }
+
+    [Fact]
+    public async Task Models_swap_under_concurrent_feeds_without_errors()
+    {
+        var store = new ModelStore(service.DataSource);
+        var second = await new ModelTraining(service.DataSource, store).TrainAsync(new Factorization.MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8, Seed = 5 });
+        var versions = (await store.ListAsync()).Where(m => m.Status == "ready").Select(m => m.Version).ToArray();
+        Assert.True(versions.Length >= 2, second.Decision);
+        var admin = await service.SignedInAsync(service.Admin);
+        var readers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => service.SignedInAsync(service.Alice)));
+
+        using var stop = new CancellationTokenSource();
+        var swaps = Task.Run(async () =>
+        {
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                (await admin.PostAsync($"/api/admin/models/{versions[n % 2]}/activate", null)).EnsureSuccessStatusCode();
+            }
+        });
+        var statuses = await Task.WhenAll(readers.Select(async r =>
+        {
+            var codes = new List<HttpStatusCode>();
+            for (var i = 0; i < 25; i++)
+                codes.Add((await r.GetAsync("/api/me/feed?k=10")).StatusCode);
+            return codes;
+        }));
+        await stop.CancelAsync();
+        await swaps;
+
+        Assert.All(statuses.SelectMany(s => s), s => Assert.Equal(HttpStatusCode.OK, s));
+        var state = service.Services.GetRequiredService<ServingState>();
+        Assert.Contains(state.Current.ModelVersion ?? -1, versions);
+    }
+
+    [Fact]
+    public async Task Platform_events_create_users_and_feed_on_their_behalf()
+    {
+        var events = await service.WithApiKeyAsync("events", "feeds");
+        var externalUser = "platform-" + Guid.NewGuid().ToString("N")[..8];
+        var batch = Enumerable.Range(0, 6).Select(i => new { userId = externalUser, itemId = $"item-{i * 4}", kind = "like", idempotencyKey = $"k{i}" }).ToArray();
+
+        var recorded = await JsonAsync(await events.PostAsJsonAsync("/api/platform/events", batch));
+        var feed = await JsonAsync(await events.GetAsync($"/api/platform/users/{externalUser}/feed?k=5"));
+
+        Assert.Equal(6, recorded["recorded"]!.GetValue<int>());
+        Assert.Equal(5, feed["items"]!.AsArray().Count);
+        var liked = batch.Select(b => service.Items[b.itemId]).ToHashSet();
+        Assert.DoesNotContain(feed["items"]!.AsArray(), i => liked.Contains(i!["itemId"]!.GetValue<long>()));
+        var unknown = await events.PostAsJsonAsync("/api/platform/events", new[] { new { userId = externalUser, itemId = "nope", kind = "like", idempotencyKey = "z" } });
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Contains("events[0].itemId", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Platform_item_put_is_validated_and_appears_in_the_catalog()
+    {
+        var catalog = await service.WithApiKeyAsync("catalog");
+
+        var bad = await catalog.PutAsJsonAsync("/api/platform/items/x1", new { title = "", level = 9 });
+        var unknownSource = await catalog.PutAsJsonAsync("/api/platform/items/x1", new { title = "Tides", sourceId = "nobody" });
+        var good = await catalog.PutAsJsonAsync("/api/platform/items/x1", new { title = "Tides", level = 2, sourceId = "good", topics = new[] { "Oceans" } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var body = await bad.Content.ReadAsStringAsync();
+        Assert.Contains("title", body, StringComparison.Ordinal);
+        Assert.Contains("level", body, StringComparison.Ordinal);
+        Assert.Contains("sourceId", await unknownSource.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NoContent, good.StatusCode);
+        var items = await service.CreateClient().GetFromJsonAsync<JsonArray>("/api/catalog/items?topic=Oceans&limit=500");
+        Assert.Contains(items!, i => i!["externalId"]!.GetValue<string>() == "x1");
+        Assert.Equal(HttpStatusCode.NoContent, (await catalog.DeleteAsync("/api/platform/items/x1")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await catalog.DeleteAsync("/api/platform/items/x1")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Account_delete_removes_the_person_and_their_events()
+    {
+        var account = await new Data.AccountStore(service.DataSource).UpsertAsync("dave-" + Guid.NewGuid().ToString("N")[..6], "Dave", "user", ServiceFixture.Password);
+        var client = await service.SignedInAsync(account);
+        await JsonAsync(await client.PostAsJsonAsync("/api/me/events", new[] { Event(service.Items["item-1"], "like", "d1") }));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync("/api/me")).StatusCode);
+
+        await using var conn = await service.DataSource.OpenConnectionAsync();
+        Assert.Equal(0, await conn.ExecuteScalarAsync<long>("select count(*) from events where user_id = @Id", new { account.Id }));
+        Assert.Equal(0, await conn.ExecuteScalarAsync<long>("select count(*) from users where id = @Id", new { account.Id }));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await service.CreateClient().PostAsJsonAsync("/api/auth/sign-in", new { login = account.Login, password = ServiceFixture.Password })).StatusCode);
+    }
+
+}
