@@ -87,8 +87,4 @@ public static class ApiServiceExtensions
         headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
         await next();
     });
-
-    /// <summary>The signed-in person's user id.</summary>
-    public static long UserId(this ClaimsPrincipal user) =>
-        long.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("not a signed-in person"), System.Globalization.CultureInfo.InvariantCulture);
 }

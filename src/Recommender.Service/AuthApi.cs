@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Recommender.Data;
+using Recommender.Serving;
 
 namespace Recommender.Service;
 
@@ -18,7 +19,7 @@ public static class AuthApi
         var group = app.MapGroup("/api/auth").WithTags("Sign-in");
         group.MapPost("/sign-in", SignIn).AllowAnonymous().RequireRateLimiting(ApiServiceExtensions.SignInLimit);
         group.MapPost("/sign-out", (Delegate)SignOut).RequireAuthorization(ApiServiceExtensions.PersonPolicy);
-        group.MapGet("/me", (ClaimsPrincipal user) => TypedResults.Ok(new Me(user.UserId(), user.Identity!.Name!, user.FindFirstValue("display_name") ?? "", user.FindFirstValue(ClaimTypes.Role) ?? "user")))
+        group.MapGet("/me", (ClaimsPrincipal user) => TypedResults.Ok(new Me(user.UserId(), user.Identity!.Name!, user.FindFirstValue(AccountClaims.DisplayName) ?? "", user.FindFirstValue(ClaimTypes.Role) ?? "user")))
             .RequireAuthorization(ApiServiceExtensions.PersonPolicy);
         return app;
     }
@@ -35,7 +36,7 @@ public static class AuthApi
         var account = await accounts.VerifyAsync(request.Login!.Trim(), request.Password!, ct);
         if (account is null)
             return TypedResults.Unauthorized();
-        await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, Principal(account));
+        await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, AccountClaims.Principal(account, CookieAuthenticationDefaults.AuthenticationScheme));
         return TypedResults.Ok(new Me(account.Id, account.Login, account.DisplayName, account.Role));
     }
 
@@ -44,13 +45,4 @@ public static class AuthApi
         await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
         return TypedResults.NoContent();
     }
-
-    /// <summary>The claims a signed-in person carries; shared with the web app's sign-in.</summary>
-    public static ClaimsPrincipal Principal(Account account) => new(new ClaimsIdentity(
-    [
-        new Claim(ClaimTypes.NameIdentifier, account.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-        new Claim(ClaimTypes.Name, account.Login),
-        new Claim("display_name", account.DisplayName),
-        new Claim(ClaimTypes.Role, account.Role),
-    ], CookieAuthenticationDefaults.AuthenticationScheme));
 }
