@@ -99,7 +99,8 @@ public sealed class LocalPostgres
 
     private async Task EnsureDatabaseAsync(CancellationToken ct)
     {
-        await using var conn = new NpgsqlConnection(AdminConnectionString);
+        // Unpooled: after a restart a pooled connection would still point at the old server process.
+        await using var conn = new NpgsqlConnection(AdminConnectionString + ";Pooling=false");
         await conn.OpenAsync(ct);
         await using var exists = new NpgsqlCommand("select 1 from pg_database where datname = $1", conn) { Parameters = { new() { Value = DatabaseName } } };
         if (await exists.ExecuteScalarAsync(ct) is null)
