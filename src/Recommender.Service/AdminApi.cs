@@ -30,6 +30,8 @@ public static class AdminApi
                 JsonNode.Parse(m.Options), JsonNode.Parse(m.Metrics))).ToList()));
         admin.MapPost("/models/train", TrainNow);
         admin.MapPost("/models/{version:int}/activate", Activate);
+        admin.MapPost("/counterfactual", Counterfactual);
+        admin.MapGet("/export", Export);
         admin.MapGet("/users", async (AccountStore accounts, CancellationToken ct, string? role = null, int offset = 0, int limit = 50) =>
             TypedResults.Ok(await accounts.ListAsync(role, Math.Max(0, offset), Math.Clamp(limit, 1, 500), ct)));
         admin.MapPut("/users/{id:long}/role", SetRole);
@@ -49,6 +51,44 @@ public static class AdminApi
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["from"] = ["must not be after 'to'"] });
         var rows = await store.QueryAsync(new ServedListFilter(userId, objectiveId, from, to, limit, before), ct);
         return TypedResults.Ok(rows.Select(r => new AuditRow(r.Id, r.UserId, MeApi.ServedListDto.From(r))).ToList());
+    }
+
+    public sealed record CounterfactualInput(long? UserId, string? Attribute, string? Value, string? FromTopic, string? ToTopic, int K = 10, int Seed = 1);
+
+    private static async Task<Results<Ok<CounterfactualResult>, NotFound, ValidationProblem>> Counterfactual(CounterfactualInput input, CounterfactualAudit audit, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (input.UserId is null)
+            errors["userId"] = ["is required"];
+        var attribute = !string.IsNullOrWhiteSpace(input.Attribute);
+        var topics = !string.IsNullOrWhiteSpace(input.FromTopic) || !string.IsNullOrWhiteSpace(input.ToTopic);
+        if (attribute == topics)
+            errors["attribute"] = ["change exactly one thing: an attribute (attribute, value) or the topic history (fromTopic, toTopic)"];
+        if (topics && (string.IsNullOrWhiteSpace(input.FromTopic) || string.IsNullOrWhiteSpace(input.ToTopic)))
+            errors[string.IsNullOrWhiteSpace(input.FromTopic) ? "fromTopic" : "toTopic"] = ["is required with the other topic"];
+        if (input.K is < 1 or > 100)
+            errors["k"] = ["must be between 1 and 100"];
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
+        var result = await audit.RunAsync(input.UserId!.Value, new CounterfactualChange(input.Attribute, input.Value, input.FromTopic, input.ToTopic), input.K, input.Seed, ct);
+        return result is null ? TypedResults.NotFound() : TypedResults.Ok(result);
+    }
+
+    private static async Task<Results<Ok<ResearchExportResult>, ValidationProblem>> Export(ResearchExport export, CancellationToken ct,
+        double epsilon = 1, DateTimeOffset? from = null, DateTimeOffset? to = null, int maxCellsPerPerson = 10)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!double.IsFinite(epsilon) || epsilon is <= 0 or > 10)
+            errors["epsilon"] = ["must be greater than 0 and at most 10"];
+        if (maxCellsPerPerson is < 1 or > 1000)
+            errors["maxCellsPerPerson"] = ["must be between 1 and 1000"];
+        var end = to ?? DateTimeOffset.UtcNow;
+        var start = from ?? end.AddDays(-30);
+        if (start >= end)
+            errors["from"] = ["must be before 'to'"];
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
+        return TypedResults.Ok(await export.CreateAsync(epsilon, start, end, maxCellsPerPerson, ct: ct));
     }
 
     private static async Task<Results<Ok<TrainingReport>, Conflict<string>>> TrainNow(TrainingScheduler scheduler, CancellationToken ct) =>

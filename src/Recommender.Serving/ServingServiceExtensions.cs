@@ -19,6 +19,8 @@ public static class ServingServiceExtensions
 
         builder.Services.AddSingleton<ServingState>();
         builder.Services.AddSingleton<FeedService>();
+        builder.Services.AddSingleton<CounterfactualAudit>();
+        builder.Services.AddSingleton<ResearchExport>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditLog>());
         builder.Services.AddHostedService<ServingRefresher>();

@@ -1,0 +1,107 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Recommender.Serving;
+
+namespace Recommender.Service.Tests;
+
+public sealed class AuditToolsTests(ServiceFixture service) : IClassFixture<ServiceFixture>
+{
+    private async Task<long> UserWithPhysicsHistoryAsync()
+    {
+        var account = await new Data.AccountStore(service.DataSource).UpsertAsync("fay-" + Guid.NewGuid().ToString("N")[..6], "Fay", "user", ServiceFixture.Password);
+        var client = await service.SignedInAsync(account);
+        // item-i carries topics[i % 4] and topics[(i / 4) % 4], so item-(4n+1) is on Physics.
+        var likes = Enumerable.Range(0, 10).Select(n => new { itemId = service.Items[$"item-{n * 4 + 1}"], kind = "like", idempotencyKey = $"l{n}" }).ToArray();
+        (await client.PostAsJsonAsync("/api/me/events", likes)).EnsureSuccessStatusCode();
+        return account.Id;
+    }
+
+    [Fact]
+    public async Task Counterfactual_attribute_change_leaves_the_list_unchanged()
+    {
+        var admin = await service.SignedInAsync(service.Admin);
+        var userId = await UserWithPhysicsHistoryAsync();
+
+        var response = await admin.PostAsJsonAsync("/api/admin/counterfactual", new { userId, attribute = "gender", value = "other", k = 10 });
+        var result = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(10, result["overlap"]!.GetValue<int>());
+        Assert.Equal(1.0, result["rankBiasedOverlap"]!.GetValue<double>(), 6);
+    }
+
+    [Fact]
+    public async Task Counterfactual_topic_history_change_moves_the_list()
+    {
+        var admin = await service.SignedInAsync(service.Admin);
+        var userId = await UserWithPhysicsHistoryAsync();
+
+        var response = await admin.PostAsJsonAsync("/api/admin/counterfactual", new { userId, fromTopic = "Physics", toTopic = "Music", k = 10 });
+        var result = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("replaced by items on 'Music'", result["changes"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.True(result["rankBiasedOverlap"]!.GetValue<double>() < 1, result.ToJsonString());
+        Assert.Equal(10, result["original"]!["items"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task Counterfactual_bad_input_names_the_field()
+    {
+        var admin = await service.SignedInAsync(service.Admin);
+
+        var both = await admin.PostAsJsonAsync("/api/admin/counterfactual", new { userId = 1, attribute = "a", fromTopic = "x", toTopic = "y" });
+        var missing = await admin.PostAsJsonAsync("/api/admin/counterfactual", new { attribute = "a" });
+        var unknownUser = await admin.PostAsJsonAsync("/api/admin/counterfactual", new { userId = 99_999_999, attribute = "a", value = "b" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, both.StatusCode);
+        Assert.Contains("attribute", await both.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("userId", await missing.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, unknownUser.StatusCode);
+    }
+
+    [Fact]
+    public async Task Export_counts_are_noisy_bounded_and_pseudonymous()
+    {
+        var admin = await service.SignedInAsync(service.Admin);
+        var reader = await service.SignedInAsync(service.Alice);
+        (await reader.GetAsync("/api/me/feed?k=10")).EnsureSuccessStatusCode();
+        await service.FlushAuditAsync();
+
+        var export = await admin.GetFromJsonAsync<JsonObject>("/api/admin/export?epsilon=0.5&maxCellsPerPerson=4");
+        var bad = await admin.GetAsync("/api/admin/export?epsilon=0");
+
+        Assert.Equal(8.0, export!["noiseScale"]!.GetValue<double>());
+        Assert.NotEmpty(export["counts"]!.AsArray());
+        Assert.All(export["counts"]!.AsArray(), c => Assert.True(c!["people"]!.GetValue<long>() >= 0));
+        var lists = export["lists"]!.AsArray();
+        Assert.NotEmpty(lists);
+        Assert.DoesNotContain(lists, l => l!["person"]!.GetValue<string>() == service.Alice.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("epsilon", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Laplace_draws_have_the_right_spread()
+    {
+        var random = new Random(3);
+        var draws = Enumerable.Range(0, 50_000).Select(_ => ResearchExport.Laplace(random, 2.0)).ToArray();
+
+        // For Laplace(0, b): mean 0, mean absolute value b.
+        Assert.InRange(draws.Average(), -0.05, 0.05);
+        Assert.InRange(draws.Average(Math.Abs), 1.95, 2.05);
+    }
+
+    [Fact]
+    public void RankBiasedOverlap_identical_is_one_disjoint_is_zero_and_order_matters()
+    {
+        long[] a = [1, 2, 3, 4, 5];
+
+        Assert.Equal(1.0, CounterfactualAudit.RankBiasedOverlap(a, a, 0.9), 9);
+        Assert.Equal(0.0, CounterfactualAudit.RankBiasedOverlap(a, [6, 7, 8, 9, 10], 0.9), 9);
+        var swappedTop = CounterfactualAudit.RankBiasedOverlap(a, [2, 1, 3, 4, 5], 0.9);
+        var swappedBottom = CounterfactualAudit.RankBiasedOverlap(a, [1, 2, 3, 5, 4], 0.9);
+        Assert.True(swappedTop < swappedBottom && swappedBottom < 1, $"{swappedTop} < {swappedBottom} < 1");
+    }
+}
