@@ -18,11 +18,20 @@ public static class CliApp
             TrainCommand.Create(),
             UpCommand.Create(),
             EvaluateCommand.Create(),
-            new Command("bench", "Measure training speed, memory and accuracy on a ratings file.") { BenchTrainCommand.Create() },
+            KeysCommand.Create(),
+            Bench(),
         };
         root.Options.Add(CliContext.DbOption);
         // up needs time after Ctrl-C to stop its children and the database cleanly.
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(40) });
+    }
+
+    private static Command Bench()
+    {
+        var bench = new Command("bench", "Benchmarks that print their figures: training, and load against a running service.") { BenchTrainCommand.Create() };
+        foreach (var command in BenchServeCommand.Create())
+            bench.Subcommands.Add(command);
+        return bench;
     }
 
     /// <summary>Wraps a command's work so a user's mistake prints one clear line (exit 2) instead of a stack trace.</summary>

@@ -1,0 +1,153 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Recommender.Cli.Commands;
+
+/// <summary>
+/// <c>recommender bench serve</c> and <c>bench ingest</c>: load against a running service through the platform API,
+/// on loopback, bounded in time and requests, printing one JSON line of figures.
+/// </summary>
+internal static class BenchServeCommand
+{
+    public static IEnumerable<Command> Create()
+    {
+        var url = new Option<string>("--url") { Description = "Service base address (loopback).", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+        var key = new Option<string>("--api-key") { Description = "Platform API key with the feeds (serve) or events (ingest) scope.", Required = true };
+        var users = new Option<int>("--users") { Description = "Platform user ids 1..N to request feeds for.", DefaultValueFactory = _ => 1000 };
+        var rate = new Option<int>("--rate") { Description = "Requests per second (open loop); 0 = as fast as --concurrency allows.", DefaultValueFactory = _ => 0 };
+        var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight at most.", DefaultValueFactory = _ => 32 };
+        var duration = new Option<int>("--duration") { Description = "Seconds to run (at most 600).", DefaultValueFactory = _ => 20 };
+        var k = new Option<int>("--k") { Description = "Items per feed.", DefaultValueFactory = _ => 20 };
+        var serve = new Command("serve", "Feed requests at a fixed rate or at saturation; prints throughput and latency percentiles.") { url, key, users, rate, concurrency, duration, k };
+        serve.SetAction(CliApp.Guarded(async (parse, ct) =>
+        {
+            using var http = Client(parse.GetValue(url)!, parse.GetValue(key)!);
+            var n = parse.GetValue(users);
+            var size = parse.GetValue(k);
+            var random = new Random(1);
+            var result = await RunAsync(parse.GetValue(rate), parse.GetValue(concurrency), Math.Clamp(parse.GetValue(duration), 1, 600),
+                async () => (HttpResponseMessage?)await http.GetAsync($"/api/platform/users/{random.Next(1, n + 1)}/feed?k={size}"), ct);
+            Console.WriteLine(JsonSerializer.Serialize(new { bench = "serve", rate = parse.GetValue(rate), result.Requests, result.Errors, result.PerSecond, result.P50Ms, result.P90Ms, result.P99Ms, result.MaxMs, result.StatusCounts }));
+            return 0;
+        }));
+
+        var events = new Option<int>("--events") { Description = "Events to send in all (at most 10,000,000).", DefaultValueFactory = _ => 200_000 };
+        var batch = new Option<int>("--batch") { Description = "Events per request (at most 1000).", DefaultValueFactory = _ => 1000 };
+        var items = new Option<string>("--item-prefix") { Description = "Items are '<prefix><n>' for n in 1..--items (the synthetic data's ids).", DefaultValueFactory = _ => "" };
+        var itemCount = new Option<int>("--items") { Description = "How many items to spread events over.", DefaultValueFactory = _ => 1000 };
+        var ingest = new Command("ingest", "Send events in batches as fast as --concurrency allows; prints events per second and how many were acknowledged.")
+        {
+            url, key, users, concurrency, events, batch, items, itemCount,
+        };
+        ingest.SetAction(CliApp.Guarded(async (parse, ct) =>
+        {
+            using var http = Client(parse.GetValue(url)!, parse.GetValue(key)!);
+            var total = Math.Clamp(parse.GetValue(events), 1, 10_000_000);
+            var perBatch = Math.Clamp(parse.GetValue(batch), 1, 1000);
+            var run = Guid.NewGuid().ToString("N")[..8];
+            var next = -1;
+            long acknowledged = 0;
+            var batches = (total + perBatch - 1) / perBatch;
+            var (n, prefix, count) = (parse.GetValue(users), parse.GetValue(items), parse.GetValue(itemCount));
+            var clock = Stopwatch.StartNew();
+            var result = await RunAsync(0, parse.GetValue(concurrency), 600, async () =>
+            {
+                var b = Interlocked.Increment(ref next);
+                if (b >= batches)
+                    return null;
+                var body = Enumerable.Range(b * perBatch, Math.Min(perBatch, total - b * perBatch)).Select(i => new
+                {
+                    userId = (1 + i % n).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    itemId = prefix + (1 + (i * 7919) % count).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    kind = "view",
+                    idempotencyKey = $"bench-{run}-{i}",
+                });
+                var response = await http.PostAsJsonAsync("/api/platform/events", body);
+                if (response.IsSuccessStatusCode)
+                    Interlocked.Add(ref acknowledged, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("recorded").GetInt32());
+                return response;
+            }, ct);
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                bench = "ingest", run, sent = total, acknowledged, eventsPerSecond = acknowledged / clock.Elapsed.TotalSeconds, result.Errors, result.P99Ms, result.StatusCounts,
+                countBack = $"select count(*) from events where idempotency_key like 'bench-{run}-%'",
+            }));
+            return 0;
+        }));
+        return [serve, ingest];
+    }
+
+    private sealed record LoadResult(long Requests, long Errors, double PerSecond, double P50Ms, double P90Ms, double P99Ms, double MaxMs, Dictionary<int, long> StatusCounts);
+
+    private static HttpClient Client(string url, string key)
+    {
+        var uri = new Uri(url);
+        if (!uri.IsLoopback)
+            throw new CliException("--url: load is only ever sent to a loopback address");
+        var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = uri, Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Add("X-Api-Key", key);
+        return http;
+    }
+
+    /// <summary>Runs <paramref name="call"/> at <paramref name="rate"/> per second (0: back to back) with at most <paramref name="concurrency"/> in flight; a null response ends the run.</summary>
+    private static async Task<LoadResult> RunAsync(int rate, int concurrency, int seconds, Func<Task<HttpResponseMessage?>> call, CancellationToken ct)
+    {
+        var latencies = new List<double>();
+        var statuses = new Dictionary<int, long>();
+        long errors = 0;
+        var gate = new SemaphoreSlim(Math.Max(1, concurrency));
+        var clock = Stopwatch.StartNew();
+        var end = TimeSpan.FromSeconds(seconds);
+        var inFlight = new List<Task>();
+        var done = false;
+        for (long i = 0; !done && clock.Elapsed < end && !ct.IsCancellationRequested; i++)
+        {
+            if (rate > 0)
+            {
+                // Open loop: requests start on schedule whether or not earlier ones finished (no coordinated omission).
+                var due = TimeSpan.FromSeconds((double)i / rate);
+                if (due > clock.Elapsed)
+                    await Task.Delay(due - clock.Elapsed, ct);
+            }
+            await gate.WaitAsync(ct);
+            var started = clock.Elapsed;
+            inFlight.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    using var response = await call();
+                    if (response is null)
+                    {
+                        done = true;
+                        return;
+                    }
+                    var ms = (clock.Elapsed - started).TotalMilliseconds;
+                    lock (latencies)
+                    {
+                        latencies.Add(ms);
+                        statuses[(int)response.StatusCode] = statuses.GetValueOrDefault((int)response.StatusCode) + 1;
+                        if (!response.IsSuccessStatusCode)
+                            errors++;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    Interlocked.Increment(ref errors);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }, ct));
+            if (inFlight.Count > 10_000)
+                inFlight.RemoveAll(t => t.IsCompleted);
+        }
+        await Task.WhenAll(inFlight);
+        var elapsed = clock.Elapsed.TotalSeconds;
+        latencies.Sort();
+        double P(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
+        return new LoadResult(latencies.Count, errors, latencies.Count / elapsed, P(0.5), P(0.9), P(0.99), latencies.Count == 0 ? double.NaN : latencies[^1], statuses);
+    }
+}
