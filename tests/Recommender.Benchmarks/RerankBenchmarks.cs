@@ -9,6 +9,7 @@ namespace Recommender.Benchmarks;
 /// (candidate generation over a 3,706-item catalog included) for comparison.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class RerankBenchmarks
 {
     private RecommendationPipeline _pipeline = null!;
