@@ -34,7 +34,10 @@ public class RerankBenchmarks
         var data = TrainingData.FromIds([.. rows.Select(r => r.Item1)], [.. rows.Select(r => r.Item2)], [.. rows.Select(_ => 1f)]);
         var mf = new MatrixFactorizationTrainer(new MatrixFactorizationOptions
         {
-            ApproximationRank = 32, NumberOfIterations = 3, LossFunction = LossFunction.SquareLossOneClass, NumberOfThreads = 1,
+            ApproximationRank = 32,
+            NumberOfIterations = 3,
+            LossFunction = LossFunction.SquareLossOneClass,
+            NumberOfThreads = 1,
         }).Fit(data);
         var popularity = rows.GroupBy(r => r.Item2).ToDictionary(g => g.Key, g => g.Count());
         var catalog = new Catalog(catalogItems, popularity);
