@@ -114,7 +114,6 @@ internal sealed class SgdSolver(
         private readonly bool[] _done = new bool[bins * bins];
         private readonly bool[] _rowBusy = new bool[bins];
         private readonly bool[] _columnBusy = new bool[bins];
-        private readonly int[] _candidates = new int[bins * bins];
         private int _remaining;
 
         public void StartEpoch()
@@ -134,15 +133,21 @@ internal sealed class SgdSolver(
                         block = -1;
                         return false;
                     }
-                    var count = 0;
-                    for (var b = 0; b < _done.Length; b++)
+                    // First free block after a random start: O(1) while most blocks are free, unlike listing every candidate.
+                    var blocks = _done.Length;
+                    var offset = random.Next(blocks);
+                    block = -1;
+                    for (var step = 0; step < blocks; step++)
                     {
+                        var b = offset + step < blocks ? offset + step : offset + step - blocks;
                         if (!_done[b] && !_rowBusy[b / bins] && !_columnBusy[b % bins])
-                            _candidates[count++] = b;
+                        {
+                            block = b;
+                            break;
+                        }
                     }
-                    if (count > 0)
+                    if (block >= 0)
                     {
-                        block = _candidates[random.Next(count)];
                         _done[block] = true;
                         _rowBusy[block / bins] = true;
                         _columnBusy[block % bins] = true;
