@@ -67,6 +67,7 @@ internal sealed class SgdSolver(
             {
                 Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ => Worker());
             }
+            cancellationToken.ThrowIfCancellationRequested();
             if (progress is not null)
             {
                 double total = 0;
@@ -92,7 +93,8 @@ internal sealed class SgdSolver(
 
         void Worker()
         {
-            while (scheduler.TryTake(out var block))
+            // Checked per block so a 20M-row epoch can be abandoned within milliseconds; the epoch loop then throws.
+            while (!cancellationToken.IsCancellationRequested && scheduler.TryTake(out var block))
             {
                 int start = blockStart[block], end = blockStart[block + 1];
                 blockLoss[block] = options.NonNegative

@@ -170,4 +170,30 @@ public class MatrixFactorizationTrainerTests
 
         Assert.ThrowsAny<OperationCanceledException>(() => new MatrixFactorizationTrainer().Fit(data, cancellationToken: cancel.Token));
     }
+
+    [Theory]
+    [InlineData(LossFunction.SquareLossRegression)]
+    [InlineData(LossFunction.SquareLossOneClass)]
+    public void Fit_cancelledDuringTraining_stopsAfterCurrentIteration(LossFunction loss)
+    {
+        var data = loss == LossFunction.SquareLossRegression ? TestData.Planted(100, 80, 2, 0.3, 0.1).Data : TestData.PlantedImplicit(100, 80, 2, 10);
+        using var cancel = new CancellationTokenSource();
+        var progress = new CancellingProgress(cancel, afterIteration: 2);
+
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            new MatrixFactorizationTrainer(new() { NumberOfIterations = 50, LossFunction = loss, NumberOfThreads = 2 }).Fit(data, progress, cancel.Token));
+        Assert.Equal(2, progress.Seen);
+    }
+
+    private sealed class CancellingProgress(CancellationTokenSource cancel, int afterIteration) : IProgress<TrainingProgress>
+    {
+        public int Seen { get; private set; }
+
+        public void Report(TrainingProgress value)
+        {
+            Seen = value.Iteration;
+            if (value.Iteration == afterIteration)
+                cancel.Cancel();
+        }
+    }
 }
