@@ -119,10 +119,12 @@ internal sealed class AlsSolver(
         MultiplyGram(gram, ref xr, ref rr);
         for (var d = 0; d < stride; d += Kernels.Lanes)
             (Vector256.LoadUnsafe(ref sumFixed[0], (nuint)d) - Vector256.LoadUnsafe(ref rr, (nuint)d)).StoreUnsafe(ref rr, (nuint)d);
+        ref var index = ref MemoryMarshal.GetArrayDataReference(rows.Index);
+        ref var weight = ref MemoryMarshal.GetArrayDataReference(rows.Weight);
         for (var j = start; j < end; j++)
         {
-            ref var yi = ref Unsafe.Add(ref y0, (nint)rows.Index[j] * stride);
-            var w = rows.Weight[j];
+            ref var yi = ref Unsafe.Add(ref y0, (nint)Unsafe.Add(ref index, j) * stride);
+            var w = Unsafe.Add(ref weight, j);
             var coefficient = 1 + w - c - w * Kernels.Dot(ref yi, ref xr, stride);
             Axpy(coefficient, ref yi, ref rr, stride);
         }
@@ -131,10 +133,20 @@ internal sealed class AlsSolver(
         for (var step = 0; step < options.ConjugateGradientSteps && rsOld > 1e-20f; step++)
         {
             MultiplyGram(gram, ref pr, ref apr);
-            for (var j = start; j < end; j++)
+            var j = start;
+            // Two rows per pass: their dot products are independent, so the second overlaps the first's reduction.
+            for (; j + 1 < end; j += 2)
             {
-                ref var yi = ref Unsafe.Add(ref y0, (nint)rows.Index[j] * stride);
-                Axpy(rows.Weight[j] * Kernels.Dot(ref yi, ref pr, stride), ref yi, ref apr, stride);
+                ref var ya = ref Unsafe.Add(ref y0, (nint)Unsafe.Add(ref index, j) * stride);
+                ref var yb = ref Unsafe.Add(ref y0, (nint)Unsafe.Add(ref index, j + 1) * stride);
+                var da = Unsafe.Add(ref weight, j) * Kernels.Dot(ref ya, ref pr, stride);
+                var db = Unsafe.Add(ref weight, j + 1) * Kernels.Dot(ref yb, ref pr, stride);
+                Axpy2(da, ref ya, db, ref yb, ref apr, stride);
+            }
+            if (j < end)
+            {
+                ref var yi = ref Unsafe.Add(ref y0, (nint)Unsafe.Add(ref index, j) * stride);
+                Axpy(Unsafe.Add(ref weight, j) * Kernels.Dot(ref yi, ref pr, stride), ref yi, ref apr, stride);
             }
             var alpha = rsOld / Kernels.Dot(ref pr, ref apr, stride);
             Axpy(alpha, ref pr, ref xr, stride);
@@ -149,6 +161,18 @@ internal sealed class AlsSolver(
         {
             foreach (ref var v in x)
                 v = Math.Max(0, v);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Axpy2(float a, ref float x, float b, ref float y, ref float target, int stride)
+    {
+        var va = Vector256.Create(a);
+        var vb = Vector256.Create(b);
+        for (var d = 0; d < stride; d += Kernels.Lanes)
+        {
+            var t = Vector256.FusedMultiplyAdd(va, Vector256.LoadUnsafe(ref x, (nuint)d), Vector256.LoadUnsafe(ref target, (nuint)d));
+            Vector256.FusedMultiplyAdd(vb, Vector256.LoadUnsafe(ref y, (nuint)d), t).StoreUnsafe(ref target, (nuint)d);
         }
     }
 
