@@ -49,8 +49,13 @@ public class MatrixFactorizationTrainerTests
         var data = TestData.PlantedImplicit(150, 100, 3, 12);
         var options = new MatrixFactorizationOptions
         {
-            ApproximationRank = 6, NumberOfIterations = 15, LossFunction = LossFunction.SquareLossOneClass,
-            Alpha = 5, Lambda = 0.1, C = 0.000001, NumberOfThreads = 1,
+            ApproximationRank = 6,
+            NumberOfIterations = 15,
+            LossFunction = LossFunction.SquareLossOneClass,
+            Alpha = 5,
+            Lambda = 0.1,
+            C = 0.000001,
+            NumberOfThreads = 1,
             // As many CG steps as the rank solves each row exactly up to float rounding, so a wrong system shows.
             ConjugateGradientSteps = 6,
         };
