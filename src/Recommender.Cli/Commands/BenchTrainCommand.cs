@@ -61,6 +61,7 @@ internal static class BenchTrainCommand
         var clock = Stopwatch.StartNew();
         var table = RatingTable.Load(path);
         var loadSeconds = clock.Elapsed.TotalSeconds;
+        Stage(verbose, "loaded");
         var isDat = !File.Exists(Path.Combine(path, "ratings.csv")) && (Directory.Exists(path) || path.EndsWith(".dat", StringComparison.OrdinalIgnoreCase));
 
         clock.Restart();
@@ -76,17 +77,20 @@ internal static class BenchTrainCommand
             test = TemporalSplit.Positives(test, threshold);
         }
         var splitSeconds = clock.Elapsed.TotalSeconds;
+        Stage(verbose, "split");
         var trainRows = train.Count;
         // Release the table's timestamps before training and hand the pages back to the OS (aggressive mode decommits),
         // so the factors do not stack on top of them in the peak.
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
+        Stage(verbose, "collected");
         using var self = Process.GetCurrentProcess();
         var cpuBefore = self.TotalProcessorTime;
         clock.Restart();
         var model = trainer.Fit(train, verbose ? new StderrProgress() : null, cancellationToken);
         var trainSeconds = clock.Elapsed.TotalSeconds;
         self.Refresh();
+        Stage(verbose, "trained");
         // CPU time beside wall time: on a shared machine wall time alone says more about the neighbours than the code.
         var trainCpuSeconds = (self.TotalProcessorTime - cpuBefore).TotalSeconds;
 
@@ -134,6 +138,12 @@ internal static class BenchTrainCommand
     {
         public void Report(TrainingProgress value) =>
             Console.Error.WriteLine($"iteration {value.Iteration}/{value.TotalIterations} loss {value.Loss:F5} elapsed {value.Elapsed.TotalSeconds:F3}s");
+    }
+
+    private static void Stage(bool verbose, string name)
+    {
+        if (verbose)
+            Console.Error.WriteLine($"{name}: resident {Environment.WorkingSet / 1048576} MB, peak {PeakMemoryBytes() / 1048576} MB, GC heap {GC.GetTotalMemory(false) / 1048576} MB");
     }
 
     /// <summary>Peak resident set (VmHWM) on Linux, else the process's peak working set.</summary>
