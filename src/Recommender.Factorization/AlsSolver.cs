@@ -41,6 +41,7 @@ internal sealed class AlsSolver(
     /// <summary>Rows of the sparse matrix: column indices and α·value (confidence − 1) per entry.</summary>
     internal sealed record Csr(int[] Start, int[] Index, float[] Weight)
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Csr Build(TrainingData data, int rows, bool byUser, float alpha)
         {
             var n = data.Count;
@@ -65,6 +66,7 @@ internal sealed class AlsSolver(
     }
 
     /// <summary>Updates every row of <paramref name="target"/> given the fixed factors <paramref name="fixedSide"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SolveSide(float[] target, float[] fixedSide, Csr rows, ParallelOptions parallel)
     {
         var stride = _stride;
@@ -83,6 +85,13 @@ internal sealed class AlsSolver(
         for (var d = 0; d < _rank; d++)
             gram[d * stride + d] += (float)options.Lambda;
         var rowCount = rows.Start.Length - 1;
+        if (parallel.MaxDegreeOfParallelism == 1)
+        {
+            var single = new float[3 * stride];
+            for (var row = 0; row < rowCount; row++)
+                SolveRow(target.AsSpan(row * stride, stride), fixedSide, gram, sumFixed, rows, row, single, c);
+            return;
+        }
         var chunk = Math.Max(64, rowCount / (parallel.MaxDegreeOfParallelism * 8));
         var chunks = (rowCount + chunk - 1) / chunk;
         Parallel.For(0, chunks, parallel, () => new float[3 * stride], (ch, _, work) =>
@@ -94,6 +103,7 @@ internal sealed class AlsSolver(
         }, _ => { });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SolveRow(Span<float> x, float[] fixedSide, float[] gram, float[] sumFixed, Csr rows, int row, float[] work, float c)
     {
         var stride = _stride;
@@ -111,10 +121,12 @@ internal sealed class AlsSolver(
         MultiplyGram(gram, ref xr, ref rr);
         for (var d = 0; d < stride; d += Kernels.Lanes)
             (Vector256.LoadUnsafe(ref sumFixed[0], (nuint)d) - Vector256.LoadUnsafe(ref rr, (nuint)d)).StoreUnsafe(ref rr, (nuint)d);
+        ref var index = ref MemoryMarshal.GetArrayDataReference(rows.Index);
+        ref var weight = ref MemoryMarshal.GetArrayDataReference(rows.Weight);
         for (var j = start; j < end; j++)
         {
-            ref var yi = ref Unsafe.Add(ref y0, (nint)rows.Index[j] * stride);
-            var w = rows.Weight[j];
+            ref var yi = ref Unsafe.Add(ref y0, (nint)Unsafe.Add(ref index, j) * stride);
+            var w = Unsafe.Add(ref weight, j);
             var coefficient = 1 + w - c - w * Kernels.Dot(ref yi, ref xr, stride);
             Axpy(coefficient, ref yi, ref rr, stride);
         }
@@ -123,10 +135,20 @@ internal sealed class AlsSolver(
         for (var step = 0; step < options.ConjugateGradientSteps && rsOld > 1e-20f; step++)
         {
             MultiplyGram(gram, ref pr, ref apr);
-            for (var j = start; j < end; j++)
+            var j = start;
+            // Two rows per pass: their dot products are independent, so the second overlaps the first's reduction.
+            for (; j + 1 < end; j += 2)
             {
-                ref var yi = ref Unsafe.Add(ref y0, (nint)rows.Index[j] * stride);
-                Axpy(rows.Weight[j] * Kernels.Dot(ref yi, ref pr, stride), ref yi, ref apr, stride);
+                ref var ya = ref Unsafe.Add(ref y0, (nint)Unsafe.Add(ref index, j) * stride);
+                ref var yb = ref Unsafe.Add(ref y0, (nint)Unsafe.Add(ref index, j + 1) * stride);
+                var da = Unsafe.Add(ref weight, j) * Kernels.Dot(ref ya, ref pr, stride);
+                var db = Unsafe.Add(ref weight, j + 1) * Kernels.Dot(ref yb, ref pr, stride);
+                Axpy2(da, ref ya, db, ref yb, ref apr, stride);
+            }
+            if (j < end)
+            {
+                ref var yi = ref Unsafe.Add(ref y0, (nint)Unsafe.Add(ref index, j) * stride);
+                Axpy(Unsafe.Add(ref weight, j) * Kernels.Dot(ref yi, ref pr, stride), ref yi, ref apr, stride);
             }
             var alpha = rsOld / Kernels.Dot(ref pr, ref apr, stride);
             Axpy(alpha, ref pr, ref xr, stride);
@@ -145,6 +167,18 @@ internal sealed class AlsSolver(
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Axpy2(float a, ref float x, float b, ref float y, ref float target, int stride)
+    {
+        var va = Vector256.Create(a);
+        var vb = Vector256.Create(b);
+        for (var d = 0; d < stride; d += Kernels.Lanes)
+        {
+            var t = Vector256.FusedMultiplyAdd(va, Vector256.LoadUnsafe(ref x, (nuint)d), Vector256.LoadUnsafe(ref target, (nuint)d));
+            Vector256.FusedMultiplyAdd(vb, Vector256.LoadUnsafe(ref y, (nuint)d), t).StoreUnsafe(ref target, (nuint)d);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Axpy(float a, ref float source, ref float target, int stride)
     {
         var va = Vector256.Create(a);
@@ -152,14 +186,50 @@ internal sealed class AlsSolver(
             Vector256.FusedMultiplyAdd(va, Vector256.LoadUnsafe(ref source, (nuint)d), Vector256.LoadUnsafe(ref target, (nuint)d)).StoreUnsafe(ref target, (nuint)d);
     }
 
+    /// <summary>
+    /// result = G·v as a sum of G's rows weighted by v (G is symmetric), with 64 result columns held in registers so the
+    /// inner loop only loads G: no horizontal sums and no stores until the end.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void MultiplyGram(float[] gram, ref float v, ref float result)
     {
         var stride = _stride;
+        var rank = _rank;
         ref var g = ref MemoryMarshal.GetArrayDataReference(gram);
-        for (var d = 0; d < _rank; d++)
-            Unsafe.Add(ref result, d) = Kernels.Dot(ref Unsafe.Add(ref g, d * stride), ref v, stride);
-        for (var d = _rank; d < stride; d++)
-            Unsafe.Add(ref result, d) = 0;
+        var c = 0;
+        for (; c + 8 * Kernels.Lanes <= stride; c += 8 * Kernels.Lanes)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+            for (var d = 0; d < rank; d++)
+            {
+                var vd = Vector256.Create(Unsafe.Add(ref v, d));
+                ref var row = ref Unsafe.Add(ref g, d * stride + c);
+                a0 = Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref row, 0), a0);
+                a1 = Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref row, 8), a1);
+                a2 = Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref row, 16), a2);
+                a3 = Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref row, 24), a3);
+                a4 = Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref row, 32), a4);
+                a5 = Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref row, 40), a5);
+                a6 = Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref row, 48), a6);
+                a7 = Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref row, 56), a7);
+            }
+            ref var r = ref Unsafe.Add(ref result, c);
+            a0.StoreUnsafe(ref r, 0);
+            a1.StoreUnsafe(ref r, 8);
+            a2.StoreUnsafe(ref r, 16);
+            a3.StoreUnsafe(ref r, 24);
+            a4.StoreUnsafe(ref r, 32);
+            a5.StoreUnsafe(ref r, 40);
+            a6.StoreUnsafe(ref r, 48);
+            a7.StoreUnsafe(ref r, 56);
+        }
+        for (; c < stride; c += Kernels.Lanes)
+        {
+            var acc = Vector256<float>.Zero;
+            for (var d = 0; d < rank; d++)
+                acc = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref v, d)), Vector256.LoadUnsafe(ref Unsafe.Add(ref g, d * stride + c)), acc);
+            acc.StoreUnsafe(ref result, (nuint)c);
+        }
     }
 
     /// <summary>YᵀY as a padded stride×stride matrix, summed over per-thread partials in a fixed order (deterministic).</summary>
@@ -169,25 +239,30 @@ internal sealed class AlsSolver(
         var rows = factors.Length / stride;
         var parts = Math.Max(1, Math.Min(threads, rows / 256));
         var partials = new float[parts][];
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
-        {
-            var g = new float[stride * stride];
-            ref var g0 = ref MemoryMarshal.GetArrayDataReference(g);
-            ref var f0 = ref MemoryMarshal.GetArrayDataReference(factors);
-            int from = (int)((long)rows * part / parts), to = (int)((long)rows * (part + 1) / parts);
-            for (var r = from; r < to; r++)
-            {
-                ref var yr = ref Unsafe.Add(ref f0, (nint)r * stride);
-                for (var d = 0; d < _rank; d++)
-                    Axpy(Unsafe.Add(ref yr, d), ref yr, ref Unsafe.Add(ref g0, d * stride), stride);
-            }
-            partials[part] = g;
-        });
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = threads },
+            part => partials[part] = PartialGramian(factors, (int)((long)rows * part / parts), (int)((long)rows * (part + 1) / parts)));
         var sum = partials[0];
         for (var part = 1; part < parts; part++)
             for (var j = 0; j < sum.Length; j++)
                 sum[j] += partials[part][j];
         return sum;
+    }
+
+    // Jitted fully optimised at once: it runs only twice per sweep, too rarely for tiering to promote it in time.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private float[] PartialGramian(float[] factors, int from, int to)
+    {
+        var stride = _stride;
+        var g = new float[stride * stride];
+        ref var g0 = ref MemoryMarshal.GetArrayDataReference(g);
+        ref var f0 = ref MemoryMarshal.GetArrayDataReference(factors);
+        for (var r = from; r < to; r++)
+        {
+            ref var yr = ref Unsafe.Add(ref f0, (nint)r * stride);
+            for (var d = 0; d < _rank; d++)
+                Axpy(Unsafe.Add(ref yr, d), ref yr, ref Unsafe.Add(ref g0, d * stride), stride);
+        }
+        return g;
     }
 
     /// <summary>The full objective: Σ over every cell of confidence·(preference − score)² plus λ(‖X‖² + ‖Y‖²).</summary>

@@ -57,10 +57,22 @@ internal static class Kernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Dot(ref float a, ref float b, int stride)
     {
-        var acc = Vector256<float>.Zero;
-        for (var d = 0; d < stride; d += Lanes)
-            acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a, (nuint)d), Vector256.LoadUnsafe(ref b, (nuint)d), acc);
-        return Vector256.Sum(acc);
+        // Four independent sums: one chain of dependent FMAs (4-cycle latency each) would dominate a k=64 update.
+        var acc0 = Vector256<float>.Zero;
+        var acc1 = Vector256<float>.Zero;
+        var acc2 = Vector256<float>.Zero;
+        var acc3 = Vector256<float>.Zero;
+        var d = 0;
+        for (; d + 4 * Lanes <= stride; d += 4 * Lanes)
+        {
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a, (nuint)d), Vector256.LoadUnsafe(ref b, (nuint)d), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a, (nuint)(d + Lanes)), Vector256.LoadUnsafe(ref b, (nuint)(d + Lanes)), acc1);
+            acc2 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a, (nuint)(d + 2 * Lanes)), Vector256.LoadUnsafe(ref b, (nuint)(d + 2 * Lanes)), acc2);
+            acc3 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a, (nuint)(d + 3 * Lanes)), Vector256.LoadUnsafe(ref b, (nuint)(d + 3 * Lanes)), acc3);
+        }
+        for (; d < stride; d += Lanes)
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a, (nuint)d), Vector256.LoadUnsafe(ref b, (nuint)d), acc0);
+        return Vector256.Sum((acc0 + acc1) + (acc2 + acc3));
     }
 
     /// <summary>Dot of padded rows (both of length ≥ stride, stride a multiple of <see cref="Lanes"/>).</summary>

@@ -23,7 +23,7 @@ public sealed class MatrixFactorizationOptions
     public int NumberOfIterations { get; set; } = 20;
 
     /// <summary>
-    /// L2 regularisation of factors and biases. Default 0.05. For ratings it is applied per update as in LIBMF
+    /// L2 regularisation of factors (biases get a tenth of it). Default 0.05. For ratings it is applied per update as in LIBMF
     /// (so it scales with a row's number of ratings); for one-class ALS it is the ridge term added to YᵀY.
     /// ML.NET's default is 0.1.
     /// </summary>
@@ -37,10 +37,10 @@ public sealed class MatrixFactorizationOptions
 
     /// <summary>
     /// One-class only: confidence of an observed cell is <c>1 + Alpha·value</c>, unobserved cells have confidence 1
-    /// (Hu et al.). Default 10. ML.NET uses Alpha as the weight of negative cells instead (default 0.0001);
-    /// the ratio is what matters, and 1/0.0001 is far too strong for ALS.
+    /// (Hu et al.). Default 5 (best NDCG@10 on synth-1M among 1–20 with binary positives). ML.NET uses Alpha as the
+    /// weight of negative cells instead (default 0.0001); the ratio is what matters, and 1/0.0001 is far too strong for ALS.
     /// </summary>
-    public double Alpha { get; set; } = 10;
+    public double Alpha { get; set; } = 5;
 
     /// <summary>One-class only: the preference assigned to unobserved cells (observed cells have preference 1). Default 0.000001 (as ML.NET).</summary>
     public double C { get; set; } = 0.000001;
