@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.InteropServices;
 
 namespace Recommender.Factorization;
@@ -8,8 +9,13 @@ namespace Recommender.Factorization;
 /// </summary>
 public sealed class IdMap
 {
+    // Ids below this get a direct-indexed table beside the dictionary: loading 20M rows is mostly lookups of ids seen
+    // before, and one array read beats a dictionary probe (two cache misses) by a wide margin. 4M ids cost 16 MB at most.
+    private const long DirectLimit = 1 << 22;
+
     private readonly Dictionary<long, int> _indexById;
     private readonly List<long> _ids;
+    private int[] _direct = [];
 
     public IdMap() : this(0) { }
 
@@ -25,9 +31,9 @@ public sealed class IdMap
         var map = new IdMap(ids.Length);
         foreach (var id in ids)
         {
-            if (!map._indexById.TryAdd(id, map._ids.Count))
+            if (map.TryGetIndex(id, out _))
                 throw new ArgumentException($"Duplicate id {id}.", nameof(ids));
-            map._ids.Add(id);
+            map.GetOrAdd(id);
         }
         return map;
     }
@@ -37,16 +43,33 @@ public sealed class IdMap
     /// <summary>The index of <paramref name="id"/>, adding it if new.</summary>
     public int GetOrAdd(long id)
     {
+        if ((ulong)id < (ulong)_direct.Length && _direct[id] != 0)
+            return _direct[id] - 1;
         ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_indexById, id, out var exists);
         if (!exists)
         {
             slot = _ids.Count;
             _ids.Add(id);
         }
-        return slot;
+        var index = slot;
+        if ((ulong)id < DirectLimit)
+        {
+            if (id >= _direct.Length)
+                Array.Resize(ref _direct, (int)Math.Min(DirectLimit, Math.Max(1024, (long)BitOperations.RoundUpToPowerOf2((ulong)id + 1))));
+            _direct[id] = index + 1;
+        }
+        return index;
     }
 
-    public bool TryGetIndex(long id, out int index) => _indexById.TryGetValue(id, out index);
+    public bool TryGetIndex(long id, out int index)
+    {
+        if ((ulong)id < (ulong)_direct.Length)
+        {
+            index = _direct[id] - 1;
+            return index >= 0;
+        }
+        return _indexById.TryGetValue(id, out index);
+    }
 
     /// <summary>The index of <paramref name="id"/>; throws <see cref="KeyNotFoundException"/> if unknown.</summary>
     public int IndexOf(long id) =>

@@ -206,7 +206,7 @@ public sealed partial class MatrixFactorizationModel
     private UserEmbedding FoldInRatings(ReadOnlySpan<int> itemIndices, ReadOnlySpan<float> values)
     {
         // Unknowns: k factors and the bias. The SGD trainer regularises per rating in scaled units, which in rating
-        // units is λ·n·scale on the factors and λ·n on the bias; using the same penalty puts fold-in where training would.
+        // units is λ·n·scale on the factors and a share of λ·n on the bias; using the same penalty puts fold-in where training would.
         var n = Rank + 1;
         var a = new double[n * n];
         var b = new double[n];
@@ -231,7 +231,7 @@ public sealed partial class MatrixFactorizationModel
         var lambda = _options.Lambda * count;
         for (var d = 0; d < Rank; d++)
             a[d * n + d] += lambda * _ratingScale;
-        a[Rank * n + Rank] += lambda;
+        a[Rank * n + Rank] += lambda * SgdSolver.BiasRegularisationShare;
         Symmetrise(a, n);
         LinearAlgebra.SolveSpd(a, b, n);
         var vector = new float[Rank];

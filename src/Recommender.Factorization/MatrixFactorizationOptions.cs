@@ -23,7 +23,7 @@ public sealed class MatrixFactorizationOptions
     public int NumberOfIterations { get; set; } = 20;
 
     /// <summary>
-    /// L2 regularisation of factors and biases. Default 0.05. For ratings it is applied per update as in LIBMF
+    /// L2 regularisation of factors (biases get a tenth of it). Default 0.05. For ratings it is applied per update as in LIBMF
     /// (so it scales with a row's number of ratings); for one-class ALS it is the ridge term added to YᵀY.
     /// ML.NET's default is 0.1.
     /// </summary>

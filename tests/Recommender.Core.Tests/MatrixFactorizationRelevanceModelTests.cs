@@ -11,7 +11,10 @@ public sealed class MatrixFactorizationRelevanceModelTests
         var data = TrainingData.FromIds([.. rows.Select(r => r.user)], [.. rows.Select(r => r.item)], [.. rows.Select(_ => 1f)]);
         var model = new MatrixFactorizationTrainer(new MatrixFactorizationOptions
         {
-            ApproximationRank = 4, NumberOfIterations = 10, NumberOfThreads = 1, LossFunction = LossFunction.SquareLossOneClass,
+            ApproximationRank = 4,
+            NumberOfIterations = 10,
+            NumberOfThreads = 1,
+            LossFunction = LossFunction.SquareLossOneClass,
         }).Fit(data);
         return new MatrixFactorizationRelevanceModel(model, "mf-test", rows.GroupBy(r => r.item).ToDictionary(g => g.Key, g => g.Count()));
     }

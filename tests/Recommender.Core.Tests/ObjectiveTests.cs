@@ -30,6 +30,16 @@ public sealed class EngagementObjectiveTests : ObjectiveContractTests
     }
 
     [Fact]
+    public void Rank_priorShrinkage_favoursPopularForShortHistories()
+    {
+        var user = TestWorld.UserWithHistory(TestWorld.KnownUser, 6);
+        var noShrink = new EngagementObjective().Rank(TestWorld.Request(user, ObjectiveParameters.Empty.With("popularity_weight", 0.2).With("prior_shrinkage", 0.0)));
+        var shrink = new EngagementObjective().Rank(TestWorld.Request(user, ObjectiveParameters.Empty.With("popularity_weight", 0.2).With("prior_shrinkage", 50.0)));
+
+        Assert.True(shrink.Average(r => TestWorld.Catalog.Popularity(r.ItemId)) > noShrink.Average(r => TestWorld.Catalog.Popularity(r.ItemId)));
+    }
+
+    [Fact]
     public void Rank_unknownUser_usesPopularityPrior()
     {
         var request = TestWorld.Request(UserState.FromHistory(999, []));
@@ -111,8 +121,10 @@ public sealed class DiversityObjectiveTests : ObjectiveContractTests
     {
         var request = TestWorld.Request(TestWorld.UserWithHistory(TestWorld.KnownUser, 6, 12));
 
-        var diverse = new DiversityObjective().Rank(request);
-        var engaging = new EngagementObjective().Rank(request with { Parameters = ObjectiveParameters.Empty.With("credibility_floor", 0.4) });
+        // Both rank by the model alone, so the difference is the diversification itself.
+        var noPrior = ObjectiveParameters.Empty.With("popularity_weight", 0.0);
+        var diverse = new DiversityObjective().Rank(request with { Parameters = noPrior });
+        var engaging = new EngagementObjective().Rank(request with { Parameters = noPrior.With("credibility_floor", 0.4) });
 
         Assert.True(IntraListDiversity(diverse) > 1.3 * IntraListDiversity(engaging));
     }

@@ -14,7 +14,10 @@ public class MatrixFactorizationModelTests
         var data = TestData.PlantedImplicit(300, 200, 4, 20);
         var model = new MatrixFactorizationTrainer(new()
         {
-            ApproximationRank = 10, NumberOfIterations = 15, LossFunction = LossFunction.SquareLossOneClass, NumberOfThreads = 1,
+            ApproximationRank = 10,
+            NumberOfIterations = 15,
+            LossFunction = LossFunction.SquareLossOneClass,
+            NumberOfThreads = 1,
         }).Fit(data);
         return (model, data);
     });

@@ -49,8 +49,13 @@ public class MatrixFactorizationTrainerTests
         var data = TestData.PlantedImplicit(150, 100, 3, 12);
         var options = new MatrixFactorizationOptions
         {
-            ApproximationRank = 6, NumberOfIterations = 15, LossFunction = LossFunction.SquareLossOneClass,
-            Alpha = 5, Lambda = 0.1, C = 0.000001, NumberOfThreads = 1,
+            ApproximationRank = 6,
+            NumberOfIterations = 15,
+            LossFunction = LossFunction.SquareLossOneClass,
+            Alpha = 5,
+            Lambda = 0.1,
+            C = 0.000001,
+            NumberOfThreads = 1,
             // As many CG steps as the rank solves each row exactly up to float rounding, so a wrong system shows.
             ConjugateGradientSteps = 6,
         };
@@ -169,5 +174,31 @@ public class MatrixFactorizationTrainerTests
         cancel.Cancel();
 
         Assert.ThrowsAny<OperationCanceledException>(() => new MatrixFactorizationTrainer().Fit(data, cancellationToken: cancel.Token));
+    }
+
+    [Theory]
+    [InlineData(LossFunction.SquareLossRegression)]
+    [InlineData(LossFunction.SquareLossOneClass)]
+    public void Fit_cancelledDuringTraining_stopsAfterCurrentIteration(LossFunction loss)
+    {
+        var data = loss == LossFunction.SquareLossRegression ? TestData.Planted(100, 80, 2, 0.3, 0.1).Data : TestData.PlantedImplicit(100, 80, 2, 10);
+        using var cancel = new CancellationTokenSource();
+        var progress = new CancellingProgress(cancel, afterIteration: 2);
+
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            new MatrixFactorizationTrainer(new() { NumberOfIterations = 50, LossFunction = loss, NumberOfThreads = 2 }).Fit(data, progress, cancel.Token));
+        Assert.Equal(2, progress.Seen);
+    }
+
+    private sealed class CancellingProgress(CancellationTokenSource cancel, int afterIteration) : IProgress<TrainingProgress>
+    {
+        public int Seen { get; private set; }
+
+        public void Report(TrainingProgress value)
+        {
+            Seen = value.Iteration;
+            if (value.Iteration == afterIteration)
+                cancel.Cancel();
+        }
     }
 }

@@ -23,12 +23,13 @@ internal static class BenchTrainCommand
         var alpha = new Option<double?>("--alpha") { Description = "Alpha: one-class confidence 1 + alpha·value (default: the trainer's)." };
         var learningRate = new Option<double?>("--learning-rate") { Description = "LearningRate for SGD (default: the trainer's)." };
         var cgSteps = new Option<int?>("--cg-steps") { Description = "ConjugateGradientSteps per ALS row (default: the trainer's)." };
+        var verbose = new Option<bool>("--verbose") { Description = "Print each iteration's loss and elapsed time to stderr." };
         var seed = new Option<int>("--seed") { Description = "Seed.", DefaultValueFactory = _ => 42 };
         var positive = new Option<float?>("--positive") { Description = "One-class: ratings at or above this are positives (default 7 for .dat files, else 4)." };
 
         var command = new Command("train", "Train on the temporal split of a ratings file and print one JSON line of measurements.")
         {
-            data, rank, iterations, threads, lambda, loss, alpha, learningRate, cgSteps, seed, positive,
+            data, rank, iterations, threads, lambda, loss, alpha, learningRate, cgSteps, seed, positive, verbose,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -48,18 +49,19 @@ internal static class BenchTrainCommand
             if (parseResult.GetValue(learningRate) is { } lr)
                 options.LearningRate = lr;
             var path = parseResult.GetValue(data)!;
-            Run(path, options, parseResult.GetValue(positive), cancellationToken);
+            Run(path, options, parseResult.GetValue(positive), parseResult.GetValue(verbose), cancellationToken);
             return Task.FromResult(0);
         });
         return command;
     }
 
-    private static void Run(string path, MatrixFactorizationOptions options, float? positiveThreshold, CancellationToken cancellationToken)
+    private static void Run(string path, MatrixFactorizationOptions options, float? positiveThreshold, bool verbose, CancellationToken cancellationToken)
     {
         var trainer = new MatrixFactorizationTrainer(options);
         var clock = Stopwatch.StartNew();
         var table = RatingTable.Load(path);
         var loadSeconds = clock.Elapsed.TotalSeconds;
+        Stage(verbose, "loaded");
         var isDat = !File.Exists(Path.Combine(path, "ratings.csv")) && (Directory.Exists(path) || path.EndsWith(".dat", StringComparison.OrdinalIgnoreCase));
 
         clock.Restart();
@@ -75,16 +77,20 @@ internal static class BenchTrainCommand
             test = TemporalSplit.Positives(test, threshold);
         }
         var splitSeconds = clock.Elapsed.TotalSeconds;
+        Stage(verbose, "split");
         var trainRows = train.Count;
-        // Collect the raw table (timestamps) before training so its memory can be reused for the factors.
-        GC.Collect();
+        // Release the table's timestamps before training and hand the pages back to the OS (aggressive mode decommits),
+        // so the factors do not stack on top of them in the peak.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
+        Stage(verbose, "collected");
         using var self = Process.GetCurrentProcess();
         var cpuBefore = self.TotalProcessorTime;
         clock.Restart();
-        var model = trainer.Fit(train, cancellationToken: cancellationToken);
+        var model = trainer.Fit(train, verbose ? new StderrProgress() : null, cancellationToken);
         var trainSeconds = clock.Elapsed.TotalSeconds;
         self.Refresh();
+        Stage(verbose, "trained");
         // CPU time beside wall time: on a shared machine wall time alone says more about the neighbours than the code.
         var trainCpuSeconds = (self.TotalProcessorTime - cpuBefore).TotalSeconds;
 
@@ -126,6 +132,18 @@ internal static class BenchTrainCommand
         json.WriteEndObject();
         json.Flush();
         stdout.WriteByte((byte)'\n');
+    }
+
+    private sealed class StderrProgress : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) =>
+            Console.Error.WriteLine($"iteration {value.Iteration}/{value.TotalIterations} loss {value.Loss:F5} elapsed {value.Elapsed.TotalSeconds:F3}s");
+    }
+
+    private static void Stage(bool verbose, string name)
+    {
+        if (verbose)
+            Console.Error.WriteLine($"{name}: resident {Environment.WorkingSet / 1048576} MB, peak {PeakMemoryBytes() / 1048576} MB, GC heap {GC.GetTotalMemory(false) / 1048576} MB");
     }
 
     /// <summary>Peak resident set (VmHWM) on Linux, else the process's peak working set.</summary>

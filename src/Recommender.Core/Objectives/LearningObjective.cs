@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Recommender.Core.Ranking;
 
 namespace Recommender.Core.Objectives;
@@ -118,9 +119,10 @@ public sealed class LearningObjective : IObjective
         return [.. fromHistory];
     }
 
-    private static List<ReadOnlyMemory<float>> HistoryEmbeddings(RankingRequest request)
+    /// <summary>Unit-length copies of the latest 50 consumed items' vectors, so novelty costs one dot product per pair.</summary>
+    private static List<float[]> HistoryEmbeddings(RankingRequest request)
     {
-        var list = new List<ReadOnlyMemory<float>>();
+        var list = new List<float[]>();
         if (request.Model.Rank == 0)
         {
             return list;
@@ -129,24 +131,35 @@ public sealed class LearningObjective : IObjective
         {
             if (request.Model.TryGetItemIndex(id, out var index))
             {
-                list.Add(request.Model.ItemVector(index));
+                var vector = request.Model.ItemVector(index).ToArray();
+                var norm = TensorPrimitives.Norm(vector);
+                if (norm > 0)
+                {
+                    TensorPrimitives.Divide(vector, norm, vector);
+                    list.Add(vector);
+                }
             }
         }
         return list;
     }
 
-    private static double Novelty(ReadOnlySpan<float> embedding, List<ReadOnlyMemory<float>> history)
+    private static double Novelty(ReadOnlySpan<float> embedding, List<float[]> history)
     {
         if (embedding.IsEmpty || history.Count == 0)
         {
             return 1;
         }
-        var maxSimilarity = 0.0;
+        var norm = TensorPrimitives.Norm(embedding);
+        if (norm == 0)
+        {
+            return 1;
+        }
+        var maxDot = 0f;
         foreach (var h in history)
         {
-            maxSimilarity = Math.Max(maxSimilarity, RankingMath.Cosine(embedding, h.Span));
+            maxDot = Math.Max(maxDot, TensorPrimitives.Dot(embedding, h));
         }
-        return 1 - maxSimilarity;
+        return 1 - maxDot / norm;
     }
 
     private static IReadOnlyList<string> Reasons(RankingRequest request, ItemInfo item, string topic, double success)
