@@ -98,7 +98,7 @@ public static class OfflineEvaluator
         var popularityPipeline = new RecommendationPipeline(new PopularityModel(data.Catalog), data.Catalog, registry);
 
         var users = TestUsers(data, options);
-        var context = new MetricContext(data, model, options);
+        var metrics = new ListMetrics(model, data.Catalog, data.Split.Train.Users.Count, options.LowCredibility);
         var results = new List<ObjectiveMetrics>();
         foreach (var objective in options.Objectives)
         {
@@ -113,7 +113,8 @@ public static class OfflineEvaluator
                 millis[j] = clock.Elapsed.TotalMilliseconds;
                 lists[j] = [.. served.Items.Select(i => model.TryGetItemIndex(i.ItemId, out var index) ? index : -1).Where(i => i >= 0)];
             });
-            results.Add(context.Measure(objective, users, lists, Median(millis)));
+            var observed = users.Select((u, j) => new ListObservation(lists[j], u.HistoryItems, u.Relevant)).ToList();
+            results.Add(metrics.Measure(objective, observed, options.K, Median(millis)));
         }
         var learners = learnerOptions is null ? null : LearnerSimulator.Run(data, model, registry, learnerOptions);
         return new EvaluationReport(data.Name, model.Version, data.Split.Train.Count, data.Split.Test.Count, users.Count, options, results, learners);
@@ -166,126 +167,6 @@ public static class OfflineEvaluator
             var state = new UserState(userId, interactions, new Dictionary<string, TopicSkill>());
             return new TestUser(u, state, relevant[u], [.. rows.Select(j => train.ItemIndices[j])]);
         })];
-    }
-
-    /// <summary>Precomputed popularity and topic data the beyond-accuracy metrics share.</summary>
-    private sealed class MetricContext
-    {
-        private readonly EvaluationData _data;
-        private readonly MatrixFactorizationRelevanceModel _model;
-        private readonly EvaluationOptions _options;
-        private readonly int[] _popularity;
-        private readonly bool[] _longTail;
-        private readonly int _trainUsers;
-
-        public MetricContext(EvaluationData data, MatrixFactorizationRelevanceModel model, EvaluationOptions options)
-        {
-            _data = data;
-            _model = model;
-            _options = options;
-            _popularity = [.. Enumerable.Range(0, model.ItemCount).Select(model.ItemPopularity)];
-            var head = _popularity.Select((n, i) => (n, i)).OrderByDescending(p => p.n).ThenBy(p => p.i).Take((int)Math.Ceiling(model.ItemCount * 0.2)).Select(p => p.i).ToHashSet();
-            _longTail = [.. Enumerable.Range(0, model.ItemCount).Select(i => !head.Contains(i))];
-            _trainUsers = data.Split.Train.Users.Count;
-        }
-
-        public ObjectiveMetrics Measure(string objective, List<TestUser> users, int[][] lists, double medianMs)
-        {
-            double ndcg = 0, recall = 0, ild = 0, novelty = 0, arp = 0, aplt = 0, kl = 0;
-            int ildUsers = 0, shown = 0, lowCredibility = 0, klUsers = 0;
-            var exposure = new double[_model.ItemCount];
-            for (var j = 0; j < users.Count; j++)
-            {
-                var list = lists[j];
-                ndcg += RankingMetrics.NdcgAtK(list, users[j].Relevant, _options.K);
-                recall += RankingMetrics.RecallAtK(list, users[j].Relevant, _options.K);
-                if (list.Length > 1)
-                {
-                    ild += IntraListDiversity(list);
-                    ildUsers++;
-                }
-                for (var r = 0; r < list.Length; r++)
-                {
-                    var item = list[r];
-                    exposure[item] += 1 / Math.Log2(r + 2);
-                    novelty += -Math.Log2(Math.Max(1, _popularity[item]) / (double)_trainUsers);
-                    arp += _popularity[item];
-                    aplt += _longTail[item] ? 1 : 0;
-                    if (_data.Catalog.TryGet(_model.ItemIdAt(item), out var info) && info.Credibility < _options.LowCredibility)
-                    {
-                        lowCredibility++;
-                    }
-                    shown++;
-                }
-                if (CalibrationKl(users[j].HistoryItems, list) is { } userKl)
-                {
-                    kl += userKl;
-                    klUsers++;
-                }
-            }
-            var n = Math.Max(1, users.Count);
-            var items = Math.Max(1, shown);
-            return new ObjectiveMetrics(
-                objective, users.Count, ndcg / n, recall / n, ild / Math.Max(1, ildUsers),
-                RankingMetrics.CatalogCoverage(lists, Math.Max(1, _model.ItemCount)),
-                novelty / items, arp / items, aplt / items, Gini(exposure), kl / Math.Max(1, klUsers),
-                _data.HasCredibility ? (double)lowCredibility / items : null, medianMs);
-        }
-
-        private double IntraListDiversity(int[] list)
-        {
-            var total = 0.0;
-            var pairs = 0;
-            for (var a = 0; a < list.Length; a++)
-            {
-                for (var b = a + 1; b < list.Length; b++)
-                {
-                    total += 1 - _model.Inner.ItemSimilarity(list[a], list[b]);
-                    pairs++;
-                }
-            }
-            return total / pairs;
-        }
-
-        private double? CalibrationKl(int[] history, int[] list)
-        {
-            var p = TopicMix(history);
-            var q = TopicMix(list);
-            if (p.Count == 0 || list.Length == 0)
-            {
-                return null;
-            }
-            const double alpha = 0.01;
-            var kl = 0.0;
-            foreach (var (topic, pt) in p)
-            {
-                var qt = (1 - alpha) * q.GetValueOrDefault(topic) + alpha * pt;
-                kl += pt * Math.Log(pt / qt);
-            }
-            return kl;
-        }
-
-        private Dictionary<string, double> TopicMix(int[] items)
-        {
-            var mix = new Dictionary<string, double>(StringComparer.Ordinal);
-            var total = 0.0;
-            foreach (var i in items)
-            {
-                if (_data.Catalog.TryGet(_model.ItemIdAt(i), out var info) && info.Topics.Count > 0)
-                {
-                    foreach (var t in info.Topics)
-                    {
-                        mix[t] = mix.GetValueOrDefault(t) + 1.0 / info.Topics.Count;
-                    }
-                    total++;
-                }
-            }
-            foreach (var t in mix.Keys.ToList())
-            {
-                mix[t] /= total;
-            }
-            return mix;
-        }
     }
 
     /// <summary>Gini coefficient of non-negative values: 0 when all are equal, approaching 1 when one holds everything.</summary>
