@@ -30,6 +30,7 @@ public static class AdminApi
                 JsonNode.Parse(m.Options), JsonNode.Parse(m.Metrics))).ToList()));
         admin.MapPost("/models/train", TrainNow);
         admin.MapPost("/models/{version:int}/activate", Activate);
+        admin.MapGet("/metrics", Metrics);
         admin.MapPost("/counterfactual", Counterfactual);
         admin.MapGet("/export", Export);
         admin.MapGet("/users", async (AccountStore accounts, CancellationToken ct, string? role = null, int offset = 0, int limit = 50) =>
@@ -51,6 +52,18 @@ public static class AdminApi
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["from"] = ["must not be after 'to'"] });
         var rows = await store.QueryAsync(new ServedListFilter(userId, objectiveId, from, to, limit, before), ct);
         return TypedResults.Ok(rows.Select(r => new AuditRow(r.Id, r.UserId, MeApi.ServedListDto.From(r))).ToList());
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<ObjectiveWindowReport>>, ValidationProblem>> Metrics(ObjectiveReport report, CancellationToken ct,
+        DateTimeOffset? from = null, DateTimeOffset? to = null, int k = 10)
+    {
+        var end = to ?? DateTimeOffset.UtcNow;
+        var start = from ?? end.AddDays(-7);
+        if (start >= end)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["from"] = ["must be before 'to'"] });
+        if (k is < 1 or > 100)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["k"] = ["must be between 1 and 100"] });
+        return TypedResults.Ok(await report.MeasureAsync(start, end, k, ct));
     }
 
     public sealed record CounterfactualInput(long? UserId, string? Attribute, string? Value, string? FromTopic, string? ToTopic, int K = 10, int Seed = 1);

@@ -83,6 +83,30 @@ public sealed class AuditToolsTests(ServiceFixture service) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task Metrics_measure_served_lists_and_what_people_did_next()
+    {
+        var account = await new Data.AccountStore(service.DataSource).UpsertAsync("gil-" + Guid.NewGuid().ToString("N")[..6], "Gil", "user", ServiceFixture.Password);
+        var client = await service.SignedInAsync(account);
+        (await client.PutAsJsonAsync("/api/me/settings", new { objectiveId = "diversity", parameters = new { } })).EnsureSuccessStatusCode();
+        var feed = await client.GetFromJsonAsync<JsonObject>("/api/me/feed?k=10");
+        var first = feed!["items"]![0]!["itemId"]!.GetValue<long>();
+        (await client.PostAsJsonAsync("/api/me/events", new[] { new { itemId = first, kind = "like", idempotencyKey = "liked-first" } })).EnsureSuccessStatusCode();
+        await service.FlushAuditAsync();
+        var admin = await service.SignedInAsync(service.Admin);
+
+        var reports = await admin.GetFromJsonAsync<JsonArray>($"/api/admin/metrics?from={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddHours(-1).ToString("O"))}&to={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddHours(1).ToString("O"))}");
+        var bad = await admin.GetAsync("/api/admin/metrics?k=0");
+
+        var diversity = Assert.Single(reports!, r => r!["objectiveId"]!.GetValue<string>() == "diversity")!;
+        Assert.True(diversity["lists"]!.GetValue<long>() >= 1);
+        var metrics = diversity["metrics"]!;
+        Assert.True(metrics["ndcg"]!.GetValue<double>() > 0, metrics.ToJsonString());
+        Assert.InRange(metrics["ild"]!.GetValue<double>(), 0.0, 2.0);
+        Assert.InRange(metrics["lowCredibilityShare"]!.GetValue<double>(), 0.0, 1.0);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+    }
+
+    [Fact]
     public void Laplace_draws_have_the_right_spread()
     {
         var random = new Random(3);
