@@ -49,15 +49,35 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>The platform's user with this external id, created on first sight (platform users have no login).</summary>
-    public async Task<long> EnsureExternalAsync(string externalId, CancellationToken ct = default)
+    public async Task<long> EnsureExternalAsync(string externalId, CancellationToken ct = default) =>
+        (await EnsureExternalAsync([externalId], ct))[externalId];
+
+    /// <summary>Ids for many of the platform's users in one round trip, creating the ones not seen before.</summary>
+    public async Task<IReadOnlyDictionary<string, long>> EnsureExternalAsync(IReadOnlyCollection<string> externalIds, CancellationToken ct = default)
     {
+        var ids = externalIds.Distinct().ToArray();
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return await conn.ExecuteScalarAsync<long>(new CommandDefinition("""
-            with inserted as (
-                insert into users (external_id, display_name) values (@externalId, 'User ' || @externalId)
-                on conflict (external_id) do nothing returning id)
-            select id from inserted union all select id from users where external_id = @externalId limit 1
-            """, new { externalId }, cancellationToken: ct));
+        // Known users are read without writing; only missing ones are inserted (the insert's rows are not in the select's snapshot).
+        var rows = await conn.QueryAsync<(long Id, string ExternalId)>(new CommandDefinition("""
+            with input as (select unnest(@ids::text[]) as external_id),
+            missing as (select i.external_id from input i where not exists (select 1 from users u where u.external_id = i.external_id)),
+            inserted as (
+                insert into users (external_id, display_name) select external_id, 'User ' || external_id from missing
+                on conflict (external_id) do nothing returning id, external_id)
+            select id, external_id from inserted
+            union all
+            select u.id, u.external_id from users u join input i on i.external_id = u.external_id
+            """, new { ids }, cancellationToken: ct));
+        var result = rows.ToDictionary(r => r.ExternalId, r => r.Id, StringComparer.Ordinal);
+        // A concurrent request may have inserted one between the check and the insert; read those back.
+        var lost = ids.Where(id => !result.ContainsKey(id)).ToArray();
+        if (lost.Length > 0)
+        {
+            foreach (var r in await conn.QueryAsync<(long Id, string ExternalId)>(new CommandDefinition(
+                "select id, external_id from users where external_id = any(@lost)", new { lost }, cancellationToken: ct)))
+                result[r.ExternalId] = r.Id;
+        }
+        return result;
     }
 
     /// <summary>Deletes the person and everything recorded about them. Events have no foreign key, so they go explicitly, in the same transaction.</summary>

@@ -9,6 +9,9 @@ public static class Database
     /// <summary>Environment variable holding the connection string; the configuration key is <c>ConnectionStrings:Recommender</c>.</summary>
     public const string EnvironmentVariable = "RECOMMENDER_DB";
 
+    /// <summary>Connections one process pools at most unless the connection string says otherwise ("Maximum Pool Size").</summary>
+    public const int DefaultMaxPoolSize = 30;
+
     static Database()
     {
         DefaultTypeMap.MatchNamesWithUnderscores = true;
@@ -18,6 +21,10 @@ public static class Database
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         builder.ConnectionStringBuilder.ApplicationName ??= applicationName;
+        // PostgreSQL allows 100 connections by default; Npgsql's default pool of 100 would let one process take them
+        // all. Unless the connection string sets it, a process keeps at most DefaultMaxPoolSize.
+        if (!connectionString.Contains("pool size", StringComparison.OrdinalIgnoreCase))
+            builder.ConnectionStringBuilder.MaxPoolSize = DefaultMaxPoolSize;
         return builder.Build();
     }
 }

@@ -96,9 +96,7 @@ public static class PlatformApi
             errors.TryAdd(k, v);
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
-        var users = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var externalUser in batch.Select(e => e.UserId!).Distinct())
-            users[externalUser] = await accounts.EnsureExternalAsync(externalUser, ct);
+        var users = await accounts.EnsureExternalAsync([.. batch.Select(e => e.UserId!)], ct);
         var resolved = parsed.Select((e, i) => e with { UserId = users[batch[i].UserId!] }).ToList();
         var result = await store.AppendAsync(resolved, ct);
         return TypedResults.Ok(new MeApi.AppendResponse(result.Recorded, result.Duplicates));
