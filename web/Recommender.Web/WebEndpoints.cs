@@ -78,16 +78,18 @@ public static class WebEndpoints
         return TypedResults.Redirect(WithQuery(back, "noted", itemId.ToString(CultureInfo.InvariantCulture)) + $"#item-{itemId}");
     }
 
-    private static async Task<RedirectHttpResult> ChooseGoal([FromForm] string? objectiveId, [FromForm] string[]? topics, [FromForm] string? returnUrl,
+    private static async Task<RedirectHttpResult> ChooseGoal(IFormCollection form,
         ClaimsPrincipal user, ObjectiveRegistry objectives, FeedService feeds, SettingsStore settings, CancellationToken ct)
     {
-        var back = LocalOr(returnUrl, "/");
-        if (objectiveId is null || !objectives.TryGet(objectiveId, out var target))
+        var back = LocalOr(form["returnUrl"], "/");
+        var objectiveId = form["objectiveId"].ToString();
+        var topics = Topics(form);
+        if (objectiveId.Length == 0 || !objectives.TryGet(objectiveId, out var target))
             return TypedResults.Redirect(WithQuery(back, "error", "Please choose one of the goals."));
         var (currentId, current) = await feeds.ChosenObjectiveAsync(user.UserId(), ct);
         // Onboarding sends the first topics along with the first goal.
-        if (topics is { Length: > 0 })
-            current = current.With(CommonParameters.Topics, topics.Where(t => !string.IsNullOrWhiteSpace(t)).Distinct(StringComparer.Ordinal));
+        if (topics.Count > 0)
+            current = current.With(CommonParameters.Topics, topics);
         var parameters = GoalSettings.Carry(target, currentId, current);
         if (target.Validate(parameters) is { Count: > 0 } errors)
             return TypedResults.Redirect(WithQuery(back, "error", string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}"))));
@@ -95,14 +97,15 @@ public static class WebEndpoints
         return TypedResults.Redirect(WithQuery(back, "changed", target.Id));
     }
 
-    private static async Task<RedirectHttpResult> SaveSettings([FromForm] string[]? topics, [FromForm] string? credibilityFloor,
+    private static async Task<RedirectHttpResult> SaveSettings(IFormCollection form,
         ClaimsPrincipal user, ObjectiveRegistry objectives, FeedService feeds, SettingsStore settings, CancellationToken ct)
     {
         var (currentId, current) = await feeds.ChosenObjectiveAsync(user.UserId(), ct);
         var objective = objectives[currentId];
         var parameters = current;
+        var credibilityFloor = form["credibilityFloor"].ToString();
         if (objective.Schema.TryGet(CommonParameters.Topics, out _))
-            parameters = parameters.With(CommonParameters.Topics, (topics ?? []).Where(t => !string.IsNullOrWhiteSpace(t)).Distinct(StringComparer.Ordinal));
+            parameters = parameters.With(CommonParameters.Topics, Topics(form));
         if (objective.Schema.TryGet(CommonParameters.CredibilityFloor, out _) && !string.IsNullOrWhiteSpace(credibilityFloor))
         {
             if (!GoalSettings.TryNumber(credibilityFloor, out var floor))
@@ -165,6 +168,9 @@ public static class WebEndpoints
             ? TypedResults.Redirect(WithQuery("/admin/users", "message", $"User {userId} is now {role}."))
             : TypedResults.Redirect(WithQuery("/admin/users", "error", $"No user {userId}."));
     }
+
+    private static List<string> Topics(IFormCollection form) =>
+        [.. form["topics"].OfType<string>().Where(t => !string.IsNullOrWhiteSpace(t)).Distinct(StringComparer.Ordinal)];
 
     /// <summary>Only paths on this site; anything else (another host, a scheme) falls back, so a form cannot redirect elsewhere.</summary>
     public static string LocalOr(string? url, string fallback) =>

@@ -9,6 +9,15 @@ public static class WebServiceExtensions
     public const string AdminPolicy = "admin";
     public const string CookieName = "recommender.web";
 
+    private const string ForbiddenPage = """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1.0">
+        <title>Not for this account · Recommender</title><link rel="stylesheet" href="/app.css"></head>
+        <body><main><h1>Not for this account</h1>
+        <p>This page is for admins and auditors. If you need it, ask an admin to give your account that role.</p>
+        <p><a href="/">Back to your feed</a></p></main></body></html>
+        """;
+
     public static IHostApplicationBuilder AddRecommenderWeb(this IHostApplicationBuilder builder)
     {
         builder.AddRecommenderServing();
@@ -27,10 +36,11 @@ public static class WebServiceExtensions
                 o.ExpireTimeSpan = TimeSpan.FromDays(14);
                 o.SlidingExpiration = true;
                 // A person without the admin role gets a real 403, not a redirect to a page that says so with 200.
-                o.Events.OnRedirectToAccessDenied = context =>
+                o.Events.OnRedirectToAccessDenied = async context =>
                 {
                     context.Response.StatusCode = StatusCodes.Status403Forbidden;
-                    return Task.CompletedTask;
+                    context.Response.ContentType = "text/html; charset=utf-8";
+                    await context.Response.WriteAsync(ForbiddenPage, context.HttpContext.RequestAborted);
                 };
             });
         builder.Services.AddAuthorizationBuilder()
@@ -42,7 +52,6 @@ public static class WebServiceExtensions
     {
         if (!app.Environment.IsDevelopment())
             app.UseExceptionHandler("/error", createScopeForErrors: true);
-        app.UseStatusCodePagesWithReExecute("/status/{0}");
         app.Use((context, next) =>
         {
             var headers = context.Response.Headers;
