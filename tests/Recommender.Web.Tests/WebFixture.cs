@@ -64,7 +64,10 @@ public sealed class WebFixture : WebApplicationFactory<Program>, IAsyncLifetime
     {
         builder.UseSetting("ConnectionStrings:Recommender", _db.ConnectionString);
         builder.UseSetting("Recommender:ModelPollInterval", "00:00:00.500");
-        builder.UseEnvironment(Environment.GetEnvironmentVariable("WEB_TEST_ENV") ?? "Production");
+        builder.UseEnvironment("Production");
+        // Production serves the published wwwroot; from the build output the assets (and their compressed forms) are
+        // found through the static web assets manifest, which only Development reads by default.
+        builder.UseStaticWebAssets();
     }
 
     /// <summary>A fresh account with a unique login.</summary>
