@@ -133,8 +133,11 @@ public sealed class PageTests(WebFixture web)
         await web.FlushAuditAsync();
         var (_, settings, _) = await client.PageAsync("/settings");
         var goals = settings.QuerySelectorAll("article.goal");
-        Assert.Equal(["blend", "diversity", "engagement", "learning", "no_profiling"], goals.Select(g => g.Id!["goal-".Length..]).Order(StringComparer.Ordinal));
+        Assert.Equal(["learning", "diversity", "engagement", "no_profiling"], goals.Select(g => g.Id!["goal-".Length..]));
         Assert.All(goals, g => Assert.Equal(3, g.QuerySelectorAll(".preview li").Length));
+        // The advanced mix sits behind a disclosure, with its own preview.
+        Assert.Equal("details", settings.QuerySelector("#blend")!.LocalName);
+        Assert.Equal(3, settings.QuerySelectorAll("#blend .preview li").Length);
         Assert.Contains("active", settings.QuerySelector("#goal-learning")!.ClassList);
         Assert.True(settings.QuerySelector<AngleSharp.Html.Dom.IHtmlInputElement>("input[name=topics][value=Oceans]")!.IsChecked);
         Assert.NotEmpty(settings.QuerySelectorAll(".history li"));

@@ -57,5 +57,26 @@ public static class Explanations
         _ => string.Create(CultureInfo.InvariantCulture, $"level {level} · expert"),
     };
 
+    private static readonly string[] PreferredOrder = ["learning", "diversity", "engagement", "no_profiling", "blend"];
+
+    /// <summary>Goals in the order people meet them: learning first, the advanced mix last, plug-ins in between.</summary>
+    public static IEnumerable<IObjective> GoalOrder(ObjectiveRegistry objectives) =>
+        objectives.All.OrderBy(o => Array.IndexOf(PreferredOrder, o.Id) is var i && i >= 0 ? (o.Id == "blend" ? 1000 : i) : 100).ThenBy(o => o.Id, StringComparer.Ordinal);
+
+    /// <summary>Saved settings in words: "topics: Oceans, Physics · credibility floor: 0.4"; "defaults" when nothing is set.</summary>
+    public static string Settings(string parametersJson)
+    {
+        var values = ObjectiveParameters.FromJson(parametersJson).Values;
+        if (values.Count == 0)
+            return "defaults";
+        return string.Join(" · ", values.Select(v => $"{v.Key.Replace('_', ' ')}: {v.Value switch
+        {
+            double d => Number(d),
+            bool b => b ? "yes" : "no",
+            IEnumerable<string> list => list.Any() ? string.Join(", ", list) : "none",
+            var other => Convert.ToString(other, CultureInfo.InvariantCulture),
+        }}"));
+    }
+
     public static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 }
