@@ -24,7 +24,7 @@ public static class WebEndpoints
         // Every post carries an antiforgery token, including those that bind no form field (sign out, train now).
         var forms = app.MapGroup("").WithMetadata(new RequireAntiforgeryTokenAttribute()).AddEndpointFilter(RejectForgedPosts);
         forms.MapPost("/sign-in", SignIn).AllowAnonymous();
-        forms.MapPost("/sign-out", SignOut).RequireAuthorization();
+        forms.MapPost("/sign-out", (Delegate)SignOut).RequireAuthorization();
 
         var me = forms.MapGroup("/me").RequireAuthorization();
         me.MapPost("/feedback", Feedback);
@@ -56,9 +56,8 @@ public static class WebEndpoints
         return TypedResults.Redirect(back);
     }
 
-    private static async Task<RedirectHttpResult> SignOut(HttpContext http, CancellationToken ct)
+    private static async Task<RedirectHttpResult> SignOut(HttpContext http)
     {
-        ct.ThrowIfCancellationRequested();
         await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
         return TypedResults.Redirect("/sign-in");
     }
