@@ -1,17 +1,10 @@
-using Recommender.Serving;
-using Recommender.Web.Components;
+using Recommender.Web;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddRecommenderServing();
-builder.Services.AddRazorComponents();
+builder.AddRecommenderWeb();
 
 var app = builder.Build();
-if (!app.Environment.IsDevelopment())
-    app.UseExceptionHandler("/error", createScopeForErrors: true);
-app.UseAntiforgery();
-app.MapStaticAssets();
-app.MapHealthChecks("/health");
-app.MapRazorComponents<App>();
+app.UseRecommenderWeb();
 app.Run();
 
 public partial class Program;

@@ -1,0 +1,140 @@
+using System.Text.RegularExpressions;
+using Dapper;
+using Microsoft.Playwright;
+using Recommender.Data;
+using Recommender.Testing;
+
+namespace Recommender.Web.Tests;
+
+/// <summary>
+/// The whole journey in a real Chromium (Debian's; never a downloaded one): sign in, onboard, switch goal, see the feed
+/// and its reasons change, give feedback, then as an admin open the audit record of that very feed. Saves a
+/// screenshot of every page for the README.
+/// </summary>
+[Collection(WebCollection.Name)]
+public sealed partial class BrowserTests(WebFixture web) : IAsyncLifetime
+{
+    private static readonly string Screenshots = Path.Combine(RepositoryPaths.Root, "docs", "screenshots");
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+
+    public async Task InitializeAsync()
+    {
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        Directory.CreateDirectory(Screenshots);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+
+    private async Task<IPage> SignedInPageAsync(Account account, string? screenshot = null)
+    {
+        var context = await _browser.NewContextAsync(new() { BaseURL = web.BaseAddress.ToString(), ViewportSize = new() { Width = 1100, Height = 900 } });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/sign-in");
+        await page.GetByLabel("Login").FillAsync(account.Login);
+        await page.GetByLabel("Password").FillAsync(WebFixture.Password);
+        if (screenshot is not null)
+            await ShotAsync(page, screenshot);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        return page;
+    }
+
+    private static Task ShotAsync(IPage page, string name) =>
+        page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
+
+    private static async Task<string[]> TextsAsync(IPage page, string selector) => [.. await page.Locator(selector).AllInnerTextsAsync()];
+
+    [Fact]
+    public async Task Journey_switch_goal_give_feedback_and_audit_that_feed()
+    {
+        var reader = await web.NewAccountAsync();
+        var page = await SignedInPageAsync(reader, "sign-in");
+
+        // Onboarding: a new account picks topics and a goal first.
+        await page.WaitForURLAsync("**/welcome");
+        await page.GetByLabel("Oceans").CheckAsync();
+        await page.GetByLabel("Physics").CheckAsync();
+        await page.GetByRole(AriaRole.Radio, new() { Name = "Help me learn" }).CheckAsync();
+        await ShotAsync(page, "welcome");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show me my feed" }).ClickAsync();
+
+        await Assertions.Expect(page.Locator(".active-goal")).ToHaveTextAsync("Help me learn");
+        var learningTitles = await TextsAsync(page, "article.card h2");
+        var learningWhy = await TextsAsync(page, ".why");
+        Assert.Equal(10, learningTitles.Length);
+        Assert.All(learningWhy, w => Assert.Contains("Help me learn", w, StringComparison.Ordinal));
+        await ShotAsync(page, "feed");
+
+        // One click switches the goal; the list and its reasons follow.
+        await page.Locator("button[data-objective=no_profiling]").ClickAsync();
+        await Assertions.Expect(page.Locator(".active-goal")).ToHaveTextAsync("Don't profile me");
+        var switchedTitles = await TextsAsync(page, "article.card h2");
+        var switchedWhy = await TextsAsync(page, ".why");
+        Assert.NotEqual(learningTitles, switchedTitles);
+        Assert.All(switchedWhy, w => Assert.Contains("Chosen without using anything about you.", w, StringComparison.Ordinal));
+        Assert.Empty(switchedWhy.Intersect(learningWhy));
+
+        // Feedback on the first card of this very feed page.
+        var requestId = await page.Locator(".audit-ref code").InnerTextAsync();
+        var firstCard = page.Locator("article.card").First;
+        var itemId = long.Parse(ItemIdPattern().Match(await firstCard.GetAttributeAsync("id") ?? "").Value, System.Globalization.CultureInfo.InvariantCulture);
+        await firstCard.GetByRole(AriaRole.Button, new() { Name = "Glad I saw this" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex($"noted={itemId}"));
+        await using (var conn = await web.DataSource.OpenConnectionAsync())
+        {
+            Assert.Equal(1, await conn.ExecuteScalarAsync<long>(
+                "select count(*) from events where user_id = @Id and item_id = @itemId and kind = 'like'", new { reader.Id, itemId }));
+        }
+
+        await page.GotoAsync("/settings");
+        await Assertions.Expect(page.Locator("#goal-no_profiling")).ToHaveClassAsync(new Regex("active"));
+        await ShotAsync(page, "settings");
+
+        // A person who is not an admin is refused every admin page with a real 403.
+        foreach (var path in new[] { "/admin", "/admin/audit", "/admin/models", "/admin/users", $"/admin/audit/{requestId}" })
+        {
+            var response = await page.GotoAsync(path);
+            Assert.True(response!.Status == 403, $"{path}: {response.Status}");
+        }
+        await ShotAsync(page, "forbidden");
+
+        // The admin finds that feed in the audit log, with its scores and components.
+        await web.FlushAuditAsync();
+        var admin = await SignedInPageAsync(await web.NewAccountAsync("admin"));
+        await admin.GotoAsync($"/admin/audit?user={reader.Id}");
+        await Assertions.Expect(admin.Locator($"a[href='/admin/audit/{requestId}']")).ToBeVisibleAsync();
+        await ShotAsync(admin, "admin-audit");
+        await admin.Locator($"a[href='/admin/audit/{requestId}']").ClickAsync();
+        await Assertions.Expect(admin.Locator(".request-id")).ToHaveTextAsync(requestId);
+        Assert.Equal(switchedTitles, await TextsAsync(admin, "table.served tbody tr td:nth-child(2)"));
+        Assert.Contains("recency", await admin.Locator("table.served").InnerTextAsync(), StringComparison.Ordinal);
+        await ShotAsync(admin, "admin-audit-record");
+
+        await admin.GotoAsync("/admin");
+        await Assertions.Expect(admin.Locator("figure.chart svg")).ToBeVisibleAsync();
+        await ShotAsync(admin, "admin-overview");
+        await admin.GotoAsync("/admin/models");
+        await ShotAsync(admin, "admin-models");
+        await admin.GotoAsync("/admin/users");
+        await ShotAsync(admin, "admin-users");
+
+        // And on a phone-sized screen the feed still fits without sideways scrolling.
+        await page.SetViewportSizeAsync(390, 844);
+        await page.GotoAsync("/");
+        Assert.True(await page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), "the feed scrolls sideways on a phone");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "feed-phone.png") });
+    }
+
+    [GeneratedRegex(@"\d+")]
+    private static partial Regex ItemIdPattern();
+}

@@ -1,0 +1,148 @@
+using System.Net;
+using AngleSharp.Dom;
+using AngleSharp.Html.Dom;
+using AngleSharp.Html.Parser;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Recommender.Data;
+using Recommender.Data.Import;
+using Recommender.Data.Models;
+using Recommender.Factorization;
+using Recommender.Serving;
+using Recommender.Testing;
+
+namespace Recommender.Web.Tests;
+
+/// <summary>
+/// The web app as a real Kestrel server (so a real browser can reach it) on its own test database, seeded with a small
+/// catalog (four topics, a credible and a dubious source, levels 1–5), ratings from 60 platform users and a trained model.
+/// Each test makes its own accounts, so tests do not depend on each other's order.
+/// </summary>
+public sealed class WebFixture : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string Password = "a long enough test password";
+    private readonly TestDatabase _db = new();
+
+    public Npgsql.NpgsqlDataSource DataSource => _db.DataSource;
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _db.InitializeAsync();
+        var batch = new ImportBatch();
+        batch.Sources.Add(new SourceRow(1, "good", "Good Source", 0.9f));
+        batch.Sources.Add(new SourceRow(2, "dubious", "Dubious Source", 0.1f));
+        string[] topics = ["Oceans", "Physics", "History", "Music"];
+        for (var i = 0; i < 80; i++)
+        {
+            batch.Items.Add(new ItemRow(i + 2, $"item-{i}", $"Item {i} about {topics[i % 4]}", null, null, new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero).AddDays(i),
+                (short)(1 + i % 5), i % 7 == 0 ? "dubious" : "good", null, [topics[i % 4], topics[(i / 4) % 4]]));
+        }
+        var random = new Random(7);
+        for (var u = 0; u < 60; u++)
+        {
+            foreach (var i in Enumerable.Range(0, 80).OrderBy(_ => random.Next()).Take(15))
+            {
+                var at = new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(random.Next(0, 100_000));
+                var rating = 1 + ((u % 4 == i % 4) ? 8 : random.Next(0, 6));
+                batch.Events.Add(new EventRow(0, $"u{u}", $"item-{i}", Core.EventKind.Rating, rating, at, ImportBatch.DerivedKey(Core.EventKind.Rating, $"item-{i}", at)));
+            }
+        }
+        await new CatalogImporter(DataSource).ImportAsync(batch);
+        await new ModelTraining(DataSource, new ModelStore(DataSource)).TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8 });
+        UseKestrel(0);
+        StartServer();
+        var addresses = Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
+        BaseAddress = new Uri(addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("ConnectionStrings:Recommender", _db.ConnectionString);
+        builder.UseSetting("Recommender:ModelPollInterval", "00:00:00.500");
+        builder.UseEnvironment("Production");
+        // Production serves the published wwwroot; from the build output the assets (and their compressed forms) are
+        // found through the static web assets manifest, which only Development reads by default.
+        builder.UseStaticWebAssets();
+    }
+
+    /// <summary>A fresh account with a unique login.</summary>
+    public Task<Account> NewAccountAsync(string role = "user") =>
+        new AccountStore(DataSource).UpsertAsync($"{role}-{Guid.NewGuid():N}"[..20], $"Test {role}", role, Password);
+
+    /// <summary>A browser-like client against the real server: own cookie jar, redirects not followed so tests can see them.</summary>
+    public WebClient NewClient() => new(BaseAddress);
+
+    public Task FlushAuditAsync() => Services.GetRequiredService<AuditLog>().FlushAsync();
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        await _db.DisposeAsync();
+    }
+}
+
+/// <summary>Reads pages with AngleSharp and posts their forms, antiforgery token included, the way a browser would.</summary>
+public sealed class WebClient : IDisposable
+{
+    private static readonly HtmlParser Parser = new();
+    private readonly HttpClient _http;
+
+    public WebClient(Uri baseAddress)
+    {
+        var handler = new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false };
+        _http = new HttpClient(handler) { BaseAddress = baseAddress };
+    }
+
+    public async Task<HttpResponseMessage> GetAsync(string path) => await _http.GetAsync(new Uri(path, UriKind.Relative));
+
+    /// <summary>GETs a page, following redirects, and parses it.</summary>
+    public async Task<(HttpStatusCode Status, IHtmlDocument Document, string Path)> PageAsync(string path)
+    {
+        for (var hops = 0; hops < 5; hops++)
+        {
+            using var response = await GetAsync(path);
+            if (response.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.Found or HttpStatusCode.SeeOther)
+            {
+                path = response.Headers.Location!.IsAbsoluteUri ? response.Headers.Location.PathAndQuery : response.Headers.Location.OriginalString;
+                continue;
+            }
+            return (response.StatusCode, await Parser.ParseDocumentAsync(await response.Content.ReadAsStringAsync()), path);
+        }
+        throw new InvalidOperationException("too many redirects");
+    }
+
+    /// <summary>Submits the form matched by <paramref name="formSelector"/> on <paramref name="document"/> with its hidden fields plus <paramref name="fields"/>.</summary>
+    public async Task<HttpResponseMessage> SubmitAsync(IHtmlDocument document, string formSelector, params (string Name, string Value)[] fields)
+    {
+        var form = document.QuerySelector<IHtmlFormElement>(formSelector) ?? throw new InvalidOperationException($"no form {formSelector}");
+        var values = form.QuerySelectorAll<IHtmlInputElement>("input[type=hidden]").Select(i => (i.Name!, i.Value)).Concat(fields).ToList();
+        return await PostAsync(form.GetAttribute("action")!, values);
+    }
+
+    public async Task<HttpResponseMessage> PostAsync(string path, IEnumerable<(string Name, string Value)> fields)
+    {
+        using var content = new FormUrlEncodedContent(fields.Select(f => KeyValuePair.Create(f.Name, f.Value)));
+        return await _http.PostAsync(new Uri(path, UriKind.Relative), content);
+    }
+
+    public async Task SignInAsync(Account account)
+    {
+        var (_, page, _) = await PageAsync("/sign-in");
+        using var response = await SubmitAsync(page, "form[action='/sign-in']", ("login", account.Login), ("password", WebFixture.Password));
+        if (response.StatusCode != HttpStatusCode.Redirect || response.Headers.Location?.OriginalString.StartsWith("/sign-in", StringComparison.Ordinal) == true)
+            throw new InvalidOperationException($"sign-in failed: {(int)response.StatusCode} {response.Headers.Location}");
+    }
+
+    public void Dispose() => _http.Dispose();
+}
+
+[CollectionDefinition(Name)]
+public sealed class WebCollection : ICollectionFixture<WebFixture>
+{
+    public const string Name = "web";
+}

@@ -1,0 +1,40 @@
+using System.Text.Json;
+using Dapper;
+using Npgsql;
+using Recommender.Data.Models;
+
+namespace Recommender.Web;
+
+/// <summary>How many people chose each goal (people who chose none count under the default).</summary>
+public sealed record ObjectiveUsage(string ObjectiveId, long People);
+
+/// <summary>A model version's holdout figures, as the overview chart plots them.</summary>
+public sealed record ModelPoint(int Version, bool IsActive, string Status, double? TestRmse, double? GlobalMeanRmse, double? TestMae);
+
+/// <summary>Read-only figures for the admin overview.</summary>
+public sealed class AdminStatistics(NpgsqlDataSource dataSource)
+{
+    public async Task<IReadOnlyList<ObjectiveUsage>> PeoplePerObjectiveAsync(string defaultObjective, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<ObjectiveUsage>(new CommandDefinition("""
+            select coalesce(s.objective_id, @defaultObjective) as objective_id, count(*) as people
+            from users u left join user_settings s on s.user_id = u.id
+            where u.login is not null
+            group by 1 order by 2 desc, 1
+            """, new { defaultObjective }, cancellationToken: ct));
+        return rows.AsList();
+    }
+
+    /// <summary>Holdout metrics per version, oldest first; NaN (nothing measured) becomes null.</summary>
+    public static IReadOnlyList<ModelPoint> Points(IEnumerable<ModelSummary> models) =>
+        [.. models.OrderBy(m => m.Version).Select(m =>
+        {
+            using var doc = JsonDocument.Parse(m.Metrics);
+            return new ModelPoint(m.Version, m.IsActive, m.Status, Read(doc.RootElement, "testRmse"), Read(doc.RootElement, "globalMeanRmse"), Read(doc.RootElement, "testMae"));
+        })];
+
+    private static double? Read(JsonElement metrics, string name) =>
+        metrics.ValueKind == JsonValueKind.Object && metrics.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.GetDouble() is var d && double.IsFinite(d)
+            ? d : null;
+}

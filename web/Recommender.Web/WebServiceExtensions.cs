@@ -1,0 +1,72 @@
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Recommender.Serving;
+
+namespace Recommender.Web;
+
+/// <summary>Registration of the web app: its own sign-in cookie, the admin policy and the pages.</summary>
+public static class WebServiceExtensions
+{
+    public const string AdminPolicy = "admin";
+    public const string CookieName = "recommender.web";
+
+    private const string ForbiddenPage = """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1.0">
+        <title>Not for this account · Recommender</title><link rel="stylesheet" href="/app.css"></head>
+        <body><main><h1>Not for this account</h1>
+        <p>This page is for admins and auditors. If you need it, ask an admin to give your account that role.</p>
+        <p><a href="/">Back to your feed</a></p></main></body></html>
+        """;
+
+    public static IHostApplicationBuilder AddRecommenderWeb(this IHostApplicationBuilder builder)
+    {
+        builder.AddRecommenderServing();
+        builder.Services.AddRazorComponents();
+        builder.Services.AddCascadingAuthenticationState();
+        builder.Services.AddSingleton<AdminStatistics>();
+        builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
+            .AddCookie(o =>
+            {
+                o.Cookie.Name = CookieName;
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Lax;
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                o.LoginPath = "/sign-in";
+                o.AccessDeniedPath = "/forbidden";
+                o.ExpireTimeSpan = TimeSpan.FromDays(14);
+                o.SlidingExpiration = true;
+                // A person without the admin role gets a real 403, not a redirect to a page that says so with 200.
+                o.Events.OnRedirectToAccessDenied = async context =>
+                {
+                    context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                    context.Response.ContentType = "text/html; charset=utf-8";
+                    await context.Response.WriteAsync(ForbiddenPage, context.HttpContext.RequestAborted);
+                };
+            });
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(AdminPolicy, p => p.RequireAuthenticatedUser().RequireRole("admin"));
+        return builder;
+    }
+
+    public static WebApplication UseRecommenderWeb(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+            app.UseExceptionHandler("/error", createScopeForErrors: true);
+        app.Use((context, next) =>
+        {
+            var headers = context.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers["Referrer-Policy"] = "same-origin";
+            headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'";
+            return next(context);
+        });
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+        app.MapStaticAssets();
+        app.MapHealthChecks("/health").AllowAnonymous();
+        app.MapWebEndpoints();
+        app.MapRazorComponents<Components.App>();
+        return app;
+    }
+}
