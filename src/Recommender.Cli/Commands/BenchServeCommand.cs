@@ -71,7 +71,14 @@ internal static class BenchServeCommand
             }, ct);
             Console.WriteLine(JsonSerializer.Serialize(new
             {
-                bench = "ingest", run, sent = total, acknowledged, eventsPerSecond = acknowledged / clock.Elapsed.TotalSeconds, result.Errors, result.P99Ms, result.StatusCounts,
+                bench = "ingest",
+                run,
+                sent = total,
+                acknowledged,
+                eventsPerSecond = acknowledged / clock.Elapsed.TotalSeconds,
+                result.Errors,
+                result.P99Ms,
+                result.StatusCounts,
                 countBack = $"select count(*) from events where idempotency_key like 'bench-{run}-%'",
             }));
             return 0;
