@@ -50,7 +50,7 @@ public sealed class RatingTableTests : IDisposable
     [Fact]
     public void Split_movieTweetings100k_gives90000TrainAnd6578Test()
     {
-        var table = RatingTable.Load(TestData.SharedData("movietweetings-100k"));
+        var table = RatingTable.Load(TestData.MovieTweetings());
 
         var split = TemporalSplit.Split(table);
 

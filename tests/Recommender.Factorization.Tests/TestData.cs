@@ -79,11 +79,11 @@ internal static class TestData
         throw new InvalidOperationException("Recommender.sln not found above " + AppContext.BaseDirectory);
     }
 
-    /// <summary>The shared data sets beside the repository; a missing folder fails the test rather than skipping it.</summary>
-    public static string SharedData(string name)
+    /// <summary>The MovieTweetings 100K copy committed under <c>db/demo</c>; a missing folder fails the test rather than skipping it.</summary>
+    public static string MovieTweetings()
     {
-        var path = Path.GetFullPath(Path.Combine(RepoRoot(), "..", "shared", "data", name));
-        Assert.True(Directory.Exists(path), $"Shared data set missing: {path}");
+        var path = Path.Combine(RepoRoot(), "db", "demo", "movietweetings-100k");
+        Assert.True(Directory.Exists(path), $"Demo data set missing: {path}");
         return path;
     }
 
