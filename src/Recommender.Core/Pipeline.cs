@@ -247,14 +247,30 @@ public sealed class RecommendationPipeline
     /// <summary>Indices of the <paramref name="n"/> best-scored non-excluded items, best first, ties by item id.</summary>
     internal static List<int> TopIndices(float[] scores, IRelevanceModel model, HashSet<long> exclusions, int n)
     {
+        // Exclusions are few; map them to indices once instead of looking up every item's id (50k interface calls and
+        // hash probes per request). Scores below the heap's minimum are rejected on one float compare.
+        var excluded = new HashSet<int>();
+        foreach (var id in exclusions)
+        {
+            if (model.TryGetItemIndex(id, out var index))
+            {
+                excluded.Add(index);
+            }
+        }
         var heap = new PriorityQueue<int, (float score, long negId)>(n + 1);
+        var threshold = float.NegativeInfinity;
         for (var i = 0; i < scores.Length; i++)
         {
-            if (exclusions.Count > 0 && exclusions.Contains(model.ItemIdAt(i)))
+            var score = scores[i];
+            if (heap.Count == n && score < threshold)
             {
                 continue;
             }
-            var key = (scores[i], -model.ItemIdAt(i));
+            if (excluded.Count > 0 && excluded.Contains(i))
+            {
+                continue;
+            }
+            var key = (score, -model.ItemIdAt(i));
             if (heap.Count < n)
             {
                 heap.Enqueue(i, key);
@@ -262,6 +278,15 @@ public sealed class RecommendationPipeline
             else if (heap.TryPeek(out _, out var min) && key.CompareTo(min) > 0)
             {
                 heap.DequeueEnqueue(i, key);
+            }
+            else
+            {
+                continue;
+            }
+            if (heap.Count == n)
+            {
+                heap.TryPeek(out _, out var least);
+                threshold = least.score;
             }
         }
         var result = new List<int>(heap.Count);

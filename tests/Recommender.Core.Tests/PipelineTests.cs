@@ -81,4 +81,21 @@ public sealed class PipelineTests
 
         Assert.All(served.Items, i => Assert.StartsWith("Because you liked", i.Reasons[0], StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void TopIndices_matches_a_full_sort_with_ties_and_exclusions()
+    {
+        var random = new Random(11);
+        var items = Enumerable.Range(1, 3000).Select(i => new ItemInfo(i * 3, $"{i}", $"Item {i}", [], null, null, null, null, null)).ToList();
+        var model = new PopularityModel(new Catalog(items));
+        // Few distinct values, so many ties reach the heap's threshold.
+        var scores = Enumerable.Range(0, model.ItemCount).Select(_ => (float)random.Next(0, 40)).ToArray();
+        var exclusions = items.Where((_, i) => i % 7 == 0).Select(i => i.Id).Append(999_999).ToHashSet();
+
+        var top = RecommendationPipeline.TopIndices(scores, model, exclusions, 100);
+
+        var expected = Enumerable.Range(0, model.ItemCount).Where(i => !exclusions.Contains(model.ItemIdAt(i)))
+            .OrderByDescending(i => scores[i]).ThenBy(model.ItemIdAt).Take(100).ToList();
+        Assert.Equal(expected, top);
+    }
 }
