@@ -9,9 +9,6 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Recommender.Data;
-using Recommender.Data.Import;
-using Recommender.Data.Models;
-using Recommender.Factorization;
 using Recommender.Serving;
 using Recommender.Testing;
 
@@ -33,27 +30,7 @@ public sealed class WebFixture : WebApplicationFactory<Program>, IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _db.InitializeAsync();
-        var batch = new ImportBatch();
-        batch.Sources.Add(new SourceRow(1, "good", "Good Source", 0.9f));
-        batch.Sources.Add(new SourceRow(2, "dubious", "Dubious Source", 0.1f));
-        string[] topics = ["Oceans", "Physics", "History", "Music"];
-        for (var i = 0; i < 80; i++)
-        {
-            batch.Items.Add(new ItemRow(i + 2, $"item-{i}", $"Item {i} about {topics[i % 4]}", null, null, new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero).AddDays(i),
-                (short)(1 + i % 5), i % 7 == 0 ? "dubious" : "good", null, [topics[i % 4], topics[(i / 4) % 4]]));
-        }
-        var random = new Random(7);
-        for (var u = 0; u < 60; u++)
-        {
-            foreach (var i in Enumerable.Range(0, 80).OrderBy(_ => random.Next()).Take(15))
-            {
-                var at = new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(random.Next(0, 100_000));
-                var rating = 1 + ((u % 4 == i % 4) ? 8 : random.Next(0, 6));
-                batch.Events.Add(new EventRow(0, $"u{u}", $"item-{i}", Core.EventKind.Rating, rating, at, ImportBatch.DerivedKey(Core.EventKind.Rating, $"item-{i}", at)));
-            }
-        }
-        await new CatalogImporter(DataSource).ImportAsync(batch);
-        await new ModelTraining(DataSource, new ModelStore(DataSource)).TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8 });
+        await SmallWorld.SeedAsync(DataSource);
         UseKestrel(0);
         StartServer();
         var addresses = Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
