@@ -71,6 +71,7 @@ create table user_settings (
     user_id      bigint primary key references users (id) on delete cascade,
     objective_id text not null,
     parameters   jsonb not null default '{}',
+    topics       text[] not null default '{}', -- what the person said they care about (onboarding): initial signals
     updated_at   timestamptz not null default now()
 );
 

@@ -79,6 +79,7 @@ public sealed record Candidate(long ItemId, double Relevance, ReadOnlyMemory<flo
 /// <param name="K">Number of items wanted.</param>
 /// <param name="Seed">Breaks ties; the same seed gives the same list.</param>
 /// <param name="Now">Clock for recency; passed in so ranking is reproducible.</param>
+/// <param name="InitialSignals">Items that stood in for the user's chosen topics in the personal score (they count as evidence, not history).</param>
 public sealed record RankingRequest(
     UserState User,
     ObjectiveParameters Parameters,
@@ -89,7 +90,8 @@ public sealed record RankingRequest(
     bool Personalized,
     int K,
     int Seed,
-    DateTimeOffset Now);
+    DateTimeOffset Now,
+    int InitialSignals = 0);
 
 /// <summary>One ranked item: the final score, the named parts it was built from, and why it is shown.</summary>
 public sealed record RankedItem(long ItemId, double Score, IReadOnlyDictionary<string, double> Components, IReadOnlyList<string> Reasons);

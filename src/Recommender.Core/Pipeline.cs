@@ -16,6 +16,12 @@ public sealed record PipelineOptions
     /// <summary>Recent and popular items (each) added for new users and no-profiling. Default 250.</summary>
     public int RecentPopularCandidates { get; init; } = 250;
 
+    /// <summary>A user with fewer consumed items than this has their chosen topics used as initial signals. Default 5.</summary>
+    public int InitialSignalsUntil { get; init; } = 5;
+
+    /// <summary>Popular items that stand in for each chosen topic as an initial signal. Default 3.</summary>
+    public int SignalsPerTopic { get; init; } = 3;
+
     /// <summary>Reasons kept per item: the interface shows one or two. Default 2.</summary>
     public int MaxReasons { get; init; } = 2;
 }
@@ -28,6 +34,7 @@ public sealed record PipelineOptions
 /// <param name="Seed">Tie-break seed; recorded so the list can be reproduced.</param>
 /// <param name="Now">The serving time.</param>
 /// <param name="NotInterested">Items the user dismissed; never shown again.</param>
+/// <param name="InterestTopics">Topics the user said they care about: initial signals for a user with little history.</param>
 public sealed record RecommendationRequest(
     UserState User,
     string ObjectiveId,
@@ -35,7 +42,8 @@ public sealed record RecommendationRequest(
     int K,
     int Seed,
     DateTimeOffset Now,
-    IReadOnlySet<long>? NotInterested = null);
+    IReadOnlySet<long>? NotInterested = null,
+    IReadOnlyList<string>? InterestTopics = null);
 
 /// <summary>One served item as recorded for the audit log and shown to the user.</summary>
 public sealed record ServedItem(int Rank, long ItemId, double Score, IReadOnlyDictionary<string, double> Components, IReadOnlyList<string> Reasons);
@@ -138,8 +146,10 @@ public sealed class RecommendationPipeline
             exclusions.UnionWith(request.NotInterested);
         }
 
-        var (candidates, personalized, model) = BuildCandidates(user, sources, parameters, exclusions);
-        var rankingRequest = new RankingRequest(user, parameters, candidates, exclusions, _catalog, model, personalized, request.K, request.Seed, request.Now);
+        var signals = profiles ? InitialSignals(user, request.InterestTopics, exclusions) : [];
+        var (candidates, personalized, model) = BuildCandidates(user, sources, parameters, exclusions, signals);
+        var rankingRequest = new RankingRequest(user, parameters, candidates, exclusions, _catalog, model, personalized, request.K, request.Seed, request.Now,
+            personalized ? signals.Count : 0);
         var ranked = objective.Rank(rankingRequest);
 
         var items = ranked.Take(request.K).Select((r, i) => new ServedItem(i + 1, r.ItemId, r.Score, r.Components, Explain(r))).ToList();
@@ -156,7 +166,7 @@ public sealed class RecommendationPipeline
     }
 
     private (List<Candidate> candidates, bool personalized, IRelevanceModel model) BuildCandidates(
-        UserState user, CandidateSources sources, ObjectiveParameters parameters, HashSet<long> exclusions)
+        UserState user, CandidateSources sources, ObjectiveParameters parameters, HashSet<long> exclusions, IReadOnlyList<long> signals)
     {
         var profiles = sources.HasFlag(CandidateSources.Personal);
         // No-profiling must not even be scored by a personal model, so it is scored by popularity alone.
@@ -168,7 +178,7 @@ public sealed class RecommendationPipeline
             model.ScoreAll(userIndex, scores);
             personalized = true;
         }
-        else if (profiles && model.Rank > 0 && FoldIn(user, model) is { } folded)
+        else if (profiles && model.Rank > 0 && FoldIn(user, model, signals) is { } folded)
         {
             model.ScoreAll(folded, scores);
             personalized = true;
@@ -234,14 +244,30 @@ public sealed class RecommendationPipeline
         return scores;
     }
 
-    /// <summary>A user the model has not trained on but who has history is folded in from what they consumed.</summary>
-    private static float[]? FoldIn(UserState user, IRelevanceModel model)
+    /// <summary>
+    /// A user the model has not trained on is folded in from what they consumed, plus <paramref name="signals"/>: items
+    /// standing in for the topics they chose, which count only in the fold-in (they are neither history nor exclusions).
+    /// </summary>
+    private static float[]? FoldIn(UserState user, IRelevanceModel model, IReadOnlyList<long> signals)
     {
         var consumed = user.History
             .Where(h => h.Kind is not EventKind.Impression and not EventKind.NotInterested)
             .Select(h => (h.ItemId, (float)(h.Value ?? 1)))
+            .Concat(signals.Select(id => (id, 1f)))
             .ToList();
         return consumed.Count == 0 ? null : model.FoldIn(consumed);
+    }
+
+    /// <summary>Until a user has <see cref="PipelineOptions.InitialSignalsUntil"/> consumed items, the most popular items of each topic they chose act as their taste.</summary>
+    private List<long> InitialSignals(UserState user, IReadOnlyList<string>? topics, HashSet<long> exclusions)
+    {
+        if (topics is not { Count: > 0 } || RankingMath.Consumed(user).Take(_options.InitialSignalsUntil).Count() >= _options.InitialSignalsUntil)
+        {
+            return [];
+        }
+        return [.. topics.Distinct(StringComparer.Ordinal)
+            .SelectMany(t => _catalog.ItemsInTopic(t).Where(id => !exclusions.Contains(id)).Take(_options.SignalsPerTopic))
+            .Distinct()];
     }
 
     /// <summary>Indices of the <paramref name="n"/> best-scored non-excluded items, best first, ties by item id.</summary>

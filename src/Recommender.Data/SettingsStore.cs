@@ -34,6 +34,24 @@ public sealed class SettingsStore(NpgsqlDataSource dataSource)
         return saved;
     }
 
+    /// <summary>The topics the person said they care about, used as initial signals until they have history; empty when none.</summary>
+    public async Task<IReadOnlyList<string>> TopicsAsync(long userId, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<string[]?>(new CommandDefinition(
+            "select topics from user_settings where user_id = @userId", new { userId }, cancellationToken: ct)) ?? [];
+    }
+
+    /// <summary>Sets those topics; a person without settings yet gets the <paramref name="defaultObjective"/> with its defaults.</summary>
+    public async Task SetTopicsAsync(long userId, IReadOnlyList<string> topics, string defaultObjective, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition("""
+            insert into user_settings (user_id, objective_id, topics) values (@userId, @defaultObjective, @topics)
+            on conflict (user_id) do update set topics = excluded.topics
+            """, new { userId, defaultObjective, topics = topics.Distinct().ToArray() }, cancellationToken: ct));
+    }
+
     /// <summary>Changes, newest first.</summary>
     public async Task<IReadOnlyList<UserSettings>> HistoryAsync(long userId, int limit, CancellationToken ct = default)
     {

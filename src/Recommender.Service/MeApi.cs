@@ -11,9 +11,12 @@ namespace Recommender.Service;
 /// <summary>What a signed-in person can do with their own feed, settings, history and account — and nobody else's.</summary>
 public static class MeApi
 {
-    public sealed record SettingsDto(string ObjectiveId, JsonObject Parameters, DateTime? UpdatedAt);
+    public sealed record SettingsDto(string ObjectiveId, JsonObject Parameters, DateTime? UpdatedAt, IReadOnlyList<string>? Topics = null);
 
-    public sealed record SettingsInput(string? ObjectiveId, JsonObject? Parameters);
+    /// <param name="ObjectiveId">The objective to rank with.</param>
+    /// <param name="Parameters">Its settings, checked against its schema.</param>
+    /// <param name="Topics">Topics the person cares about (onboarding): initial signals until they have a few events. Left as they were when absent.</param>
+    public sealed record SettingsInput(string? ObjectiveId, JsonObject? Parameters, List<string>? Topics = null);
 
     public sealed record AppendResponse(int Recorded, int Duplicates);
 
@@ -77,7 +80,7 @@ public static class MeApi
     {
         var (objectiveId, parameters) = await feeds.ChosenObjectiveAsync(user.UserId(), ct);
         var saved = await store.GetAsync(user.UserId(), ct);
-        return TypedResults.Ok(new SettingsDto(objectiveId, ParseObject(parameters.ToCanonicalJson()), saved?.UpdatedAt));
+        return TypedResults.Ok(new SettingsDto(objectiveId, ParseObject(parameters.ToCanonicalJson()), saved?.UpdatedAt, await store.TopicsAsync(user.UserId(), ct)));
     }
 
     private static async Task<Results<Ok<SettingsDto>, ValidationProblem>> PutSettings(
@@ -86,10 +89,14 @@ public static class MeApi
         if (!ObjectivesApi.TryParse(input?.Parameters, out var parameters, out var parseError))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["parameters"] = [parseError!] });
         var errors = ObjectivesApi.Validate(objectives, input?.ObjectiveId, parameters);
+        if (input?.Topics is { } topics && (topics.Count > 20 || topics.Any(t => string.IsNullOrWhiteSpace(t) || t.Length > 100)))
+            errors["topics"] = ["at most 20 topics, each 1 to 100 characters"];
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
         var saved = await store.SetAsync(user.UserId(), input!.ObjectiveId!, parameters.ToCanonicalJson(), ct);
-        return TypedResults.Ok(new SettingsDto(saved.ObjectiveId, ParseObject(saved.ParametersJson), saved.UpdatedAt));
+        if (input.Topics is { } chosen)
+            await store.SetTopicsAsync(user.UserId(), [.. chosen.Select(t => t.Trim())], saved.ObjectiveId, ct);
+        return TypedResults.Ok(new SettingsDto(saved.ObjectiveId, ParseObject(saved.ParametersJson), saved.UpdatedAt, await store.TopicsAsync(user.UserId(), ct)));
     }
 
     private static async Task<Ok<List<ServedListDto>>> GetServed(ClaimsPrincipal user, ServedListStore store, CancellationToken ct, int limit = 20, long? before = null)

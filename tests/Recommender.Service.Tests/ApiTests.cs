@@ -213,6 +213,26 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
+    public async Task Feed_onboarding_topics_are_initial_signals_before_any_event()
+    {
+        async Task<JsonNode> FeedAsync(string[]? topics)
+        {
+            var account = await new Data.AccountStore(service.DataSource).UpsertAsync("ida-" + Guid.NewGuid().ToString("N")[..6], "Ida", "user", ServiceFixture.Password);
+            var client = await service.SignedInAsync(account);
+            await JsonAsync(await client.PutAsJsonAsync("/api/me/settings", new { objectiveId = "engagement", parameters = new { }, topics }));
+            return await JsonAsync(await client.GetAsync("/api/me/feed?k=10"));
+        }
+        static int OnTopic(JsonNode feed, string topic) => feed["items"]!.AsArray().Count(i => i!["topics"]!.AsArray().Any(t => t!.GetValue<string>() == topic));
+
+        var plain = await FeedAsync(null);
+        var music = await FeedAsync(["Music"]);
+
+        Assert.All(plain["items"]!.AsArray(), i => Assert.Equal("Many people enjoyed this.", i!["reasons"]![0]!.GetValue<string>()));
+        Assert.All(music["items"]!.AsArray(), i => Assert.NotEqual("Many people enjoyed this.", i!["reasons"]![0]!.GetValue<string>()));
+        Assert.True(OnTopic(music, "Music") > OnTopic(plain, "Music"), $"Music items: {OnTopic(music, "Music")} with the topic chosen, {OnTopic(plain, "Music")} without");
+    }
+
+    [Fact]
     public async Task Served_another_users_list_is_not_found()
     {
         var alice = await service.SignedInAsync(service.Alice);

@@ -93,6 +93,9 @@ public static class WebEndpoints
         if (target.Validate(parameters) is { Count: > 0 } errors)
             return TypedResults.Redirect(WithQuery(back, "error", string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}"))));
         await settings.SetAsync(user.UserId(), target.Id, parameters.ToCanonicalJson(), ct);
+        // The first topics also become initial signals for every goal until the feed has some history to go on.
+        if (topics.Count > 0)
+            await settings.SetTopicsAsync(user.UserId(), topics, target.Id, ct);
         return TypedResults.Redirect(WithQuery(back, "changed", target.Id));
     }
 

@@ -94,14 +94,15 @@ public static class RankingMath
     /// Engagement relevance: the model score scaled to 0..1 over the candidates plus a popularity prior (the catalog's
     /// log-popularity, 0..1). One-class factor models carry no item bias, and a user vector fitted on a handful of
     /// interactions is mostly noise, so the prior's weight shrinks with evidence: <c>w · (1 + s / (1 + n))</c> for a user
-    /// with n consumed items (s = <paramref name="shrinkage"/>). Unpersonalised requests use the prior alone.
+    /// with n consumed items plus initial signals (s = <paramref name="shrinkage"/>). Unpersonalised requests use the prior alone.
     /// </summary>
     public static double[] EngagementRelevance(RankingRequest request, IReadOnlyList<Candidate> candidates, double popularityWeight, double shrinkage = 0)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(candidates);
         var model = NormalizedRelevance(candidates);
-        var weight = popularityWeight * (1 + shrinkage / (1 + Consumed(request.User).Count()));
+        // Topics the user chose count as evidence too: they shaped the personal score.
+        var weight = popularityWeight * (1 + shrinkage / (1 + Consumed(request.User).Count() + request.InitialSignals));
         var scores = new double[candidates.Count];
         for (var i = 0; i < scores.Length; i++)
         {
