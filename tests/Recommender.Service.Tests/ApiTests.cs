@@ -196,43 +196,6 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
-    public async Task Feed_new_person_personalises_after_five_events_without_a_retrain()
-    {
-        var account = await new Data.AccountStore(service.DataSource).UpsertAsync("hal-" + Guid.NewGuid().ToString("N")[..6], "Hal", "user", ServiceFixture.Password);
-        var client = await service.SignedInAsync(account);
-        var before = await JsonAsync(await client.GetAsync("/api/me/feed?k=10"));
-
-        var likes = Enumerable.Range(0, 5).Select(n => Event(service.Items[$"item-{n * 4 + 2}"], "like", $"cold-{n}")).ToArray();
-        await JsonAsync(await client.PostAsJsonAsync("/api/me/events", likes));
-        var after = await JsonAsync(await client.GetAsync("/api/me/feed?k=10"));
-
-        static IEnumerable<string> Reasons(JsonNode feed) => feed["items"]!.AsArray().SelectMany(i => i!["reasons"]!.AsArray().Select(r => r!.GetValue<string>()));
-        Assert.Equal("engagement", after["objectiveId"]!.GetValue<string>());
-        Assert.All(Reasons(before), r => Assert.Equal("Many people enjoyed this.", r));
-        Assert.Contains(Reasons(after), r => r.StartsWith("Because you liked", StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public async Task Feed_onboarding_topics_are_initial_signals_before_any_event()
-    {
-        async Task<JsonNode> FeedAsync(string[]? topics)
-        {
-            var account = await new Data.AccountStore(service.DataSource).UpsertAsync("ida-" + Guid.NewGuid().ToString("N")[..6], "Ida", "user", ServiceFixture.Password);
-            var client = await service.SignedInAsync(account);
-            await JsonAsync(await client.PutAsJsonAsync("/api/me/settings", new { objectiveId = "engagement", parameters = new { }, topics }));
-            return await JsonAsync(await client.GetAsync("/api/me/feed?k=10"));
-        }
-        static int OnTopic(JsonNode feed, string topic) => feed["items"]!.AsArray().Count(i => i!["topics"]!.AsArray().Any(t => t!.GetValue<string>() == topic));
-
-        var plain = await FeedAsync(null);
-        var music = await FeedAsync(["Music"]);
-
-        Assert.All(plain["items"]!.AsArray(), i => Assert.Equal("Many people enjoyed this.", i!["reasons"]![0]!.GetValue<string>()));
-        Assert.All(music["items"]!.AsArray(), i => Assert.NotEqual("Many people enjoyed this.", i!["reasons"]![0]!.GetValue<string>()));
-        Assert.True(OnTopic(music, "Music") > OnTopic(plain, "Music"), $"Music items: {OnTopic(music, "Music")} with the topic chosen, {OnTopic(plain, "Music")} without");
-    }
-
-    [Fact]
     public async Task Served_another_users_list_is_not_found()
     {
         var alice = await service.SignedInAsync(service.Alice);
