@@ -1,6 +1,7 @@
 using System.Net;
 using AngleSharp.Dom;
 using Dapper;
+using Microsoft.Extensions.DependencyInjection;
 using Recommender.Data;
 using Recommender.Data.Models;
 using Recommender.Factorization;
@@ -10,7 +11,7 @@ namespace Recommender.Web.Tests;
 [Collection(WebCollection.Name)]
 public sealed class PageTests(WebFixture web)
 {
-    private static readonly string[] AdminPages = ["/admin", "/admin/audit", "/admin/models", "/admin/users", $"/admin/audit/{Guid.Empty}"];
+    private static readonly string[] AdminPages = ["/admin", "/admin/audit", "/admin/report", "/admin/models", "/admin/users", $"/admin/audit/{Guid.Empty}"];
 
     private async Task<WebClient> SignedInAsync(Account account)
     {
@@ -213,6 +214,24 @@ public sealed class PageTests(WebFixture web)
         Assert.Contains(svg.QuerySelectorAll("text.legend"), t => t.TextContent == "global mean");
         Assert.NotEmpty(svg.QuerySelectorAll("rect.bar.active"));
         Assert.NotEmpty(page.QuerySelectorAll("#per-goal ~ table tbody tr, section:has(#per-goal) tbody tr"));
+    }
+
+    [Fact]
+    public async Task Admin_report_measures_each_goal_on_the_lists_it_served()
+    {
+        var (_, person) = await OnboardedAsync("diversity");
+        await person.PageAsync("/");
+        await web.Services.GetRequiredService<Serving.AuditLog>().FlushAsync();
+        using var admin = await SignedInAsync(await web.NewAccountAsync("admin"));
+
+        var (_, page, _) = await admin.PageAsync("/admin/report?days=1");
+
+        var row = page.QuerySelector("#report tr[data-objective=diversity]");
+        Assert.NotNull(row);
+        var cells = row!.QuerySelectorAll("td").Select(c => c.TextContent).ToList();
+        Assert.True(int.Parse(cells[0], System.Globalization.CultureInfo.InvariantCulture) >= 1, $"lists: {cells[0]}");
+        Assert.InRange(double.Parse(cells[4], System.Globalization.CultureInfo.InvariantCulture), 0.0, 2.0);
+        person.Dispose();
     }
 
     [Fact]
