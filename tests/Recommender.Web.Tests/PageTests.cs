@@ -11,7 +11,7 @@ namespace Recommender.Web.Tests;
 [Collection(WebCollection.Name)]
 public sealed class PageTests(WebFixture web)
 {
-    private static readonly string[] AdminPages = ["/admin", "/admin/audit", "/admin/report", "/admin/models", "/admin/users", $"/admin/audit/{Guid.Empty}"];
+    private static readonly string[] AdminPages = ["/admin", "/admin/audit", "/admin/report", "/admin/counterfactual", "/admin/export.json", "/admin/models", "/admin/users", $"/admin/audit/{Guid.Empty}"];
 
     private async Task<WebClient> SignedInAsync(Account account)
     {
@@ -232,6 +232,42 @@ public sealed class PageTests(WebFixture web)
         Assert.True(int.Parse(cells[0], System.Globalization.CultureInfo.InvariantCulture) >= 1, $"lists: {cells[0]}");
         Assert.InRange(double.Parse(cells[4], System.Globalization.CultureInfo.InvariantCulture), 0.0, 2.0);
         person.Dispose();
+    }
+
+    [Fact]
+    public async Task Admin_counterfactual_shows_both_lists_and_an_attribute_change_leaves_them_equal()
+    {
+        var (person, client) = await OnboardedAsync("engagement");
+        client.Dispose();
+        using var admin = await SignedInAsync(await web.NewAccountAsync("admin"));
+        var id = person.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var (_, same, _) = await admin.PageAsync($"/admin/counterfactual?user={id}&attribute=age&value=70");
+        var (_, swapped, _) = await admin.PageAsync($"/admin/counterfactual?user={id}&from=Oceans&to=Music");
+        var (_, both, _) = await admin.PageAsync($"/admin/counterfactual?user={id}&attribute=age&from=Oceans&to=Music");
+
+        var lists = same.QuerySelectorAll("ol.cf-list");
+        Assert.Equal(2, lists.Length);
+        Assert.Equal(lists[0].TextContent, lists[1].TextContent);
+        Assert.Contains("rank-biased overlap 1", same.QuerySelector("#summary")!.TextContent, StringComparison.Ordinal);
+        Assert.Contains("replaced by items on 'Music'", swapped.QuerySelector("#summary")!.TextContent, StringComparison.Ordinal);
+        Assert.Contains("exactly one thing", both.QuerySelector("[role=alert]")!.TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Admin_export_downloads_noisy_counts_and_refuses_a_bad_epsilon()
+    {
+        using var admin = await SignedInAsync(await web.NewAccountAsync("admin"));
+
+        using var download = await admin.GetAsync("/admin/export.json?epsilon=0.5&days=7");
+        using var bad = await admin.GetAsync("/admin/export.json?epsilon=0");
+
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        Assert.Equal("attachment", download.Content.Headers.ContentDisposition?.DispositionType);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(await download.Content.ReadAsStringAsync())!;
+        Assert.Equal(20.0, json["noiseScale"]!.GetValue<double>());
+        Assert.NotEmpty(json["counts"]!.AsArray());
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
     }
 
     [Fact]

@@ -36,7 +36,22 @@ public static class WebEndpoints
         admin.MapPost("/train", Train);
         admin.MapPost("/activate", Activate);
         admin.MapPost("/role", SetRole);
+
+        // A download, not a form: GET with the admin policy; the export itself is documented in the README.
+        app.MapGet("/admin/export.json", Export).RequireAuthorization(WebServiceExtensions.AdminPolicy);
         return app;
+    }
+
+    private static async Task<Results<FileContentHttpResult, BadRequest<string>>> Export(ResearchExport export, CancellationToken ct, double epsilon = 1, int days = 30)
+    {
+        if (!double.IsFinite(epsilon) || epsilon is <= 0 or > 10)
+            return TypedResults.BadRequest("epsilon must be greater than 0 and at most 10");
+        if (days is < 1 or > 366)
+            return TypedResults.BadRequest("days must be between 1 and 366");
+        var now = DateTimeOffset.UtcNow;
+        var result = await export.CreateAsync(epsilon, now.AddDays(-days), now, ct: ct);
+        var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(result, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
+        return TypedResults.File(json, "application/json", string.Create(CultureInfo.InvariantCulture, $"recommender-export-eps{epsilon}-{now:yyyyMMdd}.json"));
     }
 
     private static async ValueTask<object?> RejectForgedPosts(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
