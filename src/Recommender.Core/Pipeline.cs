@@ -129,6 +129,8 @@ public sealed class RecommendationPipeline
 
     public ObjectiveRegistry Objectives => _objectives;
 
+    public PipelineOptions Options => _options;
+
     /// <summary>Builds one list. Unknown objective ids and invalid settings are the caller's to check first (see <see cref="IObjective.Validate"/>).</summary>
     public ServedList Recommend(RecommendationRequest request)
     {

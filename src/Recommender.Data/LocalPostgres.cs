@@ -116,7 +116,8 @@ public sealed class LocalPostgres
 
     private int? ReadPort() => File.Exists(PortFile) && int.TryParse(File.ReadAllText(PortFile).Trim(), out var p) ? p : null;
 
-    private static bool IsPortFree(int port)
+    /// <summary>Whether nothing listens on this loopback port (the CLI checks its own ports with it too).</summary>
+    public static bool IsPortFree(int port)
     {
         try
         {

@@ -16,7 +16,7 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
         {
             NpgsqlException or TimeoutException when IsUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "The database is unavailable; retry shortly."),
             AuditBacklogFullException => (StatusCodes.Status503ServiceUnavailable, exception.Message),
-            InvalidOperationException when exception.Message.Contains("not been loaded", StringComparison.Ordinal) => (StatusCodes.Status503ServiceUnavailable, "The service is still starting; retry shortly."),
+            ServingNotReadyException => (StatusCodes.Status503ServiceUnavailable, "The service is still starting; retry shortly."),
             BadHttpRequestException bad => (bad.StatusCode, bad.Message),
             _ => (StatusCodes.Status500InternalServerError, "Something went wrong on our side."),
         };

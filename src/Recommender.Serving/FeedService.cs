@@ -99,12 +99,10 @@ public sealed class FeedService(
         var history = await events.HistoryAsync(userId, _options.HistoryLength, ct);
         var skills = await learning.SkillsAsync(userId, ct);
         // Chosen topics matter only while history is short, so only then are they read.
-        var topics = history.Count < PipelineOptionsDefaults.InitialSignalsUntil ? await settings.TopicsAsync(userId, ct) : null;
+        var topics = history.Count < snapshot.Pipeline.Options.InitialSignalsUntil ? await settings.TopicsAsync(userId, ct) : null;
         var user = new UserState(userId, history, skills);
         return snapshot.Pipeline.Recommend(new RecommendationRequest(user, objectiveId, parameters, k, seed, DateTimeOffset.UtcNow, InterestTopics: topics));
     }
-
-    private static readonly PipelineOptions PipelineOptionsDefaults = new();
 
     private static List<FeedItem> Describe(RankingSnapshot snapshot, ServedList list)
     {

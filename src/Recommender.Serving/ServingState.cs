@@ -21,7 +21,7 @@ public sealed class ServingState(CatalogStore catalogs, ModelStore models, Objec
     private RankingSnapshot? _current;
 
     /// <summary>The snapshot to rank with; throws until the first load has happened (the host loads at start).</summary>
-    public RankingSnapshot Current => Volatile.Read(ref _current) ?? throw new InvalidOperationException("The serving state has not been loaded yet.");
+    public RankingSnapshot Current => Volatile.Read(ref _current) ?? throw new ServingNotReadyException();
 
     public bool IsLoaded => Volatile.Read(ref _current) is not null;
 
@@ -74,3 +74,6 @@ public sealed class ServingState(CatalogStore catalogs, ModelStore models, Objec
         }
     }
 }
+
+/// <summary>The model and catalog are not loaded yet (start-up, or the database was away at start); callers answer 503.</summary>
+public sealed class ServingNotReadyException() : InvalidOperationException("The serving state has not been loaded yet.");

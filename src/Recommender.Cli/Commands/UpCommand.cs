@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Recommender.Data;
@@ -110,7 +109,7 @@ internal static class UpCommand
     private static (Process Process, string Url) StartChild(string project, int port, Dictionary<string, string> env)
     {
         var dll = FindBuiltDll(project);
-        if (!IsFree(port))
+        if (!LocalPostgres.IsPortFree(port))
             throw new CliException($"port {port} is in use; pass another with --{(project.EndsWith("Web", StringComparison.Ordinal) ? "web" : "service")}-port");
         var url = $"http://127.0.0.1:{port}";
         var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetDirectoryName(dll)! };
@@ -129,20 +128,6 @@ internal static class UpCommand
         var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent?.Name ?? "Release";
         var dll = Path.Combine(CliContext.RepositoryRoot, folder, project, "bin", configuration, "net10.0", project + ".dll");
         return File.Exists(dll) ? dll : throw new CliException($"{dll} is not built; run ./recommender up (it builds first) or dotnet build -c {configuration}");
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var l = new TcpListener(System.Net.IPAddress.Loopback, port);
-            l.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 
     private static async Task WaitHealthyAsync(string url, CancellationToken ct)
