@@ -1,3 +1,9 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Recommender.Core.Objectives;
 using Recommender.Core.Ranking;
@@ -64,39 +70,68 @@ public sealed record ServedList(
     int CandidatesConsidered,
     IReadOnlyList<ServedItem> Items)
 {
-    /// <summary>The record as JSON, e.g. for a JSONB audit column or an export.</summary>
-    public JsonObject ToJson()
+    /// <summary>The record as JSON, e.g. for an export.</summary>
+    public JsonObject ToJson() => new()
     {
-        var items = new JsonArray();
-        foreach (var i in Items)
+        ["user_id"] = UserId,
+        ["objective_id"] = ObjectiveId,
+        ["objective_version"] = ObjectiveVersion,
+        ["parameters"] = JsonNode.Parse(ParametersJson),
+        ["parameter_hash"] = ParameterHash,
+        ["model_version"] = ModelVersion,
+        ["seed"] = Seed,
+        ["served_at"] = ServedAt,
+        ["candidates_considered"] = CandidatesConsidered,
+        ["items"] = JsonNode.Parse(ItemsJson()),
+    };
+
+    /// <summary>
+    /// The items as a JSON array of <c>{rank, item_id, score, components, reasons}</c>, components ordered by name.
+    /// Scores and components are kept at single precision: enough to audit a ranking, and half the bytes of every list stored.
+    /// </summary>
+    public string ItemsJson()
+    {
+        var buffer = new ArrayBufferWriter<byte>(256 * Math.Max(1, Items.Count));
+        using (var json = new Utf8JsonWriter(buffer))
         {
-            var components = new JsonObject();
-            foreach (var (name, value) in i.Components.OrderBy(c => c.Key, StringComparer.Ordinal))
+            json.WriteStartArray();
+            foreach (var i in Items)
             {
-                components[name] = value;
+                json.WriteStartObject();
+                json.WriteNumber("rank", i.Rank);
+                json.WriteNumber("item_id", i.ItemId);
+                WriteScore(json, "score", i.Score);
+                json.WriteStartObject("components");
+                foreach (var (name, value) in i.Components.OrderBy(c => c.Key, StringComparer.Ordinal))
+                {
+                    WriteScore(json, name, value);
+                }
+                json.WriteEndObject();
+                json.WriteStartArray("reasons");
+                foreach (var reason in i.Reasons)
+                {
+                    json.WriteStringValue(reason);
+                }
+                json.WriteEndArray();
+                json.WriteEndObject();
             }
-            items.Add(new JsonObject
-            {
-                ["rank"] = i.Rank,
-                ["item_id"] = i.ItemId,
-                ["score"] = i.Score,
-                ["components"] = components,
-                ["reasons"] = new JsonArray([.. i.Reasons.Select(r => (JsonNode?)r)]),
-            });
+            json.WriteEndArray();
         }
-        return new JsonObject
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    // JSON has no NaN or infinity; a broken score is recorded as null rather than failing the whole audit record.
+    private static void WriteScore(Utf8JsonWriter json, string name, double value)
+    {
+        var single = (float)value;
+        if (float.IsFinite(single))
         {
-            ["user_id"] = UserId,
-            ["objective_id"] = ObjectiveId,
-            ["objective_version"] = ObjectiveVersion,
-            ["parameters"] = JsonNode.Parse(ParametersJson),
-            ["parameter_hash"] = ParameterHash,
-            ["model_version"] = ModelVersion,
-            ["seed"] = Seed,
-            ["served_at"] = ServedAt,
-            ["candidates_considered"] = CandidatesConsidered,
-            ["items"] = items,
-        };
+            json.WriteNumber(name, single);
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
     }
 }
 
@@ -113,6 +148,8 @@ public sealed class RecommendationPipeline
     private readonly Catalog _catalog;
     private readonly ObjectiveRegistry _objectives;
     private readonly PipelineOptions _options;
+    private readonly float[] _modelPrior;
+    private readonly float[] _popularityPrior;
 
     public RecommendationPipeline(IRelevanceModel model, Catalog catalog, ObjectiveRegistry objectives, PipelineOptions? options = null)
     {
@@ -121,6 +158,8 @@ public sealed class RecommendationPipeline
         _objectives = objectives ?? throw new ArgumentNullException(nameof(objectives));
         _options = options ?? new PipelineOptions();
         _popularity = model as PopularityModel ?? new PopularityModel(catalog);
+        _modelPrior = PriorScores(_model);
+        _popularityPrior = ReferenceEquals(_popularity, _model) ? _modelPrior : PriorScores(_popularity);
     }
 
     public IRelevanceModel Model => _model;
@@ -173,70 +212,87 @@ public sealed class RecommendationPipeline
         var profiles = sources.HasFlag(CandidateSources.Personal);
         // No-profiling must not even be scored by a personal model, so it is scored by popularity alone.
         var model = profiles ? _model : _popularity;
-        var scores = new float[model.ItemCount];
+        // The popularity prior in the model's item order, computed once per pipeline: what users the model does not know get.
+        var scores = profiles ? _modelPrior : _popularityPrior;
+        float[]? rented = null;
         var personalized = false;
         if (profiles && user.UserId is { } userId && model.TryGetUserIndex(userId, out var userIndex))
         {
-            model.ScoreAll(userIndex, scores);
+            // A whole-catalog score array per request is large (200 KB at 50,000 items); pooling it keeps feeds off the large-object heap.
+            rented = ArrayPool<float>.Shared.Rent(model.ItemCount);
+            model.ScoreAll(userIndex, rented.AsSpan(0, model.ItemCount));
+            scores = rented;
             personalized = true;
         }
         else if (profiles && model.Rank > 0 && FoldIn(user, model, signals) is { } folded)
         {
-            model.ScoreAll(folded, scores);
+            rented = ArrayPool<float>.Shared.Rent(model.ItemCount);
+            model.ScoreAll(folded, rented.AsSpan(0, model.ItemCount));
+            scores = rented;
             personalized = true;
         }
-        else
-        {
-            // The popularity prior, in the model's item order so candidates keep the model's embeddings.
-            scores = ScoresByModelIndex(model);
-        }
 
-        var chosen = new List<int>();
-        var seen = new HashSet<int>();
-        void Add(int index)
+        try
         {
-            if (!exclusions.Contains(model.ItemIdAt(index)) && _catalog.Contains(model.ItemIdAt(index)) && seen.Add(index))
+            var chosen = new List<int>(_options.PersonalCandidates + 2 * _options.RecentPopularCandidates);
+            var seen = new HashSet<int>();
+            if (profiles)
             {
-                chosen.Add(index);
-            }
-        }
-
-        if (profiles)
-        {
-            foreach (var index in TopIndices(scores, model, exclusions, _options.PersonalCandidates))
-            {
-                Add(index);
-            }
-        }
-        if (sources.HasFlag(CandidateSources.Topics))
-        {
-            foreach (var topic in parameters.GetTextList(CommonParameters.Topics))
-            {
-                foreach (var id in _catalog.ItemsInTopic(topic).Where(id => !exclusions.Contains(id)).Take(_options.TopicCandidates))
+                foreach (var index in TopIndices(scores.AsSpan(0, model.ItemCount), model, exclusions, _options.PersonalCandidates))
                 {
-                    if (model.TryGetItemIndex(id, out var index))
+                    AddCandidate(index);
+                }
+            }
+            if (sources.HasFlag(CandidateSources.Topics))
+            {
+                foreach (var topic in parameters.GetTextList(CommonParameters.Topics))
+                {
+                    AddCandidates(_catalog.ItemsInTopic(topic), _options.TopicCandidates);
+                }
+            }
+            if (sources.HasFlag(CandidateSources.RecentPopular) || !personalized)
+            {
+                AddCandidates(_catalog.MostPopular, _options.RecentPopularCandidates);
+                AddCandidates(_catalog.MostRecent, _options.RecentPopularCandidates);
+            }
+            var candidates = new List<Candidate>(chosen.Count);
+            foreach (var i in chosen)
+            {
+                candidates.Add(new Candidate(model.ItemIdAt(i), scores[i], model.ItemVector(i)));
+            }
+            return (candidates, personalized, model);
+
+            void AddCandidate(int index)
+            {
+                if (!exclusions.Contains(model.ItemIdAt(index)) && _catalog.Contains(model.ItemIdAt(index)) && seen.Add(index))
+                {
+                    chosen.Add(index);
+                }
+            }
+
+            // The first `take` ids not excluded, in the list's order.
+            void AddCandidates(IReadOnlyList<long> ids, int take)
+            {
+                for (var i = 0; i < ids.Count && take > 0; i++)
+                {
+                    if (!exclusions.Contains(ids[i]) && model.TryGetItemIndex(ids[i], out var index))
                     {
-                        Add(index);
+                        AddCandidate(index);
+                        take--;
                     }
                 }
             }
         }
-        if (sources.HasFlag(CandidateSources.RecentPopular) || !personalized)
+        finally
         {
-            foreach (var id in _catalog.MostPopular.Where(id => !exclusions.Contains(id)).Take(_options.RecentPopularCandidates)
-                .Concat(_catalog.MostRecent.Where(id => !exclusions.Contains(id)).Take(_options.RecentPopularCandidates)))
+            if (rented is not null)
             {
-                if (model.TryGetItemIndex(id, out var index))
-                {
-                    Add(index);
-                }
+                ArrayPool<float>.Shared.Return(rented);
             }
         }
-        var candidates = chosen.Select(i => new Candidate(model.ItemIdAt(i), scores[i], model.ItemVector(i))).ToList();
-        return (candidates, personalized, model);
     }
 
-    private float[] ScoresByModelIndex(IRelevanceModel model)
+    private float[] PriorScores(IRelevanceModel model)
     {
         var scores = new float[model.ItemCount];
         for (var i = 0; i < scores.Length; i++)
@@ -273,10 +329,13 @@ public sealed class RecommendationPipeline
     }
 
     /// <summary>Indices of the <paramref name="n"/> best-scored non-excluded items, best first, ties by item id.</summary>
-    internal static List<int> TopIndices(float[] scores, IRelevanceModel model, HashSet<long> exclusions, int n)
+    internal static List<int> TopIndices(ReadOnlySpan<float> scores, IRelevanceModel model, IReadOnlySet<long> exclusions, int n)
     {
-        // Exclusions are few; map them to indices once instead of looking up every item's id (50k interface calls and
-        // hash probes per request). Scores below the heap's minimum are rejected on one float compare.
+        if (n <= 0 || scores.IsEmpty)
+        {
+            return [];
+        }
+        // Exclusions are few; map them to indices once instead of looking up every item's id.
         var excluded = new HashSet<int>();
         foreach (var id in exclusions)
         {
@@ -285,44 +344,84 @@ public sealed class RecommendationPipeline
                 excluded.Add(index);
             }
         }
-        var heap = new PriorityQueue<int, (float score, long negId)>(n + 1);
-        var threshold = float.NegativeInfinity;
-        for (var i = 0; i < scores.Length; i++)
+        // A threshold estimated from a sample keeps about twice the wanted items for the exact sort; too few, and
+        // the threshold is lowered and the pass repeated. Every item at or above the threshold is kept, so the result
+        // is the exact top n, only cheaper than a heap over the whole catalog.
+        var picked = new List<int>(4 * (n + excluded.Count));
+        for (var target = 2L * (n + excluded.Count); ; target *= 4)
         {
-            var score = scores[i];
-            if (heap.Count == n && score < threshold)
+            var threshold = target >= scores.Length ? float.NegativeInfinity : EstimateThreshold(scores, (int)target);
+            picked.Clear();
+            CollectAtLeast(scores, threshold, picked);
+            if (excluded.Count > 0)
             {
-                continue;
+                picked.RemoveAll(excluded.Contains);
             }
-            if (excluded.Count > 0 && excluded.Contains(i))
+            if (picked.Count >= n || float.IsNegativeInfinity(threshold))
             {
-                continue;
-            }
-            var key = (score, -model.ItemIdAt(i));
-            if (heap.Count < n)
-            {
-                heap.Enqueue(i, key);
-            }
-            else if (heap.TryPeek(out _, out var min) && key.CompareTo(min) > 0)
-            {
-                heap.DequeueEnqueue(i, key);
-            }
-            else
-            {
-                continue;
-            }
-            if (heap.Count == n)
-            {
-                heap.TryPeek(out _, out var least);
-                threshold = least.score;
+                break;
             }
         }
-        var result = new List<int>(heap.Count);
-        while (heap.TryDequeue(out var index, out _))
+        var keys = new (float Score, long Id)[picked.Count];
+        for (var i = 0; i < keys.Length; i++)
         {
-            result.Add(index);
+            keys[i] = (scores[picked[i]], model.ItemIdAt(picked[i]));
         }
-        result.Reverse();
-        return result;
+        var order = picked.ToArray();
+        Array.Sort(keys, order, BestFirst.Instance);
+        return [.. order.Take(n)];
+    }
+
+    /// <summary>A score that about <paramref name="target"/> of the items reach, from an evenly strided sample.</summary>
+    private static float EstimateThreshold(ReadOnlySpan<float> scores, int target)
+    {
+        var size = Math.Min(scores.Length, 2048);
+        var step = scores.Length / size;
+        var sample = new float[size];
+        for (var i = 0; i < size; i++)
+        {
+            sample[i] = scores[i * step];
+        }
+        Array.Sort(sample);
+        // The sample's (target / count) upper quantile, rounded towards more items.
+        var rank = (int)Math.Min(size - 1, (long)target * size / scores.Length + 1);
+        return sample[size - 1 - rank];
+    }
+
+    private static void CollectAtLeast(ReadOnlySpan<float> scores, float threshold, List<int> picked)
+    {
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var t = Vector256.Create(threshold);
+            ref var s = ref MemoryMarshal.GetReference(scores);
+            for (; i + Vector256<float>.Count <= scores.Length; i += Vector256<float>.Count)
+            {
+                var mask = Vector256.GreaterThanOrEqual(Vector256.LoadUnsafe(ref s, (nuint)i), t).ExtractMostSignificantBits();
+                while (mask != 0)
+                {
+                    picked.Add(i + BitOperations.TrailingZeroCount(mask));
+                    mask &= mask - 1;
+                }
+            }
+        }
+        for (; i < scores.Length; i++)
+        {
+            if (scores[i] >= threshold)
+            {
+                picked.Add(i);
+            }
+        }
+    }
+
+    private sealed class BestFirst : IComparer<(float Score, long Id)>
+    {
+        public static readonly BestFirst Instance = new();
+
+        public int Compare((float Score, long Id) x, (float Score, long Id) y)
+        {
+            var byScore = y.Score.CompareTo(x.Score);
+            return byScore != 0 ? byScore : x.Id.CompareTo(y.Id);
+        }
     }
 }

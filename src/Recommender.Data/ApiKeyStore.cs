@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Dapper;
@@ -26,15 +27,42 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
         return (info.ToInfo(), key);
     }
 
-    /// <summary>The key's record when it exists and is not revoked.</summary>
+    /// <summary>Channel on which a revocation is announced, so every process forgets the keys it remembers.</summary>
+    public const string RevocationChannel = "recommender_api_keys";
+
+    /// <summary>How long a valid key is remembered without asking the database: the bound on a revocation whose notification was missed.</summary>
+    public static readonly TimeSpan RememberFor = TimeSpan.FromSeconds(30);
+
+    private const int RememberAtMost = 10_000;
+    private readonly ConcurrentDictionary<string, (ApiKeyInfo Info, long Until)> _remembered = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The key's record when it exists and is not revoked. Platforms send a key with every request, so valid keys are
+    /// remembered for <see cref="RememberFor"/>; unknown ones are always checked against the database.
+    /// </summary>
     public async Task<ApiKeyInfo?> FindAsync(string key, CancellationToken ct = default)
     {
+        var hash = Hash(key);
+        var name = Convert.ToBase64String(hash);
+        if (_remembered.TryGetValue(name, out var known) && Environment.TickCount64 < known.Until)
+            return known.Info;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var row = await conn.QuerySingleOrDefaultAsync<ApiKeyRow>(new CommandDefinition(
             "select id, name, prefix, scopes, created_at, revoked_at from api_keys where key_hash = @hash and revoked_at is null",
-            new { hash = Hash(key) }, cancellationToken: ct));
-        return row?.ToInfo();
+            new { hash }, cancellationToken: ct));
+        if (row is null)
+        {
+            _remembered.TryRemove(name, out _);
+            return null;
+        }
+        if (_remembered.Count >= RememberAtMost)
+            _remembered.Clear();
+        _remembered[name] = (row.ToInfo(), Environment.TickCount64 + (long)RememberFor.TotalMilliseconds);
+        return row.ToInfo();
     }
+
+    /// <summary>Forgets every remembered key, so the next request of each is checked again (after a revocation anywhere).</summary>
+    public void ForgetRemembered() => _remembered.Clear();
 
     public async Task<IReadOnlyList<ApiKeyInfo>> ListAsync(CancellationToken ct = default)
     {
@@ -44,11 +72,19 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
         return [.. rows.Select(r => r.ToInfo())];
     }
 
+    /// <summary>Revokes the key and tells every process (see <see cref="RevocationChannel"/>), so it stops working at once.</summary>
     public async Task<bool> RevokeAsync(long id, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return await conn.ExecuteAsync(new CommandDefinition(
+        var revoked = await conn.ExecuteAsync(new CommandDefinition(
             "update api_keys set revoked_at = now() where id = @id and revoked_at is null", new { id }, cancellationToken: ct)) == 1;
+        if (revoked)
+        {
+            await conn.ExecuteAsync(new CommandDefinition(
+                "select pg_notify(@channel, @id::text)", new { channel = RevocationChannel, id }, cancellationToken: ct));
+        }
+        ForgetRemembered();
+        return revoked;
     }
 
     private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));

@@ -26,6 +26,7 @@ public static class DataServiceExtensions
         builder.Services.AddSingleton<EventStore>();
         builder.Services.AddSingleton<SettingsStore>();
         builder.Services.AddSingleton<LearningStateStore>();
+        builder.Services.AddSingleton<RankingContextStore>();
         builder.Services.AddSingleton<ServedListStore>();
         builder.Services.AddSingleton<Models.ModelStore>();
         builder.Services.AddSingleton<Models.ModelTraining>();

@@ -12,6 +12,9 @@ public static class Database
     /// <summary>Connections one process pools at most unless the connection string says otherwise ("Maximum Pool Size").</summary>
     public const int DefaultMaxPoolSize = 30;
 
+    /// <summary>Statements each connection prepares automatically once they repeat, unless the connection string says otherwise.</summary>
+    public const int DefaultMaxAutoPrepare = 32;
+
     static Database()
     {
         DefaultTypeMap.MatchNamesWithUnderscores = true;
@@ -25,6 +28,9 @@ public static class Database
         // all. Unless the connection string sets it, a process keeps at most DefaultMaxPoolSize.
         if (!connectionString.Contains("pool size", StringComparison.OrdinalIgnoreCase))
             builder.ConnectionStringBuilder.MaxPoolSize = DefaultMaxPoolSize;
+        // Feeds run the same few statements thousands of times a second; prepared, they skip parsing and planning.
+        if (!connectionString.Contains("auto prepare", StringComparison.OrdinalIgnoreCase))
+            builder.ConnectionStringBuilder.MaxAutoPrepare = DefaultMaxAutoPrepare;
         return builder.Build();
     }
 }

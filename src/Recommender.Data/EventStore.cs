@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dapper;
 using Npgsql;
 using Recommender.Core;
@@ -70,16 +71,27 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyList<Interaction>> HistoryAsync(long userId, int limit, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var rows = await conn.QueryAsync<(long ItemId, string Kind, float? Value, DateTime OccurredAt)>(new CommandDefinition("""
-            select item_id, kind, value, occurred_at from events
-            where user_id = @userId order by occurred_at desc, id desc limit @limit
-            """, new { userId, limit }, cancellationToken: ct));
+        var rows = await conn.QueryAsync<HistoryRow>(new CommandDefinition(
+            string.Format(CultureInfo.InvariantCulture, HistorySql, "@userId"), new { userId, limit }, cancellationToken: ct));
+        return ToHistory(userId, rows);
+    }
+
+    /// <summary>The newest <c>@limit</c> events of the user whose id is the SQL expression <c>{0}</c>.</summary>
+    internal const string HistorySql = """
+        select item_id, kind, value, occurred_at from events
+        where user_id = {0} order by occurred_at desc, id desc limit @limit
+        """;
+
+    internal static List<Interaction> ToHistory(long userId, IEnumerable<HistoryRow> newestFirst)
+    {
         var history = new List<Interaction>();
-        foreach (var r in rows.Reverse())
+        foreach (var r in newestFirst.Reverse())
         {
             if (EventKinds.TryParse(r.Kind, out var kind))
                 history.Add(new Interaction(userId, r.ItemId, kind, r.Value, new DateTimeOffset(r.OccurredAt, TimeSpan.Zero)));
         }
         return history;
     }
+
+    internal sealed record HistoryRow(long ItemId, string Kind, float? Value, DateTime OccurredAt);
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dapper;
 using Npgsql;
 using Recommender.Core;
@@ -10,12 +11,21 @@ public sealed class LearningStateStore(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyDictionary<string, TopicSkill>> SkillsAsync(long userId, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var rows = await conn.QueryAsync<(string Topic, float Skill, int Evidence)>(new CommandDefinition("""
-            select t.name, ls.skill, ls.evidence_count from learning_state ls join topics t on t.id = ls.topic_id
-            where ls.user_id = @userId
-            """, new { userId }, cancellationToken: ct));
-        return rows.ToDictionary(r => r.Topic, r => new TopicSkill(r.Topic, r.Skill, r.Evidence), StringComparer.Ordinal);
+        var rows = await conn.QueryAsync<SkillRow>(new CommandDefinition(
+            string.Format(CultureInfo.InvariantCulture, SkillsSql, "@userId"), new { userId }, cancellationToken: ct));
+        return ToSkills(rows);
     }
+
+    /// <summary>Per-topic skill of the user whose id is the SQL expression <c>{0}</c>.</summary>
+    internal const string SkillsSql = """
+        select t.name as topic, ls.skill, ls.evidence_count as evidence from learning_state ls join topics t on t.id = ls.topic_id
+        where ls.user_id = {0}
+        """;
+
+    internal static Dictionary<string, TopicSkill> ToSkills(IEnumerable<SkillRow> rows) =>
+        rows.ToDictionary(r => r.Topic, r => new TopicSkill(r.Topic, r.Skill, r.Evidence), StringComparer.Ordinal);
+
+    internal sealed record SkillRow(string Topic, float Skill, int Evidence);
 
     /// <summary>Skill over time for one user, as (topic, skill, evidence, when) — the outcome check for learners.</summary>
     public async Task<IReadOnlyList<(string Topic, double Skill, int Evidence, DateTime UpdatedAt)>> SnapshotAsync(long userId, CancellationToken ct = default)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Dapper;
 using Npgsql;
 using NpgsqlTypes;
@@ -52,7 +51,7 @@ public sealed class ServedListStore(NpgsqlDataSource dataSource)
             await writer.WriteAsync(list.Seed, NpgsqlDbType.Integer, ct);
             await writer.WriteAsync(list.ModelVersion, NpgsqlDbType.Text, ct);
             await writer.WriteAsync(list.CandidatesConsidered, NpgsqlDbType.Integer, ct);
-            await writer.WriteAsync(ItemsJson(list), NpgsqlDbType.Jsonb, ct);
+            await writer.WriteAsync(list.ItemsJson(), NpgsqlDbType.Json, ct);
             await writer.WriteAsync(list.ServedAt.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
         }
         await writer.CompleteAsync(ct);
@@ -88,13 +87,17 @@ public sealed class ServedListStore(NpgsqlDataSource dataSource)
             """, new { requestId, userId }, cancellationToken: ct));
     }
 
+    /// <summary>Which of <paramref name="userIds"/> still exist.</summary>
+    public async Task<IReadOnlySet<long>> ExistingUsersAsync(long[] userIds, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<long>(new CommandDefinition("select id from users where id = any(@userIds)", new { userIds }, cancellationToken: ct))).ToHashSet();
+    }
+
     public async Task<long> CountAsync(CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.ExecuteScalarAsync<long>(new CommandDefinition("select count(*) from served_lists", cancellationToken: ct));
     }
 
-    private static string ItemsJson(ServedList list) => list.ToJson()["items"]!.ToJsonString(JsonOptions);
-
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 }

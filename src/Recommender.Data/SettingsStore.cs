@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dapper;
 using Npgsql;
 
@@ -12,9 +13,28 @@ public sealed class SettingsStore(NpgsqlDataSource dataSource)
     public async Task<UserSettings?> GetAsync(long userId, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return await conn.QuerySingleOrDefaultAsync<UserSettings>(new CommandDefinition(
-            "select objective_id, parameters::text as parameters_json, updated_at from user_settings where user_id = @userId",
-            new { userId }, cancellationToken: ct));
+        var row = await conn.QuerySingleOrDefaultAsync<SettingsRow>(new CommandDefinition(
+            string.Format(CultureInfo.InvariantCulture, SettingsSql, "@userId"), new { userId }, cancellationToken: ct));
+        return row?.Settings;
+    }
+
+    /// <summary>The settings and chosen topics of the user whose id is the SQL expression <c>{0}</c>.</summary>
+    internal const string SettingsSql = """
+        select objective_id, parameters::text as parameters_json, updated_at, topics from user_settings where user_id = {0}
+        """;
+
+    // Settable properties, not a positional record: Npgsql reports text[] as System.Array, which Dapper cannot match to a constructor.
+    internal sealed class SettingsRow
+    {
+        public string ObjectiveId { get; init; } = "";
+
+        public string ParametersJson { get; init; } = "{}";
+
+        public DateTime UpdatedAt { get; init; }
+
+        public string[]? Topics { get; init; }
+
+        public UserSettings Settings => new(ObjectiveId, ParametersJson, UpdatedAt);
     }
 
     /// <summary>Replaces the settings and appends the change to the history, in one transaction.</summary>
@@ -38,8 +58,9 @@ public sealed class SettingsStore(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyList<string>> TopicsAsync(long userId, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return await conn.ExecuteScalarAsync<string[]?>(new CommandDefinition(
-            "select topics from user_settings where user_id = @userId", new { userId }, cancellationToken: ct)) ?? [];
+        var row = await conn.QuerySingleOrDefaultAsync<SettingsRow>(new CommandDefinition(
+            string.Format(CultureInfo.InvariantCulture, SettingsSql, "@userId"), new { userId }, cancellationToken: ct));
+        return row?.Topics ?? [];
     }
 
     /// <summary>Sets those topics; a person without settings yet gets the <paramref name="defaultObjective"/> with its defaults.</summary>

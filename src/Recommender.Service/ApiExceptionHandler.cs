@@ -18,6 +18,7 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
             AuditBacklogFullException => (StatusCodes.Status503ServiceUnavailable, exception.Message),
             ServingNotReadyException => (StatusCodes.Status503ServiceUnavailable, "The service is still starting; retry shortly."),
             BadHttpRequestException bad => (bad.StatusCode, bad.Message),
+            UnknownUserException => (StatusCodes.Status404NotFound, "There is no such user."),
             _ => (StatusCodes.Status500InternalServerError, "Something went wrong on our side."),
         };
         if (status >= 500)

@@ -102,13 +102,13 @@ public static class PlatformApi
         return TypedResults.Ok(new MeApi.AppendResponse(result.Recorded, result.Duplicates));
     }
 
-    private static async Task<Results<Ok<Feed>, NotFound, ValidationProblem>> GetFeed(string userId, AccountStore accounts, FeedService feeds, CancellationToken ct, int? k = null, string? cursor = null)
+    private static async Task<Results<Ok<Feed>, NotFound, ValidationProblem>> GetFeed(string userId, FeedService feeds, CancellationToken ct, int? k = null, string? cursor = null)
     {
         if (string.IsNullOrWhiteSpace(userId) || userId.Length > 200)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["userId"] = ["is required, at most 200 characters"] });
         try
         {
-            return TypedResults.Ok(await feeds.GetFeedAsync(await accounts.EnsureExternalAsync(userId, ct), k, cursor, ct));
+            return TypedResults.Ok(await feeds.GetPlatformFeedAsync(userId, k, cursor, ct));
         }
         catch (FeedRequestException e)
         {

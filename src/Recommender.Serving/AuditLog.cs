@@ -94,6 +94,27 @@ public sealed class AuditLog(ServedListStore store, IOptions<ServingOptions> opt
                 _lastError = null;
                 return;
             }
+            catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation)
+            {
+                // The batch is one COPY, so a duplicate request id means an earlier attempt committed it and only the
+                // acknowledgement was lost. Retrying would fail forever.
+                logger.LogWarning("Audit batch of {Count} was already written by an earlier attempt", _batch.Count);
+                Interlocked.Add(ref _pending, -_batch.Count);
+                Interlocked.Add(ref _written, _batch.Count);
+                _batch.Clear();
+                return;
+            }
+            catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.ForeignKeyViolation)
+            {
+                // Someone deleted their account between seeing a feed and its record being written: their data must go,
+                // and the rest of the batch must not be held hostage by it.
+                var existing = await store.ExistingUsersAsync([.. _batch.Select(r => r.UserId).Distinct()], ct);
+                var dropped = _batch.RemoveAll(r => !existing.Contains(r.UserId));
+                Interlocked.Add(ref _pending, -dropped);
+                logger.LogInformation("Dropped {Count} served lists of deleted accounts from the audit batch", dropped);
+                if (_batch.Count == 0)
+                    return;
+            }
             catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
             {
                 if (_lastError is null)

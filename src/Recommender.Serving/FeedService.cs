@@ -39,15 +39,21 @@ public sealed class FeedRequestException(string field, string message) : Excepti
     public string Field { get; } = field;
 }
 
+/// <summary>A feed asked for someone who does not exist (e.g. an account deleted while its cookie lives on).</summary>
+public sealed class UnknownUserException(long userId) : Exception($"There is no user {userId}.")
+{
+    public long UserId { get; } = userId;
+}
+
 /// <summary>
-/// Builds feeds: the user's settings, history and learning state, the shared pipeline, and an audit record for every
-/// page served. The same code serves the REST API and the web app.
+/// Builds feeds: the user's settings, history and learning state (one round trip), the shared pipeline, and an audit
+/// record for every page served. The same code serves the REST API and the web app.
 /// </summary>
 public sealed class FeedService(
     ServingState state,
     SettingsStore settings,
-    EventStore events,
-    LearningStateStore learning,
+    RankingContextStore contexts,
+    AccountStore accounts,
     AuditLog audit,
     IOptions<ServingOptions> options)
 {
@@ -55,8 +61,45 @@ public sealed class FeedService(
 
     /// <summary>One page of the user's feed under their chosen objective; recorded in the audit log before it is returned.</summary>
     /// <exception cref="FeedRequestException">A bad page size or cursor.</exception>
+    /// <exception cref="UnknownUserException">No such user.</exception>
     /// <exception cref="AuditBacklogFullException">The audit log cannot take the record.</exception>
     public async Task<Feed> GetFeedAsync(long userId, int? k = null, string? cursor = null, CancellationToken ct = default)
+    {
+        var page = ParsePage(k, cursor);
+        var context = await contexts.LoadAsync(userId, _options.HistoryLength, ct) ?? throw new UnknownUserException(userId);
+        return Serve(context, page);
+    }
+
+    /// <summary>A feed for the platform's user <paramref name="externalId"/>, who is created on first sight like in events.</summary>
+    /// <exception cref="FeedRequestException">A bad page size or cursor.</exception>
+    /// <exception cref="AuditBacklogFullException">The audit log cannot take the record.</exception>
+    public async Task<Feed> GetPlatformFeedAsync(string externalId, int? k = null, string? cursor = null, CancellationToken ct = default)
+    {
+        var page = ParsePage(k, cursor);
+        var context = await contexts.LoadByExternalIdAsync(externalId, _options.HistoryLength, ct)
+            ?? await contexts.LoadAsync(await accounts.EnsureExternalAsync(externalId, ct), _options.HistoryLength, ct)
+            ?? throw new InvalidOperationException($"The user '{externalId}' was created but cannot be read back.");
+        return Serve(context, page);
+    }
+
+    /// <summary>What an objective would show the user now, without changing their settings or the audit log (the settings page's preview).</summary>
+    public async Task<IReadOnlyList<FeedItem>> PreviewAsync(long userId, string objectiveId, ObjectiveParameters parameters, int k, CancellationToken ct = default)
+    {
+        var context = await contexts.LoadAsync(userId, _options.HistoryLength, ct) ?? throw new UnknownUserException(userId);
+        var snapshot = state.Current;
+        return Describe(snapshot, Rank(snapshot, context, objectiveId, parameters, k, seed: 0));
+    }
+
+    /// <summary>The user's objective and parameters, falling back to the default objective when none is chosen or the chosen one is gone.</summary>
+    public async Task<(string ObjectiveId, ObjectiveParameters Parameters)> ChosenObjectiveAsync(long userId, CancellationToken ct = default) =>
+        Chosen(await settings.GetAsync(userId, ct));
+
+    private (string ObjectiveId, ObjectiveParameters Parameters) Chosen(UserSettings? saved) =>
+        saved is not null && state.Current.Pipeline.Objectives.TryGet(saved.ObjectiveId, out _)
+            ? (saved.ObjectiveId, ObjectiveParameters.FromJson(saved.ParametersJson))
+            : (_options.DefaultObjective, ObjectiveParameters.Empty);
+
+    private (int Seed, int Offset, int Size) ParsePage(int? k, string? cursor)
     {
         var size = k ?? _options.DefaultFeedSize;
         if (size < 1 || size > _options.MaxFeedSize)
@@ -64,43 +107,29 @@ public sealed class FeedService(
         var (seed, offset) = cursor is null ? (RandomNumberGenerator.GetInt32(int.MaxValue), 0) : DecodeCursor(cursor);
         if (offset + size > _options.MaxFeedDepth)
             throw new FeedRequestException("cursor", $"The feed goes {_options.MaxFeedDepth} items deep; this page would pass that.");
+        return (seed, offset, size);
+    }
 
-        var (objectiveId, parameters) = await ChosenObjectiveAsync(userId, ct);
+    private Feed Serve(RankingContext context, (int Seed, int Offset, int Size) page)
+    {
+        var (objectiveId, parameters) = Chosen(context.Settings);
         var snapshot = state.Current;
-        var list = await RankAsync(snapshot, userId, objectiveId, parameters, offset + size, seed, ct);
-        var page = list with { Items = [.. list.Items.Skip(offset)] };
+        var (seed, offset, size) = page;
+        var list = Rank(snapshot, context, objectiveId, parameters, offset + size, seed);
+        var shown = list with { Items = [.. list.Items.Skip(offset)] };
         var requestId = Guid.CreateVersion7();
-        audit.Enqueue(new AuditRecord(requestId, userId, page));
+        audit.Enqueue(new AuditRecord(requestId, context.UserId, shown));
 
-        var objective = snapshot.Pipeline.Objectives[page.ObjectiveId];
+        var objective = snapshot.Pipeline.Objectives[shown.ObjectiveId];
         var next = list.Items.Count == offset + size && offset + size < _options.MaxFeedDepth ? EncodeCursor(seed, offset + size) : null;
-        return new Feed(requestId, objective.Id, objective.DisplayName, objective.Version, page.ModelVersion, Describe(snapshot, page), next);
+        return new Feed(requestId, objective.Id, objective.DisplayName, objective.Version, shown.ModelVersion, Describe(snapshot, shown), next);
     }
 
-    /// <summary>What an objective would show the user now, without changing their settings or the audit log (the settings page's preview).</summary>
-    public async Task<IReadOnlyList<FeedItem>> PreviewAsync(long userId, string objectiveId, ObjectiveParameters parameters, int k, CancellationToken ct = default)
+    private static ServedList Rank(RankingSnapshot snapshot, RankingContext context, string objectiveId, ObjectiveParameters parameters, int k, int seed)
     {
-        var snapshot = state.Current;
-        var list = await RankAsync(snapshot, userId, objectiveId, parameters, k, seed: 0, ct);
-        return Describe(snapshot, list);
-    }
-
-    /// <summary>The user's objective and parameters, falling back to the default objective when none is chosen or the chosen one is gone.</summary>
-    public async Task<(string ObjectiveId, ObjectiveParameters Parameters)> ChosenObjectiveAsync(long userId, CancellationToken ct = default)
-    {
-        var saved = await settings.GetAsync(userId, ct);
-        if (saved is not null && state.Current.Pipeline.Objectives.TryGet(saved.ObjectiveId, out _))
-            return (saved.ObjectiveId, ObjectiveParameters.FromJson(saved.ParametersJson));
-        return (_options.DefaultObjective, ObjectiveParameters.Empty);
-    }
-
-    private async Task<ServedList> RankAsync(RankingSnapshot snapshot, long userId, string objectiveId, ObjectiveParameters parameters, int k, int seed, CancellationToken ct)
-    {
-        var history = await events.HistoryAsync(userId, _options.HistoryLength, ct);
-        var skills = await learning.SkillsAsync(userId, ct);
-        // Chosen topics matter only while history is short, so only then are they read.
-        var topics = history.Count < snapshot.Pipeline.Options.InitialSignalsUntil ? await settings.TopicsAsync(userId, ct) : null;
-        var user = new UserState(userId, history, skills);
+        // Chosen topics matter only while history is short.
+        var topics = context.History.Count < snapshot.Pipeline.Options.InitialSignalsUntil ? context.Topics : null;
+        var user = new UserState(context.UserId, context.History, context.Skills);
         return snapshot.Pipeline.Recommend(new RecommendationRequest(user, objectiveId, parameters, k, seed, DateTimeOffset.UtcNow, InterestTopics: topics));
     }
 

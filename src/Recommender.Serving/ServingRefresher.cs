@@ -9,9 +9,10 @@ namespace Recommender.Serving;
 
 /// <summary>
 /// Keeps <see cref="ServingState"/> current: loads it at start, reloads when another process activates a model or
-/// changes the catalog (LISTEN/NOTIFY), and polls as a backstop in case a notification was missed while disconnected.
+/// changes the catalog (LISTEN/NOTIFY), forgets remembered API keys when one is revoked anywhere, and polls as a backstop in case a notification was missed while disconnected.
 /// </summary>
-internal sealed class ServingRefresher(NpgsqlDataSource dataSource, ServingState state, IOptions<ServingOptions> options, ILogger<ServingRefresher> logger)
+internal sealed class ServingRefresher(
+    NpgsqlDataSource dataSource, ServingState state, ApiKeyStore keys, IOptions<ServingOptions> options, ILogger<ServingRefresher> logger)
     : BackgroundService
 {
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -38,8 +39,17 @@ internal sealed class ServingRefresher(NpgsqlDataSource dataSource, ServingState
             {
                 await using var conn = await dataSource.OpenConnectionAsync(stoppingToken);
                 var notified = false;
-                conn.Notification += (_, _) => notified = true;
-                await using (var listen = new NpgsqlCommand($"listen {ModelStore.ActivationChannel}; listen {CatalogStore.ChangeChannel}", conn))
+                conn.Notification += (_, e) =>
+                {
+                    if (e.Channel == ApiKeyStore.RevocationChannel)
+                        keys.ForgetRemembered();
+                    else
+                        notified = true;
+                };
+                // Keys remembered while this connection was down may have been revoked meanwhile.
+                keys.ForgetRemembered();
+                await using (var listen = new NpgsqlCommand(
+                    $"listen {ModelStore.ActivationChannel}; listen {CatalogStore.ChangeChannel}; listen {ApiKeyStore.RevocationChannel}", conn))
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 if (!state.IsLoaded)
                     await state.ReloadAsync(ct: stoppingToken);

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Recommender.Core.Ranking;
 
 namespace Recommender.Core.Objectives;
@@ -26,41 +27,60 @@ public sealed class EngagementObjective : IObjective
         var p = Schema.Resolve(request.Parameters);
         var eligible = RankingMath.Eligible(request, p.GetNumber(CommonParameters.CredibilityFloor));
         var relevance = RankingMath.EngagementRelevance(request, eligible, p.GetNumber(CommonParameters.PopularityWeight), p.GetNumber(CommonParameters.PriorShrinkage));
-        var scored = eligible.Select((c, i) => new RankedItem(c.ItemId, relevance[i], new Dictionary<string, double> { ["relevance"] = relevance[i] }, []));
-        var top = RankingMath.TakeTop(scored, request.K, request.Seed);
+        // Only the k items shown are built, with their reasons; the rest are just scores.
         var history = HistoryVectors(request);
-        return [.. top.Select(r => r with { Reasons = [Reason(request, r.ItemId, history)] })];
+        var ranked = new List<RankedItem>(Math.Min(request.K, eligible.Count));
+        foreach (var i in RankingMath.TopIndices(eligible, relevance, request.K, request.Seed))
+        {
+            var c = eligible[i];
+            ranked.Add(new RankedItem(c.ItemId, relevance[i], new Dictionary<string, double> { ["relevance"] = relevance[i] }, [Reason(request, c, history)]));
+        }
+        return ranked;
     }
 
-    private static List<(ItemInfo item, ReadOnlyMemory<float> vector)> HistoryVectors(RankingRequest request)
+    /// <summary>The latest 50 liked items with unit-length vectors: enough to name a "because you liked" neighbour.</summary>
+    private static List<(ItemInfo Item, float[] Direction)> HistoryVectors(RankingRequest request)
     {
-        var list = new List<(ItemInfo, ReadOnlyMemory<float>)>();
+        var list = new List<(ItemInfo, float[])>();
         if (!request.Personalized || request.Model.Rank == 0)
         {
             return list;
         }
-        // The latest 50 liked items are enough to name a "because you liked" neighbour.
         foreach (var id in RankingMath.Consumed(request.User).Reverse().Take(50))
         {
-            if (request.Catalog.TryGet(id, out var item) && request.Model.TryGetItemIndex(id, out var index))
+            if (request.Catalog.TryGet(id, out var item) && request.Model.TryGetItemIndex(id, out var index) &&
+                RankingMath.Direction(request.Model.ItemVector(index).Span) is { } direction)
             {
-                list.Add((item, request.Model.ItemVector(index)));
+                list.Add((item, direction));
             }
         }
         return list;
     }
 
-    private static string Reason(RankingRequest request, long itemId, List<(ItemInfo item, ReadOnlyMemory<float> vector)> history)
+    private static string Reason(RankingRequest request, Candidate candidate, List<(ItemInfo Item, float[] Direction)> history)
     {
         if (!request.Personalized)
         {
             return "Many people enjoyed this.";
         }
-        if (history.Count > 0 && request.Model.TryGetItemIndex(itemId, out var index))
+        if (history.Count > 0)
         {
-            var vector = request.Model.ItemVector(index);
-            var best = history.MaxBy(h => RankingMath.Cosine(vector.Span, h.vector.Span));
-            return $"Because you liked \"{best.item.Title}\".";
+            // Cosine to each liked item; the candidate's own length does not change which is nearest.
+            var vector = candidate.Embedding.Span;
+            var best = history[0];
+            var bestDot = float.NegativeInfinity;
+            foreach (var h in history)
+            {
+                var dot = TensorPrimitives.Dot(vector, h.Direction);
+                if (dot > bestDot)
+                {
+                    (best, bestDot) = (h, dot);
+                }
+            }
+            if (!candidate.Embedding.IsEmpty)
+            {
+                return $"Because you liked \"{best.Item.Title}\".";
+            }
         }
         return "People with tastes like yours enjoyed this.";
     }

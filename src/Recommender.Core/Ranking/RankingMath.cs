@@ -42,6 +42,38 @@ public static class RankingMath
     public static List<RankedItem> TakeTop(IEnumerable<RankedItem> items, int k, int seed) =>
         [.. items.OrderByDescending(r => r.Score).ThenBy(r => TieBreak(seed, r.ItemId)).ThenBy(r => r.ItemId).Take(Math.Max(0, k))];
 
+    /// <summary>
+    /// Indices into <paramref name="candidates"/> of the <paramref name="k"/> best <paramref name="scores"/>, in the order
+    /// <see cref="TakeTop"/> would give (score, then the seeded tie-break, then id), without building the items that lose.
+    /// </summary>
+    public static int[] TopIndices(IReadOnlyList<Candidate> candidates, IReadOnlyList<double> scores, int k, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        ArgumentNullException.ThrowIfNull(scores);
+        var order = new int[candidates.Count];
+        var keys = new (double Score, ulong TieBreak, long Id)[order.Length];
+        for (var i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+            keys[i] = (-scores[i], TieBreak(seed, candidates[i].ItemId), candidates[i].ItemId);
+        }
+        Array.Sort(keys, order);
+        return order[..Math.Clamp(k, 0, order.Length)];
+    }
+
+    /// <summary>The vector scaled to unit length, or null when it is empty or zero.</summary>
+    public static float[]? Direction(ReadOnlySpan<float> vector)
+    {
+        var norm = vector.IsEmpty ? 0 : TensorPrimitives.Norm(vector);
+        if (norm == 0 || float.IsNaN(norm))
+        {
+            return null;
+        }
+        var direction = new float[vector.Length];
+        TensorPrimitives.Divide(vector, norm, direction);
+        return direction;
+    }
+
     /// <summary>Cosine similarity; 0 when either vector is empty or zero.</summary>
     public static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
