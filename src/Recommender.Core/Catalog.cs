@@ -8,6 +8,7 @@ public sealed class Catalog
 {
     private readonly Dictionary<long, ItemInfo> _items;
     private readonly Dictionary<long, int> _popularity;
+    private readonly Dictionary<long, double> _popularityScore;
     private readonly Dictionary<string, long[]> _byTopic;
     private readonly IReadOnlyDictionary<long, double> _difficulty;
 
@@ -22,6 +23,8 @@ public sealed class Catalog
         _popularity = _items.Keys.ToDictionary(id => id, id => popularity is not null && popularity.TryGetValue(id, out var n) ? n : 0);
         TotalInteractions = _popularity.Values.Sum(n => (long)n);
         MaxPopularity = _popularity.Count == 0 ? 0 : _popularity.Values.Max();
+        // Every ranking reads it for hundreds of candidates; two logarithms each add up.
+        _popularityScore = _popularity.ToDictionary(p => p.Key, p => MaxPopularity == 0 ? 0 : Math.Log(1 + p.Value) / Math.Log(1 + MaxPopularity));
 
         // Ties broken by id so every list built from the catalog is deterministic.
         Items = [.. _items.Values.OrderBy(i => i.Id)];
@@ -61,7 +64,7 @@ public sealed class Catalog
     public int Popularity(long id) => _popularity.TryGetValue(id, out var n) ? n : 0;
 
     /// <summary>log(1 + count) / log(1 + max count), in 0..1: a popularity prior that does not let blockbusters swamp everything.</summary>
-    public double PopularityScore(long id) => MaxPopularity == 0 ? 0 : Math.Log(1 + Popularity(id)) / Math.Log(1 + MaxPopularity);
+    public double PopularityScore(long id) => _popularityScore.TryGetValue(id, out var score) ? score : 0;
 
     /// <summary>Ids of the items carrying <paramref name="topic"/>, most popular first.</summary>
     public IReadOnlyList<long> ItemsInTopic(string topic) => _byTopic.TryGetValue(topic, out var ids) ? ids : [];

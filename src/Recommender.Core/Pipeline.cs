@@ -335,27 +335,29 @@ public sealed class RecommendationPipeline
         {
             return [];
         }
-        // Exclusions are few; map them to indices once instead of looking up every item's id.
-        var excluded = new HashSet<int>();
+        // Exclusions are few; map them to sorted indices once instead of looking up every item's id.
+        var excludedList = new List<int>(exclusions.Count);
         foreach (var id in exclusions)
         {
             if (model.TryGetItemIndex(id, out var index))
             {
-                excluded.Add(index);
+                excludedList.Add(index);
             }
         }
+        var excluded = excludedList.ToArray();
+        Array.Sort(excluded);
         // A threshold estimated from a sample keeps about twice the wanted items for the exact sort; too few, and
         // the threshold is lowered and the pass repeated. Every item at or above the threshold is kept, so the result
         // is the exact top n, only cheaper than a heap over the whole catalog.
-        var picked = new List<int>(4 * (n + excluded.Count));
-        for (var target = 2L * (n + excluded.Count); ; target *= 4)
+        var picked = new List<int>(4 * (n + excluded.Length));
+        for (var target = 2L * (n + excluded.Length); ; target *= 4)
         {
             var threshold = target >= scores.Length ? float.NegativeInfinity : EstimateThreshold(scores, (int)target);
             picked.Clear();
             CollectAtLeast(scores, threshold, picked);
-            if (excluded.Count > 0)
+            if (excluded.Length > 0)
             {
-                picked.RemoveAll(excluded.Contains);
+                picked.RemoveAll(i => Array.BinarySearch(excluded, i) >= 0);
             }
             if (picked.Count >= n || float.IsNegativeInfinity(threshold))
             {
@@ -375,7 +377,7 @@ public sealed class RecommendationPipeline
     /// <summary>A score that about <paramref name="target"/> of the items reach, from an evenly strided sample.</summary>
     private static float EstimateThreshold(ReadOnlySpan<float> scores, int target)
     {
-        var size = Math.Min(scores.Length, 2048);
+        var size = Math.Min(scores.Length, 512);
         var step = scores.Length / size;
         var sample = new float[size];
         for (var i = 0; i < size; i++)
