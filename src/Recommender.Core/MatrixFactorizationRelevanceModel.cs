@@ -50,6 +50,16 @@ public sealed class MatrixFactorizationRelevanceModel : IRelevanceModel
 
     public void ScoreAll(ReadOnlySpan<float> userVector, Span<float> scores) => _model.ScoreAll(userVector, 0, scores);
 
+    public IReadOnlyList<(int Index, float Score)>? TryBest(int userIndex, int n, ReadOnlySpan<int> excludedIndices) =>
+        [.. _model.TopK(userIndex, n, excludedIndices).Select(s => (s.ItemIndex, s.Score))];
+
+    public IReadOnlyList<(int Index, float Score)>? TryBest(ReadOnlySpan<float> userVector, int n, ReadOnlySpan<int> excludedIndices) =>
+        [.. _model.TopK(userVector, 0, n, excludedIndices).Select(s => (s.ItemIndex, s.Score))];
+
+    public float Score(int userIndex, int itemIndex) => _model.Score(userIndex, itemIndex);
+
+    public float Score(ReadOnlySpan<float> userVector, int itemIndex) => _model.Score(userVector, 0, itemIndex);
+
     public float[]? FoldIn(IReadOnlyList<(long ItemId, float Value)> history)
     {
         ArgumentNullException.ThrowIfNull(history);

@@ -216,21 +216,39 @@ public sealed class RecommendationPipeline
         var scores = profiles ? _modelPrior : _popularityPrior;
         float[]? rented = null;
         var personalized = false;
-        if (profiles && user.UserId is { } userId && model.TryGetUserIndex(userId, out var userIndex))
+        var userIndex = -1;
+        float[]? folded = null;
+        IReadOnlyList<(int Index, float Score)>? best = null;
+        if (profiles && user.UserId is { } userId && model.TryGetUserIndex(userId, out userIndex))
         {
-            // A whole-catalog score array per request is large (200 KB at 50,000 items); pooling it keeps feeds off the large-object heap.
-            rented = ArrayPool<float>.Shared.Rent(model.ItemCount);
-            model.ScoreAll(userIndex, rented.AsSpan(0, model.ItemCount));
-            scores = rented;
             personalized = true;
+            best = model.TryBest(userIndex, _options.PersonalCandidates, ExcludedIndices(model, exclusions));
+            if (best is null)
+            {
+                // A whole-catalog score array per request is large (200 KB at 50,000 items); pooling it keeps feeds off the large-object heap.
+                rented = ArrayPool<float>.Shared.Rent(model.ItemCount);
+                model.ScoreAll(userIndex, rented.AsSpan(0, model.ItemCount));
+                scores = rented;
+            }
         }
-        else if (profiles && model.Rank > 0 && FoldIn(user, model, signals) is { } folded)
+        else if (profiles && model.Rank > 0 && FoldIn(user, model, signals) is { } vector)
         {
-            rented = ArrayPool<float>.Shared.Rent(model.ItemCount);
-            model.ScoreAll(folded, rented.AsSpan(0, model.ItemCount));
-            scores = rented;
             personalized = true;
+            folded = vector;
+            best = model.TryBest(folded, _options.PersonalCandidates, ExcludedIndices(model, exclusions));
+            if (best is null)
+            {
+                rented = ArrayPool<float>.Shared.Rent(model.ItemCount);
+                model.ScoreAll(folded, rented.AsSpan(0, model.ItemCount));
+                scores = rented;
+            }
         }
+        // With the model's own best list, other candidates (topics, popular, recent) are scored one by one.
+        var bestScores = best?.ToDictionary(b => b.Index, b => b.Score);
+        float ScoreOf(int index) =>
+            bestScores is null ? scores[index]
+            : bestScores.TryGetValue(index, out var score) ? score
+            : folded is not null ? model.Score(folded, index) : model.Score(userIndex, index);
 
         try
         {
@@ -238,7 +256,7 @@ public sealed class RecommendationPipeline
             var seen = new HashSet<int>();
             if (profiles)
             {
-                foreach (var index in TopIndices(scores.AsSpan(0, model.ItemCount), model, exclusions, _options.PersonalCandidates))
+                foreach (var index in best?.Select(b => b.Index) ?? TopIndices(scores.AsSpan(0, model.ItemCount), model, exclusions, _options.PersonalCandidates))
                 {
                     AddCandidate(index);
                 }
@@ -258,7 +276,7 @@ public sealed class RecommendationPipeline
             var candidates = new List<Candidate>(chosen.Count);
             foreach (var i in chosen)
             {
-                candidates.Add(new Candidate(model.ItemIdAt(i), scores[i], model.ItemVector(i)));
+                candidates.Add(new Candidate(model.ItemIdAt(i), ScoreOf(i), model.ItemVector(i)));
             }
             return (candidates, personalized, model);
 
@@ -335,17 +353,7 @@ public sealed class RecommendationPipeline
         {
             return [];
         }
-        // Exclusions are few; map them to sorted indices once instead of looking up every item's id.
-        var excludedList = new List<int>(exclusions.Count);
-        foreach (var id in exclusions)
-        {
-            if (model.TryGetItemIndex(id, out var index))
-            {
-                excludedList.Add(index);
-            }
-        }
-        var excluded = excludedList.ToArray();
-        Array.Sort(excluded);
+        var excluded = ExcludedIndices(model, exclusions);
         // A threshold estimated from a sample keeps about twice the wanted items for the exact sort; too few, and
         // the threshold is lowered and the pass repeated. Every item at or above the threshold is kept, so the result
         // is the exact top n, only cheaper than a heap over the whole catalog.
@@ -372,6 +380,21 @@ public sealed class RecommendationPipeline
         var order = picked.ToArray();
         Array.Sort(keys, order, BestFirst.Instance);
         return [.. order.Take(n)];
+    }
+
+    /// <summary>The model's indices of the excluded items, sorted: exclusions are few, so they are mapped once instead of looking up every item's id.</summary>
+    private static int[] ExcludedIndices(IRelevanceModel model, IReadOnlySet<long> exclusions)
+    {
+        var excluded = new List<int>(exclusions.Count);
+        foreach (var id in exclusions)
+        {
+            if (model.TryGetItemIndex(id, out var index))
+            {
+                excluded.Add(index);
+            }
+        }
+        excluded.Sort();
+        return [.. excluded];
     }
 
     /// <summary>A score that about <paramref name="target"/> of the items reach, from an evenly strided sample.</summary>

@@ -34,6 +34,32 @@ public interface IRelevanceModel
     /// <summary>Predicted relevance of every item for a folded-in user vector (a user the model has not seen in training).</summary>
     void ScoreAll(ReadOnlySpan<float> userVector, Span<float> scores);
 
+    /// <summary>
+    /// The <paramref name="n"/> best items for a known user, best first, with their <see cref="ScoreAll(int, Span{float})"/>
+    /// scores, skipping the item indices in <paramref name="excludedIndices"/> (sorted). Null when the model has no
+    /// faster way than scoring every item, which is what the pipeline then does.
+    /// </summary>
+    IReadOnlyList<(int Index, float Score)>? TryBest(int userIndex, int n, ReadOnlySpan<int> excludedIndices) => null;
+
+    /// <summary>As <see cref="TryBest(int, int, ReadOnlySpan{int})"/>, for a folded-in user vector.</summary>
+    IReadOnlyList<(int Index, float Score)>? TryBest(ReadOnlySpan<float> userVector, int n, ReadOnlySpan<int> excludedIndices) => null;
+
+    /// <summary>One item's score for a known user, as <see cref="ScoreAll(int, Span{float})"/> would give it.</summary>
+    float Score(int userIndex, int itemIndex)
+    {
+        var scores = new float[ItemCount];
+        ScoreAll(userIndex, scores);
+        return scores[itemIndex];
+    }
+
+    /// <summary>One item's score for a folded-in user vector.</summary>
+    float Score(ReadOnlySpan<float> userVector, int itemIndex)
+    {
+        var scores = new float[ItemCount];
+        ScoreAll(userVector, scores);
+        return scores[itemIndex];
+    }
+
     /// <summary>A user vector for someone the model has not trained on, from (item id, value) pairs; null when none of the items is known or the model has no factors.</summary>
     float[]? FoldIn(IReadOnlyList<(long ItemId, float Value)> history);
 
@@ -89,6 +115,10 @@ public sealed class PopularityModel : IRelevanceModel
     public ReadOnlyMemory<float> UserVector(int index) => ReadOnlyMemory<float>.Empty;
 
     public void ScoreAll(int userIndex, Span<float> scores) => _scores.CopyTo(scores);
+
+    public float Score(int userIndex, int itemIndex) => _scores[itemIndex];
+
+    public float Score(ReadOnlySpan<float> userVector, int itemIndex) => _scores[itemIndex];
 
     public void ScoreAll(ReadOnlySpan<float> userVector, Span<float> scores) => _scores.CopyTo(scores);
 

@@ -24,6 +24,7 @@ public sealed partial class MatrixFactorizationModel
     private readonly float _ratingScale;
     private float[]? _itemNorms;
     private double[]? _gramian;
+    private QuantizedItems? _quantized;
 
     internal MatrixFactorizationModel(
         MatrixFactorizationOptions options, IdMap users, IdMap items, int rank,
@@ -329,6 +330,8 @@ public sealed partial class MatrixFactorizationModel
     private ScoredItem[] TopKCore(ReadOnlySpan<float> paddedUser, float userBias, int k, ReadOnlySpan<int> exclude)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(k);
+        if (ItemCount >= QuantizedItems.MinItems && k <= ItemCount / 8)
+            return ScreenedTopK(paddedUser, userBias, k, exclude);
         var buffer = ArrayPool<float>.Shared.Rent(ItemCount);
         try
         {
@@ -345,6 +348,26 @@ public sealed partial class MatrixFactorizationModel
         {
             ArrayPool<float>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>Top-k through the 8-bit screen: exact scores only for the items that may make the cut.</summary>
+    private ScoredItem[] ScreenedTopK(ReadOnlySpan<float> paddedUser, float userBias, int k, ReadOnlySpan<int> exclude)
+    {
+        var quantized = LazyInitializer.EnsureInitialized(ref _quantized, () => new QuantizedItems(_itemFactors, ItemCount, Rank, _stride));
+        var excluded = exclude.ToArray();
+        Array.Sort(excluded);
+        var biased = LossFunction == LossFunction.SquareLossRegression;
+        var survivors = quantized.Screen(paddedUser, biased ? _itemBias : [], k, excluded);
+        var scored = new List<ScoredItem>(survivors.Count);
+        var offset = biased ? GlobalMean + userBias : userBias;
+        foreach (var j in survivors)
+        {
+            var score = Kernels.Dot(paddedUser, _itemFactors.AsSpan(j * _stride, _stride), _stride) + (biased ? _itemBias[j] : 0) + offset;
+            if (score > float.NegativeInfinity)
+                scored.Add(new ScoredItem(j, score));
+        }
+        scored.Sort(static (x, y) => x.Score != y.Score ? y.Score.CompareTo(x.Score) : x.ItemIndex.CompareTo(y.ItemIndex));
+        return [.. scored.Take(k)];
     }
 
     /// <summary>Partial selection with a size-k min-heap: O(n log k), no full sort of the catalog. Skips −∞ and NaN.</summary>

@@ -82,6 +82,34 @@ public class MatrixFactorizationModelTests
         Assert.Equal(top.Select(t => t.ItemIndex), model.TopK(model.UserVector(5), model.UserBias(5), 10, exclude).Select(t => t.ItemIndex));
     }
 
+    [Theory]
+    [InlineData(16, LossFunction.SquareLossRegression)]
+    [InlineData(64, LossFunction.SquareLossRegression)]
+    [InlineData(24, LossFunction.SquareLossOneClass)]
+    public void TopK_largeCatalog_eightBitScreenFindsExactlyTheFloatTopK(int rank, LossFunction loss)
+    {
+        // 6,000 items is past the size where TopK screens with 8-bit factors instead of scoring every item in floats.
+        var random = new Random(rank);
+        var rows = Enumerable.Range(0, 60_000).Select(_ => (random.Next(300), random.Next(6_000), (float)random.Next(1, 6))).Distinct().ToArray();
+        var data = TrainingData.FromIds([.. rows.Select(r => (long)r.Item1)], [.. rows.Select(r => (long)r.Item2)], [.. rows.Select(r => r.Item3)]);
+        var model = new MatrixFactorizationTrainer(new() { ApproximationRank = rank, NumberOfIterations = 3, LossFunction = loss, NumberOfThreads = 1 }).Fit(data);
+        Assert.True(model.ItemCount > 4_000);
+        var scores = new float[model.ItemCount];
+        foreach (var user in new[] { 0, 17, 123, 299 })
+        {
+            model.ScoreAll(user, scores);
+            var exclude = Enumerable.Range(0, model.ItemCount).OrderByDescending(i => scores[i]).Where((_, i) => i % 3 == 0).Take(40).ToArray();
+            foreach (var k in new[] { 1, 20, 500 })
+            {
+                var top = model.TopK(user, k, exclude);
+
+                var expected = Enumerable.Range(0, model.ItemCount).Except(exclude).OrderByDescending(i => scores[i]).ThenBy(i => i).Take(k).ToArray();
+                Assert.Equal(expected, top.Select(t => t.ItemIndex));
+                Assert.All(top, t => Assert.Equal(scores[t.ItemIndex], t.Score, 3));
+            }
+        }
+    }
+
     [Fact]
     public void ItemSimilarity_itemWithItself_isOneAndSimilarItemsExcludesIt()
     {
