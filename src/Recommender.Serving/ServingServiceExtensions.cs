@@ -12,7 +12,7 @@ public static class ServingServiceExtensions
     public static IHostApplicationBuilder AddRecommenderServing(this IHostApplicationBuilder builder)
     {
         builder.AddRecommenderData();
-        var section = builder.Configuration.GetSection("Recommender");
+        var section = builder.Configuration.GetSection(ServingOptions.Section);
         builder.Services.Configure<ServingOptions>(section);
         var pluginFolder = section.GetValue<string?>(nameof(ServingOptions.PluginFolder));
         builder.Services.AddRecommenderObjectives(string.IsNullOrWhiteSpace(pluginFolder) ? null : pluginFolder);

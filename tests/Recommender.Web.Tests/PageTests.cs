@@ -1,6 +1,7 @@
 using System.Net;
 using AngleSharp.Dom;
 using Dapper;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Recommender.Data;
 using Recommender.Data.Models;
@@ -53,6 +54,33 @@ public sealed class PageTests(WebFixture web)
         Assert.StartsWith("/sign-in?failed=1", response.Headers.Location!.OriginalString, StringComparison.Ordinal);
         var (_, again, _) = await client.PageAsync(response.Headers.Location.OriginalString);
         Assert.Contains("do not match", again.QuerySelector("[role=alert]")!.TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignIn_attempt_beyond_the_limit_is_sent_back_with_a_message_even_with_the_right_password()
+    {
+        var account = await web.NewAccountAsync();
+        using var limited = web.WithWebHostBuilder(b => b.UseSetting("Recommender:SignInPermitsPerMinute", "3"));
+        using var client = new WebClient(limited.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true }));
+        var (_, page, _) = await client.PageAsync("/sign-in?returnUrl=%2Fsettings");
+
+        var locations = new List<string>();
+        foreach (var password in new[] { "wrong", "wrong", "wrong", "wrong", WebFixture.Password })
+        {
+            using var response = await client.SubmitAsync(page, "form[action='/sign-in']", ("login", account.Login), ("password", password));
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            locations.Add(response.Headers.Location!.OriginalString);
+        }
+
+        Assert.All(locations[..3], l => Assert.StartsWith("/sign-in?failed=1", l, StringComparison.Ordinal));
+        Assert.All(locations[3..], l => Assert.Equal("/sign-in?limited=1&returnUrl=%2Fsettings", l));
+        var (status, refused, _) = await client.PageAsync(locations[^1]);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("Too many attempts, wait a minute", refused.QuerySelector("[role=alert]")!.TextContent, StringComparison.Ordinal);
+        Assert.NotNull(refused.QuerySelector("form[action='/sign-in'] input[name=returnUrl][value='/settings']"));
+        // The right password was never checked: still signed out.
+        using var settings = await client.GetAsync("/settings");
+        Assert.StartsWith("/sign-in", settings.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
     }
 
     [Fact]
