@@ -22,6 +22,7 @@ public static class ServingServiceExtensions
         builder.Services.AddSingleton<CounterfactualAudit>();
         builder.Services.AddSingleton<ResearchExport>();
         builder.Services.AddSingleton<ObjectiveReport>();
+        builder.Services.AddSingleton<OutcomeChecks>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditLog>());
         builder.Services.AddHostedService<ServingRefresher>();
