@@ -6,6 +6,9 @@ public sealed record TopicSkill(string Topic, double Rating, int Evidence);
 /// <summary>The result of one Elo update: the learner's new skill and the item's new difficulty.</summary>
 public readonly record struct EloUpdate(double Skill, double Difficulty);
 
+/// <summary>What one evidence event changed: the learner's skill in each topic of the item, and the item's difficulty.</summary>
+public sealed record EvidenceStep(IReadOnlyList<TopicSkill> Skills, double Difficulty);
+
 /// <summary>
 /// Elo-style skill tracking for learners and items, as in adaptive-practice systems: each evidence event is a
 /// "match" between learner skill and item difficulty. The learning objective reads it, and the service uses the same
@@ -95,5 +98,23 @@ public sealed class EloLearningModel
             updated.Add(new TopicSkill(topic, after.Skill, before.Evidence + 1));
         }
         return updated;
+    }
+
+    /// <summary>
+    /// One evidence event, start to finish: the learner's skill moves in every topic of the item
+    /// (<see cref="UpdateTopics"/>) and the item's difficulty moves against the learner's mean skill over those topics
+    /// before the event. Stored learning state and replays of past evidence both go through here, so they agree.
+    /// An item without topics changes nothing.
+    /// </summary>
+    public EvidenceStep Observe(IReadOnlyDictionary<string, TopicSkill> current, ItemInfo item, double difficulty, EventKind kind)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(item);
+        if (item.Topics.Count == 0 || Outcome(kind) is null)
+        {
+            return new EvidenceStep([], difficulty);
+        }
+        var before = item.Topics.Average(t => current.TryGetValue(t, out var s) ? s.Rating : InitialSkill);
+        return new EvidenceStep(UpdateTopics(current, item, difficulty, kind), Update(before, difficulty, kind).Difficulty);
     }
 }

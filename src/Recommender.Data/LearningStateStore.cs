@@ -72,13 +72,13 @@ public sealed class LearningStateStore(NpgsqlDataSource dataSource)
                 continue;
             var current = skills.TryGetValue(e.UserId, out var s) ? s : skills[e.UserId] = new Dictionary<string, TopicSkill>(StringComparer.Ordinal);
             var info = new ItemInfo(item.Id, "", "", item.Topics, item.Level, null, null, null, null);
-            var before = item.Topics.Select(t => current.TryGetValue(t, out var k) ? k.Rating : EloLearningModel.InitialSkill).Average();
-            foreach (var updated in elo.UpdateTopics(current, info, difficulty[e.ItemId], e.Kind))
+            var step = elo.Observe(current, info, difficulty[e.ItemId], e.Kind);
+            foreach (var updated in step.Skills)
             {
                 current[updated.Topic] = updated;
                 changedKeys.Add((e.UserId, updated.Topic));
             }
-            difficulty[e.ItemId] = elo.Update(before, difficulty[e.ItemId], e.Kind).Difficulty;
+            difficulty[e.ItemId] = step.Difficulty;
         }
 
         var changed = changedKeys.Select(k => (Key: k.Item1, v: skills[k.Item1][k.Item2])).ToArray();

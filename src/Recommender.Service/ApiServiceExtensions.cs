@@ -15,7 +15,7 @@ public static class ApiServiceExtensions
     public const string CatalogScope = "catalog";
     public const string EventsScope = "events";
     public const string FeedsScope = "feeds";
-    public const string SignInLimit = "sign-in";
+    public const string SignInLimit = SignInRateLimit.PolicyName;
     public const string EventsLimit = "events";
 
     public static IHostApplicationBuilder AddRecommenderApi(this IHostApplicationBuilder builder)
@@ -49,7 +49,6 @@ public static class ApiServiceExtensions
             .AddPolicy(EventsScope, Scope(EventsScope))
             .AddPolicy(FeedsScope, Scope(FeedsScope));
 
-        var signInPermits = builder.Configuration.GetValue("Recommender:SignInPermitsPerMinute", 10);
         builder.Services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -62,10 +61,8 @@ public static class ApiServiceExtensions
                     ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Title = "Too many requests", Detail = "Slow down and retry after the time in Retry-After." },
                 });
             };
-            // Sign-in: a few attempts per client address per minute against password guessing.
-            o.AddPolicy(SignInLimit, ctx => RateLimitPartition.GetFixedWindowLimiter(
-                ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = signInPermits, Window = TimeSpan.FromMinutes(1) }));
+            // Sign-in: a few attempts per client address per minute against password guessing, as in the web app.
+            o.AddSignInLimit(builder.Configuration);
             // Events: per caller (person or API key), generous enough for batched ingestion.
             o.AddPolicy(EventsLimit, ctx => RateLimitPartition.GetTokenBucketLimiter(
                 ctx.User.FindFirstValue(ClaimTypes.NameIdentifier) ?? ctx.User.FindFirstValue("api_key_id") ?? ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",

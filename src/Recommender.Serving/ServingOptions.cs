@@ -3,6 +3,9 @@ namespace Recommender.Serving;
 /// <summary>Settings under the <c>Recommender</c> configuration section. Every one is documented with its default in the README.</summary>
 public sealed class ServingOptions
 {
+    /// <summary>The configuration section these settings live under.</summary>
+    public const string Section = "Recommender";
+
     /// <summary>Objective for people who have not chosen one yet. Default <c>engagement</c>.</summary>
     public string DefaultObjective { get; set; } = "engagement";
 
@@ -35,4 +38,7 @@ public sealed class ServingOptions
 
     /// <summary>Time between scheduled retrains; zero turns the schedule off (on-demand training still works). Default 6 hours.</summary>
     public TimeSpan TrainingInterval { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>Sign-in attempts per client address per minute, in the REST service and the web app alike (see <see cref="SignInRateLimit"/>). Default 10.</summary>
+    public int SignInPermitsPerMinute { get; set; } = 10;
 }

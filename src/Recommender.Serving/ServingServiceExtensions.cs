@@ -12,7 +12,7 @@ public static class ServingServiceExtensions
     public static IHostApplicationBuilder AddRecommenderServing(this IHostApplicationBuilder builder)
     {
         builder.AddRecommenderData();
-        var section = builder.Configuration.GetSection("Recommender");
+        var section = builder.Configuration.GetSection(ServingOptions.Section);
         builder.Services.Configure<ServingOptions>(section);
         var pluginFolder = section.GetValue<string?>(nameof(ServingOptions.PluginFolder));
         builder.Services.AddRecommenderObjectives(string.IsNullOrWhiteSpace(pluginFolder) ? null : pluginFolder);
@@ -22,6 +22,7 @@ public static class ServingServiceExtensions
         builder.Services.AddSingleton<CounterfactualAudit>();
         builder.Services.AddSingleton<ResearchExport>();
         builder.Services.AddSingleton<ObjectiveReport>();
+        builder.Services.AddSingleton<OutcomeChecks>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditLog>());
         builder.Services.AddHostedService<ServingRefresher>();

@@ -54,4 +54,32 @@ public sealed class EloLearningModelTests
         Assert.True(history.Rating < EloLearningModel.InitialSkill);
         Assert.Equal(1, history.Evidence);
     }
+
+    [Fact]
+    public void Observe_success_raises_every_topic_and_eases_the_item_against_the_mean_skill()
+    {
+        var item = new ItemInfo(1, "1", "t", ["physics", "history"], 3, null, null, null, null);
+        var current = new Dictionary<string, TopicSkill> { ["physics"] = new("physics", 1250, 4) };
+        var difficulty = EloLearningModel.DifficultyFromLevel(3);
+
+        var step = _elo.Observe(current, item, difficulty, EventKind.QuizCorrect);
+
+        Assert.Equal(_elo.UpdateTopics(current, item, difficulty, EventKind.QuizCorrect), step.Skills);
+        var mean = (1250 + EloLearningModel.InitialSkill) / 2;
+        Assert.Equal(_elo.Update(mean, difficulty, EventKind.QuizCorrect).Difficulty, step.Difficulty, 9);
+        Assert.True(step.Difficulty < difficulty);
+    }
+
+    [Fact]
+    public void Observe_item_without_topics_or_a_plain_click_changes_nothing()
+    {
+        var current = new Dictionary<string, TopicSkill>();
+        var untagged = new ItemInfo(1, "1", "t", [], 3, null, null, null, null);
+        var tagged = untagged with { Topics = ["physics"] };
+
+        Assert.Empty(_elo.Observe(current, untagged, 1000, EventKind.QuizCorrect).Skills);
+        Assert.Equal(1000, _elo.Observe(current, untagged, 1000, EventKind.QuizCorrect).Difficulty);
+        Assert.Empty(_elo.Observe(current, tagged, 1000, EventKind.Click).Skills);
+        Assert.Equal(1000, _elo.Observe(current, tagged, 1000, EventKind.Click).Difficulty);
+    }
 }

@@ -1,7 +1,10 @@
 using System.Text.RegularExpressions;
 using Dapper;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using Recommender.Core;
 using Recommender.Data;
+using Recommender.Serving;
 using Recommender.Testing;
 
 namespace Recommender.Web.Tests;
@@ -126,6 +129,12 @@ public sealed partial class BrowserTests(WebFixture web) : IAsyncLifetime
         await admin.GotoAsync("/admin");
         await Assertions.Expect(admin.Locator("figure.chart svg")).ToBeVisibleAsync();
         await ShotAsync(admin, "admin-overview");
+        // A week of use by people on each goal, so the report's trends and outcome checks have something to show.
+        await SeedWeekAsync();
+        await admin.GotoAsync("/admin/report?days=7");
+        foreach (var chart in new[] { "#trend-ild", "#trend-low-credibility", "#skill-chart", "#breadth-chart" })
+            await Assertions.Expect(admin.Locator($"{chart} svg")).ToBeVisibleAsync();
+        await ShotAsync(admin, "admin-report");
         await admin.GotoAsync("/admin/models");
         await ShotAsync(admin, "admin-models");
         await admin.GotoAsync("/admin/users");
@@ -136,6 +145,50 @@ public sealed partial class BrowserTests(WebFixture web) : IAsyncLifetime
         await page.GotoAsync("/");
         Assert.True(await page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), "the feed scrolls sideways on a phone");
         await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "feed-phone.png") });
+    }
+
+    /// <summary>
+    /// Three people on each goal read their feed once a day for the past week: each list is served by the real
+    /// pipeline and then dated back to its day, and each person acts on the top of it that day — learners answer a
+    /// quiz on it (right on the first try from the second day), everyone else clicks the first three items.
+    /// </summary>
+    private async Task SeedWeekAsync()
+    {
+        var feeds = web.Services.GetRequiredService<FeedService>();
+        var settings = new SettingsStore(web.DataSource);
+        var events = new EventStore(web.DataSource);
+        var people = new List<(long Id, string Goal)>();
+        foreach (var goal in new[] { "learning", "diversity", "engagement", "no_profiling" })
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var account = await web.NewAccountAsync();
+                var topic = SmallWorld.Topics[(people.Count + i) % SmallWorld.Topics.Length];
+                await settings.SetAsync(account.Id, goal, goal == "learning" ? $$"""{"topics":["{{topic}}"]}""" : "{}");
+                await settings.SetTopicsAsync(account.Id, [topic], goal);
+                people.Add((account.Id, goal));
+            }
+        }
+        var now = DateTimeOffset.UtcNow;
+        for (var daysAgo = 6; daysAgo >= 0; daysAgo--)
+        {
+            var served = new List<Guid>();
+            var actions = new List<NewEvent>();
+            foreach (var (id, goal) in people)
+            {
+                var feed = await feeds.GetFeedAsync(id, 10);
+                served.Add(feed.RequestId);
+                var at = now.AddDays(-daysAgo).AddMinutes(-60 + actions.Count);
+                var picks = goal == "learning" ? feed.Items.Take(1) : feed.Items.Take(3);
+                var kind = goal != "learning" ? EventKind.Click : daysAgo == 6 ? EventKind.QuizWrong : EventKind.QuizCorrect;
+                actions.AddRange(picks.Select(item => new NewEvent(id, item.ItemId, kind, null, at, $"week-{feed.RequestId:N}-{item.ItemId}")));
+            }
+            await events.AppendAsync(actions);
+            await web.FlushAuditAsync();
+            await using var conn = await web.DataSource.OpenConnectionAsync();
+            await conn.ExecuteAsync("update served_lists set created_at = created_at - make_interval(days => @daysAgo) where request_id = any(@served)",
+                new { daysAgo, served = served.ToArray() });
+        }
     }
 
     [GeneratedRegex(@"\d+")]

@@ -1,7 +1,9 @@
 using System.Net;
 using AngleSharp.Dom;
 using Dapper;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Recommender.Core;
 using Recommender.Data;
 using Recommender.Data.Models;
 using Recommender.Factorization;
@@ -53,6 +55,33 @@ public sealed class PageTests(WebFixture web)
         Assert.StartsWith("/sign-in?failed=1", response.Headers.Location!.OriginalString, StringComparison.Ordinal);
         var (_, again, _) = await client.PageAsync(response.Headers.Location.OriginalString);
         Assert.Contains("do not match", again.QuerySelector("[role=alert]")!.TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignIn_attempt_beyond_the_limit_is_sent_back_with_a_message_even_with_the_right_password()
+    {
+        var account = await web.NewAccountAsync();
+        using var limited = web.WithWebHostBuilder(b => b.UseSetting("Recommender:SignInPermitsPerMinute", "3"));
+        using var client = new WebClient(limited.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true }));
+        var (_, page, _) = await client.PageAsync("/sign-in?returnUrl=%2Fsettings");
+
+        var locations = new List<string>();
+        foreach (var password in new[] { "wrong", "wrong", "wrong", "wrong", WebFixture.Password })
+        {
+            using var response = await client.SubmitAsync(page, "form[action='/sign-in']", ("login", account.Login), ("password", password));
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            locations.Add(response.Headers.Location!.OriginalString);
+        }
+
+        Assert.All(locations[..3], l => Assert.StartsWith("/sign-in?failed=1", l, StringComparison.Ordinal));
+        Assert.All(locations[3..], l => Assert.Equal("/sign-in?limited=1&returnUrl=%2Fsettings", l));
+        var (status, refused, _) = await client.PageAsync(locations[^1]);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("Too many attempts, wait a minute", refused.QuerySelector("[role=alert]")!.TextContent, StringComparison.Ordinal);
+        Assert.NotNull(refused.QuerySelector("form[action='/sign-in'] input[name=returnUrl][value='/settings']"));
+        // The right password was never checked: still signed out.
+        using var settings = await client.GetAsync("/settings");
+        Assert.StartsWith("/sign-in", settings.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -232,6 +261,147 @@ public sealed class PageTests(WebFixture web)
         Assert.True(int.Parse(cells[0], System.Globalization.CultureInfo.InvariantCulture) >= 1, $"lists: {cells[0]}");
         Assert.InRange(double.Parse(cells[4], System.Globalization.CultureInfo.InvariantCulture), 0.0, 2.0);
         person.Dispose();
+    }
+
+    [Fact]
+    public async Task Admin_report_trends_draw_a_line_per_goal_with_a_point_for_each_day_it_served()
+    {
+        // Lists in the past, on days no other test serves: five items from the dubious source five days ago, ten
+        // credible items in two lists three days ago.
+        var now = DateTimeOffset.UtcNow;
+        var reader = await web.NewAccountAsync();
+        var items = await new CatalogStore(web.DataSource).ResolveItemsAsync(Enumerable.Range(0, 30).Select(i => $"item-{i}"));
+        AuditRecord List(DateTimeOffset at, params int[] picks) => new(Guid.NewGuid(), reader.Id, new ServedList(reader.Id, "blend", "1.0.0", "{}", "test", "1", 1, at, picks.Length,
+            [.. picks.Select((p, rank) => new ServedItem(rank + 1, items[$"item-{p}"], 1.0 / (rank + 1), new Dictionary<string, double>(), []))]));
+        await new ServedListStore(web.DataSource).WriteAsync(
+        [
+            List(now.AddDays(-5), 0, 7, 14, 21, 28),
+            List(now.AddDays(-3), 1, 2, 3, 4, 5),
+            List(now.AddDays(-3), 8, 9, 10, 11, 12),
+        ]);
+        using var admin = await SignedInAsync(await web.NewAccountAsync("admin"));
+
+        var (status, page, _) = await admin.PageAsync("/admin/report?days=7");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var goals = page.QuerySelectorAll("#report tbody tr").Select(r => r.GetAttribute("data-objective")!).ToList();
+        Assert.Contains("blend", goals);
+        var charts = page.QuerySelectorAll("#trends ~ .charts figure.chart, section:has(#trends) figure.chart");
+        Assert.Equal(["trend-ild", "trend-novelty", "trend-low-credibility", "trend-coverage"], charts.Select(c => c.Id));
+        foreach (var chart in charts)
+        {
+            var svg = chart.QuerySelector("svg")!;
+            Assert.False(string.IsNullOrWhiteSpace(svg.QuerySelector("title")!.TextContent));
+            Assert.False(string.IsNullOrWhiteSpace(svg.QuerySelector("desc")!.TextContent));
+            Assert.Equal(2, svg.QuerySelectorAll("line.axis").Length);
+            Assert.Equal(2, svg.QuerySelectorAll("text.label").Length);
+            Assert.Equal("Day (UTC)", svg.QuerySelectorAll("text.label")[1].TextContent);
+            Assert.Equal(goals.Order(), svg.QuerySelectorAll("text.legend").Select(t => t.TextContent).Order());
+        }
+        var day = (int offset) => now.AddDays(offset).ToString("d MMM", System.Globalization.CultureInfo.InvariantCulture);
+        double? Point(string chart, int offset) =>
+            page.QuerySelector($"#{chart} g.series[data-series=blend] circle[data-category='{day(offset)}']") is { } dot
+                ? double.Parse(dot.GetAttribute("data-value")!, System.Globalization.CultureInfo.InvariantCulture) : null;
+        Assert.Equal(1.0, Point("trend-low-credibility", -5));
+        Assert.Equal(0.0, Point("trend-low-credibility", -3));
+        Assert.Null(Point("trend-low-credibility", -4));
+        Assert.True(Point("trend-coverage", -3) > Point("trend-coverage", -5), "ten distinct items cover more than five");
+        Assert.InRange(Point("trend-ild", -5)!.Value, 0.0, 2.0);
+    }
+
+    [Fact]
+    public async Task Admin_report_skill_check_shows_a_learner_rising_in_the_chosen_topic_and_a_struggler_falling()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var learner = await web.NewAccountAsync();
+        var struggler = await web.NewAccountAsync();
+        var settings = new SettingsStore(web.DataSource);
+        await settings.SetAsync(learner.Id, "learning", """{"topics":["Physics"]}""");
+        await settings.SetAsync(struggler.Id, "engagement", "{}");
+        await settings.SetTopicsAsync(struggler.Id, ["Physics"], "engagement");
+        // Items 9, 13 and 21 are all about Physics; evidence six, four and two days ago, when no other test gives any.
+        var items = await new CatalogStore(web.DataSource).ResolveItemsAsync(["item-9", "item-13", "item-21"]);
+        var evidence = new List<NewEvent>();
+        foreach (var (item, daysAgo) in new[] { ("item-9", 6), ("item-13", 4), ("item-21", 2) })
+        {
+            evidence.Add(new NewEvent(learner.Id, items[item], EventKind.QuizCorrect, null, now.AddDays(-daysAgo), $"skill-{Guid.NewGuid():N}"));
+            evidence.Add(new NewEvent(struggler.Id, items[item], EventKind.QuizWrong, null, now.AddDays(-daysAgo), $"skill-{Guid.NewGuid():N}"));
+        }
+        await new EventStore(web.DataSource).AppendAsync(evidence);
+        using var admin = await SignedInAsync(await web.NewAccountAsync("admin"));
+
+        var (_, page, _) = await admin.PageAsync("/admin/report?days=7");
+
+        var chart = page.QuerySelector("#skill-chart svg")!;
+        Assert.Equal(2, chart.QuerySelectorAll("line.axis").Length);
+        Assert.Contains(chart.QuerySelectorAll("text.label"), t => t.TextContent.Contains("Elo points", StringComparison.Ordinal));
+        Assert.Equal(["learning", "other goals"], chart.QuerySelectorAll("text.legend").Select(t => t.TextContent));
+        var day = (int offset) => now.AddDays(offset).ToString("d MMM", System.Globalization.CultureInfo.InvariantCulture);
+        double? Skill(string group, int offset) =>
+            chart.QuerySelector($"g.series[data-series='{group}'] circle[data-category='{day(offset)}']") is { } dot
+                ? double.Parse(dot.GetAttribute("data-value")!, System.Globalization.CultureInfo.InvariantCulture) : null;
+        Assert.Null(Skill("learning", -7));
+        Assert.True(Skill("learning", -6) > EloLearningModel.InitialSkill, $"after one correct answer: {Skill("learning", -6)}");
+        Assert.True(Skill("learning", -4) > Skill("learning", -6), "a second correct answer raises the mean");
+        Assert.Equal(Skill("learning", -4), Skill("learning", -3));
+        Assert.True(Skill("learning", -2) > Skill("learning", -4), "a third correct answer raises it again");
+        Assert.True(Skill("other goals", -2) < Skill("other goals", -6), "wrong answers lower it");
+        var row = page.QuerySelector("#skill-table tr[data-group=learning]")!.QuerySelectorAll("td").Select(c => c.TextContent).ToList();
+        Assert.True(int.Parse(row[1], System.Globalization.CultureInfo.InvariantCulture) >= 3, $"evidence events: {row[1]}");
+        Assert.StartsWith("+", row[4], StringComparison.Ordinal);
+        Assert.NotNull(page.QuerySelector("h3#skill"));
+        Assert.Contains("getting better", page.QuerySelector("h3#skill")!.TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Admin_report_breadth_check_shows_a_diversity_reader_reading_more_topics()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var broad = await web.NewAccountAsync();
+        var narrow = await web.NewAccountAsync();
+        var settings = new SettingsStore(web.DataSource);
+        await settings.SetAsync(broad.Id, "diversity", "{}");
+        await settings.SetAsync(narrow.Id, "engagement", "{}");
+        // Items 1, 6 and 11 cover all four topics between them; 0, 16 and 32 are about Oceans only. Three days ago.
+        var items = await new CatalogStore(web.DataSource).ResolveItemsAsync(["item-1", "item-6", "item-11", "item-0", "item-16", "item-32"]);
+        var at = now.AddDays(-3);
+        await new EventStore(web.DataSource).AppendAsync(
+        [
+            .. new[] { "item-1", "item-6", "item-11" }.Select(i => new NewEvent(broad.Id, items[i], EventKind.Click, null, at, $"breadth-{Guid.NewGuid():N}")),
+            .. new[] { "item-0", "item-16", "item-32" }.Select(i => new NewEvent(narrow.Id, items[i], EventKind.Click, null, at, $"breadth-{Guid.NewGuid():N}")),
+        ]);
+        using var admin = await SignedInAsync(await web.NewAccountAsync("admin"));
+
+        var (_, page, _) = await admin.PageAsync("/admin/report?days=7");
+
+        var chart = page.QuerySelector("#breadth-chart svg")!;
+        Assert.Equal(2, chart.QuerySelectorAll("line.axis").Length);
+        Assert.Contains(chart.QuerySelectorAll("text.label"), t => t.TextContent == "Topics per person per day");
+        Assert.Equal(["diversity", "other goals"], chart.QuerySelectorAll("text.legend").Select(t => t.TextContent));
+        var day = at.ToString("d MMM", System.Globalization.CultureInfo.InvariantCulture);
+        string? Topics(string group) => chart.QuerySelector($"g.series[data-series='{group}'] circle[data-category='{day}']")?.GetAttribute("data-value");
+        Assert.Equal("4", Topics("diversity"));
+        Assert.Equal("1", Topics("other goals"));
+        var diversity = page.QuerySelector("#breadth-table tr[data-group=diversity]")!.QuerySelectorAll("td").Select(c => c.TextContent).ToList();
+        var others = page.QuerySelector("#breadth-table tr[data-group='other goals']")!.QuerySelectorAll("td").Select(c => c.TextContent).ToList();
+        Assert.True(double.Parse(diversity[2], System.Globalization.CultureInfo.InvariantCulture) > double.Parse(others[2], System.Globalization.CultureInfo.InvariantCulture),
+            $"topics in the window: diversity {diversity[2]}, others {others[2]}");
+    }
+
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("0")]
+    [InlineData("367")]
+    [InlineData("-7")]
+    public async Task Admin_report_window_that_is_not_a_number_of_days_gets_a_message(string days)
+    {
+        using var admin = await SignedInAsync(await web.NewAccountAsync("admin"));
+
+        var (status, page, _) = await admin.PageAsync($"/admin/report?days={days}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("whole number of days", page.QuerySelector("[role=alert]")!.TextContent, StringComparison.Ordinal);
+        Assert.Null(page.QuerySelector("#report"));
     }
 
     [Fact]

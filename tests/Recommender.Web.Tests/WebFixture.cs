@@ -41,6 +41,8 @@ public sealed class WebFixture : WebApplicationFactory<Program>, IAsyncLifetime
     {
         builder.UseSetting("ConnectionStrings:Recommender", _db.ConnectionString);
         builder.UseSetting("Recommender:ModelPollInterval", "00:00:00.500");
+        // Every test signs in afresh from one address; the limit itself is tested on a host of its own.
+        builder.UseSetting("Recommender:SignInPermitsPerMinute", "100000");
         builder.UseEnvironment("Production");
         // Production serves the published wwwroot; from the build output the assets (and their compressed forms) are
         // found through the static web assets manifest, which only Development reads by default.
@@ -74,6 +76,9 @@ public sealed class WebClient : IDisposable
         var handler = new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false };
         _http = new HttpClient(handler) { BaseAddress = baseAddress };
     }
+
+    /// <summary>Over a client made elsewhere (a host with other settings); it should keep cookies and not follow redirects.</summary>
+    public WebClient(HttpClient http) => _http = http;
 
     public async Task<HttpResponseMessage> GetAsync(string path) => await _http.GetAsync(new Uri(path, UriKind.Relative));
 

@@ -23,7 +23,7 @@ public static class WebEndpoints
     {
         // Every post carries an antiforgery token, including those that bind no form field (sign out, train now).
         var forms = app.MapGroup("").WithMetadata(new RequireAntiforgeryTokenAttribute()).AddEndpointFilter(RejectForgedPosts);
-        forms.MapPost("/sign-in", SignIn).AllowAnonymous();
+        forms.MapPost("/sign-in", SignIn).AllowAnonymous().RequireRateLimiting(SignInRateLimit.PolicyName);
         forms.MapPost("/sign-out", (Delegate)SignOut).RequireAuthorization();
 
         var me = forms.MapGroup("/me").RequireAuthorization();

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.RateLimiting;
 using Recommender.Serving;
 
 namespace Recommender.Web;
@@ -45,6 +46,8 @@ public static class WebServiceExtensions
             });
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(AdminPolicy, p => p.RequireAuthenticatedUser().RequireRole("admin"));
+        // The REST service's limit on sign-in attempts, same policy and setting; a refused form post goes back to the form.
+        builder.Services.AddRateLimiter(o => o.AddSignInLimit(builder.Configuration, BackToSignIn));
         return builder;
     }
 
@@ -62,11 +65,24 @@ public static class WebServiceExtensions
         });
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapHealthChecks("/health").AllowAnonymous();
         app.MapWebEndpoints();
         app.MapRazorComponents<Components.App>();
         return app;
+    }
+
+    /// <summary>
+    /// A refused sign-in is redirected to the sign-in form with a message, like a wrong password, rather than answered
+    /// with a bare 429: a person in a browser sees why and can try again from the same page, and a reload does not post
+    /// the password again. The password is not checked at all while the limit holds.
+    /// </summary>
+    private static async ValueTask BackToSignIn(OnRejectedContext context, CancellationToken ct)
+    {
+        var request = context.HttpContext.Request;
+        var returnUrl = request.HasFormContentType ? (await request.ReadFormAsync(ct))["returnUrl"].ToString() : null;
+        context.HttpContext.Response.Redirect($"/sign-in?limited=1&returnUrl={Uri.EscapeDataString(WebEndpoints.LocalOr(returnUrl, "/"))}");
     }
 }

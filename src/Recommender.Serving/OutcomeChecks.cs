@@ -1,0 +1,213 @@
+using System.Text.Json.Nodes;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Recommender.Core;
+using Recommender.Core.Objectives;
+
+namespace Recommender.Serving;
+
+/// <summary>A group of people in an outcome check, with one value per time bucket.</summary>
+/// <param name="Group">An objective id (the goal the people have now), or <see cref="OutcomeChecks.OtherGoals"/>.</param>
+/// <param name="Values">Per bucket; null where nobody in the group counts.</param>
+/// <param name="People">Per bucket, how many people the value is the mean over.</param>
+public sealed record OutcomeSeries(string Group, IReadOnlyList<double?> Values, IReadOnlyList<int> People);
+
+/// <summary>One group's learning over the whole window.</summary>
+/// <param name="Group">As in <see cref="OutcomeSeries.Group"/>.</param>
+/// <param name="People">People with evidence in their topics during the window.</param>
+/// <param name="Evidence">Their evidence events in the window.</param>
+/// <param name="SkillAtStart">Their mean skill in their topics when the window began (a topic not yet practised counts at <see cref="EloLearningModel.InitialSkill"/>).</param>
+/// <param name="SkillAtEnd">The same when it ended.</param>
+public sealed record SkillSummary(string Group, int People, int Evidence, double? SkillAtStart, double? SkillAtEnd)
+{
+    public double? Change => SkillAtEnd - SkillAtStart;
+}
+
+/// <summary>Whether learners get better in the topics they chose: mean skill per hour or day, and per group over the window.</summary>
+public sealed record SkillCheck(TimeBuckets Buckets, IReadOnlyList<OutcomeSeries> Series, IReadOnlyList<SkillSummary> Summary);
+
+/// <summary>One group's breadth over the whole window.</summary>
+/// <param name="Group">As in <see cref="OutcomeSeries.Group"/>.</param>
+/// <param name="People">People who consumed anything in the window.</param>
+/// <param name="TopicsPerBucket">Distinct topics per person per bucket, over the buckets in which each was active.</param>
+/// <param name="TopicsInWindow">Distinct topics per person over the whole window.</param>
+public sealed record BreadthSummary(string Group, int People, double? TopicsPerBucket, double? TopicsInWindow);
+
+/// <summary>Whether people who chose diversity read more widely: distinct topics per person per day or week.</summary>
+public sealed record BreadthCheck(TimeBuckets Buckets, IReadOnlyList<OutcomeSeries> Series, IReadOnlyList<BreadthSummary> Summary);
+
+/// <summary>
+/// Outcome checks: did the people who chose a goal get what they asked for? Learners' skill in their chosen topics,
+/// and diversity readers' breadth, each against everyone on another goal. People are grouped by the goal they have
+/// now (people who never chose count under the default).
+/// </summary>
+public sealed class OutcomeChecks(NpgsqlDataSource dataSource, IOptions<ServingOptions> options)
+{
+    public const string OtherGoals = "other goals";
+
+    private static readonly string[] EvidenceKinds = [.. Enum.GetValues<EventKind>().Where(k => k.IsLearningEvidence()).Select(k => k.ToName())];
+    private static readonly string[] NotConsumed = [EventKind.Impression.ToName(), EventKind.NotInterested.ToName()];
+
+    /// <summary>
+    /// Skill is not stored over time, so it is replayed: every evidence event up to the window's end, in the order it
+    /// occurred, goes through <see cref="EloLearningModel.Observe"/> from each item's level-based difficulty, as the
+    /// stored learning state does when events arrive in order. A person counts from their first evidence in their
+    /// topics: those they chose for their goal, else at onboarding, else every topic they practised.
+    /// </summary>
+    public async Task<SkillCheck> SkillAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default)
+    {
+        var buckets = TimeBuckets.ForTrends(from, to);
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var evidence = (await conn.QueryAsync<(long UserId, long ItemId, string Kind, DateTime At)>(new CommandDefinition("""
+            select user_id, item_id, kind, occurred_at from events
+            where kind = any(@EvidenceKinds) and occurred_at < @to
+            order by occurred_at, user_id, id
+            """, new { EvidenceKinds, to = to.UtcDateTime }, cancellationToken: ct))).AsList();
+        var items = await ItemsAsync(conn, [.. evidence.Select(e => e.ItemId).Distinct()], ct);
+        var people = await PeopleAsync(conn, [.. evidence.Select(e => e.UserId).Distinct()], LearningObjective.ObjectiveId, ct);
+
+        var elo = EloLearningModel.Default;
+        var difficulty = items.ToDictionary(i => i.Key, i => EloLearningModel.DifficultyFromLevel(i.Value.Level));
+        var learners = people.ToDictionary(p => p.Key, p => new Learner(p.Value.Group, p.Value.Topics));
+        var groups = new[] { LearningObjective.ObjectiveId, OtherGoals };
+        var values = groups.ToDictionary(g => g, _ => new double?[buckets.Count]);
+        var counts = groups.ToDictionary(g => g, _ => new int[buckets.Count]);
+        var next = 0;
+        for (var b = 0; b <= buckets.Count; b++)
+        {
+            // b = 0 brings everyone up to the window's start; then bucket b - 1 is measured at its end.
+            var until = buckets[b];
+            for (; next < evidence.Count && evidence[next].At < until.UtcDateTime; next++)
+            {
+                var e = evidence[next];
+                if (!items.TryGetValue(e.ItemId, out var item) || !EventKinds.TryParse(e.Kind, out var kind))
+                    continue;
+                if (!learners.TryGetValue(e.UserId, out var learner))
+                    continue;
+                var step = elo.Observe(learner.Skills, item, difficulty[e.ItemId], kind);
+                foreach (var skill in step.Skills)
+                    learner.Skills[skill.Topic] = skill;
+                difficulty[e.ItemId] = step.Difficulty;
+                if (learner.Chosen is null || item.Topics.Any(learner.Chosen.Contains))
+                {
+                    learner.Practised = true;
+                    if (b > 0)
+                        learner.EvidenceInWindow++;
+                }
+            }
+            if (b == 0)
+            {
+                foreach (var learner in learners.Values)
+                    learner.AtStart = learner.Focus();
+                continue;
+            }
+            foreach (var group in learners.Values.Where(l => l.Practised).GroupBy(l => l.Group))
+            {
+                values[group.Key][b - 1] = group.Average(l => l.Focus());
+                counts[group.Key][b - 1] = group.Count();
+            }
+        }
+
+        var summary = groups.Select(g =>
+        {
+            var active = learners.Values.Where(l => l.Group == g && l.EvidenceInWindow > 0).ToList();
+            return new SkillSummary(g, active.Count, active.Sum(l => l.EvidenceInWindow),
+                active.Count == 0 ? null : active.Average(l => l.AtStart),
+                active.Count == 0 ? null : active.Average(l => l.Focus()));
+        }).ToList();
+        return new SkillCheck(buckets, [.. groups.Select(g => new OutcomeSeries(g, values[g], counts[g]))], summary);
+    }
+
+    /// <summary>
+    /// Distinct topics of what each person consumed (anything but impressions and "not interested") per day, or per
+    /// week for windows of four weeks and more, averaged over the people active in that bucket.
+    /// </summary>
+    public async Task<BreadthCheck> BreadthAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default)
+    {
+        var buckets = TimeBuckets.ForBreadth(from, to);
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = (await conn.QueryAsync<(long UserId, DateTime Bucket, int[] Topics)>(new CommandDefinition("""
+            select e.user_id, date_bin(@width, e.occurred_at, @origin), array_agg(distinct it.topic_id)
+            from events e join item_topics it on it.item_id = e.item_id
+            where e.occurred_at >= @from and e.occurred_at < @to and e.kind <> all(@NotConsumed)
+            group by 1, 2
+            """, new
+        {
+            width = buckets.Width,
+            origin = TimeBuckets.Origin.UtcDateTime,
+            from = buckets.Start.UtcDateTime,
+            to = to.UtcDateTime,
+            NotConsumed,
+        }, cancellationToken: ct))).AsList();
+        var people = await PeopleAsync(conn, [.. rows.Select(r => r.UserId).Distinct()], DiversityObjective.ObjectiveId, ct);
+
+        var groups = new[] { DiversityObjective.ObjectiveId, OtherGoals };
+        var series = new List<OutcomeSeries>();
+        var summary = new List<BreadthSummary>();
+        foreach (var group in groups)
+        {
+            var mine = rows.Where(r => people.TryGetValue(r.UserId, out var person) && person.Group == group).ToList();
+            var perBucket = mine.GroupBy(r => buckets.IndexOf(new DateTimeOffset(r.Bucket, TimeSpan.Zero))).Where(g => g.Key >= 0)
+                .ToDictionary(g => g.Key, g => (Mean: g.Average(r => r.Topics.Length), People: g.Count()));
+            series.Add(new OutcomeSeries(group,
+                [.. Enumerable.Range(0, buckets.Count).Select(i => perBucket.TryGetValue(i, out var v) ? v.Mean : (double?)null)],
+                [.. Enumerable.Range(0, buckets.Count).Select(i => perBucket.TryGetValue(i, out var v) ? v.People : 0)]));
+            var window = mine.GroupBy(r => r.UserId).Select(g => g.SelectMany(r => r.Topics).Distinct().Count()).ToList();
+            summary.Add(new BreadthSummary(group, window.Count,
+                mine.Count == 0 ? null : mine.Average(r => r.Topics.Length),
+                window.Count == 0 ? null : window.Average()));
+        }
+        return new BreadthCheck(buckets, series, summary);
+    }
+
+    private static async Task<Dictionary<long, ItemInfo>> ItemsAsync(NpgsqlConnection conn, long[] ids, CancellationToken ct)
+    {
+        var rows = await conn.QueryAsync<(long Id, short? Level, string[] Topics)>(new CommandDefinition("""
+            select i.id, i.level, coalesce(array(select t.name from item_topics it join topics t on t.id = it.topic_id where it.item_id = i.id order by t.name), '{}')
+            from items i where i.id = any(@ids)
+            """, new { ids }, cancellationToken: ct));
+        return rows.ToDictionary(r => r.Id, r => new ItemInfo(r.Id, "", "", r.Topics, r.Level, null, null, null, null));
+    }
+
+    /// <summary>Each person's group (<paramref name="goal"/> or <see cref="OtherGoals"/>) and chosen topics (null: none chosen).</summary>
+    private async Task<Dictionary<long, (string Group, HashSet<string>? Topics)>> PeopleAsync(NpgsqlConnection conn, long[] ids, string goal, CancellationToken ct)
+    {
+        var rows = await conn.QueryAsync<(long Id, string ObjectiveId, string Parameters, string[] Onboarding)>(new CommandDefinition("""
+            select u.id, coalesce(s.objective_id, @defaultObjective), coalesce(s.parameters::text, '{}'), coalesce(s.topics, '{}')
+            from users u left join user_settings s on s.user_id = u.id
+            where u.id = any(@ids)
+            """, new { ids, defaultObjective = options.Value.DefaultObjective }, cancellationToken: ct));
+        return rows.ToDictionary(r => r.Id, r =>
+        {
+            var chosen = JsonNode.Parse(r.Parameters)?[CommonParameters.Topics] is JsonArray list
+                ? list.Select(t => t?.GetValueKind() == System.Text.Json.JsonValueKind.String ? t.GetValue<string>() : null).OfType<string>().ToArray()
+                : [];
+            var topics = chosen.Length > 0 ? chosen : r.Onboarding;
+            return (r.ObjectiveId == goal ? goal : OtherGoals, topics.Length > 0 ? topics.ToHashSet(StringComparer.Ordinal) : null);
+        });
+    }
+
+    private sealed class Learner(string group, HashSet<string>? chosen)
+    {
+        public string Group { get; } = group;
+
+        public HashSet<string>? Chosen { get; } = chosen;
+
+        public Dictionary<string, TopicSkill> Skills { get; } = new(StringComparer.Ordinal);
+
+        public bool Practised { get; set; }
+
+        public int EvidenceInWindow { get; set; }
+
+        public double AtStart { get; set; }
+
+        /// <summary>Mean skill over the chosen topics (one not yet practised is at the starting skill), else over every topic practised.</summary>
+        public double Focus()
+        {
+            var topics = Chosen ?? (IEnumerable<string>)Skills.Keys;
+            var skills = topics.Select(t => Skills.TryGetValue(t, out var s) ? s.Rating : EloLearningModel.InitialSkill).ToList();
+            return skills.Count == 0 ? EloLearningModel.InitialSkill : skills.Average();
+        }
+    }
+}

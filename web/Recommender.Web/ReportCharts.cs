@@ -1,0 +1,36 @@
+using System.Globalization;
+using Recommender.Core;
+using Recommender.Core.Evaluation;
+using Recommender.Serving;
+
+namespace Recommender.Web;
+
+/// <summary>Turns the report's time series into chart series and axis labels; the numbers themselves come from Recommender.Serving.</summary>
+public static class ReportCharts
+{
+    /// <summary>"hour", "day" or "week": what one bucket is, for labels and captions.</summary>
+    public static string Unit(TimeBuckets buckets) =>
+        buckets.Width == TimeBuckets.Hour ? "hour" : buckets.Width == TimeBuckets.Week ? "week" : "day";
+
+    public static string XLabel(TimeBuckets buckets) => Unit(buckets) switch
+    {
+        "hour" => "Hour (UTC)",
+        "week" => "Week starting (UTC, Mondays)",
+        _ => "Day (UTC)",
+    };
+
+    public static IReadOnlyList<string> Categories(TimeBuckets buckets) =>
+        [.. Enumerable.Range(0, buckets.Count).Select(i => buckets[i].ToString(buckets.Width == TimeBuckets.Hour ? "d MMM HH:00" : "d MMM", CultureInfo.InvariantCulture))];
+
+    /// <summary>One line per objective that served in the window, coloured by its place among all objectives so it looks the same in every chart.</summary>
+    public static IReadOnlyList<ChartSeries> Trend(ObjectiveTrends trends, ObjectiveRegistry objectives, Func<ObjectiveMetrics, double?> metric)
+    {
+        var order = objectives.All.Select(o => o.Id).ToList();
+        return [.. trends.Objectives.Select(t => new ChartSeries(t.ObjectiveId, ChartMark.Line,
+            [.. t.Points.Select(p => p is null ? null : metric(p))], ChartSeries.LineStyle(Math.Max(0, order.IndexOf(t.ObjectiveId)))))];
+    }
+
+    /// <summary>The goal's group first, then everyone else.</summary>
+    public static IReadOnlyList<ChartSeries> Outcome(IReadOnlyList<OutcomeSeries> series) =>
+        [.. series.Select((s, i) => new ChartSeries(s.Group, ChartMark.Line, s.Values, ChartSeries.LineStyle(i)))];
+}
