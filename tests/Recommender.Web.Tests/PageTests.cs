@@ -232,6 +232,26 @@ public sealed class PageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Pages_unreadable_number_in_the_address_is_400_naming_it()
+    {
+        var (_, person) = await OnboardedAsync();
+        using var admin = await SignedInAsync(await web.NewAccountAsync("admin"));
+        var cases = new (WebClient Client, string Path, string Name)[]
+        {
+            (admin, "/admin/audit?user=abc", "user"), (admin, "/admin/audit?before=1e999", "before"), (admin, "/admin/counterfactual?user=x", "user"),
+            (admin, "/admin/users?offset=99999999999", "offset"), (person, "/catalog?offset=-", "offset"), (person, "/?noted=%F0%9F%98%80", "noted"),
+        };
+        foreach (var (client, path, name) in cases)
+        {
+            using var response = await client.GetAsync(path);
+            var body = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{path}: {(int)response.StatusCode}");
+            Assert.Contains($"for '{name}'", body, StringComparison.OrdinalIgnoreCase);
+        }
+        person.Dispose();
+    }
+
+    [Fact]
     public async Task Admin_overview_draws_the_model_chart_with_axes_and_legend()
     {
         using var admin = await SignedInAsync(await web.NewAccountAsync("admin"));
