@@ -106,8 +106,16 @@ public sealed partial class BrowserTests(WebFixture web) : IAsyncLifetime
         await Assertions.Expect(page.Locator("#goal-no_profiling")).ToHaveClassAsync(new Regex("active"));
         await ShotAsync(page, "settings");
 
+        // The person's own audit trail: that very page, item for item, with why.
+        await web.FlushAuditAsync();
+        await page.GotoAsync($"/settings/shown/{requestId}");
+        Assert.Equal(switchedTitles, await TextsAsync(page, "table.served tbody tr td:nth-child(2)"));
+        await ShotAsync(page, "shown");
+        await page.GotoAsync("/catalog");
+        await ShotAsync(page, "catalog");
+
         // A person who is not an admin is refused every admin page with a real 403.
-        foreach (var path in new[] { "/admin", "/admin/audit", "/admin/models", "/admin/users", $"/admin/audit/{requestId}" })
+        foreach (var path in new[] { "/admin", "/admin/audit", "/admin/models", "/admin/users", $"/admin/audit/{requestId}", "/admin/report", $"/admin/counterfactual?user={reader.Id}&attribute=age&value=70", "/admin/export.json?epsilon=1&days=7" })
         {
             var response = await page.GotoAsync(path);
             Assert.True(response!.Status == 403, $"{path}: {response.Status}");
@@ -135,6 +143,16 @@ public sealed partial class BrowserTests(WebFixture web) : IAsyncLifetime
         foreach (var chart in new[] { "#trend-ild", "#trend-low-credibility", "#skill-chart", "#breadth-chart" })
             await Assertions.Expect(admin.Locator($"{chart} svg")).ToBeVisibleAsync();
         await ShotAsync(admin, "admin-report");
+        // Counterfactual: the same person with their Oceans history read as Physics, both lists side by side.
+        await admin.GotoAsync("/admin/counterfactual");
+        await admin.GetByLabel("Person (user id)").FillAsync(reader.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await admin.GetByLabel("From topic").SelectOptionAsync("Oceans");
+        await admin.GetByLabel("To topic").SelectOptionAsync("Physics");
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Compare" }).ClickAsync();
+        await Assertions.Expect(admin.Locator("#summary")).ToContainTextAsync("rank-biased overlap");
+        Assert.Equal(2, await admin.Locator(".side-by-side ol.cf-list").CountAsync());
+        Assert.Equal(10, await admin.Locator(".side-by-side ol.cf-list").First.Locator("li").CountAsync());
+        await ShotAsync(admin, "admin-counterfactual");
         await admin.GotoAsync("/admin/models");
         await ShotAsync(admin, "admin-models");
         await admin.GotoAsync("/admin/users");
