@@ -7,6 +7,7 @@ namespace Recommender.Core;
 public sealed class Catalog
 {
     private readonly Dictionary<long, ItemInfo> _items;
+    private readonly Dictionary<string, long> _byExternalId;
     private readonly Dictionary<long, int> _popularity;
     private readonly Dictionary<long, double> _popularityScore;
     private readonly Dictionary<string, long[]> _byTopic;
@@ -20,6 +21,9 @@ public sealed class Catalog
         ArgumentNullException.ThrowIfNull(items);
         _difficulty = difficulty ?? new Dictionary<long, double>();
         _items = items.ToDictionary(i => i.Id);
+        _byExternalId = new Dictionary<string, long>(_items.Count, StringComparer.Ordinal);
+        foreach (var item in _items.Values)
+            _byExternalId.TryAdd(item.ExternalId, item.Id);
         _popularity = _items.Keys.ToDictionary(id => id, id => popularity is not null && popularity.TryGetValue(id, out var n) ? n : 0);
         TotalInteractions = _popularity.Values.Sum(n => (long)n);
         MaxPopularity = _popularity.Count == 0 ? 0 : _popularity.Values.Max();
@@ -60,6 +64,9 @@ public sealed class Catalog
     public bool TryGet(long id, out ItemInfo item) => _items.TryGetValue(id, out item!);
 
     public bool Contains(long id) => _items.ContainsKey(id);
+
+    /// <summary>The internal id of the item a platform names <paramref name="externalId"/>, as of this catalog's load.</summary>
+    public bool TryGetId(string externalId, out long id) => _byExternalId.TryGetValue(externalId, out id);
 
     public int Popularity(long id) => _popularity.TryGetValue(id, out var n) ? n : 0;
 

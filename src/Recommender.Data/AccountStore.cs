@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Dapper;
 using Microsoft.AspNetCore.Identity;
 using Npgsql;
@@ -10,7 +11,11 @@ public sealed record Account(long Id, string Login, string DisplayName, string R
 /// <summary>Accounts and passwords, hashed with ASP.NET Core's <see cref="PasswordHasher{TUser}"/> (PBKDF2, per-user salt).</summary>
 public sealed class AccountStore(NpgsqlDataSource dataSource)
 {
+    /// <summary>Platform user ids remembered per process (about 100 bytes each); past this the memory starts afresh.</summary>
+    public const int MaxRememberedUsers = 1_000_000;
+
     private static readonly PasswordHasher<Account> Hasher = new();
+    private readonly ConcurrentDictionary<string, long> _externalIds = new(StringComparer.Ordinal);
 
     /// <summary>Creates the account, or resets its password, display name and role when the login exists.</summary>
     public async Task<Account> UpsertAsync(string login, string displayName, string role, string password, CancellationToken ct = default)
@@ -52,10 +57,25 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
     public async Task<long> EnsureExternalAsync(string externalId, CancellationToken ct = default) =>
         (await EnsureExternalAsync([externalId], ct))[externalId];
 
-    /// <summary>Ids for many of the platform's users in one round trip, creating the ones not seen before.</summary>
+    /// <summary>Ids for many of the platform's users, creating the ones not seen before; one round trip at most.</summary>
+    /// <remarks>
+    /// A user's id never changes, so ids already seen are remembered (up to <see cref="MaxRememberedUsers"/>): event
+    /// ingestion names a thousand users a batch, and looking them up again each time was a third of its database work.
+    /// </remarks>
     public async Task<IReadOnlyDictionary<string, long>> EnsureExternalAsync(IReadOnlyCollection<string> externalIds, CancellationToken ct = default)
     {
-        var ids = externalIds.Distinct().ToArray();
+        var result = new Dictionary<string, long>(externalIds.Count, StringComparer.Ordinal);
+        var unknown = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var externalId in externalIds)
+        {
+            if (_externalIds.TryGetValue(externalId, out var known))
+                result[externalId] = known;
+            else
+                unknown.Add(externalId);
+        }
+        if (unknown.Count == 0)
+            return result;
+        var ids = unknown.ToArray();
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         // Known users are read without writing; only missing ones are inserted (the insert's rows are not in the select's snapshot).
         var rows = await conn.QueryAsync<(long Id, string ExternalId)>(new CommandDefinition("""
@@ -68,7 +88,8 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
             union all
             select u.id, u.external_id from users u join input i on i.external_id = u.external_id
             """, new { ids }, cancellationToken: ct));
-        var result = rows.ToDictionary(r => r.ExternalId, r => r.Id, StringComparer.Ordinal);
+        foreach (var r in rows)
+            result[r.ExternalId] = r.Id;
         // A concurrent request may have inserted one between the check and the insert; read those back.
         var lost = ids.Where(id => !result.ContainsKey(id)).ToArray();
         if (lost.Length > 0)
@@ -76,6 +97,13 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
             foreach (var r in await conn.QueryAsync<(long Id, string ExternalId)>(new CommandDefinition(
                 "select id, external_id from users where external_id = any(@lost)", new { lost }, cancellationToken: ct)))
                 result[r.ExternalId] = r.Id;
+        }
+        if (_externalIds.Count + ids.Length > MaxRememberedUsers)
+            _externalIds.Clear();
+        foreach (var id in ids)
+        {
+            if (result.TryGetValue(id, out var internalId))
+                _externalIds[id] = internalId;
         }
         return result;
     }
@@ -86,9 +114,12 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("delete from events where user_id = @id", new { id }, tx, cancellationToken: ct));
-        var deleted = await conn.ExecuteAsync(new CommandDefinition("delete from users where id = @id", new { id }, tx, cancellationToken: ct));
+        var deleted = (await conn.QueryAsync<string?>(new CommandDefinition(
+            "delete from users where id = @id returning external_id", new { id }, tx, cancellationToken: ct))).AsList();
         await tx.CommitAsync(ct);
-        return deleted == 1;
+        if (deleted is [{ } externalId])
+            _externalIds.TryRemove(externalId, out _);
+        return deleted.Count == 1;
     }
 
     /// <summary>The account when the password matches; null otherwise (unknown login and wrong password look the same).</summary>

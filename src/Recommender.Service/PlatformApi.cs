@@ -76,10 +76,10 @@ public static class PlatformApi
     }
 
     private static async Task<Results<Ok<MeApi.AppendResponse>, ValidationProblem>> PostEvents(
-        List<PlatformEventInput>? events, CatalogStore catalog, AccountStore accounts, EventStore store, CancellationToken ct)
+        List<PlatformEventInput>? events, ServingState serving, AccountStore accounts, EventStore store, CancellationToken ct)
     {
         var batch = events ?? [];
-        var items = await catalog.ResolveItemsAsync(batch.Where(e => e?.ItemId is not null).Select(e => e.ItemId!), ct);
+        var items = await serving.ResolveItemsAsync(batch.Where(e => e?.ItemId is not null).Select(e => e.ItemId!), ct);
         var errors = new Dictionary<string, string[]>();
         for (var i = 0; i < batch.Count; i++)
         {

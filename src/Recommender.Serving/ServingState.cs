@@ -28,6 +28,30 @@ public sealed class ServingState(CatalogStore catalogs, ModelStore models, Objec
     /// <summary>The last model load failure, for health checks; null when the active model is being served.</summary>
     public string? ModelProblem { get; private set; }
 
+    /// <summary>
+    /// Internal ids for the platform's item ids: from the catalog in memory, and from the database for any it does not
+    /// know yet (items added since the last reload), so ingestion reads the database only for what is new.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, long>> ResolveItemsAsync(IEnumerable<string> externalIds, CancellationToken ct = default)
+    {
+        var catalog = Volatile.Read(ref _current)?.Pipeline.Catalog;
+        var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        var unknown = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var externalId in externalIds)
+        {
+            if (catalog is not null && catalog.TryGetId(externalId, out var id))
+                result[externalId] = id;
+            else
+                unknown.Add(externalId);
+        }
+        if (unknown.Count > 0)
+        {
+            foreach (var (externalId, id) in await catalogs.ResolveItemsAsync(unknown, ct))
+                result[externalId] = id;
+        }
+        return result;
+    }
+
     /// <summary>Reloads the catalog and, when the active version changed (or <paramref name="force"/>), the model.</summary>
     public async Task ReloadAsync(bool force = false, CancellationToken ct = default)
     {
