@@ -108,4 +108,22 @@ public sealed class EventAndSettingsStoreTests : IAsyncLifetime
         Assert.Null(await accounts.VerifyAsync("ada", "wrong"));
         Assert.Null(await accounts.VerifyAsync("nobody", "correct horse battery"));
     }
+
+    [Fact]
+    public async Task EnsureExternal_remembers_platform_users_until_they_are_deleted()
+    {
+        var accounts = new AccountStore(_db.DataSource);
+
+        var first = await accounts.EnsureExternalAsync(["p-1", "p-2", "p-1"]);
+        var again = await accounts.EnsureExternalAsync(["p-2", "p-1", "p-3"]);
+        Assert.True(await accounts.DeleteAsync(first["p-1"]));
+        var afterDelete = await accounts.EnsureExternalAsync(["p-1"]);
+
+        Assert.Equal(first["p-1"], again["p-1"]);
+        Assert.Equal(first["p-2"], again["p-2"]);
+        Assert.NotEqual(again["p-1"], again["p-3"]);
+        Assert.NotEqual(first["p-1"], afterDelete["p-1"]);
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        Assert.Equal(afterDelete["p-1"], await conn.ExecuteScalarAsync<long>("select id from users where external_id = 'p-1'"));
+    }
 }

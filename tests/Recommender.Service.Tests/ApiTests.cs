@@ -270,6 +270,27 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
+    public async Task Serving_resolves_platform_items_added_after_its_catalog_was_loaded()
+    {
+        var state = new ServingState(new Data.CatalogStore(service.DataSource), new ModelStore(service.DataSource),
+            new Core.ObjectiveRegistry(Core.ObjectiveRegistry.BuiltIn()), Microsoft.Extensions.Logging.Abstractions.NullLogger<ServingState>.Instance);
+        await state.ReloadAsync();
+        var late = "late-" + Guid.NewGuid().ToString("N")[..8];
+        var batch = new Data.Import.ImportBatch();
+        batch.Items.Add(new Data.Import.ItemRow(2, late, "Late", null, null, null, null, null, null, ["Oceans"]));
+        await new Data.Import.CatalogImporter(service.DataSource).ImportAsync(batch);
+
+        var ids = await state.ResolveItemsAsync(["item-1", late, "no-such-item"]);
+
+        Assert.False(state.Current.Pipeline.Catalog.TryGetId(late, out _));
+        Assert.Equal(service.Items["item-1"], ids["item-1"]);
+        await using var conn = await service.DataSource.OpenConnectionAsync();
+        Assert.Equal(await conn.ExecuteScalarAsync<long>("select id from items where external_id = @late", new { late }), ids[late]);
+        Assert.False(ids.ContainsKey("no-such-item"));
+        Assert.True(await new Data.CatalogStore(service.DataSource).DeleteItemAsync(late));
+    }
+
+    [Fact]
     public async Task Platform_item_put_is_validated_and_appears_in_the_catalog()
     {
         var catalog = await service.WithApiKeyAsync("catalog");
