@@ -3,6 +3,7 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
 using Recommender.Serving;
 
 namespace Recommender.Service;
@@ -51,16 +52,22 @@ public static class ApiServiceExtensions
 
         builder.Services.AddRateLimiter(o =>
         {
-            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             o.OnRejected = async (context, ct) =>
             {
+                var overload = OverloadLimit.IsOverload(context);
+                var status = overload ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status429TooManyRequests;
+                context.HttpContext.Response.StatusCode = status;
                 context.HttpContext.Response.Headers.RetryAfter = "1";
                 await context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
                 {
                     HttpContext = context.HttpContext,
-                    ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Title = "Too many requests", Detail = "Slow down and retry after the time in Retry-After." },
+                    ProblemDetails = overload
+                        ? new ProblemDetails { Status = status, Title = "Service busy", Detail = "Too many requests are in progress; retry after the time in Retry-After." }
+                        : new ProblemDetails { Status = status, Title = "Too many requests", Detail = "Slow down and retry after the time in Retry-After." },
                 });
             };
+            // Every request: a bounded number in progress and in the queue, so overload is refused fast, not slowed down.
+            o.AddOverloadLimit(builder.Configuration);
             // Sign-in: a few attempts per client address per minute against password guessing, as in the web app.
             o.AddSignInLimit(builder.Configuration);
             // Events: per caller (person or API key), generous enough for batched ingestion.

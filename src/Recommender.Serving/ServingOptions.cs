@@ -41,4 +41,10 @@ public sealed class ServingOptions
 
     /// <summary>Sign-in attempts per client address per minute, in the REST service and the web app alike (see <see cref="SignInRateLimit"/>). Default 10.</summary>
     public int SignInPermitsPerMinute { get; set; } = 10;
+
+    /// <summary>Requests one process works on at once; more wait in a queue (see <see cref="OverloadLimit"/>). Default 16 per core.</summary>
+    public int MaxConcurrentRequests { get; set; } = 16 * Environment.ProcessorCount;
+
+    /// <summary>Requests that may wait for a place; past this they are refused at once with 503 and Retry-After. Default 64.</summary>
+    public int RequestQueueLimit { get; set; } = 64;
 }

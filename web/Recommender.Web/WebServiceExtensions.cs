@@ -47,7 +47,17 @@ public static class WebServiceExtensions
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(AdminPolicy, p => p.RequireAuthenticatedUser().RequireRole("admin"));
         // The REST service's limit on sign-in attempts, same policy and setting; a refused form post goes back to the form.
-        builder.Services.AddRateLimiter(o => o.AddSignInLimit(builder.Configuration, BackToSignIn));
+        // Admission control as in the REST service: a busy process answers 503 at once instead of slowing everyone down.
+        builder.Services.AddRateLimiter(o =>
+        {
+            o.AddSignInLimit(builder.Configuration, BackToSignIn);
+            o.AddOverloadLimit(builder.Configuration);
+            o.OnRejected = (context, _) =>
+            {
+                context.HttpContext.Response.Headers.RetryAfter = "1";
+                return ValueTask.CompletedTask;
+            };
+        });
         return builder;
     }
 

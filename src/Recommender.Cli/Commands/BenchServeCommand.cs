@@ -2,6 +2,7 @@ using System.Buffers;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
@@ -31,7 +32,7 @@ internal static class BenchServeCommand
             var random = new Random(1);
             var result = await RunAsync(parse.GetValue(rate), parse.GetValue(concurrency), Math.Clamp(parse.GetValue(duration), 1, 600),
                 async () => (HttpResponseMessage?)await http.GetAsync($"/api/platform/users/{random.Next(1, n + 1)}/feed?k={size}"), ct);
-            Console.WriteLine(JsonSerializer.Serialize(new { bench = "serve", rate = parse.GetValue(rate), result.Requests, result.Errors, result.PerSecond, result.P50Ms, result.P90Ms, result.P99Ms, result.MaxMs, result.StatusCounts }));
+            Console.WriteLine(JsonSerializer.Serialize(new { bench = "serve", rate = parse.GetValue(rate), result.Requests, result.Errors, result.PerSecond, result.P50Ms, result.P90Ms, result.P99Ms, result.MaxMs, result.OkP99Ms, result.RefusedP99Ms, result.StatusCounts }));
             return 0;
         }));
 
@@ -99,7 +100,9 @@ internal static class BenchServeCommand
         return [serve, ingest];
     }
 
-    private sealed record LoadResult(long Requests, long Errors, double PerSecond, double P50Ms, double P90Ms, double P99Ms, double MaxMs, Dictionary<int, long> StatusCounts);
+    /// <summary>Figures of one run; latencies over all answers, and the 99th percentile of successes and of refusals (429/503) apart.</summary>
+    private sealed record LoadResult(long Requests, long Errors, double PerSecond, double? P50Ms, double? P90Ms, double? P99Ms, double? MaxMs,
+        double? OkP99Ms, double? RefusedP99Ms, Dictionary<int, long> StatusCounts);
 
     private static HttpClient Client(string url, string key)
     {
@@ -115,6 +118,8 @@ internal static class BenchServeCommand
     private static async Task<LoadResult> RunAsync(int rate, int concurrency, int seconds, Func<Task<HttpResponseMessage?>> call, CancellationToken ct)
     {
         var latencies = new List<double>();
+        var ok = new List<double>();
+        var refused = new List<double>();
         var statuses = new Dictionary<int, long>();
         long errors = 0;
         var gate = new SemaphoreSlim(Math.Max(1, concurrency));
@@ -147,6 +152,10 @@ internal static class BenchServeCommand
                     lock (latencies)
                     {
                         latencies.Add(ms);
+                        if (response.IsSuccessStatusCode)
+                            ok.Add(ms);
+                        else if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)
+                            refused.Add(ms);
                         statuses[(int)response.StatusCode] = statuses.GetValueOrDefault((int)response.StatusCode) + 1;
                         if (!response.IsSuccessStatusCode)
                             errors++;
@@ -166,8 +175,13 @@ internal static class BenchServeCommand
         }
         await Task.WhenAll(inFlight);
         var elapsed = clock.Elapsed.TotalSeconds;
-        latencies.Sort();
-        double P(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
-        return new LoadResult(latencies.Count, errors, latencies.Count / elapsed, P(0.5), P(0.9), P(0.99), latencies.Count == 0 ? double.NaN : latencies[^1], statuses);
+        // Null where there was nothing to measure (JSON has no NaN).
+        static double? P(List<double> values, double q)
+        {
+            values.Sort();
+            return values.Count == 0 ? null : values[Math.Min(values.Count - 1, (int)(q * values.Count))];
+        }
+        return new LoadResult(latencies.Count, errors, latencies.Count / elapsed, P(latencies, 0.5), P(latencies, 0.9), P(latencies, 0.99),
+            P(latencies, 1), P(ok, 0.99), P(refused, 0.99), statuses);
     }
 }
