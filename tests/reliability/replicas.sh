@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Beyond one machine, on loopback: the compose profile "replicas" as processes. Two service replicas that only serve
+# and one training worker (Release build) on one throwaway database of the project-local cluster, behind Debian's
+# nginx with the repository's own load-balancer template. Feeds go through nginx while the worker trains and
+# activates a new model; the script shows that both replicas serve the new version within seconds, that requests
+# were spread over both, and that on-demand training is routed to the worker. Figures are JSON lines on stdout.
+#   tests/reliability/replicas.sh [SECONDS]     SECONDS: the most to wait for the switch (default 90)
+# Loopback only, at most 2 clients in flight, stops by itself and removes what it made. Exit status 1 if a check failed.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+limit=${1:-90}
+base=${REPLICAS_PORT:-5291}            # nginx on base, replicas on base+1 and base+2, the worker on base+3
+train_after=${REPLICAS_TRAIN_AFTER:-20} # the worker's training interval in seconds: its first run comes this long after start
+clients=2
+cli() { dotnet "$root/src/Recommender.Cli/bin/Release/net10.0/recommender.dll" "$@"; }
+libpq() { echo "$1" | sed 's/;/ /g; s/Host=/host=/; s/Port=/port=/; s/Username=/user=/; s/Password=/password=/; s/Database=/dbname=/'; }
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  echo "installing nginx from Debian's packages…" >&2
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx-light >/dev/null
+fi
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+for p in $((base)) $((base + 1)) $((base + 2)) $((base + 3)); do
+  port_busy "$p" && { echo "port $p is in use; set REPLICAS_PORT to another base" >&2; exit 2; }
+done
+
+dotnet build "$root/Recommender.sln" -c Release -nologo -v quiet "-clp:ErrorsOnly;NoSummary" >&2
+admin=$(cli db start --print-connection-string --admin)
+db="replicas_$$"
+conn="${admin/Database=postgres/Database=$db}"
+tmp=$(mktemp -d)
+chmod 711 "$tmp" # nginx's workers drop root and need to reach their temp folders
+pids=()
+cleanup() {
+  touch "$tmp/stop"
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  psql "$(libpq "$admin")" -qc "drop database if exists $db with (force)" >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+psql "$(libpq "$admin")" -qc "create database $db" >/dev/null
+
+# One database: the demo catalog and a first model, as the compose profile's migrate step and a first training would leave it.
+cli import movietweetings "$root/db/demo/movietweetings-100k" --db "$conn" >&2
+cli train --db "$conn" >&2
+key=$(cli keys create --name replicas --scope feeds --quiet --db "$conn")
+sql() { psql "$(libpq "$conn")" -tAc "$1"; }
+first=$(sql "select version from models where is_active")
+mapfile -t users < <(sql "select external_id from users where external_id is not null order by id limit 500")
+
+# The processes, configured as in docker-compose.yml: replicas serve only; the worker trains (here on a short schedule).
+start_service() { # name port training-enabled
+  ConnectionStrings__Recommender="$conn" ASPNETCORE_URLS="http://127.0.0.1:$2" ASPNETCORE_FORWARDEDHEADERS_ENABLED=true \
+    Recommender__MigrateOnStart=false Recommender__TrainingEnabled="$3" Recommender__TrainingInterval="00:00:$train_after" \
+    Logging__LogLevel__Default=Warning Logging__LogLevel__Recommender=Information \
+    dotnet "$root/src/Recommender.Service/bin/Release/net10.0/Recommender.Service.dll" >"$tmp/$1.log" 2>&1 &
+  pids+=($!)
+}
+start_service replica-1 $((base + 1)) false
+start_service replica-2 $((base + 2)) false
+start_service trainer $((base + 3)) true
+for p in $((base + 1)) $((base + 2)) $((base + 3)); do
+  for _ in $(seq 120); do curl -sf "http://127.0.0.1:$p/health" >/dev/null && break; sleep 0.5; done
+  curl -sf "http://127.0.0.1:$p/health" >/dev/null || { echo "the service on port $p did not become healthy" >&2; exit 1; }
+done
+
+# nginx with the repository's template, filled in for loopback, inside a minimal main configuration of its own. This
+# copy also names the replica that answered in X-Upstream, so the script can attribute each response.
+REPLICA_1=127.0.0.1:$((base + 1)) REPLICA_2=127.0.0.1:$((base + 2)) TRAINER=127.0.0.1:$((base + 3)) LISTEN_PORT=127.0.0.1:$base \
+  envsubst '${REPLICA_1} ${REPLICA_2} ${TRAINER} ${LISTEN_PORT}' <"$root/src/Recommender.Service/nginx.conf.template" >"$tmp/recommender.conf"
+cat >"$tmp/nginx.conf" <<EOF
+daemon off;
+worker_processes 1;
+pid $tmp/nginx.pid;
+error_log $tmp/nginx-error.log warn;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path $tmp/client-body;
+    proxy_temp_path $tmp/proxy;
+    fastcgi_temp_path $tmp/fastcgi;
+    uwsgi_temp_path $tmp/uwsgi;
+    scgi_temp_path $tmp/scgi;
+    add_header X-Upstream \$upstream_addr always;
+    include $tmp/recommender.conf;
+}
+EOF
+"$nginx_bin" -p "$tmp" -e "$tmp/nginx-error.log" -c "$tmp/nginx.conf" &
+pids+=($!)
+lb="http://127.0.0.1:$base"
+for _ in $(seq 20); do curl -s -o /dev/null "$lb/health" && break; sleep 0.25; done
+
+# Feeds through nginx until told to stop or the deadline passes. One line per request: time, status, replica, model.
+deadline=$(( ${EPOCHSECONDS} + limit + 10 ))
+client() {
+  while [ ! -e "$tmp/stop" ] && [ "$EPOCHSECONDS" -lt "$deadline" ]; do
+    local user=${users[RANDOM % ${#users[@]}]} t=$EPOCHREALTIME out version=-
+    out=$(curl -s --max-time 5 -H "X-Api-Key: $key" -w '\n%{http_code} %header{x-upstream}' "$lb/api/platform/users/$user/feed?k=10") || true
+    [[ $out =~ \"modelVersion\":\"([^\"]+)\" ]] && version=${BASH_REMATCH[1]}
+    local last=${out##*$'\n'}
+    last=${last//, /,} # a request retried on the other replica names both
+    echo "$t ${last:-000} ${version}" >>"$tmp/requests.$1"
+  done
+}
+clients_pids=()
+for c in $(seq $clients); do client "$c" & clients_pids+=($!); done
+pids+=("${clients_pids[@]}")
+
+# Wait for the worker's activation, then for a response from each replica carrying the new version; then two more
+# seconds of traffic, in which a replica that switched must never answer with the old model again.
+activated="" version=""
+end=$(( EPOCHSECONDS + limit ))
+while [ "$EPOCHSECONDS" -lt "$end" ]; do
+  sleep 0.5
+  if [ -z "$activated" ]; then
+    read -r version activated < <(sql "select version, extract(epoch from activated_at) from models where is_active and version <> $first" | tr '|' ' ') || true
+    continue
+  fi
+  switched=$(cat "$tmp"/requests.* 2>/dev/null | awk -v v="$version" '$4 == v { s[$3] = 1 } END { print length(s) }' || echo 0)
+  [ "$switched" -ge 2 ] && { sleep 2; break; }
+done
+touch "$tmp/stop"
+for pid in "${clients_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+
+# On-demand training through nginx goes to the worker: unauthenticated, it is refused there, which names who answered.
+train_route=$(curl -s -o /dev/null -X POST -w '%{http_code} %header{x-upstream}' "$lb/api/admin/models/train")
+trained_by=$(grep -l "Training run" "$tmp"/replica-*.log "$tmp"/trainer.log 2>/dev/null | xargs -r -n1 basename | sed 's/\.log$//' | paste -sd, -)
+
+cat "$tmp"/requests.* | sort -n | awk -v first="$first" -v version="${version:-none}" -v activated="${activated:-0}" \
+  -v r1="127.0.0.1:$((base + 1))" -v r2="127.0.0.1:$((base + 2))" -v trainer="127.0.0.1:$((base + 3))" \
+  -v route="$train_route" -v trained_by="$trained_by" '
+  {
+    n++; status[$2]++
+    if ($2 != 200) { errors++; next }
+    per[$3]++
+    if ($4 == version) { if (!($3 in on)) on[$3] = $1 }
+    else if ($4 == first) { if ($3 in on) stale[$3]++; else last_old[$3] = $1 }
+  }
+  END {
+    ok = 1
+    printf "{\"replicas\":\"activation\",\"previous_version\":%s,\"new_version\":%s,\"trained_by\":\"%s\"}\n", first, version == "none" ? "null" : version, trained_by
+    if (version == "none" || trained_by != "trainer") ok = 0
+    split(r1 " " r2, rs, " ")
+    for (i = 1; i <= 2; i++) {
+      r = rs[i]
+      if (r in on)
+        printf "{\"replicas\":\"switch\",\"replica\":\"%s\",\"seconds_after_activation\":%.3f,\"last_old_response_after\":%.3f,\"old_model_after_switch\":%d}\n", r, on[r] - activated, (r in last_old) ? last_old[r] - activated : -1, stale[r]
+      else { printf "{\"replicas\":\"switch\",\"replica\":\"%s\",\"seconds_after_activation\":null}\n", r; ok = 0 }
+      if (stale[r] > 0 || per[r] == 0) ok = 0
+    }
+    codes = ""; for (s in status) codes = codes (codes == "" ? "" : ",") "\"" s "\":" status[s]
+    printf "{\"replicas\":\"requests\",\"total\":%d,\"per_replica\":{\"%s\":%d,\"%s\":%d},\"errors\":%d,\"status\":{%s}}\n", n, r1, per[r1], r2, per[r2], errors, codes
+    if (errors > 0) ok = 0
+    split(route, rt, " ")
+    printf "{\"replicas\":\"train-route\",\"status\":%s,\"answered_by\":\"%s\",\"worker\":\"%s\"}\n", rt[1], rt[2], trainer
+    if (rt[2] != trainer) ok = 0
+    printf "{\"replicas\":\"result\",\"ok\":%s}\n", ok ? "true" : "false"
+    exit ok ? 0 : 1
+  }'
