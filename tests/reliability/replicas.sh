@@ -34,7 +34,11 @@ tmp=$(mktemp -d)
 chmod 711 "$tmp" # nginx's workers drop root and need to reach their temp folders
 pids=()
 cleanup() {
+  local status=$?
   touch "$tmp/stop"
+  if [ "$status" -ne 0 ]; then # say why, from the processes' own logs
+    for log in "$tmp"/*.log; do [ -e "$log" ] && { echo "== $(basename "$log")" >&2; tail -n 15 "$log" >&2; }; done
+  fi
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   psql "$(libpq "$admin")" -qc "drop database if exists $db with (force)" >/dev/null 2>&1 || true
@@ -98,7 +102,7 @@ deadline=$(( ${EPOCHSECONDS} + limit + 10 ))
 client() {
   while [ ! -e "$tmp/stop" ] && [ "$EPOCHSECONDS" -lt "$deadline" ]; do
     local user=${users[RANDOM % ${#users[@]}]} t=$EPOCHREALTIME out version=-
-    out=$(curl -s --max-time 5 -H "X-Api-Key: $key" -w '\n%{http_code} %header{x-upstream}' "$lb/api/platform/users/$user/feed?k=10") || true
+    out=$(curl -s --max-time 5 -H "X-Api-Key: $key" -w '\n%{http_code} %header{x-upstream}' "$lb/api/platform/users/$user/feed?k=20") || true
     [[ $out =~ \"modelVersion\":\"([^\"]+)\" ]] && version=${BASH_REMATCH[1]}
     local last=${out##*$'\n'}
     last=${last//, /,} # a request retried on the other replica names both
@@ -125,13 +129,32 @@ done
 touch "$tmp/stop"
 for pid in "${clients_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 
+# Every feed served is in the audit log, whichever replica served it (the writers flush in the background).
+served=$(cat "$tmp"/requests.* | awk '$2 == 200 { n++ } END { print n + 0 }')
+for _ in $(seq 40); do
+  recorded=$(sql "select count(*) from served_lists")
+  [ "$recorded" -ge "$served" ] && break
+  sleep 0.25
+done
+echo "{\"replicas\":\"audit\",\"feeds_served\":$served,\"audit_records\":$recorded}"
+
+# What one event, one audit record and one model cost here, and what each process holds in memory: the inputs of the
+# capacity arithmetic in the README. Sizes include indexes and TOAST.
+rss() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo null; }
+sql "select json_build_object('replicas', 'storage',
+    'events', (select count(*) from events), 'bytes_per_event', pg_total_relation_size('events') / greatest((select count(*) from events), 1),
+    'served_lists', (select count(*) from served_lists), 'bytes_per_served_list', pg_total_relation_size('served_lists') / greatest((select count(*) from served_lists), 1),
+    'items', (select count(*) from items), 'users', (select count(*) from users),
+    'model_payload_bytes', (select octet_length(payload) from models where is_active))"
+echo "{\"replicas\":\"memory\",\"rss_mb\":{\"replica-1\":$(rss "${pids[0]}"),\"replica-2\":$(rss "${pids[1]}"),\"trainer\":$(rss "${pids[2]}")}}"
+
 # On-demand training through nginx goes to the worker: unauthenticated, it is refused there, which names who answered.
 train_route=$(curl -s -o /dev/null -X POST -w '%{http_code} %header{x-upstream}' "$lb/api/admin/models/train")
-trained_by=$(grep -l "Training run" "$tmp"/replica-*.log "$tmp"/trainer.log 2>/dev/null | xargs -r -n1 basename | sed 's/\.log$//' | paste -sd, -)
+trained_by=$( (grep -l "Training run" "$tmp"/replica-*.log "$tmp"/trainer.log || true) | xargs -r -n1 basename | sed 's/\.log$//' | paste -sd, -)
 
 cat "$tmp"/requests.* | sort -n | awk -v first="$first" -v version="${version:-none}" -v activated="${activated:-0}" \
   -v r1="127.0.0.1:$((base + 1))" -v r2="127.0.0.1:$((base + 2))" -v trainer="127.0.0.1:$((base + 3))" \
-  -v route="$train_route" -v trained_by="$trained_by" '
+  -v route="$train_route" -v load="$(cut -d' ' -f1 /proc/loadavg)" -v trained_by="$trained_by" -v audited="$([ "$recorded" -eq "$served" ] && echo 1 || echo 0)" '
   {
     n++; status[$2]++
     if ($2 != 200) { errors++; next }
@@ -140,8 +163,8 @@ cat "$tmp"/requests.* | sort -n | awk -v first="$first" -v version="${version:-n
     else if ($4 == first) { if ($3 in on) stale[$3]++; else last_old[$3] = $1 }
   }
   END {
-    ok = 1
-    printf "{\"replicas\":\"activation\",\"previous_version\":%s,\"new_version\":%s,\"trained_by\":\"%s\"}\n", first, version == "none" ? "null" : version, trained_by
+    ok = audited == 1
+    printf "{\"replicas\":\"activation\",\"previous_version\":%s,\"new_version\":%s,\"trained_by\":\"%s\",\"load_average_1m\":%s}\n", first, version == "none" ? "null" : version, trained_by, load
     if (version == "none" || trained_by != "trainer") ok = 0
     split(r1 " " r2, rs, " ")
     for (i = 1; i <= 2; i++) {
