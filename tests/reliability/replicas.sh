@@ -20,7 +20,7 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
   echo "installing nginx from Debian's packages…" >&2
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx-light >/dev/null
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx >/dev/null
 fi
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 for p in $((base)) $((base + 1)) $((base + 2)) $((base + 3)); do
