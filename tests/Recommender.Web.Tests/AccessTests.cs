@@ -294,6 +294,49 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
             Assert.DoesNotContain(logs.Entries, e => e.Text.Contains(secret, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Sessions_sign_out_ends_the_session_for_a_copy_of_the_cookie()
+    {
+        using var host = web.WithWebHostBuilder(b => b.UseSetting("Recommender:SessionCheckInterval", "00:00:00"));
+        var account = await web.NewAccountAsync();
+        var http = host.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        var jar = new Dictionary<string, string>();
+
+        var signIn = await SendAsync(http, jar, HttpMethod.Get, "/sign-in");
+        await SendAsync(http, jar, HttpMethod.Post, "/sign-in", ("__RequestVerificationToken", await TokenOfAsync(signIn)), ("login", account.Login), ("password", WebFixture.Password));
+        var copy = new Dictionary<string, string> { [WebServiceExtensions.CookieName] = jar[WebServiceExtensions.CookieName] };
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, copy, HttpMethod.Get, "/settings")).StatusCode);
+
+        var settings = await SendAsync(http, jar, HttpMethod.Get, "/settings");
+        var signOut = await SendAsync(http, jar, HttpMethod.Post, "/sign-out", ("__RequestVerificationToken", await TokenOfAsync(settings)));
+        Assert.Equal("/sign-in", signOut.Headers.Location?.OriginalString);
+
+        var afterwards = await SendAsync(http, copy, HttpMethod.Get, "/settings");
+        Assert.Equal(HttpStatusCode.Redirect, afterwards.StatusCode);
+        Assert.StartsWith("/sign-in", afterwards.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+    }
+
+    /// <summary>A request with the cookies in <paramref name="jar"/>, which then takes the ones the response sets.</summary>
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient http, Dictionary<string, string> jar, HttpMethod method, string path, params (string Name, string Value)[] form)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (jar.Count > 0)
+            request.Headers.Add("Cookie", string.Join("; ", jar.Select(c => $"{c.Key}={c.Value}")));
+        if (method == HttpMethod.Post)
+            request.Content = new FormUrlEncodedContent(form.Select(f => KeyValuePair.Create(f.Name, f.Value)));
+        var response = await http.SendAsync(request);
+        foreach (var header in response.Headers.TryGetValues("Set-Cookie", out var values) ? values : [])
+        {
+            var pair = header.Split(';')[0].Split('=', 2);
+            jar[pair[0]] = pair[1];
+        }
+        return response;
+    }
+
+    private static async Task<string> TokenOfAsync(HttpResponseMessage page) =>
+        new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await page.Content.ReadAsStringAsync())
+            .QuerySelector<IHtmlInputElement>("input[name=__RequestVerificationToken]")!.Value;
+
     /// <summary>Every POST route the app maps: the form endpoints and the pages' own.</summary>
     private HashSet<string> MappedPosts() =>
         web.Services.GetRequiredService<IEnumerable<EndpointDataSource>>().SelectMany(s => s.Endpoints).OfType<RouteEndpoint>()
