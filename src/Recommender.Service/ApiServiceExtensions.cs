@@ -18,6 +18,7 @@ public static class ApiServiceExtensions
     public const string FeedsScope = "feeds";
     public const string SignInLimit = SignInRateLimit.PolicyName;
     public const string EventsLimit = "events";
+    public const string CookieName = "recommender.api";
 
     public static IHostApplicationBuilder AddRecommenderApi(this IHostApplicationBuilder builder)
     {
@@ -27,14 +28,12 @@ public static class ApiServiceExtensions
         builder.Services.AddOpenApi();
 
         builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
-            .AddCookie(o =>
+            .AddPersonCookie(serving => serving.ApiSessionLifetime, o =>
             {
-                o.Cookie.Name = "recommender.api";
+                o.Cookie.Name = CookieName;
                 o.Cookie.HttpOnly = true;
                 // Strict: a cookie-authenticated JSON call can only come from this site, which is the CSRF defence for the API.
                 o.Cookie.SameSite = SameSiteMode.Strict;
-                o.ExpireTimeSpan = TimeSpan.FromHours(8);
-                o.SlidingExpiration = true;
                 // An API answers 401/403; it does not redirect to a login page.
                 o.Events.OnRedirectToLogin = ctx => { ctx.Response.StatusCode = StatusCodes.Status401Unauthorized; return Task.CompletedTask; };
                 o.Events.OnRedirectToAccessDenied = ctx => { ctx.Response.StatusCode = StatusCodes.Status403Forbidden; return Task.CompletedTask; };

@@ -1,6 +1,4 @@
 using System.Security.Claims;
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Recommender.Data;
 using Recommender.Serving;
@@ -36,13 +34,13 @@ public static class AuthApi
         var account = await accounts.VerifyAsync(request.Login!.Trim(), request.Password!, ct);
         if (account is null)
             return TypedResults.Unauthorized();
-        await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, AccountClaims.Principal(account, CookieAuthenticationDefaults.AuthenticationScheme));
+        await PersonSessions.SignInAsync(http, account, ct);
         return TypedResults.Ok(new Me(account.Id, account.Login, account.DisplayName, account.Role));
     }
 
-    private static async Task<NoContent> SignOut(HttpContext http)
+    private static async Task<NoContent> SignOut(HttpContext http, CancellationToken ct)
     {
-        await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        await PersonSessions.SignOutAsync(http, ct);
         return TypedResults.NoContent();
     }
 }

@@ -9,8 +9,12 @@ public static class AccountClaims
 {
     public const string DisplayName = "display_name";
 
-    public static ClaimsPrincipal Principal(Account account, string authenticationScheme) => new(new ClaimsIdentity(
+    /// <summary>The session the sign-in started (see <see cref="PersonSessions"/>).</summary>
+    public const string SessionId = "session_id";
+
+    public static ClaimsPrincipal Principal(Account account, Guid sessionId, string authenticationScheme) => new(new ClaimsIdentity(
     [
+        new Claim(SessionId, sessionId.ToString("N")),
         new Claim(ClaimTypes.NameIdentifier, account.Id.ToString(CultureInfo.InvariantCulture)),
         new Claim(ClaimTypes.Name, account.Login),
         new Claim(DisplayName, account.DisplayName),

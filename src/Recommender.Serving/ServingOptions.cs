@@ -47,4 +47,16 @@ public sealed class ServingOptions
 
     /// <summary>Requests that may wait for a place; past this they are refused at once with 503 and Retry-After. Default 64.</summary>
     public int RequestQueueLimit { get; set; } = 64;
+
+    /// <summary>How long a REST service sign-in lasts without use (sliding: each use extends it). Default 8 hours.</summary>
+    public TimeSpan ApiSessionLifetime { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>How long a web app sign-in lasts without use (sliding: each use extends it). Default 14 days.</summary>
+    public TimeSpan WebSessionLifetime { get; set; } = TimeSpan.FromDays(14);
+
+    /// <summary>
+    /// How often a signed-in person's session is checked against the database (signed out, account deleted, role
+    /// changed): the longest any of those can go unnoticed by another copy of the cookie. Zero checks every request. Default 30 s.
+    /// </summary>
+    public TimeSpan SessionCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

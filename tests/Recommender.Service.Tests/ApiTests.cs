@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Dapper;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Recommender.Data.Models;
 using Recommender.Serving;
@@ -19,66 +18,6 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {text}");
         return JsonNode.Parse(text)!;
-    }
-
-    [Fact]
-    public async Task Routes_each_caller_gets_the_expected_status()
-    {
-        var anonymous = service.CreateClient();
-        var user = await service.SignedInAsync(service.Alice);
-        var admin = await service.SignedInAsync(service.Admin);
-        var catalogKey = await service.WithApiKeyAsync("catalog");
-        var eventsKey = await service.WithApiKeyAsync("events");
-        var feedsKey = await service.WithApiKeyAsync("feeds");
-        var item = service.Items["item-3"];
-
-        (string Name, HttpClient Client)[] callers = [("anonymous", anonymous), ("user", user), ("admin", admin), ("catalog key", catalogKey), ("events key", eventsKey), ("feeds key", feedsKey)];
-        (HttpMethod Method, string Path, object? Body, int[] Expected)[] routes =
-        [
-            // expected status for: anonymous, user, admin, catalog key, events key, feeds key
-            (HttpMethod.Get, "/health", null, [200, 200, 200, 200, 200, 200]),
-            (HttpMethod.Get, "/openapi/v1.json", null, [200, 200, 200, 200, 200, 200]),
-            (HttpMethod.Get, "/api/objectives", null, [200, 200, 200, 200, 200, 200]),
-            (HttpMethod.Get, "/api/me/feed?k=5", null, [401, 200, 200, 401, 401, 401]),
-            (HttpMethod.Get, "/api/me/settings", null, [401, 200, 200, 401, 401, 401]),
-            (HttpMethod.Get, "/api/me/settings/history", null, [401, 200, 200, 401, 401, 401]),
-            (HttpMethod.Get, "/api/me/served", null, [401, 200, 200, 401, 401, 401]),
-            (HttpMethod.Post, "/api/me/events", new[] { Event(item, "view", Guid.NewGuid().ToString()) }, [401, 200, 200, 401, 401, 401]),
-            (HttpMethod.Get, "/api/admin/models", null, [401, 403, 200, 401, 401, 401]),
-            (HttpMethod.Get, "/api/admin/served", null, [401, 403, 200, 401, 401, 401]),
-            (HttpMethod.Get, "/api/admin/users", null, [401, 403, 200, 401, 401, 401]),
-            (HttpMethod.Get, "/api/admin/api-keys", null, [401, 403, 200, 401, 401, 401]),
-            (HttpMethod.Put, "/api/platform/items/new-item", new { title = "New", topics = new[] { "Oceans" } }, [401, 401, 401, 204, 403, 403]),
-            (HttpMethod.Put, "/api/platform/sources/new-source", new { name = "New source", credibility = 0.5 }, [401, 401, 401, 204, 403, 403]),
-            (HttpMethod.Post, "/api/platform/events", new[] { new { userId = "p1", itemId = "item-1", kind = "click", idempotencyKey = Guid.NewGuid().ToString() } }, [401, 401, 401, 403, 200, 403]),
-            (HttpMethod.Get, "/api/platform/users/p1/feed?k=3", null, [401, 401, 401, 403, 403, 200]),
-        ];
-
-        var failures = new List<string>();
-        foreach (var (method, path, body, expected) in routes)
-        {
-            for (var c = 0; c < callers.Length; c++)
-            {
-                using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-                using var response = await callers[c].Client.SendAsync(request);
-                if ((int)response.StatusCode != expected[c])
-                    failures.Add($"{method} {path} as {callers[c].Name}: {(int)response.StatusCode}, expected {expected[c]}");
-            }
-        }
-        Assert.Empty(failures);
-    }
-
-    [Fact]
-    public async Task Endpoints_every_route_declares_authorization_or_anonymous_access()
-    {
-        var sources = service.Services.GetRequiredService<IEnumerable<EndpointDataSource>>();
-        var unguarded = sources.SelectMany(s => s.Endpoints).OfType<RouteEndpoint>()
-            .Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>() is null &&
-                        e.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAllowAnonymous>() is null)
-            .Select(e => e.RoutePattern.RawText).ToList();
-        // Anything not listed falls under the fallback policy (signed-in people); the API's own routes all say which.
-        Assert.All(unguarded, r => Assert.DoesNotContain("/api/", r ?? "", StringComparison.Ordinal));
-        await Task.CompletedTask;
     }
 
     [Fact]

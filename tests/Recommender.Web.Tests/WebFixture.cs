@@ -25,6 +25,7 @@ public sealed class WebFixture : WebApplicationFactory<Program>, IAsyncLifetime
     private readonly TestDatabase _db = new();
 
     public Npgsql.NpgsqlDataSource DataSource => _db.DataSource;
+    public string ConnectionString => _db.ConnectionString;
     public Uri BaseAddress { get; private set; } = null!;
 
     public async Task InitializeAsync()
@@ -81,6 +82,12 @@ public sealed class WebClient : IDisposable
     public WebClient(HttpClient http) => _http = http;
 
     public async Task<HttpResponseMessage> GetAsync(string path) => await _http.GetAsync(new Uri(path, UriKind.Relative));
+
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
+        return await _http.SendAsync(request);
+    }
 
     /// <summary>GETs a page, following redirects, and parses it.</summary>
     public async Task<(HttpStatusCode Status, IHtmlDocument Document, string Path)> PageAsync(string path)

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Antiforgery;
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Recommender.Core;
@@ -66,14 +64,13 @@ public static class WebEndpoints
         var account = string.IsNullOrEmpty(login) || string.IsNullOrEmpty(password) ? null : await accounts.VerifyAsync(login.Trim(), password, ct);
         if (account is null)
             return TypedResults.Redirect($"/sign-in?failed=1&returnUrl={Uri.EscapeDataString(back)}");
-        await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme,
-            AccountClaims.Principal(account, CookieAuthenticationDefaults.AuthenticationScheme));
+        await PersonSessions.SignInAsync(http, account, ct);
         return TypedResults.Redirect(back);
     }
 
-    private static async Task<RedirectHttpResult> SignOut(HttpContext http)
+    private static async Task<RedirectHttpResult> SignOut(HttpContext http, CancellationToken ct)
     {
-        await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        await PersonSessions.SignOutAsync(http, ct);
         return TypedResults.Redirect("/sign-in");
     }
 

@@ -26,7 +26,7 @@ public static class WebServiceExtensions
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddSingleton<AdminStatistics>();
         builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
-            .AddCookie(o =>
+            .AddPersonCookie(serving => serving.WebSessionLifetime, o =>
             {
                 o.Cookie.Name = CookieName;
                 o.Cookie.HttpOnly = true;
@@ -34,8 +34,6 @@ public static class WebServiceExtensions
                 o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 o.LoginPath = "/sign-in";
                 o.AccessDeniedPath = "/forbidden";
-                o.ExpireTimeSpan = TimeSpan.FromDays(14);
-                o.SlidingExpiration = true;
                 // A person without the admin role gets a real 403, not a redirect to a page that says so with 200.
                 o.Events.OnRedirectToAccessDenied = async context =>
                 {
