@@ -19,6 +19,7 @@ public static class CliApp
             UpCommand.Create(),
             EvaluateCommand.Create(),
             KeysCommand.Create(),
+            ModelsCommand.Create(),
             Bench(),
         };
         root.Options.Add(CliContext.DbOption);
