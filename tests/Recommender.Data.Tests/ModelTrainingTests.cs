@@ -80,6 +80,27 @@ public sealed class ModelTrainingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LoadPreviousAsync_damaged_active_model_gives_the_last_one_active_before_it_that_loads()
+    {
+        var training = new ModelTraining(_db.DataSource, _models);
+        var first = await training.TrainAsync(Options(iterations: 2));
+        var second = await training.TrainAsync(Options(iterations: 2));
+        var third = await training.TrainAsync(Options(iterations: 2));
+        Assert.True(first.Activated && second.Activated && third.Activated);
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        const string damage = "update models set payload = set_byte(payload, 100, (get_byte(payload, 100) + 1) % 256) where version = @v";
+        await conn.ExecuteAsync(damage, new { v = third.Version });
+
+        Assert.Equal(second.Version, (await _models.LoadPreviousAsync(third.Version))!.Version);
+
+        await conn.ExecuteAsync(damage, new { v = second.Version });
+        Assert.Equal(first.Version, (await _models.LoadPreviousAsync(third.Version))!.Version);
+
+        await conn.ExecuteAsync(damage, new { v = first.Version });
+        Assert.Null(await _models.LoadPreviousAsync(third.Version));
+    }
+
+    [Fact]
     public async Task TrainAsync_too_few_ratings_records_a_failed_run_and_activates_nothing()
     {
         await using (var conn = await _db.DataSource.OpenConnectionAsync())
