@@ -6,7 +6,8 @@
 #  1. sends EVENTS (default 300,000) events in batches of 1,000 and SIGKILLs the service 3 s in; after a restart it
 #     counts the events stored against the events the client saw acknowledged;
 #  2. starts the service with a 5 s training schedule (training runs inside the service process) and SIGKILLs it
-#     while a training run is under way; after a restart the interrupted version must not be active and model A serves;
+#     while a training run is under way; after a restart the interrupted version must not be active and model A serves,
+#     and the next training run marks the interrupted one failed;
 #  3. trains model B (activated), rolls back to A, flips one byte of B's stored payload and activates B: the service
 #     must refuse B and keep serving A, and so must a service started afresh.
 # The last line is one JSON object with the figures.
@@ -68,6 +69,8 @@ rel_log "interrupted run $training: $interrupted; active $active_after_training_
 # 3. A damaged payload is refused.
 rel_train --rank 32
 model_b=$(rel_sql "select version from models where is_active")
+# The next run, in any process, holds the training lock and so knows the interrupted one is not running any more.
+interrupted_after_next_run=$(rel_sql "select status || ': ' || coalesce(metrics->>'error', '') from models where version = $training")
 wait_for_model "$model_b"
 cli models activate "$model_a" >&2
 wait_for_model "$model_a"
@@ -85,5 +88,5 @@ echo "health after a restart with the damaged model active: $health_after_restar
 status_of() { echo "$1" | grep -o '"serving":{"status":"[A-Za-z]*"' | sed 's/.*"status":"//; s/"//'; }
 
 cat <<JSON
-{"script":"process-kill","ingestion":{"acknowledged":$acknowledged,"stored":$stored,"storedWhenKilled":$stored_at_kill},"training":{"modelA":$model_a,"interruptedVersion":$training,"statusWhenKilled":"$still_training","afterRestart":"$interrupted","active":$active_after_training_kill,"feedsFromModel":"$serving_after_training_kill"},"corruptModel":{"damagedVersion":$model_b,"feedsFromModel":"$serving_after_corrupt","servingHealth":"$(status_of "$health_after_corrupt")","afterRestartFeedsFromModel":"$serving_after_restart","afterRestartServingHealth":"$(status_of "$health_after_restart")"}}
+{"script":"process-kill","ingestion":{"acknowledged":$acknowledged,"stored":$stored,"storedWhenKilled":$stored_at_kill},"training":{"modelA":$model_a,"interruptedVersion":$training,"statusWhenKilled":"$still_training","afterRestart":"$interrupted","afterNextRun":"$interrupted_after_next_run","active":$active_after_training_kill,"feedsFromModel":"$serving_after_training_kill"},"corruptModel":{"damagedVersion":$model_b,"feedsFromModel":"$serving_after_corrupt","servingHealth":"$(status_of "$health_after_corrupt")","afterRestartFeedsFromModel":"$serving_after_restart","afterRestartServingHealth":"$(status_of "$health_after_restart")"}}
 JSON
