@@ -24,6 +24,11 @@ rel_now_ms() { date +%s%3N; }
 rel_log() { echo "[$(date +%T.%3N)] $*" >&2; }
 
 rel_cleanup() {
+  local rc=$?
+  if [ "$rc" != 0 ] && [ -s "$rel_tmp/service.log" ]; then
+    echo "failed (exit $rc); the end of the service's log:" >&2
+    tail -60 "$rel_tmp/service.log" >&2
+  fi
   if [ -n "$service" ]; then kill "$service" 2>/dev/null && wait "$service" 2>/dev/null || true; fi
   RECOMMENDER_DATA="$rel_tmp" dotnet "$rel_root/src/Recommender.Cli/bin/Release/net10.0/recommender.dll" db stop >/dev/null 2>&1 || true
   rm -rf "$rel_tmp"

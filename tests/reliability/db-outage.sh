@@ -30,7 +30,7 @@ rel_db_stop
 down_ms=$(rel_now_ms)
 rel_log "PostgreSQL is down"
 sleep $((outage / 2))
-health_during=$(curl -s "$url/health")
+health_during=$(curl -s --max-time 10 "$url/health" || echo '{"error":"no answer from /health"}')
 sleep $((outage - outage / 2))
 start_ms=$(rel_now_ms)
 rel_log "start PostgreSQL"
