@@ -20,6 +20,7 @@ public static class CliApp
             EvaluateCommand.Create(),
             KeysCommand.Create(),
             UsersCommand.Create(),
+            ModelsCommand.Create(),
             Bench(),
         };
         root.Options.Add(CliContext.DbOption);

@@ -41,6 +41,15 @@ internal static class CliContext
         return (local.ConnectionString, local, started);
     }
 
+    /// <summary>A data source on the database the command names, migrated to the current schema.</summary>
+    public static async Task<NpgsqlDataSource> OpenDatabaseAsync(ParseResult parse, CancellationToken ct)
+    {
+        var (connectionString, _, _) = await ResolveDatabaseAsync(parse, ct);
+        var dataSource = Database.CreateDataSource(connectionString, "recommender-cli");
+        await Recommender.Data.Migrations.MigrationRunner.MigrateAsync(dataSource, ct);
+        return dataSource;
+    }
+
     private static string? FindRoot(string start)
     {
         for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)

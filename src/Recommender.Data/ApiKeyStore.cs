@@ -44,12 +44,23 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
     {
         var hash = Hash(key);
         var name = Convert.ToBase64String(hash);
-        if (_remembered.TryGetValue(name, out var known) && Environment.TickCount64 < known.Until)
+        var isKnown = _remembered.TryGetValue(name, out var known);
+        if (isKnown && Environment.TickCount64 < known.Until)
             return known.Info;
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var row = await conn.QuerySingleOrDefaultAsync<ApiKeyRow>(new CommandDefinition(
-            "select id, name, prefix, scopes, created_at, revoked_at from api_keys where key_hash = @hash and revoked_at is null",
-            new { hash }, cancellationToken: ct));
+        ApiKeyRow? row;
+        try
+        {
+            await using var conn = await dataSource.OpenConnectionAsync(ct);
+            row = await conn.QuerySingleOrDefaultAsync<ApiKeyRow>(new CommandDefinition(
+                "select id, name, prefix, scopes, created_at, revoked_at from api_keys where key_hash = @hash and revoked_at is null",
+                new { hash }, cancellationToken: ct));
+        }
+        catch (NpgsqlException e) when (isKnown && Database.IsUnavailable(e))
+        {
+            // No key can be revoked while the database is away, so a key valid before the outage stays valid through it
+            // (and feeds keep serving); every process forgets remembered keys when its database connection comes back.
+            return known.Info;
+        }
         if (row is null)
         {
             _remembered.TryRemove(name, out _);

@@ -20,6 +20,18 @@ public static class Database
         DefaultTypeMap.MatchNamesWithUnderscores = true;
     }
 
+    /// <summary>
+    /// Whether <paramref name="e"/> means PostgreSQL cannot be reached or is shutting down (connection refused or broken,
+    /// SQLSTATE classes 08 and 57P, too many connections, a timeout), as opposed to a statement it refused.
+    /// </summary>
+    public static bool IsUnavailable(Exception e) => e switch
+    {
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("57P", StringComparison.Ordinal) ||
+            pg.SqlState == PostgresErrorCodes.TooManyConnections,
+        NpgsqlException or TimeoutException => true,
+        _ => false,
+    };
+
     public static NpgsqlDataSource CreateDataSource(string connectionString, string applicationName = "recommender")
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);

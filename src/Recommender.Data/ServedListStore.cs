@@ -6,7 +6,11 @@ using Recommender.Core;
 namespace Recommender.Data;
 
 /// <summary>One served list on its way to the audit log.</summary>
-public sealed record AuditRecord(Guid RequestId, long UserId, ServedList List);
+/// <param name="RequestId">The id the feed response carried.</param>
+/// <param name="UserId">Our id of the person; 0 while only <paramref name="ExternalUserId"/> is known.</param>
+/// <param name="List">What was served.</param>
+/// <param name="ExternalUserId">The platform's id of the person, for a list served while the database could not map it to ours.</param>
+public sealed record AuditRecord(Guid RequestId, long UserId, ServedList List, string? ExternalUserId = null);
 
 /// <summary>A stored served list, as audit queries return it; <see cref="ItemsJson"/> holds rank, item, score, components and reasons.</summary>
 public sealed record ServedListRow(

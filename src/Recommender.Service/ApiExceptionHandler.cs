@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;
+using Recommender.Data;
 using Recommender.Serving;
 
 namespace Recommender.Service;
@@ -14,7 +15,7 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
     {
         var (status, title) = exception switch
         {
-            NpgsqlException or TimeoutException when IsUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "The database is unavailable; retry shortly."),
+            NpgsqlException or TimeoutException when Database.IsUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "The database is unavailable; retry shortly."),
             AuditBacklogFullException => (StatusCodes.Status503ServiceUnavailable, exception.Message),
             ServingNotReadyException => (StatusCodes.Status503ServiceUnavailable, "The service is still starting; retry shortly."),
             BadHttpRequestException bad => (bad.StatusCode, bad.Message),
@@ -33,11 +34,4 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
             ProblemDetails = { Status = status, Title = title },
         });
     }
-
-    private static bool IsUnavailable(Exception e) => e switch
-    {
-        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("57P", StringComparison.Ordinal) || pg.SqlState == "53300",
-        NpgsqlException or TimeoutException => true,
-        _ => false,
-    };
 }

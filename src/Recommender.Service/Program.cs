@@ -1,4 +1,5 @@
 using Recommender.Service;
+using Recommender.Serving;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddRecommenderApi();
@@ -11,7 +12,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
 app.MapOpenApi().AllowAnonymous();
-app.MapHealthChecks("/health").AllowAnonymous();
+app.MapHealthChecks("/health", new() { ResponseWriter = HealthReportWriter.WriteAsync }).AllowAnonymous();
 app.MapAuthApi();
 app.MapObjectivesApi();
 app.MapMeApi();

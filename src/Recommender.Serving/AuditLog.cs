@@ -15,7 +15,8 @@ public sealed class AuditBacklogFullException() : Exception("The audit log canno
 /// retries until the database takes them. Nothing is dropped silently: a full buffer refuses feeds (503), a failing
 /// database shows in health and logs, and shutdown drains the buffer.
 /// </summary>
-public sealed class AuditLog(ServedListStore store, IOptions<ServingOptions> options, ILogger<AuditLog> logger) : BackgroundService, IHealthCheck
+public sealed class AuditLog(ServedListStore store, AccountStore accounts, IOptions<ServingOptions> options, ILogger<AuditLog> logger)
+    : BackgroundService, IHealthCheck
 {
     private const int BatchSize = 500;
     private readonly Channel<AuditRecord> _buffer = Channel.CreateBounded<AuditRecord>(
@@ -85,6 +86,7 @@ public sealed class AuditLog(ServedListStore store, IOptions<ServingOptions> opt
         {
             try
             {
+                await ResolveExternalUsersAsync(ct);
                 await store.WriteAsync(_batch, ct);
                 Interlocked.Add(ref _pending, -_batch.Count);
                 Interlocked.Add(ref _written, _batch.Count);
@@ -123,6 +125,20 @@ public sealed class AuditLog(ServedListStore store, IOptions<ServingOptions> opt
                 await Task.Delay(delay, ct);
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
             }
+        }
+    }
+
+    // Lists served while the database was away name the platform's user; like a feed, the first sight creates them.
+    private async Task ResolveExternalUsersAsync(CancellationToken ct)
+    {
+        var external = _batch.Where(r => r.UserId == 0 && r.ExternalUserId is not null).Select(r => r.ExternalUserId!).Distinct().ToList();
+        if (external.Count == 0)
+            return;
+        var ids = await accounts.EnsureExternalAsync(external, ct);
+        for (var i = 0; i < _batch.Count; i++)
+        {
+            if (_batch[i] is { UserId: 0, ExternalUserId: { } id })
+                _batch[i] = _batch[i] with { UserId = ids[id] };
         }
     }
 

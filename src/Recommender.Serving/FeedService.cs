@@ -48,6 +48,9 @@ public sealed class UnknownUserException(long userId) : Exception($"There is no 
 /// <summary>
 /// Builds feeds: the user's settings, history and learning state (one round trip), the shared pipeline, and an audit
 /// record for every page served. The same code serves the REST API and the web app.
+/// While PostgreSQL is unreachable a feed is still served from the in-memory model and catalog, but without personal
+/// data (which lives in the database): the default objective ranks as for a newcomer, every item says so in its
+/// reasons, health reports it, and the audit record waits in the buffer until the database is back.
 /// </summary>
 public sealed class FeedService(
     ServingState state,
@@ -57,7 +60,19 @@ public sealed class FeedService(
     AuditLog audit,
     IOptions<ServingOptions> options)
 {
+    /// <summary>The reason every item of a feed served without the database carries first.</summary>
+    public const string WithoutDatabaseReason = "Not personalised: your history and settings could not be read just now.";
+
     private readonly ServingOptions _options = options.Value;
+    private long _servedWithoutDatabase;
+    private long _lastWithoutDatabase;
+
+    /// <summary>Feeds served without personal data because the database was unreachable, since start.</summary>
+    public long ServedWithoutDatabase => Interlocked.Read(ref _servedWithoutDatabase);
+
+    /// <summary>When the last feed was served without the database; null when none was.</summary>
+    public DateTimeOffset? LastServedWithoutDatabase =>
+        Interlocked.Read(ref _lastWithoutDatabase) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
     /// <summary>One page of the user's feed under their chosen objective; recorded in the audit log before it is returned.</summary>
     /// <exception cref="FeedRequestException">A bad page size or cursor.</exception>
@@ -66,8 +81,16 @@ public sealed class FeedService(
     public async Task<Feed> GetFeedAsync(long userId, int? k = null, string? cursor = null, CancellationToken ct = default)
     {
         var page = ParsePage(k, cursor);
-        var context = await contexts.LoadAsync(userId, _options.HistoryLength, ct) ?? throw new UnknownUserException(userId);
-        return Serve(context, page);
+        RankingContext? context;
+        try
+        {
+            context = await contexts.LoadAsync(userId, _options.HistoryLength, ct);
+        }
+        catch (Exception e) when (Database.IsUnavailable(e))
+        {
+            return ServeWithoutDatabase(userId, null, page);
+        }
+        return Serve(context ?? throw new UnknownUserException(userId), page);
     }
 
     /// <summary>A feed for the platform's user <paramref name="externalId"/>, who is created on first sight like in events.</summary>
@@ -76,10 +99,18 @@ public sealed class FeedService(
     public async Task<Feed> GetPlatformFeedAsync(string externalId, int? k = null, string? cursor = null, CancellationToken ct = default)
     {
         var page = ParsePage(k, cursor);
-        var context = await contexts.LoadByExternalIdAsync(externalId, _options.HistoryLength, ct)
-            ?? await contexts.LoadAsync(await accounts.EnsureExternalAsync(externalId, ct), _options.HistoryLength, ct)
-            ?? throw new InvalidOperationException($"The user '{externalId}' was created but cannot be read back.");
-        return Serve(context, page);
+        RankingContext? context;
+        try
+        {
+            context = await contexts.LoadByExternalIdAsync(externalId, _options.HistoryLength, ct)
+                ?? await contexts.LoadAsync(await accounts.EnsureExternalAsync(externalId, ct), _options.HistoryLength, ct);
+        }
+        catch (Exception e) when (Database.IsUnavailable(e))
+        {
+            // The platform's id cannot be mapped to ours now; the audit writer maps it (creating the user) once it can.
+            return ServeWithoutDatabase(0, externalId, page);
+        }
+        return Serve(context ?? throw new InvalidOperationException($"The user '{externalId}' was created but cannot be read back."), page);
     }
 
     /// <summary>What an objective would show the user now, without changing their settings or the audit log (the settings page's preview).</summary>
@@ -116,9 +147,28 @@ public sealed class FeedService(
         var snapshot = state.Current;
         var (seed, offset, size) = page;
         var list = Rank(snapshot, context, objectiveId, parameters, offset + size, seed);
+        return Record(snapshot, list, context.UserId, null, page);
+    }
+
+    private Feed ServeWithoutDatabase(long userId, string? externalId, (int Seed, int Offset, int Size) page)
+    {
+        var snapshot = state.Current;
+        var (seed, offset, size) = page;
+        var list = snapshot.Pipeline.Recommend(new RecommendationRequest(
+            UserState.Anonymous, _options.DefaultObjective, ObjectiveParameters.Empty, offset + size, seed, DateTimeOffset.UtcNow));
+        list = list with { Items = [.. list.Items.Select(i => i with { Reasons = [WithoutDatabaseReason, .. i.Reasons.Take(1)] })] };
+        var feed = Record(snapshot, list, userId, externalId, page);
+        Interlocked.Increment(ref _servedWithoutDatabase);
+        Interlocked.Exchange(ref _lastWithoutDatabase, DateTimeOffset.UtcNow.UtcTicks);
+        return feed;
+    }
+
+    private Feed Record(RankingSnapshot snapshot, ServedList list, long userId, string? externalId, (int Seed, int Offset, int Size) page)
+    {
+        var (seed, offset, size) = page;
         var shown = list with { Items = [.. list.Items.Skip(offset)] };
         var requestId = Guid.CreateVersion7();
-        audit.Enqueue(new AuditRecord(requestId, context.UserId, shown));
+        audit.Enqueue(new AuditRecord(requestId, userId, shown, externalId));
 
         var objective = snapshot.Pipeline.Objectives[shown.ObjectiveId];
         var next = list.Items.Count == offset + size && offset + size < _options.MaxFeedDepth ? EncodeCursor(seed, offset + size) : null;

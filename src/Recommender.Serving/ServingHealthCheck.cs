@@ -2,17 +2,28 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Recommender.Serving;
 
-/// <summary>Unhealthy until the first snapshot is loaded; degraded while a refused model is being skipped.</summary>
-internal sealed class ServingHealthCheck(ServingState state) : IHealthCheck
+/// <summary>
+/// Unhealthy until the first snapshot is loaded; degraded while a refused model is being skipped, and for a while after
+/// a feed had to be served without the database.
+/// </summary>
+internal sealed class ServingHealthCheck(ServingState state, FeedService feeds) : IHealthCheck
 {
+    private static readonly TimeSpan RecentlyWithoutDatabase = TimeSpan.FromSeconds(30);
+
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         if (!state.IsLoaded)
             return Task.FromResult(HealthCheckResult.Unhealthy("model and catalog not loaded yet"));
         var current = state.Current;
         var model = current.ModelVersion?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "popularity";
-        return Task.FromResult(state.ModelProblem is { } problem
-            ? HealthCheckResult.Degraded($"serving model {model}; the active model was refused: {problem}")
-            : HealthCheckResult.Healthy($"serving model {model} over {current.Pipeline.Catalog.Count} items"));
+        var data = new Dictionary<string, object> { ["model"] = model, ["feedsWithoutDatabase"] = feeds.ServedWithoutDatabase };
+        if (state.ModelProblem is { } problem)
+            return Task.FromResult(HealthCheckResult.Degraded($"serving model {model}; the active model was refused: {problem}", data: data));
+        if (feeds.LastServedWithoutDatabase is { } last && DateTimeOffset.UtcNow - last < RecentlyWithoutDatabase)
+        {
+            return Task.FromResult(HealthCheckResult.Degraded(
+                $"serving model {model}; {feeds.ServedWithoutDatabase} feeds served without personal data (database unreachable), the last at {last:O}", data: data));
+        }
+        return Task.FromResult(HealthCheckResult.Healthy($"serving model {model} over {current.Pipeline.Catalog.Count} items", data));
     }
 }

@@ -81,6 +81,11 @@ public sealed class ServingState(CatalogStore catalogs, ModelStore models, Objec
                     ModelProblem = e.Message;
                     logger.LogError(e, "Active model {Version} was refused; the previous model keeps serving", activeVersion);
                     (factors, version) = (kept, previous?.ModelVersion);
+                    if (factors is null && await models.LoadPreviousAsync(activeVersion.Value, ct) is { } fallback)
+                    {
+                        // Started (or restarted) with a damaged active model: the one active before it is the previous model.
+                        (factors, version) = (fallback.Model, fallback.Version);
+                    }
                 }
             }
             IRelevanceModel model = factors is null || version is null

@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using Dapper;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -10,13 +9,12 @@ using Recommender.Factorization;
 namespace Recommender.Serving;
 
 /// <summary>
-/// Retrains on a schedule and on demand. Only one process trains at a time across all replicas (a PostgreSQL
-/// advisory lock); a request while training is running is answered by that run.
+/// Retrains on a schedule and on demand. Only one process trains at a time across all replicas and the CLI
+/// (<see cref="ModelTraining.TrainExclusiveAsync"/>); a request while training is running is answered by that run.
 /// </summary>
-public sealed class TrainingScheduler(NpgsqlDataSource dataSource, ModelTraining training, IOptions<ServingOptions> options, ILogger<TrainingScheduler> logger)
+public sealed class TrainingScheduler(ModelTraining training, IOptions<ServingOptions> options, ILogger<TrainingScheduler> logger)
     : BackgroundService
 {
-    private const long TrainingLockKey = 0x547261696e696e67; // "Training"
     private readonly Channel<bool> _requests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
     /// <summary>The last run's outcome, for the admin API.</summary>
@@ -65,29 +63,24 @@ public sealed class TrainingScheduler(NpgsqlDataSource dataSource, ModelTraining
     {
         try
         {
-            await using var conn = await dataSource.OpenConnectionAsync(ct);
-            if (!await conn.ExecuteScalarAsync<bool>(new CommandDefinition("select pg_try_advisory_lock(@TrainingLockKey)", new { TrainingLockKey }, cancellationToken: ct)))
+            IsTraining = true;
+            if (await training.TrainExclusiveAsync(new MatrixFactorizationOptions(), ct: ct) is not { } report)
             {
                 logger.LogInformation("Another process is training; skipping this run");
                 return null;
             }
-            try
-            {
-                IsTraining = true;
-                LastReport = await training.TrainAsync(new MatrixFactorizationOptions(), ct: ct);
-                logger.LogInformation("Training run {Version}: {Decision}", LastReport.Version, LastReport.Decision);
-                return LastReport;
-            }
-            finally
-            {
-                IsTraining = false;
-                await conn.ExecuteAsync(new CommandDefinition("select pg_advisory_unlock(@TrainingLockKey)", new { TrainingLockKey }, cancellationToken: CancellationToken.None));
-            }
+            LastReport = report;
+            logger.LogInformation("Training run {Version}: {Decision}", report.Version, report.Decision);
+            return report;
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or ArgumentException)
         {
             logger.LogError(e, "Training run failed");
             return null;
+        }
+        finally
+        {
+            IsTraining = false;
         }
     }
 }

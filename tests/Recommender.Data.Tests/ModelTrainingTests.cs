@@ -80,6 +80,50 @@ public sealed class ModelTrainingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LoadPreviousAsync_damaged_active_model_gives_the_last_one_active_before_it_that_loads()
+    {
+        var training = new ModelTraining(_db.DataSource, _models);
+        var first = await training.TrainAsync(Options(iterations: 2));
+        var second = await training.TrainAsync(Options(iterations: 2));
+        var third = await training.TrainAsync(Options(iterations: 2));
+        Assert.True(first.Activated && second.Activated && third.Activated);
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        const string damage = "update models set payload = set_byte(payload, 100, (get_byte(payload, 100) + 1) % 256) where version = @v";
+        await conn.ExecuteAsync(damage, new { v = third.Version });
+
+        Assert.Equal(second.Version, (await _models.LoadPreviousAsync(third.Version))!.Version);
+
+        await conn.ExecuteAsync(damage, new { v = second.Version });
+        Assert.Equal(first.Version, (await _models.LoadPreviousAsync(third.Version))!.Version);
+
+        await conn.ExecuteAsync(damage, new { v = first.Version });
+        Assert.Null(await _models.LoadPreviousAsync(third.Version));
+    }
+
+    [Fact]
+    public async Task TrainExclusiveAsync_marks_a_killed_run_failed_and_skips_while_another_process_trains()
+    {
+        var killed = await _models.BeginAsync("mf-sgd", "{}");
+        var training = new ModelTraining(_db.DataSource, _models);
+        // Another process: a connection of its own, outside this data source's pool.
+        await using (var other = new Npgsql.NpgsqlConnection(_db.ConnectionString + ";Pooling=false"))
+        {
+            await other.OpenAsync();
+            await other.ExecuteAsync("select pg_advisory_lock(@key)", new { key = ModelTraining.TrainingLockKey });
+            Assert.Null(await training.TrainExclusiveAsync(Options(iterations: 2)));
+            Assert.Equal("training", (await _models.ListAsync()).Single(m => m.Version == killed).Status);
+        }
+
+        var report = await training.TrainExclusiveAsync(Options(iterations: 2));
+
+        Assert.True(report!.Activated, report.Decision);
+        var killedRow = (await _models.ListAsync()).Single(m => m.Version == killed);
+        Assert.Equal("failed", killedRow.Status);
+        Assert.Contains("interrupted", killedRow.Metrics, StringComparison.Ordinal);
+        Assert.False(killedRow.IsActive);
+    }
+
+    [Fact]
     public async Task TrainAsync_too_few_ratings_records_a_failed_run_and_activates_nothing()
     {
         await using (var conn = await _db.DataSource.OpenConnectionAsync())

@@ -1,24 +1,28 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Dapper;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Recommender.Data;
 using Recommender.Data.Import;
 using Recommender.Data.Migrations;
+using Recommender.Serving;
 
 namespace Recommender.Service.Tests;
 
 /// <summary>
 /// The service on a PostgreSQL cluster of its own, which the test stops and restarts: writes get 503 with
-/// Retry-After while it is down, everything acknowledged before is still there afterwards, and the service
-/// recovers by itself.
+/// Retry-After while it is down, feeds are still served (not personalised, and saying so), everything acknowledged
+/// before is still there afterwards, every feed served meanwhile reaches the audit log, and the service recovers by itself.
 /// </summary>
 public sealed class DatabaseOutageTests : IAsyncLifetime
 {
     private readonly string _root = Directory.CreateTempSubdirectory("recommender-outage-").FullName;
     private LocalPostgres _cluster = null!;
     private WebApplicationFactory<Program> _factory = null!;
+    private HttpClient? _client;
 
     public async Task InitializeAsync()
     {
@@ -44,6 +48,7 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        _client?.Dispose();
         await _factory.DisposeAsync();
         await _cluster.StopAsync();
         NpgsqlConnection.ClearAllPools();
@@ -71,17 +76,57 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.ServiceUnavailable, whileDown.StatusCode);
         Assert.True(whileDown.Headers.RetryAfter is not null, "a 503 says when to retry");
         Assert.Equal("application/problem+json", whileDown.Content.Headers.ContentType?.MediaType);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, feedWhileDown.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, feedWhileDown.StatusCode);
+        var servedWhileDown = (await feedWhileDown.Content.ReadFromJsonAsync<Feed>())!;
+        Assert.Equal(5, servedWhileDown.Items.Count);
+        Assert.All(servedWhileDown.Items, i => Assert.Equal(FeedService.WithoutDatabaseReason, i.Reasons[0]));
 
         await _cluster.EnsureStartedAsync();
-        var recovered = await RetryUntilOkAsync(() => client.GetAsync("/api/me/feed?k=5"), TimeSpan.FromSeconds(10));
-        Assert.Equal(HttpStatusCode.OK, recovered.StatusCode);
-        var retried = await client.PostAsJsonAsync("/api/me/events", new[] { new { itemId = 1L, kind = "view", idempotencyKey = "during" } });
+        var retried = await RetryUntilOkAsync(
+            () => client.PostAsJsonAsync("/api/me/events", new[] { new { itemId = 1L, kind = "view", idempotencyKey = "during" } }), TimeSpan.FromSeconds(10));
         retried.EnsureSuccessStatusCode();
+        var recovered = await (await client.GetAsync("/api/me/feed?k=5")).Content.ReadFromJsonAsync<Feed>();
+        Assert.DoesNotContain(FeedService.WithoutDatabaseReason, recovered!.Items.SelectMany(i => i.Reasons));
+        await _factory.Services.GetRequiredService<AuditLog>().FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
 
         await using var conn = new NpgsqlConnection(_cluster.ConnectionString);
         Assert.Equal(acknowledged + 1, await conn.ExecuteScalarAsync<long>("select count(*) from events"));
         Assert.Equal(100, acknowledged);
+        Assert.Equal(1, await conn.ExecuteScalarAsync<long>("select count(*) from served_lists where request_id = @id", new { id = servedWhileDown.RequestId }));
+    }
+
+    [Fact]
+    public async Task PlatformFeed_database_down_serves_a_new_user_reports_it_in_health_and_records_it_afterwards()
+    {
+        await using (var dataSource = Database.CreateDataSource(_cluster.ConnectionString))
+        {
+            var (_, key) = await new ApiKeyStore(dataSource).CreateAsync("platform", ["feeds"]);
+            _client = _factory.CreateClient();
+            _client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        }
+        (await _client.GetAsync("/api/platform/users/known/feed?k=3")).EnsureSuccessStatusCode();
+
+        await _cluster.StopAsync();
+        // A user the service has never seen: their id cannot be mapped until the database is back.
+        var feed = await _client.GetAsync("/api/platform/users/newcomer/feed?k=3");
+        var health = await _client.GetAsync("/health");
+
+        Assert.Equal(HttpStatusCode.OK, feed.StatusCode);
+        var served = (await feed.Content.ReadFromJsonAsync<Feed>())!;
+        Assert.Equal(3, served.Items.Count);
+        Assert.All(served.Items, i => Assert.Equal(FeedService.WithoutDatabaseReason, i.Reasons[0]));
+        var report = await health.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Unhealthy", report.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
+        var serving = report.GetProperty("checks").GetProperty("serving");
+        Assert.Equal("Degraded", serving.GetProperty("status").GetString());
+        Assert.Equal(1, serving.GetProperty("data").GetProperty("feedsWithoutDatabase").GetInt64());
+        Assert.True(report.GetProperty("checks").GetProperty("audit-log").GetProperty("data").GetProperty("pending").GetInt64() >= 1, "the record is buffered");
+
+        await _cluster.EnsureStartedAsync();
+        await _factory.Services.GetRequiredService<AuditLog>().FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await using var conn = new NpgsqlConnection(_cluster.ConnectionString);
+        Assert.Equal("newcomer", await conn.ExecuteScalarAsync<string>(
+            "select u.external_id from served_lists s join users u on u.id = s.user_id where s.request_id = @id", new { id = served.RequestId }));
     }
 
     private static async Task<HttpResponseMessage> RetryUntilOkAsync(Func<Task<HttpResponseMessage>> call, TimeSpan within)

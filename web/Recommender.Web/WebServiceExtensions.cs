@@ -77,7 +77,7 @@ public static class WebServiceExtensions
         app.UseRateLimiter();
         app.UseAntiforgery();
         app.MapStaticAssets();
-        app.MapHealthChecks("/health").AllowAnonymous();
+        app.MapHealthChecks("/health", new() { ResponseWriter = HealthReportWriter.WriteAsync }).AllowAnonymous();
         app.MapWebEndpoints();
         app.MapRazorComponents<Components.App>();
         return app;

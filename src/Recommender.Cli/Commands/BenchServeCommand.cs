@@ -97,7 +97,145 @@ internal static class BenchServeCommand
             }));
             return 0;
         }));
-        return [serve, ingest];
+        var feedRate = new Option<int>("--feed-rate") { Description = "Feed requests per second (open loop).", DefaultValueFactory = _ => 50 };
+        var eventRate = new Option<int>("--event-rate") { Description = "Event batches per second (open loop).", DefaultValueFactory = _ => 20 };
+        var timeline = new Option<string?>("--timeline") { Description = "Write every response as a CSV line 'unix_ms,kind,status,acknowledged' to this file." };
+        var mixed = new Command("mixed", "Feeds and event batches together at fixed rates for --duration seconds; prints status counts each second, " +
+            "then the tally of acknowledged events and how to count them back. Failed requests are not retried.")
+        {
+            url, key, users, duration, k, batch, items, itemCount, feedRate, eventRate, concurrency, timeline,
+        };
+        mixed.SetAction(CliApp.Guarded(async (parse, ct) =>
+        {
+            using var http = Client(parse.GetValue(url)!, parse.GetValue(key)!);
+            var (n, size, prefix, count) = (parse.GetValue(users), parse.GetValue(k), parse.GetValue(items), parse.GetValue(itemCount));
+            var perBatch = Math.Clamp(parse.GetValue(batch), 1, 1000);
+            var seconds = Math.Clamp(parse.GetValue(duration), 1, 600);
+            var run = Guid.NewGuid().ToString("N")[..8];
+            var log = new MixedLog();
+            var next = -1;
+            var feedRandom = new Random(1);
+            var feeds = RunAsync(Math.Max(1, parse.GetValue(feedRate)), parse.GetValue(concurrency), seconds, async () =>
+            {
+                int user;
+                lock (feedRandom)
+                    user = feedRandom.Next(1, n + 1);
+                return await log.TrackAsync("feed", async () => (await http.GetAsync($"/api/platform/users/{user}/feed?k={size}"), 0));
+            }, ct);
+            var events = RunAsync(Math.Max(1, parse.GetValue(eventRate)), parse.GetValue(concurrency), seconds, async () =>
+            {
+                var b = Interlocked.Increment(ref next);
+                var body = Enumerable.Range(b * perBatch, perBatch).Select(i => new
+                {
+                    userId = (1 + (i * 31) % n).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    itemId = prefix + (1 + (i * 7919) % count).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    kind = "view",
+                    idempotencyKey = $"bench-{run}-{i}",
+                });
+                return await log.TrackAsync("events", async () =>
+                {
+                    var response = await http.PostAsJsonAsync("/api/platform/events", body);
+                    return (response, response.IsSuccessStatusCode ? (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("recorded").GetInt32() : 0);
+                });
+            }, ct);
+            using (var ticker = new PeriodicTimer(TimeSpan.FromSeconds(1)))
+            {
+                var all = Task.WhenAll(feeds, events);
+                for (var second = 1; !all.IsCompleted; second++)
+                {
+                    if (await Task.WhenAny(all, ticker.WaitForNextTickAsync(ct).AsTask()) == all)
+                        break;
+                    Console.WriteLine(JsonSerializer.Serialize(log.Second(second)));
+                }
+                await all;
+            }
+            if (parse.GetValue(timeline) is { } file)
+                await File.WriteAllLinesAsync(file, log.Lines(), ct);
+            var (f, e) = (await feeds, await events);
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                bench = "mixed",
+                run,
+                feeds = new { f.Requests, f.Errors, f.P50Ms, f.P99Ms, f.MaxMs, f.StatusCounts },
+                events = new { e.Requests, e.Errors, e.P99Ms, e.StatusCounts, unavailable = log.Unavailable, unavailableWithRetryAfter = log.UnavailableWithRetryAfter, sent = (next + 1L) * perBatch, acknowledged = log.Acknowledged },
+                countBack = $"select count(*) from events where idempotency_key like 'bench-{run}-%'",
+            }));
+            return 0;
+        }));
+        return [serve, ingest, mixed];
+    }
+
+    /// <summary>What <c>bench mixed</c> saw: every response with its time (status 0: no answer), counts since the last per-second line, and the acknowledged tally.</summary>
+    private sealed class MixedLog
+    {
+        private readonly List<(long UnixMs, string Kind, int Status, int Acknowledged)> _lines = [];
+        private readonly Dictionary<string, Dictionary<int, long>> _second = new() { ["feed"] = [], ["events"] = [] };
+        private long _acknowledged;
+        private long _unavailable;
+        private long _unavailableWithRetryAfter;
+
+        /// <summary>Events the service said it recorded.</summary>
+        public long Acknowledged => Interlocked.Read(ref _acknowledged);
+
+        /// <summary>503 answers to event batches, and how many of them said when to retry.</summary>
+        public long Unavailable => Interlocked.Read(ref _unavailable);
+
+        public long UnavailableWithRetryAfter => Interlocked.Read(ref _unavailableWithRetryAfter);
+
+        public async Task<HttpResponseMessage> TrackAsync(string kind, Func<Task<(HttpResponseMessage Response, int Recorded)>> call)
+        {
+            try
+            {
+                var (response, recorded) = await call();
+                Interlocked.Add(ref _acknowledged, recorded);
+                if (kind == "events" && response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable)
+                {
+                    Interlocked.Increment(ref _unavailable);
+                    if (response.Headers.RetryAfter is not null)
+                        Interlocked.Increment(ref _unavailableWithRetryAfter);
+                }
+                Add(kind, (int)response.StatusCode, recorded);
+                return response;
+            }
+            catch (HttpRequestException)
+            {
+                Add(kind, 0, 0);
+                throw;
+            }
+        }
+
+        private void Add(string kind, int status, int recorded)
+        {
+            lock (_lines)
+            {
+                _lines.Add((DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), kind, status, recorded));
+                _second[kind][status] = _second[kind].GetValueOrDefault(status) + 1;
+            }
+        }
+
+        public object Second(int second)
+        {
+            lock (_lines)
+            {
+                var line = new
+                {
+                    second,
+                    unixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+                    feeds = new Dictionary<int, long>(_second["feed"]),
+                    events = new Dictionary<int, long>(_second["events"]),
+                    acknowledged = Acknowledged,
+                };
+                _second["feed"].Clear();
+                _second["events"].Clear();
+                return line;
+            }
+        }
+
+        public IEnumerable<string> Lines()
+        {
+            lock (_lines)
+                return [.. _lines.Select(l => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{l.UnixMs},{l.Kind},{l.Status},{l.Acknowledged}"))];
+        }
     }
 
     /// <summary>Figures of one run; latencies over all answers, and the 99th percentile of successes and of refusals (429/503) apart.</summary>

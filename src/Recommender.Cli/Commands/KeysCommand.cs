@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Recommender.Data;
-using Recommender.Data.Migrations;
 using Spectre.Console;
 
 namespace Recommender.Cli.Commands;
@@ -19,7 +18,7 @@ internal static class KeysCommand
             var wanted = parse.GetValue(scopes)!;
             if (wanted.FirstOrDefault(s => !ApiKeyStore.Scopes.Contains(s)) is { } bad)
                 throw new CliException($"--scope: '{bad}' is not one of {string.Join(", ", ApiKeyStore.Scopes)}");
-            await using var dataSource = await OpenAsync(parse, ct);
+            await using var dataSource = await CliContext.OpenDatabaseAsync(parse, ct);
             var (info, key) = await new ApiKeyStore(dataSource).CreateAsync(parse.GetValue(name)!, wanted, ct);
             if (parse.GetValue(quiet))
                 Console.WriteLine(key);
@@ -31,7 +30,7 @@ internal static class KeysCommand
         var list = new Command("list", "List API keys (never the keys themselves).");
         list.SetAction(CliApp.Guarded(async (parse, ct) =>
         {
-            await using var dataSource = await OpenAsync(parse, ct);
+            await using var dataSource = await CliContext.OpenDatabaseAsync(parse, ct);
             var table = new Table().AddColumns("id", "name", "prefix", "scopes", "created", "revoked");
             foreach (var k in await new ApiKeyStore(dataSource).ListAsync(ct))
                 table.AddRow($"{k.Id}", k.Name, k.Prefix, string.Join(",", k.Scopes), $"{k.CreatedAt:u}", k.RevokedAt is { } r ? $"{r:u}" : "");
@@ -43,20 +42,12 @@ internal static class KeysCommand
         var revoke = new Command("revoke", "Revoke an API key.") { id };
         revoke.SetAction(CliApp.Guarded(async (parse, ct) =>
         {
-            await using var dataSource = await OpenAsync(parse, ct);
+            await using var dataSource = await CliContext.OpenDatabaseAsync(parse, ct);
             if (!await new ApiKeyStore(dataSource).RevokeAsync(parse.GetValue(id), ct))
                 throw new CliException($"no active key {parse.GetValue(id)}");
             AnsiConsole.WriteLine("revoked");
             return 0;
         }));
         return new Command("keys", "Platform API keys.") { create, list, revoke };
-    }
-
-    private static async Task<Npgsql.NpgsqlDataSource> OpenAsync(ParseResult parse, CancellationToken ct)
-    {
-        var (connectionString, _, _) = await CliContext.ResolveDatabaseAsync(parse, ct);
-        var dataSource = Database.CreateDataSource(connectionString, "recommender-cli");
-        await MigrationRunner.MigrateAsync(dataSource, ct);
-        return dataSource;
     }
 }

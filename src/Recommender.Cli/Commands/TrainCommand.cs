@@ -56,7 +56,8 @@ internal static class TrainCommand
     {
         var training = new ModelTraining(dataSource, new ModelStore(dataSource));
         return await AnsiConsole.Status().StartAsync("training", async ctx =>
-            await training.TrainAsync(options, new Progress<TrainingProgress>(p => ctx.Status($"training: iteration {p.Iteration}/{p.TotalIterations}, loss {p.Loss:F3}")), ct));
+            await training.TrainExclusiveAsync(options, new Progress<TrainingProgress>(p => ctx.Status($"training: iteration {p.Iteration}/{p.TotalIterations}, loss {p.Loss:F3}")), ct))
+            ?? throw new CliException("another process is training on this database; try again when it has finished");
     }
 
     internal static void Print(TrainingReport report)

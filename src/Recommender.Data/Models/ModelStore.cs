@@ -85,12 +85,43 @@ public sealed class ModelStore(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var row = await conn.QuerySingleOrDefaultAsync<(int Version, byte[] Payload, string Checksum)?>(new CommandDefinition(
             "select version, payload, payload_checksum from models where is_active", cancellationToken: ct));
-        if (row is not { } r)
-            return null;
-        if (Convert.ToHexStringLower(SHA256.HashData(r.Payload)) != r.Checksum)
-            throw new InvalidDataException($"Model {r.Version}: the stored payload does not match its checksum; it will not be served.");
-        using var stream = new MemoryStream(r.Payload, writable: false);
-        return new ActiveModel(r.Version, MatrixFactorizationModel.Load(stream));
+        return row is { } r ? Load(r.Version, r.Payload, r.Checksum) : null;
+    }
+
+    /// <summary>
+    /// The most recently activated model other than <paramref name="exceptVersion"/> that loads and passes its checksum:
+    /// what a process that starts while the active model is refused serves instead. Null when there is none.
+    /// </summary>
+    public async Task<ActiveModel?> LoadPreviousAsync(int exceptVersion, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var versions = await conn.QueryAsync<int>(new CommandDefinition("""
+            select version from models
+            where version <> @exceptVersion and status = 'ready' and payload is not null and activated_at is not null
+            order by activated_at desc
+            """, new { exceptVersion }, cancellationToken: ct));
+        foreach (var version in versions)
+        {
+            var row = await conn.QuerySingleAsync<(byte[] Payload, string Checksum)>(new CommandDefinition(
+                "select payload, payload_checksum from models where version = @version", new { version }, cancellationToken: ct));
+            try
+            {
+                return Load(version, row.Payload, row.Checksum);
+            }
+            catch (InvalidDataException)
+            {
+                // Damaged as well: try the one activated before it.
+            }
+        }
+        return null;
+    }
+
+    private static ActiveModel Load(int version, byte[] payload, string checksum)
+    {
+        if (Convert.ToHexStringLower(SHA256.HashData(payload)) != checksum)
+            throw new InvalidDataException($"Model {version}: the stored payload does not match its checksum; it will not be served.");
+        using var stream = new MemoryStream(payload, writable: false);
+        return new ActiveModel(version, MatrixFactorizationModel.Load(stream));
     }
 
     public async Task<IReadOnlyList<ModelSummary>> ListAsync(CancellationToken ct = default)

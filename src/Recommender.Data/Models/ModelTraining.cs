@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Dapper;
 using Npgsql;
 using NpgsqlTypes;
 using Recommender.Factorization;
@@ -36,6 +37,33 @@ public sealed class ModelTraining(NpgsqlDataSource dataSource, ModelStore models
 
     // Metrics may be NaN (nothing to measure); JSON has no NaN, so it is written as the string "NaN".
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    /// <summary>The session advisory lock every trainer holds for a run ("Training"); PostgreSQL releases it when the process dies.</summary>
+    public const long TrainingLockKey = 0x547261696e696e67;
+
+    /// <summary>
+    /// <see cref="TrainAsync"/> unless another process is training this database, in which case null: one run at a
+    /// time across the service's replicas and the CLI. Holding the lock also proves that a run still marked
+    /// 'training' is not running (its process was killed), so such runs are marked failed first.
+    /// </summary>
+    public async Task<TrainingReport?> TrainExclusiveAsync(MatrixFactorizationOptions options, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        if (!await conn.ExecuteScalarAsync<bool>(new CommandDefinition("select pg_try_advisory_lock(@TrainingLockKey)", new { TrainingLockKey }, cancellationToken: ct)))
+            return null;
+        try
+        {
+            await conn.ExecuteAsync(new CommandDefinition("""
+                update models set status = 'failed', metrics = jsonb_build_object('error', 'interrupted: the process training it ended before it finished')
+                where status = 'training'
+                """, cancellationToken: ct));
+            return await TrainAsync(options, progress, ct);
+        }
+        finally
+        {
+            await conn.ExecuteAsync(new CommandDefinition("select pg_advisory_unlock(@TrainingLockKey)", new { TrainingLockKey }, cancellationToken: CancellationToken.None));
+        }
+    }
 
     public async Task<TrainingReport> TrainAsync(MatrixFactorizationOptions options, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
     {

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# PostgreSQL outage under feed + event load, on loopback, bounded in time and traffic.
+#   tests/reliability/db-outage.sh DATA_DIR [OUTAGE_SECONDS] [FEEDS_PER_SECOND] [EVENT_BATCHES_PER_SECOND]
+# DATA_DIR is synthetic data (items.csv, sources.csv, ratings.csv). On a cluster of its own the script imports it,
+# trains, starts the service, and runs `recommender bench mixed` (feeds and batches of 10 events through the platform
+# API) for 10 s + OUTAGE_SECONDS (default 10) + 15 s; 10 s in it stops PostgreSQL and starts it again OUTAGE_SECONDS
+# later. Then it counts: feeds answered 200 inside the outage, event batches answered 503 (and with Retry-After),
+# the time from PostgreSQL accepting connections again to the first acknowledged write, served lists in the audit
+# log against feeds answered 200, and acknowledged events against events stored. The last line is one JSON object.
+source "$(dirname "$0")/common.sh"
+data=${1:?usage: db-outage.sh DATA_DIR [OUTAGE_SECONDS] [FEEDS_PER_SECOND] [EVENT_BATCHES_PER_SECOND]}
+outage=${2:-10}
+feed_rate=${3:-50}
+event_rate=${4:-20}
+before=10
+after=15
+
+rel_setup "$data"
+rel_train --rank 32
+rel_start_service
+timeline="$rel_tmp/timeline.csv"
+cli bench mixed --url "$url" --api-key "$key" --users "$users" --items "$items" --batch 10 \
+  --feed-rate "$feed_rate" --event-rate "$event_rate" --concurrency 64 --duration $((before + outage + after)) \
+  --timeline "$timeline" >"$rel_tmp/mixed.jsonl" &
+load=$!
+
+sleep "$before"
+rel_log "stop PostgreSQL"
+rel_db_stop
+down_ms=$(rel_now_ms)
+rel_log "PostgreSQL is down"
+sleep $((outage / 2))
+health_during=$(curl -s --max-time 10 "$url/health" || echo '{"error":"no answer from /health"}')
+sleep $((outage - outage / 2))
+start_ms=$(rel_now_ms)
+rel_log "start PostgreSQL"
+rel_db_start &
+starting=$!
+until pg_isready -q -h 127.0.0.1 -p "$(rel_db_port)"; do sleep 0.02; done
+up_ms=$(rel_now_ms)
+wait "$starting"
+rel_log "PostgreSQL accepts connections"
+wait "$load"
+cat "$rel_tmp/mixed.jsonl" >&2
+summary=$(tail -1 "$rel_tmp/mixed.jsonl")
+
+# The audit log drains its buffer once the database is back; wait (bounded) until nothing is pending.
+for _ in $(seq 60); do
+  pending=$(curl -s "$url/health" | grep -o '"pending":[0-9]*' | cut -d: -f2)
+  [ "${pending:-1}" = 0 ] && break
+  sleep 0.5
+done
+
+run=$(echo "$summary" | sed 's/.*"run":"\([^"]*\)".*/\1/')
+window() { awk -F, -v a="$down_ms" -v b="$start_ms" -v k="$1" -v s="$2" '$2 == k && $3 == s && $1 >= a && $1 < b { n++ } END { print n + 0 }' "$timeline"; }
+total() { awk -F, -v k="$1" -v s="$2" '$2 == k && $3 == s { n++ } END { print n + 0 }' "$timeline"; }
+first_write=$(awk -F, -v t="$up_ms" '$2 == "events" && $3 == 200 && $1 >= t { print $1; exit }' <(sort -t, -k1,1n "$timeline"))
+feeds_ok=$(total feed 200)
+served=$(rel_sql "select count(*) from served_lists")
+acknowledged=$(echo "$summary" | grep -o '"acknowledged":[0-9]*' | cut -d: -f2)
+stored=$(rel_sql "select count(*) from events where idempotency_key like 'bench-$run-%'")
+without_db=$(echo "$health_during" | grep -o '"feedsWithoutDatabase":[0-9]*' | cut -d: -f2)
+buffered=$(echo "$health_during" | grep -o '"pending":[0-9]*' | cut -d: -f2)
+echo "health during the outage: $health_during" >&2
+alive=$(kill -0 "$service" 2>/dev/null && echo true || echo false)
+cat <<JSON
+{"script":"db-outage","serviceStayedUp":$alive,"outageSeconds":$(( (start_ms - down_ms) / 1000 )),"feedsOkDuringOutage":$(window feed 200),"feedsFailedDuringOutage":$(( $(awk -F, -v a="$down_ms" -v b="$start_ms" '$2 == "feed" && $3 != 200 && $1 >= a && $1 < b { n++ } END { print n + 0 }' "$timeline") )),"eventBatches503DuringOutage":$(window events 503),"eventBatchesOkDuringOutage":$(window events 200),"unavailableWithRetryAfter":"$(echo "$summary" | grep -o '"unavailableWithRetryAfter":[0-9]*' | cut -d: -f2)/$(echo "$summary" | grep -o '"unavailable":[0-9]*' | cut -d: -f2)","healthDuringOutage":{"feedsWithoutDatabase":${without_db:-null},"auditBuffered":${buffered:-null}},"recoveryMs":$(( ${first_write:-0} - up_ms )),"feedsOk":$feeds_ok,"servedListsStored":$served,"auditPendingAfter":${pending:-null},"eventsAcknowledged":$acknowledged,"eventsStored":$stored}
+JSON
