@@ -14,7 +14,8 @@ rel_setup "$data"
 rel_train --rank 64
 rel_start_service
 
-cli bench serve --url "$url" --api-key "$key" --users "$users" --duration 5 --concurrency 16 >/dev/null   # warm-up
+# Warm-up: the JIT reaches its final tier only after a few thousand calls of each method; before that it measures the compiler.
+cli bench serve --url "$url" --api-key "$key" --users "$users" --duration 20 --concurrency 32 >/dev/null
 cli bench serve --url "$url" --api-key "$key" --users "$users" --duration "$seconds" --concurrency 64
 cli bench serve --url "$url" --api-key "$key" --users "$users" --duration "$seconds" --rate "$rate" --concurrency 256
 result=$(cli bench ingest --url "$url" --api-key "$key" --users "$users" --items "$items" --events 200000 --batch 1000 --concurrency 4)
