@@ -235,7 +235,15 @@ public sealed class HostileInputTests(ServiceFixture service, ITestOutputHelper 
             }
         });
         using var reader = new StreamReader(stream, Encoding.Latin1, leaveOpen: true);
-        var status = await reader.ReadLineAsync();
+        string? status;
+        try
+        {
+            status = await reader.ReadLineAsync();
+        }
+        catch (IOException e)
+        {
+            status = "connection reset before an answer: " + e.Message;
+        }
         client.Client.Shutdown(SocketShutdown.Both);
         await writing;
         return (status is { Length: >= 12 } && int.TryParse(status.AsSpan(9, 3), NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : 0, status ?? "no status line");
@@ -253,18 +261,26 @@ public sealed class HostileInputTests(ServiceFixture service, ITestOutputHelper 
             1 => [.. ascii.GetBytes($"{op.Method} {path}?q="), .. bad, .. ascii.GetBytes(" HTTP/1.1\r\n")],
             2 => [.. ascii.GetBytes($"{op.Method} {path} HTTP/1.1\r\nX-Api-Key: "), .. bad, .. ascii.GetBytes("\r\n")],
             3 => [.. ascii.GetBytes($"{op.Method} {path} HTTP/1.1\r\nCookie: recommender.api="), .. bad, .. ascii.GetBytes("\r\n")],
-            4 => ascii.GetBytes($"{op.Method} {path}%00 HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 5\r\n"),
+            4 => ascii.GetBytes($"{op.Method} {path}%00 HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 0\r\n"),
             _ => ascii.GetBytes($"{op.Method} {path} HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n"),
         };
         using var client = new TcpClient();
         await client.ConnectAsync(address.Host, address.Port);
         var stream = client.GetStream();
-        await stream.WriteAsync(head);
-        await stream.WriteAsync(ascii.GetBytes($"Host: {address.Authority}\r\nConnection: close\r\n\r\n"));
-        if (variant == 4)
-            await stream.WriteAsync(bad.AsMemory(0, 5));
+        // One write: Kestrel refuses at the first bad byte and closes; bytes arriving after that would reset the
+        // connection and could discard its answer before it is read.
+        byte[] request = [.. head, .. ascii.GetBytes($"Host: {address.Authority}\r\nConnection: close\r\n\r\n")];
+        await stream.WriteAsync(request);
         using var reader = new StreamReader(stream, Encoding.Latin1);
-        var status = await reader.ReadLineAsync();
+        string? status;
+        try
+        {
+            status = await reader.ReadLineAsync();
+        }
+        catch (IOException)
+        {
+            return 0; // reported as a failure: no answer at all
+        }
         return status is { Length: >= 12 } && int.TryParse(status.AsSpan(9, 3), NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : 0;
     }
 
