@@ -56,11 +56,7 @@ public sealed partial class MatrixFactorizationModel
         if (!Enum.IsDefined(loss) || rank is < 1 or > 4096 || users < 0 || items < 0)
             throw new InvalidDataException("Model header is corrupted (impossible dimensions).");
         var length = PayloadBytes(rank, users, items);
-        var buffer = new byte[length + 8];
-        header.CopyTo(buffer);
-        var rest = stream.ReadAtLeast(buffer.AsSpan(HeaderBytes), buffer.Length - HeaderBytes, throwOnEndOfStream: false);
-        if (rest < buffer.Length - HeaderBytes)
-            throw new InvalidDataException($"Model file is truncated: expected {buffer.Length} bytes, got {HeaderBytes + rest}.");
+        var buffer = ReadPayload(stream, header, length + 8);
         var span = buffer.AsSpan();
         var stored = BinaryPrimitives.ReadUInt64LittleEndian(span[(int)length..]);
         if (stored != Fnv1a64(span[..(int)length]))
@@ -86,10 +82,8 @@ public sealed partial class MatrixFactorizationModel
         r += 8; // reserved
         options.NonNegative = span[r] != 0;
         r += 4;
-        var userMap = IdMap.FromIds(MemoryMarshal.Cast<byte, long>(span.Slice(r, users * 8)));
-        r += users * 8;
-        var itemMap = IdMap.FromIds(MemoryMarshal.Cast<byte, long>(span.Slice(r, items * 8)));
-        r += items * 8;
+        var userMap = ReadIds(span, ref r, users, "user");
+        var itemMap = ReadIds(span, ref r, items, "item");
         var stride = Kernels.StrideFor(rank);
         var userFactors = ReadRows(span, ref r, users, rank, stride);
         var itemFactors = ReadRows(span, ref r, items, rank, stride);
@@ -97,6 +91,44 @@ public sealed partial class MatrixFactorizationModel
         r += users * 4;
         var itemBias = MemoryMarshal.Cast<byte, float>(span.Slice(r, items * 4)).ToArray();
         return new MatrixFactorizationModel(options, userMap, itemMap, rank, userFactors, itemFactors, userBias, itemBias, globalMean, scale);
+    }
+
+    /// <summary>
+    /// Reads the whole file. The header's dimensions are not trusted with memory: a seekable stream must hold that
+    /// many bytes before anything is allocated, and any other stream grows the buffer only as bytes arrive, so a forged
+    /// size costs at most twice what was really sent.
+    /// </summary>
+    private static byte[] ReadPayload(Stream stream, ReadOnlySpan<byte> header, long total)
+    {
+        if (stream.CanSeek && stream.Length - stream.Position < total - HeaderBytes)
+            throw new InvalidDataException($"Model file is truncated: expected {total} bytes, got {HeaderBytes + stream.Length - stream.Position}.");
+        var buffer = new byte[stream.CanSeek ? total : Math.Min(total, 1 << 20)];
+        header.CopyTo(buffer);
+        var filled = HeaderBytes;
+        while (filled < total)
+        {
+            if (filled == buffer.Length)
+                Array.Resize(ref buffer, (int)Math.Min(total, 2L * buffer.Length));
+            var read = stream.Read(buffer, filled, buffer.Length - filled);
+            if (read == 0)
+                throw new InvalidDataException($"Model file is truncated: expected {total} bytes, got {filled}.");
+            filled += read;
+        }
+        return buffer;
+    }
+
+    private static IdMap ReadIds(ReadOnlySpan<byte> span, ref int r, int count, string what)
+    {
+        var ids = MemoryMarshal.Cast<byte, long>(span.Slice(r, count * 8));
+        r += count * 8;
+        try
+        {
+            return IdMap.FromIds(ids);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"Model file is corrupted: {what} ids are not distinct ({e.Message})", e);
+        }
     }
 
     private void WriteHeader(Span<byte> span, ref int w)

@@ -30,6 +30,12 @@ public static class ObjectivesApi
     /// <summary>Parses a parameters object from a request body; a malformed one is an error on <c>parameters</c>.</summary>
     public static bool TryParse(JsonObject? json, out ObjectiveParameters parameters, out string? error)
     {
+        if (json is not null && !StorableText.IsStorable(json))
+        {
+            parameters = ObjectiveParameters.Empty;
+            error = StorableText.Reason;
+            return false;
+        }
         try
         {
             parameters = json is null ? ObjectiveParameters.Empty : ObjectiveParameters.FromJson(json.ToJsonString());

@@ -216,6 +216,75 @@ public sealed class ImportTests : IAsyncLifetime
         Assert.Equal(9f, await conn.ExecuteScalarAsync<float>("select sum(value) from events where kind = 'rating'"));
     }
 
+    // Each case: a file name, its content ('\u00FF' stands for an invalid UTF-8 byte), the line the error must name, and words of its reason.
+    public static TheoryData<string, string, int, string> MalformedGenericFiles => new()
+    {
+        { "items.csv", "item_id,title,topics\na1,One,Oceans\na2,\"Two, unclosed,Oceans\na3,Three,Physics\na4,Four,Music\n", 3, "quote" },
+        { "items.csv", "item_id,title,topics\na1,One,Oceans\na2,Two,\"Oceans\na3,Three,Physics\na4,Four,Music\n", 3, "quote" },
+        { "items.csv", "item_id,title,topics\na1,One,Oceans\na2,Tw\"o\",Oceans\n", 3, "quote" },
+        { "items.csv", "item_id,topics\na1,Oceans\n", 1, "no 'title' column" },
+        { "items.csv", "item_id,title\na1,One\na2,Tw\u0000o\n", 3, "NUL" },
+        { "items.csv", "item_id,title\na1,One\na2,T\u00FFwo\n", 3, "UTF-8" },
+        { "items.jsonl", "{\"item_id\": \"j1\", \"title\": \"One\"}\n{\"item_id\": \"j2\", \"title\": \"Tw\n", 2, "not a JSON object" },
+        { "items.jsonl", "{\"item_id\": \"j1\", \"title\": \"One\"}\n{\"item_id\": \"j2\", \"title\": {\"text\": \"Two\"}}\n", 2, "title must be a string or a number" },
+        { "items.jsonl", "{\"item_id\": \"j1\", \"title\": \"One\"}\n{\"item_id\": \"j2\", \"title\": \"Two\", \"level\": true}\n", 2, "level must be a string or a number" },
+        { "items.jsonl", "{\"item_id\": \"j1\", \"title\": \"One\"}\n{\"item_id\": \"j2\", \"title\": \"Two\", \"topics\": [1, 2]}\n", 2, "topics must hold strings" },
+        { "items.jsonl", "{\"item_id\": \"j1\", \"title\": \"One\"}\n[\"j2\", \"Two\"]\n", 2, "not a JSON object" },
+        { "items.jsonl", "{\"item_id\": \"j1\", \"title\": \"One\"}\n{\"title\": \"Two\"}\n", 2, "item_id is empty" },
+        { "items.jsonl", "{\"item_id\": \"j1\", \"title\": \"One\"}\n{\"item_id\": \"j2\", \"title\": \"Two\", \"level\": 1e400}\n", 2, "level" },
+        { "items.jsonl", "{\"item_id\": \"j1\", \"title\": \"One\"}\n{\"item_id\": \"j2\", \"title\": \"T\\u0000wo\"}\n", 2, "NUL" },
+        { "items.jsonl", "{\"item_id\": \"j1\", \"title\": \"One\"}\n{\"item_id\": \"j2\", \"title\": \"T\u00FFwo\"}\n", 2, "UTF-8" },
+        { "events.csv", "user_id,item_id,kind,value\nu1,a1,click,\n", 1, "no 'occurred_at' column" },
+        { "events.csv", "user_id,item_id,occurred_at\nu1,a1,2024-05-01T10:00:00Z\n", 1, "no 'kind' column" },
+        { "events.csv", "user_id,item_id,kind,value,occurred_at\nu1,a1,click,,2024-05-01T10:00:00Z\nu1,a1,click,,\"2024-05-01\n", 3, "quote" },
+        { "events.csv", "user_id,item_id,kind,value,occurred_at\nu1,a1,click,,2024-05-01T10:00:00Z\nu\u00FF,a1,click,,2024-05-01T10:00:00Z\n", 3, "UTF-8" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedGenericFiles))]
+    public async Task Directory_malformed_file_fails_with_file_and_line_and_stores_nothing(string file, string content, int line, string reason)
+    {
+        WriteGeneric();
+        await ImportAsync(ImportReaders.Directory(_scratch));
+        var before = await CountsAsync();
+        var dir = Directory.CreateDirectory(Path.Combine(_scratch, "bad")).FullName;
+        if (file != "items.csv" && file != "items.jsonl")
+            File.WriteAllText(Path.Combine(dir, "items.csv"), "item_id,title\na1,One\n");
+        await File.WriteAllBytesAsync(Path.Combine(dir, file), [.. content.Split('\u00FF').SelectMany((part, i) => (i == 0 ? [] : new byte[] { 0xFF }).Concat(Encoding.UTF8.GetBytes(part)))]);
+
+        var error = await Assert.ThrowsAsync<ImportException>(async () => await ImportAsync(ImportReaders.Directory(dir)));
+
+        Assert.Equal((Path.Combine(dir, file), (long)line), (error.File, error.Line));
+        Assert.Contains(reason, error.Reason, StringComparison.OrdinalIgnoreCase);
+        Assert.StartsWith($"{Path.Combine(dir, file)}:{line}: ", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, await CountsAsync());
+    }
+
+    [Theory]
+    [InlineData("bad timestamp", "yesterday", "occurred_at 'yesterday'")]
+    [InlineData("unknown item", "2024-05-01T10:00:00Z", "'zzz'")]
+    public async Task ImportAsync_bad_row_deep_in_a_large_file_names_its_line_and_stores_nothing(string what, string badTime, string reason)
+    {
+        WriteGeneric();
+        await ImportAsync(ImportReaders.Directory(_scratch));
+        var before = await CountsAsync();
+        const int rows = 60_000, badRow = 54_321;
+        var events = new StringBuilder("user_id,item_id,kind,value,occurred_at\n");
+        for (var i = 1; i <= rows; i++)
+        {
+            var item = i == badRow && what == "unknown item" ? "zzz" : i % 2 == 0 ? "a1" : "a2";
+            var at = i == badRow ? badTime : DateTimeOffset.FromUnixTimeSeconds(1_714_557_600 + i).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+            events.Append($"deep-u{i % 997},{item},view,,{at}\n");
+        }
+        WriteGeneric(events: events.ToString());
+
+        var error = await Assert.ThrowsAsync<ImportException>(async () => await ImportAsync(ImportReaders.Directory(_scratch)));
+
+        Assert.Equal(("events.csv", (long)badRow + 1), (Path.GetFileName(error.File), error.Line));
+        Assert.Contains(reason, error.Reason, StringComparison.Ordinal);
+        Assert.Equal(before, await CountsAsync());
+    }
+
     private string CopyMovieTweetingsWithRatings(string[] ratings)
     {
         var dir = Directory.CreateDirectory(Path.Combine(_scratch, "mt")).FullName;

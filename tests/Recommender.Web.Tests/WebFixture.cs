@@ -119,6 +119,14 @@ public sealed class WebClient : IDisposable
         return await _http.PostAsync(new Uri(path, UriKind.Relative), content);
     }
 
+    /// <summary>Posts a body exactly as given, for malformed forms no browser would send.</summary>
+    public async Task<HttpResponseMessage> PostRawAsync(string path, byte[] body, string contentType)
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        return await _http.PostAsync(new Uri(path, UriKind.Relative), content);
+    }
+
     public async Task SignInAsync(Account account)
     {
         var (_, page, _) = await PageAsync("/sign-in");

@@ -186,9 +186,15 @@ public static class WebEndpoints
     private static List<string> Topics(IFormCollection form) =>
         [.. form["topics"].OfType<string>().Where(t => !string.IsNullOrWhiteSpace(t)).Distinct(StringComparer.Ordinal)];
 
-    /// <summary>Only paths on this site; anything else (another host, a scheme) falls back, so a form cannot redirect elsewhere.</summary>
+    /// <summary>
+    /// Only paths on this site; anything else (another host, a scheme) falls back, so a form cannot redirect elsewhere.
+    /// The address goes into a Location header, which holds printable ASCII only (the pages' own addresses are
+    /// percent-encoded), so anything else falls back too rather than failing the response.
+    /// </summary>
     public static string LocalOr(string? url, string fallback) =>
-        url is { Length: > 0 } && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\')) ? url : fallback;
+        url is { Length: > 0 and <= 2000 } && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\')) && url.All(c => c is > ' ' and < (char)0x7F)
+            ? url
+            : fallback;
 
     private static string WithQuery(string url, string name, string value)
     {

@@ -30,8 +30,18 @@ internal static class ImportFiles
                 line++;
             }
         }
-        return Strict.GetString(span);
+        var text = Strict.GetString(span);
+        var nul = text.IndexOf('\0', StringComparison.Ordinal);
+        if (nul >= 0)
+            throw new ImportException(path, 1 + text.AsSpan(0, nul).Count('\n'), NulReason);
+        return text;
     }
+
+    private const string NulReason = "contains a NUL character (U+0000), which PostgreSQL text cannot store";
+
+    /// <summary>A value decoded from an escape (JSON's <c>\u0000</c>) can still carry a NUL; refused like a raw one.</summary>
+    public static string? Storable(string path, long line, string field, string? value) =>
+        value is null || !value.Contains('\0', StringComparison.Ordinal) ? value : throw new ImportException(path, line, $"{field} {NulReason}");
 
     public static string Required(string path, long line, string field, string? value)
     {

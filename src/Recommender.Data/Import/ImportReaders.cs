@@ -121,7 +121,7 @@ public static class ImportReaders
                 throw new ImportException(path, line, "not a JSON object");
             string? Get(string name) => root.TryGetProperty(name, out var v) ? v.ValueKind switch
             {
-                JsonValueKind.String => v.GetString(),
+                JsonValueKind.String => Storable(path, line, name, v.GetString()),
                 JsonValueKind.Number => v.GetRawText(),
                 JsonValueKind.Null => null,
                 _ => throw new ImportException(path, line, $"{name} must be a string or a number"),
@@ -132,9 +132,9 @@ public static class ImportReaders
                 topics = t.ValueKind switch
                 {
                     JsonValueKind.Array => t.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String
-                        ? e.GetString()!.Trim()
+                        ? Storable(path, line, "topics", e.GetString())!.Trim()
                         : throw new ImportException(path, line, "topics must hold strings")).Where(s => s.Length > 0).Distinct(StringComparer.Ordinal).ToArray(),
-                    JsonValueKind.String => Topics(t.GetString()),
+                    JsonValueKind.String => Topics(Storable(path, line, "topics", t.GetString())),
                     JsonValueKind.Null => [],
                     _ => throw new ImportException(path, line, "topics must be an array of strings"),
                 };
@@ -161,7 +161,7 @@ public static class ImportReaders
     private static void ReadEvents(string path, ImportBatch batch)
     {
         // Two shapes: the full one (kind, value, occurred_at) and the ratings one (rating, timestamp).
-        ReadCsv(path, ["user_id", "item_id"], (line, get) =>
+        ReadCsv(path, ["user_id", "item_id"], oneOf: [["kind", "rating"], ["occurred_at", "timestamp"]], row: (line, get) =>
         {
             var user = Required(path, line, "user_id", get("user_id"));
             var item = Required(path, line, "item_id", get("item_id"));
@@ -191,15 +191,35 @@ public static class ImportReaders
         });
     }
 
-    /// <summary>Header-driven CSV: columns are found by name, unknown columns are ignored, every row must have the header's width.</summary>
-    private static void ReadCsv(string path, string[] requiredColumns, Action<long, Func<string, string?>> row)
+    /// <summary>
+    /// Header-driven CSV: columns are found by name, unknown columns are ignored, every row must have the header's width.
+    /// Each group in <paramref name="oneOf"/> needs at least one of its columns. Quotes must be balanced: an unclosed
+    /// quote would otherwise swallow the rest of the file into one field, and a stray one inside an unquoted field is
+    /// refused rather than guessed at.
+    /// </summary>
+    private static void ReadCsv(string path, string[] requiredColumns, Action<long, Func<string, string?>> row, string[][]? oneOf = null)
     {
+        var text = ReadUtf8(path);
+        var lines = new LineIndex(text);
         var config = new CsvConfiguration(CultureInfo.InvariantCulture) { BadDataFound = null };
-        using var parser = new CsvParser(new StringReader(ReadUtf8(path)), config);
+        using var parser = new CsvParser(new StringReader(text), config);
+        // The line a record starts on, from its position in the text: a quoted field may span lines.
+        long RecordLine()
+        {
+            var raw = parser.RawRecord;
+            var start = parser.CharCount - raw.Length + (raw.Length - raw.TrimStart('\r', '\n').Length);
+            return lines.LineOf(start);
+        }
+        void CheckQuotes()
+        {
+            if (QuoteProblem(parser.RawRecord) is { } problem)
+                throw new ImportException(path, RecordLine(), problem);
+        }
         if (!parser.Read())
             throw new ImportException(path, 1, "the file is empty; expected a header line");
+        CheckQuotes();
         var header = parser.Record!.Select(h => h.Trim().ToLowerInvariant()).ToArray();
-        foreach (var column in requiredColumns)
+        foreach (var column in requiredColumns.Concat((oneOf ?? []).Where(g => !g.Any(header.Contains)).Select(g => g[0])))
         {
             if (Array.IndexOf(header, column) < 0)
                 throw new ImportException(path, 1, $"the header has no '{column}' column (it has: {string.Join(", ", header)})");
@@ -207,13 +227,65 @@ public static class ImportReaders
         var index = header.Select((name, i) => (name, i)).GroupBy(p => p.name).ToDictionary(g => g.Key, g => g.First().i, StringComparer.Ordinal);
         while (parser.Read())
         {
-            long line = parser.RawRow;
+            CheckQuotes();
+            var line = RecordLine();
             var record = parser.Record!;
             if (record.Length == 1 && record[0].Length == 0)
                 continue;
             if (record.Length != header.Length)
                 throw new ImportException(path, line, $"expected {header.Length} columns, found {record.Length}");
             row(line, name => index.TryGetValue(name, out var i) ? record[i] : null);
+        }
+    }
+
+    /// <summary>What is wrong with the quoting of one raw CSV record, if anything (RFC 4180: a quote opens a field or is doubled inside one).</summary>
+    private static string? QuoteProblem(string raw)
+    {
+        var quoted = false;
+        var fieldStart = true;
+        for (var i = 0; i < raw.Length; i++)
+        {
+            var c = raw[i];
+            if (quoted)
+            {
+                if (c != '"')
+                    continue;
+                if (i + 1 < raw.Length && raw[i + 1] == '"')
+                {
+                    i++;
+                    continue;
+                }
+                quoted = false;
+                if (i + 1 < raw.Length && raw[i + 1] is not (',' or '\r' or '\n'))
+                    return "text after a closing quote; quote the whole field and double any quote in it";
+            }
+            else if (c == '"')
+            {
+                if (!fieldStart)
+                    return "a quote inside an unquoted field; quote the whole field and double any quote in it";
+                quoted = true;
+            }
+            fieldStart = c is ',' or '\n' or '\r' && !quoted;
+        }
+        return quoted ? "a quoted field is never closed (unbalanced quote)" : null;
+    }
+
+    /// <summary>Line numbers (from 1) of character positions in a text, asked in increasing order: one pass over the text in all.</summary>
+    private sealed class LineIndex(string text)
+    {
+        private int _position;
+        private long _line = 1;
+
+        public long LineOf(long position)
+        {
+            var end = (int)Math.Min(position, text.Length);
+            if (end < _position)
+            {
+                (_position, _line) = (0, 1);
+            }
+            _line += text.AsSpan(_position, end - _position).Count('\n');
+            _position = end;
+            return _line;
         }
     }
 
