@@ -7,8 +7,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Recommender.Data;
 using Recommender.Data.Import;
-using Recommender.Data.Migrations;
 using Recommender.Serving;
+using Recommender.Testing;
 
 namespace Recommender.Service.Tests;
 
@@ -19,20 +19,14 @@ namespace Recommender.Service.Tests;
 /// </summary>
 public sealed class DatabaseOutageTests : IAsyncLifetime
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("recommender-outage-").FullName;
-    private LocalPostgres _cluster = null!;
+    private OwnCluster _cluster = null!;
     private WebApplicationFactory<Program> _factory = null!;
     private HttpClient? _client;
 
     public async Task InitializeAsync()
     {
-        // The server runs as the postgres account when tests run as root, so it must be able to enter the folder.
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(_root, (UnixFileMode)Convert.ToInt32("755", 8));
-        _cluster = new LocalPostgres(_root);
-        await _cluster.EnsureStartedAsync();
-        await using var dataSource = Database.CreateDataSource(_cluster.ConnectionString);
-        await MigrationRunner.MigrateAsync(dataSource);
+        _cluster = await OwnCluster.StartAsync("outage");
+        await using var dataSource = _cluster.CreateDataSource();
         var batch = new ImportBatch();
         for (var i = 0; i < 20; i++)
             batch.Items.Add(new ItemRow(i + 2, $"i{i}", $"Item {i}", null, null, null, null, null, null, ["Topic"]));
@@ -40,7 +34,7 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
         await new AccountStore(dataSource).UpsertAsync("eve", "Eve", "user", ServiceFixture.Password);
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
-            b.UseSetting("ConnectionStrings:Recommender", _cluster.ConnectionString + ";Timeout=3;Command Timeout=5");
+            b.UseSetting("ConnectionStrings:Recommender", _cluster.ConnectionString);
             b.UseSetting("Recommender:TrainingInterval", "00:00:00");
             b.UseSetting("Recommender:ModelPollInterval", "00:00:00.500");
         });
@@ -50,9 +44,7 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
     {
         _client?.Dispose();
         await _factory.DisposeAsync();
-        await _cluster.StopAsync();
-        NpgsqlConnection.ClearAllPools();
-        Directory.Delete(_root, recursive: true);
+        await _cluster.DisposeAsync();
     }
 
     [Fact]
@@ -81,7 +73,7 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
         Assert.Equal(5, servedWhileDown.Items.Count);
         Assert.All(servedWhileDown.Items, i => Assert.Equal(FeedService.WithoutDatabaseReason, i.Reasons[0]));
 
-        await _cluster.EnsureStartedAsync();
+        await _cluster.StartAgainAsync();
         var retried = await RetryUntilOkAsync(
             () => client.PostAsJsonAsync("/api/me/events", new[] { new { itemId = 1L, kind = "view", idempotencyKey = "during" } }), TimeSpan.FromSeconds(10));
         retried.EnsureSuccessStatusCode();
@@ -98,7 +90,7 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
     [Fact]
     public async Task PlatformFeed_database_down_serves_a_new_user_reports_it_in_health_and_records_it_afterwards()
     {
-        await using (var dataSource = Database.CreateDataSource(_cluster.ConnectionString))
+        await using (var dataSource = _cluster.CreateDataSource())
         {
             var (_, key) = await new ApiKeyStore(dataSource).CreateAsync("platform", ["feeds"]);
             _client = _factory.CreateClient();
@@ -122,7 +114,7 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
         Assert.Equal(1, serving.GetProperty("data").GetProperty("feedsWithoutDatabase").GetInt64());
         Assert.True(report.GetProperty("checks").GetProperty("audit-log").GetProperty("data").GetProperty("pending").GetInt64() >= 1, "the record is buffered");
 
-        await _cluster.EnsureStartedAsync();
+        await _cluster.StartAgainAsync();
         await _factory.Services.GetRequiredService<AuditLog>().FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
         await using var conn = new NpgsqlConnection(_cluster.ConnectionString);
         Assert.Equal("newcomer", await conn.ExecuteScalarAsync<string>(

@@ -1,9 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Npgsql;
 using Recommender.Data;
-using Recommender.Data.Migrations;
+using Recommender.Testing;
 
 namespace Recommender.Service.Tests;
 
@@ -13,23 +12,17 @@ namespace Recommender.Service.Tests;
 /// </summary>
 public sealed class SessionOutageTests : IAsyncLifetime
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("recommender-sessions-").FullName;
-    private LocalPostgres _cluster = null!;
+    private OwnCluster _cluster = null!;
     private WebApplicationFactory<Program> _factory = null!;
 
     public async Task InitializeAsync()
     {
-        // The server runs as the postgres account when tests run as root, so it must be able to enter the folder.
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(_root, (UnixFileMode)Convert.ToInt32("755", 8));
-        _cluster = new LocalPostgres(_root);
-        await _cluster.EnsureStartedAsync();
-        await using var dataSource = Database.CreateDataSource(_cluster.ConnectionString);
-        await MigrationRunner.MigrateAsync(dataSource);
+        _cluster = await OwnCluster.StartAsync("sessions");
+        await using var dataSource = _cluster.CreateDataSource();
         await new AccountStore(dataSource).UpsertAsync("sam", "Sam", "user", ServiceFixture.Password);
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
-            b.UseSetting("ConnectionStrings:Recommender", _cluster.ConnectionString + ";Timeout=3;Command Timeout=5");
+            b.UseSetting("ConnectionStrings:Recommender", _cluster.ConnectionString);
             b.UseSetting("Recommender:TrainingInterval", "00:00:00");
             // Every request checks its session, so the checks certainly happen while the database is down.
             b.UseSetting("Recommender:SessionCheckInterval", "00:00:00");
@@ -39,9 +32,7 @@ public sealed class SessionOutageTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _factory.DisposeAsync();
-        await _cluster.StopAsync();
-        NpgsqlConnection.ClearAllPools();
-        Directory.Delete(_root, recursive: true);
+        await _cluster.DisposeAsync();
     }
 
     [Fact]
@@ -55,9 +46,9 @@ public sealed class SessionOutageTests : IAsyncLifetime
 
         await _cluster.StopAsync();
         var whileDown = await client.GetAsync("/api/auth/me");
-        await _cluster.EnsureStartedAsync();
+        await _cluster.StartAgainAsync();
         var after = await client.GetAsync("/api/auth/me");
-        await using (var dataSource = Database.CreateDataSource(_cluster.ConnectionString))
+        await using (var dataSource = _cluster.CreateDataSource())
             await dataSource.CreateCommand("update sessions set ended_at = now()").ExecuteNonQueryAsync();
         // A pooled connection broken by the restart defers one more check; the next one sees the ended session.
         var ended = await client.GetAsync("/api/auth/me");
