@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using Dapper;
+using Recommender.Data;
+using Recommender.Testing;
+
+namespace Recommender.Cli.Tests;
+
+/// <summary>
+/// The <c>recommender</c> command as a person or a script runs it: a separate process with arguments, standard input,
+/// output and an exit code, against a test database of its own.
+/// </summary>
+public sealed class CliTests : IAsyncLifetime
+{
+    private const string Password = "a long enough cli password";
+    private readonly TestDatabase _db = new();
+
+    public Task InitializeAsync() => _db.InitializeAsync();
+
+    public Task DisposeAsync() => _db.DisposeAsync();
+
+    [Fact]
+    public async Task Import_a_bad_row_exits_2_naming_file_and_line_and_stores_nothing()
+    {
+        var folder = Directory.CreateTempSubdirectory("recommender-cli-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder, "items.csv"),
+                "item_id,title,level,topics\na1,Tides,2,Oceans\na2,Waves,3,Oceans\na3,Storms,9,Oceans\n");
+
+            var bad = await RunAsync(null, "import", "generic", folder);
+            var before = await CountAsync("items");
+            await File.WriteAllTextAsync(Path.Combine(folder, "items.csv"),
+                "item_id,title,level,topics\na1,Tides,2,Oceans\na2,Waves,3,Oceans\na3,Storms,4,Oceans\n");
+            var good = await RunAsync(null, "import", "generic", folder);
+
+            Assert.Equal(2, bad.Exit);
+            Assert.Contains("items.csv:4", bad.Output, StringComparison.Ordinal);
+            Assert.Equal(0, before);
+            Assert.Equal(0, good.Exit);
+            Assert.Equal(3, await CountAsync("items"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Users_create_reads_the_password_from_standard_input_and_refuses_a_bad_role_or_no_password()
+    {
+        var created = await RunAsync(Password + "\n", "users", "create", "--login", "ops", "--role", "admin", "--quiet");
+        var badRole = await RunAsync(Password + "\n", "users", "create", "--login", "eve", "--role", "root");
+        var noPassword = await RunAsync("", "users", "create", "--login", "eve");
+
+        Assert.Equal(0, created.Exit);
+        var account = await new AccountStore(_db.DataSource).VerifyAsync("ops", Password);
+        Assert.Equal(("admin", created.Output.Trim()), (account?.Role, account?.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal((2, 2), (badRole.Exit, noPassword.Exit));
+        Assert.Contains("--role", badRole.Output, StringComparison.Ordinal);
+        Assert.Contains("no password", noPassword.Output, StringComparison.Ordinal);
+        Assert.Equal(1, await CountAsync("users"));
+    }
+
+    [Fact]
+    public async Task Train_activates_a_model_as_good_and_models_activate_rolls_back_and_refuses_an_unknown_version()
+    {
+        // The small world comes with model 1, trained with these options; the same again on one thread is just as good.
+        await SmallWorld.SeedAsync(_db.DataSource);
+        var train = await RunAsync(null, "train", "--rank", "8", "--threads", "1");
+        var activeAfterTraining = await ActiveVersionAsync();
+
+        var rollBack = await RunAsync(null, "models", "activate", "1");
+        var activeAfterRollBack = await ActiveVersionAsync();
+        var unknown = await RunAsync(null, "models", "activate", "99");
+        var list = await RunAsync(null, "models", "list");
+
+        Assert.True((train.Exit, activeAfterTraining) == (0, 2), train.Output);
+        Assert.Equal((0, 1), (rollBack.Exit, activeAfterRollBack));
+        Assert.Equal(2, unknown.Exit);
+        Assert.Contains("model 99 is not a ready model", unknown.Output, StringComparison.Ordinal);
+        Assert.Equal(1, await ActiveVersionAsync());
+        Assert.Equal(0, list.Exit);
+        Assert.Contains("ready", list.Output, StringComparison.Ordinal);
+    }
+
+    private async Task<long> CountAsync(string table)
+    {
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        return await conn.ExecuteScalarAsync<long>($"select count(*) from {table}");
+    }
+
+    private async Task<int?> ActiveVersionAsync()
+    {
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        return await conn.ExecuteScalarAsync<int?>("select version from models where is_active");
+    }
+
+    /// <summary>Runs the CLI with this class's database; <paramref name="input"/> null leaves standard input a terminal-less empty stream.</summary>
+    private async Task<(int Exit, string Output)> RunAsync(string? input, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(CliPath);
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        start.ArgumentList.Add("--db");
+        start.ArgumentList.Add(_db.ConnectionString);
+        start.Environment["NO_COLOR"] = "1";
+        using var process = Process.Start(start)!;
+        await process.StandardInput.WriteAsync(input ?? "");
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output + await error);
+    }
+
+    /// <summary>The CLI built beside the tests: the same configuration (Debug or Release) as this test assembly.</summary>
+    private static string CliPath { get; } = Path.Combine(RepositoryPaths.Root, "src", "Recommender.Cli", "bin",
+        new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, "net10.0", "recommender.dll");
+}
