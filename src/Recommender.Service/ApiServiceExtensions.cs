@@ -32,7 +32,7 @@ public static class ApiServiceExtensions
         builder.AddRecommenderServing();
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(o => o.AddSecurity());
         builder.Services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new StorableText.JsonConverter()));
         // A body or parameter that cannot be read reaches ApiExceptionHandler, which names the field in the 400.
@@ -98,7 +98,20 @@ public static class ApiServiceExtensions
         headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
         headers["Referrer-Policy"] = "no-referrer";
-        headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
+        // The API answers JSON and needs nothing loaded; only the API browser is a page, served from this host alone.
+        headers.ContentSecurityPolicy = context.Request.Path.StartsWithSegments(DocsPath)
+            ? "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+            : "default-src 'none'; frame-ancestors 'none'";
         await next();
+    });
+
+    /// <summary>Where the API browser lives: Swagger UI over <c>/openapi/v1.json</c>, its files embedded in the package (no CDN).</summary>
+    public const string DocsPath = "/docs";
+
+    public static IApplicationBuilder UseApiBrowser(this IApplicationBuilder app) => app.UseSwaggerUI(o =>
+    {
+        o.RoutePrefix = DocsPath.TrimStart('/');
+        o.SwaggerEndpoint("/openapi/v1.json", "Recommender API");
+        o.DocumentTitle = "Recommender API";
     });
 }

@@ -8,6 +8,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseSecurityHeaders();
+app.UseApiBrowser();
 app.UseStorableText();
 app.UseAuthentication();
 app.UseAuthorization();

@@ -209,6 +209,35 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
+    public async Task OpenApi_document_says_which_credential_each_operation_takes_and_the_browser_is_served_from_here()
+    {
+        var anonymous = service.CreateClient();
+        var document = JsonNode.Parse(await anonymous.GetStringAsync("/openapi/v1.json"))!;
+        var schemes = document["components"]!["securitySchemes"]!;
+        var browser = await anonymous.GetAsync("/docs/index.html");
+        var api = await anonymous.GetAsync("/api/objectives");
+
+        Assert.Equal("X-Api-Key", schemes["apiKey"]!["name"]!.GetValue<string>());
+        Assert.Equal("cookie", schemes["cookie"]!["in"]!.GetValue<string>());
+        foreach (var (path, operations) in document["paths"]!.AsObject())
+        {
+            foreach (var (method, operation) in operations!.AsObject())
+            {
+                var required = operation!["security"]?.AsArray().SelectMany(r => r!.AsObject().Select(p => p.Key)).ToList() ?? [];
+                var expected = path.StartsWith("/api/platform/", StringComparison.Ordinal) ? ["apiKey"]
+                    : path is "/api/objectives" or "/api/auth/sign-in" || path.StartsWith("/api/catalog/", StringComparison.Ordinal) ? new List<string>()
+                    : ["cookie"];
+                Assert.True(expected.SequenceEqual(required), $"{method} {path}: {string.Join(",", required)}");
+            }
+        }
+        Assert.Equal(HttpStatusCode.OK, browser.StatusCode);
+        Assert.Contains("swagger-ui", await browser.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // The browser's own scripts and styles come from this host and nowhere else; the API itself loads nothing.
+        Assert.StartsWith("default-src 'self';", browser.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        Assert.Equal("default-src 'none'; frame-ancestors 'none'", api.Headers.GetValues("Content-Security-Policy").Single());
+    }
+
+    [Fact]
     public async Task Serving_resolves_platform_items_added_after_its_catalog_was_loaded()
     {
         var state = new ServingState(new Data.CatalogStore(service.DataSource), new ModelStore(service.DataSource),

@@ -59,7 +59,7 @@ internal static class UpCommand
 
                 var table = new Table().AddColumns("what", "where");
                 table.AddRow("web app", web.Url);
-                table.AddRow("REST service", service.Url + "/openapi/v1.json");
+                table.AddRow("REST service", service.Url + "/docs");
                 table.AddRow("database", local is null ? "external (--db / RECOMMENDER_DB)" : $"local cluster in {local.DataDirectory}");
                 foreach (var l in logins)
                     table.AddRow($"login ({l.Role})", $"{l.Login} / {l.Password}");
