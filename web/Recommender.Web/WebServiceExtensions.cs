@@ -10,6 +10,15 @@ public static class WebServiceExtensions
     public const string AdminPolicy = "admin";
     public const string CookieName = "recommender.web";
 
+    private const string BusyPage = """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1.0">
+        <title>Busy · Recommender</title><link rel="stylesheet" href="/app.css"></head>
+        <body><main><h1>Busy right now</h1>
+        <p>Recommender has more requests than it can take this moment. Nothing you did was lost; try again in a second.</p>
+        <p><a href="">Try again</a></p></main></body></html>
+        """;
+
     private const string ForbiddenPage = """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1.0">
@@ -50,10 +59,11 @@ public static class WebServiceExtensions
         {
             o.AddSignInLimit(builder.Configuration, BackToSignIn);
             o.AddOverloadLimit(builder.Configuration);
-            o.OnRejected = (context, _) =>
+            o.OnRejected = async (context, ct) =>
             {
                 context.HttpContext.Response.Headers.RetryAfter = "1";
-                return ValueTask.CompletedTask;
+                context.HttpContext.Response.ContentType = "text/html; charset=utf-8";
+                await context.HttpContext.Response.WriteAsync(BusyPage, ct);
             };
         });
         return builder;
