@@ -60,27 +60,10 @@ internal static class BenchServeCommand
                 var b = Interlocked.Increment(ref next);
                 if (b >= batches)
                     return null;
-                // Written straight to UTF-8: the load generator shares the machine with the service, so its own cost counts.
-                var body = new ArrayBufferWriter<byte>(perBatch * 96);
-                using (var json = new Utf8JsonWriter(body))
-                {
-                    json.WriteStartArray();
-                    for (var i = b * perBatch; i < Math.Min((b + 1) * perBatch, total); i++)
-                    {
-                        json.WriteStartObject();
-                        json.WriteString("userId", (1 + i % n).ToString(CultureInfo.InvariantCulture));
-                        json.WriteString("itemId", prefix + (1 + (i * 7919L) % count).ToString(CultureInfo.InvariantCulture));
-                        json.WriteString("kind", "view");
-                        json.WriteString("idempotencyKey", $"bench-{run}-{i}");
-                        json.WriteEndObject();
-                    }
-                    json.WriteEndArray();
-                }
-                using var content = new ReadOnlyMemoryContent(body.WrittenMemory);
-                content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+                using var content = EventBatch(run, b * perBatch, Math.Min((b + 1) * perBatch, total), i => 1 + i % n, prefix, count);
                 var response = await http.PostAsync("/api/platform/events", content);
                 if (response.IsSuccessStatusCode)
-                    Interlocked.Add(ref acknowledged, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("recorded").GetInt32());
+                    Interlocked.Add(ref acknowledged, await RecordedAsync(response));
                 return response;
             }, ct);
             Console.WriteLine(JsonSerializer.Serialize(new
@@ -125,17 +108,11 @@ internal static class BenchServeCommand
             var events = RunAsync(Math.Max(1, parse.GetValue(eventRate)), parse.GetValue(concurrency), seconds, async () =>
             {
                 var b = Interlocked.Increment(ref next);
-                var body = Enumerable.Range(b * perBatch, perBatch).Select(i => new
-                {
-                    userId = (1 + (i * 31) % n).ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    itemId = prefix + (1 + (i * 7919) % count).ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    kind = "view",
-                    idempotencyKey = $"bench-{run}-{i}",
-                });
+                using var content = EventBatch(run, b * perBatch, (b + 1) * perBatch, i => 1 + (int)(i * 31L % n), prefix, count);
                 return await log.TrackAsync("events", async () =>
                 {
-                    var response = await http.PostAsJsonAsync("/api/platform/events", body);
-                    return (response, response.IsSuccessStatusCode ? (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("recorded").GetInt32() : 0);
+                    var response = await http.PostAsync("/api/platform/events", content);
+                    return (response, response.IsSuccessStatusCode ? await RecordedAsync(response) : 0);
                 });
             }, ct);
             using (var ticker = new PeriodicTimer(TimeSpan.FromSeconds(1)))
@@ -164,6 +141,38 @@ internal static class BenchServeCommand
         }));
         return [serve, ingest, mixed];
     }
+
+    /// <summary>
+    /// Events <paramref name="from"/> to <paramref name="to"/> (exclusive) of a run as one request body: views of
+    /// '&lt;prefix&gt;1'..'&lt;prefix&gt;<paramref name="items"/>' by the users <paramref name="userOf"/> picks, keyed by run and
+    /// number so they can be counted back. Written straight to UTF-8: the load generator shares the machine with the
+    /// service, so its own cost counts.
+    /// </summary>
+    private static ReadOnlyMemoryContent EventBatch(string run, int from, int to, Func<int, int> userOf, string? prefix, int items)
+    {
+        var body = new ArrayBufferWriter<byte>((to - from) * 96);
+        using (var json = new Utf8JsonWriter(body))
+        {
+            json.WriteStartArray();
+            for (var i = from; i < to; i++)
+            {
+                json.WriteStartObject();
+                json.WriteString("userId", userOf(i).ToString(CultureInfo.InvariantCulture));
+                json.WriteString("itemId", prefix + (1 + (i * 7919L) % items).ToString(CultureInfo.InvariantCulture));
+                json.WriteString("kind", "view");
+                json.WriteString("idempotencyKey", $"bench-{run}-{i}");
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+        }
+        var content = new ReadOnlyMemoryContent(body.WrittenMemory);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        return content;
+    }
+
+    /// <summary>How many events an accepted batch recorded (repeats of stored keys are not counted).</summary>
+    private static async Task<int> RecordedAsync(HttpResponseMessage response) =>
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("recorded").GetInt32();
 
     /// <summary>What <c>bench mixed</c> saw: every response with its time (status 0: no answer), counts since the last per-second line, and the acknowledged tally.</summary>
     private sealed class MixedLog
