@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Recommender.Data;
 
 namespace Recommender.Serving;
@@ -79,7 +78,7 @@ public static class PersonSessions
         {
             account = await services.GetRequiredService<SessionStore>().TouchAsync(userId, sessionId, context.HttpContext.RequestAborted);
         }
-        catch (Exception e) when (e is NpgsqlException { IsTransient: true } or TimeoutException)
+        catch (Exception e) when (Database.IsUnavailable(e))
         {
             // The database is away: the session was alive at its last check and feeds keep serving from memory, so the
             // person stays signed in; the session is checked again on its next request.
