@@ -112,6 +112,9 @@ public sealed class ModelTrainingTests : IAsyncLifetime
             await other.ExecuteAsync("select pg_advisory_lock(@key)", new { key = ModelTraining.TrainingLockKey });
             Assert.Null(await training.TrainExclusiveAsync(Options(iterations: 2)));
             Assert.Equal("training", (await _models.ListAsync()).Single(m => m.Version == killed).Status);
+            // Closing a connection frees its session locks only once the server backend has exited, which
+            // is asynchronous; unlocking first makes "the other process has finished" a fact, not a race.
+            await other.ExecuteAsync("select pg_advisory_unlock(@key)", new { key = ModelTraining.TrainingLockKey });
         }
 
         var report = await training.TrainExclusiveAsync(Options(iterations: 2));
