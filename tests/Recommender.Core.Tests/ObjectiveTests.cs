@@ -132,13 +132,55 @@ public sealed class DiversityObjectiveTests : ObjectiveContractTests
     [Fact]
     public void Rank_lambdaOne_equalsRelevanceOrderWithoutCalibration()
     {
-        var parameters = ObjectiveParameters.Empty.With("lambda", 1.0).With("calibration_weight", 0.0).With("viewpoint_weight", 0.0).With("popularity_weight", 0.0);
+        var parameters = ObjectiveParameters.Empty.With("lambda", 1.0).With("variety", 1.0).With("calibration_weight", 0.0).With("viewpoint_weight", 0.0).With("popularity_weight", 0.0);
         var request = TestWorld.Request(TestWorld.UserWithHistory(TestWorld.KnownUser), parameters);
 
         var ranked = new DiversityObjective().Rank(request);
 
         var expected = RankingMath.Eligible(request, 0.4).OrderByDescending(c => c.Relevance).Take(10).Select(c => c.ItemId);
         Assert.Equal(expected, ranked.Select(r => r.ItemId));
+    }
+
+    [Fact]
+    public void Rank_startNotVariedEnough_movesTowardsVarietyOnlyAsFarAsNeeded()
+    {
+        // Starting from relevance alone, the first list is the closest matches themselves: 1.0× their variety.
+        var parameters = ObjectiveParameters.Empty.With("lambda", 1.0).With("calibration_weight", 0.0).With("viewpoint_weight", 0.0).With("popularity_weight", 0.0);
+        var request = TestWorld.Request(TestWorld.UserWithHistory(TestWorld.KnownUser), parameters);
+        var closest = RankingMath.Eligible(request, 0.4).OrderByDescending(c => c.Relevance).Take(10)
+            .Select(c => new RankedItem(c.ItemId, c.Relevance, new Dictionary<string, double>(), [])).ToList();
+
+        var ranked = new DiversityObjective().Rank(request);
+        var atFloor = new DiversityObjective().Rank(request with { Parameters = parameters.With("lambda", 0.2) });
+
+        Assert.True(IntraListDiversity(ranked) >= 1.3 * IntraListDiversity(closest));
+        // No more relevance given up than the floor gives up: it stopped at the first balance varied enough.
+        var relevance = RankingMath.Eligible(request, 0.4).ToDictionary(c => c.ItemId, c => c.Relevance);
+        Assert.True(ranked.Sum(r => relevance[r.ItemId]) >= atFloor.Sum(r => relevance[r.ItemId]));
+        Assert.NotEqual(atFloor.Select(r => r.ItemId), ranked.Select(r => r.ItemId));
+    }
+
+    [Fact]
+    public void Rank_varietyOutOfReach_keepsTheFirstList()
+    {
+        // Mutually orthogonal items: every list is exactly as varied as the closest matches, so no balance reaches 1.3×.
+        // The most relevant share one topic, so a balance nearer variety would fill other topics first.
+        long[] ids = [6, 12, 18, 24, 30, 36, 1, 2, 3, 4, 5];
+        var candidates = ids.Select((id, n) =>
+        {
+            var embedding = new float[ids.Length];
+            embedding[n] = 1;
+            return new Candidate(id, (n < 6 ? 1.0 : 0.5) - n * 0.01, embedding);
+        }).ToList();
+        var request = TestWorld.Request(TestWorld.UserWithHistory(TestWorld.KnownUser), k: 6, candidates: candidates) with { Exclusions = new HashSet<long>() };
+        var credible = ObjectiveParameters.Empty.With("credibility_floor", 0.0).With("popularity_weight", 0.0);
+
+        var ranked = new DiversityObjective().Rank(request with { Parameters = credible });
+        var unpushed = new DiversityObjective().Rank(request with { Parameters = credible.With("variety", 1.0) });
+        var atFloor = new DiversityObjective().Rank(request with { Parameters = credible.With("lambda", 0.2) });
+
+        Assert.Equal(unpushed.Select(r => r.ItemId), ranked.Select(r => r.ItemId));
+        Assert.NotEqual(atFloor.Select(r => r.ItemId), ranked.Select(r => r.ItemId));
     }
 
     [Fact]

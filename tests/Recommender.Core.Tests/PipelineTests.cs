@@ -30,7 +30,7 @@ public sealed class PipelineTests
         var served = Pipeline.Recommend(Request(TestWorld.UserWithHistory(TestWorld.KnownUser, 6), "diversity", parameters));
 
         Assert.Equal("diversity", served.ObjectiveId);
-        Assert.Equal("1.0.0", served.ObjectiveVersion);
+        Assert.Equal(new DiversityObjective().Version, served.ObjectiveVersion);
         Assert.Equal("fake-1", served.ModelVersion);
         Assert.Equal(new DiversityObjective().Schema.Resolve(parameters).Hash(), served.ParameterHash);
         Assert.Contains("\"lambda\":0.6", served.ParametersJson, StringComparison.Ordinal);

@@ -16,15 +16,17 @@ internal static class EvaluateCommand
 {
     public static Command Create()
     {
+        // The defaults are the evaluator's own, so the CLI, the tests and the README cannot drift apart.
+        var defaults = new EvaluationOptions();
         var data = new Option<string>("--data") { Description = "Directory with ratings.csv + items.csv + sources.csv (synthetic) or ratings.dat + movies.dat (MovieTweetings).", Required = true };
         var output = new Option<string?>("--out") { Description = "Where to write the JSON report. Default: evaluation-<data>.json in the current directory." };
-        var k = new Option<int>("--k") { Description = "List length the metrics use.", DefaultValueFactory = _ => 10 };
-        var seed = new Option<int>("--seed") { Description = "Seed for training, tie-breaks and the simulation.", DefaultValueFactory = _ => 42 };
-        var rank = new Option<int>("--rank") { Description = "Latent factors of the one-class MF model.", DefaultValueFactory = _ => 16 };
-        var iterations = new Option<int>("--iterations") { Description = "ALS iterations.", DefaultValueFactory = _ => 10 };
+        var k = new Option<int>("--k") { Description = "List length the metrics use.", DefaultValueFactory = _ => defaults.K };
+        var seed = new Option<int>("--seed") { Description = "Seed for training, tie-breaks and the simulation.", DefaultValueFactory = _ => defaults.Seed };
+        var rank = new Option<int>("--rank") { Description = "Latent factors of the one-class MF model.", DefaultValueFactory = _ => defaults.Rank };
+        var iterations = new Option<int>("--iterations") { Description = "ALS iterations.", DefaultValueFactory = _ => defaults.Iterations };
         var users = new Option<int>("--users") { Description = "Evaluate at most this many test users (0 = all).", DefaultValueFactory = _ => 0 };
-        var threads = new Option<int>("--threads") { Description = "Worker threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var objectives = new Option<string>("--objectives") { Description = "Comma-separated objective ids; 'popularity' is the baseline.", DefaultValueFactory = _ => "popularity,engagement,learning,diversity,no_profiling,blend" };
+        var threads = new Option<int>("--threads") { Description = "Worker threads.", DefaultValueFactory = _ => defaults.Threads };
+        var objectives = new Option<string>("--objectives") { Description = "Comma-separated objective ids; 'popularity' is the baseline.", DefaultValueFactory = _ => string.Join(',', defaults.Objectives) };
         var parameters = new Option<string?>("--params") { Description = "Settings per objective as JSON, e.g. {\"diversity\":{\"lambda\":0.6}}. Default: each objective's defaults." };
         var learners = new Option<int>("--learners") { Description = "Simulated learners per objective (0 skips the simulation).", DefaultValueFactory = _ => 40 };
         var maxItems = new Option<int>("--max-items") { Description = "Items a simulated learner consumes at most.", DefaultValueFactory = _ => 150 };
