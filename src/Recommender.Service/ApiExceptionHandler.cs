@@ -62,5 +62,4 @@ public sealed partial class ApiExceptionHandler(IProblemDetailsService problems,
 
     [GeneratedRegex("parameter \"[^\"]*?(?<name>[A-Za-z_][A-Za-z0-9_]*)\"")]
     private static partial Regex ParameterName();
-
 }

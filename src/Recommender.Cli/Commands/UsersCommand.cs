@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Recommender.Data;
-using Recommender.Data.Migrations;
 using Spectre.Console;
 
 namespace Recommender.Cli.Commands;
@@ -36,9 +35,7 @@ internal static class UsersCommand
             if (string.IsNullOrEmpty(password))
                 throw new CliException("no password on standard input");
 
-            var (connectionString, _, _) = await CliContext.ResolveDatabaseAsync(parse, ct);
-            await using var dataSource = Database.CreateDataSource(connectionString, "recommender-cli");
-            await MigrationRunner.MigrateAsync(dataSource, ct);
+            await using var dataSource = await CliContext.OpenDatabaseAsync(parse, ct);
             var account = await new AccountStore(dataSource).UpsertAsync(wantedLogin, parse.GetValue(name) ?? wantedLogin, wantedRole, password, ct);
             if (parse.GetValue(quiet))
                 Console.WriteLine(account.Id);
