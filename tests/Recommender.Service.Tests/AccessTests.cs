@@ -225,7 +225,8 @@ public sealed class AccessTests(ServiceFixture service, ITestOutputHelper output
     {
         var clock = new ManualClock();
         using var host = WithClock(clock);
-        var cookie = await SessionCookieAsync(host, await NewAccountAsync("user"));
+        var account = await NewAccountAsync("user");
+        var cookie = await ServiceFixture.SessionCookieAsync(host.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false }), account.Login);
         var client = WithCookie(host, cookie);
         var copy = WithCookie(host, cookie);
         Assert.Equal(HttpStatusCode.OK, (await copy.GetAsync("/api/auth/me")).StatusCode);
@@ -335,15 +336,6 @@ public sealed class AccessTests(ServiceFixture service, ITestOutputHelper output
         var client = host.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = true });
         (await client.PostAsJsonAsync("/api/auth/sign-in", new { login = account.Login, password = ServiceFixture.Password })).EnsureSuccessStatusCode();
         return client;
-    }
-
-    /// <summary>Signs in without a cookie jar and returns the session cookie as a Cookie header value, to copy around.</summary>
-    private static async Task<string> SessionCookieAsync(WebApplicationFactory<Program> host, Account account)
-    {
-        var client = host.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false });
-        using var response = await client.PostAsJsonAsync("/api/auth/sign-in", new { login = account.Login, password = ServiceFixture.Password });
-        response.EnsureSuccessStatusCode();
-        return response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(ApiServiceExtensions.CookieName + "=", StringComparison.Ordinal)).Split(';')[0];
     }
 
     private static HttpClient WithCookie(WebApplicationFactory<Program> host, string cookie)

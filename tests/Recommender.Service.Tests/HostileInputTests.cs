@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -51,12 +50,12 @@ public sealed class HostileInputTests(ServiceFixture service, ITestOutputHelper 
         Identity[] identities =
         [
             new("anonymous", null, null),
-            new("person", await SignInAsync(http, service.Alice.Login), null),
-            new("admin", await SignInAsync(http, service.Admin.Login), null),
+            new("person", await ServiceFixture.SessionCookieAsync(http, service.Alice.Login), null),
+            new("admin", await ServiceFixture.SessionCookieAsync(http, service.Admin.Login), null),
             new("api key (every scope)", null, key),
-            new("forged credentials", "recommender.api=CfDJ8forged" + new string('A', 300), "rk_" + new string('z', 40)),
+            new("forged credentials", ApiServiceExtensions.CookieName + "=CfDJ8forged" + new string('A', 300), "rk_" + new string('z', 40)),
         ];
-        var deleter = new Identity("person", await SignInAsync(http, mallory.Login), null);
+        var deleter = new Identity("person", await ServiceFixture.SessionCookieAsync(http, mallory.Login), null);
 
         var document = JsonNode.Parse(await http.GetStringAsync("/openapi/v1.json"))!;
         var operations = ApiOperation.ReadAll(document);
@@ -163,13 +162,6 @@ public sealed class HostileInputTests(ServiceFixture service, ITestOutputHelper 
         }
     }
 
-    private static async Task<string> SignInAsync(HttpClient http, string login)
-    {
-        using var response = await http.PostAsJsonAsync("/api/auth/sign-in", new { login, password = ServiceFixture.Password });
-        response.EnsureSuccessStatusCode();
-        return response.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).Single(c => c.StartsWith("recommender.api=", StringComparison.Ordinal));
-    }
-
     private static async Task<(int Status, string Detail)> SendAsync(HttpClient http, HostileRequest r, Identity identity, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(r.Operation.Method, new Uri(r.Target, UriKind.Relative));
@@ -262,7 +254,7 @@ public sealed class HostileInputTests(ServiceFixture service, ITestOutputHelper 
             0 => [.. ascii.GetBytes($"{op.Method} {path}/"), .. bad, .. ascii.GetBytes(" HTTP/1.1\r\n")],
             1 => [.. ascii.GetBytes($"{op.Method} {path}?q="), .. bad, .. ascii.GetBytes(" HTTP/1.1\r\n")],
             2 => [.. ascii.GetBytes($"{op.Method} {path} HTTP/1.1\r\nX-Api-Key: "), .. bad, .. ascii.GetBytes("\r\n")],
-            3 => [.. ascii.GetBytes($"{op.Method} {path} HTTP/1.1\r\nCookie: recommender.api="), .. bad, .. ascii.GetBytes("\r\n")],
+            3 => [.. ascii.GetBytes($"{op.Method} {path} HTTP/1.1\r\nCookie: {ApiServiceExtensions.CookieName}="), .. bad, .. ascii.GetBytes("\r\n")],
             4 => ascii.GetBytes($"{op.Method} {path}%00 HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 0\r\n"),
             _ => ascii.GetBytes($"{op.Method} {path} HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n"),
         };

@@ -53,6 +53,17 @@ public sealed class ServiceFixture : WebApplicationFactory<Program>, IAsyncLifet
         return client;
     }
 
+    /// <summary>
+    /// Signs in as <paramref name="login"/> over <paramref name="client"/>, which keeps no cookies of its own, and returns
+    /// the session cookie as a Cookie header value, to copy around.
+    /// </summary>
+    public static async Task<string> SessionCookieAsync(HttpClient client, string login)
+    {
+        using var response = await client.PostAsJsonAsync("/api/auth/sign-in", new { login, password = Password });
+        response.EnsureSuccessStatusCode();
+        return response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(ApiServiceExtensions.CookieName + "=", StringComparison.Ordinal)).Split(';')[0];
+    }
+
     /// <summary>A client carrying a fresh API key with <paramref name="scopes"/>.</summary>
     public async Task<HttpClient> WithApiKeyAsync(params string[] scopes)
     {

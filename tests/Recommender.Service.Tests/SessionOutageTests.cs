@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Recommender.Data;
 using Recommender.Testing;
@@ -39,9 +38,7 @@ public sealed class SessionOutageTests : IAsyncLifetime
     public async Task Sessions_database_down_keeps_people_signed_in_and_checks_again_when_it_returns()
     {
         var client = _factory.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false });
-        var signIn = await client.PostAsJsonAsync("/api/auth/sign-in", new { login = "sam", password = ServiceFixture.Password });
-        signIn.EnsureSuccessStatusCode();
-        client.DefaultRequestHeaders.Add("Cookie", signIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(ApiServiceExtensions.CookieName + "=", StringComparison.Ordinal)).Split(';')[0]);
+        client.DefaultRequestHeaders.Add("Cookie", await ServiceFixture.SessionCookieAsync(client, "sam"));
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/auth/me")).StatusCode);
 
         await _cluster.StopAsync();
