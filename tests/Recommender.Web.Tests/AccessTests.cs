@@ -109,7 +109,7 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
         var ids = new CrawlIds(served.RequestId, JsonNode.Parse(served.ItemsJson)![0]!["item_id"]!.GetValue<long>(), person.Id, active.Version);
         var tokens = new string[callers.Length];
         for (var c = 0; c < callers.Length; c++)
-            tokens[c] = await TokenAsync(callers[c], c == 0 ? "/sign-in" : "/settings");
+            tokens[c] = await callers[c].TokenAsync(c == 0 ? "/sign-in" : "/settings");
         var endpoints = web.Services.GetRequiredService<IEnumerable<EndpointDataSource>>().SelectMany(s => s.Endpoints).OfType<RouteEndpoint>().ToList();
         var mapped = endpoints.SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(m => $"{m} {e.RoutePattern.RawText}")).ToHashSet();
         var staticAssets = endpoints.Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.StaticAssets.StaticAssetDescriptor>() is not null)
@@ -130,7 +130,7 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
                 if (route.FreshSessions && c > 0)
                 {
                     client = await OnboardedAsync(await web.NewAccountAsync(c == 3 ? "admin" : "user"));
-                    token = await TokenAsync(client, "/settings");
+                    token = await client.TokenAsync("/settings");
                 }
                 using var response = route.Form is null
                     ? await client.SendAsync(new HttpMethod(route.Method), route.Path)
@@ -188,7 +188,7 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
         using var other = await OnboardedAsync(await web.NewAccountAsync("admin"));
         var (_, feed, _) = await admin.PageAsync("/");
         var card = feed.QuerySelector("form[action='/me/feedback']")!;
-        var foreignToken = await TokenAsync(other, "/settings");
+        var foreignToken = await other.TokenAsync("/settings");
         // Fields that would change something if the post were accepted.
         var fields = new Dictionary<string, (string, string)[]>
         {
@@ -224,7 +224,7 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
         using var victim = web.NewClient();
         using var attacker = web.NewClient();
         await victim.PageAsync("/sign-in");
-        var attackerToken = await TokenAsync(attacker, "/sign-in");
+        var attackerToken = await attacker.TokenAsync("/sign-in");
         var credentials = new[] { ("login", account.Login), ("password", WebFixture.Password), ("returnUrl", "/") };
 
         using var without = await victim.PostAsync("/sign-in", credentials);
@@ -303,12 +303,12 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
         var jar = new Dictionary<string, string>();
 
         var signIn = await SendAsync(http, jar, HttpMethod.Get, "/sign-in");
-        await SendAsync(http, jar, HttpMethod.Post, "/sign-in", ("__RequestVerificationToken", await TokenOfAsync(signIn)), ("login", account.Login), ("password", WebFixture.Password));
+        await SendAsync(http, jar, HttpMethod.Post, "/sign-in", ("__RequestVerificationToken", WebClient.Token(await WebClient.ParseAsync(signIn))), ("login", account.Login), ("password", WebFixture.Password));
         var copy = new Dictionary<string, string> { [WebServiceExtensions.CookieName] = jar[WebServiceExtensions.CookieName] };
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, copy, HttpMethod.Get, "/settings")).StatusCode);
 
         var settings = await SendAsync(http, jar, HttpMethod.Get, "/settings");
-        var signOut = await SendAsync(http, jar, HttpMethod.Post, "/sign-out", ("__RequestVerificationToken", await TokenOfAsync(settings)));
+        var signOut = await SendAsync(http, jar, HttpMethod.Post, "/sign-out", ("__RequestVerificationToken", WebClient.Token(await WebClient.ParseAsync(settings))));
         Assert.Equal("/sign-in", signOut.Headers.Location?.OriginalString);
 
         var afterwards = await SendAsync(http, copy, HttpMethod.Get, "/settings");
@@ -332,10 +332,6 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
         }
         return response;
     }
-
-    private static async Task<string> TokenOfAsync(HttpResponseMessage page) =>
-        new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await page.Content.ReadAsStringAsync())
-            .QuerySelector<IHtmlInputElement>("input[name=__RequestVerificationToken]")!.Value;
 
     /// <summary>Every POST route the app maps: the form endpoints and the pages' own.</summary>
     private HashSet<string> MappedPosts() =>
@@ -367,11 +363,5 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
         using var response = await client.SubmitAsync(welcome, "form[action='/me/goal']", ("topics", "Oceans"), ("objectiveId", "learning"));
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         return client;
-    }
-
-    private static async Task<string> TokenAsync(WebClient client, string page)
-    {
-        var (_, document, _) = await client.PageAsync(page);
-        return document.QuerySelector<IHtmlInputElement>("input[name=__RequestVerificationToken]")!.Value;
     }
 }

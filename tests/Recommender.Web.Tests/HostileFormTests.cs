@@ -48,13 +48,13 @@ public sealed class HostileFormTests(WebFixture web, ITestOutputHelper output)
 
         (string Action, WebClient Client, string Token, string[] Fields)[] forms =
         [
-            ("/sign-in", anonymous, Token(signInPage), ["login", "password", "returnUrl"]),
-            ("/me/feedback", personClient, Token(settingsPage), ["itemId", "kind", "requestId", "returnUrl"]),
-            ("/me/goal", personClient, Token(settingsPage), ["objectiveId", "topics", "returnUrl"]),
-            ("/me/settings", personClient, Token(settingsPage), ["credibilityFloor", "topics"]),
-            ("/me/blend", personClient, Token(settingsPage), blendFields),
-            ("/admin/do/activate", adminClient, Token(modelsPage), ["version"]),
-            ("/admin/do/role", adminClient, Token(modelsPage), ["userId", "role"]),
+            ("/sign-in", anonymous, WebClient.Token(signInPage), ["login", "password", "returnUrl"]),
+            ("/me/feedback", personClient, WebClient.Token(settingsPage), ["itemId", "kind", "requestId", "returnUrl"]),
+            ("/me/goal", personClient, WebClient.Token(settingsPage), ["objectiveId", "topics", "returnUrl"]),
+            ("/me/settings", personClient, WebClient.Token(settingsPage), ["credibilityFloor", "topics"]),
+            ("/me/blend", personClient, WebClient.Token(settingsPage), blendFields),
+            ("/admin/do/activate", adminClient, WebClient.Token(modelsPage), ["version"]),
+            ("/admin/do/role", adminClient, WebClient.Token(modelsPage), ["userId", "role"]),
         ];
         var random = new Random(Seed);
         var byStatus = new SortedDictionary<int, int>();
@@ -63,11 +63,11 @@ public sealed class HostileFormTests(WebFixture web, ITestOutputHelper output)
         // A NUL where each form stores text: PostgreSQL cannot hold it, so it must be refused before it gets there.
         (string Action, WebClient Client, string Token, string Body)[] nul =
         [
-            ("/sign-in", anonymous, Token(signInPage), "login=a%00b&password=x%00"),
-            ("/me/goal", personClient, Token(settingsPage), "objectiveId=learning&topics=Oce%00ans"),
-            ("/me/goal", personClient, Token(settingsPage), "objectiveId=engagement&topics=%00"),
-            ("/me/settings", personClient, Token(settingsPage), "topics=Phys%00ics&credibilityFloor=0.5"),
-            ("/me/feedback", personClient, Token(settingsPage), $"itemId=1&kind=like&requestId={Guid.NewGuid()}&returnUrl=%2F%00"),
+            ("/sign-in", anonymous, WebClient.Token(signInPage), "login=a%00b&password=x%00"),
+            ("/me/goal", personClient, WebClient.Token(settingsPage), "objectiveId=learning&topics=Oce%00ans"),
+            ("/me/goal", personClient, WebClient.Token(settingsPage), "objectiveId=engagement&topics=%00"),
+            ("/me/settings", personClient, WebClient.Token(settingsPage), "topics=Phys%00ics&credibilityFloor=0.5"),
+            ("/me/feedback", personClient, WebClient.Token(settingsPage), $"itemId=1&kind=like&requestId={Guid.NewGuid()}&returnUrl=%2F%00"),
         ];
         foreach (var (action, client, token, fields) in nul)
         {
@@ -139,8 +139,6 @@ public sealed class HostileFormTests(WebFixture web, ITestOutputHelper output)
     }
 
     private static T Pick<T>(Random random, IReadOnlyList<T> values) => values[random.Next(values.Count)];
-
-    private static string Token(AngleSharp.Html.Dom.IHtmlDocument page) => page.QuerySelector("input[name=__RequestVerificationToken]")!.GetAttribute("value")!;
 
     private static string Abbreviate(string text) => text.Length <= 300 ? text : text[..300] + $"… ({text.Length:N0} chars)";
 }

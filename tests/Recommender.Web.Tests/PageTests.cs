@@ -424,15 +424,13 @@ public sealed class PageTests(WebFixture web)
         var (_, users, _) = await admin.PageAsync("/admin/users?offset=0");
         Assert.NotEmpty(users.QuerySelectorAll("form[action='/admin/do/role'] select[name=role]"));
         // The page lists 50 accounts at a time; post for the new account directly with the page's token.
-        using (var promote = await admin.PostAsync("/admin/do/role", [("__RequestVerificationToken", Token(users)), ("userId", target.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("role", "admin")]))
+        using (var promote = await admin.PostAsync("/admin/do/role", [("__RequestVerificationToken", WebClient.Token(users)), ("userId", target.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("role", "admin")]))
             Assert.Contains("now%20admin", promote.Headers.Location!.OriginalString, StringComparison.Ordinal);
         Assert.Equal("admin", (await new AccountStore(web.DataSource).GetAsync(target.Id))!.Role);
-        using (var demoteSelf = await admin.PostAsync("/admin/do/role", [("__RequestVerificationToken", Token(users)), ("userId", self.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("role", "user")]))
+        using (var demoteSelf = await admin.PostAsync("/admin/do/role", [("__RequestVerificationToken", WebClient.Token(users)), ("userId", self.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("role", "user")]))
             Assert.Contains("error=", demoteSelf.Headers.Location!.OriginalString, StringComparison.Ordinal);
         Assert.Equal("admin", (await new AccountStore(web.DataSource).GetAsync(self.Id))!.Role);
     }
-
-    private static string Token(AngleSharp.Html.Dom.IHtmlDocument page) => page.QuerySelector("input[name=__RequestVerificationToken]")!.GetAttribute("value")!;
 
     [Fact]
     public async Task Models_train_now_then_roll_back_and_forward()

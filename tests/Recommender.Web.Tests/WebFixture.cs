@@ -100,10 +100,19 @@ public sealed class WebClient : IDisposable
                 path = response.Headers.Location!.IsAbsoluteUri ? response.Headers.Location.PathAndQuery : response.Headers.Location.OriginalString;
                 continue;
             }
-            return (response.StatusCode, await Parser.ParseDocumentAsync(await response.Content.ReadAsStringAsync()), path);
+            return (response.StatusCode, await ParseAsync(response), path);
         }
         throw new InvalidOperationException("too many redirects");
     }
+
+    /// <summary>Parses a page's response, for callers that send their requests some other way.</summary>
+    public static async Task<IHtmlDocument> ParseAsync(HttpResponseMessage page) => await Parser.ParseDocumentAsync(await page.Content.ReadAsStringAsync());
+
+    /// <summary>The antiforgery token of the first form on <paramref name="page"/>.</summary>
+    public static string Token(IHtmlDocument page) => page.QuerySelector<IHtmlInputElement>("input[name=__RequestVerificationToken]")!.Value;
+
+    /// <summary>GETs <paramref name="page"/> and returns its antiforgery token, valid for this client's cookies.</summary>
+    public async Task<string> TokenAsync(string page) => Token((await PageAsync(page)).Document);
 
     /// <summary>Submits the form matched by <paramref name="formSelector"/> on <paramref name="document"/> with its hidden fields plus <paramref name="fields"/>.</summary>
     public async Task<HttpResponseMessage> SubmitAsync(IHtmlDocument document, string formSelector, params (string Name, string Value)[] fields)
