@@ -100,7 +100,7 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
     public async Task Routes_every_route_and_method_crawled_as_every_visitor_gets_its_expected_status()
     {
         var person = await web.NewAccountAsync();
-        var callers = new[] { web.NewClient(), await OnboardedAsync(person), await OnboardedAsync(await web.NewAccountAsync()), await OnboardedAsync(await web.NewAccountAsync("admin")) };
+        var callers = new[] { web.NewClient(), await web.OnboardedAsync(person), await web.OnboardedAsync(await web.NewAccountAsync()), await web.OnboardedAsync(await web.NewAccountAsync("admin")) };
         var (_, feed, _) = await callers[1].PageAsync("/");
         Assert.NotEmpty(feed.QuerySelectorAll("form[action='/me/feedback']"));
         await web.FlushAuditAsync();
@@ -129,7 +129,7 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
                 var (client, token) = (callers[c], tokens[c]);
                 if (route.FreshSessions && c > 0)
                 {
-                    client = await OnboardedAsync(await web.NewAccountAsync(c == 3 ? "admin" : "user"));
+                    client = await web.OnboardedAsync(await web.NewAccountAsync(c == 3 ? "admin" : "user"));
                     token = await client.TokenAsync("/settings");
                 }
                 using var response = route.Form is null
@@ -156,7 +156,7 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
     [Fact]
     public async Task Csrf_every_form_carries_a_token_and_posts_the_app_maps()
     {
-        using var admin = await OnboardedAsync(await web.NewAccountAsync("admin"));
+        using var admin = await web.OnboardedAsync(await web.NewAccountAsync("admin"));
         var posts = MappedPosts();
         var pages = new[] { "/", "/welcome", "/settings", "/catalog", "/admin", "/admin/audit", "/admin/report", "/admin/counterfactual", "/admin/models", "/admin/users" };
         var actions = new HashSet<string>();
@@ -184,8 +184,8 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
     public async Task Csrf_every_post_without_a_token_or_with_another_sessions_token_is_refused_and_changes_nothing()
     {
         var account = await web.NewAccountAsync("admin");
-        using var admin = await OnboardedAsync(account);
-        using var other = await OnboardedAsync(await web.NewAccountAsync("admin"));
+        using var admin = await web.OnboardedAsync(account);
+        using var other = await web.OnboardedAsync(await web.NewAccountAsync("admin"));
         var (_, feed, _) = await admin.PageAsync("/");
         var card = feed.QuerySelector("form[action='/me/feedback']")!;
         var foreignToken = await other.TokenAsync("/settings");
@@ -353,15 +353,5 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
                 (select string_agg(user_id || ':' || id || ':' || coalesce(ended_at::text, ''), ',' order by user_id, id) from sessions)))
             """, conn);
         return (string)(await command.ExecuteScalarAsync())!;
-    }
-
-    private async Task<WebClient> OnboardedAsync(Account account)
-    {
-        var client = web.NewClient();
-        await client.SignInAsync(account);
-        var (_, welcome, _) = await client.PageAsync("/welcome");
-        using var response = await client.SubmitAsync(welcome, "form[action='/me/goal']", ("topics", "Oceans"), ("objectiveId", "learning"));
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        return client;
     }
 }

@@ -20,15 +20,11 @@ public sealed class PageTests(WebFixture web)
         return client;
     }
 
-    /// <summary>A signed-in person who has been through onboarding with <paramref name="objective"/> and the Oceans topic.</summary>
+    /// <summary>A new person, signed in and through onboarding with <paramref name="objective"/> and the Oceans topic.</summary>
     private async Task<(Account Account, WebClient Client)> OnboardedAsync(string objective = "learning")
     {
         var account = await web.NewAccountAsync();
-        var client = await SignedInAsync(account);
-        var (_, welcome, _) = await client.PageAsync("/welcome");
-        using var response = await client.SubmitAsync(welcome, "form[action='/me/goal']", ("topics", "Oceans"), ("objectiveId", objective));
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        return (account, client);
+        return (account, await web.OnboardedAsync(account, objective));
     }
 
     [Fact]

@@ -54,6 +54,17 @@ public sealed class WebFixture : WebApplicationFactory<Program>, IAsyncLifetime
     public Task<Account> NewAccountAsync(string role = "user") =>
         new AccountStore(DataSource).UpsertAsync($"{role}-{Guid.NewGuid():N}"[..20], $"Test {role}", role, Password);
 
+    /// <summary>A client signed in as <paramref name="account"/> who has been through onboarding with <paramref name="objective"/> and the Oceans topic.</summary>
+    public async Task<WebClient> OnboardedAsync(Account account, string objective = "learning")
+    {
+        var client = NewClient();
+        await client.SignInAsync(account);
+        var (_, welcome, _) = await client.PageAsync("/welcome");
+        using var response = await client.SubmitAsync(welcome, "form[action='/me/goal']", ("topics", "Oceans"), ("objectiveId", objective));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        return client;
+    }
+
     /// <summary>A browser-like client against the real server: own cookie jar, redirects not followed so tests can see them.</summary>
     public WebClient NewClient() => new(BaseAddress);
 
