@@ -46,12 +46,6 @@ public sealed record Vocabulary(long[] ItemIds, string[] ItemExternalIds, string
 /// </summary>
 public sealed class HostileRequests(JsonNode document, Vocabulary words, int seed, int maxBodyBytes)
 {
-    public static readonly string[] BodyKinds =
-        ["wrong type", "huge or negative number", "missing field", "extra field", "long string", "hostile string", "invalid UTF-8 in body",
-         "broken JSON", "deep JSON", "wrong content type", "oversized body"];
-
-    public static readonly string[] UrlKinds = ["bad path parameter", "bad query parameter", "invalid UTF-8 in path or query", "extra query parameters"];
-
     private readonly Random _random = new(seed);
     private int _unique;
 
