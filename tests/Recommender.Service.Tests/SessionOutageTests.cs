@@ -1,5 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Recommender.Data;
 using Recommender.Testing;
 
@@ -44,16 +46,13 @@ public sealed class SessionOutageTests : IAsyncLifetime
         await _cluster.StopAsync();
         var whileDown = await client.GetAsync("/api/auth/me");
         await _cluster.StartAgainAsync();
+        // Connections pooled before the restart are broken, and a check that happens to take one is deferred again;
+        // without them every check from here on reaches the database.
+        _factory.Services.GetRequiredService<NpgsqlDataSource>().Clear();
         var after = await client.GetAsync("/api/auth/me");
         await using (var dataSource = _cluster.CreateDataSource())
             await dataSource.CreateCommand("update sessions set ended_at = now()").ExecuteNonQueryAsync();
-        // A pooled connection broken by the restart defers one more check; the next one sees the ended session.
         var ended = await client.GetAsync("/api/auth/me");
-        for (var i = 0; i < 10 && ended.StatusCode == HttpStatusCode.OK; i++)
-        {
-            await Task.Delay(200);
-            ended = await client.GetAsync("/api/auth/me");
-        }
 
         Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.Unauthorized), (whileDown.StatusCode, after.StatusCode, ended.StatusCode));
     }
