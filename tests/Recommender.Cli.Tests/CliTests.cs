@@ -117,7 +117,16 @@ public sealed class CliTests : IAsyncLifetime
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            // A hung command must not outlive the test run, holding its database connections open.
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
         return (process.ExitCode, await output + await error);
     }
 
