@@ -130,7 +130,6 @@ public sealed class CliTests : IAsyncLifetime
         return (process.ExitCode, await output + await error);
     }
 
-    /// <summary>The CLI built beside the tests: the same configuration (Debug or Release) as this test assembly.</summary>
-    private static string CliPath { get; } = Path.Combine(RepositoryPaths.Root, "src", "Recommender.Cli", "bin",
-        new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, "net10.0", "recommender.dll");
+    /// <summary>The CLI as the project reference copies it beside the tests, with its runtime configuration and dependencies.</summary>
+    private static string CliPath { get; } = Path.Combine(AppContext.BaseDirectory, "recommender.dll");
 }
