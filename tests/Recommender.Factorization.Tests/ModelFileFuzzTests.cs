@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Xunit.Abstractions;
 
 namespace Recommender.Factorization.Tests;
 
@@ -8,7 +9,7 @@ namespace Recommender.Factorization.Tests;
 /// a model or throws its documented <see cref="InvalidDataException"/>, and never allocates far beyond the bytes it was
 /// given, whatever sizes a forged header claims.
 /// </summary>
-public class ModelFileFuzzTests
+public class ModelFileFuzzTests(ITestOutputHelper output)
 {
     private const int Seed = 20261203;
     private const int Mutations = 5_000;
@@ -60,9 +61,9 @@ public class ModelFileFuzzTests
             outcomes[key] = outcomes.GetValueOrDefault(key) + 1;
         }
 
-        Console.WriteLine($"{Mutations:N0} mutations of a {original.Length:N0}-byte model file (seed {Seed}); largest allocation {largestAllocation:N0} bytes");
+        output.WriteLine($"{Mutations:N0} mutations of a {original.Length:N0}-byte model file (seed {Seed}); largest allocation {largestAllocation:N0} bytes");
         foreach (var (key, count) in outcomes.OrderBy(p => p.Key, StringComparer.Ordinal))
-            Console.WriteLine($"  {key}: {count:N0}");
+            output.WriteLine($"  {key}: {count:N0}");
         Assert.Empty(unexpected);
         Assert.Contains(outcomes, p => p.Key.EndsWith("refused", StringComparison.Ordinal));
     }
