@@ -9,6 +9,7 @@
 #   rel_kill_service             SIGKILL the service
 #   rel_db_stop / rel_db_start   stop or start the cluster
 #   rel_sql SQL                  one value from the application database
+#   rel_json_num KEY [JSON]      the first numeric field KEY in JSON (or standard input); empty when absent, never fails
 #   rel_now_ms                   Unix time in milliseconds
 set -euo pipefail
 rel_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -39,6 +40,13 @@ trap rel_cleanup EXIT
 rel_pg() { echo "$conn" | sed 's/;/ /g; s/Host=/host=/; s/Port=/port=/; s/Username=/user=/; s/Password=/password=/; s/Database=/dbname=/'; }
 rel_sql() { psql "$(rel_pg)" -tAqc "$1"; }
 rel_db_port() { echo "$conn" | sed 's/.*Port=\([0-9]*\).*/\1/'; }
+
+rel_json_num() {
+  local json
+  if [ $# -ge 2 ]; then json=$2; else json=$(cat); fi
+  if [[ $json =~ "\"$1\":"(-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?) ]]; then echo "${BASH_REMATCH[1]}"; fi
+  return 0
+}
 
 rel_setup() {
   local data=${1:?data folder}

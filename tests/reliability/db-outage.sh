@@ -46,7 +46,7 @@ summary=$(tail -1 "$rel_tmp/mixed.jsonl")
 
 # The audit log drains its buffer once the database is back; wait (bounded) until nothing is pending.
 for _ in $(seq 60); do
-  pending=$(curl -s "$url/health" | grep -o '"pending":[0-9]*' | cut -d: -f2)
+  pending=$(rel_json_num pending "$(curl -s --max-time 5 "$url/health" || true)")
   [ "${pending:-1}" = 0 ] && break
   sleep 0.5
 done
@@ -57,12 +57,12 @@ total() { awk -F, -v k="$1" -v s="$2" '$2 == k && $3 == s { n++ } END { print n 
 first_write=$(awk -F, -v t="$up_ms" '$2 == "events" && $3 == 200 && $1 >= t { print $1; exit }' <(sort -t, -k1,1n "$timeline"))
 feeds_ok=$(total feed 200)
 served=$(rel_sql "select count(*) from served_lists")
-acknowledged=$(echo "$summary" | grep -o '"acknowledged":[0-9]*' | cut -d: -f2)
+acknowledged=$(rel_json_num acknowledged "$summary")
 stored=$(rel_sql "select count(*) from events where idempotency_key like 'bench-$run-%'")
-without_db=$(echo "$health_during" | grep -o '"feedsWithoutDatabase":[0-9]*' | cut -d: -f2)
-buffered=$(echo "$health_during" | grep -o '"pending":[0-9]*' | cut -d: -f2)
+without_db=$(rel_json_num feedsWithoutDatabase "$health_during")
+buffered=$(rel_json_num pending "$health_during")
 echo "health during the outage: $health_during" >&2
 alive=$(kill -0 "$service" 2>/dev/null && echo true || echo false)
 cat <<JSON
-{"script":"db-outage","serviceStayedUp":$alive,"outageSeconds":$(( (start_ms - down_ms) / 1000 )),"feedsOkDuringOutage":$(window feed 200),"feedsFailedDuringOutage":$(( $(awk -F, -v a="$down_ms" -v b="$start_ms" '$2 == "feed" && $3 != 200 && $1 >= a && $1 < b { n++ } END { print n + 0 }' "$timeline") )),"eventBatches503DuringOutage":$(window events 503),"eventBatchesOkDuringOutage":$(window events 200),"unavailableWithRetryAfter":"$(echo "$summary" | grep -o '"unavailableWithRetryAfter":[0-9]*' | cut -d: -f2)/$(echo "$summary" | grep -o '"unavailable":[0-9]*' | cut -d: -f2)","healthDuringOutage":{"feedsWithoutDatabase":${without_db:-null},"auditBuffered":${buffered:-null}},"recoveryMs":$(( ${first_write:-0} - up_ms )),"feedsOk":$feeds_ok,"servedListsStored":$served,"auditPendingAfter":${pending:-null},"eventsAcknowledged":$acknowledged,"eventsStored":$stored}
+{"script":"db-outage","serviceStayedUp":$alive,"outageSeconds":$(( (start_ms - down_ms) / 1000 )),"feedsOkDuringOutage":$(window feed 200),"feedsFailedDuringOutage":$(( $(awk -F, -v a="$down_ms" -v b="$start_ms" '$2 == "feed" && $3 != 200 && $1 >= a && $1 < b { n++ } END { print n + 0 }' "$timeline") )),"eventBatches503DuringOutage":$(window events 503),"eventBatchesOkDuringOutage":$(window events 200),"unavailableWithRetryAfter":"$(rel_json_num unavailableWithRetryAfter "$summary")/$(rel_json_num unavailable "$summary")","healthDuringOutage":{"feedsWithoutDatabase":${without_db:-null},"auditBuffered":${buffered:-null}},"recoveryMs":$(( ${first_write:-0} - up_ms )),"feedsOk":$feeds_ok,"servedListsStored":$served,"auditPendingAfter":${pending:-null},"eventsAcknowledged":${acknowledged:-null},"eventsStored":$stored}
 JSON

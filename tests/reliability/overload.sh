@@ -14,7 +14,6 @@ rel_setup "$data"
 rel_train --rank 64
 rel_start_service
 serve() { cli bench serve --url "$url" --api-key "$key" --users "$users" "$@"; }
-field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
 rss_mb() { awk '/VmRSS/ { printf "%d", $2 / 1024 }' "/proc/$service/status"; }
 
 # The JIT's final tier needs a few thousand calls of each method; figures before that measure the compiler.
@@ -22,7 +21,8 @@ rel_log "warm-up"
 serve --duration 20 --concurrency 32 >/dev/null
 saturation=$(serve --duration 20 --concurrency 64)
 echo "$saturation"
-rate=$(echo "$saturation" | field PerSecond | awk '{ printf "%d", $1 }')
+rate=$(rel_json_num PerSecond "$saturation" | awk '{ printf "%d", $1 }')
+[ "${rate:-0}" -gt 0 ] || { echo "no saturation rate in: $saturation" >&2; exit 1; }
 rss_before=$(rss_mb)
 
 rel_log "overload: $((2 * rate))/s for ${seconds} s"
@@ -38,11 +38,10 @@ echo "$recovery"
 
 # The checks: still up and healthy; every overload answer a 200 or a 503 (no transport error, nothing else), and some
 # 503s, or it was not overloaded; recovery without a single refusal.
-count() { echo "$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" | head -1; }
-over_errors=$(count "$overload" Errors); over_503=$(count "$overload" 503); over_503=${over_503:-0}
+over_errors=$(rel_json_num Errors "$overload"); over_503=$(rel_json_num 503 "$overload"); over_503=${over_503:-0}
 ok=true
 [ "$alive" = true ] && [ "$health" = 200 ] || ok=false
 [ "$over_503" -gt 0 ] && [ "$over_errors" = "$over_503" ] || ok=false
-[ "$(count "$recovery" Errors)" = 0 ] || ok=false
+[ "$(rel_json_num Errors "$recovery")" = 0 ] || ok=false
 echo "{\"bench\":\"overload-summary\",\"saturationPerSecond\":$rate,\"offeredPerSecond\":$((2 * rate)),\"seconds\":$seconds,\"alive\":$alive,\"health\":$health,\"rssMbBefore\":$rss_before,\"rssMbAfter\":$rss_after,\"refused503\":$over_503,\"otherErrors\":$((over_errors - over_503)),\"ok\":$ok}"
 [ "$ok" = true ]

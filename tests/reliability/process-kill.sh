@@ -15,9 +15,9 @@ source "$(dirname "$0")/common.sh"
 data=${1:?usage: process-kill.sh DATA_DIR [EVENTS]}
 events=${2:-300000}
 
-feed_model() { curl -sf -H "X-Api-Key: $key" "$url/api/platform/users/1/feed?k=5" | grep -o '"modelVersion":"[^"]*"' | cut -d'"' -f4; }
-health_of() { curl -s "$url/health"; }
-json_num() { grep -o "\"$1\":[0-9]*" | head -1 | cut -d: -f2; }
+# Empty when the service does not answer, so that a failure is reported rather than ending the run.
+feed_model() { curl -sf --max-time 10 -H "X-Api-Key: $key" "$url/api/platform/users/1/feed?k=5" | grep -o '"modelVersion":"[^"]*"' | cut -d'"' -f4 || true; }
+health_of() { curl -s --max-time 10 "$url/health" || true; }
 wait_for_model() {
   for _ in $(seq 300); do [ "$(feed_model)" = "$1" ] && return 0; sleep 0.2; done
   echo "the service did not switch to model $1 (feeds from model $(feed_model)); health: $(health_of); its log:" >&2
@@ -41,7 +41,7 @@ wait "$ingest" || true
 ingest_result=$(tail -1 "$rel_tmp/ingest.json")
 echo "$ingest_result" >&2
 run=$(echo "$ingest_result" | sed 's/.*"run":"\([^"]*\)".*/\1/')
-acknowledged=$(echo "$ingest_result" | json_num acknowledged)
+acknowledged=$(rel_json_num acknowledged "$ingest_result")
 rel_start_service
 stored=$(rel_sql "select count(*) from events where idempotency_key like 'bench-$run-%'")
 rel_log "ingestion: $acknowledged acknowledged, $stored stored after restart ($stored_at_kill rows when killed)"
@@ -90,5 +90,5 @@ echo "health after a restart with the damaged model active: $health_after_restar
 status_of() { echo "$1" | grep -o '"serving":{"status":"[A-Za-z]*"' | sed 's/.*"status":"//; s/"//'; }
 
 cat <<JSON
-{"script":"process-kill","ingestion":{"acknowledged":$acknowledged,"stored":$stored,"storedWhenKilled":$stored_at_kill},"training":{"modelA":$model_a,"interruptedVersion":$training,"statusWhenKilled":"$still_training","afterRestart":"$interrupted","afterNextRun":"$interrupted_after_next_run","active":$active_after_training_kill,"feedsFromModel":"$serving_after_training_kill"},"corruptModel":{"damagedVersion":$model_b,"feedsFromModel":"$serving_after_corrupt","servingHealth":"$(status_of "$health_after_corrupt")","afterRestartFeedsFromModel":"$serving_after_restart","afterRestartServingHealth":"$(status_of "$health_after_restart")"}}
+{"script":"process-kill","ingestion":{"acknowledged":${acknowledged:-null},"stored":$stored,"storedWhenKilled":$stored_at_kill},"training":{"modelA":$model_a,"interruptedVersion":$training,"statusWhenKilled":"$still_training","afterRestart":"$interrupted","afterNextRun":"$interrupted_after_next_run","active":$active_after_training_kill,"feedsFromModel":"$serving_after_training_kill"},"corruptModel":{"damagedVersion":$model_b,"feedsFromModel":"$serving_after_corrupt","servingHealth":"$(status_of "$health_after_corrupt")","afterRestartFeedsFromModel":"$serving_after_restart","afterRestartServingHealth":"$(status_of "$health_after_restart")"}}
 JSON
