@@ -7,6 +7,9 @@
 #   rel_train [ARGS…]            recommender train on the cluster
 #   rel_start_service [VAR=V…]   start the service (extra environment as arguments); sets $service and $url
 #   rel_kill_service             SIGKILL the service
+#   rel_bg CMD…                  run CMD in the background (redirections apply); sets $rel_bg_pid. On exit the job and its
+#                                child processes are stopped before the cluster is
+#   rel_wait PID                 wait for a rel_bg job; returns its status
 #   rel_db_stop / rel_db_start   stop or start the cluster
 #   rel_sql SQL                  one value from the application database
 #   rel_json_num KEY [JSON]      the first numeric field KEY in JSON (or standard input); empty when absent, never fails
@@ -16,6 +19,7 @@ rel_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 rel_port=${RELIABILITY_PORT:-5190}
 url="http://127.0.0.1:$rel_port"
 service=""
+rel_bg_pids=()
 rel_tmp=$(mktemp -d -t recommender-reliability-XXXXXX)
 # The server runs as the postgres account when the script runs as root, so it must be able to enter the folder.
 chmod 755 "$rel_tmp"
@@ -24,14 +28,46 @@ cli() { RECOMMENDER_DATA="$rel_tmp" RECOMMENDER_DB="${conn:-}" dotnet "$rel_root
 rel_now_ms() { date +%s%3N; }
 rel_log() { echo "[$(date +%T.%3N)] $*" >&2; }
 
+rel_bg() {
+  "$@" &
+  rel_bg_pid=$!
+  rel_bg_pids+=("$rel_bg_pid")
+}
+
+rel_wait() {
+  local rc=0 pid kept=()
+  wait "$1" || rc=$?
+  for pid in "${rel_bg_pids[@]}"; do [ "$pid" = "$1" ] || kept+=("$pid"); done
+  rel_bg_pids=("${kept[@]}")
+  return "$rc"
+}
+
+# Every process below PID: a job that runs a shell function is a subshell whose commands are its children.
+rel_descendants() {
+  local child
+  for child in $(ps -o pid= --ppid "$1" 2>/dev/null || true); do
+    echo "$child"
+    rel_descendants "$child"
+  done
+}
+
 rel_cleanup() {
-  local rc=$?
+  local rc=$? pid all=()
+  set +e
   if [ "$rc" != 0 ] && [ -s "$rel_tmp/service.log" ]; then
     echo "failed (exit $rc); the end of the service's log:" >&2
     tail -60 "$rel_tmp/service.log" >&2
   fi
-  if [ -n "$service" ]; then kill "$service" 2>/dev/null && wait "$service" 2>/dev/null || true; fi
-  RECOMMENDER_DATA="$rel_tmp" dotnet "$rel_root/src/Recommender.Cli/bin/Release/net10.0/recommender.dll" db stop >/dev/null 2>&1 || true
+  # Jobs first, with their children (a pending `db start` among them), so that nothing starts the cluster again or
+  # uses it once it is stopped.
+  for pid in "${rel_bg_pids[@]}"; do
+    all+=("$pid")
+    mapfile -t -O "${#all[@]}" all < <(rel_descendants "$pid")
+  done
+  [ ${#all[@]} -eq 0 ] || kill "${all[@]}" 2>/dev/null
+  for pid in "${rel_bg_pids[@]}"; do wait "$pid" 2>/dev/null; done
+  if [ -n "$service" ]; then kill "$service" 2>/dev/null && wait "$service" 2>/dev/null; fi
+  RECOMMENDER_DATA="$rel_tmp" dotnet "$rel_root/src/Recommender.Cli/bin/Release/net10.0/recommender.dll" db stop >/dev/null 2>&1
   rm -rf "$rel_tmp"
 }
 trap rel_cleanup EXIT

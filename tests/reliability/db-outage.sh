@@ -19,10 +19,10 @@ rel_setup "$data"
 rel_train --rank 32
 rel_start_service
 timeline="$rel_tmp/timeline.csv"
-cli bench mixed --url "$url" --api-key "$key" --users "$users" --items "$items" --batch 10 \
+rel_bg cli bench mixed --url "$url" --api-key "$key" --users "$users" --items "$items" --batch 10 \
   --feed-rate "$feed_rate" --event-rate "$event_rate" --concurrency 64 --duration $((before + outage + after)) \
-  --timeline "$timeline" >"$rel_tmp/mixed.jsonl" &
-load=$!
+  --timeline "$timeline" >"$rel_tmp/mixed.jsonl"
+load=$rel_bg_pid
 
 sleep "$before"
 rel_log "stop PostgreSQL"
@@ -34,13 +34,22 @@ health_during=$(curl -s --max-time 10 "$url/health" || echo '{"error":"no answer
 sleep $((outage - outage / 2))
 start_ms=$(rel_now_ms)
 rel_log "start PostgreSQL"
-rel_db_start &
-starting=$!
-until pg_isready -q -h 127.0.0.1 -p "$(rel_db_port)"; do sleep 0.02; done
+rel_bg rel_db_start
+starting=$rel_bg_pid
+# Bounded: a start that fails or hangs ends the run (the start itself waits at most 60 s for the server).
+db_port=$(rel_db_port)
+ready_by=$((SECONDS + 90))
+until pg_isready -q -h 127.0.0.1 -p "$db_port"; do
+  if ! kill -0 "$starting" 2>/dev/null && ! pg_isready -q -h 127.0.0.1 -p "$db_port"; then
+    echo "PostgreSQL did not start" >&2; exit 1
+  fi
+  [ "$SECONDS" -lt "$ready_by" ] || { echo "PostgreSQL did not accept connections within 90 s" >&2; exit 1; }
+  sleep 0.02
+done
 up_ms=$(rel_now_ms)
-wait "$starting"
+rel_wait "$starting"
 rel_log "PostgreSQL accepts connections"
-wait "$load"
+rel_wait "$load"
 cat "$rel_tmp/mixed.jsonl" >&2
 summary=$(tail -1 "$rel_tmp/mixed.jsonl")
 

@@ -31,13 +31,13 @@ model_a=$(rel_sql "select version from models where is_active")
 
 # 1. SIGKILL during event ingestion.
 rel_start_service
-cli bench ingest --url "$url" --api-key "$key" --users "$users" --items "$items" --events "$events" --batch 1000 --concurrency 4 \
-  >"$rel_tmp/ingest.json" &
-ingest=$!
+rel_bg cli bench ingest --url "$url" --api-key "$key" --users "$users" --items "$items" --events "$events" --batch 1000 \
+  --concurrency 4 >"$rel_tmp/ingest.json"
+ingest=$rel_bg_pid
 sleep 3
 stored_at_kill=$(rel_sql "select count(*) from events where idempotency_key like 'bench-%'")
 rel_kill_service
-wait "$ingest" || true
+rel_wait "$ingest" || true
 ingest_result=$(tail -1 "$rel_tmp/ingest.json")
 echo "$ingest_result" >&2
 run=$(echo "$ingest_result" | sed 's/.*"run":"\([^"]*\)".*/\1/')
