@@ -61,9 +61,15 @@ for _ in $(seq 60); do
 done
 
 run=$(echo "$summary" | sed 's/.*"run":"\([^"]*\)".*/\1/')
-window() { awk -F, -v a="$down_ms" -v b="$start_ms" -v k="$1" -v s="$2" '$2 == k && $3 == s && $1 >= a && $1 < b { n++ } END { print n + 0 }' "$timeline"; }
+# window KIND STATUS [!=]: responses of KIND inside the outage with that status (with "!=": with any other).
+window() {
+  awk -F, -v a="$down_ms" -v b="$start_ms" -v k="$1" -v s="$2" -v op="${3:-==}" \
+    '$2 == k && (op == "!=" ? $3 != s : $3 == s) && $1 >= a && $1 < b { n++ } END { print n + 0 }' "$timeline"
+}
 total() { awk -F, -v k="$1" -v s="$2" '$2 == k && $3 == s { n++ } END { print n + 0 }' "$timeline"; }
 first_write=$(awk -F, -v t="$up_ms" '$2 == "events" && $3 == 200 && $1 >= t { print $1; exit }' <(sort -t, -k1,1n "$timeline"))
+recovery_ms=null   # no write acknowledged after the restart
+if [ -n "$first_write" ]; then recovery_ms=$((first_write - up_ms)); fi
 feeds_ok=$(total feed 200)
 served=$(rel_sql "select count(*) from served_lists")
 acknowledged=$(rel_json_num acknowledged "$summary")
@@ -73,5 +79,5 @@ buffered=$(rel_json_num pending "$health_during")
 echo "health during the outage: $health_during" >&2
 alive=$(kill -0 "$service" 2>/dev/null && echo true || echo false)
 cat <<JSON
-{"script":"db-outage","serviceStayedUp":$alive,"outageSeconds":$(( (start_ms - down_ms) / 1000 )),"feedsOkDuringOutage":$(window feed 200),"feedsFailedDuringOutage":$(( $(awk -F, -v a="$down_ms" -v b="$start_ms" '$2 == "feed" && $3 != 200 && $1 >= a && $1 < b { n++ } END { print n + 0 }' "$timeline") )),"eventBatches503DuringOutage":$(window events 503),"eventBatchesOkDuringOutage":$(window events 200),"unavailableWithRetryAfter":"$(rel_json_num unavailableWithRetryAfter "$summary")/$(rel_json_num unavailable "$summary")","healthDuringOutage":{"feedsWithoutDatabase":${without_db:-null},"auditBuffered":${buffered:-null}},"recoveryMs":$(( ${first_write:-0} - up_ms )),"feedsOk":$feeds_ok,"servedListsStored":$served,"auditPendingAfter":${pending:-null},"eventsAcknowledged":${acknowledged:-null},"eventsStored":$stored}
+{"script":"db-outage","serviceStayedUp":$alive,"outageSeconds":$(( (start_ms - down_ms) / 1000 )),"feedsOkDuringOutage":$(window feed 200),"feedsFailedDuringOutage":$(window feed 200 '!='),"eventBatches503DuringOutage":$(window events 503),"eventBatchesOkDuringOutage":$(window events 200),"unavailableWithRetryAfter":"$(rel_json_num unavailableWithRetryAfter "$summary")/$(rel_json_num unavailable "$summary")","healthDuringOutage":{"feedsWithoutDatabase":${without_db:-null},"auditBuffered":${buffered:-null}},"recoveryMs":$recovery_ms,"feedsOk":$feeds_ok,"servedListsStored":$served,"auditPendingAfter":${pending:-null},"eventsAcknowledged":${acknowledged:-null},"eventsStored":$stored}
 JSON
