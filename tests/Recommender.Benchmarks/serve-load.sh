@@ -20,5 +20,4 @@ cli bench serve --url "$url" --api-key "$key" --users "$users" --duration "$seco
 cli bench serve --url "$url" --api-key "$key" --users "$users" --duration "$seconds" --rate "$rate" --concurrency 256
 result=$(cli bench ingest --url "$url" --api-key "$key" --users "$users" --items "$items" --events 200000 --batch 1000 --concurrency 4)
 echo "$result"
-run=$(echo "$result" | sed 's/.*"run":"\([^"]*\)".*/\1/')
-echo "{\"bench\":\"count-back\",\"run\":\"$run\",\"stored\":$(rel_sql "select count(*) from events where idempotency_key like 'bench-$run-%'")}"
+echo "{\"bench\":\"count-back\",\"run\":\"$(rel_bench_run "$result")\",\"stored\":$(rel_count_back "$result")}"

@@ -13,6 +13,8 @@
 #   rel_db_stop / rel_db_start   stop or start the cluster
 #   rel_sql SQL                  one value from the application database
 #   rel_json_num KEY [JSON]      the first numeric field KEY in JSON (or standard input); empty when absent, never fails
+#   rel_bench_run RESULT_JSON    the run id of a `bench ingest` or `bench mixed` result line; empty without one
+#   rel_count_back RESULT_JSON   events stored for that run; null without a run
 #   rel_now_ms                   Unix time in milliseconds
 set -euo pipefail
 rel_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -82,6 +84,19 @@ rel_json_num() {
   if [ $# -ge 2 ]; then json=$2; else json=$(cat); fi
   if [[ $json =~ "\"$1\":"(-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?) ]]; then echo "${BASH_REMATCH[1]}"; fi
   return 0
+}
+
+# The run id prefixes the idempotency keys of the run's events ('bench-RUN-…'); only a plain id goes into the query.
+rel_bench_run() {
+  if [[ $1 =~ \"run\":\"([A-Za-z0-9_-]+)\" ]]; then echo "${BASH_REMATCH[1]}"; fi
+  return 0
+}
+
+rel_count_back() {
+  local run
+  run=$(rel_bench_run "$1")
+  if [ -z "$run" ]; then echo null; return 0; fi
+  rel_sql "select count(*) from events where idempotency_key like 'bench-$run-%'"
 }
 
 rel_setup() {

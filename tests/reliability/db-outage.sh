@@ -60,7 +60,6 @@ for _ in $(seq 60); do
   sleep 0.5
 done
 
-run=$(echo "$summary" | sed 's/.*"run":"\([^"]*\)".*/\1/')
 # window KIND STATUS [!=]: responses of KIND inside the outage with that status (with "!=": with any other).
 window() {
   awk -F, -v a="$down_ms" -v b="$start_ms" -v k="$1" -v s="$2" -v op="${3:-==}" \
@@ -73,7 +72,7 @@ if [ -n "$first_write" ]; then recovery_ms=$((first_write - up_ms)); fi
 feeds_ok=$(total feed 200)
 served=$(rel_sql "select count(*) from served_lists")
 acknowledged=$(rel_json_num acknowledged "$summary")
-stored=$(rel_sql "select count(*) from events where idempotency_key like 'bench-$run-%'")
+stored=$(rel_count_back "$summary")
 without_db=$(rel_json_num feedsWithoutDatabase "$health_during")
 buffered=$(rel_json_num pending "$health_during")
 echo "health during the outage: $health_during" >&2

@@ -40,10 +40,9 @@ rel_kill_service
 rel_wait "$ingest" || true
 ingest_result=$(tail -1 "$rel_tmp/ingest.json")
 echo "$ingest_result" >&2
-run=$(echo "$ingest_result" | sed 's/.*"run":"\([^"]*\)".*/\1/')
 acknowledged=$(rel_json_num acknowledged "$ingest_result")
 rel_start_service
-stored=$(rel_sql "select count(*) from events where idempotency_key like 'bench-$run-%'")
+stored=$(rel_count_back "$ingest_result")
 rel_log "ingestion: $acknowledged acknowledged, $stored stored after restart ($stored_at_kill rows when killed)"
 
 # 2. SIGKILL during training. The service trains in its own process (TrainingScheduler), on schedule or on demand.
