@@ -5,6 +5,7 @@
 # "20000 50000 1000000" (50,000 items). On a PostgreSQL cluster of its own (tests/reliability/common.sh) the script
 # imports it, trains a k=64 model, starts the service in Release, and runs: saturation, a fixed RATE (default 500/s),
 # and event ingestion in batches of 1,000 — each prints one JSON line — then counts the ingested events back.
+# The service listens on 127.0.0.1:5190; RELIABILITY_PORT sets another port (as for the reliability scripts).
 source "$(dirname "$0")/../reliability/common.sh"
 data=${1:?usage: serve-load.sh DATA_DIR [RATE] [SECONDS]}
 rate=${2:-500}
