@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Beyond one machine, on loopback: the compose profile "replicas" as processes. Two service replicas that only serve
-# and one training worker (Release build) on one throwaway database of the project-local cluster, each with a home of
+# and one training worker (Release build) on a PostgreSQL cluster of its own (common.sh), each with a home of
 # its own but one shared Data Protection key folder (as the compose volume), behind Debian's nginx with the
 # repository's own load-balancer template. An admin signs in through nginx and uses that cookie on every process;
 # feeds go through nginx while the admin trains a new model through nginx, which routes it to the worker. The script
@@ -8,13 +8,10 @@
 # are JSON lines on stdout.
 #   tests/reliability/replicas.sh [SECONDS]     SECONDS: the most to wait for the switch (default 90)
 # Loopback only, at most 2 clients in flight, stops by itself and removes what it made. Exit status 1 if a check failed.
-set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+source "$(dirname "$0")/common.sh"
 limit=${1:-90}
 base=${REPLICAS_PORT:-5291}            # nginx on base, replicas on base+1 and base+2, the worker on base+3
 clients=2
-cli() { dotnet "$root/src/Recommender.Cli/bin/Release/net10.0/recommender.dll" "$@"; }
-libpq() { echo "$1" | sed 's/;/ /g; s/Host=/host=/; s/Port=/port=/; s/Username=/user=/; s/Password=/password=/; s/Database=/dbname=/'; }
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
@@ -27,136 +24,110 @@ for p in $((base)) $((base + 1)) $((base + 2)) $((base + 3)); do
   port_busy "$p" && { echo "port $p is in use; set REPLICAS_PORT to another base" >&2; exit 2; }
 done
 
-dotnet build "$root/Recommender.sln" -c Release -nologo -v quiet "-clp:ErrorsOnly;NoSummary" >&2
-admin=$(cli db start --print-connection-string --admin)
-db="replicas_$$"
-conn="${admin/Database=postgres/Database=$db}"
-tmp=$(mktemp -d)
-chmod 711 "$tmp" # nginx's workers drop root and need to reach their temp folders
-pids=()
-cleanup() {
-  local status=$?
-  touch "$tmp/stop"
-  if [ "$status" -ne 0 ]; then # say why, from the processes' own logs
-    for log in "$tmp"/*.log; do [ -e "$log" ] && { echo "== $(basename "$log")" >&2; tail -n 15 "$log" >&2; }; done
-  fi
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  psql "$(libpq "$admin")" -qc "drop database if exists $db with (force)" >/dev/null 2>&1 || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-psql "$(libpq "$admin")" -qc "create database $db" >/dev/null
+rel_build
+rel_cluster
 
 # One database: the demo catalog and a first model, as the compose profile's migrate step and a first training would leave it.
-cli import movietweetings "$root/db/demo/movietweetings-100k" --db "$conn" >&2
-cli train --db "$conn" >&2
-key=$(cli keys create --name replicas --scope feeds --quiet --db "$conn")
+cli import movietweetings "$rel_root/db/demo/movietweetings-100k" >&2
+rel_train
+key=$(cli keys create --name replicas --scope feeds --quiet)
 password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-echo "$password" | cli users create --login replicas-admin --role admin --quiet --db "$conn" >/dev/null
-sql() { psql "$(libpq "$conn")" -tAc "$1"; }
-first=$(sql "select version from models where is_active")
-mapfile -t users < <(sql "select external_id from users where external_id is not null order by id limit 500")
+echo "$password" | cli users create --login replicas-admin --role admin --quiet >/dev/null
+first=$(rel_sql "select version from models where is_active")
+mapfile -t users < <(rel_sql "select external_id from users where external_id is not null order by id limit 500")
 
 # The processes, configured as in docker-compose.yml: replicas serve only; the worker trains (here only on demand).
 # Each has its own home, whose default Data Protection folder is the shared one. The worker starts first, as compose
 # starts it, so that one key is made and the others find it.
-mkdir -p "$tmp/keys"
-start_service() { # name port training-enabled
-  mkdir -p "$tmp/home-$1/.aspnet" && ln -s "$tmp/keys" "$tmp/home-$1/.aspnet/DataProtection-Keys"
-  HOME="$tmp/home-$1" ConnectionStrings__Recommender="$conn" ASPNETCORE_URLS="http://127.0.0.1:$2" ASPNETCORE_FORWARDEDHEADERS_ENABLED=true \
-    Recommender__MigrateOnStart=false Recommender__TrainingEnabled="$3" Recommender__TrainingInterval=00:00:00 \
-    Logging__LogLevel__Default=Warning Logging__LogLevel__Recommender=Information \
-    dotnet "$root/src/Recommender.Service/bin/Release/net10.0/Recommender.Service.dll" >"$tmp/$1.log" 2>&1 &
-  pids+=($!)
+mkdir -p "$rel_tmp/keys"
+start_service() { # name port training-enabled; sets $rel_spawned
+  mkdir -p "$rel_tmp/home-$1/.aspnet" && ln -s "$rel_tmp/keys" "$rel_tmp/home-$1/.aspnet/DataProtection-Keys"
+  rel_spawn "$1" "$2" HOME="$rel_tmp/home-$1" ASPNETCORE_FORWARDEDHEADERS_ENABLED=true Recommender__TrainingEnabled="$3" \
+    Logging__LogLevel__Recommender=Information
 }
-healthy() {
-  for _ in $(seq 120); do curl -sf "http://127.0.0.1:$1/health" >/dev/null && return 0; sleep 0.5; done
-  echo "the service on port $1 did not become healthy" >&2; exit 1
-}
-start_service trainer $((base + 3)) true
-healthy $((base + 3))
-start_service replica-1 $((base + 1)) false
-start_service replica-2 $((base + 2)) false
-healthy $((base + 1)); healthy $((base + 2))
+start_service trainer $((base + 3)) true; trainer=$rel_spawned
+rel_await_healthy trainer "$trainer" $((base + 3))
+start_service replica-1 $((base + 1)) false; replica_1=$rel_spawned
+start_service replica-2 $((base + 2)) false; replica_2=$rel_spawned
+rel_await_healthy replica-1 "$replica_1" $((base + 1)); rel_await_healthy replica-2 "$replica_2" $((base + 2))
 
 # nginx with the repository's template, filled in for loopback, inside a minimal main configuration of its own. This
 # copy also names the replica that answered in X-Upstream, so the script can attribute each response.
 REPLICA_1=127.0.0.1:$((base + 1)) REPLICA_2=127.0.0.1:$((base + 2)) TRAINER=127.0.0.1:$((base + 3)) LISTEN_PORT=127.0.0.1:$base \
-  envsubst '${REPLICA_1} ${REPLICA_2} ${TRAINER} ${LISTEN_PORT}' <"$root/src/Recommender.Service/nginx.conf.template" >"$tmp/recommender.conf"
-cat >"$tmp/nginx.conf" <<EOF
+  envsubst '${REPLICA_1} ${REPLICA_2} ${TRAINER} ${LISTEN_PORT}' <"$rel_root/src/Recommender.Service/nginx.conf.template" >"$rel_tmp/recommender.conf"
+cat >"$rel_tmp/nginx.conf" <<EOF
 daemon off;
 worker_processes 1;
-pid $tmp/nginx.pid;
-error_log $tmp/nginx-error.log warn;
+pid $rel_tmp/nginx.pid;
+error_log $rel_tmp/nginx-error.log warn;
 events { worker_connections 256; }
 http {
     access_log off;
-    client_body_temp_path $tmp/client-body;
-    proxy_temp_path $tmp/proxy;
-    fastcgi_temp_path $tmp/fastcgi;
-    uwsgi_temp_path $tmp/uwsgi;
-    scgi_temp_path $tmp/scgi;
+    client_body_temp_path $rel_tmp/client-body;
+    proxy_temp_path $rel_tmp/proxy;
+    fastcgi_temp_path $rel_tmp/fastcgi;
+    uwsgi_temp_path $rel_tmp/uwsgi;
+    scgi_temp_path $rel_tmp/scgi;
     add_header X-Upstream \$upstream_addr always;
-    include $tmp/recommender.conf;
+    include $rel_tmp/recommender.conf;
 }
 EOF
-"$nginx_bin" -p "$tmp" -e "$tmp/nginx-error.log" -c "$tmp/nginx.conf" &
-pids+=($!)
+# nginx's workers drop root and need to reach their temp folders there: common.sh makes the folder world-readable.
+rel_bg "$nginx_bin" -p "$rel_tmp" -e "$rel_tmp/nginx-error.log" -c "$rel_tmp/nginx.conf"
+rel_logs+=("$rel_tmp/nginx-error.log")
 lb="http://127.0.0.1:$base"
 for _ in $(seq 20); do curl -s -o /dev/null "$lb/health" && break; sleep 0.25; done
 
 # Feeds through nginx until told to stop or the deadline passes. One line per request: time, status, replica, model.
 deadline=$(( ${EPOCHSECONDS} + limit + 10 ))
 client() {
-  while [ ! -e "$tmp/stop" ] && [ "$EPOCHSECONDS" -lt "$deadline" ]; do
+  while [ ! -e "$rel_tmp/stop" ] && [ "$EPOCHSECONDS" -lt "$deadline" ]; do
     local user=${users[RANDOM % ${#users[@]}]} t=$EPOCHREALTIME out version=-
     out=$(curl -s --max-time 5 -H "X-Api-Key: $key" -w '\n%{http_code} %header{x-upstream}' "$lb/api/platform/users/$user/feed?k=20") || true
     [[ $out =~ \"modelVersion\":\"([^\"]+)\" ]] && version=${BASH_REMATCH[1]}
     local last=${out##*$'\n'}
     last=${last//, /,} # a request retried on the other replica names both
-    echo "$t ${last:-000} ${version}" >>"$tmp/requests.$1"
+    echo "$t ${last:-000} ${version}" >>"$rel_tmp/requests.$1"
   done
 }
 clients_pids=()
-for c in $(seq $clients); do client "$c" & clients_pids+=($!); done
-pids+=("${clients_pids[@]}")
+for c in $(seq $clients); do rel_bg client "$c"; clients_pids+=("$rel_bg_pid"); done
 
 # The admin signs in through nginx, and the cookie is honoured by whichever replica gets the next requests.
-signed_in_via=$(curl -s -o /dev/null -c "$tmp/cookies" -H 'Content-Type: application/json' -w '%{http_code} %header{x-upstream}' \
+signed_in_via=$(curl -s -o /dev/null -c "$rel_tmp/cookies" -H 'Content-Type: application/json' -w '%{http_code} %header{x-upstream}' \
   -d "{\"login\":\"replicas-admin\",\"password\":\"$password\"}" "$lb/api/auth/sign-in")
 for _ in $(seq 6); do
-  curl -s -o /dev/null -b "$tmp/cookies" -w '%{http_code} %header{x-upstream}\n' "$lb/api/admin/models" >>"$tmp/session"
+  curl -s -o /dev/null -b "$rel_tmp/cookies" -w '%{http_code} %header{x-upstream}\n' "$lb/api/admin/models" >>"$rel_tmp/session"
 done
 session=$(awk -v via="$signed_in_via" '$1 == 200 { ok[$2]++; next } { refused++ }
   END { split(via, v, " "); printf "{\"replicas\":\"session\",\"sign_in\":%s,\"signed_in_via\":\"%s\",\"accepted_by\":{", v[1], v[2]
-        sep = ""; for (r in ok) { printf "%s\"%s\":%d", sep, r, ok[r]; sep = "," } printf "},\"refused\":%d,\"keys_in_ring\":%d}\n", refused, keys }' keys="$(find "$tmp/keys" -name 'key-*.xml' | wc -l)" "$tmp/session")
+        sep = ""; for (r in ok) { printf "%s\"%s\":%d", sep, r, ok[r]; sep = "," } printf "},\"refused\":%d,\"keys_in_ring\":%d}\n", refused, keys }' keys="$(find "$rel_tmp/keys" -name 'key-*.xml' | wc -l)" "$rel_tmp/session")
 echo "$session"
 # Signed in, and honoured by both replicas with no refusal.
-session_ok=$(awk -v via="$signed_in_via" '$1 == 200 { r[$2] = 1; next } { bad = 1 } END { print (via ~ /^200 / && !bad && length(r) == 2) ? 1 : 0 }' "$tmp/session")
+session_ok=$(awk -v via="$signed_in_via" '$1 == 200 { r[$2] = 1; next } { bad = 1 } END { print (via ~ /^200 / && !bad && length(r) == 2) ? 1 : 0 }' "$rel_tmp/session")
 
 # After some feeds with the first model, the admin trains through nginx with the same cookie; nginx sends it to the
 # worker, which answers when the new model is trained and, past the quality gate, activated.
 sleep 2
-train=$(curl -s --max-time "$limit" -b "$tmp/cookies" -X POST -w '\n%{http_code} %header{x-upstream}' "$lb/api/admin/models/train" || true)
+train=$(curl -s --max-time "$limit" -b "$rel_tmp/cookies" -X POST -w '\n%{http_code} %header{x-upstream}' "$lb/api/admin/models/train" || true)
 train_route=${train##*$'\n'}
 
 # Then wait for a response from each replica carrying the new version, and two more seconds of traffic, in which a
 # replica that switched must never answer with the old model again.
-read -r version activated < <(sql "select version, extract(epoch from activated_at) from models where is_active and version <> $first" | tr '|' ' ') || true
+read -r version activated < <(rel_sql "select version, extract(epoch from activated_at) from models where is_active and version <> $first" | tr '|' ' ') || true
 end=$(( EPOCHSECONDS + limit ))
 while [ -n "$activated" ] && [ "$EPOCHSECONDS" -lt "$end" ]; do
   sleep 0.5
-  switched=$(cat "$tmp"/requests.* 2>/dev/null | awk -v v="$version" '$4 == v { s[$3] = 1 } END { print length(s) }' || echo 0)
+  switched=$(cat "$rel_tmp"/requests.* 2>/dev/null | awk -v v="$version" '$4 == v { s[$3] = 1 } END { print length(s) }' || echo 0)
   [ "$switched" -ge 2 ] && { sleep 2; break; }
 done
-touch "$tmp/stop"
-for pid in "${clients_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+touch "$rel_tmp/stop"
+for pid in "${clients_pids[@]}"; do rel_wait "$pid" || true; done
 
 # Every feed served is in the audit log, whichever replica served it (the writers flush in the background).
-served=$(cat "$tmp"/requests.* | awk '$2 == 200 { n++ } END { print n + 0 }')
+served=$(cat "$rel_tmp"/requests.* | awk '$2 == 200 { n++ } END { print n + 0 }')
 for _ in $(seq 40); do
-  recorded=$(sql "select count(*) from served_lists")
+  recorded=$(rel_sql "select count(*) from served_lists")
   [ "$recorded" -ge "$served" ] && break
   sleep 0.25
 done
@@ -165,16 +136,16 @@ echo "{\"replicas\":\"audit\",\"feeds_served\":$served,\"audit_records\":$record
 # What one event, one audit record and one model cost here, and what each process holds in memory: the inputs of the
 # capacity arithmetic in the README. Sizes include indexes and TOAST.
 rss() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo null; }
-sql "select json_build_object('replicas', 'storage',
+rel_sql "select json_build_object('replicas', 'storage',
     'events', (select count(*) from events), 'bytes_per_event', pg_total_relation_size('events') / greatest((select count(*) from events), 1),
     'served_lists', (select count(*) from served_lists), 'bytes_per_served_list', pg_total_relation_size('served_lists') / greatest((select count(*) from served_lists), 1),
     'items', (select count(*) from items), 'users', (select count(*) from users),
     'model_payload_bytes', (select octet_length(payload) from models where is_active))"
-echo "{\"replicas\":\"memory\",\"rss_mb\":{\"replica-1\":$(rss "${pids[1]}"),\"replica-2\":$(rss "${pids[2]}"),\"trainer\":$(rss "${pids[0]}")}}"
+echo "{\"replicas\":\"memory\",\"rss_mb\":{\"replica-1\":$(rss "$replica_1"),\"replica-2\":$(rss "$replica_2"),\"trainer\":$(rss "$trainer")}}"
 
-trained_by=$( (grep -l "Training run" "$tmp"/replica-*.log "$tmp"/trainer.log || true) | xargs -r -n1 basename | sed 's/\.log$//' | paste -sd, -)
+trained_by=$( (grep -l "Training run" "$rel_tmp"/replica-*.log "$rel_tmp"/trainer.log || true) | xargs -r -n1 basename | sed 's/\.log$//' | paste -sd, -)
 
-cat "$tmp"/requests.* | sort -n | awk -v first="$first" -v version="${version:-none}" -v activated="${activated:-0}" \
+cat "$rel_tmp"/requests.* | sort -n | awk -v first="$first" -v version="${version:-none}" -v activated="${activated:-0}" \
   -v r1="127.0.0.1:$((base + 1))" -v r2="127.0.0.1:$((base + 2))" -v trainer="127.0.0.1:$((base + 3))" \
   -v route="$train_route" -v load="$(cut -d' ' -f1 /proc/loadavg)" -v trained_by="$trained_by" -v audited="$([ "$recorded" -eq "$served" ] && echo 1 || echo 0)" \
   -v session_ok="$session_ok" '
