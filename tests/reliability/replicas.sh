@@ -79,7 +79,7 @@ lb="http://127.0.0.1:$base"
 for _ in $(seq 20); do curl -s -o /dev/null "$lb/health" && break; sleep 0.25; done
 
 # Feeds through nginx until told to stop or the deadline passes. One line per request: time, status, replica, model.
-deadline=$(( ${EPOCHSECONDS} + limit + 10 ))
+deadline=$(( EPOCHSECONDS + limit + 10 ))
 client() {
   while [ ! -e "$rel_tmp/stop" ] && [ "$EPOCHSECONDS" -lt "$deadline" ]; do
     local user=${users[RANDOM % ${#users[@]}]} t=$EPOCHREALTIME out version=-
