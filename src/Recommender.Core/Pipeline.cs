@@ -193,17 +193,30 @@ public sealed class RecommendationPipeline
             personalized ? signals.Count : 0);
         var ranked = objective.Rank(rankingRequest);
 
-        var items = ranked.Take(request.K).Select((r, i) => new ServedItem(i + 1, r.ItemId, r.Score, r.Components, Explain(r))).ToList();
+        var chosenTopics = parameters.GetTextList(CommonParameters.Topics);
+        var items = ranked.Take(request.K)
+            .Select((r, i) => new ServedItem(i + 1, r.ItemId, r.Score, r.Components, Explain(r, chosenTopics, personalized))).ToList();
         return new ServedList(
             request.User.UserId, objective.Id, objective.Version, parameters.ToCanonicalJson(), parameters.Hash(),
             model.Version, request.Seed, request.Now, candidates.Count, items);
     }
 
-    /// <summary>Every shown item says why; an objective that forgot gets a neutral reason rather than none.</summary>
-    private IReadOnlyList<string> Explain(RankedItem item)
+    /// <summary>
+    /// Every shown item says why: the objective's own reasons (a neutral one if it gave none), then the components that
+    /// lifted it most, claimed only where the item's data holds them. Recorded as they are shown.
+    /// </summary>
+    private IReadOnlyList<string> Explain(RankedItem item, IReadOnlyList<string> chosenTopics, bool personalized)
     {
         var reasons = item.Reasons.Where(r => !string.IsNullOrWhiteSpace(r)).Take(_options.MaxReasons).ToList();
-        return reasons.Count > 0 ? reasons : ["Matches the goal you chose."];
+        if (reasons.Count == 0)
+        {
+            reasons.Add("Matches the goal you chose.");
+        }
+        if (_catalog.TryGet(item.ItemId, out var info) && WhyThis.MainFactors(item.Components, info, chosenTopics, personalized, _objectives) is { } factors)
+        {
+            reasons.Add(factors);
+        }
+        return reasons;
     }
 
     private (List<Candidate> candidates, bool personalized, IRelevanceModel model) BuildCandidates(

@@ -43,6 +43,17 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
         return new AppendResult(recorded.Count, events.Count - recorded.Count);
     }
 
+    /// <summary>
+    /// Takes back one event the person recorded themselves (the feedback undo), found by its idempotency key; false when
+    /// there is none. Skill already moved by it stays until the learning state is rebuilt from the events.
+    /// </summary>
+    public async Task<bool> RetractAsync(long userId, string idempotencyKey, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteAsync(new CommandDefinition(
+            "delete from events where user_id = @userId and idempotency_key = @idempotencyKey", new { userId, idempotencyKey }, cancellationToken: ct)) > 0;
+    }
+
     /// <summary>The insert inside a caller's transaction; returns the events that were new (not repeats of stored keys).</summary>
     public static async Task<IReadOnlyList<NewEvent>> AppendAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<NewEvent> events, CancellationToken ct)
     {

@@ -37,14 +37,19 @@ public sealed class SettingsStore(NpgsqlDataSource dataSource)
         public UserSettings Settings => new(ObjectiveId, ParametersJson, UpdatedAt);
     }
 
-    /// <summary>Replaces the settings and appends the change to the history, in one transaction.</summary>
+    /// <summary>
+    /// Replaces the settings and appends the change to the history, in one transaction. The goal's parameters are also
+    /// remembered under its id, so that coming back to it later restores them.
+    /// </summary>
     public async Task<UserSettings> SetAsync(long userId, string objectiveId, string parametersJson, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var saved = await conn.QuerySingleAsync<UserSettings>(new CommandDefinition("""
-            insert into user_settings (user_id, objective_id, parameters, updated_at) values (@userId, @objectiveId, @parametersJson::jsonb, now())
-            on conflict (user_id) do update set objective_id = excluded.objective_id, parameters = excluded.parameters, updated_at = excluded.updated_at
+            insert into user_settings (user_id, objective_id, parameters, updated_at, remembered)
+            values (@userId, @objectiveId, @parametersJson::jsonb, now(), jsonb_build_object(@objectiveId, @parametersJson::jsonb))
+            on conflict (user_id) do update set objective_id = excluded.objective_id, parameters = excluded.parameters, updated_at = excluded.updated_at,
+                remembered = user_settings.remembered || excluded.remembered
             returning objective_id, parameters::text as parameters_json, updated_at
             """, new { userId, objectiveId, parametersJson }, tx, cancellationToken: ct));
         await conn.ExecuteAsync(new CommandDefinition(
@@ -52,6 +57,15 @@ public sealed class SettingsStore(NpgsqlDataSource dataSource)
             new { userId, objectiveId, parametersJson, saved.UpdatedAt }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         return saved;
+    }
+
+    /// <summary>The parameters the person last chose for each goal they have used (canonical JSON by objective id); empty when none.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> RememberedAsync(long userId, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<(string ObjectiveId, string ParametersJson)>(new CommandDefinition(
+            "select key, value::text from user_settings, jsonb_each(remembered) where user_id = @userId", new { userId }, cancellationToken: ct));
+        return rows.ToDictionary(r => r.ObjectiveId, r => r.ParametersJson, StringComparer.Ordinal);
     }
 
     /// <summary>The topics the person said they care about, used as initial signals until they have history; empty when none.</summary>

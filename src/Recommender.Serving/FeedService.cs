@@ -114,11 +114,21 @@ public sealed class FeedService(
     }
 
     /// <summary>What an objective would show the user now, without changing their settings or the audit log (the settings page's preview).</summary>
-    public async Task<IReadOnlyList<FeedItem>> PreviewAsync(long userId, string objectiveId, ObjectiveParameters parameters, int k, CancellationToken ct = default)
+    public async Task<IReadOnlyList<FeedItem>> PreviewAsync(long userId, string objectiveId, ObjectiveParameters parameters, int k, CancellationToken ct = default) =>
+        (await PreviewerAsync(userId, ct))(objectiveId, parameters, k);
+
+    /// <summary>
+    /// Loads the person's context once and returns a ranker over it: previews of any goal with any settings, as the
+    /// person changes them, without reading the database again. Nothing it ranks is served or audited.
+    /// </summary>
+    public async Task<Func<string, ObjectiveParameters, int, IReadOnlyList<FeedItem>>> PreviewerAsync(long userId, CancellationToken ct = default)
     {
         var context = await contexts.LoadAsync(userId, _options.HistoryLength, ct) ?? throw new UnknownUserException(userId);
-        var snapshot = state.Current;
-        return Describe(snapshot, Rank(snapshot, context, objectiveId, parameters, k, seed: 0));
+        return (objectiveId, parameters, k) =>
+        {
+            var snapshot = state.Current;
+            return Describe(snapshot, Rank(snapshot, context, objectiveId, parameters, k, seed: 0));
+        };
     }
 
     /// <summary>The user's objective and parameters, falling back to the default objective when none is chosen or the chosen one is gone.</summary>

@@ -6,44 +6,36 @@ namespace Recommender.Web;
 /// <summary>Turns an item's reasons and score components into the plain-language "why this" a person reads.</summary>
 public static class Explanations
 {
-    // Component names are what objectives put in the audit log; people see what they mean.
-    private static readonly Dictionary<string, string> Factors = new(StringComparer.Ordinal)
+    // Component names are what objectives put in the audit log; the audit tables say what each one measures. What the
+    // reader is told about an item ("mostly because …") is composed once, when the list is ranked, by WhyThis.
+    private static readonly Dictionary<string, string> Measures = new(StringComparer.Ordinal)
     {
-        ["relevance"] = "it matches what you have enjoyed",
-        ["zone_fit"] = "it is at the right level for you",
-        ["topic_match"] = "it is in a topic you chose",
-        ["novelty"] = "it is new to you",
-        ["credibility"] = "it comes from a credible source",
-        ["popularity"] = "many people like it",
-        ["recency"] = "it is recent",
-        ["topic_balance"] = "it keeps the topics balanced",
-        ["redundancy"] = "it is unlike the items above it",
-        ["calibration"] = "it fits the mix of topics you read",
-        ["viewpoint"] = "it brings another viewpoint",
+        ["relevance"] = "how well it matches the person's tastes (popularity for someone the model does not know)",
+        ["zone_fit"] = "how close its predicted difficulty is to the person's learning zone",
+        ["topic_match"] = "its share of topics among those chosen",
+        ["novelty"] = "how unlike it is to what the person read",
+        ["credibility"] = "its source's credibility",
+        ["popularity"] = "how many people liked it",
+        ["recency"] = "how recent it is",
+        ["topic_balance"] = "penalty for topics already in the list",
+        ["redundancy"] = "how unlike it is to the items above it",
+        ["calibration"] = "how it moves the list towards the person's mix of topics",
+        ["viewpoint"] = "whether it brings another side of a debate",
     };
 
-    /// <summary>The two components that pushed the item up most, in plain words (blend parts are named by their goal).</summary>
-    public static IReadOnlyList<string> MainFactors(IReadOnlyDictionary<string, double> components, ObjectiveRegistry objectives) =>
-        [.. components.Where(c => c.Value > 0).OrderByDescending(c => c.Value).Take(2).Select(c => Factor(c.Key, objectives))];
-
-    public static string Factor(string component, ObjectiveRegistry objectives) =>
-        Factors.TryGetValue(component, out var text) ? text
-        : objectives.TryGet(component, out var part) ? $"your goal \u201c{part.DisplayName}\u201d ranks it high"
+    /// <summary>What a score component measures, for audit tables (blend parts are named by their goal).</summary>
+    public static string Measure(string component, ObjectiveRegistry objectives) =>
+        Measures.TryGetValue(component, out var text) ? text
+        : objectives.TryGet(component, out var part) ? $"the rank the goal \u201c{part.DisplayName}\u201d gives it"
         : component.Replace('_', ' ');
 
-    public static string Credibility(double? credibility) => credibility switch
-    {
-        null => "credibility unknown",
-        >= 0.7 => "credible source",
-        >= 0.4 => "mixed credibility",
-        _ => "low credibility",
-    };
+    public static string Credibility(double? credibility) => WhyThis.CredibilityLabel(credibility);
 
     public static string CredibilityClass(double? credibility) => credibility switch
     {
         null => "cred-unknown",
-        >= 0.7 => "cred-high",
-        >= 0.4 => "cred-mid",
+        >= WhyThis.CredibleFrom => "cred-high",
+        >= WhyThis.MixedFrom => "cred-mid",
         _ => "cred-low",
     };
 

@@ -12,10 +12,17 @@ public static class GoalSettings
 {
     private static readonly string[] Shared = [CommonParameters.Topics, CommonParameters.CredibilityFloor];
 
-    /// <summary>Parameters for <paramref name="target"/>: its own earlier values when it is the current goal, plus the shared choices.</summary>
-    public static ObjectiveParameters Carry(IObjective target, string currentId, ObjectiveParameters current)
+    /// <summary>
+    /// Parameters for <paramref name="target"/>: its current values when it is the current goal, else what the person
+    /// last chose for it (<paramref name="remembered"/>, by objective id); then the shared choices of the current goal
+    /// where it has them, since those are the newest. A choice the current goal does not hold (diversity has no topics)
+    /// stays as the target last had it.
+    /// </summary>
+    public static ObjectiveParameters Carry(IObjective target, string currentId, ObjectiveParameters current, IReadOnlyDictionary<string, string> remembered)
     {
-        var result = target.Id == currentId ? current : ObjectiveParameters.Empty;
+        var result = target.Id == currentId
+            ? current
+            : remembered.TryGetValue(target.Id, out var json) ? ObjectiveParameters.FromJson(json) : ObjectiveParameters.Empty;
         foreach (var name in Shared)
         {
             if (target.Schema.TryGet(name, out _) && current.Values.TryGetValue(name, out var value))

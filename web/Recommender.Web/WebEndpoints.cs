@@ -26,6 +26,7 @@ public static class WebEndpoints
 
         var me = forms.MapGroup("/me").RequireAuthorization();
         me.MapPost("/feedback", Feedback);
+        me.MapPost("/feedback/undo", UndoFeedback);
         me.MapPost("/goal", ChooseGoal);
         me.MapPost("/settings", SaveSettings);
         me.MapPost("/blend", SaveBlend);
@@ -80,14 +81,27 @@ public static class WebEndpoints
         var back = LocalOr(returnUrl, "/");
         if (FeedbackKinds.Parse(kind) is not { } eventKind)
             return TypedResults.Redirect(WithQuery(back, "error", "That feedback is not one we know."));
-        // One key per list, item and button: a double click or a resubmitted form is recorded once.
-        var key = string.Create(CultureInfo.InvariantCulture, $"web:{requestId:N}:{itemId}:{kind}");
-        var batch = new[] { new NewEvent(user.UserId(), itemId, eventKind, null, DateTimeOffset.UtcNow, key) };
+        var batch = new[] { new NewEvent(user.UserId(), itemId, eventKind, null, DateTimeOffset.UtcNow, FeedbackKey(requestId, itemId, kind!)) };
         if ((await events.FindUnknownItemsAsync(batch, ct)).Count > 0)
             return TypedResults.Redirect(WithQuery(back, "error", "That item is no longer in the catalog."));
         await events.AppendAsync(batch, ct);
-        return TypedResults.Redirect(WithQuery(back, "noted", itemId.ToString(CultureInfo.InvariantCulture)) + $"#item-{itemId}");
+        return TypedResults.Redirect(WithQuery(back, ("noted", itemId.ToString(CultureInfo.InvariantCulture)), ("kind", kind!), ("list", requestId.ToString("N"))));
     }
+
+    private static async Task<RedirectHttpResult> UndoFeedback([FromForm] long itemId, [FromForm] string? kind, [FromForm] Guid requestId, [FromForm] string? returnUrl,
+        ClaimsPrincipal user, EventStore events, CancellationToken ct)
+    {
+        var back = LocalOr(returnUrl, "/");
+        if (FeedbackKinds.Parse(kind) is null)
+            return TypedResults.Redirect(WithQuery(back, "error", "That feedback is not one we know."));
+        // Only the person's own click on this list can be taken back: the key names list, item and button.
+        var undone = await events.RetractAsync(user.UserId(), FeedbackKey(requestId, itemId, kind!), ct);
+        return TypedResults.Redirect((undone ? WithQuery(back, ("undone", itemId.ToString(CultureInfo.InvariantCulture)), ("kind", kind!)) : WithQuery(back, "error", "There was nothing to undo.")));
+    }
+
+    /// <summary>One key per list, item and button: a double click or a resubmitted form is recorded once, and undo finds it.</summary>
+    private static string FeedbackKey(Guid requestId, long itemId, string kind) =>
+        string.Create(CultureInfo.InvariantCulture, $"web:{requestId:N}:{itemId}:{kind}");
 
     private static async Task<RedirectHttpResult> ChooseGoal(IFormCollection form,
         ClaimsPrincipal user, ObjectiveRegistry objectives, FeedService feeds, SettingsStore settings, CancellationToken ct)
@@ -101,7 +115,7 @@ public static class WebEndpoints
         // Onboarding sends the first topics along with the first goal.
         if (topics.Count > 0)
             current = current.With(CommonParameters.Topics, topics);
-        var parameters = GoalSettings.Carry(target, currentId, current);
+        var parameters = GoalSettings.Carry(target, currentId, current, await settings.RememberedAsync(user.UserId(), ct));
         if (target.Validate(parameters) is { Count: > 0 } errors)
             return TypedResults.Redirect(WithQuery(back, "error", string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}"))));
         await settings.SetAsync(user.UserId(), target.Id, parameters.ToCanonicalJson(), ct);
@@ -137,7 +151,7 @@ public static class WebEndpoints
     {
         var blend = objectives[BlendObjective.ObjectiveId];
         var (currentId, current) = await feeds.ChosenObjectiveAsync(user.UserId(), ct);
-        var parameters = GoalSettings.Carry(blend, currentId, current);
+        var parameters = GoalSettings.Carry(blend, currentId, current, await settings.RememberedAsync(user.UserId(), ct));
         foreach (var spec in blend.Schema.Parameters.Where(p => p.Type == ParameterType.Number && p.Name.EndsWith("_weight", StringComparison.Ordinal)))
         {
             var text = form[spec.Name].ToString();
@@ -196,17 +210,20 @@ public static class WebEndpoints
             ? url
             : fallback;
 
-    private static string WithQuery(string url, string name, string value)
+    private static readonly string[] Flags = ["noted", "undone", "kind", "list", "changed", "error", "saved"];
+
+    private static string WithQuery(string url, string name, string value) => WithQuery(url, (name, value));
+
+    /// <summary>The address with these flags set; earlier flags are dropped, so repeated clicks do not pile up query strings.</summary>
+    private static string WithQuery(string url, params (string Name, string Value)[] flags)
     {
         var hash = url.IndexOf('#', StringComparison.Ordinal);
         var path = hash >= 0 ? url[..hash] : url;
-        // Replace an earlier flag of the same name, so repeated clicks do not pile up query strings.
         var parts = path.Split('?', 2);
         var query = parts.Length == 2
-            ? parts[1].Split('&').Where(p => p.Length > 0 && !p.StartsWith(name + "=", StringComparison.Ordinal) && !p.StartsWith("noted=", StringComparison.Ordinal)
-                && !p.StartsWith("changed=", StringComparison.Ordinal) && !p.StartsWith("error=", StringComparison.Ordinal)).ToList()
+            ? parts[1].Split('&').Where(p => p.Length > 0 && !Flags.Concat(flags.Select(f => f.Name)).Any(f => p.StartsWith(f + "=", StringComparison.Ordinal))).ToList()
             : [];
-        query.Add($"{name}={Uri.EscapeDataString(value)}");
+        query.AddRange(flags.Select(f => $"{f.Name}={Uri.EscapeDataString(f.Value)}"));
         return $"{parts[0]}?{string.Join('&', query)}";
     }
 }
@@ -222,6 +239,9 @@ public static class FeedbackKinds
         ("too_hard", "Too hard"),
         ("not_interested", "Not interested"),
     ];
+
+    /// <summary>The button's label for a known kind; null for anything else, so no text from an address is shown.</summary>
+    public static string? Label(string? kind) => Buttons.FirstOrDefault(b => b.Kind == kind).Label;
 
     public static EventKind? Parse(string? kind) => kind switch
     {

@@ -31,7 +31,7 @@ public static class WebServiceExtensions
     public static IHostApplicationBuilder AddRecommenderWeb(this IHostApplicationBuilder builder)
     {
         builder.AddRecommenderServing();
-        builder.Services.AddRazorComponents();
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddSingleton<AdminStatistics>();
         builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
@@ -81,6 +81,8 @@ public static class WebServiceExtensions
             headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'";
             return next(context);
         });
+        // An address with no page, or an error answered without a body, gets a page a person can read, status kept.
+        app.UseStatusCodePagesWithReExecute("/status/{0}", createScopeForStatusCodePages: true);
         app.Use(RefuseUnreadableQuery);
         app.UseAuthentication();
         app.UseAuthorization();
@@ -89,7 +91,7 @@ public static class WebServiceExtensions
         app.MapStaticAssets();
         app.MapHealthChecks("/health", new() { ResponseWriter = HealthReportWriter.WriteAsync }).AllowAnonymous();
         app.MapWebEndpoints();
-        app.MapRazorComponents<Components.App>();
+        app.MapRazorComponents<Components.App>().AddInteractiveServerRenderMode();
         return app;
     }
 

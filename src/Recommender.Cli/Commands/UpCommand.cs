@@ -121,14 +121,18 @@ internal static class UpCommand
         return (Process.Start(psi) ?? throw new CliException($"could not start {project}"), url);
     }
 
-    /// <summary>The service and web app are built beside the CLI (same configuration) by the launcher script.</summary>
+    /// <summary>
+    /// The service and web app are published beside the CLI (artifacts/app/service, artifacts/app/web) by the launcher
+    /// script, as the Docker images publish them: a published web app serves its own wwwroot in any environment.
+    /// </summary>
     private static string FindBuiltDll(string project)
     {
-        var folder = project.EndsWith(".Web", StringComparison.Ordinal) ? "web" : "src";
-        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent?.Name ?? "Release";
-        var dll = Path.Combine(CliContext.RepositoryRoot, folder, project, "bin", configuration, "net10.0", project + ".dll");
-        return File.Exists(dll) ? dll : throw new CliException($"{dll} is not built; run ./recommender up (it builds first) or dotnet build -c {configuration}");
+        var apps = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory))!;
+        var dll = Path.Combine(apps, PublishedFolder(project), project + ".dll");
+        return File.Exists(dll) ? dll : throw new CliException($"{dll} is not published; start the product with ./recommender up (it publishes first)");
     }
+
+    internal static string PublishedFolder(string project) => project["Recommender.".Length..].ToLowerInvariant();
 
     private static async Task WaitHealthyAsync(string url, CancellationToken ct)
     {

@@ -42,6 +42,23 @@ public sealed class BlendObjective : IObjective
 
     public ParameterSchema Schema { get; }
 
+    /// <summary>The schema's checks, and a mix that would show nothing (every weight 0) is refused rather than saved.</summary>
+    public IReadOnlyList<ParameterError> Validate(ObjectiveParameters parameters)
+    {
+        var errors = Schema.Validate(parameters);
+        if (errors.Count > 0)
+        {
+            return errors;
+        }
+        var resolved = Schema.Resolve(parameters);
+        return _parts.Any(part => resolved.GetNumber(WeightName(part)) > 0)
+            ? []
+            : [new ParameterError(WeightsField, "Give at least one goal a weight above 0: a mix of nothing would show you nothing.")];
+    }
+
+    /// <summary>The field named by the error for a mix whose weights are all 0.</summary>
+    public const string WeightsField = "weights";
+
     public IReadOnlyList<RankedItem> Rank(RankingRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -38,26 +38,26 @@ public sealed class EngagementObjective : IObjective
         return ranked;
     }
 
-    /// <summary>The latest 50 liked items with unit-length vectors: enough to name a "because you liked" neighbour.</summary>
-    private static List<(ItemInfo Item, float[] Direction)> HistoryVectors(RankingRequest request)
+    /// <summary>The latest 50 enjoyed items with unit-length vectors: enough to name a "because you liked" neighbour.</summary>
+    private static List<(ItemInfo Item, string Verb, float[] Direction)> HistoryVectors(RankingRequest request)
     {
-        var list = new List<(ItemInfo, float[])>();
+        var list = new List<(ItemInfo, string, float[])>();
         if (!request.Personalized || request.Model.Rank == 0)
         {
             return list;
         }
-        foreach (var id in RankingMath.Consumed(request.User).Reverse().Take(50))
+        foreach (var (id, verb) in RankingMath.Enjoyed(request.User).Take(50))
         {
             if (request.Catalog.TryGet(id, out var item) && request.Model.TryGetItemIndex(id, out var index) &&
                 RankingMath.Direction(request.Model.ItemVector(index).Span) is { } direction)
             {
-                list.Add((item, direction));
+                list.Add((item, verb, direction));
             }
         }
         return list;
     }
 
-    private static string Reason(RankingRequest request, Candidate candidate, List<(ItemInfo Item, float[] Direction)> history)
+    private static string Reason(RankingRequest request, Candidate candidate, List<(ItemInfo Item, string Verb, float[] Direction)> history)
     {
         if (!request.Personalized)
         {
@@ -79,7 +79,7 @@ public sealed class EngagementObjective : IObjective
             }
             if (!candidate.Embedding.IsEmpty)
             {
-                return $"Because you liked \"{best.Item.Title}\".";
+                return $"Because you {best.Verb} \"{best.Item.Title}\".";
             }
         }
         return "People with tastes like yours enjoyed this.";

@@ -95,10 +95,44 @@ public sealed class LearningObjective : IObjective
             var topic = matched.Count > 0 ? matched[0] : item.Topics.FirstOrDefault() ?? "";
             scored.Add((new RankedItem(c.ItemId, score, components, []), topic, success));
         }
-        var top = RankingMath.TakeTop(scored.Select(s => s.item), request.K, request.Seed);
+        var chosen = p.GetTextList(CommonParameters.Topics);
+        var top = CoverChosenTopics(RankingMath.TakeTop(scored.Select(s => s.item), scored.Count, request.Seed), request.Catalog, chosen, request.K);
         var byId = scored.ToDictionary(s => s.item.ItemId);
-        return [.. top.Select(r => r with { Reasons = Reasons(request, request.Catalog[r.ItemId], byId[r.ItemId].topic, byId[r.ItemId].success) })];
+        return [.. top.Select(r => r with { Reasons = Reasons(request, request.Catalog[r.ItemId], byId[r.ItemId].topic, byId[r.ItemId].success, chosen) })];
     }
+
+    /// <summary>
+    /// The first <see cref="CoverWithin"/> places hold at least one item of every chosen topic that has an eligible item:
+    /// places are filled best first, except that once the places left in that window are as few as the chosen topics
+    /// still missing, the best item of a missing topic takes the place. The choice at each place depends only on the
+    /// places above it, so a longer list (the next page) starts with the same items.
+    /// </summary>
+    private static List<RankedItem> CoverChosenTopics(List<RankedItem> ordered, Catalog catalog, IReadOnlyList<string> chosen, int k)
+    {
+        if (chosen.Count < 2)
+        {
+            return ordered.Take(k).ToList();
+        }
+        var missing = chosen.Where(t => ordered.Any(r => catalog[r.ItemId].Topics.Contains(t))).ToHashSet(StringComparer.Ordinal);
+        var remaining = new List<RankedItem>(ordered);
+        var result = new List<RankedItem>(Math.Min(k, ordered.Count));
+        while (result.Count < k && remaining.Count > 0)
+        {
+            var index = 0;
+            if (missing.Count > 0 && CoverWithin - result.Count <= missing.Count)
+            {
+                index = remaining.FindIndex(r => catalog[r.ItemId].Topics.Any(missing.Contains));
+            }
+            var pick = remaining[index];
+            remaining.RemoveAt(index);
+            result.Add(pick);
+            missing.ExceptWith(catalog[pick.ItemId].Topics);
+        }
+        return result;
+    }
+
+    /// <summary>The window in which every chosen topic appears: the first page of a feed.</summary>
+    public const int CoverWithin = 10;
 
     private static double Skill(UserState user, string topic) =>
         user.Skills.TryGetValue(topic, out var s) ? s.Rating : EloLearningModel.InitialSkill;
@@ -162,15 +196,22 @@ public sealed class LearningObjective : IObjective
         return 1 - maxDot / norm;
     }
 
-    private static IReadOnlyList<string> Reasons(RankingRequest request, ItemInfo item, string topic, double success)
+    /// <summary>
+    /// The first reason names the topic and, only for an item with a level, how hard it should feel; the second names a
+    /// highly rated source. Nothing is claimed that the card cannot show.
+    /// </summary>
+    private static IReadOnlyList<string> Reasons(RankingRequest request, ItemInfo item, string topic, double success, IReadOnlyCollection<string> chosen)
     {
         var label = string.IsNullOrEmpty(topic) ? "this subject" : topic;
         var known = request.User.Skills.ContainsKey(topic) || RankingMath.Consumed(request.User)
             .Any(id => request.Catalog.TryGet(id, out var item) && item.Topics.Contains(topic));
-        var first = success switch
+        var first = (item.Level, success) switch
         {
-            > 0.85 => $"A gentle start on {label}.",
-            < 0.5 => $"A real challenge on {label}, but within reach.",
+            (null, _) when chosen.Contains(topic) => $"On {label}, a topic you chose.",
+            (null, _) when known => $"More on {label}, which you have read about.",
+            (null, _) => $"On {label}.",
+            (_, > 0.85) => $"A gentle start on {label}.",
+            (_, < 0.5) => $"A real challenge on {label}, but within reach.",
             _ when known => $"A step beyond what you've read on {label}.",
             _ => $"A good first step into {label} at your level.",
         };

@@ -123,6 +123,33 @@ public static class RankingMath
     }
 
     /// <summary>
+    /// Items the user enjoyed, newest first, with the verb that says how ("liked", "rated", "read"): the ones a
+    /// "because you …" may name. An item the user later marked too hard, too easy or not interested is not among them.
+    /// </summary>
+    public static IEnumerable<(long ItemId, string Verb)> Enjoyed(UserState user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var spoiled = user.History.Where(h => h.Kind is EventKind.NotInterested or EventKind.TooHard or EventKind.TooEasy or EventKind.QuizWrong)
+            .Select(h => h.ItemId).ToHashSet();
+        var seen = new HashSet<long>();
+        for (var i = user.History.Count - 1; i >= 0; i--)
+        {
+            var h = user.History[i];
+            var verb = h.Kind switch
+            {
+                EventKind.Like or EventKind.Learned or EventKind.Complete => "liked",
+                EventKind.Rating => "rated",
+                EventKind.View or EventKind.Click or EventKind.QuizCorrect => "read",
+                _ => null,
+            };
+            if (verb is not null && !spoiled.Contains(h.ItemId) && seen.Add(h.ItemId))
+            {
+                yield return (h.ItemId, verb);
+            }
+        }
+    }
+
+    /// <summary>
     /// Engagement relevance: the model score scaled to 0..1 over the candidates plus a popularity prior (the catalog's
     /// log-popularity, 0..1). One-class factor models carry no item bias, and a user vector fitted on a handful of
     /// interactions is mostly noise, so the prior's weight shrinks with evidence: <c>w · (1 + s / (1 + n))</c> for a user

@@ -1,0 +1,55 @@
+namespace Recommender.Core;
+
+/// <summary>
+/// The "mostly because" part of "why this": the score components that lifted an item most, in words. Each claim is
+/// made only where the item's own data (what its card shows) holds it: no "credible source" for a source of unknown
+/// or middling credibility, no "a topic you chose" unless the item is in one, no "right level" for an item without a
+/// level, no "what you have enjoyed" for a reader the model does not know yet.
+/// </summary>
+public static class WhyThis
+{
+    /// <summary>Credibility from which a source is called credible, on the card and in reasons alike.</summary>
+    public const double CredibleFrom = 0.7;
+
+    /// <summary>Credibility from which a source counts as mixed rather than low.</summary>
+    public const double MixedFrom = 0.4;
+
+    /// <summary>How a source's credibility reads on the card.</summary>
+    public static string CredibilityLabel(double? credibility) => credibility switch
+    {
+        null => "credibility unknown",
+        >= CredibleFrom => "credible source",
+        >= MixedFrom => "mixed credibility",
+        _ => "low credibility",
+    };
+
+    /// <summary>"Mostly because …" over the two strongest components that the item's data supports, or null when none does.</summary>
+    public static string? MainFactors(IReadOnlyDictionary<string, double> components, ItemInfo item, IReadOnlyCollection<string> chosenTopics,
+        bool personalized, ObjectiveRegistry objectives)
+    {
+        ArgumentNullException.ThrowIfNull(components);
+        ArgumentNullException.ThrowIfNull(item);
+        var claims = components.Where(c => c.Value > 0)
+            .OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal)
+            .Select(c => Claim(c.Key, item, chosenTopics, personalized, objectives))
+            .OfType<string>().Distinct(StringComparer.Ordinal).Take(2).ToList();
+        return claims.Count == 0 ? null : $"Mostly because {string.Join(" and ", claims)}.";
+    }
+
+    private static string? Claim(string component, ItemInfo item, IReadOnlyCollection<string> chosenTopics, bool personalized, ObjectiveRegistry? objectives) =>
+        component switch
+        {
+            "relevance" => personalized ? "it matches what you have enjoyed" : "many people like it",
+            "zone_fit" => item.Level is null ? null : "it is at the right level for you",
+            "topic_match" => item.Topics.FirstOrDefault(chosenTopics.Contains) is { } topic ? $"it is about {topic}, a topic you chose" : null,
+            "novelty" => "it is new to you",
+            "credibility" => item.Credibility >= CredibleFrom ? "it comes from a credible source" : null,
+            "popularity" => "many people like it",
+            "recency" => item.PublishedAt is null ? null : "it is recent",
+            "topic_balance" => "it keeps the topics balanced",
+            "redundancy" => "it is unlike the items above it",
+            "calibration" => item.Topics.Count == 0 ? null : "it fits the mix of topics you read",
+            "viewpoint" => item.Stance is null ? null : "it brings another viewpoint",
+            _ => objectives is not null && objectives.TryGet(component, out var part) ? $"your goal \u201c{part.DisplayName}\u201d ranks it high" : null,
+        };
+}
