@@ -94,6 +94,30 @@ public sealed class LearningObjectiveTests : ObjectiveContractTests
 
         Assert.Equal("A step beyond what you've read on physics.", ranked[0].Reasons[0]);
     }
+
+    [Fact]
+    public void Rank_threeChosenTopics_firstPageHoldsEachAndLongerListsStartTheSame()
+    {
+        // Reader 1's tastes lean to film noir, they have read cooking and music already, and relevance and novelty weigh
+        // heavily here: by score alone film noir fills the page.
+        var chosen = ObjectiveParameters.Empty.With("topics", ["film-noir", "cooking", "music"]).With("relevance_weight", 2.0).With("novelty_weight", 2.0);
+        var reader = TestWorld.UserWithHistory(TestWorld.KnownUser, 3, 9, 15, 21, 4, 10, 16, 22);
+        var page = new LearningObjective().Rank(TestWorld.Request(reader, chosen, k: 10));
+        var longer = new LearningObjective().Rank(TestWorld.Request(reader, chosen, k: 20));
+
+        Assert.All(new[] { "film-noir", "cooking", "music" }, topic => Assert.Contains(page, r => TestWorld.Catalog[r.ItemId].Topics.Contains(topic)));
+        Assert.Equal(page.Select(r => r.ItemId), longer.Take(10).Select(r => r.ItemId));
+    }
+
+    [Fact]
+    public void Rank_chosenTopicWithNothingEligible_stillFillsThePage()
+    {
+        var chosen = ObjectiveParameters.Empty.With("topics", ["physics", "no-such-topic"]);
+
+        var ranked = new LearningObjective().Rank(TestWorld.Request(Learner(1100), chosen, k: 10));
+
+        Assert.Equal(10, ranked.Count);
+    }
 }
 
 public sealed class DiversityObjectiveTests : ObjectiveContractTests
