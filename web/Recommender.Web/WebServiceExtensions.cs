@@ -82,7 +82,15 @@ public static class WebServiceExtensions
             return next(context);
         });
         // An address with no page, or an error answered without a body, gets a page a person can read, status kept.
+        // Only for pages a browser navigates to: a refused form post keeps its own short answer.
         app.UseStatusCodePagesWithReExecute("/status/{0}", createScopeForStatusCodePages: true);
+        app.Use((context, next) =>
+        {
+            if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method)
+                && context.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodePagesFeature>() is { } pages)
+                pages.Enabled = false;
+            return next(context);
+        });
         app.Use(RefuseUnreadableQuery);
         app.UseAuthentication();
         app.UseAuthorization();

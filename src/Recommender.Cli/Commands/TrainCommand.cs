@@ -56,8 +56,30 @@ internal static class TrainCommand
     {
         var training = new ModelTraining(dataSource, new ModelStore(dataSource));
         return await AnsiConsole.Status().StartAsync("training", async ctx =>
-            await training.TrainExclusiveAsync(options, new Progress<TrainingProgress>(p => ctx.Status($"training: iteration {p.Iteration}/{p.TotalIterations}, loss {p.Loss:F3}")), ct))
+            await training.TrainExclusiveAsync(options, new StatusProgress(ctx), ct))
             ?? throw new CliException("another process is training on this database; try again when it has finished");
+    }
+
+    /// <summary>
+    /// Reports on the training thread as it goes. Progress&lt;T&gt; would post each report to the thread pool, where they
+    /// arrive out of order; the first fit measures on the holdout, the second is the model that is served.
+    /// </summary>
+    private sealed class StatusProgress(StatusContext status) : IProgress<TrainingProgress>
+    {
+        private readonly Lock _gate = new();
+        private int _fit = 1;
+        private int _last;
+
+        public void Report(TrainingProgress value)
+        {
+            lock (_gate)
+            {
+                if (value.Iteration < _last)
+                    _fit++;
+                _last = value.Iteration;
+                status.Status($"training ({(_fit == 1 ? "measuring on the holdout" : "final model")}): iteration {value.Iteration}/{value.TotalIterations}, loss {value.Loss:F3}");
+            }
+        }
     }
 
     internal static void Print(TrainingReport report)

@@ -1,0 +1,166 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+
+namespace Recommender.Web.Tests;
+
+/// <summary>
+/// The published web app in a real Chromium, as a person meets it after <c>./recommender up</c>: styled, every reason
+/// true to its card, goals that remember what the reader chose, a live goals page, feedback acknowledged with an undo,
+/// and a styled page with the right status for an unknown address.
+/// </summary>
+public sealed partial class ProductTests(PublishedWebApp app) : IClassFixture<PublishedWebApp>, IAsyncLifetime
+{
+    private static readonly string[] ChosenTopics = ["Oceans", "Physics", "History"];
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+
+    public async Task InitializeAsync()
+    {
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+
+    private async Task<IPage> SignedInAsync(Data.Account account)
+    {
+        var context = await _browser.NewContextAsync(new() { BaseURL = app.BaseAddress.ToString(), ViewportSize = new() { Width = 1100, Height = 900 } });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/sign-in");
+        await page.GetByLabel("Login").FillAsync(account.Login);
+        await page.GetByLabel("Password").FillAsync(PublishedWebApp.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        return page;
+    }
+
+    [Fact]
+    public async Task Published_app_serves_its_stylesheet_and_pages_are_styled()
+    {
+        var page = await (await _browser.NewContextAsync(new() { BaseURL = app.BaseAddress.ToString() })).NewPageAsync();
+        var css = await page.APIRequest.GetAsync("/app.css");
+        Assert.True(css.Ok, $"app.css: {css.Status}\n{app.Output}");
+        Assert.Contains("--accent", await css.TextAsync(), StringComparison.Ordinal);
+
+        await page.GotoAsync("/sign-in");
+        // Computed from the stylesheet, not the browser's defaults: a bordered header and no default 8px body margin.
+        Assert.Equal("solid", await page.EvaluateAsync<string>("getComputedStyle(document.querySelector('header.top')).borderBottomStyle"));
+        Assert.Equal("0px", await page.EvaluateAsync<string>("getComputedStyle(document.body).marginTop"));
+    }
+
+    [Fact]
+    public async Task Unknown_address_gets_a_styled_page_with_status_404_and_a_way_back()
+    {
+        var page = await SignedInAsync(await app.NewAccountAsync());
+        var response = await page.GotoAsync("/no-such-page");
+
+        Assert.Equal(404, response!.Status);
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Page not found");
+        await Assertions.Expect(page.Locator("main a[href='/']")).ToBeVisibleAsync();
+        Assert.Equal("solid", await page.EvaluateAsync<string>("getComputedStyle(document.querySelector('header.top')).borderBottomStyle"));
+    }
+
+    [Fact]
+    public async Task Reader_learns_three_topics_switches_and_back_reasons_match_cards_feedback_can_be_undone()
+    {
+        var reader = await app.NewAccountAsync();
+        var page = await SignedInAsync(reader);
+        await page.WaitForURLAsync("**/welcome");
+        foreach (var topic in ChosenTopics)
+            await page.GetByLabel(topic).CheckAsync();
+        await page.GetByRole(AriaRole.Radio, new() { Name = "Help me learn" }).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show me my feed" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".active-goal")).ToHaveTextAsync("Help me learn");
+
+        // The first page covers each chosen topic, and every reason agrees with its card.
+        var topicsShown = (await page.Locator("article.card .topic").AllInnerTextsAsync()).ToHashSet();
+        Assert.All(ChosenTopics, t => Assert.Contains(t, topicsShown));
+        await AssertReasonsMatchCardsAsync(page, ChosenTopics);
+
+        // Learning → diversity → learning keeps the three topics.
+        await page.Locator("button[data-objective=diversity]").ClickAsync();
+        await Assertions.Expect(page.Locator(".active-goal")).ToHaveTextAsync("Show me other perspectives");
+        await AssertReasonsMatchCardsAsync(page, []);
+        await page.Locator("button[data-objective=learning]").ClickAsync();
+        await Assertions.Expect(page.Locator(".active-goal")).ToHaveTextAsync("Help me learn");
+        await page.GotoAsync("/settings");
+        foreach (var topic in ChosenTopics)
+            await Assertions.Expect(page.Locator($"section[aria-labelledby=tune] input[name=topics][value='{topic}']")).ToBeCheckedAsync();
+        // The history records the real values the goal came back with, not "defaults".
+        var latest = await page.Locator("ul.history li").First.InnerTextAsync();
+        Assert.All(ChosenTopics, t => Assert.Contains(t, latest, StringComparison.Ordinal));
+
+        // Feedback is acknowledged with what was recorded, and can be taken back.
+        await page.GotoAsync("/");
+        var title = await page.Locator("article.card h2").First.InnerTextAsync();
+        await page.Locator("article.card").First.GetByRole(AriaRole.Button, new() { Name = "Too hard" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".ack")).ToContainTextAsync($"Recorded “Too hard” for “{title}”");
+        await page.Locator(".ack").GetByRole(AriaRole.Button, new() { Name = "Undo" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".ack")).ToContainTextAsync($"Undone: “Too hard” is no longer recorded for “{title}”");
+        await using var conn = await app.DataSource.OpenConnectionAsync();
+        await using var count = new Npgsql.NpgsqlCommand("select count(*) from events where user_id = $1 and kind = 'too_hard'", conn) { Parameters = { new() { Value = reader.Id } } };
+        Assert.Equal(0L, (long)(await count.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task Goals_page_previews_follow_the_controls_and_a_mix_of_nothing_is_refused()
+    {
+        var reader = await app.NewAccountAsync();
+        var page = await SignedInAsync(reader);
+        await page.WaitForURLAsync("**/welcome");
+        await page.GetByLabel("Oceans").CheckAsync();
+        await page.GetByRole(AriaRole.Radio, new() { Name = "Help me learn" }).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show me my feed" }).ClickAsync();
+        await page.GotoAsync("/settings");
+        // Live once the page's connection is up; clicks before that would reach only the plain HTML.
+        await Assertions.Expect(page.Locator("section[data-live=true]")).ToBeVisibleAsync(new() { Timeout = 15000 });
+        var before = await page.Locator("#goal-learning ol.preview").InnerTextAsync();
+
+        // Choosing Music instead of Oceans changes what learning would show, without saving or reloading.
+        await page.Locator("section[aria-labelledby=tune] input[name=topics][value='Music']").CheckAsync();
+        await page.Locator("section[aria-labelledby=tune] input[name=topics][value='Oceans']").UncheckAsync();
+        await Assertions.Expect(page.Locator("#goal-learning ol.preview")).Not.ToHaveTextAsync(before);
+        await Assertions.Expect(page.Locator("#goal-learning ol.preview")).ToContainTextAsync("Music");
+
+        // Every weight at 0: the page says why it cannot be saved, and the server refuses it too.
+        await page.Locator("#blend summary").ClickAsync();
+        foreach (var input in await page.Locator("#blend input[type=number]").AllAsync())
+            await input.FillAsync("0");
+        await Assertions.Expect(page.Locator("#blend .flash.error")).ToContainTextAsync("at least one goal a weight above 0");
+        await Assertions.Expect(page.Locator("#blend button[type=submit]")).ToBeDisabledAsync();
+    }
+
+    /// <summary>For every card: a reason may call the source credible only if its badge does, name a chosen topic only if the card shows it, speak of level only if the card has one.</summary>
+    private static async Task AssertReasonsMatchCardsAsync(IPage page, IReadOnlyCollection<string> chosen)
+    {
+        var cards = await page.Locator("article.card").AllAsync();
+        Assert.NotEmpty(cards);
+        foreach (var card in cards)
+        {
+            var why = await card.Locator(".why").InnerTextAsync();
+            var topics = await card.Locator(".topic").AllInnerTextsAsync();
+            var badge = await card.Locator(".badge").InnerTextAsync();
+            var level = await card.Locator(".level").InnerTextAsync();
+            if (why.Contains("credible source", StringComparison.Ordinal) || why.Contains("rated highly for accuracy", StringComparison.Ordinal))
+                Assert.Equal("credible source", badge);
+            foreach (Match m in TopicYouChose().Matches(why))
+                Assert.True(chosen.Contains(m.Groups[1].Value) && topics.Contains(m.Groups[1].Value), $"\"{why}\" on a card with topics {string.Join(", ", topics)}");
+            if (LevelClaim().IsMatch(why))
+                Assert.NotEqual("any level", level);
+        }
+    }
+
+    [GeneratedRegex(@"about (\w+), a topic you chose|On (\w+), a topic you chose")]
+    private static partial Regex TopicYouChose();
+
+    [GeneratedRegex(@"challenge|gentle start|right level|at your level|step beyond")]
+    private static partial Regex LevelClaim();
+}
