@@ -90,9 +90,9 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
         new("POST", "/me/blend", "/me/blend", [("learning_weight", "1")], ["302 /sign-in", "302 /settings?saved=1", "302 /settings?saved=1", "302 /settings?saved=1"]),
         new("POST", "/admin/do/train", "/admin/do/train", [], ["302 /sign-in", "403", "403", "302 /admin/models?"]),
         new("POST", "/admin/do/activate", "/admin/do/activate", [("version", ids.ModelVersion.ToString(CultureInfo.InvariantCulture))],
-            ["302 /sign-in", "403", "403", "302 /admin/models?message="]),
+            ["302 /sign-in", "403", "403", "302 /admin/models?confirm="]),
         new("POST", "/admin/do/role", "/admin/do/role", [("userId", ids.PersonId.ToString(CultureInfo.InvariantCulture)), ("role", "user")],
-            ["302 /sign-in", "403", "403", "302 /admin/users?message="]),
+            ["302 /sign-in", "403", "403", "302 /admin/users?confirm="]),
         new("POST", "/sign-out", "/sign-out", [], ["302 /sign-in", "302 /sign-in", "302 /sign-in", "302 /sign-in"], FreshSessions: true),
     ];
 
