@@ -48,8 +48,9 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// People whose login, platform id or display name contains <paramref name="text"/> (any case), people with a
-    /// login first, then by name; everyone when the text is empty. For an admin looking someone up, not for feeds.
+    /// People whose login, platform id or display name contains <paramref name="text"/> (any case): people with a
+    /// login first, by name, then the platform's users in the order they arrived; everyone when the text is empty.
+    /// For an admin looking someone up, not for feeds.
     /// </summary>
     public async Task<IReadOnlyList<Account>> SearchAsync(string? text, int offset, int limit, CancellationToken ct = default)
     {
@@ -60,7 +61,7 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
         var rows = await conn.QueryAsync<Account>(new CommandDefinition("""
             select id, coalesce(login, external_id, id::text) as login, display_name, role from users
             where @pattern::text is null or coalesce(login, external_id) ilike @pattern or display_name ilike @pattern
-            order by login is null, lower(display_name), id offset @offset limit @limit
+            order by login is null, case when login is not null then lower(display_name) end, id offset @offset limit @limit
             """, new { pattern, offset, limit }, cancellationToken: ct));
         return rows.AsList();
     }

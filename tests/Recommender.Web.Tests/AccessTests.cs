@@ -157,8 +157,11 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
     public async Task Csrf_every_form_carries_a_token_and_posts_the_app_maps()
     {
         using var admin = await web.OnboardedAsync(await web.NewAccountAsync("admin"));
+        var person = await web.NewAccountAsync();
         var posts = MappedPosts();
-        var pages = new[] { "/", "/welcome", "/settings", "/catalog", "/admin", "/admin/audit", "/admin/report", "/admin/counterfactual", "/admin/models", "/admin/users" };
+        // A role change is posted from its confirmation step, which the users page links to.
+        var pages = new[] { "/", "/welcome", "/settings", "/catalog", "/admin", "/admin/audit", "/admin/report", "/admin/counterfactual", "/admin/models", "/admin/users",
+            $"/admin/users?confirm={person.Id}&role=admin" };
         var actions = new HashSet<string>();
         foreach (var path in pages)
         {

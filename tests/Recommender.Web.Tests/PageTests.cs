@@ -421,7 +421,7 @@ public sealed class PageTests(WebFixture web)
         var self = await web.NewAccountAsync("admin");
         using var admin = await SignedInAsync(self);
         var (_, users, _) = await admin.PageAsync("/admin/users?offset=0");
-        Assert.NotEmpty(users.QuerySelectorAll("form[action='/admin/do/role'] select[name=role]"));
+        Assert.NotEmpty(users.QuerySelectorAll("form[action='/admin/users'] select[name=role]"));
         // The page lists 50 accounts at a time; post the confirmed change for the new account directly with the page's token.
         using (var promote = await admin.PostAsync("/admin/do/role", [("__RequestVerificationToken", WebClient.Token(users)), ("userId", target.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("role", "admin"), ("confirmed", "yes")]))
             Assert.Equal($"/admin/users?done=role&user={target.Id}", promote.Headers.Location!.OriginalString);

@@ -15,7 +15,7 @@ public static class PersonSearch
 
     /// <summary>
     /// By id when the address has one (links from other admin pages); else by the typed text: an exact login wins,
-    /// else the only match, else up to <see cref="MaxCandidates"/> to choose from. The typed text is not repeated in
+    /// then a name nobody else has, else the only match, else up to <see cref="MaxCandidates"/> to choose from. The typed text is not repeated in
     /// the problem, so a crafted link cannot put words on the page.
     /// </summary>
     public static async Task<PersonChoice> ChooseAsync(AccountStore accounts, long? id, string? text, CancellationToken ct)
@@ -27,6 +27,8 @@ public static class PersonSearch
         var found = await accounts.SearchAsync(text, 0, MaxCandidates + 1, ct);
         if (found.FirstOrDefault(a => string.Equals(a.Login, text.Trim(), StringComparison.OrdinalIgnoreCase)) is { } exact)
             return new(exact, [], null);
+        if (found.Where(a => string.Equals(a.DisplayName, text.Trim(), StringComparison.OrdinalIgnoreCase)).ToList() is [var named])
+            return new(named, [], null);
         return found.Count switch
         {
             0 => new(null, [], "Nobody's login or name contains that text. Try part of a login or of a name."),
