@@ -47,6 +47,37 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
         return rows.AsList();
     }
 
+    /// <summary>
+    /// People whose login, platform id or display name contains <paramref name="text"/> (any case): people with a
+    /// login first, by name, then the platform's users in the order they arrived; everyone when the text is empty.
+    /// For an admin looking someone up, not for feeds.
+    /// </summary>
+    public async Task<IReadOnlyList<Account>> SearchAsync(string? text, int offset, int limit, CancellationToken ct = default)
+    {
+        // The text is matched literally: % and _ typed by the admin are not wildcards.
+        var pattern = string.IsNullOrWhiteSpace(text) ? null
+            : "%" + text.Trim().Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal) + "%";
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<Account>(new CommandDefinition("""
+            select id, coalesce(login, external_id, id::text) as login, display_name, role from users
+            where @pattern::text is null or coalesce(login, external_id) ilike @pattern or display_name ilike @pattern
+            order by login is null, case when login is not null then lower(display_name) end, id offset @offset limit @limit
+            """, new { pattern, offset, limit }, cancellationToken: ct));
+        return rows.AsList();
+    }
+
+    /// <summary>The accounts among <paramref name="ids"/>, for pages that show people by name; unknown ids are left out.</summary>
+    public async Task<IReadOnlyDictionary<long, Account>> GetManyAsync(IReadOnlyCollection<long> ids, CancellationToken ct = default)
+    {
+        if (ids.Count == 0)
+            return new Dictionary<long, Account>();
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<Account>(new CommandDefinition(
+            "select id, coalesce(login, external_id, id::text) as login, display_name, role from users where id = any(@ids)",
+            new { ids = ids.ToArray() }, cancellationToken: ct));
+        return rows.ToDictionary(a => a.Id);
+    }
+
     public async Task<bool> SetRoleAsync(long id, string role, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);

@@ -100,9 +100,9 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
         new("POST", "/me/blend", "/me/blend", [("learning_weight", "1")], ["302 /sign-in", "302 /settings?saved=1", "302 /settings?saved=1", "302 /settings?saved=1"]),
         new("POST", "/admin/do/train", "/admin/do/train", [], ["302 /sign-in", "403", "403", "302 /admin/models?"]),
         new("POST", "/admin/do/activate", "/admin/do/activate", [("version", ids.ModelVersion.ToString(CultureInfo.InvariantCulture))],
-            ["302 /sign-in", "403", "403", "302 /admin/models?message="]),
+            ["302 /sign-in", "403", "403", "302 /admin/models?confirm="]),
         new("POST", "/admin/do/role", "/admin/do/role", [("userId", ids.PersonId.ToString(CultureInfo.InvariantCulture)), ("role", "user")],
-            ["302 /sign-in", "403", "403", "302 /admin/users?message="]),
+            ["302 /sign-in", "403", "403", "302 /admin/users?confirm="]),
         new("POST", "/sign-out", "/sign-out", [], ["302 /sign-in", "302 /sign-in", "302 /sign-in", "302 /sign-in"], FreshSessions: true),
     ];
 
@@ -167,8 +167,11 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
     public async Task Csrf_every_form_carries_a_token_and_posts_the_app_maps()
     {
         using var admin = await web.OnboardedAsync(await web.NewAccountAsync("admin"));
+        var person = await web.NewAccountAsync();
         var posts = MappedPosts();
-        var pages = new[] { "/", "/welcome", "/settings", "/catalog", "/admin", "/admin/audit", "/admin/report", "/admin/counterfactual", "/admin/models", "/admin/users" };
+        // A role change is posted from its confirmation step, which the users page links to.
+        var pages = new[] { "/", "/welcome", "/settings", "/catalog", "/admin", "/admin/audit", "/admin/report", "/admin/counterfactual", "/admin/models", "/admin/users",
+            $"/admin/users?confirm={person.Id}&role=admin" };
         var actions = new HashSet<string>();
         foreach (var path in pages)
         {

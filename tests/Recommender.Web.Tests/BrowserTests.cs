@@ -145,7 +145,7 @@ public sealed partial class BrowserTests(WebFixture web) : IAsyncLifetime
         await ShotAsync(admin, "admin-report");
         // Counterfactual: the same person with their Oceans history read as Physics, both lists side by side.
         await admin.GotoAsync("/admin/counterfactual");
-        await admin.GetByLabel("Person (user id)").FillAsync(reader.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await admin.GetByLabel("Person (login or name)").FillAsync(reader.Login);
         await admin.GetByLabel("From topic").SelectOptionAsync("Oceans");
         await admin.GetByLabel("To topic").SelectOptionAsync("Physics");
         await admin.GetByRole(AriaRole.Button, new() { Name = "Compare" }).ClickAsync();

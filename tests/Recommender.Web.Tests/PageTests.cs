@@ -212,8 +212,11 @@ public sealed class PageTests(WebFixture web)
         Assert.Contains("RMSE", svg.QuerySelector("title")!.TextContent, StringComparison.Ordinal);
         Assert.Equal(2, svg.QuerySelectorAll("line.axis").Length);
         Assert.Contains(svg.QuerySelectorAll("text.label"), t => t.TextContent.Contains("rating points", StringComparison.Ordinal));
-        Assert.Contains(svg.QuerySelectorAll("text.legend"), t => t.TextContent == "global mean");
-        Assert.NotEmpty(svg.QuerySelectorAll("rect.bar.active"));
+        Assert.Contains(svg.QuerySelectorAll("text.legend"), t => t.TextContent == "global mean (baseline)");
+        // RMSE over versions is a line, with the active version picked out by a marker of its own.
+        Assert.NotEmpty(svg.QuerySelectorAll("g.series[data-series=model] polyline.line, g.series[data-series=model] g.point"));
+        Assert.Single(svg.QuerySelectorAll("g.series[data-series=active] g.point"));
+        Assert.Empty(svg.QuerySelectorAll("rect"));
         Assert.NotEmpty(page.QuerySelectorAll("#per-goal ~ table tbody tr, section:has(#per-goal) tbody tr"));
     }
 
@@ -268,11 +271,11 @@ public sealed class PageTests(WebFixture web)
             Assert.Equal(2, svg.QuerySelectorAll("line.axis").Length);
             Assert.Equal(2, svg.QuerySelectorAll("text.label").Length);
             Assert.Equal("Day (UTC)", svg.QuerySelectorAll("text.label")[1].TextContent);
-            Assert.Equal(goals.Order(), svg.QuerySelectorAll("text.legend").Select(t => t.TextContent).Order());
+            Assert.Equal(goals.Order(), svg.QuerySelectorAll("g.legend-entry").Select(g => g.GetAttribute("data-series")!).Order());
         }
         var day = (int offset) => now.AddDays(offset).ToString("d MMM", System.Globalization.CultureInfo.InvariantCulture);
         double? Point(string chart, int offset) =>
-            page.QuerySelector($"#{chart} g.series[data-series=blend] circle[data-category='{day(offset)}']") is { } dot
+            page.QuerySelector($"#{chart} g.series[data-series=blend] g.point[data-category='{day(offset)}']") is { } dot
                 ? double.Parse(dot.GetAttribute("data-value")!, System.Globalization.CultureInfo.InvariantCulture) : null;
         Assert.Equal(1.0, Point("trend-low-credibility", -5));
         Assert.Equal(0.0, Point("trend-low-credibility", -3));
@@ -307,10 +310,10 @@ public sealed class PageTests(WebFixture web)
         var chart = page.QuerySelector("#skill-chart svg")!;
         Assert.Equal(2, chart.QuerySelectorAll("line.axis").Length);
         Assert.Contains(chart.QuerySelectorAll("text.label"), t => t.TextContent.Contains("Elo points", StringComparison.Ordinal));
-        Assert.Equal(["learning", "other goals"], chart.QuerySelectorAll("text.legend").Select(t => t.TextContent));
+        Assert.Equal(["Help me learn", "other goals"], chart.QuerySelectorAll("text.legend").Select(t => t.TextContent));
         var day = (int offset) => now.AddDays(offset).ToString("d MMM", System.Globalization.CultureInfo.InvariantCulture);
         double? Skill(string group, int offset) =>
-            chart.QuerySelector($"g.series[data-series='{group}'] circle[data-category='{day(offset)}']") is { } dot
+            chart.QuerySelector($"g.series[data-series='{group}'] g.point[data-category='{day(offset)}']") is { } dot
                 ? double.Parse(dot.GetAttribute("data-value")!, System.Globalization.CultureInfo.InvariantCulture) : null;
         Assert.Null(Skill("learning", -7));
         Assert.True(Skill("learning", -6) > EloLearningModel.InitialSkill, $"after one correct answer: {Skill("learning", -6)}");
@@ -349,9 +352,9 @@ public sealed class PageTests(WebFixture web)
         var chart = page.QuerySelector("#breadth-chart svg")!;
         Assert.Equal(2, chart.QuerySelectorAll("line.axis").Length);
         Assert.Contains(chart.QuerySelectorAll("text.label"), t => t.TextContent == "Topics per person per day");
-        Assert.Equal(["diversity", "other goals"], chart.QuerySelectorAll("text.legend").Select(t => t.TextContent));
+        Assert.Equal(["Show me other perspectives", "other goals"], chart.QuerySelectorAll("text.legend").Select(t => t.TextContent));
         var day = at.ToString("d MMM", System.Globalization.CultureInfo.InvariantCulture);
-        string? Topics(string group) => chart.QuerySelector($"g.series[data-series='{group}'] circle[data-category='{day}']")?.GetAttribute("data-value");
+        string? Topics(string group) => chart.QuerySelector($"g.series[data-series='{group}'] g.point[data-category='{day}']")?.GetAttribute("data-value");
         Assert.Equal("4", Topics("diversity"));
         Assert.Equal("1", Topics("other goals"));
         var diversity = page.QuerySelector("#breadth-table tr[data-group=diversity]")!.QuerySelectorAll("td").Select(c => c.TextContent).ToList();
@@ -419,13 +422,13 @@ public sealed class PageTests(WebFixture web)
         var self = await web.NewAccountAsync("admin");
         using var admin = await SignedInAsync(self);
         var (_, users, _) = await admin.PageAsync("/admin/users?offset=0");
-        Assert.NotEmpty(users.QuerySelectorAll("form[action='/admin/do/role'] select[name=role]"));
-        // The page lists 50 accounts at a time; post for the new account directly with the page's token.
-        using (var promote = await admin.PostAsync("/admin/do/role", [("__RequestVerificationToken", WebClient.Token(users)), ("userId", target.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("role", "admin")]))
-            Assert.Contains("now%20admin", promote.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        Assert.NotEmpty(users.QuerySelectorAll("form[action='/admin/users'] select[name=role]"));
+        // The page lists 50 accounts at a time; post the confirmed change for the new account directly with the page's token.
+        using (var promote = await admin.PostAsync("/admin/do/role", [("__RequestVerificationToken", WebClient.Token(users)), ("userId", target.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("role", "admin"), ("confirmed", "yes")]))
+            Assert.Equal($"/admin/users?done=role&user={target.Id}", promote.Headers.Location!.OriginalString);
         Assert.Equal("admin", (await new AccountStore(web.DataSource).GetAsync(target.Id))!.Role);
-        using (var demoteSelf = await admin.PostAsync("/admin/do/role", [("__RequestVerificationToken", WebClient.Token(users)), ("userId", self.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("role", "user")]))
-            Assert.Contains("error=", demoteSelf.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        using (var demoteSelf = await admin.PostAsync("/admin/do/role", [("__RequestVerificationToken", WebClient.Token(users)), ("userId", self.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("role", "user"), ("confirmed", "yes")]))
+            Assert.Equal("/admin/users?problem=own-role", demoteSelf.Headers.Location!.OriginalString);
         Assert.Equal("admin", (await new AccountStore(web.DataSource).GetAsync(self.Id))!.Role);
     }
 
@@ -437,7 +440,7 @@ public sealed class PageTests(WebFixture web)
         var before = (await store.ListAsync()).Single(m => m.IsActive).Version;
         var (_, page, _) = await admin.PageAsync("/admin/models");
         using (var train = await admin.SubmitAsync(page, "form[action='/admin/do/train']"))
-            Assert.Contains("message=Version", train.Headers.Location!.OriginalString, StringComparison.Ordinal);
+            Assert.StartsWith("/admin/models?done=trained&version=", train.Headers.Location!.OriginalString, StringComparison.Ordinal);
         Assert.True((await store.ListAsync()).Max(m => m.Version) > before);
         // Whether that run passed its gate depends on the data; a retrain with the fixture's settings reproduces the
         // active model's error, passes, and leaves an earlier ready version to roll back to.
@@ -448,13 +451,14 @@ public sealed class PageTests(WebFixture web)
         Assert.True(older > 0, "no earlier ready version");
 
         (_, page, _) = await admin.PageAsync("/admin/models");
-        Assert.Contains(page.QuerySelectorAll("form[action='/admin/do/activate'] button"), b => b.TextContent == "Roll back to this");
-        using (var rollBack = await admin.SubmitAsync(page, $"form[action='/admin/do/activate']:has(input[value='{older}'])"))
-            Assert.Contains("now%20serving", rollBack.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        Assert.Contains(page.QuerySelectorAll("a.button"), b => b.TextContent == "Roll back to this…" && b.GetAttribute("href") == $"/admin/models?confirm={older}");
+        (_, page, _) = await admin.PageAsync($"/admin/models?confirm={older}");
+        using (var rollBack = await admin.SubmitAsync(page, "form[action='/admin/do/activate']"))
+            Assert.Equal($"/admin/models?done=activated&version={older}", rollBack.Headers.Location!.OriginalString);
         Assert.Equal(older, (await store.ListAsync()).Single(m => m.IsActive).Version);
-        (_, page, _) = await admin.PageAsync("/admin/models");
-        using (var forward = await admin.SubmitAsync(page, $"form[action='/admin/do/activate']:has(input[value='{active}'])"))
-            Assert.Contains("now%20serving", forward.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        (_, page, _) = await admin.PageAsync($"/admin/models?confirm={active}");
+        using (var forward = await admin.SubmitAsync(page, "form[action='/admin/do/activate']"))
+            Assert.Equal($"/admin/models?done=activated&version={active}", forward.Headers.Location!.OriginalString);
         Assert.Equal(active, (await store.ListAsync()).Single(m => m.IsActive).Version);
     }
 
@@ -471,10 +475,11 @@ public sealed class PageTests(WebFixture web)
         var (_, byUser, _) = await admin.PageAsync($"/admin/audit?user={learner.Id}");
         var rows = byUser.QuerySelectorAll("tbody tr");
         Assert.NotEmpty(rows);
-        Assert.All(rows, r => Assert.Equal(learner.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), r.Children[1].TextContent));
+        Assert.All(rows, r => Assert.Contains(learner.Login, r.Children[1].TextContent, StringComparison.Ordinal));
         var (_, byGoal, _) = await admin.PageAsync("/admin/audit?objective=diversity");
         Assert.NotEmpty(byGoal.QuerySelectorAll("tbody tr"));
-        Assert.All(byGoal.QuerySelectorAll("tbody tr"), r => Assert.Equal("diversity", r.Children[2].TextContent));
+        Assert.All(byGoal.QuerySelectorAll("tbody tr"), r => Assert.Equal("diversity", r.Children[2].GetAttribute("data-objective")));
+        Assert.All(byGoal.QuerySelectorAll("tbody tr"), r => Assert.Equal("Show me other perspectives", r.Children[2].TextContent));
         var (_, none, _) = await admin.PageAsync($"/admin/audit?user={learner.Id}&objective=diversity");
         Assert.Empty(none.QuerySelectorAll("tbody tr"));
         var (status, reversed, _) = await admin.PageAsync("/admin/audit?from=2026-02-01T00:00&to=2026-01-01T00:00");

@@ -9,7 +9,7 @@ namespace Recommender.Web;
 public sealed record ObjectiveUsage(string ObjectiveId, long People);
 
 /// <summary>A model version's holdout figures, as the overview chart plots them.</summary>
-public sealed record ModelPoint(int Version, bool IsActive, string Status, double? TestRmse, double? GlobalMeanRmse, double? TestMae);
+public sealed record ModelPoint(int Version, bool IsActive, string Status, DateTimeOffset TrainedAt, double? TestRmse, double? GlobalMeanRmse, double? TestMae);
 
 /// <summary>Read-only figures for the admin overview.</summary>
 public sealed class AdminStatistics(NpgsqlDataSource dataSource)
@@ -31,7 +31,7 @@ public sealed class AdminStatistics(NpgsqlDataSource dataSource)
         [.. models.OrderBy(m => m.Version).Select(m =>
         {
             using var doc = JsonDocument.Parse(m.Metrics);
-            return new ModelPoint(m.Version, m.IsActive, m.Status, Read(doc.RootElement, "testRmse"), Read(doc.RootElement, "globalMeanRmse"), Read(doc.RootElement, "testMae"));
+            return new ModelPoint(m.Version, m.IsActive, m.Status, new DateTimeOffset(DateTime.SpecifyKind(m.CreatedAt, DateTimeKind.Utc)), Read(doc.RootElement, "testRmse"), Read(doc.RootElement, "globalMeanRmse"), Read(doc.RootElement, "testMae"));
         })];
 
     private static double? Read(JsonElement metrics, string name) =>

@@ -22,15 +22,22 @@ public static class ReportCharts
     public static IReadOnlyList<string> Categories(TimeBuckets buckets) =>
         [.. Enumerable.Range(0, buckets.Count).Select(i => buckets[i].ToString(buckets.Width == TimeBuckets.Hour ? "d MMM HH:00" : "d MMM", CultureInfo.InvariantCulture))];
 
-    /// <summary>One line per objective that served in the window, coloured by its place among all objectives so it looks the same in every chart.</summary>
+    /// <summary>
+    /// One line per objective that served in the window, named as readers see the goal and styled by its place among
+    /// all objectives, so it looks the same in every chart; the objective's id stays its key in the markup.
+    /// </summary>
     public static IReadOnlyList<ChartSeries> Trend(ObjectiveTrends trends, ObjectiveRegistry objectives, Func<ObjectiveMetrics, double?> metric)
     {
         var order = objectives.All.Select(o => o.Id).ToList();
-        return [.. trends.Objectives.Select(t => new ChartSeries(t.ObjectiveId, ChartMark.Line,
-            [.. t.Points.Select(p => p is null ? null : metric(p))], ChartSeries.LineStyle(Math.Max(0, order.IndexOf(t.ObjectiveId)))))];
+        return [.. trends.Objectives.Select(t => new ChartSeries(GoalName(t.ObjectiveId, objectives), ChartMark.Line,
+            [.. t.Points.Select(p => p is null ? null : metric(p))], ChartStyle.Of(Math.Max(0, order.IndexOf(t.ObjectiveId))), t.ObjectiveId))];
     }
 
     /// <summary>The goal's group first, then everyone else.</summary>
-    public static IReadOnlyList<ChartSeries> Outcome(IReadOnlyList<OutcomeSeries> series) =>
-        [.. series.Select((s, i) => new ChartSeries(s.Group, ChartMark.Line, s.Values, ChartSeries.LineStyle(i)))];
+    public static IReadOnlyList<ChartSeries> Outcome(IReadOnlyList<OutcomeSeries> series, ObjectiveRegistry objectives) =>
+        [.. series.Select((s, i) => new ChartSeries(GoalName(s.Group, objectives), ChartMark.Line, s.Values, ChartStyle.Of(i), s.Group))];
+
+    /// <summary>A goal as readers know it ("Help me learn"); a group that is not a goal ("other goals") as it is.</summary>
+    public static string GoalName(string id, ObjectiveRegistry objectives) =>
+        objectives.TryGet(id, out var objective) ? objective.DisplayName : id;
 }

@@ -66,7 +66,8 @@ public static class WebEndpoints
         if (account is null)
             return TypedResults.Redirect($"/sign-in?failed=1&returnUrl={Uri.EscapeDataString(back)}");
         await PersonSessions.SignInAsync(http, account, ct);
-        return TypedResults.Redirect(back);
+        // An admin signing in from the front door lands on the admin overview, not on the reader's onboarding.
+        return TypedResults.Redirect(back == "/" && account.Role == "admin" ? "/admin" : back);
     }
 
     private static async Task<RedirectHttpResult> SignOut(HttpContext http, CancellationToken ct)
@@ -167,34 +168,43 @@ public static class WebEndpoints
         return TypedResults.Redirect("/settings?saved=1#blend");
     }
 
+    // The admin pages say what happened from a fixed set of codes and the database, so no words travel in the address.
     private static async Task<RedirectHttpResult> Train(TrainingScheduler scheduler, ServingState state, CancellationToken ct)
     {
         var report = await scheduler.RunOnceAsync(ct);
         if (report is null)
-            return TypedResults.Redirect(WithQuery("/admin/models", "error", "Training is already running elsewhere, or it failed; see the log."));
+            return TypedResults.Redirect("/admin/models?problem=busy");
         if (report.Activated)
             await state.ReloadAsync(ct: ct);
-        return TypedResults.Redirect(WithQuery("/admin/models", "message", $"Version {report.Version}: {report.Decision}"));
+        return TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/models?done=trained&version={report.Version}"));
     }
 
-    private static async Task<RedirectHttpResult> Activate([FromForm] int version, ModelStore models, ServingState state, CancellationToken ct)
+    /// <summary>Activating (or rolling back to) a model changes every reader's feed, so a post without the confirmation step's answer goes to that step.</summary>
+    private static async Task<RedirectHttpResult> Activate([FromForm] int version, [FromForm] string? confirmed, ModelStore models, ServingState state, CancellationToken ct)
     {
+        if (confirmed != "yes")
+            return TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/models?confirm={version}"));
         if (!await models.ActivateAsync(version, ct))
-            return TypedResults.Redirect(WithQuery("/admin/models", "error", $"Version {version} cannot be activated: only a trained model that passed its gate can."));
+            return TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/models?problem=not-activatable&version={version}"));
         // This process swaps now; other processes follow the notification.
         await state.ReloadAsync(ct: ct);
-        return TypedResults.Redirect(WithQuery("/admin/models", "message", $"Version {version} is now serving."));
+        return TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/models?done=activated&version={version}"));
     }
 
-    private static async Task<RedirectHttpResult> SetRole([FromForm] long userId, [FromForm] string? role, ClaimsPrincipal user, AccountStore accounts, CancellationToken ct)
+    /// <summary>A role change asks once too: without the confirmation step's answer the post goes to that step.</summary>
+    private static async Task<RedirectHttpResult> SetRole([FromForm] long userId, [FromForm] string? role, [FromForm] string? confirmed, [FromForm] string? q,
+        ClaimsPrincipal user, AccountStore accounts, CancellationToken ct)
     {
+        var search = string.IsNullOrWhiteSpace(q) ? "" : "&q=" + Uri.EscapeDataString(q);
         if (role is not ("user" or "admin"))
-            return TypedResults.Redirect(WithQuery("/admin/users", "error", "A role is 'user' or 'admin'."));
+            return TypedResults.Redirect("/admin/users?problem=bad-role" + search);
         if (userId == user.UserId() && role != "admin")
-            return TypedResults.Redirect(WithQuery("/admin/users", "error", "You cannot remove your own admin role; ask another admin."));
+            return TypedResults.Redirect("/admin/users?problem=own-role" + search);
+        if (confirmed != "yes")
+            return TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/users?confirm={userId}&role={role}{search}"));
         return await accounts.SetRoleAsync(userId, role, ct)
-            ? TypedResults.Redirect(WithQuery("/admin/users", "message", $"User {userId} is now {role}."))
-            : TypedResults.Redirect(WithQuery("/admin/users", "error", $"No user {userId}."));
+            ? TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/users?done=role&user={userId}{search}"))
+            : TypedResults.Redirect("/admin/users?problem=no-user" + search);
     }
 
     private static List<string> Topics(IFormCollection form) =>

@@ -1,0 +1,229 @@
+using System.Globalization;
+using System.Net;
+using Recommender.Data;
+using Recommender.Data.Models;
+
+namespace Recommender.Web.Tests;
+
+/// <summary>The admin pages as a person uses them: finding people by name, sorted numbers, a confirmation before every change, and nothing said from the address.</summary>
+[Collection(WebCollection.Name)]
+public sealed class AdminPageTests(WebFixture web)
+{
+    private async Task<WebClient> AdminAsync()
+    {
+        var client = web.NewClient();
+        await client.SignInAsync(await web.NewAccountAsync("admin"));
+        return client;
+    }
+
+    /// <summary>A person with a name no other test uses, so a search finds only them.</summary>
+    private async Task<Account> NamedPersonAsync(string surname) =>
+        await new AccountStore(web.DataSource).UpsertAsync($"p-{Guid.NewGuid():N}"[..14], $"Ada {surname}", "user", WebFixture.Password);
+
+    [Fact]
+    public async Task Users_search_by_part_of_a_name_or_login_finds_the_person()
+    {
+        var surname = $"Quill{Guid.NewGuid():N}"[..12];
+        var person = await NamedPersonAsync(surname);
+        await NamedPersonAsync("Someone Else");
+        using var admin = await AdminAsync();
+
+        var (_, byName, _) = await admin.PageAsync($"/admin/users?q={Uri.EscapeDataString(surname[..9].ToLowerInvariant())}");
+        var (_, byLogin, _) = await admin.PageAsync($"/admin/users?q={person.Login[2..10]}");
+        var (_, nobody, _) = await admin.PageAsync($"/admin/users?q={Guid.NewGuid():N}");
+        var (_, wildcard, _) = await admin.PageAsync("/admin/users?q=%25");
+
+        var rows = byName.QuerySelectorAll("#users tbody tr");
+        Assert.Single(rows);
+        Assert.Equal(person.Id.ToString(CultureInfo.InvariantCulture), rows[0].GetAttribute("data-user"));
+        Assert.Equal($"Ada {surname}", rows[0].Children[0].TextContent);
+        Assert.Equal(person.Login, rows[0].Children[1].TextContent);
+        Assert.Equal([person.Id.ToString(CultureInfo.InvariantCulture)], byLogin.QuerySelectorAll("#users tbody tr").Select(r => r.GetAttribute("data-user")));
+        Assert.Empty(nobody.QuerySelectorAll("#users tbody tr"));
+        Assert.Contains("Nobody's login or name contains", nobody.QuerySelector("main")!.TextContent, StringComparison.Ordinal);
+        // A % typed into the search is a character, not a wildcard that lists everyone.
+        Assert.Empty(wildcard.QuerySelectorAll("#users tbody tr"));
+    }
+
+    [Fact]
+    public async Task Audit_and_counterfactual_choose_the_person_by_name()
+    {
+        var surname = $"Byron{Guid.NewGuid():N}"[..12];
+        var person = await NamedPersonAsync(surname);
+        await NamedPersonAsync("Lovelace");
+        using (var reader = await web.OnboardedAsync(person, "diversity"))
+        {
+            var (_, feed, _) = await reader.PageAsync("/");
+            Assert.NotEmpty(feed.QuerySelectorAll("form[action='/me/feedback']"));
+        }
+        await web.FlushAuditAsync();
+        using var admin = await AdminAsync();
+
+        var (_, audit, _) = await admin.PageAsync($"/admin/audit?who={surname}");
+        var (_, counterfactual, _) = await admin.PageAsync($"/admin/counterfactual?who={surname.ToUpperInvariant()}&from=Oceans&to=Music");
+        var (_, several, _) = await admin.PageAsync("/admin/counterfactual?who=Ada");
+
+        var rows = audit.QuerySelectorAll("tbody tr");
+        Assert.NotEmpty(rows);
+        Assert.All(rows, r => Assert.Equal($"Ada {surname} ({person.Login})", r.Children[1].TextContent));
+        Assert.Contains($"Ada {surname} ({person.Login})", counterfactual.QuerySelector("#summary")!.TextContent, StringComparison.Ordinal);
+        Assert.Equal(2, counterfactual.QuerySelectorAll("ol.cf-list").Length);
+        Assert.Equal(person.Login, counterfactual.QuerySelector("input#who")!.GetAttribute("value"));
+        // "Ada" matches every person these tests name: a list to choose from, each a link that keeps the change asked for.
+        var choices = several.QuerySelectorAll(".candidates a");
+        Assert.True(choices.Length >= 2, $"{choices.Length} candidates");
+        Assert.All(choices, a => Assert.Contains("&attribute=", a.GetAttribute("href")!, StringComparison.Ordinal));
+        Assert.Empty(several.QuerySelectorAll("ol.cf-list"));
+    }
+
+    [Fact]
+    public async Task Counterfactual_marks_items_that_moved_appeared_or_dropped()
+    {
+        using var admin = await AdminAsync();
+
+        // Platform user u0 rated the Oceans items highly (the small world's tastes go by topic); read as Music, the list changes.
+        var (_, page, _) = await admin.PageAsync("/admin/counterfactual?who=u0&from=Oceans&to=Music");
+
+        var lists = page.QuerySelectorAll("ol.cf-list");
+        var left = lists[0].QuerySelectorAll("li").Select(li => (Item: li.GetAttribute("data-item")!, Change: li.GetAttribute("data-change")!)).ToList();
+        var right = lists[1].QuerySelectorAll("li").Select(li => (Item: li.GetAttribute("data-item")!, Change: li.GetAttribute("data-change")!)).ToList();
+        // Each mark agrees with the two lists as shown.
+        foreach (var (item, change) in left)
+            Assert.Equal(right.Any(r => r.Item == item) ? "same" : "dropped", change);
+        for (var rank = 0; rank < right.Count; rank++)
+        {
+            var was = left.FindIndex(l => l.Item == right[rank].Item);
+            Assert.Equal(was < 0 ? "new" : was > rank ? "up" : was < rank ? "down" : "same", right[rank].Change);
+        }
+        Assert.Contains(right, r => r.Change != "same");
+    }
+
+    [Fact]
+    public async Task Models_table_sorts_by_the_number_not_the_text()
+    {
+        var store = new ModelStore(web.DataSource);
+        while ((await store.ListAsync()).Count < 3)
+            await new ModelTraining(web.DataSource, store).TrainAsync(new Factorization.MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8 });
+        using var admin = await AdminAsync();
+
+        var (_, byVersion, _) = await admin.PageAsync("/admin/models?sort=version&dir=asc");
+        var (_, byRmse, _) = await admin.PageAsync("/admin/models?sort=rmse&dir=desc");
+
+        var versions = byVersion.QuerySelectorAll("#models tbody tr").Select(r => int.Parse(r.GetAttribute("data-version")!, CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(versions.Order(), versions);
+        Assert.Equal((await store.ListAsync()).Count, versions.Count);
+        var rmse = byRmse.QuerySelectorAll("#models tbody tr td:nth-child(4)").Select(c => c.GetAttribute("data-sort")).OfType<string>()
+            .Where(v => v.Length > 0).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToList();
+        Assert.True(rmse.Count >= 2, "at least two measured models");
+        Assert.Equal(rmse.OrderDescending(), rmse);
+        Assert.Equal("descending", byRmse.QuerySelector("th[aria-sort]:has(a[href*='sort=rmse'])")?.GetAttribute("aria-sort"));
+    }
+
+    [Fact]
+    public async Task Activate_asks_first_and_only_the_confirmed_post_switches_the_model()
+    {
+        var store = new ModelStore(web.DataSource);
+        var trainer = new ModelTraining(web.DataSource, store);
+        var options = new Factorization.MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8 };
+        await trainer.TrainAsync(options);
+        await trainer.TrainAsync(options);
+        var models = await store.ListAsync();
+        var active = models.Single(m => m.IsActive).Version;
+        var older = models.Where(m => m.Status == "ready" && !m.IsActive && m.Version < active).Max(m => m.Version);
+        using var admin = await AdminAsync();
+        var token = await admin.TokenAsync("/admin/models");
+
+        using (var unconfirmed = await admin.PostAsync("/admin/do/activate", [("__RequestVerificationToken", token), ("version", older.ToString(CultureInfo.InvariantCulture))]))
+            Assert.Equal($"/admin/models?confirm={older}", unconfirmed.Headers.Location!.OriginalString);
+        Assert.Equal(active, (await store.ListAsync()).Single(m => m.IsActive).Version);
+
+        var (_, confirm, _) = await admin.PageAsync($"/admin/models?confirm={older}");
+        Assert.Equal($"Roll back to model v{older}? Readers' feeds change within a minute.", confirm.QuerySelector(".confirm h2")!.TextContent);
+        Assert.Contains("No, keep", confirm.QuerySelector(".confirm a[href='/admin/models']")!.TextContent, StringComparison.Ordinal);
+        Assert.Equal("yes", confirm.QuerySelector(".confirm form input[name=confirmed]")!.GetAttribute("value"));
+        using (var yes = await admin.SubmitAsync(confirm, ".confirm form[action='/admin/do/activate']"))
+            Assert.Equal($"/admin/models?done=activated&version={older}", yes.Headers.Location!.OriginalString);
+        Assert.Equal(older, (await store.ListAsync()).Single(m => m.IsActive).Version);
+        var (_, done, _) = await admin.PageAsync($"/admin/models?done=activated&version={older}");
+        Assert.StartsWith($"Model v{older}, trained ", done.QuerySelector(".flash.ok")!.TextContent, StringComparison.Ordinal);
+
+        var (_, back, _) = await admin.PageAsync($"/admin/models?confirm={active}");
+        using (var forward = await admin.SubmitAsync(back, ".confirm form[action='/admin/do/activate']"))
+            Assert.Equal($"/admin/models?done=activated&version={active}", forward.Headers.Location!.OriginalString);
+        Assert.Equal(active, (await store.ListAsync()).Single(m => m.IsActive).Version);
+    }
+
+    [Fact]
+    public async Task Role_change_asks_first_naming_the_person_and_only_the_confirmed_post_changes_it()
+    {
+        var surname = $"Role{Guid.NewGuid():N}"[..12];
+        var person = await NamedPersonAsync(surname);
+        var accounts = new AccountStore(web.DataSource);
+        using var admin = await AdminAsync();
+        var (_, users, _) = await admin.PageAsync($"/admin/users?q={surname}");
+
+        // The row's form is a GET to the confirmation, not a change.
+        var rowForm = users.QuerySelector($"#users tr[data-user='{person.Id}'] form")!;
+        Assert.Equal("get", rowForm.GetAttribute("method"));
+        var (_, confirm, _) = await admin.PageAsync($"/admin/users?q={surname}&confirm={person.Id}&role=admin");
+        Assert.Equal("user", (await accounts.GetAsync(person.Id))!.Role);
+        Assert.Equal($"Make Ada {surname} ({person.Login}) an admin?", confirm.QuerySelector(".confirm h2")!.TextContent);
+        using (var unconfirmed = await admin.PostAsync("/admin/do/role", [("__RequestVerificationToken", WebClient.Token(confirm)), ("userId", person.Id.ToString(CultureInfo.InvariantCulture)), ("role", "admin")]))
+            Assert.Equal($"/admin/users?confirm={person.Id}&role=admin", unconfirmed.Headers.Location!.OriginalString);
+        Assert.Equal("user", (await accounts.GetAsync(person.Id))!.Role);
+
+        using (var yes = await admin.SubmitAsync(confirm, ".confirm form[action='/admin/do/role']"))
+        {
+            Assert.Equal($"/admin/users?done=role&user={person.Id}&q={surname}", yes.Headers.Location!.OriginalString);
+            var (_, done, _) = await admin.PageAsync(yes.Headers.Location.OriginalString);
+            Assert.Equal($"Ada {surname} ({person.Login}) is now an admin.", done.QuerySelector(".flash.ok")!.TextContent);
+        }
+        Assert.Equal("admin", (await accounts.GetAsync(person.Id))!.Role);
+    }
+
+    [Theory]
+    [InlineData("/admin/models")]
+    [InlineData("/admin/users")]
+    public async Task Crafted_message_in_the_address_shows_nothing(string page)
+    {
+        using var admin = await AdminAsync();
+        const string Crafted = "<script>alert(1)</script>Your account is locked, call 555";
+        var query = string.Join('&', new[] { "message", "error", "done", "problem" }.Select(n => $"{n}={Uri.EscapeDataString(Crafted)}"));
+
+        using var response = await admin.GetAsync($"{page}?{query}&version=1&user=1");
+        var document = await WebClient.ParseAsync(response);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty(document.QuerySelectorAll(".flash"));
+        Assert.DoesNotContain("alert(1)", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain("locked", document.Body!.TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Admin_sign_in_lands_on_the_admin_overview_not_onboarding()
+    {
+        var account = await web.NewAccountAsync("admin");
+        using var admin = web.NewClient();
+        var (_, signIn, _) = await admin.PageAsync("/sign-in");
+
+        using var response = await admin.SubmitAsync(signIn, "form[action='/sign-in']", ("login", account.Login), ("password", WebFixture.Password));
+        var (status, overview, path) = await admin.PageAsync(response.Headers.Location!.OriginalString);
+
+        Assert.Equal("/admin", response.Headers.Location.OriginalString);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("/admin", path);
+        Assert.Equal("Overview", overview.QuerySelector("h1")!.TextContent);
+    }
+
+    [Fact]
+    public async Task Admin_sign_in_from_a_page_goes_back_to_that_page()
+    {
+        var account = await web.NewAccountAsync("admin");
+        using var admin = web.NewClient();
+        var (_, signIn, _) = await admin.PageAsync("/admin/models");
+
+        using var response = await admin.SubmitAsync(signIn, "form[action='/sign-in']", ("login", account.Login), ("password", WebFixture.Password));
+
+        Assert.Equal("/admin/models", response.Headers.Location!.OriginalString);
+    }
+}

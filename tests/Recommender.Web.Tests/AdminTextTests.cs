@@ -1,0 +1,53 @@
+namespace Recommender.Web.Tests;
+
+/// <summary>The small pieces behind the admin pages: sorting by value, list differences, and times in words.</summary>
+public sealed class AdminTextTests
+{
+    private sealed record Row(string Name, double? Rmse);
+
+    [Fact]
+    public void TableSort_orders_numbers_as_numbers_with_missing_values_last()
+    {
+        Row[] rows = [new("a", 9), new("b", 10), new("c", null), new("d", 100), new("e", 0.5)];
+        var keys = new Dictionary<string, Func<Row, IComparable?>> { ["rmse"] = r => r.Rmse };
+
+        var ascending = TableSort.Parse("rmse", "asc", keys.Keys, new("x", false)).Apply(rows, keys);
+        var descending = TableSort.Parse("rmse", "desc", keys.Keys, new("x", false)).Apply(rows, keys);
+
+        Assert.Equal(["e", "a", "b", "d", "c"], ascending.Select(r => r.Name));
+        Assert.Equal(["d", "b", "a", "e", "c"], descending.Select(r => r.Name));
+    }
+
+    [Fact]
+    public void TableSort_ignores_an_unknown_column_in_the_address()
+    {
+        var fallback = new TableSort("version", true);
+
+        Assert.Equal(fallback, TableSort.Parse("<script>", "asc", ["version", "rmse"], fallback));
+        Assert.Equal(("rmse", "desc"), fallback.Next("rmse", descendingFirst: true));
+        Assert.Equal(("version", "asc"), fallback.Next("version", descendingFirst: true));
+    }
+
+    [Fact]
+    public void ListDifferences_marks_moves_new_and_dropped_items()
+    {
+        var (original, changed) = ListDifferences.Compare([1, 2, 3, 4], [3, 1, 2, 5]);
+
+        Assert.Equal(["", "", "", "dropped"], original.Select(c => c.Label));
+        Assert.Equal(["up 2", "down 1", "down 1", "new"], changed.Select(c => c.Label));
+    }
+
+    [Fact]
+    public void Ago_says_how_long_ago_in_words()
+    {
+        var now = new DateTimeOffset(2026, 12, 5, 12, 0, 0, TimeSpan.Zero);
+
+        Assert.Equal("just now", AdminText.Ago(now.AddSeconds(-20), now));
+        Assert.Equal("1 minute ago", AdminText.Ago(now.AddSeconds(-90), now));
+        Assert.Equal("2 hours ago", AdminText.Ago(now.AddMinutes(-150), now));
+        Assert.Equal("3 days ago", AdminText.Ago(now.AddDays(-3), now));
+        Assert.Equal("on 1 Sep 2026", AdminText.Ago(new DateTimeOffset(2026, 9, 1, 0, 0, 0, TimeSpan.Zero), now));
+        Assert.Equal("model v3, trained 2 hours ago, RMSE 0.81",
+            AdminText.Model(new ModelPoint(3, true, "ready", now.AddHours(-2), 0.81, 1.1, 0.6), now));
+    }
+}

@@ -1,0 +1,38 @@
+using System.Globalization;
+using Recommender.Data;
+
+namespace Recommender.Web;
+
+/// <summary>People, models and times as the admin pages say them: names and "2 hours ago", not ids and timestamps.</summary>
+public static class AdminText
+{
+    /// <summary>"Ada Lovelace (ada)"; the login alone when the name says nothing more.</summary>
+    public static string Person(Account account) =>
+        string.IsNullOrWhiteSpace(account.DisplayName) || account.DisplayName == account.Login ? account.Login : $"{account.DisplayName} ({account.Login})";
+
+    /// <summary>"model v3, trained 2 hours ago, RMSE 0.81" (no RMSE when none was measured).</summary>
+    public static string Model(ModelPoint model, DateTimeOffset now) =>
+        $"model v{model.Version}, trained {Ago(model.TrainedAt, now)}" + (model.TestRmse is { } rmse ? $", RMSE {Explanations.Number(rmse)}" : "");
+
+    /// <summary>"just now", "5 minutes ago", "2 hours ago", "3 days ago", or the date once it is more than a month back.</summary>
+    public static string Ago(DateTimeOffset when, DateTimeOffset now)
+    {
+        var age = now - when;
+        return age.TotalSeconds switch
+        {
+            < 60 => "just now",
+            < 3600 => Count((int)age.TotalMinutes, "minute") + " ago",
+            < 86_400 => Count((int)age.TotalHours, "hour") + " ago",
+            < 31 * 86_400 => Count((int)age.TotalDays, "day") + " ago",
+            _ => "on " + when.ToString("d MMM yyyy", CultureInfo.InvariantCulture),
+        };
+    }
+
+    /// <summary>The exact time, for a tooltip beside a relative one.</summary>
+    public static string Exact(DateTimeOffset when) => when.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+
+    /// <summary>The text with its first letter upper case, for a phrase that starts a sentence.</summary>
+    public static string Capital(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
+
+    private static string Count(int n, string unit) => n == 1 ? $"1 {unit}" : $"{n} {unit}s";
+}
