@@ -26,6 +26,19 @@ public sealed record ResearchExportResult(
 /// </summary>
 public sealed class ResearchExport(NpgsqlDataSource dataSource, ServingState state)
 {
+    /// <summary>
+    /// The smallest ε one export may spend (0.01): below it the noise (scale <c>maxCellsPerPerson / ε</c>) drowns every
+    /// count, so the release says nothing while its arithmetic heads for infinity.
+    /// </summary>
+    public const double MinEpsilon = 0.01;
+
+    /// <summary>The largest ε one export may spend (10); beyond it the guarantee is too weak to call private.</summary>
+    public const double MaxEpsilon = 10;
+
+    /// <summary>Why <paramref name="epsilon"/> cannot be spent on one export, or null when it can.</summary>
+    public static string? EpsilonProblem(double epsilon) =>
+        double.IsFinite(epsilon) && epsilon is >= MinEpsilon and <= MaxEpsilon ? null : $"must be between {MinEpsilon} and {MaxEpsilon}";
+
     public async Task<ResearchExportResult> CreateAsync(double epsilon, DateTimeOffset from, DateTimeOffset to, int maxCellsPerPerson = 10, int? seed = null, CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(epsilon);

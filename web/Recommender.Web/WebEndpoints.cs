@@ -42,8 +42,8 @@ public static class WebEndpoints
 
     private static async Task<Results<FileContentHttpResult, BadRequest<string>>> Export(ResearchExport export, CancellationToken ct, double epsilon = 1, int days = 30)
     {
-        if (!double.IsFinite(epsilon) || epsilon is <= 0 or > 10)
-            return TypedResults.BadRequest("epsilon must be greater than 0 and at most 10");
+        if (ResearchExport.EpsilonProblem(epsilon) is { } epsilonProblem)
+            return TypedResults.BadRequest($"epsilon {epsilonProblem}");
         if (days is < 1 or > 366)
             return TypedResults.BadRequest("days must be between 1 and 366");
         var now = DateTimeOffset.UtcNow;
@@ -61,8 +61,11 @@ public static class WebEndpoints
         AccountStore accounts, HttpContext http, CancellationToken ct)
     {
         var back = LocalOr(returnUrl, "/");
-        var account = string.IsNullOrEmpty(login) || string.IsNullOrEmpty(password) ? null : await accounts.VerifyAsync(login.Trim(), password, ct);
-        if (account is null)
+        var outcome = string.IsNullOrEmpty(login) || string.IsNullOrEmpty(password) ? new SignInOutcome(null, null) : await accounts.SignInAsync(login.Trim(), password, ct);
+        if (outcome.LockedFor is { } wait)
+            return TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture,
+                $"/sign-in?limited={SignInRateLimit.RetryAfterSeconds(wait)}&account=1&returnUrl={Uri.EscapeDataString(back)}"));
+        if (outcome.Account is not { } account)
             return TypedResults.Redirect($"/sign-in?failed=1&returnUrl={Uri.EscapeDataString(back)}");
         await PersonSessions.SignInAsync(http, account, ct);
         return TypedResults.Redirect(back);
@@ -176,11 +179,14 @@ public static class WebEndpoints
     {
         if (role is not ("user" or "admin"))
             return TypedResults.Redirect(WithQuery("/admin/users", "error", "A role is 'user' or 'admin'."));
-        if (userId == user.UserId() && role != "admin")
-            return TypedResults.Redirect(WithQuery("/admin/users", "error", "You cannot remove your own admin role; ask another admin."));
-        return await accounts.SetRoleAsync(userId, role, ct)
-            ? TypedResults.Redirect(WithQuery("/admin/users", "message", $"User {userId} is now {role}."))
-            : TypedResults.Redirect(WithQuery("/admin/users", "error", $"No user {userId}."));
+        if (userId == user.UserId())
+            return TypedResults.Redirect(WithQuery("/admin/users", "error", "You cannot change your own role; ask another admin."));
+        return await accounts.SetRoleAsync(userId, role, ct) switch
+        {
+            RoleChange.Changed => TypedResults.Redirect(WithQuery("/admin/users", "message", $"User {userId} is now {role}.")),
+            RoleChange.LastAdmin => TypedResults.Redirect(WithQuery("/admin/users", "error", $"User {userId} is the only admin; make someone else an admin first.")),
+            _ => TypedResults.Redirect(WithQuery("/admin/users", "error", $"No user {userId}.")),
+        };
     }
 
     private static List<string> Topics(IFormCollection form) =>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.RateLimiting;
 using Recommender.Serving;
@@ -130,6 +131,8 @@ public static class WebServiceExtensions
     {
         var request = context.HttpContext.Request;
         var returnUrl = request.HasFormContentType ? (await request.ReadFormAsync(ct))["returnUrl"].ToString() : null;
-        context.HttpContext.Response.Redirect($"/sign-in?limited=1&returnUrl={Uri.EscapeDataString(WebEndpoints.LocalOr(returnUrl, "/"))}");
+        var seconds = SignInRateLimit.RetryAfterSeconds(SignInRateLimit.RetryAfter(context));
+        context.HttpContext.Response.Redirect(string.Create(CultureInfo.InvariantCulture,
+            $"/sign-in?limited={seconds}&returnUrl={Uri.EscapeDataString(WebEndpoints.LocalOr(returnUrl, "/"))}"));
     }
 }
