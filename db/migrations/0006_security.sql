@@ -18,3 +18,16 @@ create table sign_in_failures (
     window_start timestamptz not null,
     locked_until timestamptz
 );
+
+-- Differential privacy budget: every researcher export records the ε it spent on a dataset; exports past the budget
+-- are refused (the sum is taken under an advisory lock per dataset, so concurrent exports cannot overdraw it).
+create table privacy_budget_spends (
+    id                   bigint generated always as identity primary key,
+    dataset              text not null,
+    epsilon              double precision not null check (epsilon > 0),
+    window_from          timestamptz not null,
+    window_to            timestamptz not null,
+    max_cells_per_person int not null,
+    spent_at             timestamptz not null default now()
+);
+create index privacy_budget_spends_dataset on privacy_budget_spends (dataset);

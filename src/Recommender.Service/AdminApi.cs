@@ -35,6 +35,7 @@ public static class AdminApi
         admin.MapGet("/metrics", Metrics);
         admin.MapPost("/counterfactual", Counterfactual);
         admin.MapGet("/export", Export);
+        admin.MapGet("/export/budget", async (ResearchExport export, CancellationToken ct) => TypedResults.Ok(await export.BudgetAsync(ct)));
         admin.MapGet("/users", async (AccountStore accounts, CancellationToken ct, string? role = null, int offset = 0, int limit = 50) =>
             TypedResults.Ok(await accounts.ListAsync(role, Math.Max(0, offset), Math.Clamp(limit, 1, 500), ct)));
         admin.MapPut("/users/{id:long}/role", SetRole);
@@ -95,7 +96,7 @@ public static class AdminApi
         return result is null ? TypedResults.NotFound() : TypedResults.Ok(result);
     }
 
-    private static async Task<Results<Ok<ResearchExportResult>, ValidationProblem>> Export(ResearchExport export, CancellationToken ct,
+    private static async Task<Results<Ok<ResearchExportResult>, ValidationProblem, Conflict<ProblemDetails>>> Export(ResearchExport export, CancellationToken ct,
         double epsilon = 1, DateTimeOffset? from = null, DateTimeOffset? to = null, int maxCellsPerPerson = 10)
     {
         var errors = new Dictionary<string, string[]>();
@@ -111,7 +112,14 @@ public static class AdminApi
             errors["from"] = ["must be before 'to'"];
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
-        return TypedResults.Ok(await export.CreateAsync(epsilon, start, end, maxCellsPerPerson, ct: ct));
+        try
+        {
+            return TypedResults.Ok(await export.CreateAsync(epsilon, start, end, maxCellsPerPerson, ct));
+        }
+        catch (PrivacyBudgetExhaustedException e)
+        {
+            return TypedResults.Conflict(new ProblemDetails { Status = StatusCodes.Status409Conflict, Title = "Privacy budget used up", Detail = e.Message });
+        }
     }
 
     private static async Task<Results<Ok<TrainingReport>, Conflict<string>>> TrainNow(TrainingScheduler scheduler, CancellationToken ct) =>

@@ -36,7 +36,11 @@ public static class PersonSessions
             o.Events.OnValidatePrincipal = ValidateAsync;
         });
         auth.Services.AddOptions<CookieAuthenticationOptions>(Scheme)
-            .Configure<IOptions<ServingOptions>>((o, serving) => o.ExpireTimeSpan = lifetime(serving.Value));
+            .Configure<IOptions<ServingOptions>>((o, serving) =>
+            {
+                o.ExpireTimeSpan = lifetime(serving.Value);
+                o.Cookie.SecurePolicy = serving.Value.SecureCookies;
+            });
         return auth;
     }
 

@@ -203,6 +203,86 @@ public sealed class SecurityTests(ServiceFixture service) : IClassFixture<Servic
         Assert.Contains("ask an admin to reset your password", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Export_spends_from_one_budget_and_is_refused_past_it()
+    {
+        using var admin = await service.SignedInAsync(service.Admin);
+        var start = (await admin.GetFromJsonAsync<JsonObject>("/api/admin/export/budget"))!;
+        Assert.Equal(10.0, start["total"]!.GetValue<double>());
+        var left = start["left"]!.GetValue<double>();
+
+        // Spend all but 1 in whole exports (windows differ: the budget is the dataset's, not the window's).
+        using (var big = await admin.GetAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"/api/admin/export?epsilon={left - 1}&from=2020-01-01")))
+            Assert.Equal(HttpStatusCode.OK, big.StatusCode);
+        using (var refused = await admin.GetAsync("/api/admin/export?epsilon=1.5"))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            Assert.Contains("budget", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        var last = (await admin.GetFromJsonAsync<JsonObject>("/api/admin/export?epsilon=1"))!;
+        Assert.Equal(10.0, last["budget"]!["spent"]!.GetValue<double>(), 6);
+        using (var none = await admin.GetAsync("/api/admin/export?epsilon=0.01"))
+            Assert.Equal(HttpStatusCode.Conflict, none.StatusCode);
+
+        await using var conn = await service.DataSource.OpenConnectionAsync();
+        Assert.Equal(10.0, await conn.ExecuteScalarAsync<double>("select sum(epsilon) from privacy_budget_spends"), 6);
+    }
+
+    [Theory]
+    [InlineData("Origin", "https://evil.example")]
+    [InlineData("Origin", "null")]
+    [InlineData("Origin", "http://localhost.evil.example")]
+    [InlineData("Referer", "https://evil.example/page")]
+    public async Task State_changing_request_from_another_site_is_refused(string header, string value)
+    {
+        using var alice = await service.SignedInAsync(service.Alice);
+        foreach (var (method, path, body) in new (HttpMethod, string, object?)[]
+        {
+            (HttpMethod.Post, "/api/auth/sign-in", new { login = service.Alice.Login, password = ServiceFixture.Password }),
+            (HttpMethod.Put, "/api/me/settings", new { objectiveId = "engagement", parameters = new { } }),
+            (HttpMethod.Delete, "/api/me", null),
+        })
+        {
+            using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+            request.Headers.TryAddWithoutValidation(header, value);
+            using var response = await alice.SendAsync(request);
+            Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{method} {path} with {header}: {value} got {(int)response.StatusCode}");
+        }
+        Assert.NotNull(await new AccountStore(service.DataSource).GetAsync(service.Alice.Id));
+    }
+
+    [Fact]
+    public async Task State_changing_request_from_this_site_or_without_origin_passes()
+    {
+        using var alice = await service.SignedInAsync(service.Alice);
+        foreach (var origin in new[] { "http://localhost", null })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Put, "/api/me/settings") { Content = JsonContent.Create(new { objectiveId = "engagement", parameters = new { } }) };
+            if (origin is not null)
+                request.Headers.TryAddWithoutValidation("Origin", origin);
+            using var response = await alice.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task Cookies_are_Secure_when_configured_or_when_a_trusted_proxy_says_https()
+    {
+        using var always = service.WithWebHostBuilder(b => b.UseSetting("Recommender:SecureCookies", "Always"));
+        using var plain = always.CreateClient();
+        using (var response = await plain.PostAsJsonAsync("/api/auth/sign-in", new { login = service.Alice.Login, password = ServiceFixture.Password }))
+            Assert.Contains("secure", response.Headers.GetValues("Set-Cookie").Single(), StringComparison.OrdinalIgnoreCase);
+
+        using var proxied = service.WithWebHostBuilder(b => b.UseSetting("FORWARDEDHEADERS_ENABLED", "true"));
+        using var client = proxied.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/sign-in") { Content = JsonContent.Create(new { login = service.Alice.Login, password = ServiceFixture.Password }) };
+        request.Headers.Add("X-Forwarded-Proto", "https");
+        using (var response = await client.SendAsync(request))
+            Assert.Contains("secure", response.Headers.GetValues("Set-Cookie").Single(), StringComparison.OrdinalIgnoreCase);
+        using (var response = await client.PostAsJsonAsync("/api/auth/sign-in", new { login = service.Alice.Login, password = ServiceFixture.Password }))
+            Assert.DoesNotContain("secure", response.Headers.GetValues("Set-Cookie").Single(), StringComparison.OrdinalIgnoreCase);
+    }
+
     private async Task<long> ServedCountAsync()
     {
         await using var conn = await service.DataSource.OpenConnectionAsync();

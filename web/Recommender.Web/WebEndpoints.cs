@@ -40,14 +40,22 @@ public static class WebEndpoints
         return app;
     }
 
-    private static async Task<Results<FileContentHttpResult, BadRequest<string>>> Export(ResearchExport export, CancellationToken ct, double epsilon = 1, int days = 30)
+    private static async Task<Results<FileContentHttpResult, BadRequest<string>, Conflict<string>>> Export(ResearchExport export, CancellationToken ct, double epsilon = 1, int days = 30)
     {
         if (ResearchExport.EpsilonProblem(epsilon) is { } epsilonProblem)
             return TypedResults.BadRequest($"epsilon {epsilonProblem}");
         if (days is < 1 or > 366)
             return TypedResults.BadRequest("days must be between 1 and 366");
         var now = DateTimeOffset.UtcNow;
-        var result = await export.CreateAsync(epsilon, now.AddDays(-days), now, ct: ct);
+        ResearchExportResult result;
+        try
+        {
+            result = await export.CreateAsync(epsilon, now.AddDays(-days), now, ct: ct);
+        }
+        catch (PrivacyBudgetExhaustedException e)
+        {
+            return TypedResults.Conflict(e.Message);
+        }
         var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(result, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
         return TypedResults.File(json, "application/json", string.Create(CultureInfo.InvariantCulture, $"recommender-export-eps{epsilon}-{now:yyyyMMdd}.json"));
     }

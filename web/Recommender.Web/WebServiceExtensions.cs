@@ -41,7 +41,6 @@ public static class WebServiceExtensions
                 o.Cookie.Name = CookieName;
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Lax;
-                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 o.LoginPath = "/sign-in";
                 o.AccessDeniedPath = "/forbidden";
                 // A person without the admin role gets a real 403, not a redirect to a page that says so with 200.
@@ -52,6 +51,8 @@ public static class WebServiceExtensions
                     await context.Response.WriteAsync(ForbiddenPage, context.HttpContext.RequestAborted);
                 };
             });
+        builder.Services.AddOptions<Microsoft.AspNetCore.Antiforgery.AntiforgeryOptions>()
+            .Configure<Microsoft.Extensions.Options.IOptions<ServingOptions>>((o, serving) => o.Cookie.SecurePolicy = serving.Value.SecureCookies);
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(AdminPolicy, p => p.RequireAuthenticatedUser().RequireRole("admin"));
         // The REST service's limit on sign-in attempts, same policy and setting; a refused form post goes back to the form.
@@ -83,6 +84,7 @@ public static class WebServiceExtensions
             return next(context);
         });
         app.Use(RefuseUnreadableQuery);
+        app.UseOriginCheck();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
