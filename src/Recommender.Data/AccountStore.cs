@@ -8,6 +8,25 @@ namespace Recommender.Data;
 /// <summary>A person who can sign in.</summary>
 public sealed record Account(long Id, string Login, string DisplayName, string Role);
 
+/// <summary>
+/// What a sign-in attempt came to: the account on success; otherwise, when the login is locked after too many
+/// failures, how long until it may try again.
+/// </summary>
+public sealed record SignInOutcome(Account? Account, TimeSpan? LockedFor);
+
+/// <summary>What <see cref="AccountStore.SetRoleAsync"/> did.</summary>
+public enum RoleChange
+{
+    Changed,
+    NotFound,
+
+    /// <summary>Refused: the account is the only admin, and without one nobody could manage roles again.</summary>
+    LastAdmin,
+}
+
+/// <summary>The only admin cannot be deleted; another admin must be named first.</summary>
+public sealed class LastAdminException() : InvalidOperationException("This is the only admin account; make someone else an admin before deleting it.");
+
 /// <summary>Accounts and passwords, hashed with ASP.NET Core's <see cref="PasswordHasher{TUser}"/> (PBKDF2, per-user salt).</summary>
 public sealed class AccountStore(NpgsqlDataSource dataSource)
 {
@@ -17,13 +36,17 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
     private static readonly PasswordHasher<Account> Hasher = new();
     private readonly ConcurrentDictionary<string, long> _externalIds = new(StringComparer.Ordinal);
 
-    /// <summary>Creates the account, or resets its password, display name and role when the login exists.</summary>
+    /// <summary>
+    /// Creates the account, or resets its password, display name and role when the login exists. A reset also lifts a
+    /// lock from failed sign-ins: the way back for a person who cannot wait it out.
+    /// </summary>
     public async Task<Account> UpsertAsync(string login, string displayName, string role, string password, CancellationToken ct = default)
     {
         var probe = new Account(0, login, displayName, role);
         var hash = Hasher.HashPassword(probe, password);
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.QuerySingleAsync<Account>(new CommandDefinition("""
+            with unlocked as (delete from sign_in_failures where login = @login)
             insert into users (login, display_name, role, password_hash) values (@login, @displayName, @role, @hash)
             on conflict (login) do update set display_name = excluded.display_name, role = excluded.role, password_hash = excluded.password_hash
             returning id, login, display_name, role
@@ -78,10 +101,27 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
         return rows.ToDictionary(a => a.Id);
     }
 
-    public async Task<bool> SetRoleAsync(long id, string role, CancellationToken ct = default)
+    /// <summary>
+    /// Gives the account <paramref name="role"/>. Refused when it would leave no admin: the admins' rows are locked
+    /// first, so two admins demoting each other at once cannot both succeed.
+    /// </summary>
+    public async Task<RoleChange> SetRoleAsync(long id, string role, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return await conn.ExecuteAsync(new CommandDefinition("update users set role = @role where id = @id", new { id, role }, cancellationToken: ct)) == 1;
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        if (role != "admin" && await IsLastAdminAsync(conn, tx, id, ct))
+            return RoleChange.LastAdmin;
+        var changed = await conn.ExecuteAsync(new CommandDefinition("update users set role = @role where id = @id", new { id, role }, tx, cancellationToken: ct)) == 1;
+        await tx.CommitAsync(ct);
+        return changed ? RoleChange.Changed : RoleChange.NotFound;
+    }
+
+    // Locks every admin row (FOR UPDATE re-reads a row changed by a transaction it waited for), then counts.
+    private static async Task<bool> IsLastAdminAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, CancellationToken ct)
+    {
+        var admins = (await conn.QueryAsync<long>(new CommandDefinition(
+            "select id from users where role = 'admin' order by id for update", transaction: tx, cancellationToken: ct))).AsList();
+        return admins is [var only] && only == id;
     }
 
     /// <summary>The platform's user with this external id, created on first sight (platform users have no login).</summary>
@@ -140,10 +180,13 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Deletes the person and everything recorded about them. Events have no foreign key, so they go explicitly, in the same transaction.</summary>
+    /// <exception cref="LastAdminException">The account is the only admin.</exception>
     public async Task<bool> DeleteAsync(long id, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        if (await IsLastAdminAsync(conn, tx, id, ct))
+            throw new LastAdminException();
         await conn.ExecuteAsync(new CommandDefinition("delete from events where user_id = @id", new { id }, tx, cancellationToken: ct));
         var deleted = (await conn.QueryAsync<string?>(new CommandDefinition(
             "delete from users where id = @id returning external_id", new { id }, tx, cancellationToken: ct))).AsList();
@@ -153,15 +196,71 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
         return deleted.Count == 1;
     }
 
-    /// <summary>The account when the password matches; null otherwise (unknown login and wrong password look the same).</summary>
+    /// <summary>Failed sign-ins one login may have within <see cref="FailureWindow"/> before it is locked for <see cref="LockDuration"/>.</summary>
+    public const int MaxFailedSignIns = 5;
+
+    public static TimeSpan FailureWindow { get; } = TimeSpan.FromMinutes(15);
+
+    public static TimeSpan LockDuration { get; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>The longest login looked up; anything longer cannot exist and is refused without being stored.</summary>
+    public const int MaxLoginLength = 200;
+
+    // Verified against when the login has no password, so that an unknown login costs the same PBKDF2 work as a
+    // wrong password and the answer's timing does not say which logins exist.
+    private static readonly string DummyHash = Hasher.HashPassword(new Account(0, "", "", "user"), Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)));
+
+    /// <summary>The account when the password matches; null otherwise (unknown login and wrong password look the same, in answer and in time).</summary>
     public async Task<Account?> VerifyAsync(string login, string password, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var row = await conn.QuerySingleOrDefaultAsync<(long Id, string Login, string DisplayName, string Role, string? PasswordHash)?>(new CommandDefinition(
             "select id, login, display_name, role, password_hash from users where login = @login", new { login }, cancellationToken: ct));
         if (row is not { PasswordHash: { } storedHash } r)
+        {
+            Hasher.VerifyHashedPassword(new Account(0, login, "", "user"), DummyHash, password);
             return null;
+        }
         var account = new Account(r.Id, r.Login, r.DisplayName, r.Role);
         return Hasher.VerifyHashedPassword(account, storedHash, password) == PasswordVerificationResult.Failed ? null : account;
+    }
+
+    /// <summary>
+    /// A sign-in attempt with the per-login limit: while the login is locked the password is not checked at all;
+    /// a failure counts against the login whether it exists or not; a success clears the count.
+    /// </summary>
+    public async Task<SignInOutcome> SignInAsync(string login, string password, CancellationToken ct = default)
+    {
+        if (login.Length > MaxLoginLength)
+        {
+            Hasher.VerifyHashedPassword(new Account(0, "", "", "user"), DummyHash, password);
+            return new SignInOutcome(null, null);
+        }
+        await using (var conn = await dataSource.OpenConnectionAsync(ct))
+        {
+            var wait = await conn.ExecuteScalarAsync<TimeSpan?>(new CommandDefinition(
+                "select locked_until - now() from sign_in_failures where login = @login and locked_until > now()", new { login }, cancellationToken: ct));
+            if (wait is { } w)
+                return new SignInOutcome(null, w);
+        }
+        var account = await VerifyAsync(login, password, ct);
+        await using var write = await dataSource.OpenConnectionAsync(ct);
+        if (account is not null)
+        {
+            await write.ExecuteAsync(new CommandDefinition("delete from sign_in_failures where login = @login", new { login }, cancellationToken: ct));
+            return new SignInOutcome(account, null);
+        }
+        // One statement, so concurrent failures all count; expired rows of other logins go on the way, keeping the table small.
+        var lockedFor = await write.ExecuteScalarAsync<TimeSpan?>(new CommandDefinition("""
+            with expired as (
+                delete from sign_in_failures where login <> @login and window_start < now() - @window and coalesce(locked_until, '-infinity') < now())
+            insert into sign_in_failures as f (login, failures, window_start) values (@login, 1, now())
+            on conflict (login) do update set
+                failures = case when f.window_start < now() - @window then 1 else f.failures + 1 end,
+                window_start = case when f.window_start < now() - @window then now() else f.window_start end,
+                locked_until = case when f.window_start >= now() - @window and f.failures + 1 >= @max then now() + @lockFor else f.locked_until end
+            returning locked_until - now()
+            """, new { login, window = FailureWindow, max = MaxFailedSignIns, lockFor = LockDuration }, cancellationToken: ct));
+        return new SignInOutcome(null, lockedFor is { } l && l > TimeSpan.Zero ? l : null);
     }
 }

@@ -9,9 +9,12 @@ namespace Recommender.Data;
 /// </summary>
 public sealed class SessionStore(NpgsqlDataSource dataSource)
 {
-    /// <summary>Starts a session for <paramref name="userId"/> and clears that person's sessions that ended or lapsed.</summary>
+    /// <summary>
+    /// Starts a session for <paramref name="userId"/> and clears that person's sessions that ended or lapsed, each by
+    /// its own lifetime (a REST service sign-in does not cut short the same person's longer-lived web sessions).
+    /// </summary>
     /// <param name="userId">The person signing in.</param>
-    /// <param name="lifetime">Sessions of this person not seen for longer than this are removed.</param>
+    /// <param name="lifetime">How long the new session lives unseen (the signing-in app's setting).</param>
     /// <param name="ct">Cancels the call.</param>
     public async Task<Guid> StartAsync(long userId, TimeSpan lifetime, CancellationToken ct = default)
     {
@@ -19,8 +22,8 @@ public sealed class SessionStore(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("""
             with cleared as (
-                delete from sessions where user_id = @userId and (ended_at is not null or seen_at < now() - @lifetime))
-            insert into sessions (user_id, id) values (@userId, @id)
+                delete from sessions where user_id = @userId and (ended_at is not null or seen_at < now() - lifetime))
+            insert into sessions (user_id, id, lifetime) values (@userId, @id, @lifetime)
             """, new { userId, id, lifetime }, cancellationToken: ct));
         return id;
     }

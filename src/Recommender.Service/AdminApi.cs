@@ -1,5 +1,7 @@
+using System.Security.Claims;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Recommender.Data;
 using Recommender.Data.Models;
 using Recommender.Serving;
@@ -33,6 +35,7 @@ public static class AdminApi
         admin.MapGet("/metrics", Metrics);
         admin.MapPost("/counterfactual", Counterfactual);
         admin.MapGet("/export", Export);
+        admin.MapGet("/export/budget", async (ResearchExport export, CancellationToken ct) => TypedResults.Ok(await export.BudgetAsync(ct)));
         admin.MapGet("/users", async (AccountStore accounts, CancellationToken ct, string? role = null, int offset = 0, int limit = 50) =>
             TypedResults.Ok(await accounts.ListAsync(role, Math.Max(0, offset), Math.Clamp(limit, 1, 500), ct)));
         admin.MapPut("/users/{id:long}/role", SetRole);
@@ -48,6 +51,9 @@ public static class AdminApi
     {
         if (limit is < 1 or > 500)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["must be between 1 and 500"] });
+        var errors = new Dictionary<string, string[]>();
+        if (!InputRanges.CheckInstants(errors, ("from", from), ("to", to)))
+            return TypedResults.ValidationProblem(errors);
         if (from > to)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["from"] = ["must not be after 'to'"] });
         var rows = await store.QueryAsync(new ServedListFilter(userId, objectiveId, from, to, limit, before), ct);
@@ -57,6 +63,9 @@ public static class AdminApi
     private static async Task<Results<Ok<IReadOnlyList<ObjectiveWindowReport>>, ValidationProblem>> Metrics(ObjectiveReport report, CancellationToken ct,
         DateTimeOffset? from = null, DateTimeOffset? to = null, int k = 10)
     {
+        var errors = new Dictionary<string, string[]>();
+        if (!InputRanges.CheckInstants(errors, ("from", from), ("to", to)))
+            return TypedResults.ValidationProblem(errors);
         var end = to ?? DateTimeOffset.UtcNow;
         var start = from ?? end.AddDays(-7);
         if (start >= end)
@@ -87,21 +96,30 @@ public static class AdminApi
         return result is null ? TypedResults.NotFound() : TypedResults.Ok(result);
     }
 
-    private static async Task<Results<Ok<ResearchExportResult>, ValidationProblem>> Export(ResearchExport export, CancellationToken ct,
+    private static async Task<Results<Ok<ResearchExportResult>, ValidationProblem, Conflict<ProblemDetails>>> Export(ResearchExport export, CancellationToken ct,
         double epsilon = 1, DateTimeOffset? from = null, DateTimeOffset? to = null, int maxCellsPerPerson = 10)
     {
         var errors = new Dictionary<string, string[]>();
-        if (!double.IsFinite(epsilon) || epsilon is <= 0 or > 10)
-            errors["epsilon"] = ["must be greater than 0 and at most 10"];
+        if (ResearchExport.EpsilonProblem(epsilon) is { } epsilonProblem)
+            errors["epsilon"] = [epsilonProblem];
         if (maxCellsPerPerson is < 1 or > 1000)
             errors["maxCellsPerPerson"] = ["must be between 1 and 1000"];
+        if (!InputRanges.CheckInstants(errors, ("from", from), ("to", to)))
+            return TypedResults.ValidationProblem(errors);
         var end = to ?? DateTimeOffset.UtcNow;
         var start = from ?? end.AddDays(-30);
         if (start >= end)
             errors["from"] = ["must be before 'to'"];
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
-        return TypedResults.Ok(await export.CreateAsync(epsilon, start, end, maxCellsPerPerson, ct: ct));
+        try
+        {
+            return TypedResults.Ok(await export.CreateAsync(epsilon, start, end, maxCellsPerPerson, ct));
+        }
+        catch (PrivacyBudgetExhaustedException e)
+        {
+            return TypedResults.Conflict(new ProblemDetails { Status = StatusCodes.Status409Conflict, Title = "Privacy budget used up", Detail = e.Message });
+        }
     }
 
     private static async Task<Results<Ok<TrainingReport>, Conflict<string>>> TrainNow(TrainingScheduler scheduler, CancellationToken ct) =>
@@ -119,11 +137,25 @@ public static class AdminApi
         return TypedResults.Ok();
     }
 
-    private static async Task<Results<NoContent, NotFound, ValidationProblem>> SetRole(long id, RoleInput input, AccountStore accounts, CancellationToken ct)
+    private static async Task<Results<NoContent, NotFound, ValidationProblem, Conflict<ProblemDetails>>> SetRole(
+        long id, RoleInput input, ClaimsPrincipal user, AccountStore accounts, CancellationToken ct)
     {
         if (input.Role is not ("user" or "admin"))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["role"] = ["must be 'user' or 'admin'"] });
-        return await accounts.SetRoleAsync(id, input.Role, ct) ? TypedResults.NoContent() : TypedResults.NotFound();
+        // An admin changing their own role is either pointless or a lock-out; another admin does it.
+        if (id == user.UserId())
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["id"] = ["is your own account; ask another admin to change your role"] });
+        return await accounts.SetRoleAsync(id, input.Role, ct) switch
+        {
+            RoleChange.Changed => TypedResults.NoContent(),
+            RoleChange.LastAdmin => TypedResults.Conflict(new ProblemDetails
+            {
+                Status = StatusCodes.Status409Conflict,
+                Title = "The last admin keeps the admin role",
+                Detail = "Make someone else an admin first.",
+            }),
+            _ => TypedResults.NotFound(),
+        };
     }
 
     private static async Task<Results<Created<CreatedApiKey>, ValidationProblem>> CreateKey(ApiKeyInput input, ApiKeyStore keys, CancellationToken ct)

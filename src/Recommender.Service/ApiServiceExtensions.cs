@@ -67,7 +67,9 @@ public static class ApiServiceExtensions
                 var overload = OverloadLimit.IsOverload(context);
                 var status = overload ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status429TooManyRequests;
                 context.HttpContext.Response.StatusCode = status;
-                context.HttpContext.Response.Headers.RetryAfter = "1";
+                // The limiter's own wait (a sign-in window can be most of a minute away), not a guess.
+                context.HttpContext.Response.Headers.RetryAfter = overload ? "1"
+                    : SignInRateLimit.RetryAfterSeconds(SignInRateLimit.RetryAfter(context)).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 await context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
                 {
                     HttpContext = context.HttpContext,

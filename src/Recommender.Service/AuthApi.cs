@@ -22,17 +22,25 @@ public static class AuthApi
         return app;
     }
 
-    private static async Task<Results<Ok<Me>, ValidationProblem, UnauthorizedHttpResult>> SignIn(SignInRequest request, AccountStore accounts, HttpContext http, CancellationToken ct)
+    private static async Task<Results<Ok<Me>, ValidationProblem, UnauthorizedHttpResult, ProblemHttpResult>> SignIn(SignInRequest request, AccountStore accounts, HttpContext http, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(request.Login))
-            errors["login"] = ["is required"];
+        if (string.IsNullOrWhiteSpace(request.Login) || request.Login.Length > AccountStore.MaxLoginLength)
+            errors["login"] = [$"is required, at most {AccountStore.MaxLoginLength} characters"];
         if (string.IsNullOrEmpty(request.Password))
             errors["password"] = ["is required"];
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
-        var account = await accounts.VerifyAsync(request.Login!.Trim(), request.Password!, ct);
-        if (account is null)
+        var outcome = await accounts.SignInAsync(request.Login!.Trim(), request.Password!, ct);
+        if (outcome.LockedFor is { } wait)
+        {
+            var seconds = SignInRateLimit.RetryAfterSeconds(wait);
+            http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many failed sign-ins for this account",
+                detail: $"This account is locked after {AccountStore.MaxFailedSignIns} failed sign-ins; try again in {SignInRateLimit.Describe(wait)} "
+                    + "(Retry-After says the seconds), or ask an admin to reset your password.");
+        }
+        if (outcome.Account is not { } account)
             return TypedResults.Unauthorized();
         await PersonSessions.SignInAsync(http, account, ct);
         return TypedResults.Ok(new Me(account.Id, account.Login, account.DisplayName, account.Role));

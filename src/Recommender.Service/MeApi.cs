@@ -125,9 +125,16 @@ public static class MeApi
         return TypedResults.NotFound();
     }
 
-    private static async Task<NoContent> DeleteMe(ClaimsPrincipal user, AccountStore accounts, HttpContext http, CancellationToken ct)
+    private static async Task<Results<NoContent, Conflict<Microsoft.AspNetCore.Mvc.ProblemDetails>>> DeleteMe(ClaimsPrincipal user, AccountStore accounts, HttpContext http, CancellationToken ct)
     {
-        await accounts.DeleteAsync(user.UserId(), ct);
+        try
+        {
+            await accounts.DeleteAsync(user.UserId(), ct);
+        }
+        catch (LastAdminException e)
+        {
+            return TypedResults.Conflict(new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = StatusCodes.Status409Conflict, Title = "The last admin cannot be deleted", Detail = e.Message });
+        }
         await Microsoft.AspNetCore.Authentication.AuthenticationHttpContextExtensions.SignOutAsync(http);
         return TypedResults.NoContent();
     }

@@ -42,8 +42,9 @@ public static class PlatformApi
             errors["stance"] = ["must be between -1 and 1"];
         if (input.Topics is { } topics && (topics.Count > 50 || topics.Any(t => string.IsNullOrWhiteSpace(t) || t.Length > 100)))
             errors["topics"] = ["at most 50 topics, each 1 to 100 characters"];
-        if (input.Url is { Length: > 2000 } || (input.Url is not null && !Uri.TryCreate(input.Url, UriKind.Absolute, out _)))
-            errors["url"] = ["must be an absolute URL of at most 2000 characters"];
+        InputRanges.CheckInstants(errors, ("publishedAt", input.PublishedAt));
+        if (input.Url is not null && !WebAddress.IsHttp(input.Url))
+            errors["url"] = [WebAddress.Rule];
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
         var batch = new ImportBatch { ItemsFile = "request" };

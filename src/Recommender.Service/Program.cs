@@ -10,6 +10,7 @@ app.UseStatusCodePages();
 app.UseSecurityHeaders();
 app.UseApiBrowser();
 app.UseStorableText();
+app.UseOriginCheck();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();

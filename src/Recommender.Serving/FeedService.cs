@@ -146,7 +146,8 @@ public sealed class FeedService(
         if (size < 1 || size > _options.MaxFeedSize)
             throw new FeedRequestException("k", $"k must be between 1 and {_options.MaxFeedSize}.");
         var (seed, offset) = cursor is null ? (RandomNumberGenerator.GetInt32(int.MaxValue), 0) : DecodeCursor(cursor);
-        if (offset + size > _options.MaxFeedDepth)
+        // Compared without adding, so an offset near int.MaxValue cannot wrap round and pass.
+        if (offset > _options.MaxFeedDepth - size)
             throw new FeedRequestException("cursor", $"The feed goes {_options.MaxFeedDepth} items deep; this page would pass that.");
         return (seed, offset, size);
     }

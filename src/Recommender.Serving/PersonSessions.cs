@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -14,7 +15,8 @@ namespace Recommender.Serving;
 /// People's sign-in cookies, the same in the REST service and the web app: a sliding lifetime from the settings, a
 /// session in the database behind every cookie, and a check of that session every
 /// <see cref="ServingOptions.SessionCheckInterval"/>, so that a sign-out, an account deletion or a role change reaches
-/// every copy of the cookie, not only the browser that made it.
+/// every copy of the cookie, not only the browser that made it. Requests where the role matters (an admin's, or to a
+/// role-gated endpoint) are checked every time.
 /// </summary>
 public static class PersonSessions
 {
@@ -34,7 +36,11 @@ public static class PersonSessions
             o.Events.OnValidatePrincipal = ValidateAsync;
         });
         auth.Services.AddOptions<CookieAuthenticationOptions>(Scheme)
-            .Configure<IOptions<ServingOptions>>((o, serving) => o.ExpireTimeSpan = lifetime(serving.Value));
+            .Configure<IOptions<ServingOptions>>((o, serving) =>
+            {
+                o.ExpireTimeSpan = lifetime(serving.Value);
+                o.Cookie.SecurePolicy = serving.Value.SecureCookies;
+            });
         return auth;
     }
 
@@ -69,7 +75,8 @@ public static class PersonSessions
         }
         var interval = services.GetRequiredService<IOptions<ServingOptions>>().Value.SessionCheckInterval;
         var now = Now(context.Options);
-        if (context.Properties.Items.TryGetValue(CheckedAt, out var text)
+        if (!NeedsFreshRole(context.HttpContext, principal)
+            && context.Properties.Items.TryGetValue(CheckedAt, out var text)
             && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var checkedAt)
             && checkedAt <= now && now - checkedAt < interval)
             return;
@@ -97,6 +104,16 @@ public static class PersonSessions
         context.Properties.Items[CheckedAt] = now.ToString("O", CultureInfo.InvariantCulture);
         context.ShouldRenew = true;
     }
+
+    /// <summary>
+    /// Whether this request must see the role as it is now, not as it was at the last check: anything an admin cookie
+    /// does, and any endpoint that asks for more than a signed-in person (a role or a named policy). A demoted admin
+    /// loses the role, and a promoted person gains it, on their very next such request; plain reader requests keep
+    /// the cheaper periodic check.
+    /// </summary>
+    private static bool NeedsFreshRole(HttpContext http, ClaimsPrincipal principal) =>
+        principal.IsInRole("admin")
+        || (http.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => !string.IsNullOrEmpty(a.Roles) || !string.IsNullOrEmpty(a.Policy)) ?? false);
 
     private static async Task RefuseAsync(CookieValidatePrincipalContext context)
     {

@@ -15,24 +15,92 @@ public sealed record PseudonymousList(string Person, string ObjectiveId, DateOnl
 /// <summary>The export and how it was made, so a researcher can account for the noise.</summary>
 public sealed record ResearchExportResult(
     double Epsilon, int MaxCellsPerPerson, double NoiseScale, DateTimeOffset From, DateTimeOffset To, DateTimeOffset GeneratedAt,
-    IReadOnlyList<NoisyCount> Counts, IReadOnlyList<PseudonymousList> Lists);
+    IReadOnlyList<NoisyCount> Counts, IReadOnlyList<PseudonymousList> Lists, PrivacyBudget Budget);
+
+/// <summary>The ε a dataset may release in total, and how much of it exports have spent.</summary>
+public sealed record PrivacyBudget(string Dataset, double Total, double Spent)
+{
+    public double Left => Math.Max(0, Total - Spent);
+}
+
+/// <summary>The export would spend more ε than the dataset has left; nothing was released or spent.</summary>
+public sealed class PrivacyBudgetExhaustedException(PrivacyBudget budget, double epsilon)
+    : Exception(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"This export would spend ε = {epsilon}, but only {budget.Left:0.###} of the budget of {budget.Total} for {budget.Dataset} is left."))
+{
+    public PrivacyBudget Budget { get; } = budget;
+}
 
 /// <summary>
 /// Researcher export. Counts are released with ε-differential privacy: each person contributes at most
 /// <c>maxCellsPerPerson</c> (objective, topic) cells, each by at most one, so one person changes the counts by at most
-/// that much in L1 and Laplace noise of scale <c>maxCellsPerPerson / ε</c> hides them. The list rows carry a
+/// that much in L1 and discrete Laplace noise of scale <c>maxCellsPerPerson / ε</c> (<see cref="DiscreteLaplace"/>,
+/// exact and cryptographically random) hides them. Every export spends its ε from one budget per dataset
+/// (<see cref="ServingOptions.PrivacyBudget"/>), and is refused once that is used up. The list rows carry a
 /// pseudonym (HMAC with a key made for this export and then discarded), so two exports cannot be joined on it;
 /// they are pseudonymous, not differentially private, and say only objective, day and length.
 /// </summary>
-public sealed class ResearchExport(NpgsqlDataSource dataSource, ServingState state)
+public sealed class ResearchExport(NpgsqlDataSource dataSource, ServingState state, Microsoft.Extensions.Options.IOptions<ServingOptions> options)
 {
-    public async Task<ResearchExportResult> CreateAsync(double epsilon, DateTimeOffset from, DateTimeOffset to, int maxCellsPerPerson = 10, int? seed = null, CancellationToken ct = default)
+    /// <summary>The dataset every export draws on: the served lists. Exports of any window spend from its one budget, since windows overlap and people recur.</summary>
+    public const string Dataset = "served_lists";
+
+    /// <summary>ε is spent in steps of 1/<see cref="EpsilonSteps"/>, so that the noise is drawn from exact rational parameters.</summary>
+    public const int EpsilonSteps = 1000;
+
+    /// <summary>
+    /// The smallest ε one export may spend (0.01): below it the noise (scale <c>maxCellsPerPerson / ε</c>) drowns every
+    /// count, so the release says nothing while its arithmetic heads for infinity.
+    /// </summary>
+    public const double MinEpsilon = 0.01;
+
+    /// <summary>The largest ε one export may spend (10); beyond it the guarantee is too weak to call private.</summary>
+    public const double MaxEpsilon = 10;
+
+    /// <summary>Why <paramref name="epsilon"/> cannot be spent on one export, or null when it can.</summary>
+    public static string? EpsilonProblem(double epsilon) =>
+        double.IsFinite(epsilon) && epsilon is >= MinEpsilon and <= MaxEpsilon ? null : $"must be between {MinEpsilon} and {MaxEpsilon}";
+
+    /// <summary>The dataset's budget and what exports have spent of it.</summary>
+    public async Task<PrivacyBudget> BudgetAsync(CancellationToken ct = default)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(epsilon);
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var spent = await conn.ExecuteScalarAsync<double>(new CommandDefinition(
+            "select coalesce(sum(epsilon), 0) from privacy_budget_spends where dataset = @Dataset", new { Dataset }, cancellationToken: ct));
+        return new PrivacyBudget(Dataset, options.Value.PrivacyBudget, spent);
+    }
+
+    /// <summary>Spends <paramref name="epsilon"/> from the dataset's budget and releases the export.</summary>
+    /// <exception cref="PrivacyBudgetExhaustedException">Less than <paramref name="epsilon"/> is left; nothing is spent.</exception>
+    public async Task<ResearchExportResult> CreateAsync(double epsilon, DateTimeOffset from, DateTimeOffset to, int maxCellsPerPerson = 10, CancellationToken ct = default)
+    {
+        if (EpsilonProblem(epsilon) is { } problem)
+            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, problem);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCellsPerPerson);
+        var steps = (long)Math.Round(epsilon * EpsilonSteps);
+        epsilon = (double)steps / EpsilonSteps;
         var catalog = state.Current.Pipeline.Catalog;
         var key = RandomNumberGenerator.GetBytes(32);
         await using var conn = await dataSource.OpenConnectionAsync(ct);
+        // Spent before anything is computed, under a lock per dataset, so concurrent exports cannot overdraw it; an
+        // export that then fails has still spent its ε, which only errs on the private side.
+        PrivacyBudget budget;
+        await using (var tx = await conn.BeginTransactionAsync(ct))
+        {
+            await conn.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(hashtext('privacy_budget:' || @Dataset))", new { Dataset }, tx, cancellationToken: ct));
+            var spent = await conn.ExecuteScalarAsync<double>(new CommandDefinition(
+                "select coalesce(sum(epsilon), 0) from privacy_budget_spends where dataset = @Dataset", new { Dataset }, tx, cancellationToken: ct));
+            budget = new PrivacyBudget(Dataset, options.Value.PrivacyBudget, spent);
+            // A thousandth of slack for the sum of doubles; steps are thousandths.
+            if (spent + epsilon > budget.Total + 0.5 / EpsilonSteps)
+                throw new PrivacyBudgetExhaustedException(budget, epsilon);
+            await conn.ExecuteAsync(new CommandDefinition("""
+                insert into privacy_budget_spends (dataset, epsilon, window_from, window_to, max_cells_per_person)
+                values (@Dataset, @epsilon, @from, @to, @maxCellsPerPerson)
+                """, new { Dataset, epsilon, from = from.UtcDateTime, to = to.UtcDateTime, maxCellsPerPerson }, tx, cancellationToken: ct));
+            await tx.CommitAsync(ct);
+            budget = budget with { Spent = spent + epsilon };
+        }
         var rows = await conn.QueryAsync<(long UserId, string ObjectiveId, DateTime CreatedAt, string Items)>(new CommandDefinition("""
             select user_id, objective_id, created_at, items::text from served_lists
             where created_at >= @from and created_at < @to order by user_id, id
@@ -56,7 +124,6 @@ public sealed class ResearchExport(NpgsqlDataSource dataSource, ServingState sta
             }
         }
 
-        var random = seed is { } s ? new Random(s) : new Random(RandomNumberGenerator.GetInt32(int.MaxValue));
         var counts = new Dictionary<(string, string), long>();
         foreach (var (person, cells) in cellsByPerson)
         {
@@ -68,18 +135,11 @@ public sealed class ResearchExport(NpgsqlDataSource dataSource, ServingState sta
         // Every cell that could exist is released (noise on zeros too), otherwise a cell's presence would leak.
         var objectives = state.Current.Pipeline.Objectives.All.Select(o => o.Id).Order(StringComparer.Ordinal);
         var noisy = objectives.SelectMany(o => catalog.Topics.Select(t => (o, t)))
-            .Select(c => new NoisyCount(c.o, c.t, Math.Max(0, (long)Math.Round(counts.GetValueOrDefault(c) + Laplace(random, scale)))))
+            .Select(c => new NoisyCount(c.o, c.t, Math.Max(0, counts.GetValueOrDefault(c) + DiscreteLaplace.Sample(steps, (long)maxCellsPerPerson * EpsilonSteps))))
             .ToList();
-        return new ResearchExportResult(epsilon, maxCellsPerPerson, scale, from, to, DateTimeOffset.UtcNow, noisy, lists);
+        return new ResearchExportResult(epsilon, maxCellsPerPerson, scale, from, to, DateTimeOffset.UtcNow, noisy, lists, budget);
     }
 
     private static string Pseudonym(byte[] key, long userId) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(userId.ToString(System.Globalization.CultureInfo.InvariantCulture))))[..16];
-
-    /// <summary>A draw from Laplace(0, <paramref name="scale"/>) by inverse transform.</summary>
-    public static double Laplace(Random random, double scale)
-    {
-        var u = random.NextDouble() - 0.5;
-        return -scale * Math.Sign(u) * Math.Log(1 - 2 * Math.Abs(u));
-    }
 }

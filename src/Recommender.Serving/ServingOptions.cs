@@ -48,6 +48,25 @@ public sealed class ServingOptions
     /// <summary>Requests that may wait for a place; past this they are refused at once with 503 and Retry-After. Default 64.</summary>
     public int RequestQueueLimit { get; set; } = 64;
 
+    /// <summary>
+    /// Total ε that researcher exports may spend on the served lists, over the life of the data; an export past it is
+    /// refused. Default 10 (ten exports at ε = 1).
+    /// </summary>
+    public double PrivacyBudget { get; set; } = 10;
+
+    /// <summary>
+    /// Other sites (<c>https://host[:port]</c>) whose pages may post to this one, besides its own origin (see
+    /// <see cref="OriginCheck"/>). Default none.
+    /// </summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+
+    /// <summary>
+    /// Whether sign-in and antiforgery cookies are marked <c>Secure</c>: <c>SameAsRequest</c> (on HTTPS requests,
+    /// including those a proxy forwards as HTTPS once forwarded headers are honoured) or <c>Always</c> (behind TLS).
+    /// Default <c>SameAsRequest</c>.
+    /// </summary>
+    public Microsoft.AspNetCore.Http.CookieSecurePolicy SecureCookies { get; set; } = Microsoft.AspNetCore.Http.CookieSecurePolicy.SameAsRequest;
+
     /// <summary>How long a REST service sign-in lasts without use (sliding: each use extends it). Default 8 hours.</summary>
     public TimeSpan ApiSessionLifetime { get; set; } = TimeSpan.FromHours(8);
 

@@ -107,14 +107,35 @@ public sealed class AuditToolsTests(ServiceFixture service) : IClassFixture<Serv
     }
 
     [Fact]
-    public void Laplace_draws_have_the_right_spread()
+    public void DiscreteLaplace_draws_have_the_exact_distribution()
     {
-        var random = new Random(3);
-        var draws = Enumerable.Range(0, 50_000).Select(_ => ResearchExport.Laplace(random, 2.0)).ToArray();
+        // ε/Δ = 1/2: P[Z = z] = (1 - q)/(1 + q) · q^|z| with q = exp(-1/2).
+        var draws = Enumerable.Range(0, 50_000).Select(_ => DiscreteLaplace.Sample(1, 2)).ToArray();
+        var q = Math.Exp(-0.5);
 
-        // For Laplace(0, b): mean 0, mean absolute value b.
         Assert.InRange(draws.Average(), -0.05, 0.05);
-        Assert.InRange(draws.Average(Math.Abs), 1.95, 2.05);
+        Assert.InRange(draws.Count(d => d == 0) / (double)draws.Length, (1 - q) / (1 + q) - 0.01, (1 - q) / (1 + q) + 0.01);
+        Assert.InRange(draws.Average(d => (double)Math.Abs(d)), 2 * q / (1 - q * q) - 0.06, 2 * q / (1 - q * q) + 0.06);
+        Assert.InRange(draws.Count(d => d == 1) / (double)draws.Count(d => d == 2), 1 / q - 0.1, 1 / q + 0.1);
+    }
+
+    [Fact]
+    public void DiscreteLaplace_smallest_epsilon_stays_finite_and_wide()
+    {
+        // ε = 0.01 with 1,000 cells a person: scale 100,000, drawn with integers only.
+        var draws = Enumerable.Range(0, 2_000).Select(_ => DiscreteLaplace.Sample(10, 1_000_000)).ToArray();
+
+        Assert.InRange(draws.Average(d => (double)Math.Abs(d)), 80_000, 120_000);
+    }
+
+    [Fact]
+    public void BernoulliExp_matches_exp_of_minus_the_ratio()
+    {
+        foreach (var (n, d) in new[] { (0L, 1L), (1L, 3L), (1L, 1L), (5L, 2L) })
+        {
+            var hits = Enumerable.Range(0, 40_000).Count(_ => DiscreteLaplace.BernoulliExp(n, d)) / 40_000.0;
+            Assert.InRange(hits, Math.Exp(-(double)n / d) - 0.012, Math.Exp(-(double)n / d) + 0.012);
+        }
     }
 
     [Fact]

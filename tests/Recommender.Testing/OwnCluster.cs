@@ -36,6 +36,9 @@ public sealed class OwnCluster : IAsyncDisposable
         return cluster;
     }
 
+    /// <summary>The application database as the services' runtime role (rows only).</summary>
+    public string RuntimeConnectionString => _cluster.RuntimeConnectionString + ";Timeout=3;Command Timeout=5";
+
     public Task StopAsync() => _cluster.StopAsync();
 
     public Task StartAgainAsync() => _cluster.EnsureStartedAsync();

@@ -94,6 +94,9 @@ public sealed class WebClient : IDisposable
 
     public async Task<HttpResponseMessage> GetAsync(string path) => await _http.GetAsync(new Uri(path, UriKind.Relative));
 
+    /// <summary>Sends <paramref name="request"/> as it is, with this client's cookies.</summary>
+    public async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request) => await _http.SendAsync(request);
+
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path)
     {
         using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));

@@ -41,14 +41,22 @@ public static class WebEndpoints
         return app;
     }
 
-    private static async Task<Results<FileContentHttpResult, BadRequest<string>>> Export(ResearchExport export, CancellationToken ct, double epsilon = 1, int days = 30)
+    private static async Task<Results<FileContentHttpResult, BadRequest<string>, Conflict<string>>> Export(ResearchExport export, CancellationToken ct, double epsilon = 1, int days = 30)
     {
-        if (!double.IsFinite(epsilon) || epsilon is <= 0 or > 10)
-            return TypedResults.BadRequest("epsilon must be greater than 0 and at most 10");
+        if (ResearchExport.EpsilonProblem(epsilon) is { } epsilonProblem)
+            return TypedResults.BadRequest($"epsilon {epsilonProblem}");
         if (days is < 1 or > 366)
             return TypedResults.BadRequest("days must be between 1 and 366");
         var now = DateTimeOffset.UtcNow;
-        var result = await export.CreateAsync(epsilon, now.AddDays(-days), now, ct: ct);
+        ResearchExportResult result;
+        try
+        {
+            result = await export.CreateAsync(epsilon, now.AddDays(-days), now, ct: ct);
+        }
+        catch (PrivacyBudgetExhaustedException e)
+        {
+            return TypedResults.Conflict(e.Message);
+        }
         var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(result, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
         return TypedResults.File(json, "application/json", string.Create(CultureInfo.InvariantCulture, $"recommender-export-eps{epsilon}-{now:yyyyMMdd}.json"));
     }
@@ -62,8 +70,11 @@ public static class WebEndpoints
         AccountStore accounts, HttpContext http, CancellationToken ct)
     {
         var back = LocalOr(returnUrl, "/");
-        var account = string.IsNullOrEmpty(login) || string.IsNullOrEmpty(password) ? null : await accounts.VerifyAsync(login.Trim(), password, ct);
-        if (account is null)
+        var outcome = string.IsNullOrEmpty(login) || string.IsNullOrEmpty(password) ? new SignInOutcome(null, null) : await accounts.SignInAsync(login.Trim(), password, ct);
+        if (outcome.LockedFor is { } wait)
+            return TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture,
+                $"/sign-in?limited={SignInRateLimit.RetryAfterSeconds(wait)}&account=1&returnUrl={Uri.EscapeDataString(back)}"));
+        if (outcome.Account is not { } account)
             return TypedResults.Redirect($"/sign-in?failed=1&returnUrl={Uri.EscapeDataString(back)}");
         await PersonSessions.SignInAsync(http, account, ct);
         // An admin signing in from the front door lands on the admin overview, not on the reader's onboarding.
@@ -198,13 +209,16 @@ public static class WebEndpoints
         var search = string.IsNullOrWhiteSpace(q) ? "" : "&q=" + Uri.EscapeDataString(q);
         if (role is not ("user" or "admin"))
             return TypedResults.Redirect("/admin/users?problem=bad-role" + search);
-        if (userId == user.UserId() && role != "admin")
+        if (userId == user.UserId())
             return TypedResults.Redirect("/admin/users?problem=own-role" + search);
         if (confirmed != "yes")
             return TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/users?confirm={userId}&role={role}{search}"));
-        return await accounts.SetRoleAsync(userId, role, ct)
-            ? TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/users?done=role&user={userId}{search}"))
-            : TypedResults.Redirect("/admin/users?problem=no-user" + search);
+        return await accounts.SetRoleAsync(userId, role, ct) switch
+        {
+            RoleChange.Changed => TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/users?done=role&user={userId}{search}")),
+            RoleChange.LastAdmin => TypedResults.Redirect("/admin/users?problem=last-admin" + search),
+            _ => TypedResults.Redirect("/admin/users?problem=no-user" + search),
+        };
     }
 
     private static List<string> Topics(IFormCollection form) =>

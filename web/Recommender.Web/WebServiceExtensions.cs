@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.RateLimiting;
 using Recommender.Serving;
@@ -40,7 +41,6 @@ public static class WebServiceExtensions
                 o.Cookie.Name = CookieName;
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Lax;
-                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 o.LoginPath = "/sign-in";
                 o.AccessDeniedPath = "/forbidden";
                 // A person without the admin role gets a real 403, not a redirect to a page that says so with 200.
@@ -51,6 +51,8 @@ public static class WebServiceExtensions
                     await context.Response.WriteAsync(ForbiddenPage, context.HttpContext.RequestAborted);
                 };
             });
+        builder.Services.AddOptions<Microsoft.AspNetCore.Antiforgery.AntiforgeryOptions>()
+            .Configure<Microsoft.Extensions.Options.IOptions<ServingOptions>>((o, serving) => o.Cookie.SecurePolicy = serving.Value.SecureCookies);
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(AdminPolicy, p => p.RequireAuthenticatedUser().RequireRole("admin"));
         // The REST service's limit on sign-in attempts, same policy and setting; a refused form post goes back to the form.
@@ -92,6 +94,7 @@ public static class WebServiceExtensions
             return next(context);
         });
         app.Use(RefuseUnreadableQuery);
+        app.UseOriginCheck();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
@@ -140,6 +143,8 @@ public static class WebServiceExtensions
     {
         var request = context.HttpContext.Request;
         var returnUrl = request.HasFormContentType ? (await request.ReadFormAsync(ct))["returnUrl"].ToString() : null;
-        context.HttpContext.Response.Redirect($"/sign-in?limited=1&returnUrl={Uri.EscapeDataString(WebEndpoints.LocalOr(returnUrl, "/"))}");
+        var seconds = SignInRateLimit.RetryAfterSeconds(SignInRateLimit.RetryAfter(context));
+        context.HttpContext.Response.Redirect(string.Create(CultureInfo.InvariantCulture,
+            $"/sign-in?limited={seconds}&returnUrl={Uri.EscapeDataString(WebEndpoints.LocalOr(returnUrl, "/"))}"));
     }
 }

@@ -49,7 +49,13 @@ internal static class UpCommand
 
                 var logins = await EnsureDemoLoginsAsync(dataSource, ct);
 
-                var env = new Dictionary<string, string> { ["ConnectionStrings__Recommender"] = connectionString };
+                // Least privilege: on the local cluster the services connect as the runtime role (rows only); the CLI
+                // migrated above as the schema's owner, so the services do not migrate.
+                var env = new Dictionary<string, string>
+                {
+                    ["ConnectionStrings__Recommender"] = local?.RuntimeConnectionString ?? connectionString,
+                    ["Recommender__MigrateOnStart"] = local is null ? "true" : "false",
+                };
                 var service = StartChild("Recommender.Service", parse.GetValue(servicePort), env);
                 children.Add(service.Process);
                 var web = StartChild("Recommender.Web", parse.GetValue(webPort), env);

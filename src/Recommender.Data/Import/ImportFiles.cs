@@ -75,6 +75,11 @@ internal static class ImportFiles
         value = Required(path, line, field, value);
         if (long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds))
         {
+            // 20200102 is both a compact date and a time in 1970; guessing either silently misplaces every event.
+            if (value.Trim().TrimStart('+').Length == 8
+                && DateTime.TryParseExact(value.Trim().TrimStart('+'), "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var compact))
+                throw new ImportException(path, line, $"{field} {value} is ambiguous: the date {compact:yyyy-MM-dd} or unix seconds "
+                    + $"({DateTimeOffset.FromUnixTimeSeconds(seconds):yyyy-MM-dd HH:mm:ss}Z); write an ISO 8601 date such as {compact:yyyy-MM-dd}");
             return seconds is >= 0 and <= 253402300799
                 ? DateTimeOffset.FromUnixTimeSeconds(seconds)
                 : throw new ImportException(path, line, $"{field} {value} is out of range");

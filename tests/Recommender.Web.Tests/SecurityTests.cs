@@ -1,0 +1,84 @@
+using System.Net;
+using Dapper;
+using Recommender.Data;
+
+namespace Recommender.Web.Tests;
+
+/// <summary>The red team's holes as the web app shows them: links, roles, posts from other sites, the privacy budget.</summary>
+public sealed class SecurityTests(WebFixture web) : IClassFixture<WebFixture>
+{
+    [Fact]
+    public async Task Catalog_renders_no_link_for_a_stored_script_url()
+    {
+        await using (var conn = await web.DataSource.OpenConnectionAsync())
+        {
+            // A row stored before the constraint existed: the constraint is dropped for this test database only.
+            await conn.ExecuteAsync("alter table items drop constraint items_url_http");
+            await conn.ExecuteAsync("""
+                insert into items (external_id, title, url, published_at) values
+                ('aaa-script', 'Aaa script', 'javascript:alert(1)', now() + interval '1 day'), ('aaa-data', 'Aaa data', 'data:text/html,x', now() + interval '1 day'),
+                ('aaa-web', 'Aaa web', 'https://example.org/', now() + interval '1 day')
+                """);
+        }
+        using var client = web.NewClient();
+        await client.SignInAsync(await web.NewAccountAsync());
+
+        var (status, page, _) = await client.PageAsync("/catalog?offset=0");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var hrefs = page.QuerySelectorAll("a[href]").Select(a => a.GetAttribute("href")!).ToList();
+        Assert.DoesNotContain(hrefs, h => h.StartsWith("javascript:", StringComparison.OrdinalIgnoreCase) || h.StartsWith("data:", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains("https://example.org/", hrefs);
+        Assert.Contains("Aaa script", page.Body!.TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Role_demotion_reaches_an_open_web_session_on_its_next_request()
+    {
+        var target = await web.NewAccountAsync("admin");
+        await web.NewAccountAsync("admin");
+        using var client = web.NewClient();
+        await client.SignInAsync(target);
+        Assert.Equal(HttpStatusCode.OK, (await client.PageAsync("/admin/users")).Status);
+
+        await new AccountStore(web.DataSource).SetRoleAsync(target.Id, "user");
+
+        using var response = await client.GetAsync("/admin/users");
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("Origin", "https://evil.example")]
+    [InlineData("Referer", "https://evil.example/form.html")]
+    public async Task Post_from_another_site_is_refused_even_with_a_valid_token(string header, string value)
+    {
+        var account = await web.NewAccountAsync();
+        using var client = web.NewClient();
+        await client.SignInAsync(account);
+        var token = await client.TokenAsync("/settings");
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/sign-out")
+        {
+            Content = new FormUrlEncodedContent([KeyValuePair.Create("__RequestVerificationToken", token)]),
+        };
+        request.Headers.TryAddWithoutValidation(header, value);
+        using var response = await client.SendRawAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PageAsync("/settings")).Status);
+    }
+
+    [Fact]
+    public async Task Report_page_shows_the_privacy_budget_spent_and_left()
+    {
+        using var client = web.NewClient();
+        await client.SignInAsync(await web.NewAccountAsync("admin"));
+        using (var download = await client.GetAsync("/admin/export.json?epsilon=2&days=7"))
+            Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+
+        var (status, page, _) = await client.PageAsync("/admin/report");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("ε = 2 of 10 spent; 8 left", string.Join(' ', page.QuerySelector(".budget")!.TextContent.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+    }
+}
