@@ -15,6 +15,11 @@ public enum EventKind
     TooHard,
     QuizCorrect,
     QuizWrong,
+    Ask,
+    Answer,
+    Comment,
+    Favourite,
+    Edit,
 }
 
 /// <summary>Conversions between <see cref="EventKind"/> and the names used in the database, the API and import files.</summary>
@@ -24,6 +29,7 @@ public static class EventKinds
     [
         "impression", "view", "click", "rating", "complete", "like", "not_interested",
         "learned", "too_easy", "too_hard", "quiz_correct", "quiz_wrong",
+        "ask", "answer", "comment", "favourite", "edit",
     ];
 
     private static readonly Dictionary<string, EventKind> ByName =
