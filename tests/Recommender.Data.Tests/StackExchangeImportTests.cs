@@ -104,6 +104,46 @@ public sealed class StackExchangeImportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LoadRankingCatalogAsync_reads_the_topic_tree_and_each_item_s_attribution()
+    {
+        await ImportAsync(StackExchangeReader.Read(RepositoryPaths.StackExchange));
+
+        var catalog = await new CatalogStore(_db.DataSource).LoadRankingCatalogAsync();
+
+        Assert.Equal(378, catalog.TopicParents.Count);
+        Assert.Equal("quantumcomputing", catalog.SubjectOf("quantumcomputing/simulation"));
+        Assert.Equal((0, 1, 2, 4), (catalog.TopicDistance("cardano", "cardano"), catalog.TopicDistance("cardano/staking", "cardano"),
+            catalog.TopicDistance("cardano/staking", "cardano/plutus"), catalog.TopicDistance("cardano/staking", "quantumcomputing/simulation")));
+        Assert.True(catalog.TryGetId("quantumcomputing:1", out var id));
+        var item = catalog[id];
+        Assert.Contains("quantumcomputing", item.Topics);
+        var a = item.Attribution!;
+        Assert.Equal(("Nat", "https://quantumcomputing.stackexchange.com/users/15"), (a.Author!.Name, a.Author.ProfileUrl));
+        Assert.StartsWith("reputation ", a.Author.CredibilityBasis);
+        Assert.Equal("Riker", a.AskedBy!.Name);
+        Assert.Equal(("quantumcomputing", "https://quantumcomputing.stackexchange.com/questions/1", "CC BY-SA 3.0"), (a.Site, a.OriginalUrl, a.License));
+        Assert.True(a.IsStackExchange);
+        Assert.StartsWith("reads at US school grade ", a.LevelBasis);
+        Assert.Equal(612, catalog.ItemsInTopic("quantumcomputing").Count);
+    }
+
+    [Fact]
+    public async Task GeneratedDemo_imports_labelled_as_generated_and_rerun_adds_nothing()
+    {
+        await ImportAsync(GeneratedDemo.Create());
+        var second = await ImportAsync(GeneratedDemo.Create());
+
+        Assert.Equal(new CatalogCounts(Items: 300, Topics: 15, Sources: 12, Users: 200, Events: 6_000), await CountsAsync());
+        Assert.Equal((0, 0L), (second.ItemsAdded, second.EventsAdded));
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        Assert.Equal(0, await conn.ExecuteScalarAsync<long>("""
+            select (select count(*) from items where title not like 'Generated item %' or level_basis not like 'generated%')
+                 + (select count(*) from sources where name not like 'Generated source %')
+                 + (select count(*) from users where display_name not like 'Generated person %')
+            """));
+    }
+
+    [Fact]
     public void Level_and_standing_follow_the_documented_rule()
     {
         var plain = ContentSignals.FromHtml("<p>The cat sat. The dog ran.</p>");
