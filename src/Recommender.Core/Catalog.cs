@@ -12,13 +12,17 @@ public sealed class Catalog
     private readonly Dictionary<long, double> _popularityScore;
     private readonly Dictionary<string, long[]> _byTopic;
     private readonly IReadOnlyDictionary<long, double> _difficulty;
+    private readonly IReadOnlyDictionary<string, string> _parents;
 
     /// <param name="items">Every item that may be recommended.</param>
     /// <param name="popularity">Interactions per item id; items not listed count as zero.</param>
     /// <param name="difficulty">Item difficulty on the Elo scale estimated from learners' evidence; overrides the level.</param>
-    public Catalog(IEnumerable<ItemInfo> items, IReadOnlyDictionary<long, int>? popularity = null, IReadOnlyDictionary<long, double>? difficulty = null)
+    /// <param name="topicParents">The topic tree: each sub-topic's parent; a topic not listed is a subject of its own.</param>
+    public Catalog(IEnumerable<ItemInfo> items, IReadOnlyDictionary<long, int>? popularity = null, IReadOnlyDictionary<long, double>? difficulty = null,
+        IReadOnlyDictionary<string, string>? topicParents = null)
     {
         ArgumentNullException.ThrowIfNull(items);
+        _parents = topicParents ?? new Dictionary<string, string>();
         _difficulty = difficulty ?? new Dictionary<long, double>();
         _items = items.ToDictionary(i => i.Id);
         _byExternalId = new Dictionary<string, long>(_items.Count, StringComparer.Ordinal);
@@ -75,6 +79,43 @@ public sealed class Catalog
 
     /// <summary>Ids of the items carrying <paramref name="topic"/>, most popular first.</summary>
     public IReadOnlyList<long> ItemsInTopic(string topic) => _byTopic.TryGetValue(topic, out var ids) ? ids : [];
+
+    /// <summary>Each sub-topic's parent topic.</summary>
+    public IReadOnlyDictionary<string, string> TopicParents => _parents;
+
+    /// <summary>The topic's parent, or null for a subject.</summary>
+    public string? ParentOf(string topic) => _parents.TryGetValue(topic, out var p) ? p : null;
+
+    /// <summary>The subject at the root of the topic's tree (the topic itself when it has no parent).</summary>
+    public string SubjectOf(string topic)
+    {
+        // Bounded walk: the import refuses loops, but a catalog built in memory is not checked.
+        for (var depth = 0; depth < 64 && _parents.TryGetValue(topic, out var parent); depth++)
+            topic = parent;
+        return topic;
+    }
+
+    /// <summary>
+    /// Steps between two topics through their nearest common ancestor: 0 the same topic, 1 a topic and its parent, 2 two
+    /// sub-topics of one subject or two subjects, 4 sub-topics of different subjects (joined above every subject).
+    /// </summary>
+    public int TopicDistance(string a, string b)
+    {
+        if (string.Equals(a, b, StringComparison.Ordinal))
+            return 0;
+        var up = new Dictionary<string, int>(StringComparer.Ordinal);
+        var steps = 0;
+        for (var t = a; t is not null && steps < 64; t = ParentOf(t), steps++)
+            up.TryAdd(t, steps);
+        steps = 0;
+        for (var t = b; t is not null && steps < 64; t = ParentOf(t), steps++)
+        {
+            if (up.TryGetValue(t, out var fromA))
+                return fromA + steps;
+        }
+        // Through a common root above every subject: one step up from each side's subject.
+        return up.Values.Max() + 1 + steps;
+    }
 
     /// <summary>Difficulty on the Elo scale: estimated from evidence when there is some, else from the item's level.</summary>
     public double Difficulty(long id) =>

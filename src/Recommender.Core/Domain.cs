@@ -15,6 +15,11 @@ public enum EventKind
     TooHard,
     QuizCorrect,
     QuizWrong,
+    Ask,
+    Answer,
+    Comment,
+    Favourite,
+    Edit,
 }
 
 /// <summary>Conversions between <see cref="EventKind"/> and the names used in the database, the API and import files.</summary>
@@ -24,6 +29,7 @@ public static class EventKinds
     [
         "impression", "view", "click", "rating", "complete", "like", "not_interested",
         "learned", "too_easy", "too_hard", "quiz_correct", "quiz_wrong",
+        "ask", "answer", "comment", "favourite", "edit",
     ];
 
     private static readonly Dictionary<string, EventKind> ByName =
@@ -52,7 +58,31 @@ public sealed record ItemInfo(
     string? Source,
     double? Credibility,
     double? Stance,
-    DateTimeOffset? PublishedAt);
+    DateTimeOffset? PublishedAt,
+    ItemAttribution? Attribution = null);
+
+/// <summary>
+/// What a card shows about where an item comes from and what its level and credibility rest on; every field is
+/// optional because catalogs differ (a movie has no author). <see cref="Author"/> is the source the credibility is
+/// about (for a Q&amp;A item, who wrote the answer shown); <see cref="AskedBy"/> who asked, when that is someone else.
+/// </summary>
+public sealed record ItemAttribution(
+    string? Summary,
+    string? Body,
+    string? OriginalUrl,
+    ItemAuthor? Author,
+    ItemAuthor? AskedBy,
+    string? Site,
+    string? LevelBasis,
+    string? License)
+{
+    /// <summary>Stack Exchange content, whose licence asks for the network to be named beside it.</summary>
+    public bool IsStackExchange => OriginalUrl is { } url && Uri.TryCreate(url, UriKind.Absolute, out var u) &&
+        u.Host.EndsWith(".stackexchange.com", StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>A named author with a link to their profile and, when known, the plain-language basis of their credibility.</summary>
+public sealed record ItemAuthor(string Name, string? ProfileUrl, string? CredibilityBasis);
 
 /// <summary>One interaction, keyed by database ids.</summary>
 public sealed record Interaction(long UserId, long ItemId, EventKind Kind, double? Value, DateTimeOffset OccurredAt);

@@ -43,6 +43,24 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
         public DateTime? PublishedAt { get; init; }
         public float? Difficulty { get; init; }
         public string[] Topics { get; init; } = [];
+        public string? Url { get; init; }
+        public string? Summary { get; init; }
+        public string? Body { get; init; }
+        public string? LevelBasis { get; init; }
+        public string? License { get; init; }
+        public string? SourceUrl { get; init; }
+        public string? CredibilityBasis { get; init; }
+        public string? AskerName { get; init; }
+        public string? AskerUrl { get; init; }
+        public string? AskerBasis { get; init; }
+        public string? Site { get; init; }
+
+        public ItemAttribution? Attribution() =>
+            (Summary, Body, Url, LevelBasis, License, SourceName, AskerName) is (null, null, null, null, null, null, null) ? null
+            : new ItemAttribution(Summary, Body, Url,
+                SourceName is null ? null : new ItemAuthor(SourceName, SourceUrl, CredibilityBasis),
+                AskerName is null || AskerName == SourceName && AskerUrl == SourceUrl ? null : new ItemAuthor(AskerName, AskerUrl, AskerBasis),
+                Site, LevelBasis, License);
     }
 
     // Dapper matches constructors by exact field type and Npgsql reports text[] as System.Array, so arrays go through properties.
@@ -69,9 +87,16 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<RankingRow>(new CommandDefinition("""
             select i.id, i.external_id, i.title, i.level, s.name as source_name, s.credibility, i.stance, i.published_at, i.difficulty,
-                   coalesce(array(select t.name from item_topics it join topics t on t.id = it.topic_id where it.item_id = i.id order by t.name), '{}') as topics
-            from items i left join sources s on s.id = i.source_id
+                   coalesce(array(select t.name from item_topics it join topics t on t.id = it.topic_id where it.item_id = i.id order by t.name), '{}') as topics,
+                   i.url, i.summary, i.body, i.level_basis, i.license, s.url as source_url, s.credibility_basis,
+                   a.name as asker_name, a.url as asker_url, a.credibility_basis as asker_basis,
+                   (select coalesce(p.name, t.name) from item_topics it join topics t on t.id = it.topic_id left join topics p on p.id = t.parent_id
+                    where it.item_id = i.id order by t.name limit 1) as site
+            from items i left join sources s on s.id = i.source_id left join sources a on a.id = i.asked_by_source_id
             """, commandTimeout: 0, cancellationToken: ct));
+        var parents = (await conn.QueryAsync<(string Topic, string Parent)>(new CommandDefinition(
+            "select t.name, p.name from topics t join topics p on p.id = t.parent_id", cancellationToken: ct)))
+            .ToDictionary(r => r.Topic, r => r.Parent, StringComparer.Ordinal);
         var popularity = (await conn.QueryAsync<(long ItemId, long Count)>(new CommandDefinition(
             "select item_id, count(*) from events where kind not in ('impression', 'not_interested') group by item_id",
             commandTimeout: 0, cancellationToken: ct))).ToDictionary(r => r.ItemId, r => (int)Math.Min(r.Count, int.MaxValue));
@@ -80,11 +105,11 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
         foreach (var r in rows)
         {
             items.Add(new ItemInfo(r.Id, r.ExternalId, r.Title, r.Topics, r.Level, r.SourceName, r.Credibility, r.Stance,
-                r.PublishedAt is { } p ? new DateTimeOffset(p, TimeSpan.Zero) : null));
+                r.PublishedAt is { } p ? new DateTimeOffset(p, TimeSpan.Zero) : null, r.Attribution()));
             if (r.Difficulty is { } d)
                 difficulty[r.Id] = d;
         }
-        return new Catalog(items, popularity, difficulty);
+        return new Catalog(items, popularity, difficulty, parents);
     }
 
     /// <summary>Internal ids for the platform's item ids; unknown ones are missing from the result.</summary>

@@ -21,7 +21,8 @@ public sealed record FeedItem(
     DateTimeOffset? PublishedAt,
     double Score,
     IReadOnlyDictionary<string, double> Components,
-    IReadOnlyList<string> Reasons);
+    IReadOnlyList<string> Reasons,
+    ItemAttribution? Attribution = null);
 
 /// <summary>A feed page. <see cref="RequestId"/> names its audit record; <see cref="NextCursor"/> fetches the next page of the same ranking.</summary>
 public sealed record Feed(
@@ -201,7 +202,7 @@ public sealed class FeedService(
         {
             var item = catalog[i.ItemId];
             return new FeedItem(i.Rank, i.ItemId, item.Title, item.Topics, item.Source, item.Credibility, item.Level, item.Stance,
-                item.PublishedAt, i.Score, i.Components, i.Reasons);
+                item.PublishedAt, i.Score, i.Components, i.Reasons, item.Attribution);
         })];
     }
 

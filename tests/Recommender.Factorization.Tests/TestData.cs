@@ -79,10 +79,10 @@ internal static class TestData
         throw new InvalidOperationException("Recommender.sln not found above " + AppContext.BaseDirectory);
     }
 
-    /// <summary>The MovieTweetings 100K copy committed under <c>db/demo</c>; a missing folder fails the test rather than skipping it.</summary>
+    /// <summary>The MovieTweetings 100K set read in place from <c>../shared/data</c>; a missing folder fails the test rather than skipping it.</summary>
     public static string MovieTweetings()
     {
-        var path = Path.Combine(RepoRoot(), "db", "demo", "movietweetings-100k");
+        var path = Path.GetFullPath(Path.Combine(RepoRoot(), "..", "shared", "data", "movietweetings-100k"));
         Assert.True(Directory.Exists(path), $"Demo data set missing: {path}");
         return path;
     }

@@ -5,8 +5,14 @@ public static class RepositoryPaths
 {
     public static string Root { get; } = FindRoot();
 
-    /// <summary>The MovieTweetings 100K demo set committed under <c>db/demo</c>.</summary>
-    public static string MovieTweetings => Path.Combine(Root, "db", "demo", "movietweetings-100k");
+    /// <summary>The shared data sets beside the repository (<c>../shared/data</c>), read in place and never copied in.</summary>
+    public static string SharedData => Path.GetFullPath(Path.Combine(Root, "..", "shared", "data"));
+
+    /// <summary>The MovieTweetings 100K set.</summary>
+    public static string MovieTweetings => Path.Combine(SharedData, "movietweetings-100k");
+
+    /// <summary>Two Stack Exchange site dumps (Quantum Computing 2018, Cardano 2021), one folder per site.</summary>
+    public static string StackExchange => Path.Combine(SharedData, "stackexchange");
 
     private static string FindRoot()
     {

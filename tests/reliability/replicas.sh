@@ -28,7 +28,7 @@ rel_build
 rel_cluster
 
 # One database: the demo catalog and a first model, as the compose profile's migrate step and a first training would leave it.
-cli import movietweetings "$rel_root/db/demo/movietweetings-100k" >&2
+cli import movietweetings "$rel_root/../shared/data/movietweetings-100k" >&2
 rel_train
 key=$(cli keys create --name replicas --scope feeds --quiet)
 password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')

@@ -6,14 +6,15 @@ using Spectre.Console;
 
 namespace Recommender.Cli.Commands;
 
-/// <summary><c>recommender import movietweetings|synthetic|generic DIR</c>: read and check every row, then write in one transaction.</summary>
+/// <summary><c>recommender import movietweetings|synthetic|generic|stackexchange DIR</c>: read and check every row, then write in one transaction.</summary>
 internal static class ImportCommand
 {
     public static Command Create() => new("import", "Import a catalog and its events. A bad row stops the import with file:line and nothing is written.")
     {
         Sub("movietweetings", "MovieTweetings (movies.dat, ratings.dat): genres become topics, ratings become rating events 0..10.", ImportReaders.MovieTweetings),
         Sub("synthetic", "Output of the synthetic generator (items.csv, sources.csv, ratings.csv).", dir => ImportReaders.Directory(dir, "ratings.csv")),
-        Sub("generic", "Your own catalog: sources.csv, items.csv or items.jsonl, events.csv (see README).", dir => ImportReaders.Directory(dir)),
+        Sub("generic", "Your own catalog: topics.csv, sources.csv, items.csv or items.jsonl, events.csv (see README).", dir => ImportReaders.Directory(dir)),
+        Sub("stackexchange", "A Stack Exchange data dump (Posts.xml, Users.xml, Comments.xml, Votes.xml, Tags.xml): one site folder or a folder of sites.", StackExchangeReader.Read),
     };
 
     private static Command Sub(string name, string description, Func<string, ImportBatch> read)

@@ -22,8 +22,10 @@ internal static class UpCommand
     {
         var servicePort = new Option<int>("--service-port") { Description = "Port of the REST service (loopback).", DefaultValueFactory = _ => 5080 };
         var webPort = new Option<int>("--web-port") { Description = "Port of the web app (loopback).", DefaultValueFactory = _ => 5000 };
-        var demo = new Option<string>("--demo-data") { Description = "MovieTweetings folder loaded into an empty database.", DefaultValueFactory = _ => Path.Combine(CliContext.RepositoryRoot, "db", "demo", "movietweetings-100k") };
-        var command = new Command("up", "Bring the whole product up on the embedded default and keep it running until Ctrl-C.") { servicePort, webPort, demo };
+        var demo = new Option<string>("--demo") { Description = "Demo loaded into an empty database: stackexchange (Q&A with topics, levels and sources), movietweetings (ratings) or generated.", DefaultValueFactory = _ => "stackexchange" };
+        demo.AcceptOnlyFromAmong([.. Demos.Keys]);
+        var demoData = new Option<string?>("--demo-data") { Description = "Folder of the demo's data. Default: ../shared/data/stackexchange or ../shared/data/movietweetings-100k beside the repository." };
+        var command = new Command("up", "Bring the whole product up on the embedded default and keep it running until Ctrl-C.") { servicePort, webPort, demo, demoData };
         command.SetAction(CliApp.Guarded(async (parse, ct) =>
         {
             var (connectionString, local, startedHere) = await CliContext.ResolveDatabaseAsync(parse, ct);
@@ -36,10 +38,7 @@ internal static class UpCommand
 
                 var counts = await new CatalogStore(dataSource).CountAsync(ct);
                 if (counts.Items == 0)
-                {
-                    AnsiConsole.WriteLine("empty catalog: loading the MovieTweetings demo data");
-                    ImportCommand.Print(await ImportCommand.RunAsync(dataSource, () => ImportReaders.MovieTweetings(parse.GetValue(demo)!), ct));
-                }
+                    await LoadDemoAsync(dataSource, parse.GetValue(demo)!, parse.GetValue(demoData), ct);
 
                 if (await new ModelStore(dataSource).GetActiveMetricsAsync(ct) is null)
                 {
@@ -87,6 +86,33 @@ internal static class UpCommand
             }
         }));
         return command;
+    }
+
+    private sealed record Demo(string Name, string Folder, Func<string, ImportBatch> Read);
+
+    private static readonly Dictionary<string, Demo> Demos = new(StringComparer.Ordinal)
+    {
+        ["stackexchange"] = new("Stack Exchange (Quantum Computing, Cardano)", "stackexchange", StackExchangeReader.Read),
+        ["movietweetings"] = new("MovieTweetings", "movietweetings-100k", ImportReaders.MovieTweetings),
+        ["generated"] = new(GeneratedDemo.Label, "", _ => GeneratedDemo.Create()),
+    };
+
+    /// <summary>
+    /// Real data is read in place from the shared data sets beside the repository; a clone without them still comes
+    /// up, on a generated catalog that says it is one.
+    /// </summary>
+    private static async Task LoadDemoAsync(Npgsql.NpgsqlDataSource dataSource, string name, string? folder, CancellationToken ct)
+    {
+        var demo = Demos[name];
+        folder ??= Path.GetFullPath(Path.Combine(CliContext.RepositoryRoot, "..", "shared", "data", demo.Folder));
+        if (name != "generated" && !Directory.Exists(folder))
+        {
+            AnsiConsole.MarkupLineInterpolated(
+                $"[yellow]no {demo.Name} data at {folder}[/]: Stack Exchange dumps are at https://archive.org/details/stackexchange, MovieTweetings at https://github.com/sidooms/MovieTweetings (load one with recommender import); serving a [bold]generated demo[/] meanwhile");
+            demo = Demos["generated"];
+        }
+        AnsiConsole.WriteLine($"empty catalog: loading the {demo.Name} demo data");
+        ImportCommand.Print(await ImportCommand.RunAsync(dataSource, () => demo.Read(folder), ct));
     }
 
     private sealed record DemoLogin(string Login, string Role, string Password);

@@ -165,7 +165,7 @@ public sealed class DiversityObjective : IObjective
             {
                 row[b] = _useEmbeddings
                     ? Similarity(_pool[a].Embedding.Span, _norms[a], _pool[b].Embedding.Span, _norms[b])
-                    : RankingMath.TopicOverlap(_items[a].Topics, _items[b].Topics);
+                    : RankingMath.TopicOverlap(_request.Catalog, _items[a].Topics, _items[b].Topics);
             }
             return _similarityRows[a] = row;
         }

@@ -97,6 +97,20 @@ public static class RankingMath
         return (double)shared / (a.Count + b.Count - shared);
     }
 
+    /// <summary>
+    /// Topic overlap that reads the topic tree: the mean of the overlap of the topics and the overlap of their subjects,
+    /// so two items on different sub-topics of one subject are half alike and items in different subjects not at all.
+    /// On a catalog without a tree it equals <see cref="TopicOverlap(IReadOnlyList{string}, IReadOnlyList{string})"/>.
+    /// </summary>
+    public static double TopicOverlap(Catalog catalog, IReadOnlyList<string> a, IReadOnlyList<string> b)
+    {
+        if (catalog.TopicParents.Count == 0)
+        {
+            return TopicOverlap(a, b);
+        }
+        return (TopicOverlap(a, b) + TopicOverlap([.. a.Select(catalog.SubjectOf).Distinct()], [.. b.Select(catalog.SubjectOf).Distinct()])) / 2;
+    }
+
     /// <summary>Min-max scales relevance to 0..1 over the candidates so weights mean the same for every model.</summary>
     public static double[] NormalizedRelevance(IReadOnlyList<Candidate> candidates)
     {

@@ -25,6 +25,8 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
         await using var tx = await conn.BeginTransactionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition(StagingSql, transaction: tx, cancellationToken: ct));
 
+        await CopyTopicsAsync(conn, batch.Topics, ct);
+        await CopyUsersAsync(conn, batch.Users, ct);
         await CopySourcesAsync(conn, batch.Sources, ct);
         await CopyItemsAsync(conn, batch.Items, ct);
         await CopyEventsAsync(conn, batch.Events, progress, ct);
@@ -33,11 +35,14 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
         await FailOnUnknownReferencesAsync(conn, tx, batch, ct);
         var sources = await conn.ExecuteAsync(new CommandDefinition(MergeSourcesSql, transaction: tx, cancellationToken: ct));
         var topics = await conn.ExecuteAsync(new CommandDefinition(MergeTopicsSql, transaction: tx, cancellationToken: ct));
+        await conn.ExecuteAsync(new CommandDefinition(MergeTopicParentsSql, transaction: tx, cancellationToken: ct));
+        await FailOnTopicCycleAsync(conn, tx, batch, ct);
         var itemsBefore = await conn.ExecuteScalarAsync<long>(new CommandDefinition("select count(*) from items", transaction: tx, cancellationToken: ct));
         var itemsTouched = await conn.ExecuteAsync(new CommandDefinition(MergeItemsSql, transaction: tx, cancellationToken: ct));
         var itemsAfter = await conn.ExecuteScalarAsync<long>(new CommandDefinition("select count(*) from items", transaction: tx, cancellationToken: ct));
         await conn.ExecuteAsync(new CommandDefinition(MergeItemTopicsSql, transaction: tx, cancellationToken: ct));
-        var users = await conn.ExecuteAsync(new CommandDefinition(MergeUsersSql, transaction: tx, cancellationToken: ct));
+        var users = await conn.ExecuteAsync(new CommandDefinition(MergeNamedUsersSql, transaction: tx, cancellationToken: ct));
+        users += await conn.ExecuteAsync(new CommandDefinition(MergeUsersSql, transaction: tx, cancellationToken: ct));
         var events = await conn.ExecuteAsync(new CommandDefinition(MergeEventsSql, transaction: tx, commandTimeout: 0, cancellationToken: ct));
         // Delivered on commit: running services reload their in-memory catalog.
         await conn.ExecuteAsync(new CommandDefinition("select pg_notify(@channel, '')", new { channel = CatalogStore.ChangeChannel }, tx, cancellationToken: ct));
@@ -46,21 +51,50 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
 
         var added = (int)(itemsAfter - itemsBefore);
         return new ImportResult(sources, topics, added, itemsTouched - added, users, events,
-            batch.Sources.Count + batch.Items.Count + batch.Events.Count, clock.Elapsed);
+            batch.Topics.Count + batch.Users.Count + batch.Sources.Count + batch.Items.Count + batch.Events.Count, clock.Elapsed);
     }
 
     private const string StagingSql = """
-        create temp table stg_sources (line bigint, external_id text, name text, credibility real) on commit drop;
+        create temp table stg_topics (line bigint, name text, parent text) on commit drop;
+        create temp table stg_users (line bigint, external_id text, display_name text) on commit drop;
+        create temp table stg_sources (line bigint, external_id text, name text, credibility real, url text, credibility_basis text) on commit drop;
         create temp table stg_items (line bigint, external_id text, title text, url text, summary text, published_at timestamptz,
-            level smallint, source_external_id text, stance real, topics text[]) on commit drop;
+            level smallint, source_external_id text, stance real, topics text[], level_basis text, body text,
+            asked_by_external_id text, license text) on commit drop;
         create temp table stg_events (line bigint, user_external_id text, item_external_id text, kind text, value real,
             occurred_at timestamptz, idempotency_key text) on commit drop;
         """;
 
+    private static async Task CopyTopicsAsync(NpgsqlConnection conn, List<TopicRow> rows, CancellationToken ct)
+    {
+        await using var writer = await conn.BeginBinaryImportAsync("copy stg_topics (line, name, parent) from stdin (format binary)", ct);
+        foreach (var r in rows)
+        {
+            writer.StartRow();
+            writer.Write(r.Line, NpgsqlDbType.Bigint);
+            writer.Write(r.Name, NpgsqlDbType.Text);
+            WriteNullable(writer, r.Parent, NpgsqlDbType.Text);
+        }
+        await writer.CompleteAsync(ct);
+    }
+
+    private static async Task CopyUsersAsync(NpgsqlConnection conn, List<UserRow> rows, CancellationToken ct)
+    {
+        await using var writer = await conn.BeginBinaryImportAsync("copy stg_users (line, external_id, display_name) from stdin (format binary)", ct);
+        foreach (var r in rows)
+        {
+            writer.StartRow();
+            writer.Write(r.Line, NpgsqlDbType.Bigint);
+            writer.Write(r.ExternalId, NpgsqlDbType.Text);
+            writer.Write(r.DisplayName, NpgsqlDbType.Text);
+        }
+        await writer.CompleteAsync(ct);
+    }
+
     private static async Task CopySourcesAsync(NpgsqlConnection conn, List<SourceRow> rows, CancellationToken ct)
     {
         await using var writer = await conn.BeginBinaryImportAsync(
-            "copy stg_sources (line, external_id, name, credibility) from stdin (format binary)", ct);
+            "copy stg_sources (line, external_id, name, credibility, url, credibility_basis) from stdin (format binary)", ct);
         foreach (var r in rows)
         {
             writer.StartRow();
@@ -68,6 +102,8 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
             writer.Write(r.ExternalId, NpgsqlDbType.Text);
             writer.Write(r.Name, NpgsqlDbType.Text);
             WriteNullable(writer, r.Credibility, NpgsqlDbType.Real);
+            WriteNullable(writer, r.Url, NpgsqlDbType.Text);
+            WriteNullable(writer, r.CredibilityBasis, NpgsqlDbType.Text);
         }
         await writer.CompleteAsync(ct);
     }
@@ -75,7 +111,7 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
     private static async Task CopyItemsAsync(NpgsqlConnection conn, List<ItemRow> rows, CancellationToken ct)
     {
         await using var writer = await conn.BeginBinaryImportAsync(
-            "copy stg_items (line, external_id, title, url, summary, published_at, level, source_external_id, stance, topics) from stdin (format binary)", ct);
+            "copy stg_items (line, external_id, title, url, summary, published_at, level, source_external_id, stance, topics, level_basis, body, asked_by_external_id, license) from stdin (format binary)", ct);
         foreach (var r in rows)
         {
             writer.StartRow();
@@ -89,6 +125,10 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
             WriteNullable(writer, r.SourceExternalId, NpgsqlDbType.Text);
             WriteNullable(writer, r.Stance, NpgsqlDbType.Real);
             writer.Write(r.Topics, NpgsqlDbType.Array | NpgsqlDbType.Text);
+            WriteNullable(writer, r.LevelBasis, NpgsqlDbType.Text);
+            WriteNullable(writer, r.Body, NpgsqlDbType.Text);
+            WriteNullable(writer, r.AskedBySourceExternalId, NpgsqlDbType.Text);
+            WriteNullable(writer, r.License, NpgsqlDbType.Text);
         }
         await writer.CompleteAsync(ct);
     }
@@ -138,14 +178,24 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
     private static async Task FailOnUnknownReferencesAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ImportBatch batch, CancellationToken ct)
     {
         var badItem = await conn.QueryFirstOrDefaultAsync<(long Line, string Source)?>(new CommandDefinition("""
-            select s.line, s.source_external_id from stg_items s
-            where s.source_external_id is not null
-              and not exists (select 1 from stg_sources x where x.external_id = s.source_external_id)
-              and not exists (select 1 from sources x where x.external_id = s.source_external_id)
+            select s.line, r.ref from stg_items s, unnest(array[s.source_external_id, s.asked_by_external_id]) as r (ref)
+            where r.ref is not null
+              and not exists (select 1 from stg_sources x where x.external_id = r.ref)
+              and not exists (select 1 from sources x where x.external_id = r.ref)
             order by s.line limit 1
             """, transaction: tx, cancellationToken: ct));
         if (badItem is { } bi)
             throw new ImportException(batch.ItemsFile, bi.Line, $"source_id '{bi.Source}' is in neither sources.csv nor the database");
+
+        var badTopic = await conn.QueryFirstOrDefaultAsync<(long Line, string Parent)?>(new CommandDefinition("""
+            select s.line, s.parent from stg_topics s
+            where s.parent is not null
+              and not exists (select 1 from stg_topics x where x.name = s.parent)
+              and not exists (select 1 from topics x where x.name = s.parent)
+            order by s.line limit 1
+            """, transaction: tx, cancellationToken: ct));
+        if (badTopic is { } bt)
+            throw new ImportException(batch.TopicsFile, bt.Line, $"parent '{bt.Parent}' is in neither the topics file nor the database");
 
         var badEvent = await conn.QueryFirstOrDefaultAsync<(long Line, string Item)?>(new CommandDefinition("""
             select e.line, e.item_external_id from stg_events e
@@ -157,31 +207,65 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
             throw new ImportException(batch.EventsFile, be.Line, $"item_id '{be.Item}' is in neither the items file nor the database");
     }
 
+    /// <summary>A topic file that makes a topic its own ancestor fails at the line of one topic on the loop.</summary>
+    private static async Task FailOnTopicCycleAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ImportBatch batch, CancellationToken ct)
+    {
+        if (batch.Topics.Count == 0)
+            return;
+        var loop = await conn.QueryFirstOrDefaultAsync<(long Line, string Name)?>(new CommandDefinition("""
+            with recursive up (start, id, depth) as (
+                select t.id, t.parent_id, 1 from topics t where t.parent_id is not null
+                union all
+                select up.start, t.parent_id, up.depth + 1 from up join topics t on t.id = up.id
+                where t.parent_id is not null and up.id <> up.start and up.depth < 100)
+            select coalesce(s.line, 0), t.name from up join topics t on t.id = up.start left join stg_topics s on s.name = t.name
+            where up.id = up.start
+            order by s.line nulls last limit 1
+            """, transaction: tx, cancellationToken: ct));
+        if (loop is { } l)
+            throw new ImportException(batch.TopicsFile, l.Line, $"topic '{l.Name}' would be its own ancestor");
+    }
+
     private const string MergeSourcesSql = """
-        insert into sources (external_id, name, credibility)
-        select external_id, name, credibility from stg_sources
-        on conflict (external_id) do update set name = excluded.name, credibility = excluded.credibility
-        where (sources.name, sources.credibility) is distinct from (excluded.name, excluded.credibility)
+        insert into sources (external_id, name, credibility, url, credibility_basis)
+        select external_id, name, credibility, url, credibility_basis from stg_sources
+        on conflict (external_id) do update set name = excluded.name, credibility = excluded.credibility, url = excluded.url,
+            credibility_basis = excluded.credibility_basis
+        where (sources.name, sources.credibility, sources.url, sources.credibility_basis)
+              is distinct from (excluded.name, excluded.credibility, excluded.url, excluded.credibility_basis)
         """;
 
     private const string MergeTopicsSql = """
         insert into topics (name)
-        select distinct t from stg_items, unnest(topics) t
+        select distinct t from (select name from stg_topics union all select parent from stg_topics union all
+                                select t from stg_items, unnest(topics) t) as n (t)
+        where t is not null
         order by t
         on conflict (name) do nothing
         """;
 
+    // A topic listed without a parent becomes a subject again; topics only named by items keep the parent they have.
+    private const string MergeTopicParentsSql = """
+        update topics t set parent_id = p.id
+        from stg_topics s left join topics p on p.name = s.parent
+        where t.name = s.name and t.parent_id is distinct from p.id
+        """;
+
     private const string MergeItemsSql = """
-        insert into items (external_id, title, url, summary, published_at, level, source_id, stance)
-        select s.external_id, s.title, s.url, s.summary, s.published_at, s.level, src.id, s.stance
+        insert into items (external_id, title, url, summary, published_at, level, source_id, stance, level_basis, body, asked_by_source_id, license)
+        select s.external_id, s.title, s.url, s.summary, s.published_at, s.level, src.id, s.stance, s.level_basis, s.body, ask.id, s.license
         from stg_items s left join sources src on src.external_id = s.source_external_id
+                         left join sources ask on ask.external_id = s.asked_by_external_id
         order by s.line
         on conflict (external_id) do update set
             title = excluded.title, url = excluded.url, summary = excluded.summary, published_at = excluded.published_at,
-            level = excluded.level, source_id = excluded.source_id, stance = excluded.stance, updated_at = now()
-        where (items.title, items.url, items.summary, items.published_at, items.level, items.source_id, items.stance)
+            level = excluded.level, source_id = excluded.source_id, stance = excluded.stance, level_basis = excluded.level_basis,
+            body = excluded.body, asked_by_source_id = excluded.asked_by_source_id, license = excluded.license, updated_at = now()
+        where (items.title, items.url, items.summary, items.published_at, items.level, items.source_id, items.stance,
+               items.level_basis, items.body, items.asked_by_source_id, items.license)
               is distinct from
-              (excluded.title, excluded.url, excluded.summary, excluded.published_at, excluded.level, excluded.source_id, excluded.stance)
+              (excluded.title, excluded.url, excluded.summary, excluded.published_at, excluded.level, excluded.source_id, excluded.stance,
+               excluded.level_basis, excluded.body, excluded.asked_by_source_id, excluded.license)
         """;
 
     // An item's topics are replaced by the import's list, so a re-categorised item loses its old topics.
@@ -194,6 +278,15 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
         select i.id, t.id
         from stg_items s join items i on i.external_id = s.external_id, unnest(s.topics) as tn (topic) join topics t on t.name = tn.topic
         on conflict do nothing;
+        """;
+
+    // Only people who came in through an import are renamed by one: a login's own name is theirs to keep.
+    private const string MergeNamedUsersSql = """
+        insert into users (external_id, display_name)
+        select external_id, display_name from stg_users
+        order by line
+        on conflict (external_id) do update set display_name = excluded.display_name
+        where users.login is null and users.display_name is distinct from excluded.display_name
         """;
 
     private const string MergeUsersSql = """

@@ -70,7 +70,10 @@ public static class ImportReaders
         if (itemsPath is null && !File.Exists(eventsPath))
             throw new FileNotFoundException($"{directory}: found neither items.csv, items.jsonl nor {eventsFileName}");
 
-        var batch = new ImportBatch { SourcesFile = sourcesPath, ItemsFile = itemsPath ?? csvItems, EventsFile = eventsPath };
+        var topicsPath = Path.Combine(directory, "topics.csv");
+        var batch = new ImportBatch { TopicsFile = topicsPath, SourcesFile = sourcesPath, ItemsFile = itemsPath ?? csvItems, EventsFile = eventsPath };
+        if (File.Exists(topicsPath))
+            ReadTopics(topicsPath, batch);
         if (File.Exists(sourcesPath))
             ReadSources(sourcesPath, batch);
         if (itemsPath == csvItems)
@@ -82,6 +85,22 @@ public static class ImportReaders
         return batch;
     }
 
+    /// <summary><c>topics.csv</c>: <c>topic,parent</c>, an empty parent making the topic a subject of its own.</summary>
+    private static void ReadTopics(string path, ImportBatch batch)
+    {
+        var seen = new Dictionary<string, long>(StringComparer.Ordinal);
+        ReadCsv(path, ["topic", "parent"], (line, get) =>
+        {
+            var name = Required(path, line, "topic", get("topic"));
+            if (!seen.TryAdd(name, line))
+                throw new ImportException(path, line, $"topic {name} already appeared on line {seen[name]}");
+            var parent = NullIfEmpty(get("parent"));
+            if (parent == name)
+                throw new ImportException(path, line, $"topic {name} cannot be its own parent");
+            batch.Topics.Add(new TopicRow(line, name, parent));
+        });
+    }
+
     private static void ReadSources(string path, ImportBatch batch)
     {
         var seen = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -91,7 +110,7 @@ public static class ImportReaders
             if (!seen.TryAdd(id, line))
                 throw new ImportException(path, line, $"source_id {id} already appeared on line {seen[id]}");
             batch.Sources.Add(new SourceRow(line, id, Required(path, line, "name", get("name")),
-                OptionalFloat(path, line, "credibility", get("credibility"), 0, 1)));
+                OptionalFloat(path, line, "credibility", get("credibility"), 0, 1), NullIfEmpty(get("url")), NullIfEmpty(get("credibility_basis"))));
         });
     }
 
@@ -155,7 +174,7 @@ public static class ImportReaders
             OptionalLevel(path, line, get("level")),
             string.IsNullOrWhiteSpace(source) ? null : source.Trim(),
             OptionalFloat(path, line, "stance", get("stance"), -1, 1),
-            topics);
+            topics, NullIfEmpty(get("level_basis")), NullIfEmpty(get("body")));
     }
 
     private static void ReadEvents(string path, ImportBatch batch)

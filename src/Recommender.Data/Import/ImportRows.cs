@@ -11,7 +11,14 @@ public sealed class ImportException(string file, long line, string reason)
     public string Reason { get; } = reason;
 }
 
-public sealed record SourceRow(long Line, string ExternalId, string Name, float? Credibility);
+/// <summary>A source; <paramref name="CredibilityBasis"/> says in plain words what the credibility rests on.</summary>
+public sealed record SourceRow(long Line, string ExternalId, string Name, float? Credibility, string? Url = null, string? CredibilityBasis = null);
+
+/// <summary>A topic and the topic it belongs under (null: a subject of its own).</summary>
+public sealed record TopicRow(long Line, string Name, string? Parent);
+
+/// <summary>A person known by a name; people only named by events are called "User &lt;id&gt;".</summary>
+public sealed record UserRow(long Line, string ExternalId, string DisplayName);
 
 public sealed record ItemRow(
     long Line,
@@ -23,7 +30,11 @@ public sealed record ItemRow(
     short? Level,
     string? SourceExternalId,
     float? Stance,
-    string[] Topics);
+    string[] Topics,
+    string? LevelBasis = null,
+    string? Body = null,
+    string? AskedBySourceExternalId = null,
+    string? License = null);
 
 public readonly record struct EventRow(
     long Line,
@@ -37,6 +48,10 @@ public readonly record struct EventRow(
 /// <summary>Everything one import brings in, already parsed and checked row by row. Files are named for error messages.</summary>
 public sealed class ImportBatch
 {
+    public string TopicsFile { get; init; } = "topics";
+    public List<TopicRow> Topics { get; } = [];
+    public string UsersFile { get; init; } = "users";
+    public List<UserRow> Users { get; } = [];
     public string SourcesFile { get; init; } = "sources";
     public List<SourceRow> Sources { get; } = [];
     public string ItemsFile { get; init; } = "items";

@@ -1,0 +1,81 @@
+using System.Net;
+using AngleSharp.Dom;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Recommender.Data;
+using Recommender.Data.Import;
+using Recommender.Testing;
+
+namespace Recommender.Web.Tests;
+
+/// <summary>The web app on the Stack Exchange demo as <c>up</c> loads it (both real dumps, no model).</summary>
+public sealed class StackExchangeWebFixture : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    private readonly TestDatabase _db = new();
+
+    public Npgsql.NpgsqlDataSource DataSource => _db.DataSource;
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _db.InitializeAsync();
+        await new CatalogImporter(DataSource).ImportAsync(StackExchangeReader.Read(RepositoryPaths.StackExchange));
+        UseKestrel(0);
+        StartServer();
+        var addresses = Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
+        BaseAddress = new Uri(addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("ConnectionStrings:Recommender", _db.ConnectionString);
+        builder.UseEnvironment("Production");
+        builder.UseStaticWebAssets();
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        await _db.DisposeAsync();
+    }
+}
+
+public sealed class StackExchangePageTests(StackExchangeWebFixture web) : IClassFixture<StackExchangeWebFixture>
+{
+    [Fact]
+    public async Task Feed_on_the_stackexchange_demo_shows_attribution_and_settings_group_sub_topics_under_their_site()
+    {
+        var account = await new AccountStore(web.DataSource).UpsertAsync($"se-{Guid.NewGuid():N}"[..20], "Test reader", "user", WebFixture.Password);
+        using var client = new WebClient(web.BaseAddress);
+        await client.SignInAsync(account);
+        var (_, welcome, _) = await client.PageAsync("/welcome");
+        using (var response = await client.SubmitAsync(welcome, "form[action='/me/goal']", ("topics", "cardano"), ("objectiveId", "learning")))
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+
+        var (status, feed, _) = await client.PageAsync("/");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var cards = feed.QuerySelectorAll("article.card");
+        Assert.NotEmpty(cards);
+        foreach (var card in cards)
+        {
+            // Learning in the chosen subject: every card is a Cardano question, linked to its original, its authors to their profiles.
+            Assert.StartsWith("https://cardano.stackexchange.com/questions/", card.QuerySelector(".original a")!.GetAttribute("href"), StringComparison.Ordinal);
+            Assert.All(card.QuerySelectorAll(".author a, .asker a"), a =>
+                Assert.StartsWith("https://cardano.stackexchange.com/users/", a.GetAttribute("href"), StringComparison.Ordinal));
+            Assert.NotEmpty(card.QuerySelector(".summary")!.TextContent);
+            Assert.StartsWith("Level: reads at US school grade", card.QuerySelector(".level-basis")!.TextContent, StringComparison.Ordinal);
+            Assert.Contains("Source: Stack Exchange (cardano), CC BY-SA", card.QuerySelector(".license")!.TextContent, StringComparison.Ordinal);
+        }
+
+        var (_, settings, _) = await client.PageAsync("/settings");
+        var groups = settings.QuerySelectorAll("fieldset.topic-group");
+        Assert.Equal(["All of cardano", "All of quantumcomputing"], groups.Select(g => g.QuerySelector("legend")!.TextContent.Trim()));
+        Assert.True(settings.QuerySelector<AngleSharp.Html.Dom.IHtmlInputElement>("fieldset.topic-group input[value=cardano]")!.IsChecked);
+        Assert.Contains(groups[0].QuerySelectorAll(".topics-grid label"), l => l.TextContent.Trim() == "staking");
+    }
+}
