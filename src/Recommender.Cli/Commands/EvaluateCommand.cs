@@ -34,6 +34,7 @@ internal static class EvaluateCommand
         var command = new Command("evaluate", "Compare objectives offline: accuracy, diversity, popularity bias, credibility and simulated learning.")
         {
             data, output, k, seed, rank, iterations, users, threads, objectives, parameters, learners, maxItems,
+            SkillCommand.Evaluate(),
         };
         command.SetAction(parseResult =>
         {
