@@ -21,6 +21,7 @@ public static class CliApp
             KeysCommand.Create(),
             UsersCommand.Create(),
             ModelsCommand.Create(),
+            SkillCommand.Create(),
             Bench(),
         };
         root.Options.Add(CliContext.DbOption);

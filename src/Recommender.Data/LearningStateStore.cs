@@ -1,11 +1,12 @@
 using System.Globalization;
+using System.Text.Json;
 using Dapper;
 using Npgsql;
 using Recommender.Core;
 
 namespace Recommender.Data;
 
-/// <summary>Per-(user, topic) learning skill and per-item difficulty, kept up to date from evidence events with <see cref="EloLearningModel"/>.</summary>
+/// <summary>Per-(user, topic) learning skill and per-item difficulty, kept up to date from evidence events with <see cref="SkillModel"/>.</summary>
 public sealed class LearningStateStore(NpgsqlDataSource dataSource)
 {
     public async Task<IReadOnlyDictionary<string, TopicSkill>> SkillsAsync(long userId, CancellationToken ct = default)
@@ -38,50 +39,88 @@ public sealed class LearningStateStore(NpgsqlDataSource dataSource)
         return rows.AsList();
     }
 
-    /// <summary>
-    /// Applies newly recorded evidence events, in time order, inside the caller's transaction: each moves the user's
-    /// skill in every topic of the item and the item's difficulty (Elo). Non-evidence events are ignored.
-    /// </summary>
-    public static async Task ApplyEvidenceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<NewEvent> recorded, CancellationToken ct)
+    /// <summary>The fitted priors in use, or the defaults when <c>skill rebuild</c> has not run yet.</summary>
+    public static async Task<SkillPriors> PriorsAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, CancellationToken ct)
     {
-        var evidence = recorded.Where(e => e.Kind.IsLearningEvidence()).OrderBy(e => e.OccurredAt).ThenBy(e => e.IdempotencyKey, StringComparer.Ordinal).ToList();
+        var json = await conn.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
+            "select priors::text from skill_priors", transaction: tx, cancellationToken: ct));
+        return json is null ? SkillPriors.Default : JsonSerializer.Deserialize<SkillPriors>(json) ?? SkillPriors.Default;
+    }
+
+    /// <summary>
+    /// Applies newly recorded evidence events inside the caller's transaction through <see cref="SkillModel"/>, in
+    /// <see cref="EvidenceEvent.Order"/>: each moves the user's skill in every topic of the item and the item's
+    /// difficulty. Non-evidence events are ignored.
+    /// </summary>
+    public static Task ApplyEvidenceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<NewEvent> recorded, CancellationToken ct) =>
+        ApplyAsync(conn, tx, [.. recorded.Where(e => e.Kind.IsLearningEvidence())
+            .Select(e => new EvidenceEvent(e.UserId, e.ItemId, e.Kind, e.OccurredAt, e.IdempotencyKey))], ct);
+
+    /// <summary>
+    /// After an import's merge, inside its transaction: applies the evidence events that the import itself inserted
+    /// (rows written by this transaction), exactly as live ingest would have.
+    /// </summary>
+    public static async Task ApplyImportedEvidenceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
+    {
+        var rows = await conn.QueryAsync<(long UserId, long ItemId, string Kind, DateTime At, string Key)>(new CommandDefinition("""
+            select e.user_id, e.item_id, e.kind, e.occurred_at, e.idempotency_key
+            from stg_events s
+            join users u on u.external_id = s.user_external_id
+            join events e on e.user_id = u.id and e.idempotency_key = s.idempotency_key
+            where e.xmin = pg_current_xact_id()::xid and e.kind = any(@EvidenceKinds)
+            """, new { EvidenceKinds }, tx, commandTimeout: 0, cancellationToken: ct));
+        await ApplyAsync(conn, tx, [.. rows.Select(ToEvidence)], ct);
+    }
+
+    private static readonly string[] EvidenceKinds = [.. Enum.GetValues<EventKind>().Where(k => k.IsLearningEvidence()).Select(k => k.ToName())];
+
+    private static EvidenceEvent ToEvidence((long UserId, long ItemId, string Kind, DateTime At, string Key) r) =>
+        new(r.UserId, r.ItemId, EventKinds.TryParse(r.Kind, out var kind) ? kind : EventKind.View, new DateTimeOffset(r.At, TimeSpan.Zero), r.Key);
+
+    private static async Task ApplyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, List<EvidenceEvent> evidence, CancellationToken ct)
+    {
         if (evidence.Count == 0)
             return;
+        evidence.Sort(EvidenceEvent.Order);
         var itemIds = evidence.Select(e => e.ItemId).Distinct().ToArray();
         var userIds = evidence.Select(e => e.UserId).Distinct().ToArray();
-        var items = (await conn.QueryAsync<(long Id, short? Level, float? Difficulty, string[] Topics)>(new CommandDefinition("""
-            select i.id, i.level, i.difficulty,
-                   coalesce(array(select t.name from item_topics it join topics t on t.id = it.topic_id where it.item_id = i.id), '{}')
+        var rows = (await conn.QueryAsync<(long Id, short? Level, float? Difficulty, int Evidence, string[] Topics)>(new CommandDefinition("""
+            select i.id, i.level, i.difficulty, i.difficulty_evidence,
+                   coalesce(array(select t.name from item_topics it join topics t on t.id = it.topic_id where it.item_id = i.id order by t.name), '{}')
             from items i where i.id = any(@itemIds)
+            order by i.id
             for update of i
-            """, new { itemIds }, tx, cancellationToken: ct))).ToDictionary(r => r.Id);
-        var skills = (await conn.QueryAsync<(long UserId, string Topic, float Skill, int Evidence)>(new CommandDefinition("""
+            """, new { itemIds }, tx, cancellationToken: ct))).AsList();
+        var items = rows.ToDictionary(r => r.Id, r => new ItemInfo(r.Id, "", "", r.Topics, r.Level, null, null, null, null));
+        var replay = new SkillReplay(new SkillModel(await PriorsAsync(conn, tx, ct)), items);
+        foreach (var r in rows.Where(r => r.Difficulty is not null))
+            replay.Items[r.Id] = new ItemDifficulty(r.Difficulty!.Value, r.Evidence);
+        var stored = await conn.QueryAsync<(long UserId, string Topic, float Skill, int Evidence)>(new CommandDefinition("""
             select ls.user_id, t.name, ls.skill, ls.evidence_count from learning_state ls join topics t on t.id = ls.topic_id
             where ls.user_id = any(@userIds)
+            order by ls.user_id, ls.topic_id
             for update of ls
-            """, new { userIds }, tx, cancellationToken: ct)))
-            .GroupBy(r => r.UserId)
-            .ToDictionary(g => g.Key, g => g.ToDictionary(r => r.Topic, r => new TopicSkill(r.Topic, r.Skill, r.Evidence), StringComparer.Ordinal));
+            """, new { userIds }, tx, cancellationToken: ct));
+        foreach (var s in stored)
+            replay.Learner(s.UserId)[s.Topic] = new TopicSkill(s.Topic, s.Skill, s.Evidence);
 
-        var difficulty = items.ToDictionary(p => p.Key, p => (double?)p.Value.Difficulty ?? EloLearningModel.DifficultyFromLevel(p.Value.Level));
-        var elo = EloLearningModel.Default;
-        var changedKeys = new HashSet<(long, string)>();
+        var changedSkills = new HashSet<(long, string)>();
+        var changedItems = new HashSet<long>();
         foreach (var e in evidence)
         {
-            if (!items.TryGetValue(e.ItemId, out var item) || item.Topics.Length == 0)
-                continue;
-            var current = skills.TryGetValue(e.UserId, out var s) ? s : skills[e.UserId] = new Dictionary<string, TopicSkill>(StringComparer.Ordinal);
-            var info = new ItemInfo(item.Id, "", "", item.Topics, item.Level, null, null, null, null);
-            var step = elo.Observe(current, info, difficulty[e.ItemId], e.Kind);
-            foreach (var updated in step.Skills)
-            {
-                current[updated.Topic] = updated;
-                changedKeys.Add((e.UserId, updated.Topic));
-            }
-            difficulty[e.ItemId] = step.Difficulty;
+            var step = replay.Apply(e.UserId, e.ItemId, e.Kind);
+            foreach (var s in step.Skills)
+                changedSkills.Add((e.UserId, s.Topic));
+            if (step.Skills.Count > 0)
+                changedItems.Add(e.ItemId);
         }
+        await WriteAsync(conn, tx, replay, changedSkills, changedItems, ct);
+    }
 
-        var changed = changedKeys.Select(k => (Key: k.Item1, v: skills[k.Item1][k.Item2])).ToArray();
+    private static async Task WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, SkillReplay replay,
+        IReadOnlyCollection<(long UserId, string Topic)> skills, IReadOnlyCollection<long> items, CancellationToken ct)
+    {
+        var changed = skills.Select(k => (k.UserId, Skill: replay.Learners[k.UserId][k.Topic])).ToArray();
         await conn.ExecuteAsync(new CommandDefinition("""
             insert into learning_state (user_id, topic_id, skill, evidence_count, updated_at)
             select s.user_id, t.id, s.skill, s.evidence, now()
@@ -89,13 +128,67 @@ public sealed class LearningStateStore(NpgsqlDataSource dataSource)
             on conflict (user_id, topic_id) do update set skill = excluded.skill, evidence_count = excluded.evidence_count, updated_at = excluded.updated_at
             """, new
         {
-            users = changed.Select(c => c.Key).ToArray(),
-            topics = changed.Select(c => c.v.Topic).ToArray(),
-            skillValues = changed.Select(c => (float)c.v.Rating).ToArray(),
-            evidence = changed.Select(c => c.v.Evidence).ToArray(),
-        }, tx, cancellationToken: ct));
-        await conn.ExecuteAsync(new CommandDefinition(
-            "update items i set difficulty = d.difficulty from unnest(@ids, @values) as d(id, difficulty) where i.id = d.id",
-            new { ids = difficulty.Keys.ToArray(), values = difficulty.Values.Select(v => (float)v).ToArray() }, tx, cancellationToken: ct));
+            users = changed.Select(c => c.UserId).ToArray(),
+            topics = changed.Select(c => c.Skill.Topic).ToArray(),
+            skillValues = changed.Select(c => (float)c.Skill.Rating).ToArray(),
+            evidence = changed.Select(c => c.Skill.Evidence).ToArray(),
+        }, tx, commandTimeout: 0, cancellationToken: ct));
+        var ids = items.ToArray();
+        await conn.ExecuteAsync(new CommandDefinition("""
+            update items i set difficulty = d.difficulty, difficulty_evidence = d.evidence
+            from unnest(@ids, @values, @counts) as d(id, difficulty, evidence) where i.id = d.id
+            """, new
+        {
+            ids,
+            values = ids.Select(id => (float)replay.Items[id].Rating).ToArray(),
+            counts = ids.Select(id => replay.Items[id].Evidence).ToArray(),
+        }, tx, commandTimeout: 0, cancellationToken: ct));
+    }
+
+    /// <summary>What <see cref="RebuildAsync"/> did.</summary>
+    public sealed record RebuildResult(long Events, int Learners, int TopicSkills, int Items, SkillPriors Priors);
+
+    /// <summary>
+    /// Rebuilds all learner and item state from the stored evidence events in one transaction: fits
+    /// <see cref="SkillPriors"/> to them, forgets the current state and replays every event in
+    /// <see cref="EvidenceEvent.Order"/> through the same <see cref="SkillModel"/> live ingest uses. The result depends
+    /// only on the stored events, so running it twice changes nothing.
+    /// </summary>
+    public async Task<RebuildResult> RebuildAsync(CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        // Live ingest waits on these locks, so no event slips in between the read and the write.
+        await conn.ExecuteAsync(new CommandDefinition("lock table learning_state, items in share row exclusive mode", transaction: tx, cancellationToken: ct));
+        var events = (await conn.QueryAsync<(long UserId, long ItemId, string Kind, DateTime At, string Key)>(new CommandDefinition("""
+            select user_id, item_id, kind, occurred_at, idempotency_key from events where kind = any(@EvidenceKinds)
+            """, new { EvidenceKinds }, tx, commandTimeout: 0, cancellationToken: ct))).Select(ToEvidence).ToList();
+        events.Sort(EvidenceEvent.Order);
+        var itemIds = events.Select(e => e.ItemId).Distinct().ToArray();
+        var items = (await conn.QueryAsync<(long Id, short? Level, string[] Topics)>(new CommandDefinition("""
+            select i.id, i.level, coalesce(array(select t.name from item_topics it join topics t on t.id = it.topic_id where it.item_id = i.id order by t.name), '{}')
+            from items i where i.id = any(@itemIds)
+            """, new { itemIds }, tx, commandTimeout: 0, cancellationToken: ct)))
+            .ToDictionary(r => r.Id, r => new ItemInfo(r.Id, "", "", r.Topics, r.Level, null, null, null, null));
+
+        var fit = SkillFit.Fit(events, items);
+        var priors = fit.Priors;
+        var replay = fit.Replay(items);
+        foreach (var e in events)
+            replay.Apply(e.UserId, e.ItemId, e.Kind);
+        // Stored evidence counts the events behind each item, not the fit's head start.
+        foreach (var id in replay.Items.Keys.ToList())
+            replay.Items[id] = fit.Answered(replay, id);
+
+        await conn.ExecuteAsync(new CommandDefinition("""
+            delete from learning_state;
+            update items set difficulty = null, difficulty_evidence = 0 where difficulty is not null or difficulty_evidence <> 0;
+            insert into skill_priors (id, priors, fitted_at) values (true, @json::jsonb, now())
+            on conflict (id) do update set priors = excluded.priors, fitted_at = excluded.fitted_at;
+            """, new { json = JsonSerializer.Serialize(priors) }, tx, commandTimeout: 0, cancellationToken: ct));
+        var skills = replay.Learners.SelectMany(l => l.Value.Keys.Select(t => (l.Key, t))).ToList();
+        await WriteAsync(conn, tx, replay, skills, replay.Items.Keys.ToList(), ct);
+        await tx.CommitAsync(ct);
+        return new RebuildResult(events.Count, replay.Learners.Count(l => l.Value.Count > 0), skills.Count, replay.Items.Count, priors);
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Recommender.Core;
 using Recommender.Core.Objectives;
+using Recommender.Data;
 
 namespace Recommender.Serving;
 
@@ -17,15 +18,25 @@ public sealed record OutcomeSeries(string Group, IReadOnlyList<double?> Values, 
 /// <param name="Group">As in <see cref="OutcomeSeries.Group"/>.</param>
 /// <param name="People">People with evidence in their topics during the window.</param>
 /// <param name="Evidence">Their evidence events in the window.</param>
-/// <param name="SkillAtStart">Their mean skill in their topics when the window began (a topic not yet practised counts at <see cref="EloLearningModel.InitialSkill"/>).</param>
+/// <param name="SkillAtStart">Their mean skill in their topics when the window began (a topic not yet practised counts where <see cref="SkillModel.Skill"/> would start it).</param>
 /// <param name="SkillAtEnd">The same when it ended.</param>
-public sealed record SkillSummary(string Group, int People, int Evidence, double? SkillAtStart, double? SkillAtEnd)
+/// <param name="ChangeLow">Lower end of the 95% interval of the mean change per person (normal approximation); null under two people.</param>
+/// <param name="ChangeHigh">Upper end of that interval.</param>
+public sealed record SkillSummary(string Group, int People, int Evidence, double? SkillAtStart, double? SkillAtEnd, double? ChangeLow = null, double? ChangeHigh = null)
 {
     public double? Change => SkillAtEnd - SkillAtStart;
+
+    /// <summary>Whether the interval excludes zero: the group's skill surely rose (true), surely fell (false), or it cannot say (null).</summary>
+    public bool? SurelyRose => ChangeLow > 0 ? true : ChangeHigh < 0 ? false : null;
 }
 
 /// <summary>Whether learners get better in the topics they chose: mean skill per hour or day, and per group over the window.</summary>
-public sealed record SkillCheck(TimeBuckets Buckets, IReadOnlyList<OutcomeSeries> Series, IReadOnlyList<SkillSummary> Summary);
+/// <param name="Buckets"></param>
+/// <param name="Series"></param>
+/// <param name="Summary"></param>
+/// <param name="LearningAhead">How much more the learning group's mean change is than the other goals', with its 95% interval; null when a group has under two people.</param>
+public sealed record SkillCheck(TimeBuckets Buckets, IReadOnlyList<OutcomeSeries> Series, IReadOnlyList<SkillSummary> Summary,
+    (double Difference, double Low, double High)? LearningAhead = null);
 
 /// <summary>One group's breadth over the whole window.</summary>
 /// <param name="Group">As in <see cref="OutcomeSeries.Group"/>.</param>
@@ -50,26 +61,29 @@ public sealed class OutcomeChecks(NpgsqlDataSource dataSource, IOptions<ServingO
     private static readonly string[] NotConsumed = [EventKind.Impression.ToName(), EventKind.NotInterested.ToName()];
 
     /// <summary>
-    /// Skill is not stored over time, so it is replayed: every evidence event up to the window's end, in the order it
-    /// occurred, goes through <see cref="EloLearningModel.Observe"/> from each item's level-based difficulty, as the
-    /// stored learning state does when events arrive in order. A person counts from their first evidence in their
-    /// topics: those they chose for their goal, else at onboarding, else every topic they practised.
+    /// Skill is not stored over time, so it is replayed: every evidence event up to the window's end, in
+    /// <see cref="EvidenceEvent.Order"/>, goes through the same <see cref="SkillModel"/> (with the fitted priors in use)
+    /// as the stored learning state. A person counts from their first evidence in their topics: those they chose for
+    /// their goal, else at onboarding, else every topic they practised. How sure: the 95% interval of each group's mean
+    /// change per person, and of the difference between the learning group and the rest.
     /// </summary>
     public async Task<SkillCheck> SkillAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default)
     {
         var buckets = TimeBuckets.ForTrends(from, to);
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var evidence = (await conn.QueryAsync<(long UserId, long ItemId, string Kind, DateTime At)>(new CommandDefinition("""
-            select user_id, item_id, kind, occurred_at from events
+        var evidence = (await conn.QueryAsync<(long UserId, long ItemId, string Kind, DateTime At, string Key)>(new CommandDefinition("""
+            select user_id, item_id, kind, occurred_at, idempotency_key from events
             where kind = any(@EvidenceKinds) and occurred_at < @to
-            order by occurred_at, user_id, id
-            """, new { EvidenceKinds, to = to.UtcDateTime }, cancellationToken: ct))).AsList();
+            """, new { EvidenceKinds, to = to.UtcDateTime }, cancellationToken: ct)))
+            .Select(r => (Event: new EvidenceEvent(r.UserId, r.ItemId, EventKinds.TryParse(r.Kind, out var k) ? k : EventKind.View,
+                new DateTimeOffset(r.At, TimeSpan.Zero), r.Key), r.At))
+            .OrderBy(r => r.Event, EvidenceEvent.Order).Select(r => (r.Event.UserId, r.Event.ItemId, r.Event.Kind, r.At)).ToList();
         var items = await ItemsAsync(conn, [.. evidence.Select(e => e.ItemId).Distinct()], ct);
         var people = await PeopleAsync(conn, [.. evidence.Select(e => e.UserId).Distinct()], LearningObjective.ObjectiveId, ct);
 
-        var elo = EloLearningModel.Default;
-        var difficulty = items.ToDictionary(i => i.Key, i => EloLearningModel.DifficultyFromLevel(i.Value.Level));
-        var learners = people.ToDictionary(p => p.Key, p => new Learner(p.Value.Group, p.Value.Topics));
+        var model = new SkillModel(await LearningStateStore.PriorsAsync(conn, null, ct));
+        var replay = new SkillReplay(model, items);
+        var learners = people.ToDictionary(p => p.Key, p => new Learner(p.Value.Group, p.Value.Topics, model, replay.Learner(p.Key)));
         var groups = new[] { LearningObjective.ObjectiveId, OtherGoals };
         var values = groups.ToDictionary(g => g, _ => new double?[buckets.Count]);
         var counts = groups.ToDictionary(g => g, _ => new int[buckets.Count]);
@@ -81,14 +95,9 @@ public sealed class OutcomeChecks(NpgsqlDataSource dataSource, IOptions<ServingO
             for (; next < evidence.Count && evidence[next].At < until.UtcDateTime; next++)
             {
                 var e = evidence[next];
-                if (!items.TryGetValue(e.ItemId, out var item) || !EventKinds.TryParse(e.Kind, out var kind))
+                if (!items.TryGetValue(e.ItemId, out var item) || !learners.TryGetValue(e.UserId, out var learner))
                     continue;
-                if (!learners.TryGetValue(e.UserId, out var learner))
-                    continue;
-                var step = elo.Observe(learner.Skills, item, difficulty[e.ItemId], kind);
-                foreach (var skill in step.Skills)
-                    learner.Skills[skill.Topic] = skill;
-                difficulty[e.ItemId] = step.Difficulty;
+                replay.Apply(e.UserId, e.ItemId, e.Kind);
                 if (learner.Chosen is null || item.Topics.Any(learner.Chosen.Contains))
                 {
                     learner.Practised = true;
@@ -109,14 +118,34 @@ public sealed class OutcomeChecks(NpgsqlDataSource dataSource, IOptions<ServingO
             }
         }
 
+        var changes = groups.ToDictionary(g => g, g => learners.Values.Where(l => l.Group == g && l.EvidenceInWindow > 0).ToList());
         var summary = groups.Select(g =>
         {
-            var active = learners.Values.Where(l => l.Group == g && l.EvidenceInWindow > 0).ToList();
+            var active = changes[g];
+            var (mean, error) = MeanAndError([.. active.Select(l => l.Focus() - l.AtStart)]);
             return new SkillSummary(g, active.Count, active.Sum(l => l.EvidenceInWindow),
                 active.Count == 0 ? null : active.Average(l => l.AtStart),
-                active.Count == 0 ? null : active.Average(l => l.Focus()));
+                active.Count == 0 ? null : active.Average(l => l.Focus()),
+                error is null ? null : mean - 1.96 * error, error is null ? null : mean + 1.96 * error);
         }).ToList();
-        return new SkillCheck(buckets, [.. groups.Select(g => new OutcomeSeries(g, values[g], counts[g]))], summary);
+        var (learning, learningError) = MeanAndError([.. changes[LearningObjective.ObjectiveId].Select(l => l.Focus() - l.AtStart)]);
+        var (others, othersError) = MeanAndError([.. changes[OtherGoals].Select(l => l.Focus() - l.AtStart)]);
+        (double, double, double)? ahead = learningError is { } le && othersError is { } oe
+            ? (learning - others, learning - others - 1.96 * Math.Sqrt(le * le + oe * oe), learning - others + 1.96 * Math.Sqrt(le * le + oe * oe))
+            : null;
+        return new SkillCheck(buckets, [.. groups.Select(g => new OutcomeSeries(g, values[g], counts[g]))], summary, ahead);
+    }
+
+    /// <summary>Mean and its standard error; the error is null under two values.</summary>
+    private static (double Mean, double? Error) MeanAndError(IReadOnlyList<double> values)
+    {
+        if (values.Count == 0)
+            return (0, null);
+        var mean = values.Average();
+        if (values.Count < 2)
+            return (mean, null);
+        var variance = values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1);
+        return (mean, Math.Sqrt(variance / values.Count));
     }
 
     /// <summary>
@@ -188,13 +217,13 @@ public sealed class OutcomeChecks(NpgsqlDataSource dataSource, IOptions<ServingO
         });
     }
 
-    private sealed class Learner(string group, HashSet<string>? chosen)
+    private sealed class Learner(string group, HashSet<string>? chosen, SkillModel model, Dictionary<string, TopicSkill> skills)
     {
         public string Group { get; } = group;
 
         public HashSet<string>? Chosen { get; } = chosen;
 
-        public Dictionary<string, TopicSkill> Skills { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, TopicSkill> Skills { get; } = skills;
 
         public bool Practised { get; set; }
 
@@ -202,12 +231,12 @@ public sealed class OutcomeChecks(NpgsqlDataSource dataSource, IOptions<ServingO
 
         public double AtStart { get; set; }
 
-        /// <summary>Mean skill over the chosen topics (one not yet practised is at the starting skill), else over every topic practised.</summary>
+        /// <summary>Mean skill over the chosen topics (one not yet practised is where the model would start it), else over every topic practised.</summary>
         public double Focus()
         {
             var topics = Chosen ?? (IEnumerable<string>)Skills.Keys;
-            var skills = topics.Select(t => Skills.TryGetValue(t, out var s) ? s.Rating : EloLearningModel.InitialSkill).ToList();
-            return skills.Count == 0 ? EloLearningModel.InitialSkill : skills.Average();
+            var skills = topics.Select(t => model.Skill(Skills, t)).ToList();
+            return skills.Count == 0 ? model.Priors.StartSkill : skills.Average();
         }
     }
 }

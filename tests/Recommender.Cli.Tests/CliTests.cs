@@ -46,6 +46,45 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Evaluate_skill_measures_answers_against_baselines_and_refuses_data_without_answers()
+    {
+        var folder = Directory.CreateTempSubdirectory("recommender-cli-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder, "items.csv"), "item_id,title,topics,level\n"
+                + string.Concat(Enumerable.Range(0, 20).Select(i => $"q{i},Question {i},{(i % 2 == 0 ? "Oceans" : "Stars")},{i % 5 + 1}\n")));
+            await File.WriteAllTextAsync(Path.Combine(folder, "events.csv"), "user_id,item_id,kind,occurred_at\nu1,q1,view,1700000000\n");
+            var none = await RunAsync(null, "evaluate", "skill", "--data", folder, "--out", Path.Combine(folder, "none.json"));
+
+            // Forty learners of rising strength; harder items (higher level) are answered wrong more often.
+            var rows = from u in Enumerable.Range(0, 40)
+                       from k in Enumerable.Range(0, 30)
+                       let item = (u * 7 + k * 3) % 20
+                       let right = (u * 13 + k * 29 + item * 31) % 100 < 20 + u + 10 * (4 - item % 5) + k
+                       select $"u{u},q{item},{(right ? "quiz_correct" : "quiz_wrong")},{1700000000 + u * 100000 + k * 60}\n";
+            await File.WriteAllTextAsync(Path.Combine(folder, "events.csv"), "user_id,item_id,kind,occurred_at\n" + string.Concat(rows));
+            var report = Path.Combine(folder, "skill.json");
+            var measured = await RunAsync(null, "evaluate", "skill", "--data", folder, "--out", report);
+
+            Assert.Equal(2, none.Exit);
+            Assert.Contains("events.csv: no quiz answers", none.Output, StringComparison.Ordinal);
+            Assert.Equal(0, measured.Exit);
+            using var json = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(report));
+            var root = json.RootElement;
+            Assert.Equal(40 * 6, root.GetProperty("heldOut").GetInt32());
+            Assert.InRange(root.GetProperty("auc").GetDouble(), 0.55, 1);
+            Assert.InRange(root.GetProperty("ece").GetDouble(), 0, 0.5);
+            var baselines = root.GetProperty("baselines").EnumerateArray().ToDictionary(b => b.GetProperty("name").GetString()!, b => b.GetProperty("logLoss").GetDouble());
+            Assert.Equal(["global_rate", "user_rate", "item_rate"], baselines.Keys);
+            Assert.True(root.GetProperty("logLoss").GetDouble() < baselines["global_rate"], measured.Output);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Users_create_reads_the_password_from_standard_input_and_refuses_a_bad_role_or_no_password()
     {
         var created = await RunAsync(Password + "\n", "users", "create", "--login", "ops", "--role", "admin", "--quiet");

@@ -14,16 +14,44 @@ public sealed record LearnerSimulationOptions
 
     public int Seed { get; init; } = 42;
 
-    /// <summary>Hidden starting skill (Elo scale), ± 50 per learner. Default 900: a beginner.</summary>
+    /// <summary>Seeds per parameter set; the report averages over them. Default 3 (the seed and the next two).</summary>
+    public int Seeds { get; init; } = 3;
+
+    /// <summary>Hidden starting skill (Elo scale) in the goal topic, on average. Default 900: a beginner.</summary>
     public double StartSkill { get; init; } = 900;
 
-    /// <summary>Hidden skill gained from one item inside the zone of proximal development. Default 30.</summary>
+    /// <summary>Spread (standard deviation, Elo points) of starting skill between learners and between one learner's topics. Default 120.</summary>
+    public double StartSpread { get; init; } = 120;
+
+    /// <summary>Hidden skill one item gains at best (an item a little above the learner's level), on average. Default 30.</summary>
     public double Growth { get; init; } = 30;
 
-    /// <summary>The zone: true success probability from <see cref="ZoneLow"/> to <see cref="ZoneHigh"/>. Defaults 0.5 and 0.85.</summary>
-    public double ZoneLow { get; init; } = 0.5;
+    /// <summary>How much learning rates differ: each learner's is <see cref="Growth"/> × e^(N(0, this)). Default 0.4.</summary>
+    public double RateSpread { get; init; } = 0.4;
 
-    public double ZoneHigh { get; init; } = 0.85;
+    /// <summary>
+    /// How far (Elo points) from the best level an item still teaches: the gain falls as e^(−(distance / reach)²), so an
+    /// item 2 reaches off teaches 2% of the best. Default 120.
+    /// </summary>
+    public double Reach { get; init; } = 120;
+
+    /// <summary>How far above the learner's skill the best item sits (a little challenge). Default 60.</summary>
+    public double Stretch { get; init; } = 60;
+
+    /// <summary>Spread (Elo points) of an item's hidden difficulty around its level's, which the objectives cannot see. Default 60.</summary>
+    public double ItemNoise { get; init; } = 60;
+
+    /// <summary>
+    /// The parameter sets a report covers besides these options: slower learners who differ more, a narrow zone
+    /// with stronger starters, and quick learners with a wide zone. Learning must win on all of them, not only the defaults.
+    /// </summary>
+    public IReadOnlyList<(string Name, LearnerSimulationOptions Options)> ParameterSets() =>
+    [
+        ("default", this),
+        ("slow, varied", this with { Growth = Growth * 0.6, StartSpread = StartSpread * 1.5, RateSpread = RateSpread * 1.5 }),
+        ("narrow zone", this with { Reach = Reach * 0.6, StartSkill = StartSkill + 100 }),
+        ("quick, wide zone", this with { Growth = Growth * 1.5, Reach = Reach * 1.6, ItemNoise = ItemNoise * 1.5 }),
+    ];
 
     /// <summary>Topics with fewer items than this are not chosen as a learning goal. Default 30.</summary>
     public int MinTopicItems { get; init; } = 30;
@@ -40,15 +68,23 @@ public sealed record LearnerSimulationOptions
 /// <param name="MasteredShare">Share of learners who reached mastery within the limit.</param>
 public sealed record LearnerResult(string Objective, int Learners, double MeanItems, double MedianItems, double MasteredShare);
 
-public sealed record LearnerSimulationReport(LearnerSimulationOptions Options, IReadOnlyList<LearnerResult> Objectives);
+/// <summary>One parameter set and seed.</summary>
+public sealed record LearnerRun(string ParameterSet, int Seed, IReadOnlyList<LearnerResult> Objectives);
+
+/// <summary>Every run, and per objective the mean over them.</summary>
+public sealed record LearnerSimulationReport(LearnerSimulationOptions Options, IReadOnlyList<LearnerResult> Objectives, IReadOnlyList<LearnerRun> Runs);
 
 /// <summary>
 /// Simulated learners: real users of the training data (so engagement has tastes to serve), each given a goal topic
-/// (their most-read one) and a hidden skill in it. Items have a hidden difficulty (their level, with per-item noise;
-/// a hashed level when the data has none). Each step the learner takes the top item the objective serves; hidden skill
-/// grows only when the item is on the goal topic and inside the zone of proximal development. The learner reports
-/// evidence (quiz right/wrong, too easy/hard), which updates the estimated skill and item difficulty the objectives see.
-/// Mastery is hidden skill at <see cref="EloLearningModel.MasteryRating"/>.
+/// (their most-read one), a hidden starting skill in every topic (a personal level plus a per-topic offset) and a
+/// learning rate of their own. Items have a hidden difficulty (their level's, with noise the objectives cannot see; a
+/// hashed level when the data has none). Each step the learner takes the top item the objective serves; hidden skill
+/// in the goal topic grows by the learner's rate times how well the item's difficulty matches their level (a little
+/// above it teaches most; far above or below, almost nothing; off-topic, nothing). The learner answers a quiz on it
+/// (right with the true probability) or says it was too easy or too hard, and that evidence updates, through the
+/// one <see cref="SkillModel"/>, the estimated skill and item difficulty the objectives see. Mastery is hidden skill at
+/// <see cref="EloLearningModel.MasteryRating"/>. Runs every parameter set of <see cref="LearnerSimulationOptions.ParameterSets"/>
+/// with several seeds.
 /// </summary>
 public static class LearnerSimulator
 {
@@ -58,13 +94,24 @@ public static class LearnerSimulator
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(options);
-        var learners = ChooseLearners(data, model, options);
-        var results = new LearnerResult[options.Objectives.Count];
-        Parallel.For(0, options.Objectives.Count, o => results[o] = Simulate(data, model, registry, options.Objectives[o], learners, options));
-        return new LearnerSimulationReport(options, results);
+        var runs = new List<LearnerRun>();
+        foreach (var (name, set) in options.ParameterSets())
+        {
+            for (var seed = options.Seed; seed < options.Seed + Math.Max(1, options.Seeds); seed++)
+            {
+                var o = set with { Seed = seed };
+                var learners = ChooseLearners(data, model, o);
+                var results = new LearnerResult[o.Objectives.Count];
+                Parallel.For(0, o.Objectives.Count, i => results[i] = Simulate(data, model, registry, o.Objectives[i], learners, o));
+                runs.Add(new LearnerRun(name, seed, results));
+            }
+        }
+        var mean = options.Objectives.Select((id, i) => new LearnerResult(id, runs.Sum(r => r.Objectives[i].Learners),
+            runs.Average(r => r.Objectives[i].MeanItems), runs.Average(r => r.Objectives[i].MedianItems), runs.Average(r => r.Objectives[i].MasteredShare))).ToList();
+        return new LearnerSimulationReport(options, mean, runs);
     }
 
-    private sealed record Learner(long UserId, string Topic, double StartSkill, List<Interaction> History);
+    private sealed record Learner(long UserId, string Topic, double StartSkill, double Rate, List<Interaction> History);
 
     private static List<Learner> ChooseLearners(EvaluationData data, IRelevanceModel model, LearnerSimulationOptions options)
     {
@@ -89,7 +136,9 @@ public static class LearnerSimulator
                 .Select(g => g.Key).FirstOrDefault();
             if (topic is not null && byUser[userId].Count >= 5)
             {
-                learners.Add(new Learner(userId, topic, options.StartSkill + rng.NextDouble() * 100 - 50, byUser[userId]));
+                // A personal level and a topic offset, each half the spread's variance.
+                var start = options.StartSkill + options.StartSpread * Math.Sqrt(0.5) * (Gaussian(rng) + Gaussian(rng));
+                learners.Add(new Learner(userId, topic, start, options.Growth * Math.Exp(options.RateSpread * Gaussian(rng)), byUser[userId]));
             }
             if (learners.Count == options.Learners)
             {
@@ -99,12 +148,14 @@ public static class LearnerSimulator
         return learners;
     }
 
-    /// <summary>The true difficulty: the level's, with ±40 of per-item noise the objectives cannot see.</summary>
-    private static double HiddenDifficulty(ItemInfo item, int seed)
+    private static double Gaussian(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+
+    /// <summary>The true difficulty: the level's, with per-item noise (about ±2 × <see cref="LearnerSimulationOptions.ItemNoise"/>) the objectives cannot see.</summary>
+    private static double HiddenDifficulty(ItemInfo item, LearnerSimulationOptions options)
     {
-        var hash = RankingMath.TieBreak(seed, item.Id);
+        var hash = RankingMath.TieBreak(options.Seed, item.Id);
         var level = item.Level ?? (int)(hash % 5) + 1;
-        var noise = (hash >> 8) % 81 / 1.0 - 40;
+        var noise = ((hash >> 8) % 1001 / 1000.0 - 0.5) * 4 * options.ItemNoise;
         return EloLearningModel.DifficultyFromLevel(level) + noise;
     }
 
@@ -116,7 +167,7 @@ public static class LearnerSimulator
         var catalog = new Catalog(data.Catalog.Items, data.Catalog.Items.ToDictionary(i => i.Id, i => data.Catalog.Popularity(i.Id)), estimated);
         var pipeline = new RecommendationPipeline(model, catalog, registry);
         var objective = registry[objectiveId];
-        var elo = EloLearningModel.Default;
+        var replay = new SkillReplay(SkillModel.Default, data.Catalog.Items.ToDictionary(i => i.Id));
         var rng = new Random(options.Seed);
         var counts = new List<int>();
         var mastered = 0;
@@ -126,7 +177,7 @@ public static class LearnerSimulator
                 ? ObjectiveParameters.Empty.With(CommonParameters.Topics, [learner.Topic])
                 : ObjectiveParameters.Empty;
             var skill = learner.StartSkill;
-            var skills = new Dictionary<string, TopicSkill>(StringComparer.Ordinal);
+            var skills = replay.Learner(learner.UserId);
             var history = new List<Interaction>(learner.History);
             var consumed = 0;
             while (consumed < options.MaxItems && skill < EloLearningModel.MasteryRating)
@@ -141,21 +192,18 @@ public static class LearnerSimulator
                 var item = catalog[served.Items[0].ItemId];
                 consumed++;
                 var onTopic = item.Topics.Contains(learner.Topic);
-                var success = EloLearningModel.PredictSuccess(onTopic ? skill : EloLearningModel.InitialSkill, HiddenDifficulty(item, options.Seed));
-                if (onTopic && success >= options.ZoneLow && success <= options.ZoneHigh)
+                var difficulty = HiddenDifficulty(item, options);
+                // Off the goal topic the learner stands where they started (a per-topic offset of their own).
+                var success = EloLearningModel.PredictSuccess(onTopic ? skill : learner.StartSkill, difficulty);
+                if (onTopic)
                 {
-                    skill += options.Growth;
+                    skill += learner.Rate * Math.Exp(-Math.Pow((difficulty - skill - options.Stretch) / options.Reach, 2));
                 }
                 var kind = success > 0.9 ? EventKind.TooEasy
-                    : success < 0.3 ? EventKind.TooHard
+                    : success < 0.2 ? EventKind.TooHard
                     : rng.NextDouble() < success ? EventKind.QuizCorrect : EventKind.QuizWrong;
-                var difficulty = catalog.Difficulty(item.Id);
-                foreach (var s in elo.UpdateTopics(skills, item, difficulty, kind))
-                {
-                    skills[s.Topic] = s;
-                }
-                var topicSkill = skills.TryGetValue(learner.Topic, out var ts) ? ts.Rating : EloLearningModel.InitialSkill;
-                estimated[item.Id] = elo.Update(topicSkill, difficulty, kind).Difficulty;
+                replay.Apply(learner.UserId, item.Id, kind);
+                estimated[item.Id] = replay.Difficulty(item.Id).Rating;
                 history.Add(new Interaction(learner.UserId, item.Id, kind, null, DateTimeOffset.UnixEpoch));
             }
             if (skill >= EloLearningModel.MasteryRating)

@@ -44,6 +44,8 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
         var users = await conn.ExecuteAsync(new CommandDefinition(MergeNamedUsersSql, transaction: tx, cancellationToken: ct));
         users += await conn.ExecuteAsync(new CommandDefinition(MergeUsersSql, transaction: tx, cancellationToken: ct));
         var events = await conn.ExecuteAsync(new CommandDefinition(MergeEventsSql, transaction: tx, commandTimeout: 0, cancellationToken: ct));
+        // Imported answers teach the skill model exactly as live ones do.
+        await LearningStateStore.ApplyImportedEvidenceAsync(conn, tx, ct);
         // Delivered on commit: running services reload their in-memory catalog.
         await conn.ExecuteAsync(new CommandDefinition("select pg_notify(@channel, '')", new { channel = CatalogStore.ChangeChannel }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);

@@ -1,0 +1,429 @@
+namespace Recommender.Core;
+
+/// <summary>
+/// Population values the skill model starts from, fitted from stored answers by <see cref="SkillFit"/>. Skills and
+/// difficulties are on the Elo scale of <see cref="EloLearningModel"/> (400 points is a factor of 10 in the odds),
+/// anchored so that the average item sits at <see cref="EloLearningModel.UnknownDifficulty"/>.
+/// </summary>
+public sealed record SkillPriors
+{
+    public static SkillPriors Default { get; } = new();
+
+    /// <summary>Starting skill in a topic with no fitted start of its own. Default <see cref="EloLearningModel.InitialSkill"/>.</summary>
+    public double StartSkill { get; init; } = EloLearningModel.InitialSkill;
+
+    /// <summary>Fitted starting skill per topic (a new learner's skill before their first answer there).</summary>
+    public IReadOnlyDictionary<string, double> TopicStart { get; init; } = new Dictionary<string, double>(StringComparer.Ordinal);
+
+    /// <summary>Difficulty of an item without evidence: index 1..5 by level, index 0 for items without a level.</summary>
+    public IReadOnlyList<double> LevelDifficulty { get; init; } =
+        [EloLearningModel.UnknownDifficulty, .. Enumerable.Range(1, 5).Select(l => EloLearningModel.DifficultyFromLevel(l))];
+
+    /// <summary>Chance of a right answer however hard the item (guessing, as with multiple choice), 0..0.45. Default 0.</summary>
+    public double Guess { get; init; }
+
+    /// <summary>How much of a learner's standing in the topics they practised carries over to a new topic, 0..1. Default 0.5.</summary>
+    public double Sharing { get; init; } = 0.5;
+
+    /// <summary>Evidence events the values were fitted from; 0 for the defaults.</summary>
+    public long Answers { get; init; }
+
+    public double Start(string topic) => TopicStart.TryGetValue(topic, out var s) ? s : StartSkill;
+
+    public double Difficulty(int? level) => LevelDifficulty[level is { } l ? Math.Clamp(l, 1, 5) : 0];
+}
+
+/// <summary>An item's estimated difficulty (Elo scale) and how many evidence events it rests on.</summary>
+public readonly record struct ItemDifficulty(double Rating, int Evidence);
+
+/// <summary>What one evidence event changed, and what the model predicted before it.</summary>
+/// <param name="Skills">The learner's updated skill in each topic of the item.</param>
+/// <param name="Difficulty">The item's updated difficulty.</param>
+/// <param name="Predicted">Predicted success before the event (calibrated).</param>
+/// <param name="Outcome">What the event said, 0..1.</param>
+public sealed record SkillStep(IReadOnlyList<TopicSkill> Skills, ItemDifficulty Difficulty, double Predicted, double Outcome)
+{
+    public static SkillStep None(ItemDifficulty difficulty) => new([], difficulty, double.NaN, double.NaN);
+}
+
+/// <summary>
+/// The one skill model every answer goes through: live ingest, import, <c>skill rebuild</c>, the outcome check, the
+/// learner simulation and <c>evaluate skill</c>. A logistic (Rasch-style) model per topic: success is
+/// <c>guess + (1 − guess)·σ(skill − difficulty)</c>. Each event moves the learner's skill in every topic of the item and
+/// the item's difficulty by a Kalman-style step that shrinks as evidence accumulates (a new learner or item moves fast,
+/// an established one slowly); learner steps keep a floor because learners keep learning. A learner starts a topic at
+/// its fitted starting skill plus part of how far above or below the population they stand in the topics they
+/// already practised, shrunk towards zero while that evidence is thin. Pure: the caller keeps the state.
+/// </summary>
+public sealed class SkillModel(SkillPriors priors)
+{
+    /// <summary>Elo points per logit.</summary>
+    public const double Scale = 400 / 2.302585092994046;
+
+    // Prior variance (logits²) of a learner's skill in a new topic and of an item's difficulty with and without a
+    // level; information one answer carries; the per-answer step learners keep because they keep learning, and the
+    // skill one answer adds by practice alone, right or wrong (logits).
+    private const double LearnerVariance = 0.6;
+    private const double LevelledItemVariance = 0.3;
+    private const double UnlevelledItemVariance = 1.2;
+    private const double AnswerInformation = 0.2;
+    private const double LearningDrift = 0.1;
+    private const double Practice = 0.01;
+
+    // Evidence in other topics at which the carried-over standing counts half.
+    private const double SharingEvidence = 10;
+
+    public static SkillModel Default { get; } = new(SkillPriors.Default);
+
+    public SkillPriors Priors { get; } = priors ?? throw new ArgumentNullException(nameof(priors));
+
+    /// <summary>Calibrated probability of success for a skill against a difficulty.</summary>
+    public double PredictSuccess(double skill, double difficulty) => Priors.Guess + (1 - Priors.Guess) * Sigmoid((skill - difficulty) / Scale);
+
+    /// <summary>Difficulty of an item no one has answered yet.</summary>
+    public ItemDifficulty Unseen(ItemInfo item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        return new ItemDifficulty(Priors.Difficulty(item.Level), 0);
+    }
+
+    /// <summary>
+    /// A learner's skill in <paramref name="topic"/>: the stored one, else the topic's start plus the shrunk mean of how
+    /// far the learner stands from the start in the topics they have practised.
+    /// </summary>
+    public double Skill(IReadOnlyDictionary<string, TopicSkill> current, string topic)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        if (current.TryGetValue(topic, out var known))
+            return known.Rating;
+        double weighted = 0, evidence = 0;
+        foreach (var s in current.Values)
+        {
+            weighted += s.Evidence * (s.Rating - Priors.Start(s.Topic));
+            evidence += s.Evidence;
+        }
+        return Priors.Start(topic) + (evidence == 0 ? 0 : Priors.Sharing * weighted / (evidence + SharingEvidence));
+    }
+
+    /// <summary>Predicted success of the learner on the item: their mean skill over its topics against its difficulty.</summary>
+    public double PredictSuccess(IReadOnlyDictionary<string, TopicSkill> current, ItemInfo item, ItemDifficulty difficulty)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        var skill = item.Topics.Count == 0 ? Priors.StartSkill : item.Topics.Average(t => Skill(current, t));
+        return PredictSuccess(skill, difficulty.Rating);
+    }
+
+    /// <summary>
+    /// One evidence event: returns the learner's new skill in every topic of the item and the item's new difficulty.
+    /// Events that are not evidence, and items without topics, change nothing.
+    /// </summary>
+    public SkillStep Observe(IReadOnlyDictionary<string, TopicSkill> current, ItemInfo item, ItemDifficulty difficulty, EventKind kind)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(item);
+        if (item.Topics.Count == 0 || EloLearningModel.Outcome(kind) is not { } outcome)
+            return SkillStep.None(difficulty);
+        var before = item.Topics.Select(t => (Topic: t, Rating: Skill(current, t), Evidence: current.TryGetValue(t, out var s) ? s.Evidence : 0)).ToList();
+        var skill = before.Average(b => b.Rating);
+        var z = (skill - difficulty.Rating) / Scale;
+        var p = PredictSuccess(skill, difficulty.Rating);
+        // "Too easy" also says the item sat well below the learner, so it counts twice.
+        var weight = kind == EventKind.TooEasy ? 2.0 : 1.0;
+        var gradient = weight * Gradient(z, outcome);
+        var itemPrior = item.Level is null ? UnlevelledItemVariance : LevelledItemVariance;
+        var itemStep = Gain(itemPrior, difficulty.Evidence);
+        var skills = before.Select(b => new TopicSkill(b.Topic,
+            b.Rating + Scale * ((Gain(LearnerVariance, b.Evidence) + LearningDrift) * gradient + Practice), b.Evidence + 1)).ToList();
+        return new SkillStep(skills, new ItemDifficulty(difficulty.Rating - Scale * itemStep * gradient, difficulty.Evidence + 1), p, outcome);
+    }
+
+    /// <summary>d log-likelihood / d(skill − difficulty) in logits, for the model with a guessing floor.</summary>
+    internal double Gradient(double z, double outcome)
+    {
+        var s = Sigmoid(z);
+        var p = Math.Clamp(Priors.Guess + (1 - Priors.Guess) * s, 1e-9, 1 - 1e-9);
+        return (outcome - p) / (p * (1 - p)) * (1 - Priors.Guess) * s * (1 - s);
+    }
+
+    /// <summary>Posterior variance after <paramref name="evidence"/> answers, from a prior variance: the step for the next one.</summary>
+    private static double Gain(double priorVariance, int evidence) => 1 / (1 / priorVariance + (evidence + 1) * AnswerInformation);
+
+    internal static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
+}
+
+/// <summary>One stored evidence event, in the order every replay applies them.</summary>
+public readonly record struct EvidenceEvent(long UserId, long ItemId, EventKind Kind, DateTimeOffset OccurredAt, string Key)
+{
+    /// <summary>The one order events are applied in: time, then user, then key, so every path replays alike.</summary>
+    public static IComparer<EvidenceEvent> Order { get; } = Comparer<EvidenceEvent>.Create((a, b) =>
+    {
+        var c = a.OccurredAt.CompareTo(b.OccurredAt);
+        if (c == 0)
+            c = a.UserId.CompareTo(b.UserId);
+        return c != 0 ? c : string.CompareOrdinal(a.Key, b.Key);
+    });
+}
+
+/// <summary>
+/// Learner and item state kept in memory while events are applied one by one through a <see cref="SkillModel"/>:
+/// the rebuild, the fit, the outcome check and the evaluation all replay through here.
+/// </summary>
+public sealed class SkillReplay(SkillModel model, IReadOnlyDictionary<long, ItemInfo> items)
+{
+    public SkillModel Model { get; } = model;
+
+    public Dictionary<long, Dictionary<string, TopicSkill>> Learners { get; } = [];
+
+    public Dictionary<long, ItemDifficulty> Items { get; } = [];
+
+    public Dictionary<string, TopicSkill> Learner(long userId) =>
+        Learners.TryGetValue(userId, out var skills) ? skills : Learners[userId] = new Dictionary<string, TopicSkill>(StringComparer.Ordinal);
+
+    public ItemDifficulty Difficulty(long itemId) =>
+        Items.TryGetValue(itemId, out var d) ? d : items.TryGetValue(itemId, out var item) ? Model.Unseen(item) : new ItemDifficulty(Model.Priors.Difficulty(null), 0);
+
+    /// <summary>Predicted success before the event, without applying it; NaN for an unknown or untagged item.</summary>
+    public double Predict(long userId, long itemId) =>
+        items.TryGetValue(itemId, out var item) && item.Topics.Count > 0
+            ? Model.PredictSuccess(Learners.TryGetValue(userId, out var s) ? s : Empty, item, Difficulty(itemId))
+            : double.NaN;
+
+    /// <summary>Applies one event and returns what it changed (nothing for an unknown item or a non-evidence event).</summary>
+    public SkillStep Apply(long userId, long itemId, EventKind kind)
+    {
+        if (!items.TryGetValue(itemId, out var item))
+            return SkillStep.None(default);
+        var current = Learner(userId);
+        var step = Model.Observe(current, item, Difficulty(itemId), kind);
+        if (step.Skills.Count == 0)
+            return step;
+        foreach (var s in step.Skills)
+            current[s.Topic] = s;
+        Items[itemId] = step.Difficulty;
+        return step;
+    }
+
+    private static readonly Dictionary<string, TopicSkill> Empty = new(StringComparer.Ordinal);
+}
+
+/// <summary>What <see cref="SkillFit.Fit"/> estimated: population priors, and every answered item's difficulty.</summary>
+public sealed record SkillFitResult(SkillPriors Priors, IReadOnlyDictionary<long, ItemDifficulty> Items)
+{
+    /// <summary>
+    /// A replay that starts from the fitted item difficulties; <see cref="Answered"/> gives each item's evidence back
+    /// without the fitted count it started with.
+    /// </summary>
+    public SkillReplay Replay(IReadOnlyDictionary<long, ItemInfo> items)
+    {
+        var replay = new SkillReplay(new SkillModel(Priors), items);
+        foreach (var (id, d) in Items)
+            replay.Items[id] = d;
+        return replay;
+    }
+
+    /// <summary>An item's difficulty after a replay from <see cref="Replay"/>, counting only the events replayed.</summary>
+    public ItemDifficulty Answered(SkillReplay replay, long itemId)
+    {
+        ArgumentNullException.ThrowIfNull(replay);
+        var d = replay.Items[itemId];
+        return d with { Evidence = d.Evidence - (Items.TryGetValue(itemId, out var fitted) ? fitted.Evidence : 0) };
+    }
+}
+
+/// <summary>
+/// Fits the skill model to stored evidence in two stages. First the items are calibrated as in item response theory:
+/// a joint maximum-likelihood fit, with shrinkage, of one skill per learner and topic and one difficulty per item
+/// (shrunk towards the mean of its level), together with the guessing floor; learners are measured against items that
+/// are already known and items against learners who are, which an answer-by-answer replay cannot do. Then the events
+/// are replayed through <see cref="SkillModel"/> against those difficulties a few times, and after each pass every
+/// topic's starting skill takes a Newton step on the learners' first answers in it (shrunk towards the overall start
+/// where a topic has few learners), as does the carry-over between topics. The average answered item is pinned at
+/// <see cref="EloLearningModel.UnknownDifficulty"/>. Deterministic: the same events give the same fit.
+/// </summary>
+public static class SkillFit
+{
+    public const int DefaultPasses = 3;
+
+    private const int Sweeps = 20;
+
+    // Information (in answers' worth) a topic's own first answers must reach before its start counts half.
+    private const double TopicShrinkage = 4;
+
+    private const double LevelShrinkage = 3;
+
+    // Prior variances (logits²) of a learner's skill in a topic around its mean, and of an item around its level's mean.
+    private const double SkillSpread = 1.0;
+    private const double LevelledSpread = 0.3;
+    private const double UnlevelledSpread = 1.5;
+
+    public static SkillFitResult Fit(IReadOnlyList<EvidenceEvent> events, IReadOnlyDictionary<long, ItemInfo> items, int passes = DefaultPasses)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        ArgumentNullException.ThrowIfNull(items);
+        var fit = Calibrate(events, items);
+        for (var pass = 0; pass < passes; pass++)
+            fit = Step(fit, events, items);
+        return fit;
+    }
+
+    private static int LevelIndex(ItemInfo item) => item.Level is { } l ? Math.Clamp(l, 1, 5) : 0;
+
+    /// <summary>Joint maximum likelihood with normal priors: alternating Newton steps on skills, difficulties and the guessing floor.</summary>
+    private static SkillFitResult Calibrate(IReadOnlyList<EvidenceEvent> events, IReadOnlyDictionary<long, ItemInfo> items)
+    {
+        var pairIndex = new Dictionary<(long, string), int>();
+        var itemIndex = new Dictionary<long, int>();
+        var itemIds = new List<long>();
+        var rows = new List<(int[] Pairs, int Item, double Outcome, double Weight)>();
+        foreach (var e in events)
+        {
+            if (!items.TryGetValue(e.ItemId, out var item) || item.Topics.Count == 0 || EloLearningModel.Outcome(e.Kind) is not { } outcome)
+                continue;
+            if (!itemIndex.TryGetValue(e.ItemId, out var i))
+            {
+                itemIndex[e.ItemId] = i = itemIds.Count;
+                itemIds.Add(e.ItemId);
+            }
+            var pairs = item.Topics.Select(t => pairIndex.TryGetValue((e.UserId, t), out var k) ? k : pairIndex[(e.UserId, t)] = pairIndex.Count).ToArray();
+            rows.Add((pairs, i, outcome, e.Kind == EventKind.TooEasy ? 2.0 : 1.0));
+        }
+        var priors = SkillPriors.Default with { Answers = events.Count };
+        if (rows.Count == 0)
+            return new SkillFitResult(priors, new Dictionary<long, ItemDifficulty>());
+
+        var level = itemIds.Select(id => LevelIndex(items[id])).ToArray();
+        var spread = level.Select(l => l == 0 ? UnlevelledSpread : LevelledSpread).ToArray();
+        var levelMean = priors.LevelDifficulty.Select(d => (d - EloLearningModel.UnknownDifficulty) / SkillModel.Scale).ToArray();
+        var theta = new double[pairIndex.Count];
+        var b = level.Select(l => levelMean[l]).ToArray();
+        var count = new int[itemIds.Count];
+        foreach (var r in rows)
+            count[r.Item]++;
+        var guess = 0.0;
+        var g = new double[Math.Max(theta.Length, b.Length)];
+        var h = new double[g.Length];
+        for (var sweep = 0; sweep < Sweeps; sweep++)
+        {
+            var model = new SkillModel(priors with { Guess = guess });
+            // Skills: one Newton step each, prior N(mean skill, SkillSpread).
+            Array.Clear(g);
+            Array.Clear(h);
+            foreach (var r in rows)
+            {
+                var (grad, info) = Derivatives(model, guess, r.Pairs.Average(k => theta[k]) - b[r.Item], r.Outcome);
+                foreach (var k in r.Pairs)
+                {
+                    g[k] += r.Weight * grad / r.Pairs.Length;
+                    h[k] += r.Weight * info / r.Pairs.Length;
+                }
+            }
+            var meanSkill = theta.Average();
+            for (var k = 0; k < theta.Length; k++)
+                theta[k] += (g[k] - (theta[k] - meanSkill) / SkillSpread) / (h[k] + 1 / SkillSpread);
+
+            // Difficulties: one Newton step each, prior N(level mean, spread); then the level means follow their items.
+            Array.Clear(g);
+            Array.Clear(h);
+            double guessGradient = 0, guessInformation = 0;
+            foreach (var r in rows)
+            {
+                var z = r.Pairs.Average(k => theta[k]) - b[r.Item];
+                var (grad, info) = Derivatives(model, guess, z, r.Outcome);
+                g[r.Item] -= r.Weight * grad;
+                h[r.Item] += r.Weight * info;
+                var s = SkillModel.Sigmoid(z);
+                var p = Math.Clamp(guess + (1 - guess) * s, 1e-6, 1 - 1e-6);
+                guessGradient += r.Weight * (r.Outcome - p) / (p * (1 - p)) * (1 - s);
+                guessInformation += r.Weight * (1 - s) * (1 - s) / (p * (1 - p));
+            }
+            for (var i = 0; i < b.Length; i++)
+                b[i] += (g[i] - (b[i] - levelMean[level[i]]) / spread[i]) / (h[i] + 1 / spread[i]);
+            for (var l = 0; l < levelMean.Length; l++)
+            {
+                var members = Enumerable.Range(0, b.Length).Where(i => level[i] == l).ToList();
+                levelMean[l] = (members.Sum(i => b[i]) + LevelShrinkage * levelMean[l]) / (members.Count + LevelShrinkage);
+            }
+            guess = Math.Clamp(guess + guessGradient / (guessInformation + 1), 0, 0.45);
+            // Only skill minus difficulty is identified: pin the average answered item.
+            var shift = b.Average();
+            for (var i = 0; i < b.Length; i++)
+                b[i] -= shift;
+            for (var k = 0; k < theta.Length; k++)
+                theta[k] -= shift;
+            for (var l = 0; l < levelMean.Length; l++)
+                levelMean[l] -= shift;
+        }
+        if (level.All(l => l != 0))
+            levelMean[0] = level.Average(l => levelMean[l]);
+        var start = EloLearningModel.UnknownDifficulty + SkillModel.Scale * theta.Average();
+        var fitted = new Dictionary<long, ItemDifficulty>(itemIds.Count);
+        for (var i = 0; i < b.Length; i++)
+            fitted[itemIds[i]] = new ItemDifficulty(EloLearningModel.UnknownDifficulty + SkillModel.Scale * b[i], count[i]);
+        return new SkillFitResult(priors with
+        {
+            Guess = guess,
+            StartSkill = start,
+            LevelDifficulty = [.. levelMean.Select(m => EloLearningModel.UnknownDifficulty + SkillModel.Scale * m)],
+        }, fitted);
+    }
+
+    /// <summary>d log-likelihood / dz and the Fisher information at z (logits), for the model with a guessing floor.</summary>
+    private static (double Gradient, double Information) Derivatives(SkillModel model, double guess, double z, double outcome)
+    {
+        var s = SkillModel.Sigmoid(z);
+        var p = Math.Clamp(guess + (1 - guess) * s, 1e-6, 1 - 1e-6);
+        return (model.Gradient(z, outcome), Math.Pow((1 - guess) * s * (1 - s), 2) / (p * (1 - p)));
+    }
+
+    /// <summary>One replay against the calibrated items: a Newton step for each topic's start, the overall start and the carry-over.</summary>
+    private static SkillFitResult Step(SkillFitResult fit, IReadOnlyList<EvidenceEvent> events, IReadOnlyDictionary<long, ItemInfo> items)
+    {
+        var priors = fit.Priors;
+        var replay = fit.Replay(items);
+        var model = replay.Model;
+        var topicGradient = new Dictionary<string, double>(StringComparer.Ordinal);
+        var topicInformation = new Dictionary<string, double>(StringComparer.Ordinal);
+        double allGradient = 0, allInformation = 0, shareGradient = 0, shareInformation = 0;
+        foreach (var e in events)
+        {
+            if (!items.TryGetValue(e.ItemId, out var item) || item.Topics.Count == 0 || EloLearningModel.Outcome(e.Kind) is not { } outcome)
+                continue;
+            var current = replay.Learner(e.UserId);
+            var difficulty = replay.Difficulty(e.ItemId);
+            var skill = item.Topics.Average(t => model.Skill(current, t));
+            var (gradient, information) = Derivatives(model, priors.Guess, (skill - difficulty.Rating) / SkillModel.Scale, outcome);
+            foreach (var topic in item.Topics.Where(t => !current.ContainsKey(t)))
+            {
+                topicGradient[topic] = topicGradient.GetValueOrDefault(topic) + gradient / item.Topics.Count;
+                topicInformation[topic] = topicInformation.GetValueOrDefault(topic) + information / item.Topics.Count;
+                allGradient += gradient / item.Topics.Count;
+                allInformation += information / item.Topics.Count;
+                if (priors.Sharing > 0 && current.Count > 0)
+                {
+                    // The carried-over part of the start, per unit of sharing, in logits.
+                    var carried = (model.Skill(current, topic) - priors.Start(topic)) / priors.Sharing / SkillModel.Scale;
+                    shareGradient += gradient * carried / item.Topics.Count;
+                    shareInformation += information * carried * carried / item.Topics.Count;
+                }
+            }
+            replay.Apply(e.UserId, e.ItemId, e.Kind);
+        }
+
+        var start = priors.StartSkill + SkillModel.Scale * allGradient / (allInformation + 1);
+        var topicStart = topicGradient.Keys.Order(StringComparer.Ordinal).ToDictionary(t => t, t =>
+        {
+            var own = priors.Start(t) + SkillModel.Scale * topicGradient[t] / (topicInformation[t] + 1);
+            var weight = topicInformation[t] / (topicInformation[t] + TopicShrinkage);
+            return weight * own + (1 - weight) * start;
+        }, StringComparer.Ordinal);
+        return fit with
+        {
+            Priors = priors with
+            {
+                StartSkill = start,
+                TopicStart = topicStart,
+                Sharing = Math.Clamp(priors.Sharing + shareGradient / (shareInformation + 1), 0, 1),
+            },
+        };
+    }
+}
