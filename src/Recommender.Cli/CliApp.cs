@@ -25,8 +25,16 @@ public static class CliApp
             Bench(),
         };
         root.Options.Add(CliContext.DbOption);
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
+        {
+            // A mistyped option is bad input like any other: one line each, exit 2 (the library's default is 1, which means a failed check).
+            foreach (var error in parsed.Errors)
+                CliContext.Error(error.Message);
+            return Task.FromResult(2);
+        }
         // up needs time after Ctrl-C to stop its children and the database cleanly.
-        return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(40) });
+        return parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(40) });
     }
 
     private static Command Bench()

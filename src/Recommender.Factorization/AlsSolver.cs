@@ -117,8 +117,13 @@ internal sealed class AlsSolver(
         ref var pr = ref MemoryMarshal.GetReference(p);
         ref var apr = ref MemoryMarshal.GetReference(ap);
 
-        // r = b − A·x with A = YᵀY + λI + Σ α·v·y yᵀ and b = C·Σy + Σ (1 + α·v − C)·y.
+        // Frequency-scaled (weighted-λ, Zhou et al. 2008): a row with n entries gets λ·(1 + n), so active users and popular
+        // items, whose data term grows with n, are held back as much as rare ones; the gram already carries the 1·λ.
+        var extra = options.FrequencyScaledRegularization ? (float)(options.Lambda * (end - start)) : 0f;
+        // r = b − A·x with A = YᵀY + λ_row·I + Σ α·v·y yᵀ and b = C·Σy + Σ (1 + α·v − C)·y.
         MultiplyGram(gram, ref xr, ref rr);
+        if (extra != 0)
+            Axpy(extra, ref xr, ref rr, stride);
         for (var d = 0; d < stride; d += Kernels.Lanes)
             (Vector256.LoadUnsafe(ref sumFixed[0], (nuint)d) - Vector256.LoadUnsafe(ref rr, (nuint)d)).StoreUnsafe(ref rr, (nuint)d);
         ref var index = ref MemoryMarshal.GetArrayDataReference(rows.Index);
@@ -135,6 +140,8 @@ internal sealed class AlsSolver(
         for (var step = 0; step < options.ConjugateGradientSteps && rsOld > 1e-20f; step++)
         {
             MultiplyGram(gram, ref pr, ref apr);
+            if (extra != 0)
+                Axpy(extra, ref pr, ref apr, stride);
             var j = start;
             // Two rows per pass: their dot products are independent, so the second overlaps the first's reduction.
             for (; j + 1 < end; j += 2)

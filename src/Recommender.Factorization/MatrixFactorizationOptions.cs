@@ -30,6 +30,13 @@ public sealed class MatrixFactorizationOptions
     public double Lambda { get; set; } = 0.05;
 
     /// <summary>
+    /// Frequency-scaled (weighted-λ) regularisation: a row with n observed entries is penalised by λ·(1 + n) instead of
+    /// λ, so the penalty grows with the data term it balances (Zhou et al. 2008). One-class ALS only; SGD's per-update
+    /// penalty already scales with a row's ratings. Default false, so models trained before it keep their meaning.
+    /// </summary>
+    public bool FrequencyScaledRegularization { get; set; }
+
+    /// <summary>
     /// Initial SGD step, adapted per row by AdaGrad as in LIBMF. Default 0.05: with our biases, 0.1 (ML.NET's default)
     /// overfits within 20 epochs on the benchmark sets. Unused by ALS.
     /// </summary>

@@ -76,6 +76,19 @@ public static class TemporalSplit
         return new RatingSplit(train, test, n - trainCount - kept);
     }
 
+    /// <summary>
+    /// A seeded random cut with the same shape as <see cref="Split"/>: each row's timestamp is replaced by a random key
+    /// drawn from <paramref name="seed"/>, and the rows are then cut as by time. The table's timestamps are overwritten.
+    /// </summary>
+    public static RatingSplit RandomSplit(RatingTable table, int seed, double trainFraction = 0.9)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        var rng = new Random(seed);
+        for (var j = 0; j < table.Count; j++)
+            table.Timestamps[j] = rng.NextInt64();
+        return Split(table, trainFraction);
+    }
+
     /// <summary>Only rows with value ≥ <paramref name="threshold"/>, as implicit positives of value 1, with the same id maps.</summary>
     public static TrainingData Positives(TrainingData data, float threshold)
     {

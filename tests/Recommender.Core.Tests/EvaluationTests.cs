@@ -37,12 +37,13 @@ public sealed class EvaluationTests : IDisposable
     [Fact]
     public void Run_smallSyntheticData_reportsEveryObjectiveAndLearners()
     {
-        var data = EvaluationData.Load(_folder);
-        var options = new EvaluationOptions { Rank = 4, Iterations = 3, Threads = 1 };
+        var options = new EvaluationOptions { Rank = 4, Iterations = 3, Threads = 1, Seeds = 2 };
 
-        var report = OfflineEvaluator.Run(data, options, new LearnerSimulationOptions { Learners = 3, MaxItems = 20, MinTopicItems = 5 });
+        var report = OfflineEvaluator.Run(seed => EvaluationData.Load(_folder), options, new LearnerSimulationOptions { Learners = 3, MaxItems = 20, MinTopicItems = 5 });
 
         Assert.Equal(options.Objectives, report.Objectives.Select(o => o.Objective));
+        Assert.Equal(options.Objectives, report.Spread.Select(o => o.Objective));
+        Assert.Equal([42, 43], report.Seeds);
         Assert.True(report.TestUsers > 0);
         Assert.All(report.Objectives, o =>
         {
@@ -54,8 +55,62 @@ public sealed class EvaluationTests : IDisposable
         // Learning and diversity default to a 0.4 credibility floor; every "Bad" item is below it.
         Assert.Equal(0, report.Objectives.Single(o => o.Objective == "learning").LowCredibilityShare);
         Assert.Equal(0, report.Objectives.Single(o => o.Objective == "diversity").LowCredibilityShare);
-        Assert.Equal(5, report.Learners!.Objectives.Count);
-        Assert.All(report.Learners.Objectives, l => Assert.InRange(l.MeanItems, 1, 20));
+        Assert.Equal(5, report.Learners!.Count);
+        Assert.All(report.Learners, l => Assert.InRange(l.MeanItems, 1, 20));
+        // Each baseline says what it chose, once per seed, from its own grid.
+        Assert.Equal(Baselines.All.Count * 2, report.Baselines.Count);
+        Assert.All(report.Baselines, b => Assert.Contains(Baselines.Grid(b.Id), h => h.SequenceEqual(b.Hyperparameters)));
+        // The serving clock defaults to the newest rating, not a fixed date.
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1_600_000_000L + 24 * 100 + 60), report.Options.Now);
+    }
+
+    [Fact]
+    public void Run_twoSeedsOfOneModel_spreadIsTheirStandardDeviation()
+    {
+        var options = new EvaluationOptions { Rank = 4, Iterations = 3, Threads = 1, Seeds = 1, Objectives = ["engagement"] };
+        var first = OfflineEvaluator.Run(_ => EvaluationData.Load(_folder), options).Objectives[0].Ndcg;
+        var second = OfflineEvaluator.Run(_ => EvaluationData.Load(_folder), options with { Seed = 43 }).Objectives[0].Ndcg;
+
+        var both = OfflineEvaluator.Run(_ => EvaluationData.Load(_folder), options with { Seeds = 2 });
+
+        Assert.Equal((first + second) / 2, both.Objectives[0].Ndcg, 12);
+        Assert.Equal(Math.Abs(first - second) / Math.Sqrt(2), both.Spread[0].Ndcg, 12);
+    }
+
+    [Fact]
+    public void Load_randomSplit_differsBySeedAndKeepsTheShares()
+    {
+        var a = EvaluationData.Load(_folder, SplitKind.Random, 1);
+        var b = EvaluationData.Load(_folder, SplitKind.Random, 2);
+        var temporal = EvaluationData.Load(_folder);
+
+        Assert.Equal(temporal.Split.Train.Count, a.Split.Train.Count);
+        var rowsA = Enumerable.Range(0, a.Split.Test.Count).Select(j => (a.Split.Test.Users.IdAt(a.Split.Test.UserIndices[j]), a.Split.Test.Items.IdAt(a.Split.Test.ItemIndices[j]))).ToHashSet();
+        var rowsB = Enumerable.Range(0, b.Split.Test.Count).Select(j => (b.Split.Test.Users.IdAt(b.Split.Test.UserIndices[j]), b.Split.Test.Items.IdAt(b.Split.Test.ItemIndices[j]))).ToHashSet();
+        Assert.False(rowsA.SetEquals(rowsB));
+        // The validation split lies inside the training rows only.
+        Assert.True(a.Validation.Train.Count + a.Validation.Test.Count + a.Validation.DroppedTestRows == a.Split.Train.Count);
+    }
+
+    [Fact]
+    public void Load_tooFewRatings_saysSoInOneLine()
+    {
+        File.WriteAllLines(Path.Combine(_folder, "ratings.csv"), File.ReadAllLines(Path.Combine(_folder, "ratings.csv")).Take(40));
+
+        var e = Assert.Throws<InvalidDataException>(() => EvaluationData.Load(_folder));
+
+        Assert.Contains("39 ratings", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void Load_badItemLine_namesFileAndLine()
+    {
+        File.AppendAllLines(Path.Combine(_folder, "items.csv"), ["not-a-number,x,t,1,0,0"]);
+
+        var e = Assert.Throws<InvalidDataException>(() => EvaluationData.Load(_folder));
+
+        Assert.EndsWith("items.csv:82: expected item_id,title,topics,level,source_id,stance.", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -9,8 +9,9 @@ using Spectre.Console;
 namespace Recommender.Cli.Commands;
 
 /// <summary>
-/// <c>recommender evaluate</c>: trains on the global temporal split, serves every test user with each objective through
-/// the production pipeline, prints one table plus target checks, and writes the same figures as JSON.
+/// <c>recommender evaluate</c>: trains on the split, serves every test user with each objective through the production
+/// pipeline (the baselines score directly), repeats over seeds, prints one table of means ± standard deviations plus
+/// target checks, and writes the same figures as JSON. Exit code 0 when every check passes, 1 when one fails, 2 for bad input.
 /// </summary>
 internal static class EvaluateCommand
 {
@@ -21,9 +22,15 @@ internal static class EvaluateCommand
         var data = new Option<string>("--data") { Description = "Directory with ratings.csv + items.csv + sources.csv (synthetic) or ratings.dat + movies.dat (MovieTweetings).", Required = true };
         var output = new Option<string?>("--out") { Description = "Where to write the JSON report. Default: evaluation-<data>.json in the current directory." };
         var k = new Option<int>("--k") { Description = "List length the metrics use.", DefaultValueFactory = _ => defaults.K };
-        var seed = new Option<int>("--seed") { Description = "Seed for training, tie-breaks and the simulation.", DefaultValueFactory = _ => defaults.Seed };
+        var seed = new Option<int>("--seed") { Description = "First seed for training, tie-breaks, the simulation and a random split.", DefaultValueFactory = _ => defaults.Seed };
+        var seeds = new Option<int>("--seeds") { Description = "Runs with consecutive seeds; figures are mean ± standard deviation.", DefaultValueFactory = _ => defaults.Seeds };
+        var split = new Option<SplitKind>("--split") { Description = "temporal (first 90% of ratings by time train) or random (a seeded 90/10 cut).", DefaultValueFactory = _ => defaults.Split };
+        var now = new Option<string?>("--now") { Description = "Serving clock as ISO 8601 (e.g. 2013-09-01T00:00:00Z). Default: the time of the newest rating." };
         var rank = new Option<int>("--rank") { Description = "Latent factors of the one-class MF model.", DefaultValueFactory = _ => defaults.Rank };
         var iterations = new Option<int>("--iterations") { Description = "ALS iterations.", DefaultValueFactory = _ => defaults.Iterations };
+        var lambda = new Option<double>("--lambda") { Description = "L2 regularisation of the one-class MF model.", DefaultValueFactory = _ => defaults.Lambda };
+        var alpha = new Option<double>("--alpha") { Description = "Confidence weight of a positive in one-class ALS.", DefaultValueFactory = _ => defaults.Alpha };
+        var weighted = new Option<bool>("--weighted-lambda") { Description = "Frequency-scaled regularisation: λ·(1 + n) for a row with n positives.", DefaultValueFactory = _ => defaults.FrequencyScaled };
         var users = new Option<int>("--users") { Description = "Evaluate at most this many test users (0 = all).", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Worker threads.", DefaultValueFactory = _ => defaults.Threads };
         var objectives = new Option<string>("--objectives") { Description = "Comma-separated objective ids; 'popularity' is the baseline.", DefaultValueFactory = _ => string.Join(',', defaults.Objectives) };
@@ -34,23 +41,46 @@ internal static class EvaluateCommand
 
         var command = new Command("evaluate", "Compare objectives offline: accuracy, diversity, popularity bias, credibility and simulated learning.")
         {
-            data, output, k, seed, rank, iterations, users, threads, objectives, parameters, learners, maxItems, simulationSeeds,
+            data, output, k, seed, seeds, split, now, rank, iterations, lambda, alpha, weighted, users, threads, objectives, parameters, learners, maxItems, simulationSeeds,
             SkillCommand.Evaluate(),
         };
-        command.SetAction(parseResult =>
+        command.SetAction(CliApp.Guarded((parseResult, _) => Task.FromResult(Run(parseResult))));
+        return command;
+
+        int Run(ParseResult parseResult)
         {
             var ids = parseResult.GetValue(objectives)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var known = new ObjectiveRegistry(ObjectiveRegistry.BuiltIn());
+            if (ids.Length == 0)
+                throw new CliException("--objectives: name at least one objective.");
+            if (ids.FirstOrDefault(id => id != OfflineEvaluator.PopularityBaseline && !Baselines.IsBaseline(id) && !known.TryGet(id, out _)) is { } unknown)
+                throw new CliException($"--objectives: unknown objective '{unknown}'; known: {OfflineEvaluator.PopularityBaseline}, {string.Join(", ", Baselines.All)}, {string.Join(", ", known.All.Select(o => o.Id))}.");
+            if (parseResult.GetValue(k) < 1 || parseResult.GetValue(seeds) < 1 || parseResult.GetValue(rank) < 1 || parseResult.GetValue(iterations) < 1 || parseResult.GetValue(threads) < 1)
+                throw new CliException("--k, --seeds, --rank, --iterations and --threads must each be at least 1.");
+            DateTimeOffset? clock = null;
+            if (parseResult.GetValue(now) is { } text)
+            {
+                clock = DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
+                    ? parsed : throw new CliException($"--now: '{text}' is not a date and time; use ISO 8601, e.g. 2013-09-01T00:00:00Z.");
+            }
             var options = new EvaluationOptions
             {
                 K = parseResult.GetValue(k),
                 Seed = parseResult.GetValue(seed),
+                Seeds = parseResult.GetValue(seeds),
+                Split = parseResult.GetValue(split),
+                Now = clock,
                 Rank = parseResult.GetValue(rank),
                 Iterations = parseResult.GetValue(iterations),
+                Lambda = parseResult.GetValue(lambda),
+                Alpha = parseResult.GetValue(alpha),
+                FrequencyScaled = parseResult.GetValue(weighted),
                 MaxUsers = parseResult.GetValue(users),
                 Threads = parseResult.GetValue(threads),
                 Objectives = ids,
                 Parameters = ParseParameters(parseResult.GetValue(parameters)),
             };
+            var path = parseResult.GetValue(data)!;
             var simulation = parseResult.GetValue(learners) > 0
                 ? new LearnerSimulationOptions
                 {
@@ -58,19 +88,25 @@ internal static class EvaluateCommand
                     MaxItems = parseResult.GetValue(maxItems),
                     Seeds = parseResult.GetValue(simulationSeeds),
                     Seed = options.Seed,
-                    Objectives = [.. ids.Where(id => id != OfflineEvaluator.PopularityBaseline)],
+                    Objectives = [.. ids.Where(id => id != OfflineEvaluator.PopularityBaseline && !Baselines.IsBaseline(id))],
                 }
                 : null;
-            var path = parseResult.GetValue(data)!;
-            var evaluationData = EvaluationData.Load(path);
-            var report = OfflineEvaluator.Run(evaluationData, options, simulation);
-            Print(report);
-            var outPath = parseResult.GetValue(output) ?? $"evaluation-{evaluationData.Name}.json";
+            EvaluationReport report;
+            try
+            {
+                report = OfflineEvaluator.Run(s => EvaluationData.Load(path, options.Split, s), options, simulation);
+            }
+            catch (InvalidDataException e)
+            {
+                // A file that does not parse (file:line) or data too small to split: the user's input, not a crash.
+                throw new CliException(e.Message);
+            }
+            var passed = Print(report);
+            var outPath = parseResult.GetValue(output) ?? $"evaluation-{report.Data}.json";
             File.WriteAllText(outPath, JsonSerializer.Serialize(report, JsonOptions));
             AnsiConsole.MarkupLine($"JSON report: [bold]{Markup.Escape(outPath)}[/]");
-            return 0;
-        });
-        return command;
+            return passed ? 0 : 1;
+        }
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new()
@@ -86,38 +122,62 @@ internal static class EvaluateCommand
         {
             return [];
         }
-        var root = JsonNode.Parse(json) as JsonObject ?? throw new FormatException("--params must be a JSON object keyed by objective id.");
-        return root.ToDictionary(p => p.Key, p => ObjectiveParameters.FromJson(p.Value?.ToJsonString() ?? "{}"), StringComparer.Ordinal);
+        try
+        {
+            var root = JsonNode.Parse(json) as JsonObject ?? throw new CliException("--params must be a JSON object keyed by objective id.");
+            return root.ToDictionary(p => p.Key, p => ObjectiveParameters.FromJson(p.Value?.ToJsonString() ?? "{}"), StringComparer.Ordinal);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or ArgumentException)
+        {
+            throw new CliException($"--params: {e.Message}");
+        }
     }
 
-    private static void Print(EvaluationReport report)
+    /// <summary>Prints the table and the checks; false when a check failed.</summary>
+    private static bool Print(EvaluationReport report)
     {
         // Redirected output would otherwise wrap the 14-column table at 80 characters.
         if (Console.IsOutputRedirected)
         {
-            AnsiConsole.Profile.Width = 200;
+            AnsiConsole.Profile.Width = 240;
         }
         static string F(double v, string format = "0.0000") => v.ToString(format, CultureInfo.InvariantCulture);
-        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(report.Data)}[/]: {report.TrainRows:N0} train rows, {report.TestRows:N0} test rows, {report.TestUsers:N0} test users, model {Markup.Escape(report.ModelVersion)}");
+        // Mean ± standard deviation over the seeds.
+        static string S(double mean, double spread, string format = "0.0000") => $"{F(mean, format)}±{F(spread, format)}";
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(report.Data)}[/] ({report.Options.Split.ToString().ToLowerInvariant()} split): {report.TrainRows:N0} train rows, {report.TestRows:N0} test rows ({report.DroppedTestRows:N0} dropped: unseen user or item), {report.TestUsers:N0} test users, model {Markup.Escape(report.ModelVersion)}, seeds {string.Join(", ", report.Seeds)}, clock {report.Options.Now:yyyy-MM-dd HH:mm}Z");
         var table = new Table().Border(TableBorder.Rounded);
         foreach (var column in new[] { "objective", "NDCG@10", "Recall@10", "ILD@10", "coverage", "novelty", "ARP", "APLT", "exposure Gini", "calib. KL", "low-cred.", "ms/list", "items to mastery", "mastered" })
         {
             table.AddColumn(new TableColumn(column).RightAligned());
         }
-        foreach (var m in report.Objectives)
+        for (var o = 0; o < report.Objectives.Count; o++)
         {
-            var learner = report.Learners?.Objectives.FirstOrDefault(l => l.Objective == m.Objective);
+            var (m, sd) = (report.Objectives[o], report.Spread[o]);
+            var l = report.Learners?.Select((r, i) => (r, i)).FirstOrDefault(p => p.r.Objective == m.Objective);
+            var learner = l?.r;
+            var learnerSd = learner is null ? null : report.LearnersSpread![l!.Value.i];
             table.AddRow(
-                m.Objective, F(m.Ndcg), F(m.Recall), F(m.Ild), F(m.Coverage, "0.000"), F(m.Novelty, "0.00"), F(m.Arp, "0.0"), F(m.Aplt, "0.000"),
-                F(m.ExposureGini, "0.000"), F(m.CalibrationKl, "0.000"), m.LowCredibilityShare is { } low ? F(low, "0.000") : "n/a", F(m.MedianMilliseconds, "0.00"),
-                learner is null ? "-" : F(learner.MeanItems, "0.0"), learner is null ? "-" : F(learner.MasteredShare, "0%"));
+                m.Objective, S(m.Ndcg, sd.Ndcg), S(m.Recall, sd.Recall), S(m.Ild, sd.Ild, "0.000"), S(m.Coverage, sd.Coverage, "0.000"), S(m.Novelty, sd.Novelty, "0.00"),
+                S(m.Arp, sd.Arp, "0.0"), S(m.Aplt, sd.Aplt, "0.000"), S(m.ExposureGini, sd.ExposureGini, "0.000"), S(m.CalibrationKl, sd.CalibrationKl, "0.000"),
+                m.LowCredibilityShare is { } low ? S(low, sd.LowCredibilityShare ?? 0, "0.000") : "n/a", F(m.MedianMilliseconds, "0.00"),
+                learner is null ? "-" : S(learner.MeanItems, learnerSd!.MeanItems, "0.0"), learner is null ? "-" : S(learner.MasteredShare, learnerSd!.MasteredShare, "0.00"));
         }
         AnsiConsole.Write(table);
+        foreach (var group in report.Baselines.GroupBy(b => b.Id))
+        {
+            // On a temporal split every seed tunes on the same validation split, so identical choices are printed once.
+            var chosen = group.GroupBy(b => $"{string.Join(", ", b.Hyperparameters.Select(h => $"{h.Key}={F(h.Value, "0.###")}"))} (validation NDCG {F(b.ValidationNdcg)})")
+                .Select(g => $"{g.Key}, seed {string.Join("/", g.Select(b => b.Seed))}");
+            AnsiConsole.MarkupLine($"[grey]{Markup.Escape(group.Key)} tuned on the validation split: {Markup.Escape(string.Join("; ", chosen))}[/]");
+        }
 
         var by = report.Objectives.ToDictionary(m => m.Objective);
-        var learners = report.Learners?.Objectives.ToDictionary(l => l.Objective);
+        var spread = report.Spread.ToDictionary(m => m.Objective);
+        var learners = report.Learners?.ToDictionary(l => l.Objective);
+        var passed = true;
         void Check(string name, bool? pass, string detail)
         {
+            passed &= pass != false;
             var mark = pass switch { true => "[green]PASS[/]", false => "[red]FAIL[/]", null => "[grey]n/a[/]" };
             AnsiConsole.MarkupLine($"{mark} {Markup.Escape(name)}: {Markup.Escape(detail)}");
         }
@@ -131,6 +191,14 @@ internal static class EvaluateCommand
             if (by.TryGetValue(OfflineEvaluator.PopularityBaseline, out var p))
             {
                 Check("engagement NDCG ≥ popularity", e.Ndcg >= p.Ndcg, $"{F(e.Ndcg)} vs {F(p.Ndcg)}");
+            }
+            if (Baselines.All.Where(by.ContainsKey).Select(id => by[id]).MaxBy(b => b.Ndcg) is { } best)
+            {
+                // The margin must be real: larger than either side's spread over the seeds.
+                var margin = e.Ndcg - best.Ndcg;
+                var noise = Math.Max(spread["engagement"].Ndcg, spread[best.Objective].Ndcg);
+                Check($"engagement NDCG ≥ 1.05× best baseline ({best.Objective}), spread < margin", e.Ndcg >= 1.05 * best.Ndcg && noise < margin,
+                    $"{F(e.Ndcg)} vs {F(best.Ndcg)} ({F(e.Ndcg / best.Ndcg, "0.00")}×), margin {F(margin)}, spread {F(noise)}");
             }
             foreach (var id in new[] { "learning", "diversity" })
             {
@@ -160,6 +228,7 @@ internal static class EvaluateCommand
             AnsiConsole.MarkupLine("Mean items to mastery per parameter set and seed:");
             AnsiConsole.Write(runs);
         }
+        return passed;
     }
 
     /// <summary>Writes settings as their canonical JSON object in the report.</summary>

@@ -10,10 +10,12 @@ namespace Recommender.Core.Evaluation;
 /// </summary>
 public sealed partial class EvaluationData
 {
-    private EvaluationData(string name, RatingSplit split, Catalog catalog, float positiveThreshold, bool hasCredibility)
+    private EvaluationData(string name, RatingSplit split, RatingSplit validation, Catalog catalog, float positiveThreshold, bool hasCredibility, DateTimeOffset lastRating)
     {
+        LastRating = lastRating;
         Name = name;
         Split = split;
+        Validation = validation;
         Catalog = catalog;
         PositiveThreshold = positiveThreshold;
         HasCredibility = hasCredibility;
@@ -21,7 +23,16 @@ public sealed partial class EvaluationData
 
     public string Name { get; }
 
+    /// <summary>Time of the data set's newest rating: the evaluation's default serving clock.</summary>
+    public DateTimeOffset LastRating { get; }
+
     public RatingSplit Split { get; }
+
+    /// <summary>
+    /// The same kind of split cut again inside <see cref="Split"/>'s training rows (90/10): what hyperparameters are
+    /// chosen on, so the test rows are never looked at before the final measurement.
+    /// </summary>
+    public RatingSplit Validation { get; }
 
     public Catalog Catalog { get; }
 
@@ -32,11 +43,26 @@ public sealed partial class EvaluationData
 
     /// <summary>
     /// Loads a directory: synthetic data (<c>ratings.csv</c>, <c>items.csv</c>, <c>sources.csv</c>; positives ≥ 4 of 5)
-    /// or MovieTweetings (<c>ratings.dat</c>, <c>movies.dat</c>, genres as topics; positives ≥ 7 of 10).
+    /// or MovieTweetings (<c>ratings.dat</c>, <c>movies.dat</c>, genres as topics; positives ≥ 7 of 10), and splits it.
     /// </summary>
-    public static EvaluationData Load(string directory)
+    /// <param name="directory">The data set's directory.</param>
+    /// <param name="kind">Global temporal split (default), or a random one drawn with <paramref name="seed"/>.</param>
+    /// <param name="seed">Seed of the random split; unused by the temporal one.</param>
+    /// <exception cref="InvalidDataException">A file cannot be parsed (the message names file:line), or too little is left after the split to evaluate.</exception>
+    public static EvaluationData Load(string directory, SplitKind kind = SplitKind.Temporal, int seed = 42)
     {
-        var split = TemporalSplit.Split(RatingTable.Load(directory));
+        if (!Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"{directory}: no such directory.");
+        var table = RatingTable.Load(directory);
+        if (table.Count < MinimumRows)
+            throw new InvalidDataException($"{directory}: {table.Count} ratings; evaluation needs at least {MinimumRows} (a train, a validation and a test share).");
+        var lastRating = DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(System.Numerics.Tensors.TensorPrimitives.Max<long>(table.Timestamps.AsSpan(0, table.Count)), 0, 253402300799));
+        var split = kind == SplitKind.Random ? TemporalSplit.RandomSplit(table, seed) : TemporalSplit.Split(table);
+        // The split leaves the train rows at the front of the table, so their timestamps (or random keys) line up with them.
+        var validation = TemporalSplit.Split(RatingTable.FromRows(
+            [.. Enumerable.Range(0, split.Train.Count).Select(j => split.Train.Users.IdAt(split.Train.UserIndices[j]))],
+            [.. Enumerable.Range(0, split.Train.Count).Select(j => split.Train.Items.IdAt(split.Train.ItemIndices[j]))],
+            split.Train.Values.AsSpan(0, split.Train.Count), table.Timestamps.AsSpan(0, split.Train.Count)));
         var popularity = new Dictionary<long, int>();
         var train = split.Train;
         for (var j = 0; j < train.Count; j++)
@@ -48,10 +74,32 @@ public sealed partial class EvaluationData
         if (File.Exists(itemsCsv))
         {
             var items = LoadSynthetic(itemsCsv, Path.Combine(directory, "sources.csv"));
-            return new EvaluationData(Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)), split, new Catalog(items, popularity), 4, true);
+            return Checked(new EvaluationData(Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)), split, validation, new Catalog(items, popularity), 4, true, lastRating), directory);
         }
-        var movies = LoadMovies(Path.Combine(directory, "movies.dat"));
-        return new EvaluationData(Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)), split, new Catalog(movies, popularity), 7, false);
+        var moviesDat = Path.Combine(directory, "movies.dat");
+        if (!File.Exists(moviesDat))
+            throw new FileNotFoundException($"No items.csv or movies.dat in {directory}.");
+        var movies = LoadMovies(moviesDat);
+        return Checked(new EvaluationData(Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)), split, validation, new Catalog(movies, popularity), 7, false, lastRating), directory);
+    }
+
+    /// <summary>Fewer ratings cannot give a train, a validation and a test share that each hold a positive.</summary>
+    public const int MinimumRows = 100;
+
+    /// <summary>Fewer test users with a positive make every figure one person's taste.</summary>
+    public const int MinimumTestUsers = 10;
+
+    private static EvaluationData Checked(EvaluationData data, string directory)
+    {
+        static int Positives(TrainingData d, float threshold) => Enumerable.Range(0, d.Count).Count(j => d.Values[j] >= threshold);
+        var threshold = data.PositiveThreshold;
+        var f = System.Globalization.CultureInfo.InvariantCulture;
+        var testUsers = Enumerable.Range(0, data.Split.Test.Count).Where(j => data.Split.Test.Values[j] >= threshold).Select(j => data.Split.Test.UserIndices[j]).Distinct().Count();
+        if (testUsers < MinimumTestUsers)
+            throw new InvalidDataException(string.Create(f, $"{directory}: {testUsers} users have a test rating ≥ {threshold} after the split ({data.Split.Test.Count} test rows kept, {data.Split.DroppedTestRows} dropped for an unseen user or item); evaluation needs at least {MinimumTestUsers}."));
+        if (Positives(data.Validation.Test, threshold) == 0)
+            throw new InvalidDataException(string.Create(f, $"{directory}: no validation rating ≥ {threshold} is left inside the training share; too little data to choose settings on."));
+        return data;
     }
 
     private static List<ItemInfo> LoadSynthetic(string itemsPath, string sourcesPath)
@@ -59,18 +107,20 @@ public sealed partial class EvaluationData
         var credibility = new Dictionary<string, double>(StringComparer.Ordinal);
         if (File.Exists(sourcesPath))
         {
-            foreach (var line in File.ReadLines(sourcesPath).Skip(1).Where(l => l.Length > 0))
+            foreach (var (line, number) in Lines(sourcesPath).Skip(1))
             {
                 var f = line.Split(',');
-                credibility[f[0]] = double.Parse(f[2], CultureInfo.InvariantCulture);
+                credibility[f[0]] = f.Length > 2 && double.TryParse(f[2], CultureInfo.InvariantCulture, out var c) ? c
+                    : throw new InvalidDataException($"{sourcesPath}:{number}: expected source_id,name,credibility.");
             }
         }
         var items = new List<ItemInfo>();
-        foreach (var line in File.ReadLines(itemsPath).Skip(1).Where(l => l.Length > 0))
+        foreach (var (line, number) in Lines(itemsPath).Skip(1))
         {
             // item_id,title,topics,level,source_id,stance
             var f = line.Split(',');
-            var id = long.Parse(f[0], CultureInfo.InvariantCulture);
+            if (f.Length < 6 || !long.TryParse(f[0], CultureInfo.InvariantCulture, out var id))
+                throw new InvalidDataException($"{itemsPath}:{number}: expected item_id,title,topics,level,source_id,stance.");
             items.Add(new ItemInfo(
                 id, f[0], f[1], f[2].Split('|', StringSplitOptions.RemoveEmptyEntries),
                 int.TryParse(f[3], CultureInfo.InvariantCulture, out var level) ? level : null,
@@ -84,18 +134,34 @@ public sealed partial class EvaluationData
     private static List<ItemInfo> LoadMovies(string path)
     {
         var items = new List<ItemInfo>();
-        foreach (var line in File.ReadLines(path).Where(l => l.Length > 0))
+        foreach (var (line, number) in Lines(path))
         {
             // movie_id::Title (Year)::Genre|Genre
             var f = line.Split("::");
+            if (f.Length < 2 || !long.TryParse(f[0], CultureInfo.InvariantCulture, out var movieId))
+                throw new InvalidDataException($"{path}:{number}: expected movie_id::Title (Year)::Genres.");
             var year = YearPattern().Match(f[1]);
             DateTimeOffset? published = year.Success ? new DateTimeOffset(int.Parse(year.Groups[1].Value, CultureInfo.InvariantCulture), 1, 1, 0, 0, 0, TimeSpan.Zero) : null;
             var topics = f.Length > 2 ? f[2].Split('|', StringSplitOptions.RemoveEmptyEntries) : [];
-            items.Add(new ItemInfo(long.Parse(f[0], CultureInfo.InvariantCulture), f[0], f[1], topics, null, null, null, null, published));
+            items.Add(new ItemInfo(movieId, f[0], f[1], topics, null, null, null, null, published));
         }
         return items;
     }
 
+    /// <summary>Non-empty lines with their 1-based line numbers, for file:line errors.</summary>
+    private static IEnumerable<(string Line, int Number)> Lines(string path) =>
+        File.ReadLines(path).Select((line, i) => (line, i + 1)).Where(p => p.line.Length > 0);
+
     [GeneratedRegex(@"\((\d{4})\)\s*$")]
     private static partial Regex YearPattern();
+}
+
+/// <summary>How the evaluation separates what a model learns from what it is tested on.</summary>
+public enum SplitKind
+{
+    /// <summary>A global cut in time: the first 90% of ratings train, the rest test (the model never sees the future).</summary>
+    Temporal,
+
+    /// <summary>A seeded random 90/10 cut of the ratings: easier, but comparable with most published figures.</summary>
+    Random,
 }

@@ -9,8 +9,14 @@ public sealed record EvaluationOptions
     /// <summary>List length the metrics are computed at. Default 10.</summary>
     public int K { get; init; } = 10;
 
-    /// <summary>Seed for training, tie-breaks and the learner simulation. Default 42.</summary>
+    /// <summary>First seed for training, tie-breaks, the learner simulation and a random split. Default 42.</summary>
     public int Seed { get; init; } = 42;
+
+    /// <summary>Runs, with seeds <see cref="Seed"/>, <see cref="Seed"/> + 1, …; every figure is their mean with its standard deviation. Default 3.</summary>
+    public int Seeds { get; init; } = 3;
+
+    /// <summary>How train and test are separated. Default <see cref="SplitKind.Temporal"/>.</summary>
+    public SplitKind Split { get; init; } = SplitKind.Temporal;
 
     /// <summary>
     /// Latent factors of the one-class MF model. Default 8: NDCG is within 1% of rank 16 on both data sets, and at 16
@@ -21,20 +27,32 @@ public sealed record EvaluationOptions
     /// <summary>ALS iterations. Default 10.</summary>
     public int Iterations { get; init; } = 10;
 
+    /// <summary>L2 regularisation of the one-class MF model. Default 0.05 (the trainer's).</summary>
+    public double Lambda { get; init; } = 0.05;
+
+    /// <summary>Confidence weight of a positive in one-class ALS. Default 5 (the trainer's).</summary>
+    public double Alpha { get; init; } = 5;
+
+    /// <summary>Frequency-scaled (weighted-λ) regularisation. Default false.</summary>
+    public bool FrequencyScaled { get; init; }
+
     /// <summary>Evaluate at most this many test users (0 = all), taken in a seeded order. Default 0.</summary>
     public int MaxUsers { get; init; }
 
     /// <summary>Worker threads. Default: all cores.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
-    /// <summary>Objectives to evaluate, in report order. "popularity" is the baseline: engagement scored by popularity alone.</summary>
-    public IReadOnlyList<string> Objectives { get; init; } = ["popularity", "engagement", "learning", "diversity", "no_profiling", "blend"];
+    /// <summary>
+    /// Objectives to evaluate, in report order. "popularity" is engagement scored by popularity alone; "itemknn",
+    /// "ease", "rp3beta" and "puresvd" are the <see cref="Baselines"/>, each tuned on the validation split.
+    /// </summary>
+    public IReadOnlyList<string> Objectives { get; init; } = ["popularity", "itemknn", "ease", "rp3beta", "puresvd", "engagement", "learning", "diversity", "no_profiling", "blend"];
 
     /// <summary>Settings per objective id; missing ids use the objective's defaults.</summary>
     public IReadOnlyDictionary<string, ObjectiveParameters> Parameters { get; init; } = new Dictionary<string, ObjectiveParameters>();
 
-    /// <summary>Serving clock, so recency is reproducible. Default 2013-09-01 (end of MovieTweetings-100K).</summary>
-    public DateTimeOffset Now { get; init; } = new(2013, 9, 1, 0, 0, 0, TimeSpan.Zero);
+    /// <summary>Serving clock, so recency is reproducible. Default null: the time of the data set's newest rating.</summary>
+    public DateTimeOffset? Now { get; init; }
 
     /// <summary>Items below this credibility count as low-credibility. Default 0.4.</summary>
     public double LowCredibility { get; init; } = 0.4;
@@ -58,10 +76,24 @@ public sealed record ObjectiveMetrics(
     string Objective, int Users, double Ndcg, double Recall, double Ild, double Coverage, double Novelty, double Arp, double Aplt,
     double ExposureGini, double CalibrationKl, double? LowCredibilityShare, double MedianMilliseconds);
 
-/// <summary>The result of <see cref="OfflineEvaluator.Run"/>.</summary>
+/// <summary>The result of <see cref="OfflineEvaluator.Run"/>: means over the seeds, and their standard deviations.</summary>
+/// <param name="Data">Data set name.</param>
+/// <param name="ModelVersion">The first seed's MF model.</param>
+/// <param name="TrainRows">Training rows (first seed's split).</param>
+/// <param name="TestRows">Test rows kept.</param>
+/// <param name="DroppedTestRows">Test rows dropped for a user or item unseen in training.</param>
+/// <param name="TestUsers">Users measured.</param>
+/// <param name="Options">The settings, with the serving clock filled in.</param>
+/// <param name="Seeds">The seeds run.</param>
+/// <param name="Objectives">Each metric's mean over the seeds.</param>
+/// <param name="Spread">Each metric's sample standard deviation over the seeds (0 with one seed), in the same order.</param>
+/// <param name="Baselines">The hyperparameters each baseline chose on the validation split, per seed.</param>
+/// <param name="Learners">Learner simulation means over the seeds; null when skipped.</param>
+/// <param name="LearnersSpread">Their standard deviations.</param>
 public sealed record EvaluationReport(
-    string Data, string ModelVersion, int TrainRows, int TestRows, int TestUsers, EvaluationOptions Options,
-    IReadOnlyList<ObjectiveMetrics> Objectives, LearnerSimulationReport? Learners);
+    string Data, string ModelVersion, int TrainRows, int TestRows, int DroppedTestRows, int TestUsers, EvaluationOptions Options, IReadOnlyList<int> Seeds,
+    IReadOnlyList<ObjectiveMetrics> Objectives, IReadOnlyList<ObjectiveMetrics> Spread, IReadOnlyList<TunedBaseline> Baselines,
+    IReadOnlyList<LearnerResult>? Learners, IReadOnlyList<LearnerResult>? LearnersSpread);
 
 /// <summary>
 /// Offline comparison of objectives on the global temporal split: trains a one-class MF model on the training
@@ -82,45 +114,132 @@ public static class OfflineEvaluator
         {
             ApproximationRank = options.Rank,
             NumberOfIterations = options.Iterations,
+            Lambda = options.Lambda,
+            Alpha = options.Alpha,
+            FrequencyScaledRegularization = options.FrequencyScaled,
             LossFunction = LossFunction.SquareLossOneClass,
             NumberOfThreads = options.Threads,
             Seed = options.Seed,
         };
         var model = new MatrixFactorizationTrainer(mfOptions).Fit(positives);
         var popularity = data.Catalog.Items.ToDictionary(i => i.Id, i => data.Catalog.Popularity(i.Id));
-        return new MatrixFactorizationRelevanceModel(model, $"mf-oneclass-r{options.Rank}-i{options.Iterations}-s{options.Seed}", popularity);
+        return new MatrixFactorizationRelevanceModel(model, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"mf-oneclass-r{options.Rank}-i{options.Iterations}-l{options.Lambda}{(options.FrequencyScaled ? "w" : "")}-a{options.Alpha}-s{options.Seed}"), popularity);
     }
 
-    public static EvaluationReport Run(EvaluationData data, EvaluationOptions options, LearnerSimulationOptions? learnerOptions = null)
+    /// <summary>
+    /// Evaluates <see cref="EvaluationOptions.Seeds"/> times and reports each figure's mean and spread.
+    /// <paramref name="load"/> gives the data for a seed; a temporal split is loaded once, a random one per seed.
+    /// </summary>
+    public static EvaluationReport Run(Func<int, EvaluationData> load, EvaluationOptions options, LearnerSimulationOptions? learnerOptions = null)
     {
-        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(load);
         ArgumentNullException.ThrowIfNull(options);
+        if (options.Seeds < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Seeds, "Seeds must be at least 1.");
+        var seeds = Enumerable.Range(options.Seed, options.Seeds).ToList();
+        EvaluationData? data = null;
+        Dictionary<string, TunedBaseline>? tuned = null;
+        var runs = new List<SeedRun>();
+        foreach (var seed in seeds)
+        {
+            if (data is null || options.Split == SplitKind.Random)
+            {
+                data = load(seed);
+                // Tuning looks only at the validation split; on a temporal split that is the same for every seed.
+                tuned = [];
+            }
+            var seeded = options with { Seed = seed, Now = options.Now ?? data.LastRating };
+            runs.Add(RunOnce(data, seeded, learnerOptions is null ? null : learnerOptions with { Seed = seed }, tuned!));
+        }
+        var first = runs[0];
+        var objectives = Enumerable.Range(0, first.Metrics.Count).Select(o => runs.Select(r => r.Metrics[o]).ToList()).ToList();
+        var learners = first.Learners is null ? null : Enumerable.Range(0, first.Learners.Objectives.Count).Select(o => runs.Select(r => r.Learners!.Objectives[o]).ToList()).ToList();
+        return new EvaluationReport(
+            data!.Name, first.ModelVersion, first.TrainRows, first.TestRows, first.DroppedTestRows, first.TestUsers,
+            options with { Now = options.Now ?? data.LastRating }, seeds,
+            [.. objectives.Select(m => Summarize(m, Mean))], [.. objectives.Select(m => Summarize(m, StandardDeviation))],
+            [.. runs.SelectMany(r => r.Baselines)],
+            learners?.Select(l => Summarize(l, Mean)).ToList(), learners?.Select(l => Summarize(l, StandardDeviation)).ToList());
+    }
+
+    private sealed record SeedRun(string ModelVersion, int TrainRows, int TestRows, int DroppedTestRows, int TestUsers,
+        List<ObjectiveMetrics> Metrics, List<TunedBaseline> Baselines, LearnerSimulationReport? Learners);
+
+    private static SeedRun RunOnce(EvaluationData data, EvaluationOptions options, LearnerSimulationOptions? learnerOptions, Dictionary<string, TunedBaseline> tuned)
+    {
         var model = TrainModel(data, options);
         var registry = new ObjectiveRegistry(ObjectiveRegistry.BuiltIn());
         var pipeline = new RecommendationPipeline(model, data.Catalog, registry);
         var popularityPipeline = new RecommendationPipeline(new PopularityModel(data.Catalog), data.Catalog, registry);
+        var now = options.Now ?? data.LastRating;
 
         var users = TestUsers(data, options);
         var metrics = new ListMetrics(model, data.Catalog, data.Split.Train.Users.Count, options.LowCredibility);
         var results = new List<ObjectiveMetrics>();
+        var chosen = new List<TunedBaseline>();
+        Positives? positives = null;
+        HashSet<int>[]? consumed = null;
         foreach (var objective in options.Objectives)
         {
-            var (chosenPipeline, id) = objective == PopularityBaseline ? (popularityPipeline, "engagement") : (pipeline, objective);
-            var parameters = options.Parameters.TryGetValue(objective, out var p) ? p : ObjectiveParameters.Empty;
             var lists = new int[users.Count][];
             var millis = new double[users.Count];
-            Parallel.For(0, users.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Threads) }, j =>
+            if (Baselines.IsBaseline(objective))
             {
+                if (!tuned.TryGetValue(objective, out var baseline))
+                    tuned[objective] = baseline = Baselines.Tune(objective, data.Validation, data.PositiveThreshold, options.K, options.Seed, options.Threads);
+                chosen.Add(baseline with { Seed = options.Seed });
+                positives ??= Positives.From(data.Split.Train, data.PositiveThreshold);
+                consumed ??= Baselines.Consumed(data.Split.Train);
+                var ranker = Baselines.Fit(objective, positives, baseline.Hyperparameters, options.Seed, options.Threads);
                 var clock = Stopwatch.StartNew();
-                var served = chosenPipeline.Recommend(new RecommendationRequest(users[j].State, id, parameters, options.K, options.Seed, options.Now));
-                millis[j] = clock.Elapsed.TotalMilliseconds;
-                lists[j] = [.. served.Items.Select(i => model.TryGetItemIndex(i.ItemId, out var index) ? index : -1).Where(i => i >= 0)];
-            });
+                var top = Baselines.TopLists(ranker, positives, consumed, [.. users.Select(u => u.Index)], options.K, options.Threads);
+                Array.Fill(millis, clock.Elapsed.TotalMilliseconds * Math.Max(1, options.Threads) / Math.Max(1, users.Count));
+                for (var j = 0; j < users.Count; j++)
+                    lists[j] = [.. top[j].Select(i => model.TryGetItemIndex(data.Split.Train.Items.IdAt(i), out var index) ? index : -1).Where(i => i >= 0)];
+            }
+            else
+            {
+                var (chosenPipeline, id) = objective == PopularityBaseline ? (popularityPipeline, "engagement") : (pipeline, objective);
+                var parameters = options.Parameters.TryGetValue(objective, out var p) ? p : ObjectiveParameters.Empty;
+                Parallel.For(0, users.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Threads) }, j =>
+                {
+                    var clock = Stopwatch.StartNew();
+                    var served = chosenPipeline.Recommend(new RecommendationRequest(users[j].State, id, parameters, options.K, options.Seed, now));
+                    millis[j] = clock.Elapsed.TotalMilliseconds;
+                    lists[j] = [.. served.Items.Select(i => model.TryGetItemIndex(i.ItemId, out var index) ? index : -1).Where(i => i >= 0)];
+                });
+            }
             var observed = users.Select((u, j) => new ListObservation(lists[j], u.HistoryItems, u.Relevant)).ToList();
             results.Add(metrics.Measure(objective, observed, options.K, Median(millis)));
         }
         var learners = learnerOptions is null ? null : LearnerSimulator.Run(data, model, registry, learnerOptions);
-        return new EvaluationReport(data.Name, model.Version, data.Split.Train.Count, data.Split.Test.Count, users.Count, options, results, learners);
+        return new SeedRun(model.Version, data.Split.Train.Count, data.Split.Test.Count, data.Split.DroppedTestRows, users.Count, results, chosen, learners);
+    }
+
+    private static double Mean(IReadOnlyList<double> values) => values.Average();
+
+    /// <summary>Sample standard deviation (n − 1); 0 for a single value.</summary>
+    private static double StandardDeviation(IReadOnlyList<double> values)
+    {
+        if (values.Count < 2)
+            return 0;
+        var mean = values.Average();
+        return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
+    }
+
+    private static ObjectiveMetrics Summarize(List<ObjectiveMetrics> runs, Func<IReadOnlyList<double>, double> f)
+    {
+        double F(Func<ObjectiveMetrics, double> field) => f([.. runs.Select(field)]);
+        var first = runs[0];
+        return new ObjectiveMetrics(
+            first.Objective, first.Users, F(m => m.Ndcg), F(m => m.Recall), F(m => m.Ild), F(m => m.Coverage), F(m => m.Novelty), F(m => m.Arp), F(m => m.Aplt),
+            F(m => m.ExposureGini), F(m => m.CalibrationKl), first.LowCredibilityShare is null ? null : F(m => m.LowCredibilityShare ?? 0), F(m => m.MedianMilliseconds));
+    }
+
+    private static LearnerResult Summarize(List<LearnerResult> runs, Func<IReadOnlyList<double>, double> f)
+    {
+        double F(Func<LearnerResult, double> field) => f([.. runs.Select(field)]);
+        return new LearnerResult(runs[0].Objective, runs[0].Learners, F(l => l.MeanItems), F(l => l.MedianItems), F(l => l.MasteredShare));
     }
 
     private static double Median(double[] values)
