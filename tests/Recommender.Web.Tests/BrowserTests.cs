@@ -12,15 +12,13 @@ namespace Recommender.Web.Tests;
 /// <summary>
 /// The whole journey in a real Chromium (Debian's; never a downloaded one): sign in, onboard, switch goal, see the feed
 /// and its reasons change, give feedback, then as an admin open the audit record of that very feed. Saves a
-/// screenshot of every page: to <c>.data/test-results/screenshots</c>, or to the folder in
-/// <c>RECOMMENDER_SCREENSHOTS</c> (<c>docs/screenshots</c> refreshes the README's), so a test run leaves the tree clean.
+/// screenshot of every page to <c>.data/test-results/screenshots</c>, for a person looking into a failure; the docs'
+/// screenshots come from the product tour on the demo data (<see cref="ProductTourTests"/>).
 /// </summary>
 [Collection(WebCollection.Name)]
 public sealed partial class BrowserTests(WebFixture web) : IAsyncLifetime
 {
-    private static readonly string Screenshots = Path.GetFullPath(
-        Environment.GetEnvironmentVariable("RECOMMENDER_SCREENSHOTS") is { Length: > 0 } folder ? folder : Path.Combine(RepositoryPaths.Root, ".data", "test-results", "screenshots"),
-        RepositoryPaths.Root);
+    private static readonly string Screenshots = Path.Combine(RepositoryPaths.Root, ".data", "test-results", "screenshots");
     private IPlaywright _playwright = null!;
     private IBrowser _browser = null!;
 

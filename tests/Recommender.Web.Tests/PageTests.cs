@@ -489,4 +489,36 @@ public sealed class PageTests(WebFixture web)
         learnerClient.Dispose();
         other.Dispose();
     }
+
+    [Fact]
+    public async Task Reader_pages_show_the_messages_this_app_sent_and_never_text_put_into_a_link()
+    {
+        var (_, client) = await OnboardedAsync();
+        foreach (var path in new[] { "/", "/settings", "/welcome" })
+        {
+            var (_, crafted, _) = await client.PageAsync($"{path}?error=Your+account+is+locked%2C+call+0800+123");
+            Assert.DoesNotContain("call 0800", crafted.Body!.TextContent, StringComparison.Ordinal);
+            Assert.Null(crafted.QuerySelector(".flash.error"));
+        }
+
+        // A real refusal reaches the page, sealed in the address rather than spelled out in it.
+        var (_, feed, _) = await client.PageAsync("/");
+        using var refused = await client.PostAsync("/me/goal", [("__RequestVerificationToken", WebClient.Token(feed)), ("objectiveId", "no-such-goal"), ("returnUrl", "/")]);
+        var location = refused.Headers.Location!.OriginalString;
+        Assert.DoesNotContain("choose", location, StringComparison.OrdinalIgnoreCase);
+        var (_, shown, _) = await client.PageAsync(location);
+        Assert.Equal("Please choose one of the goals.", shown.QuerySelector(".flash.error")!.TextContent.Trim());
+        client.Dispose();
+    }
+
+    [Fact]
+    public async Task Admin_opening_the_feed_without_a_goal_gets_a_feed_not_the_readers_onboarding()
+    {
+        using var admin = await SignedInAsync(await web.NewAccountAsync("admin"));
+        var (status, page, path) = await admin.PageAsync("/");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("/", path);
+        Assert.NotEmpty(page.QuerySelectorAll("article.card"));
+        Assert.NotNull(page.QuerySelector(".active-goal"));
+    }
 }

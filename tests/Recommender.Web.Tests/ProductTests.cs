@@ -134,7 +134,7 @@ public sealed partial class ProductTests(PublishedWebApp app) : IClassFixture<Pu
     }
 
     /// <summary>For every card: a reason may call the source credible only if its badge does, name a chosen topic only if the card shows it, speak of level only if the card has one.</summary>
-    private static async Task AssertReasonsMatchCardsAsync(IPage page, IReadOnlyCollection<string> chosen)
+    internal static async Task AssertReasonsMatchCardsAsync(IPage page, IReadOnlyCollection<string> chosen)
     {
         var cards = await page.Locator("article.card").AllAsync();
         Assert.NotEmpty(cards);
@@ -153,7 +153,7 @@ public sealed partial class ProductTests(PublishedWebApp app) : IClassFixture<Pu
         }
     }
 
-    [GeneratedRegex(@"about (\w+), a topic you chose|On (\w+), a topic you chose")]
+    [GeneratedRegex(@"(?:about|On) ([^,]+), a topic you chose")]
     private static partial Regex TopicYouChose();
 
     [GeneratedRegex(@"challenge|gentle start|right level|at your level|step beyond")]

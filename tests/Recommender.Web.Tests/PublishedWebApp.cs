@@ -11,7 +11,7 @@ namespace Recommender.Web.Tests;
 /// and the Docker image contains), started as its own process in Production with the settings <c>up</c> gives it, on a
 /// test database seeded with the small world. <c>./recommender test</c> publishes it before the tests run.
 /// </summary>
-public sealed class PublishedWebApp : IAsyncLifetime
+public class PublishedWebApp : IAsyncLifetime
 {
     public const string Password = WebFixture.Password;
     private readonly TestDatabase _db = new();
@@ -37,7 +37,7 @@ public sealed class PublishedWebApp : IAsyncLifetime
         if (!File.Exists(dll))
             throw new InvalidOperationException($"{dll} is not published: run the tests with ./recommender test, which publishes the apps first");
         await _db.InitializeAsync();
-        await SmallWorld.SeedAsync(DataSource);
+        await SeedAsync();
         BaseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetDirectoryName(dll)!, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(dll);
@@ -64,6 +64,9 @@ public sealed class PublishedWebApp : IAsyncLifetime
         }
         throw new InvalidOperationException($"the published web app did not become healthy:\n{Output}");
     }
+
+    /// <summary>The catalog and history the app starts with: the small world.</summary>
+    protected virtual Task SeedAsync() => SmallWorld.SeedAsync(DataSource);
 
     /// <summary>A fresh account with a unique login.</summary>
     public Task<Account> NewAccountAsync(string role = "user", string? displayName = null) =>

@@ -88,27 +88,27 @@ public static class WebEndpoints
     }
 
     private static async Task<RedirectHttpResult> Feedback([FromForm] long itemId, [FromForm] string? kind, [FromForm] Guid requestId, [FromForm] string? returnUrl,
-        ClaimsPrincipal user, EventStore events, CancellationToken ct)
+        ClaimsPrincipal user, EventStore events, FlashMessages flash, CancellationToken ct)
     {
         var back = LocalOr(returnUrl, "/");
         if (FeedbackKinds.Parse(kind) is not { } eventKind)
-            return TypedResults.Redirect(WithQuery(back, "error", "That feedback is not one we know."));
+            return TypedResults.Redirect(WithProblem(back, flash, "That feedback is not one we know."));
         var batch = new[] { new NewEvent(user.UserId(), itemId, eventKind, null, DateTimeOffset.UtcNow, FeedbackKey(requestId, itemId, kind!)) };
         if ((await events.FindUnknownItemsAsync(batch, ct)).Count > 0)
-            return TypedResults.Redirect(WithQuery(back, "error", "That item is no longer in the catalog."));
+            return TypedResults.Redirect(WithProblem(back, flash, "That item is no longer in the catalog."));
         await events.AppendAsync(batch, ct);
         return TypedResults.Redirect(WithQuery(back, ("noted", itemId.ToString(CultureInfo.InvariantCulture)), ("kind", kind!), ("list", requestId.ToString("N"))));
     }
 
     private static async Task<RedirectHttpResult> UndoFeedback([FromForm] long itemId, [FromForm] string? kind, [FromForm] Guid requestId, [FromForm] string? returnUrl,
-        ClaimsPrincipal user, EventStore events, CancellationToken ct)
+        ClaimsPrincipal user, EventStore events, FlashMessages flash, CancellationToken ct)
     {
         var back = LocalOr(returnUrl, "/");
         if (FeedbackKinds.Parse(kind) is null)
-            return TypedResults.Redirect(WithQuery(back, "error", "That feedback is not one we know."));
+            return TypedResults.Redirect(WithProblem(back, flash, "That feedback is not one we know."));
         // Only the person's own click on this list can be taken back: the key names list, item and button.
         var undone = await events.RetractAsync(user.UserId(), FeedbackKey(requestId, itemId, kind!), ct);
-        return TypedResults.Redirect((undone ? WithQuery(back, ("undone", itemId.ToString(CultureInfo.InvariantCulture)), ("kind", kind!)) : WithQuery(back, "error", "There was nothing to undo.")));
+        return TypedResults.Redirect((undone ? WithQuery(back, ("undone", itemId.ToString(CultureInfo.InvariantCulture)), ("kind", kind!)) : WithProblem(back, flash, "There was nothing to undo.")));
     }
 
     /// <summary>One key per list, item and button: a double click or a resubmitted form is recorded once, and undo finds it.</summary>
@@ -116,20 +116,20 @@ public static class WebEndpoints
         string.Create(CultureInfo.InvariantCulture, $"web:{requestId:N}:{itemId}:{kind}");
 
     private static async Task<RedirectHttpResult> ChooseGoal(IFormCollection form,
-        ClaimsPrincipal user, ObjectiveRegistry objectives, FeedService feeds, SettingsStore settings, CancellationToken ct)
+        ClaimsPrincipal user, ObjectiveRegistry objectives, FeedService feeds, SettingsStore settings, FlashMessages flash, CancellationToken ct)
     {
         var back = LocalOr(form["returnUrl"], "/");
         var objectiveId = form["objectiveId"].ToString();
         var topics = Topics(form);
         if (objectiveId.Length == 0 || !objectives.TryGet(objectiveId, out var target))
-            return TypedResults.Redirect(WithQuery(back, "error", "Please choose one of the goals."));
+            return TypedResults.Redirect(WithProblem(back, flash, "Please choose one of the goals."));
         var (currentId, current) = await feeds.ChosenObjectiveAsync(user.UserId(), ct);
         // Onboarding sends the first topics along with the first goal.
         if (topics.Count > 0)
             current = current.With(CommonParameters.Topics, topics);
         var parameters = GoalSettings.Carry(target, currentId, current, await settings.RememberedAsync(user.UserId(), ct));
         if (target.Validate(parameters) is { Count: > 0 } errors)
-            return TypedResults.Redirect(WithQuery(back, "error", string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}"))));
+            return TypedResults.Redirect(WithProblem(back, flash, string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}"))));
         await settings.SetAsync(user.UserId(), target.Id, parameters.ToCanonicalJson(), ct);
         // The first topics also become initial signals for every goal until the feed has some history to go on.
         if (topics.Count > 0)
@@ -138,7 +138,7 @@ public static class WebEndpoints
     }
 
     private static async Task<RedirectHttpResult> SaveSettings(IFormCollection form,
-        ClaimsPrincipal user, ObjectiveRegistry objectives, FeedService feeds, SettingsStore settings, CancellationToken ct)
+        ClaimsPrincipal user, ObjectiveRegistry objectives, FeedService feeds, SettingsStore settings, FlashMessages flash, CancellationToken ct)
     {
         var (currentId, current) = await feeds.ChosenObjectiveAsync(user.UserId(), ct);
         var objective = objectives[currentId];
@@ -149,17 +149,17 @@ public static class WebEndpoints
         if (objective.Schema.TryGet(CommonParameters.CredibilityFloor, out _) && !string.IsNullOrWhiteSpace(credibilityFloor))
         {
             if (!GoalSettings.TryNumber(credibilityFloor, out var floor))
-                return TypedResults.Redirect(WithQuery("/settings", "error", "The credibility floor must be a number between 0 and 1."));
+                return TypedResults.Redirect(WithProblem("/settings", flash, "The credibility floor must be a number between 0 and 1."));
             parameters = parameters.With(CommonParameters.CredibilityFloor, floor);
         }
         if (objective.Validate(parameters) is { Count: > 0 } errors)
-            return TypedResults.Redirect(WithQuery("/settings", "error", string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}"))));
+            return TypedResults.Redirect(WithProblem("/settings", flash, string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}"))));
         await settings.SetAsync(user.UserId(), objective.Id, parameters.ToCanonicalJson(), ct);
         return TypedResults.Redirect("/settings?saved=1");
     }
 
     private static async Task<RedirectHttpResult> SaveBlend(IFormCollection form, ClaimsPrincipal user, ObjectiveRegistry objectives, FeedService feeds,
-        SettingsStore settings, CancellationToken ct)
+        SettingsStore settings, FlashMessages flash, CancellationToken ct)
     {
         var blend = objectives[BlendObjective.ObjectiveId];
         var (currentId, current) = await feeds.ChosenObjectiveAsync(user.UserId(), ct);
@@ -170,11 +170,11 @@ public static class WebEndpoints
             if (string.IsNullOrWhiteSpace(text))
                 continue;
             if (!GoalSettings.TryNumber(text, out var weight))
-                return TypedResults.Redirect(WithQuery("/settings", "error", $"{spec.Name}: must be a number.") + "#blend");
+                return TypedResults.Redirect(WithProblem("/settings", flash, $"{spec.Name}: must be a number.") + "#blend");
             parameters = parameters.With(spec.Name, weight);
         }
         if (blend.Validate(parameters) is { Count: > 0 } errors)
-            return TypedResults.Redirect(WithQuery("/settings", "error", string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}"))) + "#blend");
+            return TypedResults.Redirect(WithProblem("/settings", flash, string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}"))) + "#blend");
         await settings.SetAsync(user.UserId(), blend.Id, parameters.ToCanonicalJson(), ct);
         return TypedResults.Redirect("/settings?saved=1#blend");
     }
@@ -237,6 +237,9 @@ public static class WebEndpoints
     private static readonly string[] Flags = ["noted", "undone", "kind", "list", "changed", "error", "saved"];
 
     private static string WithQuery(string url, string name, string value) => WithQuery(url, (name, value));
+
+    /// <summary>The address with the message sealed, so the page shows it but would not show text put into a link.</summary>
+    private static string WithProblem(string url, FlashMessages flash, string message) => WithQuery(url, "error", flash.Seal(message));
 
     /// <summary>The address with these flags set; earlier flags are dropped, so repeated clicks do not pile up query strings.</summary>
     private static string WithQuery(string url, params (string Name, string Value)[] flags)

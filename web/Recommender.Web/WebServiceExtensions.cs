@@ -35,6 +35,7 @@ public static class WebServiceExtensions
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddSingleton<AdminStatistics>();
+        builder.Services.AddSingleton<FlashMessages>();
         builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
             .AddPersonCookie(serving => serving.WebSessionLifetime, o =>
             {

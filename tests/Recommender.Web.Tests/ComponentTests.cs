@@ -1,0 +1,136 @@
+using System.Globalization;
+using System.Security.Claims;
+using Bunit;
+using Bunit.TestDoubles;
+using Microsoft.Extensions.DependencyInjection;
+using Recommender.Core;
+using Recommender.Serving;
+using Recommender.Web.Components.Pages;
+using Recommender.Web.Components.Shared;
+
+namespace Recommender.Web.Tests;
+
+/// <summary>
+/// The reader's components on their own, rendered by bunit with the app's real services (objectives, stores on the test
+/// database): a card and its reasons, the goal switch, the topic picker, and the live goals page.
+/// </summary>
+[Collection(WebCollection.Name)]
+public sealed class ComponentTests : IDisposable
+{
+    private readonly WebFixture _web;
+    private readonly BunitContext _context = new();
+    private readonly BunitAuthorizationContext _authorization;
+
+    public ComponentTests(WebFixture web)
+    {
+        _web = web;
+        // Every service is registered before the first is resolved (setting the renderer's mode resolves some).
+        _context.Services.AddFallbackServiceProvider(web.Services);
+        _authorization = _context.AddAuthorization();
+        _context.JSInterop.Mode = JSRuntimeMode.Loose;
+        // The goals page renders as it does live: interactive, over the server's connection.
+        _context.Renderer.SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
+    }
+
+    public void Dispose() => _context.Dispose();
+
+    [Fact]
+    public void Card_badge_level_and_reasons_follow_the_items_own_values_for_many_generated_items()
+    {
+        var objectives = _web.Services.GetRequiredService<ObjectiveRegistry>();
+        var random = new Random(20261205);
+        var components = new[] { "relevance", "zone_fit", "topic_match", "credibility", "recency", "novelty", "viewpoint", "calibration" };
+        double?[] credibilities = [null, 0.1, 0.39, 0.4, 0.69, 0.7, 0.95];
+        for (var n = 0; n < 200; n++)
+        {
+            var credibility = credibilities[random.Next(credibilities.Length)];
+            int? level = random.Next(3) == 0 ? null : random.Next(1, 6);
+            string[] topics = random.Next(4) == 0 ? [] : [.. new[] { "Oceans", "Physics", "Music" }.Where(_ => random.Next(2) == 0)];
+            var info = new ItemInfo(n + 1, $"item-{n}", $"Item <b>{n}</b>", topics, level, "A source", credibility, Stance: null,
+                PublishedAt: random.Next(2) == 0 ? null : DateTimeOffset.UnixEpoch);
+            var scores = components.ToDictionary(c => c, _ => random.NextDouble() - 0.2);
+            var chosen = topics.Length > 0 && random.Next(2) == 0 ? new[] { topics[0] } : [];
+            var reasons = WhyThis.MainFactors(scores, info, chosen, personalized: random.Next(2) == 0, objectives) is { } r ? new[] { r } : [];
+            var item = new FeedItem(1, info.Id, info.Title, info.Topics, info.Source, credibility, level, null, info.PublishedAt, 1, scores, reasons);
+
+            var card = _context.Render<FeedCard>(p => p.Add(c => c.Item, item).Add(c => c.ObjectiveName, "Help me learn"));
+
+            var badge = card.Find(".badge").TextContent;
+            Assert.Equal(WhyThis.CredibilityLabel(credibility), badge);
+            Assert.Equal(Explanations.Level(level), card.Find(".level").TextContent);
+            Assert.Equal(info.Title, card.Find("h2").TextContent);
+            Assert.Equal(reasons, card.FindAll(".reason").Select(e => e.TextContent));
+            var why = card.Find(".why").TextContent;
+            Assert.True(!why.Contains("credible source", StringComparison.Ordinal) || badge == "credible source", why);
+            Assert.True(!why.Contains("right level", StringComparison.Ordinal) || level is not null, why);
+            Assert.True(!why.Contains("a topic you chose", StringComparison.Ordinal) || chosen.Any(t => why.Contains(t, StringComparison.Ordinal)), why);
+            Assert.True(!why.Contains("it is recent", StringComparison.Ordinal) || info.PublishedAt is not null, why);
+        }
+    }
+
+    [Fact]
+    public void Goal_switch_names_the_active_goal_and_offers_each_other_goal_as_a_plain_form_post()
+    {
+        var objectives = _web.Services.GetRequiredService<ObjectiveRegistry>();
+        var bar = _context.Render<GoalSwitch>(p => p.Add(c => c.ActiveId, "diversity").Add(c => c.ReturnUrl, "/?cursor=abc"));
+
+        Assert.Equal(objectives["diversity"].DisplayName, bar.Find(".active-goal").TextContent);
+        var forms = bar.FindAll("form");
+        var offered = forms.Select(f => f.QuerySelector("input[name=objectiveId]")!.GetAttribute("value")).ToList();
+        Assert.Equal(objectives.All.Select(o => o.Id).Where(id => id != "diversity").Order(StringComparer.Ordinal), offered.Order(StringComparer.Ordinal));
+        Assert.All(forms, f =>
+        {
+            Assert.Equal("post", f.GetAttribute("method"));
+            Assert.Equal("/me/goal", f.GetAttribute("action"));
+            Assert.Equal("/?cursor=abc", f.QuerySelector("input[name=returnUrl]")!.GetAttribute("value"));
+        });
+    }
+
+    [Fact]
+    public void Topic_picker_folds_a_large_subject_but_keeps_every_chosen_topic_in_view_with_one_box_each()
+    {
+        var tags = Enumerable.Range(0, 40).Select(i => $"site/tag{i:00}").ToList();
+        var items = tags.SelectMany((tag, i) => Enumerable.Range(0, i + 1).Select(k => (tag, k)))
+            .Select((x, id) => new ItemInfo(id + 1, $"i{id}", $"Item {id}", ["site", x.tag], null, null, null, null, null)).ToList();
+        var catalog = new Core.Catalog(items, topicParents: tags.ToDictionary(t => t, _ => "site"));
+        var chosen = new HashSet<string> { "site/tag00" };
+
+        var picker = _context.Render<TopicPicker>(p => p.Add(c => c.Catalog, catalog).Add(c => c.Chosen, chosen));
+
+        var boxes = picker.FindAll("input[name=topics]").Select(i => i.GetAttribute("value")!).ToList();
+        Assert.Equal(boxes.Count, boxes.Distinct().Count());
+        Assert.Equal(["site", .. tags], boxes.Order(StringComparer.Ordinal));
+        var inView = picker.FindAll("fieldset > .topics-grid input").Select(i => i.GetAttribute("value")!).ToList();
+        // The most common topics (the highest numbers carry the most items) and the chosen one, even though it is the rarest.
+        Assert.Contains("site/tag39", inView);
+        Assert.Contains("site/tag00", inView);
+        Assert.Equal(TopicPicker.Shown + 1, inView.Count);
+        Assert.True(picker.Find("input[value='site/tag00']").HasAttribute("checked"));
+        Assert.Contains($"{tags.Count - TopicPicker.Shown - 1} more topics in site", picker.Find("details summary").TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Goals_page_previews_follow_a_topic_change_and_a_mix_of_nothing_disables_saving()
+    {
+        var reader = await _web.NewAccountAsync();
+        (await _web.OnboardedAsync(reader, "learning")).Dispose();
+        _authorization.SetAuthorized(reader.Login).SetClaims(new Claim(ClaimTypes.NameIdentifier, reader.Id.ToString(CultureInfo.InvariantCulture)));
+
+        var page = _context.Render<Settings>();
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("#goal-learning ol.preview li")), TimeSpan.FromSeconds(30));
+        var before = page.Find("#goal-learning ol.preview").TextContent;
+        Assert.True(page.Find("section[aria-labelledby=tune] input[value='Oceans']").HasAttribute("checked"));
+
+        page.Find("section[aria-labelledby=tune] input[value='Music']").Change(true);
+        page.Find("section[aria-labelledby=tune] input[value='Oceans']").Change(false);
+
+        var after = page.Find("#goal-learning ol.preview").TextContent;
+        Assert.NotEqual(before, after);
+        Assert.Contains("Music", after, StringComparison.Ordinal);
+
+        foreach (var input in page.FindAll("#blend input[type=number]"))
+            page.Find($"#blend input[name='{input.GetAttribute("name")}']").Input("0");
+        Assert.Contains("at least one goal a weight above 0", page.Find("#blend .flash.error").TextContent, StringComparison.Ordinal);
+        Assert.True(page.Find("#blend button[type=submit]").HasAttribute("disabled"));
+    }
+}

@@ -1,0 +1,165 @@
+using Microsoft.Playwright;
+using Recommender.Data.Import;
+using Recommender.Testing;
+
+namespace Recommender.Web.Tests;
+
+/// <summary>The published web app on the demo catalog <c>up</c> loads: both Stack Exchange sites, read in place.</summary>
+public sealed class PublishedDemoApp : PublishedWebApp
+{
+    protected override async Task SeedAsync() =>
+        await new CatalogImporter(DataSource).ImportAsync(StackExchangeReader.Read(RepositoryPaths.StackExchange));
+}
+
+/// <summary>
+/// A first visit, as a reader and then as an admin, on the product as <c>up</c> serves it: the published build, in
+/// Production, on the Stack Exchange demo. With <c>RECOMMENDER_SCREENSHOTS</c> set to a folder, the tour also takes the
+/// screenshots the README and docs show (<c>./recommender screenshots</c> writes them to docs/screenshots).
+/// </summary>
+public sealed class ProductTourTests(PublishedDemoApp app) : IClassFixture<PublishedDemoApp>, IAsyncLifetime
+{
+    private static readonly string[] ChosenTopics = ["quantumcomputing/qubit", "quantumcomputing/quantum-gate", "quantumcomputing/quantum-algorithms"];
+    private static readonly string? ScreenshotFolder = Environment.GetEnvironmentVariable("RECOMMENDER_SCREENSHOTS");
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+
+    public async Task InitializeAsync()
+    {
+        _playwright = await Playwright.CreateAsync();
+        _browser = await Chromium.LaunchAsync(_playwright);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+
+    private async Task<IPage> NewPageAsync()
+    {
+        var context = await _browser.NewContextAsync(new() { BaseURL = app.BaseAddress.ToString(), ViewportSize = new() { Width = 1200, Height = 900 } });
+        return await context.NewPageAsync();
+    }
+
+    private static async Task SignInAsync(IPage page, Data.Account account)
+    {
+        await page.GetByLabel("Login").FillAsync(account.Login);
+        await page.GetByLabel("Password").FillAsync(PublishedWebApp.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+    }
+
+    /// <summary>The page as a person sees it, when screenshots were asked for: the first screenful, or one element.</summary>
+    private static async Task ShotAsync(IPage page, string name, ILocator? only = null)
+    {
+        if (string.IsNullOrEmpty(ScreenshotFolder))
+            return;
+        Directory.CreateDirectory(ScreenshotFolder);
+        var path = Path.Combine(ScreenshotFolder, $"{name}.png");
+        if (only is null)
+            await page.ScreenshotAsync(new() { Path = path });
+        else
+            await only.ScreenshotAsync(new() { Path = path });
+    }
+
+    [Fact]
+    public async Task A_reader_learns_three_topics_and_an_admin_finds_that_very_feed_and_compares_it_with_a_counterfactual()
+    {
+        var reader = await app.NewAccountAsync(displayName: "Dana Quantum");
+        var page = await NewPageAsync();
+        await page.GotoAsync("/sign-in");
+        await ShotAsync(page, "sign-in");
+        await SignInAsync(page, reader);
+
+        // Onboarding: the topic tree is folded to what a person can take in, with the rest a click away.
+        await page.WaitForURLAsync("**/welcome");
+        Assert.True(await page.Locator("input[name=topics]:visible").CountAsync() < 60, "the welcome page shows a wall of topics");
+        await ShotAsync(page, "welcome");
+        foreach (var topic in ChosenTopics)
+            await page.Locator($"input[name=topics][value='{topic}']").CheckAsync();
+        await page.GetByRole(AriaRole.Radio, new() { Name = "Help me learn" }).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show me my feed" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".active-goal")).ToHaveTextAsync("Help me learn");
+
+        // The first page covers each chosen topic, or says which has nothing eligible; every reason agrees with its card.
+        var shown = (await page.Locator("article.card .topic").AllInnerTextsAsync()).ToHashSet();
+        var missing = await page.Locator(".missing-topics").CountAsync() > 0 ? await page.Locator(".missing-topics").InnerTextAsync() : "";
+        Assert.All(ChosenTopics, t => Assert.True(shown.Contains(t) || missing.Contains(t, StringComparison.Ordinal), $"{t} is neither shown nor explained"));
+        await ProductTests.AssertReasonsMatchCardsAsync(page, ChosenTopics);
+        var titles = await page.Locator("article.card h2").AllInnerTextsAsync();
+        var requestId = await page.Locator(".audit-ref code").InnerTextAsync();
+        await ShotAsync(page, "feed");
+        await ShotAsync(page, "card", page.Locator("article.card").First);
+
+        // Feedback is acknowledged with what was recorded.
+        await page.Locator("article.card").First.GetByRole(AriaRole.Button, new() { Name = "Learned something" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".ack")).ToContainTextAsync($"Recorded “Learned something” for “{titles[0]}”");
+        await ShotAsync(page, "feedback", page.Locator(".ack"));
+
+        await page.GotoAsync("/settings");
+        await Assertions.Expect(page.Locator("section[data-live=true]")).ToBeVisibleAsync(new() { Timeout = 15000 });
+        await ShotAsync(page, "settings");
+        await page.GotoAsync($"/settings/shown/{requestId}");
+        Assert.Equal(titles, await page.Locator("table.served tbody tr td:nth-child(2)").AllInnerTextsAsync());
+        await ShotAsync(page, "shown");
+        await page.GotoAsync("/catalog");
+        await ShotAsync(page, "catalog");
+        var forbidden = await page.GotoAsync("/admin");
+        Assert.Equal(403, forbidden!.Status);
+        await ShotAsync(page, "forbidden");
+        if (!string.IsNullOrEmpty(ScreenshotFolder))
+        {
+            var phone = await (await _browser.NewContextAsync(new() { BaseURL = app.BaseAddress.ToString(), ViewportSize = new() { Width = 390, Height = 844 }, IsMobile = true })).NewPageAsync();
+            await phone.GotoAsync("/sign-in");
+            await SignInAsync(phone, reader);
+            await Assertions.Expect(phone.Locator("article.card").First).ToBeVisibleAsync();
+            await ShotAsync(phone, "feed-phone");
+        }
+
+        // The admin finds the reader by name, opens the audit record of that very feed, and runs a counterfactual.
+        var admin = await NewPageAsync();
+        await admin.GotoAsync("/sign-in");
+        await SignInAsync(admin, await app.NewAccountAsync("admin", "Ada Auditor"));
+        await admin.WaitForURLAsync("**/admin");
+        await ShotAsync(admin, "admin-overview");
+        await admin.GotoAsync("/admin/users");
+        await admin.GetByLabel("Find a person by login or name").FillAsync("Dana Quan");
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
+        var row = admin.Locator($"#users tr[data-user='{reader.Id}']");
+        await Assertions.Expect(row).ToContainTextAsync("Dana Quantum");
+        await ShotAsync(admin, "admin-users");
+        await row.GetByRole(AriaRole.Link, new() { Name = "Lists shown" }).ClickAsync();
+        await Assertions.Expect(admin.Locator("main")).ToContainTextAsync("Lists shown to Dana Quantum");
+        // Audit records are written a moment after the list is served.
+        var record = admin.Locator($"a[href='/admin/audit/{requestId}']");
+        for (var tries = 0; tries < 20 && await record.CountAsync() == 0; tries++)
+        {
+            await Task.Delay(250);
+            await admin.ReloadAsync();
+        }
+        await record.ClickAsync();
+        await Assertions.Expect(admin.Locator("#shown-to")).ToContainTextAsync("Dana Quantum");
+        Assert.Equal(titles, await admin.Locator("table.served tbody tr td:nth-child(2)").AllInnerTextsAsync());
+        await ShotAsync(admin, "admin-audit-record");
+
+        await admin.Locator("#counterfactual-link").ClickAsync();
+        await admin.Locator("select#from").SelectOptionAsync(ChosenTopics[0]);
+        await admin.Locator("select#to").SelectOptionAsync("cardano/staking");
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Compare" }).ClickAsync();
+        await Assertions.Expect(admin.Locator("#summary")).ToContainTextAsync("Dana Quantum");
+        var lists = admin.Locator(".side-by-side.cf section");
+        Assert.Equal(2, await lists.CountAsync());
+        Assert.Equal(["As they are", "With the change"], await lists.Locator("h2").AllInnerTextsAsync());
+        foreach (var list in await lists.AllAsync())
+            Assert.True(await list.Locator("li").CountAsync() > 0);
+        // The two lists stand beside each other, not one under the other.
+        var left = await lists.Nth(0).BoundingBoxAsync();
+        var right = await lists.Nth(1).BoundingBoxAsync();
+        Assert.True(right!.X > left!.X + left.Width - 1 && Math.Abs(right.Y - left.Y) < 5, $"lists at {left.X},{left.Y} and {right.X},{right.Y}");
+        await ShotAsync(admin, "admin-counterfactual");
+
+        await admin.GotoAsync("/admin/models");
+        await ShotAsync(admin, "admin-models");
+        await admin.GotoAsync("/admin/report");
+        await ShotAsync(admin, "admin-report");
+    }
+}
