@@ -30,17 +30,25 @@ public sealed class MatrixFactorizationOptions
     public double Lambda { get; set; } = 0.05;
 
     /// <summary>
-    /// Frequency-scaled (weighted-λ) regularisation: a row with n observed entries is penalised by λ·(1 + n) instead of
-    /// λ, so the penalty grows with the data term it balances (Zhou et al. 2008). One-class ALS only; SGD's per-update
-    /// penalty already scales with a row's ratings. Default false, so models trained before it keep their meaning.
+    /// Frequency-scaled (weighted-λ) regularisation: a row with n observed entries is penalised by λ·(1 + n) in all, so
+    /// the penalty grows with the data term it balances (Zhou et al. 2008). One-class ALS otherwise adds λ to every row;
+    /// SGD otherwise applies λ per update (λ·n in all), and with this option λ·(1 + 1/n) per update, which adds the
+    /// extra λ a rarely seen row needs. Default false, so models trained before it keep their meaning.
     /// </summary>
     public bool FrequencyScaledRegularization { get; set; }
 
     /// <summary>
-    /// Initial SGD step, adapted per row by AdaGrad as in LIBMF. Default 0.05: with our biases, 0.1 (ML.NET's default)
-    /// overfits within 20 epochs on the benchmark sets. Unused by ALS.
+    /// Initial SGD step, adapted per row by AdaGrad as in LIBMF and multiplied by <see cref="LearningRateDecay"/> after
+    /// every epoch. Default 0.1 (as ML.NET). Unused by ALS.
     /// </summary>
-    public double LearningRate { get; set; } = 0.05;
+    public double LearningRate { get; set; } = 0.1;
+
+    /// <summary>
+    /// SGD: the step of epoch t is <see cref="LearningRate"/>·decay^(t−1). Default 0.85: the steps sum to a finite total,
+    /// so more epochs converge instead of overfitting (synth-1M, k=64, λ=0.05: test RMSE 0.7895 at 20 epochs and
+    /// 0.7995 at 40 without decay). 1 turns the decay off. Unused by ALS.
+    /// </summary>
+    public double LearningRateDecay { get; set; } = 0.85;
 
     /// <summary>
     /// One-class only: confidence of an observed cell is <c>1 + Alpha·value</c>, unobserved cells have confidence 1
@@ -80,6 +88,8 @@ public sealed class MatrixFactorizationOptions
         RequireFinite(Lambda, nameof(Lambda), allowZero: true);
         RequireFinite(LearningRate, nameof(LearningRate), allowZero: false);
         RequireFinite(Alpha, nameof(Alpha), allowZero: true);
+        if (!(LearningRateDecay is > 0 and <= 1))
+            throw new ArgumentOutOfRangeException(nameof(LearningRateDecay), LearningRateDecay, "LearningRateDecay must be greater than 0 and at most 1.");
         if (!double.IsFinite(C))
             throw new ArgumentOutOfRangeException(nameof(C), C, "C must be a finite number.");
         if (!Enum.IsDefined(LossFunction))

@@ -26,9 +26,7 @@ public static class TemporalSplit
             throw new ArgumentOutOfRangeException(nameof(trainFraction), trainFraction, "trainFraction must be between 0 and 1.");
         table.IsConsumed = true;
         var n = table.Count;
-        // The test share is rounded down (and the train share up): 1,000,209 rows give 900,189 train, as the data README states.
-        // The epsilon keeps 100,000 × (1 − 0.9) from landing just under 10,000.
-        var trainCount = n - (int)Math.Floor(n * (1 - trainFraction) + 1e-9);
+        var trainCount = TrainCount(n, trainFraction);
         SelectEarliest(table, trainCount);
         var users = table.UserIndices;
         var items = table.ItemIndices;
@@ -75,6 +73,35 @@ public static class TemporalSplit
         var test = new TrainingData(trainUsers, trainItems, testUsers, testItems, testValues);
         return new RatingSplit(train, test, n - trainCount - kept);
     }
+
+    /// <summary>
+    /// The rows <see cref="Split"/> would train on, as a new table with their timestamps, so they can be split again in
+    /// time (a validation split that never sees the test rows). <paramref name="table"/> is reordered but not consumed.
+    /// </summary>
+    public static RatingTable EarliestRows(RatingTable table, double trainFraction = 0.9)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        if (table.IsConsumed)
+            throw new InvalidOperationException("This rating table was already split; load it again.");
+        if (!(trainFraction is > 0 and < 1))
+            throw new ArgumentOutOfRangeException(nameof(trainFraction), trainFraction, "trainFraction must be between 0 and 1.");
+        var count = TrainCount(table.Count, trainFraction);
+        SelectEarliest(table, count);
+        var users = new long[count];
+        var items = new long[count];
+        for (var j = 0; j < count; j++)
+        {
+            users[j] = table.UserId(j);
+            items[j] = table.ItemId(j);
+        }
+        return RatingTable.FromRows(users, items, table.Values.AsSpan(0, count), table.Timestamps.AsSpan(0, count));
+    }
+
+    /// <summary>
+    /// The test share is rounded down (and the train share up): 1,000,209 rows give 900,189 train, as the data README
+    /// states. The epsilon keeps 100,000 × (1 − 0.9) from landing just under 10,000.
+    /// </summary>
+    private static int TrainCount(int rows, double trainFraction) => rows - (int)Math.Floor(rows * (1 - trainFraction) + 1e-9);
 
     /// <summary>
     /// A seeded random cut with the same shape as <see cref="Split"/>: each row's timestamp is replaced by a random key

@@ -61,9 +61,9 @@ public sealed class TrainingData
     public int Count { get; }
 
     /// <summary>Checks indices against the maps and values for NaN; names the offending argument.</summary>
-    internal void Validate()
+    internal void Validate(bool allowEmpty = false)
     {
-        if (Count == 0)
+        if (Count == 0 && !allowEmpty)
             throw new ArgumentException("Training data is empty.", "data");
         int nu = Users.Count, ni = Items.Count;
         var u = UserIndices.AsSpan(0, Count);

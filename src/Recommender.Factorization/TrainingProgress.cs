@@ -8,7 +8,8 @@ namespace Recommender.Factorization;
 /// One-class: the full weighted objective (every cell, plus regularisation) divided by the number of positives.
 /// </param>
 /// <param name="Elapsed">Time since training started, data preparation included.</param>
-public readonly record struct TrainingProgress(int Iteration, int TotalIterations, double Loss, TimeSpan Elapsed);
+/// <param name="ValidationRmse">Ratings trained with a validation set: its RMSE after this iteration; otherwise null.</param>
+public readonly record struct TrainingProgress(int Iteration, int TotalIterations, double Loss, TimeSpan Elapsed, double? ValidationRmse = null);
 
 /// <summary>An item and its score, as returned by top-k queries.</summary>
 public readonly record struct ScoredItem(int ItemIndex, float Score);

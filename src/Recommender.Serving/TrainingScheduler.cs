@@ -10,7 +10,7 @@ namespace Recommender.Serving;
 
 /// <summary>
 /// Retrains on a schedule and on demand. Only one process trains at a time across all replicas and the CLI
-/// (<see cref="ModelTraining.TrainExclusiveAsync"/>); a request while training is running is answered by that run.
+/// (<see cref="ModelTraining.TrainExclusiveAsync(MatrixFactorizationOptions, HyperparameterSearch?, IProgress{TrainingProgress}?, CancellationToken)"/>); a request while training is running is answered by that run.
 /// </summary>
 public sealed class TrainingScheduler(ModelTraining training, IOptions<ServingOptions> options, ILogger<TrainingScheduler> logger)
     : BackgroundService
@@ -64,7 +64,7 @@ public sealed class TrainingScheduler(ModelTraining training, IOptions<ServingOp
         try
         {
             IsTraining = true;
-            if (await training.TrainExclusiveAsync(new MatrixFactorizationOptions(), ct: ct) is not { } report)
+            if (await training.TrainExclusiveAsync(new MatrixFactorizationOptions(), HyperparameterSearch.Default, ct: ct) is not { } report)
             {
                 logger.LogInformation("Another process is training; skipping this run");
                 return null;

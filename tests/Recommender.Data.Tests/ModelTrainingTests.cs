@@ -138,4 +138,44 @@ public sealed class ModelTrainingTests : IAsyncLifetime
         Assert.Null(await _models.LoadActiveAsync());
         Assert.Equal("failed", (await _models.ListAsync()).Single().Status);
     }
+
+    [Fact]
+    public async Task TrainAsync_with_a_search_chooses_on_validation_rows_and_records_the_choice_with_the_model()
+    {
+        var search = new HyperparameterSearch([4, 12], [0.05], 30, ChooseIterations: true);
+
+        var report = await new ModelTraining(_db.DataSource, _models).TrainAsync(Options(), search);
+
+        var selection = report.Metrics!.Selection!;
+        Assert.Equal([4, 12], selection.Trials.Select(t => t.Rank));
+        // The validation split is cut from the 90,000 training rows only: their earliest 81,000 train, the rest validate.
+        Assert.Equal(81_000, selection.TrainRows);
+        Assert.InRange(selection.ValidationRows, 1, 9_000);
+        var best = selection.Best;
+        Assert.InRange(best.Iterations, 1, 30);
+        Assert.True(double.IsFinite(best.ValidationRmse), "validation RMSE is a number");
+        var row = (await _models.ListAsync()).Single(m => m.Version == report.Version);
+        using (var options = System.Text.Json.JsonDocument.Parse(row.Options))
+        {
+            Assert.Equal(best.Rank, options.RootElement.GetProperty("approximationRank").GetInt32());
+            Assert.Equal(best.Iterations, options.RootElement.GetProperty("numberOfIterations").GetInt32());
+            Assert.Equal(best.Lambda, options.RootElement.GetProperty("lambda").GetDouble());
+        }
+        using (var metrics = System.Text.Json.JsonDocument.Parse(row.Metrics))
+            Assert.Equal(best.Rank, metrics.RootElement.GetProperty("selection").GetProperty("best").GetProperty("rank").GetInt32());
+        var active = await _models.LoadActiveAsync();
+        Assert.Equal((report.Version, best.Rank), (active!.Version, active.Model.Rank));
+    }
+
+    [Fact]
+    public async Task TrainAsync_without_a_search_keeps_the_given_settings()
+    {
+        var report = await new ModelTraining(_db.DataSource, _models).TrainAsync(Options(iterations: 3));
+
+        Assert.Null(report.Metrics!.Selection);
+        var row = (await _models.ListAsync()).Single();
+        using var options = System.Text.Json.JsonDocument.Parse(row.Options);
+        Assert.Equal(3, options.RootElement.GetProperty("numberOfIterations").GetInt32());
+        Assert.False(System.Text.Json.JsonDocument.Parse(row.Metrics).RootElement.TryGetProperty("selection", out var s) && s.ValueKind != System.Text.Json.JsonValueKind.Null);
+    }
 }

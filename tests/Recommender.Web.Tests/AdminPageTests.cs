@@ -120,6 +120,26 @@ public sealed class AdminPageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Models_table_shows_each_models_settings_and_whether_they_were_chosen()
+    {
+        var store = new ModelStore(web.DataSource);
+        var trainer = new ModelTraining(web.DataSource, store);
+        var options = new Factorization.MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8, NumberOfIterations = 5 };
+        var given = await trainer.TrainAsync(options);
+        var chosen = await trainer.TrainAsync(options, new Factorization.HyperparameterSearch([4], [0.1], 15, ChooseIterations: true));
+        using var admin = await AdminAsync();
+
+        var (_, page, _) = await admin.PageAsync("/admin/models");
+
+        string Settings(int version) => page.QuerySelector($"#models tr[data-version='{version}'] td.settings")!.TextContent;
+        Assert.Equal("rank 8, λ 0.05, 5 iterations, as given", Settings(given.Version));
+        var best = chosen.Metrics!.Selection!.Best;
+        Assert.Equal(
+            $"rank 4, λ 0.1, {best.Iterations} iterations, chosen on a validation split (RMSE {best.ValidationRmse.ToString("0.###", CultureInfo.InvariantCulture)})",
+            Settings(chosen.Version));
+    }
+
+    [Fact]
     public async Task Activate_asks_first_and_only_the_confirmed_post_switches_the_model()
     {
         var store = new ModelStore(web.DataSource);

@@ -9,7 +9,11 @@ namespace Recommender.Web;
 public sealed record ObjectiveUsage(string ObjectiveId, long People);
 
 /// <summary>A model version's holdout figures, as the overview chart plots them.</summary>
-public sealed record ModelPoint(int Version, bool IsActive, string Status, DateTimeOffset TrainedAt, double? TestRmse, double? GlobalMeanRmse, double? TestMae);
+public sealed record ModelPoint(int Version, bool IsActive, string Status, DateTimeOffset TrainedAt, double? TestRmse, double? GlobalMeanRmse, double? TestMae,
+    ModelSettings? Settings = null);
+
+/// <summary>The settings a model was trained with, and whether they were chosen on a validation split (with its RMSE) or given.</summary>
+public sealed record ModelSettings(int Rank, double Lambda, int Iterations, bool Chosen, double? ValidationRmse);
 
 /// <summary>Read-only figures for the admin overview.</summary>
 public sealed class AdminStatistics(NpgsqlDataSource dataSource)
@@ -31,8 +35,22 @@ public sealed class AdminStatistics(NpgsqlDataSource dataSource)
         [.. models.OrderBy(m => m.Version).Select(m =>
         {
             using var doc = JsonDocument.Parse(m.Metrics);
-            return new ModelPoint(m.Version, m.IsActive, m.Status, new DateTimeOffset(DateTime.SpecifyKind(m.CreatedAt, DateTimeKind.Utc)), Read(doc.RootElement, "testRmse"), Read(doc.RootElement, "globalMeanRmse"), Read(doc.RootElement, "testMae"));
+            using var options = JsonDocument.Parse(m.Options);
+            return new ModelPoint(m.Version, m.IsActive, m.Status, new DateTimeOffset(DateTime.SpecifyKind(m.CreatedAt, DateTimeKind.Utc)), Read(doc.RootElement, "testRmse"), Read(doc.RootElement, "globalMeanRmse"), Read(doc.RootElement, "testMae"),
+                Settings(options.RootElement, doc.RootElement));
         })];
+
+    /// <summary>From the model row's options (the values trained with) and its metrics' "selection" (present when they were chosen).</summary>
+    private static ModelSettings? Settings(JsonElement options, JsonElement metrics)
+    {
+        if (Read(options, "approximationRank") is not { } rank || Read(options, "lambda") is not { } lambda || Read(options, "numberOfIterations") is not { } iterations)
+            return null;
+        var selection = metrics.ValueKind == JsonValueKind.Object && metrics.TryGetProperty("selection", out var found) && found.ValueKind == JsonValueKind.Object
+            ? found : (JsonElement?)null;
+        var chosen = selection is not null;
+        double? validationRmse = selection is { } s && s.TryGetProperty("best", out var best) ? Read(best, "validationRmse") : null;
+        return new ModelSettings((int)rank, lambda, (int)iterations, chosen, validationRmse);
+    }
 
     private static double? Read(JsonElement metrics, string name) =>
         metrics.ValueKind == JsonValueKind.Object && metrics.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.GetDouble() is var d && double.IsFinite(d)

@@ -14,6 +14,14 @@ public static class AdminText
     public static string Model(ModelPoint model, DateTimeOffset now) =>
         $"model v{model.Version}, trained {Ago(model.TrainedAt, now)}" + (model.TestRmse is { } rmse ? $", RMSE {Explanations.Number(rmse)}" : "");
 
+    /// <summary>"rank 32, λ 0.05, 14 iterations, chosen on a validation split (RMSE 0.912)", or "…, as given"; a dash when unknown.</summary>
+    public static string Settings(ModelSettings? settings) => settings is null
+        ? "—"
+        : $"rank {settings.Rank}, λ {Explanations.Number(settings.Lambda)}, {settings.Iterations} iterations, "
+          + (settings.Chosen
+              ? "chosen on a validation split" + (settings.ValidationRmse is { } rmse ? $" (RMSE {Explanations.Number(rmse)})" : "")
+              : "as given");
+
     /// <summary>"just now", "5 minutes ago", "2 hours ago", "3 days ago", or the date once it is more than a month back.</summary>
     public static string Ago(DateTimeOffset when, DateTimeOffset now)
     {

@@ -22,17 +22,18 @@ internal static class BenchTrainCommand
         loss.AcceptOnlyFromAmong("regression", "oneclass");
         var alpha = new Option<double?>("--alpha") { Description = "Alpha: one-class confidence 1 + alpha·value (default: the trainer's)." };
         var learningRate = new Option<double?>("--learning-rate") { Description = "LearningRate for SGD (default: the trainer's)." };
+        var decay = new Option<double?>("--learning-rate-decay") { Description = "LearningRateDecay for SGD: the step shrinks by this factor every epoch (default: the trainer's; 1 = none)." };
         var cgSteps = new Option<int?>("--cg-steps") { Description = "ConjugateGradientSteps per ALS row (default: the trainer's)." };
         var verbose = new Option<bool>("--verbose") { Description = "Print each iteration's loss and elapsed time to stderr." };
         var seed = new Option<int>("--seed") { Description = "Seed.", DefaultValueFactory = _ => 42 };
         var split = new Option<string>("--split") { Description = "temporal (first 90% of rows by time train) or random (a seeded 90/10 cut).", DefaultValueFactory = _ => "temporal" };
         split.AcceptOnlyFromAmong("temporal", "random");
-        var weighted = new Option<bool>("--weighted-lambda") { Description = "One-class: frequency-scaled regularisation, λ·(1 + n) for a row with n positives." };
+        var weighted = new Option<bool>("--weighted-lambda") { Description = "Frequency-scaled regularisation: λ·(1 + n) in all for a row with n ratings or positives." };
         var positive = new Option<float?>("--positive") { Description = "One-class: ratings at or above this are positives (default 7 for .dat files, else 4)." };
 
         var command = new Command("train", "Train on a 90/10 split of a ratings file and print one JSON line of measurements.")
         {
-            data, rank, iterations, threads, lambda, loss, alpha, learningRate, cgSteps, seed, positive, split, weighted, verbose,
+            data, rank, iterations, threads, lambda, loss, alpha, learningRate, decay, cgSteps, seed, positive, split, weighted, verbose,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -52,6 +53,8 @@ internal static class BenchTrainCommand
                 options.ConjugateGradientSteps = steps;
             if (parseResult.GetValue(learningRate) is { } lr)
                 options.LearningRate = lr;
+            if (parseResult.GetValue(decay) is { } d)
+                options.LearningRateDecay = d;
             var path = parseResult.GetValue(data)!;
             Run(path, options, parseResult.GetValue(positive), parseResult.GetValue(split) == "random", parseResult.GetValue(verbose), cancellationToken);
             return Task.FromResult(0);

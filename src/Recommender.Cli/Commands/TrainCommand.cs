@@ -13,23 +13,26 @@ internal static class TrainCommand
     public static Command Create()
     {
         var defaults = new MatrixFactorizationOptions();
-        var rank = new Option<int>("--rank") { Description = "ApproximationRank: factor length.", DefaultValueFactory = _ => defaults.ApproximationRank };
-        var iterations = new Option<int>("--iterations") { Description = "NumberOfIterations: passes over the data.", DefaultValueFactory = _ => defaults.NumberOfIterations };
-        var lambda = new Option<double>("--lambda") { Description = "Lambda: L2 regularisation.", DefaultValueFactory = _ => defaults.Lambda };
+        // Rank, λ and iterations are chosen on a validation split unless given; a given one is used as it is.
+        var rank = new Option<int?>("--rank") { Description = "ApproximationRank: factor length. Default: chosen from 8, 16, 32, 64 on a validation split." };
+        var iterations = new Option<int?>("--iterations") { Description = "NumberOfIterations: passes over the data. Default: chosen by early stopping on a validation split (at most 50)." };
+        var lambda = new Option<double?>("--lambda") { Description = "Lambda: L2 regularisation. Default: chosen from 0.02, 0.05, 0.1, 0.2 on a validation split." };
+        var weighted = new Option<bool>("--weighted-lambda") { Description = "Frequency-scaled regularisation: λ·(1 + n) in all for a user or item with n ratings." };
         var learningRate = new Option<double>("--learning-rate") { Description = "LearningRate: initial SGD step.", DefaultValueFactory = _ => defaults.LearningRate };
         var threads = new Option<int?>("--threads") { Description = "NumberOfThreads (default: one per core)." };
         var seed = new Option<int>("--seed") { Description = "Seed.", DefaultValueFactory = _ => defaults.Seed };
         var command = new Command("train", "Train a model on the rating events in the database; activate it if it passes the quality gate.")
         {
-            rank, iterations, lambda, learningRate, threads, seed,
+            rank, iterations, lambda, weighted, learningRate, threads, seed,
         };
         command.SetAction(CliApp.Guarded(async (parse, ct) =>
         {
             var options = new MatrixFactorizationOptions
             {
-                ApproximationRank = parse.GetValue(rank),
-                NumberOfIterations = parse.GetValue(iterations),
-                Lambda = parse.GetValue(lambda),
+                ApproximationRank = parse.GetValue(rank) ?? defaults.ApproximationRank,
+                NumberOfIterations = parse.GetValue(iterations) ?? defaults.NumberOfIterations,
+                Lambda = parse.GetValue(lambda) ?? defaults.Lambda,
+                FrequencyScaledRegularization = parse.GetValue(weighted),
                 LearningRate = parse.GetValue(learningRate),
                 NumberOfThreads = parse.GetValue(threads),
                 Seed = parse.GetValue(seed),
@@ -45,39 +48,47 @@ internal static class TrainCommand
             var (connectionString, _, _) = await CliContext.ResolveDatabaseAsync(parse, ct);
             await using var dataSource = Database.CreateDataSource(connectionString, "recommender-train");
             await MigrationRunner.MigrateAsync(dataSource, ct);
-            Print(await RunAsync(dataSource, options, ct));
+            Print(await RunAsync(dataSource, options, HyperparameterSearch.Except(parse.GetValue(rank), parse.GetValue(lambda), parse.GetValue(iterations)), ct));
             return 0;
         }));
         return command;
     }
 
     /// <summary>Trains with a status line; shared with <c>up</c>.</summary>
-    internal static async Task<TrainingReport> RunAsync(Npgsql.NpgsqlDataSource dataSource, MatrixFactorizationOptions options, CancellationToken ct)
+    internal static async Task<TrainingReport> RunAsync(Npgsql.NpgsqlDataSource dataSource, MatrixFactorizationOptions options, HyperparameterSearch? search, CancellationToken ct)
     {
         var training = new ModelTraining(dataSource, new ModelStore(dataSource));
         return await AnsiConsole.Status().StartAsync("training", async ctx =>
-            await training.TrainExclusiveAsync(options, new StatusProgress(ctx), ct))
+            await training.TrainExclusiveAsync(options, search, new StatusProgress(ctx), ct))
             ?? throw new CliException("another process is training on this database; try again when it has finished");
     }
 
     /// <summary>
     /// Reports on the training thread as it goes. Progress&lt;T&gt; would post each report to the thread pool, where they
-    /// arrive out of order; the first fit measures on the holdout, the second is the model that is served.
+    /// arrive out of order. Fits measured on the validation split choose the settings; of the two after them, the first
+    /// measures on the holdout, the second is the model that is served.
     /// </summary>
     private sealed class StatusProgress(StatusContext status) : IProgress<TrainingProgress>
     {
         private readonly Lock _gate = new();
-        private int _fit = 1;
+        private int _trial;
+        private int _fit;
         private int _last;
 
         public void Report(TrainingProgress value)
         {
             lock (_gate)
             {
-                if (value.Iteration < _last)
-                    _fit++;
+                var restarted = value.Iteration <= _last || _last == 0;
                 _last = value.Iteration;
-                status.Status($"training ({(_fit == 1 ? "measuring on the holdout" : "final model")}): iteration {value.Iteration}/{value.TotalIterations}, loss {value.Loss:F3}");
+                if (value.ValidationRmse is { } rmse)
+                {
+                    _trial += restarted ? 1 : 0;
+                    status.Status($"choosing settings (trial {_trial}): iteration {value.Iteration}, validation RMSE {rmse:F3}");
+                    return;
+                }
+                _fit += restarted ? 1 : 0;
+                status.Status($"training ({(_fit <= 1 ? "measuring on the holdout" : "final model")}): iteration {value.Iteration}/{value.TotalIterations}, loss {value.Loss:F3}");
             }
         }
     }
@@ -88,6 +99,11 @@ internal static class TrainCommand
         {
             AnsiConsole.MarkupLineInterpolated(
                 $"model [bold]{report.Version}[/]: {m.Users:N0} users × {m.Items:N0} items, holdout RMSE [bold]{m.TestRmse:F3}[/] (global mean {m.GlobalMeanRmse:F3}) on {m.TestRatings:N0} ratings, trained in {m.TrainSeconds:F1} s");
+        }
+        if (report.Metrics?.Selection is { Best: var best } selection)
+        {
+            AnsiConsole.MarkupLineInterpolated(
+                $"settings chosen on {selection.ValidationRows:N0} validation ratings from {selection.Trials.Count} trials: rank [bold]{best.Rank}[/], λ [bold]{best.Lambda}[/], [bold]{best.Iterations}[/] iterations (validation RMSE {best.ValidationRmse:F4})");
         }
         AnsiConsole.MarkupLineInterpolated($"model {report.Version} {report.Decision}");
     }

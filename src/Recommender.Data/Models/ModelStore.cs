@@ -44,6 +44,15 @@ public sealed class ModelStore(NpgsqlDataSource dataSource)
             """, new { version, payload, checksum, metricsJson, status }, cancellationToken: ct));
     }
 
+    /// <summary>Replaces the settings recorded when the run began with those it trained with (after choosing them from data).</summary>
+    public async Task RecordOptionsAsync(int version, string optionsJson, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(
+            "update models set options = @optionsJson::jsonb where version = @version",
+            new { version, optionsJson }, cancellationToken: ct));
+    }
+
     public async Task FailAsync(int version, string reason, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);

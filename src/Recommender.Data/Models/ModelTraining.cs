@@ -8,7 +8,7 @@ using Recommender.Factorization;
 
 namespace Recommender.Data.Models;
 
-/// <summary>What a training run measured on its temporal holdout.</summary>
+/// <summary>What a training run measured on its temporal holdout, and how it chose its settings (null when all were given).</summary>
 public sealed record ModelMetrics(
     long TrainRatings,
     long TestRatings,
@@ -17,7 +17,8 @@ public sealed record ModelMetrics(
     double TestRmse,
     double TestMae,
     double GlobalMeanRmse,
-    double TrainSeconds);
+    double TrainSeconds,
+    HyperparameterChoice? Selection = null);
 
 /// <summary>The outcome of one training run.</summary>
 public sealed record TrainingReport(int Version, bool Activated, string Decision, ModelMetrics? Metrics);
@@ -25,7 +26,9 @@ public sealed record TrainingReport(int Version, bool Activated, string Decision
 /// <summary>
 /// One training run: read rating events with binary COPY, hold out the latest 10% in time, train and measure on it,
 /// then train the final model on everything, store it, and activate it only if it passes the quality gate: its
-/// holdout RMSE is no worse than the active model's by more than <see cref="GateTolerance"/>.
+/// holdout RMSE is no worse than the active model's by more than <see cref="GateTolerance"/>. Given a
+/// <see cref="HyperparameterSearch"/>, rank, λ and iterations are first chosen on a time-ordered validation split of
+/// the training rows (never the holdout), and the model row's options then record the chosen values.
 /// </summary>
 public sealed class ModelTraining(NpgsqlDataSource dataSource, ModelStore models)
 {
@@ -42,11 +45,15 @@ public sealed class ModelTraining(NpgsqlDataSource dataSource, ModelStore models
     public const long TrainingLockKey = 0x547261696e696e67;
 
     /// <summary>
-    /// <see cref="TrainAsync"/> unless another process is training this database, in which case null: one run at a
+    /// <see cref="TrainAsync(MatrixFactorizationOptions, IProgress{TrainingProgress}?, CancellationToken)"/> unless another process is training this database, in which case null: one run at a
     /// time across the service's replicas and the CLI. Holding the lock also proves that a run still marked
     /// 'training' is not running (its process was killed), so such runs are marked failed first.
     /// </summary>
-    public async Task<TrainingReport?> TrainExclusiveAsync(MatrixFactorizationOptions options, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
+    public Task<TrainingReport?> TrainExclusiveAsync(MatrixFactorizationOptions options, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default) =>
+        TrainExclusiveAsync(options, null, progress, ct);
+
+    /// <summary>As <see cref="TrainExclusiveAsync(MatrixFactorizationOptions, IProgress{TrainingProgress}?, CancellationToken)"/>, choosing settings by <paramref name="search"/> when it is not null.</summary>
+    public async Task<TrainingReport?> TrainExclusiveAsync(MatrixFactorizationOptions options, HyperparameterSearch? search, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         if (!await conn.ExecuteScalarAsync<bool>(new CommandDefinition("select pg_try_advisory_lock(@TrainingLockKey)", new { TrainingLockKey }, cancellationToken: ct)))
@@ -57,7 +64,7 @@ public sealed class ModelTraining(NpgsqlDataSource dataSource, ModelStore models
                 update models set status = 'failed', metrics = jsonb_build_object('error', 'interrupted: the process training it ended before it finished')
                 where status = 'training'
                 """, cancellationToken: ct));
-            return await TrainAsync(options, progress, ct);
+            return await TrainAsync(options, search, progress, ct);
         }
         finally
         {
@@ -65,7 +72,12 @@ public sealed class ModelTraining(NpgsqlDataSource dataSource, ModelStore models
         }
     }
 
-    public async Task<TrainingReport> TrainAsync(MatrixFactorizationOptions options, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
+    /// <summary>Trains with <paramref name="options"/> as given.</summary>
+    public Task<TrainingReport> TrainAsync(MatrixFactorizationOptions options, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default) =>
+        TrainAsync(options, null, progress, ct);
+
+    /// <summary>Trains, choosing rank, λ and iterations by <paramref name="search"/> first when it is not null.</summary>
+    public async Task<TrainingReport> TrainAsync(MatrixFactorizationOptions options, HyperparameterSearch? search, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
     {
         options.Validate();
         var version = await models.BeginAsync("mf-sgd", JsonSerializer.Serialize(options, Json), ct);
@@ -78,7 +90,9 @@ public sealed class ModelTraining(NpgsqlDataSource dataSource, ModelStore models
                 return new TrainingReport(version, false, $"not trained: only {values.Length} ratings (need {MinimumRatings})", null);
             }
 
-            var (model, metrics) = await Task.Run(() => Fit(options, users, items, values, times, progress, ct), ct);
+            var (model, metrics, chosen) = await Task.Run(() => Fit(options, search, users, items, values, times, progress, ct), ct);
+            if (metrics.Selection is not null)
+                await models.RecordOptionsAsync(version, JsonSerializer.Serialize(chosen, Json), ct);
             var (passes, decision) = await GateAsync(metrics, ct);
             await models.CompleteAsync(version, model, JsonSerializer.Serialize(metrics, Json), passes ? "ready" : "rejected", ct);
             var activated = passes && await models.ActivateAsync(version, ct);
@@ -96,10 +110,13 @@ public sealed class ModelTraining(NpgsqlDataSource dataSource, ModelStore models
         }
     }
 
-    private static (MatrixFactorizationModel Model, ModelMetrics Metrics) Fit(MatrixFactorizationOptions options,
-        long[] users, long[] items, float[] values, long[] times, IProgress<TrainingProgress>? progress, CancellationToken ct)
+    private static (MatrixFactorizationModel Model, ModelMetrics Metrics, MatrixFactorizationOptions Chosen) Fit(MatrixFactorizationOptions options,
+        HyperparameterSearch? search, long[] users, long[] items, float[] values, long[] times, IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
+        var selection = search is null ? null : Select(search, options, users, items, values, times, progress, ct);
+        if (selection is not null)
+            options = selection.Apply(options);
         var trainer = new MatrixFactorizationTrainer(options);
         var split = TemporalSplit.Split(RatingTable.FromRows(users, items, values, times));
         var holdoutModel = trainer.Fit(split.Train, progress, ct);
@@ -118,8 +135,20 @@ public sealed class ModelTraining(NpgsqlDataSource dataSource, ModelStore models
         var all = RatingTable.FromRows(users, items, values, times);
         var model = trainer.Fit(new TrainingData(all.Users, all.Items, all.UserIndices, all.ItemIndices, all.Values, all.Count), progress, ct);
         var metrics = new ModelMetrics(split.Train.Count, split.Test.Count, model.UserCount, model.ItemCount,
-            rmse, mae, baselineRmse, clock.Elapsed.TotalSeconds);
-        return (model, metrics);
+            rmse, mae, baselineRmse, clock.Elapsed.TotalSeconds, selection);
+        return (model, metrics, options);
+    }
+
+    /// <summary>
+    /// The search on a validation split cut in time from the rows the holdout model trains on (their earliest 90%
+    /// train, the rest validate), so the holdout measures a choice it played no part in. Null when the validation
+    /// split is empty (too little data to choose from): the given settings stand.
+    /// </summary>
+    private static HyperparameterChoice? Select(HyperparameterSearch search, MatrixFactorizationOptions options,
+        long[] users, long[] items, float[] values, long[] times, IProgress<TrainingProgress>? progress, CancellationToken ct)
+    {
+        var validation = TemporalSplit.Split(TemporalSplit.EarliestRows(RatingTable.FromRows(users, items, values, times)));
+        return validation.Test.Count == 0 ? null : search.Run(validation.Train, validation.Test, options, progress, ct);
     }
 
     private async Task<(bool Passes, string Decision)> GateAsync(ModelMetrics metrics, CancellationToken ct)
