@@ -22,7 +22,8 @@ public sealed class DatabaseRolesCliTests : IAsyncLifetime
     [Fact]
     public async Task Migrate_create_roles_hands_a_superuser_database_to_the_owner_and_lets_the_runtime_role_in_with_row_rights_only()
     {
-        var superuser = new NpgsqlConnectionStringBuilder(_cluster.ConnectionString) { Options = null, Pooling = false };
+        // The cluster's short timeouts are for outage tests; all the migrations through the CLI can take longer on a busy machine.
+        var superuser = new NpgsqlConnectionStringBuilder(_cluster.ConnectionString) { Options = null, Pooling = false, Timeout = 30, CommandTimeout = 300 };
         await using (var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(superuser.ConnectionString) { Database = "postgres" }.ConnectionString))
             await admin.ExecuteAsync("create database composed");
         superuser.Database = "composed";
