@@ -80,7 +80,7 @@ public sealed class LocalPostgres
     /// Connection string to the application database as <see cref="OwnerRole"/>, which owns the schema: for migrations,
     /// imports and training from the CLI. The login is the cluster's superuser, but every statement runs as the owner.
     /// </summary>
-    public string ConnectionString => Build(DatabaseName) + $";Options=-c role={OwnerRole}";
+    public string ConnectionString => DatabaseRoles.AsOwner(Build(DatabaseName));
 
     /// <summary>
     /// Connection string for the running services, as <see cref="RuntimeRole"/>: it reads and writes rows and nothing
@@ -92,11 +92,11 @@ public sealed class LocalPostgres
         Password = File.ReadAllText(RuntimeSecretFile).Trim(),
     }.ConnectionString;
 
-    /// <summary>Owns the application database's schema and runs its migrations; cannot log in by itself.</summary>
-    public const string OwnerRole = "recommender_owner";
+    /// <summary>Owns the application database's schema and runs its migrations (<see cref="DatabaseRoles"/>).</summary>
+    public const string OwnerRole = DatabaseRoles.Owner;
 
-    /// <summary>What the services connect as: rows in the application's tables, and nothing more.</summary>
-    public const string RuntimeRole = "recommender_app";
+    /// <summary>What the services connect as (<see cref="DatabaseRoles"/>).</summary>
+    public const string RuntimeRole = DatabaseRoles.Runtime;
 
     private string RuntimeSecretFile => Path.Combine(_root, "pg.app.secret");
 
@@ -143,46 +143,16 @@ public sealed class LocalPostgres
         }
     }
 
-    /// <summary>
-    /// The owner and runtime roles, idempotently: tables made by an earlier superuser-run migration move to the owner,
-    /// the runtime role gets row rights on every table and sequence there is and (default privileges) will be.
-    /// </summary>
+    /// <summary>The owner and runtime roles (<see cref="DatabaseRoles"/>), with the runtime role's password kept in <c>.data/pg.app.secret</c>.</summary>
     private async Task EnsureRolesAsync(CancellationToken ct)
     {
         if (!File.Exists(RuntimeSecretFile))
             await File.WriteAllTextAsync(RuntimeSecretFile, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)), ct);
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(RuntimeSecretFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        // Hex only, so it can stand inside the literal ALTER ROLE needs (it takes no parameters).
-        var password = File.ReadAllText(RuntimeSecretFile).Trim();
-        if (!password.All(char.IsAsciiHexDigit))
-            throw new LocalPostgresException($"{RuntimeSecretFile} must hold a hex password; delete it to make a new one.");
         await using var conn = new NpgsqlConnection(Build(DatabaseName) + ";Pooling=false");
         await conn.OpenAsync(ct);
-        await using var command = new NpgsqlCommand($$"""
-            do $$ begin
-                if not exists (select from pg_roles where rolname = '{{OwnerRole}}') then create role {{OwnerRole}} nologin; end if;
-                if not exists (select from pg_roles where rolname = '{{RuntimeRole}}') then create role {{RuntimeRole}} login; end if;
-            end $$;
-            alter role {{RuntimeRole}} password '{{password}}';
-            grant {{OwnerRole}} to current_user;
-            alter database {{DatabaseName}} owner to {{OwnerRole}};
-            alter schema public owner to {{OwnerRole}};
-            do $$ declare t record; begin
-                for t in select tablename from pg_tables where schemaname = 'public' and tableowner <> '{{OwnerRole}}' loop
-                    execute format('alter table public.%I owner to {{OwnerRole}}', t.tablename);
-                end loop;
-            end $$;
-            revoke create on schema public from public;
-            revoke all on database {{DatabaseName}} from public;
-            grant connect, temporary on database {{DatabaseName}} to {{RuntimeRole}};
-            grant usage on schema public to {{RuntimeRole}};
-            grant select, insert, update, delete on all tables in schema public to {{RuntimeRole}};
-            grant usage, select on all sequences in schema public to {{RuntimeRole}};
-            alter default privileges for role {{OwnerRole}} in schema public grant select, insert, update, delete on tables to {{RuntimeRole}};
-            alter default privileges for role {{OwnerRole}} in schema public grant usage, select on sequences to {{RuntimeRole}};
-            """, conn);
-        await command.ExecuteNonQueryAsync(ct);
+        await DatabaseRoles.EnsureAsync(conn, File.ReadAllText(RuntimeSecretFile).Trim(), ct);
     }
 
     private async Task<bool> IsRunningAsync(CancellationToken ct) =>

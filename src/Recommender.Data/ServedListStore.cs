@@ -33,15 +33,47 @@ public sealed record ServedListFilter(long? UserId = null, string? ObjectiveId =
 /// <summary>The audit log of every list served: written in batches with binary COPY, read by people (their own) and auditors.</summary>
 public sealed class ServedListStore(NpgsqlDataSource dataSource)
 {
+    /// <summary>
+    /// Stores the records. Safe to repeat: a record whose request id is already stored for its person is skipped, and
+    /// so is one whose person has since been deleted (their data goes with them).
+    /// </summary>
     public async Task WriteAsync(IReadOnlyList<AuditRecord> records, CancellationToken ct = default)
     {
         if (records.Count == 0)
             return;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        await using var writer = await conn.BeginBinaryImportAsync("""
-            copy served_lists (user_id, request_id, objective_id, objective_version, parameters_hash, parameters, seed,
-                               model_version, candidates_considered, items, created_at) from stdin (format binary)
-            """, ct);
+        try
+        {
+            // The common case, straight in: one COPY, all or nothing.
+            await CopyAsync(conn, "served_lists", records, ct);
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.ForeignKeyViolation)
+        {
+            // A replay after a crash repeats records already stored, or names someone deleted meanwhile: through a
+            // staging table, keeping only what is new and whose person exists.
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            await conn.ExecuteAsync(new CommandDefinition(
+                $"create temp table if not exists incoming_served_lists on commit delete rows as select {Columns} from served_lists with no data",
+                transaction: tx, cancellationToken: ct));
+            await CopyAsync(conn, "incoming_served_lists", records, ct);
+            await conn.ExecuteAsync(new CommandDefinition($"""
+                insert into served_lists ({Columns})
+                select {Columns} from incoming_served_lists i
+                where exists (select from users u where u.id = i.user_id)
+                on conflict (user_id, request_id) do nothing
+                """, transaction: tx, cancellationToken: ct));
+            await tx.CommitAsync(ct);
+        }
+    }
+
+    private const string Columns = """
+        user_id, request_id, objective_id, objective_version, parameters_hash, parameters, seed, model_version,
+        candidates_considered, items, created_at
+        """;
+
+    private static async Task CopyAsync(NpgsqlConnection conn, string table, IReadOnlyList<AuditRecord> records, CancellationToken ct)
+    {
+        await using var writer = await conn.BeginBinaryImportAsync($"copy {table} ({Columns}) from stdin (format binary)", ct);
         foreach (var r in records)
         {
             var list = r.List;
@@ -89,13 +121,6 @@ public sealed class ServedListStore(NpgsqlDataSource dataSource)
                    model_version, candidates_considered, items::text as items_json, created_at
             from served_lists where request_id = @requestId and (@userId::bigint is null or user_id = @userId)
             """, new { requestId, userId }, cancellationToken: ct));
-    }
-
-    /// <summary>Which of <paramref name="userIds"/> still exist.</summary>
-    public async Task<IReadOnlySet<long>> ExistingUsersAsync(long[] userIds, CancellationToken ct = default)
-    {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return (await conn.QueryAsync<long>(new CommandDefinition("select id from users where id = any(@userIds)", new { userIds }, cancellationToken: ct))).ToHashSet();
     }
 
     public async Task<long> CountAsync(CancellationToken ct = default)

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -7,40 +6,57 @@ using Recommender.Data;
 
 namespace Recommender.Serving;
 
-/// <summary>The audit buffer is full: the feed is refused rather than served without its record.</summary>
-public sealed class AuditBacklogFullException() : Exception("The audit log cannot keep up; the feed was not served so that no list goes unrecorded.");
+/// <summary>The audit spool is at its bound or cannot be written: the feed is refused rather than served without its record.</summary>
+public sealed class AuditBacklogFullException(string? message = null)
+    : Exception(message ?? "The audit log is full until the database takes its backlog; the feed was not served so that no list goes unrecorded.");
 
 /// <summary>
-/// Writes served lists off the request path: feeds enqueue, a background loop writes batches with binary COPY and
-/// retries until the database takes them. Nothing is dropped silently: a full buffer refuses feeds (503), a failing
-/// database shows in health and logs, and shutdown drains the buffer.
+/// Every served list is on local disk before its feed is answered (<see cref="AuditSpool"/>), and a background loop
+/// moves the spool to PostgreSQL in batches, retrying until the database takes them. Nothing is dropped silently: a
+/// full spool refuses feeds (503), a failing database shows in health and logs, and whatever a crash or a shutdown
+/// leaves in the spool is written by the next process to start on the same database.
 /// </summary>
-public sealed class AuditLog(ServedListStore store, AccountStore accounts, IOptions<ServingOptions> options, ILogger<AuditLog> logger)
-    : BackgroundService, IHealthCheck
+public sealed class AuditLog : BackgroundService, IHealthCheck
 {
     private const int BatchSize = 500;
-    private readonly Channel<AuditRecord> _buffer = Channel.CreateBounded<AuditRecord>(
-        new BoundedChannelOptions(options.Value.AuditBufferCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly ServedListStore _store;
+    private readonly AccountStore _accounts;
+    private readonly ILogger<AuditLog> _logger;
+    private readonly AuditSpool _spool;
     private readonly List<AuditRecord> _batch = new(BatchSize);
-    private long _pending;
+    private SpoolPosition _batchEnd;
     private long _written;
     private string? _lastError;
 
-    /// <summary>Records waiting to be written.</summary>
-    public long Pending => Interlocked.Read(ref _pending);
+    public AuditLog(ServedListStore store, AccountStore accounts, Npgsql.NpgsqlDataSource dataSource, IOptions<ServingOptions> options, ILogger<AuditLog> logger)
+    {
+        _store = store;
+        _accounts = accounts;
+        _logger = logger;
+        var o = options.Value;
+        var root = string.IsNullOrWhiteSpace(o.AuditSpoolPath)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "recommender", "audit-spool")
+            : Path.GetFullPath(o.AuditSpoolPath);
+        // Segments well below the bound: a segment is deleted only once it is finished and written, so the bound must
+        // leave room for new ones while the database catches up.
+        _spool = new AuditSpool(AuditSpool.FolderFor(root, dataSource.ConnectionString), o.AuditSpoolLimit,
+            Math.Clamp(o.AuditSpoolLimit / 8, 1, 16 * 1024 * 1024), logger);
+    }
+
+    /// <summary>Records on disk waiting to be written to the database.</summary>
+    public long Pending => _spool.Pending;
 
     /// <summary>Records written since start.</summary>
     public long Written => Interlocked.Read(ref _written);
 
-    /// <exception cref="AuditBacklogFullException">The buffer is full.</exception>
-    public void Enqueue(AuditRecord record)
-    {
-        if (!_buffer.Writer.TryWrite(record))
-            throw new AuditBacklogFullException();
-        Interlocked.Increment(ref _pending);
-    }
+    /// <summary>The folder of this database's spool.</summary>
+    public string SpoolFolder => _spool.Folder;
 
-    /// <summary>Waits until everything enqueued so far is written (tests and shutdown use it).</summary>
+    /// <summary>Records the served list on local disk; returns once it is there, so the feed may be answered.</summary>
+    /// <exception cref="AuditBacklogFullException">The spool is at its bound or cannot be written.</exception>
+    public Task RecordAsync(AuditRecord record) => _spool.AppendAsync(record);
+
+    /// <summary>Waits until everything recorded so far is in the database (tests and shutdown use it).</summary>
     public async Task FlushAsync(CancellationToken ct = default)
     {
         while (Pending > 0)
@@ -51,8 +67,11 @@ public sealed class AuditLog(ServedListStore store, AccountStore accounts, IOpti
     {
         try
         {
-            while (await _buffer.Reader.WaitToReadAsync(stoppingToken))
+            while (true)
+            {
+                await _spool.WaitForRecordsAsync(stoppingToken);
                 await DrainAsync(stoppingToken);
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -62,8 +81,7 @@ public sealed class AuditLog(ServedListStore store, AccountStore accounts, IOpti
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        _buffer.Writer.TryComplete();
-        // Shutdown: keep trying until the host's shutdown timeout, then say exactly what could not be written.
+        // Shutdown: keep writing until the host's shutdown timeout; what is left stays in the spool for the next start.
         try
         {
             while (Pending > 0)
@@ -71,14 +89,16 @@ public sealed class AuditLog(ServedListStore store, AccountStore accounts, IOpti
         }
         catch (OperationCanceledException)
         {
-            logger.LogCritical("Shutting down with {Pending} served lists not written to the audit log: {Error}", Pending, _lastError);
+            _logger.LogWarning("Stopping with {Pending} served lists not yet in the database ({Error}); they stay in {Folder} and the next start on this database writes them",
+                Pending, _lastError, _spool.Folder);
         }
+        await _spool.DisposeAsync();
     }
 
     private async Task DrainAsync(CancellationToken ct)
     {
-        while (_batch.Count < BatchSize && _buffer.Reader.TryRead(out var record))
-            _batch.Add(record);
+        if (_batch.Count == 0)
+            _batchEnd = _spool.Read(_batch, BatchSize);
         if (_batch.Count == 0)
             return;
         var delay = TimeSpan.FromMilliseconds(200);
@@ -87,40 +107,19 @@ public sealed class AuditLog(ServedListStore store, AccountStore accounts, IOpti
             try
             {
                 await ResolveExternalUsersAsync(ct);
-                await store.WriteAsync(_batch, ct);
-                Interlocked.Add(ref _pending, -_batch.Count);
+                await _store.WriteAsync(_batch, ct);
+                _spool.Release(_batchEnd, _batch.Count);
                 Interlocked.Add(ref _written, _batch.Count);
                 _batch.Clear();
                 if (_lastError is not null)
-                    logger.LogInformation("Audit log writes recovered");
+                    _logger.LogInformation("Audit log writes recovered");
                 _lastError = null;
                 return;
-            }
-            catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation)
-            {
-                // The batch is one COPY, so a duplicate request id means an earlier attempt committed it and only the
-                // acknowledgement was lost. Retrying would fail forever.
-                logger.LogWarning("Audit batch of {Count} was already written by an earlier attempt", _batch.Count);
-                Interlocked.Add(ref _pending, -_batch.Count);
-                Interlocked.Add(ref _written, _batch.Count);
-                _batch.Clear();
-                return;
-            }
-            catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.ForeignKeyViolation)
-            {
-                // Someone deleted their account between seeing a feed and its record being written: their data must go,
-                // and the rest of the batch must not be held hostage by it.
-                var existing = await store.ExistingUsersAsync([.. _batch.Select(r => r.UserId).Distinct()], ct);
-                var dropped = _batch.RemoveAll(r => !existing.Contains(r.UserId));
-                Interlocked.Add(ref _pending, -dropped);
-                logger.LogInformation("Dropped {Count} served lists of deleted accounts from the audit batch", dropped);
-                if (_batch.Count == 0)
-                    return;
             }
             catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
             {
                 if (_lastError is null)
-                    logger.LogError(e, "Audit log write failed; {Pending} served lists are buffered and will be retried", Pending);
+                    _logger.LogError(e, "Audit log write failed; {Pending} served lists wait in the spool and will be retried", Pending);
                 _lastError = e.Message;
                 await Task.Delay(delay, ct);
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
@@ -134,7 +133,7 @@ public sealed class AuditLog(ServedListStore store, AccountStore accounts, IOpti
         var external = _batch.Where(r => r.UserId == 0 && r.ExternalUserId is not null).Select(r => r.ExternalUserId!).Distinct().ToList();
         if (external.Count == 0)
             return;
-        var ids = await accounts.EnsureExternalAsync(external, ct);
+        var ids = await _accounts.EnsureExternalAsync(external, ct);
         for (var i = 0; i < _batch.Count; i++)
         {
             if (_batch[i] is { UserId: 0, ExternalUserId: { } id })
@@ -144,11 +143,11 @@ public sealed class AuditLog(ServedListStore store, AccountStore accounts, IOpti
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var data = new Dictionary<string, object> { ["pending"] = Pending, ["written"] = Written };
+        var data = new Dictionary<string, object> { ["pending"] = Pending, ["written"] = Written, ["spoolBytes"] = _spool.Bytes, ["spoolLimit"] = _spool.Limit };
         if (_lastError is not null)
-            return Task.FromResult(HealthCheckResult.Degraded($"audit log writes are failing ({Pending} buffered): {_lastError}", data: data));
-        if (Pending > options.Value.AuditBufferCapacity / 2)
-            return Task.FromResult(HealthCheckResult.Degraded($"audit log backlog is {Pending}", data: data));
-        return Task.FromResult(HealthCheckResult.Healthy($"{Written} written, {Pending} buffered", data));
+            return Task.FromResult(HealthCheckResult.Degraded($"audit log writes are failing ({Pending} in the spool): {_lastError}", data: data));
+        if (_spool.Bytes > _spool.Limit / 2)
+            return Task.FromResult(HealthCheckResult.Degraded($"the audit spool is {_spool.Bytes} of {_spool.Limit} bytes", data: data));
+        return Task.FromResult(HealthCheckResult.Healthy($"{Written} written, {Pending} in the spool", data));
     }
 }

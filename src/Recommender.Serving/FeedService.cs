@@ -51,7 +51,7 @@ public sealed class UnknownUserException(long userId) : Exception($"There is no 
 /// record for every page served. The same code serves the REST API and the web app.
 /// While PostgreSQL is unreachable a feed is still served from the in-memory model and catalog, but without personal
 /// data (which lives in the database): the default objective ranks as for a newcomer, every item says so in its
-/// reasons, health reports it, and the audit record waits in the buffer until the database is back.
+/// reasons, health reports it, and the audit record waits in the spool until the database is back.
 /// </summary>
 public sealed class FeedService(
     ServingState state,
@@ -89,9 +89,9 @@ public sealed class FeedService(
         }
         catch (Exception e) when (Database.IsUnavailable(e))
         {
-            return ServeWithoutDatabase(userId, null, page);
+            return await ServeWithoutDatabaseAsync(userId, null, page);
         }
-        return Serve(context ?? throw new UnknownUserException(userId), page);
+        return await ServeAsync(context ?? throw new UnknownUserException(userId), page);
     }
 
     /// <summary>A feed for the platform's user <paramref name="externalId"/>, who is created on first sight like in events.</summary>
@@ -109,9 +109,9 @@ public sealed class FeedService(
         catch (Exception e) when (Database.IsUnavailable(e))
         {
             // The platform's id cannot be mapped to ours now; the audit writer maps it (creating the user) once it can.
-            return ServeWithoutDatabase(0, externalId, page);
+            return await ServeWithoutDatabaseAsync(0, externalId, page);
         }
-        return Serve(context ?? throw new InvalidOperationException($"The user '{externalId}' was created but cannot be read back."), page);
+        return await ServeAsync(context ?? throw new InvalidOperationException($"The user '{externalId}' was created but cannot be read back."), page);
     }
 
     /// <summary>What an objective would show the user now, without changing their settings or the audit log (the settings page's preview).</summary>
@@ -153,34 +153,35 @@ public sealed class FeedService(
         return (seed, offset, size);
     }
 
-    private Feed Serve(RankingContext context, (int Seed, int Offset, int Size) page)
+    private Task<Feed> ServeAsync(RankingContext context, (int Seed, int Offset, int Size) page)
     {
         var (objectiveId, parameters) = Chosen(context.Settings);
         var snapshot = state.Current;
         var (seed, offset, size) = page;
         var list = Rank(snapshot, context, objectiveId, parameters, offset + size, seed);
-        return Record(snapshot, list, context.UserId, null, page);
+        return RecordAsync(snapshot, list, context.UserId, null, page);
     }
 
-    private Feed ServeWithoutDatabase(long userId, string? externalId, (int Seed, int Offset, int Size) page)
+    private async Task<Feed> ServeWithoutDatabaseAsync(long userId, string? externalId, (int Seed, int Offset, int Size) page)
     {
         var snapshot = state.Current;
         var (seed, offset, size) = page;
         var list = snapshot.Pipeline.Recommend(new RecommendationRequest(
             UserState.Anonymous, _options.DefaultObjective, ObjectiveParameters.Empty, offset + size, seed, DateTimeOffset.UtcNow));
         list = list with { Items = [.. list.Items.Select(i => i with { Reasons = [WithoutDatabaseReason, .. i.Reasons.Take(1)] })] };
-        var feed = Record(snapshot, list, userId, externalId, page);
+        var feed = await RecordAsync(snapshot, list, userId, externalId, page);
         Interlocked.Increment(ref _servedWithoutDatabase);
         Interlocked.Exchange(ref _lastWithoutDatabase, DateTimeOffset.UtcNow.UtcTicks);
         return feed;
     }
 
-    private Feed Record(RankingSnapshot snapshot, ServedList list, long userId, string? externalId, (int Seed, int Offset, int Size) page)
+    private async Task<Feed> RecordAsync(RankingSnapshot snapshot, ServedList list, long userId, string? externalId, (int Seed, int Offset, int Size) page)
     {
         var (seed, offset, size) = page;
         var shown = list with { Items = [.. list.Items.Skip(offset)] };
         var requestId = Guid.CreateVersion7();
-        audit.Enqueue(new AuditRecord(requestId, userId, shown, externalId));
+        // On disk before the feed leaves: a list that cannot be recorded is not served.
+        await audit.RecordAsync(new AuditRecord(requestId, userId, shown, externalId));
 
         var objective = snapshot.Pipeline.Objectives[shown.ObjectiveId];
         var next = list.Items.Count == offset + size && offset + size < _options.MaxFeedDepth ? EncodeCursor(seed, offset + size) : null;

@@ -30,8 +30,15 @@ public sealed class ServingOptions
     /// <summary>How often the in-memory catalog (items, popularity) is reloaded, besides NOTIFY. Default 5 minutes.</summary>
     public TimeSpan CatalogRefreshInterval { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Audit records waiting to be written beyond which feeds answer 503 rather than lose a record. Default 50,000.</summary>
-    public int AuditBufferCapacity { get; set; } = 50_000;
+    /// <summary>
+    /// Folder of the local audit spool, where every served list is written (and synced to disk) before its feed is
+    /// answered and kept until the database has it. A subfolder per database; processes on one machine may share it.
+    /// Default: <c>recommender/audit-spool</c> in the user's local application data (<c>~/.local/share</c>).
+    /// </summary>
+    public string? AuditSpoolPath { get; set; }
+
+    /// <summary>Bytes the audit spool may hold; past it feeds answer 503 with Retry-After rather than go unrecorded. Default 1 GiB.</summary>
+    public long AuditSpoolLimit { get; set; } = 1L << 30;
 
     /// <summary>Whether this process retrains on <see cref="TrainingInterval"/> and on demand. Default true (the web app sets false).</summary>
     public bool TrainingEnabled { get; set; } = true;

@@ -135,7 +135,11 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     /// <summary>Runs the CLI with this class's database; <paramref name="input"/> null leaves standard input a terminal-less empty stream.</summary>
-    private async Task<(int Exit, string Output)> RunAsync(string? input, params string[] args)
+    private Task<(int Exit, string Output)> RunAsync(string? input, params string[] args) =>
+        RunCliAsync(input, _db.ConnectionString, new Dictionary<string, string>(), args);
+
+    /// <summary>The CLI on <paramref name="db"/> with extra environment, as a script runs it.</summary>
+    internal static async Task<(int Exit, string Output)> RunCliAsync(string? input, string db, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -148,8 +152,10 @@ public sealed class CliTests : IAsyncLifetime
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
         start.ArgumentList.Add("--db");
-        start.ArgumentList.Add(_db.ConnectionString);
+        start.ArgumentList.Add(db);
         start.Environment["NO_COLOR"] = "1";
+        foreach (var (name, value) in environment)
+            start.Environment[name] = value;
         using var process = Process.Start(start)!;
         await process.StandardInput.WriteAsync(input ?? "");
         process.StandardInput.Close();

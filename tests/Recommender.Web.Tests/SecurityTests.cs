@@ -81,4 +81,23 @@ public sealed class SecurityTests(WebFixture web) : IClassFixture<WebFixture>
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Contains("ε = 2 of 10 spent; 8 left", string.Join(' ', page.QuerySelector(".budget")!.TextContent.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("1e-308")]
+    [InlineData("1e-20")]
+    [InlineData("0.001")]
+    [InlineData("11")]
+    public async Task Export_download_with_an_epsilon_out_of_range_is_400_naming_it_and_spends_nothing(string epsilon)
+    {
+        using var client = web.NewClient();
+        await client.SignInAsync(await web.NewAccountAsync("admin"));
+        await using var conn = await web.DataSource.OpenConnectionAsync();
+        var before = await conn.ExecuteScalarAsync<long>("select count(*) from privacy_budget_spends");
+
+        using var response = await client.GetAsync($"/admin/export.json?epsilon={epsilon}&days=7");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("epsilon", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(before, await conn.ExecuteScalarAsync<long>("select count(*) from privacy_budget_spends"));
+    }
 }

@@ -10,10 +10,36 @@ internal static class DbCommand
 {
     public static Command Create()
     {
-        var migrate = new Command("migrate", "Apply the numbered SQL files in db/migrations that this database has not seen yet.");
+        var createRoles = new Option<bool>("--create-roles")
+        {
+            Description = $"First create the owner role ({DatabaseRoles.Owner}), which then runs the migrations, and the runtime role " +
+                $"({DatabaseRoles.Runtime}) with the password in {DatabaseRoles.RuntimePasswordVariable}; needs a superuser connection (Docker Compose does this).",
+        };
+        var migrate = new Command("migrate", "Apply the numbered SQL files in db/migrations that this database has not seen yet.") { createRoles };
         migrate.SetAction(CliApp.Guarded(async (parse, ct) =>
         {
             var (connectionString, _, _) = await CliContext.ResolveDatabaseAsync(parse, ct);
+            if (parse.GetValue(createRoles))
+            {
+                var password = Environment.GetEnvironmentVariable(DatabaseRoles.RuntimePasswordVariable);
+                if (string.IsNullOrEmpty(password))
+                    throw new CliException($"--create-roles: set {DatabaseRoles.RuntimePasswordVariable} to the password the services will connect with");
+                // As the login itself: the owner role it would act as may not exist yet.
+                await using (var superuser = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { Options = null, Pooling = false }.ConnectionString))
+                {
+                    await superuser.OpenAsync(ct);
+                    try
+                    {
+                        await DatabaseRoles.EnsureAsync(superuser, password, ct);
+                    }
+                    catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.InsufficientPrivilege)
+                    {
+                        throw new CliException($"--create-roles needs a superuser connection ({e.MessageText})");
+                    }
+                }
+                connectionString = DatabaseRoles.AsOwner(connectionString);
+                AnsiConsole.WriteLine($"roles {DatabaseRoles.Owner} and {DatabaseRoles.Runtime} ready; migrating as {DatabaseRoles.Owner}");
+            }
             await using var dataSource = Database.CreateDataSource(connectionString, "recommender-cli");
             var result = await MigrationRunner.MigrateAsync(dataSource, ct);
             foreach (var m in result.Applied)

@@ -54,6 +54,8 @@ internal static class UpCommand
                 {
                     ["ConnectionStrings__Recommender"] = local?.RuntimeConnectionString ?? connectionString,
                     ["Recommender__MigrateOnStart"] = local is null ? "true" : "false",
+                    // Served lists wait here, on disk, for the database; beside the cluster's data, not in the user's home.
+                    ["Recommender__AuditSpoolPath"] = Path.Combine(CliContext.DataRoot, "audit-spool"),
                 };
                 var service = StartChild("Recommender.Service", parse.GetValue(servicePort), env);
                 children.Add(service.Process);

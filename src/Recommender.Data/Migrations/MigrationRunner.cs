@@ -55,6 +55,8 @@ public static class MigrationRunner
                 new { migration.Version, migration.Name, migration.Checksum }, tx, cancellationToken: ct));
             newlyApplied.Add(migration);
         }
+        // New tables, and any a migration changed, get the runtime role's rights (where there is such a role).
+        await DatabaseRoles.GrantRuntimeRightsAsync(conn, ct, tx);
         await tx.CommitAsync(ct);
         return new MigrationResult(newlyApplied, applied.Count);
     }
