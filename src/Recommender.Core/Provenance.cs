@@ -133,16 +133,36 @@ public static class PublisherKeys
         return (Encoding.ASCII.GetString(key.Export(KeyBlobFormat.PkixPrivateKeyText)), Convert.ToBase64String(key.PublicKey.Export(KeyBlobFormat.RawPublicKey)));
     }
 
+    /// <summary>The public key (base64) of a private key in PKCS#8 PEM.</summary>
+    /// <exception cref="FormatException">The text is not an Ed25519 private key in PKCS#8 PEM.</exception>
+    public static string PublicKeyOf(string privateKeyPem)
+    {
+        using var key = ImportPrivate(privateKeyPem);
+        return Convert.ToBase64String(key.PublicKey.Export(KeyBlobFormat.RawPublicKey));
+    }
+
+    /// <summary>Writes a private key that only its owner can read (where the file system has Unix permissions); never overwrites one.</summary>
+    public static void WritePrivateKey(string path, string privateKeyPem)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using var stream = new FileStream(path, options);
+        stream.Write(Encoding.ASCII.GetBytes(privateKeyPem));
+    }
+
     /// <summary>Signs the item's canonical form; the signature is base64 of 64 bytes.</summary>
     /// <exception cref="FormatException">The text is not an Ed25519 private key in PKCS#8 PEM.</exception>
     public static string Sign(string privateKeyPem, SignedContent content)
     {
         ArgumentNullException.ThrowIfNull(content);
-        if (!Key.TryImport(Ed25519, Encoding.ASCII.GetBytes(privateKeyPem.Trim()), KeyBlobFormat.PkixPrivateKeyText, out var key))
-            throw new FormatException("not an Ed25519 private key in PEM (-----BEGIN PRIVATE KEY-----)");
-        using (key)
-            return Convert.ToBase64String(Ed25519.Sign(key!, content.CanonicalBytes()));
+        using var key = ImportPrivate(privateKeyPem);
+        return Convert.ToBase64String(Ed25519.Sign(key, content.CanonicalBytes()));
     }
+
+    private static Key ImportPrivate(string privateKeyPem) =>
+        Key.TryImport(Ed25519, Encoding.ASCII.GetBytes(privateKeyPem.Trim()), KeyBlobFormat.PkixPrivateKeyText, out var key) ? key!
+        : throw new FormatException("not an Ed25519 private key in PEM (-----BEGIN PRIVATE KEY-----)");
 
     /// <summary>The public key's 32 bytes from base64, or null when the text is not one.</summary>
     public static byte[]? ParsePublicKey(string? text)

@@ -122,6 +122,16 @@ public static class ImportReaders
             batch.Items.Add(ItemFrom(path, line, get, get("topics") is { } t ? Topics(t) : [], seen)));
     }
 
+    /// <summary>The items of an <c>items.jsonl</c> file as an import reads them, each with its line's text (for <c>provenance sign</c>).</summary>
+    public static IReadOnlyList<(ItemRow Item, string Text)> ItemsJsonl(string path)
+    {
+        var texts = new Dictionary<long, string>();
+        ForEachLine(ReadUtf8(path), (line, text) => texts[line] = text);
+        var batch = new ImportBatch { ItemsFile = path };
+        ReadItemsJsonl(path, batch);
+        return [.. batch.Items.Select(i => (i, texts[i.Line]))];
+    }
+
     private static void ReadItemsJsonl(string path, ImportBatch batch)
     {
         var seen = new Dictionary<string, long>(StringComparer.Ordinal);
