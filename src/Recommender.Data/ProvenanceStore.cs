@@ -20,21 +20,36 @@ public sealed class ProvenanceStore(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyList<PublisherKeyInfo>> ListKeysAsync(CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var rows = await conn.QueryAsync<PublisherKeyInfo>(new CommandDefinition("""
-            select k.id, s.external_id, s.name, k.key_id, k.created_at, k.retired_at, k.revoked_at, k.revoked_by, k.revoked_reason,
-                   (select count(*) from items i where i.signed_by_key_id = k.id and i.provenance = 'verified')
+        var rows = await conn.QueryAsync<KeyRow>(new CommandDefinition("""
+            select k.id, s.external_id as source_id, s.name as source_name, k.key_id, k.created_at, k.retired_at, k.revoked_at, k.revoked_by, k.revoked_reason,
+                   (select count(*) from items i where i.signed_by_key_id = k.id and i.provenance = 'verified') as verified_items
             from source_keys k join sources s on s.id = k.source_id
             order by s.name, k.created_at desc, k.id
             """, cancellationToken: ct));
-        return rows.AsList();
+        return [.. rows.Select(r => new PublisherKeyInfo(r.Id, r.SourceId, r.SourceName, r.KeyId, r.CreatedAt, r.RetiredAt, r.RevokedAt, r.RevokedBy, r.RevokedReason, r.VerifiedItems))];
+    }
+
+    // Dapper matches constructors by the reader's exact types, which are never nullable, so nullable columns go through properties.
+    private sealed class KeyRow
+    {
+        public long Id { get; init; }
+        public string SourceId { get; init; } = "";
+        public string SourceName { get; init; } = "";
+        public string KeyId { get; init; } = "";
+        public DateTime CreatedAt { get; init; }
+        public DateTime? RetiredAt { get; init; }
+        public DateTime? RevokedAt { get; init; }
+        public string? RevokedBy { get; init; }
+        public string? RevokedReason { get; init; }
+        public long VerifiedItems { get; init; }
     }
 
     public async Task<ProvenanceCounts> CountAsync(CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.QuerySingleAsync<ProvenanceCounts>(new CommandDefinition("""
-            select count(*) filter (where provenance = 'verified'), count(*) filter (where provenance = 'unsigned'),
-                   count(*) filter (where provenance = 'invalid')
+            select count(*) filter (where provenance = 'verified') as verified, count(*) filter (where provenance = 'unsigned') as unsigned,
+                   count(*) filter (where provenance = 'invalid') as invalid
             from items
             """, cancellationToken: ct));
     }

@@ -57,7 +57,17 @@ internal static class ProvenanceImport
             """, transaction: tx, cancellationToken: ct));
     }
 
-    private sealed record KeyRow(string SourceExternalId, long Id, string KeyId, byte[] PublicKey, DateTime? RetiredAt, DateTime? RevokedAt, string? RevokedReason);
+    // Dapper matches constructors by the reader's exact types, which are never nullable, so nullable columns go through properties.
+    private sealed class KeyRow
+    {
+        public string SourceExternalId { get; init; } = "";
+        public long Id { get; init; }
+        public string KeyId { get; init; } = "";
+        public byte[] PublicKey { get; init; } = [];
+        public DateTime? RetiredAt { get; init; }
+        public DateTime? RevokedAt { get; init; }
+        public string? RevokedReason { get; init; }
+    }
 
     /// <summary>Checks each item of the batch against its source's keys (as registered after this batch's) and stages the outcome.</summary>
     public static async Task VerifyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ImportBatch batch, CancellationToken ct)
@@ -66,7 +76,7 @@ internal static class ProvenanceImport
             return;
         var sources = batch.Items.Where(i => i.Signature is not null && i.SourceExternalId is not null).Select(i => i.SourceExternalId!).Distinct().ToArray();
         var keys = (await conn.QueryAsync<KeyRow>(new CommandDefinition("""
-            select src.external_id, k.id, k.key_id, k.public_key, k.retired_at, k.revoked_at, k.revoked_reason
+            select src.external_id as source_external_id, k.id, k.key_id, k.public_key, k.retired_at, k.revoked_at, k.revoked_reason
             from source_keys k join sources src on src.id = k.source_id
             where src.external_id = any(@sources)
             order by k.id
