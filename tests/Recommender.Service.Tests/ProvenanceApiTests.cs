@@ -30,8 +30,14 @@ public sealed class ProvenanceApiTests(ServiceFixture service) : IClassFixture<S
             var signature = sign ? PublisherKeys.Sign(pem, apiRow.SignedContent()) : null;
             var response = await catalog.PutAsJsonAsync($"/api/platform/items/{apiRow.ExternalId}", new
             {
-                title = alter ? title + "!" : title, url = apiRow.Url, summary = apiRow.Summary, publishedAt = published, level = 2, sourceId = $"api-{run}",
-                topics = new[] { "oceans" }, signature,
+                title = alter ? title + "!" : title,
+                url = apiRow.Url,
+                summary = apiRow.Summary,
+                publishedAt = published,
+                level = 2,
+                sourceId = $"api-{run}",
+                topics = new[] { "oceans" },
+                signature,
             });
             Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
             var fileRow = apiRow with { ExternalId = $"file-{run}-{id}", SourceExternalId = $"file-{run}" };
