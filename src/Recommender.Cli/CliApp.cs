@@ -22,6 +22,7 @@ public static class CliApp
             UsersCommand.Create(),
             ModelsCommand.Create(),
             SkillCommand.Create(),
+            ProvenanceCommand.Create(),
             Bench(),
         };
         root.Options.Add(CliContext.DbOption);

@@ -48,7 +48,10 @@ public static class EventKinds
             or EventKind.QuizCorrect or EventKind.QuizWrong;
 }
 
-/// <summary>A catalog item as the ranking sees it. <see cref="Level"/> is 1..5, <see cref="Stance"/> -1..1, <see cref="Credibility"/> 0..1.</summary>
+/// <summary>
+/// A catalog item as the ranking sees it. <see cref="Level"/> is 1..5, <see cref="Stance"/> -1..1, <see cref="Credibility"/> 0..1;
+/// <see cref="Provenance"/> null means unsigned.
+/// </summary>
 public sealed record ItemInfo(
     long Id,
     string ExternalId,
@@ -59,7 +62,12 @@ public sealed record ItemInfo(
     double? Credibility,
     double? Stance,
     DateTimeOffset? PublishedAt,
-    ItemAttribution? Attribution = null);
+    ItemAttribution? Attribution = null,
+    ItemProvenance? Provenance = null)
+{
+    /// <summary>True only when the item's signature was checked against a key of its source and holds.</summary>
+    public bool IsVerified => Provenance?.IsVerified == true;
+}
 
 /// <summary>
 /// What a card shows about where an item comes from and what its level and credibility rest on; every field is

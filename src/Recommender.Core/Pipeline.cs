@@ -51,8 +51,12 @@ public sealed record RecommendationRequest(
     IReadOnlySet<long>? NotInterested = null,
     IReadOnlyList<string>? InterestTopics = null);
 
-/// <summary>One served item as recorded for the audit log and shown to the user.</summary>
-public sealed record ServedItem(int Rank, long ItemId, double Score, IReadOnlyDictionary<string, double> Components, IReadOnlyList<string> Reasons);
+/// <summary>
+/// One served item as recorded for the audit log and shown to the user, with its provenance state when it was served
+/// (see <see cref="ProvenanceStates"/>).
+/// </summary>
+public sealed record ServedItem(int Rank, long ItemId, double Score, IReadOnlyDictionary<string, double> Components, IReadOnlyList<string> Reasons,
+    string? Provenance = null);
 
 /// <summary>
 /// Everything needed to audit and reproduce a served list: which objective (and version) with which settings
@@ -86,7 +90,7 @@ public sealed record ServedList(
     };
 
     /// <summary>
-    /// The items as a JSON array of <c>{rank, item_id, score, components, reasons}</c>, components ordered by name.
+    /// The items as a JSON array of <c>{rank, item_id, score, components, reasons, provenance}</c>, components ordered by name.
     /// Scores and components are kept at single precision: enough to audit a ranking, and half the bytes of every list stored.
     /// </summary>
     public string ItemsJson()
@@ -113,6 +117,10 @@ public sealed record ServedList(
                     json.WriteStringValue(reason);
                 }
                 json.WriteEndArray();
+                if (i.Provenance is { } provenance)
+                {
+                    json.WriteString("provenance", provenance);
+                }
                 json.WriteEndObject();
             }
             json.WriteEndArray();
@@ -195,7 +203,8 @@ public sealed class RecommendationPipeline
 
         var chosenTopics = parameters.GetTextList(CommonParameters.Topics);
         var items = ranked.Take(request.K)
-            .Select((r, i) => new ServedItem(i + 1, r.ItemId, r.Score, r.Components, Explain(r, chosenTopics, personalized))).ToList();
+            .Select((r, i) => new ServedItem(i + 1, r.ItemId, r.Score, r.Components, Explain(r, chosenTopics, personalized),
+                _catalog.TryGet(r.ItemId, out var info) ? info.Provenance?.State ?? ProvenanceStates.Unsigned : null)).ToList();
         return new ServedList(
             request.User.UserId, objective.Id, objective.Version, parameters.ToCanonicalJson(), parameters.Hash(),
             model.Version, request.Seed, request.Now, candidates.Count, items);
@@ -215,6 +224,10 @@ public sealed class RecommendationPipeline
         if (_catalog.TryGet(item.ItemId, out var info) && WhyThis.MainFactors(item.Components, info, chosenTopics, personalized, _objectives) is { } factors)
         {
             reasons.Add(factors);
+        }
+        if (info is not null && WhyThis.Signed(info) is { } signed)
+        {
+            reasons.Add(signed);
         }
         return reasons;
     }

@@ -23,6 +23,18 @@ public static class WhyThis
         _ => "low credibility",
     };
 
+    /// <summary>
+    /// "Signed by its publisher …" for an item whose signature was verified against its source's key, null otherwise: an
+    /// unsigned item, or one whose signature does not hold, is never said to be signed.
+    /// </summary>
+    public static string? Signed(ItemInfo item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        return item.IsVerified
+            ? $"Signed by its publisher{(item.Provenance!.Signer is { } signer ? $", {signer}" : "")}: unchanged since it was signed."
+            : null;
+    }
+
     /// <summary>"Mostly because …" over the two strongest components that the item's data supports, or null when none does.</summary>
     public static string? MainFactors(IReadOnlyDictionary<string, double> components, ItemInfo item, IReadOnlyCollection<string> chosenTopics,
         bool personalized, ObjectiveRegistry objectives)

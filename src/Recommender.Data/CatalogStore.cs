@@ -4,9 +4,9 @@ using Recommender.Core;
 
 namespace Recommender.Data;
 
-/// <summary>One catalog item as listed to people: its topics and source are joined in.</summary>
+/// <summary>One catalog item as listed to people: its topics, source and provenance are joined in.</summary>
 public sealed record CatalogItem(long Id, string ExternalId, string Title, string? Url, DateTime? PublishedAt, short? Level,
-    string? SourceName, float? Credibility, float? Stance, string[] Topics);
+    string? SourceName, float? Credibility, float? Stance, string[] Topics, ItemProvenance? Provenance = null);
 
 /// <summary>Counts that describe what the database holds.</summary>
 public sealed record CatalogCounts(long Items, long Topics, long Sources, long Users, long Events);
@@ -22,14 +22,28 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<CatalogRow>(new CommandDefinition("""
             select i.id, i.external_id, i.title, i.url, i.published_at, i.level, s.name as source_name, s.credibility, i.stance,
-                   coalesce(array(select t.name from item_topics it join topics t on t.id = it.topic_id where it.item_id = i.id order by t.name), '{}') as topics
+                   coalesce(array(select t.name from item_topics it join topics t on t.id = it.topic_id where it.item_id = i.id order by t.name), '{}') as topics,
+                   i.provenance, signer.name as signer_name, k.key_id as signer_key_id, i.provenance_reason
             from items i left join sources s on s.id = i.source_id
+                 left join source_keys k on k.id = i.signed_by_key_id left join sources signer on signer.id = k.source_id
             where @topic::text is null or exists (select 1 from item_topics it join topics t on t.id = it.topic_id where it.item_id = i.id and t.name = @topic)
             order by i.published_at desc nulls last, i.id
             offset @offset limit @limit
             """, new { offset, limit, topic }, cancellationToken: ct));
-        return rows.Select(r => new CatalogItem(r.Id, r.ExternalId, r.Title, r.Url, r.PublishedAt, r.Level, r.SourceName, r.Credibility, r.Stance, r.Topics)).ToList();
+        return rows.Select(r => new CatalogItem(r.Id, r.ExternalId, r.Title, r.Url, r.PublishedAt, r.Level, r.SourceName, r.Credibility, r.Stance, r.Topics,
+            ToProvenance(r.Provenance, r.SignerName, r.SignerKeyId, r.ProvenanceReason))).ToList();
     }
+
+    /// <summary>
+    /// What an item's stored check means for readers: the signer is named only for a verified item (an invalid one may
+    /// name the key it claimed, but nobody vouches for it).
+    /// </summary>
+    private static ItemProvenance ToProvenance(string? state, string? signer, string? keyId, string? reason) => state switch
+    {
+        ProvenanceStates.Verified => new ItemProvenance(ProvenanceStates.Verified, signer, keyId),
+        ProvenanceStates.Invalid => new ItemProvenance(ProvenanceStates.Invalid, null, keyId, reason),
+        _ => ItemProvenance.Unsigned,
+    };
 
     private sealed class RankingRow
     {
@@ -54,6 +68,10 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
         public string? AskerUrl { get; init; }
         public string? AskerBasis { get; init; }
         public string? Site { get; init; }
+        public string? Provenance { get; init; }
+        public string? SignerName { get; init; }
+        public string? SignerKeyId { get; init; }
+        public string? ProvenanceReason { get; init; }
 
         public ItemAttribution? Attribution() =>
             (Summary, Body, Url, LevelBasis, License, SourceName, AskerName) is (null, null, null, null, null, null, null) ? null
@@ -76,6 +94,10 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
         public float? Credibility { get; init; }
         public float? Stance { get; init; }
         public string[] Topics { get; init; } = [];
+        public string? Provenance { get; init; }
+        public string? SignerName { get; init; }
+        public string? SignerKeyId { get; init; }
+        public string? ProvenanceReason { get; init; }
     }
 
     /// <summary>
@@ -91,8 +113,10 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
                    i.url, i.summary, i.body, i.level_basis, i.license, s.url as source_url, s.credibility_basis,
                    a.name as asker_name, a.url as asker_url, a.credibility_basis as asker_basis,
                    (select coalesce(p.name, t.name) from item_topics it join topics t on t.id = it.topic_id left join topics p on p.id = t.parent_id
-                    where it.item_id = i.id order by t.name limit 1) as site
+                    where it.item_id = i.id order by t.name limit 1) as site,
+                   i.provenance, signer.name as signer_name, k.key_id as signer_key_id, i.provenance_reason
             from items i left join sources s on s.id = i.source_id left join sources a on a.id = i.asked_by_source_id
+                 left join source_keys k on k.id = i.signed_by_key_id left join sources signer on signer.id = k.source_id
             """, commandTimeout: 0, cancellationToken: ct));
         var parents = (await conn.QueryAsync<(string Topic, string Parent)>(new CommandDefinition(
             "select t.name, p.name from topics t join topics p on p.id = t.parent_id", cancellationToken: ct)))
@@ -105,7 +129,8 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
         foreach (var r in rows)
         {
             items.Add(new ItemInfo(r.Id, r.ExternalId, r.Title, r.Topics, r.Level, r.SourceName, r.Credibility, r.Stance,
-                r.PublishedAt is { } p ? new DateTimeOffset(p, TimeSpan.Zero) : null, r.Attribution()));
+                r.PublishedAt is { } p ? new DateTimeOffset(p, TimeSpan.Zero) : null, r.Attribution(),
+                ToProvenance(r.Provenance, r.SignerName, r.SignerKeyId, r.ProvenanceReason)));
             if (r.Difficulty is { } d)
                 difficulty[r.Id] = d;
         }

@@ -22,6 +22,7 @@ public static class DataServiceExtensions
         builder.Services.AddSingleton<CatalogStore>();
         builder.Services.AddSingleton<AccountStore>();
         builder.Services.AddSingleton<ApiKeyStore>();
+        builder.Services.AddSingleton<ProvenanceStore>();
         builder.Services.AddSingleton<SessionStore>();
         builder.Services.AddSingleton<Import.CatalogImporter>();
         builder.Services.AddSingleton<EventStore>();

@@ -21,6 +21,8 @@ public static class AdminApi
 
     public sealed record AuditRow(long Id, long UserId, MeApi.ServedListDto List);
 
+    public sealed record RevokeKeyInput(string? Reason);
+
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/api/admin").WithTags("Admin").RequireAuthorization(ApiServiceExtensions.AdminPolicy);
@@ -43,6 +45,8 @@ public static class AdminApi
         admin.MapPost("/api-keys", CreateKey);
         admin.MapDelete("/api-keys/{id:long}", async Task<Results<NoContent, NotFound>> (long id, ApiKeyStore keys, CancellationToken ct) =>
             await keys.RevokeAsync(id, ct) ? TypedResults.NoContent() : TypedResults.NotFound());
+        admin.MapGet("/publisher-keys", async (ProvenanceStore store, CancellationToken ct) => TypedResults.Ok(await store.ListKeysAsync(ct)));
+        admin.MapPost("/publisher-keys/{keyId}/revoke", RevokePublisherKey);
         return app;
     }
 
@@ -170,4 +174,16 @@ public static class AdminApi
         var (info, key) = await keys.CreateAsync(input.Name!.Trim(), input.Scopes!, ct);
         return TypedResults.Created($"/api/admin/api-keys/{info.Id}", new CreatedApiKey(info, key));
     }
+
+    /// <summary>Revokes a publisher's key; the items it verified become invalid, keeping the reason given here.</summary>
+    private static async Task<Results<Ok<RevokedKey>, NotFound, ValidationProblem>> RevokePublisherKey(
+        string keyId, RevokeKeyInput input, ClaimsPrincipal user, ProvenanceStore store, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(input.Reason) || input.Reason.Length > 500)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = ["is required (it is kept with every item the key signed), at most 500 characters"] });
+        var items = await store.RevokeAsync(keyId, user.Identity?.Name ?? $"user {user.UserId()}", input.Reason, ct);
+        return items is { } n ? TypedResults.Ok(new RevokedKey(keyId, n)) : TypedResults.NotFound();
+    }
+
+    public sealed record RevokedKey(string KeyId, long ItemsNoLongerVerified);
 }

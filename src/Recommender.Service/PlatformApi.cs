@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Recommender.Core;
 using Recommender.Data;
 using Recommender.Data.Import;
 using Recommender.Serving;
@@ -11,9 +12,12 @@ namespace Recommender.Service;
 /// </summary>
 public static class PlatformApi
 {
-    public sealed record ItemInput(string? Title, string? Url, string? Summary, DateTimeOffset? PublishedAt, int? Level, string? SourceId, double? Stance, List<string>? Topics);
+    /// <summary>An item; <c>signature</c> is the publisher's Ed25519 signature over its canonical form, base64 (docs/provenance.md).</summary>
+    public sealed record ItemInput(string? Title, string? Url, string? Summary, DateTimeOffset? PublishedAt, int? Level, string? SourceId, double? Stance, List<string>? Topics,
+        string? Signature = null);
 
-    public sealed record SourceInput(string? Name, double? Credibility);
+    /// <summary>A source; <c>publicKey</c> (Ed25519, base64 of 32 bytes) is registered for it and retires its older keys.</summary>
+    public sealed record SourceInput(string? Name, double? Credibility, string? PublicKey = null);
 
     public sealed record PlatformEventInput(string? UserId, string? ItemId, string? Kind, double? Value, DateTimeOffset? OccurredAt, string? IdempotencyKey);
 
@@ -45,11 +49,14 @@ public static class PlatformApi
         InputRanges.CheckInstants(errors, ("publishedAt", input.PublishedAt));
         if (input.Url is not null && !WebAddress.IsHttp(input.Url))
             errors["url"] = [WebAddress.Rule];
+        if (!string.IsNullOrWhiteSpace(input.Signature) && PublisherKeys.ParseSignature(input.Signature) is null)
+            errors["signature"] = [PublisherKeys.SignatureRule];
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
         var batch = new ImportBatch { ItemsFile = "request" };
         batch.Items.Add(new ItemRow(1, itemId, input.Title!.Trim(), input.Url, input.Summary, input.PublishedAt?.ToUniversalTime(), (short?)input.Level,
-            string.IsNullOrWhiteSpace(input.SourceId) ? null : input.SourceId, (float?)input.Stance, [.. (input.Topics ?? []).Select(t => t.Trim()).Distinct()]));
+            string.IsNullOrWhiteSpace(input.SourceId) ? null : input.SourceId, (float?)input.Stance, [.. (input.Topics ?? []).Select(t => t.Trim()).Distinct()],
+            Signature: string.IsNullOrWhiteSpace(input.Signature) ? null : input.Signature.Trim()));
         try
         {
             await importer.ImportAsync(batch, ct: ct);
@@ -68,11 +75,21 @@ public static class PlatformApi
             errors["name"] = ["is required, at most 200 characters"];
         if (input.Credibility is { } c && (!double.IsFinite(c) || c is < 0 or > 1))
             errors["credibility"] = ["must be between 0 and 1"];
+        if (!string.IsNullOrWhiteSpace(input.PublicKey) && PublisherKeys.ParsePublicKey(input.PublicKey) is null)
+            errors["publicKey"] = [PublisherKeys.PublicKeyRule];
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
-        var batch = new ImportBatch();
-        batch.Sources.Add(new SourceRow(1, sourceId, input.Name!.Trim(), (float?)input.Credibility));
-        await importer.ImportAsync(batch, ct: ct);
+        var batch = new ImportBatch { SourcesFile = "request" };
+        batch.Sources.Add(new SourceRow(1, sourceId, input.Name!.Trim(), (float?)input.Credibility,
+            PublicKey: string.IsNullOrWhiteSpace(input.PublicKey) ? null : input.PublicKey.Trim()));
+        try
+        {
+            await importer.ImportAsync(batch, ct: ct);
+        }
+        catch (ImportException e) when (e.Reason.StartsWith("public_key", StringComparison.Ordinal))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["publicKey"] = [e.Reason["public_key ".Length..]] });
+        }
         return TypedResults.NoContent();
     }
 

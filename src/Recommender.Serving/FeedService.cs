@@ -22,7 +22,8 @@ public sealed record FeedItem(
     double Score,
     IReadOnlyDictionary<string, double> Components,
     IReadOnlyList<string> Reasons,
-    ItemAttribution? Attribution = null);
+    ItemAttribution? Attribution = null,
+    ItemProvenance? Provenance = null);
 
 /// <summary>A feed page. <see cref="RequestId"/> names its audit record; <see cref="NextCursor"/> fetches the next page of the same ranking.</summary>
 public sealed record Feed(
@@ -203,7 +204,7 @@ public sealed class FeedService(
         {
             var item = catalog[i.ItemId];
             return new FeedItem(i.Rank, i.ItemId, item.Title, item.Topics, item.Source, item.Credibility, item.Level, item.Stance,
-                item.PublishedAt, i.Score, i.Components, i.Reasons, item.Attribution);
+                item.PublishedAt, i.Score, i.Components, i.Reasons, item.Attribution, item.Provenance ?? ItemProvenance.Unsigned);
         })];
     }
 

@@ -10,7 +10,8 @@ namespace Recommender.Serving;
 /// <param name="Lists">Served lists measured (at most the sample size, newest first).</param>
 /// <param name="People">Distinct people those lists went to.</param>
 /// <param name="Metrics">The metrics of <c>recommender evaluate</c>; accuracy counts items the person then clicked, liked, completed, learned from or rated 7 or more.</param>
-public sealed record ObjectiveWindowReport(string ObjectiveId, long Lists, long People, ObjectiveMetrics Metrics);
+/// <param name="VerifiedShare">Share of served items whose signature was verified when served (docs/provenance.md); null when no list recorded provenance.</param>
+public sealed record ObjectiveWindowReport(string ObjectiveId, long Lists, long People, ObjectiveMetrics Metrics, double? VerifiedShare = null);
 
 /// <summary>One objective's metrics per time bucket.</summary>
 /// <param name="ObjectiveId">The objective.</param>
@@ -50,7 +51,8 @@ public sealed class ObjectiveReport(NpgsqlDataSource dataSource, ServingState st
             if (rows.Count == 0)
                 continue;
             var observations = await ObserveAsync(conn, snapshot, rows, to, k, ct);
-            reports.Add(new ObjectiveWindowReport(objective.Id, rows.Count, rows.Select(r => r.UserId).Distinct().Count(), metrics.Measure(objective.Id, observations, k)));
+            reports.Add(new ObjectiveWindowReport(objective.Id, rows.Count, rows.Select(r => r.UserId).Distinct().Count(), metrics.Measure(objective.Id, observations, k),
+                VerifiedShare(rows)));
         }
         return reports;
     }
@@ -96,6 +98,24 @@ public sealed class ObjectiveReport(NpgsqlDataSource dataSource, ServingState st
     }
 
     private sealed record ServedRow(long UserId, DateTime CreatedAt, string Items);
+
+    /// <summary>Verified items over items whose provenance the audit record kept (lists served before provenance existed are left out).</summary>
+    private static double? VerifiedShare(IEnumerable<ServedRow> rows)
+    {
+        long recorded = 0, verified = 0;
+        foreach (var row in rows)
+        {
+            foreach (var item in JsonNode.Parse(row.Items)!.AsArray())
+            {
+                if (item?["provenance"]?.GetValue<string>() is not { } state)
+                    continue;
+                recorded++;
+                if (state == Core.ProvenanceStates.Verified)
+                    verified++;
+            }
+        }
+        return recorded == 0 ? null : (double)verified / recorded;
+    }
 
     private static async Task<ListMetrics> MetricsAsync(NpgsqlConnection conn, RankingSnapshot snapshot, CancellationToken ct)
     {

@@ -9,8 +9,11 @@ namespace Recommender.Serving;
 /// <summary>One released count: how many people were shown items on <see cref="Topic"/> under <see cref="ObjectiveId"/>, with Laplace noise.</summary>
 public sealed record NoisyCount(string ObjectiveId, string Topic, long People);
 
-/// <summary>One served list with the person replaced by a pseudonym that is only valid inside this export.</summary>
-public sealed record PseudonymousList(string Person, string ObjectiveId, DateOnly Day, int Items);
+/// <summary>
+/// One served list with the person replaced by a pseudonym that is only valid inside this export; <see cref="VerifiedItems"/>
+/// counts its items whose signature was verified when served (docs/provenance.md).
+/// </summary>
+public sealed record PseudonymousList(string Person, string ObjectiveId, DateOnly Day, int Items, int VerifiedItems = 0);
 
 /// <summary>The export and how it was made, so a researcher can account for the noise.</summary>
 public sealed record ResearchExportResult(
@@ -111,7 +114,8 @@ public sealed class ResearchExport(NpgsqlDataSource dataSource, ServingState sta
         foreach (var r in rows)
         {
             var items = JsonNode.Parse(r.Items)!.AsArray();
-            lists.Add(new PseudonymousList(Pseudonym(key, r.UserId), r.ObjectiveId, DateOnly.FromDateTime(r.CreatedAt), items.Count));
+            lists.Add(new PseudonymousList(Pseudonym(key, r.UserId), r.ObjectiveId, DateOnly.FromDateTime(r.CreatedAt), items.Count,
+                items.Count(i => i?["provenance"]?.GetValue<string>() == Core.ProvenanceStates.Verified)));
             if (!cellsByPerson.TryGetValue(r.UserId, out var cells))
                 cellsByPerson[r.UserId] = cells = [];
             foreach (var item in items)

@@ -42,7 +42,7 @@ public sealed partial class WhyThisTests
             }
         }
         // The property means something only if every kind of claim was actually made, and checked, somewhere.
-        foreach (var claim in new[] { "credible", "rated highly", "topic you chose", "level", "because you", "enjoyed", "recent" })
+        foreach (var claim in new[] { "credible", "rated highly", "topic you chose", "level", "because you", "enjoyed", "recent", "signed" })
             Assert.True(claims.GetValueOrDefault(claim) > 0, $"no reason made the '{claim}' claim: the generator does not exercise it");
     }
 
@@ -86,21 +86,32 @@ public sealed partial class WhyThisTests
             Claimed("recent", item.PublishedAt is not null);
         if (reason.Contains("another viewpoint", StringComparison.Ordinal) || reason.Contains("another side", StringComparison.Ordinal))
             Claimed("viewpoint", item.Stance is not null);
+        if (reason.Contains("signed", StringComparison.OrdinalIgnoreCase))
+            // Only a signature that checked out is mentioned, and it names the source the card says verified it.
+            Claimed("signed", item.IsVerified && reason.Contains($"Signed by its publisher, {item.Provenance!.Signer}:", StringComparison.Ordinal));
     }
 
-    /// <summary>Items on the test topics with every field sometimes unknown: no level, no credibility, no date.</summary>
-    private static Catalog GeneratedCatalog(Random random)
+    /// <summary>Items on the test topics with every field sometimes unknown: no level, no credibility, no date; signed, unsigned or altered.</summary>
+    internal static Catalog GeneratedCatalog(Random random)
     {
         var items = Enumerable.Range(1, random.Next(60, 150)).Select(i =>
         {
             var topic = TestWorld.TopicNames[random.Next(TestWorld.TopicNames.Length)];
             IReadOnlyList<string> topics = random.Next(4) == 0 ? [topic, TestWorld.TopicNames[random.Next(TestWorld.TopicNames.Length)]] : [topic];
+            var source = $"source-{random.Next(5)}";
             return new ItemInfo(i, $"ext-{i}", $"Item {i}", [.. topics.Distinct()],
                 random.Next(3) == 0 ? null : 1 + random.Next(5),
-                $"source-{random.Next(5)}",
+                source,
                 random.Next(3) == 0 ? null : Math.Round(random.NextDouble(), 2),
                 topic == "politics" && random.Next(2) == 0 ? random.Next(-1, 2) : null,
-                random.Next(5) == 0 ? null : TestWorld.Now.AddDays(-random.Next(0, 400)));
+                random.Next(5) == 0 ? null : TestWorld.Now.AddDays(-random.Next(0, 400)),
+                Provenance: random.Next(4) switch
+                {
+                    0 => new ItemProvenance(ProvenanceStates.Verified, source, "0123456789abcdef"),
+                    1 => new ItemProvenance(ProvenanceStates.Invalid, null, "0123456789abcdef", "altered after signing"),
+                    2 => ItemProvenance.Unsigned,
+                    _ => null,
+                });
         }).ToList();
         return new Catalog(items, items.ToDictionary(i => i.Id, _ => random.Next(0, 300)));
     }

@@ -35,6 +35,7 @@ public static class WebEndpoints
         admin.MapPost("/train", Train);
         admin.MapPost("/activate", Activate);
         admin.MapPost("/role", SetRole);
+        admin.MapPost("/revoke-key", RevokeKey);
 
         // A download, not a form: GET with the admin policy; the export itself is documented in the README.
         app.MapGet("/admin/export.json", Export).RequireAuthorization(WebServiceExtensions.AdminPolicy);
@@ -203,6 +204,21 @@ public static class WebEndpoints
     }
 
     /// <summary>A role change asks once too: without the confirmation step's answer the post goes to that step.</summary>
+    private static async Task<RedirectHttpResult> RevokeKey([FromForm] string? keyId, [FromForm] string? reason, [FromForm] string? confirmed,
+        ClaimsPrincipal user, ProvenanceStore store, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(keyId))
+            return TypedResults.Redirect("/admin/keys?problem=no-key");
+        var key = Uri.EscapeDataString(keyId);
+        if (confirmed != "yes")
+            return TypedResults.Redirect($"/admin/keys?confirm={key}");
+        if (string.IsNullOrWhiteSpace(reason) || reason.Length > 500)
+            return TypedResults.Redirect($"/admin/keys?confirm={key}&problem=reason");
+        return await store.RevokeAsync(keyId, user.Identity?.Name ?? "an admin", reason, ct) is { } items
+            ? TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/keys?done=revoked&key={key}&items={items}"))
+            : TypedResults.Redirect("/admin/keys?problem=no-key");
+    }
+
     private static async Task<RedirectHttpResult> SetRole([FromForm] long userId, [FromForm] string? role, [FromForm] string? confirmed, [FromForm] string? q,
         ClaimsPrincipal user, AccountStore accounts, CancellationToken ct)
     {

@@ -114,7 +114,16 @@ internal static class UpCommand
             demo = Demos["generated"];
         }
         AnsiConsole.WriteLine($"empty catalog: loading the {demo.Name} demo data");
-        ImportCommand.Print(await ImportCommand.RunAsync(dataSource, () => demo.Read(folder), ct));
+        DemoSigning? signing = null;
+        ImportCommand.Print(await ImportCommand.RunAsync(dataSource, () =>
+        {
+            var batch = demo.Read(folder);
+            // Some sources sign their items, with keys kept beside the database so a later up signs with the same ones.
+            signing = DemoProvenance.Sign(batch, Path.Combine(CliContext.DataRoot, "demo-publisher-keys"));
+            return batch;
+        }, ct));
+        if (signing is not null)
+            AnsiConsole.WriteLine(DemoProvenance.Describe(signing));
     }
 
     private sealed record DemoLogin(string Login, string Role, string Password);

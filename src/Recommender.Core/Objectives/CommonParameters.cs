@@ -35,4 +35,16 @@ public static class CommonParameters
     public static ParameterSpec CredibilityWeightSpec(double defaultValue) => new(
         CredibilityWeight, ParameterType.Number, defaultValue,
         "How much more to favour well-sourced items above the floor.", 0, 2);
+
+    public const string OnlyVerifiedSources = "only_verified_sources";
+
+    public const string FloorCountsVerification = "floor_counts_verification";
+
+    public static ParameterSpec OnlyVerifiedSourcesSpec() => new(
+        OnlyVerifiedSources, ParameterType.Boolean, false,
+        "Show only items their publisher signed, with a signature that checks out (marked \u201cverified by\u201d on the card).");
+
+    public static ParameterSpec FloorCountsVerificationSpec() => new(
+        FloorCountsVerification, ParameterType.Boolean, false,
+        "Let the credibility floor count signatures: an item whose signature does not check out counts as credibility 0, and an item from an unrated source passes only if its publisher signed it.");
 }

@@ -52,6 +52,7 @@ public sealed class DiversityObjective : IObjective
             "How many of your most relevant candidates the variety is chosen from.", 10, 2000),
         CommonParameters.PopularityWeightSpec(), CommonParameters.PriorShrinkageSpec(),
         CommonParameters.CredibilityFloorSpec(0.4),
+        CommonParameters.FloorCountsVerificationSpec(), CommonParameters.OnlyVerifiedSourcesSpec(),
     ]);
 
     public IReadOnlyList<RankedItem> Rank(RankingRequest request)
@@ -59,7 +60,7 @@ public sealed class DiversityObjective : IObjective
         ArgumentNullException.ThrowIfNull(request);
         var p = Schema.Resolve(request.Parameters);
         // Relevance is the engagement objective's, so "variety" trades against the same notion of what the user likes.
-        var eligible = RankingMath.Eligible(request, p.GetNumber(CommonParameters.CredibilityFloor));
+        var eligible = RankingMath.Eligible(request, p.GetNumber(CommonParameters.CredibilityFloor), ProvenanceRule.From(p));
         var engagement = RankingMath.EngagementRelevance(request, eligible, p.GetNumber(CommonParameters.PopularityWeight), p.GetNumber(CommonParameters.PriorShrinkage));
         var pool = eligible.Select((c, i) => c with { Relevance = engagement[i] })
             .OrderByDescending(c => c.Relevance).ThenBy(c => RankingMath.TieBreak(request.Seed, c.ItemId)).ThenBy(c => c.ItemId)

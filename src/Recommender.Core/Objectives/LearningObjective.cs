@@ -41,6 +41,7 @@ public sealed class LearningObjective : IObjective
         new ParameterSpec(MasteredSuccess, ParameterType.Number, 0.92,
             "Items you would almost surely find easy count as mastered and are not shown again.", 0.8, 1),
         CommonParameters.CredibilityFloorSpec(0.4),
+        CommonParameters.FloorCountsVerificationSpec(), CommonParameters.OnlyVerifiedSourcesSpec(),
         CommonParameters.CredibilityWeightSpec(0.3),
         new ParameterSpec(NoveltyWeight, ParameterType.Number, 0.3,
             "How much to prefer items unlike what you have already read.", 0, 2),
@@ -52,7 +53,7 @@ public sealed class LearningObjective : IObjective
     {
         ArgumentNullException.ThrowIfNull(request);
         var p = Schema.Resolve(request.Parameters);
-        var eligible = RankingMath.Eligible(request, p.GetNumber(CommonParameters.CredibilityFloor));
+        var eligible = RankingMath.Eligible(request, p.GetNumber(CommonParameters.CredibilityFloor), ProvenanceRule.From(p));
         if (eligible.Count == 0 || request.K <= 0)
         {
             return [];

@@ -9,7 +9,13 @@ public static class RankingMath
     /// Candidates an objective may return: not excluded, not duplicated, known to the catalog, and at or above the
     /// credibility floor. Items with unknown credibility pass: a floor filters known-bad sources, it does not punish missing data.
     /// </summary>
-    public static List<Candidate> Eligible(RankingRequest request, double credibilityFloor)
+    public static List<Candidate> Eligible(RankingRequest request, double credibilityFloor) => Eligible(request, credibilityFloor, ProvenanceRule.None);
+
+    /// <summary>
+    /// As <see cref="Eligible(RankingRequest, double)"/>, with the reader's provenance settings: only verified items, or
+    /// a floor that counts verification (see <see cref="ProvenanceRule"/>).
+    /// </summary>
+    public static List<Candidate> Eligible(RankingRequest request, double credibilityFloor, ProvenanceRule rule)
     {
         ArgumentNullException.ThrowIfNull(request);
         var seen = new HashSet<long>();
@@ -20,7 +26,11 @@ public static class RankingMath
             {
                 continue;
             }
-            if (item.Credibility is { } credibility && credibility < credibilityFloor)
+            if (rule.OnlyVerified && !item.IsVerified)
+            {
+                continue;
+            }
+            if (rule.FloorCredibility(item) is { } credibility && credibility < credibilityFloor)
             {
                 continue;
             }

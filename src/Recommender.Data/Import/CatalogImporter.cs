@@ -30,16 +30,20 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
         await CopySourcesAsync(conn, batch.Sources, ct);
         await CopyItemsAsync(conn, batch.Items, ct);
         await CopyEventsAsync(conn, batch.Events, progress, ct);
+        await ProvenanceImport.StageKeysAsync(conn, batch, ct);
 
         progress?.Report(new ImportProgress("merging", 0, 1));
         await FailOnUnknownReferencesAsync(conn, tx, batch, ct);
         var sources = await conn.ExecuteAsync(new CommandDefinition(MergeSourcesSql, transaction: tx, cancellationToken: ct));
+        await ProvenanceImport.MergeKeysAsync(conn, tx, batch, ct);
+        await ProvenanceImport.VerifyAsync(conn, tx, batch, ct);
         var topics = await conn.ExecuteAsync(new CommandDefinition(MergeTopicsSql, transaction: tx, cancellationToken: ct));
         await conn.ExecuteAsync(new CommandDefinition(MergeTopicParentsSql, transaction: tx, cancellationToken: ct));
         await FailOnTopicCycleAsync(conn, tx, batch, ct);
         var itemsBefore = await conn.ExecuteScalarAsync<long>(new CommandDefinition("select count(*) from items", transaction: tx, cancellationToken: ct));
         var itemsTouched = await conn.ExecuteAsync(new CommandDefinition(MergeItemsSql, transaction: tx, cancellationToken: ct));
         var itemsAfter = await conn.ExecuteScalarAsync<long>(new CommandDefinition("select count(*) from items", transaction: tx, cancellationToken: ct));
+        await conn.ExecuteAsync(new CommandDefinition(ProvenanceImport.StoreSql, transaction: tx, cancellationToken: ct));
         await conn.ExecuteAsync(new CommandDefinition(MergeItemTopicsSql, transaction: tx, cancellationToken: ct));
         var users = await conn.ExecuteAsync(new CommandDefinition(MergeNamedUsersSql, transaction: tx, cancellationToken: ct));
         users += await conn.ExecuteAsync(new CommandDefinition(MergeUsersSql, transaction: tx, cancellationToken: ct));

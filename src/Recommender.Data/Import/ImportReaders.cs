@@ -110,7 +110,8 @@ public static class ImportReaders
             if (!seen.TryAdd(id, line))
                 throw new ImportException(path, line, $"source_id {id} already appeared on line {seen[id]}");
             batch.Sources.Add(new SourceRow(line, id, Required(path, line, "name", get("name")),
-                OptionalFloat(path, line, "credibility", get("credibility"), 0, 1), NullIfEmpty(get("url")), NullIfEmpty(get("credibility_basis"))));
+                OptionalFloat(path, line, "credibility", get("credibility"), 0, 1), NullIfEmpty(get("url")), NullIfEmpty(get("credibility_basis")),
+                Checked(path, line, "public_key", get("public_key"), PublisherKeys.ParsePublicKey, PublisherKeys.PublicKeyRule)));
         });
     }
 
@@ -119,6 +120,16 @@ public static class ImportReaders
         var seen = new Dictionary<string, long>(StringComparer.Ordinal);
         ReadCsv(path, ["item_id", "title"], (line, get) =>
             batch.Items.Add(ItemFrom(path, line, get, get("topics") is { } t ? Topics(t) : [], seen)));
+    }
+
+    /// <summary>The items of an <c>items.jsonl</c> file as an import reads them, each with its line's text (for <c>provenance sign</c>).</summary>
+    public static IReadOnlyList<(ItemRow Item, string Text)> ItemsJsonl(string path)
+    {
+        var texts = new Dictionary<long, string>();
+        ForEachLine(ReadUtf8(path), (line, text) => texts[line] = text);
+        var batch = new ImportBatch { ItemsFile = path };
+        ReadItemsJsonl(path, batch);
+        return [.. batch.Items.Select(i => (i, texts[i.Line]))];
     }
 
     private static void ReadItemsJsonl(string path, ImportBatch batch)
@@ -174,8 +185,15 @@ public static class ImportReaders
             OptionalLevel(path, line, get("level")),
             string.IsNullOrWhiteSpace(source) ? null : source.Trim(),
             OptionalFloat(path, line, "stance", get("stance"), -1, 1),
-            topics, NullIfEmpty(get("level_basis")), NullIfEmpty(get("body")));
+            topics, NullIfEmpty(get("level_basis")), NullIfEmpty(get("body")),
+            Signature: Checked(path, line, "signature", get("signature"), PublisherKeys.ParseSignature, PublisherKeys.SignatureRule));
     }
+
+    /// <summary>A key or signature in base64, refused at its line when it is not one; blank means none.</summary>
+    private static string? Checked(string path, long line, string column, string? value, Func<string, byte[]?> parse, string rule) =>
+        NullIfEmpty(value) is not { } text ? null
+        : parse(text) is not null ? text
+        : throw new ImportException(path, line, $"{column} {rule}");
 
     private static void ReadEvents(string path, ImportBatch batch)
     {

@@ -11,8 +11,12 @@ public sealed class ImportException(string file, long line, string reason)
     public string Reason { get; } = reason;
 }
 
-/// <summary>A source; <paramref name="CredibilityBasis"/> says in plain words what the credibility rests on.</summary>
-public sealed record SourceRow(long Line, string ExternalId, string Name, float? Credibility, string? Url = null, string? CredibilityBasis = null);
+/// <summary>
+/// A source; <paramref name="CredibilityBasis"/> says in plain words what the credibility rests on. <paramref name="PublicKey"/>
+/// (base64 Ed25519, already checked) registers a key for the source, retiring its older ones (docs/provenance.md).
+/// </summary>
+public sealed record SourceRow(long Line, string ExternalId, string Name, float? Credibility, string? Url = null, string? CredibilityBasis = null,
+    string? PublicKey = null);
 
 /// <summary>A topic and the topic it belongs under (null: a subject of its own).</summary>
 public sealed record TopicRow(long Line, string Name, string? Parent);
@@ -34,7 +38,12 @@ public sealed record ItemRow(
     string? LevelBasis = null,
     string? Body = null,
     string? AskedBySourceExternalId = null,
-    string? License = null);
+    string? License = null,
+    string? Signature = null)
+{
+    /// <summary>What the publisher's <see cref="Signature"/> (base64 Ed25519, already checked) covers.</summary>
+    public SignedContent SignedContent() => new(ExternalId, SourceExternalId, Title, Url, Summary, PublishedAt, Level, Topics);
+}
 
 public readonly record struct EventRow(
     long Line,

@@ -1,0 +1,113 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json.Nodes;
+using Recommender.Core;
+using Recommender.Data.Import;
+using Spectre.Console;
+
+namespace Recommender.Cli.Commands;
+
+/// <summary>
+/// <c>recommender provenance keygen|sign|verify</c>: what a publisher needs to sign its items (docs/provenance.md). No
+/// database: keys and files only. Items are <c>items.jsonl</c> lines of the generic import.
+/// </summary>
+internal static class ProvenanceCommand
+{
+    public const string PrivateKeyFile = "publisher.key";
+    public const string PublicKeyFile = "publisher.pub";
+
+    public static Command Create()
+    {
+        var outDir = new Option<string>("--out") { Description = $"Folder to write {PrivateKeyFile} (private, PEM) and {PublicKeyFile} (public, base64) into.", Required = true };
+        var keygen = new Command("keygen", "Make a publisher key pair. Register the public key on your source (publicKey in the API, public_key in sources.csv).") { outDir };
+        keygen.SetAction(CliApp.Guarded((parse, ct) => Task.FromResult(Keygen(parse.GetValue(outDir)!))));
+
+        var key = new Option<string>("--key") { Description = $"The private key ({PrivateKeyFile} from keygen).", Required = true };
+        var input = new Option<string>("--in") { Description = "items.jsonl: one item per line, as the generic import reads it.", Required = true };
+        var output = new Option<string>("--out") { Description = "Where to write the items, each with a signature field added.", Required = true };
+        var sign = new Command("sign", "Sign every item of an items.jsonl file: adds a signature field to each line.") { key, input, output };
+        sign.SetAction(CliApp.Guarded((parse, ct) => Task.FromResult(Sign(parse.GetValue(key)!, parse.GetValue(input)!, parse.GetValue(output)!))));
+
+        var signed = new Option<string>("--in") { Description = "Signed items.jsonl.", Required = true };
+        var publicKey = new Option<string>("--public-key") { Description = $"The public key ({PublicKeyFile} from keygen).", Required = true };
+        var verify = new Command("verify", "Check every line's signature with a public key: exit 0 only if all verify, else file:line: reason and exit 1.") { signed, publicKey };
+        verify.SetAction(CliApp.Guarded((parse, ct) => Task.FromResult(Verify(parse.GetValue(signed)!, parse.GetValue(publicKey)!))));
+
+        return new Command("provenance", "Publisher keys and signed items: keygen, sign, verify.") { keygen, sign, verify };
+    }
+
+    private static int Keygen(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var privatePath = Path.Combine(folder, PrivateKeyFile);
+        var publicPath = Path.Combine(folder, PublicKeyFile);
+        if (File.Exists(privatePath) || File.Exists(publicPath))
+            throw new CliException($"{folder}: already holds a key; a new one would replace it (rotate by making one in another folder)");
+        var (pem, pub) = PublisherKeys.Generate();
+        PublisherKeys.WritePrivateKey(privatePath, pem);
+        File.WriteAllText(publicPath, pub + "\n");
+        AnsiConsole.MarkupLineInterpolated($"key [bold]{PublisherKeys.KeyId(Convert.FromBase64String(pub))}[/]: private {privatePath} (keep it secret), public {publicPath}: {pub}");
+        return 0;
+    }
+
+    private static int Sign(string keyPath, string input, string output)
+    {
+        var pem = File.ReadAllText(keyPath);
+        var items = ImportReaders.ItemsJsonl(input);
+        var lines = new StringBuilder();
+        foreach (var (item, text) in items)
+        {
+            string signature;
+            try
+            {
+                signature = PublisherKeys.Sign(pem, item.SignedContent());
+            }
+            catch (FormatException e)
+            {
+                throw new CliException($"{keyPath}: {e.Message}");
+            }
+            var json = JsonNode.Parse(text)!.AsObject();
+            json["signature"] = signature;
+            lines.Append(json.ToJsonString()).Append('\n');
+        }
+        File.WriteAllText(output, lines.ToString());
+        AnsiConsole.WriteLine($"signed {items.Count} items into {output}");
+        return 0;
+    }
+
+    private static int Verify(string input, string publicKeyPath)
+    {
+        var key = PublisherKeys.ParsePublicKey(File.ReadAllText(publicKeyPath))
+            ?? throw new CliException($"{publicKeyPath}:1: {PublisherKeys.PublicKeyRule}");
+        IReadOnlyList<(ItemRow Item, string Text)> items;
+        try
+        {
+            items = ImportReaders.ItemsJsonl(input);
+        }
+        catch (ImportException e)
+        {
+            CliContext.Error(e.Message);
+            return 1;
+        }
+        if (items.Count == 0)
+        {
+            CliContext.Error($"{input}: no items to verify");
+            return 1;
+        }
+        var failed = 0;
+        foreach (var (item, _) in items)
+        {
+            var reason = PublisherKeys.ParseSignature(item.Signature) is not { } signature ? "not signed"
+                : PublisherKeys.Verifies(key, item.SignedContent(), signature) ? null
+                : $"signature does not match: item {item.ExternalId} was altered after signing, or signed with another key than {PublisherKeys.KeyId(key)}";
+            if (reason is null)
+                continue;
+            failed++;
+            Console.Error.WriteLine($"{input}:{item.Line}: {reason}");
+        }
+        if (failed > 0)
+            return 1;
+        AnsiConsole.WriteLine($"all {items.Count} items verify with key {PublisherKeys.KeyId(key)}");
+        return 0;
+    }
+}

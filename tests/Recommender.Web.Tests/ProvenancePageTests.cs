@@ -1,0 +1,116 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using Recommender.Core;
+using Recommender.Data;
+using Recommender.Data.Import;
+using Recommender.Testing;
+
+namespace Recommender.Web.Tests;
+
+/// <summary>The web app on the generated demo signed as <c>up</c> signs a demo: some sources sign, one item altered after signing.</summary>
+public sealed class SignedDemoWebFixture : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    private readonly TestDatabase _db = new();
+    private readonly string _keys = Directory.CreateTempSubdirectory("recommender-demo-keys-").FullName;
+
+    public Npgsql.NpgsqlDataSource DataSource => _db.DataSource;
+    public Uri BaseAddress { get; private set; } = null!;
+    public DemoSigning Signing { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _db.InitializeAsync();
+        var batch = GeneratedDemo.Create();
+        Signing = DemoProvenance.Sign(batch, _keys);
+        await new CatalogImporter(DataSource).ImportAsync(batch);
+        UseKestrel(0);
+        StartServer();
+        var addresses = Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
+        BaseAddress = new Uri(addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("ConnectionStrings:Recommender", _db.ConnectionString);
+        builder.UseEnvironment("Production");
+        builder.UseStaticWebAssets();
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        await _db.DisposeAsync();
+        Directory.Delete(_keys, recursive: true);
+    }
+}
+
+public sealed class ProvenancePageTests(SignedDemoWebFixture web) : IClassFixture<SignedDemoWebFixture>, IAsyncLifetime
+{
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+
+    public async Task InitializeAsync()
+    {
+        _playwright = await Playwright.CreateAsync();
+        _browser = await Chromium.LaunchAsync(_playwright);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+
+    private async Task<IPage> SignedInPageAsync(Account account)
+    {
+        var context = await _browser.NewContextAsync(new() { BaseURL = web.BaseAddress.ToString(), ViewportSize = new() { Width = 1100, Height = 900 } });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/sign-in");
+        await page.GetByLabel("Login").FillAsync(account.Login);
+        await page.GetByLabel("Password").FillAsync(WebFixture.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        return page;
+    }
+
+    [Fact]
+    public async Task Demo_feed_shows_verified_by_mark_with_explanation_and_catalog_shows_all_three_states()
+    {
+        Assert.Equal(DemoProvenance.SigningSources, web.Signing.Sources.Count);
+        var account = await new AccountStore(web.DataSource).UpsertAsync($"prov-{Guid.NewGuid():N}"[..20], "Test reader", "user", WebFixture.Password);
+        await new SettingsStore(web.DataSource).SetAsync(account.Id, "learning", """{"only_verified_sources":true}""");
+        var page = await SignedInPageAsync(account);
+
+        await page.GotoAsync("/");
+        var marks = page.Locator("article.card .prov");
+        Assert.True(await marks.CountAsync() > 0);
+        foreach (var mark in await marks.AllAsync())
+        {
+            Assert.Equal(ProvenanceStates.Verified, await mark.GetAttributeAsync("data-provenance"));
+            Assert.Matches("^\u2713 verified by Generated source \\d+$", await mark.Locator(".prov-label").InnerTextAsync());
+            Assert.Contains("signed this item with their publishing key", await mark.GetAttributeAsync("title"), StringComparison.Ordinal);
+        }
+        // The card's reasons say so too, naming the same source the mark names.
+        var first = page.Locator("article.card").First;
+        var signer = (await first.Locator(".prov-label").InnerTextAsync())["\u2713 verified by ".Length..];
+        Assert.Contains($"Signed by its publisher, {signer}", await first.Locator(".why").InnerTextAsync(), StringComparison.Ordinal);
+        await first.Locator(".prov").HoverAsync();
+
+        // The catalog, page by page: verified, unsigned and the altered item, each with its own explanation.
+        var seen = new Dictionary<string, string>();
+        for (var offset = 0; offset < 400 && seen.Count < 3; offset += 50)
+        {
+            await page.GotoAsync($"/catalog?offset={offset}");
+            foreach (var mark in await page.Locator("li.item .prov").AllAsync())
+                seen.TryAdd((await mark.GetAttributeAsync("data-provenance"))!, (await mark.GetAttributeAsync("title"))!);
+        }
+        Assert.Equal([ProvenanceStates.Invalid, ProvenanceStates.Unsigned, ProvenanceStates.Verified], seen.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("altered after signing", seen[ProvenanceStates.Invalid], StringComparison.Ordinal);
+        Assert.Contains("did not sign", seen[ProvenanceStates.Unsigned], StringComparison.Ordinal);
+        await page.Context.CloseAsync();
+    }
+}
