@@ -37,7 +37,7 @@ public sealed record SkillPriors
 public readonly record struct ItemDifficulty(double Rating, int Evidence);
 
 /// <summary>What one evidence event changed, and what the model predicted before it.</summary>
-/// <param name="Skills">The learner's updated skill in each topic of the item.</param>
+/// <param name="Skills">The learner's updated skill in each topic of the item, then in their other practised topics.</param>
 /// <param name="Difficulty">The item's updated difficulty.</param>
 /// <param name="Predicted">Predicted success before the event (calibrated).</param>
 /// <param name="Outcome">What the event said, 0..1.</param>
@@ -51,7 +51,8 @@ public sealed record SkillStep(IReadOnlyList<TopicSkill> Skills, ItemDifficulty 
 /// learner simulation and <c>evaluate skill</c>. A logistic (Rasch-style) model per topic: success is
 /// <c>guess + (1 − guess)·σ(skill − difficulty)</c>. Each event moves the learner's skill in every topic of the item and
 /// the item's difficulty by a Kalman-style step that shrinks as evidence accumulates (a new learner or item moves fast,
-/// an established one slowly); learner steps keep a floor because learners keep learning. A learner starts a topic at
+/// an established one slowly); learner steps keep a floor because learners keep learning, practice adds a little skill
+/// that fades with experience, and part of each step reaches the learner's other topics (a general ability). A learner starts a topic at
 /// its fitted starting skill plus part of how far above or below the population they stand in the topics they
 /// already practised, shrunk towards zero while that evidence is thin. Pure: the caller keeps the state.
 /// </summary>
@@ -61,14 +62,21 @@ public sealed class SkillModel(SkillPriors priors)
     public const double Scale = 400 / 2.302585092994046;
 
     // Prior variance (logits²) of a learner's skill in a new topic and of an item's difficulty with and without a
-    // level; information one answer carries; the per-answer step learners keep because they keep learning, and the
-    // skill one answer adds by practice alone, right or wrong (logits).
-    private const double LearnerVariance = 0.6;
-    private const double LevelledItemVariance = 0.3;
+    // level; information one answer carries; the per-answer step learners keep because they keep learning.
+    private const double LearnerVariance = 0.4;
+    private const double LevelledItemVariance = 0.15;
     private const double UnlevelledItemVariance = 1.2;
     private const double AnswerInformation = 0.2;
     private const double LearningDrift = 0.1;
-    private const double Practice = 0.01;
+
+    // Skill one answer adds by practice alone, right or wrong (logits), at first; it falls as 1/√(1 + n/PracticeFade)
+    // after n answers in the topic (the power law of practice: early answers teach most).
+    private const double Practice = 0.05;
+    private const double PracticeFade = 10;
+
+    // Share of a learner's step that also moves their other practised topics: learners differ in a general ability
+    // as well as per topic, so a right answer in one topic is weak evidence of standing in the others.
+    private const double CrossTopic = 0.3;
 
     // Evidence in other topics at which the carried-over standing counts half.
     private const double SharingEvidence = 10;
@@ -114,8 +122,9 @@ public sealed class SkillModel(SkillPriors priors)
     }
 
     /// <summary>
-    /// One evidence event: returns the learner's new skill in every topic of the item and the item's new difficulty.
-    /// Events that are not evidence, and items without topics, change nothing.
+    /// One evidence event: returns the learner's new skill in every topic of the item and in every other topic they
+    /// have practised (which moves by a share of the step), and the item's new difficulty. Events that are not
+    /// evidence, and items without topics, change nothing.
     /// </summary>
     public SkillStep Observe(IReadOnlyDictionary<string, TopicSkill> current, ItemInfo item, ItemDifficulty difficulty, EventKind kind)
     {
@@ -133,7 +142,11 @@ public sealed class SkillModel(SkillPriors priors)
         var itemPrior = item.Level is null ? UnlevelledItemVariance : LevelledItemVariance;
         var itemStep = Gain(itemPrior, difficulty.Evidence);
         var skills = before.Select(b => new TopicSkill(b.Topic,
-            b.Rating + Scale * ((Gain(LearnerVariance, b.Evidence) + LearningDrift) * gradient + Practice), b.Evidence + 1)).ToList();
+            b.Rating + Scale * ((Gain(LearnerVariance, b.Evidence) + LearningDrift) * gradient + Practice / Math.Sqrt(1 + b.Evidence / PracticeFade)),
+            b.Evidence + 1)).ToList();
+        // The other practised topics move by part of the step and keep their evidence count.
+        var shared = Scale * CrossTopic * before.Average(b => Gain(LearnerVariance, b.Evidence) + LearningDrift) * gradient;
+        skills.AddRange(current.Values.Where(o => !item.Topics.Contains(o.Topic)).Select(o => o with { Rating = o.Rating + shared }));
         return new SkillStep(skills, new ItemDifficulty(difficulty.Rating - Scale * itemStep * gradient, difficulty.Evidence + 1), p, outcome);
     }
 

@@ -57,6 +57,12 @@ public sealed class EvaluationTests : IDisposable
         Assert.Equal(0, report.Objectives.Single(o => o.Objective == "diversity").LowCredibilityShare);
         Assert.Equal(5, report.Learners!.Count);
         Assert.All(report.Learners, l => Assert.InRange(l.MeanItems, 1, 20));
+        // Every run is kept: 4 parameter sets × 3 simulation seeds, for each of the 2 model seeds.
+        var sets = new LearnerSimulationOptions().ParameterSets().Select(p => p.Name).ToList();
+        Assert.Equal(sets.Count * 3 * 2, report.LearnerRuns!.Count);
+        Assert.Equal([42, 43], report.LearnerRuns.Select(r => r.ModelSeed).Distinct().Order());
+        Assert.All(sets, name => Assert.Equal(6, report.LearnerRuns.Count(r => r.ParameterSet == name)));
+        Assert.All(report.LearnerRuns, r => Assert.Equal(report.Learners.Select(l => l.Objective), r.Objectives.Select(o => o.Objective)));
         // Each baseline says what it chose, once per seed, from its own grid.
         Assert.Equal(Baselines.All.Count * 2, report.Baselines.Count);
         Assert.All(report.Baselines, b => Assert.Contains(Baselines.Grid(b.Id), h => h.SequenceEqual(b.Hyperparameters)));

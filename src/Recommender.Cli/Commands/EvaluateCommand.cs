@@ -163,6 +163,10 @@ internal static class EvaluateCommand
                 learner is null ? "-" : S(learner.MeanItems, learnerSd!.MeanItems, "0.0"), learner is null ? "-" : S(learner.MasteredShare, learnerSd!.MasteredShare, "0.00"));
         }
         AnsiConsole.Write(table);
+        if (report.LearnerRuns is { Count: > 0 } runs)
+        {
+            PrintLearnerRuns(runs);
+        }
         foreach (var group in report.Baselines.GroupBy(b => b.Id))
         {
             // On a temporal split every seed tunes on the same validation split, so identical choices are printed once.
@@ -220,6 +224,28 @@ internal static class EvaluateCommand
             }
         }
         return passed;
+    }
+
+    /// <summary>Mean items to mastery per objective in every simulation run, with learning's ratio to engagement and no_profiling.</summary>
+    private static void PrintLearnerRuns(IReadOnlyList<LearnerRun> runs)
+    {
+        var objectives = runs[0].Objectives.Select(o => o.Objective).ToList();
+        var table = new Table().Border(TableBorder.Rounded).Title("learner simulation: mean items to mastery per run");
+        table.AddColumn("parameter set");
+        table.AddColumn(new TableColumn("model / sim. seed").RightAligned());
+        foreach (var column in objectives.Concat(["learning ÷ engagement", "learning ÷ no_profiling"]))
+        {
+            table.AddColumn(new TableColumn(column).RightAligned());
+        }
+        foreach (var run in runs)
+        {
+            var items = run.Objectives.ToDictionary(o => o.Objective, o => o.MeanItems);
+            string Ratio(string other) => items.TryGetValue("learning", out var l) && items.TryGetValue(other, out var o)
+                ? (l / Math.Max(1e-9, o)).ToString("0.00", CultureInfo.InvariantCulture) : "-";
+            table.AddRow([run.ParameterSet, $"{run.ModelSeed} / {run.Seed}",
+                .. run.Objectives.Select(o => o.MeanItems.ToString("0.0", CultureInfo.InvariantCulture)), Ratio("engagement"), Ratio("no_profiling")]);
+        }
+        AnsiConsole.Write(table);
     }
 
     /// <summary>Writes settings as their canonical JSON object in the report.</summary>

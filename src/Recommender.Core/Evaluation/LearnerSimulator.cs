@@ -23,7 +23,7 @@ public sealed record LearnerSimulationOptions
     /// <summary>Spread (standard deviation, Elo points) of starting skill between learners and between one learner's topics. Default 120.</summary>
     public double StartSpread { get; init; } = 120;
 
-    /// <summary>Hidden skill one item gains at best (an item a little above the learner's level), on average. Default 30.</summary>
+    /// <summary>Hidden skill one item gains at best (an item at <see cref="BestSuccess"/>), on average. Default 30.</summary>
     public double Growth { get; init; } = 30;
 
     /// <summary>How much learning rates differ: each learner's is <see cref="Growth"/> × e^(N(0, this)). Default 0.4.</summary>
@@ -35,8 +35,15 @@ public sealed record LearnerSimulationOptions
     /// </summary>
     public double Reach { get; init; } = 120;
 
-    /// <summary>How far above the learner's skill the best item sits (a little challenge). Default 60.</summary>
-    public double Stretch { get; init; } = 60;
+    /// <summary>
+    /// The success rate at which an item teaches most: the learner copes with it most of the time, but not always
+    /// (desirable difficulty; adaptive-practice systems aim at 60–85%). Default 0.65, an item about 100 Elo points
+    /// below the learner's skill.
+    /// </summary>
+    public double BestSuccess { get; init; } = 0.65;
+
+    /// <summary>Where the best item sits relative to the learner's skill (Elo points; negative is below).</summary>
+    public double Stretch => -400 * Math.Log10(BestSuccess / (1 - BestSuccess));
 
     /// <summary>Spread (Elo points) of an item's hidden difficulty around its level's, which the objectives cannot see. Default 60.</summary>
     public double ItemNoise { get; init; } = 60;
@@ -49,8 +56,8 @@ public sealed record LearnerSimulationOptions
     [
         ("default", this),
         ("slow, varied", this with { Growth = Growth * 0.6, StartSpread = StartSpread * 1.5, RateSpread = RateSpread * 1.5 }),
-        ("narrow zone", this with { Reach = Reach * 0.6, StartSkill = StartSkill + 100 }),
-        ("quick, wide zone", this with { Growth = Growth * 1.5, Reach = Reach * 1.6, ItemNoise = ItemNoise * 1.5 }),
+        ("narrow zone, easier best", this with { Reach = Reach * 0.6, StartSkill = StartSkill + 100, BestSuccess = 0.75 }),
+        ("quick, wide zone, harder best", this with { Growth = Growth * 1.5, Reach = Reach * 1.6, ItemNoise = ItemNoise * 1.5, BestSuccess = 0.55 }),
     ];
 
     /// <summary>Topics with fewer items than this are not chosen as a learning goal. Default 30.</summary>
@@ -69,7 +76,11 @@ public sealed record LearnerSimulationOptions
 public sealed record LearnerResult(string Objective, int Learners, double MeanItems, double MedianItems, double MasteredShare);
 
 /// <summary>One parameter set and seed.</summary>
-public sealed record LearnerRun(string ParameterSet, int Seed, IReadOnlyList<LearnerResult> Objectives);
+/// <param name="ParameterSet">Name of the parameter set.</param>
+/// <param name="Seed">The simulation's seed.</param>
+/// <param name="Objectives">Per objective, in the options' order.</param>
+/// <param name="ModelSeed">Seed of the relevance model the objectives ranked with (the evaluation's seed).</param>
+public sealed record LearnerRun(string ParameterSet, int Seed, IReadOnlyList<LearnerResult> Objectives, int ModelSeed = 0);
 
 /// <summary>Every run, and per objective the mean over them.</summary>
 public sealed record LearnerSimulationReport(LearnerSimulationOptions Options, IReadOnlyList<LearnerResult> Objectives, IReadOnlyList<LearnerRun> Runs);
@@ -79,8 +90,9 @@ public sealed record LearnerSimulationReport(LearnerSimulationOptions Options, I
 /// (their most-read one), a hidden starting skill in every topic (a personal level plus a per-topic offset) and a
 /// learning rate of their own. Items have a hidden difficulty (their level's, with noise the objectives cannot see; a
 /// hashed level when the data has none). Each step the learner takes the top item the objective serves; hidden skill
-/// in the goal topic grows by the learner's rate times how well the item's difficulty matches their level (a little
-/// above it teaches most; far above or below, almost nothing; off-topic, nothing). The learner answers a quiz on it
+/// in the goal topic grows by the learner's rate times how well the item's difficulty matches their level (one they would
+/// cope with <see cref="LearnerSimulationOptions.BestSuccess"/> of the time teaches most; far above or below, almost
+/// nothing; off-topic, nothing). The learner answers a quiz on it
 /// (right with the true probability) or says it was too easy or too hard, and that evidence updates, through the
 /// one <see cref="SkillModel"/>, the estimated skill and item difficulty the objectives see. Mastery is hidden skill at
 /// <see cref="EloLearningModel.MasteryRating"/>. Runs every parameter set of <see cref="LearnerSimulationOptions.ParameterSets"/>

@@ -90,10 +90,11 @@ public sealed record ObjectiveMetrics(
 /// <param name="Baselines">The hyperparameters each baseline chose on the validation split, per seed.</param>
 /// <param name="Learners">Learner simulation means over the seeds; null when skipped.</param>
 /// <param name="LearnersSpread">Their standard deviations.</param>
+/// <param name="LearnerRuns">Every simulation run (parameter set × simulation seed × evaluation seed); null when skipped.</param>
 public sealed record EvaluationReport(
     string Data, string ModelVersion, int TrainRows, int TestRows, int DroppedTestRows, int TestUsers, EvaluationOptions Options, IReadOnlyList<int> Seeds,
     IReadOnlyList<ObjectiveMetrics> Objectives, IReadOnlyList<ObjectiveMetrics> Spread, IReadOnlyList<TunedBaseline> Baselines,
-    IReadOnlyList<LearnerResult>? Learners, IReadOnlyList<LearnerResult>? LearnersSpread);
+    IReadOnlyList<LearnerResult>? Learners, IReadOnlyList<LearnerResult>? LearnersSpread, IReadOnlyList<LearnerRun>? LearnerRuns = null);
 
 /// <summary>
 /// Offline comparison of objectives on the global temporal split: trains a one-class MF model on the training
@@ -159,7 +160,8 @@ public static class OfflineEvaluator
             options with { Now = options.Now ?? data.LastRating }, seeds,
             [.. objectives.Select(m => Summarize(m, Mean))], [.. objectives.Select(m => Summarize(m, StandardDeviation))],
             [.. runs.SelectMany(r => r.Baselines)],
-            learners?.Select(l => Summarize(l, Mean)).ToList(), learners?.Select(l => Summarize(l, StandardDeviation)).ToList());
+            learners?.Select(l => Summarize(l, Mean)).ToList(), learners?.Select(l => Summarize(l, StandardDeviation)).ToList(),
+            first.Learners is null ? null : [.. runs.Zip(seeds).SelectMany(p => p.First.Learners!.Runs.Select(r => r with { ModelSeed = p.Second }))]);
     }
 
     private sealed record SeedRun(string ModelVersion, int TrainRows, int TestRows, int DroppedTestRows, int TestUsers,
