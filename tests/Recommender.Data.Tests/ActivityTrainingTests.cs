@@ -1,5 +1,4 @@
 using Dapper;
-using Recommender.Core.Evaluation;
 using Recommender.Data.Import;
 using Recommender.Data.Models;
 using Recommender.Factorization;
