@@ -163,7 +163,8 @@ public sealed partial class StackExchangeGoalTests(StackExchangeWebFixture web) 
     {
         await page.GotoAsync("/");
         await page.Locator($"button[data-objective={objectiveId}]").ClickAsync();
-        await page.WaitForURLAsync("**/");
+        // The switch redirects back to the feed saying what changed.
+        await page.WaitForURLAsync($"**/?changed={objectiveId}");
         return await CardsAsync(page);
     }
 
