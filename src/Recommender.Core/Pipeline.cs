@@ -354,7 +354,8 @@ public sealed class RecommendationPipeline
     {
         var consumed = user.History
             .Where(h => h.Kind is not EventKind.Impression and not EventKind.NotInterested)
-            .Select(h => (h.ItemId, (float)(h.Value ?? 1)))
+            // A rating's value is a preference; another kind's value is a score or a duration, so it counts by its implicit weight.
+            .Select(h => (h.ItemId, h.Kind == EventKind.Rating ? (float)(h.Value ?? 1) : ImplicitFeedback.Weight(h.Kind) ?? 1f))
             .Concat(signals.Select(id => (id, 1f)))
             .ToList();
         return consumed.Count == 0 ? null : model.FoldIn(consumed);

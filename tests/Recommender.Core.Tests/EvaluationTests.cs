@@ -131,3 +131,32 @@ public sealed class EvaluationTests : IDisposable
         Assert.Equal(0.75, OfflineEvaluator.Gini([0.0, 0.0, 0.0, 5.0]), 10);
     }
 }
+
+public sealed class ImplicitFeedbackTests
+{
+    [Fact]
+    public void Cells_sum_weights_per_pair_on_a_log_scale_from_the_first_event_and_skip_kinds_without_a_weight()
+    {
+        var cells = ImplicitFeedback.Cells(
+        [
+            (1, 10, EventKind.Comment, 300),
+            (1, 10, EventKind.Answer, 200),
+            (1, 11, EventKind.Impression, 100),
+            (2, 10, EventKind.Edit, 400),
+            (2, 11, EventKind.Rating, 500),
+        ]);
+
+        Assert.Equal(2, cells.Count);
+        Assert.Equal(new ImplicitFeedback.Cell(1, 10, MathF.Log(1 + 2 + 4), 200), cells[0]);
+        Assert.Equal(new ImplicitFeedback.Cell(2, 10, MathF.Log(2), 400), cells[1]);
+    }
+
+    [Fact]
+    public void Weight_orders_effort_answer_above_comment_above_edit()
+    {
+        Assert.True(ImplicitFeedback.Weight(EventKind.Answer) > ImplicitFeedback.Weight(EventKind.Comment));
+        Assert.True(ImplicitFeedback.Weight(EventKind.Comment) > ImplicitFeedback.Weight(EventKind.Edit));
+        Assert.Null(ImplicitFeedback.Weight(EventKind.NotInterested));
+        Assert.DoesNotContain(EventKind.Rating, ImplicitFeedback.Kinds);
+    }
+}

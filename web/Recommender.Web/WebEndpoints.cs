@@ -125,8 +125,9 @@ public static class WebEndpoints
         if (objectiveId.Length == 0 || !objectives.TryGet(objectiveId, out var target))
             return TypedResults.Redirect(WithProblem(back, flash, "Please choose one of the goals."));
         var (currentId, current) = await feeds.ChosenObjectiveAsync(user.UserId(), ct);
-        // Onboarding sends the first topics along with the first goal.
-        if (topics.Count > 0)
+        // Onboarding sends the first topics along with the first goal; a goal without a topics setting (engagement)
+        // would refuse them, so they stay initial signals only.
+        if (topics.Count > 0 && target.Schema.TryGet(CommonParameters.Topics, out _))
             current = current.With(CommonParameters.Topics, topics);
         var parameters = GoalSettings.Carry(target, currentId, current, await settings.RememberedAsync(user.UserId(), ct));
         if (target.Validate(parameters) is { Count: > 0 } errors)

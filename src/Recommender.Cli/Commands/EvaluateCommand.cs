@@ -19,7 +19,7 @@ internal static class EvaluateCommand
     {
         // The defaults are the evaluator's own, so the CLI, the tests and the README cannot drift apart.
         var defaults = new EvaluationOptions();
-        var data = new Option<string>("--data") { Description = "Directory with ratings.csv + items.csv + sources.csv (synthetic) or ratings.dat + movies.dat (MovieTweetings).", Required = true };
+        var data = new Option<string>("--data") { Description = "Directory with ratings.csv + items.csv + sources.csv (synthetic), ratings.dat + movies.dat (MovieTweetings), or a Stack Exchange dump (a site folder or a folder of them; its activity is implicit feedback).", Required = true };
         var output = new Option<string?>("--out") { Description = "Where to write the JSON report. Default: evaluation-<data>.json in the current directory." };
         var k = new Option<int>("--k") { Description = "List length the metrics use.", DefaultValueFactory = _ => defaults.K };
         var seed = new Option<int>("--seed") { Description = "First seed for training, tie-breaks, the simulation and a random split.", DefaultValueFactory = _ => defaults.Seed };
@@ -94,7 +94,7 @@ internal static class EvaluateCommand
             EvaluationReport report;
             try
             {
-                report = OfflineEvaluator.Run(s => EvaluationData.Load(path, options.Split, s), options, simulation);
+                report = OfflineEvaluator.Run(s => Load(path, options.Split, s), options, simulation);
             }
             catch (InvalidDataException e)
             {
@@ -108,6 +108,12 @@ internal static class EvaluateCommand
             return passed ? 0 : 1;
         }
     }
+
+    /// <summary>A Stack Exchange dump is evaluated on its activity as implicit feedback; other folders hold ratings.</summary>
+    private static EvaluationData Load(string path, SplitKind split, int seed) =>
+        Recommender.Data.Import.ActivityEvaluation.IsStackExchange(path)
+            ? Recommender.Data.Import.ActivityEvaluation.LoadStackExchange(path, split, seed)
+            : EvaluationData.Load(path, split, seed);
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {

@@ -95,7 +95,9 @@ internal static class TrainCommand
 
     internal static void Print(TrainingReport report)
     {
-        if (report.Metrics is { } m)
+        if (report.Metrics is { Feedback: ModelMetrics.Activity } activity)
+            PrintActivity(report.Version, activity);
+        else if (report.Metrics is { } m)
         {
             AnsiConsole.MarkupLineInterpolated(
                 $"model [bold]{report.Version}[/]: {m.Users:N0} users × {m.Items:N0} items, holdout RMSE [bold]{m.TestRmse:F3}[/] (global mean {m.GlobalMeanRmse:F3}) on {m.TestRatings:N0} ratings, trained in {m.TrainSeconds:F1} s");
@@ -106,5 +108,14 @@ internal static class TrainCommand
                 $"settings chosen on {selection.ValidationRows:N0} validation ratings from {selection.Trials.Count} trials: rank [bold]{best.Rank}[/], λ [bold]{best.Lambda}[/], [bold]{best.Iterations}[/] iterations (validation RMSE {best.ValidationRmse:F4})");
         }
         AnsiConsole.MarkupLineInterpolated($"model {report.Version} {report.Decision}");
+    }
+
+    private static void PrintActivity(int version, ModelMetrics m)
+    {
+        var measured = m.TestNdcg is { } ndcg
+            ? $"holdout NDCG@{ModelTraining.HoldoutK} [bold]{ndcg:F4}[/], recall {m.TestRecall:F4} (popularity NDCG {m.PopularityNdcg:F4}) on {m.TestRatings:N0} pairs"
+            : "nothing in the holdout to measure on";
+        AnsiConsole.MarkupLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"model [bold]{version}[/], trained on activity: {m.Users:N0} people × {m.Items:N0} items, {measured}, trained in {m.TrainSeconds:F1} s"));
     }
 }

@@ -10,8 +10,10 @@ namespace Recommender.Core.Evaluation;
 /// </summary>
 public sealed partial class EvaluationData
 {
-    private EvaluationData(string name, RatingSplit split, RatingSplit validation, Catalog catalog, float positiveThreshold, bool hasCredibility, DateTimeOffset lastRating)
+    private EvaluationData(string name, RatingSplit split, RatingSplit validation, Catalog catalog, float positiveThreshold, bool hasCredibility, DateTimeOffset lastRating,
+        bool implicitStrength = false)
     {
+        ImplicitStrength = implicitStrength;
         LastRating = lastRating;
         Name = name;
         Split = split;
@@ -38,6 +40,12 @@ public sealed partial class EvaluationData
 
     public float PositiveThreshold { get; }
 
+    /// <summary>
+    /// True when the values are implicit feedback strengths (<see cref="ImplicitFeedback"/>) rather than ratings: every
+    /// row is then a positive and the one-class model weighs it by its strength instead of counting it as 1.
+    /// </summary>
+    public bool ImplicitStrength { get; }
+
     /// <summary>False for data without source credibility (MovieTweetings): credibility metrics are then not reported.</summary>
     public bool HasCredibility { get; }
 
@@ -53,7 +61,40 @@ public sealed partial class EvaluationData
     {
         if (!Directory.Exists(directory))
             throw new DirectoryNotFoundException($"{directory}: no such directory.");
-        var table = RatingTable.Load(directory);
+        var (split, validation, popularity, lastRating) = SplitTable(RatingTable.Load(directory), directory, kind, seed);
+        var itemsCsv = Path.Combine(directory, "items.csv");
+        if (File.Exists(itemsCsv))
+        {
+            var items = LoadSynthetic(itemsCsv, Path.Combine(directory, "sources.csv"));
+            return Checked(new EvaluationData(Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)), split, validation, new Catalog(items, popularity), 4, true, lastRating), directory);
+        }
+        var moviesDat = Path.Combine(directory, "movies.dat");
+        if (!File.Exists(moviesDat))
+            throw new FileNotFoundException($"No items.csv or movies.dat in {directory}.");
+        var movies = LoadMovies(moviesDat);
+        return Checked(new EvaluationData(Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)), split, validation, new Catalog(movies, popularity), 7, false, lastRating), directory);
+    }
+
+    /// <summary>
+    /// Evaluation data from implicit feedback: one row per (person, item) pair with its strength and the time of its
+    /// first event (<see cref="ImplicitFeedback.Cells"/>), every row a positive; the catalog's topic tree is kept.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Too little is left after the split to evaluate.</exception>
+    public static EvaluationData FromActivity(string name, IReadOnlyList<ImplicitFeedback.Cell> cells, IReadOnlyList<ItemInfo> items,
+        IReadOnlyDictionary<string, string> topicParents, SplitKind kind = SplitKind.Temporal, int seed = 42)
+    {
+        ArgumentNullException.ThrowIfNull(cells);
+        var table = RatingTable.FromRows([.. cells.Select(c => c.UserId)], [.. cells.Select(c => c.ItemId)],
+            [.. cells.Select(c => c.Strength)], [.. cells.Select(c => c.FirstUnixSeconds)]);
+        var (split, validation, popularity, last) = SplitTable(table, name, kind, seed);
+        // The weakest single event (weight 1) has strength ln 2; every pair is at least that, so every pair is a positive.
+        var threshold = ImplicitFeedback.Strength(1) - 1e-6f;
+        var hasCredibility = items.Any(i => i.Credibility is not null);
+        return Checked(new EvaluationData(name, split, validation, new Catalog(items, popularity, topicParents: topicParents), threshold, hasCredibility, last, implicitStrength: true), name);
+    }
+
+    private static (RatingSplit Split, RatingSplit Validation, Dictionary<long, int> Popularity, DateTimeOffset Last) SplitTable(RatingTable table, string directory, SplitKind kind, int seed)
+    {
         if (table.Count < MinimumRows)
             throw new InvalidDataException($"{directory}: {table.Count} ratings; evaluation needs at least {MinimumRows} (a train, a validation and a test share).");
         var lastRating = DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(System.Numerics.Tensors.TensorPrimitives.Max<long>(table.Timestamps.AsSpan(0, table.Count)), 0, 253402300799));
@@ -70,17 +111,7 @@ public sealed partial class EvaluationData
             var id = train.Items.IdAt(train.ItemIndices[j]);
             popularity[id] = popularity.GetValueOrDefault(id) + 1;
         }
-        var itemsCsv = Path.Combine(directory, "items.csv");
-        if (File.Exists(itemsCsv))
-        {
-            var items = LoadSynthetic(itemsCsv, Path.Combine(directory, "sources.csv"));
-            return Checked(new EvaluationData(Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)), split, validation, new Catalog(items, popularity), 4, true, lastRating), directory);
-        }
-        var moviesDat = Path.Combine(directory, "movies.dat");
-        if (!File.Exists(moviesDat))
-            throw new FileNotFoundException($"No items.csv or movies.dat in {directory}.");
-        var movies = LoadMovies(moviesDat);
-        return Checked(new EvaluationData(Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)), split, validation, new Catalog(movies, popularity), 7, false, lastRating), directory);
+        return (split, validation, popularity, lastRating);
     }
 
     /// <summary>Fewer ratings cannot give a train, a validation and a test share that each hold a positive.</summary>

@@ -110,7 +110,8 @@ public static class OfflineEvaluator
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
-        var positives = TemporalSplit.Positives(data.Split.Train, data.PositiveThreshold);
+        // Implicit strengths are the confidence ALS weighs a positive by; ratings above the threshold are plain positives.
+        var positives = data.ImplicitStrength ? data.Split.Train : TemporalSplit.Positives(data.Split.Train, data.PositiveThreshold);
         var mfOptions = new MatrixFactorizationOptions
         {
             ApproximationRank = options.Rank,

@@ -30,6 +30,15 @@ public sealed class ModelStore(NpgsqlDataSource dataSource)
             new { algorithm, optionsJson }, cancellationToken: ct));
     }
 
+    /// <summary>Corrects what a run in progress trains with, once it knows (a run on activity rather than ratings).</summary>
+    public async Task DescribeAsync(int version, string algorithm, string optionsJson, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(
+            "update models set algorithm = @algorithm, options = @optionsJson::jsonb where version = @version and status = 'training'",
+            new { version, algorithm, optionsJson }, cancellationToken: ct));
+    }
+
     /// <summary>Stores the trained payload; <paramref name="status"/> is 'ready' or 'rejected' (trained, but failed the quality gate).</summary>
     public async Task CompleteAsync(int version, MatrixFactorizationModel model, string metricsJson, string status, CancellationToken ct = default)
     {

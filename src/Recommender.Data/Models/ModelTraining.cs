@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Dapper;
 using Npgsql;
 using NpgsqlTypes;
+using Recommender.Core;
 using Recommender.Factorization;
 
 namespace Recommender.Data.Models;
@@ -18,7 +19,18 @@ public sealed record ModelMetrics(
     double TestMae,
     double GlobalMeanRmse,
     double TrainSeconds,
-    HyperparameterChoice? Selection = null);
+    HyperparameterChoice? Selection = null,
+    string Feedback = ModelMetrics.Ratings,
+    double? TestNdcg = null,
+    double? TestRecall = null,
+    double? PopularityNdcg = null)
+{
+    /// <summary><see cref="Feedback"/> of a model trained on explicit ratings (RMSE is its measure).</summary>
+    public const string Ratings = "ratings";
+
+    /// <summary><see cref="Feedback"/> of a model trained on activity as implicit feedback (NDCG@10 against popularity is its measure).</summary>
+    public const string Activity = "activity";
+}
 
 /// <summary>The outcome of one training run.</summary>
 public sealed record TrainingReport(int Version, bool Activated, string Decision, ModelMetrics? Metrics);
@@ -28,7 +40,9 @@ public sealed record TrainingReport(int Version, bool Activated, string Decision
 /// then train the final model on everything, store it, and activate it only if it passes the quality gate: its
 /// holdout RMSE is no worse than the active model's by more than <see cref="GateTolerance"/>. Given a
 /// <see cref="HyperparameterSearch"/>, rank, λ and iterations are first chosen on a time-ordered validation split of
-/// the training rows (never the holdout), and the model row's options then record the chosen values.
+/// the training rows (never the holdout), and the model row's options then record the chosen values. A catalog without
+/// enough ratings but with activity (asks, answers, comments, favourites, edits, clicks…) trains on that activity as
+/// implicit feedback instead (<see cref="ImplicitFeedback"/>), with one-class ALS, measured by NDCG@10.
 /// </summary>
 public sealed class ModelTraining(NpgsqlDataSource dataSource, ModelStore models)
 {
@@ -84,6 +98,8 @@ public sealed class ModelTraining(NpgsqlDataSource dataSource, ModelStore models
         try
         {
             var (users, items, values, times) = await ReadRatingsAsync(ct);
+            if (values.Length < MinimumRatings && await TrainOnActivityAsync(version, options, progress, ct) is { } fromActivity)
+                return fromActivity;
             if (values.Length < MinimumRatings)
             {
                 await models.FailAsync(version, $"only {values.Length} ratings; at least {MinimumRatings} are needed", ct);
@@ -149,6 +165,112 @@ public sealed class ModelTraining(NpgsqlDataSource dataSource, ModelStore models
     {
         var validation = TemporalSplit.Split(TemporalSplit.EarliestRows(RatingTable.FromRows(users, items, values, times)));
         return validation.Test.Count == 0 ? null : search.Run(validation.Train, validation.Test, options, progress, ct);
+    }
+
+    /// <summary>
+    /// Trains on activity as implicit feedback when there is enough of it; null when there is not (the caller then
+    /// reports too few ratings). The holdout is the latest 10% of (person, item) pairs by their first event.
+    /// </summary>
+    private async Task<TrainingReport?> TrainOnActivityAsync(int version, MatrixFactorizationOptions options, IProgress<TrainingProgress>? progress, CancellationToken ct)
+    {
+        var cells = ImplicitFeedback.Cells(await ReadActivityAsync(ct));
+        if (cells.Count < MinimumRatings)
+            return null;
+        var implicitOptions = options.Clone();
+        implicitOptions.LossFunction = LossFunction.SquareLossOneClass;
+        await models.DescribeAsync(version, ActivityAlgorithm, JsonSerializer.Serialize(implicitOptions, Json), ct);
+        var (model, metrics) = await Task.Run(() => FitActivity(implicitOptions, cells, progress, ct), ct);
+        var (passes, decision) = await GateActivityAsync(metrics, ct);
+        await models.CompleteAsync(version, model, JsonSerializer.Serialize(metrics, Json), passes ? "ready" : "rejected", ct);
+        var activated = passes && await models.ActivateAsync(version, ct);
+        return new TrainingReport(version, activated, decision, metrics);
+    }
+
+    /// <summary>The algorithm recorded for models trained on activity.</summary>
+    public const string ActivityAlgorithm = "mf-als-activity";
+
+    /// <summary>List length of the holdout NDCG and recall of activity models.</summary>
+    public const int HoldoutK = 10;
+
+    private static (MatrixFactorizationModel Model, ModelMetrics Metrics) FitActivity(MatrixFactorizationOptions options,
+        List<ImplicitFeedback.Cell> cells, IProgress<TrainingProgress>? progress, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var trainer = new MatrixFactorizationTrainer(options);
+        RatingTable Table() => RatingTable.FromRows([.. cells.Select(c => c.UserId)], [.. cells.Select(c => c.ItemId)],
+            [.. cells.Select(c => c.Strength)], [.. cells.Select(c => c.FirstUnixSeconds)]);
+        var split = TemporalSplit.Split(Table());
+        var holdoutModel = trainer.Fit(split.Train, progress, ct);
+        double? ndcg = null, recall = null, popularityNdcg = null;
+        if (split.Test.Count > 0)
+        {
+            var report = RankingMetrics.Evaluate(holdoutModel, split.Train, split.Test, HoldoutK, options.NumberOfThreads ?? 0);
+            (ndcg, recall) = (report.Ndcg, report.Recall);
+            popularityNdcg = PopularityNdcg(split.Train, split.Test, HoldoutK);
+        }
+        var all = Table();
+        var model = trainer.Fit(new TrainingData(all.Users, all.Items, all.UserIndices, all.ItemIndices, all.Values, all.Count), progress, ct);
+        var metrics = new ModelMetrics(split.Train.Count, split.Test.Count, model.UserCount, model.ItemCount,
+            double.NaN, double.NaN, double.NaN, clock.Elapsed.TotalSeconds, null, ModelMetrics.Activity, ndcg, recall, popularityNdcg);
+        return (model, metrics);
+    }
+
+    /// <summary>NDCG@k of ranking every item by its training pairs (the same list for everyone, minus what each person already has).</summary>
+    private static double PopularityNdcg(TrainingData train, TrainingData test, int k)
+    {
+        var counts = new int[train.Items.Count];
+        var seen = new Dictionary<int, HashSet<int>>();
+        for (var j = 0; j < train.Count; j++)
+        {
+            counts[train.ItemIndices[j]]++;
+            (seen.TryGetValue(train.UserIndices[j], out var s) ? s : seen[train.UserIndices[j]] = []).Add(train.ItemIndices[j]);
+        }
+        var byPopularity = Enumerable.Range(0, counts.Length).OrderByDescending(i => counts[i]).ThenBy(i => i).ToArray();
+        var relevant = new Dictionary<int, HashSet<int>>();
+        for (var j = 0; j < test.Count; j++)
+            (relevant.TryGetValue(test.UserIndices[j], out var r) ? r : relevant[test.UserIndices[j]] = []).Add(test.ItemIndices[j]);
+        return relevant.Average(p =>
+        {
+            var had = seen.GetValueOrDefault(p.Key);
+            var ranked = byPopularity.Where(i => had?.Contains(i) != true).Take(k).ToArray();
+            return RankingMetrics.NdcgAtK(ranked, p.Value, k);
+        });
+    }
+
+    /// <summary>An activity model serves only if it ranks the holdout better than popularity, and no worse than the active activity model.</summary>
+    private async Task<(bool Passes, string Decision)> GateActivityAsync(ModelMetrics metrics, CancellationToken ct)
+    {
+        if (metrics.TestNdcg is not { } ndcg || metrics.PopularityNdcg is not { } popular)
+            return (false, "rejected: no holdout pair whose person and item were seen in training, so it cannot be measured");
+        if (ndcg <= popular)
+            return (false, $"rejected: holdout NDCG@{HoldoutK} {ndcg:F4} does not beat popularity's {popular:F4}");
+        var active = await models.GetActiveMetricsAsync(ct);
+        var activeNdcg = active is { } a ? JsonSerializer.Deserialize<ModelMetrics>(a.Metrics, Json)?.TestNdcg : null;
+        if (active is null || activeNdcg is null || ndcg >= activeNdcg * (1 - GateTolerance))
+            return (true, $"activated: holdout NDCG@{HoldoutK} {ndcg:F4} vs popularity's {popular:F4}" + (activeNdcg is { } v ? $" and {v:F4} for active model {active!.Value.Version}" : ""));
+        return (false, $"rejected: holdout NDCG@{HoldoutK} {ndcg:F4} is worse than {activeNdcg:F4} for active model {active.Value.Version} by more than {GateTolerance:P0}");
+    }
+
+    private async Task<List<(long UserId, long ItemId, EventKind Kind, long UnixSeconds)>> ReadActivityAsync(CancellationToken ct)
+    {
+        var rows = new List<(long, long, EventKind, long)>();
+        // The kind names come from code, not input; COPY takes no parameters.
+        var kinds = string.Join(", ", ImplicitFeedback.Kinds.Select(k => $"'{k.ToName()}'"));
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var reader = await conn.BeginBinaryExportAsync($"""
+            copy (select user_id, item_id, kind, extract(epoch from occurred_at)::bigint
+                  from events where kind in ({kinds})) to stdout (format binary)
+            """, ct);
+        while (await reader.StartRowAsync(ct) != -1)
+        {
+            var user = await reader.ReadAsync<long>(NpgsqlDbType.Bigint, ct);
+            var item = await reader.ReadAsync<long>(NpgsqlDbType.Bigint, ct);
+            var kind = await reader.ReadAsync<string>(NpgsqlDbType.Text, ct);
+            var at = await reader.ReadAsync<long>(NpgsqlDbType.Bigint, ct);
+            if (EventKinds.TryParse(kind, out var k))
+                rows.Add((user, item, k, at));
+        }
+        return rows;
     }
 
     private async Task<(bool Passes, string Decision)> GateAsync(ModelMetrics metrics, CancellationToken ct)

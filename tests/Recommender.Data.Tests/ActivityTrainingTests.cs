@@ -1,0 +1,74 @@
+using Dapper;
+using Recommender.Data.Import;
+using Recommender.Data.Models;
+using Recommender.Factorization;
+using Recommender.Testing;
+
+namespace Recommender.Data.Tests;
+
+/// <summary>Training and evaluating on the Stack Exchange demo's activity: it has no ratings, only asks, answers, comments, favourites and edits.</summary>
+public sealed class ActivityTrainingTests : IAsyncLifetime
+{
+    private readonly TestDatabase _db = new();
+
+    public async Task InitializeAsync()
+    {
+        await _db.InitializeAsync();
+        await new CatalogImporter(_db.DataSource).ImportAsync(StackExchangeReader.Read(RepositoryPaths.StackExchange));
+    }
+
+    public Task DisposeAsync() => _db.DisposeAsync();
+
+    [Fact]
+    public async Task TrainAsync_without_ratings_trains_on_activity_and_beats_popularity_on_the_temporal_holdout()
+    {
+        var models = new ModelStore(_db.DataSource);
+
+        var report = await new ModelTraining(_db.DataSource, models).TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1 });
+
+        Assert.True(report.Activated, report.Decision);
+        var m = report.Metrics!;
+        Assert.Equal(ModelMetrics.Activity, m.Feedback);
+        // 6,708 (person, question) pairs: the first 90% by first event train; 93 later pairs have a known person and question.
+        Assert.Equal((6_038L, 93L), (m.TrainRatings, m.TestRatings));
+        Assert.True(m.TestNdcg > m.PopularityNdcg, $"NDCG@10 {m.TestNdcg} should beat popularity's {m.PopularityNdcg}");
+        var active = await models.LoadActiveAsync();
+        Assert.Equal(LossFunction.SquareLossOneClass, active!.Model.LossFunction);
+        Assert.Equal((1_364, 1_654), (active.Model.UserCount, active.Model.ItemCount));
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        Assert.Equal(ModelTraining.ActivityAlgorithm, await conn.ExecuteScalarAsync<string>("select algorithm from models where version = @v", new { v = report.Version }));
+    }
+
+    [Fact]
+    public async Task TrainAsync_with_ratings_keeps_training_on_ratings()
+    {
+        await using (var conn = await _db.DataSource.OpenConnectionAsync())
+        {
+            // 200 ratings by the demo's people on its questions: enough for the explicit model, which then wins.
+            await conn.ExecuteAsync("""
+                insert into events (user_id, item_id, kind, value, occurred_at, idempotency_key)
+                select u.id, i.id, 'rating', 1 + (u.id + i.id) % 10, now() - make_interval(secs => n), 'test-rating-' || n
+                from generate_series(1, 200) n
+                join lateral (select id from users order by id offset n % 50 limit 1) u on true
+                join lateral (select id from items order by id offset n limit 1) i on true
+                """);
+        }
+
+        var report = await new ModelTraining(_db.DataSource, new ModelStore(_db.DataSource)).TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1 });
+
+        Assert.Equal(ModelMetrics.Ratings, report.Metrics!.Feedback);
+        Assert.Equal(180L, report.Metrics.TrainRatings);
+    }
+
+    [Fact]
+    public void LoadStackExchange_evaluates_the_activity_with_every_pair_a_positive_and_the_topic_tree_kept()
+    {
+        var data = ActivityEvaluation.LoadStackExchange(RepositoryPaths.StackExchange);
+
+        Assert.True(data.ImplicitStrength);
+        Assert.Equal((6_038, 93), (data.Split.Train.Count, data.Split.Test.Count));
+        Assert.All(Enumerable.Range(0, data.Split.Test.Count), j => Assert.True(data.Split.Test.Values[j] >= data.PositiveThreshold));
+        Assert.Equal("cardano", data.Catalog.ParentOf("cardano/wallet"));
+        Assert.True(data.HasCredibility);
+    }
+}
