@@ -67,6 +67,9 @@ public sealed class AccessTests(ServiceFixture service, ITestOutputHelper output
         new("GET", "/api/admin/export", "/api/admin/export", null, [401, 403, 403, 200, 401, 401, 401, 401]),
         new("GET", "/api/admin/export/budget", "/api/admin/export/budget", null, [401, 403, 403, 200, 401, 401, 401, 401]),
         new("GET", "/api/admin/users", "/api/admin/users", null, [401, 403, 403, 200, 401, 401, 401, 401]),
+        new("GET", "/api/admin/publisher-keys", "/api/admin/publisher-keys", null, [401, 403, 403, 200, 401, 401, 401, 401]),
+        // An admin revoking a key nobody registered: not found.
+        new("POST", "/api/admin/publisher-keys/{keyId}/revoke", "/api/admin/publisher-keys/0000000000000000/revoke", new { reason = "crawl" }, [401, 403, 403, 404, 401, 401, 401, 401]),
         new("PUT", "/api/admin/users/{id:long}/role", $"/api/admin/users/{ids.PersonId}/role", new { role = "user" }, [401, 403, 403, 204, 401, 401, 401, 401]),
         new("GET", "/api/admin/api-keys", "/api/admin/api-keys", null, [401, 403, 403, 200, 401, 401, 401, 401]),
         new("POST", "/api/admin/api-keys", "/api/admin/api-keys", new { name = "crawl", scopes = new[] { "feeds" } }, [401, 403, 403, 201, 401, 401, 401, 401]),

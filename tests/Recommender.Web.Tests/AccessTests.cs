@@ -62,6 +62,7 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
         new("POST", "/admin/counterfactual", "/admin/counterfactual", [], PostToAdminPage),
         new("POST", "/admin/models", "/admin/models", [], PostToAdminPage),
         new("POST", "/admin/users", "/admin/users", [], PostToAdminPage),
+        new("POST", "/admin/keys", "/admin/keys", [], PostToAdminPage),
         // anonymous, person, other person, admin
         new("GET", "/health", "/health", null, ["200", "200", "200", "200"]),
         // The page for an address with no page of its own keeps the status it names.
@@ -87,6 +88,7 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
         new("GET", "/admin/counterfactual", $"/admin/counterfactual?user={ids.PersonId}", null, ["302 /sign-in", "403", "403", "200"]),
         new("GET", "/admin/models", "/admin/models", null, ["302 /sign-in", "403", "403", "200"]),
         new("GET", "/admin/users", "/admin/users", null, ["302 /sign-in", "403", "403", "200"]),
+        new("GET", "/admin/keys", "/admin/keys", null, ["302 /sign-in", "403", "403", "200"]),
         // A minimal API endpoint, not a page: since .NET 10 the cookie handler answers its challenge with 401 (and says where to sign in).
         new("GET", "/admin/export.json", "/admin/export.json", null, ["401 /sign-in", "403", "403", "200"]),
         new("POST", "/sign-in", "/sign-in", [("login", "nobody"), ("password", "wrong"), ("returnUrl", "/")],
@@ -103,6 +105,9 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
             ["302 /sign-in", "403", "403", "302 /admin/models?confirm="]),
         new("POST", "/admin/do/role", "/admin/do/role", [("userId", ids.PersonId.ToString(CultureInfo.InvariantCulture)), ("role", "user")],
             ["302 /sign-in", "403", "403", "302 /admin/users?confirm="]),
+        // Revoking a publisher key asks once: without the confirmation's answer the post goes to that step.
+        new("POST", "/admin/do/revoke-key", "/admin/do/revoke-key", [("keyId", "0000000000000000")],
+            ["302 /sign-in", "403", "403", "302 /admin/keys?confirm="]),
         new("POST", "/sign-out", "/sign-out", [], ["302 /sign-in", "302 /sign-in", "302 /sign-in", "302 /sign-in"], FreshSessions: true),
     ];
 

@@ -177,7 +177,8 @@ public sealed class PageTests(WebFixture web)
         var (account, client) = await OnboardedAsync();
         var (_, settings, _) = await client.PageAsync("/settings");
         using var response = await client.SubmitAsync(settings, "form[action='/me/blend']", ("learning_weight", "3"));
-        Assert.Contains("learning_weight", Uri.UnescapeDataString(response.Headers.Location!.OriginalString), StringComparison.Ordinal);
+        var (_, refused, _) = await client.PageAsync(response.Headers.Location!.OriginalString);
+        Assert.Contains("learning_weight", refused.QuerySelector(".flash.error")!.TextContent, StringComparison.Ordinal);
         Assert.Equal("learning", (await new SettingsStore(web.DataSource).GetAsync(account.Id))!.ObjectiveId);
         using var ok = await client.SubmitAsync(settings, "form[action='/me/blend']", ("learning_weight", "1"), ("engagement_weight", "0"));
         Assert.Equal("blend", (await new SettingsStore(web.DataSource).GetAsync(account.Id))!.ObjectiveId);
