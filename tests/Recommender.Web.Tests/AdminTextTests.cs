@@ -49,5 +49,9 @@ public sealed class AdminTextTests
         Assert.Equal("on 1 Sep 2026", AdminText.Ago(new DateTimeOffset(2026, 9, 1, 0, 0, 0, TimeSpan.Zero), now));
         Assert.Equal("model v3, trained 2 hours ago, RMSE 0.81",
             AdminText.Model(new ModelPoint(3, true, "ready", now.AddHours(-2), 0.81, 1.1, 0.6), now));
+        // A model trained on activity has no error to state, only how well it ranked the held-out activity.
+        Assert.Equal("model v1, trained 2 hours ago, NDCG@10 0.016",
+            AdminText.Model(new ModelPoint(1, true, "ready", now.AddHours(-2), null, null, null, TestNdcg: 0.0157, PopularityNdcg: 0), now));
+        Assert.Equal("model v1, trained 2 hours ago", AdminText.Model(new ModelPoint(1, true, "ready", now.AddHours(-2), null, null, null), now));
     }
 }

@@ -10,7 +10,7 @@ public sealed record ObjectiveUsage(string ObjectiveId, long People);
 
 /// <summary>A model version's holdout figures, as the overview chart plots them.</summary>
 public sealed record ModelPoint(int Version, bool IsActive, string Status, DateTimeOffset TrainedAt, double? TestRmse, double? GlobalMeanRmse, double? TestMae,
-    ModelSettings? Settings = null);
+    ModelSettings? Settings = null, double? TestNdcg = null, double? PopularityNdcg = null);
 
 /// <summary>The settings a model was trained with, and whether they were chosen on a validation split (with its RMSE) or given.</summary>
 public sealed record ModelSettings(int Rank, double Lambda, int Iterations, bool Chosen, double? ValidationRmse);
@@ -37,7 +37,7 @@ public sealed class AdminStatistics(NpgsqlDataSource dataSource)
             using var doc = JsonDocument.Parse(m.Metrics);
             using var options = JsonDocument.Parse(m.Options);
             return new ModelPoint(m.Version, m.IsActive, m.Status, new DateTimeOffset(DateTime.SpecifyKind(m.CreatedAt, DateTimeKind.Utc)), Read(doc.RootElement, "testRmse"), Read(doc.RootElement, "globalMeanRmse"), Read(doc.RootElement, "testMae"),
-                Settings(options.RootElement, doc.RootElement));
+                Settings(options.RootElement, doc.RootElement), Read(doc.RootElement, "testNdcg"), Read(doc.RootElement, "popularityNdcg"));
         })];
 
     /// <summary>From the model row's options (the values trained with) and its metrics' "selection" (present when they were chosen).</summary>

@@ -10,9 +10,10 @@ public static class AdminText
     public static string Person(Account account) =>
         string.IsNullOrWhiteSpace(account.DisplayName) || account.DisplayName == account.Login ? account.Login : $"{account.DisplayName} ({account.Login})";
 
-    /// <summary>"model v3, trained 2 hours ago, RMSE 0.81" (no RMSE when none was measured).</summary>
+    /// <summary>"model v3, trained 2 hours ago, RMSE 0.81"; "…, NDCG@10 0.016" for a model trained on activity; neither when nothing was measured.</summary>
     public static string Model(ModelPoint model, DateTimeOffset now) =>
-        $"model v{model.Version}, trained {Ago(model.TrainedAt, now)}" + (model.TestRmse is { } rmse ? $", RMSE {Explanations.Number(rmse)}" : "");
+        $"model v{model.Version}, trained {Ago(model.TrainedAt, now)}" + (model.TestRmse is { } rmse ? $", RMSE {Explanations.Number(rmse)}"
+            : model.TestNdcg is { } ndcg ? $", NDCG@10 {Explanations.Number(ndcg)}" : "");
 
     /// <summary>"rank 32, λ 0.05, 14 iterations, chosen on a validation split (RMSE 0.912)", or "…, as given"; a dash when unknown.</summary>
     public static string Settings(ModelSettings? settings) => settings is null
