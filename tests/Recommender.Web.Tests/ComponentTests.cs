@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using Bunit;
 using Bunit.TestDoubles;
+using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using Recommender.Core;
 using Recommender.Serving;
@@ -29,7 +30,7 @@ public sealed class ComponentTests : IDisposable
         _authorization = _context.AddAuthorization();
         _context.JSInterop.Mode = JSRuntimeMode.Loose;
         // The goals page renders as it does live: interactive, over the server's connection.
-        _context.Renderer.SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
+        _context.Renderer.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }
 
     public void Dispose() => _context.Dispose();
@@ -121,16 +122,22 @@ public sealed class ComponentTests : IDisposable
         var before = page.Find("#goal-learning ol.preview").TextContent;
         Assert.True(page.Find("section[aria-labelledby=tune] input[value='Oceans']").HasAttribute("checked"));
 
-        page.Find("section[aria-labelledby=tune] input[value='Music']").Change(true);
-        page.Find("section[aria-labelledby=tune] input[value='Oceans']").Change(false);
+        // Each change is awaited until the page has handled it, then the page is read once it has rendered again.
+        await page.Find("section[aria-labelledby=tune] input[value='Music']").ChangeAsync(new ChangeEventArgs { Value = true });
+        await page.Find("section[aria-labelledby=tune] input[value='Oceans']").ChangeAsync(new ChangeEventArgs { Value = false });
+        page.WaitForAssertion(() =>
+        {
+            var after = page.Find("#goal-learning ol.preview").TextContent;
+            Assert.NotEqual(before, after);
+            Assert.Contains("Music", after, StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(30));
 
-        var after = page.Find("#goal-learning ol.preview").TextContent;
-        Assert.NotEqual(before, after);
-        Assert.Contains("Music", after, StringComparison.Ordinal);
-
-        foreach (var input in page.FindAll("#blend input[type=number]"))
-            page.Find($"#blend input[name='{input.GetAttribute("name")}']").Input("0");
-        Assert.Contains("at least one goal a weight above 0", page.Find("#blend .flash.error").TextContent, StringComparison.Ordinal);
-        Assert.True(page.Find("#blend button[type=submit]").HasAttribute("disabled"));
+        foreach (var name in page.FindAll("#blend input[type=number]").Select(i => i.GetAttribute("name")).ToList())
+            await page.Find($"#blend input[name='{name}']").InputAsync(new ChangeEventArgs { Value = "0" });
+        page.WaitForAssertion(() =>
+        {
+            Assert.Contains("at least one goal a weight above 0", page.Find("#blend .flash.error").TextContent, StringComparison.Ordinal);
+            Assert.True(page.Find("#blend button[type=submit]").HasAttribute("disabled"));
+        }, TimeSpan.FromSeconds(30));
     }
 }
