@@ -13,3 +13,23 @@ public static class Chromium
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
 }
+
+/// <summary>A test class with its own Chromium, started before its first test and closed after its last.</summary>
+public abstract class BrowserTest : IAsyncLifetime
+{
+    private IPlaywright _playwright = null!;
+
+    protected IBrowser Browser { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        _playwright = await Playwright.CreateAsync();
+        Browser = await Chromium.LaunchAsync(_playwright);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+}

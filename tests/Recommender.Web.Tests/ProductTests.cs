@@ -8,27 +8,13 @@ namespace Recommender.Web.Tests;
 /// true to its card, goals that remember what the reader chose, a live goals page, feedback acknowledged with an undo,
 /// and a styled page with the right status for an unknown address.
 /// </summary>
-public sealed partial class ProductTests(PublishedWebApp app) : IClassFixture<PublishedWebApp>, IAsyncLifetime
+public sealed partial class ProductTests(PublishedWebApp app) : BrowserTest, IClassFixture<PublishedWebApp>
 {
     private static readonly string[] ChosenTopics = ["Oceans", "Physics", "History"];
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-
-    public async Task InitializeAsync()
-    {
-        _playwright = await Playwright.CreateAsync();
-        _browser = await Chromium.LaunchAsync(_playwright);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-    }
 
     private async Task<IPage> SignedInAsync(Data.Account account)
     {
-        var context = await _browser.NewContextAsync(new() { BaseURL = app.BaseAddress.ToString(), ViewportSize = new() { Width = 1100, Height = 900 } });
+        var context = await Browser.NewContextAsync(new() { BaseURL = app.BaseAddress.ToString(), ViewportSize = new() { Width = 1100, Height = 900 } });
         var page = await context.NewPageAsync();
         await page.GotoAsync("/sign-in");
         await page.GetByLabel("Login").FillAsync(account.Login);
@@ -40,7 +26,7 @@ public sealed partial class ProductTests(PublishedWebApp app) : IClassFixture<Pu
     [Fact]
     public async Task Published_app_serves_its_stylesheet_and_pages_are_styled()
     {
-        var page = await (await _browser.NewContextAsync(new() { BaseURL = app.BaseAddress.ToString() })).NewPageAsync();
+        var page = await (await Browser.NewContextAsync(new() { BaseURL = app.BaseAddress.ToString() })).NewPageAsync();
         var css = await page.APIRequest.GetAsync("/app.css");
         Assert.True(css.Ok, $"app.css: {css.Status}\n{app.Output}");
         Assert.Contains("--accent", await css.TextAsync(), StringComparison.Ordinal);

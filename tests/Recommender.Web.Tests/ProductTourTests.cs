@@ -25,28 +25,14 @@ public sealed class PublishedDemoApp : PublishedWebApp
 /// Production, on the Stack Exchange demo. With <c>RECOMMENDER_SCREENSHOTS</c> set to a folder, the tour also takes the
 /// screenshots the README and docs show (<c>./recommender screenshots</c> writes them to docs/screenshots).
 /// </summary>
-public sealed class ProductTourTests(PublishedDemoApp app) : IClassFixture<PublishedDemoApp>, IAsyncLifetime
+public sealed class ProductTourTests(PublishedDemoApp app) : BrowserTest, IClassFixture<PublishedDemoApp>
 {
     private static readonly string[] ChosenTopics = ["quantumcomputing/qubit", "quantumcomputing/quantum-gate", "quantumcomputing/quantum-algorithms"];
     private static readonly string? ScreenshotFolder = Environment.GetEnvironmentVariable("RECOMMENDER_SCREENSHOTS");
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-
-    public async Task InitializeAsync()
-    {
-        _playwright = await Playwright.CreateAsync();
-        _browser = await Chromium.LaunchAsync(_playwright);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-    }
 
     private async Task<IPage> NewPageAsync()
     {
-        var context = await _browser.NewContextAsync(new() { BaseURL = app.BaseAddress.ToString(), ViewportSize = new() { Width = 1200, Height = 900 } });
+        var context = await Browser.NewContextAsync(new() { BaseURL = app.BaseAddress.ToString(), ViewportSize = new() { Width = 1200, Height = 900 } });
         return await context.NewPageAsync();
     }
 
@@ -117,7 +103,7 @@ public sealed class ProductTourTests(PublishedDemoApp app) : IClassFixture<Publi
         await ShotAsync(page, "forbidden");
         if (!string.IsNullOrEmpty(ScreenshotFolder))
         {
-            var phone = await (await _browser.NewContextAsync(new() { BaseURL = app.BaseAddress.ToString(), ViewportSize = new() { Width = 390, Height = 844 }, IsMobile = true })).NewPageAsync();
+            var phone = await (await Browser.NewContextAsync(new() { BaseURL = app.BaseAddress.ToString(), ViewportSize = new() { Width = 390, Height = 844 }, IsMobile = true })).NewPageAsync();
             await phone.GotoAsync("/sign-in");
             await SignInAsync(phone, reader);
             await Assertions.Expect(phone.Locator("article.card").First).ToBeVisibleAsync();

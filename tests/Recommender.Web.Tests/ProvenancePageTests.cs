@@ -49,26 +49,12 @@ public sealed class SignedDemoWebFixture : WebApplicationFactory<Program>, IAsyn
     }
 }
 
-public sealed class ProvenancePageTests(SignedDemoWebFixture web) : IClassFixture<SignedDemoWebFixture>, IAsyncLifetime
+public sealed class ProvenancePageTests(SignedDemoWebFixture web) : BrowserTest, IClassFixture<SignedDemoWebFixture>
 {
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-
-    public async Task InitializeAsync()
-    {
-        _playwright = await Playwright.CreateAsync();
-        _browser = await Chromium.LaunchAsync(_playwright);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-    }
 
     private async Task<IPage> SignedInPageAsync(Account account)
     {
-        var context = await _browser.NewContextAsync(new() { BaseURL = web.BaseAddress.ToString(), ViewportSize = new() { Width = 1100, Height = 900 } });
+        var context = await Browser.NewContextAsync(new() { BaseURL = web.BaseAddress.ToString(), ViewportSize = new() { Width = 1100, Height = 900 } });
         var page = await context.NewPageAsync();
         await page.GotoAsync("/sign-in");
         await page.GetByLabel("Login").FillAsync(account.Login);

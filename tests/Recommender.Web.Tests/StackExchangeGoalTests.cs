@@ -22,22 +22,8 @@ public sealed class StackExchangeFactAttribute : FactAttribute
 /// Every goal's visible difference on the Stack Exchange demo as <c>up</c> serves it (both dumps, the model trained on
 /// their activity), in a real Chromium: what a reader sees, read off the cards.
 /// </summary>
-public sealed partial class StackExchangeGoalTests(StackExchangeWebFixture web) : IClassFixture<StackExchangeWebFixture>, IAsyncLifetime
+public sealed partial class StackExchangeGoalTests(StackExchangeWebFixture web) : BrowserTest, IClassFixture<StackExchangeWebFixture>
 {
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-
-    public async Task InitializeAsync()
-    {
-        _playwright = await Playwright.CreateAsync();
-        _browser = await Chromium.LaunchAsync(_playwright);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-    }
 
     [StackExchangeFact]
     public async Task Learning_with_three_chosen_topics_serves_them_at_the_readers_level()
@@ -127,7 +113,7 @@ public sealed partial class StackExchangeGoalTests(StackExchangeWebFixture web) 
         var account = await new AccountStore(web.DataSource).UpsertAsync($"goal-{Guid.NewGuid():N}"[..20], "Test reader", "user", WebFixture.Password);
         if (history is not null)
             await LikeAsync(account.Id, history);
-        var context = await _browser.NewContextAsync(new() { BaseURL = web.BaseAddress.ToString(), ViewportSize = new() { Width = 1100, Height = 900 } });
+        var context = await Browser.NewContextAsync(new() { BaseURL = web.BaseAddress.ToString(), ViewportSize = new() { Width = 1100, Height = 900 } });
         var page = await context.NewPageAsync();
         await page.GotoAsync("/sign-in");
         await page.GetByLabel("Login").FillAsync(account.Login);
