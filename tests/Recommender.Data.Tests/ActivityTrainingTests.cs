@@ -19,7 +19,7 @@ public sealed class ActivityTrainingTests : IAsyncLifetime
 
     public Task DisposeAsync() => _db.DisposeAsync();
 
-    [Fact]
+    [SharedDataFact(SharedDataSet.StackExchange)]
     public async Task TrainAsync_without_ratings_trains_on_activity_and_beats_popularity_on_the_temporal_holdout()
     {
         var models = new ModelStore(_db.DataSource);
@@ -39,7 +39,7 @@ public sealed class ActivityTrainingTests : IAsyncLifetime
         Assert.Equal(ModelTraining.ActivityAlgorithm, await conn.ExecuteScalarAsync<string>("select algorithm from models where version = @v", new { v = report.Version }));
     }
 
-    [Fact]
+    [SharedDataFact(SharedDataSet.StackExchange)]
     public async Task TrainAsync_with_ratings_keeps_training_on_ratings()
     {
         await using (var conn = await _db.DataSource.OpenConnectionAsync())
@@ -60,7 +60,7 @@ public sealed class ActivityTrainingTests : IAsyncLifetime
         Assert.Equal(180L, report.Metrics.TrainRatings);
     }
 
-    [Fact]
+    [SharedDataFact(SharedDataSet.StackExchange)]
     public void LoadStackExchange_evaluates_the_activity_with_every_pair_a_positive_and_the_topic_tree_kept()
     {
         var data = ActivityEvaluation.LoadStackExchange(RepositoryPaths.StackExchange);

@@ -22,7 +22,7 @@ public sealed class ImportTests : IAsyncLifetime
 
     private async Task<CatalogCounts> CountsAsync() => await new CatalogStore(_db.DataSource).CountAsync();
 
-    [Fact]
+    [SharedDataFact(SharedDataSet.MovieTweetings)]
     public async Task ImportAsync_movietweetings_stores_exact_counts_and_rerun_adds_nothing()
     {
         var first = await ImportAsync(ImportReaders.MovieTweetings(RepositoryPaths.MovieTweetings));
@@ -37,7 +37,7 @@ public sealed class ImportTests : IAsyncLifetime
         Assert.Equal(new CatalogCounts(10_506, 25, 0, 16_554, 100_000), await CountsAsync());
     }
 
-    [Fact]
+    [SharedDataFact(SharedDataSet.MovieTweetings)]
     public async Task ImportAsync_movietweetings_keeps_values_timestamps_and_genres()
     {
         await ImportAsync(ImportReaders.MovieTweetings(RepositoryPaths.MovieTweetings));
@@ -68,7 +68,7 @@ public sealed class ImportTests : IAsyncLifetime
         { "5::0004936::7::yesterday", 2, "timestamp 'yesterday'" },
     };
 
-    [Theory]
+    [SharedDataTheory(SharedDataSet.MovieTweetings)]
     [MemberData(nameof(BadRatingRows))]
     public async Task MovieTweetings_bad_row_fails_with_its_line_and_leaves_database_as_it_was(string badRow, int line, string reason)
     {

@@ -22,7 +22,7 @@ public sealed class ModelTrainingTests : IAsyncLifetime
 
     private static MatrixFactorizationOptions Options(int iterations = 20) => new() { NumberOfThreads = 1, NumberOfIterations = iterations };
 
-    [Fact]
+    [SharedDataFact(SharedDataSet.MovieTweetings)]
     public async Task TrainAsync_first_model_beats_global_mean_and_becomes_active()
     {
         var report = await new ModelTraining(_db.DataSource, _models).TrainAsync(Options());
@@ -36,7 +36,7 @@ public sealed class ModelTrainingTests : IAsyncLifetime
         Assert.Equal((16_554, 10_506), (active.Model.UserCount, active.Model.ItemCount));
     }
 
-    [Fact]
+    [SharedDataFact(SharedDataSet.MovieTweetings)]
     public async Task TrainAsync_much_worse_model_is_rejected_and_active_one_stays()
     {
         var training = new ModelTraining(_db.DataSource, _models);
@@ -53,7 +53,7 @@ public sealed class ModelTrainingTests : IAsyncLifetime
         Assert.False(await _models.ActivateAsync(bad.Version));
     }
 
-    [Fact]
+    [SharedDataFact(SharedDataSet.MovieTweetings)]
     public async Task ActivateAsync_earlier_version_rolls_back_and_keeps_one_active()
     {
         var training = new ModelTraining(_db.DataSource, _models);
@@ -68,7 +68,7 @@ public sealed class ModelTrainingTests : IAsyncLifetime
         Assert.Equal(first.Version, (await _models.LoadActiveAsync())!.Version);
     }
 
-    [Fact]
+    [SharedDataFact(SharedDataSet.MovieTweetings)]
     public async Task LoadActiveAsync_corrupted_payload_is_refused()
     {
         var report = await new ModelTraining(_db.DataSource, _models).TrainAsync(Options(iterations: 2));
@@ -79,7 +79,7 @@ public sealed class ModelTrainingTests : IAsyncLifetime
         Assert.Contains("checksum", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SharedDataFact(SharedDataSet.MovieTweetings)]
     public async Task LoadPreviousAsync_damaged_active_model_gives_the_last_one_active_before_it_that_loads()
     {
         var training = new ModelTraining(_db.DataSource, _models);
@@ -100,7 +100,7 @@ public sealed class ModelTrainingTests : IAsyncLifetime
         Assert.Null(await _models.LoadPreviousAsync(third.Version));
     }
 
-    [Fact]
+    [SharedDataFact(SharedDataSet.MovieTweetings)]
     public async Task TrainExclusiveAsync_marks_a_killed_run_failed_and_skips_while_another_process_trains()
     {
         var killed = await _models.BeginAsync("mf-sgd", "{}");
@@ -126,7 +126,7 @@ public sealed class ModelTrainingTests : IAsyncLifetime
         Assert.False(killedRow.IsActive);
     }
 
-    [Fact]
+    [SharedDataFact(SharedDataSet.MovieTweetings)]
     public async Task TrainAsync_too_few_ratings_records_a_failed_run_and_activates_nothing()
     {
         await using (var conn = await _db.DataSource.OpenConnectionAsync())
@@ -139,7 +139,7 @@ public sealed class ModelTrainingTests : IAsyncLifetime
         Assert.Equal("failed", (await _models.ListAsync()).Single().Status);
     }
 
-    [Fact]
+    [SharedDataFact(SharedDataSet.MovieTweetings)]
     public async Task TrainAsync_with_a_search_chooses_on_validation_rows_and_records_the_choice_with_the_model()
     {
         var search = new HyperparameterSearch([4, 12], [0.05], 30, ChooseIterations: true);
@@ -167,7 +167,7 @@ public sealed class ModelTrainingTests : IAsyncLifetime
         Assert.Equal((report.Version, best.Rank), (active!.Version, active.Model.Rank));
     }
 
-    [Fact]
+    [SharedDataFact(SharedDataSet.MovieTweetings)]
     public async Task TrainAsync_without_a_search_keeps_the_given_settings()
     {
         var report = await new ModelTraining(_db.DataSource, _models).TrainAsync(Options(iterations: 3));

@@ -21,7 +21,7 @@ public sealed class StackExchangeImportTests : IAsyncLifetime
 
     private async Task<CatalogCounts> CountsAsync() => await new CatalogStore(_db.DataSource).CountAsync();
 
-    [Fact]
+    [SharedDataFact(SharedDataSet.StackExchange)]
     public async Task ImportAsync_real_dumps_store_exact_counts_and_rerun_adds_nothing()
     {
         var first = await ImportAsync(StackExchangeReader.Read(RepositoryPaths.StackExchange));
@@ -41,7 +41,7 @@ public sealed class StackExchangeImportTests : IAsyncLifetime
         Assert.Equal(new CatalogCounts(1_654, 380, 1_029, 1_364, 12_158), await CountsAsync());
     }
 
-    [Fact]
+    [SharedDataFact(SharedDataSet.StackExchange)]
     public async Task ImportAsync_real_dumps_keep_the_question_its_answer_authors_topics_and_one_person_across_sites()
     {
         await ImportAsync(StackExchangeReader.Read(RepositoryPaths.StackExchange));
@@ -84,7 +84,7 @@ public sealed class StackExchangeImportTests : IAsyncLifetime
         Assert.True(answer.Value > 0);
     }
 
-    [Fact]
+    [SharedDataFact(SharedDataSet.StackExchange)]
     public async Task ImportAsync_real_dumps_give_every_level_and_credibility_its_stated_basis()
     {
         await ImportAsync(StackExchangeReader.Read(RepositoryPaths.StackExchange));
@@ -103,7 +103,7 @@ public sealed class StackExchangeImportTests : IAsyncLifetime
         Assert.True(strong > weak + 0.2, $"accepted answerers {strong:F2}, non-answerers {weak:F2}");
     }
 
-    [Fact]
+    [SharedDataFact(SharedDataSet.StackExchange)]
     public async Task LoadRankingCatalogAsync_reads_the_topic_tree_and_each_item_s_attribution()
     {
         await ImportAsync(StackExchangeReader.Read(RepositoryPaths.StackExchange));

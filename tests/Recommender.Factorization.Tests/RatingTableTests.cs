@@ -1,3 +1,5 @@
+using Recommender.Testing;
+
 namespace Recommender.Factorization.Tests;
 
 public sealed class RatingTableTests : IDisposable
@@ -47,10 +49,10 @@ public sealed class RatingTableTests : IDisposable
         Assert.Contains(complaint, error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SharedDataFact(SharedDataSet.MovieTweetings)]
     public void Split_movieTweetings100k_gives90000TrainAnd6578Test()
     {
-        var table = RatingTable.Load(TestData.MovieTweetings());
+        var table = RatingTable.Load(RepositoryPaths.MovieTweetings);
 
         var split = TemporalSplit.Split(table);
 

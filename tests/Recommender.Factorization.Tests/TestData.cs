@@ -1,6 +1,6 @@
 namespace Recommender.Factorization.Tests;
 
-/// <summary>Planted low-rank data and paths to the shared data sets.</summary>
+/// <summary>Planted low-rank data.</summary>
 internal static class TestData
 {
     /// <summary>
@@ -67,24 +67,6 @@ internal static class TestData
         }
         var values = Enumerable.Repeat(1f, userIds.Count).ToArray();
         return TrainingData.FromIds([.. userIds], [.. itemIds], values);
-    }
-
-    public static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Recommender.sln")))
-                return dir.FullName;
-        }
-        throw new InvalidOperationException("Recommender.sln not found above " + AppContext.BaseDirectory);
-    }
-
-    /// <summary>The MovieTweetings 100K set read in place from <c>../shared/data</c>; a missing folder fails the test rather than skipping it.</summary>
-    public static string MovieTweetings()
-    {
-        var path = Path.GetFullPath(Path.Combine(RepoRoot(), "..", "shared", "data", "movietweetings-100k"));
-        Assert.True(Directory.Exists(path), $"Demo data set missing: {path}");
-        return path;
     }
 
     public static float Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)

@@ -9,10 +9,10 @@ public static class RepositoryPaths
     public static string SharedData => Path.GetFullPath(Path.Combine(Root, "..", "shared", "data"));
 
     /// <summary>The MovieTweetings 100K set.</summary>
-    public static string MovieTweetings => Path.Combine(SharedData, "movietweetings-100k");
+    public static string MovieTweetings => Path.Combine(SharedData, SharedDataSet.MovieTweetings);
 
     /// <summary>Two Stack Exchange site dumps (Quantum Computing 2018, Cardano 2021), one folder per site.</summary>
-    public static string StackExchange => Path.Combine(SharedData, "stackexchange");
+    public static string StackExchange => Path.Combine(SharedData, SharedDataSet.StackExchange);
 
     private static string FindRoot()
     {

@@ -56,7 +56,7 @@ public sealed class ProductTourTests(PublishedDemoApp app) : BrowserTest, IClass
             await only.ScreenshotAsync(new() { Path = path });
     }
 
-    [StackExchangeFact]
+    [SharedDataFact(SharedDataSet.StackExchange)]
     public async Task A_reader_learns_three_topics_and_an_admin_finds_that_very_feed_and_compares_it_with_a_counterfactual()
     {
         var reader = await app.NewAccountAsync(displayName: "Dana Quantum");

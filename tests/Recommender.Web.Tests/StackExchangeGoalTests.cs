@@ -8,16 +8,6 @@ using Recommender.Testing;
 
 namespace Recommender.Web.Tests;
 
-/// <summary>A browser test that needs the Stack Exchange dumps beside the repository; skipped, saying so, when they are not there.</summary>
-public sealed class StackExchangeFactAttribute : FactAttribute
-{
-    public StackExchangeFactAttribute()
-    {
-        if (!Directory.Exists(RepositoryPaths.StackExchange))
-            Skip = $"the Stack Exchange demo data is not at {RepositoryPaths.StackExchange} (see docs/demo-data.md for where to get it)";
-    }
-}
-
 /// <summary>
 /// Every goal's visible difference on the Stack Exchange demo as <c>up</c> serves it (both dumps, the model trained on
 /// their activity), in a real Chromium: what a reader sees, read off the cards.
@@ -25,7 +15,7 @@ public sealed class StackExchangeFactAttribute : FactAttribute
 public sealed partial class StackExchangeGoalTests(StackExchangeWebFixture web) : BrowserTest, IClassFixture<StackExchangeWebFixture>
 {
 
-    [StackExchangeFact]
+    [SharedDataFact(SharedDataSet.StackExchange)]
     public async Task Learning_with_three_chosen_topics_serves_them_at_the_readers_level()
     {
         string[] chosen = ["cardano/wallet", "quantumcomputing/qubit", "quantumcomputing/quantum-gate"];
@@ -46,7 +36,7 @@ public sealed partial class StackExchangeGoalTests(StackExchangeWebFixture web) 
         Assert.Contains(engagement, c => !c.Topics.Intersect(chosen).Any() || c.Level > 3);
     }
 
-    [StackExchangeFact]
+    [SharedDataFact(SharedDataSet.StackExchange)]
     public async Task Diversity_shows_more_topics_and_no_fewer_authors_than_engagement()
     {
         var page = await OnboardedAsync([], "More of what I enjoy");
@@ -64,7 +54,7 @@ public sealed partial class StackExchangeGoalTests(StackExchangeWebFixture web) 
         Assert.Equal(2, diversity.SelectMany(c => c.Topics).Where(t => !t.Contains('/', StringComparison.Ordinal)).Distinct().Count());
     }
 
-    [StackExchangeFact]
+    [SharedDataFact(SharedDataSet.StackExchange)]
     public async Task Credibility_floor_removes_low_standing_sources()
     {
         var page = await OnboardedAsync([], "More of what I enjoy");
@@ -83,7 +73,7 @@ public sealed partial class StackExchangeGoalTests(StackExchangeWebFixture web) 
         Assert.All(before.Where(c => c.Credibility < 0.8), c => Assert.DoesNotContain(after, a => a.Title == c.Title));
     }
 
-    [StackExchangeFact]
+    [SharedDataFact(SharedDataSet.StackExchange)]
     public async Task No_profiling_is_the_same_for_two_readers_with_different_histories()
     {
         var quantum = await OnboardedAsync([], "More of what I enjoy", history: "quantumcomputing:%");

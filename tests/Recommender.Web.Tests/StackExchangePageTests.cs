@@ -55,7 +55,7 @@ public sealed class StackExchangeWebFixture : WebApplicationFactory<Program>, IA
 
 public sealed class StackExchangePageTests(StackExchangeWebFixture web) : IClassFixture<StackExchangeWebFixture>
 {
-    [StackExchangeFact]
+    [SharedDataFact(SharedDataSet.StackExchange)]
     public async Task Feed_on_the_stackexchange_demo_shows_attribution_and_settings_group_sub_topics_under_their_site()
     {
         var account = await new AccountStore(web.DataSource).UpsertAsync($"se-{Guid.NewGuid():N}"[..20], "Test reader", "user", WebFixture.Password);
