@@ -43,6 +43,9 @@ public sealed class Catalog
             .GroupBy(p => p.topic, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Select(p => p.id).OrderByDescending(id => _popularity[id]).ThenBy(id => id).ToArray(), StringComparer.Ordinal);
         Topics = [.. _byTopic.Keys.Order(StringComparer.Ordinal)];
+        var parents = _parents.Values.ToHashSet(StringComparer.Ordinal);
+        LeafTopics = [.. Topics.Where(t => !parents.Contains(t))];
+        Subjects = [.. Topics.Select(SubjectOf).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
     }
 
     public int Count => _items.Count;
@@ -52,6 +55,12 @@ public sealed class Catalog
 
     /// <summary>Every topic in the catalog, sorted.</summary>
     public IReadOnlyList<string> Topics { get; }
+
+    /// <summary>Topics that are no other topic's parent: the level a <see cref="TopicMix"/> counts topics at (every topic without a tree).</summary>
+    public IReadOnlyList<string> LeafTopics { get; }
+
+    /// <summary>The subjects at the roots of the topics' trees, sorted (every topic without a tree).</summary>
+    public IReadOnlyList<string> Subjects { get; }
 
     /// <summary>Item ids by interaction count, most popular first.</summary>
     public IReadOnlyList<long> MostPopular { get; }

@@ -156,7 +156,8 @@ public sealed class DiversityObjectiveTests : ObjectiveContractTests
     [Fact]
     public void Rank_lambdaOne_equalsRelevanceOrderWithoutCalibration()
     {
-        var parameters = ObjectiveParameters.Empty.With("lambda", 1.0).With("variety", 1.0).With("calibration_weight", 0.0).With("viewpoint_weight", 0.0).With("popularity_weight", 0.0);
+        var parameters = ObjectiveParameters.Empty.With("lambda", 1.0).With("variety", 1.0).With("calibration_weight", 0.0).With("viewpoint_weight", 0.0)
+            .With("author_weight", 0.0).With("popularity_weight", 0.0);
         var request = TestWorld.Request(TestWorld.UserWithHistory(TestWorld.KnownUser), parameters);
 
         var ranked = new DiversityObjective().Rank(request);
@@ -222,6 +223,25 @@ public sealed class DiversityObjectiveTests : ObjectiveContractTests
 
         Assert.InRange(balanced.Sum(r => TestWorld.Catalog[r.ItemId].Stance!.Value), -1, 1);
         Assert.True(unbalanced.Sum(r => TestWorld.Catalog[r.ItemId].Stance!.Value) > 1);
+    }
+
+    [Fact]
+    public void Rank_oneAuthorMostRelevant_bringsInOtherAuthors()
+    {
+        // A prolific author: every item by source-1 ranks above anything by the other three, on every topic alike, in
+        // an evenly spread pool (as a model's scores are), so the next author's best is only a little less relevant.
+        var order = TestWorld.Candidates(UserState.Anonymous)
+            .OrderBy(c => TestWorld.Catalog[c.ItemId].Source == "source-1" ? 0 : 1).ThenBy(c => c.ItemId).ToList();
+        var skewed = order.Select((c, position) => c with { Relevance = 1.0 - position * 0.004 }).ToList();
+        var request = TestWorld.Request(UserState.FromHistory(999, []), k: 8, candidates: skewed) with { Personalized = true };
+        static int Authors(IReadOnlyList<RankedItem> ranked) => ranked.Select(r => TestWorld.Catalog[r.ItemId].Source).Distinct().Count();
+
+        var voices = new DiversityObjective().Rank(request with { Parameters = ObjectiveParameters.Empty.With("popularity_weight", 0.0) });
+        var oneVoice = new DiversityObjective().Rank(request with { Parameters = ObjectiveParameters.Empty.With("popularity_weight", 0.0).With("author_weight", 0.0) });
+
+        Assert.True(Authors(voices) > Authors(oneVoice), $"authors: {Authors(voices)} with the default weight, {Authors(oneVoice)} without");
+        Assert.All(voices.Skip(1), r => Assert.True(r.Components.ContainsKey("author_repeat")));
+        Assert.Contains(voices, r => r.Components["author_repeat"] < 0);
     }
 }
 

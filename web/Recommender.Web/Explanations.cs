@@ -21,6 +21,7 @@ public static class Explanations
         ["redundancy"] = "how unlike it is to the items above it",
         ["calibration"] = "how it moves the list towards the person's mix of topics",
         ["viewpoint"] = "whether it brings another side of a debate",
+        ["author_repeat"] = "penalty for an author already in the list",
     };
 
     /// <summary>What a score component measures, for audit tables (blend parts are named by their goal).</summary>

@@ -104,38 +104,10 @@ public sealed class ListMetrics
         return total / pairs;
     }
 
-    /// <summary>KL from the history's topic mix to the list's, smoothed with α = 0.01 (Steck 2018); null without history.</summary>
-    private double? CalibrationKl(IReadOnlyList<int> history, IReadOnlyList<int> list)
-    {
-        var p = TopicMix(history);
-        var q = TopicMix(list);
-        if (p.Count == 0 || list.Count == 0)
-            return null;
-        const double alpha = 0.01;
-        var kl = 0.0;
-        foreach (var (topic, pt) in p)
-        {
-            var qt = (1 - alpha) * q.GetValueOrDefault(topic) + alpha * pt;
-            kl += pt * Math.Log(pt / qt);
-        }
-        return kl;
-    }
+    /// <summary>Calibration of the list against the history's topic mix, through the topic tree; null without history.</summary>
+    private double? CalibrationKl(IReadOnlyList<int> history, IReadOnlyList<int> list) =>
+        TopicMix.CalibrationKl(Mix(history), Mix(list));
 
-    private Dictionary<string, double> TopicMix(IReadOnlyList<int> items)
-    {
-        var mix = new Dictionary<string, double>(StringComparer.Ordinal);
-        var total = 0.0;
-        foreach (var i in items)
-        {
-            if (_catalog.TryGet(_model.ItemIdAt(i), out var info) && info.Topics.Count > 0)
-            {
-                foreach (var t in info.Topics)
-                    mix[t] = mix.GetValueOrDefault(t) + 1.0 / info.Topics.Count;
-                total++;
-            }
-        }
-        foreach (var t in mix.Keys.ToList())
-            mix[t] /= total;
-        return mix;
-    }
+    private TopicMix Mix(IReadOnlyList<int> items) =>
+        TopicMix.Of(_catalog, items.Select(i => _catalog.TryGet(_model.ItemIdAt(i), out var info) ? info : null).OfType<ItemInfo>());
 }

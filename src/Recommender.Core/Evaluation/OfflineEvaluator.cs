@@ -69,7 +69,7 @@ public sealed record EvaluationOptions
 /// <param name="Arp">Average recommendation popularity: mean training interactions of shown items.</param>
 /// <param name="Aplt">Share of shown items from the long tail (outside the 20% most popular items).</param>
 /// <param name="ExposureGini">Gini of position-discounted exposure (1/log2(rank+1)) over the model's items: 0 equal, 1 all on one item.</param>
-/// <param name="CalibrationKl">KL divergence from the user's history topic mix to the list's (smoothed 0.01, Steck 2018).</param>
+/// <param name="CalibrationKl">KL divergence from the user's history topic mix to the list's (smoothed 0.01, Steck 2018; with a topic tree, the mean over topics and subjects: <see cref="TopicMix"/>).</param>
 /// <param name="LowCredibilityShare">Share of shown items below the low-credibility threshold; null without credibility data.</param>
 /// <param name="MedianMilliseconds">Median time of a whole pipeline call (candidates, objective, record).</param>
 public sealed record ObjectiveMetrics(

@@ -4,7 +4,8 @@ namespace Recommender.Core.Objectives;
 
 /// <summary>
 /// "Balance my worldview with other ideas": maximal marginal relevance over item embeddings, a topic mix widened
-/// from the user's history towards the whole catalog, and balance between stances where items carry one.
+/// from the user's history towards the whole catalog, more than one voice (an author already in the list counts
+/// against a second pick of theirs), and balance between stances where items carry one.
 /// </summary>
 public sealed class DiversityObjective : IObjective
 {
@@ -13,6 +14,7 @@ public sealed class DiversityObjective : IObjective
     public const string Breadth = "breadth";
     public const string CalibrationWeight = "calibration_weight";
     public const string ViewpointWeight = "viewpoint_weight";
+    public const string AuthorWeight = "author_weight";
     public const string PoolSize = "pool_size";
     public const string Redundancy = "redundancy";
     public const string Variety = "variety";
@@ -23,12 +25,12 @@ public sealed class DiversityObjective : IObjective
 
     public string Id => ObjectiveId;
 
-    public string Version => "1.1.0";
+    public string Version => "1.2.0";
 
     public string DisplayName => "Show me other perspectives";
 
     public string Description =>
-        "Still things you may like, but each pick differs from the others, your usual topics widen a little, and where a subject has sides you see more than one.";
+        "Still things you may like, but each pick differs from the others, your usual topics widen a little, you hear from more authors, and where a subject has sides you see more than one.";
 
     public CandidateSources Sources => CandidateSources.Personal | CandidateSources.RecentPopular;
 
@@ -46,6 +48,8 @@ public sealed class DiversityObjective : IObjective
             "How strongly to fill topics that are under-represented in your list.", 0, 2),
         new ParameterSpec(ViewpointWeight, ParameterType.Number, 0.1,
             "How strongly to balance items taking opposite sides.", 0, 2),
+        new ParameterSpec(AuthorWeight, ParameterType.Number, 0.2,
+            "How strongly a second pick by an author already in the list counts against it.", 0, 2),
         new ParameterSpec(Redundancy, ParameterType.Text, "mean",
             "Compare each pick with its closest earlier pick (max) or with all of them on average (mean).", AllowedValues: ["max", "mean"]),
         new ParameterSpec(PoolSize, ParameterType.Integer, 500.0,
@@ -107,7 +111,7 @@ public sealed class DiversityObjective : IObjective
     }
 
     /// <summary>One chosen pool entry with the parts of its marginal score when it was chosen.</summary>
-    private readonly record struct Pick(int Entry, double Score, double Redundancy, double Calibration, double Viewpoint);
+    private readonly record struct Pick(int Entry, double Score, double Redundancy, double Calibration, double Viewpoint, double Repeat);
 
     /// <summary>
     /// One request's pool, prepared once, from which lists are chosen at a given balance. Topics become indices and
@@ -124,10 +128,11 @@ public sealed class DiversityObjective : IObjective
         private readonly bool _useMean;
         private readonly double _calibrationWeight;
         private readonly double _viewpointWeight;
-        private readonly Dictionary<string, double> _historyMix;
-        private readonly int[][] _topics;
-        private readonly double[] _target;
-        private readonly int _catalogTopicCount;
+        private readonly double _authorWeight;
+        private readonly int[] _authors;
+        private readonly TopicMix _history;
+        private readonly MixLevel _topicLevel;
+        private readonly MixLevel _subjectLevel;
         private readonly double[]?[] _similarityRows;
 
         public Selection(RankingRequest request, List<Candidate> pool, ObjectiveParameters p)
@@ -141,16 +146,16 @@ public sealed class DiversityObjective : IObjective
             _useMean = p.GetText(Redundancy) == "mean";
             _calibrationWeight = p.GetNumber(CalibrationWeight);
             _viewpointWeight = p.GetNumber(ViewpointWeight);
-            _historyMix = HistoryTopicMix(request);
-            var target = TargetMix(request.Catalog, _historyMix, p.GetNumber(Breadth));
-            _catalogTopicCount = target.Count;
-            var index = new Dictionary<string, int>(StringComparer.Ordinal);
-            _topics = _items.Select(item => item.Topics.Select(t => index.TryGetValue(t, out var n) ? n : index[t] = index.Count).ToArray()).ToArray();
-            _target = new double[index.Count];
-            foreach (var (topic, n) in index)
-            {
-                _target[n] = target.GetValueOrDefault(topic);
-            }
+            _authorWeight = p.GetNumber(AuthorWeight);
+            // The source is who wrote the item (for Q&A, the answer's author); an item without one repeats nobody.
+            var authors = new Dictionary<string, int>(StringComparer.Ordinal);
+            _authors = _items.Select(item => item.Source is { } s ? authors.TryGetValue(s, out var n) ? n : authors[s] = authors.Count : -1).ToArray();
+            var catalog = request.Catalog;
+            _history = TopicMix.Of(catalog, RankingMath.Consumed(request.User).Select(id => catalog.TryGet(id, out var item) ? item : null).OfType<ItemInfo>());
+            var breadth = p.GetNumber(Breadth);
+            // Calibrated at both levels of the topic tree, so breadth reaches other subjects, not only more tags of one.
+            _topicLevel = new MixLevel(_items.Select(i => TopicMix.OwnTopics(catalog, i.Topics)), _history.Topics, catalog.LeafTopics, breadth);
+            _subjectLevel = new MixLevel(_items.Select(i => TopicMix.SubjectsOf(catalog, i.Topics)), _history.Subjects, catalog.Subjects, breadth);
             _similarityRows = new double[]?[pool.Count];
         }
 
@@ -190,22 +195,6 @@ public sealed class DiversityObjective : IObjective
 
         public double Diversity(IReadOnlyList<Pick> picks) => Diversity(picks.Select(x => x.Entry).ToList());
 
-        /// <summary>How much of the target mix this entry fills that the list so far leaves empty (0..1).</summary>
-        private double CalibrationGain(int entry, double[] selected, double mass)
-        {
-            var topics = _topics[entry];
-            if (topics.Length == 0)
-            {
-                return 0;
-            }
-            var gain = 0.0;
-            foreach (var t in topics)
-            {
-                var share = mass == 0 ? 0 : selected[t] / mass;
-                gain += Math.Max(0, _target[t] - share);
-            }
-            return Math.Min(1, gain / topics.Length * Math.Max(1, _catalogTopicCount));
-        }
 
         /// <summary>Greedy maximal marginal relevance at balance <paramref name="lambda"/>, with calibration and viewpoint terms.</summary>
         public List<Pick> Select(int k, double lambda)
@@ -213,15 +202,17 @@ public sealed class DiversityObjective : IObjective
             var maxSimilarity = new double[_pool.Count];
             var sumSimilarity = new double[_pool.Count];
             var taken = new bool[_pool.Count];
-            var selectedTopics = new double[_target.Length];
+            var selectedTopics = _topicLevel.NewTally();
+            var selectedSubjects = _subjectLevel.NewTally();
             var selectedTopicMass = 0.0;
             var stanceSum = 0.0;
+            var authorPicks = new int[_authors.Length == 0 ? 0 : _authors.Max() + 1];
             var picks = new List<Pick>(k);
             for (var step = 0; step < k; step++)
             {
                 var best = -1;
                 var bestScore = double.NegativeInfinity;
-                var bestParts = (redundancy: 0.0, calibration: 0.0, viewpoint: 0.0);
+                var bestParts = (redundancy: 0.0, calibration: 0.0, viewpoint: 0.0, repeat: 0.0);
                 for (var i = 0; i < _pool.Count; i++)
                 {
                     if (taken[i])
@@ -229,24 +220,27 @@ public sealed class DiversityObjective : IObjective
                         continue;
                     }
                     var redundancy = step == 0 ? 0 : _useMean ? sumSimilarity[i] / step : maxSimilarity[i];
-                    var calibration = CalibrationGain(i, selectedTopics, selectedTopicMass);
+                    var calibration = (_topicLevel.Gain(i, selectedTopics, selectedTopicMass) + _subjectLevel.Gain(i, selectedSubjects, selectedTopicMass)) / 2;
                     // Only a list already leaning one way gains or loses: taking a side in a balanced list is not penalised.
                     var viewpoint = _items[i].Stance is { } s && stanceSum != 0 ? Math.Abs(stanceSum) - Math.Abs(stanceSum + s) : 0;
-                    var score = lambda * _relevance[i] - (1 - lambda) * redundancy + _calibrationWeight * calibration + _viewpointWeight * viewpoint;
+                    var repeat = _authors[i] >= 0 && authorPicks[_authors[i]] > 0 ? 1.0 : 0.0;
+                    var score = lambda * _relevance[i] - (1 - lambda) * redundancy + _calibrationWeight * calibration + _viewpointWeight * viewpoint - _authorWeight * repeat;
                     if (best < 0 || score > bestScore || (score == bestScore && Before(_request.Seed, _pool[i].ItemId, _pool[best].ItemId)))
                     {
                         best = i;
                         bestScore = score;
-                        bestParts = (redundancy, calibration, viewpoint);
+                        bestParts = (redundancy, calibration, viewpoint, repeat);
                     }
                 }
                 taken[best] = true;
-                picks.Add(new Pick(best, bestScore, bestParts.redundancy, bestParts.calibration, bestParts.viewpoint));
-                foreach (var t in _topics[best])
+                picks.Add(new Pick(best, bestScore, bestParts.redundancy, bestParts.calibration, bestParts.viewpoint, bestParts.repeat));
+                if (_authors[best] >= 0)
                 {
-                    selectedTopics[t] += 1.0 / _topics[best].Length;
+                    authorPicks[_authors[best]]++;
                 }
-                selectedTopicMass += _topics[best].Length > 0 ? 1 : 0;
+                _topicLevel.Add(best, selectedTopics);
+                _subjectLevel.Add(best, selectedSubjects);
+                selectedTopicMass += _topicLevel.HasTopics(best) ? 1 : 0;
                 stanceSum += _items[best].Stance ?? 0;
                 var row = SimilarityRow(best);
                 for (var i = 0; i < _pool.Count; i++)
@@ -267,8 +261,63 @@ public sealed class DiversityObjective : IObjective
                 ["redundancy"] = -(1 - lambda) * x.Redundancy,
                 ["calibration"] = _calibrationWeight * x.Calibration,
                 ["viewpoint"] = _viewpointWeight * x.Viewpoint,
-            }, Reasons(_items[x.Entry], _historyMix, x.Viewpoint))),
+                ["author_repeat"] = -_authorWeight * x.Repeat,
+            }, Reasons(_request.Catalog, _items[x.Entry], _history, x.Viewpoint))),
         ];
+    }
+
+    /// <summary>
+    /// One level of the topic tree in a pool (topics, or subjects): each entry's topics as indices, and the mix a list
+    /// aims for, the reader's history widened towards every topic of the catalog at this level by the breadth.
+    /// </summary>
+    private sealed class MixLevel
+    {
+        private readonly int[][] _entries;
+        private readonly double[] _target;
+        private readonly int _catalogCount;
+
+        public MixLevel(IEnumerable<IReadOnlyList<string>> entryTopics, IReadOnlyDictionary<string, double> history, IReadOnlyList<string> catalogTopics, double breadth)
+        {
+            var index = new Dictionary<string, int>(StringComparer.Ordinal);
+            _entries = [.. entryTopics.Select(topics => topics.Select(t => index.TryGetValue(t, out var n) ? n : index[t] = index.Count).ToArray())];
+            _catalogCount = catalogTopics.Count;
+            var uniform = _catalogCount == 0 ? 0 : 1.0 / _catalogCount;
+            var historyWeight = history.Count == 0 ? 0 : 1 - breadth;
+            _target = new double[index.Count];
+            foreach (var (topic, n) in index)
+            {
+                _target[n] = historyWeight * history.GetValueOrDefault(topic) + (1 - historyWeight) * uniform;
+            }
+        }
+
+        public double[] NewTally() => new double[_target.Length];
+
+        public bool HasTopics(int entry) => _entries[entry].Length > 0;
+
+        /// <summary>How much of the target mix this entry fills that the list so far leaves empty (0..1).</summary>
+        public double Gain(int entry, double[] tally, double mass)
+        {
+            var topics = _entries[entry];
+            if (topics.Length == 0)
+            {
+                return 0;
+            }
+            var gain = 0.0;
+            foreach (var t in topics)
+            {
+                var share = mass == 0 ? 0 : tally[t] / mass;
+                gain += Math.Max(0, _target[t] - share);
+            }
+            return Math.Min(1, gain / topics.Length * Math.Max(1, _catalogCount));
+        }
+
+        public void Add(int entry, double[] tally)
+        {
+            foreach (var t in _entries[entry])
+            {
+                tally[t] += 1.0 / _entries[entry].Length;
+            }
+        }
     }
 
     private static bool Before(int seed, long a, long b)
@@ -281,42 +330,13 @@ public sealed class DiversityObjective : IObjective
     private static double Similarity(ReadOnlySpan<float> a, float normA, ReadOnlySpan<float> b, float normB) =>
         normA == 0 || normB == 0 ? 0 : System.Numerics.Tensors.TensorPrimitives.Dot(a, b) / (normA * normB);
 
-    /// <summary>Share of each topic in what the user consumed; an item with n topics gives 1/n to each.</summary>
-    private static Dictionary<string, double> HistoryTopicMix(RankingRequest request)
-    {
-        var mix = new Dictionary<string, double>(StringComparer.Ordinal);
-        var total = 0.0;
-        foreach (var id in RankingMath.Consumed(request.User))
-        {
-            if (request.Catalog.TryGet(id, out var item) && item.Topics.Count > 0)
-            {
-                foreach (var t in item.Topics)
-                {
-                    mix[t] = mix.GetValueOrDefault(t) + 1.0 / item.Topics.Count;
-                }
-                total++;
-            }
-        }
-        foreach (var t in mix.Keys.ToList())
-        {
-            mix[t] /= total;
-        }
-        return mix;
-    }
-
-    /// <summary>The history mix moved towards a uniform mix over all catalog topics by <paramref name="breadth"/>.</summary>
-    private static Dictionary<string, double> TargetMix(Catalog catalog, Dictionary<string, double> history, double breadth)
-    {
-        var uniform = catalog.Topics.Count == 0 ? 0 : 1.0 / catalog.Topics.Count;
-        var historyWeight = history.Count == 0 ? 0 : 1 - breadth;
-        var uniformWeight = 1 - historyWeight;
-        return catalog.Topics.ToDictionary(t => t, t => historyWeight * history.GetValueOrDefault(t) + uniformWeight * uniform, StringComparer.Ordinal);
-    }
-
-    private static IReadOnlyList<string> Reasons(ItemInfo item, Dictionary<string, double> history, double viewpoint)
+    private static IReadOnlyList<string> Reasons(Catalog catalog, ItemInfo item, TopicMix history, double viewpoint)
     {
         var reasons = new List<string>(2);
-        var fresh = item.Topics.FirstOrDefault(t => history.Count > 0 && history.GetValueOrDefault(t) < 0.02);
+        // A subject the reader rarely visits says more than one of its tags; then a rare topic within a familiar one.
+        var fresh = history.IsEmpty ? null
+            : TopicMix.SubjectsOf(catalog, item.Topics).FirstOrDefault(t => history.Subjects.GetValueOrDefault(t) < 0.02)
+              ?? TopicMix.OwnTopics(catalog, item.Topics).FirstOrDefault(t => history.Topics.GetValueOrDefault(t) < 0.02);
         reasons.Add(fresh is not null
             ? $"Widens your mix: you rarely read about {fresh}."
             : "Relevant to you, and unlike the other picks in this list.");
