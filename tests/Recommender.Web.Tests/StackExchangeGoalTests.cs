@@ -37,7 +37,7 @@ public sealed partial class StackExchangeGoalTests(StackExchangeWebFixture web) 
     }
 
     [SharedDataFact(SharedDataSet.StackExchange)]
-    public async Task Diversity_shows_more_topics_and_no_fewer_authors_than_engagement()
+    public async Task Diversity_shows_more_topics_and_more_authors_than_engagement()
     {
         var page = await OnboardedAsync([], "More of what I enjoy");
         var engagement = await CardsAsync(page);
@@ -48,8 +48,9 @@ public sealed partial class StackExchangeGoalTests(StackExchangeWebFixture web) 
         var (topicsBefore, topicsAfter) = (SubTopics(engagement), SubTopics(diversity));
         var (authorsBefore, authorsAfter) = (engagement.Select(c => c.Source).Distinct().Count(), diversity.Select(c => c.Source).Distinct().Count());
         Assert.True(topicsAfter > topicsBefore, $"sub-topics: {topicsAfter} with diversity vs {topicsBefore} with engagement");
-        // Authors are broadened only through the topics they write on: the objective has no author term of its own yet.
-        Assert.True(authorsAfter >= authorsBefore, $"authors: {authorsAfter} with diversity vs {authorsBefore} with engagement");
+        var mostByOne = diversity.GroupBy(c => c.Source).Max(g => g.Count());
+        Console.WriteLine($"diversity: {topicsAfter} sub-topics (engagement {topicsBefore}), {authorsAfter} authors (engagement {authorsBefore}), at most {mostByOne} by one author");
+        Assert.True(authorsAfter > authorsBefore, $"authors: {authorsAfter} with diversity vs {authorsBefore} with engagement");
         // Both sites, not only the one the reader started in.
         Assert.Equal(2, diversity.SelectMany(c => c.Topics).Where(t => !t.Contains('/', StringComparison.Ordinal)).Distinct().Count());
     }
