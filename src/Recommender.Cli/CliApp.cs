@@ -54,7 +54,7 @@ public static class CliApp
             {
                 return await action(parse, ct);
             }
-            catch (Exception e) when (e is CliException or ImportException or LocalPostgresException or FileNotFoundException or DirectoryNotFoundException)
+            catch (Exception e) when (e is CliException or ImportException or LocalPostgresException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
             {
                 CliContext.Error(e.Message);
                 return 2;

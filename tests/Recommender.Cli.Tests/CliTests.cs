@@ -84,6 +84,25 @@ public sealed class CliTests : IAsyncLifetime
         }
     }
 
+    [SharedDataFact(SharedDataSet.StackExchange)]
+    public async Task Bench_train_on_a_stack_exchange_dump_trains_one_class_on_its_activity_and_a_missing_path_is_one_line()
+    {
+        var bench = await RunAsync(null, "bench", "train", "--data", RepositoryPaths.StackExchange, "--rank", "16", "--iterations", "5");
+        var missing = await RunAsync(null, "bench", "train", "--data", Path.Combine(RepositoryPaths.StackExchange, "no-such-site"));
+
+        Assert.Equal(0, bench.Exit);
+        using var json = System.Text.Json.JsonDocument.Parse(bench.Output.Trim());
+        var root = json.RootElement;
+        Assert.Equal(("activity", "oneclass", "temporal"), (root.GetProperty("feedback").GetString(), root.GetProperty("loss").GetString(), root.GetProperty("split").GetString()));
+        // Every asking, answering, commenting, favouriting or editing pair of the two sites, 90% of them before the cut.
+        Assert.InRange(root.GetProperty("train_rows").GetInt32(), 5_000, 8_000);
+        Assert.True(root.GetProperty("test_users").GetInt32() > 0, bench.Output);
+        Assert.InRange(root.GetProperty("ndcg_at_10").GetDouble(), 0, 1);
+        Assert.Equal(2, missing.Exit);
+        Assert.Single(missing.Output.Trim().Split('\n'));
+        Assert.Contains("no-such-site", missing.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Users_create_reads_the_password_from_standard_input_and_refuses_a_bad_role_or_no_password()
     {

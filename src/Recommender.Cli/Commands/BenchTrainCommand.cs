@@ -1,19 +1,22 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
+using Recommender.Core.Evaluation;
+using Recommender.Data.Import;
 using Recommender.Factorization;
 
 namespace Recommender.Cli.Commands;
 
 /// <summary>
-/// <c>recommender bench train</c>: loads a ratings file, applies the benchmark temporal split, trains and prints one
-/// JSON line with load and train times, throughput, peak memory and test accuracy, so runs can be compared with LIBMF's.
+/// <c>recommender bench train</c>: loads a ratings file (or a Stack Exchange dump's activity as implicit feedback), applies
+/// the benchmark temporal split, trains and prints one JSON line with load and train times, throughput, peak memory and
+/// test accuracy, so runs can be compared with LIBMF's.
 /// </summary>
 internal static class BenchTrainCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "Directory holding ratings.csv or ratings.dat, or the file itself.", Required = true };
+        var data = new Option<string>("--data") { Description = "Directory holding ratings.csv or ratings.dat, or the file itself; or a Stack Exchange dump (a site folder or a folder of sites), whose activity is implicit feedback and trains one-class.", Required = true };
         var rank = new Option<int>("--rank") { Description = "ApproximationRank (vector length).", DefaultValueFactory = _ => 64 };
         var iterations = new Option<int>("--iterations") { Description = "NumberOfIterations.", DefaultValueFactory = _ => 20 };
         var threads = new Option<int>("--threads") { Description = "NumberOfThreads.", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -35,7 +38,7 @@ internal static class BenchTrainCommand
         {
             data, rank, iterations, threads, lambda, loss, alpha, learningRate, decay, cgSteps, seed, positive, split, weighted, verbose,
         };
-        command.SetAction((parseResult, cancellationToken) =>
+        command.SetAction(CliApp.Guarded((parseResult, cancellationToken) =>
         {
             var options = new MatrixFactorizationOptions
             {
@@ -58,26 +61,42 @@ internal static class BenchTrainCommand
             var path = parseResult.GetValue(data)!;
             Run(path, options, parseResult.GetValue(positive), parseResult.GetValue(split) == "random", parseResult.GetValue(verbose), cancellationToken);
             return Task.FromResult(0);
-        });
+        }));
         return command;
     }
 
     private static void Run(string path, MatrixFactorizationOptions options, float? positiveThreshold, bool randomSplit, bool verbose, CancellationToken cancellationToken)
     {
-        var trainer = new MatrixFactorizationTrainer(options);
         var clock = Stopwatch.StartNew();
-        var table = RatingTable.Load(path);
-        var loadSeconds = clock.Elapsed.TotalSeconds;
-        Stage(verbose, "loaded");
-        var isDat = !File.Exists(Path.Combine(path, "ratings.csv")) && (Directory.Exists(path) || path.EndsWith(".dat", StringComparison.OrdinalIgnoreCase));
-
-        clock.Restart();
-        var split = randomSplit ? TemporalSplit.RandomSplit(table, options.Seed) : TemporalSplit.Split(table);
-        table = null;
+        var activity = ActivityEvaluation.IsStackExchange(path);
+        RatingSplit split;
+        float threshold;
+        double loadSeconds;
+        if (activity)
+        {
+            // Every asking, answering, commenting, favouriting or editing pair is a positive of some strength, split in
+            // time by its first event: the data evaluate and the trainer service use for the demo.
+            var data = ActivityEvaluation.LoadStackExchange(path, randomSplit ? SplitKind.Random : SplitKind.Temporal, options.Seed);
+            loadSeconds = clock.Elapsed.TotalSeconds;
+            split = data.Split;
+            threshold = data.PositiveThreshold;
+            options.LossFunction = LossFunction.SquareLossOneClass;
+            clock.Restart();
+        }
+        else
+        {
+            var table = RatingTable.Load(path);
+            loadSeconds = clock.Elapsed.TotalSeconds;
+            Stage(verbose, "loaded");
+            var isDat = !File.Exists(Path.Combine(path, "ratings.csv")) && (Directory.Exists(path) || path.EndsWith(".dat", StringComparison.OrdinalIgnoreCase));
+            clock.Restart();
+            split = randomSplit ? TemporalSplit.RandomSplit(table, options.Seed) : TemporalSplit.Split(table);
+            threshold = positiveThreshold ?? (isDat ? 7 : 4);
+        }
+        var trainer = new MatrixFactorizationTrainer(options);
         var train = split.Train;
         var test = split.Test;
         var oneClass = options.LossFunction == LossFunction.SquareLossOneClass;
-        var threshold = positiveThreshold ?? (isDat ? 7 : 4);
         if (oneClass)
         {
             train = TemporalSplit.Positives(train, threshold);
@@ -105,6 +124,7 @@ internal static class BenchTrainCommand
         using var json = new Utf8JsonWriter(stdout);
         json.WriteStartObject();
         json.WriteString("data", path);
+        json.WriteString("feedback", activity ? "activity" : "ratings");
         json.WriteString("loss", oneClass ? "oneclass" : "regression");
         json.WriteNumber("rank", options.ApproximationRank);
         json.WriteNumber("iterations", options.NumberOfIterations);
