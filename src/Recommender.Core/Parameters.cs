@@ -27,6 +27,7 @@ public enum ParameterType
 /// <param name="Min">Inclusive lower bound for numbers.</param>
 /// <param name="Max">Inclusive upper bound for numbers.</param>
 /// <param name="AllowedValues">Closed set of values for text (and each element of a text list); null means free text.</param>
+/// <param name="Weighs">For a number that weighs another objective in a mix (a blend's weights), that objective's id.</param>
 public sealed record ParameterSpec(
     string Name,
     ParameterType Type,
@@ -34,7 +35,8 @@ public sealed record ParameterSpec(
     string Description,
     double? Min = null,
     double? Max = null,
-    IReadOnlyList<string>? AllowedValues = null);
+    IReadOnlyList<string>? AllowedValues = null,
+    string? Weighs = null);
 
 /// <summary>A validation problem, naming the field so a form can show it beside the right control.</summary>
 public sealed record ParameterError(string Field, string Message);
@@ -53,6 +55,9 @@ public sealed class ParameterSchema
     public static ParameterSchema Empty { get; } = new([]);
 
     public IReadOnlyList<ParameterSpec> Parameters { get; }
+
+    /// <summary>The parameters that weigh other objectives in a mix, in schema order (declared by <see cref="ParameterSpec.Weighs"/>).</summary>
+    public IReadOnlyList<ParameterSpec> Weights => [.. Parameters.Where(p => p.Weighs is not null)];
 
     public bool TryGet(string name, out ParameterSpec spec) => _byName.TryGetValue(name, out spec!);
 
@@ -104,6 +109,7 @@ public sealed class ParameterSchema
             if (p.Min is { } min) node["min"] = min;
             if (p.Max is { } max) node["max"] = max;
             if (p.AllowedValues is { } allowed) node["allowed_values"] = new JsonArray([.. allowed.Select(a => (JsonNode?)a)]);
+            if (p.Weighs is { } weighs) node["weighs"] = weighs;
             array.Add(node);
         }
         return array;

@@ -278,6 +278,19 @@ public sealed class BlendObjectiveTests : ObjectiveContractTests
     protected override IObjective CreateObjective() => new BlendObjective();
 
     [Fact]
+    public void Schema_declares_one_weight_per_part_by_the_objective_it_weighs()
+    {
+        var blend = new BlendObjective([new EngagementObjective(), new DiversityObjective()]);
+
+        Assert.Equal([("engagement_weight", "engagement"), ("diversity_weight", "diversity")], blend.Schema.Weights.Select(w => (w.Name, w.Weighs!)));
+        var json = blend.Schema.ToJson();
+        Assert.Equal(["engagement", "diversity"], json.Select(p => p!["weighs"]?.GetValue<string>()).OfType<string>());
+        // A number of a part's own that happens to end in "_weight" is not one of the mix's weights.
+        Assert.DoesNotContain(new DiversityObjective().Schema.Parameters, p => p.Weighs is not null);
+        Assert.Single(blend.Validate(ObjectiveParameters.Empty.With("engagement_weight", 0.0).With("diversity_weight", 0.0)));
+    }
+
+    [Fact]
     public void Rank_onlyEngagementWeighted_matchesEngagementOrder()
     {
         var parameters = ObjectiveParameters.Empty.With("engagement_weight", 1.0).With("learning_weight", 0.0).With("diversity_weight", 0.0)

@@ -166,7 +166,7 @@ public static class WebEndpoints
         var blend = objectives[BlendObjective.ObjectiveId];
         var (currentId, current) = await feeds.ChosenObjectiveAsync(user.UserId(), ct);
         var parameters = GoalSettings.Carry(blend, currentId, current, await settings.RememberedAsync(user.UserId(), ct));
-        foreach (var spec in blend.Schema.Parameters.Where(p => p.Type == ParameterType.Number && p.Name.EndsWith("_weight", StringComparison.Ordinal)))
+        foreach (var spec in blend.Schema.Weights)
         {
             var text = form[spec.Name].ToString();
             if (string.IsNullOrWhiteSpace(text))

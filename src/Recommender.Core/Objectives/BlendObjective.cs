@@ -10,7 +10,8 @@ public sealed class BlendObjective : IObjective
 {
     public const string ObjectiveId = "blend";
 
-    private readonly IReadOnlyList<IObjective> _parts;
+    /// <summary>Each part with the parameter that weighs it, declared as such in the schema.</summary>
+    private readonly IReadOnlyList<(IObjective Part, string Weight)> _parts;
 
     public BlendObjective()
         : this([new EngagementObjective(), new LearningObjective(), new DiversityObjective(), new NoProfilingObjective()])
@@ -19,11 +20,14 @@ public sealed class BlendObjective : IObjective
 
     public BlendObjective(IReadOnlyList<IObjective> parts)
     {
-        _parts = parts;
+        ArgumentNullException.ThrowIfNull(parts);
+        var weights = parts.Select(o => new ParameterSpec(o.Id + "_weight", ParameterType.Number,
+            o.Id == EngagementObjective.ObjectiveId ? 0.5 : o.Id == NoProfilingObjective.ObjectiveId ? 0.0 : 0.25,
+            $"Weight of \"{o.DisplayName}\" in the mix.", 0, 1, Weighs: o.Id)).ToList();
+        _parts = [.. parts.Zip(weights, (o, w) => (o, w.Name))];
         Schema = new ParameterSchema(
         [
-            .. parts.Select(o => new ParameterSpec(WeightName(o), ParameterType.Number, o.Id == EngagementObjective.ObjectiveId ? 0.5 : o.Id == NoProfilingObjective.ObjectiveId ? 0.0 : 0.25,
-                $"Weight of \"{o.DisplayName}\" in the mix.", 0, 1)),
+            .. weights,
             CommonParameters.TopicsSpec(),
             CommonParameters.CredibilityFloorSpec(0.4),
         ]);
@@ -51,7 +55,7 @@ public sealed class BlendObjective : IObjective
             return errors;
         }
         var resolved = Schema.Resolve(parameters);
-        return _parts.Any(part => resolved.GetNumber(WeightName(part)) > 0)
+        return _parts.Any(part => resolved.GetNumber(part.Weight) > 0)
             ? []
             : [new ParameterError(WeightsField, "Give at least one goal a weight above 0: a mix of nothing would show you nothing.")];
     }
@@ -65,9 +69,9 @@ public sealed class BlendObjective : IObjective
         var p = Schema.Resolve(request.Parameters);
         var depth = Math.Min(request.Candidates.Count, Math.Max(3 * request.K, 50));
         var totals = new Dictionary<long, (double score, Dictionary<string, double> parts, IReadOnlyList<string> reasons, double bestShare)>();
-        foreach (var part in _parts)
+        foreach (var (part, weightName) in _parts)
         {
-            var weight = p.GetNumber(WeightName(part));
+            var weight = p.GetNumber(weightName);
             if (weight <= 0)
             {
                 continue;
@@ -98,6 +102,4 @@ public sealed class BlendObjective : IObjective
         var items = totals.Select(t => new RankedItem(t.Key, t.Value.score, t.Value.parts, t.Value.reasons));
         return RankingMath.TakeTop(items, request.K, request.Seed);
     }
-
-    private static string WeightName(IObjective o) => o.Id + "_weight";
 }

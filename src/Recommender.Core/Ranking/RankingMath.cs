@@ -48,27 +48,40 @@ public static class RankingMath
         return z ^ (z >> 31);
     }
 
-    /// <summary>Orders by score descending, then by the seeded tie-break, and keeps the first <paramref name="k"/>.</summary>
-    public static List<RankedItem> TakeTop(IEnumerable<RankedItem> items, int k, int seed) =>
-        [.. items.OrderByDescending(r => r.Score).ThenBy(r => TieBreak(seed, r.ItemId)).ThenBy(r => r.ItemId).Take(Math.Max(0, k))];
+    /// <summary>
+    /// The <paramref name="k"/> best items, best first: by score, then a tie-break seeded per request (so equal scores
+    /// do not always favour the same items), then id. The one ordering every objective's list is cut by.
+    /// </summary>
+    public static List<RankedItem> TakeTop(IEnumerable<RankedItem> items, int k, int seed)
+    {
+        IReadOnlyList<RankedItem> list = items as IReadOnlyList<RankedItem> ?? [.. items];
+        return [.. Top(list.Count, i => list[i].Score, i => list[i].ItemId, k, seed).Select(i => list[i])];
+    }
 
     /// <summary>
     /// Indices into <paramref name="candidates"/> of the <paramref name="k"/> best <paramref name="scores"/>, in the order
-    /// <see cref="TakeTop"/> would give (score, then the seeded tie-break, then id), without building the items that lose.
+    /// <see cref="TakeTop"/> gives, without building the items that lose.
     /// </summary>
     public static int[] TopIndices(IReadOnlyList<Candidate> candidates, IReadOnlyList<double> scores, int k, int seed)
     {
         ArgumentNullException.ThrowIfNull(candidates);
         ArgumentNullException.ThrowIfNull(scores);
-        var order = new int[candidates.Count];
-        var keys = new (double Score, ulong TieBreak, long Id)[order.Length];
-        for (var i = 0; i < order.Length; i++)
+        return Top(candidates.Count, i => scores[i], i => candidates[i].ItemId, k, seed);
+    }
+
+    private static int[] Top(int count, Func<int, double> score, Func<int, long> id, int k, int seed)
+    {
+        var order = new int[count];
+        var keys = new (double Score, ulong TieBreak, long Id)[count];
+        for (var i = 0; i < count; i++)
         {
             order[i] = i;
-            keys[i] = (-scores[i], TieBreak(seed, candidates[i].ItemId), candidates[i].ItemId);
+            // A score that is not a number sorts last, as it would below every number.
+            var value = score(i);
+            keys[i] = (double.IsNaN(value) ? double.PositiveInfinity : -value, TieBreak(seed, id(i)), id(i));
         }
         Array.Sort(keys, order);
-        return order[..Math.Clamp(k, 0, order.Length)];
+        return order[..Math.Clamp(k, 0, count)];
     }
 
     /// <summary>The vector scaled to unit length, or null when it is empty or zero.</summary>
