@@ -2,7 +2,6 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Recommender.Core;
 using Recommender.Data;
 using Recommender.Serving;
 
@@ -36,8 +35,8 @@ public static class MeApi
         me.MapPost("/events", PostEvents).RequireRateLimiting(ApiServiceExtensions.EventsLimit);
         me.MapGet("/settings", GetSettings);
         me.MapPut("/settings", PutSettings);
-        me.MapGet("/settings/history", async (ClaimsPrincipal user, SettingsStore store, CancellationToken ct, int limit = 50) =>
-            TypedResults.Ok((await store.HistoryAsync(user.UserId(), Math.Clamp(limit, 1, 500), ct))
+        me.MapGet("/settings/history", async (ClaimsPrincipal user, SettingsService settings, CancellationToken ct, int limit = 50) =>
+            TypedResults.Ok((await settings.HistoryAsync(user.UserId(), Math.Clamp(limit, 1, 500), ct))
                 .Select(s => new SettingsDto(s.ObjectiveId, ParseObject(s.ParametersJson), s.UpdatedAt)).ToList()));
         me.MapGet("/served", GetServed);
         me.MapGet("/served/{requestId:guid}", GetServedList);
@@ -76,28 +75,22 @@ public static class MeApi
         return TypedResults.Ok(new AppendResponse(result.Recorded, result.Duplicates));
     }
 
-    private static async Task<Ok<SettingsDto>> GetSettings(ClaimsPrincipal user, FeedService feeds, SettingsStore store, CancellationToken ct)
-    {
-        var (objectiveId, parameters) = await feeds.ChosenObjectiveAsync(user.UserId(), ct);
-        var saved = await store.GetAsync(user.UserId(), ct);
-        return TypedResults.Ok(new SettingsDto(objectiveId, ParseObject(parameters.ToCanonicalJson()), saved?.UpdatedAt, await store.TopicsAsync(user.UserId(), ct)));
-    }
+    private static async Task<Ok<SettingsDto>> GetSettings(ClaimsPrincipal user, SettingsService settings, CancellationToken ct) =>
+        TypedResults.Ok(Dto(await settings.GetAsync(user.UserId(), ct)));
 
     private static async Task<Results<Ok<SettingsDto>, ValidationProblem>> PutSettings(
-        SettingsInput? input, ClaimsPrincipal user, ObjectiveRegistry objectives, SettingsStore store, CancellationToken ct)
+        SettingsInput? input, ClaimsPrincipal user, SettingsService settings, CancellationToken ct)
     {
         if (!ObjectivesApi.TryParse(input?.Parameters, out var parameters, out var parseError))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["parameters"] = [parseError!] });
-        var errors = ObjectivesApi.Validate(objectives, input?.ObjectiveId, parameters);
-        if (input?.Topics is { } topics && (topics.Count > 20 || topics.Any(t => string.IsNullOrWhiteSpace(t) || t.Length > 100)))
-            errors["topics"] = ["at most 20 topics, each 1 to 100 characters"];
-        if (errors.Count > 0)
-            return TypedResults.ValidationProblem(errors);
-        var saved = await store.SetAsync(user.UserId(), input!.ObjectiveId!, parameters.ToCanonicalJson(), ct);
-        if (input.Topics is { } chosen)
-            await store.SetTopicsAsync(user.UserId(), [.. chosen.Select(t => t.Trim())], saved.ObjectiveId, ct);
-        return TypedResults.Ok(new SettingsDto(saved.ObjectiveId, ParseObject(saved.ParametersJson), saved.UpdatedAt, await store.TopicsAsync(user.UserId(), ct)));
+        var change = await settings.SetAsync(user.UserId(), input?.ObjectiveId, parameters, input?.Topics, ct);
+        if (!change.Succeeded)
+            return TypedResults.ValidationProblem(change.ErrorsByField());
+        return TypedResults.Ok(Dto(await settings.GetAsync(user.UserId(), ct)));
     }
+
+    private static SettingsDto Dto(CurrentSettings current) =>
+        new(current.ObjectiveId, ParseObject(current.Parameters.ToCanonicalJson()), current.UpdatedAt, current.Topics);
 
     private static async Task<Ok<List<ServedListDto>>> GetServed(ClaimsPrincipal user, ServedListStore store, CancellationToken ct, int limit = 20, long? before = null)
     {

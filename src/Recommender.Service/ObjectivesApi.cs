@@ -17,16 +17,6 @@ public static class ObjectivesApi
 
     public static ObjectiveInfo Describe(IObjective o) => new(o.Id, o.Version, o.DisplayName, o.Description, o.Schema.ToJson());
 
-    /// <summary>Checks an objective choice; errors are keyed <c>objectiveId</c> or <c>parameters.&lt;name&gt;</c>.</summary>
-    public static Dictionary<string, string[]> Validate(ObjectiveRegistry objectives, string? objectiveId, ObjectiveParameters parameters)
-    {
-        if (string.IsNullOrWhiteSpace(objectiveId) || !objectives.TryGet(objectiveId, out var objective))
-            return new() { ["objectiveId"] = [$"must be one of: {string.Join(", ", objectives.All.Select(o => o.Id))}"] };
-        return objective.Validate(parameters)
-            .GroupBy(e => $"parameters.{e.Field}")
-            .ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray());
-    }
-
     /// <summary>Parses a parameters object from a request body; a malformed one is an error on <c>parameters</c>.</summary>
     public static bool TryParse(JsonObject? json, out ObjectiveParameters parameters, out string? error)
     {

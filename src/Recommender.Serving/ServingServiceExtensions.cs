@@ -19,6 +19,7 @@ public static class ServingServiceExtensions
 
         builder.Services.AddSingleton<ServingState>();
         builder.Services.AddSingleton<FeedService>();
+        builder.Services.AddSingleton<SettingsService>();
         builder.Services.AddSingleton<CounterfactualAudit>();
         builder.Services.AddSingleton<ResearchExport>();
         builder.Services.AddSingleton<ObjectiveReport>();

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
+using Recommender.Core;
 using Recommender.Data.Models;
 using Recommender.Serving;
 
@@ -111,6 +112,28 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
         Assert.Contains("objectiveId", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.BadRequest, badParameter.StatusCode);
         Assert.Contains("parameters.lambda", await badParameter.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Settings_a_switch_as_the_web_form_makes_it_carries_shared_choices_and_the_api_reads_it_back()
+    {
+        var account = await new Data.AccountStore(service.DataSource).UpsertAsync("dora-" + Guid.NewGuid().ToString("N")[..6], "Dora", "user", ServiceFixture.Password);
+        var client = await service.SignedInAsync(account);
+        var settings = service.Services.GetRequiredService<SettingsService>();
+        await JsonAsync(await client.PutAsJsonAsync("/api/me/settings", new { objectiveId = "learning", parameters = new { topics = new[] { "Physics" }, credibility_floor = 0.6 } }));
+
+        var toDiversity = await settings.SwitchAsync(account.Id, "diversity", []);
+        var read = await JsonAsync(await client.GetAsync("/api/me/settings"));
+        var back = await settings.SwitchAsync(account.Id, "learning", []);
+        var tooMany = await settings.SetAsync(account.Id, "learning", ObjectiveParameters.Empty, [.. Enumerable.Range(0, 21).Select(i => $"t{i}")]);
+        var badFloor = await settings.ChangeAsync(account.Id, "learning", (_, p) => (p.With("credibility_floor", 3.0), null));
+
+        Assert.True(toDiversity.Succeeded);
+        Assert.Equal(("diversity", 0.6), (read["objectiveId"]!.GetValue<string>(), read["parameters"]!["credibility_floor"]!.GetValue<double>()));
+        Assert.Equal(["Physics"], ObjectiveParameters.FromJson(back.Saved!.ParametersJson).GetTextList("topics"));
+        Assert.Equal(["topics"], tooMany.ErrorsByField().Keys);
+        Assert.Equal(["parameters.credibility_floor"], badFloor.ErrorsByField().Keys);
+        Assert.Equal("learning", (await settings.GetAsync(account.Id)).ObjectiveId);
     }
 
     [Fact]

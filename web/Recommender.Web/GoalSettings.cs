@@ -5,32 +5,11 @@ using Recommender.Core.Objectives;
 namespace Recommender.Web;
 
 /// <summary>
-/// Builds an objective's parameters from the few choices the pages offer, carrying the choices goals share (topics,
-/// credibility floor) across a switch so that changing goal never silently forgets what the person picked.
+/// Reads the few choices the pages offer out of an objective's parameters and a form (carrying them across a switch
+/// is <see cref="Serving.SettingsService.Carry"/>'s job).
 /// </summary>
 public static class GoalSettings
 {
-    private static readonly string[] Shared = [CommonParameters.Topics, CommonParameters.CredibilityFloor];
-
-    /// <summary>
-    /// Parameters for <paramref name="target"/>: its current values when it is the current goal, else what the person
-    /// last chose for it (<paramref name="remembered"/>, by objective id); then the shared choices of the current goal
-    /// where it has them, since those are the newest. A choice the current goal does not hold (diversity has no topics)
-    /// stays as the target last had it.
-    /// </summary>
-    public static ObjectiveParameters Carry(IObjective target, string currentId, ObjectiveParameters current, IReadOnlyDictionary<string, string> remembered)
-    {
-        var result = target.Id == currentId
-            ? current
-            : remembered.TryGetValue(target.Id, out var json) ? ObjectiveParameters.FromJson(json) : ObjectiveParameters.Empty;
-        foreach (var name in Shared)
-        {
-            if (target.Schema.TryGet(name, out _) && current.Values.TryGetValue(name, out var value))
-                result = result.WithValue(name, value);
-        }
-        return result;
-    }
-
     /// <summary>The topics the person chose, whichever goal holds them.</summary>
     public static IReadOnlyList<string> Topics(ObjectiveParameters parameters) => parameters.GetTextList(CommonParameters.Topics);
 

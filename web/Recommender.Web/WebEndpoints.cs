@@ -116,70 +116,60 @@ public static class WebEndpoints
     private static string FeedbackKey(Guid requestId, long itemId, string kind) =>
         string.Create(CultureInfo.InvariantCulture, $"web:{requestId:N}:{itemId}:{kind}");
 
-    private static async Task<RedirectHttpResult> ChooseGoal(IFormCollection form,
-        ClaimsPrincipal user, ObjectiveRegistry objectives, FeedService feeds, SettingsStore settings, FlashMessages flash, CancellationToken ct)
+    private static async Task<RedirectHttpResult> ChooseGoal(IFormCollection form, ClaimsPrincipal user, SettingsService settings, FlashMessages flash, CancellationToken ct)
     {
         var back = LocalOr(form["returnUrl"], "/");
-        var objectiveId = form["objectiveId"].ToString();
-        var topics = Topics(form);
-        if (objectiveId.Length == 0 || !objectives.TryGet(objectiveId, out var target))
-            return TypedResults.Redirect(WithProblem(back, flash, "Please choose one of the goals."));
-        var (currentId, current) = await feeds.ChosenObjectiveAsync(user.UserId(), ct);
-        // Onboarding sends the first topics along with the first goal; a goal without a topics setting (engagement)
-        // would refuse them, so they stay initial signals only.
-        if (topics.Count > 0 && target.Schema.TryGet(CommonParameters.Topics, out _))
-            current = current.With(CommonParameters.Topics, topics);
-        var parameters = GoalSettings.Carry(target, currentId, current, await settings.RememberedAsync(user.UserId(), ct));
-        if (target.Validate(parameters) is { Count: > 0 } errors)
-            return TypedResults.Redirect(WithProblem(back, flash, string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}"))));
-        await settings.SetAsync(user.UserId(), target.Id, parameters.ToCanonicalJson(), ct);
-        // The first topics also become initial signals for every goal until the feed has some history to go on.
-        if (topics.Count > 0)
-            await settings.SetTopicsAsync(user.UserId(), topics, target.Id, ct);
-        return TypedResults.Redirect(WithQuery(back, "changed", target.Id));
+        // Onboarding sends the first topics along with the first goal: they also become initial signals for every goal
+        // until the feed has some history to go on.
+        var change = await settings.SwitchAsync(user.UserId(), form["objectiveId"].ToString(), Topics(form), ct);
+        return TypedResults.Redirect(change.Saved is { } saved ? WithQuery(back, "changed", saved.ObjectiveId) : WithProblem(back, flash, Problem(change)));
     }
 
     private static async Task<RedirectHttpResult> SaveSettings(IFormCollection form,
-        ClaimsPrincipal user, ObjectiveRegistry objectives, FeedService feeds, SettingsStore settings, FlashMessages flash, CancellationToken ct)
+        ClaimsPrincipal user, SettingsService settings, FlashMessages flash, CancellationToken ct)
     {
-        var (currentId, current) = await feeds.ChosenObjectiveAsync(user.UserId(), ct);
-        var objective = objectives[currentId];
-        var parameters = current;
+        var current = await settings.GetAsync(user.UserId(), ct);
         var credibilityFloor = form["credibilityFloor"].ToString();
-        if (objective.Schema.TryGet(CommonParameters.Topics, out _))
-            parameters = parameters.With(CommonParameters.Topics, Topics(form));
-        if (objective.Schema.TryGet(CommonParameters.CredibilityFloor, out _) && !string.IsNullOrWhiteSpace(credibilityFloor))
+        var change = await settings.ChangeAsync(user.UserId(), current.ObjectiveId, (objective, parameters) =>
         {
-            if (!GoalSettings.TryNumber(credibilityFloor, out var floor))
-                return TypedResults.Redirect(WithProblem("/settings", flash, "The credibility floor must be a number between 0 and 1."));
-            parameters = parameters.With(CommonParameters.CredibilityFloor, floor);
-        }
-        if (objective.Validate(parameters) is { Count: > 0 } errors)
-            return TypedResults.Redirect(WithProblem("/settings", flash, string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}"))));
-        await settings.SetAsync(user.UserId(), objective.Id, parameters.ToCanonicalJson(), ct);
-        return TypedResults.Redirect("/settings?saved=1");
+            if (objective.Schema.TryGet(CommonParameters.Topics, out _))
+                parameters = parameters.With(CommonParameters.Topics, Topics(form));
+            if (objective.Schema.TryGet(CommonParameters.CredibilityFloor, out _) && !string.IsNullOrWhiteSpace(credibilityFloor))
+            {
+                if (!GoalSettings.TryNumber(credibilityFloor, out var floor))
+                    return (parameters, new ParameterError(CommonParameters.CredibilityFloor, "must be a number between 0 and 1."));
+                parameters = parameters.With(CommonParameters.CredibilityFloor, floor);
+            }
+            return (parameters, null);
+        }, ct);
+        return TypedResults.Redirect(change.Succeeded ? "/settings?saved=1" : WithProblem("/settings", flash, Problem(change)));
     }
 
-    private static async Task<RedirectHttpResult> SaveBlend(IFormCollection form, ClaimsPrincipal user, ObjectiveRegistry objectives, FeedService feeds,
-        SettingsStore settings, FlashMessages flash, CancellationToken ct)
+    private static async Task<RedirectHttpResult> SaveBlend(IFormCollection form, ClaimsPrincipal user, SettingsService settings, FlashMessages flash, CancellationToken ct)
     {
-        var blend = objectives[BlendObjective.ObjectiveId];
-        var (currentId, current) = await feeds.ChosenObjectiveAsync(user.UserId(), ct);
-        var parameters = GoalSettings.Carry(blend, currentId, current, await settings.RememberedAsync(user.UserId(), ct));
-        foreach (var spec in blend.Schema.Weights)
+        var change = await settings.ChangeAsync(user.UserId(), BlendObjective.ObjectiveId, (blend, parameters) =>
         {
-            var text = form[spec.Name].ToString();
-            if (string.IsNullOrWhiteSpace(text))
-                continue;
-            if (!GoalSettings.TryNumber(text, out var weight))
-                return TypedResults.Redirect(WithProblem("/settings", flash, $"{spec.Name}: must be a number.") + "#blend");
-            parameters = parameters.With(spec.Name, weight);
-        }
-        if (blend.Validate(parameters) is { Count: > 0 } errors)
-            return TypedResults.Redirect(WithProblem("/settings", flash, string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}"))) + "#blend");
-        await settings.SetAsync(user.UserId(), blend.Id, parameters.ToCanonicalJson(), ct);
-        return TypedResults.Redirect("/settings?saved=1#blend");
+            foreach (var spec in blend.Schema.Weights)
+            {
+                var text = form[spec.Name].ToString();
+                if (string.IsNullOrWhiteSpace(text))
+                    continue;
+                if (!GoalSettings.TryNumber(text, out var weight))
+                    return (parameters, new ParameterError(spec.Name, "must be a number."));
+                parameters = parameters.With(spec.Name, weight);
+            }
+            return (parameters, null);
+        }, ct);
+        return TypedResults.Redirect(change.Succeeded ? "/settings?saved=1#blend" : WithProblem("/settings", flash, Problem(change)) + "#blend");
     }
+
+    /// <summary>A refused change as the form shows it: each error after the name of the setting it is about.</summary>
+    private static string Problem(SettingsChange change) =>
+        string.Join(" ", change.Errors.Select(e => e.Field switch
+        {
+            "objectiveId" => e.Message,
+            _ => $"{(e.Field.StartsWith("parameters.", StringComparison.Ordinal) ? e.Field["parameters.".Length..] : e.Field)}: {e.Message}",
+        }));
 
     // The admin pages say what happened from a fixed set of codes and the database, so no words travel in the address.
     private static async Task<RedirectHttpResult> Train(TrainingScheduler scheduler, ServingState state, CancellationToken ct)

@@ -1,0 +1,148 @@
+using Recommender.Core;
+using Recommender.Core.Objectives;
+using Recommender.Data;
+
+namespace Recommender.Serving;
+
+/// <summary>A person's goal as it stands: the objective in effect, its settings, when they were saved and the topics they chose first.</summary>
+public sealed record CurrentSettings(string ObjectiveId, ObjectiveParameters Parameters, DateTime? UpdatedAt, IReadOnlyList<string> Topics);
+
+/// <summary>
+/// What came of a change: the saved settings, or the errors that kept them from being saved, each naming its field as the
+/// REST API names it (<c>objectiveId</c>, <c>parameters.credibility_floor</c>, <c>topics</c>).
+/// </summary>
+public sealed record SettingsChange(UserSettings? Saved, IReadOnlyList<ParameterError> Errors)
+{
+    public bool Succeeded => Saved is not null;
+
+    /// <summary>The errors by field, as a validation problem lists them.</summary>
+    public Dictionary<string, string[]> ErrorsByField() =>
+        Errors.GroupBy(e => e.Field, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray(), StringComparer.Ordinal);
+
+    internal static SettingsChange Refused(IEnumerable<ParameterError> errors) => new(null, [.. errors]);
+}
+
+/// <summary>
+/// The one settings workflow: reading a person's goal, switching it, changing its settings, all checked against the
+/// objective's schema. The REST API and the web forms call these same methods, so a page and its endpoint cannot disagree.
+/// </summary>
+public sealed class SettingsService(ObjectiveRegistry objectives, FeedService feeds, SettingsStore store)
+{
+    /// <summary>The most topics a person may choose, each 1 to <see cref="TopicLength"/> characters.</summary>
+    public const int MaxTopics = 20;
+
+    public const int TopicLength = 100;
+
+    /// <summary>Choices every goal that has them shares, carried across a switch.</summary>
+    private static readonly string[] Shared = [CommonParameters.Topics, CommonParameters.CredibilityFloor];
+
+    public async Task<CurrentSettings> GetAsync(long userId, CancellationToken ct = default)
+    {
+        var (objectiveId, parameters) = await feeds.ChosenObjectiveAsync(userId, ct);
+        var saved = await store.GetAsync(userId, ct);
+        return new CurrentSettings(objectiveId, parameters, saved?.UpdatedAt, await store.TopicsAsync(userId, ct));
+    }
+
+    /// <summary>Earlier settings, newest first.</summary>
+    public Task<IReadOnlyList<UserSettings>> HistoryAsync(long userId, int limit, CancellationToken ct = default) =>
+        store.HistoryAsync(userId, limit, ct);
+
+    /// <summary>What the person last chose for each goal they have used, by objective id (JSON parameters).</summary>
+    public Task<IReadOnlyDictionary<string, string>> RememberedAsync(long userId, CancellationToken ct = default) =>
+        store.RememberedAsync(userId, ct);
+
+    /// <summary>
+    /// Sets the goal and its settings as given (nothing carried over); <paramref name="topics"/>, when given, become the
+    /// person's first topics, the signals every goal starts from until there is history.
+    /// </summary>
+    public async Task<SettingsChange> SetAsync(long userId, string? objectiveId, ObjectiveParameters parameters, IReadOnlyList<string>? topics,
+        CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var errors = new List<ParameterError>();
+        if (string.IsNullOrWhiteSpace(objectiveId) || !objectives.TryGet(objectiveId, out var objective))
+            errors.Add(new ParameterError("objectiveId", $"must be one of: {string.Join(", ", objectives.All.Select(o => o.Id))}"));
+        else
+            errors.AddRange(objective.Validate(parameters).Select(e => e with { Field = $"parameters.{e.Field}" }));
+        errors.AddRange(TopicErrors(topics));
+        if (errors.Count > 0)
+            return SettingsChange.Refused(errors);
+        return await SaveAsync(userId, objectiveId!, parameters, topics?.Select(t => t.Trim()).ToList(), ct);
+    }
+
+    /// <summary>
+    /// Switches to <paramref name="objectiveId"/> with what the person last chose for it, and the choices goals share
+    /// (topics, credibility floor) from the goal they leave; <paramref name="topics"/> (onboarding) replace the topics.
+    /// </summary>
+    public async Task<SettingsChange> SwitchAsync(long userId, string? objectiveId, IReadOnlyList<string> topics, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(topics);
+        if (string.IsNullOrWhiteSpace(objectiveId) || !objectives.TryGet(objectiveId, out var target))
+            return SettingsChange.Refused([new ParameterError("objectiveId", "Please choose one of the goals.")]);
+        if (TopicErrors(topics).ToList() is { Count: > 0 } topicErrors)
+            return SettingsChange.Refused(topicErrors);
+        var (currentId, current) = await feeds.ChosenObjectiveAsync(userId, ct);
+        // A goal without a topics setting (engagement) would refuse them: they stay first topics only.
+        if (topics.Count > 0 && target.Schema.TryGet(CommonParameters.Topics, out _))
+            current = current.With(CommonParameters.Topics, topics);
+        var parameters = Carry(target, currentId, current, await store.RememberedAsync(userId, ct));
+        if (target.Validate(parameters) is { Count: > 0 } errors)
+            return SettingsChange.Refused(errors.Select(e => e with { Field = $"parameters.{e.Field}" }));
+        return await SaveAsync(userId, target.Id, parameters, topics.Count > 0 ? topics : null, ct);
+    }
+
+    /// <summary>
+    /// Changes settings of <paramref name="objectiveId"/> (the current goal, or another one, which then becomes current):
+    /// <paramref name="edit"/> gets the settings the goal would have now and returns them changed, or an error naming a field.
+    /// </summary>
+    public async Task<SettingsChange> ChangeAsync(long userId, string objectiveId,
+        Func<IObjective, ObjectiveParameters, (ObjectiveParameters Parameters, ParameterError? Error)> edit, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(edit);
+        if (!objectives.TryGet(objectiveId, out var objective))
+            return SettingsChange.Refused([new ParameterError("objectiveId", $"must be one of: {string.Join(", ", objectives.All.Select(o => o.Id))}")]);
+        var (currentId, current) = await feeds.ChosenObjectiveAsync(userId, ct);
+        var (parameters, error) = edit(objective, Carry(objective, currentId, current, await store.RememberedAsync(userId, ct)));
+        if (error is not null)
+            return SettingsChange.Refused([error with { Field = $"parameters.{error.Field}" }]);
+        if (objective.Validate(parameters) is { Count: > 0 } errors)
+            return SettingsChange.Refused(errors.Select(e => e with { Field = $"parameters.{e.Field}" }));
+        return await SaveAsync(userId, objective.Id, parameters, null, ct);
+    }
+
+    /// <summary>
+    /// Parameters for <paramref name="target"/>: its current values when it is the current goal, else what the person
+    /// last chose for it (<paramref name="remembered"/>, by objective id); then the shared choices of the current goal
+    /// where it has them, since those are the newest. A choice the current goal does not hold (diversity has no topics)
+    /// stays as the target last had it.
+    /// </summary>
+    public static ObjectiveParameters Carry(IObjective target, string currentId, ObjectiveParameters current, IReadOnlyDictionary<string, string> remembered)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(remembered);
+        var result = target.Id == currentId
+            ? current
+            : remembered.TryGetValue(target.Id, out var json) ? ObjectiveParameters.FromJson(json) : ObjectiveParameters.Empty;
+        foreach (var name in Shared)
+        {
+            if (target.Schema.TryGet(name, out _) && current.Values.TryGetValue(name, out var value))
+                result = result.WithValue(name, value);
+        }
+        return result;
+    }
+
+    private static IEnumerable<ParameterError> TopicErrors(IReadOnlyList<string>? topics)
+    {
+        if (topics is not null && (topics.Count > MaxTopics || topics.Any(t => string.IsNullOrWhiteSpace(t) || t.Trim().Length > TopicLength)))
+            yield return new ParameterError("topics", $"at most {MaxTopics} topics, each 1 to {TopicLength} characters");
+    }
+
+    private async Task<SettingsChange> SaveAsync(long userId, string objectiveId, ObjectiveParameters parameters, IReadOnlyList<string>? topics, CancellationToken ct)
+    {
+        var saved = await store.SetAsync(userId, objectiveId, parameters.ToCanonicalJson(), ct);
+        if (topics is not null)
+            await store.SetTopicsAsync(userId, topics, saved.ObjectiveId, ct);
+        return new SettingsChange(saved, []);
+    }
+}
