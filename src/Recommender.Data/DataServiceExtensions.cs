@@ -30,6 +30,7 @@ public static class DataServiceExtensions
         builder.Services.AddSingleton<LearningStateStore>();
         builder.Services.AddSingleton<RankingContextStore>();
         builder.Services.AddSingleton<ServedListStore>();
+        builder.Services.AddSingleton<PrivacyBudgetStore>();
         builder.Services.AddSingleton<Models.ModelStore>();
         builder.Services.AddSingleton<Models.ModelTraining>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");

@@ -27,6 +27,9 @@ public sealed record ServedListRow(
     string ItemsJson,
     DateTime CreatedAt);
 
+/// <summary>A served list as a research export reads it: whose, under which goal, when, and its items.</summary>
+public sealed record WindowedList(long UserId, string ObjectiveId, DateTime CreatedAt, string ItemsJson);
+
 /// <summary>Filter for audit queries; every part is optional. Times are inclusive-exclusive.</summary>
 public sealed record ServedListFilter(long? UserId = null, string? ObjectiveId = null, DateTimeOffset? From = null, DateTimeOffset? To = null, int Limit = 50, long? BeforeId = null);
 
@@ -121,6 +124,16 @@ public sealed class ServedListStore(NpgsqlDataSource dataSource)
                    model_version, candidates_considered, items::text as items_json, created_at
             from served_lists where request_id = @requestId and (@userId::bigint is null or user_id = @userId)
             """, new { requestId, userId }, cancellationToken: ct));
+    }
+
+    /// <summary>Every list served in [<paramref name="from"/>, <paramref name="to"/>), by person and then in order served: what a research export releases.</summary>
+    public async Task<IReadOnlyList<WindowedList>> InWindowAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return [.. await conn.QueryAsync<WindowedList>(new CommandDefinition("""
+            select user_id, objective_id, created_at, items::text as items_json from served_lists
+            where created_at >= @from and created_at < @to order by user_id, id
+            """, new { from = from.UtcDateTime, to = to.UtcDateTime }, commandTimeout: 0, cancellationToken: ct))];
     }
 
     public async Task<long> CountAsync(CancellationToken ct = default)

@@ -1,8 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using Dapper;
-using Npgsql;
+using Recommender.Data;
 
 namespace Recommender.Serving;
 
@@ -43,7 +42,7 @@ public sealed class PrivacyBudgetExhaustedException(PrivacyBudget budget, double
 /// pseudonym (HMAC with a key made for this export and then discarded), so two exports cannot be joined on it;
 /// they are pseudonymous, not differentially private, and say only objective, day and length.
 /// </summary>
-public sealed class ResearchExport(NpgsqlDataSource dataSource, ServingState state, Microsoft.Extensions.Options.IOptions<ServingOptions> options)
+public sealed class ResearchExport(PrivacyBudgetStore budgets, ServedListStore served, ServingState state, Microsoft.Extensions.Options.IOptions<ServingOptions> options)
 {
     /// <summary>The dataset every export draws on: the served lists. Exports of any window spend from its one budget, since windows overlap and people recur.</summary>
     public const string Dataset = "served_lists";
@@ -65,13 +64,8 @@ public sealed class ResearchExport(NpgsqlDataSource dataSource, ServingState sta
         double.IsFinite(epsilon) && epsilon is >= MinEpsilon and <= MaxEpsilon ? null : $"must be between {MinEpsilon} and {MaxEpsilon}";
 
     /// <summary>The dataset's budget and what exports have spent of it.</summary>
-    public async Task<PrivacyBudget> BudgetAsync(CancellationToken ct = default)
-    {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var spent = await conn.ExecuteScalarAsync<double>(new CommandDefinition(
-            "select coalesce(sum(epsilon), 0) from privacy_budget_spends where dataset = @Dataset", new { Dataset }, cancellationToken: ct));
-        return new PrivacyBudget(Dataset, options.Value.PrivacyBudget, spent);
-    }
+    public async Task<PrivacyBudget> BudgetAsync(CancellationToken ct = default) =>
+        new(Dataset, options.Value.PrivacyBudget, await budgets.SpentAsync(Dataset, ct));
 
     /// <summary>Spends <paramref name="epsilon"/> from the dataset's budget and releases the export.</summary>
     /// <exception cref="PrivacyBudgetExhaustedException">Less than <paramref name="epsilon"/> is left; nothing is spent.</exception>
@@ -84,36 +78,21 @@ public sealed class ResearchExport(NpgsqlDataSource dataSource, ServingState sta
         epsilon = (double)steps / EpsilonSteps;
         var catalog = state.Current.Pipeline.Catalog;
         var key = RandomNumberGenerator.GetBytes(32);
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        // Spent before anything is computed, under a lock per dataset, so concurrent exports cannot overdraw it; an
-        // export that then fails has still spent its ε, which only errs on the private side.
-        PrivacyBudget budget;
-        await using (var tx = await conn.BeginTransactionAsync(ct))
-        {
-            await conn.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(hashtext('privacy_budget:' || @Dataset))", new { Dataset }, tx, cancellationToken: ct));
-            var spent = await conn.ExecuteScalarAsync<double>(new CommandDefinition(
-                "select coalesce(sum(epsilon), 0) from privacy_budget_spends where dataset = @Dataset", new { Dataset }, tx, cancellationToken: ct));
-            budget = new PrivacyBudget(Dataset, options.Value.PrivacyBudget, spent);
-            // A thousandth of slack for the sum of doubles; steps are thousandths.
-            if (spent + epsilon > budget.Total + 0.5 / EpsilonSteps)
-                throw new PrivacyBudgetExhaustedException(budget, epsilon);
-            await conn.ExecuteAsync(new CommandDefinition("""
-                insert into privacy_budget_spends (dataset, epsilon, window_from, window_to, max_cells_per_person)
-                values (@Dataset, @epsilon, @from, @to, @maxCellsPerPerson)
-                """, new { Dataset, epsilon, from = from.UtcDateTime, to = to.UtcDateTime, maxCellsPerPerson }, tx, cancellationToken: ct));
-            await tx.CommitAsync(ct);
-            budget = budget with { Spent = spent + epsilon };
-        }
-        var rows = await conn.QueryAsync<(long UserId, string ObjectiveId, DateTime CreatedAt, string Items)>(new CommandDefinition("""
-            select user_id, objective_id, created_at, items::text from served_lists
-            where created_at >= @from and created_at < @to order by user_id, id
-            """, new { from = from.UtcDateTime, to = to.UtcDateTime }, commandTimeout: 0, cancellationToken: ct));
+        // Spent before anything is computed, so concurrent exports cannot overdraw it; an export that then fails has
+        // still spent its ε, which only errs on the private side. A thousandth of slack for the sum of doubles.
+        var (recorded, spent) = await budgets.TrySpendAsync(new PrivacySpend(Dataset, epsilon, from, to, maxCellsPerPerson),
+            options.Value.PrivacyBudget, 0.5 / EpsilonSteps, ct);
+        var budget = new PrivacyBudget(Dataset, options.Value.PrivacyBudget, spent);
+        if (!recorded)
+            throw new PrivacyBudgetExhaustedException(budget, epsilon);
+        budget = budget with { Spent = spent + epsilon };
+        var rows = await served.InWindowAsync(from, to, ct);
 
         var cellsByPerson = new Dictionary<long, HashSet<(string, string)>>();
         var lists = new List<PseudonymousList>();
         foreach (var r in rows)
         {
-            var items = JsonNode.Parse(r.Items)!.AsArray();
+            var items = JsonNode.Parse(r.ItemsJson)!.AsArray();
             lists.Add(new PseudonymousList(Pseudonym(key, r.UserId), r.ObjectiveId, DateOnly.FromDateTime(r.CreatedAt), items.Count,
                 items.Count(i => i?["provenance"]?.GetValue<string>() == Core.ProvenanceStates.Verified)));
             if (!cellsByPerson.TryGetValue(r.UserId, out var cells))
