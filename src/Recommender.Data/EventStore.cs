@@ -87,6 +87,31 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
         return ToHistory(userId, rows);
     }
 
+    /// <summary>Every event of these people before <paramref name="before"/>, oldest first: what an audit of their lists reads.</summary>
+    public async Task<IReadOnlyList<Interaction>> OfPeopleBeforeAsync(IReadOnlyCollection<long> userIds, DateTimeOffset before, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<(long UserId, long ItemId, string Kind, float? Value, DateTime At)>(new CommandDefinition("""
+            select user_id, item_id, kind, value, occurred_at from events
+            where user_id = any(@users) and occurred_at < @before
+            order by occurred_at
+            """, new { users = userIds.ToArray(), before = before.UtcDateTime }, cancellationToken: ct));
+        var events = new List<Interaction>();
+        foreach (var r in rows)
+        {
+            if (EventKinds.TryParse(r.Kind, out var kind))
+                events.Add(new Interaction(r.UserId, r.ItemId, kind, r.Value, new DateTimeOffset(r.At, TimeSpan.Zero)));
+        }
+        return events;
+    }
+
+    /// <summary>How many people have any event: the population behind popularity counts.</summary>
+    public async Task<long> CountPeopleAsync(CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<long>(new CommandDefinition("select count(distinct user_id) from events", cancellationToken: ct));
+    }
+
     /// <summary>The newest <c>@limit</c> events of the user whose id is the SQL expression <c>{0}</c>.</summary>
     internal const string HistorySql = """
         select item_id, kind, value, occurred_at from events

@@ -136,6 +136,35 @@ public sealed class ServedListStore(NpgsqlDataSource dataSource)
             """, new { from = from.UtcDateTime, to = to.UtcDateTime }, commandTimeout: 0, cancellationToken: ct))];
     }
 
+    /// <summary>The newest <paramref name="limit"/> lists one objective served in [<paramref name="from"/>, <paramref name="to"/>), newest first.</summary>
+    public async Task<IReadOnlyList<WindowedList>> NewestOfObjectiveAsync(string objectiveId, DateTimeOffset from, DateTimeOffset to, int limit, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return [.. await conn.QueryAsync<WindowedList>(new CommandDefinition("""
+            select user_id, objective_id, created_at, items::text as items_json from served_lists
+            where objective_id = @objectiveId and created_at >= @from and created_at < @to
+            order by created_at desc limit @limit
+            """, new { objectiveId, from = from.UtcDateTime, to = to.UtcDateTime, limit }, cancellationToken: ct))];
+    }
+
+    /// <summary>
+    /// The newest <paramref name="perBucket"/> lists one objective served in each time bucket of <paramref name="width"/>
+    /// (aligned on <paramref name="origin"/>) in [<paramref name="from"/>, <paramref name="to"/>).
+    /// </summary>
+    public async Task<IReadOnlyList<WindowedList>> NewestPerBucketAsync(string objectiveId, TimeSpan width, DateTimeOffset origin, DateTimeOffset from, DateTimeOffset to,
+        int perBucket, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return [.. await conn.QueryAsync<WindowedList>(new CommandDefinition("""
+            select user_id, objective_id, created_at, items::text as items_json from (
+                select user_id, objective_id, created_at, items,
+                       row_number() over (partition by date_bin(@width, created_at, @origin) order by created_at desc) as nth
+                from served_lists
+                where objective_id = @objectiveId and created_at >= @from and created_at < @to) sampled
+            where nth <= @perBucket
+            """, new { objectiveId, width, origin = origin.UtcDateTime, from = from.UtcDateTime, to = to.UtcDateTime, perBucket }, cancellationToken: ct))];
+    }
+
     public async Task<long> CountAsync(CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);

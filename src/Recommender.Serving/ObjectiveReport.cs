@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
-using Dapper;
-using Npgsql;
+using Recommender.Core;
 using Recommender.Core.Evaluation;
+using Recommender.Data;
 
 namespace Recommender.Serving;
 
@@ -25,7 +25,7 @@ public sealed record ObjectiveTrends(TimeBuckets Buckets, IReadOnlyList<Objectiv
 /// Per-objective metrics over a window, computed from served lists and the events that followed them, with the same
 /// definitions as offline evaluation (<see cref="ListMetrics"/>): over the whole window, or per hour or day for trends.
 /// </summary>
-public sealed class ObjectiveReport(NpgsqlDataSource dataSource, ServingState state)
+public sealed class ObjectiveReport(ServedListStore served, EventStore events, ServingState state)
 {
     /// <summary>Lists measured per objective at most, newest first, so a long window stays cheap.</summary>
     public const int SampleSize = 2000;
@@ -33,24 +33,19 @@ public sealed class ObjectiveReport(NpgsqlDataSource dataSource, ServingState st
     /// <summary>Lists measured per objective and time bucket at most, newest first, so every bucket of a trend is measured.</summary>
     public const int TrendSampleSize = 200;
 
-    private static readonly string[] PositiveKinds = ["click", "like", "complete", "learned", "quiz_correct"];
+    private static readonly EventKind[] PositiveKinds = [EventKind.Click, EventKind.Like, EventKind.Complete, EventKind.Learned, EventKind.QuizCorrect];
 
     public async Task<IReadOnlyList<ObjectiveWindowReport>> MeasureAsync(DateTimeOffset from, DateTimeOffset to, int k = 10, CancellationToken ct = default)
     {
         var snapshot = state.Current;
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var metrics = await MetricsAsync(conn, snapshot, ct);
+        var metrics = await MetricsAsync(snapshot, ct);
         var reports = new List<ObjectiveWindowReport>();
         foreach (var objective in snapshot.Pipeline.Objectives.All)
         {
-            var rows = (await conn.QueryAsync<ServedRow>(new CommandDefinition("""
-                select user_id, created_at, items::text from served_lists
-                where objective_id = @id and created_at >= @from and created_at < @to
-                order by created_at desc limit @SampleSize
-                """, new { id = objective.Id, from = from.UtcDateTime, to = to.UtcDateTime, SampleSize }, cancellationToken: ct))).ToList();
+            var rows = await served.NewestOfObjectiveAsync(objective.Id, from, to, SampleSize, ct);
             if (rows.Count == 0)
                 continue;
-            var observations = await ObserveAsync(conn, snapshot, rows, to, k, ct);
+            var observations = await ObserveAsync(snapshot, rows, to, k, ct);
             reports.Add(new ObjectiveWindowReport(objective.Id, rows.Count, rows.Select(r => r.UserId).Distinct().Count(), metrics.Measure(objective.Id, observations, k),
                 VerifiedShare(rows)));
         }
@@ -65,30 +60,14 @@ public sealed class ObjectiveReport(NpgsqlDataSource dataSource, ServingState st
     {
         var buckets = TimeBuckets.ForTrends(from, to);
         var snapshot = state.Current;
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var metrics = await MetricsAsync(conn, snapshot, ct);
+        var metrics = await MetricsAsync(snapshot, ct);
         var trends = new List<ObjectiveTrend>();
         foreach (var objective in snapshot.Pipeline.Objectives.All)
         {
-            var rows = (await conn.QueryAsync<ServedRow>(new CommandDefinition("""
-                select user_id, created_at, items::text from (
-                    select user_id, created_at, items,
-                           row_number() over (partition by date_bin(@width, created_at, @origin) order by created_at desc) as nth
-                    from served_lists
-                    where objective_id = @id and created_at >= @from and created_at < @to) sampled
-                where nth <= @TrendSampleSize
-                """, new
-            {
-                id = objective.Id,
-                width = buckets.Width,
-                origin = TimeBuckets.Origin.UtcDateTime,
-                from = buckets.Start.UtcDateTime,
-                to = to.UtcDateTime,
-                TrendSampleSize,
-            }, cancellationToken: ct))).ToList();
+            var rows = await served.NewestPerBucketAsync(objective.Id, buckets.Width, TimeBuckets.Origin, buckets.Start, to, TrendSampleSize, ct);
             if (rows.Count == 0)
                 continue;
-            var observations = await ObserveAsync(conn, snapshot, rows, to, k, ct);
+            var observations = await ObserveAsync(snapshot, rows, to, k, ct);
             var points = new ObjectiveMetrics?[buckets.Count];
             foreach (var bucket in rows.Select((row, i) => (row, i)).GroupBy(p => buckets.IndexOf(new DateTimeOffset(p.row.CreatedAt, TimeSpan.Zero))).Where(g => g.Key >= 0))
                 points[bucket.Key] = metrics.Measure(objective.Id, [.. bucket.Select(p => observations[p.i])], k);
@@ -97,15 +76,13 @@ public sealed class ObjectiveReport(NpgsqlDataSource dataSource, ServingState st
         return new ObjectiveTrends(buckets, trends);
     }
 
-    private sealed record ServedRow(long UserId, DateTime CreatedAt, string Items);
-
     /// <summary>Verified items over items whose provenance the audit record kept (lists served before provenance existed are left out).</summary>
-    private static double? VerifiedShare(IEnumerable<ServedRow> rows)
+    private static double? VerifiedShare(IEnumerable<WindowedList> rows)
     {
         long recorded = 0, verified = 0;
         foreach (var row in rows)
         {
-            foreach (var item in JsonNode.Parse(row.Items)!.AsArray())
+            foreach (var item in JsonNode.Parse(row.ItemsJson)!.AsArray())
             {
                 if (item?["provenance"]?.GetValue<string>() is not { } state)
                     continue;
@@ -117,31 +94,28 @@ public sealed class ObjectiveReport(NpgsqlDataSource dataSource, ServingState st
         return recorded == 0 ? null : (double)verified / recorded;
     }
 
-    private static async Task<ListMetrics> MetricsAsync(NpgsqlConnection conn, RankingSnapshot snapshot, CancellationToken ct)
+    private async Task<ListMetrics> MetricsAsync(RankingSnapshot snapshot, CancellationToken ct)
     {
-        var population = await conn.ExecuteScalarAsync<long>(new CommandDefinition("select count(distinct user_id) from events", cancellationToken: ct));
+        var population = await events.CountPeopleAsync(ct);
         return new ListMetrics(snapshot.Pipeline.Model, snapshot.Pipeline.Catalog, (int)Math.Min(population, int.MaxValue));
     }
 
     /// <summary>The lists in the model's indices, each with what its person had consumed before it and engaged with after it (up to <paramref name="to"/>); in the order of <paramref name="rows"/>.</summary>
-    private static async Task<List<ListObservation>> ObserveAsync(NpgsqlConnection conn, RankingSnapshot snapshot, IReadOnlyList<ServedRow> rows, DateTimeOffset to, int k, CancellationToken ct)
+    private async Task<List<ListObservation>> ObserveAsync(RankingSnapshot snapshot, IReadOnlyList<WindowedList> rows, DateTimeOffset to, int k, CancellationToken ct)
     {
         var model = snapshot.Pipeline.Model;
         var users = rows.Select(r => r.UserId).Distinct().ToArray();
-        var events = (await conn.QueryAsync<(long UserId, long ItemId, string Kind, float? Value, DateTime At)>(new CommandDefinition("""
-            select user_id, item_id, kind, value, occurred_at from events
-            where user_id = any(@users) and occurred_at < @to
-            order by occurred_at
-            """, new { users, to = to.UtcDateTime }, cancellationToken: ct))).ToLookup(e => e.UserId);
+        var byPerson = (await events.OfPeopleBeforeAsync(users, to, ct)).ToLookup(e => e.UserId);
         var observations = new List<ListObservation>(rows.Count);
         foreach (var row in rows)
         {
-            var items = JsonNode.Parse(row.Items)!.AsArray().Select(i => i!["item_id"]!.GetValue<long>())
+            var items = JsonNode.Parse(row.ItemsJson)!.AsArray().Select(i => i!["item_id"]!.GetValue<long>())
                 .Select(id => model.TryGetItemIndex(id, out var index) ? index : -1).Where(i => i >= 0).Take(k).ToArray();
-            var mine = events[row.UserId];
-            var history = mine.Where(e => e.At < row.CreatedAt && e.Kind is not ("impression" or "not_interested"))
+            var shownAt = new DateTimeOffset(row.CreatedAt, TimeSpan.Zero);
+            var mine = byPerson[row.UserId];
+            var history = mine.Where(e => e.OccurredAt < shownAt && e.Kind is not (EventKind.Impression or EventKind.NotInterested))
                 .Select(e => model.TryGetItemIndex(e.ItemId, out var index) ? index : -1).Where(i => i >= 0).ToArray();
-            var relevant = mine.Where(e => e.At >= row.CreatedAt && (PositiveKinds.Contains(e.Kind) || (e.Kind == "rating" && e.Value >= 7)))
+            var relevant = mine.Where(e => e.OccurredAt >= shownAt && (PositiveKinds.Contains(e.Kind) || (e.Kind == EventKind.Rating && e.Value >= 7)))
                 .Select(e => model.TryGetItemIndex(e.ItemId, out var index) ? index : -1).Where(i => i >= 0).ToHashSet();
             observations.Add(new ListObservation(items, history, relevant));
         }
