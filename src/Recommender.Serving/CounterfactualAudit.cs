@@ -1,5 +1,3 @@
-using Dapper;
-using Npgsql;
 using Recommender.Core;
 using Recommender.Data;
 
@@ -26,15 +24,13 @@ public sealed record CounterfactualResult(ServedList Original, ServedList Counte
 /// from their history), so the history change reaches the scores; stated attributes are not inputs to any objective,
 /// which this audit lets anyone verify.
 /// </summary>
-public sealed class CounterfactualAudit(ServingState state, FeedService feeds, EventStore events, LearningStateStore learning, NpgsqlDataSource dataSource)
+public sealed class CounterfactualAudit(ServingState state, FeedService feeds, EventStore events, LearningStateStore learning, AccountStore accounts)
 {
     public async Task<CounterfactualResult?> RunAsync(long userId, CounterfactualChange change, int k, int seed, CancellationToken ct = default)
     {
-        await using (var conn = await dataSource.OpenConnectionAsync(ct))
-        {
-            if (!await conn.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from users where id = @userId)", new { userId }, cancellationToken: ct)))
-                return null;
-        }
+        // Anyone the platform knows, with a sign-in of their own or only a platform's id.
+        if (await accounts.GetAsync(userId, ct) is null)
+            return null;
         var snapshot = state.Current;
         var (objectiveId, parameters) = await feeds.ChosenObjectiveAsync(userId, ct);
         var history = await events.HistoryAsync(userId, 500, ct);
