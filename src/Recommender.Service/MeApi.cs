@@ -59,7 +59,7 @@ public static class MeApi
     }
 
     private static async Task<Results<Ok<AppendResponse>, ValidationProblem>> PostEvents(
-        List<EventInput>? events, ClaimsPrincipal user, EventStore store, CancellationToken ct)
+        List<EventInput>? events, ClaimsPrincipal user, EventStore store, RecommenderMetrics metrics, CancellationToken ct)
     {
         var userId = user.UserId();
         var (parsed, errors) = EventBatch.Parse(events, e => e.UserId is null ? userId : null, DateTimeOffset.UtcNow);
@@ -73,6 +73,7 @@ public static class MeApi
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
         var result = await store.AppendAsync(parsed, ct);
+        metrics.EventsStored(parsed, result);
         return TypedResults.Ok(new AppendResponse(result.Recorded, result.Duplicates));
     }
 

@@ -94,7 +94,7 @@ public static class PlatformApi
     }
 
     private static async Task<Results<Ok<MeApi.AppendResponse>, ValidationProblem>> PostEvents(
-        List<PlatformEventInput>? events, ServingState serving, AccountStore accounts, EventStore store, CancellationToken ct)
+        List<PlatformEventInput>? events, ServingState serving, AccountStore accounts, EventStore store, RecommenderMetrics metrics, CancellationToken ct)
     {
         var batch = events ?? [];
         var items = await serving.ResolveItemsAsync(batch.Where(e => e?.ItemId is not null).Select(e => e.ItemId!), ct);
@@ -117,6 +117,7 @@ public static class PlatformApi
         var users = await accounts.EnsureExternalAsync([.. batch.Select(e => e.UserId!)], ct);
         var resolved = parsed.Select((e, i) => e with { UserId = users[batch[i].UserId!] }).ToList();
         var result = await store.AppendAsync(resolved, ct);
+        metrics.EventsStored(resolved, result);
         return TypedResults.Ok(new MeApi.AppendResponse(result.Recorded, result.Duplicates));
     }
 

@@ -40,6 +40,8 @@ public sealed class AccessTests(ServiceFixture service, ITestOutputHelper output
     [
         // anonymous, person, other person, admin, catalog key, events key, feeds key, revoked key
         new("GET", "/health", "/health", null, [200, 200, 200, 200, 200, 200, 200, 200]),
+        // The Prometheus scrape: anonymous, like /health (docs/security.md says who should reach it).
+        new("GET", "/metrics", "/metrics", null, [200, 200, 200, 200, 200, 200, 200, 200]),
         new("GET", "/openapi/{documentName}.json", "/openapi/v1.json", null, [200, 200, 200, 200, 200, 200, 200, 200]),
         new("GET", "/api/objectives", "/api/objectives", null, [200, 200, 200, 200, 200, 200, 200, 200]),
         new("GET", "/api/catalog/items", "/api/catalog/items?limit=5", null, [200, 200, 200, 200, 200, 200, 200, 200]),

@@ -89,7 +89,7 @@ public static class WebEndpoints
     }
 
     private static async Task<RedirectHttpResult> Feedback([FromForm] long itemId, [FromForm] string? kind, [FromForm] Guid requestId, [FromForm] string? returnUrl,
-        ClaimsPrincipal user, EventStore events, FlashMessages flash, CancellationToken ct)
+        ClaimsPrincipal user, EventStore events, RecommenderMetrics metrics, FlashMessages flash, CancellationToken ct)
     {
         var back = LocalOr(returnUrl, "/");
         if (FeedbackKinds.Parse(kind) is not { } eventKind)
@@ -97,7 +97,7 @@ public static class WebEndpoints
         var batch = new[] { new NewEvent(user.UserId(), itemId, eventKind, null, DateTimeOffset.UtcNow, FeedbackKey(requestId, itemId, kind!)) };
         if ((await events.FindUnknownItemsAsync(batch, ct)).Count > 0)
             return TypedResults.Redirect(WithProblem(back, flash, "That item is no longer in the catalog."));
-        await events.AppendAsync(batch, ct);
+        metrics.EventsStored(batch, await events.AppendAsync(batch, ct));
         return TypedResults.Redirect(WithQuery(back, ("noted", itemId.ToString(CultureInfo.InvariantCulture)), ("kind", kind!), ("list", requestId.ToString("N"))));
     }
 
