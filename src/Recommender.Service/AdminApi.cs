@@ -35,6 +35,7 @@ public static class AdminApi
         admin.MapPost("/models/train", TrainNow);
         admin.MapPost("/models/{version:int}/activate", Activate);
         admin.MapGet("/metrics", Metrics);
+        admin.MapGet("/process", (RecommenderMetrics metrics) => TypedResults.Ok(metrics.Snapshot()));
         admin.MapPost("/counterfactual", Counterfactual);
         admin.MapGet("/export", Export);
         admin.MapGet("/export/budget", async (ResearchExport export, CancellationToken ct) => TypedResults.Ok(await export.BudgetAsync(ct)));

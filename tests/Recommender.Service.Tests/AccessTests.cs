@@ -64,6 +64,7 @@ public sealed class AccessTests(ServiceFixture service, ITestOutputHelper output
         new("POST", "/api/admin/models/train", "/api/admin/models/train", null, [401, 403, 403, 200, 401, 401, 401, 401]),
         new("POST", "/api/admin/models/{version:int}/activate", $"/api/admin/models/{ids.ModelVersion}/activate", null, [401, 403, 403, 200, 401, 401, 401, 401]),
         new("GET", "/api/admin/metrics", "/api/admin/metrics", null, [401, 403, 403, 200, 401, 401, 401, 401]),
+        new("GET", "/api/admin/process", "/api/admin/process", null, [401, 403, 403, 200, 401, 401, 401, 401]),
         new("POST", "/api/admin/counterfactual", "/api/admin/counterfactual", new { userId = ids.PersonId, fromTopic = "Oceans", toTopic = "Music", k = 5 },
             [401, 403, 403, 200, 401, 401, 401, 401]),
         new("GET", "/api/admin/export", "/api/admin/export", null, [401, 403, 403, 200, 401, 401, 401, 401]),

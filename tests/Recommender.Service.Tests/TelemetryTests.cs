@@ -3,10 +3,12 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Recommender.Serving;
 
 namespace Recommender.Service.Tests;
 
-/// <summary>The Prometheus scrape reports what the service did.</summary>
+/// <summary>The Prometheus scrape reports what the service did, and the admin figures are the meter's own numbers.</summary>
 public sealed partial class TelemetryTests(ServiceFixture service) : IClassFixture<ServiceFixture>
 {
     [Fact]
@@ -58,6 +60,24 @@ public sealed partial class TelemetryTests(ServiceFixture service) : IClassFixtu
         var after = await scrape.GetStringAsync("/metrics");
         Assert.True(Sample(after, "recommender_events_ingested_total", ("kind", "too_easy")) >= Sample(before, "recommender_events_ingested_total", ("kind", "too_easy")) + 2, after);
         Assert.True(Sample(after, "recommender_events_repeated_total") >= Sample(before, "recommender_events_repeated_total") + 1, after);
+    }
+
+    [Fact]
+    public async Task Process_figures_for_admins_are_the_meters_own_numbers()
+    {
+        var metrics = service.Services.GetRequiredService<RecommenderMetrics>();
+        var admin = await service.SignedInAsync(service.Admin);
+        var person = await service.SignedInAsync(service.Alice);
+        var objective = JsonNode.Parse(await person.GetStringAsync("/api/me/feed?k=2"))!["objectiveId"]!.GetValue<string>();
+        var before = metrics.Snapshot().FeedsServed[objective];
+
+        (await person.GetAsync("/api/me/feed?k=2")).EnsureSuccessStatusCode();
+
+        // This host's own instruments, so exactly one more; the admin route reads the same snapshot.
+        Assert.Equal(before + 1, metrics.Snapshot().FeedsServed[objective]);
+        var figures = JsonNode.Parse(await admin.GetStringAsync("/api/admin/process"))!;
+        Assert.Equal(before + 1, figures["feedsServed"]![objective]!.GetValue<long>());
+        Assert.True(figures["auditBacklog"]!.GetValue<long>() >= 0);
     }
 
     /// <summary>The sum of a Prometheus sample over the series whose labels include <paramref name="labels"/>; 0 when there is none yet.</summary>
