@@ -9,6 +9,7 @@ using Recommender.Serving;
 namespace Recommender.Service.Tests;
 
 /// <summary>The Prometheus scrape reports what the service did, and the admin figures are the meter's own numbers.</summary>
+[Collection(TelemetryCollection.Name)]
 public sealed partial class TelemetryTests(ServiceFixture service) : IClassFixture<ServiceFixture>
 {
     [Fact]
@@ -90,4 +91,14 @@ public sealed partial class TelemetryTests(ServiceFixture service) : IClassFixtu
 
     [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>[^}]*)\})? (?<value>\S+)")]
     private static partial Regex SampleLine();
+}
+
+/// <summary>
+/// Runs after every other test class, alone: OpenTelemetry listens to meters by name across the process, so a test
+/// host's scrape also picks up (and loses, when that host is disposed) the instruments of any other host alive beside it.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TelemetryCollection
+{
+    public const string Name = "telemetry";
 }

@@ -5,8 +5,8 @@ using System.Text.RegularExpressions;
 namespace Recommender.Web.Tests;
 
 /// <summary>The web app's Prometheus scrape: anonymous, and counting the feeds its pages serve.</summary>
-[Collection(WebCollection.Name)]
-public sealed partial class TelemetryTests(WebFixture web)
+[Collection(TelemetryCollection.Name)]
+public sealed partial class TelemetryTests(WebFixture web) : IClassFixture<WebFixture>
 {
     [Fact]
     public async Task Metrics_are_prometheus_text_for_anyone()
@@ -52,4 +52,14 @@ public sealed partial class TelemetryTests(WebFixture web)
 
     [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>[^}]*)\})? (?<value>\S+)")]
     private static partial Regex SampleLine();
+}
+
+/// <summary>
+/// Runs after every other test class, alone: OpenTelemetry listens to meters by name across the process, so a test
+/// host's scrape also picks up (and loses, when that host is disposed) the instruments of any other host alive beside it.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TelemetryCollection
+{
+    public const string Name = "telemetry";
 }
