@@ -8,7 +8,10 @@ using Recommender.Serving;
 
 namespace Recommender.Service.Tests;
 
-/// <summary>The Prometheus scrape reports what the service did, and the admin figures are the meter's own numbers.</summary>
+/// <summary>
+/// The Prometheus scrape reports what the service did, the admin figures are the meter's own numbers, and the OpenAPI
+/// document explains every operation.
+/// </summary>
 [Collection(TelemetryCollection.Name)]
 public sealed partial class TelemetryTests(ServiceFixture service) : IClassFixture<ServiceFixture>
 {
@@ -79,6 +82,22 @@ public sealed partial class TelemetryTests(ServiceFixture service) : IClassFixtu
         var figures = JsonNode.Parse(await admin.GetStringAsync("/api/admin/process"))!;
         Assert.Equal(before + 1, figures["feedsServed"]![objective]!.GetValue<long>());
         Assert.True(figures["auditBacklog"]!.GetValue<long>() >= 0);
+    }
+
+    [Fact]
+    public async Task OpenApi_every_operation_has_a_name_and_a_summary()
+    {
+        var document = JsonNode.Parse(await service.CreateClient().GetStringAsync("/openapi/v1.json"))!;
+        var operations = document["paths"]!.AsObject()
+            .SelectMany(path => path.Value!.AsObject().Where(o => o.Key is "get" or "put" or "post" or "delete" or "patch")
+                .Select(o => (Route: $"{o.Key.ToUpperInvariant()} {path.Key}", Operation: o.Value!)))
+            .ToList();
+
+        Assert.NotEmpty(operations);
+        Assert.Empty(operations.Where(o => string.IsNullOrWhiteSpace(o.Operation["summary"]?.GetValue<string>())).Select(o => o.Route));
+        Assert.Empty(operations.Where(o => string.IsNullOrWhiteSpace(o.Operation["operationId"]?.GetValue<string>())).Select(o => o.Route));
+        // The Prometheus scrape is not part of the REST API.
+        Assert.DoesNotContain("/metrics", document["paths"]!.AsObject().Select(p => p.Key));
     }
 
     /// <summary>The sum of a Prometheus sample over the series whose labels include <paramref name="labels"/>; 0 when there is none yet.</summary>
