@@ -25,7 +25,8 @@ public static class TelemetryExtensions
     public static IHostApplicationBuilder AddRecommenderTelemetry(this IHostApplicationBuilder builder)
     {
         var telemetry = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService(builder.Environment.ApplicationName))
+            // The standard variable names a process (a replica, the trainer); without it, the app's own name.
+            .ConfigureResource(r => r.AddService(builder.Configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : builder.Environment.ApplicationName))
             .WithMetrics(metrics => metrics
                 .AddMeter(RecommenderMetrics.Name)
                 .AddAspNetCoreInstrumentation()
