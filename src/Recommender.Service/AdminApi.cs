@@ -26,27 +26,78 @@ public static class AdminApi
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/api/admin").WithTags("Admin").RequireAuthorization(ApiServiceExtensions.AdminPolicy);
-        admin.MapGet("/served", QueryServed);
+        admin.MapGet("/served", QueryServed)
+            .WithName("QueryServedLists")
+            .WithSummary("Search the audit log of served lists")
+            .WithDescription("Newest first, filtered by person, objective and time; limit 1 to 500 (default 50), and before (an id) for the next page.");
         admin.MapGet("/served/{requestId:guid}", async Task<Results<Ok<AuditRow>, NotFound>> (Guid requestId, ServedListStore store, CancellationToken ct) =>
-            await store.GetAsync(requestId, null, ct) is { } r ? TypedResults.Ok(new AuditRow(r.Id, r.UserId, MeApi.ServedListDto.From(r))) : TypedResults.NotFound());
+            await store.GetAsync(requestId, null, ct) is { } r ? TypedResults.Ok(new AuditRow(r.Id, r.UserId, MeApi.ServedListDto.From(r))) : TypedResults.NotFound())
+            .WithName("GetServedList")
+            .WithSummary("One served list from the audit log")
+            .WithDescription("By the requestId its feed answered with: who was shown which items, under which objective and model, with scores and reasons.");
         admin.MapGet("/models", async (ModelStore models, CancellationToken ct) =>
             TypedResults.Ok((await models.ListAsync(ct)).Select(m => new ModelDto(m.Version, m.Algorithm, m.Status, m.IsActive, m.CreatedAt, m.ActivatedAt,
-                JsonNode.Parse(m.Options), JsonNode.Parse(m.Metrics))).ToList()));
-        admin.MapPost("/models/train", TrainNow);
-        admin.MapPost("/models/{version:int}/activate", Activate);
-        admin.MapGet("/metrics", Metrics);
-        admin.MapPost("/counterfactual", Counterfactual);
-        admin.MapGet("/export", Export);
-        admin.MapGet("/export/budget", async (ResearchExport export, CancellationToken ct) => TypedResults.Ok(await export.BudgetAsync(ct)));
+                JsonNode.Parse(m.Options), JsonNode.Parse(m.Metrics))).ToList()))
+            .WithName("ListModels")
+            .WithSummary("List model versions")
+            .WithDescription("Every trained model with its status, whether it is active, the options it was trained with and its holdout metrics.");
+        admin.MapPost("/models/train", TrainNow)
+            .WithName("TrainModel")
+            .WithSummary("Train a model now")
+            .WithDescription("Answers when the run has finished, with its report; the new model is activated only if it passes its gate. 409 when another process is training.");
+        admin.MapPost("/models/{version:int}/activate", Activate)
+            .WithName("ActivateModel")
+            .WithSummary("Activate (or roll back to) a model version")
+            .WithDescription("Only a trained model that passed its gate; this process swaps at once, the others within the model poll interval.");
+        admin.MapGet("/metrics", Metrics)
+            .WithName("GetObjectiveReport")
+            .WithSummary("Per-objective quality over a time window")
+            .WithDescription("Measured from the audit log and the events that followed (default the last 7 days, top k = 10). Not the Prometheus scrape, which is /metrics.");
+        admin.MapGet("/process", (RecommenderMetrics metrics) => TypedResults.Ok(metrics.Snapshot()))
+            .WithName("GetProcessFigures")
+            .WithSummary("What this process has done since it started")
+            .WithDescription("Feeds served per objective, events ingested per kind, the audit backlog and training runs: the same figures /metrics reports, for the one process that answers.");
+        admin.MapPost("/counterfactual", Counterfactual)
+            .WithName("RunCounterfactual")
+            .WithSummary("Rank a person's feed again with one thing changed")
+            .WithDescription("Changes exactly one attribute, or moves their history from one topic to another, and compares the two lists; nothing is served or stored.");
+        admin.MapGet("/export", Export)
+            .WithName("CreateResearchExport")
+            .WithSummary("A differentially private research export")
+            .WithDescription("Noisy counts over a time window (default the last 30 days) at privacy cost epsilon, taken from the privacy budget; 409 once the budget is used up.");
+        admin.MapGet("/export/budget", async (ResearchExport export, CancellationToken ct) => TypedResults.Ok(await export.BudgetAsync(ct)))
+            .WithName("GetExportBudget")
+            .WithSummary("The privacy budget left for research exports");
         admin.MapGet("/users", async (AccountStore accounts, CancellationToken ct, string? role = null, int offset = 0, int limit = 50) =>
-            TypedResults.Ok(await accounts.ListAsync(role, Math.Max(0, offset), Math.Clamp(limit, 1, 500), ct)));
-        admin.MapPut("/users/{id:long}/role", SetRole);
-        admin.MapGet("/api-keys", async (ApiKeyStore keys, CancellationToken ct) => TypedResults.Ok(await keys.ListAsync(ct)));
-        admin.MapPost("/api-keys", CreateKey);
+            TypedResults.Ok(await accounts.ListAsync(role, Math.Max(0, offset), Math.Clamp(limit, 1, 500), ct)))
+            .WithName("ListPeople")
+            .WithSummary("List people with an account")
+            .WithDescription("Optionally only one role; offset from 0, limit 1 to 500 (default 50).");
+        admin.MapPut("/users/{id:long}/role", SetRole)
+            .WithName("SetRole")
+            .WithSummary("Make someone an admin, or a user again")
+            .WithDescription("Not one's own role, and not the last admin's.");
+        admin.MapGet("/api-keys", async (ApiKeyStore keys, CancellationToken ct) => TypedResults.Ok(await keys.ListAsync(ct)))
+            .WithName("ListApiKeys")
+            .WithSummary("List platform API keys")
+            .WithDescription("Name, the key's first characters, scopes, and when each was created or revoked; never the keys themselves.");
+        admin.MapPost("/api-keys", CreateKey)
+            .WithName("CreateApiKey")
+            .WithSummary("Create a platform API key")
+            .WithDescription("With one or more scopes (catalog, events, feeds). The key is in this answer only; it is stored hashed.");
         admin.MapDelete("/api-keys/{id:long}", async Task<Results<NoContent, NotFound>> (long id, ApiKeyStore keys, CancellationToken ct) =>
-            await keys.RevokeAsync(id, ct) ? TypedResults.NoContent() : TypedResults.NotFound());
-        admin.MapGet("/publisher-keys", async (ProvenanceStore store, CancellationToken ct) => TypedResults.Ok(await store.ListKeysAsync(ct)));
-        admin.MapPost("/publisher-keys/{keyId}/revoke", RevokePublisherKey);
+            await keys.RevokeAsync(id, ct) ? TypedResults.NoContent() : TypedResults.NotFound())
+            .WithName("RevokeApiKey")
+            .WithSummary("Revoke a platform API key")
+            .WithDescription("Calls with it are refused from now on.");
+        admin.MapGet("/publisher-keys", async (ProvenanceStore store, CancellationToken ct) => TypedResults.Ok(await store.ListKeysAsync(ct)))
+            .WithName("ListPublisherKeys")
+            .WithSummary("List publishers' signing keys")
+            .WithDescription("Each publisher's keys, with how many items each verified and whether, when, by whom and why it was revoked (docs/provenance.md).");
+        admin.MapPost("/publisher-keys/{keyId}/revoke", RevokePublisherKey)
+            .WithName("RevokePublisherKey")
+            .WithSummary("Revoke a publisher's signing key")
+            .WithDescription("The items it verified show as no longer verified, with the reason given here.");
         return app;
     }
 

@@ -30,6 +30,7 @@ public static class ApiServiceExtensions
     public static IHostApplicationBuilder AddRecommenderApi(this IHostApplicationBuilder builder)
     {
         builder.AddRecommenderServing();
+        builder.AddRecommenderTelemetry();
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
         builder.Services.AddOpenApi(o => o.AddSecurity());

@@ -15,10 +15,19 @@ public static class AuthApi
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/auth").WithTags("Sign-in");
-        group.MapPost("/sign-in", SignIn).AllowAnonymous().RequireRateLimiting(ApiServiceExtensions.SignInLimit);
-        group.MapPost("/sign-out", (Delegate)SignOut).RequireAuthorization(ApiServiceExtensions.PersonPolicy);
+        group.MapPost("/sign-in", SignIn).AllowAnonymous().RequireRateLimiting(ApiServiceExtensions.SignInLimit)
+            .WithName("SignIn")
+            .WithSummary("Sign in with login and password")
+            .WithDescription("Sets the session cookie the /api/me and /api/admin routes need. A few attempts per client address per minute; past that 429 with Retry-After.");
+        group.MapPost("/sign-out", (Delegate)SignOut).RequireAuthorization(ApiServiceExtensions.PersonPolicy)
+            .WithName("SignOut")
+            .WithSummary("Sign out")
+            .WithDescription("Ends this session in the database as well as in the browser, so a copy of the cookie stops working too.");
         group.MapGet("/me", (ClaimsPrincipal user) => TypedResults.Ok(new Me(user.UserId(), user.Identity!.Name!, user.FindFirstValue(AccountClaims.DisplayName) ?? "", user.FindFirstValue(ClaimTypes.Role) ?? "user")))
-            .RequireAuthorization(ApiServiceExtensions.PersonPolicy);
+            .RequireAuthorization(ApiServiceExtensions.PersonPolicy)
+            .WithName("GetSignedInPerson")
+            .WithSummary("Who is signed in")
+            .WithDescription("The signed-in person's id, login, display name and role.");
         return app;
     }
 

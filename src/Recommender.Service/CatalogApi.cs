@@ -9,8 +9,14 @@ public static class CatalogApi
     public static IEndpointRouteBuilder MapCatalogApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/catalog").WithTags("Catalog").AllowAnonymous();
-        group.MapGet("/items", ListItems);
-        group.MapGet("/counts", async (CatalogStore store, CancellationToken ct) => TypedResults.Ok(await store.CountAsync(ct)));
+        group.MapGet("/items", ListItems)
+            .WithName("ListCatalogItems")
+            .WithSummary("List catalog items")
+            .WithDescription("A page of the items feeds can show, optionally of one topic; offset from 0, limit 1 to 500 (default 50).");
+        group.MapGet("/counts", async (CatalogStore store, CancellationToken ct) => TypedResults.Ok(await store.CountAsync(ct)))
+            .WithName("CountCatalog")
+            .WithSummary("Count items, topics, sources, users and events")
+            .WithDescription("How many items, topics, sources, users and events there are.");
         return app;
     }
 

@@ -31,17 +31,44 @@ public static class MeApi
     public static IEndpointRouteBuilder MapMeApi(this IEndpointRouteBuilder app)
     {
         var me = app.MapGroup("/api/me").WithTags("Me").RequireAuthorization(ApiServiceExtensions.PersonPolicy);
-        me.MapGet("/feed", GetFeed);
-        me.MapPost("/events", PostEvents).RequireRateLimiting(ApiServiceExtensions.EventsLimit);
-        me.MapGet("/settings", GetSettings);
-        me.MapPut("/settings", PutSettings);
+        me.MapGet("/feed", GetFeed)
+            .WithName("GetMyFeed")
+            .WithSummary("One page of my feed")
+            .WithDescription("Ranked under my chosen objective, each item with its score, components and reasons. The list is recorded in the audit log before it is answered (503 with Retry-After when it cannot be); pass nextCursor to get the next page of the same ranking.");
+        me.MapPost("/events", PostEvents).RequireRateLimiting(ApiServiceExtensions.EventsLimit)
+            .WithName("PostMyEvents")
+            .WithSummary("Record what I did with items")
+            .WithDescription("Up to 1,000 events (view, click, like, rating, …) in one transaction. An idempotency key already stored is counted as a duplicate, not recorded twice, so a retried batch is safe.");
+        me.MapGet("/settings", GetSettings)
+            .WithName("GetMySettings")
+            .WithSummary("My objective and its settings")
+            .WithDescription("The objective my feed follows (the default when I chose none), its parameters and my chosen topics.");
+        me.MapPut("/settings", PutSettings)
+            .WithName("PutMySettings")
+            .WithSummary("Choose my objective and its settings")
+            .WithDescription("Validated against the objective's parameter schema; the next feed page follows it. Every change is kept in my settings history.");
         me.MapGet("/settings/history", async (ClaimsPrincipal user, SettingsService settings, CancellationToken ct, int limit = 50) =>
             TypedResults.Ok((await settings.HistoryAsync(user.UserId(), Math.Clamp(limit, 1, 500), ct))
-                .Select(s => new SettingsDto(s.ObjectiveId, ParseObject(s.ParametersJson), s.UpdatedAt)).ToList()));
-        me.MapGet("/served", GetServed);
-        me.MapGet("/served/{requestId:guid}", GetServedList);
-        me.MapGet("/why/{itemId:long}", GetWhy);
-        me.MapDelete("/", DeleteMe);
+                .Select(s => new SettingsDto(s.ObjectiveId, ParseObject(s.ParametersJson), s.UpdatedAt)).ToList()))
+            .WithName("GetMySettingsHistory")
+            .WithSummary("My earlier settings, newest first")
+            .WithDescription("At most limit changes (1 to 500, default 50).");
+        me.MapGet("/served", GetServed)
+            .WithName("ListMyServedLists")
+            .WithSummary("The lists I was shown")
+            .WithDescription("My audit records, newest first: which items each feed page showed, under which objective and model.");
+        me.MapGet("/served/{requestId:guid}", GetServedList)
+            .WithName("GetMyServedList")
+            .WithSummary("One list I was shown")
+            .WithDescription("The audit record of one feed page, by the requestId the feed answered with; 404 for anyone else's.");
+        me.MapGet("/why/{itemId:long}", GetWhy)
+            .WithName("WhyWasIShown")
+            .WithSummary("Why I was shown an item")
+            .WithDescription("The rank, score components and reasons recorded with the newest of my last 50 served lists that showed the item; 404 when none did.");
+        me.MapDelete("/", DeleteMe)
+            .WithName("DeleteMe")
+            .WithSummary("Delete my account and my data")
+            .WithDescription("Removes the account and everything recorded about it, then signs out; 409 for the last admin.");
         return app;
     }
 
@@ -58,7 +85,7 @@ public static class MeApi
     }
 
     private static async Task<Results<Ok<AppendResponse>, ValidationProblem>> PostEvents(
-        List<EventInput>? events, ClaimsPrincipal user, EventStore store, CancellationToken ct)
+        List<EventInput>? events, ClaimsPrincipal user, EventStore store, RecommenderMetrics metrics, CancellationToken ct)
     {
         var userId = user.UserId();
         var (parsed, errors) = EventBatch.Parse(events, e => e.UserId is null ? userId : null, DateTimeOffset.UtcNow);
@@ -72,6 +99,7 @@ public static class MeApi
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
         var result = await store.AppendAsync(parsed, ct);
+        metrics.EventsStored(parsed, result);
         return TypedResults.Ok(new AppendResponse(result.Recorded, result.Duplicates));
     }
 

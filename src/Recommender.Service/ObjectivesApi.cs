@@ -11,7 +11,10 @@ public static class ObjectivesApi
     public static IEndpointRouteBuilder MapObjectivesApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/objectives", (ObjectiveRegistry objectives) => TypedResults.Ok(objectives.All.Select(Describe).ToList()))
-            .WithTags("Objectives").AllowAnonymous();
+            .WithTags("Objectives").AllowAnonymous()
+            .WithName("ListObjectives")
+            .WithSummary("List the objectives a feed can follow")
+            .WithDescription("Each objective's id, version, plain-language name and description, and the parameters a person may set for it, with their types and ranges.");
         return app;
     }
 

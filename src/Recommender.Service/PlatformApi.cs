@@ -24,12 +24,27 @@ public static class PlatformApi
     public static IEndpointRouteBuilder MapPlatformApi(this IEndpointRouteBuilder app)
     {
         var platform = app.MapGroup("/api/platform").WithTags("Platform");
-        platform.MapPut("/items/{itemId}", PutItem).RequireAuthorization(ApiServiceExtensions.CatalogScope);
+        platform.MapPut("/items/{itemId}", PutItem).RequireAuthorization(ApiServiceExtensions.CatalogScope)
+            .WithName("PutPlatformItem")
+            .WithSummary("Add or replace an item")
+            .WithDescription("By the platform's own item id. An item may carry a publisher's signature, verified here (docs/provenance.md). API key with the catalog scope.");
         platform.MapDelete("/items/{itemId}", async Task<Results<NoContent, NotFound>> (string itemId, CatalogStore catalog, CancellationToken ct) =>
-            await catalog.DeleteItemAsync(itemId, ct) ? TypedResults.NoContent() : TypedResults.NotFound()).RequireAuthorization(ApiServiceExtensions.CatalogScope);
-        platform.MapPut("/sources/{sourceId}", PutSource).RequireAuthorization(ApiServiceExtensions.CatalogScope);
-        platform.MapPost("/events", PostEvents).RequireAuthorization(ApiServiceExtensions.EventsScope).RequireRateLimiting(ApiServiceExtensions.EventsLimit);
-        platform.MapGet("/users/{userId}/feed", GetFeed).RequireAuthorization(ApiServiceExtensions.FeedsScope);
+            await catalog.DeleteItemAsync(itemId, ct) ? TypedResults.NoContent() : TypedResults.NotFound()).RequireAuthorization(ApiServiceExtensions.CatalogScope)
+            .WithName("DeletePlatformItem")
+            .WithSummary("Remove an item from feeds")
+            .WithDescription("By the platform's own item id, with its topics and the events about it. API key with the catalog scope.");
+        platform.MapPut("/sources/{sourceId}", PutSource).RequireAuthorization(ApiServiceExtensions.CatalogScope)
+            .WithName("PutPlatformSource")
+            .WithSummary("Add or replace a source")
+            .WithDescription("A source's name and credibility (0 to 1), which credibility-aware objectives rank by. API key with the catalog scope.");
+        platform.MapPost("/events", PostEvents).RequireAuthorization(ApiServiceExtensions.EventsScope).RequireRateLimiting(ApiServiceExtensions.EventsLimit)
+            .WithName("PostPlatformEvents")
+            .WithSummary("Record what the platform's users did")
+            .WithDescription("Up to 1,000 events naming users and items by the platform's ids; a user is created on first sight. Idempotency keys make a retried batch safe. API key with the events scope.");
+        platform.MapGet("/users/{userId}/feed", GetFeed).RequireAuthorization(ApiServiceExtensions.FeedsScope)
+            .WithName("GetPlatformFeed")
+            .WithSummary("One page of a platform user's feed")
+            .WithDescription("As /api/me/feed, for the platform's user id (created on first sight), recorded in the audit log before it is answered. API key with the feeds scope.");
         return app;
     }
 
@@ -94,7 +109,7 @@ public static class PlatformApi
     }
 
     private static async Task<Results<Ok<MeApi.AppendResponse>, ValidationProblem>> PostEvents(
-        List<PlatformEventInput>? events, ServingState serving, AccountStore accounts, EventStore store, CancellationToken ct)
+        List<PlatformEventInput>? events, ServingState serving, AccountStore accounts, EventStore store, RecommenderMetrics metrics, CancellationToken ct)
     {
         var batch = events ?? [];
         var items = await serving.ResolveItemsAsync(batch.Where(e => e?.ItemId is not null).Select(e => e.ItemId!), ct);
@@ -117,6 +132,7 @@ public static class PlatformApi
         var users = await accounts.EnsureExternalAsync([.. batch.Select(e => e.UserId!)], ct);
         var resolved = parsed.Select((e, i) => e with { UserId = users[batch[i].UserId!] }).ToList();
         var result = await store.AppendAsync(resolved, ct);
+        metrics.EventsStored(resolved, result);
         return TypedResults.Ok(new MeApi.AppendResponse(result.Recorded, result.Duplicates));
     }
 

@@ -16,6 +16,7 @@ app.UseAuthorization();
 app.UseRateLimiter();
 app.MapOpenApi().AllowAnonymous();
 app.MapHealthChecks("/health", new() { ResponseWriter = HealthReportWriter.WriteAsync }).AllowAnonymous();
+app.MapRecommenderMetrics();
 app.MapAuthApi();
 app.MapObjectivesApi();
 app.MapMeApi();

@@ -101,6 +101,9 @@ public sealed class AuditLog : BackgroundService, IHealthCheck
             _batchEnd = _spool.Read(_batch, BatchSize);
         if (_batch.Count == 0)
             return;
+        // Its own trace: the feeds that recorded these lists were answered once the lists were in the spool.
+        using var span = RecommenderMetrics.ActivitySource.StartActivity("audit.write");
+        span?.SetTag("recommender.lists", _batch.Count);
         var delay = TimeSpan.FromMilliseconds(200);
         while (true)
         {

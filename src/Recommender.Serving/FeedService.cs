@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -60,21 +61,13 @@ public sealed class FeedService(
     RankingContextStore contexts,
     AccountStore accounts,
     AuditLog audit,
+    RecommenderMetrics metrics,
     IOptions<ServingOptions> options)
 {
     /// <summary>The reason every item of a feed served without the database carries first.</summary>
     public const string WithoutDatabaseReason = "Not personalised: your history and settings could not be read just now.";
 
     private readonly ServingOptions _options = options.Value;
-    private long _servedWithoutDatabase;
-    private long _lastWithoutDatabase;
-
-    /// <summary>Feeds served without personal data because the database was unreachable, since start.</summary>
-    public long ServedWithoutDatabase => Interlocked.Read(ref _servedWithoutDatabase);
-
-    /// <summary>When the last feed was served without the database; null when none was.</summary>
-    public DateTimeOffset? LastServedWithoutDatabase =>
-        Interlocked.Read(ref _lastWithoutDatabase) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
     /// <summary>One page of the user's feed under their chosen objective; recorded in the audit log before it is returned.</summary>
     /// <exception cref="FeedRequestException">A bad page size or cursor.</exception>
@@ -82,6 +75,7 @@ public sealed class FeedService(
     /// <exception cref="AuditBacklogFullException">The audit log cannot take the record.</exception>
     public async Task<Feed> GetFeedAsync(long userId, int? k = null, string? cursor = null, CancellationToken ct = default)
     {
+        using var span = RecommenderMetrics.ActivitySource.StartActivity("feed");
         var page = ParsePage(k, cursor);
         RankingContext? context;
         try
@@ -100,6 +94,7 @@ public sealed class FeedService(
     /// <exception cref="AuditBacklogFullException">The audit log cannot take the record.</exception>
     public async Task<Feed> GetPlatformFeedAsync(string externalId, int? k = null, string? cursor = null, CancellationToken ct = default)
     {
+        using var span = RecommenderMetrics.ActivitySource.StartActivity("feed");
         var page = ParsePage(k, cursor);
         RankingContext? context;
         try
@@ -159,34 +154,48 @@ public sealed class FeedService(
         var (objectiveId, parameters) = Chosen(context.Settings);
         var snapshot = state.Current;
         var (seed, offset, size) = page;
-        var list = Rank(snapshot, context, objectiveId, parameters, offset + size, seed);
-        return RecordAsync(snapshot, list, context.UserId, null, page);
+        var list = Timed(objectiveId, () => Rank(snapshot, context, objectiveId, parameters, offset + size, seed));
+        return RecordAsync(snapshot, list, context.UserId, null, page, withoutDatabase: false);
     }
 
-    private async Task<Feed> ServeWithoutDatabaseAsync(long userId, string? externalId, (int Seed, int Offset, int Size) page)
+    private Task<Feed> ServeWithoutDatabaseAsync(long userId, string? externalId, (int Seed, int Offset, int Size) page)
     {
         var snapshot = state.Current;
         var (seed, offset, size) = page;
-        var list = snapshot.Pipeline.Recommend(new RecommendationRequest(
-            UserState.Anonymous, _options.DefaultObjective, ObjectiveParameters.Empty, offset + size, seed, DateTimeOffset.UtcNow));
+        var list = Timed(_options.DefaultObjective, () => snapshot.Pipeline.Recommend(new RecommendationRequest(
+            UserState.Anonymous, _options.DefaultObjective, ObjectiveParameters.Empty, offset + size, seed, DateTimeOffset.UtcNow)));
         list = list with { Items = [.. list.Items.Select(i => i with { Reasons = [WithoutDatabaseReason, .. i.Reasons.Take(1)] })] };
-        var feed = await RecordAsync(snapshot, list, userId, externalId, page);
-        Interlocked.Increment(ref _servedWithoutDatabase);
-        Interlocked.Exchange(ref _lastWithoutDatabase, DateTimeOffset.UtcNow.UtcTicks);
-        return feed;
+        return RecordAsync(snapshot, list, userId, externalId, page, withoutDatabase: true);
     }
 
-    private async Task<Feed> RecordAsync(RankingSnapshot snapshot, ServedList list, long userId, string? externalId, (int Seed, int Offset, int Size) page)
+    private async Task<Feed> RecordAsync(RankingSnapshot snapshot, ServedList list, long userId, string? externalId, (int Seed, int Offset, int Size) page, bool withoutDatabase)
     {
         var (seed, offset, size) = page;
         var shown = list with { Items = [.. list.Items.Skip(offset)] };
         var requestId = Guid.CreateVersion7();
-        // On disk before the feed leaves: a list that cannot be recorded is not served.
-        await audit.RecordAsync(new AuditRecord(requestId, userId, shown, externalId));
+        Activity.Current?.SetTag("recommender.request_id", requestId.ToString());
+        using (RecommenderMetrics.ActivitySource.StartActivity("audit.record"))
+        {
+            // On disk before the feed leaves: a list that cannot be recorded is not served.
+            await audit.RecordAsync(new AuditRecord(requestId, userId, shown, externalId));
+        }
+        metrics.FeedServed(shown.ObjectiveId, withoutDatabase);
 
         var objective = snapshot.Pipeline.Objectives[shown.ObjectiveId];
         var next = list.Items.Count == offset + size && offset + size < _options.MaxFeedDepth ? EncodeCursor(seed, offset + size) : null;
         return new Feed(requestId, objective.Id, objective.DisplayName, objective.Version, shown.ModelVersion, Describe(snapshot, shown), next);
+    }
+
+    /// <summary>Ranks in a span of its own and records how long it took; previews are not timed, they serve nothing.</summary>
+    private ServedList Timed(string objectiveId, Func<ServedList> rank)
+    {
+        using var span = RecommenderMetrics.ActivitySource.StartActivity("rank");
+        span?.SetTag("recommender.objective", objectiveId);
+        var started = Stopwatch.GetTimestamp();
+        var list = rank();
+        metrics.Ranked(Stopwatch.GetElapsedTime(started), objectiveId);
+        span?.SetTag("recommender.items", list.Items.Count);
+        return list;
     }
 
     private static ServedList Rank(RankingSnapshot snapshot, RankingContext context, string objectiveId, ObjectiveParameters parameters, int k, int seed)

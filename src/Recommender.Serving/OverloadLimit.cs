@@ -11,7 +11,7 @@ namespace Recommender.Serving;
 /// <see cref="ServingOptions.RequestQueueLimit"/> more wait, oldest first. Past that a request is refused at once
 /// with 503 and Retry-After, so under overload the process keeps its latency bounded and its memory flat instead of
 /// letting every request slow down together, and it is back to normal as soon as the load drops.
-/// Health checks are never queued or refused: operators and load balancers must see the process even when it is busy.
+/// Health checks and metric scrapes are never queued or refused: operators and load balancers must see the process even when it is busy.
 /// </summary>
 public static class OverloadLimit
 {
@@ -28,8 +28,8 @@ public static class OverloadLimit
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         };
         options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-            context.Request.Path.StartsWithSegments("/health")
-                ? RateLimitPartition.GetNoLimiter("health")
+            TelemetryExtensions.IsProbe(context.Request.Path)
+                ? RateLimitPartition.GetNoLimiter("probe")
                 : RateLimitPartition.GetConcurrencyLimiter("process", _ => limiter));
         return options;
     }

@@ -85,4 +85,10 @@ public sealed class ServingOptions
     /// changed): the longest any of those can go unnoticed by another copy of the cookie. Zero checks every request. Default 30 s.
     /// </summary>
     public TimeSpan SessionCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Whether <c>/metrics</c> answers Prometheus scrapes, without sign-in (docs/security.md says who should reach it).
+    /// Turn it off where the process is reachable from outside and nothing in between keeps <c>/metrics</c> in. Default true.
+    /// </summary>
+    public bool PrometheusScraping { get; set; } = true;
 }

@@ -18,6 +18,7 @@ public static class ServingServiceExtensions
         builder.Services.AddRecommenderObjectives(string.IsNullOrWhiteSpace(pluginFolder) ? null : pluginFolder);
 
         builder.Services.AddSingleton<ServingState>();
+        builder.Services.AddSingleton<RecommenderMetrics>();
         builder.Services.AddSingleton<FeedService>();
         builder.Services.AddSingleton<SettingsService>();
         builder.Services.AddSingleton<CounterfactualAudit>();

@@ -12,7 +12,7 @@ namespace Recommender.Serving;
 /// Retrains on a schedule and on demand. Only one process trains at a time across all replicas and the CLI
 /// (<see cref="ModelTraining.TrainExclusiveAsync(MatrixFactorizationOptions, HyperparameterSearch?, IProgress{TrainingProgress}?, CancellationToken)"/>); a request while training is running is answered by that run.
 /// </summary>
-public sealed class TrainingScheduler(ModelTraining training, IOptions<ServingOptions> options, ILogger<TrainingScheduler> logger)
+public sealed class TrainingScheduler(ModelTraining training, RecommenderMetrics metrics, IOptions<ServingOptions> options, ILogger<TrainingScheduler> logger)
     : BackgroundService
 {
     private readonly Channel<bool> _requests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -64,18 +64,23 @@ public sealed class TrainingScheduler(ModelTraining training, IOptions<ServingOp
         try
         {
             IsTraining = true;
+            using var span = RecommenderMetrics.ActivitySource.StartActivity("train");
             if (await training.TrainExclusiveAsync(new MatrixFactorizationOptions(), HyperparameterSearch.Default, ct: ct) is not { } report)
             {
                 logger.LogInformation("Another process is training; skipping this run");
+                metrics.TrainingRun("skipped");
                 return null;
             }
             LastReport = report;
             logger.LogInformation("Training run {Version}: {Decision}", report.Version, report.Decision);
+            metrics.TrainingRun(report.Activated ? "activated" : "rejected");
+            span?.SetTag("recommender.model_version", report.Version);
             return report;
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or ArgumentException)
         {
             logger.LogError(e, "Training run failed");
+            metrics.TrainingRun("failed");
             return null;
         }
         finally

@@ -40,6 +40,8 @@ public sealed class AccessTests(ServiceFixture service, ITestOutputHelper output
     [
         // anonymous, person, other person, admin, catalog key, events key, feeds key, revoked key
         new("GET", "/health", "/health", null, [200, 200, 200, 200, 200, 200, 200, 200]),
+        // The Prometheus scrape: anonymous, like /health (docs/security.md says who should reach it).
+        new("GET", "/metrics", "/metrics", null, [200, 200, 200, 200, 200, 200, 200, 200]),
         new("GET", "/openapi/{documentName}.json", "/openapi/v1.json", null, [200, 200, 200, 200, 200, 200, 200, 200]),
         new("GET", "/api/objectives", "/api/objectives", null, [200, 200, 200, 200, 200, 200, 200, 200]),
         new("GET", "/api/catalog/items", "/api/catalog/items?limit=5", null, [200, 200, 200, 200, 200, 200, 200, 200]),
@@ -62,6 +64,7 @@ public sealed class AccessTests(ServiceFixture service, ITestOutputHelper output
         new("POST", "/api/admin/models/train", "/api/admin/models/train", null, [401, 403, 403, 200, 401, 401, 401, 401]),
         new("POST", "/api/admin/models/{version:int}/activate", $"/api/admin/models/{ids.ModelVersion}/activate", null, [401, 403, 403, 200, 401, 401, 401, 401]),
         new("GET", "/api/admin/metrics", "/api/admin/metrics", null, [401, 403, 403, 200, 401, 401, 401, 401]),
+        new("GET", "/api/admin/process", "/api/admin/process", null, [401, 403, 403, 200, 401, 401, 401, 401]),
         new("POST", "/api/admin/counterfactual", "/api/admin/counterfactual", new { userId = ids.PersonId, fromTopic = "Oceans", toTopic = "Music", k = 5 },
             [401, 403, 403, 200, 401, 401, 401, 401]),
         new("GET", "/api/admin/export", "/api/admin/export", null, [401, 403, 403, 200, 401, 401, 401, 401]),

@@ -65,6 +65,8 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
         new("POST", "/admin/keys", "/admin/keys", [], PostToAdminPage),
         // anonymous, person, other person, admin
         new("GET", "/health", "/health", null, ["200", "200", "200", "200"]),
+        // The Prometheus scrape: anonymous, like /health (docs/security.md says who should reach it).
+        new("GET", "/metrics", "/metrics", null, ["200", "200", "200", "200"]),
         // The page for an address with no page of its own keeps the status it names.
         new("GET", "/status/{Code:int}", "/status/404", null, ["404", "404", "404", "404"]),
         new("POST", "/status/{Code:int}", "/status/404", [], ["400", "400", "400", "400"]),

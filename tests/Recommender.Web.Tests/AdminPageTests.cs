@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Recommender.Data;
 using Recommender.Data.Models;
+using Recommender.Serving;
 
 namespace Recommender.Web.Tests;
 
@@ -233,6 +235,23 @@ public sealed class AdminPageTests(WebFixture web)
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("/admin", path);
         Assert.Equal("Overview", overview.QuerySelector("h1")!.TextContent);
+    }
+
+    [Fact]
+    public async Task Overview_shows_the_feeds_this_process_served_as_its_meter_counts_them()
+    {
+        var metrics = web.Services.GetRequiredService<RecommenderMetrics>();
+        using var person = await web.OnboardedAsync(await web.NewAccountAsync());
+        Assert.Equal(HttpStatusCode.OK, (await person.PageAsync("/")).Status);
+        using var admin = await AdminAsync();
+
+        var (_, overview, _) = await admin.PageAsync("/admin");
+
+        // Read after the page: feeds served meanwhile by other tests only add to the snapshot.
+        var served = metrics.Snapshot().FeedsServed.Values.Sum();
+        var shown = long.Parse(overview.QuerySelector("[data-figure=feeds]")!.TextContent.Split(' ')[0], NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+        Assert.InRange(shown, 1, served);
+        Assert.NotNull(overview.QuerySelector("#t-process ~ p.muted a[href='/metrics']"));
     }
 
     [Fact]

@@ -43,5 +43,6 @@ public static class AdminText
     /// <summary>The text with its first letter upper case, for a phrase that starts a sentence.</summary>
     public static string Capital(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 
-    private static string Count(int n, string unit) => n == 1 ? $"1 {unit}" : $"{n} {unit}s";
+    /// <summary>"1 feed", "1,204 feeds".</summary>
+    public static string Count(long n, string unit) => n == 1 ? $"1 {unit}" : $"{n.ToString("N0", CultureInfo.InvariantCulture)} {unit}s";
 }

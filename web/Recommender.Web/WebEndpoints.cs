@@ -21,24 +21,37 @@ public static class WebEndpoints
     {
         // Every post carries an antiforgery token, including those that bind no form field (sign out, train now).
         var forms = app.MapGroup("").WithMetadata(new RequireAntiforgeryTokenAttribute()).AddEndpointFilter(RejectForgedPosts);
-        forms.MapPost("/sign-in", SignIn).AllowAnonymous().RequireRateLimiting(SignInRateLimit.PolicyName);
-        forms.MapPost("/sign-out", (Delegate)SignOut).RequireAuthorization();
+        forms.MapPost("/sign-in", SignIn).AllowAnonymous().RequireRateLimiting(SignInRateLimit.PolicyName)
+            .WithName("WebSignIn").WithSummary("Sign in from the sign-in form");
+        forms.MapPost("/sign-out", (Delegate)SignOut).RequireAuthorization()
+            .WithName("WebSignOut").WithSummary("Sign out, ending the session in the database too");
 
         var me = forms.MapGroup("/me").RequireAuthorization();
-        me.MapPost("/feedback", Feedback);
-        me.MapPost("/feedback/undo", UndoFeedback);
-        me.MapPost("/goal", ChooseGoal);
-        me.MapPost("/settings", SaveSettings);
-        me.MapPost("/blend", SaveBlend);
+        me.MapPost("/feedback", Feedback)
+            .WithName("WebFeedback").WithSummary("Record a feedback button on a feed card");
+        me.MapPost("/feedback/undo", UndoFeedback)
+            .WithName("WebUndoFeedback").WithSummary("Take back one's own feedback click");
+        me.MapPost("/goal", ChooseGoal)
+            .WithName("WebChooseGoal").WithSummary("Choose the goal one's feed follows (and, at onboarding, first topics)");
+        me.MapPost("/settings", SaveSettings)
+            .WithName("WebSaveSettings").WithSummary("Save the current goal's topics and credibility floor");
+        me.MapPost("/blend", SaveBlend)
+            .WithName("WebSaveBlend").WithSummary("Save the weights of the blended goal");
 
         var admin = forms.MapGroup("/admin/do").RequireAuthorization(WebServiceExtensions.AdminPolicy);
-        admin.MapPost("/train", Train);
-        admin.MapPost("/activate", Activate);
-        admin.MapPost("/role", SetRole);
-        admin.MapPost("/revoke-key", RevokeKey);
+        admin.MapPost("/train", Train)
+            .WithName("WebTrainModel").WithSummary("Train a model now and report on the models page");
+        admin.MapPost("/activate", Activate)
+            .WithName("WebActivateModel").WithSummary("Activate or roll back to a model version, once confirmed");
+        admin.MapPost("/role", SetRole)
+            .WithName("WebSetRole").WithSummary("Change someone's role, once confirmed");
+        admin.MapPost("/revoke-key", RevokeKey)
+            .WithName("WebRevokePublisherKey").WithSummary("Revoke a publisher's signing key, once confirmed, with a reason");
 
         // A download, not a form: GET with the admin policy; the export itself is documented in the README.
-        app.MapGet("/admin/export.json", Export).RequireAuthorization(WebServiceExtensions.AdminPolicy);
+        app.MapGet("/admin/export.json", Export).RequireAuthorization(WebServiceExtensions.AdminPolicy)
+            .WithName("WebResearchExport").WithSummary("Download a differentially private research export")
+            .WithDescription("epsilon (default 1) over the last days (1 to 366, default 30), taken from the privacy budget.");
         return app;
     }
 
@@ -89,7 +102,7 @@ public static class WebEndpoints
     }
 
     private static async Task<RedirectHttpResult> Feedback([FromForm] long itemId, [FromForm] string? kind, [FromForm] Guid requestId, [FromForm] string? returnUrl,
-        ClaimsPrincipal user, EventStore events, FlashMessages flash, CancellationToken ct)
+        ClaimsPrincipal user, EventStore events, RecommenderMetrics metrics, FlashMessages flash, CancellationToken ct)
     {
         var back = LocalOr(returnUrl, "/");
         if (FeedbackKinds.Parse(kind) is not { } eventKind)
@@ -97,7 +110,7 @@ public static class WebEndpoints
         var batch = new[] { new NewEvent(user.UserId(), itemId, eventKind, null, DateTimeOffset.UtcNow, FeedbackKey(requestId, itemId, kind!)) };
         if ((await events.FindUnknownItemsAsync(batch, ct)).Count > 0)
             return TypedResults.Redirect(WithProblem(back, flash, "That item is no longer in the catalog."));
-        await events.AppendAsync(batch, ct);
+        metrics.EventsStored(batch, await events.AppendAsync(batch, ct));
         return TypedResults.Redirect(WithQuery(back, ("noted", itemId.ToString(CultureInfo.InvariantCulture)), ("kind", kind!), ("list", requestId.ToString("N"))));
     }
 

@@ -32,6 +32,7 @@ public static class WebServiceExtensions
     public static IHostApplicationBuilder AddRecommenderWeb(this IHostApplicationBuilder builder)
     {
         builder.AddRecommenderServing();
+        builder.AddRecommenderTelemetry();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddSingleton<AdminStatistics>();
@@ -102,6 +103,7 @@ public static class WebServiceExtensions
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapHealthChecks("/health", new() { ResponseWriter = HealthReportWriter.WriteAsync }).AllowAnonymous();
+        app.MapRecommenderMetrics();
         app.MapWebEndpoints();
         app.MapRazorComponents<Components.App>().AddInteractiveServerRenderMode();
         return app;
