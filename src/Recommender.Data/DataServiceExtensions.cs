@@ -32,6 +32,7 @@ public static class DataServiceExtensions
         builder.Services.AddSingleton<ServedListStore>();
         builder.Services.AddSingleton<Models.ModelStore>();
         builder.Services.AddSingleton<Models.ModelTraining>();
+        builder.Services.AddSingleton<Models.RerankerStore>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         if (builder.Configuration.GetValue("Recommender:MigrateOnStart", true))
             builder.Services.AddHostedService<MigrateOnStart>();
