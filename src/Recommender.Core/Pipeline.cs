@@ -41,6 +41,7 @@ public sealed record PipelineOptions
 /// <param name="Now">The serving time.</param>
 /// <param name="NotInterested">Items the user dismissed; never shown again.</param>
 /// <param name="InterestTopics">Topics the user said they care about: initial signals for a user with little history.</param>
+/// <param name="ReaderTopics">Topics the user said they care about, whatever their history: a feature of the re-ranker.</param>
 public sealed record RecommendationRequest(
     UserState User,
     string ObjectiveId,
@@ -49,7 +50,8 @@ public sealed record RecommendationRequest(
     int Seed,
     DateTimeOffset Now,
     IReadOnlySet<long>? NotInterested = null,
-    IReadOnlyList<string>? InterestTopics = null);
+    IReadOnlyList<string>? InterestTopics = null,
+    IReadOnlyList<string>? ReaderTopics = null);
 
 /// <summary>
 /// One served item as recorded for the audit log and shown to the user, with its provenance state when it was served
@@ -74,6 +76,9 @@ public sealed record ServedList(
     int CandidatesConsidered,
     IReadOnlyList<ServedItem> Items)
 {
+    /// <summary>The learned second stage that rescored the candidates (e.g. "reranker v3"); null when MF alone did.</summary>
+    public string? RerankerVersion { get; init; }
+
     /// <summary>The record as JSON, e.g. for an export.</summary>
     public JsonObject ToJson() => new()
     {
@@ -83,6 +88,7 @@ public sealed record ServedList(
         ["parameters"] = JsonNode.Parse(ParametersJson),
         ["parameter_hash"] = ParameterHash,
         ["model_version"] = ModelVersion,
+        ["reranker_version"] = RerankerVersion,
         ["seed"] = Seed,
         ["served_at"] = ServedAt,
         ["candidates_considered"] = CandidatesConsidered,
@@ -158,9 +164,12 @@ public sealed class RecommendationPipeline
     private readonly PipelineOptions _options;
     private readonly float[] _modelPrior;
     private readonly float[] _popularityPrior;
+    private readonly Reranker? _reranker;
 
-    public RecommendationPipeline(IRelevanceModel model, Catalog catalog, ObjectiveRegistry objectives, PipelineOptions? options = null)
+    /// <summary>A pipeline over <paramref name="model"/>; personal feeds are rescored by <paramref name="reranker"/> when one is given.</summary>
+    public RecommendationPipeline(IRelevanceModel model, Catalog catalog, ObjectiveRegistry objectives, PipelineOptions? options = null, Reranker? reranker = null)
     {
+        _reranker = reranker;
         _model = model ?? throw new ArgumentNullException(nameof(model));
         _catalog = catalog ?? throw new ArgumentNullException(nameof(catalog));
         _objectives = objectives ?? throw new ArgumentNullException(nameof(objectives));
@@ -177,6 +186,9 @@ public sealed class RecommendationPipeline
     public ObjectiveRegistry Objectives => _objectives;
 
     public PipelineOptions Options => _options;
+
+    /// <summary>The learned second stage personal feeds are rescored with; null when none is active.</summary>
+    public Reranker? Reranker => _reranker;
 
     /// <summary>Builds one list. Unknown objective ids and invalid settings are the caller's to check first (see <see cref="IObjective.Validate"/>).</summary>
     public ServedList Recommend(RecommendationRequest request)
@@ -197,6 +209,12 @@ public sealed class RecommendationPipeline
 
         var signals = profiles ? InitialSignals(user, request.InterestTopics, exclusions) : [];
         var (candidates, personalized, model) = BuildCandidates(user, sources, parameters, exclusions, signals);
+        // Only a personal MF score is what the re-ranker learned to refine; popularity-scored lists stay as they are.
+        var reranker = personalized && ReferenceEquals(model, _model) ? _reranker : null;
+        if (reranker is not null)
+        {
+            candidates = reranker.Rescore(candidates, _catalog, new HashSet<string>(request.ReaderTopics ?? [], StringComparer.Ordinal), request.Now);
+        }
         var rankingRequest = new RankingRequest(user, parameters, candidates, exclusions, _catalog, model, personalized, request.K, request.Seed, request.Now,
             personalized ? signals.Count : 0);
         var ranked = objective.Rank(rankingRequest);
@@ -207,7 +225,10 @@ public sealed class RecommendationPipeline
                 _catalog.TryGet(r.ItemId, out var info) ? info.Provenance?.State ?? ProvenanceStates.Unsigned : null)).ToList();
         return new ServedList(
             request.User.UserId, objective.Id, objective.Version, parameters.ToCanonicalJson(), parameters.Hash(),
-            model.Version, request.Seed, request.Now, candidates.Count, items);
+            model.Version, request.Seed, request.Now, candidates.Count, items)
+        {
+            RerankerVersion = reranker?.Name,
+        };
     }
 
     /// <summary>

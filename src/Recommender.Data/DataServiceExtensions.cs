@@ -33,6 +33,7 @@ public static class DataServiceExtensions
         builder.Services.AddSingleton<PrivacyBudgetStore>();
         builder.Services.AddSingleton<Models.ModelStore>();
         builder.Services.AddSingleton<Models.ModelTraining>();
+        builder.Services.AddSingleton<Models.RerankerStore>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         if (builder.Configuration.GetValue("Recommender:MigrateOnStart", true))
             builder.Services.AddHostedService<MigrateOnStart>();

@@ -25,7 +25,8 @@ public sealed record ServedListRow(
     string ModelVersion,
     int CandidatesConsidered,
     string ItemsJson,
-    DateTime CreatedAt);
+    DateTime CreatedAt,
+    string? RerankerVersion = null);
 
 /// <summary>A served list as a research export reads it: whose, under which goal, when, and its items.</summary>
 public sealed record WindowedList(long UserId, string ObjectiveId, DateTime CreatedAt, string ItemsJson);
@@ -71,7 +72,7 @@ public sealed class ServedListStore(NpgsqlDataSource dataSource)
 
     private const string Columns = """
         user_id, request_id, objective_id, objective_version, parameters_hash, parameters, seed, model_version,
-        candidates_considered, items, created_at
+        candidates_considered, items, created_at, reranker_version
         """;
 
     private static async Task CopyAsync(NpgsqlConnection conn, string table, IReadOnlyList<AuditRecord> records, CancellationToken ct)
@@ -92,6 +93,10 @@ public sealed class ServedListStore(NpgsqlDataSource dataSource)
             await writer.WriteAsync(list.CandidatesConsidered, NpgsqlDbType.Integer, ct);
             await writer.WriteAsync(list.ItemsJson(), NpgsqlDbType.Json, ct);
             await writer.WriteAsync(list.ServedAt.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
+            if (list.RerankerVersion is { } reranker)
+                await writer.WriteAsync(reranker, NpgsqlDbType.Text, ct);
+            else
+                await writer.WriteNullAsync(ct);
         }
         await writer.CompleteAsync(ct);
     }
@@ -102,7 +107,7 @@ public sealed class ServedListStore(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<ServedListRow>(new CommandDefinition("""
             select id, request_id, user_id, objective_id, objective_version, parameters_hash, parameters::text as parameters_json, seed,
-                   model_version, candidates_considered, items::text as items_json, created_at
+                   model_version, candidates_considered, items::text as items_json, created_at, reranker_version
             from served_lists
             where (@UserId::bigint is null or user_id = @UserId)
               and (@ObjectiveId::text is null or objective_id = @ObjectiveId)
@@ -121,7 +126,7 @@ public sealed class ServedListStore(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.QuerySingleOrDefaultAsync<ServedListRow>(new CommandDefinition("""
             select id, request_id, user_id, objective_id, objective_version, parameters_hash, parameters::text as parameters_json, seed,
-                   model_version, candidates_considered, items::text as items_json, created_at
+                   model_version, candidates_considered, items::text as items_json, created_at, reranker_version
             from served_lists where request_id = @requestId and (@userId::bigint is null or user_id = @userId)
             """, new { requestId, userId }, cancellationToken: ct));
     }

@@ -203,7 +203,8 @@ public sealed class FeedService(
         // Chosen topics matter only while history is short.
         var topics = context.History.Count < snapshot.Pipeline.Options.InitialSignalsUntil ? context.Topics : null;
         var user = new UserState(context.UserId, context.History, context.Skills);
-        return snapshot.Pipeline.Recommend(new RecommendationRequest(user, objectiveId, parameters, k, seed, DateTimeOffset.UtcNow, InterestTopics: topics));
+        return snapshot.Pipeline.Recommend(new RecommendationRequest(user, objectiveId, parameters, k, seed, DateTimeOffset.UtcNow, InterestTopics: topics,
+            ReaderTopics: context.Topics));
     }
 
     private static List<FeedItem> Describe(RankingSnapshot snapshot, ServedList list)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Recommender.Core;
+using Recommender.Core.Ranking;
 using Recommender.Data;
 using Recommender.Data.Models;
 using Recommender.Factorization;
@@ -15,7 +16,8 @@ public sealed record RankingSnapshot(RecommendationPipeline Pipeline, int? Model
 /// once and keeps that snapshot, so a model change under live traffic never mixes two models in one list.
 /// A model that fails to load (a corrupted payload) is refused and the previous one keeps serving.
 /// </summary>
-public sealed class ServingState(CatalogStore catalogs, ModelStore models, ObjectiveRegistry objectives, ILogger<ServingState> logger)
+public sealed class ServingState(CatalogStore catalogs, ModelStore models, ObjectiveRegistry objectives, ILogger<ServingState> logger,
+    RerankerStore? rerankers = null)
 {
     private readonly SemaphoreSlim _reloading = new(1, 1);
     private RankingSnapshot? _current;
@@ -92,14 +94,47 @@ public sealed class ServingState(CatalogStore catalogs, ModelStore models, Objec
                 ? new PopularityModel(catalog)
                 : new MatrixFactorizationRelevanceModel(factors, version.Value.ToString(CultureInfo.InvariantCulture),
                     catalog.Items.ToDictionary(i => i.Id, i => catalog.Popularity(i.Id)));
-            var snapshot = new RankingSnapshot(new RecommendationPipeline(model, catalog, objectives), version, DateTimeOffset.UtcNow);
+            var reranker = version is null ? null : await LoadRerankerAsync(previous?.Pipeline.Reranker, version.Value, ct);
+            var snapshot = new RankingSnapshot(new RecommendationPipeline(model, catalog, objectives, reranker: reranker), version, DateTimeOffset.UtcNow);
             Volatile.Write(ref _current, snapshot);
-            if (version != previous?.ModelVersion)
-                logger.LogInformation("Serving model {Version} over {Items} items", version?.ToString(CultureInfo.InvariantCulture) ?? "popularity", catalog.Count);
+            if (version != previous?.ModelVersion || reranker?.Version != previous?.Pipeline.Reranker?.Version)
+                logger.LogInformation("Serving model {Version} ({Reranker}) over {Items} items", version?.ToString(CultureInfo.InvariantCulture) ?? "popularity",
+                    reranker?.Name ?? "no re-ranker", catalog.Count);
         }
         finally
         {
             _reloading.Release();
+        }
+    }
+
+    /// <summary>
+    /// The active re-ranker when it was trained on <paramref name="modelVersion"/>'s scores; otherwise (none active, made
+    /// for another model, or damaged) null, and feeds are ranked by MF alone.
+    /// </summary>
+    private async Task<Reranker?> LoadRerankerAsync(Reranker? kept, int modelVersion, CancellationToken ct)
+    {
+        if (rerankers is null)
+            return null;
+        var active = await rerankers.ActiveVersionAsync(ct);
+        if (active is null)
+            return null;
+        if (kept?.Version == active && kept.ModelVersion == modelVersion)
+            return kept;
+        try
+        {
+            var loaded = await rerankers.LoadActiveAsync(ct);
+            if (loaded is not null && loaded.ModelVersion != modelVersion)
+            {
+                logger.LogWarning("{Reranker} was trained on model {Trained}'s scores, not on served model {Served}'s; ranking by MF alone until it is retrained",
+                    loaded.Name, loaded.ModelVersion, modelVersion);
+                return null;
+            }
+            return loaded;
+        }
+        catch (InvalidDataException e)
+        {
+            logger.LogError(e, "The active re-ranker was refused; ranking by MF alone");
+            return null;
         }
     }
 }

@@ -5,20 +5,25 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Recommender.Data.Models;
 using Recommender.Factorization;
+using Recommender.Reranking;
 
 namespace Recommender.Serving;
 
 /// <summary>
 /// Retrains on a schedule and on demand. Only one process trains at a time across all replicas and the CLI
 /// (<see cref="ModelTraining.TrainExclusiveAsync(MatrixFactorizationOptions, HyperparameterSearch?, IProgress{TrainingProgress}?, CancellationToken)"/>); a request while training is running is answered by that run.
+/// Each run trains the MF model, then the learned re-ranker on the scores of whichever MF model is then active.
 /// </summary>
-public sealed class TrainingScheduler(ModelTraining training, RecommenderMetrics metrics, IOptions<ServingOptions> options, ILogger<TrainingScheduler> logger)
+public sealed class TrainingScheduler(ModelTraining training, RerankerTraining rerankerTraining, RecommenderMetrics metrics, IOptions<ServingOptions> options, ILogger<TrainingScheduler> logger)
     : BackgroundService
 {
     private readonly Channel<bool> _requests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
     /// <summary>The last run's outcome, for the admin API.</summary>
     public TrainingReport? LastReport { get; private set; }
+
+    /// <summary>The last re-ranker stage's outcome.</summary>
+    public RerankerReport? LastRerankerReport { get; private set; }
 
     public bool IsTraining { get; private set; }
 
@@ -75,6 +80,11 @@ public sealed class TrainingScheduler(ModelTraining training, RecommenderMetrics
             logger.LogInformation("Training run {Version}: {Decision}", report.Version, report.Decision);
             metrics.TrainingRun(report.Activated ? "activated" : "rejected");
             span?.SetTag("recommender.model_version", report.Version);
+            if (await rerankerTraining.TrainExclusiveAsync(ct: ct) is { } reranker)
+            {
+                LastRerankerReport = reranker;
+                logger.LogInformation("Re-ranker run {Version}: {Decision}", reranker.Version, reranker.Decision);
+            }
             return report;
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or ArgumentException)

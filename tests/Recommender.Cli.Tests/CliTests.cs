@@ -141,6 +141,18 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Contains("ready", list.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Train_reranker_without_served_lists_says_why_and_trains_nothing()
+    {
+        await SmallWorld.SeedAsync(_db.DataSource);
+
+        var train = await RunAsync(null, "train", "--reranker");
+
+        Assert.Equal(0, train.Exit);
+        Assert.Contains("not trained: only 0 served lists with an outcome", train.Output, StringComparison.Ordinal);
+        Assert.Equal(0, await CountAsync("rerankers"));
+    }
+
     private async Task<long> CountAsync(string table)
     {
         await using var conn = await _db.DataSource.OpenConnectionAsync();

@@ -3,6 +3,7 @@ using Recommender.Data;
 using Recommender.Data.Migrations;
 using Recommender.Data.Models;
 using Recommender.Factorization;
+using Recommender.Reranking;
 using Spectre.Console;
 
 namespace Recommender.Cli.Commands;
@@ -21,12 +22,28 @@ internal static class TrainCommand
         var learningRate = new Option<double>("--learning-rate") { Description = "LearningRate: initial SGD step.", DefaultValueFactory = _ => defaults.LearningRate };
         var threads = new Option<int?>("--threads") { Description = "NumberOfThreads (default: one per core)." };
         var seed = new Option<int>("--seed") { Description = "Seed.", DefaultValueFactory = _ => defaults.Seed };
+        var reranker = new Option<bool>("--reranker")
+        {
+            Description = "Train the learned re-ranker instead, on the served lists and the active model's scores; activate it if it beats the model alone on the latest lists.",
+        };
         var command = new Command("train", "Train a model on the rating events in the database; activate it if it passes the quality gate.")
         {
-            rank, iterations, lambda, weighted, learningRate, threads, seed,
+            rank, iterations, lambda, weighted, learningRate, threads, seed, reranker,
         };
         command.SetAction(CliApp.Guarded(async (parse, ct) =>
         {
+            if (parse.GetValue(reranker))
+            {
+                var (rerankerConnection, _, _) = await CliContext.ResolveDatabaseAsync(parse, ct);
+                await using var rerankerSource = Database.CreateDataSource(rerankerConnection, "recommender-train");
+                await MigrationRunner.MigrateAsync(rerankerSource, ct);
+                var training = new RerankerTraining(rerankerSource, new RerankerStore(rerankerSource), new ModelStore(rerankerSource), new CatalogStore(rerankerSource));
+                var report = await AnsiConsole.Status().StartAsync("training the re-ranker", async _ => await training.TrainExclusiveAsync(ct: ct))
+                    ?? throw new CliException("another process is training on this database; try again when it has finished");
+                AnsiConsole.MarkupLineInterpolated($"re-ranker {(report.Version is { } v ? $"v{v}" : "")} {report.Decision}");
+                return 0;
+            }
+
             var options = new MatrixFactorizationOptions
             {
                 ApproximationRank = parse.GetValue(rank) ?? defaults.ApproximationRank,

@@ -1,0 +1,174 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Recommender.Core.Ranking;
+
+/// <summary>
+/// The features a re-ranker sees for one (reader, candidate) pair. Training (from served lists) and serving compute
+/// them here, so the two can never drift apart.
+/// </summary>
+public static class RerankerFeatures
+{
+    /// <summary>Feature names in vector order; stored with a trained ensemble and checked when it loads.</summary>
+    public static readonly IReadOnlyList<string> Names = ["mf_score", "log_popularity", "age_days", "topic_match", "credibility"];
+
+    public static int Count => Names.Count;
+
+    /// <summary>
+    /// Fills <paramref name="into"/>: the MF score, log(1 + interactions), days since publication (−1 unknown), the
+    /// share of the item's topics the reader chose, and the source's credibility (−1 unknown).
+    /// </summary>
+    /// <param name="catalog">Item metadata.</param>
+    /// <param name="itemId">The candidate.</param>
+    /// <param name="mfScore">The MF model's score of the candidate for this reader.</param>
+    /// <param name="popularity">The item's interactions up to <paramref name="now"/>: the catalog's count when serving; when
+    /// training, the count before the list was served, so the outcomes being learned do not leak into a feature.</param>
+    /// <param name="readerTopics">Topics the reader chose.</param>
+    /// <param name="now">When the list is (or was) served.</param>
+    /// <param name="into">At least <see cref="Count"/> entries.</param>
+    public static void Compute(Catalog catalog, long itemId, double mfScore, int popularity, IReadOnlySet<string> readerTopics, DateTimeOffset now, Span<float> into)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(readerTopics);
+        into[0] = float.IsFinite((float)mfScore) ? (float)mfScore : 0;
+        into[1] = (float)Math.Log(1 + popularity);
+        if (catalog.TryGet(itemId, out var item))
+        {
+            into[2] = item.PublishedAt is { } published ? (float)Math.Max(0, (now - published).TotalDays) : -1;
+            into[3] = item.Topics.Count == 0 ? 0 : (float)item.Topics.Count(readerTopics.Contains) / item.Topics.Count;
+            into[4] = item.Credibility is { } credibility ? (float)credibility : -1;
+        }
+        else
+        {
+            into[2] = -1;
+            into[3] = 0;
+            into[4] = -1;
+        }
+    }
+}
+
+/// <summary>
+/// A boosted tree ensemble reduced to arrays: score = bias + Σ weightₜ·leaf(treeₜ, x), where a node sends x left when
+/// x[feature] ≤ threshold. Immutable and allocation-free to evaluate, so one instance serves every request at once;
+/// the trainer checks it reproduces ML.NET's own scores before it is stored.
+/// </summary>
+public sealed class TreeEnsemble
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private readonly Tree[] _trees;
+
+    public TreeEnsemble(IReadOnlyList<string> featureNames, double bias, IReadOnlyList<Tree> trees)
+    {
+        ArgumentNullException.ThrowIfNull(featureNames);
+        ArgumentNullException.ThrowIfNull(trees);
+        FeatureNames = [.. featureNames];
+        Bias = bias;
+        _trees = [.. trees];
+        foreach (var tree in _trees)
+            tree.Validate(FeatureNames.Count);
+    }
+
+    public IReadOnlyList<string> FeatureNames { get; }
+
+    public double Bias { get; }
+
+    public IReadOnlyList<Tree> Trees => _trees;
+
+    /// <summary>One tree: internal node i splits on <see cref="Features"/>[i] at <see cref="Thresholds"/>[i]; a negative child c is leaf ~c.</summary>
+    public sealed record Tree(double Weight, int[] Features, float[] Thresholds, int[] Left, int[] Right, double[] Leaves)
+    {
+        internal void Validate(int featureCount)
+        {
+            var nodes = Features.Length;
+            if (Thresholds.Length != nodes || Left.Length != nodes || Right.Length != nodes || Leaves.Length != nodes + 1)
+                throw new InvalidDataException("A tree's arrays disagree in length.");
+            for (var i = 0; i < nodes; i++)
+            {
+                if (Features[i] < 0 || Features[i] >= featureCount)
+                    throw new InvalidDataException($"A tree splits on feature {Features[i]}, but there are {featureCount}.");
+                foreach (var child in (ReadOnlySpan<int>)[Left[i], Right[i]])
+                {
+                    // Children point forward (or to a leaf), so evaluation always ends.
+                    if (child >= 0 ? child <= i || child >= nodes : ~child > nodes)
+                        throw new InvalidDataException("A tree's child index is out of range.");
+                }
+            }
+        }
+
+        internal double Evaluate(ReadOnlySpan<float> x)
+        {
+            if (Features.Length == 0)
+                return Leaves[0];
+            var node = 0;
+            while (node >= 0)
+                node = x[Features[node]] <= Thresholds[node] ? Left[node] : Right[node];
+            return Leaves[~node];
+        }
+    }
+
+    public double Score(ReadOnlySpan<float> features)
+    {
+        var score = Bias;
+        foreach (var tree in _trees)
+            score += tree.Weight * tree.Evaluate(features);
+        return score;
+    }
+
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(new Stored(FeatureNames, Bias, _trees), Json);
+
+    /// <summary>Reads <see cref="ToJson"/>'s output; throws <see cref="InvalidDataException"/> when it is damaged or made for other features.</summary>
+    public static TreeEnsemble FromJson(ReadOnlySpan<byte> json)
+    {
+        Stored? stored;
+        try
+        {
+            stored = JsonSerializer.Deserialize<Stored>(json, Json);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException("The re-ranker payload is not a tree ensemble.", e);
+        }
+        if (stored?.FeatureNames is null || stored.Trees is null || stored.Trees.Any(t => t is null))
+            throw new InvalidDataException("The re-ranker payload is not a tree ensemble.");
+        if (!stored.FeatureNames.SequenceEqual(RerankerFeatures.Names))
+            throw new InvalidDataException($"The re-ranker was trained on features [{string.Join(", ", stored.FeatureNames)}]; this build computes [{string.Join(", ", RerankerFeatures.Names)}].");
+        return new TreeEnsemble(stored.FeatureNames, stored.Bias, stored.Trees);
+    }
+
+    private sealed record Stored(
+        [property: JsonPropertyName("features")] IReadOnlyList<string> FeatureNames,
+        double Bias,
+        IReadOnlyList<Tree> Trees);
+}
+
+/// <summary>
+/// An active learned second stage: rescores the MF candidates of a personal feed so objectives rank by its score
+/// instead of MF's. Immutable; one instance serves every request.
+/// </summary>
+public sealed class Reranker(int version, TreeEnsemble ensemble)
+{
+    public int Version { get; } = version;
+
+    public TreeEnsemble Ensemble { get; } = ensemble ?? throw new ArgumentNullException(nameof(ensemble));
+
+    /// <summary>The MF model whose scores it learned to refine: beside another model its splits on the MF score mean nothing.</summary>
+    public int? ModelVersion { get; init; }
+
+    /// <summary>How served lists name it in the audit log, e.g. "reranker v3".</summary>
+    public string Name => $"reranker v{Version}";
+
+    /// <summary>The candidates with <see cref="Candidate.Relevance"/> replaced by the ensemble's score, in the same order.</summary>
+    public List<Candidate> Rescore(IReadOnlyList<Candidate> candidates, Catalog catalog, IReadOnlySet<string> readerTopics, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        Span<float> features = stackalloc float[RerankerFeatures.Count];
+        var rescored = new List<Candidate>(candidates.Count);
+        foreach (var c in candidates)
+        {
+            RerankerFeatures.Compute(catalog, c.ItemId, c.Relevance, catalog.Popularity(c.ItemId), readerTopics, now, features);
+            rescored.Add(c with { Relevance = Ensemble.Score(features) });
+        }
+        return rescored;
+    }
+}

@@ -1,0 +1,327 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Dapper;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Trainers.LightGbm;
+using Npgsql;
+using Recommender.Core;
+using Recommender.Core.Ranking;
+using Recommender.Data;
+using Recommender.Data.Models;
+using Recommender.Factorization;
+
+namespace Recommender.Reranking;
+
+/// <summary>Settings of a re-ranker run; every one has its default here.</summary>
+public sealed record RerankerOptions
+{
+    /// <summary>Boosting rounds. Default 100.</summary>
+    public int NumberOfIterations { get; init; } = 100;
+
+    /// <summary>Leaves per tree. Default 15: a few features, so shallow trees.</summary>
+    public int NumberOfLeaves { get; init; } = 15;
+
+    /// <summary>Smallest number of served items in a leaf. Default 20, so one reader's lists cannot make a rule.</summary>
+    public int MinimumExampleCountPerLeaf { get; init; } = 20;
+
+    public double LearningRate { get; init; } = 0.1;
+
+    /// <summary>Latest share of the lists (by the time they were served) held out for the gate. Default 0.2.</summary>
+    public double HoldoutFraction { get; init; } = 0.2;
+
+    /// <summary>
+    /// An event counts as the outcome of a list if it happened within this long after it was served, and before the
+    /// reader's next list (which takes the credit from then on). Default 7 days.
+    /// </summary>
+    public TimeSpan OutcomeWindow { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>Fewer lists with an outcome than this and there is nothing to learn from. Default 50.</summary>
+    public int MinimumLists { get; init; } = 50;
+}
+
+/// <summary>What a re-ranker run measured on the later lists it was not trained on.</summary>
+/// <param name="ModelVersion">The MF model whose scores it learned to refine; serving uses it only beside that model.</param>
+/// <param name="TrainLists">Lists the measured model was trained on (the earlier ones).</param>
+/// <param name="HoldoutLists">Later lists it was measured on.</param>
+/// <param name="TrainItems">Served items in the training lists.</param>
+/// <param name="HoldoutFrom">When the first held-out list was served.</param>
+/// <param name="MfNdcg">NDCG@10 of the held-out lists ordered by the MF score alone.</param>
+/// <param name="RerankerNdcg">NDCG@10 of the same lists ordered by the re-ranker.</param>
+/// <param name="StandardError">Standard error of the mean per-list difference; the gate asks for a gain of at least twice it.</param>
+/// <param name="TrainSeconds">Both fits, measured and served.</param>
+public sealed record RerankerMetrics(
+    int ModelVersion, int TrainLists, int HoldoutLists, long TrainItems, DateTime HoldoutFrom,
+    double MfNdcg, double RerankerNdcg, double StandardError, double TrainSeconds);
+
+/// <summary>The outcome of one re-ranker run; <see cref="Version"/> is null when nothing was trained.</summary>
+public sealed record RerankerReport(int? Version, bool Activated, string Decision, RerankerMetrics? Metrics);
+
+/// <summary>
+/// Trains the learned second stage: a LightGBM LambdaRank model over the lists served to readers the active MF model
+/// knows, with graded gains from what followed each list (see <see cref="Gain"/>). It is measured on the latest lists
+/// (<see cref="RerankerOptions.HoldoutFraction"/>) against ordering them by MF alone and activated only when it ranks
+/// them better by more than chance; then the model trained on every list is stored as a plain tree ensemble that
+/// serving evaluates without ML.NET.
+/// </summary>
+public sealed class RerankerTraining(NpgsqlDataSource dataSource, RerankerStore rerankers, ModelStore models, CatalogStore catalogs)
+{
+    /// <summary>List length of the gate's NDCG.</summary>
+    public const int K = 10;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    /// <summary>Graded gain of an event that followed a served item: the strongest one counts; impressions, views and "not interested" are 0.</summary>
+    public static int Gain(EventKind kind) => kind switch
+    {
+        EventKind.Complete or EventKind.Like => 3,
+        EventKind.Rating => 2,
+        EventKind.Click => 1,
+        _ => 0,
+    };
+
+    /// <summary>As <see cref="TrainAsync"/>, unless another process holds the training lock (then null): one run at a time, as for MF.</summary>
+    public async Task<RerankerReport?> TrainExclusiveAsync(RerankerOptions? options = null, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        if (!await conn.ExecuteScalarAsync<bool>(new CommandDefinition("select pg_try_advisory_lock(@key)", new { key = ModelTraining.TrainingLockKey }, cancellationToken: ct)))
+            return null;
+        try
+        {
+            await conn.ExecuteAsync(new CommandDefinition(
+                "update rerankers set status = 'failed', metrics = jsonb_build_object('error', 'interrupted') where status = 'training'", cancellationToken: ct));
+            return await TrainAsync(options, ct);
+        }
+        finally
+        {
+            await conn.ExecuteAsync(new CommandDefinition("select pg_advisory_unlock(@key)", new { key = ModelTraining.TrainingLockKey }, cancellationToken: CancellationToken.None));
+        }
+    }
+
+    public async Task<RerankerReport> TrainAsync(RerankerOptions? options = null, CancellationToken ct = default)
+    {
+        options ??= new RerankerOptions();
+        if (await models.LoadActiveAsync(ct) is not { } active)
+            return new RerankerReport(null, false, "not trained: no MF model is active, so there are no scores to refine", null);
+        var catalog = await catalogs.LoadRankingCatalogAsync(ct);
+        var lists = await ReadListsAsync(active.Model, catalog, options.OutcomeWindow, ct);
+        if (lists.Count < options.MinimumLists)
+            return new RerankerReport(null, false, $"not trained: only {lists.Count} served lists with an outcome (need {options.MinimumLists})", null);
+
+        var version = await rerankers.BeginAsync(active.Version, ct);
+        try
+        {
+            var (ensemble, metrics) = await Task.Run(() => Fit(options, active.Version, lists, ct), ct);
+            var passes = metrics.RerankerNdcg - metrics.MfNdcg > 2 * metrics.StandardError && metrics.RerankerNdcg > metrics.MfNdcg;
+            var figures = $"held-out NDCG@{K} {metrics.RerankerNdcg:F4} vs {metrics.MfNdcg:F4} for MF alone (± {metrics.StandardError:F4}) on {metrics.HoldoutLists} lists";
+            await rerankers.CompleteAsync(version, ensemble, JsonSerializer.Serialize(metrics, Json), passes ? "ready" : "rejected", ct);
+            var activated = passes && await rerankers.ActivateAsync(version, ct);
+            return new RerankerReport(version, activated,
+                (activated ? "activated: " : "rejected: ") + figures + (passes ? "" : $"; it must beat MF alone by more than twice the standard error"), metrics);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await rerankers.FailAsync(version, e.Message, CancellationToken.None);
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            await rerankers.FailAsync(version, "cancelled", CancellationToken.None);
+            throw;
+        }
+    }
+
+    /// <summary>One served list ready to learn from: its time, and per item the features and the gain that followed.</summary>
+    internal sealed record ServedGroup(DateTime ServedAt, float[][] Features, int[] Gains);
+
+    private sealed record OutcomeRow(long ListId, long UserId, DateTime CreatedAt, long ItemId, int Rank, int Gain);
+
+    /// <summary>Served lists of readers the MF model knows, with at least one positive gain, oldest first.</summary>
+    private async Task<List<ServedGroup>> ReadListsAsync(MatrixFactorizationModel model, Catalog catalog, TimeSpan window, CancellationToken ct)
+    {
+        // The gain per kind comes from code (Gain), not input.
+        var gains = string.Join(" ", Enum.GetValues<EventKind>().Where(k => Gain(k) > 0).Select(k => $"when '{k.ToName()}' then {Gain(k)}"));
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<OutcomeRow>(new CommandDefinition($"""
+            with lists as (
+                select id, user_id, created_at, items,
+                       least(created_at + @window, lead(created_at) over (partition by user_id order by created_at, id)) as until
+                from served_lists
+            )
+            select s.id as list_id, s.user_id, s.created_at, (e.value->>'item_id')::bigint as item_id, (e.value->>'rank')::int as rank,
+                   coalesce((select max(case ev.kind {gains} else 0 end)
+                             from events ev
+                             where ev.user_id = s.user_id and ev.item_id = (e.value->>'item_id')::bigint
+                               and ev.occurred_at >= s.created_at and ev.occurred_at < coalesce(s.until, s.created_at + @window)), 0) as gain
+            from lists s
+            cross join lateral json_array_elements(s.items) e
+            order by s.created_at, s.id, 5
+            """, new { window }, cancellationToken: ct));
+        // Dapper cannot bind text[] to a record parameter; the reader reads it as what it is.
+        var readerTopics = new Dictionary<long, string[]>();
+        await using (var cmd = new NpgsqlCommand("select user_id, topics from user_settings", conn))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+                readerTopics[reader.GetInt64(0)] = reader.GetFieldValue<string[]>(1);
+        }
+
+        var history = await ReadInteractionTimesAsync(conn, ct);
+        var groups = new List<ServedGroup>();
+        foreach (var list in rows.GroupBy(r => r.ListId))
+        {
+            var first = list.First();
+            if (!model.TryGetUserIndex(first.UserId, out var user))
+                continue;
+            var topics = new HashSet<string>(readerTopics.GetValueOrDefault(first.UserId) ?? [], StringComparer.Ordinal);
+            var servedAt = new DateTimeOffset(DateTime.SpecifyKind(first.CreatedAt, DateTimeKind.Utc));
+            var features = new List<float[]>();
+            var listGains = new List<int>();
+            foreach (var row in list)
+            {
+                // Serving rescores only candidates the MF model knows; items it does not know teach nothing it can use.
+                if (!model.TryGetItemIndex(row.ItemId, out var item))
+                    continue;
+                var x = new float[RerankerFeatures.Count];
+                RerankerFeatures.Compute(catalog, row.ItemId, model.Score(user, item), PopularityAt(history, row.ItemId, first.CreatedAt), topics, servedAt, x);
+                features.Add(x);
+                listGains.Add(row.Gain);
+            }
+            if (features.Count >= 2 && listGains.Any(g => g > 0))
+                groups.Add(new ServedGroup(first.CreatedAt, [.. features], [.. listGains]));
+        }
+        return groups;
+    }
+
+    /// <summary>Interaction times per item (what the catalog's popularity counts), sorted, to count them as of any moment.</summary>
+    private static async Task<Dictionary<long, long[]>> ReadInteractionTimesAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        var times = new Dictionary<long, List<long>>();
+        await using (var reader = await conn.BeginBinaryExportAsync("""
+            copy (select item_id, occurred_at from events where kind not in ('impression', 'not_interested')) to stdout (format binary)
+            """, ct))
+        {
+            while (await reader.StartRowAsync(ct) != -1)
+            {
+                var item = await reader.ReadAsync<long>(NpgsqlTypes.NpgsqlDbType.Bigint, ct);
+                var at = await reader.ReadAsync<DateTime>(NpgsqlTypes.NpgsqlDbType.TimestampTz, ct);
+                (times.TryGetValue(item, out var list) ? list : times[item] = []).Add(at.Ticks);
+            }
+        }
+        return times.ToDictionary(p => p.Key, p =>
+        {
+            var sorted = p.Value.ToArray();
+            Array.Sort(sorted);
+            return sorted;
+        });
+    }
+
+    /// <summary>Interactions with the item strictly before <paramref name="at"/>.</summary>
+    private static int PopularityAt(Dictionary<long, long[]> history, long itemId, DateTime at)
+    {
+        if (!history.TryGetValue(itemId, out var times))
+            return 0;
+        var i = Array.BinarySearch(times, at.Ticks);
+        if (i < 0)
+            return ~i;
+        while (i > 0 && times[i - 1] == at.Ticks)
+            i--;
+        return i;
+    }
+
+    internal static (TreeEnsemble Ensemble, RerankerMetrics Metrics) Fit(RerankerOptions options, int modelVersion, List<ServedGroup> lists, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var cut = Math.Clamp((int)Math.Round(lists.Count * (1 - options.HoldoutFraction)), 1, lists.Count - 1);
+        var train = lists[..cut];
+        var holdout = lists[cut..];
+        var ml = new MLContext(seed: 1);
+
+        var measured = Train(ml, options, train, ct);
+        var mf = new List<double>();
+        var learned = new List<double>();
+        foreach (var list in holdout)
+        {
+            mf.Add(Ndcg(list.Features.Select(x => (double)x[0]).ToArray(), list.Gains, K));
+            learned.Add(Ndcg(list.Features.Select(x => measured.Score(x)).ToArray(), list.Gains, K));
+        }
+        var differences = learned.Zip(mf, (a, b) => a - b).ToArray();
+        var mean = differences.Average();
+        var se = differences.Length < 2 ? double.PositiveInfinity
+            : Math.Sqrt(differences.Sum(d => (d - mean) * (d - mean)) / (differences.Length - 1) / differences.Length);
+
+        ct.ThrowIfCancellationRequested();
+        // The served re-ranker learns from every list; the one above only measured.
+        var final = Train(ml, options, lists, ct);
+        var metrics = new RerankerMetrics(modelVersion, train.Count, holdout.Count, train.Sum(l => (long)l.Gains.Length), holdout[0].ServedAt,
+            mf.Average(), learned.Average(), se, clock.Elapsed.TotalSeconds);
+        return (final, metrics);
+    }
+
+    private sealed class Row
+    {
+        public uint Group { get; set; }
+
+        public float Label { get; set; }
+
+        [VectorType(5)]
+        public float[] Features { get; set; } = [];
+    }
+
+    /// <summary>LightGBM LambdaRank through ML.NET, converted to a <see cref="TreeEnsemble"/> that is checked to give ML.NET's scores.</summary>
+    private static TreeEnsemble Train(MLContext ml, RerankerOptions options, IReadOnlyList<ServedGroup> lists, CancellationToken ct)
+    {
+        var rows = lists.SelectMany((list, g) => list.Features.Select((x, i) => new Row { Group = (uint)g, Label = list.Gains[i], Features = x })).ToList();
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var keyed = ml.Transforms.Conversion.MapValueToKey("GroupKey", nameof(Row.Group)).Fit(data).Transform(data);
+        var trainer = ml.Ranking.Trainers.LightGbm(new LightGbmRankingTrainer.Options
+        {
+            LabelColumnName = nameof(Row.Label),
+            FeatureColumnName = nameof(Row.Features),
+            RowGroupColumnName = "GroupKey",
+            NumberOfIterations = options.NumberOfIterations,
+            NumberOfLeaves = options.NumberOfLeaves,
+            MinimumExampleCountPerLeaf = options.MinimumExampleCountPerLeaf,
+            LearningRate = options.LearningRate,
+            NumberOfThreads = 1,
+            Seed = 1,
+            Silent = true,
+        });
+        ct.ThrowIfCancellationRequested();
+        var ranker = trainer.Fit(keyed);
+        var ensemble = Convert(ranker.Model.TrainedTreeEnsemble);
+
+        // The conversion is only trusted where it reproduces ML.NET's own scores.
+        var expected = ranker.Transform(keyed).GetColumn<float>("Score").ToArray();
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var got = ensemble.Score(rows[i].Features);
+            if (Math.Abs(got - expected[i]) > 1e-3 * (1 + Math.Abs(expected[i])))
+                throw new InvalidOperationException($"The converted tree ensemble scores row {i} {got}, ML.NET {expected[i]}; not storing it.");
+        }
+        return ensemble;
+    }
+
+    private static TreeEnsemble Convert(Microsoft.ML.Trainers.FastTree.RegressionTreeEnsemble trained)
+    {
+        var trees = trained.Trees.Select((t, i) => new TreeEnsemble.Tree(
+            trained.TreeWeights[i],
+            [.. t.NumericalSplitFeatureIndexes],
+            [.. t.NumericalSplitThresholds],
+            [.. t.LeftChild],
+            [.. t.RightChild],
+            [.. t.LeafValues])).ToList();
+        return new TreeEnsemble(RerankerFeatures.Names, trained.Bias, trees);
+    }
+
+    /// <summary>NDCG@k with gain 2^g − 1 of the list ordered by <paramref name="scores"/> (ties keep the served order).</summary>
+    internal static double Ndcg(double[] scores, int[] gains, int k)
+    {
+        var order = Enumerable.Range(0, scores.Length).OrderByDescending(i => scores[i]).ThenBy(i => i).Take(k);
+        var ideal = gains.OrderByDescending(g => g).Take(k).ToArray();
+        double Dcg(IEnumerable<int> g) => g.Select((v, r) => (Math.Pow(2, v) - 1) / Math.Log2(r + 2)).Sum();
+        var best = Dcg(ideal);
+        return best == 0 ? 0 : Dcg(order.Select(i => gains[i])) / best;
+    }
+}
