@@ -18,10 +18,12 @@ public sealed class Catalog
     /// <param name="popularity">Interactions per item id; items not listed count as zero.</param>
     /// <param name="difficulty">Item difficulty on the Elo scale estimated from learners' evidence; overrides the level.</param>
     /// <param name="topicParents">The topic tree: each sub-topic's parent; a topic not listed is a subject of its own.</param>
+    /// <param name="skill">The fitted skill model (<c>skill rebuild</c>'s priors) that predicts a learner's success; default <see cref="SkillModel.Default"/>.</param>
     public Catalog(IEnumerable<ItemInfo> items, IReadOnlyDictionary<long, int>? popularity = null, IReadOnlyDictionary<long, double>? difficulty = null,
-        IReadOnlyDictionary<string, string>? topicParents = null)
+        IReadOnlyDictionary<string, string>? topicParents = null, SkillModel? skill = null)
     {
         ArgumentNullException.ThrowIfNull(items);
+        Skill = skill ?? SkillModel.Default;
         _parents = topicParents ?? new Dictionary<string, string>();
         _difficulty = difficulty ?? new Dictionary<long, double>();
         _items = items.ToDictionary(i => i.Id);
@@ -126,7 +128,28 @@ public sealed class Catalog
         return up.Values.Max() + 1 + steps;
     }
 
-    /// <summary>Difficulty on the Elo scale: estimated from evidence when there is some, else from the item's level.</summary>
+    /// <summary>
+    /// The skill model the learning state was fitted with: it predicts success for ranking exactly as
+    /// <c>evaluate skill</c> measures it. Built once with the catalog, so serving only evaluates it.
+    /// </summary>
+    public SkillModel Skill { get; }
+
+    /// <summary>Difficulty on the Elo scale: estimated from evidence when there is some, else the fitted difficulty of the item's level.</summary>
     public double Difficulty(long id) =>
-        _difficulty.TryGetValue(id, out var d) ? d : EloLearningModel.DifficultyFromLevel(TryGet(id, out var item) ? item.Level : null);
+        _difficulty.TryGetValue(id, out var d) ? d : Skill.Priors.Difficulty(TryGet(id, out var item) ? item.Level : null);
+
+    /// <summary>
+    /// The learner's predicted success on the item under <see cref="Skill"/>: their mean skill over
+    /// <paramref name="topics"/> (the item's topics when empty; a topic not yet practised starts from the fitted start
+    /// plus what carries over from the others) against the item's difficulty.
+    /// </summary>
+    public double PredictSuccess(IReadOnlyDictionary<string, TopicSkill> skills, long itemId, IReadOnlyCollection<string> topics)
+    {
+        ArgumentNullException.ThrowIfNull(skills);
+        ArgumentNullException.ThrowIfNull(topics);
+        if (topics.Count == 0 && TryGet(itemId, out var item))
+            topics = item.Topics;
+        var skill = topics.Count == 0 ? Skill.Priors.StartSkill : topics.Average(t => Skill.Skill(skills, t));
+        return Skill.PredictSuccess(skill, Difficulty(itemId));
+    }
 }

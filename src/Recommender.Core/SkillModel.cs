@@ -246,7 +246,8 @@ public sealed record SkillFitResult(SkillPriors Priors, IReadOnlyDictionary<long
 /// <summary>
 /// Fits the skill model to stored evidence in two stages. First the items are calibrated as in item response theory:
 /// a joint maximum-likelihood fit, with shrinkage, of one skill per learner and topic and one difficulty per item
-/// (shrunk towards the mean of its level), together with the guessing floor; learners are measured against items that
+/// (shrunk towards the mean of its level), at the guessing floor that best predicts held-out answers (see
+/// <see cref="FitGuess"/>); learners are measured against items that
 /// are already known and items against learners who are, which an answer-by-answer replay cannot do. Then the events
 /// are replayed through <see cref="SkillModel"/> against those difficulties a few times, and after each pass every
 /// topic's starting skill takes a Newton step on the learners' first answers in it (shrunk towards the overall start
@@ -258,6 +259,10 @@ public static class SkillFit
     public const int DefaultPasses = 3;
 
     private const int Sweeps = 20;
+
+    // Guessing floors tried (multiple choice with k options guesses 1/k), and the held-out answers needed to choose.
+    private static readonly double[] GuessCandidates = [0, 0.1, 0.2, 0.3];
+    private const int MinimumForGuess = 500;
 
     // Information (in answers' worth) a topic's own first answers must reach before its start counts half.
     private const double TopicShrinkage = 4;
@@ -273,16 +278,59 @@ public static class SkillFit
     {
         ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(items);
-        var fit = Calibrate(events, items);
+        var fit = Calibrate(events, items, FitGuess(events, items, passes));
         for (var pass = 0; pass < passes; pass++)
             fit = Step(fit, events, items);
         return fit;
     }
 
+    /// <summary>
+    /// The guessing floor that best predicts each learner's later answers from their earlier ones: the joint fit alone
+    /// cannot find it, because without a floor it explains weak learners' lucky answers by squeezing the difficulties
+    /// together, a local optimum it does not leave. So each candidate is fitted on the first 80% of every learner's
+    /// evidence and scored (log-likelihood) on the rest, as <c>evaluate skill</c> scores the model.
+    /// </summary>
+    private static double FitGuess(IReadOnlyList<EvidenceEvent> events, IReadOnlyDictionary<long, ItemInfo> items, int passes)
+    {
+        var early = new List<EvidenceEvent>();
+        var late = new List<EvidenceEvent>();
+        foreach (var learner in events.GroupBy(e => e.UserId))
+        {
+            var ordered = learner.Order(EvidenceEvent.Order).ToList();
+            var cut = ordered.Count - ordered.Count / 5;
+            early.AddRange(ordered.Take(cut));
+            late.AddRange(ordered.Skip(cut));
+        }
+        if (late.Count < MinimumForGuess)
+            return 0;
+        early.Sort(EvidenceEvent.Order);
+        late.Sort(EvidenceEvent.Order);
+        double best = 0, bestLikelihood = double.NegativeInfinity;
+        foreach (var guess in GuessCandidates)
+        {
+            var fit = Calibrate(early, items, guess);
+            for (var pass = 0; pass < passes; pass++)
+                fit = Step(fit, early, items);
+            var replay = fit.Replay(items);
+            foreach (var e in early)
+                replay.Apply(e.UserId, e.ItemId, e.Kind);
+            var likelihood = 0.0;
+            foreach (var e in late)
+            {
+                var step = replay.Apply(e.UserId, e.ItemId, e.Kind);
+                if (!double.IsNaN(step.Predicted))
+                    likelihood += step.Outcome * Math.Log(Math.Max(step.Predicted, 1e-6)) + (1 - step.Outcome) * Math.Log(Math.Max(1 - step.Predicted, 1e-6));
+            }
+            if (likelihood > bestLikelihood)
+                (best, bestLikelihood) = (guess, likelihood);
+        }
+        return best;
+    }
+
     private static int LevelIndex(ItemInfo item) => item.Level is { } l ? Math.Clamp(l, 1, 5) : 0;
 
-    /// <summary>Joint maximum likelihood with normal priors: alternating Newton steps on skills, difficulties and the guessing floor.</summary>
-    private static SkillFitResult Calibrate(IReadOnlyList<EvidenceEvent> events, IReadOnlyDictionary<long, ItemInfo> items)
+    /// <summary>Joint maximum likelihood with normal priors at a given guessing floor: alternating Newton steps on skills and difficulties.</summary>
+    private static SkillFitResult Calibrate(IReadOnlyList<EvidenceEvent> events, IReadOnlyDictionary<long, ItemInfo> items, double guess)
     {
         var pairIndex = new Dictionary<(long, string), int>();
         var itemIndex = new Dictionary<long, int>();
@@ -312,7 +360,6 @@ public static class SkillFit
         var count = new int[itemIds.Count];
         foreach (var r in rows)
             count[r.Item]++;
-        var guess = 0.0;
         var g = new double[Math.Max(theta.Length, b.Length)];
         var h = new double[g.Length];
         for (var sweep = 0; sweep < Sweeps; sweep++)
@@ -337,17 +384,12 @@ public static class SkillFit
             // Difficulties: one Newton step each, prior N(level mean, spread); then the level means follow their items.
             Array.Clear(g);
             Array.Clear(h);
-            double guessGradient = 0, guessInformation = 0;
             foreach (var r in rows)
             {
                 var z = r.Pairs.Average(k => theta[k]) - b[r.Item];
                 var (grad, info) = Derivatives(model, guess, z, r.Outcome);
                 g[r.Item] -= r.Weight * grad;
                 h[r.Item] += r.Weight * info;
-                var s = SkillModel.Sigmoid(z);
-                var p = Math.Clamp(guess + (1 - guess) * s, 1e-6, 1 - 1e-6);
-                guessGradient += r.Weight * (r.Outcome - p) / (p * (1 - p)) * (1 - s);
-                guessInformation += r.Weight * (1 - s) * (1 - s) / (p * (1 - p));
             }
             for (var i = 0; i < b.Length; i++)
                 b[i] += (g[i] - (b[i] - levelMean[level[i]]) / spread[i]) / (h[i] + 1 / spread[i]);
@@ -356,7 +398,6 @@ public static class SkillFit
                 var members = Enumerable.Range(0, b.Length).Where(i => level[i] == l).ToList();
                 levelMean[l] = (members.Sum(i => b[i]) + LevelShrinkage * levelMean[l]) / (members.Count + LevelShrinkage);
             }
-            guess = Math.Clamp(guess + guessGradient / (guessInformation + 1), 0, 0.45);
             // Only skill minus difficulty is identified: pin the average answered item.
             var shift = b.Average();
             for (var i = 0; i < b.Length; i++)

@@ -102,7 +102,7 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// The whole catalog as the ranking reads it, with popularity (events per item, impressions and dismissals not
-    /// counted) and evidence-based difficulty. Loaded once per refresh, never per request.
+    /// counted), evidence-based difficulty and the fitted skill model. Loaded once per refresh, never per request.
     /// </summary>
     public async Task<Catalog> LoadRankingCatalogAsync(CancellationToken ct = default)
     {
@@ -134,7 +134,9 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
             if (r.Difficulty is { } d)
                 difficulty[r.Id] = d;
         }
-        return new Catalog(items, popularity, difficulty, parents);
+        // The fitted priors travel with the catalog so ranking predicts success with the model the state was built by.
+        var skill = new SkillModel(await LearningStateStore.PriorsAsync(conn, null, ct));
+        return new Catalog(items, popularity, difficulty, parents, skill);
     }
 
     /// <summary>Internal ids for the platform's item ids; unknown ones are missing from the result.</summary>

@@ -109,6 +109,50 @@ public sealed class LearningObjectiveTests : ObjectiveContractTests
         Assert.Equal(page.Select(r => r.ItemId), longer.Take(10).Select(r => r.ItemId));
     }
 
+    /// <summary>Seventeen algebra items from difficulty 800 to 1600 in steps of 50, ranked with <paramref name="skill"/>.</summary>
+    private static (Catalog Catalog, RankingRequest Request) AlgebraLadder(SkillModel skill, UserState user)
+    {
+        var items = Enumerable.Range(0, 17).Select(i => new ItemInfo(i + 1, $"a{i + 1}", $"Algebra {i + 1}", ["algebra"], 3, "source", 0.9, null, null)).ToList();
+        var catalog = new Catalog(items, difficulty: items.ToDictionary(i => i.Id, i => 800 + 50.0 * (i.Id - 1)), skill: skill);
+        var candidates = items.Select(i => new Candidate(i.Id, 1, ReadOnlyMemory<float>.Empty)).ToList();
+        var request = new RankingRequest(user, ObjectiveParameters.Empty.With("topics", ["algebra"]), candidates, new HashSet<long>(),
+            catalog, TestWorld.Model, false, 1, 7, TestWorld.Now);
+        return (catalog, request);
+    }
+
+    private static long NearestToAim(Catalog catalog, UserState user, double aim) =>
+        catalog.Items.MinBy(i => Math.Abs(catalog.PredictSuccess(user.Skills, i.Id, i.Topics) - aim))!.Id;
+
+    [Fact]
+    public void Rank_fittedSkillModel_picksTheItemAtTheAimedSuccessUnderThatModel()
+    {
+        // A fitted guessing floor of 0.3 makes every item likelier to succeed than the unfitted model says, so the item
+        // at 70% is harder than the unfitted model's.
+        var fitted = new SkillModel(SkillPriors.Default with { Guess = 0.3 });
+        var user = new UserState(5, [], new Dictionary<string, TopicSkill> { ["algebra"] = new("algebra", 1200, 40) });
+        var (catalog, request) = AlgebraLadder(fitted, user);
+
+        var ranked = new LearningObjective().Rank(request);
+
+        Assert.Equal(NearestToAim(catalog, user, 0.7), ranked[0].ItemId);
+        Assert.NotEqual(NearestToAim(AlgebraLadder(SkillModel.Default, user).Catalog, user, 0.7), ranked[0].ItemId);
+        Assert.InRange(catalog.PredictSuccess(user.Skills, ranked[0].ItemId, ["algebra"]), 0.67, 0.73);
+    }
+
+    [Fact]
+    public void Rank_learnerNewToTheTopic_startsFromTheTopicsFittedStart()
+    {
+        var fitted = new SkillModel(SkillPriors.Default with { TopicStart = new Dictionary<string, double> { ["algebra"] = 1350 } });
+        var newcomer = new UserState(5, [], new Dictionary<string, TopicSkill>());
+        var (catalog, request) = AlgebraLadder(fitted, newcomer);
+
+        var ranked = new LearningObjective().Rank(request);
+
+        // At skill 1350 the item at 70% sits near 1200; the unfitted start (950) would put it near 800.
+        Assert.Equal(NearestToAim(catalog, newcomer, 0.7), ranked[0].ItemId);
+        Assert.InRange(catalog.Difficulty(ranked[0].ItemId), 1150, 1250);
+    }
+
     [Fact]
     public void Rank_chosenTopicWithNothingEligible_stillFillsThePage()
     {

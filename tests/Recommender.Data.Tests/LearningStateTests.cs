@@ -151,5 +151,11 @@ public sealed class LearningStateTests : IAsyncLifetime
             new ItemInfo(itemId, "q0", "", ["algebra"], 1, null, null, null, null), new ItemDifficulty(difficulty, evidence), EventKind.QuizWrong);
         Assert.Equal(expected.Skills[0].Rating, skill.Rating, 2);
         Assert.True(skill.Rating < stored.Start("algebra"));
+
+        // Ranking predicts with the same fitted priors: the catalog the service loads carries them.
+        var catalog = await new CatalogStore(_imported.DataSource).LoadRankingCatalogAsync();
+        Assert.Equal(stored.StartSkill, catalog.Skill.Priors.StartSkill, 6);
+        Assert.Equal(stored.Start("algebra"), catalog.Skill.Priors.Start("algebra"), 6);
+        Assert.Equal(stored.LevelDifficulty, catalog.Skill.Priors.LevelDifficulty);
     }
 }

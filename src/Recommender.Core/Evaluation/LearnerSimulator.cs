@@ -176,10 +176,10 @@ public static class LearnerSimulator
     {
         // Difficulty estimates are shared by all learners of this objective, as they would be in the service.
         var estimated = new Dictionary<long, double>();
-        var catalog = new Catalog(data.Catalog.Items, data.Catalog.Items.ToDictionary(i => i.Id, i => data.Catalog.Popularity(i.Id)), estimated);
+        var replay = new SkillReplay(SkillModel.Default, data.Catalog.Items.ToDictionary(i => i.Id));
+        var catalog = new Catalog(data.Catalog.Items, data.Catalog.Items.ToDictionary(i => i.Id, i => data.Catalog.Popularity(i.Id)), estimated, skill: replay.Model);
         var pipeline = new RecommendationPipeline(model, catalog, registry);
         var objective = registry[objectiveId];
-        var replay = new SkillReplay(SkillModel.Default, data.Catalog.Items.ToDictionary(i => i.Id));
         var rng = new Random(options.Seed);
         var counts = new List<int>();
         var mastered = 0;

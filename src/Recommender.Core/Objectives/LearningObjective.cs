@@ -6,7 +6,8 @@ namespace Recommender.Core.Objectives;
 /// <summary>
 /// "Maximise how fast and how much I'm learning": items in the chosen topics whose difficulty sits in the learner's
 /// zone of proximal development (about 70% predicted success), new relative to what they have read, from credible
-/// sources, never material they have already mastered.
+/// sources, never material they have already mastered. Success is predicted by the catalog's fitted skill model
+/// (<see cref="Catalog.PredictSuccess"/>), the one <c>evaluate skill</c> measures.
 /// </summary>
 public sealed class LearningObjective : IObjective
 {
@@ -75,8 +76,7 @@ public sealed class LearningObjective : IObjective
             var matched = focus.Count == 0 ? item.Topics : [.. item.Topics.Where(focus.Contains)];
             var topicMatch = focus.Count == 0 ? 1.0 : item.Topics.Count == 0 ? 0 : (double)matched.Count / item.Topics.Count;
             var skillTopics = matched.Count > 0 ? matched : item.Topics;
-            var skill = skillTopics.Count == 0 ? EloLearningModel.InitialSkill : skillTopics.Average(t => Skill(request.User, t));
-            var success = EloLearningModel.PredictSuccess(skill, request.Catalog.Difficulty(c.ItemId));
+            var success = request.Catalog.PredictSuccess(request.User.Skills, c.ItemId, skillTopics);
             if (success >= mastered)
             {
                 continue;
@@ -134,9 +134,6 @@ public sealed class LearningObjective : IObjective
 
     /// <summary>The window in which every chosen topic appears: the first page of a feed.</summary>
     public const int CoverWithin = 10;
-
-    private static double Skill(UserState user, string topic) =>
-        user.Skills.TryGetValue(topic, out var s) ? s.Rating : EloLearningModel.InitialSkill;
 
     /// <summary>The chosen topics, else the three the user read most about, else none (every topic counts).</summary>
     private static HashSet<string> FocusTopics(RankingRequest request, ObjectiveParameters p)
