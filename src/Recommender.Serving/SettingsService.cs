@@ -92,16 +92,16 @@ public sealed class SettingsService(ObjectiveRegistry objectives, FeedService fe
     }
 
     /// <summary>
-    /// Changes settings of <paramref name="objectiveId"/> (the current goal, or another one, which then becomes current):
+    /// Changes settings of <paramref name="objectiveId"/> (null: the current goal; another one then becomes current):
     /// <paramref name="edit"/> gets the settings the goal would have now and returns them changed, or an error naming a field.
     /// </summary>
-    public async Task<SettingsChange> ChangeAsync(long userId, string objectiveId,
+    public async Task<SettingsChange> ChangeAsync(long userId, string? objectiveId,
         Func<IObjective, ObjectiveParameters, (ObjectiveParameters Parameters, ParameterError? Error)> edit, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(edit);
-        if (!objectives.TryGet(objectiveId, out var objective))
-            return SettingsChange.Refused([new ParameterError("objectiveId", $"must be one of: {string.Join(", ", objectives.All.Select(o => o.Id))}")]);
         var (currentId, current) = await feeds.ChosenObjectiveAsync(userId, ct);
+        if (!objectives.TryGet(objectiveId ?? currentId, out var objective))
+            return SettingsChange.Refused([new ParameterError("objectiveId", $"must be one of: {string.Join(", ", objectives.All.Select(o => o.Id))}")]);
         var (parameters, error) = edit(objective, Carry(objective, currentId, current, await store.RememberedAsync(userId, ct)));
         if (error is not null)
             return SettingsChange.Refused([error with { Field = $"parameters.{error.Field}" }]);

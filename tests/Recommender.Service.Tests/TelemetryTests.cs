@@ -1,10 +1,10 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Recommender.Serving;
+
+using Recommender.Testing;
 
 namespace Recommender.Service.Tests;
 
@@ -13,7 +13,7 @@ namespace Recommender.Service.Tests;
 /// document explains every operation.
 /// </summary>
 [Collection(TelemetryCollection.Name)]
-public sealed partial class TelemetryTests(ServiceFixture service) : IClassFixture<ServiceFixture>
+public sealed class TelemetryTests(ServiceFixture service) : IClassFixture<ServiceFixture>
 {
     [Fact]
     public async Task Metrics_are_prometheus_text_for_anyone()
@@ -38,15 +38,15 @@ public sealed partial class TelemetryTests(ServiceFixture service) : IClassFixtu
         var client = await service.SignedInAsync(service.Bob);
         var scrape = service.CreateClient();
         var objective = JsonNode.Parse(await client.GetStringAsync("/api/me/feed?k=3"))!["objectiveId"]!.GetValue<string>();
-        var feeds = Sample(await scrape.GetStringAsync("/metrics"), "recommender_feeds_served_total", ("objective", objective));
-        var rankings = Sample(await scrape.GetStringAsync("/metrics"), "recommender_ranking_duration_seconds_count", ("objective", objective));
+        var feeds = PrometheusText.Sample(await scrape.GetStringAsync("/metrics"), "recommender_feeds_served_total", ("objective", objective));
+        var rankings = PrometheusText.Sample(await scrape.GetStringAsync("/metrics"), "recommender_ranking_duration_seconds_count", ("objective", objective));
 
         (await client.GetAsync("/api/me/feed?k=3")).EnsureSuccessStatusCode();
 
         var text = await scrape.GetStringAsync("/metrics");
         // At least: other test classes' hosts in this process share the meter's name, so their feeds may add to it.
-        Assert.True(Sample(text, "recommender_feeds_served_total", ("objective", objective)) >= feeds + 1, text);
-        Assert.True(Sample(text, "recommender_ranking_duration_seconds_count", ("objective", objective)) >= rankings + 1, text);
+        Assert.True(PrometheusText.Sample(text, "recommender_feeds_served_total", ("objective", objective)) >= feeds + 1, text);
+        Assert.True(PrometheusText.Sample(text, "recommender_ranking_duration_seconds_count", ("objective", objective)) >= rankings + 1, text);
         Assert.Contains("recommender_ranking_duration_seconds_bucket{", text, StringComparison.Ordinal);
     }
 
@@ -62,8 +62,8 @@ public sealed partial class TelemetryTests(ServiceFixture service) : IClassFixtu
         (await client.PostAsJsonAsync("/api/me/events", batch)).EnsureSuccessStatusCode();
 
         var after = await scrape.GetStringAsync("/metrics");
-        Assert.True(Sample(after, "recommender_events_ingested_total", ("kind", "too_easy")) >= Sample(before, "recommender_events_ingested_total", ("kind", "too_easy")) + 2, after);
-        Assert.True(Sample(after, "recommender_events_repeated_total") >= Sample(before, "recommender_events_repeated_total") + 1, after);
+        Assert.True(PrometheusText.Sample(after, "recommender_events_ingested_total", ("kind", "too_easy")) >= PrometheusText.Sample(before, "recommender_events_ingested_total", ("kind", "too_easy")) + 2, after);
+        Assert.True(PrometheusText.Sample(after, "recommender_events_repeated_total") >= PrometheusText.Sample(before, "recommender_events_repeated_total") + 1, after);
     }
 
     [Fact]
@@ -99,17 +99,6 @@ public sealed partial class TelemetryTests(ServiceFixture service) : IClassFixtu
         // The Prometheus scrape is not part of the REST API.
         Assert.DoesNotContain("/metrics", document["paths"]!.AsObject().Select(p => p.Key));
     }
-
-    /// <summary>The sum of a Prometheus sample over the series whose labels include <paramref name="labels"/>; 0 when there is none yet.</summary>
-    private static double Sample(string exposition, string name, params (string Name, string Value)[] labels) =>
-        exposition.Split('\n')
-            .Select(line => SampleLine().Match(line))
-            .Where(m => m.Success && m.Groups["name"].Value == name
-                && labels.All(l => m.Groups["labels"].Value.Contains($"{l.Name}=\"{l.Value}\"", StringComparison.Ordinal)))
-            .Sum(m => double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
-
-    [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>[^}]*)\})? (?<value>\S+)")]
-    private static partial Regex SampleLine();
 }
 
 /// <summary>

@@ -1,12 +1,12 @@
-using System.Globalization;
 using System.Net;
-using System.Text.RegularExpressions;
+
+using Recommender.Testing;
 
 namespace Recommender.Web.Tests;
 
 /// <summary>The web app's Prometheus scrape: anonymous, and counting the feeds its pages serve.</summary>
 [Collection(TelemetryCollection.Name)]
-public sealed partial class TelemetryTests(WebFixture web) : IClassFixture<WebFixture>
+public sealed class TelemetryTests(WebFixture web) : IClassFixture<WebFixture>
 {
     [Fact]
     public async Task Metrics_are_prometheus_text_for_anyone()
@@ -28,13 +28,13 @@ public sealed partial class TelemetryTests(WebFixture web) : IClassFixture<WebFi
     {
         using var person = await web.OnboardedAsync(await web.NewAccountAsync(), objective: "learning");
         using var scrape = web.NewClient();
-        var before = Sample(await ReadAsync(scrape), "recommender_feeds_served_total", "objective", "learning");
+        var before = PrometheusText.Sample(await ReadAsync(scrape), "recommender_feeds_served_total", ("objective", "learning"));
 
         var (status, _, _) = await person.PageAsync("/");
 
         Assert.Equal(HttpStatusCode.OK, status);
         var after = await ReadAsync(scrape);
-        Assert.True(Sample(after, "recommender_feeds_served_total", "objective", "learning") >= before + 1, after);
+        Assert.True(PrometheusText.Sample(after, "recommender_feeds_served_total", ("objective", "learning")) >= before + 1, after);
     }
 
     private static async Task<string> ReadAsync(WebClient client)
@@ -42,16 +42,6 @@ public sealed partial class TelemetryTests(WebFixture web) : IClassFixture<WebFi
         using var response = await client.GetAsync("/metrics");
         return await response.Content.ReadAsStringAsync();
     }
-
-    /// <summary>The sum of a Prometheus sample over the series with this label; 0 when there is none yet.</summary>
-    private static double Sample(string exposition, string name, string label, string value) =>
-        exposition.Split('\n')
-            .Select(line => SampleLine().Match(line))
-            .Where(m => m.Success && m.Groups["name"].Value == name && m.Groups["labels"].Value.Contains($"{label}=\"{value}\"", StringComparison.Ordinal))
-            .Sum(m => double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
-
-    [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>[^}]*)\})? (?<value>\S+)")]
-    private static partial Regex SampleLine();
 }
 
 /// <summary>

@@ -141,9 +141,8 @@ public static class WebEndpoints
     private static async Task<RedirectHttpResult> SaveSettings(IFormCollection form,
         ClaimsPrincipal user, SettingsService settings, FlashMessages flash, CancellationToken ct)
     {
-        var current = await settings.GetAsync(user.UserId(), ct);
         var credibilityFloor = form["credibilityFloor"].ToString();
-        var change = await settings.ChangeAsync(user.UserId(), current.ObjectiveId, (objective, parameters) =>
+        var change = await settings.ChangeAsync(user.UserId(), null, (objective, parameters) =>
         {
             if (objective.Schema.TryGet(CommonParameters.Topics, out _))
                 parameters = parameters.With(CommonParameters.Topics, Topics(form));

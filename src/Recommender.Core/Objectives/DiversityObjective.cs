@@ -130,6 +130,7 @@ public sealed class DiversityObjective : IObjective
         private readonly double _viewpointWeight;
         private readonly double _authorWeight;
         private readonly int[] _authors;
+        private readonly int _authorCount;
         private readonly TopicMix _history;
         private readonly MixLevel _topicLevel;
         private readonly MixLevel _subjectLevel;
@@ -150,6 +151,7 @@ public sealed class DiversityObjective : IObjective
             // The source is who wrote the item (for Q&A, the answer's author); an item without one repeats nobody.
             var authors = new Dictionary<string, int>(StringComparer.Ordinal);
             _authors = _items.Select(item => item.Source is { } s ? authors.TryGetValue(s, out var n) ? n : authors[s] = authors.Count : -1).ToArray();
+            _authorCount = authors.Count;
             var catalog = request.Catalog;
             _history = TopicMix.Of(catalog, RankingMath.Consumed(request.User).Select(id => catalog.TryGet(id, out var item) ? item : null).OfType<ItemInfo>());
             var breadth = p.GetNumber(Breadth);
@@ -206,7 +208,7 @@ public sealed class DiversityObjective : IObjective
             var selectedSubjects = _subjectLevel.NewTally();
             var selectedTopicMass = 0.0;
             var stanceSum = 0.0;
-            var authorPicks = new int[_authors.Length == 0 ? 0 : _authors.Max() + 1];
+            var authorPicks = new int[_authorCount];
             var picks = new List<Pick>(k);
             for (var step = 0; step < k; step++)
             {
