@@ -15,6 +15,15 @@ public static class AdminText
         $"model v{model.Version}, trained {Ago(model.TrainedAt, now)}" + (model.TestRmse is { } rmse ? $", RMSE {Explanations.Number(rmse)}"
             : model.TestNdcg is { } ndcg ? $", NDCG@10 {Explanations.Number(ndcg)}" : "");
 
+    /// <summary>
+    /// What the model's holdout figure is measured against, in the figure's own terms: the global mean's RMSE for a model
+    /// trained on ratings, popularity's NDCG@10 for one trained on activity; null when neither was recorded.
+    /// </summary>
+    public static string? Baseline(ModelPoint model) =>
+        model.TestRmse is not null && model.GlobalMeanRmse is { } mean ? $"the global mean scores {Explanations.Number(mean)}; lower is better"
+        : model.TestNdcg is not null && model.PopularityNdcg is { } popularity ? $"popularity scores {Explanations.Number(popularity)}; higher is better"
+        : null;
+
     /// <summary>"rank 32, λ 0.05, 14 iterations, chosen on a validation split (RMSE 0.912)", or "…, as given"; a dash when unknown.</summary>
     public static string Settings(ModelSettings? settings) => settings is null
         ? "—"
