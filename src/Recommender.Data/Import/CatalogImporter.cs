@@ -71,113 +71,74 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
             occurred_at timestamptz, idempotency_key text) on commit drop;
         """;
 
-    private static async Task CopyTopicsAsync(NpgsqlConnection conn, List<TopicRow> rows, CancellationToken ct)
-    {
-        await using var writer = await conn.BeginBinaryImportAsync("copy stg_topics (line, name, parent) from stdin (format binary)", ct);
-        foreach (var r in rows)
+    private static Task CopyTopicsAsync(NpgsqlConnection conn, List<TopicRow> rows, CancellationToken ct) =>
+        BinaryCopy.WriteAsync(conn, "copy stg_topics (line, name, parent) from stdin (format binary)", rows, (w, r) =>
         {
-            writer.StartRow();
-            writer.Write(r.Line, NpgsqlDbType.Bigint);
-            writer.Write(r.Name, NpgsqlDbType.Text);
-            WriteNullable(writer, r.Parent, NpgsqlDbType.Text);
-        }
-        await writer.CompleteAsync(ct);
-    }
+            w.Write(r.Line, NpgsqlDbType.Bigint);
+            w.Write(r.Name, NpgsqlDbType.Text);
+            w.WriteOrNull(r.Parent, NpgsqlDbType.Text);
+        }, ct);
 
-    private static async Task CopyUsersAsync(NpgsqlConnection conn, List<UserRow> rows, CancellationToken ct)
-    {
-        await using var writer = await conn.BeginBinaryImportAsync("copy stg_users (line, external_id, display_name) from stdin (format binary)", ct);
-        foreach (var r in rows)
+    private static Task CopyUsersAsync(NpgsqlConnection conn, List<UserRow> rows, CancellationToken ct) =>
+        BinaryCopy.WriteAsync(conn, "copy stg_users (line, external_id, display_name) from stdin (format binary)", rows, (w, r) =>
         {
-            writer.StartRow();
-            writer.Write(r.Line, NpgsqlDbType.Bigint);
-            writer.Write(r.ExternalId, NpgsqlDbType.Text);
-            writer.Write(r.DisplayName, NpgsqlDbType.Text);
-        }
-        await writer.CompleteAsync(ct);
-    }
+            w.Write(r.Line, NpgsqlDbType.Bigint);
+            w.Write(r.ExternalId, NpgsqlDbType.Text);
+            w.Write(r.DisplayName, NpgsqlDbType.Text);
+        }, ct);
 
-    private static async Task CopySourcesAsync(NpgsqlConnection conn, List<SourceRow> rows, CancellationToken ct)
-    {
-        await using var writer = await conn.BeginBinaryImportAsync(
-            "copy stg_sources (line, external_id, name, credibility, url, credibility_basis) from stdin (format binary)", ct);
-        foreach (var r in rows)
+    private static Task CopySourcesAsync(NpgsqlConnection conn, List<SourceRow> rows, CancellationToken ct) =>
+        BinaryCopy.WriteAsync(conn, "copy stg_sources (line, external_id, name, credibility, url, credibility_basis) from stdin (format binary)", rows, (w, r) =>
         {
-            writer.StartRow();
-            writer.Write(r.Line, NpgsqlDbType.Bigint);
-            writer.Write(r.ExternalId, NpgsqlDbType.Text);
-            writer.Write(r.Name, NpgsqlDbType.Text);
-            WriteNullable(writer, r.Credibility, NpgsqlDbType.Real);
-            WriteNullable(writer, r.Url, NpgsqlDbType.Text);
-            WriteNullable(writer, r.CredibilityBasis, NpgsqlDbType.Text);
-        }
-        await writer.CompleteAsync(ct);
-    }
+            w.Write(r.Line, NpgsqlDbType.Bigint);
+            w.Write(r.ExternalId, NpgsqlDbType.Text);
+            w.Write(r.Name, NpgsqlDbType.Text);
+            w.WriteOrNull(r.Credibility, NpgsqlDbType.Real);
+            w.WriteOrNull(r.Url, NpgsqlDbType.Text);
+            w.WriteOrNull(r.CredibilityBasis, NpgsqlDbType.Text);
+        }, ct);
 
-    private static async Task CopyItemsAsync(NpgsqlConnection conn, List<ItemRow> rows, CancellationToken ct)
-    {
-        await using var writer = await conn.BeginBinaryImportAsync(
-            "copy stg_items (line, external_id, title, url, summary, published_at, level, source_external_id, stance, topics, level_basis, body, asked_by_external_id, license) from stdin (format binary)", ct);
-        foreach (var r in rows)
+    private static Task CopyItemsAsync(NpgsqlConnection conn, List<ItemRow> rows, CancellationToken ct) =>
+        BinaryCopy.WriteAsync(conn, """
+            copy stg_items (line, external_id, title, url, summary, published_at, level, source_external_id, stance, topics,
+                level_basis, body, asked_by_external_id, license) from stdin (format binary)
+            """, rows, (w, r) =>
         {
-            writer.StartRow();
-            writer.Write(r.Line, NpgsqlDbType.Bigint);
-            writer.Write(r.ExternalId, NpgsqlDbType.Text);
-            writer.Write(r.Title, NpgsqlDbType.Text);
-            WriteNullable(writer, r.Url, NpgsqlDbType.Text);
-            WriteNullable(writer, r.Summary, NpgsqlDbType.Text);
-            WriteNullable(writer, r.PublishedAt, NpgsqlDbType.TimestampTz);
-            WriteNullable(writer, r.Level, NpgsqlDbType.Smallint);
-            WriteNullable(writer, r.SourceExternalId, NpgsqlDbType.Text);
-            WriteNullable(writer, r.Stance, NpgsqlDbType.Real);
-            writer.Write(r.Topics, NpgsqlDbType.Array | NpgsqlDbType.Text);
-            WriteNullable(writer, r.LevelBasis, NpgsqlDbType.Text);
-            WriteNullable(writer, r.Body, NpgsqlDbType.Text);
-            WriteNullable(writer, r.AskedBySourceExternalId, NpgsqlDbType.Text);
-            WriteNullable(writer, r.License, NpgsqlDbType.Text);
-        }
-        await writer.CompleteAsync(ct);
-    }
+            w.Write(r.Line, NpgsqlDbType.Bigint);
+            w.Write(r.ExternalId, NpgsqlDbType.Text);
+            w.Write(r.Title, NpgsqlDbType.Text);
+            w.WriteOrNull(r.Url, NpgsqlDbType.Text);
+            w.WriteOrNull(r.Summary, NpgsqlDbType.Text);
+            w.WriteOrNull(r.PublishedAt, NpgsqlDbType.TimestampTz);
+            w.WriteOrNull(r.Level, NpgsqlDbType.Smallint);
+            w.WriteOrNull(r.SourceExternalId, NpgsqlDbType.Text);
+            w.WriteOrNull(r.Stance, NpgsqlDbType.Real);
+            w.Write(r.Topics, NpgsqlDbType.Array | NpgsqlDbType.Text);
+            w.WriteOrNull(r.LevelBasis, NpgsqlDbType.Text);
+            w.WriteOrNull(r.Body, NpgsqlDbType.Text);
+            w.WriteOrNull(r.AskedBySourceExternalId, NpgsqlDbType.Text);
+            w.WriteOrNull(r.License, NpgsqlDbType.Text);
+        }, ct);
 
     private static async Task CopyEventsAsync(NpgsqlConnection conn, List<EventRow> rows, IProgress<ImportProgress>? progress, CancellationToken ct)
     {
-        await using var writer = await conn.BeginBinaryImportAsync(
-            "copy stg_events (line, user_external_id, item_external_id, kind, value, occurred_at, idempotency_key) from stdin (format binary)", ct);
-        for (var i = 0; i < rows.Count; i++)
+        var copied = 0;
+        await BinaryCopy.WriteAsync(conn, "copy stg_events (line, user_external_id, item_external_id, kind, value, occurred_at, idempotency_key) from stdin (format binary)", rows, (w, r) =>
         {
-            var r = rows[i];
-            writer.StartRow();
-            writer.Write(r.Line, NpgsqlDbType.Bigint);
-            writer.Write(r.UserExternalId, NpgsqlDbType.Text);
-            writer.Write(r.ItemExternalId, NpgsqlDbType.Text);
-            writer.Write(r.Kind.ToName(), NpgsqlDbType.Text);
-            WriteNullable(writer, r.Value, NpgsqlDbType.Real);
-            writer.Write(r.OccurredAt, NpgsqlDbType.TimestampTz);
-            writer.Write(r.IdempotencyKey, NpgsqlDbType.Text);
-            if (i % ProgressEvery == 0)
+            w.Write(r.Line, NpgsqlDbType.Bigint);
+            w.Write(r.UserExternalId, NpgsqlDbType.Text);
+            w.Write(r.ItemExternalId, NpgsqlDbType.Text);
+            w.Write(r.Kind.ToName(), NpgsqlDbType.Text);
+            w.WriteOrNull(r.Value, NpgsqlDbType.Real);
+            w.Write(r.OccurredAt, NpgsqlDbType.TimestampTz);
+            w.Write(r.IdempotencyKey, NpgsqlDbType.Text);
+            if (copied++ % ProgressEvery == 0)
             {
                 ct.ThrowIfCancellationRequested();
-                progress?.Report(new ImportProgress("copying events", i, rows.Count));
+                progress?.Report(new ImportProgress("copying events", copied - 1, rows.Count));
             }
-        }
-        await writer.CompleteAsync(ct);
+        }, ct);
         progress?.Report(new ImportProgress("copying events", rows.Count, rows.Count));
-    }
-
-    private static void WriteNullable<T>(NpgsqlBinaryImporter writer, T? value, NpgsqlDbType type) where T : struct
-    {
-        if (value is { } v)
-            writer.Write(v, type);
-        else
-            writer.WriteNull();
-    }
-
-    private static void WriteNullable(NpgsqlBinaryImporter writer, string? value, NpgsqlDbType type)
-    {
-        if (value is null)
-            writer.WriteNull();
-        else
-            writer.Write(value, type);
     }
 
     /// <summary>Rows that name a source or item that neither this import nor the database has fail with their line.</summary>

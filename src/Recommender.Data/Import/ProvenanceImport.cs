@@ -18,18 +18,14 @@ internal static class ProvenanceImport
             create temp table stg_source_keys (line bigint, source_external_id text, key_id text, public_key bytea) on commit drop;
             create temp table stg_provenance (item_external_id text, signature bytea, provenance text, key_id bigint, reason text) on commit drop;
             """, cancellationToken: ct));
-        await using var writer = await conn.BeginBinaryImportAsync("copy stg_source_keys (line, source_external_id, key_id, public_key) from stdin (format binary)", ct);
-        foreach (var s in batch.Sources)
+        var keyed = batch.Sources.Select(s => (Source: s, Key: PublisherKeys.ParsePublicKey(s.PublicKey))).Where(s => s.Key is not null);
+        await BinaryCopy.WriteAsync(conn, "copy stg_source_keys (line, source_external_id, key_id, public_key) from stdin (format binary)", keyed, (w, s) =>
         {
-            if (PublisherKeys.ParsePublicKey(s.PublicKey) is not { } key)
-                continue;
-            writer.StartRow();
-            writer.Write(s.Line, NpgsqlDbType.Bigint);
-            writer.Write(s.ExternalId, NpgsqlDbType.Text);
-            writer.Write(PublisherKeys.KeyId(key), NpgsqlDbType.Text);
-            writer.Write(key, NpgsqlDbType.Bytea);
-        }
-        await writer.CompleteAsync(ct);
+            w.Write(s.Source.Line, NpgsqlDbType.Bigint);
+            w.Write(s.Source.ExternalId, NpgsqlDbType.Text);
+            w.Write(PublisherKeys.KeyId(s.Key!), NpgsqlDbType.Text);
+            w.Write(s.Key!, NpgsqlDbType.Bytea);
+        }, ct);
     }
 
     /// <summary>
@@ -83,28 +79,16 @@ internal static class ProvenanceImport
             """, new { sources }, tx, cancellationToken: ct)))
             .ToLookup(k => k.SourceExternalId, k => new RegisteredKey(k.Id, k.KeyId, k.PublicKey, Utc(k.RetiredAt), Utc(k.RevokedAt), k.RevokedReason), StringComparer.Ordinal);
 
-        await using var writer = await conn.BeginBinaryImportAsync("copy stg_provenance (item_external_id, signature, provenance, key_id, reason) from stdin (format binary)", ct);
-        foreach (var item in batch.Items)
+        await BinaryCopy.WriteAsync(conn, "copy stg_provenance (item_external_id, signature, provenance, key_id, reason) from stdin (format binary)", batch.Items, (w, item) =>
         {
             var signature = PublisherKeys.ParseSignature(item.Signature);
             var check = PublisherKeys.Check(item.SignedContent(), signature, item.SourceExternalId is { } s ? [.. keys[s]] : []);
-            writer.StartRow();
-            writer.Write(item.ExternalId, NpgsqlDbType.Text);
-            if (signature is null)
-                writer.WriteNull();
-            else
-                writer.Write(signature, NpgsqlDbType.Bytea);
-            writer.Write(check.State, NpgsqlDbType.Text);
-            if (check.Key is { } key)
-                writer.Write(key.Id, NpgsqlDbType.Bigint);
-            else
-                writer.WriteNull();
-            if (check.Reason is { } reason)
-                writer.Write(reason, NpgsqlDbType.Text);
-            else
-                writer.WriteNull();
-        }
-        await writer.CompleteAsync(ct);
+            w.Write(item.ExternalId, NpgsqlDbType.Text);
+            w.WriteOrNull(signature, NpgsqlDbType.Bytea);
+            w.Write(check.State, NpgsqlDbType.Text);
+            w.WriteOrNull(check.Key?.Id, NpgsqlDbType.Bigint);
+            w.WriteOrNull(check.Reason, NpgsqlDbType.Text);
+        }, ct);
     }
 
     /// <summary>Stores the outcomes on the merged items; an item sent again without a signature becomes unsigned.</summary>
