@@ -30,12 +30,12 @@ public static class AdminApi
             .WithName("QueryServedLists")
             .WithSummary("Search the audit log of served lists")
             .WithDescription("Newest first, filtered by person, objective and time; limit 1 to 500 (default 50), and before (an id) for the next page.");
-        admin.MapGet("/served/{requestId:guid}", async Task<Results<Ok<AuditRow>, NotFound>> (Guid requestId, ServedListStore store, CancellationToken ct) =>
-            await store.GetAsync(requestId, null, ct) is { } r ? TypedResults.Ok(new AuditRow(r.Id, r.UserId, MeApi.ServedListDto.From(r))) : TypedResults.NotFound())
+        admin.MapGet("/served/{requestId:guid}", async Task<Results<Ok<AuditRow>, NotFound>> (Guid requestId, AuditQueries audit, CancellationToken ct) =>
+            await audit.RecordAsync(requestId, ct) is { } r ? TypedResults.Ok(new AuditRow(r.Id, r.UserId, MeApi.ServedListDto.From(r))) : TypedResults.NotFound())
             .WithName("GetServedList")
             .WithSummary("One served list from the audit log")
             .WithDescription("By the requestId its feed answered with: who was shown which items, under which objective and model, with scores and reasons.");
-        admin.MapGet("/models", async (ModelStore models, CancellationToken ct) =>
+        admin.MapGet("/models", async (ModelAdministration models, CancellationToken ct) =>
             TypedResults.Ok((await models.ListAsync(ct)).Select(m => new ModelDto(m.Version, m.Algorithm, m.Status, m.IsActive, m.CreatedAt, m.ActivatedAt,
                 JsonNode.Parse(m.Options), JsonNode.Parse(m.Metrics))).ToList()))
             .WithName("ListModels")
@@ -68,7 +68,7 @@ public static class AdminApi
         admin.MapGet("/export/budget", async (ResearchExport export, CancellationToken ct) => TypedResults.Ok(await export.BudgetAsync(ct)))
             .WithName("GetExportBudget")
             .WithSummary("The privacy budget left for research exports");
-        admin.MapGet("/users", async (AccountStore accounts, CancellationToken ct, string? role = null, int offset = 0, int limit = 50) =>
+        admin.MapGet("/users", async (AccountAdministration accounts, CancellationToken ct, string? role = null, int offset = 0, int limit = 50) =>
             TypedResults.Ok(await accounts.ListAsync(role, Math.Max(0, offset), Math.Clamp(limit, 1, 500), ct)))
             .WithName("ListPeople")
             .WithSummary("List people with an account")
@@ -90,7 +90,7 @@ public static class AdminApi
             .WithName("RevokeApiKey")
             .WithSummary("Revoke a platform API key")
             .WithDescription("Calls with it are refused from now on.");
-        admin.MapGet("/publisher-keys", async (ProvenanceStore store, CancellationToken ct) => TypedResults.Ok(await store.ListKeysAsync(ct)))
+        admin.MapGet("/publisher-keys", async (PublisherKeyAdministration keys, CancellationToken ct) => TypedResults.Ok(await keys.ListAsync(ct)))
             .WithName("ListPublisherKeys")
             .WithSummary("List publishers' signing keys")
             .WithDescription("Each publisher's keys, with how many items each verified and whether, when, by whom and why it was revoked (docs/provenance.md).");
@@ -101,7 +101,7 @@ public static class AdminApi
         return app;
     }
 
-    private static async Task<Results<Ok<List<AuditRow>>, ValidationProblem>> QueryServed(ServedListStore store, CancellationToken ct,
+    private static async Task<Results<Ok<List<AuditRow>>, ValidationProblem>> QueryServed(AuditQueries audit, CancellationToken ct,
         long? userId = null, string? objectiveId = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int limit = 50, long? before = null)
     {
         if (limit is < 1 or > 500)
@@ -111,7 +111,7 @@ public static class AdminApi
             return TypedResults.ValidationProblem(errors);
         if (from > to)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["from"] = ["must not be after 'to'"] });
-        var rows = await store.QueryAsync(new ServedListFilter(userId, objectiveId, from, to, limit, before), ct);
+        var rows = await audit.SearchAsync(new ServedListFilter(userId, objectiveId, from, to, limit, before), ct);
         return TypedResults.Ok(rows.Select(r => new AuditRow(r.Id, r.UserId, MeApi.ServedListDto.From(r))).ToList());
     }
 
@@ -180,30 +180,23 @@ public static class AdminApi
     private static async Task<Results<Ok<TrainingReport>, Conflict<string>>> TrainNow(TrainingScheduler scheduler, CancellationToken ct) =>
         await scheduler.RunOnceAsync(ct) is { } report ? TypedResults.Ok(report) : TypedResults.Conflict("Training is already running elsewhere, or failed; see the models list.");
 
-    private static async Task<Results<Ok, NotFound, Conflict<string>>> Activate(int version, ModelStore models, ServingState state, CancellationToken ct)
-    {
-        var model = (await models.ListAsync(ct)).FirstOrDefault(m => m.Version == version);
-        if (model is null)
-            return TypedResults.NotFound();
-        if (!await models.ActivateAsync(version, ct))
-            return TypedResults.Conflict($"Model {version} is '{model.Status}'; only a trained model that passed its gate can be activated.");
-        // This process swaps now; the others follow the notification.
-        await state.ReloadAsync(ct: ct);
-        return TypedResults.Ok();
-    }
+    private static async Task<Results<Ok, NotFound, Conflict<string>>> Activate(int version, ModelAdministration models, CancellationToken ct) =>
+        await models.ActivateAsync(version, ct) switch
+        {
+            { Outcome: ActivationOutcome.Activated } => TypedResults.Ok(),
+            { Outcome: ActivationOutcome.NotActivatable, Model: { } model } =>
+                TypedResults.Conflict($"Model {version} is '{model.Status}'; only a trained model that passed its gate can be activated."),
+            _ => TypedResults.NotFound(),
+        };
 
     private static async Task<Results<NoContent, NotFound, ValidationProblem, Conflict<ProblemDetails>>> SetRole(
-        long id, RoleInput input, ClaimsPrincipal user, AccountStore accounts, CancellationToken ct)
-    {
-        if (input.Role is not ("user" or "admin"))
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["role"] = ["must be 'user' or 'admin'"] });
-        // An admin changing their own role is either pointless or a lock-out; another admin does it.
-        if (id == user.UserId())
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["id"] = ["is your own account; ask another admin to change your role"] });
-        return await accounts.SetRoleAsync(id, input.Role, ct) switch
+        long id, RoleInput input, ClaimsPrincipal user, AccountAdministration accounts, CancellationToken ct) =>
+        await accounts.SetRoleAsync(user.UserId(), id, input.Role, ct) switch
         {
-            RoleChange.Changed => TypedResults.NoContent(),
-            RoleChange.LastAdmin => TypedResults.Conflict(new ProblemDetails
+            RoleChangeOutcome.Changed => TypedResults.NoContent(),
+            RoleChangeOutcome.NotARole => TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["role"] = ["must be 'user' or 'admin'"] }),
+            RoleChangeOutcome.OwnAccount => TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["id"] = ["is your own account; ask another admin to change your role"] }),
+            RoleChangeOutcome.LastAdmin => TypedResults.Conflict(new ProblemDetails
             {
                 Status = StatusCodes.Status409Conflict,
                 Title = "The last admin keeps the admin role",
@@ -211,7 +204,6 @@ public static class AdminApi
             }),
             _ => TypedResults.NotFound(),
         };
-    }
 
     private static async Task<Results<Created<CreatedApiKey>, ValidationProblem>> CreateKey(ApiKeyInput input, ApiKeyStore keys, CancellationToken ct)
     {
@@ -228,13 +220,16 @@ public static class AdminApi
 
     /// <summary>Revokes a publisher's key; the items it verified become invalid, keeping the reason given here.</summary>
     private static async Task<Results<Ok<RevokedKey>, NotFound, ValidationProblem>> RevokePublisherKey(
-        string keyId, RevokeKeyInput input, ClaimsPrincipal user, ProvenanceStore store, CancellationToken ct)
-    {
-        if (string.IsNullOrWhiteSpace(input.Reason) || input.Reason.Length > 500)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = ["is required (it is kept with every item the key signed), at most 500 characters"] });
-        var items = await store.RevokeAsync(keyId, user.Identity?.Name ?? $"user {user.UserId()}", input.Reason, ct);
-        return items is { } n ? TypedResults.Ok(new RevokedKey(keyId, n)) : TypedResults.NotFound();
-    }
+        string keyId, RevokeKeyInput input, ClaimsPrincipal user, PublisherKeyAdministration keys, CancellationToken ct) =>
+        await keys.RevokeAsync(keyId, user.Identity?.Name ?? $"user {user.UserId()}", input.Reason, ct) switch
+        {
+            { Outcome: KeyRevocationOutcome.Revoked, ItemsNoLongerVerified: var n } => TypedResults.Ok(new RevokedKey(keyId, n)),
+            { Outcome: KeyRevocationOutcome.ReasonMissing } => TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["reason"] = [$"is required (it is kept with every item the key signed), at most {PublisherKeyAdministration.MaxReasonLength} characters"],
+            }),
+            _ => TypedResults.NotFound(),
+        };
 
     public sealed record RevokedKey(string KeyId, long ItemsNoLongerVerified);
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Recommender.Data;
+using Recommender.Serving;
 
 namespace Recommender.Service;
 
@@ -13,7 +14,7 @@ public static class CatalogApi
             .WithName("ListCatalogItems")
             .WithSummary("List catalog items")
             .WithDescription("A page of the items feeds can show, optionally of one topic; offset from 0, limit 1 to 500 (default 50).");
-        group.MapGet("/counts", async (CatalogStore store, CancellationToken ct) => TypedResults.Ok(await store.CountAsync(ct)))
+        group.MapGet("/counts", async (CatalogBrowser catalog, CancellationToken ct) => TypedResults.Ok(await catalog.CountAsync(ct)))
             .WithName("CountCatalog")
             .WithSummary("Count items, topics, sources, users and events")
             .WithDescription("How many items, topics, sources, users and events there are.");
@@ -21,12 +22,10 @@ public static class CatalogApi
     }
 
     private static async Task<Results<Ok<IReadOnlyList<CatalogItem>>, ValidationProblem>> ListItems(
-        CatalogStore store, CancellationToken ct, int offset = 0, int limit = 50, string? topic = null)
-    {
-        if (offset < 0)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["offset"] = ["must be 0 or more"] });
-        if (limit is < 1 or > 500)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["must be between 1 and 500"] });
-        return TypedResults.Ok(await store.ListAsync(offset, limit, topic, ct));
-    }
+        CatalogBrowser catalog, CancellationToken ct, int offset = 0, int limit = 50, string? topic = null) =>
+        await catalog.PageAsync(offset, limit, topic, ct) switch
+        {
+            { Problem: { } problem } => TypedResults.ValidationProblem(new Dictionary<string, string[]> { [problem.Field] = [problem.Message] }),
+            var page => TypedResults.Ok(page.Items),
+        };
 }

@@ -120,19 +120,19 @@ public static class MeApi
     private static SettingsDto Dto(CurrentSettings current) =>
         new(current.ObjectiveId, ParseObject(current.Parameters.ToCanonicalJson()), current.UpdatedAt, current.Topics);
 
-    private static async Task<Ok<List<ServedListDto>>> GetServed(ClaimsPrincipal user, ServedListStore store, CancellationToken ct, int limit = 20, long? before = null)
+    private static async Task<Ok<List<ServedListDto>>> GetServed(ClaimsPrincipal user, AuditQueries audit, CancellationToken ct, int limit = 20, long? before = null)
     {
-        var rows = await store.QueryAsync(new ServedListFilter(UserId: user.UserId(), Limit: Math.Clamp(limit, 1, 200), BeforeId: before), ct);
+        var rows = await audit.OfPersonAsync(user.UserId(), Math.Clamp(limit, 1, 200), before, ct);
         return TypedResults.Ok(rows.Select(ServedListDto.From).ToList());
     }
 
-    private static async Task<Results<Ok<ServedListDto>, NotFound>> GetServedList(Guid requestId, ClaimsPrincipal user, ServedListStore store, CancellationToken ct) =>
-        await store.GetAsync(requestId, user.UserId(), ct) is { } row ? TypedResults.Ok(ServedListDto.From(row)) : TypedResults.NotFound();
+    private static async Task<Results<Ok<ServedListDto>, NotFound>> GetServedList(Guid requestId, ClaimsPrincipal user, AuditQueries audit, CancellationToken ct) =>
+        await audit.OwnRecordAsync(user.UserId(), requestId, ct) is { } row ? TypedResults.Ok(ServedListDto.From(row)) : TypedResults.NotFound();
 
     /// <summary>Why an item is in my feed: the most recent list that showed it, with its score components and reasons.</summary>
-    private static async Task<Results<Ok<WhyDto>, NotFound>> GetWhy(long itemId, ClaimsPrincipal user, ServedListStore store, CancellationToken ct)
+    private static async Task<Results<Ok<WhyDto>, NotFound>> GetWhy(long itemId, ClaimsPrincipal user, AuditQueries audit, CancellationToken ct)
     {
-        foreach (var row in await store.QueryAsync(new ServedListFilter(UserId: user.UserId(), Limit: 50), ct))
+        foreach (var row in await audit.OfPersonAsync(user.UserId(), 50, ct: ct))
         {
             foreach (var item in JsonNode.Parse(row.ItemsJson)!.AsArray())
             {

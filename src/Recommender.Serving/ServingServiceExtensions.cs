@@ -21,6 +21,11 @@ public static class ServingServiceExtensions
         builder.Services.AddSingleton<RecommenderMetrics>();
         builder.Services.AddSingleton<FeedService>();
         builder.Services.AddSingleton<SettingsService>();
+        builder.Services.AddSingleton<AuditQueries>();
+        builder.Services.AddSingleton<AccountAdministration>();
+        builder.Services.AddSingleton<ModelAdministration>();
+        builder.Services.AddSingleton<PublisherKeyAdministration>();
+        builder.Services.AddSingleton<CatalogBrowser>();
         builder.Services.AddSingleton<CounterfactualAudit>();
         builder.Services.AddSingleton<ResearchExport>();
         builder.Services.AddSingleton<ObjectiveReport>();

@@ -6,14 +6,13 @@ using Microsoft.AspNetCore.Mvc;
 using Recommender.Core;
 using Recommender.Core.Objectives;
 using Recommender.Data;
-using Recommender.Data.Models;
 using Recommender.Serving;
 
 namespace Recommender.Web;
 
 /// <summary>
 /// The form posts behind the pages. Each validates its antiforgery token (form binding does that), does one thing
-/// through the same stores and services as the REST API, and redirects back (post/redirect/get).
+/// through the same services as the REST API, and redirects back (post/redirect/get).
 /// </summary>
 public static class WebEndpoints
 {
@@ -195,47 +194,47 @@ public static class WebEndpoints
     }
 
     /// <summary>Activating (or rolling back to) a model changes every reader's feed, so a post without the confirmation step's answer goes to that step.</summary>
-    private static async Task<RedirectHttpResult> Activate([FromForm] int version, [FromForm] string? confirmed, ModelStore models, ServingState state, CancellationToken ct)
+    private static async Task<RedirectHttpResult> Activate([FromForm] int version, [FromForm] string? confirmed, ModelAdministration models, CancellationToken ct)
     {
         if (confirmed != "yes")
             return TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/models?confirm={version}"));
-        if (!await models.ActivateAsync(version, ct))
-            return TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/models?problem=not-activatable&version={version}"));
-        // This process swaps now; other processes follow the notification.
-        await state.ReloadAsync(ct: ct);
-        return TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/models?done=activated&version={version}"));
+        return (await models.ActivateAsync(version, ct)).Outcome == ActivationOutcome.Activated
+            ? TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/models?done=activated&version={version}"))
+            : TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/models?problem=not-activatable&version={version}"));
     }
 
     /// <summary>A role change asks once too: without the confirmation step's answer the post goes to that step.</summary>
     private static async Task<RedirectHttpResult> RevokeKey([FromForm] string? keyId, [FromForm] string? reason, [FromForm] string? confirmed,
-        ClaimsPrincipal user, ProvenanceStore store, CancellationToken ct)
+        ClaimsPrincipal user, PublisherKeyAdministration keys, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(keyId))
             return TypedResults.Redirect("/admin/keys?problem=no-key");
         var key = Uri.EscapeDataString(keyId);
         if (confirmed != "yes")
             return TypedResults.Redirect($"/admin/keys?confirm={key}");
-        if (string.IsNullOrWhiteSpace(reason) || reason.Length > 500)
-            return TypedResults.Redirect($"/admin/keys?confirm={key}&problem=reason");
-        return await store.RevokeAsync(keyId, user.Identity?.Name ?? "an admin", reason, ct) is { } items
-            ? TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/keys?done=revoked&key={key}&items={items}"))
-            : TypedResults.Redirect("/admin/keys?problem=no-key");
+        return await keys.RevokeAsync(keyId, user.Identity?.Name ?? "an admin", reason, ct) switch
+        {
+            { Outcome: KeyRevocationOutcome.Revoked, ItemsNoLongerVerified: var items } =>
+                TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/keys?done=revoked&key={key}&items={items}")),
+            { Outcome: KeyRevocationOutcome.ReasonMissing } => TypedResults.Redirect($"/admin/keys?confirm={key}&problem=reason"),
+            _ => TypedResults.Redirect("/admin/keys?problem=no-key"),
+        };
     }
 
     private static async Task<RedirectHttpResult> SetRole([FromForm] long userId, [FromForm] string? role, [FromForm] string? confirmed, [FromForm] string? q,
-        ClaimsPrincipal user, AccountStore accounts, CancellationToken ct)
+        ClaimsPrincipal user, AccountAdministration accounts, CancellationToken ct)
     {
         var search = string.IsNullOrWhiteSpace(q) ? "" : "&q=" + Uri.EscapeDataString(q);
-        if (role is not ("user" or "admin"))
-            return TypedResults.Redirect("/admin/users?problem=bad-role" + search);
-        if (userId == user.UserId())
-            return TypedResults.Redirect("/admin/users?problem=own-role" + search);
-        if (confirmed != "yes")
+        // Refused changes are refused before the confirmation step, so nobody confirms something that cannot happen.
+        var outcome = AccountAdministration.RoleChangeRefusal(user.UserId(), userId, role);
+        if (outcome is null && confirmed != "yes")
             return TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/users?confirm={userId}&role={role}{search}"));
-        return await accounts.SetRoleAsync(userId, role, ct) switch
+        return (outcome ?? await accounts.SetRoleAsync(user.UserId(), userId, role, ct)) switch
         {
-            RoleChange.Changed => TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/users?done=role&user={userId}{search}")),
-            RoleChange.LastAdmin => TypedResults.Redirect("/admin/users?problem=last-admin" + search),
+            RoleChangeOutcome.Changed => TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/users?done=role&user={userId}{search}")),
+            RoleChangeOutcome.NotARole => TypedResults.Redirect("/admin/users?problem=bad-role" + search),
+            RoleChangeOutcome.OwnAccount => TypedResults.Redirect("/admin/users?problem=own-role" + search),
+            RoleChangeOutcome.LastAdmin => TypedResults.Redirect("/admin/users?problem=last-admin" + search),
             _ => TypedResults.Redirect("/admin/users?problem=no-user" + search),
         };
     }
