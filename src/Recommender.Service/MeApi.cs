@@ -1,7 +1,9 @@
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Recommender.Core;
 using Recommender.Data;
 using Recommender.Serving;
 
@@ -19,14 +21,18 @@ public static class MeApi
 
     public sealed record AppendResponse(int Recorded, int Duplicates);
 
+    /// <summary>A stored list; its items keep the audit log's own shape, <c>{rank, item_id, score, components, reasons, provenance}</c>.</summary>
     public sealed record ServedListDto(Guid RequestId, string ObjectiveId, string ObjectiveVersion, string ParametersHash, JsonNode? Parameters,
-        int Seed, string ModelVersion, int CandidatesConsidered, JsonNode? Items, DateTime CreatedAt)
+        int Seed, string ModelVersion, int CandidatesConsidered, [property: JsonConverter(typeof(AuditItemsConverter))] IReadOnlyList<ServedItem> Items,
+        DateTime CreatedAt)
     {
         public static ServedListDto From(ServedListRow r) => new(r.RequestId, r.ObjectiveId, r.ObjectiveVersion, r.ParametersHash,
-            JsonNode.Parse(r.ParametersJson), r.Seed, r.ModelVersion, r.CandidatesConsidered, JsonNode.Parse(r.ItemsJson), r.CreatedAt);
+            JsonNode.Parse(r.ParametersJson), r.Seed, r.ModelVersion, r.CandidatesConsidered, r.ReadItems(), r.CreatedAt);
     }
 
-    public sealed record WhyDto(long ItemId, Guid RequestId, int Rank, string ObjectiveId, double Score, JsonNode? Components, JsonNode? Reasons, DateTime ShownAt);
+    /// <summary>Why an item was shown: its score as recorded (single precision, null when it was not a finite number), components and reasons.</summary>
+    public sealed record WhyDto(long ItemId, Guid RequestId, int Rank, string ObjectiveId, [property: JsonConverter(typeof(AuditScoreConverter))] double Score,
+        [property: JsonConverter(typeof(AuditComponentsConverter))] IReadOnlyDictionary<string, double> Components, IReadOnlyList<string> Reasons, DateTime ShownAt);
 
     public static IEndpointRouteBuilder MapMeApi(this IEndpointRouteBuilder app)
     {
@@ -134,14 +140,8 @@ public static class MeApi
     {
         foreach (var row in await store.QueryAsync(new ServedListFilter(UserId: user.UserId(), Limit: 50), ct))
         {
-            foreach (var item in JsonNode.Parse(row.ItemsJson)!.AsArray())
-            {
-                if (item!["item_id"]!.GetValue<long>() == itemId)
-                {
-                    return TypedResults.Ok(new WhyDto(itemId, row.RequestId, item["rank"]!.GetValue<int>(), row.ObjectiveId,
-                        item["score"]!.GetValue<double>(), item["components"]?.DeepClone(), item["reasons"]?.DeepClone(), row.CreatedAt));
-                }
-            }
+            if (row.ReadItems().FirstOrDefault(i => i.ItemId == itemId) is { } item)
+                return TypedResults.Ok(new WhyDto(itemId, row.RequestId, item.Rank, row.ObjectiveId, item.Score, item.Components, item.Reasons, row.CreatedAt));
         }
         return TypedResults.NotFound();
     }
