@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Recommender.Data;
+using Recommender.Serving;
 
 namespace Recommender.Service;
 
@@ -12,7 +13,7 @@ public static class CatalogApi
         group.MapGet("/items", ListItems)
             .WithName("ListCatalogItems")
             .WithSummary("List catalog items")
-            .WithDescription("A page of the items feeds can show, optionally of one topic; offset from 0, limit 1 to 500 (default 50).");
+            .WithDescription("A page of the items feeds can show, optionally of one topic; " + Page.Description);
         group.MapGet("/counts", async (CatalogStore store, CancellationToken ct) => TypedResults.Ok(await store.CountAsync(ct)))
             .WithName("CountCatalog")
             .WithSummary("Count items, topics, sources, users and events")
@@ -20,13 +21,14 @@ public static class CatalogApi
         return app;
     }
 
+    private static readonly PageRange Page = new(DefaultLimit: 50, MaxLimit: 500, Offset: true);
+
     private static async Task<Results<Ok<IReadOnlyList<CatalogItem>>, ValidationProblem>> ListItems(
-        CatalogStore store, CancellationToken ct, int offset = 0, int limit = 50, string? topic = null)
+        CatalogStore store, CancellationToken ct, int? offset = null, int? limit = null, string? topic = null)
     {
-        if (offset < 0)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["offset"] = ["must be 0 or more"] });
-        if (limit is < 1 or > 500)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["must be between 1 and 500"] });
-        return TypedResults.Ok(await store.ListAsync(offset, limit, topic, ct));
+        var errors = new Dictionary<string, string[]>();
+        if (!Page.Check(errors, limit ?? Page.DefaultLimit, offset ?? 0))
+            return TypedResults.ValidationProblem(errors);
+        return TypedResults.Ok(await store.ListAsync(offset ?? 0, limit ?? Page.DefaultLimit, topic, ct));
     }
 }

@@ -53,16 +53,14 @@ public static class MeApi
             .WithName("PutMySettings")
             .WithSummary("Choose my objective and its settings")
             .WithDescription("Validated against the objective's parameter schema; the next feed page follows it. Every change is kept in my settings history.");
-        me.MapGet("/settings/history", async (ClaimsPrincipal user, SettingsService settings, CancellationToken ct, int limit = 50) =>
-            TypedResults.Ok((await settings.HistoryAsync(user.UserId(), Math.Clamp(limit, 1, 500), ct))
-                .Select(s => new SettingsDto(s.ObjectiveId, ParseObject(s.ParametersJson), s.UpdatedAt)).ToList()))
+        me.MapGet("/settings/history", GetSettingsHistory)
             .WithName("GetMySettingsHistory")
             .WithSummary("My earlier settings, newest first")
-            .WithDescription("At most limit changes (1 to 500, default 50).");
+            .WithDescription("At most limit changes: " + HistoryPage.Description);
         me.MapGet("/served", GetServed)
             .WithName("ListMyServedLists")
             .WithSummary("The lists I was shown")
-            .WithDescription("My audit records, newest first: which items each feed page showed, under which objective and model.");
+            .WithDescription("My audit records, newest first: which items each feed page showed, under which objective and model; " + ServedPage.Description);
         me.MapGet("/served/{requestId:guid}", GetServedList)
             .WithName("GetMyServedList")
             .WithSummary("One list I was shown")
@@ -126,9 +124,27 @@ public static class MeApi
     private static SettingsDto Dto(CurrentSettings current) =>
         new(current.ObjectiveId, ParseObject(current.Parameters.ToCanonicalJson()), current.UpdatedAt, current.Topics);
 
-    private static async Task<Ok<List<ServedListDto>>> GetServed(ClaimsPrincipal user, ServedListStore store, CancellationToken ct, int limit = 20, long? before = null)
+    private static readonly PageRange HistoryPage = new(DefaultLimit: 50, MaxLimit: 500);
+
+    private static readonly PageRange ServedPage = new(DefaultLimit: 20, MaxLimit: 200, Before: true);
+
+    private static async Task<Results<Ok<List<SettingsDto>>, ValidationProblem>> GetSettingsHistory(ClaimsPrincipal user, SettingsService settings, CancellationToken ct,
+        int? limit = null)
     {
-        var rows = await store.QueryAsync(new ServedListFilter(UserId: user.UserId(), Limit: Math.Clamp(limit, 1, 200), BeforeId: before), ct);
+        var errors = new Dictionary<string, string[]>();
+        if (!HistoryPage.Check(errors, limit ?? HistoryPage.DefaultLimit))
+            return TypedResults.ValidationProblem(errors);
+        return TypedResults.Ok((await settings.HistoryAsync(user.UserId(), limit ?? HistoryPage.DefaultLimit, ct))
+            .Select(s => new SettingsDto(s.ObjectiveId, ParseObject(s.ParametersJson), s.UpdatedAt)).ToList());
+    }
+
+    private static async Task<Results<Ok<List<ServedListDto>>, ValidationProblem>> GetServed(ClaimsPrincipal user, ServedListStore store, CancellationToken ct,
+        int? limit = null, long? before = null)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!ServedPage.Check(errors, limit ?? ServedPage.DefaultLimit, before: before))
+            return TypedResults.ValidationProblem(errors);
+        var rows = await store.QueryAsync(new ServedListFilter(UserId: user.UserId(), Limit: limit ?? ServedPage.DefaultLimit, BeforeId: before), ct);
         return TypedResults.Ok(rows.Select(ServedListDto.From).ToList());
     }
 
