@@ -2,9 +2,6 @@ using System.Buffers;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Recommender.Core.Objectives;
 using Recommender.Core.Ranking;
 
@@ -52,102 +49,6 @@ public sealed record RecommendationRequest(
     IReadOnlySet<long>? NotInterested = null,
     IReadOnlyList<string>? InterestTopics = null,
     IReadOnlyList<string>? ReaderTopics = null);
-
-/// <summary>
-/// One served item as recorded for the audit log and shown to the user, with its provenance state when it was served
-/// (see <see cref="ProvenanceStates"/>).
-/// </summary>
-public sealed record ServedItem(int Rank, long ItemId, double Score, IReadOnlyDictionary<string, double> Components, IReadOnlyList<string> Reasons,
-    string? Provenance = null);
-
-/// <summary>
-/// Everything needed to audit and reproduce a served list: which objective (and version) with which settings
-/// (canonical JSON and its SHA-256), which model version, how many candidates were considered, and the items.
-/// </summary>
-public sealed record ServedList(
-    long? UserId,
-    string ObjectiveId,
-    string ObjectiveVersion,
-    string ParametersJson,
-    string ParameterHash,
-    string ModelVersion,
-    int Seed,
-    DateTimeOffset ServedAt,
-    int CandidatesConsidered,
-    IReadOnlyList<ServedItem> Items)
-{
-    /// <summary>The learned second stage that rescored the candidates (e.g. "reranker v3"); null when MF alone did.</summary>
-    public string? RerankerVersion { get; init; }
-
-    /// <summary>The record as JSON, e.g. for an export.</summary>
-    public JsonObject ToJson() => new()
-    {
-        ["user_id"] = UserId,
-        ["objective_id"] = ObjectiveId,
-        ["objective_version"] = ObjectiveVersion,
-        ["parameters"] = JsonNode.Parse(ParametersJson),
-        ["parameter_hash"] = ParameterHash,
-        ["model_version"] = ModelVersion,
-        ["reranker_version"] = RerankerVersion,
-        ["seed"] = Seed,
-        ["served_at"] = ServedAt,
-        ["candidates_considered"] = CandidatesConsidered,
-        ["items"] = JsonNode.Parse(ItemsJson()),
-    };
-
-    /// <summary>
-    /// The items as a JSON array of <c>{rank, item_id, score, components, reasons, provenance}</c>, components ordered by name.
-    /// Scores and components are kept at single precision: enough to audit a ranking, and half the bytes of every list stored.
-    /// </summary>
-    public string ItemsJson()
-    {
-        var buffer = new ArrayBufferWriter<byte>(256 * Math.Max(1, Items.Count));
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartArray();
-            foreach (var i in Items)
-            {
-                json.WriteStartObject();
-                json.WriteNumber("rank", i.Rank);
-                json.WriteNumber("item_id", i.ItemId);
-                WriteScore(json, "score", i.Score);
-                json.WriteStartObject("components");
-                foreach (var (name, value) in i.Components.OrderBy(c => c.Key, StringComparer.Ordinal))
-                {
-                    WriteScore(json, name, value);
-                }
-                json.WriteEndObject();
-                json.WriteStartArray("reasons");
-                foreach (var reason in i.Reasons)
-                {
-                    json.WriteStringValue(reason);
-                }
-                json.WriteEndArray();
-                if (i.Provenance is { } provenance)
-                {
-                    json.WriteString("provenance", provenance);
-                }
-                json.WriteEndObject();
-            }
-            json.WriteEndArray();
-        }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
-    // JSON has no NaN or infinity; a broken score is recorded as null rather than failing the whole audit record.
-    private static void WriteScore(Utf8JsonWriter json, string name, double value)
-    {
-        var single = (float)value;
-        if (float.IsFinite(single))
-        {
-            json.WriteNumber(name, single);
-        }
-        else
-        {
-            json.WriteNull(name);
-        }
-    }
-}
 
 /// <summary>
 /// The one recommendation path used by the service, the CLI's evaluation and the benchmarks:

@@ -12,7 +12,7 @@ namespace Recommender.Data;
 /// <param name="ExternalUserId">The platform's id of the person, for a list served while the database could not map it to ours.</param>
 public sealed record AuditRecord(Guid RequestId, long UserId, ServedList List, string? ExternalUserId = null);
 
-/// <summary>A stored served list, as audit queries return it; <see cref="ItemsJson"/> holds rank, item, score, components and reasons.</summary>
+/// <summary>A stored served list, as audit queries return it; <see cref="ReadItems"/> gives its items with rank, score, components and reasons.</summary>
 public sealed record ServedListRow(
     long Id,
     Guid RequestId,
@@ -26,10 +26,18 @@ public sealed record ServedListRow(
     int CandidatesConsidered,
     string ItemsJson,
     DateTime CreatedAt,
-    string? RerankerVersion = null);
+    string? RerankerVersion = null)
+{
+    /// <summary>The items as they were served (see <see cref="AuditRecordJson"/>).</summary>
+    public IReadOnlyList<ServedItem> ReadItems() => AuditRecordJson.ReadItems(ItemsJson);
+}
 
 /// <summary>A served list as a research export reads it: whose, under which goal, when, and its items.</summary>
-public sealed record WindowedList(long UserId, string ObjectiveId, DateTime CreatedAt, string ItemsJson);
+public sealed record WindowedList(long UserId, string ObjectiveId, DateTime CreatedAt, string ItemsJson)
+{
+    /// <summary>The items as they were served (see <see cref="AuditRecordJson"/>).</summary>
+    public IReadOnlyList<ServedItem> ReadItems() => AuditRecordJson.ReadItems(ItemsJson);
+}
 
 /// <summary>Filter for audit queries; every part is optional. Times are inclusive-exclusive.</summary>
 public sealed record ServedListFilter(long? UserId = null, string? ObjectiveId = null, DateTimeOffset? From = null, DateTimeOffset? To = null, int Limit = 50, long? BeforeId = null);
@@ -91,7 +99,7 @@ public sealed class ServedListStore(NpgsqlDataSource dataSource)
             await writer.WriteAsync(list.Seed, NpgsqlDbType.Integer, ct);
             await writer.WriteAsync(list.ModelVersion, NpgsqlDbType.Text, ct);
             await writer.WriteAsync(list.CandidatesConsidered, NpgsqlDbType.Integer, ct);
-            await writer.WriteAsync(list.ItemsJson(), NpgsqlDbType.Json, ct);
+            await writer.WriteAsync(AuditRecordJson.WriteItems(list.Items), NpgsqlDbType.Json, ct);
             await writer.WriteAsync(list.ServedAt.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
             if (list.RerankerVersion is { } reranker)
                 await writer.WriteAsync(reranker, NpgsqlDbType.Text, ct);

@@ -29,7 +29,7 @@ public static class AdminApi
         admin.MapGet("/served", QueryServed)
             .WithName("QueryServedLists")
             .WithSummary("Search the audit log of served lists")
-            .WithDescription("Newest first, filtered by person, objective and time; limit 1 to 500 (default 50), and before (an id) for the next page.");
+            .WithDescription("Newest first, filtered by person, objective and time; " + ServedPage.Description);
         admin.MapGet("/served/{requestId:guid}", async Task<Results<Ok<AuditRow>, NotFound>> (Guid requestId, AuditQueries audit, CancellationToken ct) =>
             await audit.RecordAsync(requestId, ct) is { } r ? TypedResults.Ok(new AuditRow(r.Id, r.UserId, MeApi.ServedListDto.From(r))) : TypedResults.NotFound())
             .WithName("GetServedList")
@@ -68,11 +68,10 @@ public static class AdminApi
         admin.MapGet("/export/budget", async (ResearchExport export, CancellationToken ct) => TypedResults.Ok(await export.BudgetAsync(ct)))
             .WithName("GetExportBudget")
             .WithSummary("The privacy budget left for research exports");
-        admin.MapGet("/users", async (AccountAdministration accounts, CancellationToken ct, string? role = null, int offset = 0, int limit = 50) =>
-            TypedResults.Ok(await accounts.ListAsync(role, Math.Max(0, offset), Math.Clamp(limit, 1, 500), ct)))
+        admin.MapGet("/users", ListPeople)
             .WithName("ListPeople")
             .WithSummary("List people with an account")
-            .WithDescription("Optionally only one role; offset from 0, limit 1 to 500 (default 50).");
+            .WithDescription("Optionally only one role; " + PeoplePage.Description);
         admin.MapPut("/users/{id:long}/role", SetRole)
             .WithName("SetRole")
             .WithSummary("Make someone an admin, or a user again")
@@ -101,17 +100,29 @@ public static class AdminApi
         return app;
     }
 
-    private static async Task<Results<Ok<List<AuditRow>>, ValidationProblem>> QueryServed(AuditQueries audit, CancellationToken ct,
-        long? userId = null, string? objectiveId = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int limit = 50, long? before = null)
+    private static readonly PageRange ServedPage = new(DefaultLimit: 50, MaxLimit: 500, Before: true);
+
+    private static readonly PageRange PeoplePage = new(DefaultLimit: 50, MaxLimit: 500, Offset: true);
+
+    private static async Task<Results<Ok<IReadOnlyList<Account>>, ValidationProblem>> ListPeople(AccountAdministration accounts, CancellationToken ct,
+        string? role = null, int? offset = null, int? limit = null)
     {
-        if (limit is < 1 or > 500)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["must be between 1 and 500"] });
         var errors = new Dictionary<string, string[]>();
-        if (!InputRanges.CheckInstants(errors, ("from", from), ("to", to)))
+        if (!PeoplePage.Check(errors, limit ?? PeoplePage.DefaultLimit, offset ?? 0))
+            return TypedResults.ValidationProblem(errors);
+        return TypedResults.Ok(await accounts.ListAsync(role, offset ?? 0, limit ?? PeoplePage.DefaultLimit, ct));
+    }
+
+    private static async Task<Results<Ok<List<AuditRow>>, ValidationProblem>> QueryServed(AuditQueries audit, CancellationToken ct,
+        long? userId = null, string? objectiveId = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int? limit = null, long? before = null)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var paged = ServedPage.Check(errors, limit ?? ServedPage.DefaultLimit, before: before);
+        if (!InputRanges.CheckInstants(errors, ("from", from), ("to", to)) || !paged)
             return TypedResults.ValidationProblem(errors);
         if (from > to)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["from"] = ["must not be after 'to'"] });
-        var rows = await audit.SearchAsync(new ServedListFilter(userId, objectiveId, from, to, limit, before), ct);
+        var rows = await audit.SearchAsync(new ServedListFilter(userId, objectiveId, from, to, limit ?? ServedPage.DefaultLimit, before), ct);
         return TypedResults.Ok(rows.Select(r => new AuditRow(r.Id, r.UserId, MeApi.ServedListDto.From(r))).ToList());
     }
 

@@ -13,7 +13,7 @@ public static class CatalogApi
         group.MapGet("/items", ListItems)
             .WithName("ListCatalogItems")
             .WithSummary("List catalog items")
-            .WithDescription("A page of the items feeds can show, optionally of one topic; offset from 0, limit 1 to 500 (default 50).");
+            .WithDescription("A page of the items feeds can show, optionally of one topic; " + CatalogBrowser.Page.Description);
         group.MapGet("/counts", async (CatalogBrowser catalog, CancellationToken ct) => TypedResults.Ok(await catalog.CountAsync(ct)))
             .WithName("CountCatalog")
             .WithSummary("Count items, topics, sources, users and events")
@@ -22,10 +22,10 @@ public static class CatalogApi
     }
 
     private static async Task<Results<Ok<IReadOnlyList<CatalogItem>>, ValidationProblem>> ListItems(
-        CatalogBrowser catalog, CancellationToken ct, int offset = 0, int limit = 50, string? topic = null) =>
-        await catalog.PageAsync(offset, limit, topic, ct) switch
-        {
-            { Problem: { } problem } => TypedResults.ValidationProblem(new Dictionary<string, string[]> { [problem.Field] = [problem.Message] }),
-            var page => TypedResults.Ok(page.Items),
-        };
+        CatalogBrowser catalog, CancellationToken ct, int? offset = null, int? limit = null, string? topic = null)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var page = await catalog.PageAsync(offset ?? 0, limit ?? CatalogBrowser.Page.DefaultLimit, errors, topic, ct);
+        return page is null ? TypedResults.ValidationProblem(errors) : TypedResults.Ok(page);
+    }
 }

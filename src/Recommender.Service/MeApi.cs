@@ -1,7 +1,9 @@
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Recommender.Core;
 using Recommender.Data;
 using Recommender.Serving;
 
@@ -19,14 +21,18 @@ public static class MeApi
 
     public sealed record AppendResponse(int Recorded, int Duplicates);
 
+    /// <summary>A stored list; its items keep the audit log's own shape, <c>{rank, item_id, score, components, reasons, provenance}</c>.</summary>
     public sealed record ServedListDto(Guid RequestId, string ObjectiveId, string ObjectiveVersion, string ParametersHash, JsonNode? Parameters,
-        int Seed, string ModelVersion, int CandidatesConsidered, JsonNode? Items, DateTime CreatedAt)
+        int Seed, string ModelVersion, int CandidatesConsidered, [property: JsonConverter(typeof(AuditItemsConverter))] IReadOnlyList<ServedItem> Items,
+        DateTime CreatedAt)
     {
         public static ServedListDto From(ServedListRow r) => new(r.RequestId, r.ObjectiveId, r.ObjectiveVersion, r.ParametersHash,
-            JsonNode.Parse(r.ParametersJson), r.Seed, r.ModelVersion, r.CandidatesConsidered, JsonNode.Parse(r.ItemsJson), r.CreatedAt);
+            JsonNode.Parse(r.ParametersJson), r.Seed, r.ModelVersion, r.CandidatesConsidered, r.ReadItems(), r.CreatedAt);
     }
 
-    public sealed record WhyDto(long ItemId, Guid RequestId, int Rank, string ObjectiveId, double Score, JsonNode? Components, JsonNode? Reasons, DateTime ShownAt);
+    /// <summary>Why an item was shown: its score as recorded (single precision, null when it was not a finite number), components and reasons.</summary>
+    public sealed record WhyDto(long ItemId, Guid RequestId, int Rank, string ObjectiveId, [property: JsonConverter(typeof(AuditScoreConverter))] double Score,
+        [property: JsonConverter(typeof(AuditComponentsConverter))] IReadOnlyDictionary<string, double> Components, IReadOnlyList<string> Reasons, DateTime ShownAt);
 
     public static IEndpointRouteBuilder MapMeApi(this IEndpointRouteBuilder app)
     {
@@ -47,16 +53,14 @@ public static class MeApi
             .WithName("PutMySettings")
             .WithSummary("Choose my objective and its settings")
             .WithDescription("Validated against the objective's parameter schema; the next feed page follows it. Every change is kept in my settings history.");
-        me.MapGet("/settings/history", async (ClaimsPrincipal user, SettingsService settings, CancellationToken ct, int limit = 50) =>
-            TypedResults.Ok((await settings.HistoryAsync(user.UserId(), Math.Clamp(limit, 1, 500), ct))
-                .Select(s => new SettingsDto(s.ObjectiveId, ParseObject(s.ParametersJson), s.UpdatedAt)).ToList()))
+        me.MapGet("/settings/history", GetSettingsHistory)
             .WithName("GetMySettingsHistory")
             .WithSummary("My earlier settings, newest first")
-            .WithDescription("At most limit changes (1 to 500, default 50).");
+            .WithDescription("At most limit changes: " + HistoryPage.Description);
         me.MapGet("/served", GetServed)
             .WithName("ListMyServedLists")
             .WithSummary("The lists I was shown")
-            .WithDescription("My audit records, newest first: which items each feed page showed, under which objective and model.");
+            .WithDescription("My audit records, newest first: which items each feed page showed, under which objective and model; " + ServedPage.Description);
         me.MapGet("/served/{requestId:guid}", GetServedList)
             .WithName("GetMyServedList")
             .WithSummary("One list I was shown")
@@ -120,9 +124,27 @@ public static class MeApi
     private static SettingsDto Dto(CurrentSettings current) =>
         new(current.ObjectiveId, ParseObject(current.Parameters.ToCanonicalJson()), current.UpdatedAt, current.Topics);
 
-    private static async Task<Ok<List<ServedListDto>>> GetServed(ClaimsPrincipal user, AuditQueries audit, CancellationToken ct, int limit = 20, long? before = null)
+    private static readonly PageRange HistoryPage = new(DefaultLimit: 50, MaxLimit: 500);
+
+    private static readonly PageRange ServedPage = new(DefaultLimit: 20, MaxLimit: 200, Before: true);
+
+    private static async Task<Results<Ok<List<SettingsDto>>, ValidationProblem>> GetSettingsHistory(ClaimsPrincipal user, SettingsService settings, CancellationToken ct,
+        int? limit = null)
     {
-        var rows = await audit.OfPersonAsync(user.UserId(), Math.Clamp(limit, 1, 200), before, ct);
+        var errors = new Dictionary<string, string[]>();
+        if (!HistoryPage.Check(errors, limit ?? HistoryPage.DefaultLimit))
+            return TypedResults.ValidationProblem(errors);
+        return TypedResults.Ok((await settings.HistoryAsync(user.UserId(), limit ?? HistoryPage.DefaultLimit, ct))
+            .Select(s => new SettingsDto(s.ObjectiveId, ParseObject(s.ParametersJson), s.UpdatedAt)).ToList());
+    }
+
+    private static async Task<Results<Ok<List<ServedListDto>>, ValidationProblem>> GetServed(ClaimsPrincipal user, AuditQueries audit, CancellationToken ct,
+        int? limit = null, long? before = null)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!ServedPage.Check(errors, limit ?? ServedPage.DefaultLimit, before: before))
+            return TypedResults.ValidationProblem(errors);
+        var rows = await audit.OfPersonAsync(user.UserId(), limit ?? ServedPage.DefaultLimit, before, ct);
         return TypedResults.Ok(rows.Select(ServedListDto.From).ToList());
     }
 
@@ -134,14 +156,8 @@ public static class MeApi
     {
         foreach (var row in await audit.OfPersonAsync(user.UserId(), 50, ct: ct))
         {
-            foreach (var item in JsonNode.Parse(row.ItemsJson)!.AsArray())
-            {
-                if (item!["item_id"]!.GetValue<long>() == itemId)
-                {
-                    return TypedResults.Ok(new WhyDto(itemId, row.RequestId, item["rank"]!.GetValue<int>(), row.ObjectiveId,
-                        item["score"]!.GetValue<double>(), item["components"]?.DeepClone(), item["reasons"]?.DeepClone(), row.CreatedAt));
-                }
-            }
+            if (row.ReadItems().FirstOrDefault(i => i.ItemId == itemId) is { } item)
+                return TypedResults.Ok(new WhyDto(itemId, row.RequestId, item.Rank, row.ObjectiveId, item.Score, item.Components, item.Reasons, row.CreatedAt));
         }
         return TypedResults.NotFound();
     }

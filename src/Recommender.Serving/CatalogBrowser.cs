@@ -1,10 +1,6 @@
-using Recommender.Core;
 using Recommender.Data;
 
 namespace Recommender.Serving;
-
-/// <summary>A page of the catalog, or the problem with the page asked for (naming its field).</summary>
-public sealed record CatalogPage(IReadOnlyList<CatalogItem> Items, ParameterError? Problem = null);
 
 /// <summary>
 /// Browsing the catalog read-only: a page of the items feeds can show (optionally of one topic), within the paging
@@ -12,16 +8,13 @@ public sealed record CatalogPage(IReadOnlyList<CatalogItem> Items, ParameterErro
 /// </summary>
 public sealed class CatalogBrowser(CatalogStore store)
 {
-    public const int MaxPageSize = 500;
+    /// <summary>The catalog's paging bounds, shared by the REST API and the catalog page.</summary>
+    public static readonly PageRange Page = new(DefaultLimit: 50, MaxLimit: 500, Offset: true);
 
-    public async Task<CatalogPage> PageAsync(int offset, int limit, string? topic = null, CancellationToken ct = default)
-    {
-        if (offset < 0)
-            return new([], new ParameterError("offset", "must be 0 or more"));
-        if (limit is < 1 or > MaxPageSize)
-            return new([], new ParameterError("limit", $"must be between 1 and {MaxPageSize}"));
-        return new(await store.ListAsync(offset, limit, topic, ct));
-    }
+    /// <summary>A page of items, or null with an error naming each field out of range added to <paramref name="errors"/>.</summary>
+    public async Task<IReadOnlyList<CatalogItem>?> PageAsync(int offset, int limit, IDictionary<string, string[]> errors,
+        string? topic = null, CancellationToken ct = default) =>
+        Page.Check(errors, limit, offset) ? await store.ListAsync(offset, limit, topic, ct) : null;
 
     /// <summary>How many items, topics, sources, users and events there are.</summary>
     public Task<CatalogCounts> CountAsync(CancellationToken ct = default) => store.CountAsync(ct);

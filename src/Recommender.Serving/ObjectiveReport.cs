@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Recommender.Core;
 using Recommender.Core.Evaluation;
 using Recommender.Data;
@@ -82,9 +81,9 @@ public sealed class ObjectiveReport(ServedListStore served, EventStore events, S
         long recorded = 0, verified = 0;
         foreach (var row in rows)
         {
-            foreach (var item in JsonNode.Parse(row.ItemsJson)!.AsArray())
+            foreach (var item in row.ReadItems())
             {
-                if (item?["provenance"]?.GetValue<string>() is not { } state)
+                if (item.Provenance is not { } state)
                     continue;
                 recorded++;
                 if (state == Core.ProvenanceStates.Verified)
@@ -109,7 +108,7 @@ public sealed class ObjectiveReport(ServedListStore served, EventStore events, S
         var observations = new List<ListObservation>(rows.Count);
         foreach (var row in rows)
         {
-            var items = JsonNode.Parse(row.ItemsJson)!.AsArray().Select(i => i!["item_id"]!.GetValue<long>())
+            var items = row.ReadItems().Select(i => i.ItemId)
                 .Select(id => model.TryGetItemIndex(id, out var index) ? index : -1).Where(i => i >= 0).Take(k).ToArray();
             var shownAt = new DateTimeOffset(row.CreatedAt, TimeSpan.Zero);
             var mine = byPerson[row.UserId];

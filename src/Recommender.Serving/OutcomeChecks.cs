@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -209,11 +208,9 @@ public sealed class OutcomeChecks(NpgsqlDataSource dataSource, IOptions<ServingO
             """, new { ids, defaultObjective = options.Value.DefaultObjective }, cancellationToken: ct));
         return rows.ToDictionary(r => r.Id, r =>
         {
-            var chosen = JsonNode.Parse(r.Parameters)?[CommonParameters.Topics] is JsonArray list
-                ? list.Select(t => t?.GetValueKind() == System.Text.Json.JsonValueKind.String ? t.GetValue<string>() : null).OfType<string>().ToArray()
-                : [];
-            var topics = chosen.Length > 0 ? chosen : r.Onboarding;
-            return (r.ObjectiveId == goal ? goal : OtherGoals, topics.Length > 0 ? topics.ToHashSet(StringComparer.Ordinal) : null);
+            var chosen = ObjectiveParameters.FromJson(r.Parameters).GetTextList(CommonParameters.Topics);
+            IReadOnlyList<string> topics = chosen.Count > 0 ? chosen : r.Onboarding;
+            return (r.ObjectiveId == goal ? goal : OtherGoals, topics.Count > 0 ? topics.ToHashSet(StringComparer.Ordinal) : null);
         });
     }
 

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json.Nodes;
 using Recommender.Data;
 
 namespace Recommender.Serving;
@@ -92,14 +91,14 @@ public sealed class ResearchExport(PrivacyBudgetStore budgets, ServedListStore s
         var lists = new List<PseudonymousList>();
         foreach (var r in rows)
         {
-            var items = JsonNode.Parse(r.ItemsJson)!.AsArray();
+            var items = r.ReadItems();
             lists.Add(new PseudonymousList(Pseudonym(key, r.UserId), r.ObjectiveId, DateOnly.FromDateTime(r.CreatedAt), items.Count,
-                items.Count(i => i?["provenance"]?.GetValue<string>() == Core.ProvenanceStates.Verified)));
+                items.Count(i => i.Provenance == Core.ProvenanceStates.Verified)));
             if (!cellsByPerson.TryGetValue(r.UserId, out var cells))
                 cellsByPerson[r.UserId] = cells = [];
             foreach (var item in items)
             {
-                if (catalog.TryGet(item!["item_id"]!.GetValue<long>(), out var info))
+                if (catalog.TryGet(item.ItemId, out var info))
                 {
                     foreach (var topic in info.Topics)
                         cells.Add((r.ObjectiveId, topic));

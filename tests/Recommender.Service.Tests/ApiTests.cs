@@ -158,6 +158,28 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
+    public async Task Served_list_items_answer_in_the_audit_logs_own_shape()
+    {
+        var client = await service.SignedInAsync(service.Alice);
+        var feed = await JsonAsync(await client.GetAsync("/api/me/feed?k=4"));
+        await service.FlushAuditAsync();
+        var requestId = feed["requestId"]!.GetValue<Guid>();
+        var stored = (await new Data.ServedListStore(service.DataSource).GetAsync(requestId))!;
+
+        var served = await JsonAsync(await client.GetAsync($"/api/me/served/{requestId}"));
+        var first = stored.ReadItems()[0];
+        var why = await JsonAsync(await client.GetAsync($"/api/me/why/{first.ItemId}"));
+
+        Assert.Equal(stored.ItemsJson, served["items"]!.ToJsonString());
+        Assert.Contains("\"item_id\":", stored.ItemsJson, StringComparison.Ordinal);
+        Assert.Equal(requestId, why["requestId"]!.GetValue<Guid>());
+        Assert.Equal(first.Rank, why["rank"]!.GetValue<int>());
+        Assert.Equal((float)first.Score, why["score"]!.GetValue<float>());
+        Assert.Equal(first.Reasons, why["reasons"]!.AsArray().Select(r => r!.GetValue<string>()));
+        Assert.Equal(first.Components.Keys.Order(StringComparer.Ordinal), why["components"]!.AsObject().Select(p => p.Key));
+    }
+
+    [Fact]
     public async Task Served_another_users_list_is_not_found()
     {
         var alice = await service.SignedInAsync(service.Alice);

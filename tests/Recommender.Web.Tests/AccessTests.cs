@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using System.Text.Json.Nodes;
 using AngleSharp.Dom;
 using AngleSharp.Html.Dom;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -123,7 +122,7 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
         await web.FlushAuditAsync();
         var served = (await new ServedListStore(web.DataSource).QueryAsync(new ServedListFilter(UserId: person.Id, Limit: 1)))[0];
         var active = (await new ModelStore(web.DataSource).ListAsync()).Single(m => m.IsActive);
-        var ids = new CrawlIds(served.RequestId, JsonNode.Parse(served.ItemsJson)![0]!["item_id"]!.GetValue<long>(), person.Id, active.Version);
+        var ids = new CrawlIds(served.RequestId, served.ReadItems()[0].ItemId, person.Id, active.Version);
         var tokens = new string[callers.Length];
         for (var c = 0; c < callers.Length; c++)
             tokens[c] = await callers[c].TokenAsync(c == 0 ? "/sign-in" : "/settings");

@@ -23,6 +23,25 @@ public sealed class AdminPageTests(WebFixture web)
         await new AccountStore(web.DataSource).UpsertAsync($"p-{Guid.NewGuid():N}"[..14], $"Ada {surname}", "user", WebFixture.Password);
 
     [Fact]
+    public async Task Paged_pages_refuse_an_out_of_range_position_with_400_naming_it()
+    {
+        using var admin = await AdminAsync();
+
+        foreach (var (address, field) in new[] { ("/catalog?offset=-1", "“offset”"), ("/admin/users?offset=-50", "“offset”"), ("/admin/audit?before=0", "“before”") })
+        {
+            var (status, page, _) = await admin.PageAsync(address);
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Contains(field, page.QuerySelector("[role=alert]")?.TextContent ?? "", StringComparison.Ordinal);
+        }
+        foreach (var address in new[] { "/catalog?offset=0", "/admin/users?offset=0", "/admin/audit?before=1" })
+        {
+            var (status, page, _) = await admin.PageAsync(address);
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Null(page.QuerySelector("[role=alert]"));
+        }
+    }
+
+    [Fact]
     public async Task Users_search_by_part_of_a_name_or_login_finds_the_person()
     {
         var surname = $"Quill{Guid.NewGuid():N}"[..12];
