@@ -182,7 +182,7 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
         var store = new ModelStore(service.DataSource);
         // A second ready model (a copy of the active one under a new version) to swap back and forth with.
         var active = (await store.LoadActiveAsync())!;
-        var copy = await store.BeginAsync("mf-sgd", "{}");
+        var copy = await store.BeginAsync("mf-sgd", new ModelLoss(ModelLoss.SquaredError, false), "{}");
         await store.CompleteAsync(copy, active.Model, "{}", "ready");
         var versions = (await store.ListAsync()).Where(m => m.Status == "ready").Select(m => m.Version).ToArray();
         Assert.True(versions.Length >= 2);

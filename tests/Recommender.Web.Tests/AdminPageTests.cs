@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Recommender.Data;
 using Recommender.Data.Models;
 using Recommender.Serving;
+using Recommender.Training;
 
 namespace Recommender.Web.Tests;
 
@@ -105,7 +106,7 @@ public sealed class AdminPageTests(WebFixture web)
     {
         var store = new ModelStore(web.DataSource);
         while ((await store.ListAsync()).Count < 3)
-            await new ModelTraining(web.DataSource, store).TrainAsync(new Factorization.MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8 });
+            await new ModelTraining(store, new EventStore(web.DataSource)).TrainAsync(new Factorization.MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8 });
         using var admin = await AdminAsync();
 
         var (_, byVersion, _) = await admin.PageAsync("/admin/models?sort=version&dir=asc");
@@ -125,7 +126,7 @@ public sealed class AdminPageTests(WebFixture web)
     public async Task Models_table_shows_each_models_settings_and_whether_they_were_chosen()
     {
         var store = new ModelStore(web.DataSource);
-        var trainer = new ModelTraining(web.DataSource, store);
+        var trainer = new ModelTraining(store, new EventStore(web.DataSource));
         var options = new Factorization.MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8, NumberOfIterations = 5 };
         var given = await trainer.TrainAsync(options);
         var chosen = await trainer.TrainAsync(options, new Factorization.HyperparameterSearch([4], [0.1], 15, ChooseIterations: true));
@@ -145,7 +146,7 @@ public sealed class AdminPageTests(WebFixture web)
     public async Task Activate_asks_first_and_only_the_confirmed_post_switches_the_model()
     {
         var store = new ModelStore(web.DataSource);
-        var trainer = new ModelTraining(web.DataSource, store);
+        var trainer = new ModelTraining(store, new EventStore(web.DataSource));
         var options = new Factorization.MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8 };
         await trainer.TrainAsync(options);
         await trainer.TrainAsync(options);
