@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Recommender.Core;
 using Recommender.Data.Models;
 using Recommender.Serving;
+using Recommender.Training;
 
 namespace Recommender.Service.Tests;
 
@@ -174,6 +175,25 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
         var admin = await service.SignedInAsync(service.Admin);
         var audit = await JsonAsync(await admin.GetAsync($"/api/admin/served?userId={service.Alice.Id}&limit=5"));
         Assert.Contains(audit.AsArray(), r => r!["list"]!["requestId"]!.GetValue<Guid>() == requestId);
+    }
+
+    [Fact]
+    public async Task Admin_model_list_says_what_each_model_minimised()
+    {
+        var store = new ModelStore(service.DataSource);
+        var active = (await store.LoadActiveAsync())!;
+        var oneClass = await store.BeginAsync(ModelTraining.ActivityAlgorithm, new ModelLoss(ModelLoss.OneClass, true), "{}");
+        await store.CompleteAsync(oneClass, active.Model, "{}", "rejected");
+        var admin = await service.SignedInAsync(service.Admin);
+
+        var models = (await JsonAsync(await admin.GetAsync("/api/admin/models"))).AsArray();
+
+        var trained = models.Single(m => (int)m!["version"]! == active.Version)!;
+        Assert.Equal(("squared-error", false, "squared error on ratings"),
+            ((string)trained["loss"]!, (bool)trained["weightedLambda"]!, (string)trained["lossDescription"]!));
+        var activity = models.Single(m => (int)m!["version"]! == oneClass)!;
+        Assert.Equal(("one-class", true, "one-class loss on activity, weighted λ"),
+            ((string)activity["loss"]!, (bool)activity["weightedLambda"]!, (string)activity["lossDescription"]!));
     }
 
     [Fact]

@@ -143,6 +143,25 @@ public sealed class AdminPageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Models_table_says_what_each_model_minimised()
+    {
+        var store = new ModelStore(web.DataSource);
+        var trainer = new ModelTraining(store, new EventStore(web.DataSource));
+        var plain = await trainer.TrainAsync(new Factorization.MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8, NumberOfIterations = 5 });
+        var weighted = await trainer.TrainAsync(new Factorization.MatrixFactorizationOptions
+        {
+            NumberOfThreads = 1, ApproximationRank = 8, NumberOfIterations = 5, FrequencyScaledRegularization = true,
+        });
+        using var admin = await AdminAsync();
+
+        var (_, page, _) = await admin.PageAsync("/admin/models");
+
+        string Loss(int version) => page.QuerySelector($"#models tr[data-version='{version}'] td.loss")!.TextContent;
+        Assert.Equal("squared error on ratings", Loss(plain.Version));
+        Assert.Equal("squared error on ratings, weighted λ", Loss(weighted.Version));
+    }
+
+    [Fact]
     public async Task Activate_asks_first_and_only_the_confirmed_post_switches_the_model()
     {
         var store = new ModelStore(web.DataSource);
