@@ -150,7 +150,10 @@ public sealed class AdminPageTests(WebFixture web)
         var plain = await trainer.TrainAsync(new Factorization.MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8, NumberOfIterations = 5 });
         var weighted = await trainer.TrainAsync(new Factorization.MatrixFactorizationOptions
         {
-            NumberOfThreads = 1, ApproximationRank = 8, NumberOfIterations = 5, FrequencyScaledRegularization = true,
+            NumberOfThreads = 1,
+            ApproximationRank = 8,
+            NumberOfIterations = 5,
+            FrequencyScaledRegularization = true,
         });
         using var admin = await AdminAsync();
 
