@@ -32,7 +32,6 @@ public static class DataServiceExtensions
         builder.Services.AddSingleton<ServedListStore>();
         builder.Services.AddSingleton<PrivacyBudgetStore>();
         builder.Services.AddSingleton<Models.ModelStore>();
-        builder.Services.AddSingleton<Models.ModelTraining>();
         builder.Services.AddSingleton<Models.RerankerStore>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         if (builder.Configuration.GetValue("Recommender:MigrateOnStart", true))

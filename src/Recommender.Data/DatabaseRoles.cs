@@ -25,6 +25,18 @@ public static class DatabaseRoles
     public static IReadOnlyList<string> AppendOnly { get; } = ["served_lists", "privacy_budget_spends", "settings_history"];
 
     /// <summary>
+    /// <see cref="EnsureAsync(NpgsqlConnection, string, CancellationToken)"/> on its own unpooled connection, as the login
+    /// of <paramref name="superuserConnectionString"/> itself (its startup options are dropped: the owner role they may
+    /// name may not exist yet).
+    /// </summary>
+    public static async Task EnsureAsync(string superuserConnectionString, string runtimePassword, CancellationToken ct = default)
+    {
+        await using var superuser = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(superuserConnectionString) { Options = null, Pooling = false }.ConnectionString);
+        await superuser.OpenAsync(ct);
+        await EnsureAsync(superuser, runtimePassword, ct);
+    }
+
+    /// <summary>
     /// Creates both roles if missing, sets the runtime role's password, hands the database, its schema and every table
     /// in it to the owner, lets the connecting user act as the owner, and applies <see cref="GrantRuntimeRightsAsync"/>.
     /// Idempotent. <paramref name="superuser"/> is open on the application database as a superuser.
@@ -64,7 +76,7 @@ public static class DatabaseRoles
     /// <summary>
     /// The runtime role's rights on every table and sequence there is now: read and write rows, except that
     /// <see cref="AppendOnly"/> tables take no update or delete and the migration journal is read-only. Run after every
-    /// migration (tables are new or changed) and by <see cref="EnsureAsync"/>; nothing happens where there is no runtime
+    /// migration (tables are new or changed) and by <see cref="EnsureAsync(NpgsqlConnection, string, CancellationToken)"/>; nothing happens where there is no runtime
     /// role, or where the connection does not own the tables (a database that someone else set up).
     /// </summary>
     public static Task GrantRuntimeRightsAsync(NpgsqlConnection conn, CancellationToken ct = default, NpgsqlTransaction? transaction = null) =>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Dapper;
 using Npgsql;
+using NpgsqlTypes;
 using Recommender.Core;
 
 namespace Recommender.Data;
@@ -11,7 +12,13 @@ public sealed record NewEvent(long UserId, long ItemId, EventKind Kind, float? V
 /// <summary>What a batch did: new events recorded, and repeats of keys already stored.</summary>
 public sealed record AppendResult(int Recorded, int Duplicates);
 
-/// <summary>Interactions: idempotent batch appends and per-user history.</summary>
+/// <summary>Distinct topics of what one person consumed in one time bucket (its start).</summary>
+public sealed record ConsumedTopics(long UserId, DateTime Bucket, int[] TopicIds);
+
+/// <summary>Every rating event as parallel columns (time in Unix seconds), as training reads them.</summary>
+public sealed record RatingColumns(long[] Users, long[] Items, float[] Values, long[] Times);
+
+/// <summary>Interactions: idempotent batch appends, per-user history, and the bulk reads that training and outcome checks make.</summary>
 public sealed class EventStore(NpgsqlDataSource dataSource)
 {
     /// <summary>The most events one call accepts (the API's batch limit).</summary>
@@ -130,4 +137,93 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
     }
 
     internal sealed record HistoryRow(long ItemId, string Kind, float? Value, DateTime OccurredAt);
+
+    /// <summary>What is not consuming an item: having it shown, and saying "not interested".</summary>
+    private static readonly string[] NotConsumed = [EventKind.Impression.ToName(), EventKind.NotInterested.ToName()];
+
+    /// <summary>
+    /// Distinct topics of what each person consumed (anything but <see cref="NotConsumed"/>) per time bucket of
+    /// <paramref name="width"/> aligned on <paramref name="origin"/>, in [<paramref name="from"/>, <paramref name="to"/>).
+    /// </summary>
+    public async Task<IReadOnlyList<ConsumedTopics>> TopicsConsumedAsync(TimeSpan width, DateTimeOffset origin, DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<(long UserId, DateTime Bucket, int[] Topics)>(new CommandDefinition("""
+            select e.user_id, date_bin(@width, e.occurred_at, @origin), array_agg(distinct it.topic_id)
+            from events e join item_topics it on it.item_id = e.item_id
+            where e.occurred_at >= @from and e.occurred_at < @to and e.kind <> all(@NotConsumed)
+            group by 1, 2
+            """, new { width, origin = origin.UtcDateTime, from = from.UtcDateTime, to = to.UtcDateTime, NotConsumed }, cancellationToken: ct));
+        return [.. rows.Select(r => new ConsumedTopics(r.UserId, r.Bucket, r.Topics))];
+    }
+
+    /// <summary>The times (UTC ticks, ascending) each item was consumed: what the catalog's popularity counts, to count it as of any moment.</summary>
+    public async Task<IReadOnlyDictionary<long, long[]>> ConsumptionTimesAsync(CancellationToken ct = default)
+    {
+        var times = new Dictionary<long, List<long>>();
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        // The kind names come from code, not input; COPY takes no parameters.
+        await using (var reader = await conn.BeginBinaryExportAsync($"""
+            copy (select item_id, occurred_at from events where kind not in ({string.Join(", ", NotConsumed.Select(k => $"'{k}'"))})) to stdout (format binary)
+            """, ct))
+        {
+            while (await reader.StartRowAsync(ct) != -1)
+            {
+                var item = await reader.ReadAsync<long>(NpgsqlDbType.Bigint, ct);
+                var at = await reader.ReadAsync<DateTime>(NpgsqlDbType.TimestampTz, ct);
+                (times.TryGetValue(item, out var list) ? list : times[item] = []).Add(at.Ticks);
+            }
+        }
+        return times.ToDictionary(p => p.Key, p =>
+        {
+            var sorted = p.Value.ToArray();
+            Array.Sort(sorted);
+            return sorted;
+        });
+    }
+
+    /// <summary>Every rating event with a value, read with binary COPY.</summary>
+    public async Task<RatingColumns> ReadRatingsAsync(CancellationToken ct = default)
+    {
+        var users = new List<long>();
+        var items = new List<long>();
+        var values = new List<float>();
+        var times = new List<long>();
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var reader = await conn.BeginBinaryExportAsync("""
+            copy (select user_id, item_id, value, extract(epoch from occurred_at)::bigint
+                  from events where kind = 'rating' and value is not null) to stdout (format binary)
+            """, ct);
+        while (await reader.StartRowAsync(ct) != -1)
+        {
+            users.Add(await reader.ReadAsync<long>(NpgsqlDbType.Bigint, ct));
+            items.Add(await reader.ReadAsync<long>(NpgsqlDbType.Bigint, ct));
+            values.Add(await reader.ReadAsync<float>(NpgsqlDbType.Real, ct));
+            times.Add(await reader.ReadAsync<long>(NpgsqlDbType.Bigint, ct));
+        }
+        return new RatingColumns([.. users], [.. items], [.. values], [.. times]);
+    }
+
+    /// <summary>Every event of the given kinds (time in Unix seconds), read with binary COPY: activity as implicit feedback.</summary>
+    public async Task<List<(long UserId, long ItemId, EventKind Kind, long UnixSeconds)>> ReadActivityAsync(IEnumerable<EventKind> kinds, CancellationToken ct = default)
+    {
+        var rows = new List<(long, long, EventKind, long)>();
+        // The kind names come from the enum, not input; COPY takes no parameters.
+        var names = string.Join(", ", kinds.Select(k => $"'{k.ToName()}'"));
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var reader = await conn.BeginBinaryExportAsync($"""
+            copy (select user_id, item_id, kind, extract(epoch from occurred_at)::bigint
+                  from events where kind in ({names})) to stdout (format binary)
+            """, ct);
+        while (await reader.StartRowAsync(ct) != -1)
+        {
+            var user = await reader.ReadAsync<long>(NpgsqlDbType.Bigint, ct);
+            var item = await reader.ReadAsync<long>(NpgsqlDbType.Bigint, ct);
+            var kind = await reader.ReadAsync<string>(NpgsqlDbType.Text, ct);
+            var at = await reader.ReadAsync<long>(NpgsqlDbType.Bigint, ct);
+            if (EventKinds.TryParse(kind, out var k))
+                rows.Add((user, item, k, at));
+        }
+        return rows;
+    }
 }

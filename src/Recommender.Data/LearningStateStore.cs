@@ -6,6 +6,9 @@ using Recommender.Core;
 
 namespace Recommender.Data;
 
+/// <summary>Evidence events in <see cref="EvidenceEvent.Order"/>, their items, and the priors in use: what a skill replay reads.</summary>
+public sealed record EvidenceHistory(IReadOnlyList<EvidenceEvent> Events, IReadOnlyDictionary<long, ItemInfo> Items, SkillPriors Priors);
+
 /// <summary>Per-(user, topic) learning skill and per-item difficulty, kept up to date from evidence events with <see cref="SkillModel"/>.</summary>
 public sealed class LearningStateStore(NpgsqlDataSource dataSource)
 {
@@ -160,16 +163,8 @@ public sealed class LearningStateStore(NpgsqlDataSource dataSource)
         await using var tx = await conn.BeginTransactionAsync(ct);
         // Live ingest waits on these locks, so no event slips in between the read and the write.
         await conn.ExecuteAsync(new CommandDefinition("lock table learning_state, items in share row exclusive mode", transaction: tx, cancellationToken: ct));
-        var events = (await conn.QueryAsync<(long UserId, long ItemId, string Kind, DateTime At, string Key)>(new CommandDefinition("""
-            select user_id, item_id, kind, occurred_at, idempotency_key from events where kind = any(@EvidenceKinds)
-            """, new { EvidenceKinds }, tx, commandTimeout: 0, cancellationToken: ct))).Select(ToEvidence).ToList();
-        events.Sort(EvidenceEvent.Order);
-        var itemIds = events.Select(e => e.ItemId).Distinct().ToArray();
-        var items = (await conn.QueryAsync<(long Id, short? Level, string[] Topics)>(new CommandDefinition("""
-            select i.id, i.level, coalesce(array(select t.name from item_topics it join topics t on t.id = it.topic_id where it.item_id = i.id order by t.name), '{}')
-            from items i where i.id = any(@itemIds)
-            """, new { itemIds }, tx, commandTimeout: 0, cancellationToken: ct)))
-            .ToDictionary(r => r.Id, r => new ItemInfo(r.Id, "", "", r.Topics, r.Level, null, null, null, null));
+        var events = await EvidenceAsync(conn, tx, null, 0, ct);
+        var items = await EvidenceItemsAsync(conn, tx, [.. events.Select(e => e.ItemId).Distinct()], 0, ct);
 
         var fit = SkillFit.Fit(events, items);
         var priors = fit.Priors;
@@ -191,4 +186,36 @@ public sealed class LearningStateStore(NpgsqlDataSource dataSource)
         await tx.CommitAsync(ct);
         return new RebuildResult(events.Count, replay.Learners.Count(l => l.Value.Count > 0), skills.Count, replay.Items.Count, priors);
     }
+
+    /// <summary>
+    /// What replaying skill up to <paramref name="before"/> takes: every evidence event before it in
+    /// <see cref="EvidenceEvent.Order"/>, the levels and topics of their items, and the fitted priors in use. Skill is
+    /// not stored over time, so the outcome check replays it through the same <see cref="SkillModel"/>.
+    /// </summary>
+    public async Task<EvidenceHistory> EvidenceBeforeAsync(DateTimeOffset before, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var events = await EvidenceAsync(conn, null, before, null, ct);
+        var items = await EvidenceItemsAsync(conn, null, [.. events.Select(e => e.ItemId).Distinct()], null, ct);
+        return new EvidenceHistory(events, items, await PriorsAsync(conn, null, ct));
+    }
+
+    /// <summary>Evidence events (before <paramref name="before"/> when given), in <see cref="EvidenceEvent.Order"/>; <paramref name="timeout"/> 0 waits as long as it takes (a rebuild).</summary>
+    private static async Task<List<EvidenceEvent>> EvidenceAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, DateTimeOffset? before, int? timeout, CancellationToken ct)
+    {
+        var events = (await conn.QueryAsync<(long UserId, long ItemId, string Kind, DateTime At, string Key)>(new CommandDefinition("""
+            select user_id, item_id, kind, occurred_at, idempotency_key from events
+            where kind = any(@EvidenceKinds) and (@before::timestamptz is null or occurred_at < @before::timestamptz)
+            """, new { EvidenceKinds, before = before?.UtcDateTime }, tx, timeout, cancellationToken: ct))).Select(ToEvidence).ToList();
+        events.Sort(EvidenceEvent.Order);
+        return events;
+    }
+
+    /// <summary>Level and topic names of the items, as <see cref="SkillModel"/> reads them.</summary>
+    private static async Task<Dictionary<long, ItemInfo>> EvidenceItemsAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long[] ids, int? timeout, CancellationToken ct) =>
+        (await conn.QueryAsync<(long Id, short? Level, string[] Topics)>(new CommandDefinition("""
+            select i.id, i.level, coalesce(array(select t.name from item_topics it join topics t on t.id = it.topic_id where it.item_id = i.id order by t.name), '{}')
+            from items i where i.id = any(@ids)
+            """, new { ids }, tx, timeout, cancellationToken: ct)))
+            .ToDictionary(r => r.Id, r => new ItemInfo(r.Id, "", "", r.Topics, r.Level, null, null, null, null));
 }

@@ -39,6 +39,9 @@ public sealed record WindowedList(long UserId, string ObjectiveId, DateTime Crea
     public IReadOnlyList<ServedItem> ReadItems() => AuditRecordJson.ReadItems(ItemsJson);
 }
 
+/// <summary>One item of a served list and the strongest gain that followed it (0 when nothing did).</summary>
+public sealed record ServedItemOutcome(long ListId, long UserId, DateTime CreatedAt, long ItemId, int Rank, int Gain);
+
 /// <summary>Filter for audit queries; every part is optional. Times are inclusive-exclusive.</summary>
 public sealed record ServedListFilter(long? UserId = null, string? ObjectiveId = null, DateTimeOffset? From = null, DateTimeOffset? To = null, int Limit = 50, long? BeforeId = null);
 
@@ -184,4 +187,31 @@ public sealed class ServedListStore(NpgsqlDataSource dataSource)
         return await conn.ExecuteScalarAsync<long>(new CommandDefinition("select count(*) from served_lists", cancellationToken: ct));
     }
 
+    /// <summary>
+    /// Every served item with the strongest <paramref name="gains"/> of the person's events on it after the list was
+    /// served, within <paramref name="window"/> and before their next list (which takes the credit from then on);
+    /// kinds without a gain count 0. Oldest list first, items by rank: what the re-ranker learns from.
+    /// </summary>
+    public async Task<IReadOnlyList<ServedItemOutcome>> OutcomesAsync(IReadOnlyDictionary<EventKind, int> gains, TimeSpan window, CancellationToken ct = default)
+    {
+        var pairs = gains.ToArray();
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<ServedItemOutcome>(new CommandDefinition("""
+            with lists as (
+                select id, user_id, created_at, items,
+                       least(created_at + @window, lead(created_at) over (partition by user_id order by created_at, id)) as until
+                from served_lists
+            ),
+            gains as (select * from unnest(@kinds::text[], @values::int[]) as g(kind, gain))
+            select s.id as list_id, s.user_id, s.created_at, (e.value->>'item_id')::bigint as item_id, (e.value->>'rank')::int as rank,
+                   coalesce((select max(coalesce(g.gain, 0))
+                             from events ev left join gains g on g.kind = ev.kind
+                             where ev.user_id = s.user_id and ev.item_id = (e.value->>'item_id')::bigint
+                               and ev.occurred_at >= s.created_at and ev.occurred_at < coalesce(s.until, s.created_at + @window)), 0) as gain
+            from lists s
+            cross join lateral json_array_elements(s.items) e
+            order by s.created_at, s.id, 5
+            """, new { window, kinds = pairs.Select(p => p.Key.ToName()).ToArray(), values = pairs.Select(p => p.Value).ToArray() }, cancellationToken: ct));
+        return rows.AsList();
+    }
 }

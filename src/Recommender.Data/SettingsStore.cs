@@ -7,6 +7,12 @@ namespace Recommender.Data;
 /// <summary>A user's chosen objective and its parameters (canonical JSON).</summary>
 public sealed record UserSettings(string ObjectiveId, string ParametersJson, DateTime UpdatedAt);
 
+/// <summary>A person's goal (the default for someone who never chose), its parameters (JSON) and the topics chosen at onboarding.</summary>
+public sealed record PersonGoal(long UserId, string ObjectiveId, string ParametersJson, IReadOnlyList<string> OnboardingTopics);
+
+/// <summary>How many people chose each goal (people who chose none count under the default).</summary>
+public sealed record ObjectiveUsage(string ObjectiveId, long People);
+
 /// <summary>Per-user objective settings and the history of every change.</summary>
 public sealed class SettingsStore(NpgsqlDataSource dataSource)
 {
@@ -96,5 +102,43 @@ public sealed class SettingsStore(NpgsqlDataSource dataSource)
             where user_id = @userId order by id desc limit @limit
             """, new { userId, limit }, cancellationToken: ct));
         return rows.AsList();
+    }
+
+    /// <summary>The goal of each of these people; someone without settings has <paramref name="defaultObjective"/> with no parameters.</summary>
+    public async Task<IReadOnlyList<PersonGoal>> GoalsOfAsync(IReadOnlyCollection<long> userIds, string defaultObjective, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<(long Id, string ObjectiveId, string Parameters, string[] Onboarding)>(new CommandDefinition("""
+            select u.id, coalesce(s.objective_id, @defaultObjective), coalesce(s.parameters::text, '{}'), coalesce(s.topics, '{}')
+            from users u left join user_settings s on s.user_id = u.id
+            where u.id = any(@ids)
+            """, new { ids = userIds.ToArray(), defaultObjective }, cancellationToken: ct));
+        return [.. rows.Select(r => new PersonGoal(r.Id, r.ObjectiveId, r.Parameters, r.Onboarding))];
+    }
+
+    /// <summary>People who can sign in, per goal, most chosen first.</summary>
+    public async Task<IReadOnlyList<ObjectiveUsage>> PeoplePerGoalAsync(string defaultObjective, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<ObjectiveUsage>(new CommandDefinition("""
+            select coalesce(s.objective_id, @defaultObjective) as objective_id, count(*) as people
+            from users u left join user_settings s on s.user_id = u.id
+            where u.login is not null
+            group by 1 order by 2 desc, 1
+            """, new { defaultObjective }, cancellationToken: ct));
+        return rows.AsList();
+    }
+
+    /// <summary>Everyone's onboarding topics, by person; people who chose none are absent.</summary>
+    public async Task<IReadOnlyDictionary<long, string[]>> OnboardingTopicsAsync(CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var topics = new Dictionary<long, string[]>();
+        // Read directly: Npgsql reports text[] as System.Array, which Dapper cannot match to a record.
+        await using var cmd = new NpgsqlCommand("select user_id, topics from user_settings", conn);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            topics[reader.GetInt64(0)] = reader.GetFieldValue<string[]>(1);
+        return topics;
     }
 }

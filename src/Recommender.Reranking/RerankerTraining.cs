@@ -1,11 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Dapper;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers.LightGbm;
-using Npgsql;
 using Recommender.Core;
 using Recommender.Core.Ranking;
 using Recommender.Data;
@@ -65,7 +63,7 @@ public sealed record RerankerReport(int? Version, bool Activated, string Decisio
 /// them better by more than chance; then the model trained on every list is stored as a plain tree ensemble that
 /// serving evaluates without ML.NET.
 /// </summary>
-public sealed class RerankerTraining(NpgsqlDataSource dataSource, RerankerStore rerankers, ModelStore models, CatalogStore catalogs)
+public sealed class RerankerTraining(RerankerStore rerankers, ModelStore models, CatalogStore catalogs, ServedListStore servedLists, EventStore events, SettingsStore settings)
 {
     /// <summary>List length of the gate's NDCG.</summary>
     public const int K = 10;
@@ -81,22 +79,17 @@ public sealed class RerankerTraining(NpgsqlDataSource dataSource, RerankerStore 
         _ => 0,
     };
 
+    /// <summary>The kinds with a positive <see cref="Gain"/>, and their gains.</summary>
+    private static readonly Dictionary<EventKind, int> Gains = Enum.GetValues<EventKind>().Where(k => Gain(k) > 0).ToDictionary(k => k, Gain);
+
     /// <summary>As <see cref="TrainAsync"/>, unless another process holds the training lock (then null): one run at a time, as for MF.</summary>
     public async Task<RerankerReport?> TrainExclusiveAsync(RerankerOptions? options = null, CancellationToken ct = default)
     {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        if (!await conn.ExecuteScalarAsync<bool>(new CommandDefinition("select pg_try_advisory_lock(@key)", new { key = ModelTraining.TrainingLockKey }, cancellationToken: ct)))
+        await using var held = await models.TryLockTrainingAsync(ct);
+        if (held is null)
             return null;
-        try
-        {
-            await conn.ExecuteAsync(new CommandDefinition(
-                "update rerankers set status = 'failed', metrics = jsonb_build_object('error', 'interrupted') where status = 'training'", cancellationToken: ct));
-            return await TrainAsync(options, ct);
-        }
-        finally
-        {
-            await conn.ExecuteAsync(new CommandDefinition("select pg_advisory_unlock(@key)", new { key = ModelTraining.TrainingLockKey }, cancellationToken: CancellationToken.None));
-        }
+        await rerankers.FailInterruptedAsync(ct);
+        return await TrainAsync(options, ct);
     }
 
     public async Task<RerankerReport> TrainAsync(RerankerOptions? options = null, CancellationToken ct = default)
@@ -135,39 +128,12 @@ public sealed class RerankerTraining(NpgsqlDataSource dataSource, RerankerStore 
     /// <summary>One served list ready to learn from: its time, and per item the features and the gain that followed.</summary>
     internal sealed record ServedGroup(DateTime ServedAt, float[][] Features, int[] Gains);
 
-    private sealed record OutcomeRow(long ListId, long UserId, DateTime CreatedAt, long ItemId, int Rank, int Gain);
-
     /// <summary>Served lists of readers the MF model knows, with at least one positive gain, oldest first.</summary>
     private async Task<List<ServedGroup>> ReadListsAsync(MatrixFactorizationModel model, Catalog catalog, TimeSpan window, CancellationToken ct)
     {
-        // The gain per kind comes from code (Gain), not input.
-        var gains = string.Join(" ", Enum.GetValues<EventKind>().Where(k => Gain(k) > 0).Select(k => $"when '{k.ToName()}' then {Gain(k)}"));
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var rows = await conn.QueryAsync<OutcomeRow>(new CommandDefinition($"""
-            with lists as (
-                select id, user_id, created_at, items,
-                       least(created_at + @window, lead(created_at) over (partition by user_id order by created_at, id)) as until
-                from served_lists
-            )
-            select s.id as list_id, s.user_id, s.created_at, (e.value->>'item_id')::bigint as item_id, (e.value->>'rank')::int as rank,
-                   coalesce((select max(case ev.kind {gains} else 0 end)
-                             from events ev
-                             where ev.user_id = s.user_id and ev.item_id = (e.value->>'item_id')::bigint
-                               and ev.occurred_at >= s.created_at and ev.occurred_at < coalesce(s.until, s.created_at + @window)), 0) as gain
-            from lists s
-            cross join lateral json_array_elements(s.items) e
-            order by s.created_at, s.id, 5
-            """, new { window }, cancellationToken: ct));
-        // Dapper cannot bind text[] to a record parameter; the reader reads it as what it is.
-        var readerTopics = new Dictionary<long, string[]>();
-        await using (var cmd = new NpgsqlCommand("select user_id, topics from user_settings", conn))
-        await using (var reader = await cmd.ExecuteReaderAsync(ct))
-        {
-            while (await reader.ReadAsync(ct))
-                readerTopics[reader.GetInt64(0)] = reader.GetFieldValue<string[]>(1);
-        }
-
-        var history = await ReadInteractionTimesAsync(conn, ct);
+        var rows = await servedLists.OutcomesAsync(Gains, window, ct);
+        var readerTopics = await settings.OnboardingTopicsAsync(ct);
+        var history = await events.ConsumptionTimesAsync(ct);
         var groups = new List<ServedGroup>();
         foreach (var list in rows.GroupBy(r => r.ListId))
         {
@@ -194,31 +160,8 @@ public sealed class RerankerTraining(NpgsqlDataSource dataSource, RerankerStore 
         return groups;
     }
 
-    /// <summary>Interaction times per item (what the catalog's popularity counts), sorted, to count them as of any moment.</summary>
-    private static async Task<Dictionary<long, long[]>> ReadInteractionTimesAsync(NpgsqlConnection conn, CancellationToken ct)
-    {
-        var times = new Dictionary<long, List<long>>();
-        await using (var reader = await conn.BeginBinaryExportAsync("""
-            copy (select item_id, occurred_at from events where kind not in ('impression', 'not_interested')) to stdout (format binary)
-            """, ct))
-        {
-            while (await reader.StartRowAsync(ct) != -1)
-            {
-                var item = await reader.ReadAsync<long>(NpgsqlTypes.NpgsqlDbType.Bigint, ct);
-                var at = await reader.ReadAsync<DateTime>(NpgsqlTypes.NpgsqlDbType.TimestampTz, ct);
-                (times.TryGetValue(item, out var list) ? list : times[item] = []).Add(at.Ticks);
-            }
-        }
-        return times.ToDictionary(p => p.Key, p =>
-        {
-            var sorted = p.Value.ToArray();
-            Array.Sort(sorted);
-            return sorted;
-        });
-    }
-
     /// <summary>Interactions with the item strictly before <paramref name="at"/>.</summary>
-    private static int PopularityAt(Dictionary<long, long[]> history, long itemId, DateTime at)
+    private static int PopularityAt(IReadOnlyDictionary<long, long[]> history, long itemId, DateTime at)
     {
         if (!history.TryGetValue(itemId, out var times))
             return 0;

@@ -5,13 +5,16 @@ using Microsoft.AspNetCore.Mvc;
 using Recommender.Data;
 using Recommender.Data.Models;
 using Recommender.Serving;
+using Recommender.Training;
 
 namespace Recommender.Service;
 
 /// <summary>Admins and auditors: the audit log, models, people and roles, platform API keys.</summary>
 public static class AdminApi
 {
-    public sealed record ModelDto(int Version, string Algorithm, string Status, bool IsActive, DateTime CreatedAt, DateTime? ActivatedAt, JsonNode? Options, JsonNode? Metrics);
+    /// <summary>A model version; <see cref="Loss"/> is what it minimised ("squared-error" on ratings or "one-class" on activity), <see cref="LossDescription"/> the same in plain words.</summary>
+    public sealed record ModelDto(int Version, string Algorithm, string Status, bool IsActive, DateTime CreatedAt, DateTime? ActivatedAt, JsonNode? Options, JsonNode? Metrics,
+        string Loss, bool WeightedLambda, string LossDescription);
 
     public sealed record RoleInput(string? Role);
 
@@ -37,7 +40,7 @@ public static class AdminApi
             .WithDescription("By the requestId its feed answered with: who was shown which items, under which objective and model, with scores and reasons.");
         admin.MapGet("/models", async (ModelAdministration models, CancellationToken ct) =>
             TypedResults.Ok((await models.ListAsync(ct)).Select(m => new ModelDto(m.Version, m.Algorithm, m.Status, m.IsActive, m.CreatedAt, m.ActivatedAt,
-                JsonNode.Parse(m.Options), JsonNode.Parse(m.Metrics))).ToList()))
+                JsonNode.Parse(m.Options), JsonNode.Parse(m.Metrics), m.Loss, m.WeightedLambda, m.TrainedWith.Describe())).ToList()))
             .WithName("ListModels")
             .WithSummary("List model versions")
             .WithDescription("Every trained model with its status, whether it is active, the options it was trained with and its holdout metrics.");

@@ -1,6 +1,4 @@
-using Dapper;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Recommender.Core;
 using Recommender.Core.Objectives;
 using Recommender.Data;
@@ -52,12 +50,9 @@ public sealed record BreadthCheck(TimeBuckets Buckets, IReadOnlyList<OutcomeSeri
 /// and diversity readers' breadth, each against everyone on another goal. People are grouped by the goal they have
 /// now (people who never chose count under the default).
 /// </summary>
-public sealed class OutcomeChecks(NpgsqlDataSource dataSource, IOptions<ServingOptions> options)
+public sealed class OutcomeChecks(LearningStateStore learningState, EventStore events, SettingsStore settings, IOptions<ServingOptions> options)
 {
     public const string OtherGoals = "other goals";
-
-    private static readonly string[] EvidenceKinds = [.. Enum.GetValues<EventKind>().Where(k => k.IsLearningEvidence()).Select(k => k.ToName())];
-    private static readonly string[] NotConsumed = [EventKind.Impression.ToName(), EventKind.NotInterested.ToName()];
 
     /// <summary>
     /// Skill is not stored over time, so it is replayed: every evidence event up to the window's end, in
@@ -69,18 +64,12 @@ public sealed class OutcomeChecks(NpgsqlDataSource dataSource, IOptions<ServingO
     public async Task<SkillCheck> SkillAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default)
     {
         var buckets = TimeBuckets.ForTrends(from, to);
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var evidence = (await conn.QueryAsync<(long UserId, long ItemId, string Kind, DateTime At, string Key)>(new CommandDefinition("""
-            select user_id, item_id, kind, occurred_at, idempotency_key from events
-            where kind = any(@EvidenceKinds) and occurred_at < @to
-            """, new { EvidenceKinds, to = to.UtcDateTime }, cancellationToken: ct)))
-            .Select(r => (Event: new EvidenceEvent(r.UserId, r.ItemId, EventKinds.TryParse(r.Kind, out var k) ? k : EventKind.View,
-                new DateTimeOffset(r.At, TimeSpan.Zero), r.Key), r.At))
-            .OrderBy(r => r.Event, EvidenceEvent.Order).Select(r => (r.Event.UserId, r.Event.ItemId, r.Event.Kind, r.At)).ToList();
-        var items = await ItemsAsync(conn, [.. evidence.Select(e => e.ItemId).Distinct()], ct);
-        var people = await PeopleAsync(conn, [.. evidence.Select(e => e.UserId).Distinct()], LearningObjective.ObjectiveId, ct);
+        var history = await learningState.EvidenceBeforeAsync(to, ct);
+        var evidence = history.Events.Select(e => (e.UserId, e.ItemId, e.Kind, At: e.OccurredAt.UtcDateTime)).ToList();
+        var items = history.Items;
+        var people = await PeopleAsync([.. evidence.Select(e => e.UserId).Distinct()], LearningObjective.ObjectiveId, ct);
 
-        var model = new SkillModel(await LearningStateStore.PriorsAsync(conn, null, ct));
+        var model = new SkillModel(history.Priors);
         var replay = new SkillReplay(model, items);
         var learners = people.ToDictionary(p => p.Key, p => new Learner(p.Value.Group, p.Value.Topics, model, replay.Learner(p.Key)));
         var groups = new[] { LearningObjective.ObjectiveId, OtherGoals };
@@ -154,21 +143,8 @@ public sealed class OutcomeChecks(NpgsqlDataSource dataSource, IOptions<ServingO
     public async Task<BreadthCheck> BreadthAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default)
     {
         var buckets = TimeBuckets.ForBreadth(from, to);
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var rows = (await conn.QueryAsync<(long UserId, DateTime Bucket, int[] Topics)>(new CommandDefinition("""
-            select e.user_id, date_bin(@width, e.occurred_at, @origin), array_agg(distinct it.topic_id)
-            from events e join item_topics it on it.item_id = e.item_id
-            where e.occurred_at >= @from and e.occurred_at < @to and e.kind <> all(@NotConsumed)
-            group by 1, 2
-            """, new
-        {
-            width = buckets.Width,
-            origin = TimeBuckets.Origin.UtcDateTime,
-            from = buckets.Start.UtcDateTime,
-            to = to.UtcDateTime,
-            NotConsumed,
-        }, cancellationToken: ct))).AsList();
-        var people = await PeopleAsync(conn, [.. rows.Select(r => r.UserId).Distinct()], DiversityObjective.ObjectiveId, ct);
+        var rows = await events.TopicsConsumedAsync(buckets.Width, TimeBuckets.Origin, buckets.Start, to, ct);
+        var people = await PeopleAsync([.. rows.Select(r => r.UserId).Distinct()], DiversityObjective.ObjectiveId, ct);
 
         var groups = new[] { DiversityObjective.ObjectiveId, OtherGoals };
         var series = new List<OutcomeSeries>();
@@ -177,39 +153,26 @@ public sealed class OutcomeChecks(NpgsqlDataSource dataSource, IOptions<ServingO
         {
             var mine = rows.Where(r => people.TryGetValue(r.UserId, out var person) && person.Group == group).ToList();
             var perBucket = mine.GroupBy(r => buckets.IndexOf(new DateTimeOffset(r.Bucket, TimeSpan.Zero))).Where(g => g.Key >= 0)
-                .ToDictionary(g => g.Key, g => (Mean: g.Average(r => r.Topics.Length), People: g.Count()));
+                .ToDictionary(g => g.Key, g => (Mean: g.Average(r => r.TopicIds.Length), People: g.Count()));
             series.Add(new OutcomeSeries(group,
                 [.. Enumerable.Range(0, buckets.Count).Select(i => perBucket.TryGetValue(i, out var v) ? v.Mean : (double?)null)],
                 [.. Enumerable.Range(0, buckets.Count).Select(i => perBucket.TryGetValue(i, out var v) ? v.People : 0)]));
-            var window = mine.GroupBy(r => r.UserId).Select(g => g.SelectMany(r => r.Topics).Distinct().Count()).ToList();
+            var window = mine.GroupBy(r => r.UserId).Select(g => g.SelectMany(r => r.TopicIds).Distinct().Count()).ToList();
             summary.Add(new BreadthSummary(group, window.Count,
-                mine.Count == 0 ? null : mine.Average(r => r.Topics.Length),
+                mine.Count == 0 ? null : mine.Average(r => r.TopicIds.Length),
                 window.Count == 0 ? null : window.Average()));
         }
         return new BreadthCheck(buckets, series, summary);
     }
 
-    private static async Task<Dictionary<long, ItemInfo>> ItemsAsync(NpgsqlConnection conn, long[] ids, CancellationToken ct)
-    {
-        var rows = await conn.QueryAsync<(long Id, short? Level, string[] Topics)>(new CommandDefinition("""
-            select i.id, i.level, coalesce(array(select t.name from item_topics it join topics t on t.id = it.topic_id where it.item_id = i.id order by t.name), '{}')
-            from items i where i.id = any(@ids)
-            """, new { ids }, cancellationToken: ct));
-        return rows.ToDictionary(r => r.Id, r => new ItemInfo(r.Id, "", "", r.Topics, r.Level, null, null, null, null));
-    }
-
     /// <summary>Each person's group (<paramref name="goal"/> or <see cref="OtherGoals"/>) and chosen topics (null: none chosen).</summary>
-    private async Task<Dictionary<long, (string Group, HashSet<string>? Topics)>> PeopleAsync(NpgsqlConnection conn, long[] ids, string goal, CancellationToken ct)
+    private async Task<Dictionary<long, (string Group, HashSet<string>? Topics)>> PeopleAsync(long[] ids, string goal, CancellationToken ct)
     {
-        var rows = await conn.QueryAsync<(long Id, string ObjectiveId, string Parameters, string[] Onboarding)>(new CommandDefinition("""
-            select u.id, coalesce(s.objective_id, @defaultObjective), coalesce(s.parameters::text, '{}'), coalesce(s.topics, '{}')
-            from users u left join user_settings s on s.user_id = u.id
-            where u.id = any(@ids)
-            """, new { ids, defaultObjective = options.Value.DefaultObjective }, cancellationToken: ct));
-        return rows.ToDictionary(r => r.Id, r =>
+        var rows = await settings.GoalsOfAsync(ids, options.Value.DefaultObjective, ct);
+        return rows.ToDictionary(r => r.UserId, r =>
         {
-            var chosen = ObjectiveParameters.FromJson(r.Parameters).GetTextList(CommonParameters.Topics);
-            IReadOnlyList<string> topics = chosen.Count > 0 ? chosen : r.Onboarding;
+            var chosen = ObjectiveParameters.FromJson(r.ParametersJson).GetTextList(CommonParameters.Topics);
+            IReadOnlyList<string> topics = chosen.Count > 0 ? chosen : r.OnboardingTopics;
             return (r.ObjectiveId == goal ? goal : OtherGoals, topics.Count > 0 ? topics.ToHashSet(StringComparer.Ordinal) : null);
         });
     }

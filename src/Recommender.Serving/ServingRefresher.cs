@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Recommender.Data;
-using Recommender.Data.Models;
 
 namespace Recommender.Serving;
 
@@ -37,27 +36,23 @@ internal sealed class ServingRefresher(
         {
             try
             {
-                await using var conn = await dataSource.OpenConnectionAsync(stoppingToken);
                 var notified = false;
-                conn.Notification += (_, e) =>
+                await using var listener = await ChangeListener.ListenAsync(dataSource, channel =>
                 {
-                    if (e.Channel == ApiKeyStore.RevocationChannel)
+                    if (channel == ApiKeyStore.RevocationChannel)
                         keys.ForgetRemembered();
                     else
                         notified = true;
-                };
+                }, stoppingToken);
                 // Keys remembered while this connection was down may have been revoked meanwhile.
                 keys.ForgetRemembered();
-                await using (var listen = new NpgsqlCommand(
-                    $"listen {ModelStore.ActivationChannel}; listen {CatalogStore.ChangeChannel}; listen {ApiKeyStore.RevocationChannel}", conn))
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
                 if (!state.IsLoaded)
                     await state.ReloadAsync(ct: stoppingToken);
                 var lastVersion = state.Current.ModelVersion;
                 while (!stoppingToken.IsCancellationRequested)
                 {
-                    await conn.WaitAsync(o.ModelPollInterval, stoppingToken);
-                    var activeVersion = await ActiveVersionAsync(conn, stoppingToken);
+                    await listener.WaitAsync(o.ModelPollInterval, stoppingToken);
+                    var activeVersion = await listener.ActiveModelVersionAsync(stoppingToken);
                     var catalogDue = DateTimeOffset.UtcNow - lastCatalogLoad >= o.CatalogRefreshInterval;
                     if (notified || catalogDue || activeVersion != lastVersion)
                     {
@@ -78,11 +73,5 @@ internal sealed class ServingRefresher(
                 await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
             }
         }
-    }
-
-    private static async Task<int?> ActiveVersionAsync(NpgsqlConnection conn, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand("select version from models where is_active", conn);
-        return await cmd.ExecuteScalarAsync(ct) as int?;
     }
 }

@@ -33,6 +33,7 @@ public static class ServingServiceExtensions
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditLog>());
         builder.Services.AddHostedService<ServingRefresher>();
+        builder.Services.AddSingleton<Training.ModelTraining>();
         builder.Services.AddSingleton<Reranking.RerankerTraining>();
         builder.Services.AddSingleton<TrainingScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TrainingScheduler>());

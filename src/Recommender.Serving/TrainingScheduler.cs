@@ -3,9 +3,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Recommender.Data.Models;
 using Recommender.Factorization;
 using Recommender.Reranking;
+using Recommender.Training;
 
 namespace Recommender.Serving;
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Recommender.Core;
 using Recommender.Data.Models;
 using Recommender.Serving;
+using Recommender.Training;
 
 namespace Recommender.Service.Tests;
 
@@ -199,12 +200,31 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
+    public async Task Admin_model_list_says_what_each_model_minimised()
+    {
+        var store = new ModelStore(service.DataSource);
+        var active = (await store.LoadActiveAsync())!;
+        var oneClass = await store.BeginAsync(ModelTraining.ActivityAlgorithm, new ModelLoss(ModelLoss.OneClass, true), "{}");
+        await store.CompleteAsync(oneClass, active.Model, "{}", "rejected");
+        var admin = await service.SignedInAsync(service.Admin);
+
+        var models = (await JsonAsync(await admin.GetAsync("/api/admin/models"))).AsArray();
+
+        var trained = models.Single(m => (int)m!["version"]! == active.Version)!;
+        Assert.Equal(("squared-error", false, "squared error on ratings"),
+            ((string)trained["loss"]!, (bool)trained["weightedLambda"]!, (string)trained["lossDescription"]!));
+        var activity = models.Single(m => (int)m!["version"]! == oneClass)!;
+        Assert.Equal(("one-class", true, "one-class loss on activity, weighted λ"),
+            ((string)activity["loss"]!, (bool)activity["weightedLambda"]!, (string)activity["lossDescription"]!));
+    }
+
+    [Fact]
     public async Task Models_swap_under_concurrent_feeds_without_errors()
     {
         var store = new ModelStore(service.DataSource);
         // A second ready model (a copy of the active one under a new version) to swap back and forth with.
         var active = (await store.LoadActiveAsync())!;
-        var copy = await store.BeginAsync("mf-sgd", "{}");
+        var copy = await store.BeginAsync("mf-sgd", new ModelLoss(ModelLoss.SquaredError, false), "{}");
         await store.CompleteAsync(copy, active.Model, "{}", "ready");
         var versions = (await store.ListAsync()).Where(m => m.Status == "ready").Select(m => m.Version).ToArray();
         Assert.True(versions.Length >= 2);

@@ -31,7 +31,7 @@ public sealed class DamagedModelTests : IAsyncLifetime
     {
         var store = new ModelStore(_db.DataSource);
         var previous = (await store.LoadActiveAsync())!;
-        var newer = await store.BeginAsync("mf-sgd", "{}");
+        var newer = await store.BeginAsync("mf-sgd", new ModelLoss(ModelLoss.SquaredError, false), "{}");
         await store.CompleteAsync(newer, previous.Model, "{}", "ready");
         Assert.True(await store.ActivateAsync(newer));
         await using (var conn = await _db.DataSource.OpenConnectionAsync())

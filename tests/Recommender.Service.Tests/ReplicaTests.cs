@@ -24,7 +24,7 @@ public sealed class ReplicaTests(ServiceFixture service) : IClassFixture<Service
         var otherState = other.Services.GetRequiredService<ServingState>();
         var store = new ModelStore(service.DataSource);
         var active = (await store.LoadActiveAsync())!;
-        var copy = await store.BeginAsync("mf-sgd", "{}");
+        var copy = await store.BeginAsync("mf-sgd", new ModelLoss(ModelLoss.SquaredError, false), "{}");
         await store.CompleteAsync(copy, active.Model, "{}", "ready");
         await WaitUntilAsync(() => otherState.IsLoaded);
         Assert.Equal(active.Version, otherState.Current.ModelVersion);

@@ -31,7 +31,8 @@ public sealed class RerankerTests(ITestOutputHelper output) : IAsyncLifetime
     public Task DisposeAsync() => _db.DisposeAsync();
 
     private RerankerTraining Training() =>
-        new(_db.DataSource, new RerankerStore(_db.DataSource), new ModelStore(_db.DataSource), new CatalogStore(_db.DataSource));
+        new(new RerankerStore(_db.DataSource), new ModelStore(_db.DataSource), new CatalogStore(_db.DataSource),
+            new ServedListStore(_db.DataSource), new EventStore(_db.DataSource), new SettingsStore(_db.DataSource));
 
     [Fact]
     public async Task TrainAsync_credibility_predicts_engagement_activates_and_feeds_name_it()

@@ -4,6 +4,7 @@ using Recommender.Data;
 using Recommender.Data.Import;
 using Recommender.Data.Models;
 using Recommender.Factorization;
+using Recommender.Training;
 
 namespace Recommender.Testing;
 
@@ -39,7 +40,7 @@ public static class SmallWorld
             }
         }
         await new CatalogImporter(dataSource).ImportAsync(batch);
-        await new ModelTraining(dataSource, new ModelStore(dataSource)).TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8 });
+        await new ModelTraining(new ModelStore(dataSource), new EventStore(dataSource)).TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8 });
         return await new CatalogStore(dataSource).ResolveItemsAsync(batch.Items.Select(i => i.ExternalId));
     }
 }

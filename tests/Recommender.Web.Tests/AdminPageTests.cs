@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Recommender.Data;
 using Recommender.Data.Models;
 using Recommender.Serving;
+using Recommender.Training;
 
 namespace Recommender.Web.Tests;
 
@@ -124,7 +125,7 @@ public sealed class AdminPageTests(WebFixture web)
     {
         var store = new ModelStore(web.DataSource);
         while ((await store.ListAsync()).Count < 3)
-            await new ModelTraining(web.DataSource, store).TrainAsync(new Factorization.MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8 });
+            await new ModelTraining(store, new EventStore(web.DataSource)).TrainAsync(new Factorization.MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8 });
         using var admin = await AdminAsync();
 
         var (_, byVersion, _) = await admin.PageAsync("/admin/models?sort=version&dir=asc");
@@ -144,7 +145,7 @@ public sealed class AdminPageTests(WebFixture web)
     public async Task Models_table_shows_each_models_settings_and_whether_they_were_chosen()
     {
         var store = new ModelStore(web.DataSource);
-        var trainer = new ModelTraining(web.DataSource, store);
+        var trainer = new ModelTraining(store, new EventStore(web.DataSource));
         var options = new Factorization.MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8, NumberOfIterations = 5 };
         var given = await trainer.TrainAsync(options);
         var chosen = await trainer.TrainAsync(options, new Factorization.HyperparameterSearch([4], [0.1], 15, ChooseIterations: true));
@@ -161,10 +162,32 @@ public sealed class AdminPageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Models_table_says_what_each_model_minimised()
+    {
+        var store = new ModelStore(web.DataSource);
+        var trainer = new ModelTraining(store, new EventStore(web.DataSource));
+        var plain = await trainer.TrainAsync(new Factorization.MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8, NumberOfIterations = 5 });
+        var weighted = await trainer.TrainAsync(new Factorization.MatrixFactorizationOptions
+        {
+            NumberOfThreads = 1,
+            ApproximationRank = 8,
+            NumberOfIterations = 5,
+            FrequencyScaledRegularization = true,
+        });
+        using var admin = await AdminAsync();
+
+        var (_, page, _) = await admin.PageAsync("/admin/models");
+
+        string Loss(int version) => page.QuerySelector($"#models tr[data-version='{version}'] td.loss")!.TextContent;
+        Assert.Equal("squared error on ratings", Loss(plain.Version));
+        Assert.Equal("squared error on ratings, weighted λ", Loss(weighted.Version));
+    }
+
+    [Fact]
     public async Task Activate_asks_first_and_only_the_confirmed_post_switches_the_model()
     {
         var store = new ModelStore(web.DataSource);
-        var trainer = new ModelTraining(web.DataSource, store);
+        var trainer = new ModelTraining(store, new EventStore(web.DataSource));
         var options = new Factorization.MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8 };
         await trainer.TrainAsync(options);
         await trainer.TrainAsync(options);

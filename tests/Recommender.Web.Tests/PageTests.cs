@@ -7,6 +7,7 @@ using Recommender.Core;
 using Recommender.Data;
 using Recommender.Data.Models;
 using Recommender.Factorization;
+using Recommender.Training;
 
 namespace Recommender.Web.Tests;
 
@@ -446,7 +447,7 @@ public sealed class PageTests(WebFixture web)
         Assert.True((await store.ListAsync()).Max(m => m.Version) > before);
         // Whether that run passed its gate depends on the data; a retrain with the fixture's settings reproduces the
         // active model's error, passes, and leaves an earlier ready version to roll back to.
-        await new ModelTraining(web.DataSource, store).TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8 });
+        await new ModelTraining(store, new EventStore(web.DataSource)).TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8 });
         var models = await store.ListAsync();
         var active = models.Single(m => m.IsActive).Version;
         var older = models.Where(m => m.Status == "ready" && !m.IsActive && m.Version < active).Select(m => m.Version).DefaultIfEmpty(0).Max();

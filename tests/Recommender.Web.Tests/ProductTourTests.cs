@@ -1,8 +1,10 @@
 using Microsoft.Playwright;
+using Recommender.Data;
 using Recommender.Data.Import;
 using Recommender.Data.Models;
 using Recommender.Factorization;
 using Recommender.Testing;
+using Recommender.Training;
 
 namespace Recommender.Web.Tests;
 
@@ -15,7 +17,7 @@ public sealed class PublishedDemoApp : PublishedWebApp
         if (!Directory.Exists(RepositoryPaths.StackExchange))
             return;
         await new CatalogImporter(DataSource).ImportAsync(StackExchangeReader.Read(RepositoryPaths.StackExchange));
-        var trained = await new ModelTraining(DataSource, new ModelStore(DataSource)).TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1 });
+        var trained = await new ModelTraining(new ModelStore(DataSource), new EventStore(DataSource)).TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1 });
         Assert.True(trained.Activated, trained.Decision);
     }
 }

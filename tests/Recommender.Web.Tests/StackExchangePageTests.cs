@@ -11,6 +11,7 @@ using Recommender.Data.Import;
 using Recommender.Data.Models;
 using Recommender.Factorization;
 using Recommender.Testing;
+using Recommender.Training;
 
 namespace Recommender.Web.Tests;
 
@@ -30,7 +31,7 @@ public sealed class StackExchangeWebFixture : WebApplicationFactory<Program>, IA
         {
             await new CatalogImporter(DataSource).ImportAsync(StackExchangeReader.Read(RepositoryPaths.StackExchange));
             // As up does: the demo has no ratings, so the model is trained on its activity.
-            var trained = await new ModelTraining(DataSource, new ModelStore(DataSource)).TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1 });
+            var trained = await new ModelTraining(new ModelStore(DataSource), new EventStore(DataSource)).TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1 });
             Assert.True(trained.Activated, trained.Decision);
         }
         UseKestrel(0);

@@ -1,34 +1,21 @@
 using System.Text.Json;
-using Dapper;
-using Npgsql;
+using Recommender.Data;
 using Recommender.Data.Models;
 
 namespace Recommender.Web;
 
-/// <summary>How many people chose each goal (people who chose none count under the default).</summary>
-public sealed record ObjectiveUsage(string ObjectiveId, long People);
-
 /// <summary>A model version's holdout figures, as the overview chart plots them.</summary>
 public sealed record ModelPoint(int Version, bool IsActive, string Status, DateTimeOffset TrainedAt, double? TestRmse, double? GlobalMeanRmse, double? TestMae,
-    ModelSettings? Settings = null, double? TestNdcg = null, double? PopularityNdcg = null);
+    ModelSettings? Settings = null, double? TestNdcg = null, double? PopularityNdcg = null, ModelLoss? Loss = null);
 
 /// <summary>The settings a model was trained with, and whether they were chosen on a validation split (with its RMSE) or given.</summary>
 public sealed record ModelSettings(int Rank, double Lambda, int Iterations, bool Chosen, double? ValidationRmse);
 
 /// <summary>Read-only figures for the admin overview.</summary>
-public sealed class AdminStatistics(NpgsqlDataSource dataSource)
+public sealed class AdminStatistics(SettingsStore settings)
 {
-    public async Task<IReadOnlyList<ObjectiveUsage>> PeoplePerObjectiveAsync(string defaultObjective, CancellationToken ct = default)
-    {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var rows = await conn.QueryAsync<ObjectiveUsage>(new CommandDefinition("""
-            select coalesce(s.objective_id, @defaultObjective) as objective_id, count(*) as people
-            from users u left join user_settings s on s.user_id = u.id
-            where u.login is not null
-            group by 1 order by 2 desc, 1
-            """, new { defaultObjective }, cancellationToken: ct));
-        return rows.AsList();
-    }
+    public Task<IReadOnlyList<ObjectiveUsage>> PeoplePerObjectiveAsync(string defaultObjective, CancellationToken ct = default) =>
+        settings.PeoplePerGoalAsync(defaultObjective, ct);
 
     /// <summary>Holdout metrics per version, oldest first; NaN (nothing measured) becomes null.</summary>
     public static IReadOnlyList<ModelPoint> Points(IEnumerable<ModelSummary> models) =>
@@ -37,7 +24,7 @@ public sealed class AdminStatistics(NpgsqlDataSource dataSource)
             using var doc = JsonDocument.Parse(m.Metrics);
             using var options = JsonDocument.Parse(m.Options);
             return new ModelPoint(m.Version, m.IsActive, m.Status, new DateTimeOffset(DateTime.SpecifyKind(m.CreatedAt, DateTimeKind.Utc)), Read(doc.RootElement, "testRmse"), Read(doc.RootElement, "globalMeanRmse"), Read(doc.RootElement, "testMae"),
-                Settings(options.RootElement, doc.RootElement), Read(doc.RootElement, "testNdcg"), Read(doc.RootElement, "popularityNdcg"));
+                Settings(options.RootElement, doc.RootElement), Read(doc.RootElement, "testNdcg"), Read(doc.RootElement, "popularityNdcg"), m.TrainedWith);
         })];
 
     /// <summary>From the model row's options (the values trained with) and its metrics' "selection" (present when they were chosen).</summary>

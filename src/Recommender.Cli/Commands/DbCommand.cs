@@ -24,18 +24,13 @@ internal static class DbCommand
                 var password = Environment.GetEnvironmentVariable(DatabaseRoles.RuntimePasswordVariable);
                 if (string.IsNullOrEmpty(password))
                     throw new CliException($"--create-roles: set {DatabaseRoles.RuntimePasswordVariable} to the password the services will connect with");
-                // As the login itself: the owner role it would act as may not exist yet.
-                await using (var superuser = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { Options = null, Pooling = false }.ConnectionString))
+                try
                 {
-                    await superuser.OpenAsync(ct);
-                    try
-                    {
-                        await DatabaseRoles.EnsureAsync(superuser, password, ct);
-                    }
-                    catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.InsufficientPrivilege)
-                    {
-                        throw new CliException($"--create-roles needs a superuser connection ({e.MessageText})");
-                    }
+                    await DatabaseRoles.EnsureAsync(connectionString, password, ct);
+                }
+                catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.InsufficientPrivilege)
+                {
+                    throw new CliException($"--create-roles needs a superuser connection ({e.MessageText})");
                 }
                 connectionString = DatabaseRoles.AsOwner(connectionString);
                 AnsiConsole.WriteLine($"roles {DatabaseRoles.Owner} and {DatabaseRoles.Runtime} ready; migrating as {DatabaseRoles.Owner}");

@@ -4,6 +4,7 @@ using Recommender.Data.Migrations;
 using Recommender.Data.Models;
 using Recommender.Factorization;
 using Recommender.Reranking;
+using Recommender.Training;
 using Spectre.Console;
 
 namespace Recommender.Cli.Commands;
@@ -37,7 +38,8 @@ internal static class TrainCommand
                 var (rerankerConnection, _, _) = await CliContext.ResolveDatabaseAsync(parse, ct);
                 await using var rerankerSource = Database.CreateDataSource(rerankerConnection, "recommender-train");
                 await MigrationRunner.MigrateAsync(rerankerSource, ct);
-                var training = new RerankerTraining(rerankerSource, new RerankerStore(rerankerSource), new ModelStore(rerankerSource), new CatalogStore(rerankerSource));
+                var training = new RerankerTraining(new RerankerStore(rerankerSource), new ModelStore(rerankerSource), new CatalogStore(rerankerSource),
+                    new ServedListStore(rerankerSource), new EventStore(rerankerSource), new SettingsStore(rerankerSource));
                 var report = await AnsiConsole.Status().StartAsync("training the re-ranker", async _ => await training.TrainExclusiveAsync(ct: ct))
                     ?? throw new CliException("another process is training on this database; try again when it has finished");
                 AnsiConsole.MarkupLineInterpolated($"re-ranker {(report.Version is { } v ? $"v{v}" : "")} {report.Decision}");
@@ -74,7 +76,7 @@ internal static class TrainCommand
     /// <summary>Trains with a status line; shared with <c>up</c>.</summary>
     internal static async Task<TrainingReport> RunAsync(Npgsql.NpgsqlDataSource dataSource, MatrixFactorizationOptions options, HyperparameterSearch? search, CancellationToken ct)
     {
-        var training = new ModelTraining(dataSource, new ModelStore(dataSource));
+        var training = new ModelTraining(new ModelStore(dataSource), new EventStore(dataSource));
         return await AnsiConsole.Status().StartAsync("training", async ctx =>
             await training.TrainExclusiveAsync(options, search, new StatusProgress(ctx), ct))
             ?? throw new CliException("another process is training on this database; try again when it has finished");

@@ -6,7 +6,12 @@ using Recommender.Factorization;
 namespace Recommender.Data.Models;
 
 /// <summary>A stored model without its payload, as listed to admins.</summary>
-public sealed record ModelSummary(int Version, string Algorithm, string Status, bool IsActive, DateTime CreatedAt, DateTime? ActivatedAt, string Options, string Metrics);
+public sealed record ModelSummary(int Version, string Algorithm, string Status, bool IsActive, DateTime CreatedAt, DateTime? ActivatedAt, string Options, string Metrics,
+    string Loss, bool WeightedLambda)
+{
+    /// <summary>What it minimised.</summary>
+    public ModelLoss TrainedWith => new(Loss, WeightedLambda);
+}
 
 /// <summary>The active model, loaded and checked.</summary>
 public sealed record ActiveModel(int Version, MatrixFactorizationModel Model);
@@ -21,22 +26,36 @@ public sealed class ModelStore(NpgsqlDataSource dataSource)
     /// <summary>The LISTEN/NOTIFY channel that carries the version of a newly activated model.</summary>
     public const string ActivationChannel = "recommender_models";
 
+    /// <summary>The training lock (see <see cref="TrainingLock"/>), or null when another process is training this database.</summary>
+    public Task<TrainingLock?> TryLockTrainingAsync(CancellationToken ct = default) => TrainingLock.TryTakeAsync(dataSource, ct);
+
+    /// <summary>Marks runs still recorded as 'training' failed; only while holding the training lock, which proves their process ended.</summary>
+    public async Task FailInterruptedAsync(CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition("""
+            update models set status = 'failed', metrics = jsonb_build_object('error', 'interrupted: the process training it ended before it finished')
+            where status = 'training'
+            """, cancellationToken: ct));
+    }
+
     /// <summary>Records a training run before it starts, so a crash leaves a visible 'training' row, never an active half-model.</summary>
-    public async Task<int> BeginAsync(string algorithm, string optionsJson, CancellationToken ct = default)
+    public async Task<int> BeginAsync(string algorithm, ModelLoss loss, string optionsJson, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.ExecuteScalarAsync<int>(new CommandDefinition(
-            "insert into models (algorithm, options) values (@algorithm, @optionsJson::jsonb) returning version",
-            new { algorithm, optionsJson }, cancellationToken: ct));
+            "insert into models (algorithm, loss, weighted_lambda, options) values (@algorithm, @Objective, @WeightedLambda, @optionsJson::jsonb) returning version",
+            new { algorithm, loss.Objective, loss.WeightedLambda, optionsJson }, cancellationToken: ct));
     }
 
     /// <summary>Corrects what a run in progress trains with, once it knows (a run on activity rather than ratings).</summary>
-    public async Task DescribeAsync(int version, string algorithm, string optionsJson, CancellationToken ct = default)
+    public async Task DescribeAsync(int version, string algorithm, ModelLoss loss, string optionsJson, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        await conn.ExecuteAsync(new CommandDefinition(
-            "update models set algorithm = @algorithm, options = @optionsJson::jsonb where version = @version and status = 'training'",
-            new { version, algorithm, optionsJson }, cancellationToken: ct));
+        await conn.ExecuteAsync(new CommandDefinition("""
+            update models set algorithm = @algorithm, loss = @Objective, weighted_lambda = @WeightedLambda, options = @optionsJson::jsonb
+            where version = @version and status = 'training'
+            """, new { version, algorithm, loss.Objective, loss.WeightedLambda, optionsJson }, cancellationToken: ct));
     }
 
     /// <summary>Stores the trained payload; <paramref name="status"/> is 'ready' or 'rejected' (trained, but failed the quality gate).</summary>
@@ -97,6 +116,10 @@ public sealed class ModelStore(NpgsqlDataSource dataSource)
             "select version, metrics::text from models where is_active", cancellationToken: ct));
     }
 
+    /// <summary>The active model's version on <paramref name="conn"/> (a connection kept open to listen); null when none is active.</summary>
+    internal static async Task<int?> ActiveVersionAsync(NpgsqlConnection conn, CancellationToken ct) =>
+        await conn.QuerySingleOrDefaultAsync<int?>(new CommandDefinition("select version from models where is_active", cancellationToken: ct));
+
     /// <summary>Loads the active model; a payload whose checksum does not match is refused with <see cref="InvalidDataException"/>.</summary>
     public async Task<ActiveModel?> LoadActiveAsync(CancellationToken ct = default)
     {
@@ -146,7 +169,8 @@ public sealed class ModelStore(NpgsqlDataSource dataSource)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<ModelSummary>(new CommandDefinition("""
-            select version, algorithm, status, is_active, created_at, activated_at, options::text as options, metrics::text as metrics
+            select version, algorithm, status, is_active, created_at, activated_at, options::text as options, metrics::text as metrics,
+                   loss, weighted_lambda
             from models order by version desc
             """, cancellationToken: ct));
         return rows.AsList();

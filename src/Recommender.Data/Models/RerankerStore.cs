@@ -35,6 +35,14 @@ public sealed class RerankerStore(NpgsqlDataSource dataSource)
             """, new { version, payload, checksum, metricsJson, status }, cancellationToken: ct));
     }
 
+    /// <summary>Marks runs still recorded as 'training' failed; only while holding the <see cref="TrainingLock"/>.</summary>
+    public async Task FailInterruptedAsync(CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(
+            "update rerankers set status = 'failed', metrics = jsonb_build_object('error', 'interrupted') where status = 'training'", cancellationToken: ct));
+    }
+
     public async Task FailAsync(int version, string reason, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);

@@ -1,10 +1,11 @@
 using Dapper;
+using Recommender.Data;
 using Recommender.Data.Import;
 using Recommender.Data.Models;
 using Recommender.Factorization;
 using Recommender.Testing;
 
-namespace Recommender.Data.Tests;
+namespace Recommender.Training.Tests;
 
 /// <summary>Training and evaluating on the Stack Exchange demo's activity: it has no ratings, only asks, answers, comments, favourites and edits.</summary>
 public sealed class ActivityTrainingTests : IAsyncLifetime
@@ -24,7 +25,7 @@ public sealed class ActivityTrainingTests : IAsyncLifetime
     {
         var models = new ModelStore(_db.DataSource);
 
-        var report = await new ModelTraining(_db.DataSource, models).TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1 });
+        var report = await new ModelTraining(models, new EventStore(_db.DataSource)).TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1 });
 
         Assert.True(report.Activated, report.Decision);
         var m = report.Metrics!;
@@ -54,7 +55,7 @@ public sealed class ActivityTrainingTests : IAsyncLifetime
                 """);
         }
 
-        var report = await new ModelTraining(_db.DataSource, new ModelStore(_db.DataSource)).TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1 });
+        var report = await new ModelTraining(new ModelStore(_db.DataSource), new EventStore(_db.DataSource)).TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1 });
 
         Assert.Equal(ModelMetrics.Ratings, report.Metrics!.Feedback);
         Assert.Equal(180L, report.Metrics.TrainRatings);

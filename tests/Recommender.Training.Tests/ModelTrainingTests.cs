@@ -1,10 +1,11 @@
 using Dapper;
+using Recommender.Data;
 using Recommender.Data.Import;
 using Recommender.Data.Models;
 using Recommender.Factorization;
 using Recommender.Testing;
 
-namespace Recommender.Data.Tests;
+namespace Recommender.Training.Tests;
 
 public sealed class ModelTrainingTests : IAsyncLifetime
 {
@@ -25,7 +26,7 @@ public sealed class ModelTrainingTests : IAsyncLifetime
     [SharedDataFact(SharedDataSet.MovieTweetings)]
     public async Task TrainAsync_first_model_beats_global_mean_and_becomes_active()
     {
-        var report = await new ModelTraining(_db.DataSource, _models).TrainAsync(Options());
+        var report = await new ModelTraining(_models, new EventStore(_db.DataSource)).TrainAsync(Options());
 
         Assert.True(report.Activated, report.Decision);
         var m = report.Metrics!;
@@ -39,7 +40,7 @@ public sealed class ModelTrainingTests : IAsyncLifetime
     [SharedDataFact(SharedDataSet.MovieTweetings)]
     public async Task TrainAsync_much_worse_model_is_rejected_and_active_one_stays()
     {
-        var training = new ModelTraining(_db.DataSource, _models);
+        var training = new ModelTraining(_models, new EventStore(_db.DataSource));
         var good = await training.TrainAsync(Options());
 
         // Zero iterations leaves the factors at their random start: far worse than the active model.
@@ -56,7 +57,7 @@ public sealed class ModelTrainingTests : IAsyncLifetime
     [SharedDataFact(SharedDataSet.MovieTweetings)]
     public async Task ActivateAsync_earlier_version_rolls_back_and_keeps_one_active()
     {
-        var training = new ModelTraining(_db.DataSource, _models);
+        var training = new ModelTraining(_models, new EventStore(_db.DataSource));
         var first = await training.TrainAsync(Options());
         var second = await training.TrainAsync(Options());
         Assert.True(second.Activated, second.Decision);
@@ -71,7 +72,7 @@ public sealed class ModelTrainingTests : IAsyncLifetime
     [SharedDataFact(SharedDataSet.MovieTweetings)]
     public async Task LoadActiveAsync_corrupted_payload_is_refused()
     {
-        var report = await new ModelTraining(_db.DataSource, _models).TrainAsync(Options(iterations: 2));
+        var report = await new ModelTraining(_models, new EventStore(_db.DataSource)).TrainAsync(Options(iterations: 2));
         await using (var conn = await _db.DataSource.OpenConnectionAsync())
             await conn.ExecuteAsync("update models set payload = set_byte(payload, 100, (get_byte(payload, 100) + 1) % 256) where version = @v", new { v = report.Version });
 
@@ -82,7 +83,7 @@ public sealed class ModelTrainingTests : IAsyncLifetime
     [SharedDataFact(SharedDataSet.MovieTweetings)]
     public async Task LoadPreviousAsync_damaged_active_model_gives_the_last_one_active_before_it_that_loads()
     {
-        var training = new ModelTraining(_db.DataSource, _models);
+        var training = new ModelTraining(_models, new EventStore(_db.DataSource));
         var first = await training.TrainAsync(Options(iterations: 2));
         var second = await training.TrainAsync(Options(iterations: 2));
         var third = await training.TrainAsync(Options(iterations: 2));
@@ -103,18 +104,18 @@ public sealed class ModelTrainingTests : IAsyncLifetime
     [SharedDataFact(SharedDataSet.MovieTweetings)]
     public async Task TrainExclusiveAsync_marks_a_killed_run_failed_and_skips_while_another_process_trains()
     {
-        var killed = await _models.BeginAsync("mf-sgd", "{}");
-        var training = new ModelTraining(_db.DataSource, _models);
+        var killed = await _models.BeginAsync("mf-sgd", new ModelLoss(ModelLoss.SquaredError, false), "{}");
+        var training = new ModelTraining(_models, new EventStore(_db.DataSource));
         // Another process: a connection of its own, outside this data source's pool.
         await using (var other = new Npgsql.NpgsqlConnection(_db.ConnectionString + ";Pooling=false"))
         {
             await other.OpenAsync();
-            await other.ExecuteAsync("select pg_advisory_lock(@key)", new { key = ModelTraining.TrainingLockKey });
+            await other.ExecuteAsync("select pg_advisory_lock(@key)", new { key = TrainingLock.Key });
             Assert.Null(await training.TrainExclusiveAsync(Options(iterations: 2)));
             Assert.Equal("training", (await _models.ListAsync()).Single(m => m.Version == killed).Status);
             // Closing a connection frees its session locks only once the server backend has exited, which
             // is asynchronous; unlocking first makes "the other process has finished" a fact, not a race.
-            await other.ExecuteAsync("select pg_advisory_unlock(@key)", new { key = ModelTraining.TrainingLockKey });
+            await other.ExecuteAsync("select pg_advisory_unlock(@key)", new { key = TrainingLock.Key });
         }
 
         var report = await training.TrainExclusiveAsync(Options(iterations: 2));
@@ -132,7 +133,7 @@ public sealed class ModelTrainingTests : IAsyncLifetime
         await using (var conn = await _db.DataSource.OpenConnectionAsync())
             await conn.ExecuteAsync("delete from events where id > (select min(id) + 10 from events)");
 
-        var report = await new ModelTraining(_db.DataSource, _models).TrainAsync(Options());
+        var report = await new ModelTraining(_models, new EventStore(_db.DataSource)).TrainAsync(Options());
 
         Assert.False(report.Activated);
         Assert.Null(await _models.LoadActiveAsync());
@@ -144,7 +145,7 @@ public sealed class ModelTrainingTests : IAsyncLifetime
     {
         var search = new HyperparameterSearch([4, 12], [0.05], 30, ChooseIterations: true);
 
-        var report = await new ModelTraining(_db.DataSource, _models).TrainAsync(Options(), search);
+        var report = await new ModelTraining(_models, new EventStore(_db.DataSource)).TrainAsync(Options(), search);
 
         var selection = report.Metrics!.Selection!;
         Assert.Equal([4, 12], selection.Trials.Select(t => t.Rank));
@@ -170,7 +171,7 @@ public sealed class ModelTrainingTests : IAsyncLifetime
     [SharedDataFact(SharedDataSet.MovieTweetings)]
     public async Task TrainAsync_without_a_search_keeps_the_given_settings()
     {
-        var report = await new ModelTraining(_db.DataSource, _models).TrainAsync(Options(iterations: 3));
+        var report = await new ModelTraining(_models, new EventStore(_db.DataSource)).TrainAsync(Options(iterations: 3));
 
         Assert.Null(report.Metrics!.Selection);
         var row = (await _models.ListAsync()).Single();

@@ -1,13 +1,12 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Dapper;
-using Npgsql;
-using NpgsqlTypes;
 using Recommender.Core;
+using Recommender.Data;
+using Recommender.Data.Models;
 using Recommender.Factorization;
 
-namespace Recommender.Data.Models;
+namespace Recommender.Training;
 
 /// <summary>What a training run measured on its temporal holdout, and how it chose its settings (null when all were given).</summary>
 public sealed record ModelMetrics(
@@ -44,7 +43,7 @@ public sealed record TrainingReport(int Version, bool Activated, string Decision
 /// enough ratings but with activity (asks, answers, comments, favourites, edits, clicks…) trains on that activity as
 /// implicit feedback instead (<see cref="ImplicitFeedback"/>), with one-class ALS, measured by NDCG@10.
 /// </summary>
-public sealed class ModelTraining(NpgsqlDataSource dataSource, ModelStore models)
+public sealed class ModelTraining(ModelStore models, EventStore events)
 {
     /// <summary>Fewer ratings than this and there is nothing worth factorising; feeds keep using popularity.</summary>
     public const int MinimumRatings = 100;
@@ -54,9 +53,6 @@ public sealed class ModelTraining(NpgsqlDataSource dataSource, ModelStore models
 
     // Metrics may be NaN (nothing to measure); JSON has no NaN, so it is written as the string "NaN".
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
-
-    /// <summary>The session advisory lock every trainer holds for a run ("Training"); PostgreSQL releases it when the process dies.</summary>
-    public const long TrainingLockKey = 0x547261696e696e67;
 
     /// <summary>
     /// <see cref="TrainAsync(MatrixFactorizationOptions, IProgress{TrainingProgress}?, CancellationToken)"/> unless another process is training this database, in which case null: one run at a
@@ -69,21 +65,11 @@ public sealed class ModelTraining(NpgsqlDataSource dataSource, ModelStore models
     /// <summary>As <see cref="TrainExclusiveAsync(MatrixFactorizationOptions, IProgress{TrainingProgress}?, CancellationToken)"/>, choosing settings by <paramref name="search"/> when it is not null.</summary>
     public async Task<TrainingReport?> TrainExclusiveAsync(MatrixFactorizationOptions options, HyperparameterSearch? search, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
     {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        if (!await conn.ExecuteScalarAsync<bool>(new CommandDefinition("select pg_try_advisory_lock(@TrainingLockKey)", new { TrainingLockKey }, cancellationToken: ct)))
+        await using var held = await models.TryLockTrainingAsync(ct);
+        if (held is null)
             return null;
-        try
-        {
-            await conn.ExecuteAsync(new CommandDefinition("""
-                update models set status = 'failed', metrics = jsonb_build_object('error', 'interrupted: the process training it ended before it finished')
-                where status = 'training'
-                """, cancellationToken: ct));
-            return await TrainAsync(options, search, progress, ct);
-        }
-        finally
-        {
-            await conn.ExecuteAsync(new CommandDefinition("select pg_advisory_unlock(@TrainingLockKey)", new { TrainingLockKey }, cancellationToken: CancellationToken.None));
-        }
+        await models.FailInterruptedAsync(ct);
+        return await TrainAsync(options, search, progress, ct);
     }
 
     /// <summary>Trains with <paramref name="options"/> as given.</summary>
@@ -94,10 +80,10 @@ public sealed class ModelTraining(NpgsqlDataSource dataSource, ModelStore models
     public async Task<TrainingReport> TrainAsync(MatrixFactorizationOptions options, HyperparameterSearch? search, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
     {
         options.Validate();
-        var version = await models.BeginAsync("mf-sgd", JsonSerializer.Serialize(options, Json), ct);
+        var version = await models.BeginAsync("mf-sgd", ModelLoss.Of(options), JsonSerializer.Serialize(options, Json), ct);
         try
         {
-            var (users, items, values, times) = await ReadRatingsAsync(ct);
+            var (users, items, values, times) = await events.ReadRatingsAsync(ct);
             if (values.Length < MinimumRatings && await TrainOnActivityAsync(version, options, progress, ct) is { } fromActivity)
                 return fromActivity;
             if (values.Length < MinimumRatings)
@@ -173,12 +159,12 @@ public sealed class ModelTraining(NpgsqlDataSource dataSource, ModelStore models
     /// </summary>
     private async Task<TrainingReport?> TrainOnActivityAsync(int version, MatrixFactorizationOptions options, IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
-        var cells = ImplicitFeedback.Cells(await ReadActivityAsync(ct));
+        var cells = ImplicitFeedback.Cells(await events.ReadActivityAsync(ImplicitFeedback.Kinds, ct));
         if (cells.Count < MinimumRatings)
             return null;
         var implicitOptions = options.Clone();
         implicitOptions.LossFunction = LossFunction.SquareLossOneClass;
-        await models.DescribeAsync(version, ActivityAlgorithm, JsonSerializer.Serialize(implicitOptions, Json), ct);
+        await models.DescribeAsync(version, ActivityAlgorithm, ModelLoss.Of(implicitOptions), JsonSerializer.Serialize(implicitOptions, Json), ct);
         var (model, metrics) = await Task.Run(() => FitActivity(implicitOptions, cells, progress, ct), ct);
         var (passes, decision) = await GateActivityAsync(metrics, ct);
         await models.CompleteAsync(version, model, JsonSerializer.Serialize(metrics, Json), passes ? "ready" : "rejected", ct);
@@ -251,28 +237,6 @@ public sealed class ModelTraining(NpgsqlDataSource dataSource, ModelStore models
         return (false, $"rejected: holdout NDCG@{HoldoutK} {ndcg:F4} is worse than {activeNdcg:F4} for active model {active.Value.Version} by more than {GateTolerance:P0}");
     }
 
-    private async Task<List<(long UserId, long ItemId, EventKind Kind, long UnixSeconds)>> ReadActivityAsync(CancellationToken ct)
-    {
-        var rows = new List<(long, long, EventKind, long)>();
-        // The kind names come from code, not input; COPY takes no parameters.
-        var kinds = string.Join(", ", ImplicitFeedback.Kinds.Select(k => $"'{k.ToName()}'"));
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        await using var reader = await conn.BeginBinaryExportAsync($"""
-            copy (select user_id, item_id, kind, extract(epoch from occurred_at)::bigint
-                  from events where kind in ({kinds})) to stdout (format binary)
-            """, ct);
-        while (await reader.StartRowAsync(ct) != -1)
-        {
-            var user = await reader.ReadAsync<long>(NpgsqlDbType.Bigint, ct);
-            var item = await reader.ReadAsync<long>(NpgsqlDbType.Bigint, ct);
-            var kind = await reader.ReadAsync<string>(NpgsqlDbType.Text, ct);
-            var at = await reader.ReadAsync<long>(NpgsqlDbType.Bigint, ct);
-            if (EventKinds.TryParse(kind, out var k))
-                rows.Add((user, item, k, at));
-        }
-        return rows;
-    }
-
     private async Task<(bool Passes, string Decision)> GateAsync(ModelMetrics metrics, CancellationToken ct)
     {
         var active = await models.GetActiveMetricsAsync(ct);
@@ -285,26 +249,5 @@ public sealed class ModelTraining(NpgsqlDataSource dataSource, ModelStore models
         if (!double.IsFinite(activeRmse) || metrics.TestRmse <= activeRmse * (1 + GateTolerance))
             return (true, $"activated: holdout RMSE {metrics.TestRmse:F4} vs {activeRmse:F4} for active model {activeVersion}");
         return (false, $"rejected: holdout RMSE {metrics.TestRmse:F4} is worse than {activeRmse:F4} for active model {activeVersion} by more than {GateTolerance:P0}");
-    }
-
-    private async Task<(long[] Users, long[] Items, float[] Values, long[] Times)> ReadRatingsAsync(CancellationToken ct)
-    {
-        var users = new List<long>();
-        var items = new List<long>();
-        var values = new List<float>();
-        var times = new List<long>();
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        await using var reader = await conn.BeginBinaryExportAsync("""
-            copy (select user_id, item_id, value, extract(epoch from occurred_at)::bigint
-                  from events where kind = 'rating' and value is not null) to stdout (format binary)
-            """, ct);
-        while (await reader.StartRowAsync(ct) != -1)
-        {
-            users.Add(await reader.ReadAsync<long>(NpgsqlDbType.Bigint, ct));
-            items.Add(await reader.ReadAsync<long>(NpgsqlDbType.Bigint, ct));
-            values.Add(await reader.ReadAsync<float>(NpgsqlDbType.Real, ct));
-            times.Add(await reader.ReadAsync<long>(NpgsqlDbType.Bigint, ct));
-        }
-        return ([.. users], [.. items], [.. values], [.. times]);
     }
 }
