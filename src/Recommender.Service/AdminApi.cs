@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Recommender.Data;
-using Recommender.Data.Models;
 using Recommender.Serving;
 using Recommender.Training;
 
