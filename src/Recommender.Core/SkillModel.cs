@@ -19,11 +19,27 @@ public sealed record SkillPriors
     public IReadOnlyList<double> LevelDifficulty { get; init; } =
         [EloLearningModel.UnknownDifficulty, .. Enumerable.Range(1, 5).Select(l => EloLearningModel.DifficultyFromLevel(l))];
 
+    /// <summary>
+    /// How far (variance, logits²) an item's difficulty may sit from its level's: index 1..5 by level, 0 without a
+    /// level. Fitted per level, since levels cut from a bell curve are narrow in the middle and wide at the ends; it
+    /// sets how fast a new item's difficulty moves. Default 0.15 with a level, 1.2 without.
+    /// </summary>
+    public IReadOnlyList<double> LevelVariance { get; init; } = [1.2, 0.15, 0.15, 0.15, 0.15, 0.15];
+
     /// <summary>Chance of a right answer however hard the item (guessing, as with multiple choice), 0..0.45. Default 0.</summary>
     public double Guess { get; init; }
 
     /// <summary>How much of a learner's standing in the topics they practised carries over to a new topic, 0..1. Default 0.5.</summary>
     public double Sharing { get; init; } = 0.5;
+
+    /// <summary>
+    /// Skill (logits) a right answer adds by practice alone, at first; it fades as 1/√(1 + n/10) after n answers in the
+    /// topic (the power law of practice). Fitted, as in performance factors analysis. Default 0.05.
+    /// </summary>
+    public double PracticeRight { get; init; } = 0.05;
+
+    /// <summary>Skill (logits) a wrong answer adds by practice alone, at first, fading like <see cref="PracticeRight"/>. Default 0.05.</summary>
+    public double PracticeWrong { get; init; } = 0.05;
 
     /// <summary>Evidence events the values were fitted from; 0 for the defaults.</summary>
     public long Answers { get; init; }
@@ -31,6 +47,8 @@ public sealed record SkillPriors
     public double Start(string topic) => TopicStart.TryGetValue(topic, out var s) ? s : StartSkill;
 
     public double Difficulty(int? level) => LevelDifficulty[level is { } l ? Math.Clamp(l, 1, 5) : 0];
+
+    public double Variance(int? level) => LevelVariance[level is { } l ? Math.Clamp(l, 1, 5) : 0];
 }
 
 /// <summary>An item's estimated difficulty (Elo scale) and how many evidence events it rests on.</summary>
@@ -64,15 +82,12 @@ public sealed class SkillModel(SkillPriors priors)
     // Prior variance (logits²) of a learner's skill in a new topic and of an item's difficulty with and without a
     // level; information one answer carries; the per-answer step learners keep because they keep learning.
     private const double LearnerVariance = 0.4;
-    private const double LevelledItemVariance = 0.15;
-    private const double UnlevelledItemVariance = 1.2;
     private const double AnswerInformation = 0.2;
     private const double LearningDrift = 0.1;
 
-    // Skill one answer adds by practice alone, right or wrong (logits), at first; it falls as 1/√(1 + n/PracticeFade)
-    // after n answers in the topic (the power law of practice: early answers teach most).
-    private const double Practice = 0.05;
-    private const double PracticeFade = 10;
+    // Answers in a topic after which practice teaches 1/√2 of what it did at first (the power law of practice: early
+    // answers teach most).
+    internal const double PracticeFade = 10;
 
     // Share of a learner's step that also moves their other practised topics: learners differ in a general ability
     // as well as per topic, so a right answer in one topic is weak evidence of standing in the others.
@@ -139,16 +154,21 @@ public sealed class SkillModel(SkillPriors priors)
         // "Too easy" also says the item sat well below the learner, so it counts twice.
         var weight = kind == EventKind.TooEasy ? 2.0 : 1.0;
         var gradient = weight * Gradient(z, outcome);
-        var itemPrior = item.Level is null ? UnlevelledItemVariance : LevelledItemVariance;
-        var itemStep = Gain(itemPrior, difficulty.Evidence);
+        var itemStep = Gain(Priors.Variance(item.Level), difficulty.Evidence);
         var skills = before.Select(b => new TopicSkill(b.Topic,
-            b.Rating + Scale * ((Gain(LearnerVariance, b.Evidence) + LearningDrift) * gradient + Practice / Math.Sqrt(1 + b.Evidence / PracticeFade)),
+            b.Rating + Scale * ((Gain(LearnerVariance, b.Evidence) + LearningDrift) * gradient + Practice(outcome, b.Evidence)),
             b.Evidence + 1)).ToList();
         // The other practised topics move by part of the step and keep their evidence count.
         var shared = Scale * CrossTopic * before.Average(b => Gain(LearnerVariance, b.Evidence) + LearningDrift) * gradient;
         skills.AddRange(current.Values.Where(o => !item.Topics.Contains(o.Topic)).Select(o => o with { Rating = o.Rating + shared }));
         return new SkillStep(skills, new ItemDifficulty(difficulty.Rating - Scale * itemStep * gradient, difficulty.Evidence + 1), p, outcome);
     }
+
+    /// <summary>Skill (logits) an answer with this outcome adds by practice alone, after <paramref name="evidence"/> earlier answers in the topic.</summary>
+    internal double Practice(double outcome, int evidence) =>
+        (outcome * Priors.PracticeRight + (1 - outcome) * Priors.PracticeWrong) * Fade(evidence);
+
+    internal static double Fade(int evidence) => 1 / Math.Sqrt(1 + evidence / PracticeFade);
 
     /// <summary>d log-likelihood / d(skill − difficulty) in logits, for the model with a guessing floor.</summary>
     internal double Gradient(double z, double outcome)
@@ -273,6 +293,11 @@ public static class SkillFit
     private const double SkillSpread = 1.0;
     private const double LevelledSpread = 0.3;
     private const double UnlevelledSpread = 1.5;
+    private const double MinimumSpread = 0.01;
+
+    // Prior variance (logits²) of the practice gains around their defaults, and their ceiling.
+    private const double PracticeSpread = 0.01;
+    private const double MaximumPractice = 0.5;
 
     public static SkillFitResult Fit(IReadOnlyList<EvidenceEvent> events, IReadOnlyDictionary<long, ItemInfo> items, int passes = DefaultPasses)
     {
@@ -335,7 +360,9 @@ public static class SkillFit
         var pairIndex = new Dictionary<(long, string), int>();
         var itemIndex = new Dictionary<long, int>();
         var itemIds = new List<long>();
-        var rows = new List<(int[] Pairs, int Item, double Outcome, double Weight)>();
+        var rows = new List<(int[] Pairs, int Item, double Outcome, double Weight, double Right, double Wrong)>();
+        // Per learner and topic so far: answers, and the faded right and wrong answers behind their practice gain.
+        var practised = new List<(int Count, double Right, double Wrong)>();
         foreach (var e in events)
         {
             if (!items.TryGetValue(e.ItemId, out var item) || item.Topics.Count == 0 || EloLearningModel.Outcome(e.Kind) is not { } outcome)
@@ -345,15 +372,27 @@ public static class SkillFit
                 itemIndex[e.ItemId] = i = itemIds.Count;
                 itemIds.Add(e.ItemId);
             }
-            var pairs = item.Topics.Select(t => pairIndex.TryGetValue((e.UserId, t), out var k) ? k : pairIndex[(e.UserId, t)] = pairIndex.Count).ToArray();
-            rows.Add((pairs, i, outcome, e.Kind == EventKind.TooEasy ? 2.0 : 1.0));
+            var pairs = item.Topics.Select(t =>
+            {
+                if (pairIndex.TryGetValue((e.UserId, t), out var k))
+                    return k;
+                practised.Add(default);
+                return pairIndex[(e.UserId, t)] = pairIndex.Count;
+            }).ToArray();
+            rows.Add((pairs, i, outcome, e.Kind == EventKind.TooEasy ? 2.0 : 1.0, pairs.Average(k => practised[k].Right), pairs.Average(k => practised[k].Wrong)));
+            foreach (var k in pairs)
+            {
+                var (n, right, wrong) = practised[k];
+                practised[k] = (n + 1, right + outcome * SkillModel.Fade(n), wrong + (1 - outcome) * SkillModel.Fade(n));
+            }
         }
         var priors = SkillPriors.Default with { Answers = events.Count };
         if (rows.Count == 0)
             return new SkillFitResult(priors, new Dictionary<long, ItemDifficulty>());
 
         var level = itemIds.Select(id => LevelIndex(items[id])).ToArray();
-        var spread = level.Select(l => l == 0 ? UnlevelledSpread : LevelledSpread).ToArray();
+        var levelVariance = Enumerable.Range(0, 6).Select(l => l == 0 ? UnlevelledSpread : LevelledSpread).ToArray();
+        var spread = level.Select(l => levelVariance[l]).ToArray();
         var levelMean = priors.LevelDifficulty.Select(d => (d - EloLearningModel.UnknownDifficulty) / SkillModel.Scale).ToArray();
         var theta = new double[pairIndex.Count];
         var b = level.Select(l => levelMean[l]).ToArray();
@@ -362,6 +401,9 @@ public static class SkillFit
             count[r.Item]++;
         var g = new double[Math.Max(theta.Length, b.Length)];
         var h = new double[g.Length];
+        double practiceRight = priors.PracticeRight, practiceWrong = priors.PracticeWrong;
+        double Z((int[] Pairs, int Item, double Outcome, double Weight, double Right, double Wrong) r) =>
+            r.Pairs.Average(k => theta[k]) + practiceRight * r.Right + practiceWrong * r.Wrong - b[r.Item];
         for (var sweep = 0; sweep < Sweeps; sweep++)
         {
             var model = new SkillModel(priors with { Guess = guess });
@@ -370,7 +412,7 @@ public static class SkillFit
             Array.Clear(h);
             foreach (var r in rows)
             {
-                var (grad, info) = Derivatives(model, guess, r.Pairs.Average(k => theta[k]) - b[r.Item], r.Outcome);
+                var (grad, info) = Derivatives(model, guess, Z(r), r.Outcome);
                 foreach (var k in r.Pairs)
                 {
                     g[k] += r.Weight * grad / r.Pairs.Length;
@@ -384,15 +426,32 @@ public static class SkillFit
             // Difficulties: one Newton step each, prior N(level mean, spread); then the level means follow their items.
             Array.Clear(g);
             Array.Clear(h);
+            double gRight = 0, hRight = 0, gWrong = 0, hWrong = 0;
             foreach (var r in rows)
             {
-                var z = r.Pairs.Average(k => theta[k]) - b[r.Item];
-                var (grad, info) = Derivatives(model, guess, z, r.Outcome);
+                var (grad, info) = Derivatives(model, guess, Z(r), r.Outcome);
                 g[r.Item] -= r.Weight * grad;
                 h[r.Item] += r.Weight * info;
+                gRight += r.Weight * grad * r.Right;
+                hRight += r.Weight * info * r.Right * r.Right;
+                gWrong += r.Weight * grad * r.Wrong;
+                hWrong += r.Weight * info * r.Wrong * r.Wrong;
             }
+            // Practice gains: Newton steps with a weak prior at the defaults, never negative.
+            practiceRight = Math.Clamp(practiceRight + (gRight - (practiceRight - priors.PracticeRight) / PracticeSpread) / (hRight + 1 / PracticeSpread), 0, MaximumPractice);
+            practiceWrong = Math.Clamp(practiceWrong + (gWrong - (practiceWrong - priors.PracticeWrong) / PracticeSpread) / (hWrong + 1 / PracticeSpread), 0, MaximumPractice);
             for (var i = 0; i < b.Length; i++)
                 b[i] += (g[i] - (b[i] - levelMean[level[i]]) / spread[i]) / (h[i] + 1 / spread[i]);
+            // Each level's spread follows its items (an EM step: squared distance from the level's mean plus what is
+            // still unknown of each difficulty), shrunk towards the spread it had.
+            for (var l = 0; l < levelVariance.Length; l++)
+            {
+                var members = Enumerable.Range(0, b.Length).Where(i => level[i] == l).ToList();
+                var sum = members.Sum(i => Math.Pow(b[i] - levelMean[l], 2) + 1 / (h[i] + 1 / levelVariance[l]));
+                levelVariance[l] = Math.Clamp((sum + LevelShrinkage * levelVariance[l]) / (members.Count + LevelShrinkage), MinimumSpread, UnlevelledSpread);
+            }
+            for (var i = 0; i < b.Length; i++)
+                spread[i] = levelVariance[level[i]];
             for (var l = 0; l < levelMean.Length; l++)
             {
                 var members = Enumerable.Range(0, b.Length).Where(i => level[i] == l).ToList();
@@ -416,6 +475,9 @@ public static class SkillFit
         return new SkillFitResult(priors with
         {
             Guess = guess,
+            LevelVariance = levelVariance,
+            PracticeRight = practiceRight,
+            PracticeWrong = practiceWrong,
             StartSkill = start,
             LevelDifficulty = [.. levelMean.Select(m => EloLearningModel.UnknownDifficulty + SkillModel.Scale * m)],
         }, fitted);

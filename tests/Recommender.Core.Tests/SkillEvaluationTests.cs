@@ -36,4 +36,26 @@ public sealed class SkillEvaluationTests
         Assert.InRange(floor, 0.1, 0.3);
         Assert.True(none < floor, $"without a floor {none}, with one {floor}");
     }
+
+    [Fact]
+    public void Fit_rightAnswersTeachMoreThanWrongOnes_fitsTheLargerPracticeGainForRightAnswers()
+    {
+        var (events, items) = AnswerGenerator.Generate(learners: 300, itemCount: 400, answersPerLearner: 60, seed: 4);
+
+        var priors = SkillFit.Fit(events, items).Priors;
+
+        Assert.True(priors.PracticeRight > priors.PracticeWrong, $"right {priors.PracticeRight:F3}, wrong {priors.PracticeWrong:F3}");
+        Assert.InRange(priors.PracticeRight, 0.01, 0.3);
+    }
+
+    [Fact]
+    public void Fit_levelsAreQuintilesOfABellCurve_fitsWiderSpreadsAtTheEndsThanInTheMiddle()
+    {
+        var (events, items) = AnswerGenerator.Generate(learners: 300, itemCount: 400, answersPerLearner: 60, seed: 5);
+
+        var variance = SkillFit.Fit(events, items).Priors.LevelVariance;
+
+        Assert.True(variance[1] > 2 * variance[3], $"level 1 {variance[1]:F3}, level 3 {variance[3]:F3}");
+        Assert.True(variance[5] > 2 * variance[3], $"level 5 {variance[5]:F3}, level 3 {variance[3]:F3}");
+    }
 }

@@ -48,4 +48,34 @@ public sealed class SkillModelTests
         Assert.True(Gain(100) > 0);
         Assert.True(Gain(100) < Gain(0) / 2, $"after 100 answers {Gain(100)}, at first {Gain(0)}");
     }
+
+    [Fact]
+    public void Observe_fittedPracticeGains_aRightAnswerAddsItsGainAndAWrongOneItsOwn()
+    {
+        var model = new SkillModel(SkillPriors.Default with { PracticeRight = 0.2, PracticeWrong = 0 });
+        // An item the learner is sure to get right and one they are sure to get wrong: no surprise, only practice.
+        var easy = new ItemDifficulty(1000 - 20 * SkillModel.Scale, 1000);
+        var hard = new ItemDifficulty(1000 + 20 * SkillModel.Scale, 1000);
+
+        var right = model.Observe(Learner(new TopicSkill("algebra", 1000, 0)), Algebra, easy, EventKind.QuizCorrect).Skills.Single().Rating - 1000;
+        var wrong = model.Observe(Learner(new TopicSkill("algebra", 1000, 0)), Algebra, hard, EventKind.QuizWrong).Skills.Single().Rating - 1000;
+
+        Assert.Equal(0.2 * SkillModel.Scale, right, 1);
+        Assert.Equal(0, wrong, 1);
+    }
+
+    [Fact]
+    public void Observe_itemOfAWideLevel_movesFurtherThanOneOfANarrowLevel()
+    {
+        var model = new SkillModel(SkillPriors.Default with { LevelVariance = [1.2, 0.5, 0.05, 0.05, 0.05, 0.5] });
+        var wide = Algebra with { Level = 1 };
+        var narrow = Algebra with { Level = 3 };
+        var at = new ItemDifficulty(1000, 0);
+
+        var wideMove = model.Observe(Learner(), wide, at, EventKind.QuizWrong).Difficulty.Rating - 1000;
+        var narrowMove = model.Observe(Learner(), narrow, at, EventKind.QuizWrong).Difficulty.Rating - 1000;
+
+        Assert.True(narrowMove > 0, $"narrow {narrowMove}");
+        Assert.True(wideMove > 3 * narrowMove, $"wide {wideMove}, narrow {narrowMove}");
+    }
 }
