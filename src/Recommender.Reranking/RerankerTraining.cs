@@ -51,7 +51,26 @@ public sealed record RerankerOptions
 /// <param name="TrainSeconds">Both fits, measured and served.</param>
 public sealed record RerankerMetrics(
     int ModelVersion, int TrainLists, int HoldoutLists, long TrainItems, DateTime HoldoutFrom,
-    double MfNdcg, double RerankerNdcg, double StandardError, double TrainSeconds);
+    double MfNdcg, double RerankerNdcg, double StandardError, double TrainSeconds)
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    /// <summary>The metrics a run stored, or null for a run that stored none (failed or interrupted: <c>{"error": …}</c>).</summary>
+    public static RerankerMetrics? FromJson(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("rerankerNdcg", out _)
+            ? doc.RootElement.Deserialize<RerankerMetrics>(Json)
+            : null;
+    }
+
+    /// <summary>The run's error as stored by a failed or interrupted run, or null.</summary>
+    public static string? ErrorOf(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("error", out var e) ? e.GetString() : null;
+    }
+}
 
 /// <summary>The outcome of one re-ranker run; <see cref="Version"/> is null when nothing was trained.</summary>
 public sealed record RerankerReport(int? Version, bool Activated, string Decision, RerankerMetrics? Metrics);
@@ -67,8 +86,6 @@ public sealed class RerankerTraining(RerankerStore rerankers, ModelStore models,
 {
     /// <summary>List length of the gate's NDCG.</summary>
     public const int K = 10;
-
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Graded gain of an event that followed a served item: the strongest one counts; impressions, views and "not interested" are 0.</summary>
     public static int Gain(EventKind kind) => kind switch
@@ -108,7 +125,7 @@ public sealed class RerankerTraining(RerankerStore rerankers, ModelStore models,
             var (ensemble, metrics) = await Task.Run(() => Fit(options, active.Version, lists, ct), ct);
             var passes = metrics.RerankerNdcg - metrics.MfNdcg > 2 * metrics.StandardError && metrics.RerankerNdcg > metrics.MfNdcg;
             var figures = $"held-out NDCG@{K} {metrics.RerankerNdcg:F4} vs {metrics.MfNdcg:F4} for MF alone (± {metrics.StandardError:F4}) on {metrics.HoldoutLists} lists";
-            await rerankers.CompleteAsync(version, ensemble, JsonSerializer.Serialize(metrics, Json), passes ? "ready" : "rejected", ct);
+            await rerankers.CompleteAsync(version, ensemble, JsonSerializer.Serialize(metrics, RerankerMetrics.Json), passes ? "ready" : "rejected", ct);
             var activated = passes && await rerankers.ActivateAsync(version, ct);
             return new RerankerReport(version, activated,
                 (activated ? "activated: " : "rejected: ") + figures + (passes ? "" : $"; it must beat MF alone by more than twice the standard error"), metrics);

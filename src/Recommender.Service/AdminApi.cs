@@ -43,6 +43,10 @@ public static class AdminApi
             .WithName("ListModels")
             .WithSummary("List model versions")
             .WithDescription("Every trained model with its status, whether it is active, the options it was trained with and its holdout metrics.");
+        admin.MapGet("/rerankers", async (ModelAdministration models, CancellationToken ct) => TypedResults.Ok(await models.RerankersAsync(ct)))
+            .WithName("ListRerankers")
+            .WithSummary("List re-ranker runs")
+            .WithDescription("Every learned re-ranker run, newest first: the MF model it refines, its status (ready, rejected by the gate, failed, training), whether it is active, and what its gate measured (NDCG@10 on the latest lists, re-ranker against MF alone, with the standard error).");
         admin.MapPost("/models/train", TrainNow)
             .WithName("TrainModel")
             .WithSummary("Train a model now")

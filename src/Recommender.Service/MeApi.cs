@@ -21,13 +21,16 @@ public static class MeApi
 
     public sealed record AppendResponse(int Recorded, int Duplicates);
 
-    /// <summary>A stored list; its items keep the audit log's own shape, <c>{rank, item_id, score, components, reasons, provenance}</c>.</summary>
+    /// <summary>
+    /// A stored list; its items keep the audit log's own shape, <c>{rank, item_id, score, components, reasons, provenance}</c>.
+    /// <c>RerankerVersion</c> names the learned re-ranker that reordered the model's candidates, or is null when the model's scores alone did.
+    /// </summary>
     public sealed record ServedListDto(Guid RequestId, string ObjectiveId, string ObjectiveVersion, string ParametersHash, JsonNode? Parameters,
         int Seed, string ModelVersion, int CandidatesConsidered, [property: JsonConverter(typeof(AuditItemsConverter))] IReadOnlyList<ServedItem> Items,
-        DateTime CreatedAt)
+        DateTime CreatedAt, string? RerankerVersion)
     {
         public static ServedListDto From(ServedListRow r) => new(r.RequestId, r.ObjectiveId, r.ObjectiveVersion, r.ParametersHash,
-            JsonNode.Parse(r.ParametersJson), r.Seed, r.ModelVersion, r.CandidatesConsidered, r.ReadItems(), r.CreatedAt);
+            JsonNode.Parse(r.ParametersJson), r.Seed, r.ModelVersion, r.CandidatesConsidered, r.ReadItems(), r.CreatedAt, r.RerankerVersion);
     }
 
     /// <summary>Why an item was shown: its score as recorded (single precision, null when it was not a finite number), components and reasons.</summary>

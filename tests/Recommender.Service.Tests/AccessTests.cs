@@ -61,6 +61,7 @@ public sealed class AccessTests(ServiceFixture service, ITestOutputHelper output
         new("GET", "/api/admin/served", "/api/admin/served", null, [401, 403, 403, 200, 401, 401, 401, 401]),
         new("GET", "/api/admin/served/{requestId:guid}", $"/api/admin/served/{ids.RequestId}", null, [401, 403, 403, 200, 401, 401, 401, 401]),
         new("GET", "/api/admin/models", "/api/admin/models", null, [401, 403, 403, 200, 401, 401, 401, 401]),
+        new("GET", "/api/admin/rerankers", "/api/admin/rerankers", null, [401, 403, 403, 200, 401, 401, 401, 401]),
         new("POST", "/api/admin/models/train", "/api/admin/models/train", null, [401, 403, 403, 200, 401, 401, 401, 401]),
         new("POST", "/api/admin/models/{version:int}/activate", $"/api/admin/models/{ids.ModelVersion}/activate", null, [401, 403, 403, 200, 401, 401, 401, 401]),
         new("GET", "/api/admin/metrics", "/api/admin/metrics", null, [401, 403, 403, 200, 401, 401, 401, 401]),

@@ -172,6 +172,9 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
         var why = await JsonAsync(await client.GetAsync($"/api/me/why/{first.ItemId}"));
 
         Assert.Equal(stored.ItemsJson, served["items"]!.ToJsonString());
+        // No re-ranker is active here, and the reader is told so: the model's scores alone ordered the list.
+        Assert.True(served.AsObject().ContainsKey("rerankerVersion"));
+        Assert.Null(served["rerankerVersion"]);
         Assert.Contains("\"item_id\":", stored.ItemsJson, StringComparison.Ordinal);
         Assert.Equal(requestId, why["requestId"]!.GetValue<Guid>());
         Assert.Equal(first.Rank, why["rank"]!.GetValue<int>());
@@ -216,6 +219,32 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
         var activity = models.Single(m => (int)m!["version"]! == oneClass)!;
         Assert.Equal(("one-class", true, "one-class loss on activity, weighted λ"),
             ((string)activity["loss"]!, (bool)activity["weightedLambda"]!, (string)activity["lossDescription"]!));
+    }
+
+    [Fact]
+    public async Task Admin_reranker_list_gives_what_each_gate_measured_or_why_nothing_was_stored()
+    {
+        var model = (await new ModelStore(service.DataSource).LoadActiveAsync())!.Version;
+        var store = new RerankerStore(service.DataSource);
+        var rejected = await store.BeginAsync(model);
+        await store.CompleteAsync(rejected, null, """
+            {"modelVersion":1,"trainLists":560,"holdoutLists":140,"trainItems":5600,"holdoutFrom":"2026-01-02T00:00:00Z",
+             "mfNdcg":0.6203,"rerankerNdcg":0.6164,"standardError":0.0185,"trainSeconds":1.5}
+            """, "rejected");
+        var failed = await store.BeginAsync(model);
+        await store.FailAsync(failed, "too few lists with an outcome");
+        var admin = await service.SignedInAsync(service.Admin);
+
+        var runs = (await JsonAsync(await admin.GetAsync("/api/admin/rerankers"))).AsArray();
+
+        Assert.Equal([failed, rejected], runs.Select(r => (int)r!["version"]!).Take(2));
+        var measured = runs.Single(r => (int)r!["version"]! == rejected)!;
+        Assert.Equal(("rejected", false, model), ((string)measured["status"]!, (bool)measured["isActive"]!, (int)measured["modelVersion"]!));
+        Assert.Equal((0.6164, 0.6203, 140), ((double)measured["metrics"]!["rerankerNdcg"]!, (double)measured["metrics"]!["mfNdcg"]!, (int)measured["metrics"]!["holdoutLists"]!));
+        Assert.Null(measured["error"]);
+        var broken = runs.Single(r => (int)r!["version"]! == failed)!;
+        Assert.Equal(("failed", "too few lists with an outcome"), ((string)broken["status"]!, (string)broken["error"]!));
+        Assert.Null(broken["metrics"]);
     }
 
     [Fact]

@@ -184,6 +184,29 @@ public sealed class AdminPageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Models_page_shows_each_reranker_run_with_its_gate_against_the_model_alone()
+    {
+        var trainer = new ModelTraining(new ModelStore(web.DataSource), new EventStore(web.DataSource));
+        var model = await trainer.TrainAsync(new Factorization.MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8, NumberOfIterations = 5 });
+        var store = new RerankerStore(web.DataSource);
+        var rejected = await store.BeginAsync(model.Version);
+        await store.CompleteAsync(rejected, null, """
+            {"modelVersion":1,"trainLists":560,"holdoutLists":140,"trainItems":5600,"holdoutFrom":"2026-01-02T00:00:00Z",
+             "mfNdcg":0.6203,"rerankerNdcg":0.6164,"standardError":0.0185,"trainSeconds":1.5}
+            """, "rejected");
+        using var admin = await AdminAsync();
+
+        var (_, page, _) = await admin.PageAsync("/admin/models");
+
+        var row = page.QuerySelector($"#reranker-runs tr[data-version='{rejected}']")!;
+        Assert.Equal("rejected by the gate", row.QuerySelector("td.status")!.TextContent);
+        Assert.Equal("0.616 ± 0.037", row.QuerySelector("td.ndcg")!.TextContent);
+        Assert.Equal("0.62", row.QuerySelector("td.mf-ndcg")!.TextContent);
+        Assert.Contains($"model v{model.Version}", row.TextContent, StringComparison.Ordinal);
+        Assert.Contains("the latest 140 lists", row.TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Activate_asks_first_and_only_the_confirmed_post_switches_the_model()
     {
         var store = new ModelStore(web.DataSource);
