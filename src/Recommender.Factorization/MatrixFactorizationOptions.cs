@@ -39,18 +39,16 @@ public sealed class MatrixFactorizationOptions
 
     /// <summary>
     /// Initial SGD step, adapted per row by AdaGrad as in LIBMF and multiplied by <see cref="LearningRateDecay"/> after
-    /// every epoch. Default 0.15 (ML.NET: 0.1): with factors initialised small the larger first steps pay off (synth-1M,
-    /// k=64, λ=0.05, 20 epochs: test RMSE 0.7846 against 0.7856 at 0.1 with decay 0.85; 0.2 overshoots, 0.7921). Unused by ALS.
+    /// every epoch. Default 0.1 (as ML.NET). Unused by ALS.
     /// </summary>
-    public double LearningRate { get; set; } = 0.15;
+    public double LearningRate { get; set; } = 0.1;
 
     /// <summary>
-    /// SGD: the step of epoch t is <see cref="LearningRate"/>·decay^(t−1). Default 0.8: the steps sum to a finite total,
+    /// SGD: the step of epoch t is <see cref="LearningRate"/>·decay^(t−1). Default 0.85: the steps sum to a finite total,
     /// so more epochs converge instead of overfitting (synth-1M, k=64, λ=0.05: test RMSE 0.7895 at 20 epochs and
-    /// 0.7995 at 40 without decay; 0.7844 and 0.7843 with 0.8; with 0.85 the 40th epoch was 0.0002 worse than the 20th).
-    /// 1 turns the decay off. Unused by ALS.
+    /// 0.7995 at 40 without decay). 1 turns the decay off. Unused by ALS.
     /// </summary>
-    public double LearningRateDecay { get; set; } = 0.8;
+    public double LearningRateDecay { get; set; } = 0.85;
 
     /// <summary>
     /// One-class only: confidence of an observed cell is <c>1 + Alpha·value</c>, unobserved cells have confidence 1

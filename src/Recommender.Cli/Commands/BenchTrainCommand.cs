@@ -85,8 +85,12 @@ internal static class BenchTrainCommand
         }
         else
         {
-            split = LoadAndSplit(path, randomSplit, options.Seed, verbose, clock, out loadSeconds);
+            var table = RatingTable.Load(path);
+            loadSeconds = clock.Elapsed.TotalSeconds;
+            Stage(verbose, "loaded");
             var isDat = !File.Exists(Path.Combine(path, "ratings.csv")) && (Directory.Exists(path) || path.EndsWith(".dat", StringComparison.OrdinalIgnoreCase));
+            clock.Restart();
+            split = randomSplit ? TemporalSplit.RandomSplit(table, options.Seed) : TemporalSplit.Split(table);
             threshold = positiveThreshold ?? (isDat ? 7 : 4);
         }
         var trainer = new MatrixFactorizationTrainer(options);
@@ -158,20 +162,6 @@ internal static class BenchTrainCommand
         json.WriteEndObject();
         json.Flush();
         stdout.WriteByte((byte)'\n');
-    }
-
-    /// <summary>
-    /// In its own method so the table (and its 8-byte timestamps, 160 MB at 20M rows) is unreachable once the split is
-    /// made: the CLI's first call of <see cref="Run"/> runs unoptimised code, which keeps every local alive to the end,
-    /// and the timestamps then stayed resident under the factor matrices all through training.
-    /// </summary>
-    private static RatingSplit LoadAndSplit(string path, bool randomSplit, int seed, bool verbose, Stopwatch clock, out double loadSeconds)
-    {
-        var table = RatingTable.Load(path);
-        loadSeconds = clock.Elapsed.TotalSeconds;
-        Stage(verbose, "loaded");
-        clock.Restart();
-        return randomSplit ? TemporalSplit.RandomSplit(table, seed) : TemporalSplit.Split(table);
     }
 
     private sealed class StderrProgress : IProgress<TrainingProgress>
