@@ -60,7 +60,7 @@ public sealed partial class BrowserTests(WebFixture web) : IAsyncLifetime
         var page = await SignedInPageAsync(reader, "sign-in");
 
         // Onboarding: a new account picks topics and a goal first.
-        await page.WaitForURLAsync("**/welcome");
+        await page.WaitForURLAsync("**/welcome", new() { WaitUntil = WaitUntilState.Commit });
         await page.GetByLabel("Oceans").CheckAsync();
         await page.GetByLabel("Physics").CheckAsync();
         await page.GetByRole(AriaRole.Radio, new() { Name = "Help me learn" }).CheckAsync();

@@ -68,7 +68,7 @@ public sealed class ProductTourTests(PublishedDemoApp app) : BrowserTest, IClass
         await SignInAsync(page, reader);
 
         // Onboarding: the topic tree is folded to what a person can take in, with the rest a click away.
-        await page.WaitForURLAsync("**/welcome");
+        await page.WaitForURLAsync("**/welcome", new() { WaitUntil = WaitUntilState.Commit });
         Assert.True(await page.Locator("input[name=topics]:visible").CountAsync() < 60, "the welcome page shows a wall of topics");
         await ShotAsync(page, "welcome");
         foreach (var topic in ChosenTopics)

@@ -110,7 +110,7 @@ public sealed partial class StackExchangeGoalTests(StackExchangeWebFixture web) 
         await page.GetByLabel("Login").FillAsync(account.Login);
         await page.GetByLabel("Password").FillAsync(WebFixture.Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**/welcome");
+        await page.WaitForURLAsync("**/welcome", new() { WaitUntil = WaitUntilState.Commit });
         foreach (var topic in topics)
             await page.Locator($"input[name=topics][value='{topic}']").CheckAsync();
         await page.GetByRole(AriaRole.Radio, new() { Name = goal }).CheckAsync();
