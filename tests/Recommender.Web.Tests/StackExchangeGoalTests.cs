@@ -65,6 +65,8 @@ public sealed partial class StackExchangeGoalTests(StackExchangeWebFixture web) 
         await page.GotoAsync("/settings");
         await page.Locator("#credibilityFloor").SelectOptionAsync("0.8");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        // Saved once the page says so; leaving before that could abandon the save.
+        await Assertions.Expect(page.GetByText("Saved. Your feed follows these settings from now on.")).ToBeVisibleAsync();
         await page.GotoAsync("/");
         var after = await CardsAsync(page);
 
