@@ -17,18 +17,17 @@ namespace Recommender.Serving;
 /// <remarks>
 /// Layout, under <c>{root}/{database}/</c>: each process holds a slot (<c>slot-N.lock</c>, locked while it lives) and
 /// appends to its segments <c>slot-N-{sequence}.spool</c>. Each record is framed as length, CRC-32 and the JSON of the
-/// <see cref="AuditRecord"/>. At start a process takes the lowest free slot, and also every other slot that has
-/// segments and no living owner; their records are read first (replay). A record whose frame is incomplete or whose
-/// checksum fails ends its segment: it was being written when the process died, so its feed was never answered.
-/// Replay may repeat records the database already has (killed between the insert and deleting the segment); the
-/// writer skips those by request id.
+/// <see cref="AuditRecord"/> as <see cref="AuditSpoolJson"/> writes it. At start a process takes the lowest free slot,
+/// and also every other slot that has segments and no living owner; their records are read first (replay). A record
+/// whose frame is incomplete or whose checksum fails ends its segment: it was being written when the process died, so
+/// its feed was never answered. Replay may repeat records the database already has (killed between the insert and
+/// deleting the segment); the writer skips those by request id.
 /// </remarks>
 public sealed partial class AuditSpool : IAsyncDisposable
 {
     private const int HeaderBytes = 8;
     private const int MaxSlots = 256;
     private const int MaxGroup = 1024;
-    private static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     private readonly string _folder;
     private readonly long _limit;
@@ -92,7 +91,7 @@ public sealed partial class AuditSpool : IAsyncDisposable
     /// <exception cref="AuditBacklogFullException">The spool is at its bound, or the disk refused the write.</exception>
     public async Task AppendAsync(AuditRecord record)
     {
-        var payload = JsonSerializer.SerializeToUtf8Bytes(record, Json);
+        var payload = JsonSerializer.SerializeToUtf8Bytes(record, AuditSpoolJson.Default.AuditRecord);
         var frame = new byte[HeaderBytes + payload.Length];
         BinaryPrimitives.WriteInt32LittleEndian(frame, payload.Length);
         BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(4), Crc32.HashToUInt32(payload));
@@ -128,7 +127,7 @@ public sealed partial class AuditSpool : IAsyncDisposable
                 {
                     if (ReadFrame(segment, offset) is { } payload)
                     {
-                        into.Add(JsonSerializer.Deserialize<AuditRecord>(payload, Json)!);
+                        into.Add(JsonSerializer.Deserialize(payload, AuditSpoolJson.Default.AuditRecord)!);
                         offset += HeaderBytes + payload.Length;
                     }
                     else
@@ -415,6 +414,16 @@ public sealed partial class AuditSpool : IAsyncDisposable
         internal static partial int Close(int fd);
     }
 }
+
+/// <summary>
+/// A spooled record's JSON: property names as declared and scores at full precision, a score that is not a finite number
+/// as <c>"NaN"</c> or <c>"Infinity"</c>, so that a replay stores exactly what the direct path would have. Spool files of
+/// running or crashed processes must stay readable across an upgrade: this format does not change without a version mark
+/// in the frame.
+/// </summary>
+[JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(AuditRecord))]
+internal sealed partial class AuditSpoolJson : JsonSerializerContext;
 
 /// <summary>Where reading the spool stopped; opaque to callers.</summary>
 public readonly record struct SpoolPosition(object? Segment, long Offset);

@@ -1,7 +1,10 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
+using System.IO.Hashing;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Text;
 using Dapper;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -332,5 +335,44 @@ public sealed class AuditSpoolFileTests : IDisposable
         Assert.Equal(accepted, first.Pending);
         Assert.Equal(1, second.Pending);
         Assert.Equal(2, Directory.EnumerateFiles(_folder, "slot-*.lock").Count());
+    }
+    // A record as the spool has written it since the service first spooled, NaN and infinity included.
+    private const string WrittenByEarlierReleases = """
+        {"RequestId":"0193a0f2-7c1e-7a00-8000-000000000001","UserId":42,"List":{"UserId":42,"ObjectiveId":"learning","ObjectiveVersion":"3","ParametersJson":"{\u0022credibility_floor\u0022:0.5,\u0022topics\u0022:[\u0022caf\u00E9\u0022]}","ParameterHash":"abc123","ModelVersion":"mf-7","Seed":9,"ServedAt":"2026-12-06T07:30:00+00:00","CandidatesConsidered":250,"Items":[{"Rank":1,"ItemId":1001,"Score":0.123456789,"Components":{"relevance":0.5,"credibility":"NaN"},"Reasons":["Because you chose \u0022Physics\u0022"],"Provenance":"verified"},{"Rank":2,"ItemId":1002,"Score":"Infinity","Components":{},"Reasons":[],"Provenance":null}],"RerankerVersion":"reranker 4"},"ExternalUserId":"platform-user-\u00F8"}
+        """;
+
+    [Fact]
+    public async Task A_spool_file_left_by_an_earlier_release_replays_and_records_are_still_written_byte_for_byte_the_same()
+    {
+        var payload = Encoding.UTF8.GetBytes(WrittenByEarlierReleases);
+        var frame = new byte[8 + payload.Length];
+        BinaryPrimitives.WriteInt32LittleEndian(frame, payload.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(4), Crc32.HashToUInt32(payload));
+        payload.CopyTo(frame, 8);
+        await File.WriteAllBytesAsync(Path.Combine(_folder, "slot-3-0000000001.spool"), frame);
+
+        var spool = new AuditSpool(_folder, 1 << 20, 1 << 16, NullLogger.Instance);
+        var read = new List<AuditRecord>();
+        spool.Read(read, 10);
+        var record = Assert.Single(read);
+        Assert.Equal(Guid.Parse("0193a0f2-7c1e-7a00-8000-000000000001"), record.RequestId);
+        Assert.Equal("platform-user-\u00f8", record.ExternalUserId);
+        Assert.Equal("{\"credibility_floor\":0.5,\"topics\":[\"caf\u00e9\"]}", record.List.ParametersJson);
+        Assert.Equal("reranker 4", record.List.RerankerVersion);
+        Assert.Equal(new DateTimeOffset(2026, 12, 6, 7, 30, 0, TimeSpan.Zero), record.List.ServedAt);
+        Assert.Equal([1001L, 1002L], record.List.Items.Select(i => i.ItemId));
+        Assert.Equal(0.123456789, record.List.Items[0].Score);
+        Assert.True(double.IsNaN(record.List.Items[0].Components["credibility"]));
+        Assert.True(double.IsPositiveInfinity(record.List.Items[1].Score));
+        Assert.Equal("verified", record.List.Items[0].Provenance);
+        Assert.Null(record.List.Items[1].Provenance);
+        await spool.DisposeAsync();
+
+        var again = Directory.CreateDirectory(Path.Combine(_folder, "again")).FullName;
+        var writer = new AuditSpool(again, 1 << 20, 1 << 16, NullLogger.Instance);
+        await writer.AppendAsync(record);
+        await writer.DisposeAsync();
+        var written = await File.ReadAllBytesAsync(Assert.Single(Directory.EnumerateFiles(again, "*.spool")));
+        Assert.Equal(WrittenByEarlierReleases, Encoding.UTF8.GetString(written.AsSpan(8)));
     }
 }
