@@ -114,7 +114,8 @@ public sealed class RecommendationPipeline
         var reranker = personalized && ReferenceEquals(model, _model) ? _reranker : null;
         if (reranker is not null)
         {
-            candidates = reranker.Rescore(candidates, _catalog, new HashSet<string>(request.ReaderTopics ?? [], StringComparer.Ordinal), request.Now);
+            candidates = reranker.Rescore(candidates, _catalog, new HashSet<string>(request.ReaderTopics ?? [], StringComparer.Ordinal),
+                ReaderLevel.Of(_catalog, RankingMath.Consumed(user)), request.Now);
         }
         var rankingRequest = new RankingRequest(user, parameters, candidates, exclusions, _catalog, model, personalized, request.K, request.Seed, request.Now,
             personalized ? signals.Count : 0);

@@ -18,6 +18,12 @@ public sealed record ConsumedTopics(long UserId, DateTime Bucket, int[] TopicIds
 /// <summary>Every rating event as parallel columns (time in Unix seconds), as training reads them.</summary>
 public sealed record RatingColumns(long[] Users, long[] Items, float[] Values, long[] Times);
 
+/// <summary>One item consumed by a reader at a moment (UTC ticks).</summary>
+public readonly record struct Consumption(long ItemId, long Ticks);
+
+/// <summary>Consumptions in time order: the times of each item's, and each reader's items, keyed by database id.</summary>
+public sealed record Consumptions(IReadOnlyDictionary<long, long[]> TimesByItem, IReadOnlyDictionary<long, Consumption[]> ByReader);
+
 /// <summary>Interactions: idempotent batch appends, per-user history, and the bulk reads that training and outcome checks make.</summary>
 public sealed class EventStore(NpgsqlDataSource dataSource)
 {
@@ -157,29 +163,31 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
         return [.. rows.Select(r => new ConsumedTopics(r.UserId, r.Bucket, r.Topics))];
     }
 
-    /// <summary>The times (UTC ticks, ascending) each item was consumed: what the catalog's popularity counts, to count it as of any moment.</summary>
-    public async Task<IReadOnlyDictionary<long, long[]>> ConsumptionTimesAsync(CancellationToken ct = default)
+    /// <summary>
+    /// Every consumption (anything but <see cref="NotConsumed"/>) in time order, by item and by reader: what the catalog's
+    /// popularity counts and what a reader had read, each as of any moment.
+    /// </summary>
+    public async Task<Consumptions> ConsumptionsAsync(CancellationToken ct = default)
     {
-        var times = new Dictionary<long, List<long>>();
+        var byItem = new Dictionary<long, List<long>>();
+        var byReader = new Dictionary<long, List<Consumption>>();
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         // The kind names come from code, not input; COPY takes no parameters.
         await using (var reader = await conn.BeginBinaryExportAsync($"""
-            copy (select item_id, occurred_at from events where kind not in ({string.Join(", ", NotConsumed.Select(k => $"'{k}'"))})) to stdout (format binary)
+            copy (select user_id, item_id, occurred_at from events where kind not in ({string.Join(", ", NotConsumed.Select(k => $"'{k}'"))})
+                  order by occurred_at) to stdout (format binary)
             """, ct))
         {
             while (await reader.StartRowAsync(ct) != -1)
             {
+                var user = await reader.ReadAsync<long>(NpgsqlDbType.Bigint, ct);
                 var item = await reader.ReadAsync<long>(NpgsqlDbType.Bigint, ct);
-                var at = await reader.ReadAsync<DateTime>(NpgsqlDbType.TimestampTz, ct);
-                (times.TryGetValue(item, out var list) ? list : times[item] = []).Add(at.Ticks);
+                var at = (await reader.ReadAsync<DateTime>(NpgsqlDbType.TimestampTz, ct)).Ticks;
+                (byItem.TryGetValue(item, out var times) ? times : byItem[item] = []).Add(at);
+                (byReader.TryGetValue(user, out var read) ? read : byReader[user] = []).Add(new Consumption(item, at));
             }
         }
-        return times.ToDictionary(p => p.Key, p =>
-        {
-            var sorted = p.Value.ToArray();
-            Array.Sort(sorted);
-            return sorted;
-        });
+        return new Consumptions(byItem.ToDictionary(p => p.Key, p => p.Value.ToArray()), byReader.ToDictionary(p => p.Key, p => p.Value.ToArray()));
     }
 
     /// <summary>Every rating event with a value, read with binary COPY.</summary>

@@ -37,6 +37,12 @@ public sealed record RerankerOptions
 
     /// <summary>Fewer lists with an outcome than this and there is nothing to learn from. Default 50.</summary>
     public int MinimumLists { get; init; } = 50;
+
+    /// <summary>
+    /// How many of a reader's latest consumptions before a list count for the level they read at: serving's history
+    /// length, so training sees what serving sees. Default 500.
+    /// </summary>
+    public int HistoryLength { get; init; } = 500;
 }
 
 /// <summary>What a re-ranker run measured on the later lists it was not trained on.</summary>
@@ -115,7 +121,7 @@ public sealed class RerankerTraining(RerankerStore rerankers, ModelStore models,
         if (await models.LoadActiveAsync(ct) is not { } active)
             return new RerankerReport(null, false, "not trained: no MF model is active, so there are no scores to refine", null);
         var catalog = await catalogs.LoadRankingCatalogAsync(ct);
-        var lists = await ReadListsAsync(active.Model, catalog, options.OutcomeWindow, ct);
+        var lists = await ReadListsAsync(active.Model, catalog, options, ct);
         if (lists.Count < options.MinimumLists)
             return new RerankerReport(null, false, $"not trained: only {lists.Count} served lists with an outcome (need {options.MinimumLists})", null);
 
@@ -146,11 +152,11 @@ public sealed class RerankerTraining(RerankerStore rerankers, ModelStore models,
     internal sealed record ServedGroup(DateTime ServedAt, float[][] Features, int[] Gains);
 
     /// <summary>Served lists of readers the MF model knows, with at least one positive gain, oldest first.</summary>
-    private async Task<List<ServedGroup>> ReadListsAsync(MatrixFactorizationModel model, Catalog catalog, TimeSpan window, CancellationToken ct)
+    private async Task<List<ServedGroup>> ReadListsAsync(MatrixFactorizationModel model, Catalog catalog, RerankerOptions options, CancellationToken ct)
     {
-        var rows = await servedLists.OutcomesAsync(Gains, window, ct);
+        var rows = await servedLists.OutcomesAsync(Gains, options.OutcomeWindow, ct);
         var readerTopics = await settings.OnboardingTopicsAsync(ct);
-        var history = await events.ConsumptionTimesAsync(ct);
+        var history = await events.ConsumptionsAsync(ct);
         var groups = new List<ServedGroup>();
         foreach (var list in rows.GroupBy(r => r.ListId))
         {
@@ -159,6 +165,7 @@ public sealed class RerankerTraining(RerankerStore rerankers, ModelStore models,
                 continue;
             var topics = new HashSet<string>(readerTopics.GetValueOrDefault(first.UserId) ?? [], StringComparer.Ordinal);
             var servedAt = new DateTimeOffset(DateTime.SpecifyKind(first.CreatedAt, DateTimeKind.Utc));
+            var level = ReaderLevel.Of(catalog, ReadBefore(history, first.UserId, first.CreatedAt, options.HistoryLength));
             var features = new List<float[]>();
             var listGains = new List<int>();
             foreach (var row in list)
@@ -167,7 +174,7 @@ public sealed class RerankerTraining(RerankerStore rerankers, ModelStore models,
                 if (!model.TryGetItemIndex(row.ItemId, out var item))
                     continue;
                 var x = new float[RerankerFeatures.Count];
-                RerankerFeatures.Compute(catalog, row.ItemId, model.Score(user, item), PopularityAt(history, row.ItemId, first.CreatedAt), topics, servedAt, x);
+                RerankerFeatures.Compute(catalog, row.ItemId, model.Score(user, item), PopularityAt(history, row.ItemId, first.CreatedAt), topics, level, servedAt, x);
                 features.Add(x);
                 listGains.Add(row.Gain);
             }
@@ -178,16 +185,32 @@ public sealed class RerankerTraining(RerankerStore rerankers, ModelStore models,
     }
 
     /// <summary>Interactions with the item strictly before <paramref name="at"/>.</summary>
-    private static int PopularityAt(IReadOnlyDictionary<long, long[]> history, long itemId, DateTime at)
+    private static int PopularityAt(Consumptions history, long itemId, DateTime at) =>
+        history.TimesByItem.TryGetValue(itemId, out var times) ? CountBefore(times.AsSpan(), at.Ticks, t => t) : 0;
+
+    /// <summary>
+    /// What the reader consumed strictly before <paramref name="at"/>, at most the latest <paramref name="length"/>.
+    /// </summary>
+    private static IEnumerable<long> ReadBefore(Consumptions history, long userId, DateTime at, int length)
     {
-        if (!history.TryGetValue(itemId, out var times))
-            return 0;
-        var i = Array.BinarySearch(times, at.Ticks);
-        if (i < 0)
-            return ~i;
-        while (i > 0 && times[i - 1] == at.Ticks)
-            i--;
-        return i;
+        if (!history.ByReader.TryGetValue(userId, out var read))
+            return [];
+        var end = CountBefore(read.AsSpan(), at.Ticks, c => c.Ticks);
+        return read[Math.Max(0, end - length)..end].Select(c => c.ItemId);
+    }
+
+    private static int CountBefore<T>(ReadOnlySpan<T> ascending, long ticks, Func<T, long> time)
+    {
+        int lo = 0, hi = ascending.Length;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (time(ascending[mid]) < ticks)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return lo;
     }
 
     internal static (TreeEnsemble Ensemble, RerankerMetrics Metrics) Fit(RerankerOptions options, int modelVersion, List<ServedGroup> lists, CancellationToken ct)
@@ -225,7 +248,6 @@ public sealed class RerankerTraining(RerankerStore rerankers, ModelStore models,
 
         public float Label { get; set; }
 
-        [VectorType(5)]
         public float[] Features { get; set; } = [];
     }
 
@@ -233,7 +255,10 @@ public sealed class RerankerTraining(RerankerStore rerankers, ModelStore models,
     private static TreeEnsemble Train(MLContext ml, RerankerOptions options, IReadOnlyList<ServedGroup> lists, CancellationToken ct)
     {
         var rows = lists.SelectMany((list, g) => list.Features.Select((x, i) => new Row { Group = (uint)g, Label = list.Gains[i], Features = x })).ToList();
-        var data = ml.Data.LoadFromEnumerable(rows);
+        // The vector's length is the feature list's, declared here rather than repeated in an attribute.
+        var schema = SchemaDefinition.Create(typeof(Row));
+        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, RerankerFeatures.Count);
+        var data = ml.Data.LoadFromEnumerable(rows, schema);
         var keyed = ml.Transforms.Conversion.MapValueToKey("GroupKey", nameof(Row.Group)).Fit(data).Transform(data);
         var trainer = ml.Ranking.Trainers.LightGbm(new LightGbmRankingTrainer.Options
         {

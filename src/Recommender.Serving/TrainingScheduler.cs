@@ -80,7 +80,7 @@ public sealed class TrainingScheduler(ModelTraining training, RerankerTraining r
             logger.LogInformation("Training run {Version}: {Decision}", report.Version, report.Decision);
             metrics.TrainingRun(report.Activated ? "activated" : "rejected");
             span?.SetTag("recommender.model_version", report.Version);
-            if (await rerankerTraining.TrainExclusiveAsync(ct: ct) is { } reranker)
+            if (await rerankerTraining.TrainExclusiveAsync(new RerankerOptions { HistoryLength = options.Value.HistoryLength }, ct) is { } reranker)
             {
                 LastRerankerReport = reranker;
                 logger.LogInformation("Re-ranker run {Version}: {Decision}", reranker.Version, reranker.Decision);

@@ -39,7 +39,7 @@ public sealed class RerankerTests(ITestOutputHelper output) : IAsyncLifetime
     {
         // Readers complete half the items of credible sources and almost never engage with the dubious one (every
         // 7th item): something the MF score, learned from topic tastes, does not know.
-        await ServeAsync((item, random) => item % 7 == 0 ? (random.NextDouble() < 0.05 ? EventKind.Click : null)
+        await ServeAsync((_, item, random) => item % 7 == 0 ? (random.NextDouble() < 0.05 ? EventKind.Click : null)
             : random.NextDouble() < 0.5 ? EventKind.Complete : null);
 
         var report = await Training().TrainAsync();
@@ -67,7 +67,7 @@ public sealed class RerankerTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task TrainAsync_noise_outcomes_fail_the_gate_and_feeds_stay_mf_alone()
     {
-        await ServeAsync((_, random) => random.NextDouble() < 0.3 ? EventKind.Complete : null);
+        await ServeAsync((_, _, random) => random.NextDouble() < 0.3 ? EventKind.Complete : null);
 
         var report = await Training().TrainAsync();
         output.WriteLine(report.Decision);
@@ -92,11 +92,32 @@ public sealed class RerankerTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(alone.Recommend(request).ItemsJson(), served.ItemsJson());
     }
 
+    [Fact]
+    public async Task TrainAsync_readers_who_engage_at_their_own_level_teach_it_the_level_gap()
+    {
+        // Reader u reads at level 1 + u mod 5 (item i is at level 1 + i mod 5) and has read every item at that level
+        // before the first list. They complete items at their level often, one level off now and then, others almost
+        // never: nothing the MF score (topic tastes) or any other feature knows, only the gap to what they read.
+        static int Gap(int reader, int item) => Math.Abs(item % 5 - reader % 5);
+        await ServeAsync((reader, item, random) => random.NextDouble() < Gap(reader, item) switch { 0 => 0.6, 1 => 0.1, _ => 0.02 } ? EventKind.Complete : null,
+            reader => [.. Enumerable.Range(0, 80).Where(i => i % 5 == reader % 5)]);
+
+        var report = await Training().TrainAsync();
+        output.WriteLine(report.Decision);
+
+        Assert.True(report.Activated, report.Decision);
+        var m = report.Metrics!;
+        // Without the level gap the other features still find something (item age pins down the item, so its level):
+        // 0.61 against MF's 0.54 on these lists. With it, 0.76.
+        Assert.True(m.RerankerNdcg > m.MfNdcg + 0.15, report.Decision);
+    }
+
     /// <summary>
     /// Twelve lists of ten items per reader a day apart, half of them from the dubious source, each followed an hour
-    /// later by what <paramref name="outcome"/> says the reader did with each item (item number, random).
+    /// later by what <paramref name="outcome"/> says the reader did with each item (reader number, item number, random);
+    /// before the first list each reader has completed the items <paramref name="readBefore"/> gives.
     /// </summary>
-    private async Task ServeAsync(Func<int, Random, EventKind?> outcome)
+    private async Task ServeAsync(Func<int, int, Random, EventKind?> outcome, Func<int, int[]>? readBefore = null)
     {
         var random = new Random(11);
         var records = new List<AuditRecord>();
@@ -107,6 +128,8 @@ public sealed class RerankerTests(ITestOutputHelper output) : IAsyncLifetime
         for (var u = 0; u < 60; u++)
         {
             var userId = await UserIdAsync($"u{u}");
+            foreach (var i in readBefore?.Invoke(u) ?? [])
+                events.Add((userId, _items[$"item-{i}"], EventKind.Complete.ToName(), start.AddDays(-10).AddMinutes(i).UtcDateTime));
             for (var l = 0; l < 12; l++)
             {
                 var at = start.AddDays(l).AddMinutes(u);
@@ -115,7 +138,7 @@ public sealed class RerankerTests(ITestOutputHelper output) : IAsyncLifetime
                 records.Add(new AuditRecord(Guid.NewGuid(), userId, new ServedList(userId, "engagement", "1", "{}", "test", "1", l, at, items.Count, items)));
                 foreach (var i in picks)
                 {
-                    if (outcome(i, random) is { } kind)
+                    if (outcome(u, i, random) is { } kind)
                         events.Add((userId, _items[$"item-{i}"], kind.ToName(), at.AddHours(1).UtcDateTime));
                 }
             }

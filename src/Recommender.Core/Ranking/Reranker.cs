@@ -10,13 +10,14 @@ namespace Recommender.Core.Ranking;
 public static class RerankerFeatures
 {
     /// <summary>Feature names in vector order; stored with a trained ensemble and checked when it loads.</summary>
-    public static readonly IReadOnlyList<string> Names = ["mf_score", "log_popularity", "age_days", "topic_match", "credibility"];
+    public static readonly IReadOnlyList<string> Names = ["mf_score", "log_popularity", "age_days", "topic_match", "credibility", "level_gap"];
 
     public static int Count => Names.Count;
 
     /// <summary>
     /// Fills <paramref name="into"/>: the MF score, log(1 + interactions), days since publication (−1 unknown), the
-    /// share of the item's topics the reader chose, and the source's credibility (−1 unknown).
+    /// share of the item's topics the reader chose, the source's credibility (−1 unknown), and the item's level minus the
+    /// level the reader reads at (<see cref="ReaderLevel.Unknown"/> when either is unknown).
     /// </summary>
     /// <param name="catalog">Item metadata.</param>
     /// <param name="itemId">The candidate.</param>
@@ -24,12 +25,15 @@ public static class RerankerFeatures
     /// <param name="popularity">The item's interactions up to <paramref name="now"/>: the catalog's count when serving; when
     /// training, the count before the list was served, so the outcomes being learned do not leak into a feature.</param>
     /// <param name="readerTopics">Topics the reader chose.</param>
+    /// <param name="readerLevel">What the reader consumed before <paramref name="now"/>, as levels.</param>
     /// <param name="now">When the list is (or was) served.</param>
     /// <param name="into">At least <see cref="Count"/> entries.</param>
-    public static void Compute(Catalog catalog, long itemId, double mfScore, int popularity, IReadOnlySet<string> readerTopics, DateTimeOffset now, Span<float> into)
+    public static void Compute(Catalog catalog, long itemId, double mfScore, int popularity, IReadOnlySet<string> readerTopics, ReaderLevel readerLevel,
+        DateTimeOffset now, Span<float> into)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(readerTopics);
+        ArgumentNullException.ThrowIfNull(readerLevel);
         into[0] = float.IsFinite((float)mfScore) ? (float)mfScore : 0;
         into[1] = (float)Math.Log(1 + popularity);
         if (catalog.TryGet(itemId, out var item))
@@ -37,12 +41,14 @@ public static class RerankerFeatures
             into[2] = item.PublishedAt is { } published ? (float)Math.Max(0, (now - published).TotalDays) : -1;
             into[3] = item.Topics.Count == 0 ? 0 : (float)item.Topics.Count(readerTopics.Contains) / item.Topics.Count;
             into[4] = item.Credibility is { } credibility ? (float)credibility : -1;
+            into[5] = readerLevel.GapTo(item);
         }
         else
         {
             into[2] = -1;
             into[3] = 0;
             into[4] = -1;
+            into[5] = ReaderLevel.Unknown;
         }
     }
 }
@@ -159,14 +165,14 @@ public sealed class Reranker(int version, TreeEnsemble ensemble)
     public string Name => $"reranker v{Version}";
 
     /// <summary>The candidates with <see cref="Candidate.Relevance"/> replaced by the ensemble's score, in the same order.</summary>
-    public List<Candidate> Rescore(IReadOnlyList<Candidate> candidates, Catalog catalog, IReadOnlySet<string> readerTopics, DateTimeOffset now)
+    public List<Candidate> Rescore(IReadOnlyList<Candidate> candidates, Catalog catalog, IReadOnlySet<string> readerTopics, ReaderLevel readerLevel, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(candidates);
         Span<float> features = stackalloc float[RerankerFeatures.Count];
         var rescored = new List<Candidate>(candidates.Count);
         foreach (var c in candidates)
         {
-            RerankerFeatures.Compute(catalog, c.ItemId, c.Relevance, catalog.Popularity(c.ItemId), readerTopics, now, features);
+            RerankerFeatures.Compute(catalog, c.ItemId, c.Relevance, catalog.Popularity(c.ItemId), readerTopics, readerLevel, now, features);
             rescored.Add(c with { Relevance = Ensemble.Score(features) });
         }
         return rescored;
