@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -63,6 +64,12 @@ public sealed class TreeEnsemble
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly Tree[] _trees;
+    private readonly int[] _root;
+    private readonly int[] _feature;
+    private readonly float[] _threshold;
+    private readonly int[] _left;
+    private readonly int[] _right;
+    private readonly double[] _leaf;
 
     public TreeEnsemble(IReadOnlyList<string> featureNames, double bias, IReadOnlyList<Tree> trees)
     {
@@ -73,6 +80,32 @@ public sealed class TreeEnsemble
         _trees = [.. trees];
         foreach (var tree in _trees)
             tree.Validate(FeatureNames.Count);
+        // Every tree's nodes in one set of arrays and every leaf pre-multiplied by its tree's weight: scoring walks a few
+        // contiguous arrays instead of six per tree, which is most of what rescoring a feed's candidates costs.
+        var nodes = _trees.Sum(t => t.Features.Length);
+        _feature = new int[nodes];
+        _threshold = new float[nodes];
+        _left = new int[nodes];
+        _right = new int[nodes];
+        _leaf = new double[_trees.Sum(t => t.Leaves.Length)];
+        _root = new int[_trees.Length];
+        int node = 0, leaf = 0;
+        for (var t = 0; t < _trees.Length; t++)
+        {
+            var tree = _trees[t];
+            _root[t] = tree.Features.Length == 0 ? ~leaf : node;
+            for (var i = 0; i < tree.Features.Length; i++)
+            {
+                _feature[node + i] = tree.Features[i];
+                _threshold[node + i] = tree.Thresholds[i];
+                _left[node + i] = tree.Left[i] >= 0 ? node + tree.Left[i] : ~(leaf + ~tree.Left[i]);
+                _right[node + i] = tree.Right[i] >= 0 ? node + tree.Right[i] : ~(leaf + ~tree.Right[i]);
+            }
+            for (var i = 0; i < tree.Leaves.Length; i++)
+                _leaf[leaf + i] = tree.Weight * tree.Leaves[i];
+            node += tree.Features.Length;
+            leaf += tree.Leaves.Length;
+        }
     }
 
     public IReadOnlyList<string> FeatureNames { get; }
@@ -101,24 +134,39 @@ public sealed class TreeEnsemble
                 }
             }
         }
-
-        internal double Evaluate(ReadOnlySpan<float> x)
-        {
-            if (Features.Length == 0)
-                return Leaves[0];
-            var node = 0;
-            while (node >= 0)
-                node = x[Features[node]] <= Thresholds[node] ? Left[node] : Right[node];
-            return Leaves[~node];
-        }
     }
 
     public double Score(ReadOnlySpan<float> features)
     {
         var score = Bias;
-        foreach (var tree in _trees)
-            score += tree.Weight * tree.Evaluate(features);
+        foreach (var root in _root)
+            score += _leaf[~Walk(root, features)];
         return score;
+    }
+
+    /// <summary>
+    /// Scores many rows at once (row r is <paramref name="rows"/>[r·F … r·F + F − 1] for F features), exactly as
+    /// <see cref="Score"/> would one by one; tree by tree, so each tree's nodes stay in cache across the rows.
+    /// </summary>
+    public void ScoreAll(ReadOnlySpan<float> rows, Span<double> scores)
+    {
+        var width = FeatureNames.Count;
+        if (rows.Length != scores.Length * width)
+            throw new ArgumentException($"Expected {scores.Length} rows of {width} features.", nameof(rows));
+        scores.Fill(Bias);
+        foreach (var root in _root)
+        {
+            for (var r = 0; r < scores.Length; r++)
+                scores[r] += _leaf[~Walk(root, rows.Slice(r * width, width))];
+        }
+    }
+
+    // The leaf (as ~index) that x reaches from a tree's root.
+    private int Walk(int node, ReadOnlySpan<float> x)
+    {
+        while (node >= 0)
+            node = x[_feature[node]] <= _threshold[node] ? _left[node] : _right[node];
+        return node;
     }
 
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(new Stored(FeatureNames, Bias, _trees), Json);
@@ -168,13 +216,27 @@ public sealed class Reranker(int version, TreeEnsemble ensemble)
     public List<Candidate> Rescore(IReadOnlyList<Candidate> candidates, Catalog catalog, IReadOnlySet<string> readerTopics, ReaderLevel readerLevel, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(candidates);
-        Span<float> features = stackalloc float[RerankerFeatures.Count];
-        var rescored = new List<Candidate>(candidates.Count);
-        foreach (var c in candidates)
+        ArgumentNullException.ThrowIfNull(catalog);
+        var width = RerankerFeatures.Count;
+        var rows = ArrayPool<float>.Shared.Rent(candidates.Count * width);
+        var scores = ArrayPool<double>.Shared.Rent(candidates.Count);
+        try
         {
-            RerankerFeatures.Compute(catalog, c.ItemId, c.Relevance, catalog.Popularity(c.ItemId), readerTopics, readerLevel, now, features);
-            rescored.Add(c with { Relevance = Ensemble.Score(features) });
+            for (var i = 0; i < candidates.Count; i++)
+            {
+                var c = candidates[i];
+                RerankerFeatures.Compute(catalog, c.ItemId, c.Relevance, catalog.Popularity(c.ItemId), readerTopics, readerLevel, now, rows.AsSpan(i * width, width));
+            }
+            Ensemble.ScoreAll(rows.AsSpan(0, candidates.Count * width), scores.AsSpan(0, candidates.Count));
+            var rescored = new List<Candidate>(candidates.Count);
+            for (var i = 0; i < candidates.Count; i++)
+                rescored.Add(candidates[i] with { Relevance = scores[i] });
+            return rescored;
         }
-        return rescored;
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rows);
+            ArrayPool<double>.Shared.Return(scores);
+        }
     }
 }
