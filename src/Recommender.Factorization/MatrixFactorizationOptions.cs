@@ -39,7 +39,7 @@ public sealed class MatrixFactorizationOptions
 
     /// <summary>
     /// Initial SGD step, adapted per row by AdaGrad as in LIBMF and multiplied by <see cref="LearningRateDecay"/> after
-    /// every epoch. Default 0.1 (as ML.NET). Unused by ALS.
+    /// every epoch. Default 0.1 (as ML.NET). Biases take ten times this step. Unused by ALS.
     /// </summary>
     public double LearningRate { get; set; } = 0.1;
 

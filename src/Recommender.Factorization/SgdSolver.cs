@@ -23,6 +23,21 @@ internal sealed class SgdSolver(
     /// </summary>
     internal const float BiasRegularisationShare = 0.1f;
 
+    /// <summary>
+    /// Biases take steps this many times the factors' step. A factor row's AdaGrad accumulator grows by the mean of its k
+    /// squared gradients, a bias's by its one squared gradient, which is about as large as their sum; so with the
+    /// same step a bias moved about √k times more slowly than a factor and was still short of its value after 20
+    /// epochs. On synth-1M (k=64) test RMSE: 0.7863 at 1×, 0.7847 at 5×, 0.7847 at 10×, divergence at 20×.
+    /// </summary>
+    internal const float BiasStepMultiplier = 10f;
+
+    /// <summary>
+    /// Initial factors are uniform in [0, InitialScale/√k). LIBMF's 1 starts every prediction about a quarter of a
+    /// standard deviation above the mean, and the early epochs spend their steps unlearning it; 0.3 gave test RMSE 0.7829 on synth-1M against 0.7847
+    /// (both with the bias step above), and the small planted world's chosen model is as good as before.
+    /// </summary>
+    internal const float InitialScale = 0.3f;
+
     private readonly int _rank = options.ApproximationRank;
     private readonly int _stride = Kernels.StrideFor(options.ApproximationRank);
     private float _learningRate = (float)options.LearningRate;
@@ -271,6 +286,7 @@ internal sealed class SgdSolver(
         ref var lu0 = ref MemoryMarshal.GetArrayDataReference(s.UserPenalty);
         ref var li0 = ref MemoryMarshal.GetArrayDataReference(s.ItemPenalty);
         var biasLambda = lambda * BiasRegularisationShare;
+        var biasEta = eta * BiasStepMultiplier;
         double loss = 0;
         for (var j = start; j < end; j++)
         {
@@ -313,8 +329,8 @@ internal sealed class SgdSolver(
             ref var gbi = ref Unsafe.Add(ref gbi0, i);
             var gradBu = biasLambda * bu - e;
             var gradBi = biasLambda * bi - e;
-            bu -= eta * MathF.ReciprocalSqrtEstimate(gbu) * gradBu;
-            bi -= eta * MathF.ReciprocalSqrtEstimate(gbi) * gradBi;
+            bu -= biasEta * MathF.ReciprocalSqrtEstimate(gbu) * gradBu;
+            bi -= biasEta * MathF.ReciprocalSqrtEstimate(gbi) * gradBi;
             gbu += gradBu * gradBu;
             gbi += gradBi * gradBi;
         }
@@ -443,11 +459,11 @@ internal sealed class SgdSolver(
         }
     }
 
-    /// <summary>Uniform [0, 1)/√k as LIBMF; padding lanes stay 0 and receive zero gradients.</summary>
+    /// <summary>Uniform [0, <see cref="InitialScale"/>)/√k; padding lanes stay 0 and receive zero gradients.</summary>
     private float[] InitFactors(int rows, Random random)
     {
         var factors = new float[(long)rows * _stride];
-        var scale = 1 / MathF.Sqrt(_rank);
+        var scale = InitialScale / MathF.Sqrt(_rank);
         for (var r = 0; r < rows; r++)
         {
             var row = factors.AsSpan(r * _stride, _rank);
