@@ -37,7 +37,7 @@ public sealed class EvaluationTests : IDisposable
     [Fact]
     public void Run_smallSyntheticData_reportsEveryObjectiveAndLearners()
     {
-        var options = new EvaluationOptions { Rank = 4, Iterations = 3, Threads = 1, Seeds = 2 };
+        var options = new EvaluationOptions { Rank = 4, Iterations = 3, Threads = 1, TuneEngagement = false, Seeds = 2 };
 
         var report = OfflineEvaluator.Run(seed => EvaluationData.Load(_folder), options, new LearnerSimulationOptions { Learners = 3, MaxItems = 20, MinTopicItems = 5 });
 
@@ -73,7 +73,7 @@ public sealed class EvaluationTests : IDisposable
     [Fact]
     public void Run_twoSeedsOfOneModel_spreadIsTheirStandardDeviation()
     {
-        var options = new EvaluationOptions { Rank = 4, Iterations = 3, Threads = 1, Seeds = 1, Objectives = ["engagement"] };
+        var options = new EvaluationOptions { Rank = 4, Iterations = 3, Threads = 1, TuneEngagement = false, Seeds = 1, Objectives = ["engagement"] };
         var first = OfflineEvaluator.Run(_ => EvaluationData.Load(_folder), options).Objectives[0].Ndcg;
         var second = OfflineEvaluator.Run(_ => EvaluationData.Load(_folder), options with { Seed = 43 }).Objectives[0].Ndcg;
 

@@ -35,7 +35,7 @@ public sealed class LearnerSimulatorTests : IDisposable
     [Fact]
     public void Run_smallFixedSeed_learningNeedsAtLeastAThirdFewerItemsThanEngagementAndNoProfiling()
     {
-        var options = new EvaluationOptions { Rank = 4, Iterations = 3, Threads = 1, Seeds = 1, Objectives = ["engagement"] };
+        var options = new EvaluationOptions { Rank = 4, Iterations = 3, Threads = 1, TuneEngagement = false, Seeds = 1, Objectives = ["engagement"] };
         var simulation = new LearnerSimulationOptions { Learners = 12, Seeds = 1, MinTopicItems = 30, Objectives = ["engagement", "learning", "no_profiling"] };
 
         var report = OfflineEvaluator.Run(_ => EvaluationData.Load(_folder), options, simulation);

@@ -26,10 +26,15 @@ internal static class EvaluateCommand
         var seeds = new Option<int>("--seeds") { Description = "Runs with consecutive seeds; figures are mean ± standard deviation.", DefaultValueFactory = _ => defaults.Seeds };
         var split = new Option<SplitKind>("--split") { Description = "temporal (first 90% of ratings by time train) or random (a seeded 90/10 cut).", DefaultValueFactory = _ => defaults.Split };
         var now = new Option<string?>("--now") { Description = "Serving clock as ISO 8601 (e.g. 2013-09-01T00:00:00Z). Default: the time of the newest rating." };
-        var rank = new Option<int>("--rank") { Description = "Latent factors of the one-class MF model.", DefaultValueFactory = _ => defaults.Rank };
+        var rank = new Option<int?>("--rank") { Description = "Latent factors of the one-class MF model. Default: chosen on the validation split (see --lambda)." };
         var iterations = new Option<int>("--iterations") { Description = "ALS iterations.", DefaultValueFactory = _ => defaults.Iterations };
-        var lambda = new Option<double>("--lambda") { Description = "L2 regularisation of the one-class MF model.", DefaultValueFactory = _ => defaults.Lambda };
-        var alpha = new Option<double>("--alpha") { Description = "Confidence weight of a positive in one-class ALS.", DefaultValueFactory = _ => defaults.Alpha };
+        var lambda = new Option<double?>("--lambda")
+        {
+            Description = "L2 regularisation of the one-class MF model. Default: rank, λ, α and engagement's popularity mix are chosen on the validation split, as the baselines are; " +
+                "giving --rank, --lambda, --alpha or engagement's --params uses them as given (unset ones at " +
+                $"rank {defaults.Rank}, λ {defaults.Lambda.ToString(CultureInfo.InvariantCulture)}, α {defaults.Alpha.ToString(CultureInfo.InvariantCulture)}, engagement's defaults).",
+        };
+        var alpha = new Option<double?>("--alpha") { Description = "Confidence weight of a positive in one-class ALS. Default: chosen on the validation split (see --lambda)." };
         var weighted = new Option<bool>("--weighted-lambda") { Description = "Frequency-scaled regularisation: λ·(1 + n) for a row with n positives.", DefaultValueFactory = _ => defaults.FrequencyScaled };
         var users = new Option<int>("--users") { Description = "Evaluate at most this many test users (0 = all).", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Worker threads.", DefaultValueFactory = _ => defaults.Threads };
@@ -55,7 +60,7 @@ internal static class EvaluateCommand
                 throw new CliException("--objectives: name at least one objective.");
             if (ids.FirstOrDefault(id => id != OfflineEvaluator.PopularityBaseline && !Baselines.IsBaseline(id) && !known.TryGet(id, out _)) is { } unknown)
                 throw new CliException($"--objectives: unknown objective '{unknown}'; known: {OfflineEvaluator.PopularityBaseline}, {string.Join(", ", Baselines.All)}, {string.Join(", ", known.All.Select(o => o.Id))}.");
-            if (parseResult.GetValue(k) < 1 || parseResult.GetValue(seeds) < 1 || parseResult.GetValue(rank) < 1 || parseResult.GetValue(iterations) < 1 || parseResult.GetValue(threads) < 1)
+            if (parseResult.GetValue(k) < 1 || parseResult.GetValue(seeds) < 1 || parseResult.GetValue(rank) is < 1 || parseResult.GetValue(iterations) < 1 || parseResult.GetValue(threads) < 1)
                 throw new CliException("--k, --seeds, --rank, --iterations and --threads must each be at least 1.");
             DateTimeOffset? clock = null;
             if (parseResult.GetValue(now) is { } text)
@@ -70,16 +75,17 @@ internal static class EvaluateCommand
                 Seeds = parseResult.GetValue(seeds),
                 Split = parseResult.GetValue(split),
                 Now = clock,
-                Rank = parseResult.GetValue(rank),
+                Rank = parseResult.GetValue(rank) ?? defaults.Rank,
                 Iterations = parseResult.GetValue(iterations),
-                Lambda = parseResult.GetValue(lambda),
-                Alpha = parseResult.GetValue(alpha),
+                Lambda = parseResult.GetValue(lambda) ?? defaults.Lambda,
+                Alpha = parseResult.GetValue(alpha) ?? defaults.Alpha,
                 FrequencyScaled = parseResult.GetValue(weighted),
                 MaxUsers = parseResult.GetValue(users),
                 Threads = parseResult.GetValue(threads),
                 Objectives = ids,
                 Parameters = ParseParameters(parseResult.GetValue(parameters)),
             };
+            options = options with { TuneEngagement = parseResult.GetValue(rank) is null && parseResult.GetValue(lambda) is null && parseResult.GetValue(alpha) is null && !options.Parameters.ContainsKey(EngagementTuning.Id) };
             var path = parseResult.GetValue(data)!;
             var simulation = parseResult.GetValue(learners) > 0
                 ? new LearnerSimulationOptions

@@ -36,6 +36,12 @@ public sealed record EvaluationOptions
     /// <summary>Frequency-scaled (weighted-λ) regularisation. Default false.</summary>
     public bool FrequencyScaled { get; init; }
 
+    /// <summary>
+    /// Choose <see cref="Rank"/>, <see cref="Lambda"/> and engagement's popularity mix on the validation split
+    /// (<see cref="EngagementTuning"/>), as the baselines are tuned. Default true; false uses them as given.
+    /// </summary>
+    public bool TuneEngagement { get; init; } = true;
+
     /// <summary>Evaluate at most this many test users (0 = all), taken in a seeded order. Default 0.</summary>
     public int MaxUsers { get; init; }
 
@@ -112,18 +118,7 @@ public static class OfflineEvaluator
         ArgumentNullException.ThrowIfNull(options);
         // Implicit strengths are the confidence ALS weighs a positive by; ratings above the threshold are plain positives.
         var positives = data.ImplicitStrength ? data.Split.Train : TemporalSplit.Positives(data.Split.Train, data.PositiveThreshold);
-        var mfOptions = new MatrixFactorizationOptions
-        {
-            ApproximationRank = options.Rank,
-            NumberOfIterations = options.Iterations,
-            Lambda = options.Lambda,
-            Alpha = options.Alpha,
-            FrequencyScaledRegularization = options.FrequencyScaled,
-            LossFunction = LossFunction.SquareLossOneClass,
-            NumberOfThreads = options.Threads,
-            Seed = options.Seed,
-        };
-        var model = new MatrixFactorizationTrainer(mfOptions).Fit(positives);
+        var model = EngagementTuning.Train(positives, options);
         var popularity = data.Catalog.Items.ToDictionary(i => i.Id, i => data.Catalog.Popularity(i.Id));
         return new MatrixFactorizationRelevanceModel(model, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"mf-oneclass-r{options.Rank}-i{options.Iterations}-l{options.Lambda}{(options.FrequencyScaled ? "w" : "")}-a{options.Alpha}-s{options.Seed}"), popularity);
     }
@@ -151,6 +146,14 @@ public static class OfflineEvaluator
                 tuned = [];
             }
             var seeded = options with { Seed = seed, Now = options.Now ?? data.LastRating };
+            // Tuned only when an objective is served by the MF model (baselines and popularity do not use it).
+            if (options.TuneEngagement && options.Objectives.Any(o => o != PopularityBaseline && !Baselines.IsBaseline(o)))
+            {
+                // Like a baseline's, the choice is made once per validation split and reported for every seed.
+                if (!tuned!.TryGetValue(EngagementTuning.Id, out var choice))
+                    tuned[EngagementTuning.Id] = choice = EngagementTuning.Tune(data, seeded);
+                seeded = EngagementTuning.Apply(seeded, choice.Hyperparameters);
+            }
             runs.Add(RunOnce(data, seeded, learnerOptions is null ? null : learnerOptions with { Seed = seed }, tuned!));
         }
         var first = runs[0];
@@ -180,6 +183,8 @@ public static class OfflineEvaluator
         var metrics = new ListMetrics(model, data.Catalog, data.Split.Train.Users.Count, options.LowCredibility);
         var results = new List<ObjectiveMetrics>();
         var chosen = new List<TunedBaseline>();
+        if (options.TuneEngagement && tuned.TryGetValue(EngagementTuning.Id, out var engagement))
+            chosen.Add(engagement with { Seed = options.Seed });
         Positives? positives = null;
         HashSet<int>[]? consumed = null;
         foreach (var objective in options.Objectives)
@@ -258,14 +263,16 @@ public static class OfflineEvaluator
     internal sealed record TestUser(int Index, UserState State, HashSet<int> Relevant, int[] HistoryItems);
 
     /// <summary>Users with at least one positive test rating, with their training history as their state.</summary>
-    internal static List<TestUser> TestUsers(EvaluationData data, EvaluationOptions options)
+    internal static List<TestUser> TestUsers(EvaluationData data, EvaluationOptions options) =>
+        TestUsers(data.Split.Train, data.Split.Test, data.PositiveThreshold, options.MaxUsers, options.Seed);
+
+    /// <summary>Users of <paramref name="test"/> with a positive, at most <paramref name="maxUsers"/> (0 = all) in a seeded order, with their <paramref name="train"/> history.</summary>
+    internal static List<TestUser> TestUsers(TrainingData train, TrainingData test, float threshold, int maxUsers, int seed)
     {
-        var train = data.Split.Train;
-        var test = data.Split.Test;
         var relevant = new Dictionary<int, HashSet<int>>();
         for (var j = 0; j < test.Count; j++)
         {
-            if (test.Values[j] >= data.PositiveThreshold)
+            if (test.Values[j] >= threshold)
             {
                 (relevant.TryGetValue(test.UserIndices[j], out var set) ? set : relevant[test.UserIndices[j]] = []).Add(test.ItemIndices[j]);
             }
@@ -279,9 +286,9 @@ public static class OfflineEvaluator
             }
         }
         var ordered = relevant.Keys.Order().ToList();
-        if (options.MaxUsers > 0 && ordered.Count > options.MaxUsers)
+        if (maxUsers > 0 && ordered.Count > maxUsers)
         {
-            ordered = [.. ordered.OrderBy(u => Ranking.RankingMath.TieBreak(options.Seed, u)).Take(options.MaxUsers).Order()];
+            ordered = [.. ordered.OrderBy(u => Ranking.RankingMath.TieBreak(seed, u)).Take(maxUsers).Order()];
         }
         var epoch = DateTimeOffset.UnixEpoch;
         return [.. ordered.Select(u =>
