@@ -47,5 +47,7 @@ public sealed class LearnerSimulatorTests : IDisposable
         Assert.InRange(learning, 1, simulation.MaxItems);
         Assert.True(learning <= 0.7 * Mean("engagement"), $"learning {learning:F1}, engagement {Mean("engagement"):F1}");
         Assert.True(learning <= 0.7 * Mean("no_profiling"), $"learning {learning:F1}, no_profiling {Mean("no_profiling"):F1}");
+        // The hidden-knowledge chooser bounds what any objective can reach.
+        Assert.All(runs, r => Assert.InRange(r.BestPossible!.MeanItems, 1, r.Objectives.Single(o => o.Objective == "learning").MeanItems));
     }
 }

@@ -80,7 +80,12 @@ public sealed record LearnerResult(string Objective, int Learners, double MeanIt
 /// <param name="Seed">The simulation's seed.</param>
 /// <param name="Objectives">Per objective, in the options' order.</param>
 /// <param name="ModelSeed">Seed of the relevance model the objectives ranked with (the evaluation's seed).</param>
-public sealed record LearnerRun(string ParameterSet, int Seed, IReadOnlyList<LearnerResult> Objectives, int ModelSeed = 0);
+/// <param name="BestPossible">
+/// The same learners served by a chooser that knows their hidden skill and every item's hidden difficulty, and takes the
+/// goal-topic item that teaches most: what no objective can beat, so a run whose best is near the cap cannot show a
+/// margin between objectives.
+/// </param>
+public sealed record LearnerRun(string ParameterSet, int Seed, IReadOnlyList<LearnerResult> Objectives, int ModelSeed = 0, LearnerResult? BestPossible = null);
 
 /// <summary>Every run, and per objective the mean over them.</summary>
 public sealed record LearnerSimulationReport(LearnerSimulationOptions Options, IReadOnlyList<LearnerResult> Objectives, IReadOnlyList<LearnerRun> Runs);
@@ -115,7 +120,7 @@ public static class LearnerSimulator
                 var learners = ChooseLearners(data, model, o);
                 var results = new LearnerResult[o.Objectives.Count];
                 Parallel.For(0, o.Objectives.Count, i => results[i] = Simulate(data, model, registry, o.Objectives[i], learners, o));
-                runs.Add(new LearnerRun(name, seed, results));
+                runs.Add(new LearnerRun(name, seed, results, BestPossible: Simulate(data, model, registry, null, learners, o)));
             }
         }
         var mean = options.Objectives.Select((id, i) => new LearnerResult(id, runs.Sum(r => r.Objectives[i].Learners),
@@ -171,7 +176,20 @@ public static class LearnerSimulator
         return EloLearningModel.DifficultyFromLevel(level) + noise;
     }
 
-    private static LearnerResult Simulate(EvaluationData data, IRelevanceModel model, ObjectiveRegistry registry, string objectiveId,
+    /// <summary>Name of the hidden-knowledge chooser's result (see <see cref="LearnerRun.BestPossible"/>).</summary>
+    public const string BestPossible = "best_possible";
+
+    /// <summary>The unread goal-topic item that teaches this learner most now, by hidden skill and difficulty.</summary>
+    private static long? BestItem(Catalog catalog, Learner learner, List<Interaction> history, double skill, LearnerSimulationOptions options)
+    {
+        var read = history.Select(h => h.ItemId).ToHashSet();
+        return catalog.ItemsInTopic(learner.Topic).Where(id => !read.Contains(id))
+            .Select(id => (long?)id)
+            .MinBy(id => Math.Abs(HiddenDifficulty(catalog[id!.Value], options) - skill - options.Stretch));
+    }
+
+    /// <summary>Learners served by <paramref name="objectiveId"/>, or with <c>null</c> by the hidden-knowledge chooser.</summary>
+    private static LearnerResult Simulate(EvaluationData data, IRelevanceModel model, ObjectiveRegistry registry, string? objectiveId,
         List<Learner> learners, LearnerSimulationOptions options)
     {
         // Difficulty estimates are shared by all learners of this objective, as they would be in the service.
@@ -179,13 +197,13 @@ public static class LearnerSimulator
         var replay = new SkillReplay(SkillModel.Default, data.Catalog.Items.ToDictionary(i => i.Id));
         var catalog = new Catalog(data.Catalog.Items, data.Catalog.Items.ToDictionary(i => i.Id, i => data.Catalog.Popularity(i.Id)), estimated, skill: replay.Model);
         var pipeline = new RecommendationPipeline(model, catalog, registry);
-        var objective = registry[objectiveId];
+        var objective = objectiveId is null ? null : registry[objectiveId];
         var rng = new Random(options.Seed);
         var counts = new List<int>();
         var mastered = 0;
         foreach (var learner in learners)
         {
-            var parameters = objective.Schema.TryGet(CommonParameters.Topics, out _)
+            var parameters = objective is not null && objective.Schema.TryGet(CommonParameters.Topics, out _)
                 ? ObjectiveParameters.Empty.With(CommonParameters.Topics, [learner.Topic])
                 : ObjectiveParameters.Empty;
             var skill = learner.StartSkill;
@@ -194,14 +212,16 @@ public static class LearnerSimulator
             var consumed = 0;
             while (consumed < options.MaxItems && skill < EloLearningModel.MasteryRating)
             {
-                var user = new UserState(learner.UserId, history, skills);
-                var served = pipeline.Recommend(new RecommendationRequest(user, objectiveId, parameters, 10, options.Seed, DateTimeOffset.UnixEpoch));
-                if (served.Items.Count == 0)
+                var chosen = objectiveId is null
+                    ? BestItem(catalog, learner, history, skill, options)
+                    : pipeline.Recommend(new RecommendationRequest(new UserState(learner.UserId, history, skills), objectiveId, parameters, 10, options.Seed, DateTimeOffset.UnixEpoch))
+                        .Items.Select(i => (long?)i.ItemId).FirstOrDefault();
+                if (chosen is not { } chosenId)
                 {
                     consumed = options.MaxItems;
                     break;
                 }
-                var item = catalog[served.Items[0].ItemId];
+                var item = catalog[chosenId];
                 consumed++;
                 var onTopic = item.Topics.Contains(learner.Topic);
                 var difficulty = HiddenDifficulty(item, options);
@@ -225,7 +245,7 @@ public static class LearnerSimulator
             counts.Add(consumed);
         }
         var sorted = counts.Order().ToList();
-        return new LearnerResult(objectiveId, counts.Count, counts.Count == 0 ? 0 : counts.Average(),
+        return new LearnerResult(objectiveId ?? BestPossible, counts.Count, counts.Count == 0 ? 0 : counts.Average(),
             sorted.Count == 0 ? 0 : sorted[sorted.Count / 2], counts.Count == 0 ? 0 : (double)mastered / counts.Count);
     }
 }
