@@ -104,6 +104,42 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Bench_train_that_diverges_or_has_nothing_to_test_on_says_so_in_one_line_instead_of_crashing()
+    {
+        var folder = Directory.CreateTempSubdirectory("recommender-bench-").FullName;
+        try
+        {
+            // Everyone rates through the whole period, so the latest ratings are of people and items seen before.
+            var rows = from i in Enumerable.Range(0, 12)
+                       from u in Enumerable.Range(0, 50)
+                       select $"{u},{(u * 5 + i * 7) % 40},{1 + (u + i) % 5},{1_600_000_000 + i * 1000 + u}\n";
+            await File.WriteAllTextAsync(Path.Combine(folder, "ratings.csv"), string.Concat(rows));
+            // Here the latest ratings are all of people who rated nothing before.
+            var late = Directory.CreateDirectory(Path.Combine(folder, "late")).FullName;
+            await File.WriteAllTextAsync(Path.Combine(late, "ratings.csv"), string.Concat(Enumerable.Range(0, 20).Select(u => $"{u},{u % 3},4,{1_600_000_000 + u}\n")));
+
+            var sane = await RunAsync(null, "bench", "train", "--data", folder, "--rank", "4", "--iterations", "5", "--threads", "1");
+            var wild = await RunAsync(null, "bench", "train", "--data", folder, "--rank", "4", "--iterations", "5", "--threads", "1", "--learning-rate", "1e6");
+            var nothingToTest = await RunAsync(null, "bench", "train", "--data", late, "--rank", "4", "--iterations", "5", "--threads", "1");
+
+            Assert.Equal(0, sane.Exit);
+            Assert.InRange(System.Text.Json.JsonDocument.Parse(sane.Output.Trim()).RootElement.GetProperty("test_rmse").GetDouble(), 0, 5);
+            Assert.Equal(1, wild.Exit);
+            Assert.Contains("training diverged", wild.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", wild.Output, StringComparison.Ordinal);
+            using var json = System.Text.Json.JsonDocument.Parse(wild.Output.Split('\n')[0]);
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, json.RootElement.GetProperty("test_rmse").ValueKind);
+            Assert.Equal(2, nothingToTest.Exit);
+            Assert.Contains("too small to measure on", nothingToTest.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", nothingToTest.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Users_create_reads_the_password_from_standard_input_and_refuses_a_bad_role_or_no_password()
     {
         var created = await RunAsync(Password + "\n", "users", "create", "--login", "ops", "--role", "admin", "--quiet");

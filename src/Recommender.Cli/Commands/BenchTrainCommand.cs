@@ -59,13 +59,13 @@ internal static class BenchTrainCommand
             if (parseResult.GetValue(decay) is { } d)
                 options.LearningRateDecay = d;
             var path = parseResult.GetValue(data)!;
-            Run(path, options, parseResult.GetValue(positive), parseResult.GetValue(split) == "random", parseResult.GetValue(verbose), cancellationToken);
-            return Task.FromResult(0);
+            return Task.FromResult(Run(path, options, parseResult.GetValue(positive), parseResult.GetValue(split) == "random", parseResult.GetValue(verbose), cancellationToken));
         }));
         return command;
     }
 
-    private static void Run(string path, MatrixFactorizationOptions options, float? positiveThreshold, bool randomSplit, bool verbose, CancellationToken cancellationToken)
+    /// <returns>The exit code: 1 when training diverged (the figures are then null), 2 when nothing is left to test on, else 0.</returns>
+    private static int Run(string path, MatrixFactorizationOptions options, float? positiveThreshold, bool randomSplit, bool verbose, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var activity = ActivityEvaluation.IsStackExchange(path);
@@ -97,6 +97,11 @@ internal static class BenchTrainCommand
         {
             train = TemporalSplit.Positives(train, threshold);
             test = TemporalSplit.Positives(test, threshold);
+        }
+        if (test.Count == 0)
+        {
+            Console.Error.WriteLine($"bench train: {path}: no test row is left to measure on ({split.DroppedTestRows} dropped for a person or item not seen in training); the data set is too small to measure on.");
+            return 2;
         }
         var splitSeconds = clock.Elapsed.TotalSeconds;
         Stage(verbose, "split");
@@ -136,6 +141,7 @@ internal static class BenchTrainCommand
         json.WriteNumber("train_seconds", Math.Round(trainSeconds, 3));
         json.WriteNumber("train_cpu_seconds", Math.Round(trainCpuSeconds, 3));
         json.WriteNumber("updates_per_second", Math.Round(trainRows * (double)options.NumberOfIterations / trainSeconds));
+        var diverged = false;
         if (oneClass)
         {
             var report = RankingMetrics.Evaluate(model, train, test, 10, options.NumberOfThreads ?? 0);
@@ -151,13 +157,27 @@ internal static class BenchTrainCommand
         {
             var predicted = RankingMetrics.Predict(model, test);
             var actual = test.Values.AsSpan(0, test.Count);
-            json.WriteNumber("test_rmse", Math.Round(RankingMetrics.Rmse(predicted, actual), 5));
-            json.WriteNumber("test_mae", Math.Round(RankingMetrics.Mae(predicted, actual), 5));
+            var rmse = RankingMetrics.Rmse(predicted, actual);
+            // A step too large for the data makes SGD diverge; that is a setting to change, not a crash.
+            diverged = !double.IsFinite(rmse);
+            WriteFigure(json, "test_rmse", rmse, 5);
+            WriteFigure(json, "test_mae", RankingMetrics.Mae(predicted, actual), 5);
         }
         json.WriteNumber("peak_memory_mb", Math.Round(PeakMemoryBytes() / 1048576.0, 1));
         json.WriteEndObject();
         json.Flush();
         stdout.WriteByte((byte)'\n');
+        if (diverged)
+            Console.Error.WriteLine($"bench train: training diverged (the test RMSE is not a finite number); try a smaller --learning-rate than {options.LearningRate}.");
+        return diverged ? 1 : 0;
+    }
+
+    private static void WriteFigure(Utf8JsonWriter json, string name, double value, int digits)
+    {
+        if (double.IsFinite(value))
+            json.WriteNumber(name, Math.Round(value, digits));
+        else
+            json.WriteNull(name);
     }
 
     /// <summary>
