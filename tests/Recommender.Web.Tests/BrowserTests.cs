@@ -60,7 +60,7 @@ public sealed partial class BrowserTests(WebFixture web) : IAsyncLifetime
         var page = await SignedInPageAsync(reader, "sign-in");
 
         // Onboarding: a new account picks topics and a goal first.
-        await page.WaitForURLAsync("**/welcome", new() { WaitUntil = WaitUntilState.Commit });
+        await page.ArrivedAsync("/welcome$");
         await page.GetByLabel("Oceans").CheckAsync();
         await page.GetByLabel("Physics").CheckAsync();
         await page.GetByRole(AriaRole.Radio, new() { Name = "Help me learn" }).CheckAsync();
@@ -88,7 +88,7 @@ public sealed partial class BrowserTests(WebFixture web) : IAsyncLifetime
         var firstCard = page.Locator("article.card").First;
         var itemId = long.Parse(ItemIdPattern().Match(await firstCard.GetAttributeAsync("id") ?? "").Value, System.Globalization.CultureInfo.InvariantCulture);
         await firstCard.GetByRole(AriaRole.Button, new() { Name = "Glad I saw this" }).ClickAsync();
-        await page.WaitForURLAsync(new Regex($"noted={itemId}"));
+        await page.ArrivedAsync($"noted={itemId}");
         await using (var conn = await web.DataSource.OpenConnectionAsync())
         {
             Assert.Equal(1, await conn.ExecuteScalarAsync<long>(

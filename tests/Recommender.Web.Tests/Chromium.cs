@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
 namespace Recommender.Web.Tests;
@@ -5,13 +6,18 @@ namespace Recommender.Web.Tests;
 /// <summary>Debian's Chromium, headless, never a downloaded browser; the flags keep it off this machine's closed network.</summary>
 public static class Chromium
 {
-    public static Task<IBrowser> LaunchAsync(IPlaywright playwright) =>
-        playwright.Chromium.LaunchAsync(new()
+    public static Task<IBrowser> LaunchAsync(IPlaywright playwright)
+    {
+        ArgumentNullException.ThrowIfNull(playwright);
+        // Expectations wait as long as actions do (30 s), not 5 s: on a loaded CI machine a save and its answer took longer.
+        Assertions.SetDefaultExpectTimeout(30_000);
+        return playwright.Chromium.LaunchAsync(new()
         {
             ExecutablePath = "/usr/bin/chromium",
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
+    }
 }
 
 /// <summary>A test class with its own Chromium, started before its first test and closed after its last.</summary>
@@ -32,4 +38,17 @@ public abstract class BrowserTest : IAsyncLifetime
         await Browser.DisposeAsync();
         _playwright.Dispose();
     }
+}
+
+/// <summary>Waiting for a page to arrive at an address.</summary>
+public static class Navigation
+{
+    /// <summary>
+    /// Waits until the page's address matches <paramref name="pattern"/>. Blazor's enhanced navigation changes the address
+    /// within the document, and Playwright's <c>WaitForURLAsync</c>, finding the address already there, then waits for a
+    /// load event whatever <c>WaitUntil</c> says; under load that event sometimes never came within 30 s. The steps after
+    /// an arrival wait for the elements they use.
+    /// </summary>
+    public static Task ArrivedAsync(this IPage page, string pattern) =>
+        Assertions.Expect(page).ToHaveURLAsync(new Regex(pattern));
 }

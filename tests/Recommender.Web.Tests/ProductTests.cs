@@ -54,7 +54,7 @@ public sealed partial class ProductTests(PublishedWebApp app) : BrowserTest, ICl
     {
         var reader = await app.NewAccountAsync();
         var page = await SignedInAsync(reader);
-        await page.WaitForURLAsync("**/welcome", new() { WaitUntil = WaitUntilState.Commit });
+        await page.ArrivedAsync("/welcome$");
         foreach (var topic in ChosenTopics)
             await page.GetByLabel(topic).CheckAsync();
         await page.GetByRole(AriaRole.Radio, new() { Name = "Help me learn" }).CheckAsync();
@@ -96,7 +96,7 @@ public sealed partial class ProductTests(PublishedWebApp app) : BrowserTest, ICl
     {
         var reader = await app.NewAccountAsync();
         var page = await SignedInAsync(reader);
-        await page.WaitForURLAsync("**/welcome", new() { WaitUntil = WaitUntilState.Commit });
+        await page.ArrivedAsync("/welcome$");
         await page.GetByLabel("Oceans").CheckAsync();
         await page.GetByRole(AriaRole.Radio, new() { Name = "Help me learn" }).CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Show me my feed" }).ClickAsync();

@@ -112,7 +112,7 @@ public sealed partial class StackExchangeGoalTests(StackExchangeWebFixture web) 
         await page.GetByLabel("Login").FillAsync(account.Login);
         await page.GetByLabel("Password").FillAsync(WebFixture.Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**/welcome", new() { WaitUntil = WaitUntilState.Commit });
+        await page.ArrivedAsync("/welcome$");
         foreach (var topic in topics)
             await page.Locator($"input[name=topics][value='{topic}']").CheckAsync();
         await page.GetByRole(AriaRole.Radio, new() { Name = goal }).CheckAsync();
@@ -143,7 +143,7 @@ public sealed partial class StackExchangeGoalTests(StackExchangeWebFixture web) 
         await page.GotoAsync("/");
         await page.Locator($"button[data-objective={objectiveId}]").ClickAsync();
         // The switch redirects back to the feed saying what changed.
-        await page.WaitForURLAsync($"**/?changed={objectiveId}");
+        await page.ArrivedAsync($@"/\?changed={Regex.Escape(objectiveId)}$");
         return await CardsAsync(page);
     }
 
