@@ -33,8 +33,9 @@ internal sealed class SgdSolver(
 
     /// <summary>
     /// Initial factors are uniform in [0, InitialScale/√k). LIBMF's 1 starts every prediction about a quarter of a
-    /// standard deviation above the mean, and the early epochs spend their steps unlearning it; 0.3 gave test RMSE 0.7829 on synth-1M against 0.7847
-    /// (both with the bias step above), and the small planted world's chosen model is as good as before.
+    /// standard deviation above the mean, and the early epochs spend their steps unlearning it; 0.3 gave test RMSE
+    /// 0.7829 on synth-1M against 0.7847 (both with the bias step above), and the small planted world's chosen model is
+    /// as good as before.
     /// </summary>
     internal const float InitialScale = 0.3f;
 

@@ -59,12 +59,7 @@ public static class EngagementTuning
         }
 
         // Stage 2: the mix, through the pipeline users get, on a catalog whose popularity is the validation train side's.
-        var popularity = new Dictionary<long, int>();
-        for (var j = 0; j < validation.Train.Count; j++)
-        {
-            var id = validation.Train.Items.IdAt(validation.Train.ItemIndices[j]);
-            popularity[id] = popularity.GetValueOrDefault(id) + 1;
-        }
+        var popularity = EvaluationData.PopularityOf(validation.Train);
         var catalog = new Catalog(data.Catalog.Items, popularity, topicParents: data.Catalog.TopicParents);
         var relevance = new MatrixFactorizationRelevanceModel(best!, "validation", popularity);
         var pipeline = new RecommendationPipeline(relevance, catalog, new ObjectiveRegistry(ObjectiveRegistry.BuiltIn()));
@@ -78,8 +73,7 @@ public static class EngagementTuning
             Parallel.For(0, users.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Threads) }, j =>
             {
                 var served = pipeline.Recommend(new RecommendationRequest(users[j].State, EngagementObjective.ObjectiveId, parameters, options.K, options.Seed, now));
-                int[] list = [.. served.Items.Select(i => relevance.TryGetItemIndex(i.ItemId, out var index) ? index : -1).Where(i => i >= 0)];
-                ndcg[j] = RankingMetrics.NdcgAtK(list, users[j].Relevant, options.K);
+                ndcg[j] = RankingMetrics.NdcgAtK(OfflineEvaluator.ModelIndices(served, relevance), users[j].Relevant, options.K);
             });
             var mean = ndcg.Length == 0 ? 0 : ndcg.Average();
             if (mean > bestMix.Ndcg)

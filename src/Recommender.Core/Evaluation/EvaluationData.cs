@@ -104,14 +104,19 @@ public sealed partial class EvaluationData
             [.. Enumerable.Range(0, split.Train.Count).Select(j => split.Train.Users.IdAt(split.Train.UserIndices[j]))],
             [.. Enumerable.Range(0, split.Train.Count).Select(j => split.Train.Items.IdAt(split.Train.ItemIndices[j]))],
             split.Train.Values.AsSpan(0, split.Train.Count), table.Timestamps.AsSpan(0, split.Train.Count)));
+        return (split, validation, PopularityOf(split.Train), lastRating);
+    }
+
+    /// <summary>Rows per item id: the popularity a catalog built on <paramref name="train"/> counts, and nothing after it.</summary>
+    internal static Dictionary<long, int> PopularityOf(TrainingData train)
+    {
         var popularity = new Dictionary<long, int>();
-        var train = split.Train;
         for (var j = 0; j < train.Count; j++)
         {
             var id = train.Items.IdAt(train.ItemIndices[j]);
             popularity[id] = popularity.GetValueOrDefault(id) + 1;
         }
-        return (split, validation, popularity, lastRating);
+        return popularity;
     }
 
     /// <summary>Fewer ratings cannot give a train, a validation and a test share that each hold a positive.</summary>

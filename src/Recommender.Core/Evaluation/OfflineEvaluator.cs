@@ -214,7 +214,7 @@ public static class OfflineEvaluator
                     var clock = Stopwatch.StartNew();
                     var served = chosenPipeline.Recommend(new RecommendationRequest(users[j].State, id, parameters, options.K, options.Seed, now));
                     millis[j] = clock.Elapsed.TotalMilliseconds;
-                    lists[j] = [.. served.Items.Select(i => model.TryGetItemIndex(i.ItemId, out var index) ? index : -1).Where(i => i >= 0)];
+                    lists[j] = ModelIndices(served, model);
                 });
             }
             var observed = users.Select((u, j) => new ListObservation(lists[j], u.HistoryItems, u.Relevant)).ToList();
@@ -261,6 +261,10 @@ public static class OfflineEvaluator
     }
 
     internal sealed record TestUser(int Index, UserState State, HashSet<int> Relevant, int[] HistoryItems);
+
+    /// <summary>A served list as the model's item indices, the form the list metrics take; items the model does not know are left out.</summary>
+    internal static int[] ModelIndices(ServedList served, MatrixFactorizationRelevanceModel model) =>
+        [.. served.Items.Select(i => model.TryGetItemIndex(i.ItemId, out var index) ? index : -1).Where(i => i >= 0)];
 
     /// <summary>Users with at least one positive test rating, with their training history as their state.</summary>
     internal static List<TestUser> TestUsers(EvaluationData data, EvaluationOptions options) =>
