@@ -26,6 +26,36 @@ public class MatrixFactorizationTrainerTests
         Assert.True(rmse < 1.5 * noise, $"RMSE against the planted matrix {rmse:F4}, noise {noise}.");
     }
 
+    [Fact]
+    public void Fit_defaultStepRule_convergesWithinDefaultIterations()
+    {
+        const double noise = 0.1;
+        var (data, truth) = TestData.Planted(users: 400, items: 300, rank: 4, density: 0.25, noise: noise);
+        double ErrorAgainstTruth(int iterations)
+        {
+            var copy = new TrainingData(data.Users, data.Items, [.. data.UserIndices], [.. data.ItemIndices], [.. data.Values], data.Count);
+            var model = new MatrixFactorizationTrainer(new() { ApproximationRank = 8, NumberOfIterations = iterations, NumberOfThreads = 1 }).Fit(copy);
+            double sum = 0;
+            for (var u = 0; u < model.UserCount; u++)
+            {
+                var a = (int)(model.UserId(u) - 1000);
+                for (var i = 0; i < model.ItemCount; i++)
+                {
+                    var e = model.Score(u, i) - truth[a * data.Items.Count + (int)(model.ItemId(i) - 5000)];
+                    sum += e * e;
+                }
+            }
+            return Math.Sqrt(sum / (model.UserCount * model.ItemCount));
+        }
+
+        // Default step, decay and initialisation: after the default 20 epochs the factors sit near the planted matrix,
+        // and 40 more epochs move them no further from it.
+        var atDefault = ErrorAgainstTruth(20);
+        var longer = ErrorAgainstTruth(60);
+        Assert.True(atDefault < 2 * noise, $"RMSE against the planted matrix after 20 epochs {atDefault:F4}, noise {noise}.");
+        Assert.True(longer <= atDefault + 0.002, $"20 epochs {atDefault:F4}, 60 epochs {longer:F4}.");
+    }
+
     [Theory]
     [InlineData(LossFunction.SquareLossRegression)]
     [InlineData(LossFunction.SquareLossOneClass)]
