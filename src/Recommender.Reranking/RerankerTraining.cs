@@ -189,14 +189,15 @@ public sealed class RerankerTraining(RerankerStore rerankers, ModelStore models,
         history.TimesByItem.TryGetValue(itemId, out var times) ? CountBefore(times.AsSpan(), at.Ticks, t => t) : 0;
 
     /// <summary>
-    /// What the reader consumed strictly before <paramref name="at"/>, at most the latest <paramref name="length"/>.
+    /// The items the reader consumed strictly before <paramref name="at"/>, among their latest <paramref name="length"/>
+    /// consumptions, each once: serving counts an item read twice once too.
     /// </summary>
     private static IEnumerable<long> ReadBefore(Consumptions history, long userId, DateTime at, int length)
     {
         if (!history.ByReader.TryGetValue(userId, out var read))
             return [];
         var end = CountBefore(read.AsSpan(), at.Ticks, c => c.Ticks);
-        return read[Math.Max(0, end - length)..end].Select(c => c.ItemId);
+        return read[Math.Max(0, end - length)..end].Select(c => c.ItemId).Distinct();
     }
 
     private static int CountBefore<T>(ReadOnlySpan<T> ascending, long ticks, Func<T, long> time)
