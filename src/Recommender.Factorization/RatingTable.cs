@@ -9,20 +9,24 @@ namespace Recommender.Factorization;
 /// <see cref="Items"/>, which hold the 64-bit ids), a value and a Unix timestamp.
 /// </summary>
 /// <remarks>
-/// Ids are stored once in the maps rather than per row, which keeps 20M ratings at 20 bytes a row.
+/// Ids are stored once in the maps rather than per row; values are one-byte codes while there are at most 256
+/// distinct ones (<see cref="ValueColumn"/>), and timestamps 4-byte offsets from the first row's while every row lies
+/// within 68 years of it (seconds always do). That keeps 20M ratings at 13 bytes a row instead of 20.
 /// </remarks>
 public sealed class RatingTable
 {
     private const int BufferBytes = 1 << 20;
 
-    internal RatingTable(IdMap users, IdMap items, int[] userIndices, int[] itemIndices, float[] values, long[] timestamps, int count)
+    private readonly TimeColumn _times;
+
+    private RatingTable(IdMap users, IdMap items, int[] userIndices, int[] itemIndices, ValueColumn values, TimeColumn times, int count)
     {
         Users = users;
         Items = items;
         UserIndices = userIndices;
         ItemIndices = itemIndices;
-        Values = values;
-        Timestamps = timestamps;
+        ValueColumn = values;
+        _times = times;
         Count = count;
     }
 
@@ -30,14 +34,32 @@ public sealed class RatingTable
     public IdMap Items { get; }
     public int[] UserIndices { get; }
     public int[] ItemIndices { get; }
-    public float[] Values { get; }
-    public long[] Timestamps { get; }
+
+    internal ValueColumn ValueColumn { get; }
 
     /// <summary>Rows in use (the arrays may be longer).</summary>
     public int Count { get; }
 
     /// <summary>Set once <see cref="TemporalSplit.Split"/> has taken over the arrays.</summary>
     public bool IsConsumed { get; internal set; }
+
+    public float Value(int row) => ValueColumn[row];
+
+    /// <summary>Every row as training data with this table's id maps, sharing its arrays (the ratings trainer reorders them).</summary>
+    public TrainingData AsTrainingData() => new(Users, Items, UserIndices, ItemIndices, ValueColumn, Count);
+
+    public long Timestamp(int row) => _times[row];
+
+    internal void SetTimestamp(int row, long timestamp) => _times.Set(row, timestamp);
+
+    /// <summary>Exchanges two rows in place (the split's selection moves rows this way).</summary>
+    internal void SwapRows(int a, int b)
+    {
+        (UserIndices[a], UserIndices[b]) = (UserIndices[b], UserIndices[a]);
+        (ItemIndices[a], ItemIndices[b]) = (ItemIndices[b], ItemIndices[a]);
+        ValueColumn.Swap(a, b);
+        _times.Swap(a, b);
+    }
 
     public long UserId(int row) => Users.IdAt(UserIndices[row]);
 
@@ -71,8 +93,8 @@ public sealed class RatingTable
         var items = new IdMap();
         var u = new int[capacity];
         var i = new int[capacity];
-        var v = new float[capacity];
-        var t = new long[capacity];
+        var v = ValueColumn.Coded(capacity);
+        var t = new TimeColumn(capacity);
         var count = 0;
         var buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
         try
@@ -128,8 +150,8 @@ public sealed class RatingTable
                     }
                     u[count] = lastUserIndex;
                     i[count] = lastItemIndex;
-                    v[count] = value;
-                    t[count] = timestamp;
+                    v.Set(count, value);
+                    t.Set(count, timestamp);
                     count++;
                 }
                 if (atEnd)
@@ -254,11 +276,60 @@ public sealed class RatingTable
         var items = new IdMap();
         var u = new int[n];
         var i = new int[n];
+        var v = ValueColumn.Coded(n);
+        var t = new TimeColumn(n);
         for (var j = 0; j < n; j++)
         {
             u[j] = users.GetOrAdd(userIds[j]);
             i[j] = items.GetOrAdd(itemIds[j]);
+            v.Set(j, values[j]);
+            t.Set(j, timestamps[j]);
         }
-        return new RatingTable(users, items, u, i, values.ToArray(), timestamps.ToArray(), n);
+        return new RatingTable(users, items, u, i, v, t, n);
+    }
+
+    /// <summary>
+    /// Timestamps as 4-byte offsets from the first one set, widened once to 8-byte values when a row lies more than
+    /// 2³¹ from it (millisecond clocks, or the split's random keys).
+    /// </summary>
+    private sealed class TimeColumn(int capacity)
+    {
+        private int[]? _offsets = new int[capacity];
+        private long[]? _values;
+        private long _origin;
+        private bool _hasOrigin;
+
+        public long this[int row] => _offsets is { } offsets ? _origin + offsets[row] : _values![row];
+
+        public void Set(int row, long timestamp)
+        {
+            if (_offsets is { } offsets)
+            {
+                if (!_hasOrigin)
+                {
+                    _origin = timestamp;
+                    _hasOrigin = true;
+                }
+                var offset = timestamp - _origin;
+                if (offset is >= int.MinValue and <= int.MaxValue)
+                {
+                    offsets[row] = (int)offset;
+                    return;
+                }
+                _values = new long[offsets.Length];
+                for (var j = 0; j < offsets.Length; j++)
+                    _values[j] = _origin + offsets[j];
+                _offsets = null;
+            }
+            _values![row] = timestamp;
+        }
+
+        public void Swap(int a, int b)
+        {
+            if (_offsets is { } offsets)
+                (offsets[a], offsets[b]) = (offsets[b], offsets[a]);
+            else
+                (_values![a], _values[b]) = (_values[b], _values[a]);
+        }
     }
 }

@@ -46,13 +46,13 @@ internal sealed class SgdSolver(
     public MatrixFactorizationModel Run()
     {
         int nu = data.Users.Count, ni = data.Items.Count, n = data.Count;
-        var values = data.Values.AsSpan(0, n);
+        var values = data.ValueColumn;
         double sum = 0, sumSq = 0;
-        foreach (var v in values)
-            sum += v;
+        for (var j = 0; j < n; j++)
+            sum += values[j];
         var mean = sum / n;
-        foreach (var v in values)
-            sumSq += (v - mean) * (v - mean);
+        for (var j = 0; j < n; j++)
+            sumSq += (values[j] - mean) * (values[j] - mean);
         var scale = Math.Max(1e-4, Math.Sqrt(sumSq / n));
 
         var random = new Random(options.Seed);
@@ -133,9 +133,14 @@ internal sealed class SgdSolver(
             while (!cancellationToken.IsCancellationRequested && scheduler.TryTake(out var block))
             {
                 int start = blockStart[block], end = blockStart[block + 1];
-                blockLoss[block] = options.NonNegative
-                    ? UpdateBlock<NonNegativeProjection>(state, start, end)
-                    : UpdateBlock<NoProjection>(state, start, end);
+                var coded = data.ValueColumn.Codes is not null;
+                blockLoss[block] = (options.NonNegative, coded) switch
+                {
+                    (true, true) => UpdateBlock<NonNegativeProjection, CodedValues>(state, start, end),
+                    (true, false) => UpdateBlock<NonNegativeProjection, FloatValues>(state, start, end),
+                    (false, true) => UpdateBlock<NoProjection, CodedValues>(state, start, end),
+                    (false, false) => UpdateBlock<NoProjection, FloatValues>(state, start, end),
+                };
                 scheduler.Release(block);
             }
         }
@@ -242,7 +247,7 @@ internal sealed class SgdSolver(
         {
             int u = userPosition[rows.UserIndices[j]], i = itemPosition[rows.ItemIndices[j]];
             var dot = Kernels.Dot(s.P.AsSpan(u * _stride, _stride), s.Q.AsSpan(i * _stride, _stride), _stride);
-            var e = rows.Values[j] - (s.Mean + scale * (s.Bu[u] + s.Bi[i] + dot));
+            var e = rows.Value(j) - (s.Mean + scale * (s.Bu[u] + s.Bi[i] + dot));
             sum += e * e;
         }
         return Math.Sqrt(sum / rows.Count);
@@ -263,9 +268,25 @@ internal sealed class SgdSolver(
         public static Vector256<float> Apply(Vector256<float> v) => Vector256.Max(v, Vector256<float>.Zero);
     }
 
+    /// <summary>How the hot loop reads a row's rating: the table is the floats, or the levels the codes index.</summary>
+    private interface IValueReader
+    {
+        static abstract float Read(ref float table, ref byte codes, int row);
+    }
+
+    private readonly struct FloatValues : IValueReader
+    {
+        public static float Read(ref float table, ref byte codes, int row) => Unsafe.Add(ref table, row);
+    }
+
+    private readonly struct CodedValues : IValueReader
+    {
+        public static float Read(ref float table, ref byte codes, int row) => Unsafe.Add(ref table, Unsafe.Add(ref codes, row));
+    }
+
     /// <summary>One pass over a block's ratings. Returns the sum of squared (scaled) errors seen before each update.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private double UpdateBlock<TProjection>(State s, int start, int end) where TProjection : struct, IProjection
+    private double UpdateBlock<TProjection, TValues>(State s, int start, int end) where TProjection : struct, IProjection where TValues : struct, IValueReader
     {
         var stride = _stride;
         var lambda = (float)options.Lambda;
@@ -275,7 +296,9 @@ internal sealed class SgdSolver(
         var invScale = s.InvScale;
         ref var users = ref MemoryMarshal.GetArrayDataReference(data.UserIndices);
         ref var items = ref MemoryMarshal.GetArrayDataReference(data.ItemIndices);
-        ref var values = ref MemoryMarshal.GetArrayDataReference(data.Values);
+        var column = data.ValueColumn;
+        ref var values = ref MemoryMarshal.GetArrayDataReference(column.Floats ?? column.Levels);
+        ref var codes = ref column.Codes is { } c ? ref MemoryMarshal.GetArrayDataReference(c) : ref Unsafe.NullRef<byte>();
         ref var p0 = ref MemoryMarshal.GetArrayDataReference(s.P);
         ref var q0 = ref MemoryMarshal.GetArrayDataReference(s.Q);
         ref var bu0 = ref MemoryMarshal.GetArrayDataReference(s.Bu);
@@ -293,7 +316,7 @@ internal sealed class SgdSolver(
         {
             var u = Unsafe.Add(ref users, j);
             var i = Unsafe.Add(ref items, j);
-            var r = (Unsafe.Add(ref values, j) - mean) * invScale;
+            var r = (TValues.Read(ref values, ref codes, j) - mean) * invScale;
             ref var pu = ref Unsafe.Add(ref p0, (nint)u * stride);
             ref var qi = ref Unsafe.Add(ref q0, (nint)i * stride);
             ref var bu = ref Unsafe.Add(ref bu0, u);
@@ -356,7 +379,7 @@ internal sealed class SgdSolver(
         var n = data.Count;
         var users = data.UserIndices;
         var items = data.ItemIndices;
-        var values = data.Values;
+        var values = data.ValueColumn;
         var rowBin = BinOfPosition(userPosition.Length, bins);
         var colBin = BinOfPosition(itemPosition.Length, bins);
         var blocks = bins * bins;
@@ -385,7 +408,7 @@ internal sealed class SgdSolver(
                 var k = next[target]++;
                 (users[j], users[k]) = (users[k], users[j]);
                 (items[j], items[k]) = (items[k], items[j]);
-                (values[j], values[k]) = (values[k], values[j]);
+                values.Swap(j, k);
             }
         }
         return start;

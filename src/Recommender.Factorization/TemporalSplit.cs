@@ -58,7 +58,7 @@ public static class TemporalSplit
         }
         var testUsers = new int[kept];
         var testItems = new int[kept];
-        var testValues = new float[kept];
+        var testValues = table.ValueColumn.CreateSibling(kept);
         var k = 0;
         for (var j = trainCount; j < n; j++)
         {
@@ -67,10 +67,10 @@ public static class TemporalSplit
                 continue;
             testUsers[k] = u;
             testItems[k] = i;
-            testValues[k++] = table.Values[j];
+            table.ValueColumn.CopyRow(j, testValues, k++);
         }
-        var train = new TrainingData(trainUsers, trainItems, users, items, table.Values, trainCount);
-        var test = new TrainingData(trainUsers, trainItems, testUsers, testItems, testValues);
+        var train = new TrainingData(trainUsers, trainItems, users, items, table.ValueColumn, trainCount);
+        var test = new TrainingData(trainUsers, trainItems, testUsers, testItems, testValues, kept);
         return new RatingSplit(train, test, n - trainCount - kept);
     }
 
@@ -89,12 +89,16 @@ public static class TemporalSplit
         SelectEarliest(table, count);
         var users = new long[count];
         var items = new long[count];
+        var values = new float[count];
+        var times = new long[count];
         for (var j = 0; j < count; j++)
         {
             users[j] = table.UserId(j);
             items[j] = table.ItemId(j);
+            values[j] = table.Value(j);
+            times[j] = table.Timestamp(j);
         }
-        return RatingTable.FromRows(users, items, table.Values.AsSpan(0, count), table.Timestamps.AsSpan(0, count));
+        return RatingTable.FromRows(users, items, values, times);
     }
 
     /// <summary>
@@ -112,7 +116,7 @@ public static class TemporalSplit
         ArgumentNullException.ThrowIfNull(table);
         var rng = new Random(seed);
         for (var j = 0; j < table.Count; j++)
-            table.Timestamps[j] = rng.NextInt64();
+            table.SetTimestamp(j, rng.NextInt64());
         return Split(table, trainFraction);
     }
 
@@ -123,7 +127,7 @@ public static class TemporalSplit
         var count = 0;
         for (var j = 0; j < data.Count; j++)
         {
-            if (data.Values[j] >= threshold)
+            if (data.Value(j) >= threshold)
                 count++;
         }
         var u = new int[count];
@@ -132,7 +136,7 @@ public static class TemporalSplit
         var k = 0;
         for (var j = 0; j < data.Count; j++)
         {
-            if (data.Values[j] < threshold)
+            if (data.Value(j) < threshold)
                 continue;
             u[k] = data.UserIndices[j];
             i[k] = data.ItemIndices[j];
@@ -148,27 +152,19 @@ public static class TemporalSplit
     /// </summary>
     private static void SelectEarliest(RatingTable table, int count)
     {
-        var t = table.Timestamps;
         var users = table.UserIndices;
         var items = table.ItemIndices;
-        var values = table.Values;
         var userIds = table.Users;
         var itemIds = table.Items;
         int Compare(int row, long time, long user, long item)
         {
-            var c = t[row].CompareTo(time);
+            var c = table.Timestamp(row).CompareTo(time);
             if (c != 0)
                 return c;
             c = userIds.IdAt(users[row]).CompareTo(user);
             return c != 0 ? c : itemIds.IdAt(items[row]).CompareTo(item);
         }
-        void Swap(int a, int b)
-        {
-            (t[a], t[b]) = (t[b], t[a]);
-            (users[a], users[b]) = (users[b], users[a]);
-            (items[a], items[b]) = (items[b], items[a]);
-            (values[a], values[b]) = (values[b], values[a]);
-        }
+        void Swap(int a, int b) => table.SwapRows(a, b);
 
         var target = count - 1;
         int lo = 0, hi = table.Count - 1;
@@ -178,13 +174,13 @@ public static class TemporalSplit
         {
             // Median of three as pivot: cheap protection against already-sorted input.
             var mid = lo + (hi - lo) / 2;
-            if (Compare(mid, t[lo], userIds.IdAt(users[lo]), itemIds.IdAt(items[lo])) < 0)
+            if (Compare(mid, table.Timestamp(lo), userIds.IdAt(users[lo]), itemIds.IdAt(items[lo])) < 0)
                 Swap(mid, lo);
-            if (Compare(hi, t[lo], userIds.IdAt(users[lo]), itemIds.IdAt(items[lo])) < 0)
+            if (Compare(hi, table.Timestamp(lo), userIds.IdAt(users[lo]), itemIds.IdAt(items[lo])) < 0)
                 Swap(hi, lo);
-            if (Compare(hi, t[mid], userIds.IdAt(users[mid]), itemIds.IdAt(items[mid])) < 0)
+            if (Compare(hi, table.Timestamp(mid), userIds.IdAt(users[mid]), itemIds.IdAt(items[mid])) < 0)
                 Swap(hi, mid);
-            var (pt, pu, pi) = (t[mid], userIds.IdAt(users[mid]), itemIds.IdAt(items[mid]));
+            var (pt, pu, pi) = (table.Timestamp(mid), userIds.IdAt(users[mid]), itemIds.IdAt(items[mid]));
             int i = lo, j = hi;
             while (i <= j)
             {

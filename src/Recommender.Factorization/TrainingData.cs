@@ -8,6 +8,8 @@ namespace Recommender.Factorization;
 /// <remarks>
 /// The ratings trainer reorders the arrays in place into its block grid (order carries no meaning, and not copying
 /// keeps peak memory near LIBMF's on 20M ratings). Copy them first if their order matters to you.
+/// Data split from a <see cref="RatingTable"/> keeps its values as one-byte codes (see <see cref="RatingTable"/>) until
+/// <see cref="Values"/> is first read, which turns them into floats for good.
 /// </remarks>
 public sealed class TrainingData
 {
@@ -32,7 +34,17 @@ public sealed class TrainingData
         Items = items;
         UserIndices = userIndices;
         ItemIndices = itemIndices;
-        Values = values;
+        ValueColumn = ValueColumn.Wrap(values);
+        Count = count;
+    }
+
+    internal TrainingData(IdMap users, IdMap items, int[] userIndices, int[] itemIndices, ValueColumn values, int count)
+    {
+        Users = users;
+        Items = items;
+        UserIndices = userIndices;
+        ItemIndices = itemIndices;
+        ValueColumn = values;
         Count = count;
     }
 
@@ -57,8 +69,15 @@ public sealed class TrainingData
     public IdMap Items { get; }
     public int[] UserIndices { get; }
     public int[] ItemIndices { get; }
-    public float[] Values { get; }
+    /// <summary>Rating (or implicit strength) per interaction; on coded data the first read allocates the float array.</summary>
+    public float[] Values => ValueColumn.ToFloats();
+
     public int Count { get; }
+
+    internal ValueColumn ValueColumn { get; }
+
+    /// <summary>One row's value, without turning coded values into floats.</summary>
+    internal float Value(int row) => ValueColumn[row];
 
     /// <summary>Checks indices against the maps and values for NaN; names the offending argument.</summary>
     internal void Validate(bool allowEmpty = false)
@@ -68,7 +87,7 @@ public sealed class TrainingData
         int nu = Users.Count, ni = Items.Count;
         var u = UserIndices.AsSpan(0, Count);
         var i = ItemIndices.AsSpan(0, Count);
-        var v = Values.AsSpan(0, Count);
+        var v = ValueColumn;
         for (var n = 0; n < u.Length; n++)
         {
             if ((uint)u[n] >= (uint)nu)

@@ -135,7 +135,7 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
 
         // The served model learns from every rating; the holdout model only measured.
         var all = RatingTable.FromRows(users, items, values, times);
-        var model = trainer.Fit(new TrainingData(all.Users, all.Items, all.UserIndices, all.ItemIndices, all.Values, all.Count), progress, ct);
+        var model = trainer.Fit(all.AsTrainingData(), progress, ct);
         var metrics = new ModelMetrics(split.Train.Count, split.Test.Count, model.UserCount, model.ItemCount,
             rmse, mae, baselineRmse, clock.Elapsed.TotalSeconds, selection);
         return (model, metrics, options);
@@ -195,7 +195,7 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
             popularityNdcg = PopularityNdcg(split.Train, split.Test, HoldoutK);
         }
         var all = Table();
-        var model = trainer.Fit(new TrainingData(all.Users, all.Items, all.UserIndices, all.ItemIndices, all.Values, all.Count), progress, ct);
+        var model = trainer.Fit(all.AsTrainingData(), progress, ct);
         var metrics = new ModelMetrics(split.Train.Count, split.Test.Count, model.UserCount, model.ItemCount,
             double.NaN, double.NaN, double.NaN, clock.Elapsed.TotalSeconds, null, ModelMetrics.Activity, ndcg, recall, popularityNdcg);
         return (model, metrics);

@@ -127,12 +127,12 @@ public class HyperparameterSearchTests
         var earliest = TemporalSplit.EarliestRows(RatingTable.FromRows(users, items, values, times), 0.7);
         var split = TemporalSplit.Split(RatingTable.FromRows(users, items, values, times), 0.7);
 
-        var fromEarliest = Enumerable.Range(0, earliest.Count).Select(j => (earliest.UserId(j), earliest.ItemId(j), earliest.Values[j])).Order();
+        var fromEarliest = Enumerable.Range(0, earliest.Count).Select(j => (earliest.UserId(j), earliest.ItemId(j), earliest.Value(j))).Order();
         var fromSplit = Enumerable.Range(0, split.Train.Count)
             .Select(j => (split.Train.Users.IdAt(split.Train.UserIndices[j]), split.Train.Items.IdAt(split.Train.ItemIndices[j]), split.Train.Values[j])).Order();
         Assert.Equal(fromSplit, fromEarliest);
         Assert.Equal(7, earliest.Count);
-        Assert.Equal([0L, 1, 2, 3, 4, 5, 6], earliest.Timestamps.Take(earliest.Count).Order());
+        Assert.Equal([0L, 1, 2, 3, 4, 5, 6], Enumerable.Range(0, earliest.Count).Select(earliest.Timestamp).Order());
     }
 
     private sealed class Recording : IProgress<TrainingProgress>

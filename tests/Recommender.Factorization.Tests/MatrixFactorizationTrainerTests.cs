@@ -56,6 +56,33 @@ public class MatrixFactorizationTrainerTests
         Assert.True(longer <= atDefault + 0.002, $"20 epochs {atDefault:F4}, 60 epochs {longer:F4}.");
     }
 
+    [Fact]
+    public void Fit_ratingsKeptAsCodes_trainsTheSameModelAsOnFloats()
+    {
+        var (planted, _) = TestData.Planted(users: 200, items: 150, rank: 4, density: 0.25, noise: 0.3);
+        var n = planted.Count;
+        // Half stars: few enough distinct values for one-byte codes.
+        var values = Enumerable.Range(0, n).Select(j => MathF.Round(planted.Values[j] * 2) / 2).ToArray();
+        var users = Enumerable.Range(0, n).Select(j => planted.Users.IdAt(planted.UserIndices[j])).ToArray();
+        var items = Enumerable.Range(0, n).Select(j => planted.Items.IdAt(planted.ItemIndices[j])).ToArray();
+        var times = Enumerable.Range(0, n).Select(j => (long)((j * 7919L) % n)).ToArray();
+        RatingSplit Split() => TemporalSplit.Split(RatingTable.FromRows(users, items, values, times));
+        var coded = Split();
+        var floats = Split();
+        _ = floats.Train.Values;
+        var trainer = new MatrixFactorizationTrainer(new() { ApproximationRank = 8, NumberOfIterations = 5, NumberOfThreads = 1 });
+
+        Assert.NotNull(coded.Train.ValueColumn.Codes);
+        Assert.Null(floats.Train.ValueColumn.Codes);
+        var fromCodes = trainer.Fit(coded.Train, coded.Test);
+        var fromFloats = trainer.Fit(floats.Train, floats.Test);
+
+        Assert.Equal(floats.Test.Values, coded.Test.Values);
+        var predicted = RankingMetrics.Predict(fromCodes, coded.Test);
+        Assert.Equal(RankingMetrics.Predict(fromFloats, floats.Test), predicted);
+        Assert.True(RankingMetrics.Rmse(predicted, coded.Test.Values.AsSpan(0, coded.Test.Count)) < 1, "the model learned nothing");
+    }
+
     [Theory]
     [InlineData(LossFunction.SquareLossRegression)]
     [InlineData(LossFunction.SquareLossOneClass)]

@@ -18,8 +18,8 @@ public sealed class RatingTableTests : IDisposable
         Assert.Equal(3, table.Count);
         Assert.Equal([10L, 11L, 10L], Enumerable.Range(0, 3).Select(table.UserId));
         Assert.Equal([200L, 200L, 201L], Enumerable.Range(0, 3).Select(table.ItemId));
-        Assert.Equal([4f, 3.5f, 5f], table.Values[..3]);
-        Assert.Equal(1600000002, table.Timestamps[2]);
+        Assert.Equal([4f, 3.5f, 5f], Enumerable.Range(0, 3).Select(table.Value));
+        Assert.Equal(1600000002, table.Timestamp(2));
         Assert.True(File.Exists(path));
     }
 
@@ -31,7 +31,7 @@ public sealed class RatingTableTests : IDisposable
         var table = RatingTable.Load(Path.Combine(_dir, "ratings.dat"));
 
         Assert.Equal([114508L, 68646L], Enumerable.Range(0, 2).Select(table.ItemId));
-        Assert.Equal([8f, 10f], table.Values[..2]);
+        Assert.Equal([8f, 10f], Enumerable.Range(0, 2).Select(table.Value));
     }
 
     [Theory]
@@ -75,6 +75,49 @@ public sealed class RatingTableTests : IDisposable
         Assert.Equal(0, split.Test.Count);
         Assert.Equal(1, split.DroppedTestRows); // user 9 at t=100 is last and never seen in train
         Assert.False(split.Train.Users.TryGetIndex(9, out _));
+    }
+
+    [Fact]
+    public void Load_moreDistinctValuesThanCodesAndTimesFarApart_keepsEveryRowExact()
+    {
+        // 300 distinct ratings are more than one-byte codes hold, and one millisecond timestamp lies more than 2³¹ from
+        // the first row: both columns widen part-way through the file and must keep the rows read before.
+        var rows = Enumerable.Range(0, 300).Select(j => (Rating: (1 + j / 100.0).ToString(System.Globalization.CultureInfo.InvariantCulture), Time: j == 150 ? 1_600_000_000_000L : 1_600_000_000L - j)).ToArray();
+        var path = Write("ratings.csv", string.Join('\n', rows.Select((r, j) => $"{j},{j % 7},{r.Rating},{r.Time}")));
+
+        var table = RatingTable.Load(path);
+
+        Assert.Equal(rows.Select(r => float.Parse(r.Rating, System.Globalization.CultureInfo.InvariantCulture)), Enumerable.Range(0, 300).Select(table.Value));
+        Assert.Equal(rows.Select(r => r.Time), Enumerable.Range(0, 300).Select(table.Timestamp));
+        var split = TemporalSplit.Split(table, 0.99);
+        // The latest rows (the millisecond one, then the latest in seconds) are the ones cut off; their users are unseen, so dropped.
+        Assert.Equal(3, split.DroppedTestRows);
+        Assert.False(split.Train.Users.TryGetIndex(150, out _));
+        Assert.False(split.Train.Users.TryGetIndex(0, out _));
+        Assert.True(split.Train.Users.TryGetIndex(3, out _));
+    }
+
+    [Fact]
+    public void Split_ratingsKeptAsCodes_trainAndTestKeepEachRowsRating()
+    {
+        long[] users = [1, 2, 3, 1, 2, 3, 1, 2, 3, 1];
+        long[] items = [10, 10, 10, 11, 11, 11, 12, 12, 12, 13];
+        float[] values = [1, 2.5f, 5, 4, 1, 2.5f, 5, 3, 4, 2];
+        long[] times = [9, 1, 8, 2, 7, 3, 6, 4, 5, 0];
+        var rating = Enumerable.Range(0, 10).ToDictionary(j => (users[j], items[j]), j => values[j]);
+
+        var split = TemporalSplit.Split(RatingTable.FromRows(users, items, values, times), 0.8);
+
+        Assert.NotNull(split.Train.ValueColumn.Codes);
+        Assert.NotNull(split.Test.ValueColumn.Codes);
+        Assert.Equal(8, split.Train.Count);
+        Assert.Equal(2, split.Test.Count);
+        foreach (var data in new[] { split.Train, split.Test })
+        {
+            Assert.All(Enumerable.Range(0, data.Count), j =>
+                Assert.Equal(rating[(data.Users.IdAt(data.UserIndices[j]), data.Items.IdAt(data.ItemIndices[j]))], data.Value(j)));
+        }
+        Assert.Equal([1f, 5f], split.Test.Values.Order());
     }
 
     private string Write(string name, string content)

@@ -97,13 +97,13 @@ public sealed partial class EvaluationData
     {
         if (table.Count < MinimumRows)
             throw new InvalidDataException($"{directory}: {table.Count} ratings; evaluation needs at least {MinimumRows} (a train, a validation and a test share).");
-        var lastRating = DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(System.Numerics.Tensors.TensorPrimitives.Max<long>(table.Timestamps.AsSpan(0, table.Count)), 0, 253402300799));
+        var lastRating = DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(Enumerable.Range(0, table.Count).Max(table.Timestamp), 0, 253402300799));
         var split = kind == SplitKind.Random ? TemporalSplit.RandomSplit(table, seed) : TemporalSplit.Split(table);
         // The split leaves the train rows at the front of the table, so their timestamps (or random keys) line up with them.
         var validation = TemporalSplit.Split(RatingTable.FromRows(
             [.. Enumerable.Range(0, split.Train.Count).Select(j => split.Train.Users.IdAt(split.Train.UserIndices[j]))],
             [.. Enumerable.Range(0, split.Train.Count).Select(j => split.Train.Items.IdAt(split.Train.ItemIndices[j]))],
-            split.Train.Values.AsSpan(0, split.Train.Count), table.Timestamps.AsSpan(0, split.Train.Count)));
+            split.Train.Values.AsSpan(0, split.Train.Count), [.. Enumerable.Range(0, split.Train.Count).Select(table.Timestamp)]));
         return (split, validation, PopularityOf(split.Train), lastRating);
     }
 
