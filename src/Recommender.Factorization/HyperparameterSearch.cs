@@ -82,7 +82,7 @@ public sealed record HyperparameterSearch(IReadOnlyList<int> Ranks, IReadOnlyLis
                 var model = new MatrixFactorizationTrainer(trial).Fit(train, ChooseIterations ? validation : null, watch, cancellationToken);
                 trials.Add(ChooseIterations
                     ? new HyperparameterTrial(rank, lambda, watch.BestIteration, watch.BestRmse)
-                    : new HyperparameterTrial(rank, lambda, MaxIterations, RankingMetrics.Rmse(RankingMetrics.Predict(model, validation), validation.Values.AsSpan(0, validation.Count))));
+                    : new HyperparameterTrial(rank, lambda, MaxIterations, RankingMetrics.Errors(model, validation).Rmse));
             }
         }
         // Every trial diverging is not worth failing a training run over: the given settings then stand.

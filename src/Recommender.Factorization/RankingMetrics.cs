@@ -85,6 +85,25 @@ public static class RankingMetrics
         return (double)seen.Count / catalogSize;
     }
 
+    /// <summary>
+    /// RMSE and MAE of <paramref name="model"/> on every test row (users and items must be in the model), the same
+    /// figures as <see cref="Rmse"/> and <see cref="Mae"/> on <see cref="Predict"/>, without an array of predictions
+    /// or of the test values: on 20M ratings those two were the last 15 MB of the bench's peak.
+    /// </summary>
+    public static (double Rmse, double Mae) Errors(MatrixFactorizationModel model, TrainingData test)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(test);
+        double squares = 0, absolutes = 0;
+        for (var j = 0; j < test.Count; j++)
+        {
+            double e = model.Score(test.UserIndices[j], test.ItemIndices[j]) - test.Value(j);
+            squares += e * e;
+            absolutes += Math.Abs(e);
+        }
+        return (Math.Sqrt(squares / test.Count), absolutes / test.Count);
+    }
+
     /// <summary>Predicted value of every test row (users and items must be in the model).</summary>
     public static float[] Predict(MatrixFactorizationModel model, TrainingData test)
     {

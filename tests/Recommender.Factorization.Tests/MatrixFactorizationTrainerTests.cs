@@ -77,10 +77,15 @@ public class MatrixFactorizationTrainerTests
         var fromCodes = trainer.Fit(coded.Train, coded.Test);
         var fromFloats = trainer.Fit(floats.Train, floats.Test);
 
-        Assert.Equal(floats.Test.Values, coded.Test.Values);
+        // Errors reads the coded test values in place; the same figures from the float arrays.
+        var (rmse, mae) = RankingMetrics.Errors(fromCodes, coded.Test);
         var predicted = RankingMetrics.Predict(fromCodes, coded.Test);
         Assert.Equal(RankingMetrics.Predict(fromFloats, floats.Test), predicted);
-        Assert.True(RankingMetrics.Rmse(predicted, coded.Test.Values.AsSpan(0, coded.Test.Count)) < 1, "the model learned nothing");
+        Assert.Equal(floats.Test.Values, coded.Test.Values);
+        var actual = floats.Test.Values.AsSpan(0, floats.Test.Count);
+        Assert.Equal(RankingMetrics.Rmse(predicted, actual), rmse);
+        Assert.Equal(RankingMetrics.Mae(predicted, actual), mae);
+        Assert.True(rmse < 1, $"test RMSE {rmse:F3}: the model learned nothing");
     }
 
     [Theory]

@@ -155,13 +155,11 @@ internal static class BenchTrainCommand
         }
         else
         {
-            var predicted = RankingMetrics.Predict(model, test);
-            var actual = test.Values.AsSpan(0, test.Count);
-            var rmse = RankingMetrics.Rmse(predicted, actual);
+            var (rmse, mae) = RankingMetrics.Errors(model, test);
             // A step too large for the data makes SGD diverge; that is a setting to change, not a crash.
             diverged = !double.IsFinite(rmse);
             WriteFigure(json, "test_rmse", rmse, 5);
-            WriteFigure(json, "test_mae", RankingMetrics.Mae(predicted, actual), 5);
+            WriteFigure(json, "test_mae", mae, 5);
         }
         json.WriteNumber("peak_memory_mb", Math.Round(PeakMemoryBytes() / 1048576.0, 1));
         json.WriteEndObject();
