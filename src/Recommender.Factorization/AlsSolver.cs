@@ -59,7 +59,7 @@ internal sealed class AlsSolver(
             {
                 var k = next[row[j]]++;
                 index[k] = col[j];
-                weight[k] = alpha * data.Values[j];
+                weight[k] = alpha * data.Value(j);
             }
             return new Csr(start, index, weight);
         }

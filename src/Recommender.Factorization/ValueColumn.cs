@@ -9,6 +9,8 @@ namespace Recommender.Factorization;
 /// <remarks>
 /// A column holds one form at a time: it turns into floats when a 257th distinct value arrives, or when
 /// <see cref="ToFloats"/> hands its floats to a caller, so whoever holds the column always sees the current rows.
+/// Readers on other threads may race <see cref="ToFloats"/>: the floats are published before the codes are dropped,
+/// and the levels stay, so a read sees one form or the other whole.
 /// </remarks>
 internal sealed class ValueColumn
 {
@@ -19,9 +21,10 @@ internal sealed class ValueColumn
 
     private byte[]? _codes;
     private float[]? _floats;
-    private float[] _levels;
+    private readonly float[] _levels;
     private int _levelCount;
-    private Dictionary<int, byte> _codeOfBits;
+    private readonly Dictionary<int, byte> _codeOfBits;
+    private readonly Lock _widening = new();
 
     private ValueColumn(byte[]? codes, float[]? floats, float[] levels, int levelCount, Dictionary<int, byte> codeOfBits)
     {
@@ -49,7 +52,7 @@ internal sealed class ValueColumn
 
     public int Length => _codes?.Length ?? _floats!.Length;
 
-    public float this[int row] => _codes is { } codes ? _levels[codes[row]] : _floats![row];
+    public float this[int row] => Volatile.Read(ref _codes) is { } codes ? _levels[codes[row]] : _floats![row];
 
     public void Set(int row, float value)
     {
@@ -91,9 +94,14 @@ internal sealed class ValueColumn
     /// <summary>The values as floats; a coded column turns into floats here and keeps them (one form at a time).</summary>
     public float[] ToFloats()
     {
-        if (_codes is not null)
-            Widen();
-        return _floats!;
+        if (Volatile.Read(ref _floats) is { } floats)
+            return floats;
+        lock (_widening)
+        {
+            if (_codes is not null)
+                Widen();
+            return _floats!;
+        }
     }
 
     private bool TryCode(float value, out byte code)
@@ -127,10 +135,7 @@ internal sealed class ValueColumn
         var floats = new float[codes.Length];
         for (var j = 0; j < codes.Length; j++)
             floats[j] = _levels[codes[j]];
-        _floats = floats;
-        _codes = null;
-        _levels = [];
-        _levelCount = 0;
-        _codeOfBits = [];
+        Volatile.Write(ref _floats, floats);
+        Volatile.Write(ref _codes, null);
     }
 }
