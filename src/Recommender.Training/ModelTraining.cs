@@ -196,8 +196,9 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
         RatingTable Table() => RatingTable.FromRows([.. cells.Select(c => c.UserId)], [.. cells.Select(c => c.ItemId)],
             [.. cells.Select(c => c.Strength)], [.. cells.Select(c => c.FirstUnixSeconds)]);
         // As for ratings: the validation split is cut in time from the holdout model's rows, and every pair is a positive.
+        // Null when it is too small to choose from; the given settings then stand.
         HyperparameterChoice? selection = null;
-        if (search is not null && TemporalSplit.Split(TemporalSplit.EarliestRows(Table())) is { Test.Count: > 0 } validation)
+        if (search is not null && TemporalSplit.Split(TemporalSplit.EarliestRows(Table())) is var validation)
             selection = search.Run(validation.Train, validation.Train, validation.Test, options, ct);
         if (selection is not null)
             options = selection.Apply(options);

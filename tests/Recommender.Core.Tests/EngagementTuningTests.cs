@@ -38,7 +38,7 @@ public sealed class EngagementTuningTests : IDisposable
 
         // λ = 10⁶ shrinks every factor to nothing, so that model ranks blindly; popularity weight 5 with shrinkage 100
         // lets popularity decide every list, which shows the small group the large group's items.
-        var tuned = EngagementTuning.Tune(data, options, new RankingSearch([4], [1e6, 0.05], [5]), [(5, 100), (0, 0)]);
+        var tuned = EngagementTuning.Tune(data, options, new RankingSearch([4], [1e6, 0.05], [5], MinimumValidationPairs: 1), [(5, 100), (0, 0)]);
 
         Assert.Equal(EngagementTuning.Id, tuned.Id);
         Assert.Equal(4, tuned.Hyperparameters[EngagementTuning.Rank]);
@@ -54,8 +54,8 @@ public sealed class EngagementTuningTests : IDisposable
         var data = EvaluationData.Load(_folder);
         var options = new EvaluationOptions { Iterations = 10, Threads = 1, TuneMix = true };
 
-        var a = EngagementTuning.Tune(data, options, new RankingSearch([4], [1e6, 0.05], [5]), [(5, 100), (0, 0)]);
-        var b = EngagementTuning.Tune(data, options, new RankingSearch([4], [0.05, 1e6], [5]), [(0, 0), (5, 100)]);
+        var a = EngagementTuning.Tune(data, options, new RankingSearch([4], [1e6, 0.05], [5], MinimumValidationPairs: 1), [(5, 100), (0, 0)]);
+        var b = EngagementTuning.Tune(data, options, new RankingSearch([4], [0.05, 1e6], [5], MinimumValidationPairs: 1), [(0, 0), (5, 100)]);
 
         Assert.Equal(a.Hyperparameters, b.Hyperparameters);
         Assert.Equal(a.ValidationNdcg, b.ValidationNdcg, 12);
@@ -64,7 +64,11 @@ public sealed class EngagementTuningTests : IDisposable
     [Fact]
     public void Run_tuning_reportsTheChoiceAndServesEngagementWithIt()
     {
-        var options = new EvaluationOptions { Iterations = 5, Threads = 1, Seeds = 2, Objectives = ["engagement"] };
+        // The planted world's validation split has a few hundred positives, fewer than the default search asks for.
+        var options = new EvaluationOptions
+        {
+            Iterations = 5, Threads = 1, Seeds = 2, Objectives = ["engagement"], EngagementSearch = RankingSearch.Default with { MinimumValidationPairs = 1 },
+        };
 
         var report = OfflineEvaluator.Run(_ => EvaluationData.Load(_folder), options);
 

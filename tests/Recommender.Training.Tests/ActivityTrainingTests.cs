@@ -44,7 +44,8 @@ public sealed class ActivityTrainingTests : IAsyncLifetime
     public async Task TrainAsync_on_activity_with_a_search_chooses_rank_lambda_and_alpha_on_validation_and_records_them_with_the_model()
     {
         var models = new ModelStore(_db.DataSource);
-        var search = new RankingSearch([2, 16], [0.05, 50], [2, 5]);
+        // The demo's validation split holds 80 pairs, fewer than the default minimum; here any number will do.
+        var search = new RankingSearch([2, 16], [0.05, 50], [2, 5], MinimumValidationPairs: 1);
 
         var report = await new ModelTraining(models, new EventStore(_db.DataSource)).TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1 }, null, search);
 
@@ -71,22 +72,27 @@ public sealed class ActivityTrainingTests : IAsyncLifetime
     }
 
     [SharedDataFact(SharedDataSet.StackExchange)]
-    public async Task TrainAsync_on_activity_with_the_rank_given_searches_only_lambda_and_alpha_and_with_all_three_given_does_not_search()
+    public async Task TrainAsync_on_activity_with_the_rank_given_searches_only_lambda_and_alpha_and_with_all_three_given_or_too_little_validation_does_not_search()
     {
         var models = new ModelStore(_db.DataSource);
         var training = new ModelTraining(models, new EventStore(_db.DataSource));
 
-        var rankGiven = await training.TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 12 }, null, RankingSearch.Except(12, null, null));
+        var rankGiven = await training.TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 12 }, null,
+            RankingSearch.Except(12, null, null)! with { MinimumValidationPairs = 1 });
         var allGiven = RankingSearch.Except(12, 0.05, 5);
         var asGiven = await training.TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 12, Alpha = 5 }, null, allGiven);
+        var tooLittle = await training.TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1 }, null, RankingSearch.Default);
 
         var trials = rankGiven.Metrics!.Selection!.Trials;
         Assert.Equal(RankingSearch.Default.Lambdas.Count * RankingSearch.Default.Alphas.Count, trials.Count);
         Assert.All(trials, t => Assert.Equal(12, t.Rank));
         Assert.Null(allGiven);
         Assert.Null(asGiven.Metrics!.Selection);
-        var active = await models.LoadActiveAsync();
-        Assert.Equal(12, active!.Model.Rank);
+        // 80 validation pairs are below the default minimum of 1,000: the defaults stand, recorded as given.
+        Assert.Null(tooLittle.Metrics!.Selection);
+        var row = (await models.ListAsync()).Single(m => m.Version == tooLittle.Version);
+        using var options = System.Text.Json.JsonDocument.Parse(row.Options);
+        Assert.Equal(new MatrixFactorizationOptions().ApproximationRank, options.RootElement.GetProperty("approximationRank").GetInt32());
     }
 
     [SharedDataFact(SharedDataSet.StackExchange)]

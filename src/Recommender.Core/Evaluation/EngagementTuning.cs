@@ -44,8 +44,9 @@ public static class EngagementTuning
 
         // Stage 1: the model alone, every item the user rated excluded (as the pipeline excludes what was consumed), by
         // the same search train runs on activity.
+        // Too few validation positives to choose from: the given settings stand, as in train, and are reported without a score.
         var choice = (search ?? options.EngagementSearch).Run(positives, validation.Train, relevantTest, ModelOptions(options));
-        var bestModel = choice.Best;
+        var bestModel = choice?.Best ?? new HyperparameterTrial(options.Rank, options.Lambda, options.Iterations, double.NaN, options.Alpha, double.NaN);
         var hyperparameters = new Dictionary<string, double>(StringComparer.Ordinal)
         {
             [Rank] = bestModel.Rank,
