@@ -67,7 +67,11 @@ public sealed class EngagementTuningTests : IDisposable
         // The planted world's validation split has a few hundred positives, fewer than the default search asks for.
         var options = new EvaluationOptions
         {
-            Iterations = 5, Threads = 1, Seeds = 2, Objectives = ["engagement"], EngagementSearch = RankingSearch.Default with { MinimumValidationPairs = 1 },
+            Iterations = 5,
+            Threads = 1,
+            Seeds = 2,
+            Objectives = ["engagement"],
+            EngagementSearch = RankingSearch.Default with { MinimumValidationPairs = 1 },
         };
 
         var report = OfflineEvaluator.Run(_ => EvaluationData.Load(_folder), options);
