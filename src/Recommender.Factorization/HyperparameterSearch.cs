@@ -4,8 +4,10 @@ namespace Recommender.Factorization;
 /// <param name="Rank">ApproximationRank.</param>
 /// <param name="Lambda">Lambda.</param>
 /// <param name="Iterations">The epoch with the lowest validation RMSE (early stopping), or the fixed number of iterations.</param>
-/// <param name="ValidationRmse">RMSE on the validation rows after <paramref name="Iterations"/> epochs.</param>
-public sealed record HyperparameterTrial(int Rank, double Lambda, int Iterations, double ValidationRmse);
+/// <param name="ValidationRmse">RMSE on the validation rows after <paramref name="Iterations"/> epochs; NaN for a one-class trial.</param>
+/// <param name="Alpha">Alpha of a one-class trial (<see cref="RankingSearch"/>); null for a ratings trial.</param>
+/// <param name="ValidationNdcg">NDCG@k of a one-class trial on the validation users; null for a ratings trial.</param>
+public sealed record HyperparameterTrial(int Rank, double Lambda, int Iterations, double ValidationRmse, double? Alpha = null, double? ValidationNdcg = null);
 
 /// <summary>What <see cref="HyperparameterSearch.Run"/> chose, and everything it tried.</summary>
 /// <param name="Best">The trial with the lowest validation RMSE.</param>
@@ -14,13 +16,16 @@ public sealed record HyperparameterTrial(int Rank, double Lambda, int Iterations
 /// <param name="ValidationRows">Ratings they were measured on.</param>
 public sealed record HyperparameterChoice(HyperparameterTrial Best, IReadOnlyList<HyperparameterTrial> Trials, int TrainRows, int ValidationRows)
 {
-    /// <summary>A copy of <paramref name="options"/> with the chosen rank, λ and iterations.</summary>
+    /// <summary>A copy of <paramref name="options"/> with the chosen rank, λ and iterations (and α, when it was chosen).</summary>
     public MatrixFactorizationOptions Apply(MatrixFactorizationOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var chosen = options.Clone();
         chosen.ApproximationRank = Best.Rank;
         chosen.Lambda = Best.Lambda;
         chosen.NumberOfIterations = Best.Iterations;
+        if (Best.Alpha is { } alpha)
+            chosen.Alpha = alpha;
         return chosen;
     }
 }

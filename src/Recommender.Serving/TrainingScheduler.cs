@@ -11,7 +11,7 @@ namespace Recommender.Serving;
 
 /// <summary>
 /// Retrains on a schedule and on demand. Only one process trains at a time across all replicas and the CLI
-/// (<see cref="ModelTraining.TrainExclusiveAsync(MatrixFactorizationOptions, HyperparameterSearch?, IProgress{TrainingProgress}?, CancellationToken)"/>); a request while training is running is answered by that run.
+/// (<see cref="ModelTraining.TrainExclusiveAsync(MatrixFactorizationOptions, HyperparameterSearch?, RankingSearch?, IProgress{TrainingProgress}?, CancellationToken)"/>); a request while training is running is answered by that run.
 /// Each run trains the MF model, then the learned re-ranker on the scores of whichever MF model is then active.
 /// </summary>
 public sealed class TrainingScheduler(ModelTraining training, RerankerTraining rerankerTraining, RecommenderMetrics metrics, IOptions<ServingOptions> options, ILogger<TrainingScheduler> logger)
@@ -70,7 +70,7 @@ public sealed class TrainingScheduler(ModelTraining training, RerankerTraining r
         {
             IsTraining = true;
             using var span = RecommenderMetrics.ActivitySource.StartActivity("train");
-            if (await training.TrainExclusiveAsync(new MatrixFactorizationOptions(), HyperparameterSearch.Default, ct: ct) is not { } report)
+            if (await training.TrainExclusiveAsync(new MatrixFactorizationOptions(), HyperparameterSearch.Default, RankingSearch.Default, ct: ct) is not { } report)
             {
                 logger.LogInformation("Another process is training; skipping this run");
                 metrics.TrainingRun("skipped");

@@ -41,7 +41,8 @@ public sealed record TrainingReport(int Version, bool Activated, string Decision
 /// <see cref="HyperparameterSearch"/>, rank, λ and iterations are first chosen on a time-ordered validation split of
 /// the training rows (never the holdout), and the model row's options then record the chosen values. A catalog without
 /// enough ratings but with activity (asks, answers, comments, favourites, edits, clicks…) trains on that activity as
-/// implicit feedback instead (<see cref="ImplicitFeedback"/>), with one-class ALS, measured by NDCG@10.
+/// implicit feedback instead (<see cref="ImplicitFeedback"/>), with one-class ALS, measured by NDCG@10; given a
+/// <see cref="RankingSearch"/>, its rank, λ and α are chosen the same way, by NDCG@10 on the validation split.
 /// </summary>
 public sealed class ModelTraining(ModelStore models, EventStore events)
 {
@@ -60,31 +61,39 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
     /// 'training' is not running (its process was killed), so such runs are marked failed first.
     /// </summary>
     public Task<TrainingReport?> TrainExclusiveAsync(MatrixFactorizationOptions options, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default) =>
-        TrainExclusiveAsync(options, null, progress, ct);
+        TrainExclusiveAsync(options, null, null, progress, ct);
 
-    /// <summary>As <see cref="TrainExclusiveAsync(MatrixFactorizationOptions, IProgress{TrainingProgress}?, CancellationToken)"/>, choosing settings by <paramref name="search"/> when it is not null.</summary>
-    public async Task<TrainingReport?> TrainExclusiveAsync(MatrixFactorizationOptions options, HyperparameterSearch? search, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
+    /// <summary>
+    /// As <see cref="TrainExclusiveAsync(MatrixFactorizationOptions, IProgress{TrainingProgress}?, CancellationToken)"/>, choosing the ratings
+    /// model's settings by <paramref name="search"/> and the activity model's by <paramref name="activitySearch"/> when they are not null.
+    /// </summary>
+    public async Task<TrainingReport?> TrainExclusiveAsync(MatrixFactorizationOptions options, HyperparameterSearch? search, RankingSearch? activitySearch = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
     {
         await using var held = await models.TryLockTrainingAsync(ct);
         if (held is null)
             return null;
         await models.FailInterruptedAsync(ct);
-        return await TrainAsync(options, search, progress, ct);
+        return await TrainAsync(options, search, activitySearch, progress, ct);
     }
 
     /// <summary>Trains with <paramref name="options"/> as given.</summary>
     public Task<TrainingReport> TrainAsync(MatrixFactorizationOptions options, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default) =>
-        TrainAsync(options, null, progress, ct);
+        TrainAsync(options, null, null, progress, ct);
 
-    /// <summary>Trains, choosing rank, λ and iterations by <paramref name="search"/> first when it is not null.</summary>
-    public async Task<TrainingReport> TrainAsync(MatrixFactorizationOptions options, HyperparameterSearch? search, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
+    /// <summary>
+    /// Trains, choosing the ratings model's rank, λ and iterations by <paramref name="search"/>, or the activity model's
+    /// rank, λ and α by <paramref name="activitySearch"/>, first when it is not null.
+    /// </summary>
+    public async Task<TrainingReport> TrainAsync(MatrixFactorizationOptions options, HyperparameterSearch? search, RankingSearch? activitySearch = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
     {
         options.Validate();
         var version = await models.BeginAsync("mf-sgd", ModelLoss.Of(options), JsonSerializer.Serialize(options, Json), ct);
         try
         {
             var (users, items, values, times) = await events.ReadRatingsAsync(ct);
-            if (values.Length < MinimumRatings && await TrainOnActivityAsync(version, options, progress, ct) is { } fromActivity)
+            if (values.Length < MinimumRatings && await TrainOnActivityAsync(version, options, activitySearch, progress, ct) is { } fromActivity)
                 return fromActivity;
             if (values.Length < MinimumRatings)
             {
@@ -157,7 +166,7 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
     /// Trains on activity as implicit feedback when there is enough of it; null when there is not (the caller then
     /// reports too few ratings). The holdout is the latest 10% of (person, item) pairs by their first event.
     /// </summary>
-    private async Task<TrainingReport?> TrainOnActivityAsync(int version, MatrixFactorizationOptions options, IProgress<TrainingProgress>? progress, CancellationToken ct)
+    private async Task<TrainingReport?> TrainOnActivityAsync(int version, MatrixFactorizationOptions options, RankingSearch? search, IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         var cells = ImplicitFeedback.Cells(await events.ReadActivityAsync(ImplicitFeedback.Kinds, ct));
         if (cells.Count < MinimumRatings)
@@ -165,7 +174,9 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
         var implicitOptions = options.Clone();
         implicitOptions.LossFunction = LossFunction.SquareLossOneClass;
         await models.DescribeAsync(version, ActivityAlgorithm, ModelLoss.Of(implicitOptions), JsonSerializer.Serialize(implicitOptions, Json), ct);
-        var (model, metrics) = await Task.Run(() => FitActivity(implicitOptions, cells, progress, ct), ct);
+        var (model, metrics, chosen) = await Task.Run(() => FitActivity(implicitOptions, search, cells, progress, ct), ct);
+        if (metrics.Selection is not null)
+            await models.RecordOptionsAsync(version, JsonSerializer.Serialize(chosen, Json), ct);
         var (passes, decision) = await GateActivityAsync(metrics, ct);
         await models.CompleteAsync(version, model, JsonSerializer.Serialize(metrics, Json), passes ? "ready" : "rejected", ct);
         var activated = passes && await models.ActivateAsync(version, ct);
@@ -178,13 +189,20 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
     /// <summary>List length of the holdout NDCG and recall of activity models.</summary>
     public const int HoldoutK = 10;
 
-    private static (MatrixFactorizationModel Model, ModelMetrics Metrics) FitActivity(MatrixFactorizationOptions options,
-        List<ImplicitFeedback.Cell> cells, IProgress<TrainingProgress>? progress, CancellationToken ct)
+    private static (MatrixFactorizationModel Model, ModelMetrics Metrics, MatrixFactorizationOptions Chosen) FitActivity(MatrixFactorizationOptions options,
+        RankingSearch? search, List<ImplicitFeedback.Cell> cells, IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        var trainer = new MatrixFactorizationTrainer(options);
         RatingTable Table() => RatingTable.FromRows([.. cells.Select(c => c.UserId)], [.. cells.Select(c => c.ItemId)],
             [.. cells.Select(c => c.Strength)], [.. cells.Select(c => c.FirstUnixSeconds)]);
+        // As for ratings: the validation split is cut in time from the holdout model's rows, and every pair is a positive.
+        // Null when it is too small to choose from; the given settings then stand.
+        HyperparameterChoice? selection = null;
+        if (search is not null && TemporalSplit.Split(TemporalSplit.EarliestRows(Table())) is var validation)
+            selection = search.Run(validation.Train, validation.Train, validation.Test, options, ct);
+        if (selection is not null)
+            options = selection.Apply(options);
+        var trainer = new MatrixFactorizationTrainer(options);
         var split = TemporalSplit.Split(Table());
         var holdoutModel = trainer.Fit(split.Train, progress, ct);
         double? ndcg = null, recall = null, popularityNdcg = null;
@@ -197,8 +215,8 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
         var all = Table();
         var model = trainer.Fit(all.AsTrainingData(), progress, ct);
         var metrics = new ModelMetrics(split.Train.Count, split.Test.Count, model.UserCount, model.ItemCount,
-            double.NaN, double.NaN, double.NaN, clock.Elapsed.TotalSeconds, null, ModelMetrics.Activity, ndcg, recall, popularityNdcg);
-        return (model, metrics);
+            double.NaN, double.NaN, double.NaN, clock.Elapsed.TotalSeconds, selection, ModelMetrics.Activity, ndcg, recall, popularityNdcg);
+        return (model, metrics, options);
     }
 
     /// <summary>NDCG@k of ranking every item by its training pairs (the same list for everyone, minus what each person already has).</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Dapper;
 using Recommender.Data;
+using Recommender.Data.Import;
 using Recommender.Testing;
 
 namespace Recommender.Cli.Tests;
@@ -175,6 +176,27 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal(1, await ActiveVersionAsync());
         Assert.Equal(0, list.Exit);
         Assert.Contains("ready", list.Output, StringComparison.Ordinal);
+    }
+
+    [SharedDataFact(SharedDataSet.StackExchange)]
+    public async Task Train_on_activity_keeps_the_defaults_when_validation_is_too_small_and_a_given_alpha_fixes_its_search()
+    {
+        await new CatalogImporter(_db.DataSource).ImportAsync(StackExchangeReader.Read(RepositoryPaths.StackExchange));
+
+        // The demo's 80 validation pairs are too few to choose from; α 3 given (not in the grid) is used as given.
+        var defaults = await RunAsync(null, "train", "--threads", "1");
+        var given = await RunAsync(null, "train", "--alpha", "3", "--rank", "12", "--threads", "1");
+
+        Assert.True(defaults.Exit == 0, defaults.Output);
+        Assert.DoesNotContain("settings chosen on", defaults.Output, StringComparison.Ordinal);
+        Assert.True(given.Exit == 0, given.Output);
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        var options = (await conn.QueryAsync<string>("select options::text from models order by version")).ToList();
+        Assert.Equal(2, options.Count);
+        using var first = System.Text.Json.JsonDocument.Parse(options[0]);
+        Assert.Equal((32, 5.0), (first.RootElement.GetProperty("approximationRank").GetInt32(), first.RootElement.GetProperty("alpha").GetDouble()));
+        using var second = System.Text.Json.JsonDocument.Parse(options[1]);
+        Assert.Equal((12, 3.0), (second.RootElement.GetProperty("approximationRank").GetInt32(), second.RootElement.GetProperty("alpha").GetDouble()));
     }
 
     [Fact]

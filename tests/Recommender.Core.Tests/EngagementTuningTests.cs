@@ -1,5 +1,6 @@
 using System.Globalization;
 using Recommender.Core.Evaluation;
+using Recommender.Factorization;
 
 namespace Recommender.Core.Tests;
 
@@ -33,11 +34,11 @@ public sealed class EngagementTuningTests : IDisposable
     public void Tune_plantedGroups_choosesTheSettingsThatServeTheSmallGroup()
     {
         var data = EvaluationData.Load(_folder);
-        var options = new EvaluationOptions { Iterations = 10, Threads = 1 };
+        var options = new EvaluationOptions { Iterations = 10, Threads = 1, TuneMix = true };
 
         // λ = 10⁶ shrinks every factor to nothing, so that model ranks blindly; popularity weight 5 with shrinkage 100
         // lets popularity decide every list, which shows the small group the large group's items.
-        var tuned = EngagementTuning.Tune(data, options, [(4, 1e6, 5), (4, 0.05, 5)], [(5, 100), (0, 0)]);
+        var tuned = EngagementTuning.Tune(data, options, new RankingSearch([4], [1e6, 0.05], [5], MinimumValidationPairs: 1), [(5, 100), (0, 0)]);
 
         Assert.Equal(EngagementTuning.Id, tuned.Id);
         Assert.Equal(4, tuned.Hyperparameters[EngagementTuning.Rank]);
@@ -51,10 +52,10 @@ public sealed class EngagementTuningTests : IDisposable
     public void Tune_gridOrderReversed_choosesTheSameSettings()
     {
         var data = EvaluationData.Load(_folder);
-        var options = new EvaluationOptions { Iterations = 10, Threads = 1 };
+        var options = new EvaluationOptions { Iterations = 10, Threads = 1, TuneMix = true };
 
-        var a = EngagementTuning.Tune(data, options, [(4, 1e6, 5), (4, 0.05, 5)], [(5, 100), (0, 0)]);
-        var b = EngagementTuning.Tune(data, options, [(4, 0.05, 5), (4, 1e6, 5)], [(0, 0), (5, 100)]);
+        var a = EngagementTuning.Tune(data, options, new RankingSearch([4], [1e6, 0.05], [5], MinimumValidationPairs: 1), [(5, 100), (0, 0)]);
+        var b = EngagementTuning.Tune(data, options, new RankingSearch([4], [0.05, 1e6], [5], MinimumValidationPairs: 1), [(0, 0), (5, 100)]);
 
         Assert.Equal(a.Hyperparameters, b.Hyperparameters);
         Assert.Equal(a.ValidationNdcg, b.ValidationNdcg, 12);
@@ -63,17 +64,28 @@ public sealed class EngagementTuningTests : IDisposable
     [Fact]
     public void Run_tuning_reportsTheChoiceAndServesEngagementWithIt()
     {
-        var options = new EvaluationOptions { Iterations = 5, Threads = 1, Seeds = 2, Objectives = ["engagement"] };
+        // The planted world's validation split has a few hundred positives, fewer than the default search asks for.
+        var options = new EvaluationOptions
+        {
+            Iterations = 5,
+            Threads = 1,
+            Seeds = 2,
+            Objectives = ["engagement"],
+            EngagementSearch = RankingSearch.Default with { MinimumValidationPairs = 1 },
+        };
 
         var report = OfflineEvaluator.Run(_ => EvaluationData.Load(_folder), options);
 
-        // Chosen once on the validation split, reported for each seed, from the grids.
+        // Chosen once on the validation split, reported for each seed, from train's grid; the mix is the objective's own.
         var choices = report.Baselines.Where(b => b.Id == EngagementTuning.Id).ToList();
         Assert.Equal([42, 43], choices.Select(c => c.Seed));
         Assert.Equal(choices[0].Hyperparameters, choices[1].Hyperparameters);
         var h = choices[0].Hyperparameters;
-        Assert.Contains(((int)h[EngagementTuning.Rank], h[EngagementTuning.Lambda], h[EngagementTuning.Alpha]), EngagementTuning.ModelGrid);
-        Assert.Contains((h[EngagementTuning.PopularityWeight], h[EngagementTuning.PriorShrinkage]), EngagementTuning.MixGrid);
+        Assert.Contains((int)h[EngagementTuning.Rank], RankingSearch.Default.Ranks);
+        Assert.Contains(h[EngagementTuning.Lambda], RankingSearch.Default.Lambdas);
+        Assert.Contains(h[EngagementTuning.Alpha], RankingSearch.Default.Alphas);
+        Assert.False(h.ContainsKey(EngagementTuning.PopularityWeight), "the mix is chosen only when asked");
+        Assert.InRange(choices[0].ValidationNdcg, 0.05, 1);
         Assert.StartsWith(string.Create(CultureInfo.InvariantCulture, $"mf-oneclass-r{h[EngagementTuning.Rank]}-i5-l{h[EngagementTuning.Lambda]}-a{h[EngagementTuning.Alpha]}-"), report.ModelVersion, StringComparison.Ordinal);
 
         // Turned off, the given settings are used and nothing is reported for engagement.

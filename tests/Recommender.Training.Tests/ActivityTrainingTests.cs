@@ -41,6 +41,61 @@ public sealed class ActivityTrainingTests : IAsyncLifetime
     }
 
     [SharedDataFact(SharedDataSet.StackExchange)]
+    public async Task TrainAsync_on_activity_with_a_search_chooses_rank_lambda_and_alpha_on_validation_and_records_them_with_the_model()
+    {
+        var models = new ModelStore(_db.DataSource);
+        // The demo's validation split holds 80 pairs, fewer than the default minimum; here any number will do.
+        var search = new RankingSearch([2, 16], [0.05, 50], [2, 5], MinimumValidationPairs: 1);
+
+        var report = await new ModelTraining(models, new EventStore(_db.DataSource)).TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1 }, null, search);
+
+        var selection = report.Metrics!.Selection!;
+        Assert.Equal(8, selection.Trials.Count);
+        // The validation split is cut in time from the holdout model's 6,038 pairs only: their earliest 5,435 train.
+        Assert.Equal(5_435, selection.TrainRows);
+        Assert.All(selection.Trials, t => Assert.InRange(t.ValidationNdcg!.Value, 0, 1));
+        // Not all trials rank alike, so the choice is a measurement, and it is the best one.
+        Assert.True(selection.Trials.Select(t => t.ValidationNdcg).Distinct().Count() > 1, "the trials should rank differently");
+        var best = selection.Best;
+        Assert.Equal(selection.Trials.Max(t => t.ValidationNdcg), best.ValidationNdcg);
+        var row = (await models.ListAsync()).Single(m => m.Version == report.Version);
+        using (var options = System.Text.Json.JsonDocument.Parse(row.Options))
+        {
+            Assert.Equal(best.Rank, options.RootElement.GetProperty("approximationRank").GetInt32());
+            Assert.Equal(best.Lambda, options.RootElement.GetProperty("lambda").GetDouble());
+            Assert.Equal(best.Alpha, options.RootElement.GetProperty("alpha").GetDouble());
+        }
+        using (var metrics = System.Text.Json.JsonDocument.Parse(row.Metrics))
+            Assert.Equal(best.Alpha, metrics.RootElement.GetProperty("selection").GetProperty("best").GetProperty("alpha").GetDouble());
+        var active = await models.LoadActiveAsync();
+        Assert.Equal((report.Version, best.Rank, LossFunction.SquareLossOneClass), (active!.Version, active.Model.Rank, active.Model.LossFunction));
+    }
+
+    [SharedDataFact(SharedDataSet.StackExchange)]
+    public async Task TrainAsync_on_activity_with_the_rank_given_searches_only_lambda_and_alpha_and_with_all_three_given_or_too_little_validation_does_not_search()
+    {
+        var models = new ModelStore(_db.DataSource);
+        var training = new ModelTraining(models, new EventStore(_db.DataSource));
+
+        var rankGiven = await training.TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 12 }, null,
+            RankingSearch.Except(12, null, null)! with { MinimumValidationPairs = 1 });
+        var allGiven = RankingSearch.Except(12, 0.05, 5);
+        var asGiven = await training.TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 12, Alpha = 5 }, null, allGiven);
+        var tooLittle = await training.TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1 }, null, RankingSearch.Default);
+
+        var trials = rankGiven.Metrics!.Selection!.Trials;
+        Assert.Equal(RankingSearch.Default.Lambdas.Count * RankingSearch.Default.Alphas.Count, trials.Count);
+        Assert.All(trials, t => Assert.Equal(12, t.Rank));
+        Assert.Null(allGiven);
+        Assert.Null(asGiven.Metrics!.Selection);
+        // 80 validation pairs are below the default minimum of 1,000: the defaults stand, recorded as given.
+        Assert.Null(tooLittle.Metrics!.Selection);
+        var row = (await models.ListAsync()).Single(m => m.Version == tooLittle.Version);
+        using var options = System.Text.Json.JsonDocument.Parse(row.Options);
+        Assert.Equal(new MatrixFactorizationOptions().ApproximationRank, options.RootElement.GetProperty("approximationRank").GetInt32());
+    }
+
+    [SharedDataFact(SharedDataSet.StackExchange)]
     public async Task TrainAsync_with_ratings_keeps_training_on_ratings()
     {
         await using (var conn = await _db.DataSource.OpenConnectionAsync())

@@ -29,6 +29,28 @@ public sealed class AdminTextTests
     }
 
     [Fact]
+    public void Points_read_an_activity_models_chosen_alpha_and_validation_ndcg_as_training_records_them()
+    {
+        // The model row as ModelTraining writes it for activity: the chosen options, and the search in the metrics.
+        var json = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)
+        {
+            NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        };
+        var options = new Factorization.MatrixFactorizationOptions { ApproximationRank = 16, Lambda = 50, Alpha = 2, LossFunction = Factorization.LossFunction.SquareLossOneClass };
+        var best = new Factorization.HyperparameterTrial(16, 50, 20, double.NaN, 2, 0.0812);
+        var metrics = new Training.ModelMetrics(100, 10, 5, 5, double.NaN, double.NaN, double.NaN, 1, new Factorization.HyperparameterChoice(best, [best], 90, 9),
+            Training.ModelMetrics.Activity, 0.07, 0.2, 0.05);
+        var chosen = new Data.Models.ModelSummary(3, "mf-als-activity", "ready", true, DateTime.UtcNow, null,
+            System.Text.Json.JsonSerializer.Serialize(options, json), System.Text.Json.JsonSerializer.Serialize(metrics, json), Data.Models.ModelLoss.OneClass, false);
+        var given = chosen with { Version = 4, Metrics = System.Text.Json.JsonSerializer.Serialize(metrics with { Selection = null }, json) };
+
+        var points = AdminStatistics.Points([chosen, given]);
+
+        Assert.Equal("rank 16, λ 50, α 2, 20 iterations, chosen on a validation split (NDCG@10 0.081)", AdminText.Settings(points[0].Settings));
+        Assert.Equal("rank 16, λ 50, α 2, 20 iterations, as given", AdminText.Settings(points[1].Settings));
+    }
+
+    [Fact]
     public void ListDifferences_marks_moves_new_and_dropped_items()
     {
         var (original, changed) = ListDifferences.Compare([1, 2, 3, 4], [3, 1, 2, 5]);

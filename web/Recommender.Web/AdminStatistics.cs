@@ -8,8 +8,11 @@ namespace Recommender.Web;
 public sealed record ModelPoint(int Version, bool IsActive, string Status, DateTimeOffset TrainedAt, double? TestRmse, double? GlobalMeanRmse, double? TestMae,
     ModelSettings? Settings = null, double? TestNdcg = null, double? PopularityNdcg = null, ModelLoss? Loss = null);
 
-/// <summary>The settings a model was trained with, and whether they were chosen on a validation split (with its RMSE) or given.</summary>
-public sealed record ModelSettings(int Rank, double Lambda, int Iterations, bool Chosen, double? ValidationRmse);
+/// <summary>
+/// The settings a model was trained with, and whether they were chosen on a validation split (with its RMSE, or its
+/// NDCG@10 for a model trained on activity) or given. <paramref name="Alpha"/> is set for a model trained on activity only.
+/// </summary>
+public sealed record ModelSettings(int Rank, double Lambda, int Iterations, bool Chosen, double? ValidationRmse, double? Alpha = null, double? ValidationNdcg = null);
 
 /// <summary>Read-only figures for the admin overview.</summary>
 public sealed class AdminStatistics(SettingsStore settings)
@@ -24,19 +27,20 @@ public sealed class AdminStatistics(SettingsStore settings)
             using var doc = JsonDocument.Parse(m.Metrics);
             using var options = JsonDocument.Parse(m.Options);
             return new ModelPoint(m.Version, m.IsActive, m.Status, new DateTimeOffset(DateTime.SpecifyKind(m.CreatedAt, DateTimeKind.Utc)), Read(doc.RootElement, "testRmse"), Read(doc.RootElement, "globalMeanRmse"), Read(doc.RootElement, "testMae"),
-                Settings(options.RootElement, doc.RootElement), Read(doc.RootElement, "testNdcg"), Read(doc.RootElement, "popularityNdcg"), m.TrainedWith);
+                Settings(options.RootElement, doc.RootElement, m.TrainedWith), Read(doc.RootElement, "testNdcg"), Read(doc.RootElement, "popularityNdcg"), m.TrainedWith);
         })];
 
     /// <summary>From the model row's options (the values trained with) and its metrics' "selection" (present when they were chosen).</summary>
-    private static ModelSettings? Settings(JsonElement options, JsonElement metrics)
+    private static ModelSettings? Settings(JsonElement options, JsonElement metrics, ModelLoss? loss)
     {
         if (Read(options, "approximationRank") is not { } rank || Read(options, "lambda") is not { } lambda || Read(options, "numberOfIterations") is not { } iterations)
             return null;
         var selection = metrics.ValueKind == JsonValueKind.Object && metrics.TryGetProperty("selection", out var found) && found.ValueKind == JsonValueKind.Object
             ? found : (JsonElement?)null;
         var chosen = selection is not null;
-        double? validationRmse = selection is { } s && s.TryGetProperty("best", out var best) ? Read(best, "validationRmse") : null;
-        return new ModelSettings((int)rank, lambda, (int)iterations, chosen, validationRmse);
+        var best = selection is { } s && s.TryGetProperty("best", out var b) ? b : (JsonElement?)null;
+        var alpha = loss?.Objective == ModelLoss.OneClass ? Read(options, "alpha") : null;
+        return new ModelSettings((int)rank, lambda, (int)iterations, chosen, best is { } r ? Read(r, "validationRmse") : null, alpha, best is { } n ? Read(n, "validationNdcg") : null);
     }
 
     private static double? Read(JsonElement metrics, string name) =>

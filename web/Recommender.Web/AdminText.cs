@@ -24,12 +24,19 @@ public static class AdminText
         : model.TestNdcg is not null && model.PopularityNdcg is { } popularity ? $"popularity scores {Explanations.Number(popularity)}; higher is better"
         : null;
 
-    /// <summary>"rank 32, λ 0.05, 14 iterations, chosen on a validation split (RMSE 0.912)", or "…, as given"; a dash when unknown.</summary>
+    /// <summary>
+    /// "rank 32, λ 0.05, 14 iterations, chosen on a validation split (RMSE 0.912)", or "…, as given"; a model trained
+    /// on activity also names α and is chosen by NDCG@10: "rank 8, λ 50, α 2, 20 iterations, chosen on a validation
+    /// split (NDCG@10 0.077)". A dash when unknown.
+    /// </summary>
     public static string Settings(ModelSettings? settings) => settings is null
         ? "—"
-        : $"rank {settings.Rank}, λ {Explanations.Number(settings.Lambda)}, {settings.Iterations} iterations, "
+        : $"rank {settings.Rank}, λ {Explanations.Number(settings.Lambda)}, "
+          + (settings.Alpha is { } alpha ? $"α {Explanations.Number(alpha)}, " : "")
+          + $"{settings.Iterations} iterations, "
           + (settings.Chosen
-              ? "chosen on a validation split" + (settings.ValidationRmse is { } rmse ? $" (RMSE {Explanations.Number(rmse)})" : "")
+              ? "chosen on a validation split" + (settings.ValidationRmse is { } rmse ? $" (RMSE {Explanations.Number(rmse)})"
+                  : settings.ValidationNdcg is { } ndcg ? $" (NDCG@10 {Explanations.Number(ndcg)})" : "")
               : "as given");
 
     /// <summary>"just now", "5 minutes ago", "2 hours ago", "3 days ago", or the date once it is more than a month back.</summary>

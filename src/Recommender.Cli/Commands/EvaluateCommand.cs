@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Recommender.Core;
 using Recommender.Core.Evaluation;
+using Recommender.Factorization;
 using Spectre.Console;
 
 namespace Recommender.Cli.Commands;
@@ -26,15 +27,18 @@ internal static class EvaluateCommand
         var seeds = new Option<int>("--seeds") { Description = "Runs with consecutive seeds; figures are mean ± standard deviation.", DefaultValueFactory = _ => defaults.Seeds };
         var split = new Option<SplitKind>("--split") { Description = "temporal (first 90% of ratings by time train) or random (a seeded 90/10 cut).", DefaultValueFactory = _ => defaults.Split };
         var now = new Option<string?>("--now") { Description = "Serving clock as ISO 8601 (e.g. 2013-09-01T00:00:00Z). Default: the time of the newest rating." };
-        var rank = new Option<int?>("--rank") { Description = "Latent factors of the one-class MF model. Default: chosen on the validation split (see --lambda)." };
+        var rank = new Option<int?>("--rank") { Description = "Latent factors of the one-class MF model. Default: chosen on the validation split from 8, 16, 32 (see --lambda)." };
         var iterations = new Option<int>("--iterations") { Description = "ALS iterations.", DefaultValueFactory = _ => defaults.Iterations };
         var lambda = new Option<double?>("--lambda")
         {
-            Description = "L2 regularisation of the one-class MF model. Default: rank, λ, α and engagement's popularity mix are chosen on the validation split, as the baselines are; " +
-                "giving --rank, --lambda, --alpha or engagement's --params uses them as given (unset ones at " +
-                $"rank {defaults.Rank}, λ {defaults.Lambda.ToString(CultureInfo.InvariantCulture)}, α {defaults.Alpha.ToString(CultureInfo.InvariantCulture)}, engagement's defaults).",
+            Description = "L2 regularisation of the one-class MF model. Default: rank, λ and α are chosen on the validation split from 0.05, 50, 200 by the search train runs on activity; " +
+                "a given --rank, --lambda or --alpha is fixed and the others are still chosen; all three given, there is no search.",
         };
-        var alpha = new Option<double?>("--alpha") { Description = "Confidence weight of a positive in one-class ALS. Default: chosen on the validation split (see --lambda)." };
+        var alpha = new Option<double?>("--alpha") { Description = "Confidence weight of a positive in one-class ALS. Default: chosen on the validation split from 2, 5 (see --lambda)." };
+        var tuneMix = new Option<bool>("--tune-mix")
+        {
+            Description = "Also choose engagement's popularity mix (popularity_weight × prior_shrinkage) on the validation split, instead of the objective's defaults a reader gets. Ignored when --params sets engagement.",
+        };
         var weighted = new Option<bool>("--weighted-lambda") { Description = "Frequency-scaled regularisation: λ·(1 + n) for a row with n positives.", DefaultValueFactory = _ => defaults.FrequencyScaled };
         var users = new Option<int>("--users") { Description = "Evaluate at most this many test users (0 = all).", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Worker threads.", DefaultValueFactory = _ => defaults.Threads };
@@ -46,7 +50,7 @@ internal static class EvaluateCommand
 
         var command = new Command("evaluate", "Compare objectives offline: accuracy, diversity, popularity bias, credibility and simulated learning.")
         {
-            data, output, k, seed, seeds, split, now, rank, iterations, lambda, alpha, weighted, users, threads, objectives, parameters, learners, maxItems, simulationSeeds,
+            data, output, k, seed, seeds, split, now, rank, iterations, lambda, alpha, tuneMix, weighted, users, threads, objectives, parameters, learners, maxItems, simulationSeeds,
             SkillCommand.Evaluate(),
         };
         command.SetAction(CliApp.Guarded((parseResult, _) => Task.FromResult(Run(parseResult))));
@@ -85,7 +89,13 @@ internal static class EvaluateCommand
                 Objectives = ids,
                 Parameters = ParseParameters(parseResult.GetValue(parameters)),
             };
-            options = options with { TuneEngagement = parseResult.GetValue(rank) is null && parseResult.GetValue(lambda) is null && parseResult.GetValue(alpha) is null && !options.Parameters.ContainsKey(EngagementTuning.Id) };
+            var search = RankingSearch.Except(parseResult.GetValue(rank), parseResult.GetValue(lambda), parseResult.GetValue(alpha));
+            options = options with
+            {
+                TuneEngagement = search is not null,
+                EngagementSearch = search ?? options.EngagementSearch,
+                TuneMix = parseResult.GetValue(tuneMix) && !options.Parameters.ContainsKey(EngagementTuning.Id),
+            };
             var path = parseResult.GetValue(data)!;
             var simulation = parseResult.GetValue(learners) > 0
                 ? new LearnerSimulationOptions

@@ -16,9 +16,11 @@ internal static class TrainCommand
     {
         var defaults = new MatrixFactorizationOptions();
         // Rank, λ and iterations are chosen on a validation split unless given; a given one is used as it is.
-        var rank = new Option<int?>("--rank") { Description = "ApproximationRank: factor length. Default: chosen from 8, 16, 32, 64 on a validation split." };
-        var iterations = new Option<int?>("--iterations") { Description = "NumberOfIterations: passes over the data. Default: chosen by early stopping on a validation split (at most 50)." };
-        var lambda = new Option<double?>("--lambda") { Description = "Lambda: L2 regularisation. Default: chosen from 0.02, 0.05, 0.1, 0.2 on a validation split." };
+        // On activity (no ratings) the one-class model's rank, λ and α are chosen instead, from RankingSearch.Default's grid.
+        var rank = new Option<int?>("--rank") { Description = "ApproximationRank: factor length. Default: chosen on a validation split from 8, 16, 32, 64 (ratings) or 8, 16, 32 (activity)." };
+        var iterations = new Option<int?>("--iterations") { Description = $"NumberOfIterations: passes over the data. Default: chosen by early stopping on a validation split (at most 50) for ratings; {defaults.NumberOfIterations} for activity." };
+        var lambda = new Option<double?>("--lambda") { Description = "Lambda: L2 regularisation. Default: chosen on a validation split from 0.02, 0.05, 0.1, 0.2 (ratings) or 0.05, 50, 200 (activity)." };
+        var alpha = new Option<double?>("--alpha") { Description = "Alpha: confidence weight of an activity pair (activity only). Default: chosen from 2, 5 on a validation split." };
         var weighted = new Option<bool>("--weighted-lambda") { Description = "Frequency-scaled regularisation: λ·(1 + n) in all for a user or item with n ratings." };
         var learningRate = new Option<double>("--learning-rate") { Description = "LearningRate: initial SGD step.", DefaultValueFactory = _ => defaults.LearningRate };
         var threads = new Option<int?>("--threads") { Description = "NumberOfThreads (default: one per core)." };
@@ -29,7 +31,7 @@ internal static class TrainCommand
         };
         var command = new Command("train", "Train a model on the rating events in the database; activate it if it passes the quality gate.")
         {
-            rank, iterations, lambda, weighted, learningRate, threads, seed, reranker,
+            rank, iterations, lambda, alpha, weighted, learningRate, threads, seed, reranker,
         };
         command.SetAction(CliApp.Guarded(async (parse, ct) =>
         {
@@ -51,6 +53,7 @@ internal static class TrainCommand
                 ApproximationRank = parse.GetValue(rank) ?? defaults.ApproximationRank,
                 NumberOfIterations = parse.GetValue(iterations) ?? defaults.NumberOfIterations,
                 Lambda = parse.GetValue(lambda) ?? defaults.Lambda,
+                Alpha = parse.GetValue(alpha) ?? defaults.Alpha,
                 FrequencyScaledRegularization = parse.GetValue(weighted),
                 LearningRate = parse.GetValue(learningRate),
                 NumberOfThreads = parse.GetValue(threads),
@@ -67,18 +70,20 @@ internal static class TrainCommand
             var (connectionString, _, _) = await CliContext.ResolveDatabaseAsync(parse, ct);
             await using var dataSource = Database.CreateDataSource(connectionString, "recommender-train");
             await MigrationRunner.MigrateAsync(dataSource, ct);
-            Print(await RunAsync(dataSource, options, HyperparameterSearch.Except(parse.GetValue(rank), parse.GetValue(lambda), parse.GetValue(iterations)), ct));
+            Print(await RunAsync(dataSource, options, HyperparameterSearch.Except(parse.GetValue(rank), parse.GetValue(lambda), parse.GetValue(iterations)),
+                RankingSearch.Except(parse.GetValue(rank), parse.GetValue(lambda), parse.GetValue(alpha)), ct));
             return 0;
         }));
         return command;
     }
 
     /// <summary>Trains with a status line; shared with <c>up</c>.</summary>
-    internal static async Task<TrainingReport> RunAsync(Npgsql.NpgsqlDataSource dataSource, MatrixFactorizationOptions options, HyperparameterSearch? search, CancellationToken ct)
+    internal static async Task<TrainingReport> RunAsync(Npgsql.NpgsqlDataSource dataSource, MatrixFactorizationOptions options, HyperparameterSearch? search,
+        RankingSearch? activitySearch, CancellationToken ct)
     {
         var training = new ModelTraining(new ModelStore(dataSource), new EventStore(dataSource));
         return await AnsiConsole.Status().StartAsync("training", async ctx =>
-            await training.TrainExclusiveAsync(options, search, new StatusProgress(ctx), ct))
+            await training.TrainExclusiveAsync(options, search, activitySearch, new StatusProgress(ctx), ct))
             ?? throw new CliException("another process is training on this database; try again when it has finished");
     }
 
@@ -121,7 +126,12 @@ internal static class TrainCommand
             AnsiConsole.MarkupLineInterpolated(
                 $"model [bold]{report.Version}[/]: {m.Users:N0} users × {m.Items:N0} items, holdout RMSE [bold]{m.TestRmse:F3}[/] (global mean {m.GlobalMeanRmse:F3}) on {m.TestRatings:N0} ratings, trained in {m.TrainSeconds:F1} s");
         }
-        if (report.Metrics?.Selection is { Best: var best } selection)
+        if (report.Metrics?.Selection is { Best.ValidationNdcg: { } ndcg } ranked)
+        {
+            AnsiConsole.MarkupLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"settings chosen on {ranked.ValidationRows:N0} validation pairs from {ranked.Trials.Count} trials: rank [bold]{ranked.Best.Rank}[/], λ [bold]{ranked.Best.Lambda}[/], α [bold]{ranked.Best.Alpha}[/] (validation NDCG@{ModelTraining.HoldoutK} {ndcg:F4})"));
+        }
+        else if (report.Metrics?.Selection is { Best: var best } selection)
         {
             AnsiConsole.MarkupLineInterpolated(
                 $"settings chosen on {selection.ValidationRows:N0} validation ratings from {selection.Trials.Count} trials: rank [bold]{best.Rank}[/], λ [bold]{best.Lambda}[/], [bold]{best.Iterations}[/] iterations (validation RMSE {best.ValidationRmse:F4})");

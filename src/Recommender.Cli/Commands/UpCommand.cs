@@ -43,7 +43,7 @@ internal static class UpCommand
                 if (await new ModelStore(dataSource).GetActiveMetricsAsync(ct) is null)
                 {
                     AnsiConsole.WriteLine("no active model: training the first one");
-                    TrainCommand.Print(await TrainCommand.RunAsync(dataSource, new MatrixFactorizationOptions(), HyperparameterSearch.Default, ct));
+                    TrainCommand.Print(await TrainCommand.RunAsync(dataSource, new MatrixFactorizationOptions(), HyperparameterSearch.Default, RankingSearch.Default, ct));
                 }
 
                 var logins = await EnsureDemoLoginsAsync(dataSource, ct);

@@ -4,11 +4,13 @@ using Recommender.Factorization;
 namespace Recommender.Core.Evaluation;
 
 /// <summary>
-/// Chooses the one-class MF model's settings and engagement's popularity mix on the validation split, the way the
-/// <see cref="Baselines"/> are tuned: the test rows play no part. First every (rank, λ, α) of <see cref="ModelGrid"/> is
-/// trained on the validation split's train side and ranked by the model alone; then the best model serves the
-/// validation users through the production pipeline with every (popularity weight, prior shrinkage) of
-/// <see cref="MixGrid"/>, and the mix with the best NDCG@K wins.
+/// Chooses the one-class MF model's settings on the validation split, the way the <see cref="Baselines"/> are tuned and
+/// the way <c>train</c> chooses them on activity: the test rows play no part. Every (rank, λ, α) of
+/// <see cref="EvaluationOptions.EngagementSearch"/> is trained on the validation split's train side and ranked by the
+/// model alone (<see cref="RankingSearch"/>). Only with <see cref="EvaluationOptions.TuneMix"/> is engagement's
+/// popularity mix chosen too: the best model then serves the validation users through the production pipeline with
+/// every (popularity weight, prior shrinkage) of <see cref="MixGrid"/>. By default the objective's own mix is used, as
+/// the product uses it, so engagement is measured as a reader gets it.
 /// </summary>
 public static class EngagementTuning
 {
@@ -21,25 +23,18 @@ public static class EngagementTuning
     public const string PopularityWeight = CommonParameters.PopularityWeight;
     public const string PriorShrinkage = CommonParameters.PriorShrinkage;
 
-    /// <summary>
-    /// The (rank, λ, α) settings tried. One-class λ is a ridge added to YᵀY + Σ confidences, so it is large next to
-    /// the ratings model's: on both MovieTweetings and synth-1M λ 50 beat 0.05 on validation at every rank, and
-    /// rank 64, λ 5 and λ 800 were never best (they were tried and dropped to keep the search short).
-    /// </summary>
-    public static IReadOnlyList<(int Rank, double Lambda, double Alpha)> ModelGrid { get; } =
-        [.. from r in new[] { 8, 16, 32 } from l in new[] { 0.05, 50, 200 } from a in new[] { 2.0, 5 } select (r, l, a)];
-
-    /// <summary>The (popularity weight, prior shrinkage) pairs tried, the model alone first; the objective's own default is among them.</summary>
+    /// <summary>The (popularity weight, prior shrinkage) pairs tried with <see cref="EvaluationOptions.TuneMix"/>, the model alone first; the objective's own default is among them.</summary>
     public static IReadOnlyList<(double Weight, double Shrinkage)> MixGrid { get; } =
-        [(0, 0), .. from w in new[] { 0.25, 0.5, 1.0, 2.0 } from s in new[] { 0.0, 5, CommonParameters.DefaultPriorShrinkage } select (w, s)];
+        [(0, 0), .. from w in new[] { 0.1, 0.25, 0.5, 1.0 } from s in new[] { 0.0, 5, 20 } select (w, s)];
 
     /// <summary>
-    /// Tunes on <paramref name="data"/>'s validation split. The result's hyperparameters hold rank, λ, α, popularity
-    /// weight and prior shrinkage; its NDCG is engagement's on the validation users with them. The grids default to
-    /// <see cref="ModelGrid"/> and <see cref="MixGrid"/>; the other MF settings (iterations, weighted-λ) are the options'.
+    /// Tunes on <paramref name="data"/>'s validation split. The result's hyperparameters hold rank, λ and α, and with
+    /// <see cref="EvaluationOptions.TuneMix"/> popularity weight and prior shrinkage; its NDCG is the model alone's on the
+    /// validation users, or engagement's with the chosen mix. The grids default to the options' search and
+    /// <see cref="MixGrid"/>; the other MF settings (iterations, weighted-λ) are the options'.
     /// </summary>
     public static TunedBaseline Tune(EvaluationData data, EvaluationOptions options,
-        IReadOnlyList<(int Rank, double Lambda, double Alpha)>? modelGrid = null, IReadOnlyList<(double Weight, double Shrinkage)>? mixGrid = null, int maxUsers = 3000)
+        RankingSearch? search = null, IReadOnlyList<(double Weight, double Shrinkage)>? mixGrid = null, int maxUsers = 3000)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
@@ -47,16 +42,20 @@ public static class EngagementTuning
         var positives = data.ImplicitStrength ? validation.Train : TemporalSplit.Positives(validation.Train, data.PositiveThreshold);
         var relevantTest = TemporalSplit.Positives(validation.Test, data.PositiveThreshold);
 
-        // Stage 1: the model alone, every item the user rated excluded (as the pipeline excludes what was consumed).
-        (int Rank, double Lambda, double Alpha, double Ndcg) bestModel = (options.Rank, options.Lambda, options.Alpha, double.NegativeInfinity);
-        MatrixFactorizationModel? best = null;
-        foreach (var (rank, lambda, alpha) in modelGrid ?? ModelGrid)
+        // Stage 1: the model alone, every item the user rated excluded (as the pipeline excludes what was consumed), by
+        // the same search train runs on activity.
+        // Too few validation positives to choose from: the given settings stand, as in train, and are reported without a score.
+        var choice = (search ?? options.EngagementSearch).Run(positives, validation.Train, relevantTest, ModelOptions(options));
+        var bestModel = choice?.Best ?? new HyperparameterTrial(options.Rank, options.Lambda, options.Iterations, double.NaN, options.Alpha, double.NaN);
+        var hyperparameters = new Dictionary<string, double>(StringComparer.Ordinal)
         {
-            var model = Train(positives, options with { Rank = rank, Lambda = lambda, Alpha = alpha });
-            var ndcg = RankingMetrics.Evaluate(model, validation.Train, relevantTest, options.K, options.Threads).Ndcg;
-            if (ndcg > bestModel.Ndcg)
-                (bestModel, best) = ((rank, lambda, alpha, ndcg), model);
-        }
+            [Rank] = bestModel.Rank,
+            [Lambda] = bestModel.Lambda,
+            [Alpha] = bestModel.Alpha ?? options.Alpha,
+        };
+        if (!options.TuneMix)
+            return new TunedBaseline(Id, hyperparameters, bestModel.ValidationNdcg ?? double.NaN);
+        var best = Train(positives, options with { Rank = bestModel.Rank, Lambda = bestModel.Lambda, Alpha = bestModel.Alpha ?? options.Alpha });
 
         // Stage 2: the mix, through the pipeline users get, on a catalog whose popularity is the validation train side's.
         var popularity = EvaluationData.PopularityOf(validation.Train);
@@ -65,7 +64,7 @@ public static class EngagementTuning
         var pipeline = new RecommendationPipeline(relevance, catalog, new ObjectiveRegistry(ObjectiveRegistry.BuiltIn()));
         var users = OfflineEvaluator.TestUsers(validation.Train, validation.Test, data.PositiveThreshold, maxUsers, options.Seed);
         var now = options.Now ?? data.LastRating;
-        (double Weight, double Shrinkage, double Ndcg) bestMix = (CommonParameters.DefaultPopularityWeight, CommonParameters.DefaultPriorShrinkage, double.NegativeInfinity);
+        (double Weight, double Shrinkage, double Ndcg) bestMix = (EngagementObjective.DefaultPopularityWeight, EngagementObjective.DefaultPriorShrinkage, double.NegativeInfinity);
         foreach (var (weight, shrinkage) in mixGrid ?? MixGrid)
         {
             var parameters = MixParameters(weight, shrinkage);
@@ -79,30 +78,31 @@ public static class EngagementTuning
             if (mean > bestMix.Ndcg)
                 bestMix = (weight, shrinkage, mean);
         }
-        return new TunedBaseline(Id, new Dictionary<string, double>(StringComparer.Ordinal)
-        {
-            [Rank] = bestModel.Rank,
-            [Lambda] = bestModel.Lambda,
-            [Alpha] = bestModel.Alpha,
-            [PopularityWeight] = bestMix.Weight,
-            [PriorShrinkage] = bestMix.Shrinkage,
-        }, bestMix.Ndcg);
+        hyperparameters[PopularityWeight] = bestMix.Weight;
+        hyperparameters[PriorShrinkage] = bestMix.Shrinkage;
+        return new TunedBaseline(Id, hyperparameters, bestMix.Ndcg);
     }
 
-    /// <summary>The options with a choice applied: its rank and λ for the MF model, its mix as engagement's parameters.</summary>
+    /// <summary>The options with a choice applied: its rank, λ and α for the MF model, and its mix (if one was chosen) as engagement's parameters.</summary>
     public static EvaluationOptions Apply(EvaluationOptions options, IReadOnlyDictionary<string, double> choice)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(choice);
-        var parameters = new Dictionary<string, ObjectiveParameters>(options.Parameters, StringComparer.Ordinal) { [Id] = MixParameters(choice[PopularityWeight], choice[PriorShrinkage]) };
-        return options with { Rank = (int)choice[Rank], Lambda = choice[Lambda], Alpha = choice[Alpha], Parameters = parameters };
+        options = options with { Rank = (int)choice[Rank], Lambda = choice[Lambda], Alpha = choice[Alpha] };
+        if (!choice.TryGetValue(PopularityWeight, out var weight))
+            return options;
+        var parameters = new Dictionary<string, ObjectiveParameters>(options.Parameters, StringComparer.Ordinal) { [Id] = MixParameters(weight, choice[PriorShrinkage]) };
+        return options with { Parameters = parameters };
     }
 
     /// <summary>Engagement's parameters for a popularity mix.</summary>
     public static ObjectiveParameters MixParameters(double weight, double shrinkage) =>
         ObjectiveParameters.Empty.WithValue(PopularityWeight, weight).WithValue(PriorShrinkage, shrinkage);
 
-    internal static MatrixFactorizationModel Train(TrainingData positives, EvaluationOptions options) => new MatrixFactorizationTrainer(new MatrixFactorizationOptions
+    internal static MatrixFactorizationModel Train(TrainingData positives, EvaluationOptions options) => new MatrixFactorizationTrainer(ModelOptions(options)).Fit(positives);
+
+    /// <summary>The one-class trainer's options for an evaluation's settings.</summary>
+    internal static MatrixFactorizationOptions ModelOptions(EvaluationOptions options) => new()
     {
         ApproximationRank = options.Rank,
         NumberOfIterations = options.Iterations,
@@ -112,5 +112,5 @@ public static class EngagementTuning
         LossFunction = LossFunction.SquareLossOneClass,
         NumberOfThreads = options.Threads,
         Seed = options.Seed,
-    }).Fit(positives);
+    };
 }

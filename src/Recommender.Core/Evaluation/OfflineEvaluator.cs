@@ -37,10 +37,23 @@ public sealed record EvaluationOptions
     public bool FrequencyScaled { get; init; }
 
     /// <summary>
-    /// Choose <see cref="Rank"/>, <see cref="Lambda"/> and engagement's popularity mix on the validation split
-    /// (<see cref="EngagementTuning"/>), as the baselines are tuned. Default true; false uses them as given.
+    /// Choose <see cref="Rank"/>, <see cref="Lambda"/> and <see cref="Alpha"/> on the validation split
+    /// (<see cref="EngagementTuning"/>), as the baselines are tuned and as <c>train</c> chooses them. Default true; false
+    /// uses them as given.
     /// </summary>
     public bool TuneEngagement { get; init; } = true;
+
+    /// <summary>
+    /// With <see cref="TuneEngagement"/>, also choose engagement's popularity mix on the validation split. Default false:
+    /// engagement is measured with the objective's own defaults, which is what a reader gets.
+    /// </summary>
+    public bool TuneMix { get; init; }
+
+    /// <summary>
+    /// The (rank, λ, α) grid <see cref="TuneEngagement"/> searches: <c>train</c>'s own for activity,
+    /// <see cref="RankingSearch.Default"/>; a flag fixes a setting by leaving one value (<see cref="RankingSearch.Except"/>).
+    /// </summary>
+    public RankingSearch EngagementSearch { get; init; } = RankingSearch.Default;
 
     /// <summary>Evaluate at most this many test users (0 = all), taken in a seeded order. Default 0.</summary>
     public int MaxUsers { get; init; }

@@ -8,7 +8,10 @@ public static class CommonParameters
     public const string CredibilityWeight = "credibility_weight";
     public const string PopularityWeight = "popularity_weight";
 
-    /// <summary>Default weight of the popularity prior next to the model's score (see <see cref="Ranking.RankingMath.EngagementRelevance"/>).</summary>
+    /// <summary>
+    /// Default weight of the popularity prior next to the model's score (see <see cref="Ranking.RankingMath.EngagementRelevance"/>)
+    /// for objectives that do not choose their own (engagement does: <see cref="EngagementObjective.DefaultPopularityWeight"/>).
+    /// </summary>
     public const double DefaultPopularityWeight = 1.0;
 
     public const string PriorShrinkage = "prior_shrinkage";
@@ -16,12 +19,12 @@ public static class CommonParameters
     /// <summary>Default shrinkage: a user with 4 items weighs the prior 5×, one with 200 items about 1.1×.</summary>
     public const double DefaultPriorShrinkage = 20;
 
-    public static ParameterSpec PriorShrinkageSpec() => new(
-        PriorShrinkage, ParameterType.Number, DefaultPriorShrinkage,
+    public static ParameterSpec PriorShrinkageSpec(double defaultValue = DefaultPriorShrinkage) => new(
+        PriorShrinkage, ParameterType.Number, defaultValue,
         "How much more the popularity prior counts while your history is short (it fades as you read more).", 0, 100);
 
-    public static ParameterSpec PopularityWeightSpec() => new(
-        PopularityWeight, ParameterType.Number, DefaultPopularityWeight,
+    public static ParameterSpec PopularityWeightSpec(double defaultValue = DefaultPopularityWeight) => new(
+        PopularityWeight, ParameterType.Number, defaultValue,
         "How much what many people like right now counts next to your own tastes.", 0, 5);
 
     public static ParameterSpec CredibilityFloorSpec(double defaultValue) => new(

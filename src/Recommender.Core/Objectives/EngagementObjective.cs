@@ -19,7 +19,21 @@ public sealed class EngagementObjective : IObjective
 
     public CandidateSources Sources => CandidateSources.Personal | CandidateSources.RecentPopular;
 
-    public ParameterSchema Schema { get; } = new([CommonParameters.PopularityWeightSpec(), CommonParameters.PriorShrinkageSpec(), CommonParameters.CredibilityFloorSpec(0)]);
+    /// <summary>
+    /// Default popularity weight: 0.25, with no extra weight for a short history (<see cref="DefaultPriorShrinkage"/> 0).
+    /// Measured on the validation splits (NDCG@10 with the settings the model search chose), this mix was the best on the
+    /// Stack Exchange demo's activity (0.106; the model alone 0.077), and 1.3% below the model alone on MovieTweetings
+    /// (0.0735 vs 0.0745) and level with it on synth-1M (0.0741), where every light mix scores alike; the earlier default
+    /// (1, 20) scored 0 on Stack Exchange and was last on the other two. A reader who wants more of what is popular can
+    /// raise it.
+    /// </summary>
+    public const double DefaultPopularityWeight = 0.25;
+
+    /// <summary>Default prior shrinkage: 0 (see <see cref="DefaultPopularityWeight"/>).</summary>
+    public const double DefaultPriorShrinkage = 0;
+
+    public ParameterSchema Schema { get; } = new([CommonParameters.PopularityWeightSpec(DefaultPopularityWeight), CommonParameters.PriorShrinkageSpec(DefaultPriorShrinkage),
+        CommonParameters.CredibilityFloorSpec(0)]);
 
     public IReadOnlyList<RankedItem> Rank(RankingRequest request)
     {
