@@ -49,5 +49,7 @@ public sealed class LearnerSimulatorTests : IDisposable
         Assert.True(learning <= 0.7 * Mean("no_profiling"), $"learning {learning:F1}, no_profiling {Mean("no_profiling"):F1}");
         // The hidden-knowledge chooser bounds what any objective can reach.
         Assert.All(runs, r => Assert.InRange(r.BestPossible!.MeanItems, 1, r.Objectives.Single(o => o.Objective == "learning").MeanItems));
+        // Knowing items only by level, even with the learner's true skill, leaves each item's own difficulty to chance.
+        Assert.All(runs, r => Assert.InRange(r.BestByLevel!.MeanItems, r.BestPossible!.MeanItems + 1, simulation.MaxItems));
     }
 }

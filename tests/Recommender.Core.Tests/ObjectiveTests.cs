@@ -154,6 +154,28 @@ public sealed class LearningObjectiveTests : ObjectiveContractTests
     }
 
     [Fact]
+    public void Rank_itemAtTheAimAlsoOnAnotherTopic_beatsOneTopicItemsFarFromIt()
+    {
+        // One algebra item at the reader's aim (70%) also covers geometry; the one-topic algebra items sit at about 85%
+        // and 5%. Counting the share of an item's topics that were chosen served the easy one first.
+        var items = new List<ItemInfo>
+        {
+            new(1, "a1", "Algebra and geometry", ["algebra", "geometry"], 3, "source", 0.9, null, null),
+            new(2, "a2", "Algebra, easy", ["algebra"], 1, "source", 0.9, null, null),
+            new(3, "a3", "Algebra, hard", ["algebra"], 5, "source", 0.9, null, null),
+        };
+        var catalog = new Catalog(items, difficulty: new Dictionary<long, double> { [1] = 1050, [2] = 900, [3] = 1700 });
+        var user = new UserState(5, [], new Dictionary<string, TopicSkill> { ["algebra"] = new("algebra", 1200, 40) });
+        var request = new RankingRequest(user, ObjectiveParameters.Empty.With("topics", ["algebra"]),
+            [.. items.Select(i => new Candidate(i.Id, 1, ReadOnlyMemory<float>.Empty))], new HashSet<long>(), catalog, TestWorld.Model, false, 3, 7, TestWorld.Now);
+
+        var ranked = new LearningObjective().Rank(request);
+
+        Assert.InRange(catalog.PredictSuccess(user.Skills, 1, ["algebra"]), 0.6, 0.8);
+        Assert.Equal(1, ranked[0].ItemId);
+    }
+
+    [Fact]
     public void Rank_chosenTopicWithNothingEligible_stillFillsThePage()
     {
         var chosen = ObjectiveParameters.Empty.With("topics", ["physics", "no-such-topic"]);

@@ -255,7 +255,7 @@ internal static class EvaluateCommand
         var table = new Table().Border(TableBorder.Rounded).Title("learner simulation: mean items to mastery per run");
         table.AddColumn("parameter set");
         table.AddColumn(new TableColumn("model / sim. seed").RightAligned());
-        foreach (var column in objectives.Concat(["best possible", "learning ÷ engagement", "learning ÷ no_profiling"]))
+        foreach (var column in objectives.Concat(["best possible", "best by level", "learning ÷ engagement", "learning ÷ no_profiling"]))
         {
             table.AddColumn(new TableColumn(column).RightAligned());
         }
@@ -266,7 +266,8 @@ internal static class EvaluateCommand
                 ? (l / Math.Max(1e-9, o)).ToString("0.00", CultureInfo.InvariantCulture) : "-";
             table.AddRow([run.ParameterSet, $"{run.ModelSeed} / {run.Seed}",
                 .. run.Objectives.Select(o => o.MeanItems.ToString("0.0", CultureInfo.InvariantCulture)),
-                run.BestPossible?.MeanItems.ToString("0.0", CultureInfo.InvariantCulture) ?? "-", Ratio("engagement"), Ratio("no_profiling")]);
+                run.BestPossible?.MeanItems.ToString("0.0", CultureInfo.InvariantCulture) ?? "-",
+                run.BestByLevel?.MeanItems.ToString("0.0", CultureInfo.InvariantCulture) ?? "-", Ratio("engagement"), Ratio("no_profiling")]);
         }
         AnsiConsole.Write(table);
     }

@@ -85,7 +85,13 @@ public sealed record LearnerResult(string Objective, int Learners, double MeanIt
 /// goal-topic item that teaches most: what no objective can beat, so a run whose best is near the cap cannot show a
 /// margin between objectives.
 /// </param>
-public sealed record LearnerRun(string ParameterSet, int Seed, IReadOnlyList<LearnerResult> Objectives, int ModelSeed = 0, LearnerResult? BestPossible = null);
+/// <param name="BestByLevel">
+/// The same learners served by a chooser that knows their hidden skill but each item only by its level, as an objective
+/// with a perfect skill model would before any answers on the item: what choosing at the learner's level can reach,
+/// apart from learning each item's own difficulty.
+/// </param>
+public sealed record LearnerRun(string ParameterSet, int Seed, IReadOnlyList<LearnerResult> Objectives, int ModelSeed = 0,
+    LearnerResult? BestPossible = null, LearnerResult? BestByLevel = null);
 
 /// <summary>Every run, and per objective the mean over them.</summary>
 public sealed record LearnerSimulationReport(LearnerSimulationOptions Options, IReadOnlyList<LearnerResult> Objectives, IReadOnlyList<LearnerRun> Runs);
@@ -120,7 +126,8 @@ public static class LearnerSimulator
                 var learners = ChooseLearners(data, model, o);
                 var results = new LearnerResult[o.Objectives.Count];
                 Parallel.For(0, o.Objectives.Count, i => results[i] = Simulate(data, model, registry, o.Objectives[i], learners, o));
-                runs.Add(new LearnerRun(name, seed, results, BestPossible: Simulate(data, model, registry, null, learners, o)));
+                runs.Add(new LearnerRun(name, seed, results, BestPossible: Simulate(data, model, registry, BestPossible, learners, o),
+                    BestByLevel: Simulate(data, model, registry, BestByLevel, learners, o)));
             }
         }
         var mean = options.Objectives.Select((id, i) => new LearnerResult(id, runs.Sum(r => r.Objectives[i].Learners),
@@ -171,25 +178,34 @@ public static class LearnerSimulator
     private static double HiddenDifficulty(ItemInfo item, LearnerSimulationOptions options)
     {
         var hash = RankingMath.TieBreak(options.Seed, item.Id);
-        var level = item.Level ?? (int)(hash % 5) + 1;
         var noise = ((hash >> 8) % 1001 / 1000.0 - 0.5) * 4 * options.ItemNoise;
-        return EloLearningModel.DifficultyFromLevel(level) + noise;
+        return LevelDifficulty(item, options) + noise;
     }
+
+    /// <summary>The true difficulty's level part (a hashed level when the item has none).</summary>
+    private static double LevelDifficulty(ItemInfo item, LearnerSimulationOptions options) =>
+        EloLearningModel.DifficultyFromLevel(item.Level ?? (int)(RankingMath.TieBreak(options.Seed, item.Id) % 5) + 1);
 
     /// <summary>Name of the hidden-knowledge chooser's result (see <see cref="LearnerRun.BestPossible"/>).</summary>
     public const string BestPossible = "best_possible";
 
-    /// <summary>The unread goal-topic item that teaches this learner most now, by hidden skill and difficulty.</summary>
-    private static long? BestItem(Catalog catalog, Learner learner, List<Interaction> history, double skill, LearnerSimulationOptions options)
+    /// <summary>Name of the chooser that knows the hidden skill but items only by level (see <see cref="LearnerRun.BestByLevel"/>).</summary>
+    public const string BestByLevel = "best_by_level";
+
+    /// <summary>
+    /// The unread goal-topic item that teaches this learner most now, by hidden skill and the item's hidden difficulty,
+    /// or with <paramref name="byLevel"/> its level's difficulty.
+    /// </summary>
+    private static long? BestItem(Catalog catalog, Learner learner, List<Interaction> history, double skill, LearnerSimulationOptions options, bool byLevel)
     {
         var read = history.Select(h => h.ItemId).ToHashSet();
         return catalog.ItemsInTopic(learner.Topic).Where(id => !read.Contains(id))
             .Select(id => (long?)id)
-            .MinBy(id => Math.Abs(HiddenDifficulty(catalog[id!.Value], options) - skill - options.Stretch));
+            .MinBy(id => Math.Abs((byLevel ? LevelDifficulty(catalog[id!.Value], options) : HiddenDifficulty(catalog[id!.Value], options)) - skill - options.Stretch));
     }
 
-    /// <summary>Learners served by <paramref name="objectiveId"/>, or with <c>null</c> by the hidden-knowledge chooser.</summary>
-    private static LearnerResult Simulate(EvaluationData data, IRelevanceModel model, ObjectiveRegistry registry, string? objectiveId,
+    /// <summary>Learners served by <paramref name="objectiveId"/>, or by the hidden-knowledge chooser named <see cref="BestPossible"/> or <see cref="BestByLevel"/>.</summary>
+    private static LearnerResult Simulate(EvaluationData data, IRelevanceModel model, ObjectiveRegistry registry, string objectiveId,
         List<Learner> learners, LearnerSimulationOptions options)
     {
         // Difficulty estimates are shared by all learners of this objective, as they would be in the service.
@@ -197,7 +213,8 @@ public static class LearnerSimulator
         var replay = new SkillReplay(SkillModel.Default, data.Catalog.Items.ToDictionary(i => i.Id));
         var catalog = new Catalog(data.Catalog.Items, data.Catalog.Items.ToDictionary(i => i.Id, i => data.Catalog.Popularity(i.Id)), estimated, skill: replay.Model);
         var pipeline = new RecommendationPipeline(model, catalog, registry);
-        var objective = objectiveId is null ? null : registry[objectiveId];
+        var chooser = objectiveId is BestPossible or BestByLevel;
+        var objective = chooser ? null : registry[objectiveId];
         var rng = new Random(options.Seed);
         var counts = new List<int>();
         var mastered = 0;
@@ -212,8 +229,8 @@ public static class LearnerSimulator
             var consumed = 0;
             while (consumed < options.MaxItems && skill < EloLearningModel.MasteryRating)
             {
-                var chosen = objectiveId is null
-                    ? BestItem(catalog, learner, history, skill, options)
+                var chosen = chooser
+                    ? BestItem(catalog, learner, history, skill, options, objectiveId == BestByLevel)
                     : pipeline.Recommend(new RecommendationRequest(new UserState(learner.UserId, history, skills), objectiveId, parameters, 10, options.Seed, DateTimeOffset.UnixEpoch))
                         .Items.Select(i => (long?)i.ItemId).FirstOrDefault();
                 if (chosen is not { } chosenId)
@@ -245,7 +262,7 @@ public static class LearnerSimulator
             counts.Add(consumed);
         }
         var sorted = counts.Order().ToList();
-        return new LearnerResult(objectiveId ?? BestPossible, counts.Count, counts.Count == 0 ? 0 : counts.Average(),
+        return new LearnerResult(objectiveId, counts.Count, counts.Count == 0 ? 0 : counts.Average(),
             sorted.Count == 0 ? 0 : sorted[sorted.Count / 2], counts.Count == 0 ? 0 : (double)mastered / counts.Count);
     }
 }

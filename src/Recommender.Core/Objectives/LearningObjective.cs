@@ -25,7 +25,7 @@ public sealed class LearningObjective : IObjective
 
     public string Id => ObjectiveId;
 
-    public string Version => "1.0.0";
+    public string Version => "1.1.0";
 
     public string DisplayName => "Help me learn";
 
@@ -74,7 +74,9 @@ public sealed class LearningObjective : IObjective
             var c = eligible[i];
             var item = request.Catalog[c.ItemId];
             var matched = focus.Count == 0 ? item.Topics : [.. item.Topics.Where(focus.Contains)];
-            var topicMatch = focus.Count == 0 ? 1.0 : item.Topics.Count == 0 ? 0 : (double)matched.Count / item.Topics.Count;
+            // An item teaches a chosen topic whether or not it also covers others: by the share of its topics, a
+            // two-topic item at the reader's level lost to a one-topic item far above or below it.
+            var topicMatch = focus.Count == 0 || matched.Count > 0 ? 1.0 : 0;
             var skillTopics = matched.Count > 0 ? matched : item.Topics;
             var success = request.Catalog.PredictSuccess(request.User.Skills, c.ItemId, skillTopics);
             if (success >= mastered)
