@@ -10,7 +10,7 @@ public sealed class EngagementObjective : IObjective
 
     public string Id => ObjectiveId;
 
-    public string Version => "1.0.0";
+    public string Version => "1.1.0";
 
     public string DisplayName => "More of what I enjoy";
 
