@@ -8,7 +8,11 @@ using Recommender.Factorization;
 
 namespace Recommender.Training;
 
-/// <summary>What a training run measured on its temporal holdout, and how it chose its settings (null when all were given).</summary>
+/// <summary>
+/// What a training run measured on its temporal holdout, and how it chose its settings (<see cref="Selection"/>, null
+/// when all were given). <see cref="TooFewValidationPairs"/> is set when a search was asked for and chose nothing
+/// because its validation split held fewer pairs than a choice needs (how many it held); the given settings stood.
+/// </summary>
 public sealed record ModelMetrics(
     long TrainRatings,
     long TestRatings,
@@ -22,7 +26,8 @@ public sealed record ModelMetrics(
     string Feedback = ModelMetrics.Ratings,
     double? TestNdcg = null,
     double? TestRecall = null,
-    double? PopularityNdcg = null)
+    double? PopularityNdcg = null,
+    int? TooFewValidationPairs = null)
 {
     /// <summary><see cref="Feedback"/> of a model trained on explicit ratings (RMSE is its measure).</summary>
     public const string Ratings = "ratings";
@@ -198,8 +203,13 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
         // As for ratings: the validation split is cut in time from the holdout model's rows, and every pair is a positive.
         // Null when it is too small to choose from; the given settings then stand.
         HyperparameterChoice? selection = null;
-        if (search is not null && TemporalSplit.Split(TemporalSplit.EarliestRows(Table())) is var validation)
+        int? tooFew = null;
+        if (search is not null)
+        {
+            var validation = TemporalSplit.Split(TemporalSplit.EarliestRows(Table()));
             selection = search.Run(validation.Train, validation.Train, validation.Test, options, ct);
+            tooFew = selection is null ? validation.Test.Count : null;
+        }
         if (selection is not null)
             options = selection.Apply(options);
         var trainer = new MatrixFactorizationTrainer(options);
@@ -215,7 +225,7 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
         var all = Table();
         var model = trainer.Fit(all.AsTrainingData(), progress, ct);
         var metrics = new ModelMetrics(split.Train.Count, split.Test.Count, model.UserCount, model.ItemCount,
-            double.NaN, double.NaN, double.NaN, clock.Elapsed.TotalSeconds, selection, ModelMetrics.Activity, ndcg, recall, popularityNdcg);
+            double.NaN, double.NaN, double.NaN, clock.Elapsed.TotalSeconds, selection, ModelMetrics.Activity, ndcg, recall, popularityNdcg, tooFew);
         return (model, metrics, options);
     }
 

@@ -88,8 +88,10 @@ public sealed class ActivityTrainingTests : IAsyncLifetime
         Assert.All(trials, t => Assert.Equal(12, t.Rank));
         Assert.Null(allGiven);
         Assert.Null(asGiven.Metrics!.Selection);
-        // 80 validation pairs are below the default minimum of 1,000: the defaults stand, recorded as given.
+        // 80 validation pairs are below the default minimum of 1,000: the defaults stand, and the run says why.
         Assert.Null(tooLittle.Metrics!.Selection);
+        Assert.Null(asGiven.Metrics.TooFewValidationPairs);
+        Assert.Equal(80, tooLittle.Metrics.TooFewValidationPairs);
         var row = (await models.ListAsync()).Single(m => m.Version == tooLittle.Version);
         using var options = System.Text.Json.JsonDocument.Parse(row.Options);
         Assert.Equal(new MatrixFactorizationOptions().ApproximationRank, options.RootElement.GetProperty("approximationRank").GetInt32());

@@ -44,10 +44,13 @@ public sealed class AdminTextTests
             System.Text.Json.JsonSerializer.Serialize(options, json), System.Text.Json.JsonSerializer.Serialize(metrics, json), Data.Models.ModelLoss.OneClass, false);
         var given = chosen with { Version = 4, Metrics = System.Text.Json.JsonSerializer.Serialize(metrics with { Selection = null }, json) };
 
-        var points = AdminStatistics.Points([chosen, given]);
+        var tooFew = chosen with { Version = 5, Metrics = System.Text.Json.JsonSerializer.Serialize(metrics with { Selection = null, TooFewValidationPairs = 80 }, json) };
+
+        var points = AdminStatistics.Points([chosen, given, tooFew]);
 
         Assert.Equal("rank 16, λ 50, α 2, 20 iterations, chosen on a validation split (NDCG@10 0.081)", AdminText.Settings(points[0].Settings));
         Assert.Equal("rank 16, λ 50, α 2, 20 iterations, as given", AdminText.Settings(points[1].Settings));
+        Assert.Equal("rank 16, λ 50, α 2, 20 iterations, not chosen: 80 validation pairs are too few to choose from", AdminText.Settings(points[2].Settings));
     }
 
     [Fact]

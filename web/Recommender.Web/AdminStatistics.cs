@@ -10,9 +10,11 @@ public sealed record ModelPoint(int Version, bool IsActive, string Status, DateT
 
 /// <summary>
 /// The settings a model was trained with, and whether they were chosen on a validation split (with its RMSE, or its
-/// NDCG@10 for a model trained on activity) or given. <paramref name="Alpha"/> is set for a model trained on activity only.
+/// NDCG@10 for a model trained on activity) or given. <paramref name="Alpha"/> is set for a model trained on activity only;
+/// <paramref name="TooFewValidationPairs"/> when a search chose nothing because its validation split was too small.
 /// </summary>
-public sealed record ModelSettings(int Rank, double Lambda, int Iterations, bool Chosen, double? ValidationRmse, double? Alpha = null, double? ValidationNdcg = null);
+public sealed record ModelSettings(int Rank, double Lambda, int Iterations, bool Chosen, double? ValidationRmse, double? Alpha = null, double? ValidationNdcg = null,
+    int? TooFewValidationPairs = null);
 
 /// <summary>Read-only figures for the admin overview.</summary>
 public sealed class AdminStatistics(SettingsStore settings)
@@ -40,7 +42,8 @@ public sealed class AdminStatistics(SettingsStore settings)
         var chosen = selection is not null;
         var best = selection is { } s && s.TryGetProperty("best", out var b) ? b : (JsonElement?)null;
         var alpha = loss?.Objective == ModelLoss.OneClass ? Read(options, "alpha") : null;
-        return new ModelSettings((int)rank, lambda, (int)iterations, chosen, best is { } r ? Read(r, "validationRmse") : null, alpha, best is { } n ? Read(n, "validationNdcg") : null);
+        return new ModelSettings((int)rank, lambda, (int)iterations, chosen, best is { } r ? Read(r, "validationRmse") : null, alpha, best is { } n ? Read(n, "validationNdcg") : null,
+            Read(metrics, "tooFewValidationPairs") is { } few ? (int)few : null);
     }
 
     private static double? Read(JsonElement metrics, string name) =>

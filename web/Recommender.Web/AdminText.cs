@@ -27,7 +27,8 @@ public static class AdminText
     /// <summary>
     /// "rank 32, λ 0.05, 14 iterations, chosen on a validation split (RMSE 0.912)", or "…, as given"; a model trained
     /// on activity also names α and is chosen by NDCG@10: "rank 8, λ 50, α 2, 20 iterations, chosen on a validation
-    /// split (NDCG@10 0.077)". A dash when unknown.
+    /// split (NDCG@10 0.077)"; "…, not chosen: 80 validation pairs are too few to choose from" when a search ran short of
+    /// data. A dash when unknown.
     /// </summary>
     public static string Settings(ModelSettings? settings) => settings is null
         ? "—"
@@ -37,6 +38,7 @@ public static class AdminText
           + (settings.Chosen
               ? "chosen on a validation split" + (settings.ValidationRmse is { } rmse ? $" (RMSE {Explanations.Number(rmse)})"
                   : settings.ValidationNdcg is { } ndcg ? $" (NDCG@10 {Explanations.Number(ndcg)})" : "")
+              : settings.TooFewValidationPairs is { } pairs ? $"not chosen: {pairs:N0} validation pairs are too few to choose from"
               : "as given");
 
     /// <summary>"just now", "5 minutes ago", "2 hours ago", "3 days ago", or the date once it is more than a month back.</summary>

@@ -131,6 +131,11 @@ internal static class TrainCommand
             AnsiConsole.MarkupLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"settings chosen on {ranked.ValidationRows:N0} validation pairs from {ranked.Trials.Count} trials: rank [bold]{ranked.Best.Rank}[/], λ [bold]{ranked.Best.Lambda}[/], α [bold]{ranked.Best.Alpha}[/] (validation NDCG@{ModelTraining.HoldoutK} {ndcg:F4})"));
         }
+        else if (report.Metrics?.TooFewValidationPairs is { } pairs)
+        {
+            AnsiConsole.MarkupLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"settings not chosen: the validation split holds {pairs:N0} pairs, fewer than the {RankingSearch.DefaultMinimumValidationPairs:N0} a choice needs, so the given ones stand"));
+        }
         else if (report.Metrics?.Selection is { Best: var best } selection)
         {
             AnsiConsole.MarkupLineInterpolated(
