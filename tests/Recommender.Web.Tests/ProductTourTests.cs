@@ -17,7 +17,9 @@ public sealed class PublishedDemoApp : PublishedWebApp
         if (!Directory.Exists(RepositoryPaths.StackExchange))
             return;
         await new CatalogImporter(DataSource).ImportAsync(StackExchangeReader.Read(RepositoryPaths.StackExchange));
-        var trained = await new ModelTraining(new ModelStore(DataSource), new EventStore(DataSource)).TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1 });
+        // As `up` trains its first model: with the searches, so the models page shows what a new install shows.
+        var trained = await new ModelTraining(new ModelStore(DataSource), new EventStore(DataSource))
+            .TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1 }, HyperparameterSearch.Default, RankingSearch.Default);
         Assert.True(trained.Activated, trained.Decision);
     }
 }
