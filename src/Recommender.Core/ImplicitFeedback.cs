@@ -24,6 +24,13 @@ public static class ImplicitFeedback
         _ => null,
     };
 
+    /// <summary>
+    /// A rating at or above this, on the product's 0–10 scale, says "I liked this": the one-class ranking model trains on
+    /// such ratings as positives and ignores lower ones (a rated item is still consumed, so it is never served again).
+    /// 7 of 10 is MovieTweetings' positive threshold in <c>evaluate</c>, as 4 of 5 is on a five-star scale.
+    /// </summary>
+    public const float PositiveRating = 7;
+
     /// <summary>Every kind with a weight, in enum order.</summary>
     public static IReadOnlyList<EventKind> Kinds { get; } = [.. Enum.GetValues<EventKind>().Where(k => Weight(k) is not null)];
 

@@ -8,16 +8,22 @@ public sealed class MatrixFactorizationRelevanceModel : IRelevanceModel
     private readonly MatrixFactorizationModel _model;
     private readonly float[] _itemFactors;
     private readonly int[] _popularity;
+    private readonly float? _positiveRating;
 
     /// <param name="model">The trained model; shared, never modified.</param>
     /// <param name="version">Identifies the trained artefact in the audit log.</param>
     /// <param name="popularity">Training interactions per item id, the prior for users the model does not know.</param>
-    public MatrixFactorizationRelevanceModel(MatrixFactorizationModel model, string version, IReadOnlyDictionary<long, int> popularity)
+    /// <param name="positiveRating">For a one-class model, the rating at or above which a rating was a positive in training
+    /// (<see cref="ImplicitFeedback.PositiveRating"/> on the product's scale); a folded-in rating is read the same way.
+    /// Null when the values it trained on were implicit strengths, which fold in as they are.</param>
+    public MatrixFactorizationRelevanceModel(MatrixFactorizationModel model, string version, IReadOnlyDictionary<long, int> popularity,
+        float? positiveRating = ImplicitFeedback.PositiveRating)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(popularity);
         _model = model;
         Version = version;
+        _positiveRating = positiveRating;
         // A compact copy of the item factors lets candidates carry their embedding as memory without per-request copies.
         _itemFactors = new float[model.ItemCount * model.Rank];
         _popularity = new int[model.ItemCount];
@@ -66,6 +72,9 @@ public sealed class MatrixFactorizationRelevanceModel : IRelevanceModel
         var ids = history.Where(h => _model.TryGetItemIndex(h.ItemId, out _)).ToList();
         return ids.Count == 0 ? null : _model.FoldInIds([.. ids.Select(h => h.ItemId)], [.. ids.Select(h => h.Value)]).Vector;
     }
+
+    public float? FoldInRating(float rating) =>
+        _model.LossFunction != LossFunction.SquareLossOneClass || _positiveRating is not { } positive ? rating : rating >= positive ? 1 : null;
 
     public int ItemPopularity(int index) => _popularity[index];
 }

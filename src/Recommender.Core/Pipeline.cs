@@ -277,8 +277,11 @@ public sealed class RecommendationPipeline
     {
         var consumed = user.History
             .Where(h => h.Kind is not EventKind.Impression and not EventKind.NotInterested)
-            // A rating's value is a preference; another kind's value is a score or a duration, so it counts by its implicit weight.
-            .Select(h => (h.ItemId, h.Kind == EventKind.Rating ? (float)(h.Value ?? 1) : ImplicitFeedback.Weight(h.Kind) ?? 1f))
+            // A rating's value is a preference, read as the model was trained (a rating, or a positive or none); another
+            // kind's value is a score or a duration, so it counts by its implicit weight.
+            .Select(h => (h.ItemId, Value: h.Kind == EventKind.Rating ? model.FoldInRating((float)(h.Value ?? 1)) : ImplicitFeedback.Weight(h.Kind) ?? 1f))
+            .Where(h => h.Value is not null)
+            .Select(h => (h.ItemId, h.Value!.Value))
             .Concat(signals.Select(id => (id, 1f)))
             .ToList();
         return consumed.Count == 0 ? null : model.FoldIn(consumed);

@@ -63,6 +63,13 @@ public interface IRelevanceModel
     /// <summary>A user vector for someone the model has not trained on, from (item id, value) pairs; null when none of the items is known or the model has no factors.</summary>
     float[]? FoldIn(IReadOnlyList<(long ItemId, float Value)> history);
 
+    /// <summary>
+    /// The value a rating folds in with, read as the model was trained on ratings: the rating itself for a model of
+    /// ratings; for a one-class model trained on positive ratings, 1 for a positive and null for a lower rating, which is
+    /// no preference and is left out.
+    /// </summary>
+    float? FoldInRating(float rating) => rating;
+
     /// <summary>Training interactions of the item: the popularity prior for users the model does not know.</summary>
     int ItemPopularity(int index);
 }

@@ -114,7 +114,7 @@ public sealed class ObjectiveReport(ServedListStore served, EventStore events, S
             var mine = byPerson[row.UserId];
             var history = mine.Where(e => e.OccurredAt < shownAt && e.Kind is not (EventKind.Impression or EventKind.NotInterested))
                 .Select(e => model.TryGetItemIndex(e.ItemId, out var index) ? index : -1).Where(i => i >= 0).ToArray();
-            var relevant = mine.Where(e => e.OccurredAt >= shownAt && (PositiveKinds.Contains(e.Kind) || (e.Kind == EventKind.Rating && e.Value >= 7)))
+            var relevant = mine.Where(e => e.OccurredAt >= shownAt && (PositiveKinds.Contains(e.Kind) || (e.Kind == EventKind.Rating && e.Value >= ImplicitFeedback.PositiveRating)))
                 .Select(e => model.TryGetItemIndex(e.ItemId, out var index) ? index : -1).Where(i => i >= 0).ToHashSet();
             observations.Add(new ListObservation(items, history, relevant));
         }

@@ -70,7 +70,7 @@ public sealed class TrainingScheduler(ModelTraining training, RerankerTraining r
         {
             IsTraining = true;
             using var span = RecommenderMetrics.ActivitySource.StartActivity("train");
-            if (await training.TrainExclusiveAsync(new MatrixFactorizationOptions(), HyperparameterSearch.Default, RankingSearch.Default, ct: ct) is not { } report)
+            if (await training.TrainExclusiveAsync(ModelTraining.DefaultOptions(), HyperparameterSearch.Default, RankingSearch.Default, ct: ct) is not { } report)
             {
                 logger.LogInformation("Another process is training; skipping this run");
                 metrics.TrainingRun("skipped");

@@ -18,9 +18,9 @@ public sealed record ModelMetrics(
     long TestRatings,
     int Users,
     int Items,
-    double TestRmse,
-    double TestMae,
-    double GlobalMeanRmse,
+    double? TestRmse,
+    double? TestMae,
+    double? GlobalMeanRmse,
     double TrainSeconds,
     HyperparameterChoice? Selection = null,
     string Feedback = ModelMetrics.Ratings,
@@ -34,6 +34,9 @@ public sealed record ModelMetrics(
 
     /// <summary><see cref="Feedback"/> of a model trained on activity as implicit feedback (NDCG@10 against popularity is its measure).</summary>
     public const string Activity = "activity";
+
+    /// <summary><see cref="Feedback"/> of a ranking model trained on the ratings of <see cref="ImplicitFeedback.PositiveRating"/> or more (NDCG@10 against popularity is its measure).</summary>
+    public const string PositiveRatings = "positive-ratings";
 }
 
 /// <summary>The outcome of one training run.</summary>
@@ -51,6 +54,14 @@ public sealed record TrainingReport(int Version, bool Activated, string Decision
 /// </summary>
 public sealed class ModelTraining(ModelStore models, EventStore events)
 {
+    /// <summary>
+    /// The settings the product trains with (<c>train</c>, <c>up</c> and the background trainer): the one-class ranking
+    /// model, on ratings of <see cref="ImplicitFeedback.PositiveRating"/> or more, or on activity without them, with the
+    /// rest of its settings chosen by <see cref="RankingSearch"/>. That is the model <c>evaluate</c> measures as
+    /// engagement's relevance. <see cref="LossFunction.SquareLossRegression"/> trains the rating model instead.
+    /// </summary>
+    public static MatrixFactorizationOptions DefaultOptions() => new() { LossFunction = LossFunction.SquareLossOneClass };
+
     /// <summary>Fewer ratings than this and there is nothing worth factorising; feeds keep using popularity.</summary>
     public const int MinimumRatings = 100;
 
@@ -98,8 +109,20 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
         try
         {
             var (users, items, values, times) = await events.ReadRatingsAsync(ct);
-            if (values.Length < MinimumRatings && await TrainOnActivityAsync(version, options, activitySearch, progress, ct) is { } fromActivity)
+            var ranking = options.LossFunction == LossFunction.SquareLossOneClass;
+            var positives = values.Count(v => v >= ImplicitFeedback.PositiveRating);
+            if (ranking && positives >= MinimumRatings)
+            {
+                return await TrainRankingAsync(version, options, activitySearch, RatingsAlgorithm, ModelMetrics.PositiveRatings,
+                    () => RatingTable.FromRows(users, items, values, times), ImplicitFeedback.PositiveRating, progress, ct);
+            }
+            if ((ranking || values.Length < MinimumRatings) && await TrainOnActivityAsync(version, options, activitySearch, progress, ct) is { } fromActivity)
                 return fromActivity;
+            if (ranking)
+            {
+                await models.FailAsync(version, $"only {positives} ratings of {ImplicitFeedback.PositiveRating} or more and too little activity; at least {MinimumRatings} are needed", ct);
+                return new TrainingReport(version, false, $"not trained: only {positives} ratings of {ImplicitFeedback.PositiveRating} or more and too little activity (need {MinimumRatings})", null);
+            }
             if (values.Length < MinimumRatings)
             {
                 await models.FailAsync(version, $"only {values.Length} ratings; at least {MinimumRatings} are needed", ct);
@@ -137,7 +160,7 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
         var split = TemporalSplit.Split(RatingTable.FromRows(users, items, values, times));
         var holdoutModel = trainer.Fit(split.Train, progress, ct);
         var test = split.Test.Values.AsSpan(0, split.Test.Count);
-        double rmse = double.NaN, mae = double.NaN, baselineRmse = double.NaN;
+        double? rmse = null, mae = null, baselineRmse = null;
         // With no holdout row whose user and item were seen in training there is nothing to measure; the gate decides.
         if (test.Length > 0)
         {
@@ -176,10 +199,23 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
         var cells = ImplicitFeedback.Cells(await events.ReadActivityAsync(ImplicitFeedback.Kinds, ct));
         if (cells.Count < MinimumRatings)
             return null;
+        return await TrainRankingAsync(version, options, search, ActivityAlgorithm, ModelMetrics.Activity,
+            () => RatingTable.FromRows([.. cells.Select(c => c.UserId)], [.. cells.Select(c => c.ItemId)],
+                [.. cells.Select(c => c.Strength)], [.. cells.Select(c => c.FirstUnixSeconds)]), null, progress, ct);
+    }
+
+    /// <summary>
+    /// Trains the one-class ranking model on <paramref name="table"/>: every row a positive weighed by its strength
+    /// (activity), or, given <paramref name="positiveRating"/>, the ratings at or above it as plain positives, with every
+    /// rated item counted as seen (what <c>evaluate</c> measures). Measured by NDCG@10 on the latest 10% in time.
+    /// </summary>
+    private async Task<TrainingReport> TrainRankingAsync(int version, MatrixFactorizationOptions options, RankingSearch? search, string algorithm, string feedback,
+        Func<RatingTable> table, float? positiveRating, IProgress<TrainingProgress>? progress, CancellationToken ct)
+    {
         var implicitOptions = options.Clone();
         implicitOptions.LossFunction = LossFunction.SquareLossOneClass;
-        await models.DescribeAsync(version, ActivityAlgorithm, ModelLoss.Of(implicitOptions), JsonSerializer.Serialize(implicitOptions, Json), ct);
-        var (model, metrics, chosen) = await Task.Run(() => FitActivity(implicitOptions, search, cells, progress, ct), ct);
+        await models.DescribeAsync(version, algorithm, ModelLoss.Of(implicitOptions), JsonSerializer.Serialize(implicitOptions, Json), ct);
+        var (model, metrics, chosen) = await Task.Run(() => FitRanking(implicitOptions, search, table, positiveRating, feedback, progress, ct), ct);
         if (metrics.Selection is not null)
             await models.RecordOptionsAsync(version, JsonSerializer.Serialize(chosen, Json), ct);
         var (passes, decision) = await GateActivityAsync(metrics, ct);
@@ -191,41 +227,45 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
     /// <summary>The algorithm recorded for models trained on activity.</summary>
     public const string ActivityAlgorithm = "mf-als-activity";
 
+    /// <summary>The algorithm recorded for ranking models trained on ratings (those of <see cref="ImplicitFeedback.PositiveRating"/> or more as positives).</summary>
+    public const string RatingsAlgorithm = "mf-als-ratings";
+
     /// <summary>List length of the holdout NDCG and recall of activity models.</summary>
     public const int HoldoutK = 10;
 
-    private static (MatrixFactorizationModel Model, ModelMetrics Metrics, MatrixFactorizationOptions Chosen) FitActivity(MatrixFactorizationOptions options,
-        RankingSearch? search, List<ImplicitFeedback.Cell> cells, IProgress<TrainingProgress>? progress, CancellationToken ct)
+    private static (MatrixFactorizationModel Model, ModelMetrics Metrics, MatrixFactorizationOptions Chosen) FitRanking(MatrixFactorizationOptions options,
+        RankingSearch? search, Func<RatingTable> table, float? positiveRating, string feedback, IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        RatingTable Table() => RatingTable.FromRows([.. cells.Select(c => c.UserId)], [.. cells.Select(c => c.ItemId)],
-            [.. cells.Select(c => c.Strength)], [.. cells.Select(c => c.FirstUnixSeconds)]);
-        // As for ratings: the validation split is cut in time from the holdout model's rows, and every pair is a positive.
+        TrainingData Positives(TrainingData rows) => positiveRating is { } t ? TemporalSplit.Positives(rows, t) : rows;
+        // As for ratings: the validation split is cut in time from the holdout model's rows. The model learns from the
+        // positives; every row is something the person has seen, and the later positives are what it should find.
         // Null when it is too small to choose from; the given settings then stand.
         HyperparameterChoice? selection = null;
         int? tooFew = null;
         if (search is not null)
         {
-            var validation = TemporalSplit.Split(TemporalSplit.EarliestRows(Table()));
-            selection = search.Run(validation.Train, validation.Train, validation.Test, options, ct);
-            tooFew = selection is null ? validation.Test.Count : null;
+            var validation = TemporalSplit.Split(TemporalSplit.EarliestRows(table()));
+            var relevant = Positives(validation.Test);
+            selection = search.Run(Positives(validation.Train), validation.Train, relevant, options, ct);
+            tooFew = selection is null ? relevant.Count : null;
         }
         if (selection is not null)
             options = selection.Apply(options);
         var trainer = new MatrixFactorizationTrainer(options);
-        var split = TemporalSplit.Split(Table());
-        var holdoutModel = trainer.Fit(split.Train, progress, ct);
+        var split = TemporalSplit.Split(table());
+        var holdoutModel = trainer.Fit(Positives(split.Train), progress, ct);
+        var test = Positives(split.Test);
         double? ndcg = null, recall = null, popularityNdcg = null;
-        if (split.Test.Count > 0)
+        if (test.Count > 0)
         {
-            var report = RankingMetrics.Evaluate(holdoutModel, split.Train, split.Test, HoldoutK, options.NumberOfThreads ?? 0);
+            var report = RankingMetrics.Evaluate(holdoutModel, split.Train, test, HoldoutK, options.NumberOfThreads ?? 0);
             (ndcg, recall) = (report.Ndcg, report.Recall);
-            popularityNdcg = PopularityNdcg(split.Train, split.Test, HoldoutK);
+            popularityNdcg = PopularityNdcg(split.Train, test, HoldoutK);
         }
-        var all = Table();
-        var model = trainer.Fit(all.AsTrainingData(), progress, ct);
+        var model = trainer.Fit(Positives(table().AsTrainingData()), progress, ct);
         var metrics = new ModelMetrics(split.Train.Count, split.Test.Count, model.UserCount, model.ItemCount,
-            double.NaN, double.NaN, double.NaN, clock.Elapsed.TotalSeconds, selection, ModelMetrics.Activity, ndcg, recall, popularityNdcg, tooFew);
+            null, null, null, clock.Elapsed.TotalSeconds, selection, feedback, ndcg, recall, popularityNdcg, tooFew);
         return (model, metrics, options);
     }
 
@@ -270,12 +310,14 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
         var active = await models.GetActiveMetricsAsync(ct);
         if (active is null)
             return (true, "activated: no model was active");
-        if (!double.IsFinite(metrics.TestRmse))
+        if (metrics.TestRmse is not { } rmse || !double.IsFinite(rmse))
             return (false, $"rejected: no holdout ratings to compare it with active model {active.Value.Version}");
         var (activeVersion, activeMetrics) = active.Value;
-        var activeRmse = JsonSerializer.Deserialize<ModelMetrics>(activeMetrics, Json)?.TestRmse ?? double.NaN;
-        if (!double.IsFinite(activeRmse) || metrics.TestRmse <= activeRmse * (1 + GateTolerance))
-            return (true, $"activated: holdout RMSE {metrics.TestRmse:F4} vs {activeRmse:F4} for active model {activeVersion}");
-        return (false, $"rejected: holdout RMSE {metrics.TestRmse:F4} is worse than {activeRmse:F4} for active model {activeVersion} by more than {GateTolerance:P0}");
+        // A ranking model (or one with nothing measured) has no RMSE to compare with: the new rating model is activated.
+        if (JsonSerializer.Deserialize<ModelMetrics>(activeMetrics, Json)?.TestRmse is not { } activeRmse || !double.IsFinite(activeRmse))
+            return (true, $"activated: holdout RMSE {rmse:F4}; active model {activeVersion} has no RMSE to compare with");
+        if (rmse <= activeRmse * (1 + GateTolerance))
+            return (true, $"activated: holdout RMSE {rmse:F4} vs {activeRmse:F4} for active model {activeVersion}");
+        return (false, $"rejected: holdout RMSE {rmse:F4} is worse than {activeRmse:F4} for active model {activeVersion} by more than {GateTolerance:P0}");
     }
 }

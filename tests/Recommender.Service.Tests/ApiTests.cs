@@ -217,7 +217,7 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
         Assert.Equal(("squared-error", false, "squared error on ratings"),
             ((string)trained["loss"]!, (bool)trained["weightedLambda"]!, (string)trained["lossDescription"]!));
         var activity = models.Single(m => (int)m!["version"]! == oneClass)!;
-        Assert.Equal(("one-class", true, "one-class loss on activity, weighted λ"),
+        Assert.Equal(("one-class", true, "one-class loss on what people liked or did, weighted λ"),
             ((string)activity["loss"]!, (bool)activity["weightedLambda"]!, (string)activity["lossDescription"]!));
     }
 

@@ -8,7 +8,7 @@ using Recommender.Testing;
 
 namespace Recommender.Training.Tests;
 
-/// <summary>The model row records what its run minimised: squared error on ratings or the one-class loss on activity, with or without weighted λ.</summary>
+/// <summary>The model row records what its run minimised: squared error on ratings, or the one-class loss on ratings of 7 or more or on activity, with or without weighted λ.</summary>
 public sealed class ModelLossTests : IAsyncLifetime
 {
     private readonly TestDatabase _db = new();
@@ -38,25 +38,30 @@ public sealed class ModelLossTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(true, false, ModelLoss.SquaredError, "mf-sgd", "squared error on ratings")]
-    [InlineData(true, true, ModelLoss.SquaredError, "mf-sgd", "squared error on ratings, weighted λ")]
-    [InlineData(false, false, ModelLoss.OneClass, ModelTraining.ActivityAlgorithm, "one-class loss on activity")]
-    [InlineData(false, true, ModelLoss.OneClass, ModelTraining.ActivityAlgorithm, "one-class loss on activity, weighted λ")]
-    public async Task TrainAsync_records_the_loss_it_minimised(bool ratings, bool weighted, string objective, string algorithm, string words)
+    [InlineData(true, false, false, ModelLoss.SquaredError, "mf-sgd", "squared error on ratings")]
+    [InlineData(true, true, false, ModelLoss.SquaredError, "mf-sgd", "squared error on ratings, weighted λ")]
+    [InlineData(true, false, true, ModelLoss.OneClass, ModelTraining.RatingsAlgorithm, "one-class loss on what people liked or did")]
+    [InlineData(false, false, false, ModelLoss.OneClass, ModelTraining.ActivityAlgorithm, "one-class loss on what people liked or did")]
+    [InlineData(false, true, true, ModelLoss.OneClass, ModelTraining.ActivityAlgorithm, "one-class loss on what people liked or did, weighted λ")]
+    public async Task TrainAsync_records_the_loss_it_minimised(bool ratings, bool weighted, bool oneClass, string objective, string algorithm, string words)
     {
         await SeedAsync(ratings);
         var models = new ModelStore(_db.DataSource);
 
         var report = await new ModelTraining(models, new EventStore(_db.DataSource)).TrainAsync(
-            new MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8, NumberOfIterations = 5, FrequencyScaledRegularization = weighted });
+            new MatrixFactorizationOptions
+            {
+                NumberOfThreads = 1, ApproximationRank = 8, NumberOfIterations = 5, FrequencyScaledRegularization = weighted,
+                LossFunction = oneClass ? LossFunction.SquareLossOneClass : LossFunction.SquareLossRegression,
+            });
 
-        Assert.Equal(ratings ? ModelMetrics.Ratings : ModelMetrics.Activity, report.Metrics!.Feedback);
+        Assert.Equal(!ratings ? ModelMetrics.Activity : oneClass ? ModelMetrics.PositiveRatings : ModelMetrics.Ratings, report.Metrics!.Feedback);
         await using var conn = await _db.DataSource.OpenConnectionAsync();
         var row = await conn.QuerySingleAsync<(string Algorithm, string Loss, bool WeightedLambda, string LossFunction)>(
             "select algorithm, loss, weighted_lambda, options->>'lossFunction' from models where version = @v", new { v = report.Version });
         Assert.Equal((algorithm, objective, weighted), (row.Algorithm, row.Loss, row.WeightedLambda));
         // The recorded loss is the one the trainer's options say it ran with.
-        Assert.Equal(ratings ? ((int)LossFunction.SquareLossRegression).ToString() : ((int)LossFunction.SquareLossOneClass).ToString(), row.LossFunction);
+        Assert.Equal(objective == ModelLoss.SquaredError ? ((int)LossFunction.SquareLossRegression).ToString() : ((int)LossFunction.SquareLossOneClass).ToString(), row.LossFunction);
         var listed = Assert.Single(await models.ListAsync());
         Assert.Equal(new ModelLoss(objective, weighted), listed.TrainedWith);
         Assert.Equal(words, listed.TrainedWith.Describe());

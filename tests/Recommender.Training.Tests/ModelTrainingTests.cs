@@ -38,6 +38,28 @@ public sealed class ModelTrainingTests : IAsyncLifetime
     }
 
     [SharedDataFact(SharedDataSet.MovieTweetings)]
+    public async Task TrainAsync_with_the_product_defaults_ranks_on_ratings_of_7_or_more_and_beats_popularity()
+    {
+        // What train, up and the background trainer build: the one-class model that evaluate measures for engagement.
+        var options = ModelTraining.DefaultOptions();
+        options.NumberOfThreads = 1;
+
+        var report = await new ModelTraining(_models, new EventStore(_db.DataSource)).TrainAsync(options, null, RankingSearch.Default);
+
+        Assert.True(report.Activated, report.Decision);
+        var m = report.Metrics!;
+        Assert.Equal(ModelMetrics.PositiveRatings, m.Feedback);
+        Assert.Equal((90_000L, 6_578L), (m.TrainRatings, m.TestRatings));
+        Assert.True(m.TestNdcg > 1.05 * m.PopularityNdcg, $"holdout NDCG@10 {m.TestNdcg} should beat popularity's {m.PopularityNdcg} by 5%");
+        // MovieTweetings' validation split has enough positives to choose from, and the choice is recorded with the model.
+        Assert.NotNull(m.Selection);
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        Assert.Equal(ModelTraining.RatingsAlgorithm, await conn.ExecuteScalarAsync<string>("select algorithm from models where version = @v", new { v = report.Version }));
+        var active = await _models.LoadActiveAsync();
+        Assert.Equal((report.Version, LossFunction.SquareLossOneClass, m.Selection.Best.Rank), (active!.Version, active.Model.LossFunction, active.Model.Rank));
+    }
+
+    [SharedDataFact(SharedDataSet.MovieTweetings)]
     public async Task TrainAsync_much_worse_model_is_rejected_and_active_one_stays()
     {
         var training = new ModelTraining(_models, new EventStore(_db.DataSource));

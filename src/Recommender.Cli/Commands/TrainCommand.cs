@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Recommender.Core;
 using Recommender.Data;
 using Recommender.Data.Migrations;
 using Recommender.Data.Models;
@@ -9,18 +10,25 @@ using Spectre.Console;
 
 namespace Recommender.Cli.Commands;
 
-/// <summary><c>recommender train</c>: train on the database's rating events, measure on a temporal holdout, store, and activate if it passes the gate.</summary>
+/// <summary><c>recommender train</c>: train on the database's ratings or activity, measure on a temporal holdout, store, and activate if it passes the gate.</summary>
 internal static class TrainCommand
 {
     public static Command Create()
     {
-        var defaults = new MatrixFactorizationOptions();
-        // Rank, λ and iterations are chosen on a validation split unless given; a given one is used as it is.
-        // On activity (no ratings) the one-class model's rank, λ and α are chosen instead, from RankingSearch.Default's grid.
-        var rank = new Option<int?>("--rank") { Description = "ApproximationRank: factor length. Default: chosen on a validation split from 8, 16, 32, 64 (ratings) or 8, 16, 32 (activity)." };
-        var iterations = new Option<int?>("--iterations") { Description = $"NumberOfIterations: passes over the data. Default: chosen by early stopping on a validation split (at most 50) for ratings; {defaults.NumberOfIterations} for activity." };
-        var lambda = new Option<double?>("--lambda") { Description = "Lambda: L2 regularisation. Default: chosen on a validation split from 0.02, 0.05, 0.1, 0.2 (ratings) or 0.05, 50, 200 (activity)." };
-        var alpha = new Option<double?>("--alpha") { Description = "Alpha: confidence weight of an activity pair (activity only). Default: chosen from 2, 5 on a validation split." };
+        var defaults = ModelTraining.DefaultOptions();
+        // The ranking model (one-class ALS on ratings of 7 or more, or on activity) has its rank, λ and α chosen from
+        // RankingSearch.Default's grid unless given; the rating model (--loss regression) its rank, λ and iterations.
+        var loss = new Option<string>("--loss")
+        {
+            Description = "oneclass: rank what people will like (ALS on ratings of 7 or more of 10, or on activity), what evaluate measures. "
+                + "regression: predict ratings (SGD on squared error), measured by RMSE.",
+            DefaultValueFactory = _ => "oneclass",
+        };
+        loss.AcceptOnlyFromAmong("oneclass", "regression");
+        var rank = new Option<int?>("--rank") { Description = "ApproximationRank: factor length. Default: chosen on a validation split from 8, 16, 32 (oneclass) or 8, 16, 32, 64 (regression)." };
+        var iterations = new Option<int?>("--iterations") { Description = $"NumberOfIterations: passes over the data. Default: {defaults.NumberOfIterations} (oneclass); chosen by early stopping on a validation split, at most 50 (regression)." };
+        var lambda = new Option<double?>("--lambda") { Description = "Lambda: L2 regularisation. Default: chosen on a validation split from 0.05, 50, 200 (oneclass) or 0.02, 0.05, 0.1, 0.2 (regression)." };
+        var alpha = new Option<double?>("--alpha") { Description = "Alpha: confidence weight of a positive (oneclass only). Default: chosen from 2, 5 on a validation split." };
         var weighted = new Option<bool>("--weighted-lambda") { Description = "Frequency-scaled regularisation: λ·(1 + n) in all for a user or item with n ratings." };
         var learningRate = new Option<double>("--learning-rate") { Description = "LearningRate: initial SGD step.", DefaultValueFactory = _ => defaults.LearningRate };
         var threads = new Option<int?>("--threads") { Description = "NumberOfThreads (default: one per core)." };
@@ -29,9 +37,9 @@ internal static class TrainCommand
         {
             Description = "Train the learned re-ranker instead, on the served lists and the active model's scores; activate it if it beats the model alone on the latest lists.",
         };
-        var command = new Command("train", "Train a model on the rating events in the database; activate it if it passes the quality gate.")
+        var command = new Command("train", "Train a model on the ratings (or, without them, the activity) in the database; activate it if it passes the quality gate.")
         {
-            rank, iterations, lambda, alpha, weighted, learningRate, threads, seed, reranker,
+            loss, rank, iterations, lambda, alpha, weighted, learningRate, threads, seed, reranker,
         };
         command.SetAction(CliApp.Guarded(async (parse, ct) =>
         {
@@ -58,6 +66,7 @@ internal static class TrainCommand
                 LearningRate = parse.GetValue(learningRate),
                 NumberOfThreads = parse.GetValue(threads),
                 Seed = parse.GetValue(seed),
+                LossFunction = parse.GetValue(loss) == "regression" ? LossFunction.SquareLossRegression : LossFunction.SquareLossOneClass,
             };
             try
             {
@@ -119,12 +128,12 @@ internal static class TrainCommand
 
     internal static void Print(TrainingReport report)
     {
-        if (report.Metrics is { Feedback: ModelMetrics.Activity } activity)
-            PrintActivity(report.Version, activity);
+        if (report.Metrics is { Feedback: ModelMetrics.Activity or ModelMetrics.PositiveRatings } ranking)
+            PrintRanking(report.Version, ranking);
         else if (report.Metrics is { } m)
         {
             AnsiConsole.MarkupLineInterpolated(
-                $"model [bold]{report.Version}[/]: {m.Users:N0} users × {m.Items:N0} items, holdout RMSE [bold]{m.TestRmse:F3}[/] (global mean {m.GlobalMeanRmse:F3}) on {m.TestRatings:N0} ratings, trained in {m.TrainSeconds:F1} s");
+                $"model [bold]{report.Version}[/]: {m.Users:N0} users × {m.Items:N0} items, holdout RMSE [bold]{(m.TestRmse is { } rmse ? rmse.ToString("F3", System.Globalization.CultureInfo.InvariantCulture) : "not measured")}[/] (global mean {m.GlobalMeanRmse:F3}) on {m.TestRatings:N0} ratings, trained in {m.TrainSeconds:F1} s");
         }
         if (report.Metrics?.Selection is { Best.ValidationNdcg: { } ndcg } ranked)
         {
@@ -144,12 +153,12 @@ internal static class TrainCommand
         AnsiConsole.MarkupLineInterpolated($"model {report.Version} {report.Decision}");
     }
 
-    private static void PrintActivity(int version, ModelMetrics m)
+    private static void PrintRanking(int version, ModelMetrics m)
     {
         var measured = m.TestNdcg is { } ndcg
             ? $"holdout NDCG@{ModelTraining.HoldoutK} [bold]{ndcg:F4}[/], recall {m.TestRecall:F4} (popularity NDCG {m.PopularityNdcg:F4}) on {m.TestRatings:N0} pairs"
             : "nothing in the holdout to measure on";
         AnsiConsole.MarkupLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"model [bold]{version}[/], trained on activity: {m.Users:N0} people × {m.Items:N0} items, {measured}, trained in {m.TrainSeconds:F1} s"));
+            $"model [bold]{version}[/], trained on {(m.Feedback == ModelMetrics.Activity ? "activity" : $"ratings of {ImplicitFeedback.PositiveRating} or more")}: {m.Users:N0} people × {m.Items:N0} items, {measured}, trained in {m.TrainSeconds:F1} s"));
     }
 }

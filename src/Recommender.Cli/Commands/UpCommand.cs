@@ -7,6 +7,7 @@ using Recommender.Data.Import;
 using Recommender.Data.Migrations;
 using Recommender.Data.Models;
 using Recommender.Factorization;
+using Recommender.Training;
 using Spectre.Console;
 
 namespace Recommender.Cli.Commands;
@@ -43,7 +44,7 @@ internal static class UpCommand
                 if (await new ModelStore(dataSource).GetActiveMetricsAsync(ct) is null)
                 {
                     AnsiConsole.WriteLine("no active model: training the first one");
-                    TrainCommand.Print(await TrainCommand.RunAsync(dataSource, new MatrixFactorizationOptions(), HyperparameterSearch.Default, RankingSearch.Default, ct));
+                    TrainCommand.Print(await TrainCommand.RunAsync(dataSource, ModelTraining.DefaultOptions(), HyperparameterSearch.Default, RankingSearch.Default, ct));
                 }
 
                 var logins = await EnsureDemoLoginsAsync(dataSource, ct);

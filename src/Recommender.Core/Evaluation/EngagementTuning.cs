@@ -60,7 +60,7 @@ public static class EngagementTuning
         // Stage 2: the mix, through the pipeline users get, on a catalog whose popularity is the validation train side's.
         var popularity = EvaluationData.PopularityOf(validation.Train);
         var catalog = new Catalog(data.Catalog.Items, popularity, topicParents: data.Catalog.TopicParents);
-        var relevance = new MatrixFactorizationRelevanceModel(best!, "validation", popularity);
+        var relevance = new MatrixFactorizationRelevanceModel(best!, "validation", popularity, data.ImplicitStrength ? null : data.PositiveThreshold);
         var pipeline = new RecommendationPipeline(relevance, catalog, new ObjectiveRegistry(ObjectiveRegistry.BuiltIn()));
         var users = OfflineEvaluator.TestUsers(validation.Train, validation.Test, data.PositiveThreshold, maxUsers, options.Seed);
         var now = options.Now ?? data.LastRating;

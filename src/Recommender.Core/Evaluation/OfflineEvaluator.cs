@@ -24,8 +24,8 @@ public sealed record EvaluationOptions
     /// </summary>
     public int Rank { get; init; } = 8;
 
-    /// <summary>ALS iterations. Default 10.</summary>
-    public int Iterations { get; init; } = 10;
+    /// <summary>ALS iterations. Default the trainer's (20), as <c>train</c> uses them: what is measured is what is served.</summary>
+    public int Iterations { get; init; } = new MatrixFactorizationOptions().NumberOfIterations;
 
     /// <summary>L2 regularisation of the one-class MF model. Default 0.05 (the trainer's).</summary>
     public double Lambda { get; init; } = 0.05;
@@ -133,7 +133,8 @@ public static class OfflineEvaluator
         var positives = data.ImplicitStrength ? data.Split.Train : TemporalSplit.Positives(data.Split.Train, data.PositiveThreshold);
         var model = EngagementTuning.Train(positives, options);
         var popularity = data.Catalog.Items.ToDictionary(i => i.Id, i => data.Catalog.Popularity(i.Id));
-        return new MatrixFactorizationRelevanceModel(model, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"mf-oneclass-r{options.Rank}-i{options.Iterations}-l{options.Lambda}{(options.FrequencyScaled ? "w" : "")}-a{options.Alpha}-s{options.Seed}"), popularity);
+        return new MatrixFactorizationRelevanceModel(model, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"mf-oneclass-r{options.Rank}-i{options.Iterations}-l{options.Lambda}{(options.FrequencyScaled ? "w" : "")}-a{options.Alpha}-s{options.Seed}"), popularity,
+            data.ImplicitStrength ? null : data.PositiveThreshold);
     }
 
     /// <summary>

@@ -10,7 +10,7 @@ public sealed record ModelLoss(string Objective, bool WeightedLambda)
     /// <summary>Squared error on the observed ratings (<see cref="LossFunction.SquareLossRegression"/>, SGD).</summary>
     public const string SquaredError = "squared-error";
 
-    /// <summary>Weighted squared error over every person and item, on activity as implicit feedback (<see cref="LossFunction.SquareLossOneClass"/>, ALS).</summary>
+    /// <summary>Weighted squared error over every person and item, on activity or ratings of 7 or more as positives (<see cref="LossFunction.SquareLossOneClass"/>, ALS).</summary>
     public const string OneClass = "one-class";
 
     /// <summary>The loss the trainer minimises with <paramref name="options"/>.</summary>
@@ -23,5 +23,5 @@ public sealed record ModelLoss(string Objective, bool WeightedLambda)
 
     /// <summary>In plain words, for admins: "squared error on ratings, weighted λ".</summary>
     public string Describe() =>
-        (Objective == OneClass ? "one-class loss on activity" : "squared error on ratings") + (WeightedLambda ? ", weighted λ" : "");
+        (Objective == OneClass ? "one-class loss on what people liked or did" : "squared error on ratings") + (WeightedLambda ? ", weighted λ" : "");
 }
