@@ -51,7 +51,10 @@ public sealed class ModelLossTests : IAsyncLifetime
         var report = await new ModelTraining(models, new EventStore(_db.DataSource)).TrainAsync(
             new MatrixFactorizationOptions
             {
-                NumberOfThreads = 1, ApproximationRank = 8, NumberOfIterations = 5, FrequencyScaledRegularization = weighted,
+                NumberOfThreads = 1,
+                ApproximationRank = 8,
+                NumberOfIterations = 5,
+                FrequencyScaledRegularization = weighted,
                 LossFunction = oneClass ? LossFunction.SquareLossOneClass : LossFunction.SquareLossRegression,
             });
 
