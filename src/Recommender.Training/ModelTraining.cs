@@ -44,13 +44,15 @@ public sealed record TrainingReport(int Version, bool Activated, string Decision
 
 /// <summary>
 /// One training run: read rating events with binary COPY, hold out the latest 10% in time, train and measure on it,
-/// then train the final model on everything, store it, and activate it only if it passes the quality gate: its
-/// holdout RMSE is no worse than the active model's by more than <see cref="GateTolerance"/>. Given a
-/// <see cref="HyperparameterSearch"/>, rank, λ and iterations are first chosen on a time-ordered validation split of
-/// the training rows (never the holdout), and the model row's options then record the chosen values. A catalog without
-/// enough ratings but with activity (asks, answers, comments, favourites, edits, clicks…) trains on that activity as
-/// implicit feedback instead (<see cref="ImplicitFeedback"/>), with one-class ALS, measured by NDCG@10; given a
-/// <see cref="RankingSearch"/>, its rank, λ and α are chosen the same way, by NDCG@10 on the validation split.
+/// then train the final model on everything, store it, and activate it only if it passes the quality gate. With the
+/// one-class loss (<see cref="DefaultOptions"/>, what the product trains) that is the ranking model: one-class ALS on
+/// the ratings of <see cref="ImplicitFeedback.PositiveRating"/> or more, or, without enough of them, on activity (asks,
+/// answers, comments, favourites, edits, clicks…) as implicit feedback (<see cref="ImplicitFeedback"/>); it is measured
+/// by NDCG@10, must beat popularity and be no worse than the active model by more than <see cref="GateTolerance"/>, and
+/// given a <see cref="RankingSearch"/> its rank, λ and α are first chosen on a time-ordered validation split of the
+/// training rows (never the holdout). With the squared loss it is the rating model (SGD), measured by RMSE against the
+/// active model's, and given a <see cref="HyperparameterSearch"/> its rank, λ and iterations are chosen the same way.
+/// The model row's options record the values chosen.
 /// </summary>
 public sealed class ModelTraining(ModelStore models, EventStore events)
 {
@@ -81,16 +83,16 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
 
     /// <summary>
     /// As <see cref="TrainExclusiveAsync(MatrixFactorizationOptions, IProgress{TrainingProgress}?, CancellationToken)"/>, choosing the ratings
-    /// model's settings by <paramref name="search"/> and the activity model's by <paramref name="activitySearch"/> when they are not null.
+    /// model's settings by <paramref name="search"/> and the ranking model's by <paramref name="rankingSearch"/> when they are not null.
     /// </summary>
-    public async Task<TrainingReport?> TrainExclusiveAsync(MatrixFactorizationOptions options, HyperparameterSearch? search, RankingSearch? activitySearch = null,
+    public async Task<TrainingReport?> TrainExclusiveAsync(MatrixFactorizationOptions options, HyperparameterSearch? search, RankingSearch? rankingSearch = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
     {
         await using var held = await models.TryLockTrainingAsync(ct);
         if (held is null)
             return null;
         await models.FailInterruptedAsync(ct);
-        return await TrainAsync(options, search, activitySearch, progress, ct);
+        return await TrainAsync(options, search, rankingSearch, progress, ct);
     }
 
     /// <summary>Trains with <paramref name="options"/> as given.</summary>
@@ -98,10 +100,10 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
         TrainAsync(options, null, null, progress, ct);
 
     /// <summary>
-    /// Trains, choosing the ratings model's rank, λ and iterations by <paramref name="search"/>, or the activity model's
-    /// rank, λ and α by <paramref name="activitySearch"/>, first when it is not null.
+    /// Trains, choosing the ratings model's rank, λ and iterations by <paramref name="search"/>, or the ranking model's
+    /// rank, λ and α by <paramref name="rankingSearch"/>, first when it is not null.
     /// </summary>
-    public async Task<TrainingReport> TrainAsync(MatrixFactorizationOptions options, HyperparameterSearch? search, RankingSearch? activitySearch = null,
+    public async Task<TrainingReport> TrainAsync(MatrixFactorizationOptions options, HyperparameterSearch? search, RankingSearch? rankingSearch = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
     {
         options.Validate();
@@ -113,10 +115,10 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
             var positives = values.Count(v => v >= ImplicitFeedback.PositiveRating);
             if (ranking && positives >= MinimumRatings)
             {
-                return await TrainRankingAsync(version, options, activitySearch, RatingsAlgorithm, ModelMetrics.PositiveRatings,
+                return await TrainRankingAsync(version, options, rankingSearch, RatingsAlgorithm, ModelMetrics.PositiveRatings,
                     () => RatingTable.FromRows(users, items, values, times), ImplicitFeedback.PositiveRating, progress, ct);
             }
-            if ((ranking || values.Length < MinimumRatings) && await TrainOnActivityAsync(version, options, activitySearch, progress, ct) is { } fromActivity)
+            if ((ranking || values.Length < MinimumRatings) && await TrainOnActivityAsync(version, options, rankingSearch, progress, ct) is { } fromActivity)
                 return fromActivity;
             if (ranking)
             {
@@ -218,7 +220,7 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
         var (model, metrics, chosen) = await Task.Run(() => FitRanking(implicitOptions, search, table, positiveRating, feedback, progress, ct), ct);
         if (metrics.Selection is not null)
             await models.RecordOptionsAsync(version, JsonSerializer.Serialize(chosen, Json), ct);
-        var (passes, decision) = await GateActivityAsync(metrics, ct);
+        var (passes, decision) = await GateRankingAsync(metrics, ct);
         await models.CompleteAsync(version, model, JsonSerializer.Serialize(metrics, Json), passes ? "ready" : "rejected", ct);
         var activated = passes && await models.ActivateAsync(version, ct);
         return new TrainingReport(version, activated, decision, metrics);
@@ -291,8 +293,8 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
         });
     }
 
-    /// <summary>An activity model serves only if it ranks the holdout better than popularity, and no worse than the active activity model.</summary>
-    private async Task<(bool Passes, string Decision)> GateActivityAsync(ModelMetrics metrics, CancellationToken ct)
+    /// <summary>A ranking model serves only if it ranks the holdout better than popularity, and no worse than the active ranking model.</summary>
+    private async Task<(bool Passes, string Decision)> GateRankingAsync(ModelMetrics metrics, CancellationToken ct)
     {
         if (metrics.TestNdcg is not { } ndcg || metrics.PopularityNdcg is not { } popular)
             return (false, "rejected: no holdout pair whose person and item were seen in training, so it cannot be measured");

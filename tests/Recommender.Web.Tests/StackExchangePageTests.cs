@@ -89,4 +89,24 @@ public sealed class StackExchangePageTests(StackExchangeWebFixture web) : IClass
         Assert.True(settings.QuerySelector<AngleSharp.Html.Dom.IHtmlInputElement>("fieldset.topic-group input[value=cardano]")!.IsChecked);
         Assert.Contains(groups[0].QuerySelectorAll(".topics-grid label"), l => l.TextContent.Trim() == "staking");
     }
+
+    [SharedDataFact(SharedDataSet.StackExchange)]
+    public async Task Admin_overview_and_models_page_measure_a_ranking_model_by_ndcg_against_popularity()
+    {
+        // The demo's model ranks (one-class, on activity): it has no RMSE, so the chart and the table speak of NDCG@10.
+        var account = await new AccountStore(web.DataSource).UpsertAsync($"se-admin-{Guid.NewGuid():N}"[..20], "Test admin", "admin", WebFixture.Password);
+        using var client = new WebClient(web.BaseAddress);
+        await client.SignInAsync(account);
+
+        var (_, overview, _) = await client.PageAsync("/admin");
+        var (_, models, _) = await client.PageAsync("/admin/models");
+
+        var svg = overview.QuerySelector("figure.chart svg")!;
+        Assert.Matches(@"^Holdout NDCG@10: the active model v\d+ scores 0\.\d+, (\d+% better than popularity|where popularity scores 0)$", svg.QuerySelector("title")!.TextContent);
+        Assert.Contains(svg.QuerySelectorAll("text.legend"), t => t.TextContent == "popularity (baseline)");
+        Assert.Single(svg.QuerySelectorAll("g.series[data-series=active] g.point"));
+        var active = models.QuerySelector("tr.active")!.QuerySelectorAll("td");
+        Assert.StartsWith("NDCG@10 0.", active[3].TextContent, StringComparison.Ordinal);
+        Assert.StartsWith("popularity 0", active[4].TextContent, StringComparison.Ordinal);
+    }
 }

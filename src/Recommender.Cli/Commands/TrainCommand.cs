@@ -88,11 +88,11 @@ internal static class TrainCommand
 
     /// <summary>Trains with a status line; shared with <c>up</c>.</summary>
     internal static async Task<TrainingReport> RunAsync(Npgsql.NpgsqlDataSource dataSource, MatrixFactorizationOptions options, HyperparameterSearch? search,
-        RankingSearch? activitySearch, CancellationToken ct)
+        RankingSearch? rankingSearch, CancellationToken ct)
     {
         var training = new ModelTraining(new ModelStore(dataSource), new EventStore(dataSource));
         return await AnsiConsole.Status().StartAsync("training", async ctx =>
-            await training.TrainExclusiveAsync(options, search, activitySearch, new StatusProgress(ctx), ct))
+            await training.TrainExclusiveAsync(options, search, rankingSearch, new StatusProgress(ctx), ct))
             ?? throw new CliException("another process is training on this database; try again when it has finished");
     }
 
