@@ -178,6 +178,28 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Contains("ready", list.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Train_ranks_on_ratings_by_default_and_predicts_them_with_loss_regression()
+    {
+        await SmallWorld.SeedAsync(_db.DataSource);
+
+        var ranking = await RunAsync(null, "train", "--rank", "8", "--threads", "1");
+        var rating = await RunAsync(null, "train", "--loss", "regression", "--rank", "8", "--lambda", "0.05", "--iterations", "20", "--threads", "1");
+        var unknown = await RunAsync(null, "train", "--loss", "hinge");
+
+        Assert.True(ranking.Exit == 0, ranking.Output);
+        Assert.Contains("trained on ratings of 7 or more", ranking.Output, StringComparison.Ordinal);
+        Assert.Contains("holdout NDCG@10", ranking.Output, StringComparison.Ordinal);
+        Assert.True(rating.Exit == 0, rating.Output);
+        Assert.Contains("holdout RMSE", rating.Output, StringComparison.Ordinal);
+        Assert.Equal(2, unknown.Exit);
+        Assert.Contains("hinge", unknown.Output, StringComparison.Ordinal);
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        // The small world comes with model 1; the two runs are 2 and 3.
+        var algorithms = (await conn.QueryAsync<string>("select algorithm from models where version > 1 order by version")).ToList();
+        Assert.Equal([Training.ModelTraining.RatingsAlgorithm, "mf-sgd"], algorithms);
+    }
+
     [SharedDataFact(SharedDataSet.StackExchange)]
     public async Task Train_on_activity_keeps_the_defaults_when_validation_is_too_small_and_a_given_alpha_fixes_its_search()
     {

@@ -63,6 +63,8 @@ public sealed partial class StackExchangeGoalTests(StackExchangeWebFixture web) 
         Assert.Contains(before, c => c.Credibility < 0.8);
 
         await page.GotoAsync("/settings");
+        // Once the page is live: a choice made on the prerendered page is replaced when the live page takes over.
+        await Assertions.Expect(page.Locator("section[data-live=true]")).ToBeVisibleAsync(new() { Timeout = 15000 });
         await page.Locator("#credibilityFloor").SelectOptionAsync("0.8");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         // Saved once the page says so; leaving before that could abandon the save.
