@@ -34,6 +34,7 @@ public sealed partial class AuditSpool : IAsyncDisposable
     private readonly long _segmentBytes;
     private readonly ILogger _logger;
     private readonly List<FileStream> _locks = [];
+    private readonly Lazy<Task> _disposal;
     private readonly int _slot;
     private readonly Channel<Append> _appends = Channel.CreateUnbounded<Append>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _committer;
@@ -59,6 +60,7 @@ public sealed partial class AuditSpool : IAsyncDisposable
         _limit = limit;
         _segmentBytes = segmentBytes;
         _logger = logger;
+        _disposal = new Lazy<Task>(CloseAsync);
         Directory.CreateDirectory(folder);
         _slot = TakeFreeSlot();
         AdoptOrphanedSlots();
@@ -367,8 +369,14 @@ public sealed partial class AuditSpool : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops taking records; deletes the segments whose records are all in the database and releases the slots.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Stops taking records; deletes the segments whose records are all in the database and releases the slots. Runs
+    /// once: a second call, even one made while the first is still closing, waits for the first (a host that stops twice
+    /// must not dispose the slot locks under the first call's feet).
+    /// </summary>
+    public ValueTask DisposeAsync() => new(_disposal.Value);
+
+    private async Task CloseAsync()
     {
         _appends.Writer.TryComplete();
         await _committer;

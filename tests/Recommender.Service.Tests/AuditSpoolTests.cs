@@ -315,6 +315,23 @@ public sealed class AuditSpoolFileTests : IDisposable
     }
 
     [Fact]
+    public async Task Disposing_twice_at_once_closes_once_and_releases_the_slot()
+    {
+        var record = new AuditRecord(Guid.CreateVersion7(), 1, new ServedList(1, "engagement", "1", "{}", "hash", "popularity", 0, DateTimeOffset.UnixEpoch, 1, []));
+        var spool = new AuditSpool(_folder, 1 << 20, 1 << 16, NullLogger.Instance);
+        await spool.AppendAsync(record);
+
+        // As when a host stops twice: both calls finish without error, and a later one is a no-op.
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () => await spool.DisposeAsync())));
+        await spool.DisposeAsync();
+
+        // The slot is free again: a new spool on the folder takes slot 0 and finds the record left pending.
+        await using var next = new AuditSpool(_folder, 1 << 20, 1 << 16, NullLogger.Instance);
+        Assert.Equal(1, next.Pending);
+        Assert.Single(Directory.EnumerateFiles(_folder, "slot-0-*.spool"));
+    }
+
+    [Fact]
     public async Task Append_past_the_bound_is_refused_and_two_spools_on_one_folder_take_different_slots()
     {
         var record = new AuditRecord(Guid.CreateVersion7(), 1, new ServedList(1, "engagement", "1", "{}", "hash", "popularity", 0, DateTimeOffset.UnixEpoch, 1, []));
