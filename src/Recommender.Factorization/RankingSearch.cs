@@ -4,7 +4,7 @@ namespace Recommender.Factorization;
 /// Chooses rank, λ and α of the one-class (implicit feedback) model from data, the counterpart of
 /// <see cref="HyperparameterSearch"/> for a model judged by how it ranks rather than by RMSE: every (rank, λ, α) of the
 /// grid trains on the earlier part of the training rows and ranks, for every user with a later positive, every item
-/// they have not had; the setting with the best NDCG@<see cref="K"/> wins. <c>train</c> runs it on activity and
+/// they have not had; the setting with the best NDCG@<see cref="K"/> wins. <c>train</c> runs it for the ranking model (on ratings of 7 or more, or on activity) and
 /// <c>evaluate</c> on its validation split, so what evaluate measures is chosen as the product chooses it. Iterations
 /// are the options' (ALS converges in a few). A grid with one value fixes that setting, as an explicit flag does.
 /// </summary>

@@ -10,7 +10,7 @@ public sealed record ModelPoint(int Version, bool IsActive, string Status, DateT
 
 /// <summary>
 /// The settings a model was trained with, and whether they were chosen on a validation split (with its RMSE, or its
-/// NDCG@10 for a model trained on activity) or given. <paramref name="Alpha"/> is set for a model trained on activity only;
+/// NDCG@10 for a ranking model) or given. <paramref name="Alpha"/> is set for a ranking (one-class) model only;
 /// <paramref name="TooFewValidationPairs"/> when a search chose nothing because its validation split was too small.
 /// </summary>
 public sealed record ModelSettings(int Rank, double Lambda, int Iterations, bool Chosen, double? ValidationRmse, double? Alpha = null, double? ValidationNdcg = null,

@@ -10,14 +10,14 @@ public static class AdminText
     public static string Person(Account account) =>
         string.IsNullOrWhiteSpace(account.DisplayName) || account.DisplayName == account.Login ? account.Login : $"{account.DisplayName} ({account.Login})";
 
-    /// <summary>"model v3, trained 2 hours ago, RMSE 0.81"; "…, NDCG@10 0.016" for a model trained on activity; neither when nothing was measured.</summary>
+    /// <summary>"model v3, trained 2 hours ago, RMSE 0.81"; "…, NDCG@10 0.016" for a ranking model (one-class, on ratings of 7 or more or on activity); neither when nothing was measured.</summary>
     public static string Model(ModelPoint model, DateTimeOffset now) =>
         $"model v{model.Version}, trained {Ago(model.TrainedAt, now)}" + (model.TestRmse is { } rmse ? $", RMSE {Explanations.Number(rmse)}"
             : model.TestNdcg is { } ndcg ? $", NDCG@10 {Explanations.Number(ndcg)}" : "");
 
     /// <summary>
-    /// What the model's holdout figure is measured against, in the figure's own terms: the global mean's RMSE for a model
-    /// trained on ratings, popularity's NDCG@10 for one trained on activity; null when neither was recorded.
+    /// What the model's holdout figure is measured against, in the figure's own terms: the global mean's RMSE for a rating
+    /// model, popularity's NDCG@10 for a ranking model; null when neither was recorded.
     /// </summary>
     public static string? Baseline(ModelPoint model) =>
         model.TestRmse is not null && model.GlobalMeanRmse is { } mean ? $"the global mean scores {Explanations.Number(mean)}; lower is better"
@@ -25,8 +25,8 @@ public static class AdminText
         : null;
 
     /// <summary>
-    /// "rank 32, λ 0.05, 14 iterations, chosen on a validation split (RMSE 0.912)", or "…, as given"; a model trained
-    /// on activity also names α and is chosen by NDCG@10: "rank 8, λ 50, α 2, 20 iterations, chosen on a validation
+    /// "rank 32, λ 0.05, 14 iterations, chosen on a validation split (RMSE 0.912)", or "…, as given"; a ranking
+    /// (one-class) model also names α and is chosen by NDCG@10: "rank 8, λ 50, α 2, 20 iterations, chosen on a validation
     /// split (NDCG@10 0.077)"; "…, not chosen: 80 validation pairs are too few to choose from" when a search ran short of
     /// data. A dash when unknown.
     /// </summary>

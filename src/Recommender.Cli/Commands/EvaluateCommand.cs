@@ -31,7 +31,7 @@ internal static class EvaluateCommand
         var iterations = new Option<int>("--iterations") { Description = "ALS iterations.", DefaultValueFactory = _ => defaults.Iterations };
         var lambda = new Option<double?>("--lambda")
         {
-            Description = "L2 regularisation of the one-class MF model. Default: rank, λ and α are chosen on the validation split from 0.05, 50, 200 by the search train runs on activity; " +
+            Description = "L2 regularisation of the one-class MF model. Default: rank, λ and α are chosen on the validation split from 0.05, 50, 200 by the search train runs for the ranking model; " +
                 "a given --rank, --lambda or --alpha is fixed and the others are still chosen; all three given, there is no search.",
         };
         var alpha = new Option<double?>("--alpha") { Description = "Confidence weight of a positive in one-class ALS. Default: chosen on the validation split from 2, 5 (see --lambda)." };

@@ -5,7 +5,7 @@ namespace Recommender.Core.Evaluation;
 
 /// <summary>
 /// Chooses the one-class MF model's settings on the validation split, the way the <see cref="Baselines"/> are tuned and
-/// the way <c>train</c> chooses them on activity: the test rows play no part. Every (rank, λ, α) of
+/// the way <c>train</c> chooses them for the ranking model: the test rows play no part. Every (rank, λ, α) of
 /// <see cref="EvaluationOptions.EngagementSearch"/> is trained on the validation split's train side and ranked by the
 /// model alone (<see cref="RankingSearch"/>). Only with <see cref="EvaluationOptions.TuneMix"/> is engagement's
 /// popularity mix chosen too: the best model then serves the validation users through the production pipeline with
@@ -43,7 +43,7 @@ public static class EngagementTuning
         var relevantTest = TemporalSplit.Positives(validation.Test, data.PositiveThreshold);
 
         // Stage 1: the model alone, every item the user rated excluded (as the pipeline excludes what was consumed), by
-        // the same search train runs on activity.
+        // the same search train runs for the ranking model.
         // Too few validation positives to choose from: the given settings stand, as in train, and are reported without a score.
         var choice = (search ?? options.EngagementSearch).Run(positives, validation.Train, relevantTest, ModelOptions(options));
         var bestModel = choice?.Best ?? new HyperparameterTrial(options.Rank, options.Lambda, options.Iterations, double.NaN, options.Alpha, double.NaN);

@@ -50,7 +50,7 @@ public sealed record EvaluationOptions
     public bool TuneMix { get; init; }
 
     /// <summary>
-    /// The (rank, λ, α) grid <see cref="TuneEngagement"/> searches: <c>train</c>'s own for activity,
+    /// The (rank, λ, α) grid <see cref="TuneEngagement"/> searches: <c>train</c>'s own for the ranking model,
     /// <see cref="RankingSearch.Default"/>; a flag fixes a setting by leaving one value (<see cref="RankingSearch.Except"/>).
     /// </summary>
     public RankingSearch EngagementSearch { get; init; } = RankingSearch.Default;
