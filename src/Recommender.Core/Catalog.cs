@@ -11,21 +11,21 @@ public sealed class Catalog
     private readonly Dictionary<long, int> _popularity;
     private readonly Dictionary<long, double> _popularityScore;
     private readonly Dictionary<string, long[]> _byTopic;
-    private readonly IReadOnlyDictionary<long, double> _difficulty;
+    private readonly IReadOnlyDictionary<long, ItemDifficulty> _difficulty;
     private readonly IReadOnlyDictionary<string, string> _parents;
 
     /// <param name="items">Every item that may be recommended.</param>
     /// <param name="popularity">Interactions per item id; items not listed count as zero.</param>
-    /// <param name="difficulty">Item difficulty on the Elo scale estimated from learners' evidence; overrides the level.</param>
+    /// <param name="difficulty">Item difficulty on the Elo scale estimated from learners' evidence, with the answers behind it; overrides the level.</param>
     /// <param name="topicParents">The topic tree: each sub-topic's parent; a topic not listed is a subject of its own.</param>
     /// <param name="skill">The fitted skill model (<c>skill rebuild</c>'s priors) that predicts a learner's success; default <see cref="SkillModel.Default"/>.</param>
-    public Catalog(IEnumerable<ItemInfo> items, IReadOnlyDictionary<long, int>? popularity = null, IReadOnlyDictionary<long, double>? difficulty = null,
+    public Catalog(IEnumerable<ItemInfo> items, IReadOnlyDictionary<long, int>? popularity = null, IReadOnlyDictionary<long, ItemDifficulty>? difficulty = null,
         IReadOnlyDictionary<string, string>? topicParents = null, SkillModel? skill = null)
     {
         ArgumentNullException.ThrowIfNull(items);
         Skill = skill ?? SkillModel.Default;
         _parents = topicParents ?? new Dictionary<string, string>();
-        _difficulty = difficulty ?? new Dictionary<long, double>();
+        _difficulty = difficulty ?? new Dictionary<long, ItemDifficulty>();
         _items = items.ToDictionary(i => i.Id);
         _byExternalId = new Dictionary<string, long>(_items.Count, StringComparer.Ordinal);
         foreach (var item in _items.Values)
@@ -135,21 +135,24 @@ public sealed class Catalog
     public SkillModel Skill { get; }
 
     /// <summary>Difficulty on the Elo scale: estimated from evidence when there is some, else the fitted difficulty of the item's level.</summary>
-    public double Difficulty(long id) =>
-        _difficulty.TryGetValue(id, out var d) ? d : Skill.Priors.Difficulty(TryGet(id, out var item) ? item.Level : null);
+    public double Difficulty(long id) => ItemDifficulty(id).Rating;
+
+    private ItemDifficulty ItemDifficulty(long id) =>
+        _difficulty.TryGetValue(id, out var d) ? d : new ItemDifficulty(Skill.Priors.Difficulty(TryGet(id, out var item) ? item.Level : null), 0);
 
     /// <summary>
-    /// The learner's predicted success on the item under <see cref="Skill"/>: their mean skill over
-    /// <paramref name="topics"/> (the item's topics when empty; a topic not yet practised starts from the fitted start
-    /// plus what carries over from the others) against the item's difficulty.
+    /// The learner's predicted success on the item under <see cref="Skill"/>, exactly as <c>evaluate skill</c> measures
+    /// it: their mean skill over <paramref name="topics"/> (the item's topics when empty; a topic not yet practised
+    /// starts from the fitted start plus what carries over from the others) against the item's difficulty, allowing
+    /// for how little is known yet of either.
     /// </summary>
     public double PredictSuccess(IReadOnlyDictionary<string, TopicSkill> skills, long itemId, IReadOnlyCollection<string> topics)
     {
         ArgumentNullException.ThrowIfNull(skills);
         ArgumentNullException.ThrowIfNull(topics);
-        if (topics.Count == 0 && TryGet(itemId, out var item))
+        var known = TryGet(itemId, out var item);
+        if (topics.Count == 0 && known)
             topics = item.Topics;
-        var skill = topics.Count == 0 ? Skill.Priors.StartSkill : topics.Average(t => Skill.Skill(skills, t));
-        return Skill.PredictSuccess(skill, Difficulty(itemId));
+        return Skill.PredictSuccess(skills, topics, known ? item.Level : null, ItemDifficulty(itemId));
     }
 }

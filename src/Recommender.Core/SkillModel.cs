@@ -72,7 +72,9 @@ public sealed record SkillStep(IReadOnlyList<TopicSkill> Skills, ItemDifficulty 
 /// an established one slowly); learner steps keep a floor because learners keep learning, practice adds a little skill
 /// that fades with experience, and part of each step reaches the learner's other topics (a general ability). A learner starts a topic at
 /// its fitted starting skill plus part of how far above or below the population they stand in the topics they
-/// already practised, shrunk towards zero while that evidence is thin. Pure: the caller keeps the state.
+/// already practised, shrunk towards zero while that evidence is thin. A prediction allows for what is still unknown of
+/// the learner's skill and the item's difficulty (both known from how many answers they rest on), so it sits nearer the
+/// middle for a newcomer or a fresh item. Pure: the caller keeps the state.
 /// </summary>
 public sealed class SkillModel(SkillPriors priors)
 {
@@ -99,9 +101,6 @@ public sealed class SkillModel(SkillPriors priors)
     public static SkillModel Default { get; } = new(SkillPriors.Default);
 
     public SkillPriors Priors { get; } = priors ?? throw new ArgumentNullException(nameof(priors));
-
-    /// <summary>Calibrated probability of success for a skill against a difficulty.</summary>
-    public double PredictSuccess(double skill, double difficulty) => Priors.Guess + (1 - Priors.Guess) * Sigmoid((skill - difficulty) / Scale);
 
     /// <summary>Difficulty of an item no one has answered yet.</summary>
     public ItemDifficulty Unseen(ItemInfo item)
@@ -132,9 +131,32 @@ public sealed class SkillModel(SkillPriors priors)
     public double PredictSuccess(IReadOnlyDictionary<string, TopicSkill> current, ItemInfo item, ItemDifficulty difficulty)
     {
         ArgumentNullException.ThrowIfNull(item);
-        var skill = item.Topics.Count == 0 ? Priors.StartSkill : item.Topics.Average(t => Skill(current, t));
-        return PredictSuccess(skill, difficulty.Rating);
+        return PredictSuccess(current, item.Topics, item.Level, difficulty);
     }
+
+    /// <summary>
+    /// Predicted success of the learner on an item of <paramref name="level"/>: their mean skill over
+    /// <paramref name="topics"/> against its difficulty, averaged over what is still unknown of both (a learner new to
+    /// the topics or an item few have answered gives a prediction nearer the middle).
+    /// </summary>
+    public double PredictSuccess(IReadOnlyDictionary<string, TopicSkill> current, IReadOnlyCollection<string> topics, int? level, ItemDifficulty difficulty)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(topics);
+        if (topics.Count == 0)
+            return PredictSuccess(Priors.StartSkill, difficulty.Rating, LearnerVariance + Posterior(Priors.Variance(level), difficulty.Evidence));
+        var skill = topics.Average(t => Skill(current, t));
+        var learner = topics.Average(t => Posterior(LearnerVariance, current.TryGetValue(t, out var s) ? s.Evidence : 0));
+        return PredictSuccess(skill, difficulty.Rating, learner + Posterior(Priors.Variance(level), difficulty.Evidence));
+    }
+
+    /// <summary>
+    /// Probability of success for a skill against a difficulty (Elo scale) when skill − difficulty is still uncertain
+    /// by <paramref name="variance"/> (logits²): the logistic curve averaged over that uncertainty (the probit
+    /// approximation), under the guessing floor.
+    /// </summary>
+    public double PredictSuccess(double skill, double difficulty, double variance) =>
+        Priors.Guess + (1 - Priors.Guess) * Sigmoid((skill - difficulty) / Scale / Math.Sqrt(1 + Math.PI * variance / 8));
 
     /// <summary>
     /// One evidence event: returns the learner's new skill in every topic of the item and in every other topic they
@@ -150,7 +172,7 @@ public sealed class SkillModel(SkillPriors priors)
         var before = item.Topics.Select(t => (Topic: t, Rating: Skill(current, t), Evidence: current.TryGetValue(t, out var s) ? s.Evidence : 0)).ToList();
         var skill = before.Average(b => b.Rating);
         var z = (skill - difficulty.Rating) / Scale;
-        var p = PredictSuccess(skill, difficulty.Rating);
+        var p = PredictSuccess(current, item.Topics, item.Level, difficulty);
         // "Too easy" also says the item sat well below the learner, so it counts twice.
         var weight = kind == EventKind.TooEasy ? 2.0 : 1.0;
         var gradient = weight * Gradient(z, outcome);
@@ -179,7 +201,10 @@ public sealed class SkillModel(SkillPriors priors)
     }
 
     /// <summary>Posterior variance after <paramref name="evidence"/> answers, from a prior variance: the step for the next one.</summary>
-    private static double Gain(double priorVariance, int evidence) => 1 / (1 / priorVariance + (evidence + 1) * AnswerInformation);
+    private static double Gain(double priorVariance, int evidence) => Posterior(priorVariance, evidence + 1);
+
+    /// <summary>Variance (logits²) left of a prior variance after <paramref name="evidence"/> answers.</summary>
+    private static double Posterior(double priorVariance, int evidence) => 1 / (1 / priorVariance + evidence * AnswerInformation);
 
     internal static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
 }
@@ -221,8 +246,12 @@ public sealed class SkillReplay(SkillModel model, IReadOnlyDictionary<long, Item
             ? Model.PredictSuccess(Learners.TryGetValue(userId, out var s) ? s : Empty, item, Difficulty(itemId))
             : double.NaN;
 
-    /// <summary>Applies one event and returns what it changed (nothing for an unknown item or a non-evidence event).</summary>
-    public SkillStep Apply(long userId, long itemId, EventKind kind)
+    /// <summary>
+    /// Applies one event and returns what it changed (nothing for an unknown item or a non-evidence event). When
+    /// <paramref name="calibrated"/>, the item's difficulty already counts this event (a fit measured it), so only the
+    /// learner moves.
+    /// </summary>
+    public SkillStep Apply(long userId, long itemId, EventKind kind, bool calibrated = false)
     {
         if (!items.TryGetValue(itemId, out var item))
             return SkillStep.None(default);
@@ -232,7 +261,8 @@ public sealed class SkillReplay(SkillModel model, IReadOnlyDictionary<long, Item
             return step;
         foreach (var s in step.Skills)
             current[s.Topic] = s;
-        Items[itemId] = step.Difficulty;
+        if (!calibrated)
+            Items[itemId] = step.Difficulty;
         return step;
     }
 
@@ -243,23 +273,20 @@ public sealed class SkillReplay(SkillModel model, IReadOnlyDictionary<long, Item
 public sealed record SkillFitResult(SkillPriors Priors, IReadOnlyDictionary<long, ItemDifficulty> Items)
 {
     /// <summary>
-    /// A replay that starts from the fitted item difficulties; <see cref="Answered"/> gives each item's evidence back
-    /// without the fitted count it started with.
+    /// The state after replaying <paramref name="fitted"/>, the events this fit was made from, in order: learners move
+    /// answer by answer, while every item keeps its calibrated difficulty, which already rests on all of those answers
+    /// (its evidence is their count). Moving items again by the same answers counted them twice, which pulled an item
+    /// seen a few times towards its first learners' noise. Events applied afterwards move items as usual.
     /// </summary>
-    public SkillReplay Replay(IReadOnlyDictionary<long, ItemInfo> items)
+    public SkillReplay Replay(IReadOnlyDictionary<long, ItemInfo> items, IEnumerable<EvidenceEvent> fitted)
     {
+        ArgumentNullException.ThrowIfNull(fitted);
         var replay = new SkillReplay(new SkillModel(Priors), items);
         foreach (var (id, d) in Items)
             replay.Items[id] = d;
+        foreach (var e in fitted)
+            replay.Apply(e.UserId, e.ItemId, e.Kind, calibrated: true);
         return replay;
-    }
-
-    /// <summary>An item's difficulty after a replay from <see cref="Replay"/>, counting only the events replayed.</summary>
-    public ItemDifficulty Answered(SkillReplay replay, long itemId)
-    {
-        ArgumentNullException.ThrowIfNull(replay);
-        var d = replay.Items[itemId];
-        return d with { Evidence = d.Evidence - (Items.TryGetValue(itemId, out var fitted) ? fitted.Evidence : 0) };
     }
 }
 
@@ -336,9 +363,7 @@ public static class SkillFit
             var fit = Calibrate(early, items, guess);
             for (var pass = 0; pass < passes; pass++)
                 fit = Step(fit, early, items);
-            var replay = fit.Replay(items);
-            foreach (var e in early)
-                replay.Apply(e.UserId, e.ItemId, e.Kind);
+            var replay = fit.Replay(items, early);
             var likelihood = 0.0;
             foreach (var e in late)
             {
@@ -495,7 +520,7 @@ public static class SkillFit
     private static SkillFitResult Step(SkillFitResult fit, IReadOnlyList<EvidenceEvent> events, IReadOnlyDictionary<long, ItemInfo> items)
     {
         var priors = fit.Priors;
-        var replay = fit.Replay(items);
+        var replay = fit.Replay(items, []);
         var model = replay.Model;
         var topicGradient = new Dictionary<string, double>(StringComparer.Ordinal);
         var topicInformation = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -522,7 +547,7 @@ public static class SkillFit
                     shareInformation += information * carried * carried / item.Topics.Count;
                 }
             }
-            replay.Apply(e.UserId, e.ItemId, e.Kind);
+            replay.Apply(e.UserId, e.ItemId, e.Kind, calibrated: true);
         }
 
         var start = priors.StartSkill + SkillModel.Scale * allGradient / (allInformation + 1);

@@ -56,6 +56,7 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
         public float? Stance { get; init; }
         public DateTime? PublishedAt { get; init; }
         public float? Difficulty { get; init; }
+        public int DifficultyEvidence { get; init; }
         public string[] Topics { get; init; } = [];
         public string? Url { get; init; }
         public string? Summary { get; init; }
@@ -108,7 +109,7 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<RankingRow>(new CommandDefinition("""
-            select i.id, i.external_id, i.title, i.level, s.name as source_name, s.credibility, i.stance, i.published_at, i.difficulty,
+            select i.id, i.external_id, i.title, i.level, s.name as source_name, s.credibility, i.stance, i.published_at, i.difficulty, i.difficulty_evidence,
                    coalesce(array(select t.name from item_topics it join topics t on t.id = it.topic_id where it.item_id = i.id order by t.name), '{}') as topics,
                    i.url, i.summary, i.body, i.level_basis, i.license, s.url as source_url, s.credibility_basis,
                    a.name as asker_name, a.url as asker_url, a.credibility_basis as asker_basis,
@@ -125,14 +126,14 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
             "select item_id, count(*) from events where kind not in ('impression', 'not_interested') group by item_id",
             commandTimeout: 0, cancellationToken: ct))).ToDictionary(r => r.ItemId, r => (int)Math.Min(r.Count, int.MaxValue));
         var items = new List<ItemInfo>();
-        var difficulty = new Dictionary<long, double>();
+        var difficulty = new Dictionary<long, ItemDifficulty>();
         foreach (var r in rows)
         {
             items.Add(new ItemInfo(r.Id, r.ExternalId, r.Title, r.Topics, r.Level, r.SourceName, r.Credibility, r.Stance,
                 r.PublishedAt is { } p ? new DateTimeOffset(p, TimeSpan.Zero) : null, r.Attribution(),
                 ToProvenance(r.Provenance, r.SignerName, r.SignerKeyId, r.ProvenanceReason)));
             if (r.Difficulty is { } d)
-                difficulty[r.Id] = d;
+                difficulty[r.Id] = new ItemDifficulty(d, r.DifficultyEvidence);
         }
         // The fitted priors travel with the catalog so ranking predicts success with the model the state was built by.
         var skill = new SkillModel(await LearningStateStore.PriorsAsync(conn, null, ct));

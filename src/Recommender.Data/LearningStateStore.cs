@@ -168,12 +168,7 @@ public sealed class LearningStateStore(NpgsqlDataSource dataSource)
 
         var fit = SkillFit.Fit(events, items);
         var priors = fit.Priors;
-        var replay = fit.Replay(items);
-        foreach (var e in events)
-            replay.Apply(e.UserId, e.ItemId, e.Kind);
-        // Stored evidence counts the events behind each item, not the fit's head start.
-        foreach (var id in replay.Items.Keys.ToList())
-            replay.Items[id] = fit.Answered(replay, id);
+        var replay = fit.Replay(items, events);
 
         await conn.ExecuteAsync(new CommandDefinition("""
             delete from learning_state;

@@ -78,4 +78,42 @@ public sealed class SkillModelTests
         Assert.True(narrowMove > 0, $"narrow {narrowMove}");
         Assert.True(wideMove > 3 * narrowMove, $"wide {wideMove}, narrow {narrowMove}");
     }
+
+    [Fact]
+    public void PredictSuccess_learnerAndItemStillUnknown_predictsNearerTheMiddleThanWhenBothAreEstablished()
+    {
+        var model = SkillModel.Default;
+        var established = Learner(new TopicSkill("algebra", 1300, 40));
+        var newcomer = Learner(new TopicSkill("algebra", 1300, 0));
+
+        var sure = model.PredictSuccess(established, Algebra, new ItemDifficulty(1000, 40));
+        var unsure = model.PredictSuccess(newcomer, Algebra, new ItemDifficulty(1000, 0));
+        var below = model.PredictSuccess(Learner(new TopicSkill("algebra", 700, 0)), Algebra, new ItemDifficulty(1000, 0));
+
+        // Skill 300 points above the item: likely either way, less so while either is a guess.
+        Assert.InRange(unsure, 0.5, sure - 0.01);
+        Assert.InRange(sure, 0.5, 1);
+        // The same uncertainty pulls a learner below the item up towards the middle.
+        Assert.InRange(below, 1 - SkillModel.Sigmoid(300 / SkillModel.Scale) + 0.01, 0.5);
+    }
+
+    [Fact]
+    public void Replay_ofTheFittedEvents_leavesEachItemAtItsCalibratedDifficultyAndCountsItsAnswersOnce()
+    {
+        var (events, items) = AnswerGenerator.Generate(learners: 100, itemCount: 60, answersPerLearner: 30, seed: 6);
+        var fit = SkillFit.Fit(events, items);
+
+        var replay = fit.Replay(items, events);
+
+        Assert.NotEmpty(fit.Items);
+        Assert.All(fit.Items, f => Assert.Equal(f.Value, replay.Items[f.Key]));
+        Assert.Equal(events.Count, fit.Items.Values.Sum(d => d.Evidence));
+        Assert.Equal(items.Keys.Count(id => events.Any(e => e.ItemId == id)), fit.Items.Count);
+        // Answers after the fit move the item as live ones do.
+        var (id, before) = fit.Items.First();
+        var user = events.First(e => e.ItemId == id).UserId;
+        replay.Apply(user, id, EventKind.QuizWrong);
+        Assert.True(replay.Items[id].Rating > before.Rating, $"{replay.Items[id].Rating} after a wrong answer, {before.Rating} before");
+        Assert.Equal(before.Evidence + 1, replay.Items[id].Evidence);
+    }
 }

@@ -209,7 +209,7 @@ public static class LearnerSimulator
         List<Learner> learners, LearnerSimulationOptions options)
     {
         // Difficulty estimates are shared by all learners of this objective, as they would be in the service.
-        var estimated = new Dictionary<long, double>();
+        var estimated = new Dictionary<long, ItemDifficulty>();
         var replay = new SkillReplay(SkillModel.Default, data.Catalog.Items.ToDictionary(i => i.Id));
         var catalog = new Catalog(data.Catalog.Items, data.Catalog.Items.ToDictionary(i => i.Id, i => data.Catalog.Popularity(i.Id)), estimated, skill: replay.Model);
         var pipeline = new RecommendationPipeline(model, catalog, registry);
@@ -252,7 +252,7 @@ public static class LearnerSimulator
                     : success < 0.2 ? EventKind.TooHard
                     : rng.NextDouble() < success ? EventKind.QuizCorrect : EventKind.QuizWrong;
                 replay.Apply(learner.UserId, item.Id, kind);
-                estimated[item.Id] = replay.Difficulty(item.Id).Rating;
+                estimated[item.Id] = replay.Difficulty(item.Id);
                 history.Add(new Interaction(learner.UserId, item.Id, kind, null, DateTimeOffset.UnixEpoch));
             }
             if (skill >= EloLearningModel.MasteryRating)

@@ -45,7 +45,7 @@ public static class SkillEvaluation
             throw new ArgumentException($"the {scored.Count} held-out quiz answers are all {(positives == 0 ? "wrong" : "right")}; need both to measure");
 
         var fit = SkillFit.Fit(train, items);
-        var fitted = Score(Fitted, train, heldOut, fit.Replay(items));
+        var fitted = Score(Fitted, heldOut, fit.Replay(items, train));
         var elo = ScoreElo(train, heldOut, items);
         var baselines = Baselines(train, heldOut);
         return new SkillEvaluationReport(evidence.Count, scored.Count, (double)positives / scored.Count, fitted, [fitted, elo], baselines, fit.Priors);
@@ -70,10 +70,8 @@ public static class SkillEvaluation
         return (train, heldOut);
     }
 
-    private static SkillScore Score(string name, List<EvidenceEvent> train, List<EvidenceEvent> heldOut, SkillReplay replay)
+    private static SkillScore Score(string name, List<EvidenceEvent> heldOut, SkillReplay replay)
     {
-        foreach (var e in train)
-            replay.Apply(e.UserId, e.ItemId, e.Kind);
         var predictions = new List<(double P, bool Y)>();
         foreach (var e in heldOut)
         {
