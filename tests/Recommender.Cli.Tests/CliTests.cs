@@ -86,6 +86,34 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [SharedDataFact(SharedDataSet.StackExchange)]
+    public async Task Evaluate_skill_on_a_stack_exchange_dump_predicts_which_real_answers_were_accepted()
+    {
+        var report = Path.Combine(Path.GetTempPath(), $"skill-se-{Guid.NewGuid():N}.json");
+        try
+        {
+            var measured = await RunAsync(null, "evaluate", "skill", "--data", RepositoryPaths.StackExchange, "--out", report);
+
+            Assert.Equal(0, measured.Exit);
+            using var json = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(report));
+            var root = json.RootElement;
+            // Every answer of the two sites by a known person is an attempt; about a third were accepted.
+            Assert.InRange(root.GetProperty("answers").GetInt32(), 2_400, 2_700);
+            Assert.InRange(root.GetProperty("heldOut").GetInt32(), 300, 400);
+            Assert.InRange(root.GetProperty("correctShare").GetDouble(), 0.2, 0.5);
+            var baselines = root.GetProperty("baselines").EnumerateArray().ToDictionary(
+                b => b.GetProperty("name").GetString()!, b => (Auc: b.GetProperty("auc").GetDouble(), LogLoss: b.GetProperty("logLoss").GetDouble()));
+            var (auc, logLoss) = (root.GetProperty("auc").GetDouble(), root.GetProperty("logLoss").GetDouble());
+            // Who answered and on which question tells something: better than the overall and the per-question rate.
+            Assert.True(auc > baselines["global_rate"].Auc + 0.05 && auc > baselines["item_rate"].Auc + 0.05, measured.Output);
+            Assert.True(logLoss < baselines["global_rate"].LogLoss && logLoss < baselines["item_rate"].LogLoss, measured.Output);
+        }
+        finally
+        {
+            File.Delete(report);
+        }
+    }
+
+    [SharedDataFact(SharedDataSet.StackExchange)]
     public async Task Bench_train_on_a_stack_exchange_dump_trains_one_class_on_its_activity_and_a_missing_path_is_one_line()
     {
         var bench = await RunAsync(null, "bench", "train", "--data", RepositoryPaths.StackExchange, "--rank", "16", "--iterations", "5");

@@ -35,7 +35,12 @@ internal static class SkillCommand
     /// <summary><c>evaluate skill --data DIR [--out FILE]</c>.</summary>
     public static Command Evaluate()
     {
-        var data = new Option<string>("--data") { Description = "Directory in the generic import format: items.csv or items.jsonl (topics, level) and events.csv with quiz_correct/quiz_wrong answers.", Required = true };
+        var data = new Option<string>("--data")
+        {
+            Description = "Directory in the generic import format: items.csv or items.jsonl (topics, level) and events.csv with quiz_correct/quiz_wrong answers. "
+                + "Or a Stack Exchange data dump (a site folder or a folder of sites): each answer is an attempt at its question, right when the asker accepted it.",
+            Required = true,
+        };
         var output = new Option<string?>("--out") { Description = "Where to write the JSON report. Default: skill-<data>.json in the current directory." };
         var command = new Command("skill",
             "Measure the skill model on quiz answers: hold out the last 20% of each learner's answers, predict each from what came before; AUC, log-loss, calibration error and baselines.")
@@ -45,7 +50,7 @@ internal static class SkillCommand
         command.SetAction(CliApp.Guarded((parse, ct) =>
         {
             var dir = parse.GetValue(data)!;
-            var batch = ImportReaders.Directory(dir);
+            var batch = IsStackExchange(dir) ? StackExchangeReader.ReadAnswers(dir) : ImportReaders.Directory(dir);
             var (events, items) = ToEvidence(batch);
             SkillEvaluationReport report;
             try
@@ -66,6 +71,9 @@ internal static class SkillCommand
         }));
         return command;
     }
+
+    private static bool IsStackExchange(string dir) =>
+        File.Exists(Path.Combine(dir, "Posts.xml")) || (Directory.Exists(dir) && Directory.GetDirectories(dir).Any(d => File.Exists(Path.Combine(d, "Posts.xml"))));
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 

@@ -15,7 +15,17 @@ public static class StackExchangeReader
     /// <summary>Every file a site folder must hold.</summary>
     public static readonly IReadOnlyList<string> SiteFiles = ["Posts.xml", "Users.xml", "Comments.xml", "Votes.xml", "Tags.xml"];
 
-    public static ImportBatch Read(string directory)
+    public static ImportBatch Read(string directory) => ReadDump(directory, answersAsQuiz: false);
+
+    /// <summary>
+    /// <see cref="Read"/> plus every answer as an attempt at its question, for <c>evaluate skill</c>: a
+    /// <c>quiz_correct</c> when the asker accepted it, else a <c>quiz_wrong</c>, at the time it was posted. Real people's
+    /// success on real questions, with the questions' tags as topics and their level from the text. Not used by the
+    /// demo's import: a Stack Exchange answer that was not accepted is often not wrong, only not chosen.
+    /// </summary>
+    public static ImportBatch ReadAnswers(string directory) => ReadDump(directory, answersAsQuiz: true);
+
+    private static ImportBatch ReadDump(string directory, bool answersAsQuiz)
     {
         if (!Directory.Exists(directory))
             throw new DirectoryNotFoundException($"{directory}: no such directory");
@@ -55,7 +65,7 @@ public static class StackExchangeReader
                 batch.Topics.Add(new TopicRow(line, site.Topic(tag), site.Name));
             foreach (var q in site.Questions.Values.OrderBy(q => q.Line))
                 batch.Items.Add(site.Item(q));
-            site.AddEvents(batch.Events);
+            site.AddEvents(batch.Events, answersAsQuiz);
         }
 
         // People who did something become users; people who wrote a question or an answer become sources.
@@ -285,7 +295,7 @@ public static class StackExchangeReader
         }
 
         /// <summary>Activity that names a person; activity on posts missing from the dump (deleted ones) is left out.</summary>
-        public void AddEvents(List<EventRow> events)
+        public void AddEvents(List<EventRow> events, bool answersAsQuiz)
         {
             void Add(long line, int? user, int question, EventKind kind, float? value, DateTimeOffset at, int keyId)
             {
@@ -303,6 +313,8 @@ public static class StackExchangeReader
             foreach (var a in Answers.Values.OrderBy(a => a.Line))
             {
                 Add(a.Line, a.Owner, a.Question, EventKind.Answer, a.Score, a.CreatedAt, a.Id);
+                if (answersAsQuiz)
+                    Add(a.Line, a.Owner, a.Question, Questions[a.Question].AcceptedAnswer == a.Id ? EventKind.QuizCorrect : EventKind.QuizWrong, null, a.CreatedAt, a.Id);
                 if (a.EditedAt is { } e)
                     Add(a.Line, a.Editor, a.Question, EventKind.Edit, null, e, a.Id);
             }
