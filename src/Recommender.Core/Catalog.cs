@@ -135,10 +135,10 @@ public sealed class Catalog
     public SkillModel Skill { get; }
 
     /// <summary>Difficulty on the Elo scale: estimated from evidence when there is some, else the fitted difficulty of the item's level.</summary>
-    public double Difficulty(long id) => ItemDifficulty(id).Rating;
+    public double Difficulty(long id) => DifficultyOf(id, TryGet(id, out var item) ? item.Level : null).Rating;
 
-    private ItemDifficulty ItemDifficulty(long id) =>
-        _difficulty.TryGetValue(id, out var d) ? d : new ItemDifficulty(Skill.Priors.Difficulty(TryGet(id, out var item) ? item.Level : null), 0);
+    private ItemDifficulty DifficultyOf(long id, int? level) =>
+        _difficulty.TryGetValue(id, out var d) ? d : new ItemDifficulty(Skill.Priors.Difficulty(level), 0);
 
     /// <summary>
     /// The learner's predicted success on the item under <see cref="Skill"/>, exactly as <c>evaluate skill</c> measures
@@ -150,9 +150,9 @@ public sealed class Catalog
     {
         ArgumentNullException.ThrowIfNull(skills);
         ArgumentNullException.ThrowIfNull(topics);
-        var known = TryGet(itemId, out var item);
-        if (topics.Count == 0 && known)
+        var level = TryGet(itemId, out var item) ? item.Level : null;
+        if (topics.Count == 0 && item is not null)
             topics = item.Topics;
-        return Skill.PredictSuccess(skills, topics, known ? item.Level : null, ItemDifficulty(itemId));
+        return Skill.PredictSuccess(skills, topics, level, DifficultyOf(itemId, level));
     }
 }

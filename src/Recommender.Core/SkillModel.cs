@@ -143,12 +143,16 @@ public sealed class SkillModel(SkillPriors priors)
     {
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(topics);
-        if (topics.Count == 0)
-            return PredictSuccess(Priors.StartSkill, difficulty.Rating, LearnerVariance + Posterior(Priors.Variance(level), difficulty.Evidence));
-        var skill = topics.Average(t => Skill(current, t));
-        var learner = topics.Average(t => Posterior(LearnerVariance, current.TryGetValue(t, out var s) ? s.Evidence : 0));
-        return PredictSuccess(skill, difficulty.Rating, learner + Posterior(Priors.Variance(level), difficulty.Evidence));
+        return topics.Count == 0
+            ? Predict(Priors.StartSkill, LearnerVariance, level, difficulty)
+            : Predict(topics.Average(t => Skill(current, t)), topics.Average(t => LearnerUncertainty(current.TryGetValue(t, out var s) ? s.Evidence : 0)), level, difficulty);
     }
+
+    /// <summary>Success for a skill still uncertain by <paramref name="learnerVariance"/> (logits²) against an item of <paramref name="level"/>.</summary>
+    private double Predict(double skill, double learnerVariance, int? level, ItemDifficulty difficulty) =>
+        PredictSuccess(skill, difficulty.Rating, learnerVariance + Posterior(Priors.Variance(level), difficulty.Evidence));
+
+    private static double LearnerUncertainty(int evidence) => Posterior(LearnerVariance, evidence);
 
     /// <summary>
     /// Probability of success for a skill against a difficulty (Elo scale) when skill − difficulty is still uncertain
@@ -172,7 +176,7 @@ public sealed class SkillModel(SkillPriors priors)
         var before = item.Topics.Select(t => (Topic: t, Rating: Skill(current, t), Evidence: current.TryGetValue(t, out var s) ? s.Evidence : 0)).ToList();
         var skill = before.Average(b => b.Rating);
         var z = (skill - difficulty.Rating) / Scale;
-        var p = PredictSuccess(current, item.Topics, item.Level, difficulty);
+        var p = Predict(skill, before.Average(b => LearnerUncertainty(b.Evidence)), item.Level, difficulty);
         // "Too easy" also says the item sat well below the learner, so it counts twice.
         var weight = kind == EventKind.TooEasy ? 2.0 : 1.0;
         var gradient = weight * Gradient(z, outcome);

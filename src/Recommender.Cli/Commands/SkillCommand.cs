@@ -50,7 +50,7 @@ internal static class SkillCommand
         command.SetAction(CliApp.Guarded((parse, ct) =>
         {
             var dir = parse.GetValue(data)!;
-            var batch = IsStackExchange(dir) ? StackExchangeReader.ReadAnswers(dir) : ImportReaders.Directory(dir);
+            var batch = ActivityEvaluation.IsStackExchange(dir) ? StackExchangeReader.ReadAnswers(dir) : ImportReaders.Directory(dir);
             var (events, items) = ToEvidence(batch);
             SkillEvaluationReport report;
             try
@@ -71,9 +71,6 @@ internal static class SkillCommand
         }));
         return command;
     }
-
-    private static bool IsStackExchange(string dir) =>
-        File.Exists(Path.Combine(dir, "Posts.xml")) || (Directory.Exists(dir) && Directory.GetDirectories(dir).Any(d => File.Exists(Path.Combine(d, "Posts.xml"))));
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
