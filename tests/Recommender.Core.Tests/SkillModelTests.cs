@@ -34,6 +34,24 @@ public sealed class SkillModelTests
         Assert.True(step.Skills.Single(s => s.Topic == "geometry").Rating < 1000);
     }
 
+
+    [Fact]
+    public void Observe_generalAbilitySettlesWithAllAnswers_anExperiencedLearnersOtherTopicsMoveByASmallerShareThanANewcomers()
+    {
+        var model = SkillModel.Default;
+        double ShareOfStep(int evidence)
+        {
+            var current = Learner(new TopicSkill("algebra", 1000, evidence), new TopicSkill("geometry", 1000, evidence));
+            var step = model.Observe(current, Algebra, model.Unseen(Algebra), EventKind.QuizCorrect);
+            return (step.Skills.Single(s => s.Topic == "geometry").Rating - 1000) / (step.Skills.Single(s => s.Topic == "algebra").Rating - 1000);
+        }
+
+        var newcomer = ShareOfStep(1);
+        var experienced = ShareOfStep(100);
+
+        Assert.InRange(newcomer, 0.3, 0.9);
+        Assert.InRange(experienced, 0.01, newcomer / 2);
+    }
     [Fact]
     public void Observe_practice_addsLessSkillToAnExperiencedLearner()
     {
