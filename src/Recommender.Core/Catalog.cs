@@ -143,7 +143,7 @@ public sealed class Catalog
     /// <summary>
     /// The learner's predicted success on the item under <see cref="Skill"/>, exactly as <c>evaluate skill</c> measures
     /// it: their mean skill over <paramref name="topics"/> (the item's topics when empty; a topic not yet practised
-    /// starts from the fitted start plus what carries over from the others) against the item's difficulty, allowing
+    /// starts from the fitted start plus the learner's general ability) against the item's difficulty, allowing
     /// for how little is known yet of either.
     /// </summary>
     public double PredictSuccess(IReadOnlyDictionary<string, TopicSkill> skills, long itemId, IReadOnlyCollection<string> topics)

@@ -53,7 +53,7 @@ public enum CandidateSources
 /// <summary>What the ranking may know about a user. <see cref="Anonymous"/> carries nothing personal.</summary>
 /// <param name="UserId">Database id, or null for anonymous requests.</param>
 /// <param name="History">Past interactions, oldest first.</param>
-/// <param name="Skills">Per-topic learning skill (Elo rating) maintained from evidence events.</param>
+/// <param name="Skills">Per-topic learning skill (Elo rating) maintained from evidence events, with the general ability under <see cref="SkillModel.GeneralAbility"/>.</param>
 public sealed record UserState(long? UserId, IReadOnlyList<Interaction> History, IReadOnlyDictionary<string, TopicSkill> Skills)
 {
     public static UserState Anonymous { get; } = new(null, [], new Dictionary<string, TopicSkill>());

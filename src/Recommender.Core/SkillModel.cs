@@ -29,9 +29,6 @@ public sealed record SkillPriors
     /// <summary>Chance of a right answer however hard the item (guessing, as with multiple choice), 0..0.45. Default 0.</summary>
     public double Guess { get; init; }
 
-    /// <summary>How much of a learner's standing in the topics they practised carries over to a new topic, 0..1. Default 0.5.</summary>
-    public double Sharing { get; init; } = 0.5;
-
     /// <summary>
     /// Skill (logits) a right answer adds by practice alone, at first; it fades as 1/√(1 + n/10) after n answers in the
     /// topic (the power law of practice). Fitted, as in performance factors analysis. Default 0.05.
@@ -72,9 +69,9 @@ public sealed record SkillStep(IReadOnlyList<TopicSkill> Skills, ItemDifficulty 
 /// an established one slowly); learner steps keep a floor because learners keep learning, and practice adds a little
 /// skill that fades with experience. A skill in a topic is a general ability plus a part of its own, each with its own
 /// step: the topic's part shrinks with the answers in that topic, the general part with all of the learner's answers,
-/// and the general part also moves every other topic the learner practised. A learner starts a topic at
-/// its fitted starting skill plus part of how far above or below the population they stand in the topics they
-/// already practised, shrunk towards zero while that evidence is thin. A prediction allows for what is still unknown of
+/// and the general part also moves every other topic the learner practised. The general ability is kept with the
+/// topics, under <see cref="GeneralAbility"/>, as an offset from the population with the learner's answer count, and a
+/// learner starts a new topic at its fitted starting skill plus that offset. A prediction allows for what is still unknown of
 /// the learner's skill and the item's difficulty (both known from how many answers they rest on), so it sits nearer the
 /// middle for a newcomer or a fresh item. Pure: the caller keeps the state.
 /// </summary>
@@ -96,8 +93,12 @@ public sealed class SkillModel(SkillPriors priors)
     // answers teach most).
     internal const double PracticeFade = 10;
 
-    // Evidence in other topics at which the carried-over standing counts half.
-    private const double SharingEvidence = 10;
+    /// <summary>
+    /// The key under which a learner's general ability is kept beside their topics (no topic has an empty name): its
+    /// rating is how far (Elo points) the learner's answers have moved them from the population in every topic, its
+    /// evidence how many answers they have given. It is stored apart from the topics (<c>learner_ability</c>).
+    /// </summary>
+    public const string GeneralAbility = "";
 
     public static SkillModel Default { get; } = new(SkillPriors.Default);
 
@@ -111,21 +112,22 @@ public sealed class SkillModel(SkillPriors priors)
     }
 
     /// <summary>
-    /// A learner's skill in <paramref name="topic"/>: the stored one, else the topic's start plus the shrunk mean of how
-    /// far the learner stands from the start in the topics they have practised.
+    /// A learner's skill in <paramref name="topic"/>: the stored one, else the topic's start plus how far the learner's
+    /// general ability stands from the population's.
     /// </summary>
     public double Skill(IReadOnlyDictionary<string, TopicSkill> current, string topic)
     {
         ArgumentNullException.ThrowIfNull(current);
         if (current.TryGetValue(topic, out var known))
             return known.Rating;
-        double weighted = 0, evidence = 0;
-        foreach (var s in current.Values)
-        {
-            weighted += s.Evidence * (s.Rating - Priors.Start(s.Topic));
-            evidence += s.Evidence;
-        }
-        return Priors.Start(topic) + (evidence == 0 ? 0 : Priors.Sharing * weighted / (evidence + SharingEvidence));
+        return Priors.Start(topic) + (current.TryGetValue(GeneralAbility, out var general) ? general.Rating : 0);
+    }
+
+    /// <summary>The learner's topics, without their general ability.</summary>
+    public static IEnumerable<TopicSkill> Topics(IReadOnlyDictionary<string, TopicSkill> current)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        return current.Values.Where(s => s.Topic != GeneralAbility);
     }
 
     /// <summary>Predicted success of the learner on the item: their mean skill over its topics against its difficulty.</summary>
@@ -157,7 +159,9 @@ public sealed class SkillModel(SkillPriors priors)
     private static double LearnerUncertainty(IReadOnlyDictionary<string, TopicSkill> current, int evidence) =>
         Posterior(GeneralVariance, Answers(current)) + Posterior(TopicVariance, evidence);
 
-    private static int Answers(IReadOnlyDictionary<string, TopicSkill> current) => current.Values.Sum(s => s.Evidence);
+    /// <summary>How many answers the learner has given: their general ability's count (state from before it was kept: their topics' counts).</summary>
+    private static int Answers(IReadOnlyDictionary<string, TopicSkill> current) =>
+        current.TryGetValue(GeneralAbility, out var general) ? general.Evidence : current.Values.Sum(s => s.Evidence);
 
     /// <summary>
     /// Probability of success for a skill against a difficulty (Elo scale) when skill − difficulty is still uncertain
@@ -192,9 +196,11 @@ public sealed class SkillModel(SkillPriors priors)
         var skills = before.Select(b => new TopicSkill(b.Topic,
             b.Rating + Scale * (general + (Gain(TopicVariance, b.Evidence) + LearningDrift) * gradient + Practice(outcome, b.Evidence)),
             b.Evidence + 1)).ToList();
-        // The other practised topics move by the general step and keep their evidence count.
+        // The other practised topics move by the general step and keep their evidence count; so does the general ability, which counts the answer.
         var shared = Scale * general;
-        skills.AddRange(current.Values.Where(o => !item.Topics.Contains(o.Topic)).Select(o => o with { Rating = o.Rating + shared }));
+        skills.AddRange(Topics(current).Where(o => !item.Topics.Contains(o.Topic)).Select(o => o with { Rating = o.Rating + shared }));
+        var ability = current.TryGetValue(GeneralAbility, out var a) ? a : new TopicSkill(GeneralAbility, 0, Answers(current));
+        skills.Add(new TopicSkill(GeneralAbility, ability.Rating + shared, ability.Evidence + 1));
         return new SkillStep(skills, new ItemDifficulty(difficulty.Rating - Scale * itemStep * gradient, difficulty.Evidence + 1), p, outcome);
     }
 
@@ -310,7 +316,7 @@ public sealed record SkillFitResult(SkillPriors Priors, IReadOnlyDictionary<long
 /// are already known and items against learners who are, which an answer-by-answer replay cannot do. Then the events
 /// are replayed through <see cref="SkillModel"/> against those difficulties a few times, and after each pass every
 /// topic's starting skill takes a Newton step on the learners' first answers in it (shrunk towards the overall start
-/// where a topic has few learners), as does the carry-over between topics. The average answered item is pinned at
+/// where a topic has few learners). The average answered item is pinned at
 /// <see cref="EloLearningModel.UnknownDifficulty"/>. Deterministic: the same events give the same fit.
 /// </summary>
 public static class SkillFit
@@ -528,7 +534,7 @@ public static class SkillFit
         return (model.Gradient(z, outcome), Math.Pow((1 - guess) * s * (1 - s), 2) / (p * (1 - p)));
     }
 
-    /// <summary>One replay against the calibrated items: a Newton step for each topic's start, the overall start and the carry-over.</summary>
+    /// <summary>One replay against the calibrated items: a Newton step for each topic's start and the overall start.</summary>
     private static SkillFitResult Step(SkillFitResult fit, IReadOnlyList<EvidenceEvent> events, IReadOnlyDictionary<long, ItemInfo> items)
     {
         var priors = fit.Priors;
@@ -536,7 +542,7 @@ public static class SkillFit
         var model = replay.Model;
         var topicGradient = new Dictionary<string, double>(StringComparer.Ordinal);
         var topicInformation = new Dictionary<string, double>(StringComparer.Ordinal);
-        double allGradient = 0, allInformation = 0, shareGradient = 0, shareInformation = 0;
+        double allGradient = 0, allInformation = 0;
         foreach (var e in events)
         {
             if (!items.TryGetValue(e.ItemId, out var item) || item.Topics.Count == 0 || EloLearningModel.Outcome(e.Kind) is not { } outcome)
@@ -551,13 +557,6 @@ public static class SkillFit
                 topicInformation[topic] = topicInformation.GetValueOrDefault(topic) + information / item.Topics.Count;
                 allGradient += gradient / item.Topics.Count;
                 allInformation += information / item.Topics.Count;
-                if (priors.Sharing > 0 && current.Count > 0)
-                {
-                    // The carried-over part of the start, per unit of sharing, in logits.
-                    var carried = (model.Skill(current, topic) - priors.Start(topic)) / priors.Sharing / SkillModel.Scale;
-                    shareGradient += gradient * carried / item.Topics.Count;
-                    shareInformation += information * carried * carried / item.Topics.Count;
-                }
             }
             replay.Apply(e.UserId, e.ItemId, e.Kind, calibrated: true);
         }
@@ -575,7 +574,6 @@ public static class SkillFit
             {
                 StartSkill = start,
                 TopicStart = topicStart,
-                Sharing = Math.Clamp(priors.Sharing + shareGradient / (shareInformation + 1), 0, 1),
             },
         };
     }

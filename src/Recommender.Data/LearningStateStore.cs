@@ -9,7 +9,7 @@ namespace Recommender.Data;
 /// <summary>Evidence events in <see cref="EvidenceEvent.Order"/>, their items, and the priors in use: what a skill replay reads.</summary>
 public sealed record EvidenceHistory(IReadOnlyList<EvidenceEvent> Events, IReadOnlyDictionary<long, ItemInfo> Items, SkillPriors Priors);
 
-/// <summary>Per-(user, topic) learning skill and per-item difficulty, kept up to date from evidence events with <see cref="SkillModel"/>.</summary>
+/// <summary>Per-(user, topic) learning skill, each user's general ability and per-item difficulty, kept up to date from evidence events with <see cref="SkillModel"/>.</summary>
 public sealed class LearningStateStore(NpgsqlDataSource dataSource)
 {
     public async Task<IReadOnlyDictionary<string, TopicSkill>> SkillsAsync(long userId, CancellationToken ct = default)
@@ -20,10 +20,12 @@ public sealed class LearningStateStore(NpgsqlDataSource dataSource)
         return ToSkills(rows);
     }
 
-    /// <summary>Per-topic skill of the user whose id is the SQL expression <c>{0}</c>.</summary>
+    /// <summary>Per-topic skill of the user whose id is the SQL expression <c>{0}</c>, and their general ability under <see cref="SkillModel.GeneralAbility"/>.</summary>
     internal const string SkillsSql = """
         select t.name as topic, ls.skill, ls.evidence_count as evidence from learning_state ls join topics t on t.id = ls.topic_id
         where ls.user_id = {0}
+        union all
+        select '' as topic, la.ability, la.evidence_count from learner_ability la where la.user_id = {0}
         """;
 
     internal static Dictionary<string, TopicSkill> ToSkills(IEnumerable<SkillRow> rows) =>
@@ -106,6 +108,11 @@ public sealed class LearningStateStore(NpgsqlDataSource dataSource)
             """, new { userIds }, tx, cancellationToken: ct));
         foreach (var s in stored)
             replay.Learner(s.UserId)[s.Topic] = new TopicSkill(s.Topic, s.Skill, s.Evidence);
+        var abilities = await conn.QueryAsync<(long UserId, float Ability, int Evidence)>(new CommandDefinition("""
+            select user_id, ability, evidence_count from learner_ability where user_id = any(@userIds) order by user_id for update
+            """, new { userIds }, tx, cancellationToken: ct));
+        foreach (var a in abilities)
+            replay.Learner(a.UserId)[SkillModel.GeneralAbility] = new TopicSkill(SkillModel.GeneralAbility, a.Ability, a.Evidence);
 
         var changedSkills = new HashSet<(long, string)>();
         var changedItems = new HashSet<long>();
@@ -123,7 +130,18 @@ public sealed class LearningStateStore(NpgsqlDataSource dataSource)
     private static async Task WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, SkillReplay replay,
         IReadOnlyCollection<(long UserId, string Topic)> skills, IReadOnlyCollection<long> items, CancellationToken ct)
     {
-        var changed = skills.Select(k => (k.UserId, Skill: replay.Learners[k.UserId][k.Topic])).ToArray();
+        var changed = skills.Where(k => k.Topic != SkillModel.GeneralAbility).Select(k => (k.UserId, Skill: replay.Learners[k.UserId][k.Topic])).ToArray();
+        var general = skills.Where(k => k.Topic == SkillModel.GeneralAbility).Select(k => (k.UserId, Ability: replay.Learners[k.UserId][k.Topic])).ToArray();
+        await conn.ExecuteAsync(new CommandDefinition("""
+            insert into learner_ability (user_id, ability, evidence_count, updated_at)
+            select a.user_id, a.ability, a.evidence, now() from unnest(@users, @abilities, @evidence) as a(user_id, ability, evidence)
+            on conflict (user_id) do update set ability = excluded.ability, evidence_count = excluded.evidence_count, updated_at = excluded.updated_at
+            """, new
+        {
+            users = general.Select(g => g.UserId).ToArray(),
+            abilities = general.Select(g => (float)g.Ability.Rating).ToArray(),
+            evidence = general.Select(g => g.Ability.Evidence).ToArray(),
+        }, tx, commandTimeout: 0, cancellationToken: ct));
         await conn.ExecuteAsync(new CommandDefinition("""
             insert into learning_state (user_id, topic_id, skill, evidence_count, updated_at)
             select s.user_id, t.id, s.skill, s.evidence, now()
@@ -162,7 +180,7 @@ public sealed class LearningStateStore(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         // Live ingest waits on these locks, so no event slips in between the read and the write.
-        await conn.ExecuteAsync(new CommandDefinition("lock table learning_state, items in share row exclusive mode", transaction: tx, cancellationToken: ct));
+        await conn.ExecuteAsync(new CommandDefinition("lock table learning_state, learner_ability, items in share row exclusive mode", transaction: tx, cancellationToken: ct));
         var events = await EvidenceAsync(conn, tx, null, 0, ct);
         var items = await EvidenceItemsAsync(conn, tx, [.. events.Select(e => e.ItemId).Distinct()], 0, ct);
 
@@ -172,6 +190,7 @@ public sealed class LearningStateStore(NpgsqlDataSource dataSource)
 
         await conn.ExecuteAsync(new CommandDefinition("""
             delete from learning_state;
+            delete from learner_ability;
             update items set difficulty = null, difficulty_evidence = 0 where difficulty is not null or difficulty_evidence <> 0;
             insert into skill_priors (id, priors, fitted_at) values (true, @json::jsonb, now())
             on conflict (id) do update set priors = excluded.priors, fitted_at = excluded.fitted_at;
@@ -179,7 +198,7 @@ public sealed class LearningStateStore(NpgsqlDataSource dataSource)
         var skills = replay.Learners.SelectMany(l => l.Value.Keys.Select(t => (l.Key, t))).ToList();
         await WriteAsync(conn, tx, replay, skills, replay.Items.Keys.ToList(), ct);
         await tx.CommitAsync(ct);
-        return new RebuildResult(events.Count, replay.Learners.Count(l => l.Value.Count > 0), skills.Count, replay.Items.Count, priors);
+        return new RebuildResult(events.Count, replay.Learners.Count(l => l.Value.Count > 0), skills.Count(s => s.t != SkillModel.GeneralAbility), replay.Items.Count, priors);
     }
 
     /// <summary>

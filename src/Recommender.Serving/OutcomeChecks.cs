@@ -194,7 +194,7 @@ public sealed class OutcomeChecks(LearningStateStore learningState, EventStore e
         /// <summary>Mean skill over the chosen topics (one not yet practised is where the model would start it), else over every topic practised.</summary>
         public double Focus()
         {
-            var topics = Chosen ?? (IEnumerable<string>)Skills.Keys;
+            var topics = Chosen ?? SkillModel.Topics(Skills).Select(s => s.Topic);
             var skills = topics.Select(t => model.Skill(Skills, t)).ToList();
             return skills.Count == 0 ? model.Priors.StartSkill : skills.Average();
         }

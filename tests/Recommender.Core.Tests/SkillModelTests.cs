@@ -36,6 +36,35 @@ public sealed class SkillModelTests
 
 
     [Fact]
+    public void Skill_inATopicNotYetPractised_startsFromTheGeneralAbilityThatAnswersElsewhereMoved()
+    {
+        var model = SkillModel.Default;
+        Dictionary<string, TopicSkill> AfterAlgebra(EventKind kind)
+        {
+            var current = Learner();
+            for (var i = 0; i < 5; i++)
+            {
+                foreach (var s in model.Observe(current, Algebra, model.Unseen(Algebra), kind).Skills)
+                    current[s.Topic] = s;
+            }
+            return current;
+        }
+
+        var strong = AfterAlgebra(EventKind.QuizCorrect);
+        var weak = AfterAlgebra(EventKind.QuizWrong);
+
+        var general = strong[SkillModel.GeneralAbility];
+        Assert.Equal(5, general.Evidence);
+        Assert.Equal(5, strong["algebra"].Evidence);
+        Assert.Equal(["algebra"], SkillModel.Topics(strong).Select(s => s.Topic));
+        Assert.True(general.Rating > 0, $"general {general.Rating}");
+        Assert.Equal(model.Priors.Start("geometry") + general.Rating, model.Skill(strong, "geometry"), 9);
+        Assert.True(model.Skill(weak, "geometry") < model.Priors.Start("geometry"));
+        // The topic answered moved further than the general part it shares with every topic.
+        Assert.True(strong["algebra"].Rating - model.Priors.Start("algebra") > general.Rating);
+    }
+
+    [Fact]
     public void Observe_generalAbilitySettlesWithAllAnswers_anExperiencedLearnersOtherTopicsMoveByASmallerShareThanANewcomers()
     {
         var model = SkillModel.Default;
@@ -52,6 +81,7 @@ public sealed class SkillModelTests
         Assert.InRange(newcomer, 0.3, 0.9);
         Assert.InRange(experienced, 0.01, newcomer / 2);
     }
+
     [Fact]
     public void Observe_practice_addsLessSkillToAnExperiencedLearner()
     {
@@ -60,7 +90,7 @@ public sealed class SkillModelTests
         var complete = EventKind.Complete;
         var difficulty = new ItemDifficulty(1000 - SkillModel.Scale * Math.Log(3), 1000);
         double Gain(int evidence) =>
-            model.Observe(Learner(new TopicSkill("algebra", 1000, evidence)), Algebra, difficulty, complete).Skills.Single().Rating - 1000;
+            model.Observe(Learner(new TopicSkill("algebra", 1000, evidence)), Algebra, difficulty, complete).Skills.Single(s => s.Topic == "algebra").Rating - 1000;
 
         Assert.True(Gain(0) > 0);
         Assert.True(Gain(100) > 0);
@@ -75,8 +105,8 @@ public sealed class SkillModelTests
         var easy = new ItemDifficulty(1000 - 20 * SkillModel.Scale, 1000);
         var hard = new ItemDifficulty(1000 + 20 * SkillModel.Scale, 1000);
 
-        var right = model.Observe(Learner(new TopicSkill("algebra", 1000, 0)), Algebra, easy, EventKind.QuizCorrect).Skills.Single().Rating - 1000;
-        var wrong = model.Observe(Learner(new TopicSkill("algebra", 1000, 0)), Algebra, hard, EventKind.QuizWrong).Skills.Single().Rating - 1000;
+        var right = model.Observe(Learner(new TopicSkill("algebra", 1000, 0)), Algebra, easy, EventKind.QuizCorrect).Skills.Single(s => s.Topic == "algebra").Rating - 1000;
+        var wrong = model.Observe(Learner(new TopicSkill("algebra", 1000, 0)), Algebra, hard, EventKind.QuizWrong).Skills.Single(s => s.Topic == "algebra").Rating - 1000;
 
         Assert.Equal(0.2 * SkillModel.Scale, right, 1);
         Assert.Equal(0, wrong, 1);

@@ -50,7 +50,8 @@ public sealed class LearningStateTests : IAsyncLifetime
         return batch;
     }
 
-    private sealed record State(List<(string User, string Topic, float Skill, int Evidence)> Skills, List<(string Item, float? Difficulty, int Evidence)> Items);
+    private sealed record State(List<(string User, string Topic, float Skill, int Evidence)> Skills, List<(string Item, float? Difficulty, int Evidence)> Items,
+        List<(string User, float Ability, int Evidence)> General);
 
     private static async Task<State> StateAsync(TestDatabase db)
     {
@@ -61,7 +62,10 @@ public sealed class LearningStateTests : IAsyncLifetime
             """)).AsList();
         var items = (await conn.QueryAsync<(string, float?, int)>(
             "select external_id, difficulty, difficulty_evidence from items order by external_id")).AsList();
-        return new State(skills, items);
+        var general = (await conn.QueryAsync<(string, float, int)>("""
+            select u.external_id, la.ability, la.evidence_count from learner_ability la join users u on u.id = la.user_id order by 1
+            """)).AsList();
+        return new State(skills, items, general);
     }
 
     /// <summary>Live ingest: the catalog by import, then the answers through the event store in batches, in time order.</summary>
@@ -90,6 +94,12 @@ public sealed class LearningStateTests : IAsyncLifetime
             Assert.Equal((e.User, e.Topic, e.Evidence), (a.User, a.Topic, a.Evidence));
             Assert.True(Math.Abs(e.Skill - a.Skill) <= tolerance, $"{e.User}/{e.Topic}: {e.Skill} vs {a.Skill}");
         }
+        Assert.Equal(expected.General.Count, actual.General.Count);
+        foreach (var (e, a) in expected.General.Zip(actual.General))
+        {
+            Assert.Equal((e.User, e.Evidence), (a.User, a.Evidence));
+            Assert.True(Math.Abs(e.Ability - a.Ability) <= tolerance, $"{e.User}: general ability {e.Ability} vs {a.Ability}");
+        }
         foreach (var (e, a) in expected.Items.Zip(actual.Items))
         {
             Assert.Equal((e.Item, e.Evidence, e.Difficulty is null), (a.Item, a.Evidence, a.Difficulty is null));
@@ -110,6 +120,10 @@ public sealed class LearningStateTests : IAsyncLifetime
         var topics = Answers(withEvents: false).Items.ToDictionary(i => i.ExternalId, i => i.Topics.Length);
         Assert.Equal(Answers(withEvents: true).Events.Sum(e => topics[e.ItemExternalId]), live.Skills.Sum(s => s.Evidence));
         Assert.All(live.Items, i => Assert.True(i.Evidence > 0, $"{i.Item} was answered"));
+        // Each learner's general ability counts their 40 answers once, and has moved from the population's.
+        Assert.Equal(8, live.General.Count);
+        Assert.All(live.General, g => Assert.Equal(40, g.Evidence));
+        Assert.Contains(live.General, g => Math.Abs(g.Ability) > 1);
         // Live batches store skills as real (float) between batches; the import keeps doubles throughout.
         AssertSame(live, imported, tolerance: 0.01);
 

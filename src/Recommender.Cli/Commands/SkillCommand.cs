@@ -26,7 +26,7 @@ internal static class SkillCommand
             AnsiConsole.MarkupLineInterpolated(
                 $"replayed [bold]{r.Events:N0}[/] evidence events: {r.Learners:N0} learners, {r.TopicSkills:N0} topic skills, {r.Items:N0} item difficulties");
             AnsiConsole.MarkupLineInterpolated(
-                $"fitted: start skill {r.Priors.StartSkill:F0}, guessing floor {r.Priors.Guess:F2}, carry-over between topics {r.Priors.Sharing:F2}, practice gain right / wrong {r.Priors.PracticeRight:F3} / {r.Priors.PracticeWrong:F3} logits, level difficulties {string.Join(" / ", r.Priors.LevelDifficulty.Skip(1).Select(d => d.ToString("F0", CultureInfo.InvariantCulture)))}");
+                $"fitted: start skill {r.Priors.StartSkill:F0}, guessing floor {r.Priors.Guess:F2}, practice gain right / wrong {r.Priors.PracticeRight:F3} / {r.Priors.PracticeWrong:F3} logits, level difficulties {string.Join(" / ", r.Priors.LevelDifficulty.Skip(1).Select(d => d.ToString("F0", CultureInfo.InvariantCulture)))}");
             return 0;
         }));
         return new Command("skill", "The learners' skill model: rebuild it from stored events.") { rebuild };
@@ -137,7 +137,6 @@ internal static class SkillCommand
         {
             ["startSkill"] = Math.Round(r.Priors.StartSkill, 1),
             ["guess"] = Round(r.Priors.Guess),
-            ["sharing"] = Round(r.Priors.Sharing),
             ["practiceRight"] = Round(r.Priors.PracticeRight),
             ["practiceWrong"] = Round(r.Priors.PracticeWrong),
             ["levelDifficulty"] = r.Priors.LevelDifficulty.Select(d => Math.Round(d, 1)).ToList(),
