@@ -65,6 +65,22 @@ public sealed class SkillModelTests
     }
 
     [Fact]
+    public void Observe_learnerStoredBeforeTheGeneralAbilityWasKept_countsTheirAnswersFromTheirTopics()
+    {
+        var model = SkillModel.Default;
+        var before = Learner(new TopicSkill("algebra", 1000, 100), new TopicSkill("geometry", 1000, 100));
+        var kept = Learner(new TopicSkill("algebra", 1000, 100), new TopicSkill("geometry", 1000, 100), new TopicSkill(SkillModel.GeneralAbility, 0, 200));
+
+        var fromTopics = model.Observe(before, Algebra, model.Unseen(Algebra), EventKind.QuizCorrect).Skills.ToDictionary(s => s.Topic);
+        var fromAbility = model.Observe(kept, Algebra, model.Unseen(Algebra), EventKind.QuizCorrect).Skills.ToDictionary(s => s.Topic);
+
+        Assert.Equal(201, fromTopics[SkillModel.GeneralAbility].Evidence);
+        Assert.Equal(fromAbility["geometry"].Rating, fromTopics["geometry"].Rating, 9);
+        Assert.Equal(fromAbility["algebra"].Rating, fromTopics["algebra"].Rating, 9);
+        Assert.True(fromTopics["geometry"].Rating > 1000);
+    }
+
+    [Fact]
     public void Observe_generalAbilitySettlesWithAllAnswers_anExperiencedLearnersOtherTopicsMoveByASmallerShareThanANewcomers()
     {
         var model = SkillModel.Default;

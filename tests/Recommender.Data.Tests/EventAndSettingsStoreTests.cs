@@ -90,8 +90,11 @@ public sealed class EventAndSettingsStoreTests : IAsyncLifetime
         await store.AppendAsync(batch);
         var afterRetry = await new LearningStateStore(_db.DataSource).SkillsAsync(_user);
 
-        var oceans = Assert.Single(once).Value;
+        var oceans = Assert.Single(Core.SkillModel.Topics(once));
         Assert.Equal(("Oceans", 2), (oceans.Topic, oceans.Evidence));
+        // The general ability counts the two answers once as well, and a retry leaves it alone.
+        Assert.Equal(2, once[Core.SkillModel.GeneralAbility].Evidence);
+        Assert.Equal(once[Core.SkillModel.GeneralAbility], afterRetry[Core.SkillModel.GeneralAbility]);
         Assert.True(oceans.Rating > Core.EloLearningModel.InitialSkill, $"two successes should raise skill above {Core.EloLearningModel.InitialSkill}, got {oceans.Rating}");
         Assert.Equal(oceans, afterRetry["Oceans"]);
         await using var conn = await _db.DataSource.OpenConnectionAsync();
