@@ -54,7 +54,7 @@ public static class StackExchangeReader
             foreach (var answer in site.Answers.Values)
             {
                 if (site.Person(answer.Owner) is { } p)
-                    people[p].Answers.Add((answer.Score, site.Questions[answer.Question].AcceptedAnswer == answer.Id));
+                    people[p].Answers.Add((answer.Score, site.IsAccepted(answer)));
             }
         }
 
@@ -273,6 +273,9 @@ public static class StackExchangeReader
 
         public string? Person(int? userId) => userId is { } id && Users.TryGetValue(id, out var u) ? u.Person : null;
 
+        /// <summary>Whether the asker accepted the answer.</summary>
+        public bool IsAccepted(Answer a) => Questions[a.Question].AcceptedAnswer == a.Id;
+
         /// <summary>The answer a reader gets: the accepted one, else the best-scored one above zero.</summary>
         private Answer? BestAnswer(Question q) =>
             q.AcceptedAnswer is { } acc ? Answers[acc]
@@ -314,7 +317,7 @@ public static class StackExchangeReader
             {
                 Add(a.Line, a.Owner, a.Question, EventKind.Answer, a.Score, a.CreatedAt, a.Id);
                 if (answersAsQuiz)
-                    Add(a.Line, a.Owner, a.Question, Questions[a.Question].AcceptedAnswer == a.Id ? EventKind.QuizCorrect : EventKind.QuizWrong, null, a.CreatedAt, a.Id);
+                    Add(a.Line, a.Owner, a.Question, IsAccepted(a) ? EventKind.QuizCorrect : EventKind.QuizWrong, null, a.CreatedAt, a.Id);
                 if (a.EditedAt is { } e)
                     Add(a.Line, a.Editor, a.Question, EventKind.Edit, null, e, a.Id);
             }
