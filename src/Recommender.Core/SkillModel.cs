@@ -146,18 +146,19 @@ public sealed class SkillModel(SkillPriors priors)
     {
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(topics);
-        return topics.Count == 0
-            ? Predict(Priors.StartSkill, GeneralVariance + TopicVariance, level, difficulty)
-            : Predict(topics.Average(t => Skill(current, t)), topics.Average(t => LearnerUncertainty(current, current.TryGetValue(t, out var s) ? s.Evidence : 0)), level, difficulty);
+        if (topics.Count == 0)
+            return Predict(Priors.StartSkill, GeneralVariance + TopicVariance, level, difficulty);
+        var answers = Answers(current);
+        return Predict(topics.Average(t => Skill(current, t)), topics.Average(t => LearnerUncertainty(answers, current.TryGetValue(t, out var s) ? s.Evidence : 0)), level, difficulty);
     }
 
     /// <summary>Success for a skill still uncertain by <paramref name="learnerVariance"/> (logits²) against an item of <paramref name="level"/>.</summary>
     private double Predict(double skill, double learnerVariance, int? level, ItemDifficulty difficulty) =>
         PredictSuccess(skill, difficulty.Rating, learnerVariance + Posterior(Priors.Variance(level), difficulty.Evidence));
 
-    /// <summary>What is still unknown (logits²) of a learner's skill in a topic with <paramref name="evidence"/> answers: their general ability's part, known from all their answers, and the topic's own.</summary>
-    private static double LearnerUncertainty(IReadOnlyDictionary<string, TopicSkill> current, int evidence) =>
-        Posterior(GeneralVariance, Answers(current)) + Posterior(TopicVariance, evidence);
+    /// <summary>What is still unknown (logits²) of the skill of a learner with <paramref name="answers"/> answers in a topic with <paramref name="evidence"/> of them: their general ability's part and the topic's own.</summary>
+    private static double LearnerUncertainty(int answers, int evidence) =>
+        Posterior(GeneralVariance, answers) + Posterior(TopicVariance, evidence);
 
     /// <summary>How many answers the learner has given: their general ability's count (state from before it was kept: their topics' counts).</summary>
     private static int Answers(IReadOnlyDictionary<string, TopicSkill> current) =>
@@ -185,22 +186,22 @@ public sealed class SkillModel(SkillPriors priors)
         var before = item.Topics.Select(t => (Topic: t, Rating: Skill(current, t), Evidence: current.TryGetValue(t, out var s) ? s.Evidence : 0)).ToList();
         var skill = before.Average(b => b.Rating);
         var z = (skill - difficulty.Rating) / Scale;
-        var p = Predict(skill, before.Average(b => LearnerUncertainty(current, b.Evidence)), item.Level, difficulty);
+        var answers = Answers(current);
+        var p = Predict(skill, before.Average(b => LearnerUncertainty(answers, b.Evidence)), item.Level, difficulty);
         // "Too easy" also says the item sat well below the learner, so it counts twice.
         var weight = kind == EventKind.TooEasy ? 2.0 : 1.0;
         var gradient = weight * Gradient(z, outcome);
         var itemStep = Gain(Priors.Variance(item.Level), difficulty.Evidence);
         // The general ability's step, known from all the learner's answers, moves every practised topic; the item's
         // own topics also take their own part's step and the drift.
-        var general = Gain(GeneralVariance, Answers(current)) * gradient;
+        var general = Gain(GeneralVariance, answers) * gradient;
         var skills = before.Select(b => new TopicSkill(b.Topic,
             b.Rating + Scale * (general + (Gain(TopicVariance, b.Evidence) + LearningDrift) * gradient + Practice(outcome, b.Evidence)),
             b.Evidence + 1)).ToList();
         // The other practised topics move by the general step and keep their evidence count; so does the general ability, which counts the answer.
         var shared = Scale * general;
         skills.AddRange(Topics(current).Where(o => !item.Topics.Contains(o.Topic)).Select(o => o with { Rating = o.Rating + shared }));
-        var ability = current.TryGetValue(GeneralAbility, out var a) ? a : new TopicSkill(GeneralAbility, 0, Answers(current));
-        skills.Add(new TopicSkill(GeneralAbility, ability.Rating + shared, ability.Evidence + 1));
+        skills.Add(new TopicSkill(GeneralAbility, (current.TryGetValue(GeneralAbility, out var ability) ? ability.Rating : 0) + shared, answers + 1));
         return new SkillStep(skills, new ItemDifficulty(difficulty.Rating - Scale * itemStep * gradient, difficulty.Evidence + 1), p, outcome);
     }
 
