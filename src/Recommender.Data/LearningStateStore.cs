@@ -100,19 +100,21 @@ public sealed class LearningStateStore(NpgsqlDataSource dataSource)
         var replay = new SkillReplay(new SkillModel(await PriorsAsync(conn, tx, ct)), items);
         foreach (var r in rows.Where(r => r.Difficulty is not null))
             replay.Items[r.Id] = new ItemDifficulty(r.Difficulty!.Value, r.Evidence);
-        var stored = await conn.QueryAsync<(long UserId, string Topic, float Skill, int Evidence)>(new CommandDefinition("""
+        // The learners' topics and general ability in one round trip.
+        await using (var grid = await conn.QueryMultipleAsync(new CommandDefinition("""
             select ls.user_id, t.name, ls.skill, ls.evidence_count from learning_state ls join topics t on t.id = ls.topic_id
             where ls.user_id = any(@userIds)
             order by ls.user_id, ls.topic_id
-            for update of ls
-            """, new { userIds }, tx, cancellationToken: ct));
-        foreach (var s in stored)
-            replay.Learner(s.UserId)[s.Topic] = new TopicSkill(s.Topic, s.Skill, s.Evidence);
-        var abilities = await conn.QueryAsync<(long UserId, float Ability, int Evidence)>(new CommandDefinition("""
-            select user_id, ability, evidence_count from learner_ability where user_id = any(@userIds) order by user_id for update
-            """, new { userIds }, tx, cancellationToken: ct));
-        foreach (var a in abilities)
-            replay.Learner(a.UserId)[SkillModel.GeneralAbility] = new TopicSkill(SkillModel.GeneralAbility, a.Ability, a.Evidence);
+            for update of ls;
+            select user_id, '' as topic, ability, evidence_count from learner_ability where user_id = any(@userIds) order by user_id for update;
+            """, new { userIds }, tx, cancellationToken: ct)))
+        {
+            for (var part = 0; part < 2; part++)
+            {
+                foreach (var s in await grid.ReadAsync<(long UserId, string Topic, float Skill, int Evidence)>())
+                    replay.Learner(s.UserId)[s.Topic] = new TopicSkill(s.Topic, s.Skill, s.Evidence);
+            }
+        }
 
         var changedSkills = new HashSet<(long, string)>();
         var changedItems = new HashSet<long>();
@@ -133,26 +135,22 @@ public sealed class LearningStateStore(NpgsqlDataSource dataSource)
         var changed = skills.Where(k => k.Topic != SkillModel.GeneralAbility).Select(k => (k.UserId, Skill: replay.Learners[k.UserId][k.Topic])).ToArray();
         var general = skills.Where(k => k.Topic == SkillModel.GeneralAbility).Select(k => (k.UserId, Ability: replay.Learners[k.UserId][k.Topic])).ToArray();
         await conn.ExecuteAsync(new CommandDefinition("""
-            insert into learner_ability (user_id, ability, evidence_count, updated_at)
-            select a.user_id, a.ability, a.evidence, now() from unnest(@users, @abilities, @evidence) as a(user_id, ability, evidence)
-            on conflict (user_id) do update set ability = excluded.ability, evidence_count = excluded.evidence_count, updated_at = excluded.updated_at
-            """, new
-        {
-            users = general.Select(g => g.UserId).ToArray(),
-            abilities = general.Select(g => (float)g.Ability.Rating).ToArray(),
-            evidence = general.Select(g => g.Ability.Evidence).ToArray(),
-        }, tx, commandTimeout: 0, cancellationToken: ct));
-        await conn.ExecuteAsync(new CommandDefinition("""
             insert into learning_state (user_id, topic_id, skill, evidence_count, updated_at)
             select s.user_id, t.id, s.skill, s.evidence, now()
             from unnest(@users, @topics, @skillValues, @evidence) as s(user_id, topic, skill, evidence) join topics t on t.name = s.topic
-            on conflict (user_id, topic_id) do update set skill = excluded.skill, evidence_count = excluded.evidence_count, updated_at = excluded.updated_at
+            on conflict (user_id, topic_id) do update set skill = excluded.skill, evidence_count = excluded.evidence_count, updated_at = excluded.updated_at;
+            insert into learner_ability (user_id, ability, evidence_count, updated_at)
+            select a.user_id, a.ability, a.evidence, now() from unnest(@abilityUsers, @abilities, @abilityEvidence) as a(user_id, ability, evidence)
+            on conflict (user_id) do update set ability = excluded.ability, evidence_count = excluded.evidence_count, updated_at = excluded.updated_at;
             """, new
         {
             users = changed.Select(c => c.UserId).ToArray(),
             topics = changed.Select(c => c.Skill.Topic).ToArray(),
             skillValues = changed.Select(c => (float)c.Skill.Rating).ToArray(),
             evidence = changed.Select(c => c.Skill.Evidence).ToArray(),
+            abilityUsers = general.Select(g => g.UserId).ToArray(),
+            abilities = general.Select(g => (float)g.Ability.Rating).ToArray(),
+            abilityEvidence = general.Select(g => g.Ability.Evidence).ToArray(),
         }, tx, commandTimeout: 0, cancellationToken: ct));
         var ids = items.ToArray();
         await conn.ExecuteAsync(new CommandDefinition("""
