@@ -35,20 +35,32 @@ public static class WhyThis
             : null;
     }
 
-    /// <summary>"Mostly because …" over the two strongest components that the item's data supports, or null when none does.</summary>
+    /// <summary>A component lifting an item by less than this share of its strongest one is not named as a reason.</summary>
+    public const double NamedFromShare = 0.1;
+
+    /// <summary>An item published at most this long before the list was served may be called recent.</summary>
+    public static readonly TimeSpan RecentWithin = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// "Mostly because …" over the two strongest components that the item's data supports, or null when none does. A
+    /// component that lifted the item by less than <see cref="NamedFromShare"/> of the strongest one did not make it
+    /// "mostly", so it is not named.
+    /// </summary>
     public static string? MainFactors(IReadOnlyDictionary<string, double> components, ItemInfo item, IReadOnlyCollection<string> chosenTopics,
-        bool personalized, ObjectiveRegistry objectives)
+        bool personalized, ObjectiveRegistry objectives, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(components);
         ArgumentNullException.ThrowIfNull(item);
-        var claims = components.Where(c => c.Value > 0)
+        var strongest = components.Values.DefaultIfEmpty(0).Max();
+        var claims = components.Where(c => c.Value > 0 && c.Value >= NamedFromShare * strongest)
             .OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal)
-            .Select(c => Claim(c.Key, item, chosenTopics, personalized, objectives))
+            .Select(c => Claim(c.Key, item, chosenTopics, personalized, objectives, now))
             .OfType<string>().Distinct(StringComparer.Ordinal).Take(2).ToList();
         return claims.Count == 0 ? null : $"Mostly because {string.Join(" and ", claims)}.";
     }
 
-    private static string? Claim(string component, ItemInfo item, IReadOnlyCollection<string> chosenTopics, bool personalized, ObjectiveRegistry? objectives) =>
+    private static string? Claim(string component, ItemInfo item, IReadOnlyCollection<string> chosenTopics, bool personalized, ObjectiveRegistry? objectives,
+        DateTimeOffset now) =>
         component switch
         {
             "relevance" => personalized ? "it matches what you have enjoyed" : "many people like it",
@@ -57,10 +69,11 @@ public static class WhyThis
             "novelty" => "it is new to you",
             "credibility" => item.Credibility >= CredibleFrom ? "it comes from a credible source" : null,
             "popularity" => "many people like it",
-            "recency" => item.PublishedAt is null ? null : "it is recent",
+            "recency" => item.PublishedAt is { } at && now - at <= RecentWithin ? "it is recent" : null,
             "topic_balance" => "it keeps the topics balanced",
             "redundancy" => "it is unlike the items above it",
-            "calibration" => item.Topics.Count == 0 ? null : "it fits the mix of topics you read",
+            // Calibration fills the list towards the widened mix the goal aims at, which may be beyond what the reader reads.
+            "calibration" => item.Topics.Count == 0 ? null : "it brings in a topic the list was short of",
             "viewpoint" => item.Stance is null ? null : "it brings another viewpoint",
             _ => objectives is not null && objectives.TryGet(component, out var part) ? $"your goal \u201c{part.DisplayName}\u201d ranks it high" : null,
         };

@@ -46,6 +46,29 @@ public sealed partial class WhyThisTests
             Assert.True(claims.GetValueOrDefault(claim) > 0, $"no reason made the '{claim}' claim: the generator does not exercise it");
     }
 
+    [Fact]
+    public void MainFactors_aComponentThatBarelyLiftedTheItem_isNotNamed()
+    {
+        var objectives = new ObjectiveRegistry(ObjectiveRegistry.BuiltIn());
+        var item = new ItemInfo(1, "ext-1", "Item 1", ["physics"], 2, "source-1", 0.5, null, TestWorld.Now.AddDays(-10));
+        var components = new Dictionary<string, double> { ["popularity"] = 0.8, ["recency"] = 1e-6 };
+
+        Assert.Equal("Mostly because many people like it.", WhyThis.MainFactors(components, item, [], personalized: false, objectives, TestWorld.Now));
+
+        components["recency"] = 0.3;
+        Assert.Equal("Mostly because many people like it and it is recent.", WhyThis.MainFactors(components, item, [], personalized: false, objectives, TestWorld.Now));
+    }
+
+    [Fact]
+    public void MainFactors_anItemPublishedYearsAgo_isNeverCalledRecent()
+    {
+        var objectives = new ObjectiveRegistry(ObjectiveRegistry.BuiltIn());
+        var item = new ItemInfo(1, "ext-1", "Item 1", ["physics"], 2, "source-1", 0.5, null, TestWorld.Now.AddYears(-8));
+        var components = new Dictionary<string, double> { ["recency"] = 0.9, ["popularity"] = 0.8 };
+
+        Assert.Equal("Mostly because many people like it.", WhyThis.MainFactors(components, item, [], personalized: false, objectives, TestWorld.Now));
+    }
+
     private static void Check(string reason, ItemInfo item, IReadOnlyList<string> chosen, IReadOnlyList<Interaction> history, bool inModel, Catalog catalog,
         Dictionary<string, int> claims, string where)
     {
@@ -73,7 +96,9 @@ public sealed partial class WhyThisTests
             var spoiled = marks.Any(k => k is EventKind.TooHard or EventKind.TooEasy or EventKind.NotInterested or EventKind.QuizWrong);
             var verbHolds = because.Groups[1].Value switch
             {
-                "liked" => marks.Any(k => k is EventKind.Like or EventKind.Learned or EventKind.Complete),
+                "liked" => marks.Contains(EventKind.Like),
+                "learned from" => marks.Contains(EventKind.Learned),
+                "finished" => marks.Contains(EventKind.Complete),
                 "rated" => marks.Contains(EventKind.Rating),
                 _ => marks.Any(k => k is EventKind.View or EventKind.Click or EventKind.QuizCorrect),
             };
@@ -83,7 +108,7 @@ public sealed partial class WhyThisTests
             // The model knows readers 1 and 2 from their training history; anyone else only from the history given.
             Claimed("enjoyed", inModel || history.Count > 0);
         if (reason.Contains("it is recent", StringComparison.Ordinal))
-            Claimed("recent", item.PublishedAt is not null);
+            Claimed("recent", TestWorld.Now - item.PublishedAt <= WhyThis.RecentWithin);
         if (reason.Contains("another viewpoint", StringComparison.Ordinal) || reason.Contains("another side", StringComparison.Ordinal))
             Claimed("viewpoint", item.Stance is not null);
         if (reason.Contains("signed", StringComparison.OrdinalIgnoreCase))
@@ -138,6 +163,6 @@ public sealed partial class WhyThisTests
     [GeneratedRegex(@"challenge|gentle start|right level|at your level|step beyond")]
     private static partial Regex LevelClaim();
 
-    [GeneratedRegex("^Because you (liked|rated|read) \"([^\"]+)\"")]
+    [GeneratedRegex("^Because you (liked|learned from|finished|rated|read) \"([^\"]+)\"")]
     private static partial Regex BecauseYou();
 }

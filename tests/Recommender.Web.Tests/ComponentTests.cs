@@ -51,7 +51,8 @@ public sealed class ComponentTests : IDisposable
                 PublishedAt: random.Next(2) == 0 ? null : DateTimeOffset.UnixEpoch);
             var scores = components.ToDictionary(c => c, _ => random.NextDouble() - 0.2);
             var chosen = topics.Length > 0 && random.Next(2) == 0 ? new[] { topics[0] } : [];
-            var reasons = WhyThis.MainFactors(scores, info, chosen, personalized: random.Next(2) == 0, objectives) is { } r ? new[] { r } : [];
+            var now = DateTimeOffset.UnixEpoch.AddDays(random.Next(0, 60));
+            var reasons = WhyThis.MainFactors(scores, info, chosen, personalized: random.Next(2) == 0, objectives, now) is { } r ? new[] { r } : [];
             var item = new FeedItem(1, info.Id, info.Title, info.Topics, info.Source, credibility, level, null, info.PublishedAt, 1, scores, reasons);
 
             var card = _context.Render<FeedCard>(p => p.Add(c => c.Item, item).Add(c => c.ObjectiveName, "Help me learn"));
@@ -65,7 +66,7 @@ public sealed class ComponentTests : IDisposable
             Assert.True(!why.Contains("credible source", StringComparison.Ordinal) || badge == "credible source", why);
             Assert.True(!why.Contains("right level", StringComparison.Ordinal) || level is not null, why);
             Assert.True(!why.Contains("a topic you chose", StringComparison.Ordinal) || chosen.Any(t => why.Contains(t, StringComparison.Ordinal)), why);
-            Assert.True(!why.Contains("it is recent", StringComparison.Ordinal) || info.PublishedAt is not null, why);
+            Assert.True(!why.Contains("it is recent", StringComparison.Ordinal) || now - info.PublishedAt <= WhyThis.RecentWithin, why);
         }
     }
 

@@ -160,7 +160,8 @@ public static class RankingMath
     }
 
     /// <summary>
-    /// Items the user enjoyed, newest first, with the verb that says how ("liked", "rated", "read"): the ones a
+    /// Items the user enjoyed, newest first, with the verb that says what they did ("liked", "learned from", "finished", "rated",
+    /// "read"): the ones a
     /// "because you …" may name. An item the user later marked too hard, too easy or not interested is not among them.
     /// </summary>
     public static IEnumerable<(long ItemId, string Verb)> Enjoyed(UserState user)
@@ -174,7 +175,9 @@ public static class RankingMath
             var h = user.History[i];
             var verb = h.Kind switch
             {
-                EventKind.Like or EventKind.Learned or EventKind.Complete => "liked",
+                EventKind.Like => "liked",
+                EventKind.Learned => "learned from",
+                EventKind.Complete => "finished",
                 EventKind.Rating => "rated",
                 EventKind.View or EventKind.Click or EventKind.QuizCorrect => "read",
                 _ => null,
