@@ -27,6 +27,12 @@ public interface IObjective
     /// <summary>Where the pipeline should look for candidates. Objectives without <see cref="CandidateSources.Personal"/> never see personal history.</summary>
     CandidateSources Sources => CandidateSources.Personal;
 
+    /// <summary>
+    /// True when <see cref="Rank"/> puts an item of every chosen topic in its list whenever a candidate has one, so
+    /// the feed may tell the reader that a chosen topic it does not show has nothing left for them.
+    /// </summary>
+    bool CoversChosenTopics => false;
+
     /// <summary>Errors naming the offending field; empty when the settings are acceptable.</summary>
     IReadOnlyList<ParameterError> Validate(ObjectiveParameters parameters) => Schema.Validate(parameters);
 

@@ -34,6 +34,9 @@ public sealed class LearningObjective : IObjective
 
     public CandidateSources Sources => CandidateSources.Personal | CandidateSources.Topics;
 
+    /// <summary>See <see cref="CoverWithin"/>.</summary>
+    public bool CoversChosenTopics => true;
+
     public ParameterSchema Schema { get; } = new(
     [
         CommonParameters.TopicsSpec(),
