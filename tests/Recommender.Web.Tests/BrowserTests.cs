@@ -95,6 +95,16 @@ public sealed partial class BrowserTests(WebFixture web) : IAsyncLifetime
                 "select count(*) from events where user_id = @Id and item_id = @itemId and kind = 'like'", new { reader.Id, itemId }));
         }
 
+        // Feedback further down keeps the reader where they were: what it recorded stands after the card above, in view.
+        var cards = page.Locator("article.card");
+        var aboveId = await cards.Nth(2).GetAttributeAsync("id");
+        var ratedTitle = await cards.Nth(3).Locator("h2").InnerTextAsync();
+        await cards.Nth(3).GetByRole(AriaRole.Button, new() { Name = "Not interested" }).ClickAsync();
+        await page.ArrivedAsync("#ack$");
+        await Assertions.Expect(page.Locator($"#{aboveId} + .ack")).ToContainTextAsync($"Recorded “Not interested” for “{ratedTitle}”");
+        await Assertions.Expect(page.Locator(".ack")).ToBeInViewportAsync();
+        Assert.True(await page.EvaluateAsync<double>("window.scrollY") > 0, "the feed went back to the top after feedback further down");
+
         await page.GotoAsync("/settings");
         await Assertions.Expect(page.Locator("#goal-no_profiling")).ToHaveClassAsync(new Regex("active"));
         await ShotAsync(page, "settings");

@@ -126,7 +126,7 @@ public sealed class PageTests(WebFixture web)
         {
             using var response = await client.SubmitAsync(feed, $"#item-{itemId} form.feedback", ("kind", "learned"));
             var requestId = feed.QuerySelector($"#item-{itemId} input[name=requestId]")!.GetAttribute("value");
-            Assert.Equal($"/?noted={itemId}&kind=learned&list={Guid.Parse(requestId!):N}", response.Headers.Location!.OriginalString);
+            Assert.Equal($"/?noted={itemId}&kind=learned&list={Guid.Parse(requestId!):N}#ack", response.Headers.Location!.OriginalString);
         }
         await using var conn = await web.DataSource.OpenConnectionAsync();
         var count = await conn.ExecuteScalarAsync<long>("select count(*) from events where user_id = @Id and item_id = @itemId and kind = 'learned'", new { account.Id, itemId });

@@ -100,8 +100,12 @@ public static class WebEndpoints
         return TypedResults.Redirect("/sign-in");
     }
 
+    /// <summary>
+    /// Records a feedback button and returns to the feed where the reader was: the acknowledgement (with Undo) is shown
+    /// after the card that was above the one rated (<paramref name="after"/>), and the address scrolls to it.
+    /// </summary>
     private static async Task<RedirectHttpResult> Feedback([FromForm] long itemId, [FromForm] string? kind, [FromForm] Guid requestId, [FromForm] string? returnUrl,
-        ClaimsPrincipal user, EventStore events, RecommenderMetrics metrics, FlashMessages flash, CancellationToken ct)
+        [FromForm] long? after, ClaimsPrincipal user, EventStore events, RecommenderMetrics metrics, FlashMessages flash, CancellationToken ct)
     {
         var back = LocalOr(returnUrl, "/");
         if (FeedbackKinds.Parse(kind) is not { } eventKind)
@@ -110,19 +114,28 @@ public static class WebEndpoints
         if ((await events.FindUnknownItemsAsync(batch, ct)).Count > 0)
             return TypedResults.Redirect(WithProblem(back, flash, "That item is no longer in the catalog."));
         metrics.EventsStored(batch, await events.AppendAsync(batch, ct));
-        return TypedResults.Redirect(WithQuery(back, ("noted", itemId.ToString(CultureInfo.InvariantCulture)), ("kind", kind!), ("list", requestId.ToString("N"))));
+        return TypedResults.Redirect(AtAck(WithQuery(back, [("noted", itemId.ToString(CultureInfo.InvariantCulture)), ("kind", kind!), ("list", requestId.ToString("N")),
+            .. After(after)])));
     }
 
     private static async Task<RedirectHttpResult> UndoFeedback([FromForm] long itemId, [FromForm] string? kind, [FromForm] Guid requestId, [FromForm] string? returnUrl,
-        ClaimsPrincipal user, EventStore events, FlashMessages flash, CancellationToken ct)
+        [FromForm] long? after, ClaimsPrincipal user, EventStore events, FlashMessages flash, CancellationToken ct)
     {
         var back = LocalOr(returnUrl, "/");
         if (FeedbackKinds.Parse(kind) is null)
             return TypedResults.Redirect(WithProblem(back, flash, "That feedback is not one we know."));
         // Only the person's own click on this list can be taken back: the key names list, item and button.
         var undone = await events.RetractAsync(user.UserId(), FeedbackKey(requestId, itemId, kind!), ct);
-        return TypedResults.Redirect((undone ? WithQuery(back, ("undone", itemId.ToString(CultureInfo.InvariantCulture)), ("kind", kind!)) : WithProblem(back, flash, "There was nothing to undo.")));
+        return TypedResults.Redirect(undone
+            ? AtAck(WithQuery(back, [("undone", itemId.ToString(CultureInfo.InvariantCulture)), ("kind", kind!), .. After(after)]))
+            : WithProblem(back, flash, "There was nothing to undo."));
     }
+
+    private static (string Name, string Value)[] After(long? itemId) =>
+        itemId is { } id ? [("after", id.ToString(CultureInfo.InvariantCulture))] : [];
+
+    /// <summary>The feed scrolled to the acknowledgement, which stands where the rated card was.</summary>
+    private static string AtAck(string url) => url + "#ack";
 
     /// <summary>One key per list, item and button: a double click or a resubmitted form is recorded once, and undo finds it.</summary>
     private static string FeedbackKey(Guid requestId, long itemId, string kind) =>
@@ -252,7 +265,7 @@ public static class WebEndpoints
             ? url
             : fallback;
 
-    private static readonly string[] Flags = ["noted", "undone", "kind", "list", "changed", "error", "saved"];
+    private static readonly string[] Flags = ["noted", "undone", "kind", "list", "after", "changed", "error", "saved"];
 
     private static string WithQuery(string url, string name, string value) => WithQuery(url, (name, value));
 
