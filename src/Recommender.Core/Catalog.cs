@@ -97,6 +97,15 @@ public sealed class Catalog
     /// <summary>The topic's parent, or null for a subject.</summary>
     public string? ParentOf(string topic) => _parents.TryGetValue(topic, out var p) ? p : null;
 
+    /// <summary>
+    /// The name a person reads: a sub-topic without its parent's name in front (<c>qubit</c> for
+    /// <c>quantumcomputing/qubit</c> under <c>quantumcomputing</c>), any other topic as it is named.
+    /// </summary>
+    public string Label(string topic) =>
+        ParentOf(topic) is { } parent && topic.Length > parent.Length + 1 && topic.StartsWith(parent + "/", StringComparison.Ordinal)
+            ? topic[(parent.Length + 1)..]
+            : topic;
+
     /// <summary>The subject at the root of the topic's tree (the topic itself when it has no parent).</summary>
     public string SubjectOf(string topic)
     {

@@ -144,7 +144,7 @@ public sealed class RecommendationPipeline
         {
             reasons.Add("Matches the goal you chose.");
         }
-        if (_catalog.TryGet(item.ItemId, out var info) && WhyThis.MainFactors(item.Components, info, chosenTopics, personalized, _objectives, now) is { } factors)
+        if (_catalog.TryGet(item.ItemId, out var info) && WhyThis.MainFactors(item.Components, info, _catalog, chosenTopics, personalized, _objectives, now) is { } factors)
         {
             reasons.Add(factors);
         }

@@ -46,26 +46,27 @@ public static class WhyThis
     /// component that lifted the item by less than <see cref="NamedFromShare"/> of the strongest one did not make it
     /// "mostly", so it is not named.
     /// </summary>
-    public static string? MainFactors(IReadOnlyDictionary<string, double> components, ItemInfo item, IReadOnlyCollection<string> chosenTopics,
+    public static string? MainFactors(IReadOnlyDictionary<string, double> components, ItemInfo item, Catalog catalog, IReadOnlyCollection<string> chosenTopics,
         bool personalized, ObjectiveRegistry objectives, DateTimeOffset now)
     {
+        ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(components);
         ArgumentNullException.ThrowIfNull(item);
         var strongest = components.Values.DefaultIfEmpty(0).Max();
         var claims = components.Where(c => c.Value > 0 && c.Value >= NamedFromShare * strongest)
             .OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal)
-            .Select(c => Claim(c.Key, item, chosenTopics, personalized, objectives, now))
+            .Select(c => Claim(c.Key, item, catalog, chosenTopics, personalized, objectives, now))
             .OfType<string>().Distinct(StringComparer.Ordinal).Take(2).ToList();
         return claims.Count == 0 ? null : $"Mostly because {string.Join(" and ", claims)}.";
     }
 
-    private static string? Claim(string component, ItemInfo item, IReadOnlyCollection<string> chosenTopics, bool personalized, ObjectiveRegistry? objectives,
-        DateTimeOffset now) =>
+    private static string? Claim(string component, ItemInfo item, Catalog catalog, IReadOnlyCollection<string> chosenTopics, bool personalized,
+        ObjectiveRegistry? objectives, DateTimeOffset now) =>
         component switch
         {
             "relevance" => personalized ? "it matches what you have enjoyed" : "many people like it",
             "zone_fit" => item.Level is null ? null : "it is at the right level for you",
-            "topic_match" => item.Topics.FirstOrDefault(chosenTopics.Contains) is { } topic ? $"it is about {topic}, a topic you chose" : null,
+            "topic_match" => item.Topics.FirstOrDefault(chosenTopics.Contains) is { } topic ? $"it is about {catalog.Label(topic)}, a topic you chose" : null,
             "novelty" => "it is new to you",
             "credibility" => item.Credibility >= CredibleFrom ? "it comes from a credible source" : null,
             "popularity" => "many people like it",

@@ -53,10 +53,10 @@ public sealed partial class WhyThisTests
         var item = new ItemInfo(1, "ext-1", "Item 1", ["physics"], 2, "source-1", 0.5, null, TestWorld.Now.AddDays(-10));
         var components = new Dictionary<string, double> { ["popularity"] = 0.8, ["recency"] = 1e-6 };
 
-        Assert.Equal("Mostly because many people like it.", WhyThis.MainFactors(components, item, [], personalized: false, objectives, TestWorld.Now));
+        Assert.Equal("Mostly because many people like it.", WhyThis.MainFactors(components, item, new Catalog([item]), [], personalized: false, objectives, TestWorld.Now));
 
         components["recency"] = 0.3;
-        Assert.Equal("Mostly because many people like it and it is recent.", WhyThis.MainFactors(components, item, [], personalized: false, objectives, TestWorld.Now));
+        Assert.Equal("Mostly because many people like it and it is recent.", WhyThis.MainFactors(components, item, new Catalog([item]), [], personalized: false, objectives, TestWorld.Now));
     }
 
     [Fact]
@@ -66,7 +66,7 @@ public sealed partial class WhyThisTests
         var item = new ItemInfo(1, "ext-1", "Item 1", ["physics"], 2, "source-1", 0.5, null, TestWorld.Now.AddYears(-8));
         var components = new Dictionary<string, double> { ["recency"] = 0.9, ["popularity"] = 0.8 };
 
-        Assert.Equal("Mostly because many people like it.", WhyThis.MainFactors(components, item, [], personalized: false, objectives, TestWorld.Now));
+        Assert.Equal("Mostly because many people like it.", WhyThis.MainFactors(components, item, new Catalog([item]), [], personalized: false, objectives, TestWorld.Now));
     }
 
     private static void Check(string reason, ItemInfo item, IReadOnlyList<string> chosen, IReadOnlyList<Interaction> history, bool inModel, Catalog catalog,

@@ -159,7 +159,8 @@ public sealed partial class StackExchangeGoalTests(StackExchangeWebFixture web) 
             var level = LevelText().Match(await card.Locator(".level").InnerTextAsync());
             cards.Add(new Card(
                 await card.Locator("h2").InnerTextAsync(),
-                await card.Locator(".topic").AllInnerTextsAsync(),
+                // The topics' full names: a chip shows a sub-topic without its subject in front.
+                [.. await Task.WhenAll((await card.Locator(".topic").AllAsync()).Select(async t => await t.GetAttributeAsync("data-topic") ?? ""))],
                 await card.Locator(".source").InnerTextAsync(),
                 credibility.Success ? double.Parse(credibility.Groups[1].Value, CultureInfo.InvariantCulture) : null,
                 level.Success ? int.Parse(level.Groups[1].Value, CultureInfo.InvariantCulture) : null,

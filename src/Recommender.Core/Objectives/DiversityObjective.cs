@@ -340,7 +340,7 @@ public sealed class DiversityObjective : IObjective
             : TopicMix.SubjectsOf(catalog, item.Topics).FirstOrDefault(t => history.Subjects.GetValueOrDefault(t) < 0.02)
               ?? TopicMix.OwnTopics(catalog, item.Topics).FirstOrDefault(t => history.Topics.GetValueOrDefault(t) < 0.02);
         reasons.Add(fresh is not null
-            ? $"Widens your mix: you rarely read about {fresh}."
+            ? $"Widens your mix: you rarely read about {catalog.Label(fresh)}."
             : "Relevant to you, and unlike the other picks in this list.");
         if (viewpoint > 0)
         {

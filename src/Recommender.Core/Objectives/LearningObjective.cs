@@ -205,7 +205,7 @@ public sealed class LearningObjective : IObjective
     /// </summary>
     private static IReadOnlyList<string> Reasons(RankingRequest request, ItemInfo item, string topic, double success, IReadOnlyCollection<string> chosen)
     {
-        var label = string.IsNullOrEmpty(topic) ? "this subject" : topic;
+        var label = string.IsNullOrEmpty(topic) ? "this subject" : request.Catalog.Label(topic);
         var known = request.User.Skills.ContainsKey(topic) || RankingMath.Consumed(request.User)
             .Any(id => request.Catalog.TryGet(id, out var item) && item.Topics.Contains(topic));
         var first = (item.Level, success) switch
