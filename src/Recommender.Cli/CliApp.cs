@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
 using Npgsql;
 using Recommender.Cli.Commands;
 using Recommender.Data;
@@ -31,11 +33,41 @@ public static class CliApp
         {
             // A mistyped option is bad input like any other: one line each, exit 2 (the library's default is 1, which means a failed check).
             foreach (var error in parsed.Errors)
-                CliContext.Error(error.Message);
+                CliContext.Error(Describe(error));
             return Task.FromResult(2);
         }
         // up needs time after Ctrl-C to stop its children and the database cleanly.
         return parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(40) });
+    }
+
+    /// <summary>
+    /// The library says a value that is not a number "cannot be parsed as expected type 'System.Int64'", which names a
+    /// .NET type a user never sees; this says which flag or argument wanted what kind of number.
+    /// </summary>
+    private static string Describe(ParseError error)
+    {
+        var (name, type, tokens) = error.SymbolResult switch
+        {
+            OptionResult o => (o.Option.Name, o.Option.ValueType, o.Tokens),
+            ArgumentResult { Parent: OptionResult o } a => (o.Option.Name, a.Argument.ValueType, a.Tokens),
+            ArgumentResult a => (a.Argument.Name, a.Argument.ValueType, a.Tokens),
+            _ => (null, null, null),
+        };
+        type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
+        var whole = type == typeof(int) || type == typeof(long);
+        var number = whole || type == typeof(double) || type == typeof(float);
+        if (!number || tokens is null)
+            return error.Message;
+        var style = whole ? NumberStyles.Integer : NumberStyles.Float;
+        foreach (var token in tokens)
+        {
+            var parses = type == typeof(int) ? int.TryParse(token.Value, style, CultureInfo.InvariantCulture, out _)
+                : type == typeof(long) ? long.TryParse(token.Value, style, CultureInfo.InvariantCulture, out _)
+                : double.TryParse(token.Value, style, CultureInfo.InvariantCulture, out _);
+            if (!parses)
+                return $"{name}: '{token.Value}' is not {(whole ? "a whole number" : "a number")}";
+        }
+        return error.Message;
     }
 
     private static Command Bench()
@@ -54,7 +86,9 @@ public static class CliApp
             {
                 return await action(parse, ct);
             }
-            catch (Exception e) when (e is CliException or ImportException or LocalPostgresException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
+            // IOException and UnauthorizedAccessException: a path the user gave that cannot be read or written (a missing
+            // file, a folder where a file belongs, no permission); .NET's message names the path.
+            catch (Exception e) when (e is CliException or ImportException or LocalPostgresException or IOException or UnauthorizedAccessException or InvalidDataException)
             {
                 CliContext.Error(e.Message);
                 return 2;

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Npgsql;
 using Recommender.Data;
-using Spectre.Console;
 
 namespace Recommender.Cli;
 
@@ -60,7 +59,16 @@ internal static class CliContext
         return null;
     }
 
-    public static void Error(string message) => AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {message}");
+    /// <summary>
+    /// One line on standard error, never wrapped: scripts read it, and a message broken at the console's width would
+    /// read as two. Red only for a person at a terminal.
+    /// </summary>
+    public static void Error(string message)
+    {
+        message = message.ReplaceLineEndings(" ");
+        var colour = !Console.IsErrorRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
+        Console.Error.WriteLine(colour ? $"\u001b[31merror:\u001b[0m {message}" : $"error: {message}");
+    }
 }
 
 /// <summary>A user's mistake on the command line: printed as one line, exit code 2.</summary>
