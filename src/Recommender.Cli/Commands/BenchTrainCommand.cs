@@ -58,6 +58,7 @@ internal static class BenchTrainCommand
                 options.LearningRate = lr;
             if (parseResult.GetValue(decay) is { } d)
                 options.LearningRateDecay = d;
+            FactorizationFlags.Validate(options);
             var path = parseResult.GetValue(data)!;
             return Task.FromResult(Run(path, options, parseResult.GetValue(positive), parseResult.GetValue(split) == "random", parseResult.GetValue(verbose), cancellationToken));
         }));

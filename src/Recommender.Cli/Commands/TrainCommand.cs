@@ -68,20 +68,15 @@ internal static class TrainCommand
                 Seed = parse.GetValue(seed),
                 LossFunction = parse.GetValue(loss) == "regression" ? LossFunction.SquareLossRegression : LossFunction.SquareLossOneClass,
             };
-            try
-            {
-                options.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                throw new CliException(e.Message);
-            }
+            FactorizationFlags.Validate(options);
             var (connectionString, _, _) = await CliContext.ResolveDatabaseAsync(parse, ct);
             await using var dataSource = Database.CreateDataSource(connectionString, "recommender-train");
             await MigrationRunner.MigrateAsync(dataSource, ct);
-            Print(await RunAsync(dataSource, options, HyperparameterSearch.Except(parse.GetValue(rank), parse.GetValue(lambda), parse.GetValue(iterations)),
-                RankingSearch.Except(parse.GetValue(rank), parse.GetValue(lambda), parse.GetValue(alpha)), ct));
-            return 0;
+            var trained = await RunAsync(dataSource, options, HyperparameterSearch.Except(parse.GetValue(rank), parse.GetValue(lambda), parse.GetValue(iterations)),
+                RankingSearch.Except(parse.GetValue(rank), parse.GetValue(lambda), parse.GetValue(alpha)), ct);
+            Print(trained);
+            // Without metrics nothing was trained (too little data): a script must not carry on as if a model exists.
+            return trained.Metrics is null ? 2 : 0;
         }));
         return command;
     }
