@@ -64,13 +64,24 @@ internal static class EvaluateCommand
                 throw new CliException("--objectives: name at least one objective.");
             if (ids.FirstOrDefault(id => id != OfflineEvaluator.PopularityBaseline && !Baselines.IsBaseline(id) && !known.TryGet(id, out _)) is { } unknown)
                 throw new CliException($"--objectives: unknown objective '{unknown}'; known: {OfflineEvaluator.PopularityBaseline}, {string.Join(", ", Baselines.All)}, {string.Join(", ", known.All.Select(o => o.Id))}.");
-            if (parseResult.GetValue(k) < 1 || parseResult.GetValue(seeds) < 1 || parseResult.GetValue(rank) is < 1 || parseResult.GetValue(iterations) < 1 || parseResult.GetValue(threads) < 1)
-                throw new CliException("--k, --seeds, --rank, --iterations and --threads must each be at least 1.");
+            void Require(bool valid, string problem)
+            {
+                if (!valid)
+                    throw new CliException(problem);
+            }
+            Require(parseResult.GetValue(k) is >= 1 and <= MaxK, $"--k must be between 1 and {MaxK} (the longest list the service serves); got {parseResult.GetValue(k)}");
+            Require(parseResult.GetValue(seeds) >= 1, $"--seeds must be at least 1; got {parseResult.GetValue(seeds)}");
+            Require(parseResult.GetValue(iterations) >= 1, $"--iterations must be at least 1; got {parseResult.GetValue(iterations)}");
+            Require(parseResult.GetValue(users) >= 0, $"--users must be 0 (all) or more; got {parseResult.GetValue(users)}");
+            Require(parseResult.GetValue(learners) >= 0, $"--learners must be 0 (no simulation) or more; got {parseResult.GetValue(learners)}");
+            Require(parseResult.GetValue(maxItems) >= 1, $"--max-items must be at least 1; got {parseResult.GetValue(maxItems)}");
+            Require(parseResult.GetValue(simulationSeeds) >= 1, $"--simulation-seeds must be at least 1; got {parseResult.GetValue(simulationSeeds)}");
             DateTimeOffset? clock = null;
             if (parseResult.GetValue(now) is { } text)
             {
                 clock = DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
                     ? parsed : throw new CliException($"--now: '{text}' is not a date and time; use ISO 8601, e.g. 2013-09-01T00:00:00Z.");
+                Require(parsed >= EarliestNow && parsed <= LatestNow, $"--now must be between {EarliestNow:yyyy-MM-dd} and {LatestNow:yyyy-MM-dd}; got {text}");
             }
             var options = new EvaluationOptions
             {
@@ -87,8 +98,18 @@ internal static class EvaluateCommand
                 MaxUsers = parseResult.GetValue(users),
                 Threads = parseResult.GetValue(threads),
                 Objectives = ids,
-                Parameters = ParseParameters(parseResult.GetValue(parameters)),
+                Parameters = ParseParameters(parseResult.GetValue(parameters), known),
             };
+            // The model evaluate trains is the one-class trainer's, so its settings pass train's checks, in the same words.
+            FactorizationFlags.Validate(new MatrixFactorizationOptions
+            {
+                ApproximationRank = options.Rank,
+                NumberOfIterations = options.Iterations,
+                Lambda = options.Lambda,
+                Alpha = options.Alpha,
+                NumberOfThreads = options.Threads,
+                LossFunction = LossFunction.SquareLossOneClass,
+            });
             var search = RankingSearch.Except(parseResult.GetValue(rank), parseResult.GetValue(lambda), parseResult.GetValue(alpha));
             options = options with
             {
@@ -131,28 +152,55 @@ internal static class EvaluateCommand
             ? Recommender.Data.Import.ActivityEvaluation.LoadStackExchange(path, split, seed)
             : EvaluationData.Load(path, split, seed);
 
+    /// <summary>The longest list <c>--k</c> may ask for: the most the service serves in one page (the API's k is 1 to 100 too).</summary>
+    private const int MaxK = 100;
+
+    // The instants the API accepts anywhere (Recommender.Serving's InputRanges, which the CLI does not reference).
+    private static readonly DateTimeOffset EarliestNow = new(1900, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset LatestNow = new(2200, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new ObjectiveParametersConverter() },
+        Converters = { new ObjectiveParametersConverter(), new FiniteOrNullConverter() },
     };
 
-    private static Dictionary<string, ObjectiveParameters> ParseParameters(string? json)
+    /// <summary>
+    /// The --params object, each objective's settings checked by its own schema, as the API checks them; a setting the
+    /// objective does not have, or a value out of its range, is refused rather than silently ignored.
+    /// </summary>
+    private static Dictionary<string, ObjectiveParameters> ParseParameters(string? json, ObjectiveRegistry known)
     {
         if (string.IsNullOrWhiteSpace(json))
         {
             return [];
         }
+        Dictionary<string, ObjectiveParameters> parsed;
         try
         {
             var root = JsonNode.Parse(json) as JsonObject ?? throw new CliException("--params must be a JSON object keyed by objective id.");
-            return root.ToDictionary(p => p.Key, p => ObjectiveParameters.FromJson(p.Value?.ToJsonString() ?? "{}"), StringComparer.Ordinal);
+            parsed = root.ToDictionary(p => p.Key, p => ObjectiveParameters.FromJson(p.Value?.ToJsonString() ?? "{}"), StringComparer.Ordinal);
         }
         catch (Exception e) when (e is JsonException or FormatException or ArgumentException)
         {
-            throw new CliException($"--params: {e.Message}");
+            throw new CliException($"--params: {JsonReason(e)}");
         }
+        foreach (var (id, settings) in parsed)
+        {
+            if (!known.TryGet(id, out var objective))
+                throw new CliException($"--params: '{id}' is not an objective with settings; known: {string.Join(", ", known.All.Select(o => o.Id))}.");
+            if (objective.Validate(settings) is [var first, ..])
+                throw new CliException($"--params: {id}.{first.Field}: {first.Message}");
+        }
+        return parsed;
+    }
+
+    /// <summary>System.Text.Json ends its messages with where it stopped ("LineNumber: 0 | BytePositionInLine: 9"), which means nothing on one command-line value.</summary>
+    private static string JsonReason(Exception e)
+    {
+        var at = e.Message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return at >= 0 ? e.Message[..at] : e.Message;
     }
 
     /// <summary>Prints the table and the checks; false when a check failed.</summary>
@@ -192,9 +240,16 @@ internal static class EvaluateCommand
         foreach (var group in report.Baselines.GroupBy(b => b.Id))
         {
             // On a temporal split every seed tunes on the same validation split, so identical choices are printed once.
-            var chosen = group.GroupBy(b => $"{string.Join(", ", b.Hyperparameters.Select(h => $"{h.Key}={F(h.Value, "0.###")}"))} (validation NDCG {F(b.ValidationNdcg)})")
-                .Select(g => $"{g.Key}, seed {string.Join("/", g.Select(b => b.Seed))}");
-            AnsiConsole.MarkupLine($"[grey]{Markup.Escape(group.Key)} tuned on the validation split: {Markup.Escape(string.Join("; ", chosen))}[/]");
+            // No score means the validation split held too few positives to choose on: the given settings (or the defaults) stood, as in train.
+            static string Settings(TunedBaseline b) => string.Join(", ", b.Hyperparameters.Select(h => $"{h.Key}={F(h.Value, "0.###")}"));
+            var chosen = group.Where(b => double.IsFinite(b.ValidationNdcg)).GroupBy(b => $"{Settings(b)} (validation NDCG {F(b.ValidationNdcg)})")
+                .Select(g => $"{g.Key}, seed {string.Join("/", g.Select(b => b.Seed))}").ToList();
+            var kept = group.Where(b => !double.IsFinite(b.ValidationNdcg)).GroupBy(Settings)
+                .Select(g => $"{g.Key}, seed {string.Join("/", g.Select(b => b.Seed))}").ToList();
+            if (chosen.Count > 0)
+                AnsiConsole.MarkupLine($"[grey]{Markup.Escape(group.Key)} tuned on the validation split: {Markup.Escape(string.Join("; ", chosen))}[/]");
+            if (kept.Count > 0)
+                AnsiConsole.MarkupLine($"[grey]{Markup.Escape(group.Key)} settings not chosen: the validation split holds too few positives to choose on, so the given ones (or the defaults) stand: {Markup.Escape(string.Join("; ", kept))}[/]");
         }
 
         var by = report.Objectives.ToDictionary(m => m.Objective);
@@ -270,6 +325,24 @@ internal static class EvaluateCommand
                 run.BestByLevel?.MeanItems.ToString("0.0", CultureInfo.InvariantCulture) ?? "-", Ratio("engagement"), Ratio("no_profiling")]);
         }
         AnsiConsole.Write(table);
+    }
+
+    /// <summary>
+    /// A figure that could not be measured (NaN, e.g. no validation score when the split is too small to choose on) is
+    /// written as null: JSON has no NaN, and a report must never fail to be written after the run it records.
+    /// </summary>
+    private sealed class FiniteOrNullConverter : System.Text.Json.Serialization.JsonConverter<double>
+    {
+        public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.TokenType == JsonTokenType.Null ? double.NaN : reader.GetDouble();
+
+        public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
+        {
+            if (double.IsFinite(value))
+                writer.WriteNumberValue(value);
+            else
+                writer.WriteNullValue();
+        }
     }
 
     /// <summary>Writes settings as their canonical JSON object in the report.</summary>
