@@ -38,6 +38,8 @@ internal static class ProvenanceCommand
 
     private static int Keygen(string folder)
     {
+        if (File.Exists(folder))
+            throw new CliException($"--out: {folder} is a file, and keygen writes two files into a folder and never replaces a file; give a new folder, e.g. {folder}-keys");
         Directory.CreateDirectory(folder);
         var privatePath = Path.Combine(folder, PrivateKeyFile);
         var publicPath = Path.Combine(folder, PublicKeyFile);
@@ -52,8 +54,10 @@ internal static class ProvenanceCommand
 
     private static int Sign(string keyPath, string input, string output)
     {
-        var pem = File.ReadAllText(keyPath);
-        var items = ImportReaders.ItemsJsonl(input);
+        var pem = File.ReadAllText(UserFile("--key", keyPath));
+        var items = ImportReaders.ItemsJsonl(UserFile("--in", input));
+        if (Directory.Exists(output))
+            throw new CliException($"--out: {output} is a folder; give the file to write the signed items to, e.g. {Path.Combine(output, "items.signed.jsonl")}");
         var lines = new StringBuilder();
         foreach (var (item, text) in items)
         {
@@ -77,7 +81,8 @@ internal static class ProvenanceCommand
 
     private static int Verify(string input, string publicKeyPath)
     {
-        var key = PublisherKeys.ParsePublicKey(File.ReadAllText(publicKeyPath))
+        UserFile("--in", input);
+        var key = PublisherKeys.ParsePublicKey(File.ReadAllText(UserFile("--public-key", publicKeyPath)))
             ?? throw new CliException($"{publicKeyPath}:1: {PublisherKeys.PublicKeyRule}");
         IReadOnlyList<(ItemRow Item, string Text)> items;
         try
@@ -110,4 +115,10 @@ internal static class ProvenanceCommand
         AnsiConsole.WriteLine($"all {items.Count} items verify with key {PublisherKeys.KeyId(key)}");
         return 0;
     }
+
+    /// <summary>The path, when it names a file that exists; a folder or a missing file is a one-line error naming the flag.</summary>
+    private static string UserFile(string flag, string path) =>
+        Directory.Exists(path) ? throw new CliException($"{flag}: {path} is a folder; give a file")
+        : File.Exists(path) ? path
+        : throw new CliException($"{flag}: {path}: no such file");
 }
