@@ -65,12 +65,15 @@ public sealed class RatingTable
 
     public long ItemId(int row) => Items.IdAt(ItemIndices[row]);
 
+    /// <summary>The one rating scale every reader accepts: 0 to 10 (MovieTweetings' own; 1..5 data fits inside it).</summary>
+    public const float MinRating = 0, MaxRating = 10;
+
     /// <summary>
     /// Loads <paramref name="path"/>: a directory holding <c>ratings.csv</c> or <c>ratings.dat</c>, or such a file.
     /// <c>.csv</c>: <c>user_id,item_id,rating,timestamp</c> with an optional header line.
     /// <c>.dat</c> (MovieTweetings, MovieLens): <c>user::item::rating::timestamp</c>; ids with leading zeros parse as numbers.
     /// </summary>
-    /// <exception cref="InvalidDataException">A malformed row; the message starts with <c>file:line:</c>.</exception>
+    /// <exception cref="InvalidDataException">A malformed row, or a rating outside <see cref="MinRating"/>..<see cref="MaxRating"/>; the message starts with <c>file:line:</c>.</exception>
     public static RatingTable Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -189,6 +192,12 @@ public sealed class RatingTable
             return Fail("expected 4 fields", out error);
         if (!TryParseFloat(field, out value))
             return Fail("rating is not a number", out error);
+        if (value is < MinRating or > MaxRating)
+        {
+            // The words import uses for the same row, so a file is refused alike whichever command reads it.
+            error = string.Create(CultureInfo.InvariantCulture, $"rating {System.Text.Encoding.UTF8.GetString(field)} is outside {MinRating}..{MaxRating}");
+            return false;
+        }
         if (line.IndexOf(separator) >= 0)
             return Fail("more than 4 fields", out error);
         if (!TryParseLong(line, out timestamp))

@@ -174,6 +174,7 @@ public sealed class StackExchangeImportTests : IAsyncLifetime
         { "Comments.xml", "<comments>\n  <row Id=\"1\" PostId=\"1\" Score=\"0\" CreationDate=\"2020-01-02T00:00:00\" UserId=\"1\" />\n  <row Id=\"2\" PostId=\"1\" CreationDate=\"2020-01-02T00:00:00\" UserId=\"77\" />\n</comments>", 3, "UserId 77 is not in Users.xml" },
         { "Users.xml", "<users>\n  <row Id=\"1\" AccountId=\"5\" DisplayName=\"Ann\" Reputation=\"10\" />\n  <row Id=\"1\" AccountId=\"6\" DisplayName=\"Bob\" Reputation=\"10\" />\n</users>", 3, "user Id 1 already appeared on line 2" },
         { "Votes.xml", "<tags>\n</tags>", 1, "expected a <votes> element" },
+        { "Posts.xml", "", 1, "the file is empty" },
     };
 
     [Theory]

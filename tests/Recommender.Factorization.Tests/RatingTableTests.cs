@@ -39,6 +39,7 @@ public sealed class RatingTableTests : IDisposable
     [InlineData("10,200,4", "4 fields")]
     [InlineData("10,x,4,1600000001", "item_id")]
     [InlineData("10,200,4,1600000001,7", "more than 4 fields")]
+    [InlineData("10,200,99,1600000001", "rating 99 is outside 0..10")]
     public void Load_badRow_reportsFileAndLine(string badRow, string complaint)
     {
         var path = Write("ratings.csv", $"user_id,item_id,rating,timestamp\n1,2,3,4\n{badRow}\n5,6,7,8\n");

@@ -145,7 +145,13 @@ public static class ImportReaders
             }
             catch (JsonException e)
             {
-                throw new ImportException(path, line, $"not a JSON object: {e.Message}");
+                // System.Text.Json ends its message with its position ("LineNumber: 0 | BytePositionInLine: 40"), zero-based and
+                // counted within this one line; say the character instead, after the file:line that locates the row.
+                var at = e.Message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+                var reason = (at >= 0 ? e.Message[..at] : e.Message).TrimEnd('.');
+                throw new ImportException(path, line, e.BytePositionInLine is { } position
+                    ? string.Create(CultureInfo.InvariantCulture, $"not a JSON object: {reason} (at byte {position + 1} of the line)")
+                    : $"not a JSON object: {reason}");
             }
             if (root.ValueKind != JsonValueKind.Object)
                 throw new ImportException(path, line, "not a JSON object");

@@ -69,7 +69,7 @@ public sealed class ImportBatch
     public List<EventRow> Events { get; } = [];
 
     /// <summary>Ratings use one scale everywhere: 0 to 10 (MovieTweetings' own; 1..5 data fits inside it).</summary>
-    public const float MinRating = 0, MaxRating = 10;
+    public const float MinRating = Factorization.RatingTable.MinRating, MaxRating = Factorization.RatingTable.MaxRating;
 
     /// <summary>A key that makes re-importing the same row a no-op: one kind, item and instant per user.</summary>
     public static string DerivedKey(EventKind kind, string itemExternalId, DateTimeOffset at) =>

@@ -180,6 +180,9 @@ public static class StackExchangeReader
 
     private static void Rows(string path, string rootName, Action<XmlRow> row)
     {
+        // XmlReader reports an empty file as "root element is missing" on line 0, which points nowhere.
+        if (new FileInfo(path).Length == 0)
+            throw new ImportException(path, 1, $"the file is empty; expected a <{rootName}> element");
         try
         {
             using var reader = XmlReader.Create(path, new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, IgnoreComments = true, IgnoreWhitespace = true });
@@ -198,7 +201,9 @@ public static class StackExchangeReader
         }
         catch (XmlException e)
         {
-            throw new ImportException(path, e.LineNumber, $"not well-formed XML: {e.Message}");
+            // The message ends with "Line n, position m.", which the file:line prefix already says.
+            var reason = e.LineNumber > 0 && e.Message.LastIndexOf(" Line ", StringComparison.Ordinal) is var at and > 0 ? e.Message[..at] : e.Message;
+            throw new ImportException(path, Math.Max(1, e.LineNumber), $"not well-formed XML: {reason}");
         }
     }
 
