@@ -261,6 +261,107 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal(0, await CountAsync("rerankers"));
     }
 
+    [Theory]
+    [InlineData("--lambda", "-1")]
+    [InlineData("--lambda", "NaN")]
+    [InlineData("--rank", "100000")]
+    public async Task Evaluate_with_an_out_of_range_model_setting_exits_2_in_one_line_naming_the_flag(string flag, string value)
+    {
+        var bad = await RunAsync(null, "evaluate", "--data", Path.GetTempPath(), flag, value);
+
+        Assert.Equal(2, bad.Exit);
+        Assert.StartsWith($"error: {flag} must ", bad.Output, StringComparison.Ordinal);
+        Assert.Single(bad.Output.Trim().Split('\n'));
+        Assert.DoesNotContain("Unhandled exception", bad.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"diversity":{"nope":1}}""", "--params: diversity.nope")]
+    [InlineData("""{"diversity":{"lambda":7}}""", "--params: diversity.lambda")]
+    [InlineData("""{"bogus":{"x":1}}""", "--params: 'bogus'")]
+    public async Task Evaluate_refuses_settings_an_objective_does_not_have_naming_the_field(string parameters, string named)
+    {
+        var bad = await RunAsync(null, "evaluate", "--data", Path.GetTempPath(), "--params", parameters);
+
+        Assert.Equal(2, bad.Exit);
+        Assert.Contains(named, bad.Output, StringComparison.Ordinal);
+        Assert.Single(bad.Output.Trim().Split('\n'));
+    }
+
+    [SharedDataFact(SharedDataSet.MovieTweetings)]
+    public async Task Evaluate_on_data_too_small_to_choose_settings_keeps_the_defaults_and_still_writes_its_report()
+    {
+        // The 200 movies ranked 801st to 1000th by ratings: enough to split and test on, too few validation positives to choose on.
+        var folder = Directory.CreateTempSubdirectory("recommender-small-mt-").FullName;
+        try
+        {
+            var ratings = await File.ReadAllLinesAsync(Path.Combine(RepositoryPaths.MovieTweetings, "ratings.dat"));
+            var movies = ratings.GroupBy(r => r.Split("::")[1]).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+                .Skip(800).Take(200).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
+            await File.WriteAllLinesAsync(Path.Combine(folder, "movies.dat"),
+                (await File.ReadAllLinesAsync(Path.Combine(RepositoryPaths.MovieTweetings, "movies.dat"))).Where(m => movies.Contains(m.Split("::")[0])));
+            await File.WriteAllLinesAsync(Path.Combine(folder, "ratings.dat"), ratings.Where(r => movies.Contains(r.Split("::")[1])));
+            var report = Path.Combine(folder, "report.json");
+
+            var run = await RunAsync(null, "evaluate", "--data", folder, "--objectives", "popularity,engagement", "--seeds", "1", "--learners", "0",
+                "--threads", "1", "--out", report);
+
+            Assert.True(run.Exit is 0 or 1, run.Output);
+            Assert.Contains("engagement settings not chosen", run.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("NaN", run.Output, StringComparison.Ordinal);
+            using var json = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(report));
+            var engagement = json.RootElement.GetProperty("baselines").EnumerateArray().Single(b => b.GetProperty("id").GetString() == "engagement");
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, engagement.GetProperty("validation_ndcg").ValueKind);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Provenance_keygen_onto_an_existing_file_refuses_in_one_line_and_leaves_the_file()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, "keep me");
+
+            var refused = await RunAsync(null, "provenance", "keygen", "--out", file);
+
+            Assert.Equal(2, refused.Exit);
+            Assert.Single(refused.Output.Trim().Split('\n'));
+            Assert.Contains($"--out: {file} is a file", refused.Output, StringComparison.Ordinal);
+            Assert.Equal("keep me", await File.ReadAllTextAsync(file));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Keys_create_with_an_empty_name_is_refused_and_stores_no_key()
+    {
+        var refused = await RunAsync(null, "keys", "create", "--name", " ", "--scope", "catalog");
+
+        Assert.Equal(2, refused.Exit);
+        Assert.Contains("--name", refused.Output, StringComparison.Ordinal);
+        Assert.Equal(0, await CountAsync("api_keys"));
+    }
+
+    [Fact]
+    public async Task Train_on_too_little_data_exits_2_and_names_a_bad_rank_by_its_flag()
+    {
+        var badRank = await RunAsync(null, "train", "--rank", "-1");
+        var empty = await RunAsync(null, "train", "--threads", "1");
+
+        Assert.Equal(2, badRank.Exit);
+        Assert.StartsWith("error: --rank must be between 1 and 4096; got -1", badRank.Output, StringComparison.Ordinal);
+        Assert.True(empty.Exit == 2, empty.Output);
+        Assert.Contains("not trained", empty.Output, StringComparison.Ordinal);
+    }
+
     private async Task<long> CountAsync(string table)
     {
         await using var conn = await _db.DataSource.OpenConnectionAsync();
