@@ -113,6 +113,8 @@ public sealed partial class BrowserTests(WebFixture web) : IAsyncLifetime
         await web.FlushAuditAsync();
         await page.GotoAsync($"/settings/shown/{requestId}");
         Assert.Equal(switchedTitles, await TextsAsync(page, "table.served tbody tr td:nth-child(2)"));
+        // The reader reads the settings in words; the stored form is for auditors.
+        Assert.Equal(0, await page.Locator("code.params").CountAsync());
         await ShotAsync(page, "shown");
         await page.GotoAsync("/catalog");
         await ShotAsync(page, "catalog");
@@ -135,6 +137,7 @@ public sealed partial class BrowserTests(WebFixture web) : IAsyncLifetime
         await Assertions.Expect(admin.Locator(".request-id")).ToHaveTextAsync(requestId);
         Assert.Equal(switchedTitles, await TextsAsync(admin, "table.served tbody tr td:nth-child(2)"));
         Assert.Contains("recency", await admin.Locator("table.served").InnerTextAsync(), StringComparison.Ordinal);
+        await Assertions.Expect(admin.Locator("code.params")).ToBeVisibleAsync();
         await ShotAsync(admin, "admin-audit-record");
 
         await admin.GotoAsync("/admin");

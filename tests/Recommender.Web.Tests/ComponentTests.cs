@@ -36,6 +36,20 @@ public sealed class ComponentTests : IDisposable
     public void Dispose() => _context.Dispose();
 
     [Fact]
+    public void Settings_in_words_name_a_blend_weight_by_its_goal_and_a_sub_topic_as_its_card_does()
+    {
+        var objectives = _web.Services.GetRequiredService<ObjectiveRegistry>();
+        var catalog = new Recommender.Core.Catalog([new ItemInfo(1, "a", "A", ["site/qubit"], null, null, null, null, null)],
+            topicParents: new Dictionary<string, string> { ["site/qubit"] = "site" });
+
+        var words = Explanations.Settings("""{"engagement_weight": 0.5, "topics": ["site/qubit"]}""", objectives, catalog);
+
+        Assert.Contains("\u201cMore of what I enjoy\u201d: 0.5", words, StringComparison.Ordinal);
+        Assert.Contains("topics: qubit", words, StringComparison.Ordinal);
+        Assert.DoesNotContain("weight", words, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Card_badge_level_and_reasons_follow_the_items_own_values_for_many_generated_items()
     {
         var objectives = _web.Services.GetRequiredService<ObjectiveRegistry>();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Recommender.Core;
+using Recommender.Core.Objectives;
 
 namespace Recommender.Web;
 
@@ -56,20 +57,31 @@ public static class Explanations
     public static IEnumerable<IObjective> GoalOrder(ObjectiveRegistry objectives) =>
         objectives.All.OrderBy(o => Array.IndexOf(PreferredOrder, o.Id) is var i && i >= 0 ? (o.Id == "blend" ? 1000 : i) : 100).ThenBy(o => o.Id, StringComparer.Ordinal);
 
-    /// <summary>Saved settings in words: "topics: Oceans, Physics · credibility floor: 0.4"; "defaults" when nothing is set.</summary>
-    public static string Settings(string parametersJson)
+    /// <summary>
+    /// Saved settings in words: "topics: Oceans, Physics · credibility floor: 0.4"; "defaults" when nothing is set. A
+    /// blend's weight is named by its goal ("“More of what I enjoy”: 0.5") and a sub-topic as its card shows it.
+    /// </summary>
+    public static string Settings(string parametersJson, ObjectiveRegistry objectives, Catalog catalog)
     {
+        ArgumentNullException.ThrowIfNull(objectives);
+        ArgumentNullException.ThrowIfNull(catalog);
         var values = ObjectiveParameters.FromJson(parametersJson).Values;
         if (values.Count == 0)
             return "defaults";
-        return string.Join(" · ", values.Select(v => $"{v.Key.Replace('_', ' ')}: {v.Value switch
+        return string.Join(" · ", values.Select(v => $"{SettingName(v.Key, objectives)}: {v.Value switch
         {
             double d => Number(d),
             bool b => b ? "yes" : "no",
+            IEnumerable<string> list when v.Key == CommonParameters.Topics => list.Any() ? string.Join(", ", list.Select(catalog.Label)) : "none",
             IEnumerable<string> list => list.Any() ? string.Join(", ", list) : "none",
             var other => Convert.ToString(other, CultureInfo.InvariantCulture),
         }}"));
     }
+
+    private static string SettingName(string key, ObjectiveRegistry objectives) =>
+        key.EndsWith("_weight", StringComparison.Ordinal) && objectives.TryGet(key[..^"_weight".Length], out var goal)
+            ? $"\u201c{goal.DisplayName}\u201d"
+            : key.Replace('_', ' ');
 
     public static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 }
