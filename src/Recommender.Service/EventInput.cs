@@ -1,5 +1,6 @@
 using Recommender.Core;
 using Recommender.Data;
+using Recommender.Data.Import;
 
 namespace Recommender.Service;
 
@@ -12,8 +13,6 @@ public sealed record EventInput(long? ItemId, string? Kind, double? Value, DateT
 /// <summary>Turns a batch of <see cref="EventInput"/> into store events, collecting errors keyed <c>events[i].field</c>.</summary>
 public static class EventBatch
 {
-    public const int MaxKeyLength = 200;
-
     public static (List<NewEvent> Events, Dictionary<string, string[]> Errors) Parse(IReadOnlyList<EventInput>? batch, Func<EventInput, long?> userOf, DateTimeOffset now)
     {
         var errors = new Dictionary<string, string[]>();
@@ -42,14 +41,12 @@ public static class EventBatch
                 errors[$"{at}.itemId"] = ["is required and must be a positive item id"];
             if (!EventKinds.TryParse(e.Kind, out var kind))
                 errors[$"{at}.kind"] = [$"must be one of: {string.Join(", ", EventKinds.All)}"];
-            if (e.Value is { } v && (!double.IsFinite(v) || (kind == EventKind.Rating && v is < 0 or > 10) || Math.Abs(v) > 1e6))
-                errors[$"{at}.value"] = [kind == EventKind.Rating ? "a rating is between 0 and 10" : "must be a finite number"];
-            if (kind == EventKind.Rating && e.Value is null)
-                errors[$"{at}.value"] = ["a rating needs a value between 0 and 10"];
-            if (string.IsNullOrWhiteSpace(e.IdempotencyKey) || e.IdempotencyKey.Length > MaxKeyLength)
-                errors[$"{at}.idempotencyKey"] = [$"is required, at most {MaxKeyLength} characters"];
-            if (e.OccurredAt is { } when && (when > now.AddDays(1) || when.Year < 1970))
-                errors[$"{at}.occurredAt"] = ["must not be in the future or before 1970"];
+            if (CatalogRules.ValueProblem(kind, e.Value) is { } value)
+                errors[$"{at}.value"] = [value];
+            if (CatalogRules.IdProblem(e.IdempotencyKey) is { } key)
+                errors[$"{at}.idempotencyKey"] = [key];
+            if (CatalogRules.OccurredAtProblem(e.OccurredAt, now) is { } when)
+                errors[$"{at}.occurredAt"] = [when];
             var user = userOf(e);
             if (user is null)
                 errors[$"{at}.userId"] = ["is required"];

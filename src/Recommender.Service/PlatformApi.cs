@@ -50,28 +50,17 @@ public static class PlatformApi
 
     private static async Task<Results<NoContent, ValidationProblem>> PutItem(string itemId, ItemInput input, CatalogImporter importer, CancellationToken ct)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(itemId) || itemId.Length > 200)
-            errors["itemId"] = ["is required, at most 200 characters"];
-        if (string.IsNullOrWhiteSpace(input.Title) || input.Title.Length > 1000)
-            errors["title"] = ["is required, at most 1000 characters"];
-        if (input.Level is { } level && level is < 1 or > 5)
-            errors["level"] = ["must be between 1 and 5"];
-        if (input.Stance is { } stance && (!double.IsFinite(stance) || stance is < -1 or > 1))
-            errors["stance"] = ["must be between -1 and 1"];
-        if (input.Topics is { } topics && (topics.Count > 50 || topics.Any(t => string.IsNullOrWhiteSpace(t) || t.Length > 100)))
-            errors["topics"] = ["at most 50 topics, each 1 to 100 characters"];
-        InputRanges.CheckInstants(errors, ("publishedAt", input.PublishedAt));
-        if (input.Url is not null && !WebAddress.IsHttp(input.Url))
-            errors["url"] = [WebAddress.Rule];
-        if (!string.IsNullOrWhiteSpace(input.Signature) && PublisherKeys.ParseSignature(input.Signature) is null)
-            errors["signature"] = [PublisherKeys.SignatureRule];
+        // Checked by the same rules as an import: a number too large for a level still reads as out of range.
+        var item = new ItemRow(1, itemId, input.Title?.Trim() ?? "", input.Url, input.Summary, input.PublishedAt?.ToUniversalTime(),
+            input.Level is { } level ? (short)Math.Clamp(level, short.MinValue, short.MaxValue) : null,
+            string.IsNullOrWhiteSpace(input.SourceId) ? null : input.SourceId, (float?)input.Stance,
+            [.. (input.Topics ?? []).Select(t => t?.Trim() ?? "").Distinct()],
+            Signature: string.IsNullOrWhiteSpace(input.Signature) ? null : input.Signature.Trim());
+        var errors = CatalogRules.ItemProblems(item).ToDictionary(p => p.Field, p => new[] { p.Problem });
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
         var batch = new ImportBatch { ItemsFile = "request" };
-        batch.Items.Add(new ItemRow(1, itemId, input.Title!.Trim(), input.Url, input.Summary, input.PublishedAt?.ToUniversalTime(), (short?)input.Level,
-            string.IsNullOrWhiteSpace(input.SourceId) ? null : input.SourceId, (float?)input.Stance, [.. (input.Topics ?? []).Select(t => t.Trim()).Distinct()],
-            Signature: string.IsNullOrWhiteSpace(input.Signature) ? null : input.Signature.Trim()));
+        batch.Items.Add(item);
         try
         {
             await importer.ImportAsync(batch, ct: ct);
@@ -118,8 +107,8 @@ public static class PlatformApi
         {
             if (batch[i]?.ItemId is { } id && !items.ContainsKey(id))
                 errors[$"events[{i}].itemId"] = [$"no item '{id}'"];
-            if (batch[i]?.UserId is { Length: > 200 })
-                errors[$"events[{i}].userId"] = ["at most 200 characters"];
+            if (batch[i]?.UserId is { } user && CatalogRules.IdProblem(user) is { } problem)
+                errors[$"events[{i}].userId"] = [problem];
         }
         // Unknown items come back as id 0 and are reported by the shared parser only if nothing above named them.
         var inputs = batch.Select(e => e is null ? null! : new EventInput(
@@ -138,8 +127,8 @@ public static class PlatformApi
 
     private static async Task<Results<Ok<Feed>, NotFound, ValidationProblem>> GetFeed(string userId, FeedService feeds, CancellationToken ct, int? k = null, string? cursor = null)
     {
-        if (string.IsNullOrWhiteSpace(userId) || userId.Length > 200)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["userId"] = ["is required, at most 200 characters"] });
+        if (CatalogRules.IdProblem(userId) is { } problem)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["userId"] = [problem] });
         try
         {
             return TypedResults.Ok(await feeds.GetPlatformFeedAsync(userId, k, cursor, ct));

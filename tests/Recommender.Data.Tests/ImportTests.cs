@@ -57,6 +57,22 @@ public sealed class ImportTests : IAsyncLifetime
         Assert.Equal(["Comedy", "Short"], topics);
         Assert.Equal(new DateTime(1915, 1, 1, 0, 0, 0, DateTimeKind.Utc),
             await conn.ExecuteScalarAsync<DateTime>("select published_at from items where external_id = '0004936'"));
+        // 2185694::Llandudno Happy Valley and Minstrel Show (1898): a year before any date the catalog takes is no date, not a failed import.
+        Assert.Null(await conn.ExecuteScalarAsync<DateTime?>("select published_at from items where external_id = '2185694'"));
+    }
+
+    [Fact]
+    public async Task ImportAsync_row_the_API_would_refuse_fails_with_its_line_and_column_whichever_reader_made_it()
+    {
+        var before = await CountsAsync();
+        var batch = new ImportBatch { ItemsFile = "movies.dat" };
+        batch.Items.Add(new ItemRow(1, "m1", "Fine", null, null, null, null, null, null, []));
+        batch.Items.Add(new ItemRow(2, "m2", new string('t', CatalogRules.MaxTitleLength + 1), null, null, null, null, null, null, []));
+
+        var error = await Assert.ThrowsAsync<ImportException>(() => ImportAsync(batch));
+
+        Assert.Equal(("movies.dat", 2L, "title is required, at most 1000 characters"), (error.File, error.Line, error.Reason));
+        Assert.Equal(before, await CountsAsync());
     }
 
     public static TheoryData<string, int, string> BadRatingRows => new()
@@ -238,6 +254,16 @@ public sealed class ImportTests : IAsyncLifetime
         { "events.csv", "user_id,item_id,occurred_at\nu1,a1,2024-05-01T10:00:00Z\n", 1, "no 'kind' column" },
         { "events.csv", "user_id,item_id,kind,value,occurred_at\nu1,a1,click,,2024-05-01T10:00:00Z\nu1,a1,click,,\"2024-05-01\n", 3, "quote" },
         { "events.csv", "user_id,item_id,kind,value,occurred_at\nu1,a1,click,,2024-05-01T10:00:00Z\nu\u00FF,a1,click,,2024-05-01T10:00:00Z\n", 3, "UTF-8" },
+        // What the API refuses, a file may not bring in: the same rules (CatalogRules), named by column.
+        { "items.csv", $"item_id,title\na1,One\na2,{new string('t', CatalogRules.MaxTitleLength + 1)}\n", 3, "title is required, at most 1000 characters" },
+        { "items.csv", $"item_id,title\na1,One\n{new string('i', CatalogRules.MaxIdLength + 1)},Two\n", 3, "item_id is required, at most 200 characters" },
+        { "items.csv", "item_id,title,published_at\na1,One,2024-01-01\na2,Two,0001-01-01\n", 3, "published_at must be between 1900-01-01 and 2200-01-01" },
+        { "items.csv", "item_id,title,published_at\na1,One,2024-01-01\na2,Two,9999-12-31\n", 3, "published_at must be between" },
+        { "items.csv", $"item_id,title,topics\na1,One,Oceans\na2,Two,{new string('o', CatalogRules.MaxTopicLength + 1)}\n", 3, "topics at most 50 topics, each 1 to 100" },
+        { "items.jsonl", $"{{\"item_id\": \"j1\", \"title\": \"One\"}}\n{{\"item_id\": \"j2\", \"title\": \"Two\", \"topics\": [{string.Join(", ", Enumerable.Range(0, 500).Select(i => $"\"t{i}\""))}]}}\n", 2, "topics at most 50" },
+        { "items.csv", "item_id,title,level\na1,One,2\na2,Two,7\n", 3, "level must be between 1 and 5" },
+        { "events.csv", "user_id,item_id,kind,value,occurred_at\nu1,a1,click,,2024-05-01T10:00:00Z\nu1,a1,click,,2999-01-01\n", 3, "occurred_at must not be in the future" },
+        { "events.csv", $"user_id,item_id,kind,value,occurred_at\nu1,a1,click,,2024-05-01T10:00:00Z\n{new string('u', CatalogRules.MaxIdLength + 1)},a1,click,,2024-05-01T10:00:00Z\n", 3, "user_id is required, at most 200" },
     };
 
     [Theory]

@@ -18,9 +18,8 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
     public async Task<ImportResult> ImportAsync(ImportBatch batch, IProgress<ImportProgress>? progress = null, CancellationToken ct = default)
     {
         var clock = Stopwatch.StartNew();
-        // Every way into the catalog passes here, so this is where a script address is stopped.
-        if (batch.Items.FirstOrDefault(i => i.Url is not null && !WebAddress.IsHttp(i.Url)) is { } scripted)
-            throw new ImportException(batch.ItemsFile, scripted.Line, $"url {WebAddress.Rule}");
+        // Every way into the catalog passes here, so this is where the rules the API keeps are kept for files too.
+        CatalogRules.Check(batch, DateTimeOffset.UtcNow);
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition(StagingSql, transaction: tx, cancellationToken: ct));

@@ -60,13 +60,18 @@ internal static class ImportFiles
         return f;
     }
 
+    /// <summary>A number, whatever its size: the range an item's field must be in is <see cref="CatalogRules"/>' to say.</summary>
+    public static float? OptionalFloat(string path, long line, string field, string? value) =>
+        OptionalFloat(path, line, field, value, float.MinValue, float.MaxValue);
+
+    /// <summary>A level as written; whether it is in range is <see cref="CatalogRules"/>' to say.</summary>
     public static short? OptionalLevel(string path, long line, string? value)
     {
         if (string.IsNullOrWhiteSpace(value))
             return null;
-        if (!short.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var level))
-            throw new ImportException(path, line, $"level '{value}' is not a whole number");
-        return level is >= 1 and <= 5 ? level : throw new ImportException(path, line, $"level {level} is outside 1..5");
+        return short.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var level)
+            ? level
+            : throw new ImportException(path, line, $"level '{value}' is not a whole number");
     }
 
     /// <summary>Unix seconds, or an ISO 8601 date or date-time (UTC unless it says otherwise).</summary>

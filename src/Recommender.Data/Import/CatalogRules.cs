@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Text.Json;
+using Recommender.Core;
+
+namespace Recommender.Data.Import;
+
+/// <summary>
+/// What an item or an event must be to be stored, however it arrives: the platform API, the personal API, an import
+/// file or a demo data set. Fields are named as the API spells them (<c>publishedAt</c>); an import names the column
+/// instead (<see cref="Column"/>), with its file and line.
+/// </summary>
+public static class CatalogRules
+{
+    public const int MaxIdLength = 200;
+    public const int MaxTitleLength = 1000;
+    public const int MaxTopics = 50;
+    public const int MaxTopicLength = 100;
+    public const short MinLevel = 1, MaxLevel = 5;
+
+    /// <summary>The largest magnitude of an event's value other than a rating.</summary>
+    public const double MaxEventValue = 1e6;
+
+    /// <summary>The earliest instant accepted anywhere (1900-01-01 UTC): older than any catalog item, far from <see cref="DateTimeOffset.MinValue"/>.</summary>
+    public static DateTimeOffset EarliestInstant { get; } = new(1900, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>The latest instant accepted anywhere (2200-01-01 UTC), far from <see cref="DateTimeOffset.MaxValue"/>.</summary>
+    public static DateTimeOffset LatestInstant { get; } = new(2200, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>How far ahead of the receiving clock an event may be stamped: a client's clock may run fast, but not by more.</summary>
+    public static TimeSpan ClockSkew { get; } = TimeSpan.FromDays(1);
+
+    /// <summary>Why an id (an item's, a user's, a source's, an idempotency key) is refused, or null.</summary>
+    public static string? IdProblem(string? id) =>
+        string.IsNullOrWhiteSpace(id) || id.Length > MaxIdLength ? $"is required, at most {MaxIdLength} characters" : null;
+
+    /// <summary>Why an instant is refused, or null when it is absent or between <see cref="EarliestInstant"/> and <see cref="LatestInstant"/>.</summary>
+    public static string? InstantProblem(DateTimeOffset? value) =>
+        value is { } v && (v < EarliestInstant || v > LatestInstant)
+            ? $"must be between {EarliestInstant:yyyy-MM-dd} and {LatestInstant:yyyy-MM-dd}"
+            : null;
+
+    /// <summary>Why the time an event happened is refused, or null: from 1970 to <see cref="ClockSkew"/> after <paramref name="now"/>.</summary>
+    public static string? OccurredAtProblem(DateTimeOffset? value, DateTimeOffset now) =>
+        value is { } v && (v > now + ClockSkew || v < DateTimeOffset.UnixEpoch) ? "must not be in the future or before 1970" : null;
+
+    /// <summary>Why an event's value is refused, or null: a rating needs one in 0..10; anything else may carry a finite number.</summary>
+    public static string? ValueProblem(EventKind kind, double? value) => kind == EventKind.Rating
+        ? value is { } r && double.IsFinite(r) && r >= ImportBatch.MinRating && r <= ImportBatch.MaxRating
+            ? null
+            : string.Create(CultureInfo.InvariantCulture, $"a rating needs a value between {ImportBatch.MinRating} and {ImportBatch.MaxRating}")
+        : value is { } v && (!double.IsFinite(v) || Math.Abs(v) > MaxEventValue)
+            ? string.Create(CultureInfo.InvariantCulture, $"must be a number between -{MaxEventValue:0} and {MaxEventValue:0}")
+            : null;
+
+    /// <summary>Everything wrong with an item, each with the field it is about.</summary>
+    public static IEnumerable<(string Field, string Problem)> ItemProblems(ItemRow item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        if (IdProblem(item.ExternalId) is { } id)
+            yield return ("itemId", id);
+        if (string.IsNullOrWhiteSpace(item.Title) || item.Title.Length > MaxTitleLength)
+            yield return ("title", $"is required, at most {MaxTitleLength} characters");
+        if (item.Url is not null && !WebAddress.IsHttp(item.Url))
+            yield return ("url", WebAddress.Rule);
+        if (InstantProblem(item.PublishedAt) is { } published)
+            yield return ("publishedAt", published);
+        if (item.Level is < MinLevel or > MaxLevel)
+            yield return ("level", $"must be between {MinLevel} and {MaxLevel}");
+        if (item.SourceExternalId is not null && IdProblem(item.SourceExternalId) is { } source)
+            yield return ("sourceId", source);
+        if (item.Stance is { } stance && (!float.IsFinite(stance) || stance is < -1 or > 1))
+            yield return ("stance", "must be between -1 and 1");
+        if (item.Topics.Length > MaxTopics || item.Topics.Any(t => string.IsNullOrWhiteSpace(t) || t.Length > MaxTopicLength))
+            yield return ("topics", $"at most {MaxTopics} topics, each 1 to {MaxTopicLength} characters");
+        if (item.Signature is not null && PublisherKeys.ParseSignature(item.Signature) is null)
+            yield return ("signature", PublisherKeys.SignatureRule);
+    }
+
+    /// <summary>The first thing wrong with an imported event, or null (one check per row of a file that may hold millions).</summary>
+    public static (string Field, string Problem)? EventProblem(in EventRow e, DateTimeOffset now) =>
+        IdProblem(e.UserExternalId) is { } user ? ("userId", user)
+        : IdProblem(e.ItemExternalId) is { } item ? ("itemId", item)
+        : ValueProblem(e.Kind, e.Value) is { } value ? ("value", value)
+        : OccurredAtProblem(e.OccurredAt, now) is { } at ? ("occurredAt", at)
+        : IdProblem(e.IdempotencyKey) is { } key ? ("idempotencyKey", key)
+        : null;
+
+    /// <summary>
+    /// Stops an import at the first row these rules refuse, with its file, line and column, before anything is
+    /// written. Every way into the catalog passes here, so no way in accepts what another refuses.
+    /// </summary>
+    public static void Check(ImportBatch batch, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        foreach (var user in batch.Users)
+        {
+            if (IdProblem(user.ExternalId) is { } problem)
+                throw new ImportException(batch.UsersFile, user.Line, $"{Column("userId")} {problem}");
+        }
+        foreach (var item in batch.Items)
+            Checked(batch.ItemsFile, item);
+        foreach (var e in batch.Events)
+            Checked(batch.EventsFile, e, now);
+    }
+
+    /// <summary>The item, or an <see cref="ImportException"/> at its line naming the first column these rules refuse.</summary>
+    public static ItemRow Checked(string file, ItemRow item) =>
+        ItemProblems(item).FirstOrDefault() is ({ } field, { } problem) ? throw new ImportException(file, item.Line, $"{Column(field)} {problem}") : item;
+
+    /// <summary>The event, or an <see cref="ImportException"/> at its line naming the first column these rules refuse.</summary>
+    public static EventRow Checked(string file, in EventRow e, DateTimeOffset now) =>
+        EventProblem(e, now) is { } found ? throw new ImportException(file, e.Line, $"{Column(found.Field)} {found.Problem}") : e;
+
+    /// <summary>The import column a field is read from: <c>publishedAt</c> is <c>published_at</c>.</summary>
+    public static string Column(string field) => JsonNamingPolicy.SnakeCaseLower.ConvertName(field);
+}
