@@ -34,7 +34,7 @@ public sealed partial class ApiExceptionHandler(IProblemDetailsService problems,
             httpContext.Response.Headers.RetryAfter = "5";
         httpContext.Response.StatusCode = status;
         var problem = exception is BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest } unreadable
-            ? new HttpValidationProblemDetails(new Dictionary<string, string[]> { [FieldOf(unreadable, out var reason)] = [reason] })
+            ? Unreadable(httpContext, unreadable, ref title)
             : new Microsoft.AspNetCore.Mvc.ProblemDetails();
         problem.Status = status;
         problem.Title = title;
@@ -42,24 +42,101 @@ public sealed partial class ApiExceptionHandler(IProblemDetailsService problems,
     }
 
     /// <summary>
-    /// The field a request could not be read at: the JSON path inside the body (<c>[2].itemId</c>, <c>title</c>; the
-    /// whole body is <c>body</c>), else the query or route parameter ASP.NET Core names in its message.
+    /// A 400 naming the field a request could not be read at, in plain words: the JSON path inside the body
+    /// (<c>[2].itemId</c>, <c>title</c>; the whole body is <c>body</c>), else the query or route parameter. The
+    /// framework's own messages name .NET types, which mean nothing to a caller; the handler's parameters and body
+    /// type say what was expected instead.
     /// </summary>
-    private static string FieldOf(BadHttpRequestException e, out string reason)
+    private static HttpValidationProblemDetails Unreadable(HttpContext context, BadHttpRequestException e, ref string title)
     {
+        // The handler runs with the endpoint cleared; the feature keeps the one that failed.
+        var endpoint = context.Features.Get<IExceptionHandlerFeature>()?.Endpoint ?? context.GetEndpoint();
+        var bodyType = endpoint?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType;
+        string field, reason;
         if (e.InnerException is JsonException json)
         {
-            var path = json.Path is { Length: > 1 } p ? p[1..].TrimStart('.') : "";
+            var path = json.Path ?? "$";
+            field = path.Length > 1 ? path[1..].TrimStart('.') : "body";
             var message = json.Message;
             var cut = message.IndexOf(" Path: ", StringComparison.Ordinal);
             reason = cut > 0 ? message[..cut] : message;
-            return path.Length > 0 ? path : "body";
+            // A value of the wrong type ("The JSON value could not be converted to …+ItemInput"), or any message naming a type.
+            if (reason.StartsWith("The JSON value could not be converted", StringComparison.Ordinal) || TypeName().IsMatch(reason))
+                reason = TypeAt(bodyType, path) is { } expected ? $"expected {Expected(expected)}" : "is not of the expected type";
         }
-        var match = ParameterName().Match(e.Message);
-        reason = e.Message.Length <= 300 ? e.Message : e.Message[..300] + "…";
-        return match.Success ? match.Groups["name"].Value : "body";
+        else if (bodyType is not null && MissingBody().IsMatch(e.Message))
+        {
+            title = "A JSON body is required.";
+            field = "body";
+            reason = $"is required: send {Expected(bodyType)} as JSON";
+        }
+        else if (ParameterName().Match(e.Message) is { Success: true } match)
+        {
+            field = match.Groups["name"].Value;
+            var type = endpoint?.Metadata.GetMetadata<System.Reflection.MethodInfo>()?.GetParameters().FirstOrDefault(p => p.Name == field)?.ParameterType;
+            reason = e.Message.StartsWith("Required parameter", StringComparison.Ordinal) ? "is required"
+                : type is not null ? $"must be {Expected(type)}"
+                : "is not valid";
+        }
+        else
+        {
+            field = "body";
+            reason = e.Message.Length <= 300 ? e.Message : e.Message[..300] + "…";
+        }
+        return new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [reason] });
+    }
+
+    /// <summary>The type found at a JSON path (<c>$[2].itemId</c>) inside <paramref name="root"/>, or null when the path leaves it.</summary>
+    private static Type? TypeAt(Type? root, string path)
+    {
+        var type = root;
+        foreach (Match step in PathStep().Matches(path))
+        {
+            if (type is null)
+                return null;
+            type = step.Groups["index"].Success
+                ? ElementType(type)
+                : type.GetProperty(step.Groups["name"].Success ? step.Groups["name"].Value : step.Groups["quoted"].Value,
+                    System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase)?.PropertyType;
+        }
+        return type;
+    }
+
+    private static Type? ElementType(Type type) =>
+        type.IsArray ? type.GetElementType()
+        : type.GetInterfaces().Append(type).FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))?.GetGenericArguments()[0];
+
+    /// <summary>What a value of <paramref name="type"/> looks like to someone writing JSON or a query string.</summary>
+    private static string Expected(Type type)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        return Type.GetTypeCode(type) switch
+        {
+            TypeCode.Byte or TypeCode.SByte or TypeCode.Int16 or TypeCode.UInt16 or TypeCode.Int32 or TypeCode.UInt32 or TypeCode.Int64 or TypeCode.UInt64
+                when !type.IsEnum => "a whole number",
+            TypeCode.Single or TypeCode.Double or TypeCode.Decimal => "a number",
+            TypeCode.Boolean => "true or false",
+            TypeCode.String or TypeCode.Char => "a string",
+            TypeCode.DateTime => "a date and time (ISO 8601, e.g. 2024-05-01T10:00:00Z)",
+            _ when type.IsEnum => $"one of: {string.Join(", ", Enum.GetNames(type).Select(JsonNamingPolicy.CamelCase.ConvertName))}",
+            _ when type == typeof(DateTimeOffset) => "a date and time (ISO 8601, e.g. 2024-05-01T10:00:00Z)",
+            _ when type == typeof(Guid) => "a GUID",
+            _ when ElementType(type) is not null => "an array",
+            _ => "an object",
+        };
     }
 
     [GeneratedRegex("parameter \"[^\"]*?(?<name>[A-Za-z_][A-Za-z0-9_]*)\"")]
     private static partial Regex ParameterName();
+
+    // ASP.NET Core's words for a body that was required but empty (implicit and [FromBody] parameters).
+    [GeneratedRegex("no body was provided|was not provided from body")]
+    private static partial Regex MissingBody();
+
+    [GeneratedRegex(@"\.(?<name>[A-Za-z_][A-Za-z0-9_]*)|\[(?<index>\d+)\]|\['(?<quoted>[^']*)'\]")]
+    private static partial Regex PathStep();
+
+    // A .NET type's full name (System.Int32, Recommender.Service.PlatformApi+ItemInput): never shown to a caller.
+    [GeneratedRegex(@"\b(System|Recommender|Microsoft)\.[A-Za-z0-9_.+`\[\]]+")]
+    private static partial Regex TypeName();
 }

@@ -1,0 +1,87 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Recommender.Service.Tests;
+
+/// <summary>
+/// Requests the framework cannot read (no body, a value of the wrong type, an unknown filter value) are 400s that name
+/// the field in plain words, never a .NET type or a framework hint.
+/// </summary>
+public sealed class UnreadableRequestTests(ServiceFixture service) : IClassFixture<ServiceFixture>
+{
+    private static async Task<(JsonObject Problem, string Text)> BadRequestAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.DoesNotContain("Recommender.", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Nullable", text, StringComparison.Ordinal);
+        return (JsonNode.Parse(text)!.AsObject(), text);
+    }
+
+    private static string ErrorOf(JsonObject problem, string field)
+    {
+        var errors = problem["errors"]?[field] as JsonArray;
+        Assert.True(errors is [JsonValue], $"no single error on {field}: {problem.ToJsonString()}");
+        var error = errors![0]!.GetValue<string>();
+        Assert.True(error.Length > 0, problem.ToJsonString());
+        return error;
+    }
+
+    [Theory]
+    [InlineData("PUT", "/api/platform/items/x")]
+    [InlineData("PUT", "/api/platform/sources/x")]
+    public async Task Empty_body_is_400_saying_a_JSON_body_is_required(string method, string path)
+    {
+        using var platform = await service.WithApiKeyAsync(ApiServiceExtensions.CatalogScope, ApiServiceExtensions.EventsScope);
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("", Encoding.UTF8, "application/json") };
+
+        using var response = await platform.SendAsync(request);
+
+        var (problem, text) = await BadRequestAsync(response);
+        Assert.Equal("A JSON body is required.", problem["title"]?.GetValue<string>());
+        Assert.StartsWith("is required", ErrorOf(problem, "body"), StringComparison.Ordinal);
+        Assert.DoesNotContain("Implicit", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Service", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Empty_sign_in_body_is_400_naming_body()
+    {
+        using var client = service.CreateClient();
+
+        using var response = await client.PostAsync("/api/auth/sign-in", new StringContent("", Encoding.UTF8, "application/json"));
+
+        Assert.StartsWith("is required", ErrorOf((await BadRequestAsync(response)).Problem, "body"), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"title":"T","level":"abc"}""", "level", "expected a whole number")]
+    [InlineData("""{"title":"T","stance":"left"}""", "stance", "expected a number")]
+    [InlineData("""{"title":"T","publishedAt":"yesterday"}""", "publishedAt", "expected a date and time")]
+    [InlineData("""{"title":"T","topics":"oceans"}""", "topics", "expected an array")]
+    [InlineData("""{"title":"T","topics":[1]}""", "topics[0]", "expected a string")]
+    [InlineData("""["T"]""", "body", "expected an object")]
+    public async Task Value_of_the_wrong_type_is_400_naming_the_field_and_what_was_expected(string body, string field, string expected)
+    {
+        using var platform = await service.WithApiKeyAsync(ApiServiceExtensions.CatalogScope);
+
+        using var response = await platform.PutAsync("/api/platform/items/typed", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var problem = (await BadRequestAsync(response)).Problem;
+        Assert.True(ErrorOf(problem, field).StartsWith(expected, StringComparison.Ordinal), problem.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Query_value_of_the_wrong_type_is_400_saying_what_it_must_be()
+    {
+        using var platform = await service.WithApiKeyAsync(ApiServiceExtensions.FeedsScope);
+
+        using var response = await platform.GetAsync("/api/platform/users/someone/feed?k=abc");
+
+        Assert.Equal("must be a whole number", ErrorOf((await BadRequestAsync(response)).Problem, "k"));
+    }
+}
