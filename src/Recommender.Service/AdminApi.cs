@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Recommender.Core;
 using Recommender.Data;
 using Recommender.Serving;
 using Recommender.Training;
@@ -114,17 +115,23 @@ public static class AdminApi
         string? role = null, int? offset = null, int? limit = null)
     {
         var errors = new Dictionary<string, string[]>();
-        if (!PeoplePage.Check(errors, limit ?? PeoplePage.DefaultLimit, offset ?? 0))
+        // An unknown role would match nobody and look like an empty list.
+        if (role is not null && !AccountAdministration.IsRole(role))
+            errors["role"] = [AccountAdministration.RoleRule];
+        if (!PeoplePage.Check(errors, limit ?? PeoplePage.DefaultLimit, offset ?? 0) || errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
         return TypedResults.Ok(await accounts.ListAsync(role, offset ?? 0, limit ?? PeoplePage.DefaultLimit, ct));
     }
 
-    private static async Task<Results<Ok<List<AuditRow>>, ValidationProblem>> QueryServed(AuditQueries audit, CancellationToken ct,
+    private static async Task<Results<Ok<List<AuditRow>>, ValidationProblem>> QueryServed(AuditQueries audit, ObjectiveRegistry objectives, CancellationToken ct,
         long? userId = null, string? objectiveId = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int? limit = null, long? before = null)
     {
         var errors = new Dictionary<string, string[]>();
+        // An unknown objective would match nothing and look like an empty log.
+        if (objectiveId is not null && !objectives.TryGet(objectiveId, out _))
+            errors["objectiveId"] = [$"no objective '{objectiveId}'; GET /api/objectives lists them"];
         var paged = ServedPage.Check(errors, limit ?? ServedPage.DefaultLimit, before: before);
-        if (!InputRanges.CheckInstants(errors, ("from", from), ("to", to)) || !paged)
+        if (!InputRanges.CheckInstants(errors, ("from", from), ("to", to)) || !paged || errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
         if (from > to)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["from"] = ["must not be after 'to'"] });
@@ -211,7 +218,7 @@ public static class AdminApi
         await accounts.SetRoleAsync(user.UserId(), id, input.Role, ct) switch
         {
             RoleChangeOutcome.Changed => TypedResults.NoContent(),
-            RoleChangeOutcome.NotARole => TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["role"] = ["must be 'user' or 'admin'"] }),
+            RoleChangeOutcome.NotARole => TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["role"] = [AccountAdministration.RoleRule] }),
             RoleChangeOutcome.OwnAccount => TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["id"] = ["is your own account; ask another admin to change your role"] }),
             RoleChangeOutcome.LastAdmin => TypedResults.Conflict(new ProblemDetails
             {

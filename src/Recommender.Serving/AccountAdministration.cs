@@ -35,6 +35,9 @@ public sealed class AccountAdministration(AccountStore accounts)
 
     public static bool IsRole(string? role) => role is "user" or "admin";
 
+    /// <summary>What <see cref="IsRole"/> accepts, in words for a 400.</summary>
+    public const string RoleRule = "must be 'user' or 'admin'";
+
     public Task<Account?> GetAsync(long id, CancellationToken ct = default) => accounts.GetAsync(id, ct);
 
     /// <summary>People with an account, optionally of one role, ordered as the store lists them.</summary>

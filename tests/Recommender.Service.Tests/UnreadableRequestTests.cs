@@ -84,4 +84,16 @@ public sealed class UnreadableRequestTests(ServiceFixture service) : IClassFixtu
 
         Assert.Equal("must be a whole number", ErrorOf((await BadRequestAsync(response)).Problem, "k"));
     }
+
+    [Theory]
+    [InlineData("/api/admin/users?role=bogus", "role")]
+    [InlineData("/api/admin/served?objectiveId=nope", "objectiveId")]
+    public async Task Unknown_filter_value_is_400_naming_the_parameter(string path, string field)
+    {
+        using var admin = await service.SignedInAsync(service.Admin);
+
+        using var response = await admin.GetAsync(path);
+
+        ErrorOf((await BadRequestAsync(response)).Problem, field);
+    }
 }
