@@ -53,8 +53,12 @@ public static class ApiServiceExtensions
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
 
         var people = new AuthorizationPolicyBuilder(CookieAuthenticationDefaults.AuthenticationScheme).RequireAuthenticatedUser().Build();
+        // Every API route names its own policy (AccessTests checks), so the fallback guards what no route answers: an
+        // unknown path, a wrong method or content type. A platform's key is a caller too, told 404, 405 or 415, not 401.
+        var anyCaller = new AuthorizationPolicyBuilder(CookieAuthenticationDefaults.AuthenticationScheme, ApiKeyAuthenticationHandler.SchemeName)
+            .RequireAuthenticatedUser().Build();
         builder.Services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(people)
+            .SetFallbackPolicy(anyCaller)
             .AddPolicy(PersonPolicy, people)
             .AddPolicy(AdminPolicy, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole("admin"))
             .AddPolicy(CatalogScope, Scope(CatalogScope))

@@ -96,4 +96,17 @@ public sealed class UnreadableRequestTests(ServiceFixture service) : IClassFixtu
 
         ErrorOf((await BadRequestAsync(response)).Problem, field);
     }
+
+    [Fact]
+    public async Task Api_key_caller_is_told_the_real_status_of_an_unknown_path_method_or_content_type()
+    {
+        using var platform = await service.WithApiKeyAsync(ApiServiceExtensions.CatalogScope);
+
+        using var wrongType = await platform.PutAsync("/api/platform/items/x", new StringContent("title=T", Encoding.UTF8, "text/plain"));
+        using var unknownPath = await platform.GetAsync("/api/platform/nothing-here");
+        using var wrongMethod = await platform.PostAsync("/api/platform/items/x", JsonContent.Create(new { title = "T" }));
+
+        Assert.Equal((HttpStatusCode.UnsupportedMediaType, HttpStatusCode.NotFound, HttpStatusCode.MethodNotAllowed),
+            (wrongType.StatusCode, unknownPath.StatusCode, wrongMethod.StatusCode));
+    }
 }
