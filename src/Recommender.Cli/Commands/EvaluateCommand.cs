@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Recommender.Core;
 using Recommender.Core.Evaluation;
+using Recommender.Data.Import;
 using Recommender.Factorization;
 using Spectre.Console;
 
@@ -81,7 +82,8 @@ internal static class EvaluateCommand
             {
                 clock = DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
                     ? parsed : throw new CliException($"--now: '{text}' is not a date and time; use ISO 8601, e.g. 2013-09-01T00:00:00Z.");
-                Require(parsed >= EarliestNow && parsed <= LatestNow, $"--now must be between {EarliestNow:yyyy-MM-dd} and {LatestNow:yyyy-MM-dd}; got {text}");
+                Require(parsed >= CatalogRules.EarliestInstant && parsed <= CatalogRules.LatestInstant,
+                    $"--now must be between {CatalogRules.EarliestInstant:yyyy-MM-dd} and {CatalogRules.LatestInstant:yyyy-MM-dd}; got {text}");
             }
             var options = new EvaluationOptions
             {
@@ -148,16 +150,12 @@ internal static class EvaluateCommand
 
     /// <summary>A Stack Exchange dump is evaluated on its activity as implicit feedback; other folders hold ratings.</summary>
     private static EvaluationData Load(string path, SplitKind split, int seed) =>
-        Recommender.Data.Import.ActivityEvaluation.IsStackExchange(path)
-            ? Recommender.Data.Import.ActivityEvaluation.LoadStackExchange(path, split, seed)
+        ActivityEvaluation.IsStackExchange(path)
+            ? ActivityEvaluation.LoadStackExchange(path, split, seed)
             : EvaluationData.Load(path, split, seed);
 
     /// <summary>The longest list <c>--k</c> may ask for: the most the service serves in one page (the API's k is 1 to 100 too).</summary>
     private const int MaxK = 100;
-
-    // The instants the API accepts anywhere (Recommender.Serving's InputRanges, which the CLI does not reference).
-    private static readonly DateTimeOffset EarliestNow = new(1900, 1, 1, 0, 0, 0, TimeSpan.Zero);
-    private static readonly DateTimeOffset LatestNow = new(2200, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
