@@ -26,13 +26,20 @@ public static class ContentSignals
         "p", "br", "li", "ul", "ol", "pre", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "div", "table", "tr",
     };
 
-    /// <summary>HTML to plain text; text inside <c>code</c>/<c>pre</c> and between <c>$</c> signs (MathJax) counts as technical.</summary>
+    /// <summary>
+    /// HTML to plain text, its formulas written out by <see cref="MathText"/> and code left as it is; text inside
+    /// <c>code</c>/<c>pre</c> and between <c>$</c> signs (MathJax) counts as technical. The counts are of the source, so
+    /// writing formulas out changes no level.
+    /// </summary>
     public static TextSignals FromHtml(string html)
     {
         var text = new StringBuilder(html.Length);
         var prose = new StringBuilder(html.Length);
+        // Prose of the current block, written out when a block or code starts: a formula never spans either.
+        var block = new StringBuilder();
         var codeDepth = 0;
         var technical = 0;
+        var chars = 0;
         var i = 0;
         while (i < html.Length)
         {
@@ -46,7 +53,13 @@ public static class ContentSignals
                 var nameSpan = closing ? tag[1..] : tag;
                 var stop = nameSpan.IndexOfAny(' ', '/', '\t');
                 var tagName = (stop < 0 ? nameSpan : nameSpan[..stop]).ToString();
-                if (tagName is "code" or "pre")
+                var isCode = tagName is "code" or "pre";
+                if (isCode || BlockTags.Contains(tagName))
+                {
+                    text.Append(MathText.ToPlainText(block.ToString()));
+                    block.Clear();
+                }
+                if (isCode)
                     codeDepth = Math.Max(0, codeDepth + (closing ? -1 : 1));
                 if (BlockTags.Contains(tagName))
                 {
@@ -58,13 +71,21 @@ public static class ContentSignals
             }
             var next = html.IndexOf('<', i);
             var chunk = WebUtility.HtmlDecode(html[i..(next < 0 ? html.Length : next)]);
-            text.Append(chunk);
+            var visible = chunk.Count(c => !char.IsWhiteSpace(c));
+            chars += visible;
             if (codeDepth > 0)
-                technical += chunk.Count(c => !char.IsWhiteSpace(c));
+            {
+                text.Append(chunk);
+                technical += visible;
+            }
             else
+            {
+                block.Append(chunk);
                 prose.Append(chunk);
+            }
             i = next < 0 ? html.Length : next;
         }
+        text.Append(MathText.ToPlainText(block.ToString()));
 
         // MathJax: $...$ and $$...$$ outside code are formulas, not prose.
         var proseText = prose.ToString();
@@ -92,8 +113,7 @@ public static class ContentSignals
         }
 
         var (wordCount, sentences, syllables) = CountProse(words.ToString());
-        var plain = Collapse(text.ToString());
-        return new TextSignals(plain, wordCount, sentences, syllables, technical, plain.Count(c => !char.IsWhiteSpace(c)));
+        return new TextSignals(Collapse(text.ToString()), wordCount, sentences, syllables, technical, chars);
     }
 
     private static (int Words, int Sentences, int Syllables) CountProse(string prose)

@@ -297,7 +297,7 @@ public static class StackExchangeReader
             var license = q.License ?? (q.CreatedAt < FourPointZero ? "CC BY-SA 3.0" : "CC BY-SA 4.0");
             // An item in a sub-topic is in its subject too, so choosing the whole site finds it.
             string[] topics = [name, .. q.Tags.Select(Topic)];
-            return new ItemRow(q.Line, $"{name}:{q.Id}", System.Net.WebUtility.HtmlDecode(q.Title),
+            return new ItemRow(q.Line, $"{name}:{q.Id}", MathText.ToPlainText(System.Net.WebUtility.HtmlDecode(q.Title)),
                 $"https://{name}.stackexchange.com/questions/{q.Id}", ContentSignals.Summary(questionText.Text), q.CreatedAt,
                 level.Value, source, null, topics, level.Basis, answerText?.Text, asker, license);
         }
