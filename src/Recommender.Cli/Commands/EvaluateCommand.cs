@@ -103,15 +103,7 @@ internal static class EvaluateCommand
                 Parameters = ParseParameters(parseResult.GetValue(parameters), known),
             };
             // The model evaluate trains is the one-class trainer's, so its settings pass train's checks, in the same words.
-            FactorizationFlags.Validate(new MatrixFactorizationOptions
-            {
-                ApproximationRank = options.Rank,
-                NumberOfIterations = options.Iterations,
-                Lambda = options.Lambda,
-                Alpha = options.Alpha,
-                NumberOfThreads = options.Threads,
-                LossFunction = LossFunction.SquareLossOneClass,
-            });
+            FactorizationFlags.Validate(EngagementTuning.ModelOptions(options));
             var search = RankingSearch.Except(parseResult.GetValue(rank), parseResult.GetValue(lambda), parseResult.GetValue(alpha));
             options = options with
             {

@@ -102,7 +102,7 @@ public static class EngagementTuning
     internal static MatrixFactorizationModel Train(TrainingData positives, EvaluationOptions options) => new MatrixFactorizationTrainer(ModelOptions(options)).Fit(positives);
 
     /// <summary>The one-class trainer's options for an evaluation's settings.</summary>
-    internal static MatrixFactorizationOptions ModelOptions(EvaluationOptions options) => new()
+    public static MatrixFactorizationOptions ModelOptions(EvaluationOptions options) => new()
     {
         ApproximationRank = options.Rank,
         NumberOfIterations = options.Iterations,
