@@ -187,23 +187,54 @@ public sealed class PageTests(WebFixture web)
     }
 
     [Fact]
-    public async Task Pages_unreadable_number_in_the_address_is_400_naming_it()
+    public async Task Pages_unreadable_number_in_the_address_gets_the_page_with_a_message_naming_it()
     {
         var (_, person) = await OnboardedAsync();
         using var admin = await SignedInAsync(await web.NewAccountAsync("admin"));
         var cases = new (WebClient Client, string Path, string Name)[]
         {
             (admin, "/admin/audit?user=abc", "user"), (admin, "/admin/audit?before=1e999", "before"), (admin, "/admin/counterfactual?user=x", "user"),
-            (admin, "/admin/users?offset=99999999999", "offset"), (person, "/catalog?offset=-", "offset"), (person, "/?noted=%F0%9F%98%80", "noted"),
+            (admin, "/admin/users?offset=99999999999", "offset"), (person, "/catalog?offset=-", "offset"), (person, "/catalog?offset=abc", "offset"),
         };
         foreach (var (client, path, name) in cases)
         {
-            using var response = await client.GetAsync(path);
-            var body = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
-            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{path}: {(int)response.StatusCode}");
-            Assert.Contains($"for '{name}'", body, StringComparison.OrdinalIgnoreCase);
+            var (status, page, _) = await client.PageAsync(path);
+            Assert.True(status == HttpStatusCode.BadRequest, $"{path}: {(int)status}");
+            // The site's own page, header and all, saying in words which value is wrong; not the framework's message.
+            Assert.NotNull(page.QuerySelector("header.top nav.menu"));
+            Assert.Contains($"“{name}”", page.QuerySelector("main [role=alert]")?.TextContent ?? "", StringComparison.Ordinal);
+            Assert.DoesNotContain("Cannot parse", page.Body!.TextContent, StringComparison.Ordinal);
         }
+        // A value only the site's own redirects carry is ignored when it is mangled: the feed, without an acknowledgement.
+        var (feedStatus, feed, _) = await person.PageAsync("/?noted=%F0%9F%98%80&list=x");
+        Assert.Equal(HttpStatusCode.OK, feedStatus);
+        Assert.NotEmpty(feed.QuerySelectorAll("article.card"));
+        Assert.Null(feed.QuerySelector(".ack"));
         person.Dispose();
+    }
+
+    [Fact]
+    public void Pages_take_every_query_value_as_text_so_none_can_fail_before_the_page_runs()
+    {
+        var typed = typeof(Program).Assembly.GetTypes()
+            .Where(t => typeof(Microsoft.AspNetCore.Components.IComponent).IsAssignableFrom(t))
+            .SelectMany(t => t.GetProperties().Where(p => p.IsDefined(typeof(Microsoft.AspNetCore.Components.SupplyParameterFromQueryAttribute), true))
+                .Select(p => (Page: t.Name, p.Name, p.PropertyType)))
+            .ToList();
+        Assert.NotEmpty(typed);
+        Assert.All(typed, p => Assert.True(p.PropertyType == typeof(string), $"{p.Page}.{p.Name} is {p.PropertyType.Name}; read it with QueryValues"));
+    }
+
+    [Fact]
+    public async Task Feed_with_a_mangled_cursor_says_so_in_plain_words_and_links_to_the_top()
+    {
+        var (_, client) = await OnboardedAsync();
+        var (status, page, _) = await client.PageAsync("/?cursor=garbage");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("does not work", page.QuerySelector("[role=alert]")!.TextContent, StringComparison.Ordinal);
+        Assert.DoesNotContain("cursor", page.QuerySelector("main")!.TextContent, StringComparison.OrdinalIgnoreCase);
+        Assert.NotNull(page.QuerySelector("main a[href='/']"));
+        client.Dispose();
     }
 
     [Fact]

@@ -61,6 +61,9 @@ public static class AdminText
     /// <summary>The text with its first letter upper case, for a phrase that starts a sentence.</summary>
     public static string Capital(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 
+    /// <summary>For a <c>?user=</c> in the address that is not a person's number.</summary>
+    public const string UnreadablePerson = "“user” is not a person's number; search by login or name instead.";
+
     /// <summary>"1 feed", "1,204 feeds".</summary>
     public static string Count(long n, string unit) => n == 1 ? $"1 {unit}" : $"{n.ToString("N0", CultureInfo.InvariantCulture)} {unit}s";
 }

@@ -95,7 +95,6 @@ public static class WebServiceExtensions
                 pages.Enabled = false;
             return next(context);
         });
-        app.Use(RefuseUnreadableQuery);
         app.UseOriginCheck();
         app.UseAuthentication();
         app.UseAuthorization();
@@ -108,34 +107,6 @@ public static class WebServiceExtensions
         app.MapRazorComponents<Components.App>().AddInteractiveServerRenderMode();
         return app;
     }
-
-    /// <summary>
-    /// Pages bind query values such as <c>?user=</c> or <c>?offset=</c> to numbers; Blazor throws when one does not
-    /// parse. That is the visitor's mistake, so it is a 400 naming the value, not an error page with a 500.
-    /// </summary>
-    private static async Task RefuseUnreadableQuery(HttpContext context, RequestDelegate next)
-    {
-        try
-        {
-            await next(context);
-        }
-        catch (InvalidOperationException e) when (IsQueryValueParseFailure(e) && !context.Response.HasStarted)
-        {
-            context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            context.Response.ContentType = "text/html; charset=utf-8";
-            await context.Response.WriteAsync($"""
-                <!DOCTYPE html>
-                <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1.0">
-                <title>Address not understood · Recommender</title><link rel="stylesheet" href="/app.css"></head>
-                <body><main><h1>Address not understood</h1>
-                <p>{System.Net.WebUtility.HtmlEncode(e.Message)}</p>
-                <p><a href="{System.Net.WebUtility.HtmlEncode(context.Request.Path)}">Open the page without it</a></p></main></body></html>
-                """, context.RequestAborted);
-        }
-    }
-
-    private static bool IsQueryValueParseFailure(InvalidOperationException e) =>
-        e.TargetSite?.DeclaringType?.FullName?.StartsWith("Microsoft.AspNetCore.Components.Routing.UrlValueConstraint", StringComparison.Ordinal) == true;
 
     /// <summary>
     /// A refused sign-in is redirected to the sign-in form with a message, like a wrong password, rather than answered
