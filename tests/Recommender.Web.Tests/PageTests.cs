@@ -226,6 +226,29 @@ public sealed class PageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Admin_page_refused_to_a_reader_is_a_403_in_the_sites_own_layout_saying_who_can_help()
+    {
+        var (_, reader) = await OnboardedAsync();
+        var (status, page, _) = await reader.PageAsync("/admin/users");
+        Assert.Equal(HttpStatusCode.Forbidden, status);
+        Assert.NotNull(page.QuerySelector("header.top nav.menu a[href='/settings']"));
+        Assert.Equal("Not for this account", page.QuerySelector("main h1")!.TextContent);
+        Assert.Contains("ask one of this site's admins", page.QuerySelector("main")!.TextContent, StringComparison.Ordinal);
+        reader.Dispose();
+    }
+
+    [Fact]
+    public async Task Pages_name_an_icon_that_the_site_serves()
+    {
+        using var client = web.NewClient();
+        var (_, page, _) = await client.PageAsync("/sign-in");
+        var href = page.QuerySelector("head link[rel=icon]")!.GetAttribute("href")!;
+        using var icon = await client.GetAsync(href.StartsWith('/') ? href : "/" + href);
+        Assert.Equal(HttpStatusCode.OK, icon.StatusCode);
+        Assert.Equal("image/svg+xml", icon.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task Feed_with_a_mangled_cursor_says_so_in_plain_words_and_links_to_the_top()
     {
         var (_, client) = await OnboardedAsync();

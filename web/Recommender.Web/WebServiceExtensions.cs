@@ -20,12 +20,15 @@ public static class WebServiceExtensions
         <p><a href="">Try again</a></p></main></body></html>
         """;
 
-    private const string ForbiddenPage = """
+    /// <summary>Why a signed-in person is refused an admin page: the roles are reader and admin, and admins give the role.</summary>
+    public const string AdminsOnly = "This is for admins. If you need it, ask one of this site's admins to make your account an admin.";
+
+    private const string ForbiddenAnswer = $"""
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1.0">
         <title>Not for this account · Recommender</title><link rel="stylesheet" href="/app.css"></head>
         <body><main><h1>Not for this account</h1>
-        <p>This page is for admins and auditors. If you need it, ask an admin to give your account that role.</p>
+        <p>{AdminsOnly}</p>
         <p><a href="/">Back to your feed</a></p></main></body></html>
         """;
 
@@ -45,12 +48,16 @@ public static class WebServiceExtensions
                 o.Cookie.SameSite = SameSiteMode.Lax;
                 o.LoginPath = "/sign-in";
                 o.AccessDeniedPath = "/forbidden";
-                // A person without the admin role gets a real 403, not a redirect to a page that says so with 200.
+                // A person without the admin role gets a real 403, not a redirect to a page that says so with 200. A page
+                // opened in the browser is answered by the status code pages with the site's own page, header and menu
+                // included; a form post, which they leave alone, gets a short page of its own.
                 o.Events.OnRedirectToAccessDenied = async context =>
                 {
                     context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                    if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+                        return;
                     context.Response.ContentType = "text/html; charset=utf-8";
-                    await context.Response.WriteAsync(ForbiddenPage, context.HttpContext.RequestAborted);
+                    await context.Response.WriteAsync(ForbiddenAnswer, context.HttpContext.RequestAborted);
                 };
             });
         builder.Services.AddOptions<Microsoft.AspNetCore.Antiforgery.AntiforgeryOptions>()
