@@ -47,7 +47,7 @@ public static class AuthApi
             http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many failed sign-ins for this account",
                 detail: $"This account is locked after {AccountStore.MaxFailedSignIns} failed sign-ins; try again in {SignInRateLimit.Describe(wait)} "
-                    + "(Retry-After says the seconds), or ask an admin to reset your password.");
+                    + "(Retry-After says the seconds). Whoever runs the service can set a new password with `recommender users create`, which also lifts the lock.");
         }
         if (outcome.Account is not { } account)
             return TypedResults.Unauthorized();

@@ -200,7 +200,7 @@ public sealed class SecurityTests(ServiceFixture service) : IClassFixture<Servic
         Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
         Assert.InRange(long.Parse(response.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture),
             (long)AccountStore.LockDuration.TotalSeconds - 60, (long)AccountStore.LockDuration.TotalSeconds);
-        Assert.Contains("ask an admin to reset your password", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("set a new password with `recommender users create`", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
