@@ -16,7 +16,19 @@ public sealed record CounterfactualChange(string? Attribute = null, string? Valu
 /// <param name="Jaccard">|A ∩ B| / |A ∪ B|.</param>
 /// <param name="RankBiasedOverlap">RBO with p = 0.9 (Webber et al. 2010): 1 identical, 0 disjoint, top ranks weigh most.</param>
 /// <param name="Changes">What was changed, in words.</param>
-public sealed record CounterfactualResult(ServedList Original, ServedList Counterfactual, int Overlap, double Jaccard, double RankBiasedOverlap, IReadOnlyList<string> Changes);
+/// <param name="Swap">For a topic swap, how much of the history it reached; null for an attribute change.</param>
+public sealed record CounterfactualResult(ServedList Original, ServedList Counterfactual, int Overlap, double Jaccard, double RankBiasedOverlap, IReadOnlyList<string> Changes,
+    TopicSwap? Swap = null);
+
+/// <summary>
+/// How a topic swap met the history: <see cref="OnFromTopic"/> distinct consumed items were on <see cref="From"/>, of
+/// which <see cref="Swapped"/> were replaced (an item also on <see cref="To"/> stays, and <see cref="To"/> may run out of
+/// unused items). With none on the topic, the two lists are ranked from the same history by construction.
+/// </summary>
+public sealed record TopicSwap(string From, string To, int OnFromTopic, int Swapped);
+
+/// <summary>A topic and how many distinct items of a person's history are on it.</summary>
+public sealed record TopicCount(string Topic, int Items);
 
 /// <summary>
 /// Counterfactual audit: clone a person, change one stated attribute or their topic history, rank both with the same
@@ -37,12 +49,15 @@ public sealed class CounterfactualAudit(ServingState state, FeedService feeds, E
         var skills = await learning.SkillsAsync(userId, ct);
         var changes = new List<string>();
         var cloneHistory = history;
+        TopicSwap? swap = null;
         if (change.Attribute is { Length: > 0 } attribute)
             changes.Add($"stated attribute '{attribute}' set to '{change.Value}'");
         if (change.FromTopic is { Length: > 0 } from && change.ToTopic is { Length: > 0 } to)
         {
-            (cloneHistory, var swapped) = SwapTopic(snapshot.Pipeline.Catalog, history, from, to);
-            changes.Add($"{swapped} consumed items on '{from}' replaced by items on '{to}'");
+            (cloneHistory, swap) = SwapTopic(snapshot.Pipeline.Catalog, history, from, to);
+            changes.Add(swap.OnFromTopic == 0
+                ? $"nothing consumed on '{from}', so nothing replaced by items on '{to}'"
+                : $"{swap.Swapped} consumed items on '{from}' replaced by items on '{to}'");
         }
         var now = DateTimeOffset.UtcNow;
         // Same everything but the change; the attribute lives outside UserState because no objective may read it.
@@ -52,12 +67,26 @@ public sealed class CounterfactualAudit(ServingState state, FeedService feeds, E
         var b = clone.Items.Select(i => i.ItemId).ToList();
         var overlap = a.Intersect(b).Count();
         var union = a.Union(b).Count();
-        return new CounterfactualResult(original, clone, overlap, union == 0 ? 1 : (double)overlap / union, RankBiasedOverlap(a, b, 0.9), changes);
+        return new CounterfactualResult(original, clone, overlap, union == 0 ? 1 : (double)overlap / union, RankBiasedOverlap(a, b, 0.9), changes, swap);
+    }
+
+    /// <summary>The topics most of the person's history is on, most first: the topics a swap can reach.</summary>
+    public async Task<IReadOnlyList<TopicCount>> HistoryTopicsAsync(long userId, int top, CancellationToken ct = default)
+    {
+        var catalog = state.Current.Pipeline.Catalog;
+        var history = await events.HistoryAsync(userId, 500, ct);
+        return [.. history.Select(h => h.ItemId).Distinct()
+            .SelectMany(id => catalog.TryGet(id, out var item) ? item.Topics : Array.Empty<string>())
+            .CountBy(topic => topic)
+            .OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal)
+            .Take(top)
+            .Select(c => new TopicCount(c.Key, c.Value))];
     }
 
     /// <summary>Each consumed item on <paramref name="from"/> (and not <paramref name="to"/>) becomes the next most popular unused item on <paramref name="to"/>.</summary>
-    private static (List<Interaction> History, int Swapped) SwapTopic(Catalog catalog, IReadOnlyList<Interaction> history, string from, string to)
+    private static (List<Interaction> History, TopicSwap Swap) SwapTopic(Catalog catalog, IReadOnlyList<Interaction> history, string from, string to)
     {
+        var onFrom = history.Select(h => h.ItemId).Distinct().Count(id => catalog.TryGet(id, out var item) && item.Topics.Contains(from));
         var used = history.Select(h => h.ItemId).ToHashSet();
         using var replacements = catalog.ItemsInTopic(to).Where(id => !used.Contains(id) && !catalog[id].Topics.Contains(from)).GetEnumerator();
         var swapped = 0;
@@ -85,7 +114,7 @@ public sealed class CounterfactualAudit(ServingState state, FeedService feeds, E
                 result.Add(h);
             }
         }
-        return (result, swapped);
+        return (result, new TopicSwap(from, to, onFrom, swapped));
     }
 
     /// <summary>Rank-biased overlap, extrapolated for finite lists of equal depth (Webber, Moffat, Zobel 2010, eq. 32).</summary>

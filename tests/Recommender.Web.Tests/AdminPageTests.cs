@@ -121,6 +121,31 @@ public sealed class AdminPageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Counterfactual_says_what_is_missing_and_when_a_swap_had_nothing_to_swap()
+    {
+        var person = await NamedPersonAsync($"Noether{Guid.NewGuid():N}"[..14]);
+        using var admin = await AdminAsync();
+
+        // From an audit record's link: the person filled in, and a hint rather than an error.
+        var (_, linked, _) = await admin.PageAsync($"/admin/counterfactual?user={person.Id}");
+        // Compare pressed with nothing changed.
+        var (_, pressed, _) = await admin.PageAsync($"/admin/counterfactual?who={person.Login}&attribute=&value=&from=&to=&compare=1");
+        // A swap from a topic they never read: they have no history at all.
+        var (_, swapped, _) = await admin.PageAsync($"/admin/counterfactual?user={person.Id}&from=Physics&to=Music&compare=1");
+
+        Assert.Equal(person.Login, linked.QuerySelector("input#who")!.GetAttribute("value"));
+        Assert.Null(linked.QuerySelector("[role=alert]"));
+        Assert.Contains(person.Login, linked.QuerySelector("#cf-hint")!.TextContent, StringComparison.Ordinal);
+        Assert.StartsWith("Change at least one thing to compare", pressed.QuerySelector("[role=alert]")!.TextContent, StringComparison.Ordinal);
+        Assert.Empty(pressed.QuerySelectorAll("ol.cf-list"));
+        Assert.Contains("no history yet", pressed.QuerySelector("#history-topics")!.TextContent, StringComparison.Ordinal);
+        var verdict = swapped.QuerySelector("#verdict")!.TextContent;
+        Assert.Contains("Nothing in their history is on “Physics”, so there was nothing to swap", verdict, StringComparison.Ordinal);
+        Assert.DoesNotContain("does not reach", verdict, StringComparison.Ordinal);
+        Assert.DoesNotContain("0 consumed items", swapped.QuerySelector("#summary")!.TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Models_table_sorts_by_the_number_not_the_text()
     {
         var store = new ModelStore(web.DataSource);
