@@ -29,6 +29,16 @@ public sealed class AdminTextTests
     }
 
     [Fact]
+    public void Baseline_says_a_popularity_score_of_zero_was_measured_and_an_unmeasured_one_not_at_all()
+    {
+        ModelPoint Ranking(double? popularity) => new(1, true, "ready", DateTimeOffset.UnixEpoch, null, null, null, TestNdcg: 0.016, PopularityNdcg: popularity);
+
+        Assert.Equal("popularity scores 0.004; higher is better", AdminText.Baseline(Ranking(0.004)));
+        Assert.Equal("popularity scores 0, as none of its top 10 was among what people went on to use; higher is better", AdminText.Baseline(Ranking(0)));
+        Assert.Null(AdminText.Baseline(Ranking(null)));
+    }
+
+    [Fact]
     public void Points_read_an_activity_models_chosen_alpha_and_validation_ndcg_as_training_records_them()
     {
         // The model row as ModelTraining writes it for activity: the chosen options, and the search in the metrics.

@@ -21,8 +21,16 @@ public static class AdminText
     /// </summary>
     public static string? Baseline(ModelPoint model) =>
         model.TestRmse is not null && model.GlobalMeanRmse is { } mean ? $"the global mean scores {Explanations.Number(mean)}; lower is better"
-        : model.TestNdcg is not null && model.PopularityNdcg is { } popularity ? $"popularity scores {Explanations.Number(popularity)}; higher is better"
+        : model.TestNdcg is not null && model.PopularityNdcg is { } popularity
+            ? $"popularity scores {Explanations.Number(popularity)}{(popularity == 0 ? ", as none of its top 10 was among what people went on to use" : "")}; higher is better"
         : null;
+
+    /// <summary>
+    /// Said beside a popularity NDCG@10 of exactly 0, which reads like a missing figure but is a measured one: the
+    /// newest tenth of activity can be all on items few people had used before (new questions, say), none of them among
+    /// the ten most used, while the model still finds some.
+    /// </summary>
+    public const string PopularityZero = "Measured, not missing: none of the items people went on to use in the held-out newest 10% was among the 10 most used before it, so ranking by popularity found none of them.";
 
     /// <summary>
     /// "rank 32, λ 0.05, 14 iterations, chosen on a validation split (RMSE 0.912)", or "…, as given"; a ranking
