@@ -345,6 +345,29 @@ public sealed class AdminPageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Admin_menu_marks_the_page_being_shown()
+    {
+        using var admin = await AdminAsync();
+        foreach (var path in new[] { "/admin", "/admin/audit", "/admin/report", "/admin/counterfactual", "/admin/models", "/admin/users", "/admin/keys" })
+        {
+            var (_, page, _) = await admin.PageAsync(path + "?sort=version");
+            var current = page.QuerySelectorAll("nav.subnav a[aria-current]");
+            Assert.Single(current);
+            Assert.Equal(("page", path), (current[0].GetAttribute("aria-current"), current[0].GetAttribute("href")));
+        }
+    }
+
+    [Fact]
+    public async Task Overview_says_which_feeds_each_count_counts()
+    {
+        using var admin = await AdminAsync();
+        var (_, overview, _) = await admin.PageAsync("/admin");
+        Assert.Equal("Feeds served, all time", overview.QuerySelector("#t-feeds")!.TextContent);
+        Assert.Contains("audit log", overview.QuerySelector("section[aria-labelledby=t-feeds]")!.TextContent, StringComparison.Ordinal);
+        Assert.Equal("Served by this web app since it started", overview.QuerySelector("#t-process")!.TextContent);
+    }
+
+    [Fact]
     public async Task Admin_sign_in_from_a_page_goes_back_to_that_page()
     {
         var account = await web.NewAccountAsync("admin");
