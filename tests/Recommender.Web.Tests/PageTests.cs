@@ -152,6 +152,8 @@ public sealed class PageTests(WebFixture web)
         Assert.True(settings.QuerySelector<AngleSharp.Html.Dom.IHtmlInputElement>("input[name=topics][value=Oceans]")!.IsChecked);
         Assert.NotEmpty(settings.QuerySelectorAll(".history li"));
         var shown = settings.QuerySelector("#shown ~ table a, section:has(#shown) table a")!.GetAttribute("href")!;
+        // Each "Open" says which list it opens, for a screen reader going from link to link.
+        Assert.All(settings.QuerySelectorAll("section:has(#shown) table a"), a => Assert.StartsWith("Open the feed shown at ", a.TextContent, StringComparison.Ordinal));
 
         // Tune: a stricter credibility floor and another topic.
         using (var response = await client.SubmitAsync(settings, "form[action='/me/settings']", ("topics", "History"), ("credibilityFloor", "0.8")))
@@ -533,6 +535,14 @@ public sealed class PageTests(WebFixture web)
         var rows = byUser.QuerySelectorAll("tbody tr");
         Assert.NotEmpty(rows);
         Assert.All(rows, r => Assert.Contains(learner.Login, r.Children[1].TextContent, StringComparison.Ordinal));
+        // The record's link shows the end of its id, which tells lists served minutes apart from each other; the whole id is its title.
+        Assert.All(rows, r =>
+        {
+            var record = r.Children[5].QuerySelector("a")!;
+            var id = record.GetAttribute("href")!["/admin/audit/".Length..];
+            Assert.Equal("…" + id.Replace("-", "", StringComparison.Ordinal)[^8..], record.TextContent);
+            Assert.Equal($"Record {id}", record.GetAttribute("title"));
+        });
         var (_, byGoal, _) = await admin.PageAsync("/admin/audit?objective=diversity");
         Assert.NotEmpty(byGoal.QuerySelectorAll("tbody tr"));
         Assert.All(byGoal.QuerySelectorAll("tbody tr"), r => Assert.Equal("diversity", r.Children[2].GetAttribute("data-objective")));

@@ -69,6 +69,12 @@ public static class AdminText
     /// <summary>The text with its first letter upper case, for a phrase that starts a sentence.</summary>
     public static string Capital(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 
+    /// <summary>
+    /// "…d12ca6e": a served list's id short enough for a table. Its end, not its start: list ids are ordered by time
+    /// (UUID version 7), so lists served within the same minutes share their first digits and differ in the last.
+    /// </summary>
+    public static string ShortId(Guid id) => "…" + id.ToString("N", CultureInfo.InvariantCulture)[^8..];
+
     /// <summary>For a <c>?user=</c> in the address that is not a person's number.</summary>
     public const string UnreadablePerson = "“user” is not a person's number; search by login or name instead.";
 
