@@ -105,6 +105,13 @@ public sealed partial class BrowserTests(WebFixture web) : IAsyncLifetime
         await Assertions.Expect(page.Locator(".ack")).ToBeInViewportAsync();
         Assert.True(await page.EvaluateAsync<double>("window.scrollY") > 0, "the feed went back to the top after feedback further down");
 
+        // The next page starts at its top, not where the reader pressed More at the bottom of this one.
+        await page.Locator("a[rel=next]").ClickAsync();
+        await page.ArrivedAsync("cursor=");
+        await Assertions.Expect(page.Locator("article.card").First).ToBeInViewportAsync();
+        Assert.Equal(0, await page.EvaluateAsync<double>("window.scrollY"));
+        await page.GotoAsync("/");
+
         await page.GotoAsync("/settings");
         await Assertions.Expect(page.Locator("#goal-no_profiling")).ToHaveClassAsync(new Regex("active"));
         await ShotAsync(page, "settings");
