@@ -104,11 +104,11 @@ public static class CatalogRules
     }
 
     /// <summary>The item, or an <see cref="ImportException"/> at its line naming the first column these rules refuse.</summary>
-    public static ItemRow Checked(string file, ItemRow item) =>
+    private static ItemRow Checked(string file, ItemRow item) =>
         ItemProblems(item).FirstOrDefault() is ({ } field, { } problem) ? throw new ImportException(file, item.Line, $"{Column(field)} {problem}") : item;
 
     /// <summary>The event, or an <see cref="ImportException"/> at its line naming the first column these rules refuse.</summary>
-    public static EventRow Checked(string file, in EventRow e, DateTimeOffset now) =>
+    private static EventRow Checked(string file, in EventRow e, DateTimeOffset now) =>
         EventProblem(e, now) is { } found ? throw new ImportException(file, e.Line, $"{Column(found.Field)} {found.Problem}") : e;
 
     /// <summary>The import column a field is read from: <c>publishedAt</c> is <c>published_at</c>.</summary>

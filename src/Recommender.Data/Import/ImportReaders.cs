@@ -185,14 +185,16 @@ public static class ImportReaders
         if (!seen.TryAdd(id, line))
             throw new ImportException(path, line, $"item_id {id} already appeared on line {seen[id]}");
         var source = get("source_id");
-        return CatalogRules.Checked(path, new ItemRow(line, id, Required(path, line, "title", get("title")),
+        // A signature is read as one here; the rest of what the catalog accepts (CatalogRules) is checked once for every
+        // way in, when the batch is imported.
+        return new ItemRow(line, id, Required(path, line, "title", get("title")),
             NullIfEmpty(get("url")), NullIfEmpty(get("summary")),
             OptionalTimestamp(path, line, "published_at", get("published_at")),
             OptionalLevel(path, line, get("level")),
             string.IsNullOrWhiteSpace(source) ? null : source.Trim(),
             OptionalFloat(path, line, "stance", get("stance")),
             topics, NullIfEmpty(get("level_basis")), NullIfEmpty(get("body")),
-            Signature: NullIfEmpty(get("signature"))));
+            Signature: Checked(path, line, "signature", get("signature"), PublisherKeys.ParseSignature, PublisherKeys.SignatureRule));
     }
 
     /// <summary>A key or signature in base64, refused at its line when it is not one; blank means none.</summary>
@@ -204,7 +206,6 @@ public static class ImportReaders
     private static void ReadEvents(string path, ImportBatch batch)
     {
         // Two shapes: the full one (kind, value, occurred_at) and the ratings one (rating, timestamp).
-        var now = DateTimeOffset.UtcNow;
         ReadCsv(path, ["user_id", "item_id"], oneOf: [["kind", "rating"], ["occurred_at", "timestamp"]], row: (line, get) =>
         {
             var user = Required(path, line, "user_id", get("user_id"));
@@ -229,7 +230,7 @@ public static class ImportReaders
             }
             var at = Timestamp(path, line, "occurred_at", get("occurred_at") ?? get("timestamp"));
             var key = NullIfEmpty(get("idempotency_key")) ?? ImportBatch.DerivedKey(kind, item, at);
-            batch.Events.Add(CatalogRules.Checked(path, new EventRow(line, user, item, kind, value, at, key), now));
+            batch.Events.Add(new EventRow(line, user, item, kind, value, at, key));
         });
     }
 
