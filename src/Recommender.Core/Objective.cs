@@ -97,7 +97,15 @@ public sealed record RankingRequest(
     int K,
     int Seed,
     DateTimeOffset Now,
-    int InitialSignals = 0);
+    int InitialSignals = 0)
+{
+    /// <summary>What <see cref="Candidate.Relevance"/> learned the reader's taste from, so that reasons name it truthfully.</summary>
+    public Taste Taste =>
+        !Personalized ? Taste.None
+        : (User.UserId is { } id && Model.TryGetUserIndex(id, out _)) || Ranking.RankingMath.HasEnjoyed(User) ? Taste.Enjoyed
+        : InitialSignals > 0 ? Taste.ChosenTopics
+        : Taste.Activity;
+}
 
 /// <summary>One ranked item: the final score, the named parts it was built from, and why it is shown.</summary>
 public sealed record RankedItem(long ItemId, double Score, IReadOnlyDictionary<string, double> Components, IReadOnlyList<string> Reasons);

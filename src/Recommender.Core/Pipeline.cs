@@ -123,7 +123,7 @@ public sealed class RecommendationPipeline
 
         var chosenTopics = parameters.GetTextList(CommonParameters.Topics);
         var items = ranked.Take(request.K)
-            .Select((r, i) => new ServedItem(i + 1, r.ItemId, r.Score, r.Components, Explain(r, chosenTopics, personalized, request.Now),
+            .Select((r, i) => new ServedItem(i + 1, r.ItemId, r.Score, r.Components, Explain(r, chosenTopics, rankingRequest.Taste, request.Now),
                 _catalog.TryGet(r.ItemId, out var info) ? info.Provenance?.State ?? ProvenanceStates.Unsigned : null)).ToList();
         return new ServedList(
             request.User.UserId, objective.Id, objective.Version, parameters.ToCanonicalJson(), parameters.Hash(),
@@ -137,14 +137,14 @@ public sealed class RecommendationPipeline
     /// Every shown item says why: the objective's own reasons (a neutral one if it gave none), then the components that
     /// lifted it most, claimed only where the item's data holds them. Recorded as they are shown.
     /// </summary>
-    private IReadOnlyList<string> Explain(RankedItem item, IReadOnlyList<string> chosenTopics, bool personalized, DateTimeOffset now)
+    private IReadOnlyList<string> Explain(RankedItem item, IReadOnlyList<string> chosenTopics, Taste taste, DateTimeOffset now)
     {
         var reasons = item.Reasons.Where(r => !string.IsNullOrWhiteSpace(r)).Take(_options.MaxReasons).ToList();
         if (reasons.Count == 0)
         {
             reasons.Add("Matches the goal you chose.");
         }
-        if (_catalog.TryGet(item.ItemId, out var info) && WhyThis.MainFactors(item.Components, info, _catalog, chosenTopics, personalized, _objectives, now) is { } factors)
+        if (_catalog.TryGet(item.ItemId, out var info) && WhyThis.MainFactors(item.Components, info, _catalog, chosenTopics, taste, _objectives, now) is { } factors)
         {
             reasons.Add(factors);
         }

@@ -4,7 +4,7 @@ namespace Recommender.Core;
 /// The "mostly because" part of "why this": the score components that lifted an item most, in words. Each claim is
 /// made only where the item's own data (what its card shows) holds it: no "credible source" for a source of unknown
 /// or middling credibility, no "a topic you chose" unless the item is in one, no "right level" for an item without a
-/// level, no "what you have enjoyed" for a reader the model does not know yet.
+/// level, no "what you have enjoyed" for a reader who has enjoyed nothing yet.
 /// </summary>
 public static class WhyThis
 {
@@ -47,7 +47,7 @@ public static class WhyThis
     /// "mostly", so it is not named.
     /// </summary>
     public static string? MainFactors(IReadOnlyDictionary<string, double> components, ItemInfo item, Catalog catalog, IReadOnlyCollection<string> chosenTopics,
-        bool personalized, ObjectiveRegistry objectives, DateTimeOffset now)
+        Taste taste, ObjectiveRegistry objectives, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(components);
@@ -55,16 +55,22 @@ public static class WhyThis
         var strongest = components.Values.DefaultIfEmpty(0).Max();
         var claims = components.Where(c => c.Value > 0 && c.Value >= NamedFromShare * strongest)
             .OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal)
-            .Select(c => Claim(c.Key, item, catalog, chosenTopics, personalized, objectives, now))
+            .Select(c => Claim(c.Key, item, catalog, chosenTopics, taste, objectives, now))
             .OfType<string>().Distinct(StringComparer.Ordinal).Take(2).ToList();
         return claims.Count == 0 ? null : $"Mostly because {string.Join(" and ", claims)}.";
     }
 
-    private static string? Claim(string component, ItemInfo item, Catalog catalog, IReadOnlyCollection<string> chosenTopics, bool personalized,
+    private static string? Claim(string component, ItemInfo item, Catalog catalog, IReadOnlyCollection<string> chosenTopics, Taste taste,
         ObjectiveRegistry? objectives, DateTimeOffset now) =>
         component switch
         {
-            "relevance" => personalized ? "it matches what you have enjoyed" : "many people like it",
+            "relevance" => taste switch
+            {
+                Taste.Enjoyed => "it matches what you have enjoyed",
+                Taste.ChosenTopics => "it is like popular items on the topics you chose",
+                Taste.Activity => "it is like items you have tried",
+                _ => "many people like it",
+            },
             "zone_fit" => item.Level is null ? null : "it is at the right level for you",
             "topic_match" => item.Topics.FirstOrDefault(chosenTopics.Contains) is { } topic ? $"it is about {catalog.Label(topic)}, a topic you chose" : null,
             "novelty" => "it is new to you",
@@ -78,4 +84,20 @@ public static class WhyThis
             "viewpoint" => item.Stance is null ? null : "it brings another viewpoint",
             _ => objectives is not null && objectives.TryGet(component, out var part) ? $"your goal \u201c{part.DisplayName}\u201d ranks it high" : null,
         };
+}
+
+/// <summary>What a list's relevance scores were learned from, so that "why this" names it truthfully.</summary>
+public enum Taste
+{
+    /// <summary>Nothing about the reader: relevance is popularity.</summary>
+    None,
+
+    /// <summary>What the reader showed a liking for (<see cref="Ranking.RankingMath.HasEnjoyed"/>), or the model's own vector of their history.</summary>
+    Enjoyed,
+
+    /// <summary>Only the popular items of the topics the reader chose, standing in for a taste not shown yet.</summary>
+    ChosenTopics,
+
+    /// <summary>Only items the reader tried and did not take to (too hard, too easy, a wrong answer), without chosen topics.</summary>
+    Activity,
 }

@@ -96,6 +96,8 @@ public sealed class EngagementObjective : IObjective
                 return $"Because you {best.Verb} \"{best.Item.Title}\".";
             }
         }
-        return "People with tastes like yours enjoyed this.";
+        return request.Taste == Taste.ChosenTopics
+            ? "People who read about the topics you chose enjoyed this."
+            : "People with tastes like yours enjoyed this.";
     }
 }

@@ -190,6 +190,19 @@ public static class RankingMath
     }
 
     /// <summary>
+    /// Whether the user showed a liking for anything: a rating or an event that counts as a preference
+    /// (<see cref="ImplicitFeedback.Weight"/>) on an item they did not later mark too hard, too easy, not interested or
+    /// answer wrongly. Only then may a reason say an item matches what they enjoyed.
+    /// </summary>
+    public static bool HasEnjoyed(UserState user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var spoiled = user.History.Where(h => h.Kind is EventKind.NotInterested or EventKind.TooHard or EventKind.TooEasy or EventKind.QuizWrong)
+            .Select(h => h.ItemId).ToHashSet();
+        return user.History.Any(h => (h.Kind == EventKind.Rating || ImplicitFeedback.Weight(h.Kind) is not null) && !spoiled.Contains(h.ItemId));
+    }
+
+    /// <summary>
     /// Engagement relevance: the model score scaled to 0..1 over the candidates plus a popularity prior (the catalog's
     /// log-popularity, 0..1). One-class factor models carry no item bias, and a user vector fitted on a handful of
     /// interactions is mostly noise, so the prior's weight shrinks with evidence: <c>w · (1 + s / (1 + n))</c> for a user
