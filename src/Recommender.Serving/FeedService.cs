@@ -61,6 +61,7 @@ public sealed class FeedService(
     RankingContextStore contexts,
     AccountStore accounts,
     AuditLog audit,
+    ServedListStore served,
     RecommenderMetrics metrics,
     IOptions<ServingOptions> options)
 {
@@ -87,6 +88,26 @@ public sealed class FeedService(
             return await ServeWithoutDatabaseAsync(userId, null, page);
         }
         return await ServeAsync(context ?? throw new UnknownUserException(userId), page);
+    }
+
+    /// <summary>
+    /// The page <paramref name="requestId"/> as it was served to the user, to show again after a feedback click: the
+    /// reader stays on the list they were reading, and the click counts from their next page on. Null when the list is
+    /// not theirs, not yet written from the audit spool to the database, or its goal is gone; the caller then serves a
+    /// new page. Nothing new is served, so nothing new is recorded. Items removed from the catalog since are left out.
+    /// </summary>
+    public async Task<Feed?> RecordedFeedAsync(long userId, Guid requestId, CancellationToken ct = default)
+    {
+        var row = await served.GetAsync(requestId, userId, ct);
+        var snapshot = state.Current;
+        if (row is null || !snapshot.Pipeline.Objectives.TryGet(row.ObjectiveId, out var objective))
+            return null;
+        var items = row.ReadItems();
+        // Ranks are places in the whole ranking, so the page's first rank says how deep it was; the next page follows it.
+        var end = items.Count == 0 ? 0 : items[^1].Rank;
+        var next = items.Count > 0 && end < _options.MaxFeedDepth ? EncodeCursor(row.Seed, end) : null;
+        return new Feed(row.RequestId, objective.Id, objective.DisplayName, row.ObjectiveVersion, row.ModelVersion,
+            Describe(snapshot, items.Where(i => snapshot.Pipeline.Catalog.Contains(i.ItemId))), next);
     }
 
     /// <summary>A feed for the platform's user <paramref name="externalId"/>, who is created on first sight like in events.</summary>
@@ -124,7 +145,7 @@ public sealed class FeedService(
         return (objectiveId, parameters, k) =>
         {
             var snapshot = state.Current;
-            return Describe(snapshot, Rank(snapshot, context, objectiveId, parameters, k, seed: 0));
+            return Describe(snapshot, Rank(snapshot, context, objectiveId, parameters, k, seed: 0).Items);
         };
     }
 
@@ -183,7 +204,7 @@ public sealed class FeedService(
 
         var objective = snapshot.Pipeline.Objectives[shown.ObjectiveId];
         var next = list.Items.Count == offset + size && offset + size < _options.MaxFeedDepth ? EncodeCursor(seed, offset + size) : null;
-        return new Feed(requestId, objective.Id, objective.DisplayName, objective.Version, shown.ModelVersion, Describe(snapshot, shown), next);
+        return new Feed(requestId, objective.Id, objective.DisplayName, objective.Version, shown.ModelVersion, Describe(snapshot, shown.Items), next);
     }
 
     /// <summary>Ranks in a span of its own and records how long it took; previews are not timed, they serve nothing.</summary>
@@ -207,10 +228,10 @@ public sealed class FeedService(
             ReaderTopics: context.Topics));
     }
 
-    private static List<FeedItem> Describe(RankingSnapshot snapshot, ServedList list)
+    private static List<FeedItem> Describe(RankingSnapshot snapshot, IEnumerable<ServedItem> items)
     {
         var catalog = snapshot.Pipeline.Catalog;
-        return [.. list.Items.Select(i =>
+        return [.. items.Select(i =>
         {
             var item = catalog[i.ItemId];
             return new FeedItem(i.Rank, i.ItemId, item.Title, item.Topics, item.Source, item.Credibility, item.Level, item.Stance,

@@ -95,13 +95,16 @@ public sealed partial class BrowserTests(WebFixture web) : IAsyncLifetime
                 "select count(*) from events where user_id = @Id and item_id = @itemId and kind = 'like'", new { reader.Id, itemId }));
         }
 
-        // Feedback further down keeps the reader where they were: what it recorded stands after the card above, in view.
+        // Feedback further down keeps the reader where they were: the same page, card for card (ranked again, it would
+        // have dropped the rated card and moved the rest), with what it recorded under the rated card, in view.
         var cards = page.Locator("article.card");
-        var aboveId = await cards.Nth(2).GetAttributeAsync("id");
+        var titlesBefore = await TextsAsync(page, "article.card h2");
+        var ratedId = await cards.Nth(3).GetAttributeAsync("id");
         var ratedTitle = await cards.Nth(3).Locator("h2").InnerTextAsync();
         await cards.Nth(3).GetByRole(AriaRole.Button, new() { Name = "Not interested" }).ClickAsync();
         await page.ArrivedAsync("#ack$");
-        await Assertions.Expect(page.Locator($"#{aboveId} + .ack")).ToContainTextAsync($"Recorded “Not interested” for “{ratedTitle}”");
+        Assert.Equal(titlesBefore, await TextsAsync(page, "article.card h2"));
+        await Assertions.Expect(page.Locator($"#{ratedId} + .ack")).ToContainTextAsync($"Recorded “Not interested” for “{ratedTitle}”");
         await Assertions.Expect(page.Locator(".ack")).ToBeInViewportAsync();
         Assert.True(await page.EvaluateAsync<double>("window.scrollY") > 0, "the feed went back to the top after feedback further down");
 

@@ -127,7 +127,7 @@ public static class WebEndpoints
         // Only the person's own click on this list can be taken back: the key names list, item and button.
         var undone = await events.RetractAsync(user.UserId(), FeedbackKey(requestId, itemId, kind!), ct);
         return TypedResults.Redirect(undone
-            ? AtAck(WithQuery(back, [("undone", itemId.ToString(CultureInfo.InvariantCulture)), ("kind", kind!), .. After(after)]))
+            ? AtAck(WithQuery(back, [("undone", itemId.ToString(CultureInfo.InvariantCulture)), ("kind", kind!), ("list", requestId.ToString("N")), .. After(after)]))
             : WithProblem(back, flash, "There was nothing to undo."));
     }
 
