@@ -58,13 +58,21 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Takes back one event the person recorded themselves (the feedback undo), found by its idempotency key; false when
-    /// there is none. Skill already moved by it stays until the learning state is rebuilt from the events.
+    /// there is none. An answer, too easy or too hard taken back no longer counts in their skill: it is replayed from
+    /// the events left (<see cref="LearningStateStore.ReplayLearnerAsync"/>).
     /// </summary>
     public async Task<bool> RetractAsync(long userId, string idempotencyKey, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return await conn.ExecuteAsync(new CommandDefinition(
-            "delete from events where user_id = @userId and idempotency_key = @idempotencyKey", new { userId, idempotencyKey }, cancellationToken: ct)) > 0;
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var kind = await conn.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
+            "delete from events where user_id = @userId and idempotency_key = @idempotencyKey returning kind", new { userId, idempotencyKey }, tx, cancellationToken: ct));
+        if (kind is null)
+            return false;
+        if (EventKinds.TryParse(kind, out var retracted) && retracted.IsLearningEvidence())
+            await LearningStateStore.ReplayLearnerAsync(conn, tx, userId, ct);
+        await tx.CommitAsync(ct);
+        return true;
     }
 
     /// <summary>The insert inside a caller's transaction; returns the events that were new (not repeats of stored keys).</summary>

@@ -129,6 +129,38 @@ public sealed class LearningStateStore(NpgsqlDataSource dataSource)
         await WriteAsync(conn, tx, replay, changedSkills, changedItems, ct);
     }
 
+    /// <summary>
+    /// Replays one learner's skill from their stored evidence events, inside the caller's transaction: what is left after
+    /// one of their events was taken back (the feedback undo). Items keep their difficulty, which already counts these
+    /// answers (as after <see cref="RebuildAsync"/>), so only the learner moves; the item's share of the retracted event
+    /// stays until the next rebuild.
+    /// </summary>
+    public static async Task ReplayLearnerAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long userId, CancellationToken ct)
+    {
+        // Live ingest for this learner waits on these row locks.
+        await conn.ExecuteAsync(new CommandDefinition("""
+            select 1 from learning_state where user_id = @userId for update;
+            select 1 from learner_ability where user_id = @userId for update;
+            """, new { userId }, tx, cancellationToken: ct));
+        var events = (await conn.QueryAsync<(long UserId, long ItemId, string Kind, DateTime At, string Key)>(new CommandDefinition("""
+            select user_id, item_id, kind, occurred_at, idempotency_key from events where user_id = @userId and kind = any(@EvidenceKinds)
+            """, new { userId, EvidenceKinds }, tx, cancellationToken: ct))).Select(ToEvidence).ToList();
+        events.Sort(EvidenceEvent.Order);
+        var ids = events.Select(e => e.ItemId).Distinct().ToArray();
+        var items = await EvidenceItemsAsync(conn, tx, ids, null, ct);
+        var replay = new SkillReplay(new SkillModel(await PriorsAsync(conn, tx, ct)), items);
+        foreach (var (id, difficulty, evidence) in await conn.QueryAsync<(long, float, int)>(new CommandDefinition(
+            "select id, difficulty, difficulty_evidence from items where id = any(@ids) and difficulty is not null", new { ids }, tx, cancellationToken: ct)))
+            replay.Items[id] = new ItemDifficulty(difficulty, evidence);
+        foreach (var e in events)
+            replay.Apply(e.UserId, e.ItemId, e.Kind, calibrated: true);
+        await conn.ExecuteAsync(new CommandDefinition("""
+            delete from learning_state where user_id = @userId;
+            delete from learner_ability where user_id = @userId;
+            """, new { userId }, tx, cancellationToken: ct));
+        await WriteAsync(conn, tx, replay, [.. replay.Learner(userId).Keys.Select(t => (userId, t))], [], ct);
+    }
+
     private static async Task WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, SkillReplay replay,
         IReadOnlyCollection<(long UserId, string Topic)> skills, IReadOnlyCollection<long> items, CancellationToken ct)
     {

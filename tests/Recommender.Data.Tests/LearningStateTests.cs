@@ -108,6 +108,43 @@ public sealed class LearningStateTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Taking_back_an_answer_takes_it_out_of_that_learners_skill_and_no_one_elses()
+    {
+        await IngestLiveAsync();
+        var before = await StateAsync(_live);
+        var all = Answers(withEvents: true);
+        var last = all.Events.Last(e => e.UserExternalId == "u0");
+        var topics = all.Items.Single(i => i.ExternalId == last.ItemExternalId).Topics;
+        await using var conn = await _live.DataSource.OpenConnectionAsync();
+        var u0 = await conn.ExecuteScalarAsync<long>("select id from users where external_id = 'u0'");
+        var store = new EventStore(_live.DataSource);
+
+        Assert.True(await store.RetractAsync(u0, last.IdempotencyKey));
+
+        var after = await StateAsync(_live);
+        // u0's skill in the answer's topics rests on one answer fewer, and so does their general ability.
+        foreach (var (b, a) in before.Skills.Where(s => s.User == "u0").Zip(after.Skills.Where(s => s.User == "u0")))
+            Assert.Equal((b.Topic, topics.Contains(b.Topic) ? b.Evidence - 1 : b.Evidence), (a.Topic, a.Evidence));
+        Assert.Equal(before.General.Single(g => g.User == "u0").Evidence - 1, after.General.Single(g => g.User == "u0").Evidence);
+        Assert.NotEqual(before.Skills.Single(s => s.User == "u0" && s.Topic == topics[0]).Skill, after.Skills.Single(s => s.User == "u0" && s.Topic == topics[0]).Skill);
+        // Everyone else, and every item, exactly as they were.
+        Assert.Equal(before.Skills.Where(s => s.User != "u0"), after.Skills.Where(s => s.User != "u0"));
+        Assert.Equal(before.General.Where(g => g.User != "u0"), after.General.Where(g => g.User != "u0"));
+        Assert.Equal(before.Items, after.Items);
+
+        // A learner whose only answer is taken back is where they started: no skill at all.
+        var solo = await conn.ExecuteScalarAsync<long>("insert into users (external_id, display_name) values ('solo', 'Solo') returning id");
+        var item = await conn.ExecuteScalarAsync<long>("select id from items where external_id = 'q3'");
+        await store.AppendAsync([new NewEvent(solo, item, EventKind.TooEasy, null, Start.AddDays(2), "solo-1")]);
+        Assert.Contains((await StateAsync(_live)).Skills, s => s.User == "solo");
+        Assert.True(await store.RetractAsync(solo, "solo-1"));
+        var end = await StateAsync(_live);
+        Assert.DoesNotContain(end.Skills, s => s.User == "solo");
+        Assert.DoesNotContain(end.General, g => g.User == "solo");
+        Assert.False(await store.RetractAsync(solo, "solo-1"));
+    }
+
+    [Fact]
     public async Task Live_ingest_import_and_rebuild_end_in_the_same_state()
     {
         await IngestLiveAsync();
