@@ -97,7 +97,9 @@ public sealed partial class WhyThisTests
             var title = because.Groups[2].Value;
             var named = catalog.Items.Single(i => i.Title == title).Id;
             var marks = history.Where(h => h.ItemId == named).Select(h => h.Kind).ToList();
-            var spoiled = marks.Any(k => k is EventKind.TooHard or EventKind.TooEasy or EventKind.NotInterested or EventKind.QuizWrong);
+            // A rating below 7 of 10 is not a liking: the item was turned down like one marked too hard.
+            var spoiled = marks.Any(k => k is EventKind.TooHard or EventKind.TooEasy or EventKind.NotInterested or EventKind.QuizWrong)
+                || history.Any(h => h.ItemId == named && h.Kind == EventKind.Rating && h.Value < 7);
             var verbHolds = because.Groups[1].Value switch
             {
                 "liked" => marks.Contains(EventKind.Like),
@@ -110,8 +112,8 @@ public sealed partial class WhyThisTests
         }
         // The model knows readers 1 and 2 from their training history; anyone else only from the history given, where only a
         // rating or a sign of liking counts, and not on an item they later turned down.
-        var turnedDown = history.Where(h => h.Kind is EventKind.TooHard or EventKind.TooEasy or EventKind.NotInterested or EventKind.QuizWrong)
-            .Select(h => h.ItemId).ToHashSet();
+        var turnedDown = history.Where(h => h.Kind is EventKind.TooHard or EventKind.TooEasy or EventKind.NotInterested or EventKind.QuizWrong
+            || (h.Kind == EventKind.Rating && h.Value < 7)).Select(h => h.ItemId).ToHashSet();
         var enjoyed = inModel || history.Any(h => !turnedDown.Contains(h.ItemId)
             && h.Kind is EventKind.Rating or EventKind.Like or EventKind.Learned or EventKind.Complete or EventKind.View or EventKind.Click
                 or EventKind.Answer or EventKind.Ask or EventKind.Comment or EventKind.Favourite or EventKind.Edit);

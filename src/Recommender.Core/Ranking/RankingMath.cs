@@ -162,13 +162,13 @@ public static class RankingMath
     /// <summary>
     /// Items the user enjoyed, newest first, with the verb that says what they did ("liked", "learned from", "finished", "rated",
     /// "read"): the ones a
-    /// "because you …" may name. An item the user later marked too hard, too easy or not interested is not among them.
+    /// "because you …" may name. An item the user turned down (marked too hard, too easy or not interested, answered
+    /// wrongly, or rated below <see cref="ImplicitFeedback.PositiveRating"/>) is not among them.
     /// </summary>
     public static IEnumerable<(long ItemId, string Verb)> Enjoyed(UserState user)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var spoiled = user.History.Where(h => h.Kind is EventKind.NotInterested or EventKind.TooHard or EventKind.TooEasy or EventKind.QuizWrong)
-            .Select(h => h.ItemId).ToHashSet();
+        var spoiled = TurnedDown(user);
         var seen = new HashSet<long>();
         for (var i = user.History.Count - 1; i >= 0; i--)
         {
@@ -178,7 +178,7 @@ public static class RankingMath
                 EventKind.Like => "liked",
                 EventKind.Learned => "learned from",
                 EventKind.Complete => "finished",
-                EventKind.Rating => "rated",
+                EventKind.Rating when h.Value >= ImplicitFeedback.PositiveRating => "rated",
                 EventKind.View or EventKind.Click or EventKind.QuizCorrect => "read",
                 _ => null,
             };
@@ -190,17 +190,21 @@ public static class RankingMath
     }
 
     /// <summary>
-    /// Whether the user showed a liking for anything: a rating or an event that counts as a preference
-    /// (<see cref="ImplicitFeedback.Weight"/>) on an item they did not later mark too hard, too easy, not interested or
-    /// answer wrongly. Only then may a reason say an item matches what they enjoyed.
+    /// Whether the user showed a liking for anything: a rating of <see cref="ImplicitFeedback.PositiveRating"/> or more, or
+    /// an event that counts as a preference (<see cref="ImplicitFeedback.Weight"/>), on an item they did not turn down. Only then may a reason say an item matches what they enjoyed.
     /// </summary>
     public static bool HasEnjoyed(UserState user)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var spoiled = user.History.Where(h => h.Kind is EventKind.NotInterested or EventKind.TooHard or EventKind.TooEasy or EventKind.QuizWrong)
-            .Select(h => h.ItemId).ToHashSet();
-        return user.History.Any(h => (h.Kind == EventKind.Rating || ImplicitFeedback.Weight(h.Kind) is not null) && !spoiled.Contains(h.ItemId));
+        var spoiled = TurnedDown(user);
+        return user.History.Any(h => (h.Kind == EventKind.Rating ? h.Value >= ImplicitFeedback.PositiveRating : ImplicitFeedback.Weight(h.Kind) is not null)
+            && !spoiled.Contains(h.ItemId));
     }
+
+    /// <summary>Items the user turned down: marked not interested, too hard or too easy, answered wrongly, or rated below <see cref="ImplicitFeedback.PositiveRating"/>.</summary>
+    private static HashSet<long> TurnedDown(UserState user) =>
+        [.. user.History.Where(h => h.Kind is EventKind.NotInterested or EventKind.TooHard or EventKind.TooEasy or EventKind.QuizWrong
+            || (h.Kind == EventKind.Rating && !(h.Value >= ImplicitFeedback.PositiveRating))).Select(h => h.ItemId)];
 
     /// <summary>
     /// Engagement relevance: the model score scaled to 0..1 over the candidates plus a popularity prior (the catalog's
