@@ -89,6 +89,39 @@ public sealed class LearningObjectiveTests : ObjectiveContractTests
     }
 
     [Fact]
+    public void Rank_levelReasons_sayHardWhereSuccessIsLow_andStepBeyondOnlyAboveWhatWasRead()
+    {
+        var claims = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var skill in new[] { 300.0, 600, 900, 1100, 1400 })
+        {
+            var learner = Learner(skill);
+            foreach (var r in new LearningObjective().Rank(TestWorld.Request(learner, Physics, k: 40)))
+            {
+                var item = TestWorld.Catalog[r.ItemId];
+                if (item.Level is null || !item.Topics.Contains("physics"))
+                    continue;
+                var success = TestWorld.Catalog.PredictSuccess(learner.Skills, r.ItemId, ["physics"]);
+                var first = r.Reasons[0];
+                if (first.Contains("within reach", StringComparison.Ordinal))
+                    Assert.True(success >= LearningObjective.HardBelow, $"{first} at a predicted success of {success:0.00}");
+                if (success < LearningObjective.HardBelow)
+                    Assert.Contains("above your level", first, StringComparison.Ordinal);
+                claims.Add(first[..first.IndexOf(" on ", StringComparison.Ordinal)]);
+            }
+        }
+        Assert.Contains("A hard one", claims);
+        Assert.Contains("A real challenge", claims);
+
+        // A reader who has read level-3 physics is not told a level-2 or level-3 item is a step beyond it.
+        var read = TestWorld.Catalog.Items.First(i => i.Level == 3 && i.Topics.SequenceEqual(["physics"]));
+        var reader = new UserState(5, [new Interaction(5, read.Id, EventKind.Complete, null, TestWorld.Now.AddDays(-1))],
+            new Dictionary<string, TopicSkill> { ["physics"] = new("physics", 1000, 10) });
+        var shown = new LearningObjective().Rank(TestWorld.Request(reader, Physics, k: 40));
+        Assert.Contains(shown, r => TestWorld.Catalog[r.ItemId].Level <= 3 && r.Reasons[0].StartsWith("More on physics, at the level", StringComparison.Ordinal));
+        Assert.All(shown.Where(r => r.Reasons[0].StartsWith("A step beyond", StringComparison.Ordinal)), r => Assert.True(TestWorld.Catalog[r.ItemId].Level > 3));
+    }
+
+    [Fact]
     public void Rank_topicWithEvidence_explainsStepBeyond()
     {
         var ranked = new LearningObjective().Rank(TestWorld.Request(Learner(1100), Physics, k: 1));

@@ -176,7 +176,7 @@ public sealed partial class WhyThisTests
     [GeneratedRegex(@"about ([\w-]+), a topic you chose")]
     private static partial Regex TopicYouChose();
 
-    [GeneratedRegex(@"challenge|gentle start|right level|at your level|step beyond")]
+    [GeneratedRegex(@"challenge|gentle start|right level|at your level|step beyond|above your level|level you have been reading")]
     private static partial Regex LevelClaim();
 
     [GeneratedRegex("^Because you (liked|learned from|finished|rated|read) \"([^\"]+)\"")]

@@ -145,6 +145,6 @@ public sealed partial class ProductTests(PublishedWebApp app) : BrowserTest, ICl
     [GeneratedRegex(@"(?:about|On) ([^,]+), a topic you chose")]
     private static partial Regex TopicYouChose();
 
-    [GeneratedRegex(@"challenge|gentle start|right level|at your level|step beyond")]
+    [GeneratedRegex(@"challenge|gentle start|right level|at your level|step beyond|above your level|level you have been reading")]
     private static partial Regex LevelClaim();
 }

@@ -176,6 +176,6 @@ public sealed partial class StackExchangeGoalTests(StackExchangeWebFixture web) 
     [GeneratedRegex(@"^level (\d)")]
     private static partial Regex LevelText();
 
-    [GeneratedRegex(@"gentle start|real challenge|a step beyond|at your level")]
+    [GeneratedRegex(@"gentle start|real challenge|a step beyond|at your level|above your level|level you have been reading")]
     private static partial Regex ZoneClaim();
 }

@@ -13,6 +13,9 @@ public sealed class LearningObjective : IObjective
 {
     public const string ObjectiveId = "learning";
     public const string TargetSuccess = "target_success";
+
+    /// <summary>Predicted success below which an item is called hard rather than "within reach".</summary>
+    public const double HardBelow = 0.35;
     public const string MasteredSuccess = "mastered_success";
     public const string NoveltyWeight = "novelty_weight";
     public const string RelevanceWeight = "relevance_weight";
@@ -206,15 +209,21 @@ public sealed class LearningObjective : IObjective
     private static IReadOnlyList<string> Reasons(RankingRequest request, ItemInfo item, string topic, double success, IReadOnlyCollection<string> chosen)
     {
         var label = string.IsNullOrEmpty(topic) ? "this subject" : request.Catalog.Label(topic);
-        var known = request.User.Skills.ContainsKey(topic) || RankingMath.Consumed(request.User)
-            .Any(id => request.Catalog.TryGet(id, out var item) && item.Topics.Contains(topic));
+        var read = RankingMath.Consumed(request.User).Select(id => request.Catalog.TryGet(id, out var seen) ? seen : null)
+            .Where(seen => seen is not null && seen.Topics.Contains(topic)).ToList();
+        var known = request.User.Skills.ContainsKey(topic) || read.Count > 0;
+        // "A step beyond" only for an item above every level the reader has read on the topic.
+        var deepestRead = read.Max(seen => seen!.Level);
         var first = (item.Level, success) switch
         {
             (null, _) when chosen.Contains(topic) => $"On {label}, a topic you chose.",
             (null, _) when known => $"More on {label}, which you have read about.",
             (null, _) => $"On {label}.",
             (_, > 0.85) => $"A gentle start on {label}.",
+            // Far below the aimed-for success the item is a stretch, and is called one.
+            (_, < HardBelow) => $"A hard one on {label}, above your level for now.",
             (_, < 0.5) => $"A real challenge on {label}, but within reach.",
+            _ when deepestRead is { } deepest && item.Level <= deepest => $"More on {label}, at the level you have been reading.",
             _ when known => $"A step beyond what you've read on {label}.",
             _ => $"A good first step into {label} at your level.",
         };
