@@ -11,6 +11,9 @@ public sealed record CatalogItem(long Id, string ExternalId, string Title, strin
 /// <summary>Counts that describe what the database holds.</summary>
 public sealed record CatalogCounts(long Items, long Topics, long Sources, long Users, long Events);
 
+/// <summary>A topic of the catalog: its name, its parent's (null for a subject) and how many items it holds.</summary>
+public sealed record CatalogTopic(string Name, string? Parent, int Items);
+
 /// <summary>Reads the catalog: items with their topics and source.</summary>
 public sealed class CatalogStore(NpgsqlDataSource dataSource)
 {
@@ -165,6 +168,28 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
             """, new { id, channel = ChangeChannel }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         return true;
+    }
+
+    /// <summary>Every topic with its parent (null for a subject) and how many items it holds, by name.</summary>
+    public async Task<IReadOnlyList<CatalogTopic>> TopicsAsync(CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return [.. await conn.QueryAsync<CatalogTopic>(new CommandDefinition("""
+            select t.name, p.name as parent, (select count(*) from item_topics it where it.topic_id = t.id)::int as items
+            from topics t left join topics p on p.id = t.parent_id order by t.name
+            """, cancellationToken: ct))];
+    }
+
+    /// <summary>Those of <paramref name="names"/> that are not topics of the catalog, in the order given.</summary>
+    public async Task<IReadOnlyList<string>> UnknownTopicsAsync(IEnumerable<string> names, CancellationToken ct = default)
+    {
+        var wanted = names.Distinct(StringComparer.Ordinal).ToArray();
+        if (wanted.Length == 0)
+            return [];
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var known = (await conn.QueryAsync<string>(new CommandDefinition(
+            "select name from topics where name = any(@wanted)", new { wanted }, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
+        return [.. wanted.Where(n => !known.Contains(n))];
     }
 
     public async Task<CatalogCounts> CountAsync(CancellationToken ct = default)

@@ -18,6 +18,10 @@ public static class CatalogApi
             .WithName("CountCatalog")
             .WithSummary("Count items, topics, sources, users and events")
             .WithDescription("How many items, topics, sources, users and events there are.");
+        group.MapGet("/topics", async (CatalogBrowser catalog, CancellationToken ct) => TypedResults.Ok(await catalog.TopicsAsync(ct)))
+            .WithName("ListCatalogTopics")
+            .WithSummary("List the catalog's topics")
+            .WithDescription("Every topic by name, with its parent (null for a subject) and how many items it holds: the names settings, onboarding and the items filter accept.");
         return app;
     }
 

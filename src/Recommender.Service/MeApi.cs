@@ -111,17 +111,25 @@ public static class MeApi
     }
 
     private static async Task<Ok<SettingsDto>> GetSettings(ClaimsPrincipal user, SettingsService settings, CancellationToken ct) =>
-        TypedResults.Ok(Dto(await settings.GetAsync(user.UserId(), ct)));
+        await GetSettingsAsync(user.UserId(), settings, ct);
 
-    private static async Task<Results<Ok<SettingsDto>, ValidationProblem>> PutSettings(
-        SettingsInput? input, ClaimsPrincipal user, SettingsService settings, CancellationToken ct)
+    private static Task<Results<Ok<SettingsDto>, ValidationProblem>> PutSettings(
+        SettingsInput? input, ClaimsPrincipal user, SettingsService settings, CancellationToken ct) =>
+        PutSettingsAsync(user.UserId(), input, settings, ct);
+
+    /// <summary>A person's settings as the API shows them; the platform's users get theirs the same way.</summary>
+    internal static async Task<Ok<SettingsDto>> GetSettingsAsync(long userId, SettingsService settings, CancellationToken ct) =>
+        TypedResults.Ok(Dto(await settings.GetAsync(userId, ct)));
+
+    /// <summary>A person's choice of objective, settings and topics, checked against the objective's schema; the platform's users choose the same way.</summary>
+    internal static async Task<Results<Ok<SettingsDto>, ValidationProblem>> PutSettingsAsync(long userId, SettingsInput? input, SettingsService settings, CancellationToken ct)
     {
         if (!ObjectivesApi.TryParse(input?.Parameters, out var parameters, out var parseError))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["parameters"] = [parseError!] });
-        var change = await settings.SetAsync(user.UserId(), input?.ObjectiveId, parameters, input?.Topics, ct);
+        var change = await settings.SetAsync(userId, input?.ObjectiveId, parameters, input?.Topics, ct);
         if (!change.Succeeded)
             return TypedResults.ValidationProblem(change.ErrorsByField());
-        return TypedResults.Ok(Dto(await settings.GetAsync(user.UserId(), ct)));
+        return TypedResults.Ok(Dto(await settings.GetAsync(userId, ct)));
     }
 
     private static SettingsDto Dto(CurrentSettings current) =>

@@ -45,6 +45,14 @@ public static class PlatformApi
             .WithName("GetPlatformFeed")
             .WithSummary("One page of a platform user's feed")
             .WithDescription("As /api/me/feed, for the platform's user id (created on first sight), recorded in the audit log before it is answered. API key with the feeds scope.");
+        platform.MapGet("/users/{userId}/settings", GetSettings).RequireAuthorization(ApiServiceExtensions.FeedsScope)
+            .WithName("GetPlatformUserSettings")
+            .WithSummary("A platform user's objective and its settings")
+            .WithDescription("As /api/me/settings, for the platform's user id (created on first sight): the objective their feed follows (the default until they choose), its parameters and their topics. API key with the feeds scope.");
+        platform.MapPut("/users/{userId}/settings", PutSettings).RequireAuthorization(ApiServiceExtensions.FeedsScope)
+            .WithName("PutPlatformUserSettings")
+            .WithSummary("Record the objective a platform user chose")
+            .WithDescription("As /api/me/settings: the platform's own settings page passes on what its user chose; validated against the objective's parameter schema, kept in their settings history, followed by their next feed page. API key with the feeds scope.");
         return app;
     }
 
@@ -123,6 +131,21 @@ public static class PlatformApi
         var result = await store.AppendAsync(resolved, ct);
         metrics.EventsStored(resolved, result);
         return TypedResults.Ok(new MeApi.AppendResponse(result.Recorded, result.Duplicates));
+    }
+
+    private static async Task<Results<Ok<MeApi.SettingsDto>, ValidationProblem>> GetSettings(string userId, AccountStore accounts, SettingsService settings, CancellationToken ct)
+    {
+        if (CatalogRules.IdProblem(userId) is { } problem)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["userId"] = [problem] });
+        return await MeApi.GetSettingsAsync(await accounts.EnsureExternalAsync(userId, ct), settings, ct);
+    }
+
+    private static async Task<Results<Ok<MeApi.SettingsDto>, ValidationProblem>> PutSettings(string userId, MeApi.SettingsInput? input, AccountStore accounts,
+        SettingsService settings, CancellationToken ct)
+    {
+        if (CatalogRules.IdProblem(userId) is { } problem)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["userId"] = [problem] });
+        return await MeApi.PutSettingsAsync(await accounts.EnsureExternalAsync(userId, ct), input, settings, ct);
     }
 
     private static async Task<Results<Ok<Feed>, NotFound, ValidationProblem>> GetFeed(string userId, FeedService feeds, CancellationToken ct, int? k = null, string? cursor = null)

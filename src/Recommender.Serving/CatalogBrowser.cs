@@ -13,8 +13,25 @@ public sealed class CatalogBrowser(CatalogStore store)
 
     /// <summary>A page of items, or null with an error naming each field out of range added to <paramref name="errors"/>.</summary>
     public async Task<IReadOnlyList<CatalogItem>?> PageAsync(int offset, int limit, IDictionary<string, string[]> errors,
-        string? topic = null, CancellationToken ct = default) =>
-        Page.Check(errors, limit, offset) ? await store.ListAsync(offset, limit, topic, ct) : null;
+        string? topic = null, CancellationToken ct = default)
+    {
+        if (!Page.Check(errors, limit, offset))
+            return null;
+        var page = await store.ListAsync(offset, limit, topic, ct);
+        // An empty page of a topic that does not exist is a mistyped filter, not an empty topic.
+        if (page.Count == 0 && topic is not null && (await store.UnknownTopicsAsync([topic], ct)).Count > 0)
+        {
+            errors["topic"] = [UnknownTopic(topic)];
+            return null;
+        }
+        return page;
+    }
+
+    /// <summary>Every topic with its parent and how many items it holds: what a topic picker offers.</summary>
+    public Task<IReadOnlyList<CatalogTopic>> TopicsAsync(CancellationToken ct = default) => store.TopicsAsync(ct);
+
+    /// <summary>The error for a topic name the catalog does not have, wherever one is given.</summary>
+    public static string UnknownTopic(string topic) => $"'{topic}' is not a topic of the catalog; GET /api/catalog/topics lists them";
 
     /// <summary>How many items, topics, sources, users and events there are.</summary>
     public Task<CatalogCounts> CountAsync(CancellationToken ct = default) => store.CountAsync(ct);

@@ -26,7 +26,7 @@ public sealed record SettingsChange(UserSettings? Saved, IReadOnlyList<Parameter
 /// The one settings workflow: reading a person's goal, switching it, changing its settings, all checked against the
 /// objective's schema. The REST API and the web forms call these same methods, so a page and its endpoint cannot disagree.
 /// </summary>
-public sealed class SettingsService(ObjectiveRegistry objectives, FeedService feeds, SettingsStore store)
+public sealed class SettingsService(ObjectiveRegistry objectives, FeedService feeds, SettingsStore store, CatalogStore catalog)
 {
     /// <summary>The most topics a person may choose, each 1 to <see cref="TopicLength"/> characters.</summary>
     public const int MaxTopics = 20;
@@ -65,6 +65,8 @@ public sealed class SettingsService(ObjectiveRegistry objectives, FeedService fe
         else
             errors.AddRange(objective.Validate(parameters).Select(e => e with { Field = $"parameters.{e.Field}" }));
         errors.AddRange(TopicErrors(topics));
+        if (errors.Count == 0)
+            errors.AddRange(await UnknownTopicErrorsAsync(topics, parameters, ct));
         if (errors.Count > 0)
             return SettingsChange.Refused(errors);
         return await SaveAsync(userId, objectiveId!, parameters, topics?.Select(t => t.Trim()).ToList(), ct);
@@ -130,6 +132,17 @@ public sealed class SettingsService(ObjectiveRegistry objectives, FeedService fe
                 result = result.WithValue(name, value);
         }
         return result;
+    }
+
+    /// <summary>A topic the catalog does not have, in the first topics or the goal's own, is a mistake to name rather than a choice that never matches.</summary>
+    private async Task<IEnumerable<ParameterError>> UnknownTopicErrorsAsync(IReadOnlyList<string>? topics, ObjectiveParameters parameters, CancellationToken ct)
+    {
+        var chosen = parameters.Values.ContainsKey(CommonParameters.Topics) ? parameters.GetTextList(CommonParameters.Topics) : [];
+        var unknown = (await catalog.UnknownTopicsAsync([.. (topics ?? []).Select(t => t.Trim()), .. chosen], ct)).ToHashSet(StringComparer.Ordinal);
+        return [
+            .. (topics ?? []).Select(t => t.Trim()).Where(unknown.Contains).Select(t => new ParameterError("topics", CatalogBrowser.UnknownTopic(t))),
+            .. chosen.Where(unknown.Contains).Select(t => new ParameterError($"parameters.{CommonParameters.Topics}", CatalogBrowser.UnknownTopic(t))),
+        ];
     }
 
     private static IEnumerable<ParameterError> TopicErrors(IReadOnlyList<string>? topics)

@@ -46,6 +46,7 @@ public sealed class AccessTests(ServiceFixture service, ITestOutputHelper output
         new("GET", "/api/objectives", "/api/objectives", null, [200, 200, 200, 200, 200, 200, 200, 200]),
         new("GET", "/api/catalog/items", "/api/catalog/items?limit=5", null, [200, 200, 200, 200, 200, 200, 200, 200]),
         new("GET", "/api/catalog/counts", "/api/catalog/counts", null, [200, 200, 200, 200, 200, 200, 200, 200]),
+        new("GET", "/api/catalog/topics", "/api/catalog/topics", null, [200, 200, 200, 200, 200, 200, 200, 200]),
         // Reaches the handler for everyone (400: no password), so anonymous access is real, not a challenge.
         new("POST", "/api/auth/sign-in", "/api/auth/sign-in", new { login = "nobody" }, [400, 400, 400, 400, 400, 400, 400, 400]),
         new("GET", "/api/auth/me", "/api/auth/me", null, [401, 200, 200, 200, 401, 401, 401, 401]),
@@ -84,6 +85,9 @@ public sealed class AccessTests(ServiceFixture service, ITestOutputHelper output
         new("POST", "/api/platform/events", "/api/platform/events", new[] { new { userId = "p1", itemId = "item-1", kind = "click", idempotencyKey = "crawl" } },
             [401, 401, 401, 401, 403, 200, 403, 401]),
         new("GET", "/api/platform/users/{userId}/feed", "/api/platform/users/p1/feed?k=3", null, [401, 401, 401, 401, 403, 403, 200, 401]),
+        new("GET", "/api/platform/users/{userId}/settings", "/api/platform/users/p1/settings", null, [401, 401, 401, 401, 403, 403, 200, 401]),
+        new("PUT", "/api/platform/users/{userId}/settings", "/api/platform/users/p1/settings", new { objectiveId = "engagement", parameters = new { } },
+            [401, 401, 401, 401, 403, 403, 200, 401]),
         new("POST", "/api/auth/sign-out", "/api/auth/sign-out", null, [401, 204, 204, 204, 401, 401, 401, 401], FreshSessions: true),
         new("DELETE", "/api/me/", "/api/me", null, [401, 204, 204, 204, 401, 401, 401, 401], FreshSessions: true),
     ];

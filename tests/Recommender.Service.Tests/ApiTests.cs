@@ -303,6 +303,50 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
+    public async Task Platform_passes_on_the_goal_its_user_chose_and_the_feed_follows_it()
+    {
+        var platform = await service.WithApiKeyAsync("feeds");
+        var user = "chooser-" + Guid.NewGuid().ToString("N")[..8];
+
+        var before = await JsonAsync(await platform.GetAsync($"/api/platform/users/{user}/settings"));
+        Assert.Equal("engagement", before["objectiveId"]!.GetValue<string>());
+        var chosen = await platform.PutAsJsonAsync($"/api/platform/users/{user}/settings", new { objectiveId = "learning", parameters = new { topics = new[] { "Physics" } } });
+        Assert.Equal(HttpStatusCode.OK, chosen.StatusCode);
+        var feed = await JsonAsync(await platform.GetAsync($"/api/platform/users/{user}/feed?k=5"));
+        Assert.Equal("learning", feed["objectiveId"]!.GetValue<string>());
+        var after = await JsonAsync(await platform.GetAsync($"/api/platform/users/{user}/settings"));
+        Assert.Equal(["Physics"], after["parameters"]!["topics"]!.AsArray().Select(t => t!.GetValue<string>()));
+
+        // A topic the catalog does not have is named, and nothing changes.
+        var typo = await platform.PutAsJsonAsync($"/api/platform/users/{user}/settings", new { objectiveId = "learning", parameters = new { topics = new[] { "Phisics" } } });
+        Assert.Equal(HttpStatusCode.BadRequest, typo.StatusCode);
+        var problem = JsonNode.Parse(await typo.Content.ReadAsStringAsync())!;
+        Assert.Contains("Phisics", problem["errors"]!["parameters.topics"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(["Physics"], (await JsonAsync(await platform.GetAsync($"/api/platform/users/{user}/settings")))["parameters"]!["topics"]!.AsArray()
+            .Select(t => t!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Catalog_topics_are_listed_with_their_items_and_an_unknown_topic_filter_is_named()
+    {
+        var anonymous = service.CreateClient();
+        var topics = (await JsonAsync(await anonymous.GetAsync("/api/catalog/topics"))).AsArray();
+        var physics = topics.Single(t => t!["name"]!.GetValue<string>() == "Physics")!;
+        var items = (await JsonAsync(await anonymous.GetAsync("/api/catalog/items?topic=Physics&limit=500"))).AsArray();
+        Assert.Equal(items.Count, physics["items"]!.GetValue<int>());
+        Assert.True(items.Count > 0);
+
+        var bogus = await anonymous.GetAsync("/api/catalog/items?topic=Phisics");
+        Assert.Equal(HttpStatusCode.BadRequest, bogus.StatusCode);
+        Assert.Contains("Phisics", JsonNode.Parse(await bogus.Content.ReadAsStringAsync())!["errors"]!["topic"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+
+        var person = await service.SignedInAsync(await new Data.AccountStore(service.DataSource).UpsertAsync("tia-" + Guid.NewGuid().ToString("N")[..6], "Tia", "user", ServiceFixture.Password));
+        var onboarding = await person.PutAsJsonAsync("/api/me/settings", new { objectiveId = "engagement", parameters = new { }, topics = new[] { "Oceans", "quantum" } });
+        Assert.Equal(HttpStatusCode.BadRequest, onboarding.StatusCode);
+        Assert.Contains("'quantum'", JsonNode.Parse(await onboarding.Content.ReadAsStringAsync())!["errors"]!["topics"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OpenApi_document_says_which_credential_each_operation_takes_and_the_browser_is_served_from_here()
     {
         var anonymous = service.CreateClient();
