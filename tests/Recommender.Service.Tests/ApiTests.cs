@@ -327,6 +327,26 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
+    public async Task Objectives_guide_lists_every_setting_of_every_goal_with_its_default()
+    {
+        var guide = await File.ReadAllLinesAsync(Path.Combine(Recommender.Testing.RepositoryPaths.Root, "docs", "objectives.md"));
+        var objectives = (await JsonAsync(await service.CreateClient().GetAsync("/api/objectives"))).AsArray();
+        Assert.True(objectives.Count >= 5);
+        foreach (var objective in objectives)
+        {
+            var id = objective!["id"]!.GetValue<string>();
+            var row = guide.SingleOrDefault(l => l.StartsWith($"| `{id}` |", StringComparison.Ordinal));
+            Assert.True(row is not null, $"docs/objectives.md has no row for {id}");
+            foreach (var parameter in objective["parameters"]!.AsArray())
+            {
+                var value = parameter!["default"]!;
+                var shown = value is JsonArray array ? $"[{string.Join(", ", array.Select(v => v!.ToJsonString()))}]" : value.ToJsonString().Trim('"');
+                Assert.Contains($"`{parameter["name"]!.GetValue<string>()}` ({shown})", row, StringComparison.Ordinal);
+            }
+        }
+    }
+
+    [Fact]
     public async Task Catalog_topics_are_listed_with_their_items_and_an_unknown_topic_filter_is_named()
     {
         var anonymous = service.CreateClient();
