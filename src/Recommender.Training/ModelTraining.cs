@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Recommender.Core;
@@ -37,6 +38,26 @@ public sealed record ModelMetrics(
 
     /// <summary><see cref="Feedback"/> of a ranking model trained on the ratings of <see cref="ImplicitFeedback.PositiveRating"/> or more (NDCG@10 against popularity is its measure).</summary>
     public const string PositiveRatings = "positive-ratings";
+
+    /// <summary>A model row's stored metrics (NaN written as the string "NaN"); null for a run that stored none or unreadable ones.</summary>
+    public static ModelMetrics? Read(string? json)
+    {
+        if (string.IsNullOrWhiteSpace(json))
+            return null;
+        try
+        {
+            return JsonSerializer.Deserialize<ModelMetrics>(json, ModelTraining.MetricsJson);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>What the holdout measured, in one line: NDCG@10 against popularity for a ranking model, RMSE for a rating model.</summary>
+    public string Holdout() => Feedback is Activity or PositiveRatings
+        ? TestNdcg is { } ndcg ? string.Create(CultureInfo.InvariantCulture, $"NDCG@{ModelTraining.HoldoutK} {ndcg:F4} (popularity {PopularityNdcg:F4}) on {TestRatings:N0} pairs") : "nothing held out to measure on"
+        : TestRmse is { } rmse && double.IsFinite(rmse) ? string.Create(CultureInfo.InvariantCulture, $"RMSE {rmse:F3} (global mean {GlobalMeanRmse:F3}) on {TestRatings:N0} ratings") : "nothing held out to measure on";
 }
 
 /// <summary>The outcome of one training run.</summary>
@@ -71,7 +92,9 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
     public const double GateTolerance = 0.02;
 
     // Metrics may be NaN (nothing to measure); JSON has no NaN, so it is written as the string "NaN".
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    internal static readonly JsonSerializerOptions MetricsJson = new(JsonSerializerDefaults.Web) { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    private static readonly JsonSerializerOptions Json = MetricsJson;
 
     /// <summary>
     /// <see cref="TrainAsync(MatrixFactorizationOptions, IProgress{TrainingProgress}?, CancellationToken)"/> unless another process is training this database, in which case null: one run at a

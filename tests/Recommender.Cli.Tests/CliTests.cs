@@ -204,6 +204,9 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal(1, await ActiveVersionAsync());
         Assert.Equal(0, list.Exit);
         Assert.Contains("ready", list.Output, StringComparison.Ordinal);
+        // What the holdout measured, in words, not the stored JSON.
+        Assert.Contains("NDCG@10", list.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"testNdcg\"", list.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -359,6 +362,8 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal(2, badRank.Exit);
         Assert.StartsWith("error: --rank must be between 1 and 4096; got -1", badRank.Output, StringComparison.Ordinal);
         Assert.True(empty.Exit == 2, empty.Output);
+        // One error line, as every CLI failure gives.
+        Assert.Contains("error: model", empty.Output, StringComparison.Ordinal);
         Assert.Contains("not trained", empty.Output, StringComparison.Ordinal);
     }
 

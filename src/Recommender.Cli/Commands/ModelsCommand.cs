@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Globalization;
 using Recommender.Data.Models;
+using Recommender.Training;
 using Spectre.Console;
 
 namespace Recommender.Cli.Commands;
@@ -9,13 +11,18 @@ internal static class ModelsCommand
 {
     public static Command Create()
     {
-        var list = new Command("list", "List stored models, newest first, with status and holdout metrics.");
+        var list = new Command("list", "List stored models, newest first, with status, what each was trained on and what its holdout measured (the admin API gives every figure).");
         list.SetAction(CliApp.Guarded(async (parse, ct) =>
         {
             await using var dataSource = await CliContext.OpenDatabaseAsync(parse, ct);
-            var table = new Table().AddColumns("version", "status", "active", "created", "activated", "metrics");
+            // The stored metrics JSON squeezed into a column was unreadable: what was trained on, and what the holdout measured.
+            var table = new Table().AddColumns("version", "status", "active", "created", "trained on", "holdout");
             foreach (var m in await new ModelStore(dataSource).ListAsync(ct))
-                table.AddRow($"{m.Version}", m.Status, m.IsActive ? "yes" : "", $"{m.CreatedAt:u}", m.ActivatedAt is { } a ? $"{a:u}" : "", Markup.Escape(m.Metrics));
+            {
+                var metrics = ModelMetrics.Read(m.Metrics);
+                var data = metrics is null ? "" : string.Create(CultureInfo.InvariantCulture, $"{metrics.Users:N0} people × {metrics.Items:N0} items, {metrics.Feedback}");
+                table.AddRow($"{m.Version}", m.Status, m.IsActive ? "yes" : "", $"{m.CreatedAt:u}", Markup.Escape(data), Markup.Escape(metrics?.Holdout() ?? ""));
+            }
             AnsiConsole.Write(table);
             return 0;
         }));

@@ -74,9 +74,11 @@ internal static class TrainCommand
             await MigrationRunner.MigrateAsync(dataSource, ct);
             var trained = await RunAsync(dataSource, options, HyperparameterSearch.Except(parse.GetValue(rank), parse.GetValue(lambda), parse.GetValue(iterations)),
                 RankingSearch.Except(parse.GetValue(rank), parse.GetValue(lambda), parse.GetValue(alpha)), ct);
+            // Without metrics nothing was trained (too little data): one error line, and a script must not carry on as if a model exists.
+            if (trained.Metrics is null)
+                throw new CliException($"model {trained.Version} {trained.Decision}");
             Print(trained);
-            // Without metrics nothing was trained (too little data): a script must not carry on as if a model exists.
-            return trained.Metrics is null ? 2 : 0;
+            return 0;
         }));
         return command;
     }
