@@ -82,7 +82,7 @@ public static class WhyThis
             // Calibration fills the list towards the widened mix the goal aims at, which may be beyond what the reader reads.
             "calibration" => item.Topics.Count == 0 ? null : "it brings in a topic the list was short of",
             "viewpoint" => item.Stance is null ? null : "it brings another viewpoint",
-            _ => objectives is not null && objectives.TryGet(component, out var part) ? $"your goal \u201c{part.DisplayName}\u201d ranks it high" : null,
+            _ => objectives is not null && objectives.TryGet(component, out var part) ? $"the \u201c{part.DisplayName}\u201d part of your mix ranks it high" : null,
         };
 }
 

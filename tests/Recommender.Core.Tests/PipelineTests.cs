@@ -80,7 +80,7 @@ public sealed class PipelineTests
         var served = Pipeline.Recommend(Request(fan, "engagement"));
 
         // The history is ratings, so the reason says "rated" and names one of the rated items.
-        Assert.All(served.Items, i => Assert.Matches("^Because you rated \"Item (6|12|18|24)\"\\.$", i.Reasons[0]));
+        Assert.All(served.Items, i => Assert.Matches("^Because you rated \u201cItem (6|12|18|24)\u201d\\.$", i.Reasons[0]));
     }
 
     [Fact]

@@ -179,6 +179,6 @@ public sealed partial class WhyThisTests
     [GeneratedRegex(@"challenge|gentle start|right level|at your level|step beyond|above your level|level you have been reading")]
     private static partial Regex LevelClaim();
 
-    [GeneratedRegex("^Because you (liked|learned from|finished|rated|read) \"([^\"]+)\"")]
+    [GeneratedRegex("^Because you (liked|learned from|finished|rated|read) \u201c([^\u201d]+)\u201d")]
     private static partial Regex BecauseYou();
 }

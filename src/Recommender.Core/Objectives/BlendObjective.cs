@@ -23,7 +23,7 @@ public sealed class BlendObjective : IObjective
         ArgumentNullException.ThrowIfNull(parts);
         var weights = parts.Select(o => new ParameterSpec(o.Id + "_weight", ParameterType.Number,
             o.Id == EngagementObjective.ObjectiveId ? 0.5 : o.Id == NoProfilingObjective.ObjectiveId ? 0.0 : 0.25,
-            $"Weight of \"{o.DisplayName}\" in the mix.", 0, 1, Weighs: o.Id)).ToList();
+            $"Weight of \u201c{o.DisplayName}\u201d in the mix.", 0, 1, Weighs: o.Id)).ToList();
         _parts = [.. parts.Zip(weights, (o, w) => (o, w.Name))];
         Schema = new ParameterSchema(
         [

@@ -93,7 +93,7 @@ public sealed class EngagementObjective : IObjective
             }
             if (!candidate.Embedding.IsEmpty)
             {
-                return $"Because you {best.Verb} \"{best.Item.Title}\".";
+                return $"Because you {best.Verb} \u201c{best.Item.Title}\u201d.";
             }
         }
         return request.Taste == Taste.ChosenTopics
