@@ -85,6 +85,8 @@ public sealed partial class BrowserTests(WebFixture web) : IAsyncLifetime
 
         // Feedback on the first card of this very feed page.
         var requestId = await page.Locator(".audit-ref code").InnerTextAsync();
+        // The footer links to this very list's record, not only to the list of lists.
+        Assert.Equal(1, await page.Locator($".audit-ref a[href='/settings/shown/{requestId}']").CountAsync());
         var firstCard = page.Locator("article.card").First;
         var itemId = long.Parse(ItemIdPattern().Match(await firstCard.GetAttributeAsync("id") ?? "").Value, System.Globalization.CultureInfo.InvariantCulture);
         await firstCard.GetByRole(AriaRole.Button, new() { Name = "Glad I saw this" }).ClickAsync();
