@@ -14,6 +14,12 @@ public static class MeApi
 {
     public sealed record SettingsDto(string ObjectiveId, JsonObject Parameters, DateTime? UpdatedAt, IReadOnlyList<string>? Topics = null);
 
+    /// <summary>
+    /// One change of goal or settings. A goal's own topics are in its parameters; the first topics (onboarding signals)
+    /// are not part of the history, so a change carries no separate topics field that would always read null.
+    /// </summary>
+    public sealed record SettingsChangeDto(string ObjectiveId, JsonObject Parameters, DateTime UpdatedAt);
+
     /// <param name="ObjectiveId">The objective to rank with.</param>
     /// <param name="Parameters">Its settings, checked against its schema.</param>
     /// <param name="Topics">Topics the person cares about (onboarding): initial signals until they have a few events. Left as they were when absent.</param>
@@ -139,14 +145,14 @@ public static class MeApi
 
     private static readonly PageRange ServedPage = new(DefaultLimit: 20, MaxLimit: 200, Before: true);
 
-    private static async Task<Results<Ok<List<SettingsDto>>, ValidationProblem>> GetSettingsHistory(ClaimsPrincipal user, SettingsService settings, CancellationToken ct,
+    private static async Task<Results<Ok<List<SettingsChangeDto>>, ValidationProblem>> GetSettingsHistory(ClaimsPrincipal user, SettingsService settings, CancellationToken ct,
         int? limit = null)
     {
         var errors = new Dictionary<string, string[]>();
         if (!HistoryPage.Check(errors, limit ?? HistoryPage.DefaultLimit))
             return TypedResults.ValidationProblem(errors);
         return TypedResults.Ok((await settings.HistoryAsync(user.UserId(), limit ?? HistoryPage.DefaultLimit, ct))
-            .Select(s => new SettingsDto(s.ObjectiveId, ParseObject(s.ParametersJson), s.UpdatedAt)).ToList());
+            .Select(s => new SettingsChangeDto(s.ObjectiveId, ParseObject(s.ParametersJson), s.UpdatedAt)).ToList());
     }
 
     private static async Task<Results<Ok<List<ServedListDto>>, ValidationProblem>> GetServed(ClaimsPrincipal user, AuditQueries audit, CancellationToken ct,

@@ -99,6 +99,8 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
         Assert.Contains(items, i => i!["topics"]!.AsArray().Any(t => t!.GetValue<string>() == "Physics"));
         var history = await JsonAsync(await client.GetAsync("/api/me/settings/history"));
         Assert.Equal("learning", history[0]!["objectiveId"]!.GetValue<string>());
+        // A change says what it changed; no field that is never filled.
+        Assert.Equal(["objectiveId", "parameters", "updatedAt"], history[0]!.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal));
     }
 
     [Fact]
