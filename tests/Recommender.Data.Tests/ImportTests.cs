@@ -263,6 +263,12 @@ public sealed class ImportTests : IAsyncLifetime
         { "items.jsonl", $"{{\"item_id\": \"j1\", \"title\": \"One\"}}\n{{\"item_id\": \"j2\", \"title\": \"Two\", \"topics\": [{string.Join(", ", Enumerable.Range(0, 500).Select(i => $"\"t{i}\""))}]}}\n", 2, "topics at most 50" },
         { "items.csv", "item_id,title,level\na1,One,2\na2,Two,7\n", 3, "level must be between 1 and 5" },
         { "events.csv", "user_id,item_id,kind,value,occurred_at\nu1,a1,click,,2024-05-01T10:00:00Z\nu1,a1,click,,2999-01-01\n", 3, "occurred_at must not be in the future" },
+        // Only unix seconds and ISO 8601: a culture's order of day and month is a guess that misdates rows without a word.
+        { "items.csv", "item_id,title,published_at\na1,One,2024-04-02\na2,Two,02/04/2024\n", 3, "published_at '02/04/2024' is neither unix seconds nor ISO 8601: write a date such as 2024-04-02" },
+        { "items.csv", "item_id,title,published_at\na1,One,2024-04-02\na2,Two,04/13/2024\n", 3, "published_at '04/13/2024' is neither unix seconds nor ISO 8601" },
+        { "items.csv", "item_id,title,published_at\na1,One,2024-04-02\na2,Two,\"April 2, 2024\"\n", 3, "published_at 'April 2, 2024' is neither" },
+        { "items.jsonl", "{\"item_id\": \"j1\", \"title\": \"One\"}\n{\"item_id\": \"j2\", \"title\": \"Two\", \"published_at\": \"2024-04-02 10:00:00\"}\n", 2, "published_at '2024-04-02 10:00:00' is neither" },
+        { "events.csv", "user_id,item_id,kind,value,occurred_at\nu1,a1,click,,2024-05-01T10:00:00Z\nu1,a1,click,,05/01/2024\n", 3, "occurred_at '05/01/2024' is neither unix seconds nor ISO 8601" },
         { "events.csv", $"user_id,item_id,kind,value,occurred_at\nu1,a1,click,,2024-05-01T10:00:00Z\n{new string('u', CatalogRules.MaxIdLength + 1)},a1,click,,2024-05-01T10:00:00Z\n", 3, "user_id is required, at most 200" },
     };
 
