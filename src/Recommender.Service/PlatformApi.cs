@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Recommender.Core;
 using Recommender.Data;
 using Recommender.Data.Import;
 using Recommender.Serving;
@@ -16,8 +15,12 @@ public static class PlatformApi
     public sealed record ItemInput(string? Title, string? Url, string? Summary, DateTimeOffset? PublishedAt, int? Level, string? SourceId, double? Stance, List<string>? Topics,
         string? Signature = null);
 
-    /// <summary>A source; <c>publicKey</c> (Ed25519, base64 of 32 bytes) is registered for it and retires its older keys.</summary>
-    public sealed record SourceInput(string? Name, double? Credibility, string? PublicKey = null);
+    /// <summary>
+    /// A source, replaced whole: a field left out is stored as null. <c>url</c> links to the source's profile,
+    /// <c>credibilityBasis</c> says in plain words what the credibility rests on; <c>publicKey</c> (Ed25519, base64 of
+    /// 32 bytes) is registered for it and retires its older keys.
+    /// </summary>
+    public sealed record SourceInput(string? Name, double? Credibility, string? PublicKey = null, string? Url = null, string? CredibilityBasis = null);
 
     public sealed record PlatformEventInput(string? UserId, string? ItemId, string? Kind, double? Value, DateTimeOffset? OccurredAt, string? IdempotencyKey);
 
@@ -36,7 +39,8 @@ public static class PlatformApi
         platform.MapPut("/sources/{sourceId}", PutSource).RequireAuthorization(ApiServiceExtensions.CatalogScope)
             .WithName("PutPlatformSource")
             .WithSummary("Add or replace a source")
-            .WithDescription("A source's name and credibility (0 to 1), which credibility-aware objectives rank by. API key with the catalog scope.");
+            .WithDescription("A source's name, credibility (0 to 1, which credibility-aware objectives rank by), what the credibility rests on (credibilityBasis), "
+                + "a link to the source (url) and a publisher key. Replaces the source: a field left out is stored as null. API key with the catalog scope.");
         platform.MapPost("/events", PostEvents).RequireAuthorization(ApiServiceExtensions.EventsScope).RequireRateLimiting(ApiServiceExtensions.EventsLimit)
             .WithName("PostPlatformEvents")
             .WithSummary("Record what the platform's users did")
@@ -82,18 +86,15 @@ public static class PlatformApi
 
     private static async Task<Results<NoContent, ValidationProblem>> PutSource(string sourceId, SourceInput input, CatalogImporter importer, CancellationToken ct)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(input.Name) || input.Name.Length > 200)
-            errors["name"] = ["is required, at most 200 characters"];
-        if (input.Credibility is { } c && (!double.IsFinite(c) || c is < 0 or > 1))
-            errors["credibility"] = ["must be between 0 and 1"];
-        if (!string.IsNullOrWhiteSpace(input.PublicKey) && PublisherKeys.ParsePublicKey(input.PublicKey) is null)
-            errors["publicKey"] = [PublisherKeys.PublicKeyRule];
+        // Checked by the same rules as an import; a credibility too large for a float still reads as out of range.
+        var source = new SourceRow(1, sourceId, input.Name?.Trim() ?? "",
+            input.Credibility is { } c ? (float)Math.Clamp(c, float.MinValue, float.MaxValue) : null,
+            input.Url, Blank(input.CredibilityBasis), Blank(input.PublicKey));
+        var errors = CatalogRules.SourceProblems(source).ToDictionary(p => p.Field, p => new[] { p.Problem });
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
         var batch = new ImportBatch { SourcesFile = "request" };
-        batch.Sources.Add(new SourceRow(1, sourceId, input.Name!.Trim(), (float?)input.Credibility,
-            PublicKey: string.IsNullOrWhiteSpace(input.PublicKey) ? null : input.PublicKey.Trim()));
+        batch.Sources.Add(source);
         try
         {
             await importer.ImportAsync(batch, ct: ct);
@@ -104,6 +105,8 @@ public static class PlatformApi
         }
         return TypedResults.NoContent();
     }
+
+    private static string? Blank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 
     private static async Task<Results<Ok<MeApi.AppendResponse>, ValidationProblem>> PostEvents(
         List<PlatformEventInput>? events, ServingState serving, AccountStore accounts, EventStore store, RecommenderMetrics metrics, CancellationToken ct)

@@ -134,7 +134,7 @@ public sealed class ProvenanceImportTests : IAsyncLifetime
     public async Task Import_badKeyOrSignatureOrAKeyOfAnotherSource_failsAtItsLineAndStoresNothing()
     {
         var badKey = Folder("source_id,name,public_key\npub,The Publisher,bm90IGEga2V5\n", ("""{"item_id":"a","title":"A"}""", null));
-        var e = Assert.Throws<ImportException>(() => ImportReaders.Directory(badKey));
+        var e = await Assert.ThrowsAsync<ImportException>(() => ImportAsync(badKey));
         Assert.Equal((2L, "public_key must be an Ed25519 public key: base64 of 32 bytes (recommender provenance keygen writes one)"), (e.Line, e.Reason));
 
         var badSignature = Folder("source_id,name\npub,The Publisher\n", ("""{"item_id":"a","title":"A"}""", null));

@@ -440,6 +440,39 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
+    public async Task Platform_source_put_stores_url_and_credibility_basis_checks_them_as_an_import_does_and_replaces_the_source()
+    {
+        var catalog = await service.WithApiKeyAsync("catalog");
+        var id = "ocean-" + Guid.NewGuid().ToString("N")[..8];
+        async Task<(float? Credibility, string? Url, string? Basis)> StoredAsync()
+        {
+            await using var conn = await service.DataSource.OpenConnectionAsync();
+            return await conn.QuerySingleAsync<(float?, string?, string?)>(
+                "select credibility, url, credibility_basis from sources where external_id = @id", new { id });
+        }
+
+        var full = await catalog.PutAsJsonAsync($"/api/platform/sources/{id}",
+            new { name = "Ocean Weekly", credibility = 0.9, url = "https://example.org/ocean", credibilityBasis = "Peer reviewed" });
+        var afterFull = await StoredAsync();
+        var bad = await catalog.PutAsJsonAsync($"/api/platform/sources/{id}",
+            new { name = "Ocean Weekly", url = "javascript:alert(1)", credibilityBasis = new string('b', Data.Import.CatalogRules.MaxBasisLength + 1) });
+        var afterBad = await StoredAsync();
+        var nameOnly = await catalog.PutAsJsonAsync($"/api/platform/sources/{id}", new { name = "Ocean Weekly" });
+        var document = JsonNode.Parse(await service.CreateClient().GetStringAsync("/openapi/v1.json"))!;
+
+        Assert.Equal(HttpStatusCode.NoContent, full.StatusCode);
+        Assert.Equal((0.9f, "https://example.org/ocean", "Peer reviewed"), afterFull);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var errors = JsonNode.Parse(await bad.Content.ReadAsStringAsync())!["errors"]!.AsObject().Select(e => e.Key).Order(StringComparer.Ordinal);
+        Assert.Equal(["credibilityBasis", "url"], errors);
+        Assert.Equal(afterFull, afterBad);
+        Assert.Equal(HttpStatusCode.NoContent, nameOnly.StatusCode);
+        Assert.Equal(((float?)null, (string?)null, (string?)null), await StoredAsync());
+        var properties = document["components"]!["schemas"]!["SourceInput"]!["properties"]!.AsObject().Select(p => p.Key);
+        Assert.Superset(new HashSet<string> { "name", "credibility", "url", "credibilityBasis", "publicKey" }, properties.ToHashSet());
+    }
+
+    [Fact]
     public async Task Account_delete_removes_the_person_and_their_events()
     {
         var account = await new Data.AccountStore(service.DataSource).UpsertAsync("dave-" + Guid.NewGuid().ToString("N")[..6], "Dave", "user", ServiceFixture.Password);

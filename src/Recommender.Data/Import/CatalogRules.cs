@@ -5,7 +5,7 @@ using Recommender.Core;
 namespace Recommender.Data.Import;
 
 /// <summary>
-/// What an item or an event must be to be stored, however it arrives: the platform API, the personal API, an import
+/// What an item, a source or an event must be to be stored, however it arrives: the platform API, the personal API, an import
 /// file or a demo data set. Fields are named as the API spells them (<c>publishedAt</c>); an import names the column
 /// instead (<see cref="Column"/>), with its file and line.
 /// </summary>
@@ -13,6 +13,8 @@ public static class CatalogRules
 {
     public const int MaxIdLength = 200;
     public const int MaxTitleLength = 1000;
+    public const int MaxNameLength = 200;
+    public const int MaxBasisLength = 1000;
     public const int MaxTopics = 50;
     public const int MaxTopicLength = 100;
     public const short MinLevel = 1, MaxLevel = 5;
@@ -76,6 +78,24 @@ public static class CatalogRules
             yield return ("signature", PublisherKeys.SignatureRule);
     }
 
+    /// <summary>Everything wrong with a source, each with the field it is about.</summary>
+    public static IEnumerable<(string Field, string Problem)> SourceProblems(SourceRow source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (IdProblem(source.ExternalId) is { } id)
+            yield return ("sourceId", id);
+        if (string.IsNullOrWhiteSpace(source.Name) || source.Name.Length > MaxNameLength)
+            yield return ("name", $"is required, at most {MaxNameLength} characters");
+        if (source.Credibility is { } credibility && (!float.IsFinite(credibility) || credibility is < 0 or > 1))
+            yield return ("credibility", "must be between 0 and 1");
+        if (source.Url is not null && !WebAddress.IsHttp(source.Url))
+            yield return ("url", WebAddress.Rule);
+        if (source.CredibilityBasis?.Length > MaxBasisLength)
+            yield return ("credibilityBasis", $"at most {MaxBasisLength} characters");
+        if (source.PublicKey is not null && PublisherKeys.ParsePublicKey(source.PublicKey) is null)
+            yield return ("publicKey", PublisherKeys.PublicKeyRule);
+    }
+
     /// <summary>The first thing wrong with an imported event, or null (one check per row of a file that may hold millions).</summary>
     public static (string Field, string Problem)? EventProblem(in EventRow e, DateTimeOffset now) =>
         IdProblem(e.UserExternalId) is { } user ? ("userId", user)
@@ -96,6 +116,11 @@ public static class CatalogRules
         {
             if (IdProblem(user.ExternalId) is { } problem)
                 throw new ImportException(batch.UsersFile, user.Line, $"{Column("userId")} {problem}");
+        }
+        foreach (var source in batch.Sources)
+        {
+            if (SourceProblems(source).FirstOrDefault() is ({ } field, { } problem))
+                throw new ImportException(batch.SourcesFile, source.Line, $"{Column(field)} {problem}");
         }
         foreach (var item in batch.Items)
             Checked(batch.ItemsFile, item);
