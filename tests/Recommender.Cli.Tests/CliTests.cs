@@ -47,6 +47,61 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Import_of_items_with_only_id_and_title_updates_the_title_and_keeps_everything_else()
+    {
+        var folder = Directory.CreateTempSubdirectory("recommender-cli-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder, "sources.csv"), "source_id,name\ns1,Ocean Weekly\n");
+            await File.WriteAllTextAsync(Path.Combine(folder, "items.csv"),
+                "item_id,title,url,published_at,level,source_id,topics\na1,Tides,https://example.org/a1,2024-04-02,2,s1,Oceans\n");
+            var full = await RunAsync(null, "import", "generic", folder);
+            File.Delete(Path.Combine(folder, "sources.csv"));
+            await File.WriteAllTextAsync(Path.Combine(folder, "items.csv"), "item_id,title\na1,Tides explained\n");
+
+            var partial = await RunAsync(null, "import", "generic", folder);
+
+            Assert.True(full.Exit == 0, full.Output);
+            Assert.True(partial.Exit == 0, partial.Output);
+            Assert.Contains("(1 updated)", partial.Output, StringComparison.Ordinal);
+            await using var conn = await _db.DataSource.OpenConnectionAsync();
+            var item = await conn.QuerySingleAsync<(string, string?, DateTime?, short?, string?, string?)>("""
+                select i.title, i.url, i.published_at, i.level, s.external_id, (select string_agg(t.name, '|') from item_topics it join topics t on t.id = it.topic_id where it.item_id = i.id)
+                from items i left join sources s on s.id = i.source_id where i.external_id = 'a1'
+                """);
+            Assert.Equal(("Tides explained", "https://example.org/a1", new DateTime(2024, 4, 2, 0, 0, 0, DateTimeKind.Utc), (short?)2, "s1", "Oceans"), item);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("items.csv", "items.jsonl", "{\"item_id\": \"a2\", \"title\": \"Waves\"}")]
+    [InlineData("events.csv", "events.jsonl", "{\"user_id\": \"u1\", \"item_id\": \"a1\", \"kind\": \"click\", \"occurred_at\": \"2024-05-01\"}")]
+    public async Task Import_with_a_csv_and_a_jsonl_file_for_one_thing_exits_2_naming_both_and_stores_nothing(string csv, string jsonl, string line)
+    {
+        var folder = Directory.CreateTempSubdirectory("recommender-cli-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder, "items.csv"), "item_id,title\na1,Tides\n");
+            await File.WriteAllTextAsync(Path.Combine(folder, "events.csv"), "user_id,item_id,kind,value,occurred_at\nu1,a1,click,,2024-05-01T10:00:00Z\n");
+            await File.WriteAllTextAsync(Path.Combine(folder, jsonl), line + "\n");
+
+            var both = await RunAsync(null, "import", "generic", folder);
+
+            Assert.Equal(2, both.Exit);
+            Assert.Contains($"both {csv} and {jsonl}", both.Output, StringComparison.Ordinal);
+            Assert.Equal((0L, 0L), (await CountAsync("items"), await CountAsync("events")));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Evaluate_skill_measures_answers_against_baselines_and_refuses_data_without_answers()
     {
         var folder = Directory.CreateTempSubdirectory("recommender-cli-").FullName;

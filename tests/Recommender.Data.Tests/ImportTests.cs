@@ -293,6 +293,192 @@ public sealed class ImportTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("1712016000", "2024-04-02T00:00:00Z")]
+    [InlineData("2024-04-02", "2024-04-02T00:00:00Z")]
+    [InlineData("2024-04-02T10:30", "2024-04-02T10:30:00Z")]
+    [InlineData("2024-04-02T10:30:15", "2024-04-02T10:30:15Z")]
+    [InlineData("2024-04-02T10:30:15Z", "2024-04-02T10:30:15Z")]
+    [InlineData("2024-04-02T10:30:15.25+01:00", "2024-04-02T09:30:15.25Z")]
+    [InlineData("2024-04-02T10:30:15.1234567-05:30", "2024-04-02T16:00:15.1234567Z")]
+    public void Directory_reads_unix_seconds_and_every_iso_8601_form(string written, string utc)
+    {
+        File.WriteAllText(Path.Combine(_scratch, "items.csv"), $"item_id,title,published_at\na1,One,{written}\n");
+
+        var item = Assert.Single(ImportReaders.Directory(_scratch).Items);
+
+        Assert.Equal(DateTimeOffset.Parse(utc, System.Globalization.CultureInfo.InvariantCulture), item.PublishedAt);
+        Assert.Equal(TimeSpan.Zero, item.PublishedAt!.Value.Offset);
+    }
+
+    [Theory]
+    [InlineData("items.csv", "items.jsonl", "{\"item_id\": \"a1\", \"title\": \"One\"}")]
+    [InlineData("events.csv", "events.jsonl", "{\"user_id\": \"u1\", \"item_id\": \"a1\", \"kind\": \"click\", \"occurred_at\": \"2024-05-01\"}")]
+    public async Task Directory_with_two_files_for_one_thing_refuses_naming_both_and_stores_nothing(string csv, string jsonl, string line)
+    {
+        WriteGeneric();
+        File.WriteAllText(Path.Combine(_scratch, jsonl), line + "\n");
+
+        var error = Assert.Throws<InvalidDataException>(() => ImportReaders.Directory(_scratch));
+
+        Assert.Contains($"both {csv} and {jsonl}", error.Message, StringComparison.Ordinal);
+        Assert.Equal(new CatalogCounts(0, 0, 0, 0, 0), await CountsAsync());
+    }
+
+    [Fact]
+    public void Directory_with_events_jsonl_alone_says_events_are_read_from_events_csv()
+    {
+        File.WriteAllText(Path.Combine(_scratch, "items.csv"), "item_id,title\na1,One\n");
+        File.WriteAllText(Path.Combine(_scratch, "events.jsonl"), "{}\n");
+
+        var error = Assert.Throws<InvalidDataException>(() => ImportReaders.Directory(_scratch));
+
+        Assert.Contains("events.jsonl is not read; events are read from events.csv", error.Message, StringComparison.Ordinal);
+    }
+
+    private const string NoEvents = "user_id,item_id,kind,value,occurred_at\n";
+
+    private sealed record StoredItem(string Title, string? Url, string? Summary, DateTime? PublishedAt, short? Level, string? Source, float? Stance,
+        string? LevelBasis, string? Body, string? AskedBy, string? License, string Topics);
+
+    private async Task<StoredItem> ItemAsync(string externalId)
+    {
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        return await conn.QuerySingleAsync<StoredItem>("""
+            select i.title, i.url, i.summary, i.published_at as publishedat, i.level, s.external_id as source, i.stance,
+                   i.level_basis as levelbasis, i.body, a.external_id as askedby, i.license,
+                   coalesce((select string_agg(t.name, '|' order by t.name) from item_topics it join topics t on t.id = it.topic_id
+                             where it.item_id = i.id), '') as topics
+            from items i left join sources s on s.id = i.source_id left join sources a on a.id = i.asked_by_source_id
+            where i.external_id = @externalId
+            """, new { externalId });
+    }
+
+    private async Task<(float? Credibility, string? Url, string? Basis)> SourceAsync(string externalId)
+    {
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        return await conn.QuerySingleAsync<(float?, string?, string?)>(
+            "select credibility, url, credibility_basis from sources where external_id = @externalId", new { externalId });
+    }
+
+    [Fact]
+    public async Task ImportAsync_csv_without_a_column_keeps_its_stored_values_and_an_empty_field_clears_one()
+    {
+        WriteGeneric(items: """
+            item_id,title,url,summary,published_at,level,source_id,stance,topics,level_basis,body
+            a1,"Deep sea, explained",https://example.org/a1,Down there,2024-04-02,2,s1,-1,Oceans|Biology,Reads at grade 6,The text
+            """, events: NoEvents);
+        await ImportAsync(ImportReaders.Directory(_scratch));
+        var stored = await ItemAsync("a1");
+
+        WriteGeneric(items: "item_id,title\na1,Deep sea (revised)\na9,New here\n", events: NoEvents);
+        var titlesOnly = await ImportAsync(ImportReaders.Directory(_scratch));
+
+        Assert.Equal((1, 1), (titlesOnly.ItemsAdded, titlesOnly.ItemsUpdated));
+        Assert.Equal(stored with { Title = "Deep sea (revised)" }, await ItemAsync("a1"));
+        Assert.Equal(new StoredItem("New here", null, null, null, null, null, null, null, null, null, null, ""), await ItemAsync("a9"));
+
+        WriteGeneric(items: "item_id,title,url,level,topics\na1,Deep sea (revised),,,\n", events: NoEvents);
+        await ImportAsync(ImportReaders.Directory(_scratch));
+
+        Assert.Equal(stored with { Title = "Deep sea (revised)", Url = null, Level = null, Topics = "" }, await ItemAsync("a1"));
+    }
+
+    [Fact]
+    public async Task ImportAsync_jsonl_property_left_out_keeps_its_stored_value_and_null_clears_it()
+    {
+        WriteGeneric();
+        await ImportAsync(ImportReaders.Directory(_scratch));
+        var stored = await ItemAsync("a1");
+        File.Delete(Path.Combine(_scratch, "items.csv"));
+        File.Delete(Path.Combine(_scratch, "events.csv"));
+
+        File.WriteAllText(Path.Combine(_scratch, "items.jsonl"), """{"item_id": "a1", "title": "Deep sea (revised)"}""" + "\n");
+        await ImportAsync(ImportReaders.Directory(_scratch));
+
+        Assert.Equal(stored with { Title = "Deep sea (revised)" }, await ItemAsync("a1"));
+
+        File.WriteAllText(Path.Combine(_scratch, "items.jsonl"), """{"item_id": "a1", "title": "Deep sea (revised)", "url": null, "topics": null, "level": null}""" + "\n");
+        await ImportAsync(ImportReaders.Directory(_scratch));
+
+        Assert.Equal(stored with { Title = "Deep sea (revised)", Url = null, Level = null, Topics = "" }, await ItemAsync("a1"));
+    }
+
+    [Fact]
+    public async Task ImportAsync_signed_row_states_every_field_its_signature_covers_and_keeps_the_others()
+    {
+        WriteGeneric(items: """
+            item_id,title,url,level,source_id,topics,body
+            a1,Tides,https://example.org/a1,2,s1,Oceans,The text
+            """, events: NoEvents);
+        await ImportAsync(ImportReaders.Directory(_scratch));
+        var stored = await ItemAsync("a1");
+        File.Delete(Path.Combine(_scratch, "items.csv"));
+        File.WriteAllText(Path.Combine(_scratch, "items.jsonl"),
+            $$"""{"item_id": "a1", "title": "Tides", "signature": "{{Convert.ToBase64String(new byte[64])}}"}""" + "\n");
+
+        await ImportAsync(ImportReaders.Directory(_scratch));
+
+        Assert.Equal(stored with { Url = null, Level = null, Source = null, Topics = "" }, await ItemAsync("a1"));
+    }
+
+    [Fact]
+    public async Task ImportAsync_generic_file_keeps_the_licence_and_asker_only_a_stack_exchange_import_sets()
+    {
+        var dump = new ImportBatch();
+        dump.Sources.Add(new SourceRow(1, "se:alice", "Alice", 0.8f, "https://example.org/users/1", "reputation 4,268"));
+        dump.Sources.Add(new SourceRow(2, "se:bob", "Bob", 0.4f));
+        dump.Items.Add(new ItemRow(1, "se:q1", "Why?", "https://example.org/q/1", null, null, 3, "se:alice", null, ["qubits"],
+            AskedBySourceExternalId: "se:bob", License: "CC BY-SA 4.0"));
+        await ImportAsync(dump);
+        File.WriteAllText(Path.Combine(_scratch, "items.csv"), "item_id,title,level\nse:q1,Why (edited)?,4\n");
+
+        await ImportAsync(ImportReaders.Directory(_scratch));
+
+        var item = await ItemAsync("se:q1");
+        Assert.Equal(("Why (edited)?", (short?)4, "se:alice", "se:bob", "CC BY-SA 4.0", "https://example.org/q/1", "qubits"),
+            (item.Title, item.Level, item.Source, item.AskedBy, item.License, item.Url, item.Topics));
+    }
+
+    [Fact]
+    public async Task ImportAsync_sources_csv_without_a_column_keeps_its_stored_values_and_an_empty_field_clears_one()
+    {
+        File.WriteAllText(Path.Combine(_scratch, "sources.csv"),
+            "source_id,name,credibility,url,credibility_basis\ns1,Ocean Weekly,0.9,https://example.org/ocean,Peer reviewed\n");
+        await ImportAsync(SourcesOnly());
+
+        File.WriteAllText(Path.Combine(_scratch, "sources.csv"), "source_id,name\ns1,Ocean Weekly (renamed)\n");
+        await ImportAsync(SourcesOnly());
+
+        Assert.Equal((0.9f, "https://example.org/ocean", "Peer reviewed"), await SourceAsync("s1"));
+
+        File.WriteAllText(Path.Combine(_scratch, "sources.csv"), "source_id,name,credibility\ns1,Ocean Weekly,\n");
+        await ImportAsync(SourcesOnly());
+
+        Assert.Equal(((float?)null, "https://example.org/ocean", "Peer reviewed"), await SourceAsync("s1"));
+    }
+
+    [Theory]
+    [InlineData("source_id,name,url\ns1,Ocean Weekly,https://example.org/ocean\ns2,Code Digest,javascript:alert(1)\n", "url must be an http:// or https:// address")]
+    [InlineData("source_id,name,credibility\ns1,Ocean Weekly,0.9\ns2,Code Digest,1.5\n", "credibility must be between 0 and 1")]
+    public async Task ImportAsync_source_the_API_would_refuse_fails_with_its_line_and_column_and_stores_nothing(string sources, string reason)
+    {
+        File.WriteAllText(Path.Combine(_scratch, "sources.csv"), sources);
+
+        var error = await Assert.ThrowsAsync<ImportException>(() => ImportAsync(SourcesOnly()));
+
+        Assert.Equal(("sources.csv", 3L), (Path.GetFileName(error.File), error.Line));
+        Assert.StartsWith(reason, error.Reason, StringComparison.Ordinal);
+        Assert.Equal(new CatalogCounts(0, 0, 0, 0, 0), await CountsAsync());
+    }
+
+    /// <summary>The scratch folder's sources.csv alone (the generic import wants items or events beside it).</summary>
+    private ImportBatch SourcesOnly()
+    {
+        File.WriteAllText(Path.Combine(_scratch, "items.csv"), "item_id,title\n");
+        return ImportReaders.Directory(_scratch);
+    }
+
+    [Theory]
     [InlineData("bad timestamp", "yesterday", "occurred_at 'yesterday'")]
     [InlineData("unknown item", "2024-05-01T10:00:00Z", "'zzz'")]
     public async Task ImportAsync_bad_row_deep_in_a_large_file_names_its_line_and_stores_nothing(string what, string badTime, string reason)

@@ -62,10 +62,11 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
     private const string StagingSql = """
         create temp table stg_topics (line bigint, name text, parent text) on commit drop;
         create temp table stg_users (line bigint, external_id text, display_name text) on commit drop;
-        create temp table stg_sources (line bigint, external_id text, name text, credibility real, url text, credibility_basis text) on commit drop;
+        create temp table stg_sources (line bigint, external_id text, name text, credibility real, url text, credibility_basis text,
+            absent text[]) on commit drop;
         create temp table stg_items (line bigint, external_id text, title text, url text, summary text, published_at timestamptz,
             level smallint, source_external_id text, stance real, topics text[], level_basis text, body text,
-            asked_by_external_id text, license text) on commit drop;
+            asked_by_external_id text, license text, absent text[]) on commit drop;
         create temp table stg_events (line bigint, user_external_id text, item_external_id text, kind text, value real,
             occurred_at timestamptz, idempotency_key text) on commit drop;
         """;
@@ -87,7 +88,7 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
         }, ct);
 
     private static Task CopySourcesAsync(NpgsqlConnection conn, List<SourceRow> rows, CancellationToken ct) =>
-        BinaryCopy.WriteAsync(conn, "copy stg_sources (line, external_id, name, credibility, url, credibility_basis) from stdin (format binary)", rows, (w, r) =>
+        BinaryCopy.WriteAsync(conn, "copy stg_sources (line, external_id, name, credibility, url, credibility_basis, absent) from stdin (format binary)", rows, (w, r) =>
         {
             w.Write(r.Line, NpgsqlDbType.Bigint);
             w.Write(r.ExternalId, NpgsqlDbType.Text);
@@ -95,12 +96,13 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
             w.WriteOrNull(r.Credibility, NpgsqlDbType.Real);
             w.WriteOrNull(r.Url, NpgsqlDbType.Text);
             w.WriteOrNull(r.CredibilityBasis, NpgsqlDbType.Text);
+            w.Write(r.Absent ?? [], NpgsqlDbType.Array | NpgsqlDbType.Text);
         }, ct);
 
     private static Task CopyItemsAsync(NpgsqlConnection conn, List<ItemRow> rows, CancellationToken ct) =>
         BinaryCopy.WriteAsync(conn, """
             copy stg_items (line, external_id, title, url, summary, published_at, level, source_external_id, stance, topics,
-                level_basis, body, asked_by_external_id, license) from stdin (format binary)
+                level_basis, body, asked_by_external_id, license, absent) from stdin (format binary)
             """, rows, (w, r) =>
         {
             w.Write(r.Line, NpgsqlDbType.Bigint);
@@ -117,6 +119,7 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
             w.WriteOrNull(r.Body, NpgsqlDbType.Text);
             w.WriteOrNull(r.AskedBySourceExternalId, NpgsqlDbType.Text);
             w.WriteOrNull(r.License, NpgsqlDbType.Text);
+            w.Write(r.Absent ?? [], NpgsqlDbType.Array | NpgsqlDbType.Text);
         }, ct);
 
     private static async Task CopyEventsAsync(NpgsqlConnection conn, List<EventRow> rows, IProgress<ImportProgress>? progress, CancellationToken ct)
@@ -192,9 +195,14 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
             throw new ImportException(batch.TopicsFile, l.Line, $"topic '{l.Name}' would be its own ancestor");
     }
 
+    // A column the row leaves out (absent) keeps the stored value; a new source gets null there.
     private const string MergeSourcesSql = """
         insert into sources (external_id, name, credibility, url, credibility_basis)
-        select external_id, name, credibility, url, credibility_basis from stg_sources
+        select s.external_id, s.name,
+               case when 'credibility' = any (s.absent) then cur.credibility else s.credibility end,
+               case when 'url' = any (s.absent) then cur.url else s.url end,
+               case when 'credibility_basis' = any (s.absent) then cur.credibility_basis else s.credibility_basis end
+        from stg_sources s left join sources cur on cur.external_id = s.external_id
         on conflict (external_id) do update set name = excluded.name, credibility = excluded.credibility, url = excluded.url,
             credibility_basis = excluded.credibility_basis
         where (sources.name, sources.credibility, sources.url, sources.credibility_basis)
@@ -217,10 +225,22 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
         where t.name = s.name and t.parent_id is distinct from p.id
         """;
 
+    // A column the row leaves out (absent) keeps the stored value; a new item gets null there.
     private const string MergeItemsSql = """
         insert into items (external_id, title, url, summary, published_at, level, source_id, stance, level_basis, body, asked_by_source_id, license)
-        select s.external_id, s.title, s.url, s.summary, s.published_at, s.level, src.id, s.stance, s.level_basis, s.body, ask.id, s.license
-        from stg_items s left join sources src on src.external_id = s.source_external_id
+        select s.external_id, s.title,
+               case when 'url' = any (s.absent) then cur.url else s.url end,
+               case when 'summary' = any (s.absent) then cur.summary else s.summary end,
+               case when 'published_at' = any (s.absent) then cur.published_at else s.published_at end,
+               case when 'level' = any (s.absent) then cur.level else s.level end,
+               case when 'source_id' = any (s.absent) then cur.source_id else src.id end,
+               case when 'stance' = any (s.absent) then cur.stance else s.stance end,
+               case when 'level_basis' = any (s.absent) then cur.level_basis else s.level_basis end,
+               case when 'body' = any (s.absent) then cur.body else s.body end,
+               case when 'asked_by' = any (s.absent) then cur.asked_by_source_id else ask.id end,
+               case when 'license' = any (s.absent) then cur.license else s.license end
+        from stg_items s left join items cur on cur.external_id = s.external_id
+                         left join sources src on src.external_id = s.source_external_id
                          left join sources ask on ask.external_id = s.asked_by_external_id
         order by s.line
         on conflict (external_id) do update set
@@ -234,11 +254,13 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
                excluded.level_basis, excluded.body, excluded.asked_by_source_id, excluded.license)
         """;
 
-    // An item's topics are replaced by the import's list, so a re-categorised item loses its old topics.
+    // An item's topics are replaced by the import's list, so a re-categorised item loses its old topics; a row without
+    // the topics column leaves them.
     private const string MergeItemTopicsSql = """
         delete from item_topics it
         using stg_items s join items i on i.external_id = s.external_id
         where it.item_id = i.id
+          and not 'topics' = any (s.absent)
           and not exists (select 1 from topics t where t.id = it.topic_id and t.name = any (s.topics));
         insert into item_topics (item_id, topic_id)
         select i.id, t.id

@@ -35,7 +35,7 @@ public static class ImportReaders
                 throw new ImportException(moviesPath, line, $"movie id {id} already appeared on line {seen[id]}");
             var title = Required(moviesPath, line, "title", text[(first + 2)..last]);
             batch.Items.Add(new ItemRow(line, id, title, $"https://www.imdb.com/title/tt{id}/", null,
-                YearInTitle(title), null, null, null, Topics(text[(last + 2)..])));
+                YearInTitle(title), null, null, null, Topics(text[(last + 2)..]), Absent: NotInMovieTweetings));
         });
 
         ForEachLine(ReadUtf8(ratingsPath), (line, text) =>
@@ -53,6 +53,12 @@ public static class ImportReaders
         return batch;
     }
 
+    /// <summary>What movies.dat does not say about a film, and a re-import leaves as it is.</summary>
+    private static readonly string[] NotInMovieTweetings = [.. ItemRow.OptionalColumns.Except(["url", "published_at", "topics"])];
+
+    /// <summary>What the generic files have no column for, and an import of them leaves as it is.</summary>
+    private static readonly string[] NotInGenericFiles = ["asked_by", "license"];
+
     /// <summary>
     /// The generic format (see README "Import your own catalog"): optional <c>sources.csv</c>, <c>items.csv</c> or
     /// <c>items.jsonl</c>, and optional <c>events.csv</c>. The synthetic generator's output is this format with
@@ -64,9 +70,17 @@ public static class ImportReaders
             throw new DirectoryNotFoundException($"{directory}: no such directory");
         var csvItems = Path.Combine(directory, "items.csv");
         var jsonItems = Path.Combine(directory, "items.jsonl");
+        // Two files for one thing would leave one of them silently unread; which one is meant is the user's to say.
+        if (File.Exists(csvItems) && File.Exists(jsonItems))
+            throw new InvalidDataException($"{directory}: both items.csv and items.jsonl are here; items come from one of them, so remove or rename the other");
         var itemsPath = File.Exists(csvItems) ? csvItems : File.Exists(jsonItems) ? jsonItems : null;
         var sourcesPath = Path.Combine(directory, "sources.csv");
         var eventsPath = Path.Combine(directory, eventsFileName);
+        var jsonEvents = Path.Combine(directory, "events.jsonl");
+        if (File.Exists(jsonEvents))
+            throw new InvalidDataException(File.Exists(eventsPath)
+                ? $"{directory}: both {eventsFileName} and events.jsonl are here; events are read from {eventsFileName} only, so remove or rename events.jsonl"
+                : $"{directory}: events.jsonl is not read; events are read from {eventsFileName}");
         if (itemsPath is null && !File.Exists(eventsPath))
             throw new FileNotFoundException($"{directory}: found neither items.csv, items.jsonl nor {eventsFileName}");
 
@@ -109,9 +123,10 @@ public static class ImportReaders
             var id = Required(path, line, "source_id", get("source_id"));
             if (!seen.TryAdd(id, line))
                 throw new ImportException(path, line, $"source_id {id} already appeared on line {seen[id]}");
+            // What a source may be (CatalogRules) is checked once for every way in, when the batch is imported.
             batch.Sources.Add(new SourceRow(line, id, Required(path, line, "name", get("name")),
-                OptionalFloat(path, line, "credibility", get("credibility"), 0, 1), NullIfEmpty(get("url")), NullIfEmpty(get("credibility_basis")),
-                Checked(path, line, "public_key", get("public_key"), PublisherKeys.ParsePublicKey, PublisherKeys.PublicKeyRule)));
+                OptionalFloat(path, line, "credibility", get("credibility")), NullIfEmpty(get("url")), NullIfEmpty(get("credibility_basis")),
+                NullIfEmpty(get("public_key")), [.. SourceRow.OptionalColumns.Where(c => get(c) is null)]));
         });
     }
 
@@ -119,7 +134,7 @@ public static class ImportReaders
     {
         var seen = new Dictionary<string, long>(StringComparer.Ordinal);
         ReadCsv(path, ["item_id", "title"], (line, get) =>
-            batch.Items.Add(ItemFrom(path, line, get, get("topics") is { } t ? Topics(t) : [], seen)));
+            batch.Items.Add(ItemFrom(path, line, get, get("topics") is { } t ? Topics(t) : null, seen)));
     }
 
     /// <summary>The items of an <c>items.jsonl</c> file as an import reads them, each with its line's text (for <c>provenance sign</c>).</summary>
@@ -155,14 +170,15 @@ public static class ImportReaders
             }
             if (root.ValueKind != JsonValueKind.Object)
                 throw new ImportException(path, line, "not a JSON object");
+            // A property left out is a column left out (null); a property set to null is an empty field.
             string? Get(string name) => root.TryGetProperty(name, out var v) ? v.ValueKind switch
             {
                 JsonValueKind.String => Storable(path, line, name, v.GetString()),
                 JsonValueKind.Number => v.GetRawText(),
-                JsonValueKind.Null => null,
+                JsonValueKind.Null => "",
                 _ => throw new ImportException(path, line, $"{name} must be a string or a number"),
             } : null;
-            string[] topics = [];
+            string[]? topics = null;
             if (root.TryGetProperty("topics", out var t))
             {
                 topics = t.ValueKind switch
@@ -179,7 +195,8 @@ public static class ImportReaders
         });
     }
 
-    private static ItemRow ItemFrom(string path, long line, Func<string, string?> get, string[] topics, Dictionary<string, long> seen)
+    /// <summary>An item row; <paramref name="get"/> answers null, and <paramref name="topics"/> is null, for a column the row leaves out.</summary>
+    private static ItemRow ItemFrom(string path, long line, Func<string, string?> get, string[]? topics, Dictionary<string, long> seen)
     {
         var id = Required(path, line, "item_id", get("item_id"));
         if (!seen.TryAdd(id, line))
@@ -187,14 +204,18 @@ public static class ImportReaders
         var source = get("source_id");
         // A signature is read as one here; the rest of what the catalog accepts (CatalogRules) is checked once for every
         // way in, when the batch is imported.
+        var signature = Checked(path, line, "signature", get("signature"), PublisherKeys.ParseSignature, PublisherKeys.SignatureRule);
+        // A column left out keeps what is stored, except under a signature: it vouches for every column it covers, as the row states them.
+        string[] absent = [.. ItemRow.OptionalColumns.Where(c => NotInGenericFiles.Contains(c) || (c == "topics" ? topics is null : get(c) is null))
+            .Where(c => signature is null || !ItemRow.SignedColumns.Contains(c))];
         return new ItemRow(line, id, Required(path, line, "title", get("title")),
             NullIfEmpty(get("url")), NullIfEmpty(get("summary")),
             OptionalTimestamp(path, line, "published_at", get("published_at")),
             OptionalLevel(path, line, get("level")),
             string.IsNullOrWhiteSpace(source) ? null : source.Trim(),
             OptionalFloat(path, line, "stance", get("stance")),
-            topics, NullIfEmpty(get("level_basis")), NullIfEmpty(get("body")),
-            Signature: Checked(path, line, "signature", get("signature"), PublisherKeys.ParseSignature, PublisherKeys.SignatureRule));
+            topics ?? [], NullIfEmpty(get("level_basis")), NullIfEmpty(get("body")),
+            Signature: signature, Absent: absent);
     }
 
     /// <summary>A key or signature in base64, refused at its line when it is not one; blank means none.</summary>

@@ -13,10 +13,16 @@ public sealed class ImportException(string file, long line, string reason)
 
 /// <summary>
 /// A source; <paramref name="CredibilityBasis"/> says in plain words what the credibility rests on. <paramref name="PublicKey"/>
-/// (base64 Ed25519, already checked) registers a key for the source, retiring its older ones (docs/provenance.md).
+/// (base64 Ed25519) registers a key for the source, retiring its older ones (docs/provenance.md). <paramref name="Absent"/>
+/// names the <see cref="OptionalColumns"/> the row does not carry: a stored source keeps its values there (null: the row
+/// carries every column, and replaces the source).
 /// </summary>
 public sealed record SourceRow(long Line, string ExternalId, string Name, float? Credibility, string? Url = null, string? CredibilityBasis = null,
-    string? PublicKey = null);
+    string? PublicKey = null, string[]? Absent = null)
+{
+    /// <summary>The columns a row may leave out, named as the import file names them.</summary>
+    public static IReadOnlyList<string> OptionalColumns { get; } = ["credibility", "url", "credibility_basis"];
+}
 
 /// <summary>A topic and the topic it belongs under (null: a subject of its own).</summary>
 public sealed record TopicRow(long Line, string Name, string? Parent);
@@ -39,8 +45,19 @@ public sealed record ItemRow(
     string? Body = null,
     string? AskedBySourceExternalId = null,
     string? License = null,
-    string? Signature = null)
+    string? Signature = null,
+    string[]? Absent = null)
 {
+    /// <summary>
+    /// The columns an item row may leave out (<see cref="Absent"/>), named as the import file names them; a stored item
+    /// keeps its values there. Null <see cref="Absent"/>: the row carries every column, and replaces the item.
+    /// </summary>
+    public static IReadOnlyList<string> OptionalColumns { get; } =
+        ["url", "summary", "published_at", "level", "source_id", "stance", "topics", "level_basis", "body", "asked_by", "license"];
+
+    /// <summary>The columns a <see cref="Signature"/> covers: a signed row states all of them, so none of them can be absent.</summary>
+    public static IReadOnlyList<string> SignedColumns { get; } = ["url", "summary", "published_at", "level", "source_id", "topics"];
+
     /// <summary>What the publisher's <see cref="Signature"/> (base64 Ed25519, already checked) covers.</summary>
     public SignedContent SignedContent() => new(ExternalId, SourceExternalId, Title, Url, Summary, PublishedAt, Level, Topics);
 }
