@@ -101,6 +101,50 @@ public sealed class CliTests : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// The generic format's example in docs/cli.md, copied as a reader would: each file is a line naming it and the lines
+    /// up to the next blank one, in the fenced blocks of the "Import your own catalog" section.
+    /// </summary>
+    private static Dictionary<string, string> ExampleFilesInTheDocs()
+    {
+        var doc = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "docs", "cli.md")).ReplaceLineEndings("\n");
+        var section = doc[doc.IndexOf("# Import your own catalog", StringComparison.Ordinal)..];
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        var blocks = section.Split("```");
+        for (var i = 1; i < blocks.Length; i += 2)
+        {
+            foreach (var chunk in blocks[i].Split("\n\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var name = chunk.Split('\n')[0];
+                if (name.EndsWith(".csv", StringComparison.Ordinal) || name.EndsWith(".jsonl", StringComparison.Ordinal))
+                    files.Add(name, chunk[(name.Length + 1)..] + "\n");
+            }
+        }
+        return files;
+    }
+
+    [Fact]
+    public async Task Import_of_the_generic_example_in_the_docs_works_as_written_on_an_empty_database()
+    {
+        var files = ExampleFilesInTheDocs();
+        var folder = Directory.CreateTempSubdirectory("recommender-cli-").FullName;
+        try
+        {
+            foreach (var (name, content) in files)
+                await File.WriteAllTextAsync(Path.Combine(folder, name), content);
+
+            var import = await RunAsync(null, "import", "generic", folder);
+
+            Assert.Equal(["events.csv", "items.csv", "sources.csv"], files.Keys.Order(StringComparer.Ordinal));
+            Assert.True(import.Exit == 0, import.Output);
+            Assert.Equal((1L, 1L, 2L), (await CountAsync("sources"), await CountAsync("items"), await CountAsync("events")));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Evaluate_skill_measures_answers_against_baselines_and_refuses_data_without_answers()
     {
