@@ -67,7 +67,9 @@ public static class PlatformApi
             input.Level is { } level ? (short)Math.Clamp(level, short.MinValue, short.MaxValue) : null,
             string.IsNullOrWhiteSpace(input.SourceId) ? null : input.SourceId, (float?)input.Stance,
             [.. (input.Topics ?? []).Select(t => t?.Trim() ?? "").Distinct()],
-            Signature: string.IsNullOrWhiteSpace(input.Signature) ? null : input.Signature.Trim());
+            Signature: string.IsNullOrWhiteSpace(input.Signature) ? null : input.Signature.Trim(),
+            // What an import may set and this API cannot say (the level's basis, the body, the asker, the licence) is kept.
+            Absent: ["level_basis", "body", "asked_by", "license"]);
         var errors = CatalogRules.ItemProblems(item).ToDictionary(p => p.Field, p => new[] { p.Problem });
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);

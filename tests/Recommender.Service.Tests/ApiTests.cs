@@ -435,6 +435,16 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
         Assert.Equal(HttpStatusCode.NoContent, good.StatusCode);
         var items = await service.CreateClient().GetFromJsonAsync<JsonArray>("/api/catalog/items?topic=Oceans&limit=500");
         Assert.Contains(items!, i => i!["externalId"]!.GetValue<string>() == "x1");
+
+        // What only an import can set (the body, the level's basis) survives a PUT that cannot carry it.
+        await using (var conn = await service.DataSource.OpenConnectionAsync())
+            await conn.ExecuteAsync("update items set body = 'The full text', level_basis = 'counted by hand' where external_id = 'x1'");
+        Assert.Equal(HttpStatusCode.NoContent, (await catalog.PutAsJsonAsync("/api/platform/items/x1", new { title = "Tides, again", level = 3, topics = new[] { "Oceans" } })).StatusCode);
+        await using (var conn = await service.DataSource.OpenConnectionAsync())
+        {
+            var (title, text, basis) = await conn.QuerySingleAsync<(string, string?, string?)>("select title, body, level_basis from items where external_id = 'x1'");
+            Assert.Equal(("Tides, again", "The full text", "counted by hand"), (title, text, basis));
+        }
         Assert.Equal(HttpStatusCode.NoContent, (await catalog.DeleteAsync("/api/platform/items/x1")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await catalog.DeleteAsync("/api/platform/items/x1")).StatusCode);
     }
