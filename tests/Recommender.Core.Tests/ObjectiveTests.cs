@@ -326,6 +326,33 @@ public sealed class DiversityObjectiveTests : ObjectiveContractTests
     }
 
     [Fact]
+    public void Rank_anotherSide_isOnlyClaimedAgainstAnItemAboveOnTheSameTopic()
+    {
+        var sided = TestWorld.Candidates(UserState.Anonymous)
+            .Where(c => TestWorld.Catalog[c.ItemId].Stance is 1 or -1)
+            .Select(c => c with { Relevance = TestWorld.Catalog[c.ItemId].Stance > 0 ? 1.0 - c.ItemId * 1e-4 : 0.5 - c.ItemId * 1e-4 })
+            .ToList();
+        var request = TestWorld.Request(UserState.FromHistory(999, []), k: 10, candidates: sided) with { Personalized = true };
+
+        var ranked = new DiversityObjective().Rank(request with { Parameters = ObjectiveParameters.Empty.With("viewpoint_weight", 1.0).With("popularity_weight", 0.0) });
+
+        var claims = 0;
+        for (var i = 0; i < ranked.Count; i++)
+        {
+            var item = TestWorld.Catalog[ranked[i].ItemId];
+            foreach (var reason in ranked[i].Reasons.Where(r => r.Contains("another side", StringComparison.Ordinal)))
+            {
+                var topic = reason.Split("debate on ")[1].Split(" in your list")[0];
+                Assert.Contains(topic, item.Topics);
+                Assert.Contains(ranked.Take(i), above => TestWorld.Catalog[above.ItemId] is var other
+                    && other.Topics.Contains(topic) && Math.Sign(other.Stance!.Value) == -Math.Sign(item.Stance!.Value));
+                claims++;
+            }
+        }
+        Assert.True(claims > 0, "no item was said to answer another");
+    }
+
+    [Fact]
     public void Rank_oneAuthorMostRelevant_bringsInOtherAuthors()
     {
         // A prolific author: every item by source-1 ranks above anything by the other three, on every topic alike, in

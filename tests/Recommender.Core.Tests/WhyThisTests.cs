@@ -127,6 +127,9 @@ public sealed partial class WhyThisTests
             Claimed("recent", TestWorld.Now - item.PublishedAt <= WhyThis.RecentWithin);
         if (reason.Contains("another viewpoint", StringComparison.Ordinal) || reason.Contains("another side", StringComparison.Ordinal))
             Claimed("viewpoint", item.Stance is not null);
+        // A debate is about something: the item is on the topic it is said to answer.
+        foreach (Match m in Debate().Matches(reason))
+            Claimed("debate topic", item.Topics.Contains(m.Groups[1].Value));
         if (reason.Contains("signed", StringComparison.OrdinalIgnoreCase))
             // Only a signature that checked out is mentioned, and it names the source the card says verified it.
             Claimed("signed", item.IsVerified && reason.Contains($"Signed by its publisher, {item.Provenance!.Signer}:", StringComparison.Ordinal));
@@ -172,6 +175,9 @@ public sealed partial class WhyThisTests
         }
         return history;
     }
+
+    [GeneratedRegex(@"debate on ([\w-]+) in your list")]
+    private static partial Regex Debate();
 
     [GeneratedRegex(@"about ([\w-]+), a topic you chose")]
     private static partial Regex TopicYouChose();

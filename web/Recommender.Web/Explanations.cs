@@ -21,7 +21,7 @@ public static class Explanations
         ["topic_balance"] = "penalty for topics already in the list",
         ["redundancy"] = "how unlike it is to the items above it",
         ["calibration"] = "how it moves the list towards the person's mix of topics",
-        ["viewpoint"] = "whether it brings another side of a debate",
+        ["viewpoint"] = "whether it brings another side of a debate on one of its topics",
         ["author_repeat"] = "penalty for an author already in the list",
     };
 

@@ -111,7 +111,7 @@ public sealed class DiversityObjective : IObjective
     }
 
     /// <summary>One chosen pool entry with the parts of its marginal score when it was chosen.</summary>
-    private readonly record struct Pick(int Entry, double Score, double Redundancy, double Calibration, double Viewpoint, double Repeat);
+    private readonly record struct Pick(int Entry, double Score, double Redundancy, double Calibration, double Viewpoint, double Repeat, string? ViewpointTopic);
 
     /// <summary>
     /// One request's pool, prepared once, from which lists are chosen at a given balance. Topics become indices and
@@ -207,14 +207,16 @@ public sealed class DiversityObjective : IObjective
             var selectedTopics = _topicLevel.NewTally();
             var selectedSubjects = _subjectLevel.NewTally();
             var selectedTopicMass = 0.0;
-            var stanceSum = 0.0;
+            // A stance is a side in the debate on a topic, so sides are balanced per topic: an item for one thing does not
+            // "answer" an item against something else.
+            var stanceByTopic = new Dictionary<string, double>(StringComparer.Ordinal);
             var authorPicks = new int[_authorCount];
             var picks = new List<Pick>(k);
             for (var step = 0; step < k; step++)
             {
                 var best = -1;
                 var bestScore = double.NegativeInfinity;
-                var bestParts = (redundancy: 0.0, calibration: 0.0, viewpoint: 0.0, repeat: 0.0);
+                var bestParts = (redundancy: 0.0, calibration: 0.0, viewpoint: 0.0, repeat: 0.0, debate: (string?)null);
                 for (var i = 0; i < _pool.Count; i++)
                 {
                     if (taken[i])
@@ -223,19 +225,19 @@ public sealed class DiversityObjective : IObjective
                     }
                     var redundancy = step == 0 ? 0 : _useMean ? sumSimilarity[i] / step : maxSimilarity[i];
                     var calibration = (_topicLevel.Gain(i, selectedTopics, selectedTopicMass) + _subjectLevel.Gain(i, selectedSubjects, selectedTopicMass)) / 2;
-                    // Only a list already leaning one way gains or loses: taking a side in a balanced list is not penalised.
-                    var viewpoint = _items[i].Stance is { } s && stanceSum != 0 ? Math.Abs(stanceSum) - Math.Abs(stanceSum + s) : 0;
+                    // Only a list already leaning one way on a topic gains or loses: taking a side in a balanced list is not penalised.
+                    var (viewpoint, debate) = Viewpoint(_items[i], stanceByTopic);
                     var repeat = _authors[i] >= 0 && authorPicks[_authors[i]] > 0 ? 1.0 : 0.0;
                     var score = lambda * _relevance[i] - (1 - lambda) * redundancy + _calibrationWeight * calibration + _viewpointWeight * viewpoint - _authorWeight * repeat;
                     if (best < 0 || score > bestScore || (score == bestScore && Before(_request.Seed, _pool[i].ItemId, _pool[best].ItemId)))
                     {
                         best = i;
                         bestScore = score;
-                        bestParts = (redundancy, calibration, viewpoint, repeat);
+                        bestParts = (redundancy, calibration, viewpoint, repeat, debate);
                     }
                 }
                 taken[best] = true;
-                picks.Add(new Pick(best, bestScore, bestParts.redundancy, bestParts.calibration, bestParts.viewpoint, bestParts.repeat));
+                picks.Add(new Pick(best, bestScore, bestParts.redundancy, bestParts.calibration, bestParts.viewpoint, bestParts.repeat, bestParts.debate));
                 if (_authors[best] >= 0)
                 {
                     authorPicks[_authors[best]]++;
@@ -243,7 +245,11 @@ public sealed class DiversityObjective : IObjective
                 _topicLevel.Add(best, selectedTopics);
                 _subjectLevel.Add(best, selectedSubjects);
                 selectedTopicMass += _topicLevel.HasTopics(best) ? 1 : 0;
-                stanceSum += _items[best].Stance ?? 0;
+                if (_items[best].Stance is { } stance)
+                {
+                    foreach (var topic in _items[best].Topics)
+                        stanceByTopic[topic] = stanceByTopic.GetValueOrDefault(topic) + stance;
+                }
                 var row = SimilarityRow(best);
                 for (var i = 0; i < _pool.Count; i++)
                 {
@@ -264,8 +270,30 @@ public sealed class DiversityObjective : IObjective
                 ["calibration"] = _calibrationWeight * x.Calibration,
                 ["viewpoint"] = _viewpointWeight * x.Viewpoint,
                 ["author_repeat"] = -_authorWeight * x.Repeat,
-            }, Reasons(_request.Catalog, _items[x.Entry], _history, x.Viewpoint))),
+            }, Reasons(_request.Catalog, _items[x.Entry], _history, x.Viewpoint, x.ViewpointTopic))),
         ];
+
+        /// <summary>
+        /// How far the item brings the list's leaning on one of its topics back towards balance (negative: further from
+        /// it), on the topic where that is largest, and which topic that is; 0 and null when no topic of it leans yet.
+        /// </summary>
+        private static (double Viewpoint, string? Topic) Viewpoint(ItemInfo item, Dictionary<string, double> stanceByTopic)
+        {
+            if (item.Stance is not { } s)
+                return (0, null);
+            (double, string?) best = (0, null);
+            var any = false;
+            foreach (var topic in item.Topics)
+            {
+                if (stanceByTopic.GetValueOrDefault(topic) is var sum && sum == 0)
+                    continue;
+                var gain = Math.Abs(sum) - Math.Abs(sum + s);
+                if (!any || gain > best.Item1)
+                    best = (gain, topic);
+                any = true;
+            }
+            return best;
+        }
     }
 
     /// <summary>
@@ -332,7 +360,7 @@ public sealed class DiversityObjective : IObjective
     private static double Similarity(ReadOnlySpan<float> a, float normA, ReadOnlySpan<float> b, float normB) =>
         normA == 0 || normB == 0 ? 0 : System.Numerics.Tensors.TensorPrimitives.Dot(a, b) / (normA * normB);
 
-    private static IReadOnlyList<string> Reasons(Catalog catalog, ItemInfo item, TopicMix history, double viewpoint)
+    private static IReadOnlyList<string> Reasons(Catalog catalog, ItemInfo item, TopicMix history, double viewpoint, string? debate)
     {
         var reasons = new List<string>(2);
         // A subject the reader rarely visits says more than one of its tags; then a rare topic within a familiar one.
@@ -342,9 +370,9 @@ public sealed class DiversityObjective : IObjective
         reasons.Add(fresh is not null
             ? $"Widens your mix: you rarely read about {catalog.Label(fresh)}."
             : "Relevant to you, and unlike the other picks in this list.");
-        if (viewpoint > 0)
+        if (viewpoint > 0 && debate is not null)
         {
-            reasons.Add("Offers another side of a debate in your list.");
+            reasons.Add($"Offers another side of the debate on {catalog.Label(debate)} in your list.");
         }
         return reasons;
     }
