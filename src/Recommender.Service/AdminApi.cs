@@ -28,7 +28,7 @@ public static class AdminApi
 
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/api/admin").WithTags("Admin").RequireAuthorization(ApiServiceExtensions.AdminPolicy);
+        var admin = app.MapGroup("/api/admin").WithTags("Admin").RequireAuthorization(ApiServiceExtensions.AdminPolicy).AddEndpointFilter<IsoTimeQuery>();
         admin.MapGet("/served", QueryServed)
             .WithName("QueryServedLists")
             .WithSummary("Search the audit log of served lists")

@@ -21,6 +21,10 @@ public sealed class SecurityTests(ServiceFixture service) : IClassFixture<Servic
         { "/api/admin/export?from=0001-01-01&to=2020-01-01", "from" },
         { "/api/admin/served?from=0001-01-01", "from" },
         { "/api/admin/served?to=9999-12-31", "to" },
+        // Not ISO 8601: read with the invariant culture it would be 4 February, silently.
+        { "/api/admin/served?from=02/04/2024", "from" },
+        { "/api/admin/metrics?from=2026-01-01&to=04/13/2026", "to" },
+        { "/api/admin/export?from=April%202,%202024", "from" },
         { "/api/admin/export?epsilon=1e-308", "epsilon" },
         { "/api/admin/export?epsilon=1e-20", "epsilon" },
         { "/api/admin/export?epsilon=0.001", "epsilon" },

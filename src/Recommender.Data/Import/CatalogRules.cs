@@ -138,4 +138,24 @@ public static class CatalogRules
 
     /// <summary>The import column a field is read from: <c>publishedAt</c> is <c>published_at</c>.</summary>
     public static string Column(string field) => JsonNamingPolicy.SnakeCaseLower.ConvertName(field);
+
+    /// <summary>
+    /// An ISO 8601 date or date-time (<see cref="IsoForms"/>), in UTC; false for anything else. Exact forms only: a
+    /// culture-aware parse reads 02/04/2024 month-first and silently misdates it. Imports and the API's query times share it.
+    /// </summary>
+    public static bool TryParseIso(string? value, out DateTimeOffset at)
+    {
+        var parsed = DateTimeOffset.TryParseExact(value?.Trim(), IsoForms, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out at);
+        at = at.ToUniversalTime();
+        return parsed;
+    }
+
+    /// <summary>ISO 8601 as the API reads it: a date, or a date-time to the minute or second with an optional fraction, then Z, an offset or nothing (UTC).</summary>
+    private static readonly string[] IsoForms =
+    [
+        "yyyy'-'MM'-'dd",
+        "yyyy'-'MM'-'dd'T'HH':'mmK",
+        "yyyy'-'MM'-'dd'T'HH':'mm':'ssK",
+        .. Enumerable.Range(1, 7).Select(digits => $"yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'{new string('f', digits)}K"),
+    ];
 }

@@ -89,21 +89,11 @@ internal static class ImportFiles
                 ? DateTimeOffset.FromUnixTimeSeconds(seconds)
                 : throw new ImportException(path, line, $"{field} {value} is out of range");
         }
-        // Exact forms only: a culture-aware parse reads 02/04/2024 month-first and silently misdates the row.
-        return DateTimeOffset.TryParseExact(value, IsoForms, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
-            ? at.ToUniversalTime()
+        return CatalogRules.TryParseIso(value, out var at)
+            ? at
             : throw new ImportException(path, line, $"{field} '{value}' is neither unix seconds nor ISO 8601: write a date such as 2024-04-02 "
                 + "or a date-time such as 2024-04-02T10:00:00Z (seconds, a fraction and an offset such as +01:00 are optional)");
     }
-
-    /// <summary>ISO 8601 as the API reads it: a date, or a date-time to the minute or second with an optional fraction, then Z, an offset or nothing (UTC).</summary>
-    private static readonly string[] IsoForms =
-    [
-        "yyyy'-'MM'-'dd",
-        "yyyy'-'MM'-'dd'T'HH':'mmK",
-        "yyyy'-'MM'-'dd'T'HH':'mm':'ssK",
-        .. Enumerable.Range(1, 7).Select(digits => $"yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'{new string('f', digits)}K"),
-    ];
 
     public static DateTimeOffset? OptionalTimestamp(string path, long line, string field, string? value) =>
         string.IsNullOrWhiteSpace(value) ? null : Timestamp(path, line, field, value);
