@@ -147,11 +147,25 @@ public sealed class ComponentTests : IDisposable
             Assert.Contains("Music", after, StringComparison.Ordinal);
         }, TimeSpan.FromSeconds(30));
 
+        // A weight out of range is named by its goal beside its box, and the preview says why it shows nothing.
+        await page.Find("#blend input[name='engagement_weight']").InputAsync(new ChangeEventArgs { Value = "7" });
+        page.WaitForAssertion(() =>
+        {
+            Assert.Equal("The weight of \u201cMore of what I enjoy\u201d must be at most 1.", page.Find("#engagement_weight-error").TextContent.Replace("Error: ", "", StringComparison.Ordinal));
+            Assert.Equal("true", page.Find("#engagement_weight").GetAttribute("aria-invalid"));
+            Assert.Contains("Fix the weights marked below", page.Find("#blend-preview-empty").TextContent, StringComparison.Ordinal);
+            Assert.Empty(page.FindAll("#blend ol.preview li"));
+            Assert.DoesNotContain("engagement_weight", page.Find("#blend").TextContent, StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(30));
+        await page.Find("#blend input[name='engagement_weight']").InputAsync(new ChangeEventArgs { Value = "0.5" });
+        page.WaitForAssertion(() => Assert.Equal(3, page.FindAll("#blend ol.preview li").Count), TimeSpan.FromSeconds(30));
+
         foreach (var name in page.FindAll("#blend input[type=number]").Select(i => i.GetAttribute("name")).ToList())
             await page.Find($"#blend input[name='{name}']").InputAsync(new ChangeEventArgs { Value = "0" });
         page.WaitForAssertion(() =>
         {
             Assert.Contains("at least one goal a weight above 0", page.Find("#blend .flash.error").TextContent, StringComparison.Ordinal);
+            Assert.Contains("at least one goal a weight above 0", page.Find("#blend-preview-empty").TextContent, StringComparison.Ordinal);
             Assert.True(page.Find("#blend button[type=submit]").HasAttribute("disabled"));
         }, TimeSpan.FromSeconds(30));
     }

@@ -175,13 +175,28 @@ public sealed class PageTests(WebFixture web)
     }
 
     [Fact]
-    public async Task Settings_blend_out_of_range_weight_is_refused_by_name()
+    public async Task Settings_blend_refused_weights_come_back_open_kept_and_named_by_their_goal_beside_their_boxes()
     {
         var (account, client) = await OnboardedAsync();
         var (_, settings, _) = await client.PageAsync("/settings");
-        using var response = await client.SubmitAsync(settings, "form[action='/me/blend']", ("learning_weight", "3"));
-        var (_, refused, _) = await client.PageAsync(response.Headers.Location!.OriginalString);
-        Assert.Contains("learning_weight", refused.QuerySelector(".flash.error")!.TextContent, StringComparison.Ordinal);
+        using var response = await client.SubmitAsync(settings, "form[action='/me/blend']", ("learning_weight", "3"), ("diversity_weight", "lots"));
+        var location = response.Headers.Location!.OriginalString;
+        Assert.EndsWith("#blend", location, StringComparison.Ordinal);
+        var (_, refused, _) = await client.PageAsync(location);
+
+        // The address jumps to the mix, so the mix is open, with what was typed still in its boxes.
+        Assert.True(refused.QuerySelector("#blend")!.HasAttribute("open"));
+        Assert.Equal("3", refused.QuerySelector("#learning_weight")!.GetAttribute("value"));
+        Assert.Equal("lots", refused.QuerySelector("#diversity_weight")!.GetAttribute("value"));
+        // Each message stands beside its box and names the goal as the reader knows it, never the setting's id.
+        Assert.Equal("learning_weight-error", refused.QuerySelector("#learning_weight")!.GetAttribute("aria-describedby"));
+        Assert.Contains("The weight of \u201cHelp me learn\u201d must be at most 1.", refused.QuerySelector("#learning_weight-error")!.TextContent, StringComparison.Ordinal);
+        Assert.Contains("The weight of \u201cShow me other perspectives\u201d must be a number from 0 to 1", refused.QuerySelector("#diversity_weight-error")!.TextContent, StringComparison.Ordinal);
+        Assert.Null(refused.QuerySelector("#engagement_weight-error"));
+        Assert.DoesNotContain("_weight", refused.QuerySelector("main")!.TextContent, StringComparison.Ordinal);
+        // The preview says why it shows nothing, and the mix cannot be saved as it stands.
+        Assert.Contains("Fix the weights marked below", refused.QuerySelector("#blend-preview-empty")!.TextContent, StringComparison.Ordinal);
+        Assert.True(refused.QuerySelector("#blend button[type=submit]")!.HasAttribute("disabled"));
         Assert.Equal("learning", (await new SettingsStore(web.DataSource).GetAsync(account.Id))!.ObjectiveId);
         using var ok = await client.SubmitAsync(settings, "form[action='/me/blend']", ("learning_weight", "1"), ("engagement_weight", "0"));
         Assert.Equal("blend", (await new SettingsStore(web.DataSource).GetAsync(account.Id))!.ObjectiveId);

@@ -169,7 +169,7 @@ public static class WebEndpoints
         return TypedResults.Redirect(change.Succeeded ? "/settings?saved=1" : WithProblem("/settings", flash, Problem(change)));
     }
 
-    private static async Task<RedirectHttpResult> SaveBlend(IFormCollection form, ClaimsPrincipal user, SettingsService settings, FlashMessages flash, CancellationToken ct)
+    private static async Task<RedirectHttpResult> SaveBlend(IFormCollection form, ClaimsPrincipal user, SettingsService settings, ObjectiveRegistry objectives, FlashMessages flash, CancellationToken ct)
     {
         var change = await settings.ChangeAsync(user.UserId(), BlendObjective.ObjectiveId, (blend, parameters) =>
         {
@@ -184,7 +184,9 @@ public static class WebEndpoints
             }
             return (parameters, null);
         }, ct);
-        return TypedResults.Redirect(change.Succeeded ? "/settings?saved=1#blend" : WithProblem("/settings", flash, Problem(change)) + "#blend");
+        // A refused mix goes back with what was typed, sealed, so the page opens the mix and words each problem beside its box.
+        return TypedResults.Redirect(change.Succeeded ? "/settings?saved=1#blend"
+            : "/settings?mix=" + Uri.EscapeDataString(flash.Seal(GoalSettings.TypedWeights(objectives[BlendObjective.ObjectiveId], form))) + "#blend");
     }
 
     /// <summary>A refused change as the form shows it: each error after the name of the setting it is about.</summary>
