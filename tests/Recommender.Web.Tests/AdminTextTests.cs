@@ -60,7 +60,25 @@ public sealed class AdminTextTests
 
         Assert.Equal("rank 16, λ 50, α 2, 20 iterations, chosen on a validation split (NDCG@10 0.081)", AdminText.Settings(points[0].Settings));
         Assert.Equal("rank 16, λ 50, α 2, 20 iterations, as given", AdminText.Settings(points[1].Settings));
-        Assert.Equal("rank 16, λ 50, α 2, 20 iterations, not chosen: 80 validation pairs are too few to choose from", AdminText.Settings(points[2].Settings));
+        Assert.Equal("rank 16, λ 50, α 2, 20 iterations, the defaults (80 validation pairs were too few to tune on)", AdminText.Settings(points[2].Settings));
+    }
+
+    [Fact]
+    public void ModelName_names_a_version_as_the_models_page_does_and_popularity_in_words()
+    {
+        Assert.Equal("v3", AdminText.ModelName("3"));
+        Assert.Equal("popularity (no trained model)", AdminText.ModelName("popularity-8b21ca2803d3"));
+        Assert.Equal("—", AdminText.ModelName(""));
+    }
+
+    [Fact]
+    public void QualityCaption_looks_for_a_line_only_once_there_are_two_versions()
+    {
+        Assert.Contains("blue line", AdminText.QualityCaption(ranking: true, versions: 2), StringComparison.Ordinal);
+        var one = AdminText.QualityCaption(ranking: true, versions: 1);
+        Assert.Contains("With one model version there are no lines yet", one, StringComparison.Ordinal);
+        Assert.DoesNotContain("blue line", one, StringComparison.Ordinal);
+        Assert.Contains("below the black mark of the global mean", AdminText.QualityCaption(ranking: false, versions: 1), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -50,6 +50,38 @@ public sealed class ComponentTests : IDisposable
     }
 
     [Fact]
+    public async Task Served_list_reads_in_words_for_its_reader_and_as_stored_for_an_auditor()
+    {
+        var reader = await _web.NewAccountAsync();
+        using (var client = await _web.OnboardedAsync(reader, "learning"))
+            await client.PageAsync("/");
+        await _web.FlushAuditAsync();
+        var served = (await new Recommender.Data.ServedListStore(_web.DataSource).QueryAsync(new Recommender.Data.ServedListFilter(UserId: reader.Id, Limit: 1)))[0];
+        var row = served with { ModelVersion = "popularity-8b21ca2803d3", ParametersJson = """{"floor_counts_verification":false,"target_success":0.7,"topics":["Oceans"]}""" };
+        var learning = _web.Services.GetRequiredService<ObjectiveRegistry>()["learning"];
+        learning.Schema.TryGet("target_success", out var targetSuccess);
+
+        var own = _context.Render<ServedListTable>(p => p.Add(c => c.Row, row));
+        var audited = _context.Render<ServedListTable>(p => p.Add(c => c.Row, row).Add(c => c.ForAuditor, true));
+
+        // The reader: each score part and setting in words, none of the names the audit log keeps.
+        var ownText = own.Find("dl.facts").TextContent + own.Find("table.served").TextContent;
+        foreach (var jargon in new[] { "topic_match", "zone_fit", "floor counts verification", "target success", "popularity-" })
+            Assert.DoesNotContain(jargon, ownText, StringComparison.Ordinal);
+        Assert.Contains("topic you chose", ownText, StringComparison.Ordinal);
+        Assert.Contains("fits your level", ownText, StringComparison.Ordinal);
+        Assert.Contains(own.FindAll("ul.settings-words li"), li => li.TextContent.StartsWith(targetSuccess.Description, StringComparison.Ordinal) && li.TextContent.EndsWith("0.7", StringComparison.Ordinal));
+        Assert.Contains("popularity (no trained model)", ownText, StringComparison.Ordinal);
+        Assert.Empty(own.FindAll("code.params"));
+
+        // The auditor: the goal with its id and version, apart; the settings in words, then labelled as stored.
+        Assert.Equal($"Help me learn (learning, version {learning.Version})", System.Text.RegularExpressions.Regex.Replace(audited.FindAll("dl.facts dd")[0].TextContent, @"\s+", " ").Trim());
+        Assert.StartsWith("As stored:", audited.Find(".settings-stored").TextContent.Trim(), StringComparison.Ordinal);
+        Assert.Equal(row.ParametersJson, audited.Find(".settings-stored code.params").TextContent);
+        Assert.Contains("topic_match", audited.Find("table.served").TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Card_badge_level_and_reasons_follow_the_items_own_values_for_many_generated_items()
     {
         var objectives = _web.Services.GetRequiredService<ObjectiveRegistry>();

@@ -35,7 +35,7 @@ public static class AdminText
     /// <summary>
     /// "rank 32, λ 0.05, 14 iterations, chosen on a validation split (RMSE 0.912)", or "…, as given"; a ranking
     /// (one-class) model also names α and is chosen by NDCG@10: "rank 8, λ 50, α 2, 20 iterations, chosen on a validation
-    /// split (NDCG@10 0.077)"; "…, not chosen: 80 validation pairs are too few to choose from" when a search ran short of
+    /// split (NDCG@10 0.077)"; "…, the defaults (80 validation pairs were too few to tune on)" when a search ran short of
     /// data. A dash when unknown.
     /// </summary>
     public static string Settings(ModelSettings? settings) => settings is null
@@ -46,8 +46,39 @@ public static class AdminText
           + (settings.Chosen
               ? "chosen on a validation split" + (settings.ValidationRmse is { } rmse ? $" (RMSE {Explanations.Number(rmse)})"
                   : settings.ValidationNdcg is { } ndcg ? $" (NDCG@10 {Explanations.Number(ndcg)})" : "")
-              : settings.TooFewValidationPairs is { } pairs ? $"not chosen: {pairs:N0} validation pairs are too few to choose from"
+              : settings.TooFewValidationPairs is { } pairs ? $"the defaults ({pairs:N0} validation pairs were too few to tune on)"
               : "as given");
+
+    /// <summary>
+    /// A served list's model as the models page names it: "v3" for a trained version; "popularity (no trained model)" for
+    /// the ranking by popularity that serves until one passes its gate, whose stored id is a hash of the counts.
+    /// </summary>
+    public static string ModelName(string? version) => version switch
+    {
+        null or "" => "—",
+        _ when version.All(char.IsAsciiDigit) => $"v{version}",
+        _ when version.StartsWith("popularity-", StringComparison.Ordinal) => "popularity (no trained model)",
+        _ => version,
+    };
+
+    /// <summary>
+    /// The model quality chart's caption: what it measures and what to look for — the line of versions against the
+    /// dashed baseline once there are two versions; with only one there is no line yet, so its mark against the baseline's.
+    /// </summary>
+    public static string QualityCaption(bool ranking, int versions)
+    {
+        var measured = ranking
+            ? "How well each model ranked what people went on to like or do in the newest 10% of ratings or activity, held out in time."
+            : "Error on the newest 10% of ratings, held out in time.";
+        var (better, baseline) = ranking ? ("above", "popularity") : ("below", "the global mean");
+        var lookFor = versions > 1
+            ? $"Look for the solid blue line of model versions staying {better} the dashed line of {baseline}."
+            : $"With one model version there are no lines yet: look for its mark {better} the black mark of {baseline}; each version trained from now on adds a point to both lines.";
+        var gate = ranking
+            ? "A new model is activated only if it beats popularity and is within 2% of the active one."
+            : "A new model is activated only within 2% of the active one.";
+        return $"{measured} {lookFor} {gate}";
+    }
 
     /// <summary>"just now", "5 minutes ago", "2 hours ago", "3 days ago", or the date once it is more than a month back.</summary>
     public static string Ago(DateTimeOffset when, DateTimeOffset now)

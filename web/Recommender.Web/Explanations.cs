@@ -7,28 +7,35 @@ namespace Recommender.Web;
 /// <summary>Turns an item's reasons and score components into the plain-language "why this" a person reads.</summary>
 public static class Explanations
 {
-    // Component names are what objectives put in the audit log; the audit tables say what each one measures. What the
-    // reader is told about an item ("mostly because …") is composed once, when the list is ranked, by WhyThis.
-    private static readonly Dictionary<string, string> Measures = new(StringComparer.Ordinal)
+    // Component names are what objectives put in the audit log. Each has the few words a reader sees in their own record
+    // and what it measures, for the audit tables. What the reader is told about an item ("mostly because …") is
+    // composed once, when the list is ranked, by WhyThis.
+    private static readonly Dictionary<string, (string ForReader, string Measures)> Components = new(StringComparer.Ordinal)
     {
-        ["relevance"] = "how well it matches the person's tastes (popularity for someone the model does not know)",
-        ["zone_fit"] = "how close its predicted difficulty is to the person's learning zone",
-        ["topic_match"] = "its share of topics among those chosen",
-        ["novelty"] = "how unlike it is to what the person read",
-        ["credibility"] = "its source's credibility",
-        ["popularity"] = "how many people liked it",
-        ["recency"] = "how recent it is",
-        ["topic_balance"] = "penalty for topics already in the list",
-        ["redundancy"] = "how unlike it is to the items above it",
-        ["calibration"] = "how it moves the list towards the person's mix of topics",
-        ["viewpoint"] = "whether it brings another side of a debate on one of its topics",
-        ["author_repeat"] = "penalty for an author already in the list",
+        ["relevance"] = ("matches your tastes", "how well it matches the person's tastes (popularity for someone the model does not know)"),
+        ["zone_fit"] = ("fits your level", "how close its predicted difficulty is to the person's learning zone"),
+        ["topic_match"] = ("topic you chose", "its share of topics among those chosen"),
+        ["novelty"] = ("new to you", "how unlike it is to what the person read"),
+        ["credibility"] = ("credible source", "its source's credibility"),
+        ["popularity"] = ("liked by many", "how many people liked it"),
+        ["recency"] = ("recent", "how recent it is"),
+        ["topic_balance"] = ("topic already shown above", "penalty for topics already in the list"),
+        ["redundancy"] = ("unlike the items above it", "how unlike it is to the items above it"),
+        ["calibration"] = ("rounds out your mix of topics", "how it moves the list towards the person's mix of topics"),
+        ["viewpoint"] = ("another side of a debate", "whether it brings another side of a debate on one of its topics"),
+        ["author_repeat"] = ("author already shown above", "penalty for an author already in the list"),
     };
 
     /// <summary>What a score component measures, for audit tables (blend parts are named by their goal).</summary>
     public static string Measure(string component, ObjectiveRegistry objectives) =>
-        Measures.TryGetValue(component, out var text) ? text
+        Components.TryGetValue(component, out var words) ? words.Measures
         : objectives.TryGet(component, out var part) ? $"the rank the goal \u201c{part.DisplayName}\u201d gives it"
+        : component.Replace('_', ' ');
+
+    /// <summary>A score component in the reader's words ("fits your level"); a blend's part is its goal by name.</summary>
+    public static string Component(string component, ObjectiveRegistry objectives) =>
+        Components.TryGetValue(component, out var words) ? words.ForReader
+        : objectives.TryGet(component, out var part) ? $"\u201c{part.DisplayName}\u201d"
         : component.Replace('_', ' ');
 
     public static string Credibility(double? credibility) => WhyThis.CredibilityLabel(credibility);
@@ -68,15 +75,32 @@ public static class Explanations
         var values = ObjectiveParameters.FromJson(parametersJson).Values;
         if (values.Count == 0)
             return "defaults";
-        return string.Join(" · ", values.Select(v => $"{SettingName(v.Key, objectives)}: {v.Value switch
-        {
-            double d => Number(d),
-            bool b => b ? "yes" : "no",
-            IEnumerable<string> list when v.Key == CommonParameters.Topics => list.Any() ? string.Join(", ", list.Select(catalog.Label)) : "none",
-            IEnumerable<string> list => list.Any() ? string.Join(", ", list) : "none",
-            var other => Convert.ToString(other, CultureInfo.InvariantCulture),
-        }}"));
+        return string.Join(" · ", values.Select(v => $"{SettingName(v.Key, objectives)}: {Value(v.Key, v.Value, catalog)}"));
     }
+
+    /// <summary>
+    /// Saved settings as a reader reads them: each setting as its goal's schema explains it ("Items you would almost
+    /// surely find easy count as mastered and are not shown again."), with its value in words. A setting the goal does
+    /// not declare keeps its name.
+    /// </summary>
+    public static IReadOnlyList<(string Setting, string Value)> SettingsForReader(string parametersJson, string objectiveId, ObjectiveRegistry objectives, Catalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(objectives);
+        ArgumentNullException.ThrowIfNull(catalog);
+        var schema = objectives.TryGet(objectiveId, out var objective) ? objective.Schema : ParameterSchema.Empty;
+        return [.. ObjectiveParameters.FromJson(parametersJson).Values.Select(v => (
+            schema.TryGet(v.Key, out var spec) ? spec.Description : SettingName(v.Key, objectives),
+            Value(v.Key, v.Value, catalog)))];
+    }
+
+    private static string Value(string key, object value, Catalog catalog) => value switch
+    {
+        double d => Number(d),
+        bool b => b ? "yes" : "no",
+        IEnumerable<string> list when key == CommonParameters.Topics => list.Any() ? string.Join(", ", list.Select(catalog.Label)) : "none",
+        IEnumerable<string> list => list.Any() ? string.Join(", ", list) : "none",
+        var other => Convert.ToString(other, CultureInfo.InvariantCulture) ?? "",
+    };
 
     private static string SettingName(string key, ObjectiveRegistry objectives) =>
         key.EndsWith("_weight", StringComparison.Ordinal) && objectives.TryGet(key[..^"_weight".Length], out var goal)
