@@ -124,6 +124,17 @@ public sealed class ChartTests : IDisposable
     }
 
     [Fact]
+    public void Title_and_caption_are_apart_so_the_finding_does_not_run_into_what_to_look_for()
+    {
+        var chart = Render([new("Help me learn", ChartMark.Line, [0.2, 0.3, 0.4, 0.5])], ChartRange.Share);
+
+        Assert.Equal("A finding", chart.Find("figcaption > .chart-title").TextContent);
+        Assert.Equal("Look for the lines to part.", chart.Find("figcaption > .chart-caption").TextContent);
+        // Read as one sentence by a screen reader: the two are still apart by a space.
+        Assert.Equal("A finding Look for the lines to part.", System.Text.RegularExpressions.Regex.Replace(chart.Find("figcaption").TextContent, @"\s+", " ").Trim());
+    }
+
+    [Fact]
     public void A_NaN_among_values_is_left_out_not_drawn()
     {
         var chart = Render([new("Help me learn", ChartMark.Line, [0.2, double.NaN, 0.4, 0.5], Key: "learning")], ChartRange.Share);

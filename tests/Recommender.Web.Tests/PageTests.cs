@@ -487,6 +487,9 @@ public sealed class PageTests(WebFixture web)
         Assert.Equal(20.0, json["noiseScale"]!.GetValue<double>());
         Assert.NotEmpty(json["counts"]!.AsArray());
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        // The form's ε is what one download spends, not the whole budget.
+        var (_, report, _) = await admin.PageAsync("/admin/report?days=7");
+        Assert.Equal("ε this download spends", report.QuerySelector("label[for=epsilon]")!.TextContent);
     }
 
     [Fact]

@@ -1,0 +1,106 @@
+using Microsoft.Playwright;
+using Recommender.Core;
+using Recommender.Data;
+
+namespace Recommender.Web.Tests;
+
+/// <summary>
+/// Pages as a phone (390 × 844) shows them, in a real Chromium: what is laid out where can only be measured in a browser.
+/// </summary>
+[Collection(WebCollection.Name)]
+public sealed class NarrowScreenTests(WebFixture web) : BrowserTest
+{
+    private const int PhoneWidth = 390;
+
+    private async Task<IPage> SignedInPageAsync(Account account, int width = PhoneWidth)
+    {
+        var context = await Browser.NewContextAsync(new() { BaseURL = web.BaseAddress.ToString(), ViewportSize = new() { Width = width, Height = 844 } });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/sign-in");
+        await page.GetByLabel("Login").FillAsync(account.Login);
+        await page.GetByLabel("Password").FillAsync(WebFixture.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        return page;
+    }
+
+    /// <summary>A reader through onboarding who has been served one feed, which is in the audit log.</summary>
+    private async Task<(Account Reader, ServedListRow Served)> ServedReaderAsync()
+    {
+        var reader = await web.NewAccountAsync();
+        using (var client = await web.OnboardedAsync(reader))
+            await client.PageAsync("/");
+        await web.FlushAuditAsync();
+        return (reader, (await new ServedListStore(web.DataSource).QueryAsync(new ServedListFilter(UserId: reader.Id, Limit: 1)))[0]);
+    }
+
+    [Fact]
+    public async Task Shown_record_on_a_phone_gives_each_items_reasons_the_screens_width()
+    {
+        var (reader, served) = await ServedReaderAsync();
+        var page = await SignedInPageAsync(reader);
+        await page.ArrivedAsync("/$");
+
+        await page.GotoAsync($"/settings/shown/{served.RequestId}");
+
+        var reasons = page.Locator("table.served td.reasons");
+        Assert.Equal(served.ReadItems().Count, await reasons.CountAsync());
+        foreach (var cell in await reasons.AllAsync())
+        {
+            var box = (await cell.BoundingBoxAsync())!;
+            Assert.True(box.X >= 0 && box.X + box.Width <= PhoneWidth, $"the reasons run from {box.X} to {box.X + box.Width}, off a {PhoneWidth}-pixel screen");
+            Assert.True(box.Width >= PhoneWidth * 0.6, $"the reasons are squeezed into {box.Width} pixels");
+        }
+        Assert.True(await page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), "the record scrolls sideways on a phone");
+    }
+
+    [Fact]
+    public async Task Report_on_a_phone_opens_each_chart_at_its_newest_day_and_wraps_the_table_captions()
+    {
+        var (reader, served) = await ServedReaderAsync();
+        // Something consumed today, so the breadth check has a table.
+        await new EventStore(web.DataSource).AppendAsync([new NewEvent(reader.Id, served.ReadItems()[0].ItemId, EventKind.Click, null, DateTimeOffset.UtcNow, $"narrow-{Guid.NewGuid():N}")]);
+        var admin = await SignedInPageAsync(await web.NewAccountAsync("admin"));
+        await admin.ArrivedAsync("/admin$");
+
+        await admin.GotoAsync("/admin/report?days=7");
+
+        var boxes = await admin.Locator(".chart-scroll").AllAsync();
+        Assert.NotEmpty(boxes);
+        var scrolling = 0;
+        foreach (var scroll in boxes)
+        {
+            // Too narrow for its chart, the box opens at its right end: the newest day's label is in view.
+            if (!await scroll.EvaluateAsync<bool>("e => e.scrollWidth > e.clientWidth + 1"))
+                continue;
+            scrolling++;
+            var box = (await scroll.BoundingBoxAsync())!;
+            var newest = (await scroll.Locator("svg text.tick[text-anchor=middle]").Last.BoundingBoxAsync())!;
+            Assert.True(newest.X >= box.X && newest.X + newest.Width <= box.X + box.Width,
+                $"the newest day's label is at {newest.X}–{newest.X + newest.Width}, outside the chart's box at {box.X}–{box.X + box.Width}");
+        }
+        Assert.True(scrolling > 0, "no chart is wider than a phone, so nothing was measured");
+        var caption = admin.Locator("#breadth-table-caption");
+        await Assertions.Expect(caption).ToBeVisibleAsync();
+        var captionBox = (await caption.BoundingBoxAsync())!;
+        Assert.True(captionBox.X >= 0 && captionBox.X + captionBox.Width <= PhoneWidth, $"the table's caption runs to {captionBox.X + captionBox.Width}");
+    }
+
+    [Fact]
+    public async Task Provenance_mark_focused_from_the_keyboard_takes_the_sites_focus_outline()
+    {
+        var (reader, _) = await ServedReaderAsync();
+        var page = await SignedInPageAsync(reader, width: 1280);
+        await page.ArrivedAsync("/$");
+        await Assertions.Expect(page.Locator("article.card .prov").First).ToBeVisibleAsync();
+
+        var reached = false;
+        for (var i = 0; i < 100 && !reached; i++)
+        {
+            await page.Keyboard.PressAsync("Tab");
+            reached = await page.EvaluateAsync<bool>("document.activeElement?.classList.contains('prov') ?? false");
+        }
+
+        Assert.True(reached, "no provenance mark is reached with Tab");
+        Assert.Equal("3px solid", await page.EvaluateAsync<string>("(() => { const s = getComputedStyle(document.activeElement); return s.outlineWidth + ' ' + s.outlineStyle; })()"));
+    }
+}
