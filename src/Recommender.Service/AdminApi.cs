@@ -165,6 +165,8 @@ public static class AdminApi
         var topics = !string.IsNullOrWhiteSpace(input.FromTopic) || !string.IsNullOrWhiteSpace(input.ToTopic);
         if (attribute == topics)
             errors["attribute"] = ["change exactly one thing: an attribute (attribute, value) or the topic history (fromTopic, toTopic)"];
+        else if (attribute && CounterfactualAudit.AttributeProblem(input.Attribute) is { } attributeProblem)
+            errors["attribute"] = [attributeProblem];
         if (topics && (string.IsNullOrWhiteSpace(input.FromTopic) || string.IsNullOrWhiteSpace(input.ToTopic)))
             errors[string.IsNullOrWhiteSpace(input.FromTopic) ? "fromTopic" : "toTopic"] = ["is required with the other topic"];
         if (input.K is < 1 or > 100)

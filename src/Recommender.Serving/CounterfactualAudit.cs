@@ -38,8 +38,24 @@ public sealed record TopicCount(string Topic, int Items);
 /// </summary>
 public sealed class CounterfactualAudit(ServingState state, FeedService feeds, EventStore events, LearningStateStore learning, AccountStore accounts)
 {
+    /// <summary>
+    /// The attributes a person can state (kept in <c>users.attributes</c>, read by no objective): the only ones an
+    /// attribute change may name, so a misspelt or made-up attribute is refused rather than reported as "not reaching
+    /// the ranking".
+    /// </summary>
+    public static IReadOnlyList<string> StatedAttributes { get; } = ["age", "gender", "country", "language"];
+
+    /// <summary>What is wrong with an attribute a change names, or null when it is one of <see cref="StatedAttributes"/>.</summary>
+    public static string? AttributeProblem(string? attribute) =>
+        attribute is not null && StatedAttributes.Contains(attribute, StringComparer.Ordinal) ? null
+        : $"\u201c{attribute}\u201d is not an attribute people state; choose one of {string.Join(", ", StatedAttributes)}.";
+
+    /// <exception cref="ArgumentException">The change names an attribute that is not one of <see cref="StatedAttributes"/>.</exception>
     public async Task<CounterfactualResult?> RunAsync(long userId, CounterfactualChange change, int k, int seed, CancellationToken ct = default)
     {
+        ArgumentNullException.ThrowIfNull(change);
+        if (change.Attribute is { Length: > 0 } named && AttributeProblem(named) is { } problem)
+            throw new ArgumentException(problem, nameof(change));
         // Anyone the platform knows, with a sign-in of their own or only a platform's id.
         if (await accounts.GetAsync(userId, ct) is null)
             return null;

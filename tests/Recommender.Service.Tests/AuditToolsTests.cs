@@ -53,12 +53,17 @@ public sealed class AuditToolsTests(ServiceFixture service) : IClassFixture<Serv
 
         var both = await admin.PostAsJsonAsync("/api/admin/counterfactual", new { userId = 1, attribute = "a", fromTopic = "x", toTopic = "y" });
         var missing = await admin.PostAsJsonAsync("/api/admin/counterfactual", new { attribute = "a" });
-        var unknownUser = await admin.PostAsJsonAsync("/api/admin/counterfactual", new { userId = 99_999_999, attribute = "a", value = "b" });
+        var unknownUser = await admin.PostAsJsonAsync("/api/admin/counterfactual", new { userId = 99_999_999, attribute = "age", value = "65" });
+        var madeUp = await admin.PostAsJsonAsync("/api/admin/counterfactual", new { userId = 1, attribute = "shoe_size", value = "44" });
 
         Assert.Equal(HttpStatusCode.BadRequest, both.StatusCode);
         Assert.Contains("attribute", await both.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Contains("userId", await missing.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, unknownUser.StatusCode);
+        // A made-up attribute is refused by name, with the ones people state, rather than "compared" and found equal.
+        Assert.Equal(HttpStatusCode.BadRequest, madeUp.StatusCode);
+        var problem = JsonNode.Parse(await madeUp.Content.ReadAsStringAsync())!;
+        Assert.Contains("choose one of age, gender", problem["errors"]!["attribute"]![0]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]

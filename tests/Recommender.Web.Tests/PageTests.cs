@@ -471,6 +471,17 @@ public sealed class PageTests(WebFixture web)
         Assert.Contains("rank-biased overlap 1", same.QuerySelector("#summary")!.TextContent, StringComparison.Ordinal);
         Assert.Contains("replaced by items on 'Music'", swapped.QuerySelector("#summary")!.TextContent, StringComparison.Ordinal);
         Assert.Contains("exactly one thing", both.QuerySelector("[role=alert]")!.TextContent, StringComparison.Ordinal);
+        // The help says which list is which by its heading, not by a side: on a phone the lists are stacked.
+        Assert.DoesNotContain("on the right", same.QuerySelector("#verdict")!.TextContent, StringComparison.Ordinal);
+        Assert.Contains("\u201cAs they are\u201d", same.QuerySelector("#verdict")!.TextContent, StringComparison.Ordinal);
+
+        // The attributes people state are offered; a made-up one is refused by the field's name, not "compared".
+        string[] offered = ["", .. Recommender.Serving.CounterfactualAudit.StatedAttributes];
+        Assert.Equal(offered, same.QuerySelectorAll("select#attribute option").Select(o => o.GetAttribute("value") ?? "?"));
+        var (madeUpStatus, madeUp, _) = await admin.PageAsync($"/admin/counterfactual?user={id}&attribute=shoe_size&value=44");
+        Assert.Equal(HttpStatusCode.BadRequest, madeUpStatus);
+        Assert.StartsWith("Attribute: \u201cshoe_size\u201d is not an attribute people state", madeUp.QuerySelector("[role=alert]")!.TextContent, StringComparison.Ordinal);
+        Assert.Empty(madeUp.QuerySelectorAll("ol.cf-list"));
     }
 
     [Fact]
