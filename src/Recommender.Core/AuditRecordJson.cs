@@ -10,6 +10,7 @@ namespace Recommender.Core;
 /// when unknown, scores and components at single precision (enough to audit a ranking, and half the bytes of every list
 /// stored), and a score that is not a finite number as null (JSON has neither NaN nor infinity, and one broken score must
 /// not fail the whole record). The bytes are those the audit log has always held, so stored records read back unchanged.
+/// This is the stored format only: the REST API shows served items in its own camelCase shape.
 /// </summary>
 public static class AuditRecordJson
 {
@@ -91,16 +92,6 @@ public sealed class AuditComponentsConverter : JsonConverter<IReadOnlyDictionary
         }
         writer.WriteEndObject();
     }
-}
-
-/// <summary>Items in the audit log's own shape inside another document, e.g. a REST answer that shows a stored list as it is.</summary>
-public sealed class AuditItemsConverter : JsonConverter<IReadOnlyList<ServedItem>>
-{
-    public override IReadOnlyList<ServedItem> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        JsonSerializer.Deserialize(ref reader, AuditJsonContext.Default.IReadOnlyListServedItem) ?? [];
-
-    public override void Write(Utf8JsonWriter writer, IReadOnlyList<ServedItem> value, JsonSerializerOptions options) =>
-        JsonSerializer.Serialize(writer, value, AuditJsonContext.Default.IReadOnlyListServedItem);
 }
 
 [JsonSourceGenerationOptions(

@@ -33,8 +33,8 @@ public static class AdminApi
             .WithName("QueryServedLists")
             .WithSummary("Search the audit log of served lists")
             .WithDescription("Newest first, filtered by person, objective and time; " + ServedPage.Description);
-        admin.MapGet("/served/{requestId:guid}", async Task<Results<Ok<AuditRow>, NotFound>> (Guid requestId, AuditQueries audit, CancellationToken ct) =>
-            await audit.RecordAsync(requestId, ct) is { } r ? TypedResults.Ok(new AuditRow(r.Id, r.UserId, MeApi.ServedListDto.From(r))) : TypedResults.NotFound())
+        admin.MapGet("/served/{requestId:guid}", async Task<Results<Ok<AuditRow>, NotFound>> (Guid requestId, AuditQueries audit, ServingState serving, CancellationToken ct) =>
+            await audit.RecordAsync(requestId, ct) is { } r ? TypedResults.Ok(new AuditRow(r.Id, r.UserId, MeApi.ServedListDto.From(r, serving))) : TypedResults.NotFound())
             .WithName("GetServedList")
             .WithSummary("One served list from the audit log")
             .WithDescription("By the requestId its feed answered with: who was shown which items, under which objective and model, with scores and reasons.");
@@ -123,7 +123,7 @@ public static class AdminApi
         return TypedResults.Ok(await accounts.ListAsync(role, offset ?? 0, limit ?? PeoplePage.DefaultLimit, ct));
     }
 
-    private static async Task<Results<Ok<List<AuditRow>>, ValidationProblem>> QueryServed(AuditQueries audit, ObjectiveRegistry objectives, CancellationToken ct,
+    private static async Task<Results<Ok<List<AuditRow>>, ValidationProblem>> QueryServed(AuditQueries audit, ObjectiveRegistry objectives, ServingState serving, CancellationToken ct,
         long? userId = null, string? objectiveId = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int? limit = null, long? before = null)
     {
         var errors = new Dictionary<string, string[]>();
@@ -136,7 +136,7 @@ public static class AdminApi
         if (from > to)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["from"] = ["must not be after 'to'"] });
         var rows = await audit.SearchAsync(new ServedListFilter(userId, objectiveId, from, to, limit ?? ServedPage.DefaultLimit, before), ct);
-        return TypedResults.Ok(rows.Select(r => new AuditRow(r.Id, r.UserId, MeApi.ServedListDto.From(r))).ToList());
+        return TypedResults.Ok(rows.Select(r => new AuditRow(r.Id, r.UserId, MeApi.ServedListDto.From(r, serving))).ToList());
     }
 
     private static async Task<Results<Ok<IReadOnlyList<ObjectiveWindowReport>>, ValidationProblem>> Metrics(ObjectiveReport report, CancellationToken ct,

@@ -28,15 +28,27 @@ public static class MeApi
     public sealed record AppendResponse(int Recorded, int Duplicates);
 
     /// <summary>
-    /// A stored list; its items keep the audit log's own shape, <c>{rank, item_id, score, components, reasons, provenance}</c>.
-    /// <c>RerankerVersion</c> names the learned re-ranker that reordered the model's candidates, or is null when the model's scores alone did.
+    /// A stored list. <c>RerankerVersion</c> names the learned re-ranker that reordered the model's candidates, or is null when the model's scores alone did.
     /// </summary>
     public sealed record ServedListDto(Guid RequestId, string ObjectiveId, string ObjectiveVersion, string ParametersHash, JsonNode? Parameters,
-        int Seed, string ModelVersion, int CandidatesConsidered, [property: JsonConverter(typeof(AuditItemsConverter))] IReadOnlyList<ServedItem> Items,
-        DateTime CreatedAt, string? RerankerVersion)
+        int Seed, string ModelVersion, int CandidatesConsidered, IReadOnlyList<ServedItemDto> Items, DateTime CreatedAt, string? RerankerVersion)
     {
-        public static ServedListDto From(ServedListRow r) => new(r.RequestId, r.ObjectiveId, r.ObjectiveVersion, r.ParametersHash,
-            JsonNode.Parse(r.ParametersJson), r.Seed, r.ModelVersion, r.CandidatesConsidered, r.ReadItems(), r.CreatedAt, r.RerankerVersion);
+        /// <summary>The list as the API shows it; <paramref name="catalog"/> gives each item's external id.</summary>
+        public static ServedListDto From(ServedListRow r, ServingState catalog) => new(r.RequestId, r.ObjectiveId, r.ObjectiveVersion, r.ParametersHash,
+            JsonNode.Parse(r.ParametersJson), r.Seed, r.ModelVersion, r.CandidatesConsidered, [.. r.ReadItems().Select(i => ServedItemDto.From(i, catalog))],
+            r.CreatedAt, r.RerankerVersion);
+    }
+
+    /// <summary>
+    /// One item of a stored list, named like a feed's items (<c>itemId</c>, and the platform's <c>externalId</c>, null when
+    /// the item has since left the catalog). Score and components are as recorded: single precision, null when not a finite number.
+    /// </summary>
+    public sealed record ServedItemDto(int Rank, long ItemId, string? ExternalId, [property: JsonConverter(typeof(AuditScoreConverter))] double Score,
+        [property: JsonConverter(typeof(AuditComponentsConverter))] IReadOnlyDictionary<string, double> Components, IReadOnlyList<string> Reasons,
+        string? Provenance)
+    {
+        public static ServedItemDto From(ServedItem i, ServingState catalog) =>
+            new(i.Rank, i.ItemId, catalog.ExternalIdOf(i.ItemId), i.Score, i.Components, i.Reasons, i.Provenance);
     }
 
     /// <summary>Why an item was shown: its score as recorded (single precision, null when it was not a finite number), components and reasons.</summary>
@@ -155,18 +167,19 @@ public static class MeApi
             .Select(s => new SettingsChangeDto(s.ObjectiveId, ParseObject(s.ParametersJson), s.UpdatedAt)).ToList());
     }
 
-    private static async Task<Results<Ok<List<ServedListDto>>, ValidationProblem>> GetServed(ClaimsPrincipal user, AuditQueries audit, CancellationToken ct,
-        int? limit = null, long? before = null)
+    private static async Task<Results<Ok<List<ServedListDto>>, ValidationProblem>> GetServed(ClaimsPrincipal user, AuditQueries audit, ServingState serving,
+        CancellationToken ct, int? limit = null, long? before = null)
     {
         var errors = new Dictionary<string, string[]>();
         if (!ServedPage.Check(errors, limit ?? ServedPage.DefaultLimit, before: before))
             return TypedResults.ValidationProblem(errors);
         var rows = await audit.OfPersonAsync(user.UserId(), limit ?? ServedPage.DefaultLimit, before, ct);
-        return TypedResults.Ok(rows.Select(ServedListDto.From).ToList());
+        return TypedResults.Ok(rows.Select(r => ServedListDto.From(r, serving)).ToList());
     }
 
-    private static async Task<Results<Ok<ServedListDto>, NotFound>> GetServedList(Guid requestId, ClaimsPrincipal user, AuditQueries audit, CancellationToken ct) =>
-        await audit.OwnRecordAsync(user.UserId(), requestId, ct) is { } row ? TypedResults.Ok(ServedListDto.From(row)) : TypedResults.NotFound();
+    private static async Task<Results<Ok<ServedListDto>, NotFound>> GetServedList(Guid requestId, ClaimsPrincipal user, AuditQueries audit, ServingState serving,
+        CancellationToken ct) =>
+        await audit.OwnRecordAsync(user.UserId(), requestId, ct) is { } row ? TypedResults.Ok(ServedListDto.From(row, serving)) : TypedResults.NotFound();
 
     /// <summary>Why an item is in my feed: the most recent list that showed it, with its score components and reasons.</summary>
     private static async Task<Results<Ok<WhyDto>, NotFound>> GetWhy(long itemId, ClaimsPrincipal user, AuditQueries audit, CancellationToken ct)

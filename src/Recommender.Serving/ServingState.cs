@@ -54,6 +54,10 @@ public sealed class ServingState(CatalogStore catalogs, ModelStore models, Objec
         return result;
     }
 
+    /// <summary>The platform's own id for an item of the catalog in memory; null when it is not there (removed since, or nothing loaded yet).</summary>
+    public string? ExternalIdOf(long itemId) =>
+        Volatile.Read(ref _current)?.Pipeline.Catalog.TryGet(itemId, out var item) == true ? item.ExternalId : null;
+
     /// <summary>Reloads the catalog and, when the active version changed (or <paramref name="force"/>), the model.</summary>
     public async Task ReloadAsync(bool force = false, CancellationToken ct = default)
     {

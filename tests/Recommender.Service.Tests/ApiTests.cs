@@ -161,23 +161,36 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
-    public async Task Served_list_items_answer_in_the_audit_logs_own_shape()
+    public async Task Served_list_items_are_named_as_in_the_feed_and_hold_what_was_stored()
     {
         var client = await service.SignedInAsync(service.Alice);
+        var admin = await service.SignedInAsync(service.Admin);
         var feed = await JsonAsync(await client.GetAsync("/api/me/feed?k=4"));
         await service.FlushAuditAsync();
         var requestId = feed["requestId"]!.GetValue<Guid>();
         var stored = (await new Data.ServedListStore(service.DataSource).GetAsync(requestId))!;
+        var externalIds = service.Items.ToDictionary(p => p.Value, p => p.Key);
 
         var served = await JsonAsync(await client.GetAsync($"/api/me/served/{requestId}"));
+        var audited = await JsonAsync(await admin.GetAsync($"/api/admin/served/{requestId}"));
+        var listed = await JsonAsync(await admin.GetAsync($"/api/admin/served?userId={service.Alice.Id}&limit=1"));
         var first = stored.ReadItems()[0];
         var why = await JsonAsync(await client.GetAsync($"/api/me/why/{first.ItemId}"));
 
-        Assert.Equal(stored.ItemsJson, served["items"]!.ToJsonString());
+        // One camelCase contract: the feed, a person's record and an admin's all name an item itemId.
+        foreach (var items in new[] { served["items"]!, audited["list"]!["items"]!, listed[0]!["list"]!["items"]! })
+        {
+            Assert.Equal(feed["items"]!.AsArray().Select(i => i!["itemId"]!.GetValue<long>()), items.AsArray().Select(i => i!["itemId"]!.GetValue<long>()));
+            Assert.All(items.AsArray(), i => Assert.False(i!.AsObject().ContainsKey("item_id")));
+            Assert.All(items.AsArray(), i => Assert.Equal(externalIds[i!["itemId"]!.GetValue<long>()], i["externalId"]!.GetValue<string>()));
+            Assert.Equal(stored.ReadItems().Select(i => ((float)i.Score, i.Rank)),
+                items.AsArray().Select(i => (i!["score"]!.GetValue<float>(), i["rank"]!.GetValue<int>())));
+        }
+        // The audit log itself keeps the format it has always stored.
+        Assert.Contains("\"item_id\":", stored.ItemsJson, StringComparison.Ordinal);
         // No re-ranker is active here, and the reader is told so: the model's scores alone ordered the list.
         Assert.True(served.AsObject().ContainsKey("rerankerVersion"));
         Assert.Null(served["rerankerVersion"]);
-        Assert.Contains("\"item_id\":", stored.ItemsJson, StringComparison.Ordinal);
         Assert.Equal(requestId, why["requestId"]!.GetValue<Guid>());
         Assert.Equal(first.Rank, why["rank"]!.GetValue<int>());
         Assert.Equal((float)first.Score, why["score"]!.GetValue<float>());
