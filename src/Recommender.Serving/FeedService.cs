@@ -9,10 +9,14 @@ using Recommender.Data;
 
 namespace Recommender.Serving;
 
-/// <summary>One item of a feed page, with what a person needs to judge it and why it is there.</summary>
+/// <summary>
+/// One item of a feed page, with what a person needs to judge it and why it is there. <see cref="ExternalId"/> is the
+/// id the platform gave the item, so a platform can map results back to its own catalog.
+/// </summary>
 public sealed record FeedItem(
     int Rank,
     long ItemId,
+    string ExternalId,
     string Title,
     IReadOnlyList<string> Topics,
     string? Source,
@@ -234,7 +238,7 @@ public sealed class FeedService(
         return [.. items.Select(i =>
         {
             var item = catalog[i.ItemId];
-            return new FeedItem(i.Rank, i.ItemId, item.Title, item.Topics, item.Source, item.Credibility, item.Level, item.Stance,
+            return new FeedItem(i.Rank, i.ItemId, item.ExternalId, item.Title, item.Topics, item.Source, item.Credibility, item.Level, item.Stance,
                 item.PublishedAt, i.Score, i.Components, i.Reasons, item.Attribution, item.Provenance ?? ItemProvenance.Unsigned);
         })];
     }

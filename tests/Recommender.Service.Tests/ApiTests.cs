@@ -382,6 +382,28 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
+    public async Task Feeds_name_each_item_by_the_platforms_own_id_as_well()
+    {
+        var platform = await service.WithApiKeyAsync("events", "feeds");
+        var externalUser = "platform-" + Guid.NewGuid().ToString("N")[..8];
+        var liked = Enumerable.Range(0, 4).Select(i => $"item-{i * 3}").ToList();
+        await JsonAsync(await platform.PostAsJsonAsync("/api/platform/events",
+            liked.Select((item, i) => new { userId = externalUser, itemId = item, kind = "like", idempotencyKey = $"k{i}" })));
+        var person = await service.SignedInAsync(service.Bob);
+
+        var platformFeed = await JsonAsync(await platform.GetAsync($"/api/platform/users/{externalUser}/feed?k=6"));
+        var personFeed = await JsonAsync(await person.GetAsync("/api/me/feed?k=6"));
+
+        foreach (var items in new[] { platformFeed["items"]!.AsArray(), personFeed["items"]!.AsArray() })
+        {
+            Assert.NotEmpty(items);
+            Assert.All(items, i => Assert.Equal(service.Items[i!["externalId"]!.GetValue<string>()], i["itemId"]!.GetValue<long>()));
+        }
+        // A platform can tell, in its own ids, that what its user liked is not offered again.
+        Assert.Empty(platformFeed["items"]!.AsArray().Select(i => i!["externalId"]!.GetValue<string>()).Intersect(liked));
+    }
+
+    [Fact]
     public async Task OpenApi_document_says_which_credential_each_operation_takes_and_the_browser_is_served_from_here()
     {
         var anonymous = service.CreateClient();

@@ -99,7 +99,7 @@ public sealed class ComponentTests : IDisposable
             var chosen = topics.Length > 0 && random.Next(2) == 0 ? new[] { topics[0] } : [];
             var now = DateTimeOffset.UnixEpoch.AddDays(random.Next(0, 60));
             var reasons = WhyThis.MainFactors(scores, info, new Recommender.Core.Catalog([info]), chosen, (Taste)random.Next(4), objectives, now) is { } r ? new[] { r } : [];
-            var item = new FeedItem(1, info.Id, info.Title, info.Topics, info.Source, credibility, level, null, info.PublishedAt, 1, scores, reasons);
+            var item = new FeedItem(1, info.Id, info.ExternalId, info.Title, info.Topics, info.Source, credibility, level, null, info.PublishedAt, 1, scores, reasons);
 
             var card = _context.Render<FeedCard>(p => p.Add(c => c.Item, item).Add(c => c.ObjectiveName, "Help me learn"));
 
