@@ -124,6 +124,14 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
         return admins is [var only] && only == id;
     }
 
+    /// <summary>The id of the platform's user with this external id; null when the platform never named them.</summary>
+    public async Task<long?> FindExternalAsync(string externalId, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
+            "select id from users where external_id = @externalId", new { externalId }, cancellationToken: ct));
+    }
+
     /// <summary>The platform's user with this external id, created on first sight (platform users have no login).</summary>
     public async Task<long> EnsureExternalAsync(string externalId, CancellationToken ct = default) =>
         (await EnsureExternalAsync([externalId], ct))[externalId];

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Recommender.Core;
 using Recommender.Data;
+using Recommender.Data.Import;
 using Recommender.Serving;
 using Recommender.Training;
 
@@ -32,7 +33,7 @@ public static class AdminApi
         admin.MapGet("/served", QueryServed)
             .WithName("QueryServedLists")
             .WithSummary("Search the audit log of served lists")
-            .WithDescription("Newest first, filtered by person, objective and time; " + ServedPage.Description);
+            .WithDescription("Newest first, filtered by person (userId, ours; or externalUserId, a platform's), objective and time; " + ServedPage.Description);
         admin.MapGet("/served/{requestId:guid}", async Task<Results<Ok<AuditRow>, NotFound>> (Guid requestId, AuditQueries audit, ServingState serving, CancellationToken ct) =>
             await audit.RecordAsync(requestId, ct) is { } r ? TypedResults.Ok(new AuditRow(r.Id, r.UserId, MeApi.ServedListDto.From(r, serving))) : TypedResults.NotFound())
             .WithName("GetServedList")
@@ -123,10 +124,16 @@ public static class AdminApi
         return TypedResults.Ok(await accounts.ListAsync(role, offset ?? 0, limit ?? PeoplePage.DefaultLimit, ct));
     }
 
-    private static async Task<Results<Ok<List<AuditRow>>, ValidationProblem>> QueryServed(AuditQueries audit, ObjectiveRegistry objectives, ServingState serving, CancellationToken ct,
-        long? userId = null, string? objectiveId = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int? limit = null, long? before = null)
+    private static async Task<Results<Ok<List<AuditRow>>, ValidationProblem>> QueryServed(AuditQueries audit, ObjectiveRegistry objectives, ServingState serving,
+        AccountStore accounts, CancellationToken ct, long? userId = null, string? externalUserId = null, string? objectiveId = null, DateTimeOffset? from = null,
+        DateTimeOffset? to = null, int? limit = null, long? before = null)
     {
         var errors = new Dictionary<string, string[]>();
+        // A platform's user is named by the platform's id; userId is ours (the one GET /api/admin/users lists).
+        if (externalUserId is not null && userId is not null)
+            errors["externalUserId"] = ["give userId or externalUserId, not both"];
+        else if (externalUserId is not null && CatalogRules.IdProblem(externalUserId) is { } idProblem)
+            errors["externalUserId"] = [idProblem];
         // An unknown objective would match nothing and look like an empty log.
         if (objectiveId is not null && !objectives.TryGet(objectiveId, out _))
             errors["objectiveId"] = [$"no objective '{objectiveId}'; GET /api/objectives lists them"];
@@ -135,6 +142,8 @@ public static class AdminApi
             return TypedResults.ValidationProblem(errors);
         if (from > to)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["from"] = ["must not be after 'to'"] });
+        if (externalUserId is not null && (userId = await accounts.FindExternalAsync(externalUserId, ct)) is null)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["externalUserId"] = [$"no platform user '{externalUserId}'"] });
         var rows = await audit.SearchAsync(new ServedListFilter(userId, objectiveId, from, to, limit ?? ServedPage.DefaultLimit, before), ct);
         return TypedResults.Ok(rows.Select(r => new AuditRow(r.Id, r.UserId, MeApi.ServedListDto.From(r, serving))).ToList());
     }

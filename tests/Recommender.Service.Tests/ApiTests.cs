@@ -404,6 +404,27 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
+    public async Task Admin_served_lists_filter_by_a_platforms_own_user_id()
+    {
+        var platform = await service.WithApiKeyAsync("feeds");
+        var externalUser = "platform-" + Guid.NewGuid().ToString("N")[..8];
+        var feed = await JsonAsync(await platform.GetAsync($"/api/platform/users/{externalUser}/feed?k=3"));
+        await service.FlushAuditAsync();
+        var admin = await service.SignedInAsync(service.Admin);
+
+        var lists = (await JsonAsync(await admin.GetAsync($"/api/admin/served?externalUserId={externalUser}"))).AsArray();
+        var unknown = await admin.GetAsync("/api/admin/served?externalUserId=nobody-" + Guid.NewGuid().ToString("N"));
+        var both = await admin.GetAsync($"/api/admin/served?externalUserId={externalUser}&userId={service.Alice.Id}");
+
+        Assert.Equal([feed["requestId"]!.GetValue<Guid>()], lists.Select(l => l!["list"]!["requestId"]!.GetValue<Guid>()));
+        foreach (var refused in new[] { unknown, both })
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.True(JsonNode.Parse(await refused.Content.ReadAsStringAsync())!["errors"]!.AsObject().ContainsKey("externalUserId"));
+        }
+    }
+
+    [Fact]
     public async Task OpenApi_document_says_which_credential_each_operation_takes_and_the_browser_is_served_from_here()
     {
         var anonymous = service.CreateClient();
