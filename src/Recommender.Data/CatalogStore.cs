@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dapper;
 using Npgsql;
 using Recommender.Core;
@@ -47,6 +48,13 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
         ProvenanceStates.Invalid => new ItemProvenance(ProvenanceStates.Invalid, null, keyId, reason),
         _ => ItemProvenance.Unsigned,
     };
+
+    /// <summary>
+    /// A stored single-precision value as the double nearest to what was given: 0.85f widened as it is would be
+    /// 0.8500000238418579, which is what every feed and card would then show.
+    /// </summary>
+    private static double? AsGiven(float? value) =>
+        value is { } v ? double.Parse(v.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) : null;
 
     private sealed class RankingRow
     {
@@ -132,7 +140,7 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
         var difficulty = new Dictionary<long, ItemDifficulty>();
         foreach (var r in rows)
         {
-            items.Add(new ItemInfo(r.Id, r.ExternalId, r.Title, r.Topics, r.Level, r.SourceName, r.Credibility, r.Stance,
+            items.Add(new ItemInfo(r.Id, r.ExternalId, r.Title, r.Topics, r.Level, r.SourceName, AsGiven(r.Credibility), AsGiven(r.Stance),
                 r.PublishedAt is { } p ? new DateTimeOffset(p, TimeSpan.Zero) : null, r.Attribution(),
                 ToProvenance(r.Provenance, r.SignerName, r.SignerKeyId, r.ProvenanceReason)));
             if (r.Difficulty is { } d)

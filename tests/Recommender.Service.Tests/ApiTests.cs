@@ -425,6 +425,19 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
+    public async Task Feed_gives_a_sources_credibility_as_it_was_given()
+    {
+        var client = await service.SignedInAsync(service.Bob);
+
+        var items = (await JsonAsync(await client.GetAsync("/api/me/feed?k=30")))["items"]!.AsArray();
+
+        // The fixture's sources were given 0.9 and 0.1, stored at single precision.
+        var given = new Dictionary<string, string> { ["Good Source"] = "0.9", ["Dubious Source"] = "0.1" };
+        Assert.Equal(given.Keys.Order(), items.Select(i => i!["source"]!.GetValue<string>()).Distinct().Order());
+        Assert.All(items, i => Assert.Equal(given[i!["source"]!.GetValue<string>()], i["credibility"]!.ToJsonString()));
+    }
+
+    [Fact]
     public async Task OpenApi_document_says_which_credential_each_operation_takes_and_the_browser_is_served_from_here()
     {
         var anonymous = service.CreateClient();
