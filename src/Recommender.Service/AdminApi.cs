@@ -163,7 +163,7 @@ public static class AdminApi
         return TypedResults.Ok(await report.MeasureAsync(start, end, k, ct));
     }
 
-    public sealed record CounterfactualInput(long? UserId, string? Attribute, string? Value, string? FromTopic, string? ToTopic, int K = 10, int Seed = 1);
+    public sealed record CounterfactualInput(long? UserId, string? Attribute = null, string? Value = null, string? FromTopic = null, string? ToTopic = null, int K = 10, int Seed = 1);
 
     private static async Task<Results<Ok<CounterfactualResult>, NotFound, ValidationProblem>> Counterfactual(CounterfactualInput input, CounterfactualAudit audit, CancellationToken ct)
     {

@@ -33,7 +33,7 @@ public static class ApiServiceExtensions
         builder.AddRecommenderTelemetry();
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
-        builder.Services.AddOpenApi(o => o.AddSecurity());
+        builder.Services.AddOpenApi(o => o.AddSecurity().AddConvertedTypes().AddErrorResponses());
         builder.Services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new StorableText.JsonConverter()));
         // A body or parameter that cannot be read reaches ApiExceptionHandler, which names the field in the 400.

@@ -6,9 +6,10 @@ namespace Recommender.Service;
 
 /// <summary>
 /// One event as clients send it. Every field is nullable so a missing one is reported by name rather than failing
-/// the whole body. <see cref="UserId"/> is only for platforms acting on behalf of their users (their own user id).
+/// the whole body; those with a default may be left out (<see cref="Value"/> is needed for a rating, a missing
+/// <see cref="OccurredAt"/> means now). <see cref="UserId"/> is only for platforms acting on behalf of their users (their own user id).
 /// </summary>
-public sealed record EventInput(long? ItemId, string? Kind, double? Value, DateTimeOffset? OccurredAt, string? IdempotencyKey, string? UserId = null);
+public sealed record EventInput(long? ItemId, string? Kind, string? IdempotencyKey, double? Value = null, DateTimeOffset? OccurredAt = null, string? UserId = null);
 
 /// <summary>Turns a batch of <see cref="EventInput"/> into store events, collecting errors keyed <c>events[i].field</c>.</summary>
 public static class EventBatch

@@ -12,8 +12,8 @@ namespace Recommender.Service;
 public static class PlatformApi
 {
     /// <summary>An item; <c>signature</c> is the publisher's Ed25519 signature over its canonical form, base64 (docs/provenance.md).</summary>
-    public sealed record ItemInput(string? Title, string? Url, string? Summary, DateTimeOffset? PublishedAt, int? Level, string? SourceId, double? Stance, List<string>? Topics,
-        string? Signature = null);
+    public sealed record ItemInput(string? Title, string? Url = null, string? Summary = null, DateTimeOffset? PublishedAt = null, int? Level = null, string? SourceId = null,
+        double? Stance = null, List<string>? Topics = null, string? Signature = null);
 
     /// <summary>
     /// A source, replaced whole: a field left out is stored as null. <c>url</c> links to the source's profile,
@@ -22,7 +22,7 @@ public static class PlatformApi
     /// </summary>
     public sealed record SourceInput(string? Name, double? Credibility, string? PublicKey = null, string? Url = null, string? CredibilityBasis = null);
 
-    public sealed record PlatformEventInput(string? UserId, string? ItemId, string? Kind, double? Value, DateTimeOffset? OccurredAt, string? IdempotencyKey);
+    public sealed record PlatformEventInput(string? UserId, string? ItemId, string? Kind, string? IdempotencyKey, double? Value = null, DateTimeOffset? OccurredAt = null);
 
     public static IEndpointRouteBuilder MapPlatformApi(this IEndpointRouteBuilder app)
     {
@@ -125,7 +125,7 @@ public static class PlatformApi
         }
         // Unknown items come back as id 0 and are reported by the shared parser only if nothing above named them.
         var inputs = batch.Select(e => e is null ? null! : new EventInput(
-            e.ItemId is { } x && items.TryGetValue(x, out var internalId) ? internalId : null, e.Kind, e.Value, e.OccurredAt, e.IdempotencyKey, e.UserId)).ToList();
+            e.ItemId is { } x && items.TryGetValue(x, out var internalId) ? internalId : null, e.Kind, e.IdempotencyKey, e.Value, e.OccurredAt, e.UserId)).ToList();
         var (parsed, parseErrors) = EventBatch.Parse(inputs, e => string.IsNullOrWhiteSpace(e.UserId) ? null : 0, DateTimeOffset.UtcNow);
         foreach (var (k, v) in parseErrors)
             errors.TryAdd(k, v);

@@ -467,6 +467,46 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
+    public async Task OpenApi_document_types_every_property_requires_only_what_is_required_and_names_served_items_as_answered()
+    {
+        var client = await service.SignedInAsync(service.Alice);
+        var document = JsonNode.Parse(await client.GetStringAsync("/openapi/v1.json"))!;
+        var schemas = document["components"]!["schemas"]!.AsObject();
+        var feed = await JsonAsync(await client.GetAsync("/api/me/feed?k=2"));
+        await service.FlushAuditAsync();
+        var served = await JsonAsync(await client.GetAsync($"/api/me/served/{feed["requestId"]}"));
+
+        // Every property, and every array item or map value inside one, says what it is (free-form JSON is a $ref to JsonNode).
+        var untyped = schemas.SelectMany(s => Properties(s.Value!).Select(p => (Path: $"{s.Key}.{p.Key}", Schema: p.Value!)))
+            .SelectMany(p => Nested(p.Path, p.Schema))
+            .Where(p => !new[] { "type", "$ref", "oneOf", "anyOf", "allOf" }.Any(p.Schema.AsObject().ContainsKey)
+                || (p.Schema["type"]?.ToJsonString().Contains("array", StringComparison.Ordinal) == true && p.Schema["items"] is null))
+            .Select(p => p.Path)
+            .ToList();
+        Assert.Empty(untyped);
+        Assert.Equal(["title"], Required("ItemInput"));
+        Assert.Equal(["itemId", "kind", "idempotencyKey"], Required("EventInput"));
+        Assert.Equal(["userId", "itemId", "kind", "idempotencyKey"], Required("PlatformEventInput"));
+        // The schema of a served list's items, reached from the operation's own answer, names what the endpoint writes.
+        var list = Resolve(document["paths"]!["/api/me/served/{requestId}"]!["get"]!["responses"]!["200"]!["content"]!["application/json"]!["schema"]!);
+        var item = Resolve(list["properties"]!["items"]!["items"]!);
+        var answered = served["items"]![0]!.AsObject().Select(p => p.Key).ToList();
+        Assert.Equal(answered.Order(), Properties(item).Select(p => p.Key).Order());
+        Assert.Contains("itemId", answered);
+        // Refusals before a handler runs are declared where they happen.
+        var events = document["paths"]!["/api/platform/events"]!["post"]!["responses"]!.AsObject().Select(r => r.Key);
+        Assert.Superset(new HashSet<string> { "401", "403", "413", "429" }, events.ToHashSet());
+        Assert.Contains("401", document["paths"]!["/api/me/feed"]!["get"]!["responses"]!.AsObject().Select(r => r.Key));
+
+        IEnumerable<KeyValuePair<string, JsonNode?>> Properties(JsonNode schema) => schema["properties"]?.AsObject() ?? [];
+        IEnumerable<string> Required(string name) => schemas[name]!["required"]!.AsArray().Select(r => r!.GetValue<string>());
+        JsonNode Resolve(JsonNode schema) => schema["$ref"] is { } reference ? schemas[reference.GetValue<string>().Split('/')[^1]]! : schema;
+        static IEnumerable<(string Path, JsonNode Schema)> Nested(string path, JsonNode schema) =>
+            [(path, schema), .. schema["items"] is { } items ? Nested(path + "[]", items) : [],
+                .. schema["additionalProperties"] is JsonObject values ? Nested(path + "{}", values) : []];
+    }
+
+    [Fact]
     public async Task Serving_resolves_platform_items_added_after_its_catalog_was_loaded()
     {
         var state = new ServingState(new Data.CatalogStore(service.DataSource), new ModelStore(service.DataSource),

@@ -1,0 +1,85 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.OpenApi;
+using Recommender.Core;
+
+namespace Recommender.Service;
+
+/// <summary>
+/// Completes the generated OpenAPI document where the generator cannot see what the API does: the types of values
+/// written through this API's own JSON converters, and the error answers every route can give.
+/// </summary>
+internal static class OpenApiContract
+{
+    private const string ProblemDetailsSchema = nameof(ProblemDetails);
+
+    /// <summary>
+    /// Strings pass through <see cref="StorableText.JsonConverter"/> and recorded scores through
+    /// <see cref="AuditScoreConverter"/>; the generator gives a value behind a custom converter an empty schema (any
+    /// value), and drops it as the items of an array, so clients would not know these are strings and numbers. A
+    /// recorded score or component that was not a finite number is written as null.
+    /// </summary>
+    public static OpenApiOptions AddConvertedTypes(this OpenApiOptions options) => options.AddSchemaTransformer((schema, context, _) =>
+    {
+        if (schema is not { Type: null, AllOf: null, AnyOf: null, OneOf: null })
+        {
+            if (schema.Type?.HasFlag(JsonSchemaType.Array) == true && schema.Items is null && context.JsonTypeInfo.ElementType == typeof(string))
+                schema.Items = new OpenApiSchema { Type = JsonSchemaType.String };
+            if (context.JsonPropertyInfo?.CustomConverter is AuditComponentsConverter && schema.AdditionalProperties is OpenApiSchema component)
+                component.Type |= JsonSchemaType.Null;
+            return Task.CompletedTask;
+        }
+        var nullable = context.JsonPropertyInfo?.IsGetNullable == true ? JsonSchemaType.Null : 0;
+        if (context.JsonPropertyInfo?.CustomConverter is AuditScoreConverter)
+            schema.Type = JsonSchemaType.Number | JsonSchemaType.Null;
+        else if (context.JsonTypeInfo.Type == typeof(string))
+            schema.Type = JsonSchemaType.String | nullable;
+        return Task.CompletedTask;
+    });
+
+    /// <summary>
+    /// The refusals that happen before a handler runs, read from each route's own metadata: 401 and 403 from its
+    /// authorization, 413 where it takes a body, 429 where it is rate-limited. Each answers a ProblemDetails.
+    /// </summary>
+    public static OpenApiOptions AddErrorResponses(this OpenApiOptions options) => options.AddOperationTransformer(async (operation, context, ct) =>
+    {
+        var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+        var errors = new List<(int Status, string Description)>();
+        if (!metadata.OfType<IAllowAnonymous>().Any())
+        {
+            var policies = metadata.OfType<IAuthorizeData>().Select(a => a.Policy).ToList();
+            errors.Add((StatusCodes.Status401Unauthorized, policies.Any(IsPlatformScope)
+                ? "No API key, or one that is unknown or revoked."
+                : "Not signed in."));
+            // Any signed-in person passes the person policy; the others also need a role or a key's scope.
+            if (policies.Any(p => p is ApiServiceExtensions.AdminPolicy || IsPlatformScope(p)))
+                errors.Add((StatusCodes.Status403Forbidden, policies.Any(IsPlatformScope) ? "The API key lacks the scope this operation needs." : "Signed in, but not an admin."));
+        }
+        if (operation.RequestBody is not null)
+            errors.Add((StatusCodes.Status413PayloadTooLarge, $"The body is over {ApiServiceExtensions.MaxRequestBodyBytes / (1 << 20)} MiB."));
+        if (metadata.OfType<EnableRateLimitingAttribute>().Any())
+            errors.Add((StatusCodes.Status429TooManyRequests, "Too many requests; retry after the seconds in Retry-After."));
+        if (errors.Count == 0)
+            return;
+
+        if (context.Document?.Components?.Schemas?.ContainsKey(ProblemDetailsSchema) != true)
+            context.Document?.AddComponent(ProblemDetailsSchema, await context.GetOrCreateSchemaAsync(typeof(ProblemDetails), cancellationToken: ct));
+        operation.Responses ??= [];
+        foreach (var (status, description) in errors)
+        {
+            operation.Responses.TryAdd(status.ToString(System.Globalization.CultureInfo.InvariantCulture), new OpenApiResponse
+            {
+                Description = description,
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference(ProblemDetailsSchema, context.Document) },
+                },
+            });
+        }
+    });
+
+    private static bool IsPlatformScope(string? policy) =>
+        policy is ApiServiceExtensions.CatalogScope or ApiServiceExtensions.EventsScope or ApiServiceExtensions.FeedsScope;
+}
