@@ -20,7 +20,7 @@ public static class PlatformApi
     /// <c>credibilityBasis</c> says in plain words what the credibility rests on; <c>publicKey</c> (Ed25519, base64 of
     /// 32 bytes) is registered for it and retires its older keys.
     /// </summary>
-    public sealed record SourceInput(string? Name, double? Credibility, string? PublicKey = null, string? Url = null, string? CredibilityBasis = null);
+    public sealed record SourceInput(string? Name, double? Credibility = null, string? PublicKey = null, string? Url = null, string? CredibilityBasis = null);
 
     public sealed record PlatformEventInput(string? UserId, string? ItemId, string? Kind, string? IdempotencyKey, double? Value = null, DateTimeOffset? OccurredAt = null);
 

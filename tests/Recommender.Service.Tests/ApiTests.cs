@@ -489,6 +489,7 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
         Assert.Equal(["title"], Required("ItemInput"));
         Assert.Equal(["itemId", "kind", "idempotencyKey"], Required("EventInput"));
         Assert.Equal(["userId", "itemId", "kind", "idempotencyKey"], Required("PlatformEventInput"));
+        Assert.Equal(["name"], Required("SourceInput"));
         // The schema of a served list's items, reached from the operation's own answer, names what the endpoint writes.
         var list = Resolve(document["paths"]!["/api/me/served/{requestId}"]!["get"]!["responses"]!["200"]!["content"]!["application/json"]!["schema"]!);
         var item = Resolve(list["properties"]!["items"]!["items"]!);
