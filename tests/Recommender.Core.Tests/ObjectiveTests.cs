@@ -308,15 +308,20 @@ public sealed class DiversityObjectiveTests : ObjectiveContractTests
         Assert.NotEqual(atFloor.Select(r => r.ItemId), ranked.Select(r => r.ItemId));
     }
 
-    [Fact]
-    public void Rank_oneSideMoreRelevant_balancesViewpoints()
+    /// <summary>Items taking side +1 are all more relevant than those taking side -1; relevance alone would serve one side only.</summary>
+    private static RankingRequest SidedRequest(int k)
     {
-        // Items taking side +1 are all more relevant than those taking side -1; relevance alone would serve one side only.
         var sided = TestWorld.Candidates(UserState.Anonymous)
             .Where(c => TestWorld.Catalog[c.ItemId].Stance is 1 or -1)
             .Select(c => c with { Relevance = TestWorld.Catalog[c.ItemId].Stance > 0 ? 1.0 - c.ItemId * 1e-4 : 0.5 - c.ItemId * 1e-4 })
             .ToList();
-        var request = TestWorld.Request(UserState.FromHistory(999, []), k: 6, candidates: sided) with { Personalized = true };
+        return TestWorld.Request(UserState.FromHistory(999, []), k: k, candidates: sided) with { Personalized = true };
+    }
+
+    [Fact]
+    public void Rank_oneSideMoreRelevant_balancesViewpoints()
+    {
+        var request = SidedRequest(k: 6);
 
         var balanced = new DiversityObjective().Rank(request with { Parameters = ObjectiveParameters.Empty.With("viewpoint_weight", 1.0).With("popularity_weight", 0.0) });
         var unbalanced = new DiversityObjective().Rank(request with { Parameters = ObjectiveParameters.Empty.With("viewpoint_weight", 0.0).With("popularity_weight", 0.0) });
@@ -328,11 +333,7 @@ public sealed class DiversityObjectiveTests : ObjectiveContractTests
     [Fact]
     public void Rank_anotherSide_isOnlyClaimedAgainstAnItemAboveOnTheSameTopic()
     {
-        var sided = TestWorld.Candidates(UserState.Anonymous)
-            .Where(c => TestWorld.Catalog[c.ItemId].Stance is 1 or -1)
-            .Select(c => c with { Relevance = TestWorld.Catalog[c.ItemId].Stance > 0 ? 1.0 - c.ItemId * 1e-4 : 0.5 - c.ItemId * 1e-4 })
-            .ToList();
-        var request = TestWorld.Request(UserState.FromHistory(999, []), k: 10, candidates: sided) with { Personalized = true };
+        var request = SidedRequest(k: 10);
 
         var ranked = new DiversityObjective().Rank(request with { Parameters = ObjectiveParameters.Empty.With("viewpoint_weight", 1.0).With("popularity_weight", 0.0) });
 

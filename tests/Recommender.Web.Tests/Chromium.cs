@@ -38,6 +38,19 @@ public abstract class BrowserTest : IAsyncLifetime
         await Browser.DisposeAsync();
         _playwright.Dispose();
     }
+
+    /// <summary>A new page of the site at <paramref name="site"/>, <paramref name="width"/> pixels wide, signed in through the sign-in form.</summary>
+    protected async Task<IPage> SignedInPageAsync(Uri site, string login, string password, int width = 1100, int height = 900)
+    {
+        ArgumentNullException.ThrowIfNull(site);
+        var context = await Browser.NewContextAsync(new() { BaseURL = site.ToString(), ViewportSize = new() { Width = width, Height = height } });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/sign-in");
+        await page.GetByLabel("Login").FillAsync(login);
+        await page.GetByLabel("Password").FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        return page;
+    }
 }
 
 /// <summary>Waiting for a page to arrive at an address.</summary>

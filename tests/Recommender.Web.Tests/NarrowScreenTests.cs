@@ -12,16 +12,8 @@ public sealed class NarrowScreenTests(WebFixture web) : BrowserTest
 {
     private const int PhoneWidth = 390;
 
-    private async Task<IPage> SignedInPageAsync(Account account, int width = PhoneWidth)
-    {
-        var context = await Browser.NewContextAsync(new() { BaseURL = web.BaseAddress.ToString(), ViewportSize = new() { Width = width, Height = 844 } });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/sign-in");
-        await page.GetByLabel("Login").FillAsync(account.Login);
-        await page.GetByLabel("Password").FillAsync(WebFixture.Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        return page;
-    }
+    private Task<IPage> SignedInPageAsync(Account account, int width = PhoneWidth) =>
+        SignedInPageAsync(web.BaseAddress, account.Login, WebFixture.Password, width, 844);
 
     /// <summary>A reader through onboarding who has been served one feed, which is in the audit log.</summary>
     private async Task<(Account Reader, ServedListRow Served)> ServedReaderAsync()

@@ -12,16 +12,7 @@ public sealed partial class ProductTests(PublishedWebApp app) : BrowserTest, ICl
 {
     private static readonly string[] ChosenTopics = ["Oceans", "Physics", "History"];
 
-    private async Task<IPage> SignedInAsync(Data.Account account)
-    {
-        var context = await Browser.NewContextAsync(new() { BaseURL = app.BaseAddress.ToString(), ViewportSize = new() { Width = 1100, Height = 900 } });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/sign-in");
-        await page.GetByLabel("Login").FillAsync(account.Login);
-        await page.GetByLabel("Password").FillAsync(PublishedWebApp.Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        return page;
-    }
+    private Task<IPage> SignedInAsync(Data.Account account) => SignedInPageAsync(app.BaseAddress, account.Login, PublishedWebApp.Password);
 
     [Fact]
     public async Task Published_app_serves_its_stylesheet_and_pages_are_styled()

@@ -52,16 +52,7 @@ public sealed class SignedDemoWebFixture : WebApplicationFactory<Program>, IAsyn
 public sealed class ProvenancePageTests(SignedDemoWebFixture web) : BrowserTest, IClassFixture<SignedDemoWebFixture>
 {
 
-    private async Task<IPage> SignedInPageAsync(Account account)
-    {
-        var context = await Browser.NewContextAsync(new() { BaseURL = web.BaseAddress.ToString(), ViewportSize = new() { Width = 1100, Height = 900 } });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/sign-in");
-        await page.GetByLabel("Login").FillAsync(account.Login);
-        await page.GetByLabel("Password").FillAsync(WebFixture.Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        return page;
-    }
+    private Task<IPage> SignedInPageAsync(Account account) => SignedInPageAsync(web.BaseAddress, account.Login, WebFixture.Password);
 
     [Fact]
     public async Task Demo_feed_shows_verified_by_mark_with_explanation_and_catalog_shows_all_three_states()

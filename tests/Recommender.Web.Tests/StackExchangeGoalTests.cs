@@ -108,12 +108,7 @@ public sealed partial class StackExchangeGoalTests(StackExchangeWebFixture web) 
         var account = await new AccountStore(web.DataSource).UpsertAsync($"goal-{Guid.NewGuid():N}"[..20], "Test reader", "user", WebFixture.Password);
         if (history is not null)
             await LikeAsync(account.Id, history);
-        var context = await Browser.NewContextAsync(new() { BaseURL = web.BaseAddress.ToString(), ViewportSize = new() { Width = 1100, Height = 900 } });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/sign-in");
-        await page.GetByLabel("Login").FillAsync(account.Login);
-        await page.GetByLabel("Password").FillAsync(WebFixture.Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        var page = await SignedInPageAsync(web.BaseAddress, account.Login, WebFixture.Password);
         await page.ArrivedAsync("/welcome$");
         foreach (var topic in topics)
             await page.Locator($"input[name=topics][value='{topic}']").CheckAsync();
