@@ -29,6 +29,20 @@ public sealed class PageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Welcome_opened_again_starts_from_the_topics_and_goal_already_chosen()
+    {
+        var reader = await web.NewAccountAsync("user");
+        using var client = await web.OnboardedAsync(reader, "diversity");
+
+        var (_, welcome, _) = await client.PageAsync("/welcome");
+
+        // Sending the form back unchanged must not drop the topics or the goal.
+        Assert.True(welcome.QuerySelector("input[name=topics][value=Oceans]")!.HasAttribute("checked"));
+        Assert.Equal(["Oceans"], welcome.QuerySelectorAll("input[name=topics][checked]").Select(i => i.GetAttribute("value")));
+        Assert.Equal(["diversity"], welcome.QuerySelectorAll("input[name=objectiveId][checked]").Select(i => i.GetAttribute("value")));
+    }
+
+    [Fact]
     public async Task SignIn_wrong_password_redirects_back_with_a_message()
     {
         var account = await web.NewAccountAsync();
