@@ -122,8 +122,10 @@ public sealed class RecommendationPipeline
         var ranked = objective.Rank(rankingRequest);
 
         var chosenTopics = parameters.GetTextList(CommonParameters.Topics);
+        // Read once per list: it looks through the reader's history.
+        var taste = rankingRequest.Taste;
         var items = ranked.Take(request.K)
-            .Select((r, i) => new ServedItem(i + 1, r.ItemId, r.Score, r.Components, Explain(r, chosenTopics, rankingRequest.Taste, request.Now),
+            .Select((r, i) => new ServedItem(i + 1, r.ItemId, r.Score, r.Components, Explain(r, chosenTopics, taste, request.Now),
                 _catalog.TryGet(r.ItemId, out var info) ? info.Provenance?.State ?? ProvenanceStates.Unsigned : null)).ToList();
         return new ServedList(
             request.User.UserId, objective.Id, objective.Version, parameters.ToCanonicalJson(), parameters.Hash(),

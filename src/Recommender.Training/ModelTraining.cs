@@ -46,7 +46,7 @@ public sealed record ModelMetrics(
             return null;
         try
         {
-            return JsonSerializer.Deserialize<ModelMetrics>(json, ModelTraining.MetricsJson);
+            return JsonSerializer.Deserialize<ModelMetrics>(json, ModelTraining.Json);
         }
         catch (JsonException)
         {
@@ -92,9 +92,7 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
     public const double GateTolerance = 0.02;
 
     // Metrics may be NaN (nothing to measure); JSON has no NaN, so it is written as the string "NaN".
-    internal static readonly JsonSerializerOptions MetricsJson = new(JsonSerializerDefaults.Web) { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
-
-    private static readonly JsonSerializerOptions Json = MetricsJson;
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>
     /// <see cref="TrainAsync(MatrixFactorizationOptions, IProgress{TrainingProgress}?, CancellationToken)"/> unless another process is training this database, in which case null: one run at a

@@ -43,11 +43,13 @@ public sealed class EngagementObjective : IObjective
         var relevance = RankingMath.EngagementRelevance(request, eligible, p.GetNumber(CommonParameters.PopularityWeight), p.GetNumber(CommonParameters.PriorShrinkage));
         // Only the k items shown are built, with their reasons; the rest are just scores.
         var history = HistoryVectors(request);
+        // Read once per list: it looks through the reader's history.
+        var taste = request.Taste;
         var ranked = new List<RankedItem>(Math.Min(request.K, eligible.Count));
         foreach (var i in RankingMath.TopIndices(eligible, relevance, request.K, request.Seed))
         {
             var c = eligible[i];
-            ranked.Add(new RankedItem(c.ItemId, relevance[i], new Dictionary<string, double> { ["relevance"] = relevance[i] }, [Reason(request, c, history)]));
+            ranked.Add(new RankedItem(c.ItemId, relevance[i], new Dictionary<string, double> { ["relevance"] = relevance[i] }, [Reason(request, taste, c, history)]));
         }
         return ranked;
     }
@@ -71,7 +73,7 @@ public sealed class EngagementObjective : IObjective
         return list;
     }
 
-    private static string Reason(RankingRequest request, Candidate candidate, List<(ItemInfo Item, string Verb, float[] Direction)> history)
+    private static string Reason(RankingRequest request, Taste taste, Candidate candidate, List<(ItemInfo Item, string Verb, float[] Direction)> history)
     {
         if (!request.Personalized)
         {
@@ -96,7 +98,7 @@ public sealed class EngagementObjective : IObjective
                 return $"Because you {best.Verb} \u201c{best.Item.Title}\u201d.";
             }
         }
-        return request.Taste == Taste.ChosenTopics
+        return taste == Taste.ChosenTopics
             ? "People who read about the topics you chose enjoyed this."
             : "People with tastes like yours enjoyed this.";
     }
