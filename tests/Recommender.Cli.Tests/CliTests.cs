@@ -352,14 +352,14 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Train_reranker_without_served_lists_says_why_and_trains_nothing()
+    public async Task Train_reranker_without_served_lists_exits_2_says_why_and_trains_nothing()
     {
         await SmallWorld.SeedAsync(_db.DataSource);
 
         var train = await RunAsync(null, "train", "--reranker");
 
-        Assert.Equal(0, train.Exit);
-        Assert.Contains("not trained: only 0 served lists with an outcome", train.Output, StringComparison.Ordinal);
+        Assert.Equal(2, train.Exit);
+        Assert.Contains("error: re-ranker not trained: only 0 served lists with an outcome", train.Output, StringComparison.Ordinal);
         Assert.Equal(0, await CountAsync("rerankers"));
     }
 

@@ -52,7 +52,10 @@ internal static class TrainCommand
                     new ServedListStore(rerankerSource), new EventStore(rerankerSource), new SettingsStore(rerankerSource));
                 var report = await AnsiConsole.Status().StartAsync("training the re-ranker", async _ => await training.TrainExclusiveAsync(ct: ct))
                     ?? throw new CliException("another process is training on this database; try again when it has finished");
-                AnsiConsole.MarkupLineInterpolated($"re-ranker {(report.Version is { } v ? $"v{v}" : "")} {report.Decision}");
+                // As for the model: nothing trained is one error line and a non-zero exit, so a script does not carry on.
+                if (report.Version is not { } v)
+                    throw new CliException($"re-ranker {report.Decision}");
+                AnsiConsole.MarkupLineInterpolated($"re-ranker v{v} {report.Decision}");
                 return 0;
             }
 
