@@ -41,7 +41,8 @@ internal static class OpenApiContract
 
     /// <summary>
     /// The refusals that happen before a handler runs, read from each route's own metadata: 401 and 403 from its
-    /// authorization, 413 where it takes a body, 429 where it is rate-limited. Each answers a ProblemDetails.
+    /// authorization, 413 where it takes a body, 429 where it is rate-limited; and 503 on any route. Each answers a
+    /// ProblemDetails.
     /// </summary>
     public static OpenApiOptions AddErrorResponses(this OpenApiOptions options) => options.AddOperationTransformer(async (operation, context, ct) =>
     {
@@ -61,8 +62,8 @@ internal static class OpenApiContract
             errors.Add((StatusCodes.Status413PayloadTooLarge, $"The body is over {ApiServiceExtensions.MaxRequestBodyBytes / (1 << 20)} MiB."));
         if (metadata.OfType<EnableRateLimitingAttribute>().Any())
             errors.Add((StatusCodes.Status429TooManyRequests, "Too many requests; retry after the seconds in Retry-After."));
-        if (errors.Count == 0)
-            return;
+        // Any route: the overload limit guards every request, and any can meet a starting service or a lost database.
+        errors.Add((StatusCodes.Status503ServiceUnavailable, "Busy, still starting, or the database is unavailable; retry after the seconds in Retry-After."));
 
         if (context.Document?.Components?.Schemas?.ContainsKey(ProblemDetailsSchema) != true)
             context.Document?.AddComponent(ProblemDetailsSchema, await context.GetOrCreateSchemaAsync(typeof(ProblemDetails), cancellationToken: ct));

@@ -498,7 +498,7 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
         Assert.Contains("itemId", answered);
         // Refusals before a handler runs are declared where they happen.
         var events = document["paths"]!["/api/platform/events"]!["post"]!["responses"]!.AsObject().Select(r => r.Key);
-        Assert.Superset(new HashSet<string> { "401", "403", "413", "429" }, events.ToHashSet());
+        Assert.Superset(new HashSet<string> { "401", "403", "413", "429", "503" }, events.ToHashSet());
         Assert.Contains("401", document["paths"]!["/api/me/feed"]!["get"]!["responses"]!.AsObject().Select(r => r.Key));
 
         IEnumerable<KeyValuePair<string, JsonNode?>> Properties(JsonNode schema) => schema["properties"]?.AsObject() ?? [];
