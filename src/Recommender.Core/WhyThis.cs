@@ -24,14 +24,15 @@ public static class WhyThis
     };
 
     /// <summary>
-    /// "Signed by its publisher …" for an item whose signature was verified against its source's key, null otherwise: an
-    /// unsigned item, or one whose signature does not hold, is never said to be signed.
+    /// "Its signature checks out against the key registered for …" for an item whose signature was verified against its
+    /// source's key, null otherwise: an unsigned item, or one whose signature does not hold, is never said to be signed.
+    /// It names the key's source, not a person who signed: a key says who registered it here, not whose hand used it.
     /// </summary>
     public static string? Signed(ItemInfo item)
     {
         ArgumentNullException.ThrowIfNull(item);
         return item.IsVerified
-            ? $"Signed by its publisher{(item.Provenance!.Signer is { } signer ? $", {signer}" : "")}: unchanged since it was signed."
+            ? $"Its signature checks out against the key registered for {item.Provenance!.Signer ?? "its source"}: unchanged since it was signed."
             : null;
     }
 

@@ -45,7 +45,7 @@ public static class CommonParameters
 
     public static ParameterSpec OnlyVerifiedSourcesSpec() => new(
         OnlyVerifiedSources, ParameterType.Boolean, false,
-        "Show only items their publisher signed, with a signature that checks out (marked \u201cverified by\u201d on the card).");
+        "Show only items their publisher signed, with a signature that checks out (marked \u201csignature verified\u201d on the card).");
 
     public static ParameterSpec FloorCountsVerificationSpec() => new(
         FloorCountsVerification, ParameterType.Boolean, false,
