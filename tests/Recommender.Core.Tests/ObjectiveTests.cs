@@ -105,8 +105,9 @@ public sealed class LearningObjectiveTests : ObjectiveContractTests
                 if (first.Contains("within reach", StringComparison.Ordinal))
                     Assert.True(success >= LearningObjective.HardBelow, $"{first} at a predicted success of {success:0.00}");
                 if (success < LearningObjective.HardBelow)
-                    Assert.Contains("above your level", first, StringComparison.Ordinal);
-                claims.Add(first[..first.IndexOf(" on ", StringComparison.Ordinal)]);
+                    Assert.StartsWith("A hard one", first, StringComparison.Ordinal);
+                var cut = first.IndexOf(" on ", StringComparison.Ordinal);
+                claims.Add(cut < 0 ? first : first[..cut]);
             }
         }
         Assert.Contains("A hard one", claims);
@@ -122,11 +123,35 @@ public sealed class LearningObjectiveTests : ObjectiveContractTests
     }
 
     [Fact]
-    public void Rank_topicWithEvidence_explainsStepBeyond()
+    public void Rank_skillWithoutReading_saysWhatTheLevelRestsOn()
     {
         var ranked = new LearningObjective().Rank(TestWorld.Request(Learner(1100), Physics, k: 1));
 
-        Assert.Equal("A step beyond what you've read on physics.", ranked[0].Reasons[0]);
+        Assert.Equal("On physics, at the level your answers and feedback so far suggest.", ranked[0].Reasons[0]);
+    }
+
+    [Fact]
+    public void Rank_afterOnlyTooHard_neverSaysTheReaderReadAtThatLevel()
+    {
+        // The reader's one contact with physics: a level-3 item they marked too hard. They have not been reading at level 3.
+        var tooHard = TestWorld.Catalog.Items.First(i => i.Level == 3 && i.Topics.SequenceEqual(["physics"]));
+        var reader = new UserState(5, [new Interaction(5, tooHard.Id, EventKind.TooHard, null, TestWorld.Now.AddDays(-1))],
+            new Dictionary<string, TopicSkill> { ["physics"] = new("physics", 1000, 1) });
+
+        var shown = new LearningObjective().Rank(TestWorld.Request(reader, Physics, k: 40));
+
+        Assert.NotEmpty(shown);
+        Assert.All(shown, r => Assert.DoesNotContain("you have been reading", r.Reasons[0], StringComparison.Ordinal));
+        Assert.All(shown, r => Assert.DoesNotContain("what you've read", r.Reasons[0], StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Rank_aNewReader_isNotToldAnItemIsAtTheirLevel()
+    {
+        var shown = new LearningObjective().Rank(TestWorld.Request(new UserState(6, [], new Dictionary<string, TopicSkill>()), Physics, k: 20));
+
+        Assert.NotEmpty(shown);
+        Assert.All(shown, r => Assert.DoesNotContain("your level", r.Reasons[0], StringComparison.Ordinal));
     }
 
     [Fact]

@@ -45,7 +45,7 @@ public sealed partial class WhyThisTests
             }
         }
         // The property means something only if every kind of claim was actually made, and checked, somewhere.
-        foreach (var claim in new[] { "credible", "rated highly", "topic you chose", "level", "because you", "enjoyed", "like the topics chosen", "recent", "signed" })
+        foreach (var claim in new[] { "credible", "topic you chose", "level", "level read", "step beyond", "outside", "because you", "enjoyed", "like the topics chosen", "recent", "signed" })
             Assert.True(claims.GetValueOrDefault(claim) > 0, $"no reason made the '{claim}' claim: the generator does not exercise it");
     }
 
@@ -84,8 +84,20 @@ public sealed partial class WhyThisTests
         }
         if (reason.Contains("credible source", StringComparison.Ordinal))
             Claimed("credible", item.Credibility >= WhyThis.CredibleFrom);
-        if (reason.Contains("rated highly for accuracy", StringComparison.Ordinal))
-            Claimed("rated highly", item.Credibility >= 0.8);
+        Assert.DoesNotContain("accuracy", reason, StringComparison.Ordinal);
+        // Levels the reader read on a topic: an item marked too hard was not read at its level.
+        var tooHard = history.Where(h => h.Kind == EventKind.TooHard).Select(h => h.ItemId).ToHashSet();
+        List<int> LevelsRead(string topic) => [.. history.Where(h => h.Kind is not EventKind.Impression and not EventKind.NotInterested && !tooHard.Contains(h.ItemId))
+            .Select(h => catalog[h.ItemId]).Where(i => i.Topics.Contains(topic) && i.Level is not null).Select(i => i.Level!.Value)];
+        if (LevelRead().Match(reason) is { Success: true } levelRead)
+            Claimed("level read", LevelsRead(levelRead.Groups[1].Value).Any(l => l >= item.Level));
+        if (StepBeyond().Match(reason) is { Success: true } beyond)
+            Claimed("step beyond", history.Any(h => !tooHard.Contains(h.ItemId) && catalog[h.ItemId].Topics.Contains(beyond.Groups[1].Value))
+                && LevelsRead(beyond.Groups[1].Value).All(l => l < item.Level));
+        if (reason.StartsWith("Outside the topics you chose", StringComparison.Ordinal))
+            Claimed("outside", chosen.Count > 0 && !item.Topics.Any(chosen.Contains));
+        else if (chosen.Count > 0 && !item.Topics.Any(chosen.Contains) && LevelClaim().IsMatch(reason) && !reason.StartsWith("Mostly", StringComparison.Ordinal))
+            Assert.Fail($"{where}: \"{reason}\" is outside the chosen topics [{string.Join(", ", chosen)}] and does not say so");
         foreach (Match m in TopicYouChose().Matches(reason))
             Claimed("topic you chose", chosen.Contains(m.Groups[1].Value) && item.Topics.Contains(m.Groups[1].Value));
         if (reason.Contains("a topic you chose", StringComparison.Ordinal) && !TopicYouChose().IsMatch(reason))
@@ -132,7 +144,7 @@ public sealed partial class WhyThisTests
             Claimed("debate topic", item.Topics.Contains(m.Groups[1].Value));
         if (reason.Contains("signed", StringComparison.OrdinalIgnoreCase))
             // Only a signature that checked out is mentioned, and it names the source the card says verified it.
-            Claimed("signed", item.IsVerified && reason.Contains($"Signed by its publisher, {item.Provenance!.Signer}:", StringComparison.Ordinal));
+            Claimed("signed", item.IsVerified && reason.Contains($"the key registered for {item.Provenance!.Signer}:", StringComparison.Ordinal));
     }
 
     /// <summary>Items on the test topics with every field sometimes unknown: no level, no credibility, no date; signed, unsigned or altered.</summary>
@@ -182,8 +194,14 @@ public sealed partial class WhyThisTests
     [GeneratedRegex(@"about ([\w-]+), a topic you chose")]
     private static partial Regex TopicYouChose();
 
-    [GeneratedRegex(@"challenge|gentle start|right level|at your level|step beyond|above your level|level you have been reading")]
+    [GeneratedRegex(@"challenge|gentle start|right level|at your level|step beyond|above your level|level you have been reading|first step|answers and feedback so far|hard one")]
     private static partial Regex LevelClaim();
+
+    [GeneratedRegex(@"[Mm]ore on ([\w-]+), at the level you have been reading")]
+    private static partial Regex LevelRead();
+
+    [GeneratedRegex(@"step beyond what you've read on ([\w-]+)")]
+    private static partial Regex StepBeyond();
 
     [GeneratedRegex("^Because you (liked|learned from|finished|rated|read) \u201c([^\u201d]+)\u201d")]
     private static partial Regex BecauseYou();

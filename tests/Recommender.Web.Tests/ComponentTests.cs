@@ -117,6 +117,20 @@ public sealed class ComponentTests : IDisposable
     }
 
     [Fact]
+    public void Missing_topics_says_when_items_outside_the_chosen_topics_fill_the_page()
+    {
+        FeedItem Shown(long id, params string[] topics) =>
+            new(1, id, $"item-{id}", $"Item {id}", topics, "A source", 0.8, 2, null, null, 1, new Dictionary<string, double>(), ["On it."]);
+        IReadOnlyList<string> chosen = ["Oceans"];
+
+        var onTopic = _context.Render<MissingTopics>(p => p.Add(c => c.Chosen, chosen).Add(c => c.Shown, [Shown(1, "Oceans"), Shown(2, "Oceans", "Music")]));
+        var filled = _context.Render<MissingTopics>(p => p.Add(c => c.Chosen, chosen).Add(c => c.Shown, [Shown(1, "Oceans"), Shown(2, "Music")]));
+
+        Assert.Empty(onTopic.FindAll(".missing-topics"));
+        Assert.Contains("outside the topics you chose", filled.Find(".missing-topics").TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Goal_switch_names_the_active_goal_and_offers_each_other_goal_as_a_plain_form_post()
     {
         var objectives = _web.Services.GetRequiredService<ObjectiveRegistry>();

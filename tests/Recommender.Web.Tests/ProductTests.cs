@@ -123,7 +123,7 @@ public sealed partial class ProductTests(PublishedWebApp app) : BrowserTest, ICl
             var names = await Task.WhenAll((await card.Locator(".topic").AllAsync()).Select(t => t.GetAttributeAsync("data-topic")));
             var badge = await card.Locator(".badge").InnerTextAsync();
             var level = await card.Locator(".level").InnerTextAsync();
-            if (why.Contains("credible source", StringComparison.Ordinal) || why.Contains("rated highly for accuracy", StringComparison.Ordinal))
+            if (why.Contains("credible source", StringComparison.Ordinal))
                 Assert.Equal("credible source", badge);
             foreach (Match m in TopicYouChose().Matches(why))
                 Assert.True(topics.Contains(m.Groups[1].Value) && names.Any(n => chosen.Contains(n!) && (n == m.Groups[1].Value || n!.EndsWith("/" + m.Groups[1].Value, StringComparison.Ordinal))),
@@ -136,6 +136,6 @@ public sealed partial class ProductTests(PublishedWebApp app) : BrowserTest, ICl
     [GeneratedRegex(@"(?:about|On) ([^,]+), a topic you chose")]
     private static partial Regex TopicYouChose();
 
-    [GeneratedRegex(@"challenge|gentle start|right level|at your level|step beyond|above your level|level you have been reading")]
+    [GeneratedRegex(@"challenge|gentle start|right level|at your level|step beyond|above your level|level you have been reading|first step|answers and feedback so far|hard one")]
     private static partial Regex LevelClaim();
 }

@@ -171,6 +171,6 @@ public sealed partial class StackExchangeGoalTests(StackExchangeWebFixture web) 
     [GeneratedRegex(@"^level (\d)")]
     private static partial Regex LevelText();
 
-    [GeneratedRegex(@"gentle start|real challenge|a step beyond|at your level|above your level|level you have been reading")]
+    [GeneratedRegex(@"gentle start|real challenge|a step beyond|at your level|above your level|level you have been reading|first step|answers and feedback so far|hard one")]
     private static partial Regex ZoneClaim();
 }

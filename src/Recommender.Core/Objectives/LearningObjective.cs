@@ -33,7 +33,7 @@ public sealed class LearningObjective : IObjective
     public string DisplayName => "Help me learn";
 
     public string Description =>
-        "Picks items on the topics you chose that are a step beyond what you already know: not too easy, not too hard, from trustworthy sources. Tell us when something was too easy or too hard and it adapts.";
+        "Picks items on the topics you chose that are a step beyond what you already know: not too easy, not too hard, from trustworthy sources, and items on other topics only when those run short. Tell us when something was too easy or too hard and it adapts.";
 
     public CandidateSources Sources => CandidateSources.Personal | CandidateSources.Topics;
 
@@ -203,30 +203,38 @@ public sealed class LearningObjective : IObjective
     }
 
     /// <summary>
-    /// The first reason names the topic and, only for an item with a level, how hard it should feel; the second names a
-    /// highly rated source. Nothing is claimed that the card cannot show.
+    /// One reason: the topic and, only for an item with a level, how hard it should feel, said only as far as the reader's
+    /// history holds it. An item marked too hard was not read at its level; a reader with no history on the topic is not
+    /// told an item is "at your level". An item outside the chosen topics says so first. The source's standing is left to
+    /// the card and to "mostly because", which names it where it lifted the item.
     /// </summary>
     private static IReadOnlyList<string> Reasons(RankingRequest request, ItemInfo item, string topic, double success, IReadOnlyCollection<string> chosen)
     {
         var label = string.IsNullOrEmpty(topic) ? "this subject" : request.Catalog.Label(topic);
-        var read = RankingMath.Consumed(request.User).Select(id => request.Catalog.TryGet(id, out var seen) ? seen : null)
+        var tooHard = request.User.History.Where(h => h.Kind == EventKind.TooHard).Select(h => h.ItemId).ToHashSet();
+        var read = RankingMath.Consumed(request.User).Where(id => !tooHard.Contains(id))
+            .Select(id => request.Catalog.TryGet(id, out var seen) ? seen : null)
             .Where(seen => seen is not null && seen.Topics.Contains(topic)).ToList();
-        var known = request.User.Skills.ContainsKey(topic) || read.Count > 0;
+        // Feedback and answers on the topic tell the skill model something even where nothing was read.
+        var toldUs = request.User.Skills.ContainsKey(topic);
         // "A step beyond" only for an item above every level the reader has read on the topic.
         var deepestRead = read.Max(seen => seen!.Level);
+        var outside = chosen.Count > 0 && !item.Topics.Any(chosen.Contains);
         var first = (item.Level, success) switch
         {
             (null, _) when chosen.Contains(topic) => $"On {label}, a topic you chose.",
-            (null, _) when known => $"More on {label}, which you have read about.",
+            (null, _) when read.Count > 0 => $"More on {label}, which you have read about.",
             (null, _) => $"On {label}.",
             (_, > 0.85) => $"A gentle start on {label}.",
             // Far below the aimed-for success the item is a stretch, and is called one.
-            (_, < HardBelow) => $"A hard one on {label}, above your level for now.",
+            (_, < HardBelow) when read.Count > 0 || toldUs => $"A hard one on {label}, above your level for now.",
+            (_, < HardBelow) => $"A hard one on {label} for someone new to it.",
             (_, < 0.5) => $"A real challenge on {label}, but within reach.",
             _ when deepestRead is { } deepest && item.Level <= deepest => $"More on {label}, at the level you have been reading.",
-            _ when known => $"A step beyond what you've read on {label}.",
-            _ => $"A good first step into {label} at your level.",
+            _ when read.Count > 0 => $"A step beyond what you've read on {label}.",
+            _ when toldUs => $"On {label}, at the level your answers and feedback so far suggest.",
+            _ => $"A good first step into {label}.",
         };
-        return item.Credibility >= 0.8 ? [first, "From a source rated highly for accuracy."] : [first];
+        return [outside ? $"Outside the topics you chose: {char.ToLowerInvariant(first[0])}{first[1..]}" : first];
     }
 }

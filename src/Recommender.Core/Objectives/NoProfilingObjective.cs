@@ -21,7 +21,7 @@ public sealed class NoProfilingObjective : IObjective
     public string DisplayName => "Don't profile me";
 
     public string Description =>
-        "Uses nothing about you: shows recent items that many people liked, spread across topics. Everyone with these settings sees the same list.";
+        "Uses nothing about you: shows items that many people liked, newer ones first among equals, spread across topics. Everyone with these settings sees the same list.";
 
     public CandidateSources Sources => CandidateSources.RecentPopular;
 
@@ -96,10 +96,8 @@ public sealed class NoProfilingObjective : IObjective
                 ["credibility"] = credWeight * (item.Credibility ?? 0.5),
                 ["topic_balance"] = -bestPenalty,
             };
-            string[] reasons = recency >= 0.5
-                ? ["New, and liked by many people.", "Chosen without using anything about you."]
-                : ["Liked by many people.", "Chosen without using anything about you."];
-            result.Add(new RankedItem(item.Id, bestScore, components, reasons));
+            // What lifted it (many people liking it, being recent) is said by "mostly because", from its components.
+            result.Add(new RankedItem(item.Id, bestScore, components, ["Chosen without using anything about you."]));
         }
         return result;
     }
