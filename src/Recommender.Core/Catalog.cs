@@ -13,16 +13,19 @@ public sealed class Catalog
     private readonly Dictionary<string, long[]> _byTopic;
     private readonly IReadOnlyDictionary<long, ItemDifficulty> _difficulty;
     private readonly IReadOnlyDictionary<string, string> _parents;
+    private readonly IReadOnlyDictionary<string, string> _titles;
 
     /// <param name="items">Every item that may be recommended.</param>
     /// <param name="popularity">Interactions per item id; items not listed count as zero.</param>
     /// <param name="difficulty">Item difficulty on the Elo scale estimated from learners' evidence, with the answers behind it; overrides the level.</param>
     /// <param name="topicParents">The topic tree: each sub-topic's parent; a topic not listed is a subject of its own.</param>
     /// <param name="skill">The fitted skill model (<c>skill rebuild</c>'s priors) that predicts a learner's success; default <see cref="SkillModel.Default"/>.</param>
+    /// <param name="topicTitles">The titles people read for topics whose names are identifiers; see <see cref="Label"/>.</param>
     public Catalog(IEnumerable<ItemInfo> items, IReadOnlyDictionary<long, int>? popularity = null, IReadOnlyDictionary<long, ItemDifficulty>? difficulty = null,
-        IReadOnlyDictionary<string, string>? topicParents = null, SkillModel? skill = null)
+        IReadOnlyDictionary<string, string>? topicParents = null, SkillModel? skill = null, IReadOnlyDictionary<string, string>? topicTitles = null)
     {
         ArgumentNullException.ThrowIfNull(items);
+        _titles = topicTitles ?? new Dictionary<string, string>();
         Skill = skill ?? SkillModel.Default;
         _parents = topicParents ?? new Dictionary<string, string>();
         _difficulty = difficulty ?? new Dictionary<long, ItemDifficulty>();
@@ -98,11 +101,13 @@ public sealed class Catalog
     public string? ParentOf(string topic) => _parents.TryGetValue(topic, out var p) ? p : null;
 
     /// <summary>
-    /// The name a person reads: a sub-topic without its parent's name in front (<c>qubit</c> for
-    /// <c>quantumcomputing/qubit</c> under <c>quantumcomputing</c>), any other topic as it is named.
+    /// The name a person reads: the topic's title where it has one (<c>Quantum Computing</c> for <c>quantumcomputing</c>),
+    /// else a sub-topic without its parent's name in front (<c>qubit</c> for <c>quantumcomputing/qubit</c> under
+    /// <c>quantumcomputing</c>), any other topic as it is named.
     /// </summary>
     public string Label(string topic) =>
-        ParentOf(topic) is { } parent && topic.Length > parent.Length + 1 && topic.StartsWith(parent + "/", StringComparison.Ordinal)
+        _titles.TryGetValue(topic, out var title) ? title
+        : ParentOf(topic) is { } parent && topic.Length > parent.Length + 1 && topic.StartsWith(parent + "/", StringComparison.Ordinal)
             ? topic[(parent.Length + 1)..]
             : topic;
 

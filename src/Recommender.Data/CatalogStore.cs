@@ -13,7 +13,8 @@ public sealed record CatalogItem(long Id, string ExternalId, string Title, strin
 public sealed record CatalogCounts(long Items, long Topics, long Sources, long Users, long Events);
 
 /// <summary>A topic of the catalog: its name, its parent's (null for a subject) and how many items it holds.</summary>
-public sealed record CatalogTopic(string Name, string? Parent, int Items);
+/// <summary>A topic: its name (the identifier settings and items use), its parent, how many items it holds, and the title people read (null: the name).</summary>
+public sealed record CatalogTopic(string Name, string? Parent, int Items, string? Title);
 
 /// <summary>Reads the catalog: items with their topics and source.</summary>
 public sealed class CatalogStore(NpgsqlDataSource dataSource)
@@ -133,6 +134,9 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
         var parents = (await conn.QueryAsync<(string Topic, string Parent)>(new CommandDefinition(
             "select t.name, p.name from topics t join topics p on p.id = t.parent_id", cancellationToken: ct)))
             .ToDictionary(r => r.Topic, r => r.Parent, StringComparer.Ordinal);
+        var titles = (await conn.QueryAsync<(string Topic, string Title)>(new CommandDefinition(
+            "select name, title from topics where title is not null", cancellationToken: ct)))
+            .ToDictionary(r => r.Topic, r => r.Title, StringComparer.Ordinal);
         var popularity = (await conn.QueryAsync<(long ItemId, long Count)>(new CommandDefinition(
             "select item_id, count(*) from events where kind not in ('impression', 'not_interested') group by item_id",
             commandTimeout: 0, cancellationToken: ct))).ToDictionary(r => r.ItemId, r => (int)Math.Min(r.Count, int.MaxValue));
@@ -148,7 +152,7 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
         }
         // The fitted priors travel with the catalog so ranking predicts success with the model the state was built by.
         var skill = new SkillModel(await LearningStateStore.PriorsAsync(conn, null, ct));
-        return new Catalog(items, popularity, difficulty, parents, skill);
+        return new Catalog(items, popularity, difficulty, parents, skill, titles);
     }
 
     /// <summary>Internal ids for the platform's item ids; unknown ones are missing from the result.</summary>
@@ -183,7 +187,7 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return [.. await conn.QueryAsync<CatalogTopic>(new CommandDefinition("""
-            select t.name, p.name as parent, (select count(*) from item_topics it where it.topic_id = t.id)::int as items
+            select t.name, p.name as parent, (select count(*) from item_topics it where it.topic_id = t.id)::int as items, t.title
             from topics t left join topics p on p.id = t.parent_id order by t.name
             """, cancellationToken: ct))];
     }

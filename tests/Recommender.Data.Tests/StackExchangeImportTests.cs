@@ -112,6 +112,8 @@ public sealed class StackExchangeImportTests : IAsyncLifetime
 
         Assert.Equal(378, catalog.TopicParents.Count);
         Assert.Equal("quantumcomputing", catalog.SubjectOf("quantumcomputing/simulation"));
+        // A site reads by its title, its tags by their own names.
+        Assert.Equal(("Quantum Computing", "simulation"), (catalog.Label("quantumcomputing"), catalog.Label("quantumcomputing/simulation")));
         Assert.Equal((0, 1, 2, 4), (catalog.TopicDistance("cardano", "cardano"), catalog.TopicDistance("cardano/staking", "cardano"),
             catalog.TopicDistance("cardano/staking", "cardano/plutus"), catalog.TopicDistance("cardano/staking", "quantumcomputing/simulation")));
         Assert.True(catalog.TryGetId("quantumcomputing:1", out var id));
@@ -247,6 +249,36 @@ public sealed class StackExchangeImportTests : IAsyncLifetime
         Assert.Contains("its own ancestor", loop.Message);
         Assert.Equal(before, await CountsAsync());
         Assert.Null(await conn.ExecuteScalarAsync<int?>("select parent_id from topics where name = 'Science'"));
+    }
+
+    [Fact]
+    public async Task ImportAsync_generic_topic_titles_are_what_readers_see_kept_when_the_column_is_absent_and_cleared_when_empty()
+    {
+        var dir = Path.Combine(_scratch, "titles");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "topics.csv"), "topic,parent,title\nml,,Machine learning\nml/nlp,ml,\n");
+        File.WriteAllText(Path.Combine(dir, "items.csv"), "item_id,title,topics\na,Transformers,ml/nlp\n");
+        await ImportAsync(ImportReaders.Directory(dir));
+        var titled = await new CatalogStore(_db.DataSource).LoadRankingCatalogAsync();
+
+        File.WriteAllText(Path.Combine(dir, "topics.csv"), "topic,parent\nml,\nml/nlp,ml\n");
+        await ImportAsync(ImportReaders.Directory(dir));
+        var kept = await new CatalogStore(_db.DataSource).LoadRankingCatalogAsync();
+
+        File.WriteAllText(Path.Combine(dir, "topics.csv"), "topic,parent,title\nml,,\n");
+        await ImportAsync(ImportReaders.Directory(dir));
+        var cleared = await new CatalogStore(_db.DataSource).LoadRankingCatalogAsync();
+
+        File.WriteAllText(Path.Combine(dir, "topics.csv"), $"topic,parent,title\nml,,{new string('x', CatalogRules.MaxTopicTitleLength + 1)}\n");
+        var tooLong = Assert.Throws<ImportException>(() => ImportReaders.Directory(dir));
+
+        Assert.Equal(("Machine learning", "nlp"), (titled.Label("ml"), titled.Label("ml/nlp")));
+        Assert.Equal("Machine learning", kept.Label("ml"));
+        Assert.Equal("ml", cleared.Label("ml"));
+        Assert.Equal((Path.Combine(dir, "topics.csv"), 2L), (tooLong.File, tooLong.Line));
+        Assert.Contains("title", tooLong.Message, StringComparison.Ordinal);
+        var topics = await new CatalogStore(_db.DataSource).TopicsAsync();
+        Assert.Null(topics.Single(t => t.Name == "ml").Title);
     }
 
     /// <summary>A site with one question, an accepted answer by another person, a comment, a favourite and an edit, plus a favourite on a deleted post.</summary>

@@ -79,13 +79,13 @@ public sealed class StackExchangePageTests(StackExchangeWebFixture web) : IClass
                 Assert.StartsWith("https://cardano.stackexchange.com/users/", a.GetAttribute("href"), StringComparison.Ordinal));
             Assert.NotEmpty(card.QuerySelector(".summary")!.TextContent);
             Assert.StartsWith("Level: reads at US school grade", card.QuerySelector(".level-basis")!.TextContent, StringComparison.Ordinal);
-            Assert.Contains("Source: Stack Exchange (cardano), CC BY-SA", card.QuerySelector(".license")!.TextContent, StringComparison.Ordinal);
+            Assert.Contains("Source: Stack Exchange (Cardano), CC BY-SA", card.QuerySelector(".license")!.TextContent, StringComparison.Ordinal);
         }
 
         var (_, settings, _) = await client.PageAsync("/settings");
         var groups = settings.QuerySelectorAll("fieldset.topic-group");
-        // "All of cardano · 1042 items": the subject, and how much it holds.
-        Assert.Equal(["All of cardano", "All of quantumcomputing"], groups.Select(g => g.QuerySelector("legend")!.TextContent.Split('·')[0].Trim()));
+        // "All of Cardano · 1042 items": the subject by its title, and how much it holds.
+        Assert.Equal(["All of Cardano", "All of Quantum Computing"], groups.Select(g => g.QuerySelector("legend")!.TextContent.Split('·')[0].Trim()));
         Assert.True(settings.QuerySelector<AngleSharp.Html.Dom.IHtmlInputElement>("fieldset.topic-group input[value=cardano]")!.IsChecked);
         Assert.Contains(groups[0].QuerySelectorAll(".topics-grid label"), l => l.TextContent.Trim() == "staking");
     }

@@ -38,6 +38,7 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
         await ProvenanceImport.VerifyAsync(conn, tx, batch, ct);
         var topics = await conn.ExecuteAsync(new CommandDefinition(MergeTopicsSql, transaction: tx, cancellationToken: ct));
         await conn.ExecuteAsync(new CommandDefinition(MergeTopicParentsSql, transaction: tx, cancellationToken: ct));
+        await conn.ExecuteAsync(new CommandDefinition(MergeTopicTitlesSql, transaction: tx, cancellationToken: ct));
         await FailOnTopicCycleAsync(conn, tx, batch, ct);
         var itemsBefore = await conn.ExecuteScalarAsync<long>(new CommandDefinition("select count(*) from items", transaction: tx, cancellationToken: ct));
         var itemsTouched = await conn.ExecuteAsync(new CommandDefinition(MergeItemsSql, transaction: tx, cancellationToken: ct));
@@ -60,7 +61,7 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
     }
 
     private const string StagingSql = """
-        create temp table stg_topics (line bigint, name text, parent text) on commit drop;
+        create temp table stg_topics (line bigint, name text, parent text, title text, title_absent boolean) on commit drop;
         create temp table stg_users (line bigint, external_id text, display_name text) on commit drop;
         create temp table stg_sources (line bigint, external_id text, name text, credibility real, url text, credibility_basis text,
             absent text[]) on commit drop;
@@ -72,11 +73,13 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
         """;
 
     private static Task CopyTopicsAsync(NpgsqlConnection conn, List<TopicRow> rows, CancellationToken ct) =>
-        BinaryCopy.WriteAsync(conn, "copy stg_topics (line, name, parent) from stdin (format binary)", rows, (w, r) =>
+        BinaryCopy.WriteAsync(conn, "copy stg_topics (line, name, parent, title, title_absent) from stdin (format binary)", rows, (w, r) =>
         {
             w.Write(r.Line, NpgsqlDbType.Bigint);
             w.Write(r.Name, NpgsqlDbType.Text);
             w.WriteOrNull(r.Parent, NpgsqlDbType.Text);
+            w.WriteOrNull(r.Title, NpgsqlDbType.Text);
+            w.Write(r.TitleAbsent, NpgsqlDbType.Boolean);
         }, ct);
 
     private static Task CopyUsersAsync(NpgsqlConnection conn, List<UserRow> rows, CancellationToken ct) =>
@@ -216,6 +219,13 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
         where t is not null
         order by t
         on conflict (name) do nothing
+        """;
+
+    // A title given (even empty, which clears it) replaces the stored one; a file without the column keeps it.
+    private const string MergeTopicTitlesSql = """
+        update topics t set title = s.title
+        from stg_topics s
+        where t.name = s.name and not s.title_absent and t.title is distinct from s.title
         """;
 
     // A topic listed without a parent becomes a subject again; topics only named by items keep the parent they have.

@@ -13,6 +13,9 @@ public static class CatalogRules
 {
     public const int MaxIdLength = 200;
     public const int MaxTitleLength = 1000;
+
+    /// <summary>A topic's title is a name on a chip and in a sentence.</summary>
+    public const int MaxTopicTitleLength = 100;
     public const int MaxNameLength = 200;
     public const int MaxBasisLength = 1000;
     public const int MaxTopics = 50;

@@ -99,7 +99,10 @@ public static class ImportReaders
         return batch;
     }
 
-    /// <summary><c>topics.csv</c>: <c>topic,parent</c>, an empty parent making the topic a subject of its own.</summary>
+    /// <summary>
+    /// <c>topics.csv</c>: <c>topic,parent</c>, an empty parent making the topic a subject of its own, and an optional
+    /// <c>title</c>: the name people read. A file without the title column keeps the stored titles; an empty one clears it.
+    /// </summary>
     private static void ReadTopics(string path, ImportBatch batch)
     {
         var seen = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -111,7 +114,10 @@ public static class ImportReaders
             var parent = NullIfEmpty(get("parent"));
             if (parent == name)
                 throw new ImportException(path, line, $"topic {name} cannot be its own parent");
-            batch.Topics.Add(new TopicRow(line, name, parent));
+            var title = get("title");
+            if (title?.Trim() is { Length: > CatalogRules.MaxTopicTitleLength })
+                throw new ImportException(path, line, $"title: at most {CatalogRules.MaxTopicTitleLength} characters");
+            batch.Topics.Add(new TopicRow(line, name, parent, NullIfEmpty(title), TitleAbsent: title is null));
         });
     }
 

@@ -25,7 +25,8 @@ public sealed record SourceRow(long Line, string ExternalId, string Name, float?
 }
 
 /// <summary>A topic and the topic it belongs under (null: a subject of its own).</summary>
-public sealed record TopicRow(long Line, string Name, string? Parent);
+/// <summary>A topic of the tree; <paramref name="Title"/> is what people read, and a file without a title column (<paramref name="TitleAbsent"/>) keeps the stored one.</summary>
+public sealed record TopicRow(long Line, string Name, string? Parent, string? Title = null, bool TitleAbsent = true);
 
 /// <summary>A person known by a name; people only named by events are called "User &lt;id&gt;".</summary>
 public sealed record UserRow(long Line, string ExternalId, string DisplayName);

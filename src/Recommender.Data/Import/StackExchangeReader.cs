@@ -15,6 +15,16 @@ public static class StackExchangeReader
     /// <summary>Every file a site folder must hold.</summary>
     public static readonly IReadOnlyList<string> SiteFiles = ["Posts.xml", "Users.xml", "Comments.xml", "Votes.xml", "Tags.xml"];
 
+    /// <summary>
+    /// Sites' titles, for the subject a site becomes: a dump names its site only by its address (the folder,
+    /// <c>quantumcomputing</c> for quantumcomputing.stackexchange.com). Another site keeps its address as its name.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> SiteTitles = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["quantumcomputing"] = "Quantum Computing",
+        ["cardano"] = "Cardano",
+    };
+
     public static ImportBatch Read(string directory) => ReadDump(directory, answersAsQuiz: false);
 
     /// <summary>
@@ -60,7 +70,9 @@ public static class StackExchangeReader
 
         foreach (var site in parsed)
         {
-            batch.Topics.Add(new TopicRow(1, site.Name, null));
+            batch.Topics.Add(SiteTitles.TryGetValue(site.Name, out var title)
+                ? new TopicRow(1, site.Name, null, title, TitleAbsent: false)
+                : new TopicRow(1, site.Name, null));
             foreach (var (tag, line) in site.Tags)
                 batch.Topics.Add(new TopicRow(line, site.Topic(tag), site.Name));
             foreach (var q in site.Questions.Values.OrderBy(q => q.Line))
