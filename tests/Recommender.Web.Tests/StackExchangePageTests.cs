@@ -79,6 +79,8 @@ public sealed class StackExchangePageTests(StackExchangeWebFixture web) : IClass
                 Assert.StartsWith("https://cardano.stackexchange.com/users/", a.GetAttribute("href"), StringComparison.Ordinal));
             Assert.NotEmpty(card.QuerySelector(".summary")!.TextContent);
             Assert.StartsWith("Level: reads at US school grade", card.QuerySelector(".level-basis")!.TextContent, StringComparison.Ordinal);
+            // What the level and credibility rest on is a click away, so a card stays short enough to scan.
+            Assert.False(card.QuerySelector("details.about:has(.level-basis):has(.credibility-basis)")!.HasAttribute("open"));
             Assert.Contains("Source: Stack Exchange (Cardano), CC BY-SA", card.QuerySelector(".license")!.TextContent, StringComparison.Ordinal);
         }
 
