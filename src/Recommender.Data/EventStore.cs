@@ -75,6 +75,21 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
         return true;
     }
 
+    /// <summary>
+    /// Which of <paramref name="idempotencyKeys"/> the person has an event under now: what a page says they told us is
+    /// read from here, not from its address, so a retracted click or a made-up link shows as not recorded.
+    /// </summary>
+    public async Task<IReadOnlySet<string>> StoredKeysAsync(long userId, IReadOnlyCollection<string> idempotencyKeys, CancellationToken ct = default)
+    {
+        if (idempotencyKeys.Count == 0)
+            return new HashSet<string>(StringComparer.Ordinal);
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var stored = await conn.QueryAsync<string>(new CommandDefinition(
+            "select idempotency_key from events where user_id = @userId and idempotency_key = any(@keys)",
+            new { userId, keys = idempotencyKeys.ToArray() }, cancellationToken: ct));
+        return stored.ToHashSet(StringComparer.Ordinal);
+    }
+
     /// <summary>The insert inside a caller's transaction; returns the events that were new (not repeats of stored keys).</summary>
     public static async Task<IReadOnlyList<NewEvent>> AppendAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<NewEvent> events, CancellationToken ct)
     {

@@ -148,6 +148,48 @@ public sealed class PageTests(WebFixture web)
         client.Dispose();
     }
 
+    private static long ItemIdOf(IElement card) =>
+        long.Parse(card.QuerySelector("input[name=itemId]")!.GetAttribute("value")!, System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A redirect's address as a page path: the fragment only scrolls, and a request does not carry it.</summary>
+    private static string PathOf(HttpResponseMessage redirect) => redirect.Headers.Location!.OriginalString.Split('#')[0];
+
+    [Fact]
+    public async Task Feedback_acknowledgement_says_only_what_is_stored_and_a_stale_undo_keeps_the_list()
+    {
+        var (_, client) = await OnboardedAsync();
+        var (_, feed, _) = await client.PageAsync("/");
+        var list = feed.QuerySelector(".audit-ref code")!.TextContent;
+        var itemId = ItemIdOf(feed.QuerySelectorAll("article.card")[2]);
+        string noted;
+        using (var response = await client.SubmitAsync(feed, $"#item-{itemId} form.feedback", ("kind", "too_hard")))
+            noted = PathOf(response);
+        await web.FlushAuditAsync();
+        var (_, recorded, _) = await client.PageAsync(noted);
+        Assert.StartsWith("Recorded “Too hard” for", recorded.QuerySelector($"#item-{itemId} + .ack")!.TextContent.Trim(), StringComparison.Ordinal);
+        using (var undo = await client.SubmitAsync(recorded, ".ack form"))
+            Assert.StartsWith("/?undone=", undo.Headers.Location!.OriginalString, StringComparison.Ordinal);
+
+        // Back or a reload of the page that acknowledged the click: it is no longer stored, so nothing claims it is.
+        var (_, reloaded, _) = await client.PageAsync(noted);
+        Assert.Equal(list, reloaded.QuerySelector(".audit-ref code")!.TextContent);
+        Assert.Null(reloaded.QuerySelector(".ack"));
+
+        // That stale page's Undo says there was nothing to undo, under the same card of the same list.
+        using var stale = await client.SubmitAsync(recorded, ".ack form");
+        Assert.EndsWith("#ack", stale.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        var (_, nothing, _) = await client.PageAsync(PathOf(stale));
+        Assert.Equal(list, nothing.QuerySelector(".audit-ref code")!.TextContent);
+        Assert.Equal("There was nothing to undo.", nothing.QuerySelector($"#item-{itemId} + .ack[role=alert]")!.TextContent);
+        Assert.Single(nothing.QuerySelectorAll(".flash.error"));
+        Assert.Null(nothing.QuerySelector(".flash.ok.ack"));
+
+        // Made-up links claim nothing: a button never pressed on this list, and a list that is not the reader's.
+        foreach (var madeUp in new[] { $"/?noted={itemId}&kind=like&list={list}", $"/?noted={itemId}&kind=too_hard&list={Guid.Empty:N}" })
+            Assert.Null((await client.PageAsync(madeUp)).Document.QuerySelector(".ack"));
+        client.Dispose();
+    }
+
     [Fact]
     public async Task Settings_shows_every_goal_with_a_preview_history_and_shown_lists()
     {

@@ -110,7 +110,7 @@ public static class WebEndpoints
         var back = LocalOr(returnUrl, "/");
         if (FeedbackKinds.Parse(kind) is not { } eventKind)
             return TypedResults.Redirect(WithProblem(back, flash, "That feedback is not one we know."));
-        var batch = new[] { new NewEvent(user.UserId(), itemId, eventKind, null, DateTimeOffset.UtcNow, FeedbackKey(requestId, itemId, kind!)) };
+        var batch = new[] { new NewEvent(user.UserId(), itemId, eventKind, null, DateTimeOffset.UtcNow, FeedbackKinds.Key(requestId, itemId, kind!)) };
         if ((await events.FindUnknownItemsAsync(batch, ct)).Count > 0)
             return TypedResults.Redirect(WithProblem(back, flash, "That item is no longer in the catalog."));
         metrics.EventsStored(batch, await events.AppendAsync(batch, ct));
@@ -125,10 +125,10 @@ public static class WebEndpoints
         if (FeedbackKinds.Parse(kind) is null)
             return TypedResults.Redirect(WithProblem(back, flash, "That feedback is not one we know."));
         // Only the person's own click on this list can be taken back: the key names list, item and button.
-        var undone = await events.RetractAsync(user.UserId(), FeedbackKey(requestId, itemId, kind!), ct);
-        return TypedResults.Redirect(undone
-            ? AtAck(WithQuery(back, [("undone", itemId.ToString(CultureInfo.InvariantCulture)), ("kind", kind!), ("list", requestId.ToString("N")), .. After(after)]))
-            : WithProblem(back, flash, "There was nothing to undo."));
+        var undone = await events.RetractAsync(user.UserId(), FeedbackKinds.Key(requestId, itemId, kind!), ct);
+        // Nothing to undo (an Undo from a page gone stale) says so where the click was, on the same list.
+        (string, string)[] flags = [("undone", itemId.ToString(CultureInfo.InvariantCulture)), ("kind", kind!), ("list", requestId.ToString("N")), .. After(after)];
+        return TypedResults.Redirect(AtAck(WithQuery(back, undone ? flags : [.. flags, ("error", flash.Seal("There was nothing to undo."))])));
     }
 
     private static (string Name, string Value)[] After(long? itemId) =>
@@ -136,10 +136,6 @@ public static class WebEndpoints
 
     /// <summary>The feed scrolled to the acknowledgement, which stands where the rated card was.</summary>
     private static string AtAck(string url) => url + "#ack";
-
-    /// <summary>One key per list, item and button: a double click or a resubmitted form is recorded once, and undo finds it.</summary>
-    private static string FeedbackKey(Guid requestId, long itemId, string kind) =>
-        string.Create(CultureInfo.InvariantCulture, $"web:{requestId:N}:{itemId}:{kind}");
 
     private static async Task<RedirectHttpResult> ChooseGoal(IFormCollection form, ClaimsPrincipal user, SettingsService settings, FlashMessages flash, CancellationToken ct)
     {
@@ -302,6 +298,22 @@ public static class FeedbackKinds
 
     /// <summary>The button's label for a known kind; null for anything else, so no text from an address is shown.</summary>
     public static string? Label(string? kind) => Buttons.FirstOrDefault(b => b.Kind == kind).Label;
+
+    /// <summary>One key per list, item and button: a double click or a resubmitted form is recorded once, and undo finds it.</summary>
+    public static string Key(Guid requestId, long itemId, string kind) =>
+        string.Create(CultureInfo.InvariantCulture, $"web:{requestId:N}:{itemId}:{kind}");
+
+    /// <summary>
+    /// The buttons the person has recorded now on list <paramref name="requestId"/>, by item (none for an item not
+    /// asked about): what an acknowledgement may say and a card shows as pressed.
+    /// </summary>
+    public static async Task<ILookup<long, string>> RecordedAsync(EventStore events, long userId, Guid requestId, IEnumerable<long> itemIds, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var keys = itemIds.Distinct().SelectMany(item => Buttons.Select(b => (Item: item, b.Kind, Key: Key(requestId, item, b.Kind)))).ToList();
+        var stored = await events.StoredKeysAsync(userId, [.. keys.Select(k => k.Key)], ct);
+        return keys.Where(k => stored.Contains(k.Key)).ToLookup(k => k.Item, k => k.Kind);
+    }
 
     public static EventKind? Parse(string? kind) => kind switch
     {
