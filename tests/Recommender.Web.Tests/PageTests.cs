@@ -191,6 +191,38 @@ public sealed class PageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Feedback_opposite_button_replaces_the_earlier_click_and_its_skill_evidence()
+    {
+        var (account, client) = await OnboardedAsync();
+        var (_, feed, _) = await client.PageAsync("/");
+        var itemId = ItemIdOf(feed.QuerySelector("article.card")!);
+        await using var conn = await web.DataSource.OpenConnectionAsync();
+        async Task<string[]> KindsAsync() => [.. await conn.QueryAsync<string>(
+            "select kind from events where user_id = @Id and item_id = @itemId order by kind", new { account.Id, itemId })];
+        Task<int> EvidenceAsync() => conn.ExecuteScalarAsync<int>("select coalesce(sum(evidence_count), 0) from learner_ability where user_id = @Id", new { account.Id });
+
+        (await client.SubmitAsync(feed, $"#item-{itemId} form.feedback", ("kind", "too_easy"))).Dispose();
+        Assert.Equal(["too_easy"], await KindsAsync());
+        Assert.Equal(1, await EvidenceAsync());
+        // A slip corrected: too hard replaces too easy, in the learner's skill too; learned is a separate say.
+        (await client.SubmitAsync(feed, $"#item-{itemId} form.feedback", ("kind", "learned"))).Dispose();
+        (await client.SubmitAsync(feed, $"#item-{itemId} form.feedback", ("kind", "like"))).Dispose();
+        (await client.SubmitAsync(feed, $"#item-{itemId} form.feedback", ("kind", "not_interested"))).Dispose();
+        string location;
+        using (var response = await client.SubmitAsync(feed, $"#item-{itemId} form.feedback", ("kind", "too_hard")))
+            location = PathOf(response);
+        Assert.Equal(["learned", "not_interested", "too_hard"], await KindsAsync());
+        Assert.Equal(2, await EvidenceAsync());
+
+        // The card says which buttons stand; the acknowledgement's Undo takes back the last.
+        await web.FlushAuditAsync();
+        var (_, page, _) = await client.PageAsync(location);
+        Assert.Equal(["learned", "too_hard", "not_interested"], page.QuerySelectorAll($"#item-{itemId} button[aria-pressed=true]").Select(b => b.GetAttribute("value")));
+        Assert.Equal(["like", "too_easy"], page.QuerySelectorAll($"#item-{itemId} button[aria-pressed=false]").Select(b => b.GetAttribute("value")));
+        client.Dispose();
+    }
+
+    [Fact]
     public async Task Settings_shows_every_goal_with_a_preview_history_and_shown_lists()
     {
         var (account, client) = await OnboardedAsync();

@@ -114,6 +114,10 @@ public static class WebEndpoints
         if ((await events.FindUnknownItemsAsync(batch, ct)).Count > 0)
             return TypedResults.Redirect(WithProblem(back, flash, "That item is no longer in the catalog."));
         metrics.EventsStored(batch, await events.AppendAsync(batch, ct));
+        // The opposite button on the same card is a change of mind, not a second opinion: it is taken back the way
+        // Undo takes a click back, so the learner's skill is replayed without it.
+        if (FeedbackKinds.Opposite(kind) is { } opposite)
+            await events.RetractAsync(user.UserId(), FeedbackKinds.Key(requestId, itemId, opposite), ct);
         return TypedResults.Redirect(AtAck(WithQuery(back, [("noted", itemId.ToString(CultureInfo.InvariantCulture)), ("kind", kind!), ("list", requestId.ToString("N")),
             .. After(after)])));
     }
@@ -298,6 +302,16 @@ public static class FeedbackKinds
 
     /// <summary>The button's label for a known kind; null for anything else, so no text from an address is shown.</summary>
     public static string? Label(string? kind) => Buttons.FirstOrDefault(b => b.Kind == kind).Label;
+
+    /// <summary>The button that says the opposite on the same card, which a click on this one replaces; null when none does.</summary>
+    public static string? Opposite(string? kind) => kind switch
+    {
+        "too_easy" => "too_hard",
+        "too_hard" => "too_easy",
+        "like" => "not_interested",
+        "not_interested" => "like",
+        _ => null,
+    };
 
     /// <summary>One key per list, item and button: a double click or a resubmitted form is recorded once, and undo finds it.</summary>
     public static string Key(Guid requestId, long itemId, string kind) =>
