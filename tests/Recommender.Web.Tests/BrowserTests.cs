@@ -183,6 +183,47 @@ public sealed partial class BrowserTests(WebFixture web) : IAsyncLifetime
         await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "feed-phone.png") });
     }
 
+    [Fact]
+    public async Task Feedback_acknowledgement_takes_focus_under_the_rated_card_and_after_undo_back_claims_nothing()
+    {
+        var page = await SignedInPageAsync(await web.NewAccountAsync());
+        await page.ArrivedAsync("/welcome$");
+        await page.GetByLabel("Oceans").CheckAsync();
+        await page.GetByRole(AriaRole.Radio, new() { Name = "Help me learn" }).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show me my feed" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".active-goal")).ToHaveTextAsync("Help me learn");
+        await web.FlushAuditAsync();
+
+        var card = page.Locator("article.card").Nth(4);
+        var title = await card.Locator("h2").InnerTextAsync();
+        await card.GetByRole(AriaRole.Button, new() { Name = "Too hard" }).ClickAsync();
+        await page.ArrivedAsync("#ack$");
+        var ack = page.Locator(".ack");
+        await Assertions.Expect(ack).ToContainTextAsync($"Recorded “Too hard” for “{title}”");
+        // After the full page load focus is on the acknowledgement, so a screen reader reads it out; it still stands
+        // under the rated card, about a third of the way down the window.
+        await Assertions.Expect(ack).ToBeFocusedAsync();
+        await Assertions.Expect(ack).ToBeInViewportAsync();
+        var top = await ack.EvaluateAsync<double>("e => e.getBoundingClientRect().top / window.innerHeight");
+        Assert.InRange(top, 0.25, 0.45);
+        await Assertions.Expect(card.GetByRole(AriaRole.Button, new() { Name = "Too hard" })).ToHaveAttributeAsync("aria-pressed", "true");
+        var undo = ack.GetByRole(AriaRole.Button, new() { Name = "Undo" });
+        Assert.True((await undo.BoundingBoxAsync())!.Height >= 44, "Undo is smaller than a 44 px target");
+        await ShotAsync(page, "feedback-ack");
+
+        await undo.ClickAsync();
+        await page.ArrivedAsync("undone=");
+        await Assertions.Expect(ack).ToContainTextAsync($"Undone: “Too hard” is no longer recorded for “{title}”");
+        await Assertions.Expect(ack).ToBeFocusedAsync();
+        await Assertions.Expect(card.GetByRole(AriaRole.Button, new() { Name = "Too hard" })).ToHaveAttributeAsync("aria-pressed", "false");
+
+        // Back to the page that acknowledged the click: it is no longer recorded, so that page no longer says it is.
+        await page.GoBackAsync();
+        await page.ArrivedAsync("noted=");
+        await Assertions.Expect(page.Locator("article.card").Nth(4)).ToBeVisibleAsync();
+        Assert.Equal(0, await page.Locator(".ack").CountAsync());
+    }
+
     /// <summary>
     /// Three people on each goal read their feed once a day for the past week: each list is served by the real
     /// pipeline and then dated back to its day, and each person acts on the top of it that day — learners answer a
