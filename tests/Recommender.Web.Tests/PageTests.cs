@@ -130,6 +130,18 @@ public sealed class PageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Feed_says_done_only_for_the_goal_the_reader_now_has()
+    {
+        var (_, client) = await OnboardedAsync("learning");
+        // A made-up goal, or a switch to a goal the reader has since left (a bookmark, a reload): no claim of a change.
+        foreach (var path in new[] { "/?changed=nonsense", "/?changed=diversity", "/settings?changed=nonsense" })
+            Assert.Null((await client.PageAsync(path)).Document.QuerySelector(".flash.ok"));
+        var (_, feed, _) = await client.PageAsync("/?changed=learning");
+        Assert.Equal("Done — your feed now follows “Help me learn”.", feed.QuerySelector(".flash.ok[role=status]")!.TextContent);
+        client.Dispose();
+    }
+
+    [Fact]
     public async Task Feedback_double_submit_records_one_event()
     {
         var (account, client) = await OnboardedAsync();

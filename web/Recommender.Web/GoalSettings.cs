@@ -14,6 +14,16 @@ public static class GoalSettings
     /// <summary>The topics the person chose, whichever goal holds them.</summary>
     public static IReadOnlyList<string> Topics(ObjectiveParameters parameters) => parameters.GetTextList(CommonParameters.Topics);
 
+    /// <summary>
+    /// What a page says after a goal switch, whose redirect carries the goal's id: said only while that goal is the
+    /// reader's goal, and naming it, so a made-up link, or a bookmark or reload after another switch, claims nothing untrue.
+    /// </summary>
+    public static string? SwitchedMessage(string? changed, string currentObjectiveId, ObjectiveRegistry objectives)
+    {
+        ArgumentNullException.ThrowIfNull(objectives);
+        return changed == currentObjectiveId && objectives.TryGet(currentObjectiveId, out var goal) ? $"Done — your feed now follows “{goal.DisplayName}”." : null;
+    }
+
     /// <summary>The credibility floor in effect for a goal (the goal's default when the person set none).</summary>
     public static double CredibilityFloor(IObjective objective, ObjectiveParameters parameters) =>
         objective.Schema.Resolve(parameters).GetNumber(CommonParameters.CredibilityFloor);
