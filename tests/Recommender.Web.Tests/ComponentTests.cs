@@ -117,6 +117,17 @@ public sealed class ComponentTests : IDisposable
     }
 
     [Fact]
+    public void Card_reasons_stand_apart_in_the_text_itself_as_copied_or_read_aloud()
+    {
+        var item = new FeedItem(1, 1, "item-1", "Item 1", [], "A source", 0.8, 2, null, null, 1, new Dictionary<string, double>(),
+            ["On oceans.", "Mostly because it is new to you."]);
+
+        var card = _context.Render<FeedCard>(p => p.Add(c => c.Item, item).Add(c => c.ObjectiveName, "Help me learn"));
+
+        Assert.Contains("On oceans. Mostly because", card.Find(".why").TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Missing_topics_says_when_items_outside_the_chosen_topics_fill_the_page()
     {
         FeedItem Shown(long id, params string[] topics) =>
