@@ -57,9 +57,10 @@ public sealed class ComponentTests : IDisposable
             await client.PageAsync("/");
         await _web.FlushAuditAsync();
         var served = (await new Recommender.Data.ServedListStore(_web.DataSource).QueryAsync(new Recommender.Data.ServedListFilter(UserId: reader.Id, Limit: 1)))[0];
-        var row = served with { ModelVersion = "popularity-8b21ca2803d3", ParametersJson = """{"floor_counts_verification":false,"target_success":0.7,"topics":["Oceans"]}""" };
+        var row = served with { ModelVersion = "popularity-8b21ca2803d3", ParametersJson = """{"floor_counts_verification":false,"target_success":0.6,"mastered_success":0.92,"topics":["Oceans"]}""" };
         var learning = _web.Services.GetRequiredService<ObjectiveRegistry>()["learning"];
         learning.Schema.TryGet("target_success", out var targetSuccess);
+        learning.Schema.TryGet("mastered_success", out var masteredSuccess);
 
         var own = _context.Render<ServedListTable>(p => p.Add(c => c.Row, row));
         var audited = _context.Render<ServedListTable>(p => p.Add(c => c.Row, row).Add(c => c.ForAuditor, true));
@@ -70,8 +71,12 @@ public sealed class ComponentTests : IDisposable
             Assert.DoesNotContain(jargon, ownText, StringComparison.Ordinal);
         Assert.Contains("topic you chose", ownText, StringComparison.Ordinal);
         Assert.Contains("fits your level", ownText, StringComparison.Ordinal);
-        Assert.Contains(own.FindAll("ul.settings-words li"), li => li.TextContent.StartsWith(targetSuccess.Description, StringComparison.Ordinal) && li.TextContent.EndsWith("0.7", StringComparison.Ordinal));
-        Assert.Contains("popularity (no trained model)", ownText, StringComparison.Ordinal);
+        Assert.Contains(own.FindAll("ul.settings-words li"), li => li.TextContent.StartsWith(targetSuccess.Description, StringComparison.Ordinal) && li.TextContent.EndsWith("0.6", StringComparison.Ordinal));
+        // Of the settings, only those the reader moved from the goal's defaults; of the machinery, only what it chose from.
+        Assert.Equal(2, own.FindAll("ul.settings-words li").Count);
+        Assert.DoesNotContain(masteredSuccess!.Description, ownText, StringComparison.Ordinal);
+        Assert.DoesNotContain("Model", own.Find("dl.facts").TextContent, StringComparison.Ordinal);
+        Assert.Contains($"{row.CandidatesConsidered.ToString("N0", CultureInfo.InvariantCulture)} items that could be shown", ownText, StringComparison.Ordinal);
         Assert.Empty(own.FindAll("code.params"));
 
         // The auditor: the goal with its id and version, apart; the settings in words, then labelled as stored.

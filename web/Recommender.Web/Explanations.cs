@@ -88,10 +88,21 @@ public static class Explanations
         ArgumentNullException.ThrowIfNull(objectives);
         ArgumentNullException.ThrowIfNull(catalog);
         var schema = objectives.TryGet(objectiveId, out var objective) ? objective.Schema : ParameterSchema.Empty;
-        return [.. ObjectiveParameters.FromJson(parametersJson).Values.Select(v => (
+        // What the reader changed: a setting at its goal's default is one they never had to think about.
+        return [.. ObjectiveParameters.FromJson(parametersJson).Values
+            .Where(v => !schema.TryGet(v.Key, out var spec) || !IsDefault(spec, v.Value))
+            .Select(v => (
             schema.TryGet(v.Key, out var spec) ? spec.Description : SettingName(v.Key, objectives),
             Value(v.Key, v.Value, catalog)))];
     }
+
+    private static bool IsDefault(ParameterSpec spec, object value) => (spec.Default, value) switch
+    {
+        (double d, double v) => d == v,
+        (bool d, bool v) => d == v,
+        (IEnumerable<string> d, IEnumerable<string> v) => d.SequenceEqual(v, StringComparer.Ordinal),
+        var (d, v) => Equals(d, v),
+    };
 
     private static string Value(string key, object value, Catalog catalog) => value switch
     {
