@@ -76,23 +76,4 @@ public sealed class NarrowScreenTests(WebFixture web) : BrowserTest
         var captionBox = (await caption.BoundingBoxAsync())!;
         Assert.True(captionBox.X >= 0 && captionBox.X + captionBox.Width <= PhoneWidth, $"the table's caption runs to {captionBox.X + captionBox.Width}");
     }
-
-    [Fact]
-    public async Task Provenance_mark_focused_from_the_keyboard_takes_the_sites_focus_outline()
-    {
-        var (reader, _) = await ServedReaderAsync();
-        var page = await SignedInPageAsync(reader, width: 1280);
-        await page.ArrivedAsync("/$");
-        await Assertions.Expect(page.Locator("article.card .prov").First).ToBeVisibleAsync();
-
-        var reached = false;
-        for (var i = 0; i < 100 && !reached; i++)
-        {
-            await page.Keyboard.PressAsync("Tab");
-            reached = await page.EvaluateAsync<bool>("document.activeElement?.classList.contains('prov') ?? false");
-        }
-
-        Assert.True(reached, "no provenance mark is reached with Tab");
-        Assert.Equal("3px solid", await page.EvaluateAsync<string>("(() => { const s = getComputedStyle(document.activeElement); return s.outlineWidth + ' ' + s.outlineStyle; })()"));
-    }
 }

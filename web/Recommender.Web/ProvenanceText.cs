@@ -2,7 +2,7 @@ using Recommender.Core;
 
 namespace Recommender.Web;
 
-/// <summary>What a reader is told about an item's provenance: a short mark, and a plain explanation on hover.</summary>
+/// <summary>What a reader is told about an item's provenance: a short mark, and a plain explanation when they open it.</summary>
 public static class ProvenanceText
 {
     public static string Mark(ItemProvenance? provenance) => provenance?.State switch
