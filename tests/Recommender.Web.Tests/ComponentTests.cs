@@ -231,4 +231,23 @@ public sealed class ComponentTests : IDisposable
             Assert.True(page.Find("#blend button[type=submit]").HasAttribute("disabled"));
         }, TimeSpan.FromSeconds(30));
     }
+
+    [Fact]
+    public async Task Goals_page_drops_the_done_message_once_the_reader_edits_again()
+    {
+        var reader = await _web.NewAccountAsync();
+        (await _web.OnboardedAsync(reader, "learning")).Dispose();
+        _authorization.SetAuthorized(reader.Login).SetClaims(new Claim(ClaimTypes.NameIdentifier, reader.Id.ToString(CultureInfo.InvariantCulture)));
+        _context.Services.GetRequiredService<NavigationManager>().NavigateTo("/settings?changed=learning");
+
+        var page = _context.Render<Settings>();
+        page.WaitForAssertion(() => Assert.Contains("Done", page.Find(".flash.ok").TextContent, StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+
+        await page.Find("section[aria-labelledby=tune] input[value='Music']").ChangeAsync(new ChangeEventArgs { Value = true });
+        page.WaitForAssertion(() =>
+        {
+            Assert.Contains("Save to make them your feed's", page.Find("section[aria-labelledby=tune] [role=status]").TextContent, StringComparison.Ordinal);
+            Assert.Empty(page.FindAll(".flash.ok"));
+        }, TimeSpan.FromSeconds(30));
+    }
 }
