@@ -275,6 +275,18 @@ public sealed class PageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Shown_record_not_among_ones_own_is_a_404_with_the_pages_own_message_and_way_back()
+    {
+        var (_, client) = await OnboardedAsync();
+        var (status, page, _) = await client.PageAsync($"/settings/shown/{Guid.NewGuid()}");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Equal("What I was shown, and why", page.QuerySelector("h1")!.TextContent);
+        Assert.Contains("There is no list with this record among yours.", page.QuerySelector("main")!.TextContent, StringComparison.Ordinal);
+        Assert.NotNull(page.QuerySelector("main a[href='/settings#shown']"));
+        client.Dispose();
+    }
+
+    [Fact]
     public async Task Settings_blend_refused_weights_come_back_open_kept_and_named_by_their_goal_beside_their_boxes()
     {
         var (account, client) = await OnboardedAsync();
