@@ -287,6 +287,16 @@ public sealed class PageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Settings_credibility_floor_label_names_the_highest_floor_it_offers()
+    {
+        var (_, client) = await OnboardedAsync();
+        var (_, settings, _) = await client.PageAsync("/settings");
+        var highest = settings.QuerySelectorAll("select[name=credibilityFloor] option").Select(o => o.GetAttribute("value")!).Last();
+        Assert.Contains($"{highest} = only the most credible", settings.QuerySelector("label[for=credibilityFloor]")!.TextContent, StringComparison.Ordinal);
+        client.Dispose();
+    }
+
+    [Fact]
     public async Task Settings_blend_refused_weights_come_back_open_kept_and_named_by_their_goal_beside_their_boxes()
     {
         var (account, client) = await OnboardedAsync();
