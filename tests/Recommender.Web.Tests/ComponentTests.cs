@@ -153,6 +153,9 @@ public sealed class ComponentTests : IDisposable
         var bar = _context.Render<GoalSwitch>(p => p.Add(c => c.ActiveId, "diversity").Add(c => c.ReturnUrl, "/?cursor=abc"));
 
         Assert.Equal(objectives["diversity"].DisplayName, bar.Find(".active-goal").TextContent);
+        // A plain sentence: the goal's name, then what it does.
+        Assert.StartsWith($"Your goal: {objectives["diversity"].DisplayName}. {objectives["diversity"].Description}",
+            string.Join(' ', bar.Find(".goalbar p").TextContent.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
         var forms = bar.FindAll("form");
         var offered = forms.Select(f => f.QuerySelector("input[name=objectiveId]")!.GetAttribute("value")).ToList();
         Assert.Equal(objectives.All.Select(o => o.Id).Where(id => id != "diversity").Order(StringComparer.Ordinal), offered.Order(StringComparer.Ordinal));
