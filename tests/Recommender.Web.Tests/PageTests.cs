@@ -52,6 +52,29 @@ public sealed class PageTests(WebFixture web)
         Assert.StartsWith("/sign-in?failed=1", response.Headers.Location!.OriginalString, StringComparison.Ordinal);
         var (_, again, _) = await client.PageAsync(response.Headers.Location.OriginalString);
         Assert.Contains("do not match", again.QuerySelector("[role=alert]")!.TextContent, StringComparison.Ordinal);
+        // The login stays as typed, and not readable in the address; only the password is typed again.
+        Assert.Equal(account.Login, again.QuerySelector("input[name=login]")!.GetAttribute("value"));
+        Assert.DoesNotContain(account.Login, response.Headers.Location.OriginalString, StringComparison.Ordinal);
+        Assert.True(again.QuerySelector("input[name=password]")!.HasAttribute("autofocus"));
+        Assert.False(again.QuerySelector("input[name=login]")!.HasAttribute("autofocus"));
+        // A login put into a link by someone else is not filled in.
+        var (_, planted, _) = await client.PageAsync("/sign-in?failed=1&login=someone");
+        Assert.Null(planted.QuerySelector("input[name=login]")!.GetAttribute("value"));
+    }
+
+    [Fact]
+    public async Task SignOut_lands_on_the_sign_in_page_saying_so()
+    {
+        var account = await web.NewAccountAsync();
+        using var client = await SignedInAsync(account);
+        var (_, settings, _) = await client.PageAsync("/settings");
+        using var response = await client.SubmitAsync(settings, "form[action='/sign-out']");
+        var (_, signIn, path) = await client.PageAsync(response.Headers.Location!.OriginalString);
+        Assert.StartsWith("/sign-in", path, StringComparison.Ordinal);
+        Assert.Equal("You have signed out.", signIn.QuerySelector("main [role=status]")?.TextContent);
+        // The same address opened by someone still signed in does not say so.
+        using var other = await SignedInAsync(await web.NewAccountAsync());
+        Assert.Null((await other.PageAsync("/sign-in?signedout=1")).Document.QuerySelector("main [role=status]"));
     }
 
     [Fact]
@@ -72,11 +95,12 @@ public sealed class PageTests(WebFixture web)
 
         Assert.All(locations[..3], l => Assert.StartsWith("/sign-in?failed=1", l, StringComparison.Ordinal));
         // The real wait until the address's window ends, which began moments ago.
-        Assert.All(locations[3..], l => Assert.Matches("^/sign-in\\?limited=(4[0-9]|5[0-9]|60)&returnUrl=%2Fsettings$", l));
+        Assert.All(locations[3..], l => Assert.Matches("^/sign-in\\?limited=(4[0-9]|5[0-9]|60)&login=[^&]+&returnUrl=%2Fsettings$", l));
         var (status, refused, _) = await client.PageAsync(locations[^1]);
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Matches("Too many attempts from here; try again in [0-9]+ seconds", refused.QuerySelector("[role=alert]")!.TextContent);
         Assert.NotNull(refused.QuerySelector("form[action='/sign-in'] input[name=returnUrl][value='/settings']"));
+        Assert.Equal(account.Login, refused.QuerySelector("input[name=login]")!.GetAttribute("value"));
         // The right password was never checked: still signed out.
         using var settings = await client.GetAsync("/settings");
         Assert.StartsWith("/sign-in", settings.Headers.Location!.PathAndQuery, StringComparison.Ordinal);

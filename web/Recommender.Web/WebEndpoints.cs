@@ -80,15 +80,15 @@ public static class WebEndpoints
             : await next(context);
 
     private static async Task<RedirectHttpResult> SignIn([FromForm] string? login, [FromForm] string? password, [FromForm] string? returnUrl,
-        AccountStore accounts, HttpContext http, CancellationToken ct)
+        AccountStore accounts, FlashMessages flash, HttpContext http, CancellationToken ct)
     {
         var back = LocalOr(returnUrl, "/");
         var outcome = string.IsNullOrEmpty(login) || string.IsNullOrEmpty(password) ? new SignInOutcome(null, null) : await accounts.SignInAsync(login.Trim(), password, ct);
         if (outcome.LockedFor is { } wait)
-            return TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture,
-                $"/sign-in?limited={SignInRateLimit.RetryAfterSeconds(wait)}&account=1&returnUrl={Uri.EscapeDataString(back)}"));
+            return TypedResults.Redirect(SignInAgain(string.Create(CultureInfo.InvariantCulture,
+                $"limited={SignInRateLimit.RetryAfterSeconds(wait)}&account=1"), login, back, flash));
         if (outcome.Account is not { } account)
-            return TypedResults.Redirect($"/sign-in?failed=1&returnUrl={Uri.EscapeDataString(back)}");
+            return TypedResults.Redirect(SignInAgain("failed=1", login, back, flash));
         await PersonSessions.SignInAsync(http, account, ct);
         // An admin signing in from the front door lands on the admin overview, not on the reader's onboarding.
         return TypedResults.Redirect(back == "/" && account.Role == "admin" ? "/admin" : back);
@@ -97,8 +97,15 @@ public static class WebEndpoints
     private static async Task<RedirectHttpResult> SignOut(HttpContext http, CancellationToken ct)
     {
         await PersonSessions.SignOutAsync(http, ct);
-        return TypedResults.Redirect("/sign-in");
+        return TypedResults.Redirect("/sign-in?signedout=1");
     }
+
+    /// <summary>
+    /// The sign-in form again, saying why (<paramref name="query"/>), with the login as typed so only the password is
+    /// typed again. The login travels sealed (<see cref="FlashMessages"/>): a link cannot fill in somebody else's.
+    /// </summary>
+    internal static string SignInAgain(string query, string? login, string back, FlashMessages flash) =>
+        $"/sign-in?{query}{(string.IsNullOrEmpty(login) ? "" : "&login=" + Uri.EscapeDataString(flash.Seal(login)))}&returnUrl={Uri.EscapeDataString(back)}";
 
     /// <summary>
     /// Records a feedback button and returns to the feed where the reader was: the acknowledgement (with Undo) is shown

@@ -123,9 +123,9 @@ public static class WebServiceExtensions
     private static async ValueTask BackToSignIn(OnRejectedContext context, CancellationToken ct)
     {
         var request = context.HttpContext.Request;
-        var returnUrl = request.HasFormContentType ? (await request.ReadFormAsync(ct))["returnUrl"].ToString() : null;
+        var form = request.HasFormContentType ? await request.ReadFormAsync(ct) : null;
         var seconds = SignInRateLimit.RetryAfterSeconds(SignInRateLimit.RetryAfter(context));
-        context.HttpContext.Response.Redirect(string.Create(CultureInfo.InvariantCulture,
-            $"/sign-in?limited={seconds}&returnUrl={Uri.EscapeDataString(WebEndpoints.LocalOr(returnUrl, "/"))}"));
+        context.HttpContext.Response.Redirect(WebEndpoints.SignInAgain(string.Create(CultureInfo.InvariantCulture, $"limited={seconds}"),
+            form?["login"].ToString(), WebEndpoints.LocalOr(form?["returnUrl"].ToString(), "/"), context.HttpContext.RequestServices.GetRequiredService<FlashMessages>()));
     }
 }
