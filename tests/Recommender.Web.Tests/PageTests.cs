@@ -43,6 +43,27 @@ public sealed class PageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Welcome_opened_again_by_a_reader_on_their_own_mix_keeps_the_mix_when_sent_back()
+    {
+        var reader = await web.NewAccountAsync("user");
+        using var client = await web.OnboardedAsync(reader, "learning");
+        var (_, settings, _) = await client.PageAsync("/settings");
+        using (var mixed = await client.SubmitAsync(settings, "form[action='/me/blend']", ("learning_weight", "0.7"), ("engagement_weight", "0.3")))
+            Assert.Equal(HttpStatusCode.Redirect, mixed.StatusCode);
+        var store = new SettingsStore(web.DataSource);
+        var mix = (await store.GetAsync(reader.Id))!;
+        Assert.Equal("blend", mix.ObjectiveId);
+
+        var (_, welcome, _) = await client.PageAsync("/welcome");
+        Assert.Equal(["blend"], welcome.QuerySelectorAll("input[name=objectiveId][checked]").Select(i => i.GetAttribute("value")));
+        using var sent = await client.SubmitAsync(welcome, "form[action='/me/goal']", ("topics", "Oceans"), ("objectiveId", "blend"));
+        Assert.Equal(HttpStatusCode.Redirect, sent.StatusCode);
+        var kept = (await store.GetAsync(reader.Id))!;
+        Assert.Equal("blend", kept.ObjectiveId);
+        Assert.Contains("\"learning_weight\":0.7", kept.ParametersJson.Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SignIn_wrong_password_redirects_back_with_a_message()
     {
         var account = await web.NewAccountAsync();
