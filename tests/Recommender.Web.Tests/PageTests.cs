@@ -342,6 +342,19 @@ public sealed class PageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Settings_mix_weights_follow_the_goal_cards_order_and_its_save_is_a_primary_button_like_the_other()
+    {
+        var (_, client) = await OnboardedAsync();
+        var (_, settings, _) = await client.PageAsync("/settings");
+        var goals = settings.QuerySelectorAll("article.goal").Select(g => g.Id!["goal-".Length..]).ToList();
+        var weights = settings.QuerySelectorAll("#blend input[type=number]").Select(i => i.GetAttribute("name")!).ToList();
+        Assert.Equal(goals.Select(g => g + "_weight"), weights);
+        Assert.Contains("primary", settings.QuerySelector("form[action='/me/blend'] button[type=submit]")!.ClassList);
+        Assert.Contains("primary", settings.QuerySelector("form[action='/me/settings'] button[type=submit]")!.ClassList);
+        client.Dispose();
+    }
+
+    [Fact]
     public async Task Settings_blend_refused_weights_come_back_open_kept_and_named_by_their_goal_beside_their_boxes()
     {
         var (account, client) = await OnboardedAsync();

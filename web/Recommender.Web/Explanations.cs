@@ -64,6 +64,14 @@ public static class Explanations
     public static IEnumerable<IObjective> GoalOrder(ObjectiveRegistry objectives) =>
         objectives.All.OrderBy(o => Array.IndexOf(PreferredOrder, o.Id) is var i && i >= 0 ? (o.Id == "blend" ? 1000 : i) : 100).ThenBy(o => o.Id, StringComparer.Ordinal);
 
+    /// <summary>A mix's weights in the order of the goals they weigh, as the goal cards show them.</summary>
+    public static IReadOnlyList<ParameterSpec> WeightsInGoalOrder(ObjectiveRegistry objectives, ParameterSchema schema)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        var order = GoalOrder(objectives).Select(o => o.Id).ToList();
+        return [.. schema.Weights.OrderBy(w => order.IndexOf(w.Weighs!))];
+    }
+
     /// <summary>
     /// Saved settings in words: "topics: Oceans, Physics · credibility floor: 0.4"; "defaults" when nothing is set. A
     /// blend's weight is named by its goal ("“More of what I enjoy”: 0.5") and a sub-topic as its card shows it.
