@@ -392,6 +392,7 @@ public sealed class PageTests(WebFixture web)
         {
             (admin, "/admin/audit?user=abc", "user"), (admin, "/admin/audit?before=1e999", "before"), (admin, "/admin/counterfactual?user=x", "user"),
             (admin, "/admin/users?offset=99999999999", "offset"), (person, "/catalog?offset=-", "offset"), (person, "/catalog?offset=abc", "offset"),
+            (person, "/catalog?offset=999999", "offset"),
         };
         foreach (var (client, path, name) in cases)
         {
@@ -407,6 +408,27 @@ public sealed class PageTests(WebFixture web)
         Assert.Equal(HttpStatusCode.OK, feedStatus);
         Assert.NotEmpty(feed.QuerySelectorAll("article.card"));
         Assert.Null(feed.QuerySelector(".ack"));
+        person.Dispose();
+    }
+
+    [Fact]
+    public async Task Catalog_last_page_offers_no_next_page_and_one_past_it_is_a_400_naming_the_number_of_items()
+    {
+        var (_, person) = await OnboardedAsync();
+        long items;
+        await using (var conn = await web.DataSource.OpenConnectionAsync())
+            items = await conn.ExecuteScalarAsync<long>("select count(*) from items");
+        var last = (items - 1) / 50 * 50;
+
+        var (lastStatus, lastPage, _) = await person.PageAsync($"/catalog?offset={last}");
+        Assert.Equal(HttpStatusCode.OK, lastStatus);
+        Assert.Equal(["Previous"], lastPage.QuerySelectorAll("nav.pager a").Select(a => a.TextContent));
+
+        var (status, past, _) = await person.PageAsync($"/catalog?offset={items}");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains($"must be less than {items:N0}", past.QuerySelector("main [role=alert]")!.TextContent, StringComparison.Ordinal);
+        Assert.Empty(past.QuerySelectorAll("nav.pager a"));
+        Assert.NotNull(past.QuerySelector("main a[href='/catalog']"));
         person.Dispose();
     }
 
