@@ -253,4 +253,19 @@ public sealed class ComponentTests : IDisposable
             Assert.Empty(page.FindAll(".flash.ok"));
         }, TimeSpan.FromSeconds(30));
     }
+
+    [Fact]
+    public void Status_page_for_a_code_without_words_of_its_own_says_only_the_code()
+    {
+        var http = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        http.Response.StatusCode = 418;
+        http.Features.Set<Microsoft.AspNetCore.Diagnostics.IStatusCodeReExecuteFeature>(new Microsoft.AspNetCore.Diagnostics.StatusCodeReExecuteFeature());
+
+        var page = _context.Render<StatusPage>(p => p.Add(c => c.Code, 418).AddCascadingValue(http));
+
+        Assert.Equal("This page could not be shown", page.Find("h1").TextContent);
+        Assert.Contains("code 418", page.Markup, StringComparison.Ordinal);
+        Assert.DoesNotContain("Nothing you saved was lost", page.Markup, StringComparison.Ordinal);
+        Assert.Equal(418, http.Response.StatusCode);
+    }
 }

@@ -433,6 +433,21 @@ public sealed class PageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Status_page_opened_directly_answers_only_for_the_codes_it_has_words_for()
+    {
+        using var client = web.NewClient();
+        var (badStatus, bad, _) = await client.PageAsync("/status/400");
+        Assert.Equal(HttpStatusCode.BadRequest, badStatus);
+        Assert.Equal("Request not understood", bad.QuerySelector("h1")!.TextContent);
+        foreach (var code in new[] { 418, 599 })
+        {
+            var (status, page, _) = await client.PageAsync($"/status/{code}");
+            Assert.Equal(HttpStatusCode.NotFound, status);
+            Assert.Equal("Page not found", page.QuerySelector("h1")!.TextContent);
+        }
+    }
+
+    [Fact]
     public void Pages_take_every_query_value_as_text_so_none_can_fail_before_the_page_runs()
     {
         var typed = typeof(Program).Assembly.GetTypes()
