@@ -47,12 +47,14 @@ public sealed partial class KeyboardTests(WebFixture web) : BrowserTest
         var page = await SignedInPageAsync(reader);
         await page.ArrivedAsync("/$");
         await Assertions.Expect(page.Locator("article.card .prov").First).ToBeVisibleAsync();
+        // Each mark stays within its card's line of details.
+        Assert.Equal(await page.Locator("article.card").CountAsync(), await page.Locator("article.card p.meta .prov").CountAsync());
 
         var reached = false;
         for (var i = 0; i < 100 && !reached; i++)
         {
             await page.Keyboard.PressAsync("Tab");
-            reached = await page.EvaluateAsync<bool>("document.activeElement?.matches('.prov summary') ?? false");
+            reached = await page.EvaluateAsync<bool>("document.activeElement?.matches('.prov button') ?? false");
         }
         Assert.True(reached, "no provenance mark is reached with Tab");
 
@@ -67,7 +69,7 @@ public sealed partial class KeyboardTests(WebFixture web) : BrowserTest
         }
 
         // Enter opens the explanation where the mark is; it is not read out before.
-        var mark = page.Locator(".prov:has(summary:focus)");
+        var mark = page.Locator(".prov:has(button:focus)");
         await Assertions.Expect(mark.Locator(".prov-text")).ToBeHiddenAsync();
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(mark.Locator(".prov-text")).ToBeVisibleAsync();

@@ -75,10 +75,10 @@ public sealed class ProvenancePageTests(SignedDemoWebFixture web) : BrowserTest,
         var first = page.Locator("article.card").First;
         var signer = (await first.Locator(".prov-label").InnerTextAsync())["\u2713 verified by ".Length..];
         Assert.Contains($"Signed by its publisher, {signer}", await first.Locator(".why").InnerTextAsync(), StringComparison.Ordinal);
-        // A tap opens the explanation, and a second closes it.
-        await first.Locator(".prov summary").ClickAsync();
+        // A tap opens the explanation, and Escape closes it.
+        await first.Locator(".prov button").ClickAsync();
         await Assertions.Expect(first.Locator(".prov-text")).ToBeVisibleAsync();
-        await first.Locator(".prov summary").ClickAsync();
+        await page.Keyboard.PressAsync("Escape");
         await Assertions.Expect(first.Locator(".prov-text")).ToBeHiddenAsync();
 
         // The catalog, page by page: verified, unsigned and the altered item, each with its own explanation.
