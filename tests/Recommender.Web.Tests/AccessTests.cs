@@ -329,7 +329,7 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
 
         var settings = await SendAsync(http, jar, HttpMethod.Get, "/settings");
         var signOut = await SendAsync(http, jar, HttpMethod.Post, "/sign-out", ("__RequestVerificationToken", WebClient.Token(await WebClient.ParseAsync(settings))));
-        Assert.Equal("/sign-in", signOut.Headers.Location?.OriginalString);
+        Assert.Equal("/sign-in?signedout=1", signOut.Headers.Location?.OriginalString);
 
         var afterwards = await SendAsync(http, copy, HttpMethod.Get, "/settings");
         Assert.Equal(HttpStatusCode.Redirect, afterwards.StatusCode);

@@ -102,10 +102,11 @@ public static class WebEndpoints
 
     /// <summary>
     /// The sign-in form again, saying why (<paramref name="query"/>), with the login as typed so only the password is
-    /// typed again. The login travels sealed (<see cref="FlashMessages"/>): a link cannot fill in somebody else's.
+    /// typed again. The login travels sealed (<see cref="FlashMessages"/>): a link cannot fill in somebody else's. One
+    /// longer than any login can be is not kept: it would only make the redirect's address huge.
     /// </summary>
     internal static string SignInAgain(string query, string? login, string back, FlashMessages flash) =>
-        $"/sign-in?{query}{(string.IsNullOrEmpty(login) ? "" : "&login=" + Uri.EscapeDataString(flash.Seal(login)))}&returnUrl={Uri.EscapeDataString(back)}";
+        $"/sign-in?{query}{(string.IsNullOrEmpty(login) || login.Length > AccountStore.MaxLoginLength ? "" : "&login=" + Uri.EscapeDataString(flash.Seal(login)))}&returnUrl={Uri.EscapeDataString(back)}";
 
     /// <summary>
     /// Records a feedback button and returns to the feed where the reader was: the acknowledgement (with Undo) is shown
