@@ -55,7 +55,7 @@ public sealed class ProvenancePageTests(SignedDemoWebFixture web) : BrowserTest,
     private Task<IPage> SignedInPageAsync(Account account) => SignedInPageAsync(web.BaseAddress, account.Login, WebFixture.Password);
 
     [Fact]
-    public async Task Demo_feed_shows_verified_by_mark_with_explanation_and_catalog_shows_all_three_states()
+    public async Task Demo_feed_shows_signature_verified_mark_naming_the_key_source_and_catalog_shows_all_three_states()
     {
         Assert.Equal(DemoProvenance.SigningSources, web.Signing.Sources.Count);
         var account = await new AccountStore(web.DataSource).UpsertAsync($"prov-{Guid.NewGuid():N}"[..20], "Test reader", "user", WebFixture.Password);
@@ -68,13 +68,14 @@ public sealed class ProvenancePageTests(SignedDemoWebFixture web) : BrowserTest,
         foreach (var mark in await marks.AllAsync())
         {
             Assert.Equal(ProvenanceStates.Verified, await mark.GetAttributeAsync("data-provenance"));
-            Assert.Matches("^\u2713 verified by Generated source \\d+$", await mark.Locator(".prov-label").InnerTextAsync());
-            Assert.Contains("signed this item with their publishing key", await mark.Locator(".prov-text").TextContentAsync(), StringComparison.Ordinal);
+            Assert.Equal("\u2713 signature verified", await mark.Locator(".prov-label").InnerTextAsync());
+            Assert.Matches("^Signed with the publishing key registered here for Generated source \\d+ ", await mark.Locator(".prov-text").TextContentAsync());
         }
-        // The card's reasons say so too, naming the same source the mark names.
+        // The card's reasons say so too, naming the same source the mark's explanation names.
         var first = page.Locator("article.card").First;
-        var signer = (await first.Locator(".prov-label").InnerTextAsync())["\u2713 verified by ".Length..];
-        Assert.Contains($"Signed by its publisher, {signer}", await first.Locator(".why").InnerTextAsync(), StringComparison.Ordinal);
+        var signer = System.Text.RegularExpressions.Regex.Match(await first.Locator(".prov-text").TextContentAsync() ?? "", "registered here for (.+?) \\(").Groups[1].Value;
+        Assert.StartsWith("Generated source ", signer, StringComparison.Ordinal);
+        Assert.Contains($"the key registered for {signer}: unchanged since it was signed", await first.Locator(".why").InnerTextAsync(), StringComparison.Ordinal);
         // A tap opens the explanation, and Escape closes it.
         await first.Locator(".prov button").ClickAsync();
         await Assertions.Expect(first.Locator(".prov-text")).ToBeVisibleAsync();
