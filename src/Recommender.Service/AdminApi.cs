@@ -69,10 +69,11 @@ public static class AdminApi
             .WithName("RunCounterfactual")
             .WithSummary("Rank a person's feed again with one thing changed")
             .WithDescription("Changes exactly one attribute, or moves their history from one topic to another, and compares the two lists; nothing is served or stored.");
-        admin.MapGet("/export", Export)
+        // A post: each export spends privacy budget for good, so it is not a safe, repeatable read.
+        admin.MapPost("/export", Export)
             .WithName("CreateResearchExport")
             .WithSummary("A differentially private research export")
-            .WithDescription("Noisy counts over a time window (default the last 30 days) at privacy cost epsilon, taken from the privacy budget; 409 once the budget is used up.");
+            .WithDescription("Noisy counts over a time window (default the last 30 days) at privacy cost epsilon, taken from the privacy budget; the counts are all it holds. 409 once the budget is used up.");
         admin.MapGet("/export/budget", async (ResearchExport export, CancellationToken ct) => TypedResults.Ok(await export.BudgetAsync(ct)))
             .WithName("GetExportBudget")
             .WithSummary("The privacy budget left for research exports");

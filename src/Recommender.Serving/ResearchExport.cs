@@ -7,16 +7,10 @@ namespace Recommender.Serving;
 /// <summary>One released count: how many people were shown items on <see cref="Topic"/> under <see cref="ObjectiveId"/>, with Laplace noise.</summary>
 public sealed record NoisyCount(string ObjectiveId, string Topic, long People);
 
-/// <summary>
-/// One served list with the person replaced by a pseudonym that is only valid inside this export; <see cref="VerifiedItems"/>
-/// counts its items whose signature was verified when served (docs/provenance.md).
-/// </summary>
-public sealed record PseudonymousList(string Person, string ObjectiveId, DateOnly Day, int Items, int VerifiedItems = 0);
-
 /// <summary>The export and how it was made, so a researcher can account for the noise.</summary>
 public sealed record ResearchExportResult(
     double Epsilon, int MaxCellsPerPerson, double NoiseScale, DateTimeOffset From, DateTimeOffset To, DateTimeOffset GeneratedAt,
-    IReadOnlyList<NoisyCount> Counts, IReadOnlyList<PseudonymousList> Lists, PrivacyBudget Budget);
+    IReadOnlyList<NoisyCount> Counts, PrivacyBudget Budget);
 
 /// <summary>The ε a dataset may release in total, and how much of it exports have spent.</summary>
 public sealed record PrivacyBudget(string Dataset, double Total, double Spent)
@@ -37,9 +31,9 @@ public sealed class PrivacyBudgetExhaustedException(PrivacyBudget budget, double
 /// <c>maxCellsPerPerson</c> (objective, topic) cells, each by at most one, so one person changes the counts by at most
 /// that much in L1 and discrete Laplace noise of scale <c>maxCellsPerPerson / ε</c> (<see cref="DiscreteLaplace"/>,
 /// exact and cryptographically random) hides them. Every export spends its ε from one budget per dataset
-/// (<see cref="ServingOptions.PrivacyBudget"/>), and is refused once that is used up. The list rows carry a
-/// pseudonym (HMAC with a key made for this export and then discarded), so two exports cannot be joined on it;
-/// they are pseudonymous, not differentially private, and say only objective, day and length.
+/// (<see cref="ServingOptions.PrivacyBudget"/>), and is refused once that is used up. The export holds the noisy
+/// counts and nothing else: rows per served list, even under a pseudonym, would show each person's activity exactly,
+/// outside the guarantee the ε pays for.
 /// </summary>
 public sealed class ResearchExport(PrivacyBudgetStore budgets, ServedListStore served, ServingState state, Microsoft.Extensions.Options.IOptions<ServingOptions> options)
 {
@@ -88,12 +82,9 @@ public sealed class ResearchExport(PrivacyBudgetStore budgets, ServedListStore s
         var rows = await served.InWindowAsync(from, to, ct);
 
         var cellsByPerson = new Dictionary<long, HashSet<(string, string)>>();
-        var lists = new List<PseudonymousList>();
         foreach (var r in rows)
         {
             var items = r.ReadItems();
-            lists.Add(new PseudonymousList(Pseudonym(key, r.UserId), r.ObjectiveId, DateOnly.FromDateTime(r.CreatedAt), items.Count,
-                items.Count(i => i.Provenance == Core.ProvenanceStates.Verified)));
             if (!cellsByPerson.TryGetValue(r.UserId, out var cells))
                 cellsByPerson[r.UserId] = cells = [];
             foreach (var item in items)
@@ -119,7 +110,7 @@ public sealed class ResearchExport(PrivacyBudgetStore budgets, ServedListStore s
         var noisy = objectives.SelectMany(o => catalog.Topics.Select(t => (o, t)))
             .Select(c => new NoisyCount(c.o, c.t, Math.Max(0, counts.GetValueOrDefault(c) + DiscreteLaplace.Sample(steps, (long)maxCellsPerPerson * EpsilonSteps))))
             .ToList();
-        return new ResearchExportResult(epsilon, maxCellsPerPerson, scale, from, to, DateTimeOffset.UtcNow, noisy, lists, budget);
+        return new ResearchExportResult(epsilon, maxCellsPerPerson, scale, from, to, DateTimeOffset.UtcNow, noisy, budget);
     }
 
     private static string Pseudonym(byte[] key, long userId) =>

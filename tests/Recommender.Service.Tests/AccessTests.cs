@@ -69,7 +69,7 @@ public sealed class AccessTests(ServiceFixture service, ITestOutputHelper output
         new("GET", "/api/admin/process", "/api/admin/process", null, [401, 403, 403, 200, 401, 401, 401, 401]),
         new("POST", "/api/admin/counterfactual", "/api/admin/counterfactual", new { userId = ids.PersonId, fromTopic = "Oceans", toTopic = "Music", k = 5 },
             [401, 403, 403, 200, 401, 401, 401, 401]),
-        new("GET", "/api/admin/export", "/api/admin/export", null, [401, 403, 403, 200, 401, 401, 401, 401]),
+        new("POST", "/api/admin/export", "/api/admin/export", null, [401, 403, 403, 200, 401, 401, 401, 401]),
         new("GET", "/api/admin/export/budget", "/api/admin/export/budget", null, [401, 403, 403, 200, 401, 401, 401, 401]),
         new("GET", "/api/admin/users", "/api/admin/users", null, [401, 403, 403, 200, 401, 401, 401, 401]),
         new("GET", "/api/admin/publisher-keys", "/api/admin/publisher-keys", null, [401, 403, 403, 200, 401, 401, 401, 401]),

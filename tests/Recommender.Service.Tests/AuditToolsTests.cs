@@ -67,22 +67,25 @@ public sealed class AuditToolsTests(ServiceFixture service) : IClassFixture<Serv
     }
 
     [Fact]
-    public async Task Export_counts_are_noisy_bounded_and_pseudonymous()
+    public async Task Export_holds_only_noisy_bounded_counts_and_is_a_post()
     {
         var admin = await service.SignedInAsync(service.Admin);
         var reader = await service.SignedInAsync(service.Alice);
         (await reader.GetAsync("/api/me/feed?k=10")).EnsureSuccessStatusCode();
         await service.FlushAuditAsync();
 
-        var export = await admin.GetFromJsonAsync<JsonObject>("/api/admin/export?epsilon=0.5&maxCellsPerPerson=4");
-        var bad = await admin.GetAsync("/api/admin/export?epsilon=0");
+        using var response = await admin.PostAsync("/api/admin/export?epsilon=0.5&maxCellsPerPerson=4", null);
+        var export = await response.Content.ReadFromJsonAsync<JsonObject>();
+        var bad = await admin.PostAsync("/api/admin/export?epsilon=0", null);
+        // A link cannot spend budget: reading the export is not a route.
+        using var link = await admin.GetAsync("/api/admin/export?epsilon=0.5");
 
         Assert.Equal(8.0, export!["noiseScale"]!.GetValue<double>());
         Assert.NotEmpty(export["counts"]!.AsArray());
         Assert.All(export["counts"]!.AsArray(), c => Assert.True(c!["people"]!.GetValue<long>() >= 0));
-        var lists = export["lists"]!.AsArray();
-        Assert.NotEmpty(lists);
-        Assert.DoesNotContain(lists, l => l!["person"]!.GetValue<string>() == service.Alice.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // Rows per person or per list, even under a pseudonym, would be outside the guarantee the ε pays for.
+        Assert.Equal(["epsilon", "maxCellsPerPerson", "noiseScale", "from", "to", "generatedAt", "counts", "budget"], export.Select(p => p.Key));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, link.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("epsilon", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }

@@ -702,22 +702,57 @@ public sealed class PageTests(WebFixture web)
     }
 
     [Fact]
-    public async Task Admin_export_downloads_noisy_counts_and_refuses_a_bad_epsilon()
+    public async Task Admin_export_asks_once_what_it_spends_then_downloads_only_noisy_counts()
     {
         using var admin = await SignedInAsync(await web.NewAccountAsync("admin"));
+        var (_, report, _) = await admin.PageAsync("/admin/report?days=7");
+        // The form's ε is what one download spends, not the whole budget.
+        Assert.Equal("ε this download spends", report.QuerySelector("label[for=epsilon]")!.TextContent);
+        var spentBefore = await SpentAsync();
 
-        using var download = await admin.GetAsync("/admin/export.json?epsilon=0.5&days=7");
-        using var bad = await admin.GetAsync("/admin/export.json?epsilon=0");
+        // The form's first post only asks: nothing is spent until the step's own form is sent.
+        using var ask = await admin.SubmitAsync(report, "form[action='/admin/do/export']", ("epsilon", "0.5"));
+        Assert.Equal("/admin/report?days=7&spend=0.5#export", ask.Headers.Location!.OriginalString);
+        Assert.Equal(spentBefore, await SpentAsync());
+        var (_, step, _) = await admin.PageAsync(ask.Headers.Location.OriginalString);
+        var left = 10 - spentBefore;
+        Assert.Equal($"Spend ε = 0.5 of the {left.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} left on counts from the last 7 days?",
+            step.QuerySelector("#spend-title")!.TextContent);
+        using var download = await admin.SubmitAsync(step, ".confirm form[action='/admin/do/export']");
 
         Assert.Equal(HttpStatusCode.OK, download.StatusCode);
         Assert.Equal("attachment", download.Content.Headers.ContentDisposition?.DispositionType);
-        var json = System.Text.Json.Nodes.JsonNode.Parse(await download.Content.ReadAsStringAsync())!;
+        var json = System.Text.Json.Nodes.JsonNode.Parse(await download.Content.ReadAsStringAsync())!.AsObject();
         Assert.Equal(20.0, json["noiseScale"]!.GetValue<double>());
         Assert.NotEmpty(json["counts"]!.AsArray());
-        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
-        // The form's ε is what one download spends, not the whole budget.
+        // Only the noisy counts: rows per person or per list would be outside the guarantee the ε pays for.
+        Assert.DoesNotContain("lists", json.Select(p => p.Key));
+        Assert.Equal(spentBefore + 0.5, await SpentAsync(), 6);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("abc")]
+    [InlineData("11")]
+    public async Task Admin_export_with_a_bad_epsilon_says_so_on_the_report_and_spends_nothing(string epsilon)
+    {
+        using var admin = await SignedInAsync(await web.NewAccountAsync("admin"));
         var (_, report, _) = await admin.PageAsync("/admin/report?days=7");
-        Assert.Equal("ε this download spends", report.QuerySelector("label[for=epsilon]")!.TextContent);
+        var spentBefore = await SpentAsync();
+
+        using var refused = await admin.SubmitAsync(report, "form[action='/admin/do/export']", ("epsilon", epsilon), ("confirmed", "yes"));
+
+        Assert.Equal("/admin/report?days=7&problem=epsilon#export", refused.Headers.Location!.OriginalString);
+        var (status, page, _) = await admin.PageAsync(refused.Headers.Location.OriginalString);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("Nothing was exported or spent: ε is a number from 0.01 to 10. Choose one from the menu.", page.QuerySelector("#export ~ [role=alert]")!.TextContent);
+        Assert.Equal(spentBefore, await SpentAsync());
+    }
+
+    private async Task<double> SpentAsync()
+    {
+        await using var conn = await web.DataSource.OpenConnectionAsync();
+        return await conn.ExecuteScalarAsync<double>("select coalesce(sum(epsilon), 0) from privacy_budget_spends");
     }
 
     [Fact]

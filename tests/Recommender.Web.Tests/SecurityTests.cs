@@ -73,7 +73,8 @@ public sealed class SecurityTests(WebFixture web) : IClassFixture<WebFixture>
     {
         using var client = web.NewClient();
         await client.SignInAsync(await web.NewAccountAsync("admin"));
-        using (var download = await client.GetAsync("/admin/export.json?epsilon=2&days=7"))
+        var token = await client.TokenAsync("/admin/report");
+        using (var download = await client.PostAsync("/admin/do/export", [("__RequestVerificationToken", token), ("epsilon", "2"), ("days", "7"), ("confirmed", "yes")]))
             Assert.Equal(HttpStatusCode.OK, download.StatusCode);
 
         var (status, page, _) = await client.PageAsync("/admin/report");
@@ -87,17 +88,38 @@ public sealed class SecurityTests(WebFixture web) : IClassFixture<WebFixture>
     [InlineData("1e-20")]
     [InlineData("0.001")]
     [InlineData("11")]
-    public async Task Export_download_with_an_epsilon_out_of_range_is_400_naming_it_and_spends_nothing(string epsilon)
+    public async Task Export_with_an_epsilon_out_of_range_is_refused_on_the_report_and_spends_nothing(string epsilon)
     {
         using var client = web.NewClient();
         await client.SignInAsync(await web.NewAccountAsync("admin"));
+        var token = await client.TokenAsync("/admin/report");
+        var before = await SpendsAsync();
+
+        using var response = await client.PostAsync("/admin/do/export", [("__RequestVerificationToken", token), ("epsilon", epsilon), ("days", "7"), ("confirmed", "yes")]);
+
+        Assert.Equal("/admin/report?days=7&problem=epsilon#export", response.Headers.Location?.OriginalString);
+        Assert.Equal(before, await SpendsAsync());
+    }
+
+    [Fact]
+    public async Task Export_cannot_be_spent_by_a_link_or_a_forged_post()
+    {
+        using var client = web.NewClient();
+        await client.SignInAsync(await web.NewAccountAsync("admin"));
+        var before = await SpendsAsync();
+
+        // A link from another site, as the download used to be, and a post without this session's token.
+        using (var link = await client.GetAsync("/admin/export.json?epsilon=10&days=7"))
+            Assert.Equal(HttpStatusCode.NotFound, link.StatusCode);
+        using (var forged = await client.PostAsync("/admin/do/export", [("epsilon", "10"), ("days", "7"), ("confirmed", "yes")]))
+            Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+
+        Assert.Equal(before, await SpendsAsync());
+    }
+
+    private async Task<long> SpendsAsync()
+    {
         await using var conn = await web.DataSource.OpenConnectionAsync();
-        var before = await conn.ExecuteScalarAsync<long>("select count(*) from privacy_budget_spends");
-
-        using var response = await client.GetAsync($"/admin/export.json?epsilon={epsilon}&days=7");
-
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("epsilon", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Equal(before, await conn.ExecuteScalarAsync<long>("select count(*) from privacy_budget_spends"));
+        return await conn.ExecuteScalarAsync<long>("select count(*) from privacy_budget_spends");
     }
 }

@@ -46,32 +46,40 @@ public static class WebEndpoints
             .WithName("WebSetRole").WithSummary("Change someone's role, once confirmed");
         admin.MapPost("/revoke-key", RevokeKey)
             .WithName("WebRevokePublisherKey").WithSummary("Revoke a publisher's signing key, once confirmed, with a reason");
+        // A post, not a link: every export spends privacy budget for good, so a page on another site must not be able to.
+        admin.MapPost("/export", Export)
+            .WithName("WebResearchExport").WithSummary("Download a differentially private research export, once confirmed")
+            .WithDescription("epsilon (0.01 to 10) over the last days (1 to 366), taken from the privacy budget; the report page has the form.");
 
-        // A download, not a form: GET with the admin policy; the export itself is documented in the README.
-        app.MapGet("/admin/export.json", Export).RequireAuthorization(WebServiceExtensions.AdminPolicy)
-            .WithName("WebResearchExport").WithSummary("Download a differentially private research export")
-            .WithDescription("epsilon (default 1) over the last days (1 to 366, default 30), taken from the privacy budget.");
         return app;
     }
 
-    private static async Task<Results<FileContentHttpResult, BadRequest<string>, Conflict<string>>> Export(ResearchExport export, CancellationToken ct, double epsilon = 1, int days = 30)
+    /// <summary>
+    /// Spending ε asks once, like the other changes: without the confirmation step's answer the post goes to that step,
+    /// and a refused export goes back to the report page, which words the problem from a code and the database.
+    /// </summary>
+    private static async Task<Results<FileContentHttpResult, RedirectHttpResult>> Export([FromForm] string? epsilon, [FromForm] string? days, [FromForm] string? confirmed,
+        ResearchExport export, CancellationToken ct)
     {
-        if (ResearchExport.EpsilonProblem(epsilon) is { } epsilonProblem)
-            return TypedResults.BadRequest($"epsilon {epsilonProblem}");
-        if (days is < 1 or > 366)
-            return TypedResults.BadRequest("days must be between 1 and 366");
+        if (QueryValues.ReadOrNull<int>(days) is not { } window || window is < 1 or > Components.Pages.Admin.ObjectiveReportPage.MaxDays)
+            return TypedResults.Redirect("/admin/report?problem=days#export");
+        var back = string.Create(CultureInfo.InvariantCulture, $"/admin/report?days={window}");
+        if (QueryValues.ReadOrNull<double>(epsilon) is not { } spend || ResearchExport.EpsilonProblem(spend) is not null)
+            return TypedResults.Redirect(back + "&problem=epsilon#export");
+        if (confirmed != "yes")
+            return TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"{back}&spend={spend:R}#export"));
         var now = DateTimeOffset.UtcNow;
         ResearchExportResult result;
         try
         {
-            result = await export.CreateAsync(epsilon, now.AddDays(-days), now, ct: ct);
+            result = await export.CreateAsync(spend, now.AddDays(-window), now, ct: ct);
         }
-        catch (PrivacyBudgetExhaustedException e)
+        catch (PrivacyBudgetExhaustedException)
         {
-            return TypedResults.Conflict(e.Message);
+            return TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"{back}&spend={spend:R}#export"));
         }
         var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(result, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
-        return TypedResults.File(json, "application/json", string.Create(CultureInfo.InvariantCulture, $"recommender-export-eps{epsilon}-{now:yyyyMMdd}.json"));
+        return TypedResults.File(json, "application/json", string.Create(CultureInfo.InvariantCulture, $"recommender-export-eps{result.Epsilon}-{now:yyyyMMdd}.json"));
     }
 
     private static async ValueTask<object?> RejectForgedPosts(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
