@@ -378,4 +378,22 @@ public sealed class AdminPageTests(WebFixture web)
 
         Assert.Equal("/admin/models", response.Headers.Location!.OriginalString);
     }
+
+    [Fact]
+    public async Task Audit_says_no_profiling_is_popularity_by_design_while_a_trained_model_serves()
+    {
+        var reader = await web.NewAccountAsync();
+        using (var client = await web.OnboardedAsync(reader, "no_profiling"))
+            Assert.Equal(HttpStatusCode.OK, (await client.PageAsync("/")).Status);
+        await web.FlushAuditAsync();
+        Assert.Contains(await new ModelStore(web.DataSource).ListAsync(), m => m.IsActive);
+        using var admin = await AdminAsync();
+
+        var (_, audit, _) = await admin.PageAsync($"/admin/audit?user={reader.Id}");
+        var cell = audit.QuerySelector("td.model")!;
+        var (_, record, _) = await admin.PageAsync(audit.QuerySelector("a[href^='/admin/audit/']")!.GetAttribute("href")!);
+
+        Assert.Equal("popularity (this goal does not personalise)", cell.TextContent);
+        Assert.Contains(record.QuerySelectorAll("dl.facts dd"), dd => dd.TextContent == "popularity (this goal does not personalise)");
+    }
 }

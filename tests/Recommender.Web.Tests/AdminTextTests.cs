@@ -64,11 +64,15 @@ public sealed class AdminTextTests
     }
 
     [Fact]
-    public void ModelName_names_a_version_as_the_models_page_does_and_popularity_in_words()
+    public void ModelName_names_a_version_as_the_models_page_does_and_popularity_with_why()
     {
-        Assert.Equal("v3", AdminText.ModelName("3"));
-        Assert.Equal("popularity (no trained model)", AdminText.ModelName("popularity-8b21ca2803d3"));
-        Assert.Equal("—", AdminText.ModelName(""));
+        var learning = new Recommender.Core.Objectives.LearningObjective();
+        Assert.Equal("v3", AdminText.ModelName("3", learning));
+        // A personalising goal ranked by popularity had no trained model; no-profiling is ranked so by design.
+        Assert.Equal("popularity (no trained model)", AdminText.ModelName("popularity-8b21ca2803d3", learning));
+        Assert.Equal("popularity (this goal does not personalise)", AdminText.ModelName("popularity-8b21ca2803d3", new Recommender.Core.Objectives.NoProfilingObjective()));
+        Assert.Equal("popularity", AdminText.ModelName("popularity-8b21ca2803d3", null));
+        Assert.Equal("—", AdminText.ModelName("", learning));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Recommender.Core;
 using Recommender.Data;
 
 namespace Recommender.Web;
@@ -50,14 +51,21 @@ public static class AdminText
               : "as given");
 
     /// <summary>
-    /// A served list's model as the models page names it: "v3" for a trained version; "popularity (no trained model)" for
-    /// the ranking by popularity that serves until one passes its gate, whose stored id is a hash of the counts.
+    /// A served list's model as the models page names it: "v3" for a trained version. Popularity, whose stored id is a
+    /// hash of the counts, is said with why it ranked the list: a goal that never personalises (no-profiling) is ranked
+    /// by popularity by design, whatever model is active; a goal that does personalise got it only because no trained
+    /// model had passed its gate. A goal this host no longer knows says neither.
     /// </summary>
-    public static string ModelName(string? version) => version switch
+    public static string ModelName(string? version, IObjective? goal) => version switch
     {
         null or "" => "—",
         _ when version.All(char.IsAsciiDigit) => $"v{version}",
-        _ when version.StartsWith("popularity-", StringComparison.Ordinal) => "popularity (no trained model)",
+        _ when version.StartsWith("popularity-", StringComparison.Ordinal) => goal switch
+        {
+            null => "popularity",
+            _ when !goal.Sources.HasFlag(CandidateSources.Personal) => "popularity (this goal does not personalise)",
+            _ => "popularity (no trained model)",
+        },
         _ => version,
     };
 
