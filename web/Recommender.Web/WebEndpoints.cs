@@ -213,30 +213,34 @@ public static class WebEndpoints
             _ => $"{(e.Field.StartsWith("parameters.", StringComparison.Ordinal) ? e.Field["parameters.".Length..] : e.Field)}: {e.Message}",
         }));
 
-    // The admin pages say what happened from a fixed set of codes and the database, so no words travel in the address.
-    private static async Task<RedirectHttpResult> Train(TrainingScheduler scheduler, ServingState state, CancellationToken ct)
+    // The admin pages say what happened from a fixed set of codes and the database, so no words travel in the address;
+    // what was done is sealed (FlashMessages.SealOutcome), so a link cannot claim a change that did not happen.
+    private static async Task<RedirectHttpResult> Train(TrainingScheduler scheduler, ServingState state, FlashMessages flash, CancellationToken ct)
     {
         var report = await scheduler.RunOnceAsync(ct);
         if (report is null)
             return TypedResults.Redirect("/admin/models?problem=busy");
         if (report.Activated)
             await state.ReloadAsync(ct: ct);
-        return TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/models?done=trained&version={report.Version}"));
+        return TypedResults.Redirect(Done("/admin/models", flash, "trained", report.Version.ToString(CultureInfo.InvariantCulture)));
     }
 
+    private static string Done(string page, FlashMessages flash, string code, string subject, string rest = "") =>
+        $"{page}?done={Uri.EscapeDataString(flash.SealOutcome(code, subject))}{rest}";
+
     /// <summary>Activating (or rolling back to) a model changes every reader's feed, so a post without the confirmation step's answer goes to that step.</summary>
-    private static async Task<RedirectHttpResult> Activate([FromForm] int version, [FromForm] string? confirmed, ModelAdministration models, CancellationToken ct)
+    private static async Task<RedirectHttpResult> Activate([FromForm] int version, [FromForm] string? confirmed, ModelAdministration models, FlashMessages flash, CancellationToken ct)
     {
         if (confirmed != "yes")
             return TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/models?confirm={version}"));
         return (await models.ActivateAsync(version, ct)).Outcome == ActivationOutcome.Activated
-            ? TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/models?done=activated&version={version}"))
+            ? TypedResults.Redirect(Done("/admin/models", flash, "activated", version.ToString(CultureInfo.InvariantCulture)))
             : TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/models?problem=not-activatable&version={version}"));
     }
 
     /// <summary>A role change asks once too: without the confirmation step's answer the post goes to that step.</summary>
     private static async Task<RedirectHttpResult> RevokeKey([FromForm] string? keyId, [FromForm] string? reason, [FromForm] string? confirmed,
-        ClaimsPrincipal user, PublisherKeyAdministration keys, CancellationToken ct)
+        ClaimsPrincipal user, PublisherKeyAdministration keys, FlashMessages flash, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(keyId))
             return TypedResults.Redirect("/admin/keys?problem=no-key");
@@ -246,14 +250,14 @@ public static class WebEndpoints
         return await keys.RevokeAsync(keyId, user.Identity?.Name ?? "an admin", reason, ct) switch
         {
             { Outcome: KeyRevocationOutcome.Revoked, ItemsNoLongerVerified: var items } =>
-                TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/keys?done=revoked&key={key}&items={items}")),
+                TypedResults.Redirect(Done("/admin/keys", flash, "revoked", string.Create(CultureInfo.InvariantCulture, $"{items}:{keyId}"))),
             { Outcome: KeyRevocationOutcome.ReasonMissing } => TypedResults.Redirect($"/admin/keys?confirm={key}&problem=reason"),
             _ => TypedResults.Redirect("/admin/keys?problem=no-key"),
         };
     }
 
     private static async Task<RedirectHttpResult> SetRole([FromForm] long userId, [FromForm] string? role, [FromForm] string? confirmed, [FromForm] string? q,
-        ClaimsPrincipal user, AccountAdministration accounts, CancellationToken ct)
+        ClaimsPrincipal user, AccountAdministration accounts, FlashMessages flash, CancellationToken ct)
     {
         var search = string.IsNullOrWhiteSpace(q) ? "" : "&q=" + Uri.EscapeDataString(q);
         // Refused changes are refused before the confirmation step, so nobody confirms something that cannot happen.
@@ -262,7 +266,7 @@ public static class WebEndpoints
             return TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/users?confirm={userId}&role={role}{search}"));
         return (outcome ?? await accounts.SetRoleAsync(user.UserId(), userId, role, ct)) switch
         {
-            RoleChangeOutcome.Changed => TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/users?done=role&user={userId}{search}")),
+            RoleChangeOutcome.Changed => TypedResults.Redirect(Done("/admin/users", flash, "role", userId.ToString(CultureInfo.InvariantCulture), search)),
             RoleChangeOutcome.NotARole => TypedResults.Redirect("/admin/users?problem=bad-role" + search),
             RoleChangeOutcome.OwnAccount => TypedResults.Redirect("/admin/users?problem=own-role" + search),
             RoleChangeOutcome.LastAdmin => TypedResults.Redirect("/admin/users?problem=last-admin" + search),
