@@ -348,6 +348,46 @@ public sealed class AdminPageTests(WebFixture web)
         Assert.StartsWith("revoked on ", done.QuerySelector($"tr[data-key='{key}'] .key-state")!.TextContent, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Audit_explorer_opens_a_record_by_id_says_when_nothing_matches_and_includes_the_minute_it_ends_on()
+    {
+        var reader = await web.NewAccountAsync();
+        using (var client = await web.OnboardedAsync(reader, "learning"))
+            Assert.Equal(HttpStatusCode.OK, (await client.PageAsync("/")).Status);
+        await web.FlushAuditAsync();
+        var served = (await new ServedListStore(web.DataSource).QueryAsync(new ServedListFilter(UserId: reader.Id, Limit: 1)))[0];
+        var minute = served.CreatedAt.ToString("yyyy-MM-dd'T'HH:mm", CultureInfo.InvariantCulture);
+        using var admin = await AdminAsync();
+
+        using (var open = await admin.GetAsync($"/admin/audit?record={served.RequestId}"))
+            Assert.Equal($"/admin/audit/{served.RequestId}", new Uri(web.BaseAddress, open.Headers.Location!).AbsolutePath);
+        var (badStatus, bad, _) = await admin.PageAsync("/admin/audit?record=030e3fa9");
+        // "To" names the minute the list was served in, and includes it.
+        var (_, sameMinute, _) = await admin.PageAsync($"/admin/audit?user={reader.Id}&from={minute}&to={minute}");
+        var (_, none, _) = await admin.PageAsync($"/admin/audit?user={reader.Id}&objective=diversity");
+        var (bogusStatus, bogus, _) = await admin.PageAsync("/admin/audit?objective=bogus");
+
+        Assert.Equal(HttpStatusCode.BadRequest, badStatus);
+        Assert.StartsWith("“Record id” is not a record id", bad.QuerySelector("[role=alert]")!.TextContent, StringComparison.Ordinal);
+        Assert.Contains(sameMinute.QuerySelectorAll("tbody tr a[href^='/admin/audit/']"), a => a.GetAttribute("href") == $"/admin/audit/{served.RequestId}");
+        Assert.Equal("No lists match these filters.", none.QuerySelector("#no-lists")!.TextContent);
+        Assert.Empty(none.QuerySelectorAll("table"));
+        Assert.Equal(HttpStatusCode.BadRequest, bogusStatus);
+        Assert.Equal("“Goal” is not one of the goals; choose one from the menu, or any.", bogus.QuerySelector("[role=alert]")!.TextContent);
+    }
+
+    [Fact]
+    public async Task Audit_record_not_found_is_404_with_its_own_message_and_the_way_back()
+    {
+        using var admin = await AdminAsync();
+
+        var (status, page, _) = await admin.PageAsync($"/admin/audit/{Guid.NewGuid()}");
+
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.StartsWith("No served list has this record id.", page.QuerySelector("#no-record")!.TextContent, StringComparison.Ordinal);
+        Assert.Equal("Back to the audit explorer", page.QuerySelector("#no-record + p a[href='/admin/audit']")!.TextContent);
+    }
+
     /// <summary>A publisher key no other test uses, registered for a source of its own.</summary>
     private async Task<string> KeyAsync()
     {
