@@ -371,6 +371,8 @@ public sealed class AdminPageTests(WebFixture web)
         Assert.StartsWith("“Record id” is not a record id", bad.QuerySelector("[role=alert]")!.TextContent, StringComparison.Ordinal);
         Assert.Contains(sameMinute.QuerySelectorAll("tbody tr a[href^='/admin/audit/']"), a => a.GetAttribute("href") == $"/admin/audit/{served.RequestId}");
         Assert.Equal("No lists match these filters.", none.QuerySelector("#no-lists")!.TextContent);
+        // Goals in the order readers meet them, as every other page lists them.
+        Assert.Equal(["", "learning", "diversity", "engagement", "no_profiling", "blend"], none.QuerySelectorAll("select[name=objective] option").Select(o => o.GetAttribute("value")));
         Assert.Empty(none.QuerySelectorAll("table"));
         Assert.Equal(HttpStatusCode.BadRequest, bogusStatus);
         Assert.Equal("“Goal” is not one of the goals; choose one from the menu, or any.", bogus.QuerySelector("[role=alert]")!.TextContent);

@@ -76,6 +76,19 @@ public sealed class AdminTextTests
     }
 
     [Fact]
+    public void Trend_lists_goals_in_the_order_readers_meet_them()
+    {
+        var objectives = new Recommender.Core.ObjectiveRegistry(Recommender.Core.ObjectiveRegistry.BuiltIn());
+        var byId = objectives.All.Select(o => new Recommender.Serving.ObjectiveTrend(o.Id, [null])).ToList();
+        var trends = new Recommender.Serving.ObjectiveTrends(new Recommender.Serving.TimeBuckets(DateTimeOffset.UnixEpoch, TimeSpan.FromDays(1), 1), byId);
+
+        var series = ReportCharts.Trend(trends, objectives, m => m.Ild);
+
+        Assert.Equal(Explanations.GoalOrder(objectives).Select(o => o.Id), series.Select(s => s.Key));
+        Assert.Equal(["learning", "diversity", "engagement", "no_profiling", "blend"], series.Select(s => s.Key));
+    }
+
+    [Fact]
     public void QualityCaption_looks_for_a_line_only_once_there_are_two_versions()
     {
         Assert.Contains("blue line", AdminText.QualityCaption(ranking: true, versions: 2), StringComparison.Ordinal);

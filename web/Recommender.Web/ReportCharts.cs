@@ -23,14 +23,16 @@ public static class ReportCharts
         [.. Enumerable.Range(0, buckets.Count).Select(i => buckets[i].ToString(buckets.Width == TimeBuckets.Hour ? "d MMM HH:00" : "d MMM", CultureInfo.InvariantCulture))];
 
     /// <summary>
-    /// One line per objective that served in the window, named as readers see the goal and styled by its place among
-    /// all objectives, so it looks the same in every chart; the objective's id stays its key in the markup.
+    /// One line per objective that served in the window, named as readers see the goal, listed in the order readers meet
+    /// the goals (<see cref="Explanations.GoalOrder"/>) and styled by its place in that order, so it looks the same in
+    /// every chart; the objective's id stays its key in the markup.
     /// </summary>
     public static IReadOnlyList<ChartSeries> Trend(ObjectiveTrends trends, ObjectiveRegistry objectives, Func<ObjectiveMetrics, double?> metric)
     {
-        var order = objectives.All.Select(o => o.Id).ToList();
-        return [.. trends.Objectives.Select(t => new ChartSeries(GoalName(t.ObjectiveId, objectives), ChartMark.Line,
-            [.. t.Points.Select(p => p is null ? null : metric(p))], ChartStyle.Of(Math.Max(0, order.IndexOf(t.ObjectiveId))), t.ObjectiveId))];
+        var order = Explanations.GoalOrder(objectives).Select(o => o.Id).ToList();
+        return [.. trends.Objectives.OrderBy(t => order.IndexOf(t.ObjectiveId) is var i && i >= 0 ? i : int.MaxValue)
+            .Select(t => new ChartSeries(GoalName(t.ObjectiveId, objectives), ChartMark.Line,
+                [.. t.Points.Select(p => p is null ? null : metric(p))], ChartStyle.Of(Math.Max(0, order.IndexOf(t.ObjectiveId))), t.ObjectiveId))];
     }
 
     /// <summary>The goal's group first, then everyone else.</summary>
