@@ -390,6 +390,19 @@ public sealed class AdminPageTests(WebFixture web)
         Assert.Equal("Back to the audit explorer", page.QuerySelector("#no-record + p a[href='/admin/audit']")!.TextContent);
     }
 
+    [Fact]
+    public async Task Report_window_menu_shows_the_window_in_use_even_one_it_does_not_offer()
+    {
+        using var admin = await AdminAsync();
+
+        var (_, page, _) = await admin.PageAsync("/admin/report?days=14");
+
+        var chosen = page.QuerySelectorAll("select#days option").Where(o => o.HasAttribute("selected")).ToList();
+        Assert.Equal("last 14 days", Assert.Single(chosen).TextContent);
+        Assert.Equal("14", page.QuerySelector("form[action='/admin/do/export'] input[name=days]")!.GetAttribute("value"));
+        Assert.Equal(["last day", "last 7 days", "last 14 days", "last 30 days", "last 90 days"], page.QuerySelectorAll("select#days option").Select(o => o.TextContent));
+    }
+
     /// <summary>A publisher key no other test uses, registered for a source of its own.</summary>
     private async Task<string> KeyAsync()
     {
