@@ -403,6 +403,21 @@ public sealed class AdminPageTests(WebFixture web)
         Assert.Equal(["last day", "last 7 days", "last 14 days", "last 30 days", "last 90 days"], page.QuerySelectorAll("select#days option").Select(o => o.TextContent));
     }
 
+    [Fact]
+    public async Task Users_past_the_last_page_and_a_made_up_role_say_so()
+    {
+        var person = await NamedPersonAsync("Roleless");
+        using var admin = await AdminAsync();
+
+        var (_, past, _) = await admin.PageAsync("/admin/users?offset=99999999");
+        var (status, superuser, _) = await admin.PageAsync($"/admin/users?confirm={person.Id}&role=superuser");
+
+        Assert.Equal("No more people: this page is past the last one.", past.QuerySelector("#nobody")!.TextContent);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("A role is reader or admin; choose one from the menu beside the person.", superuser.QuerySelector("[role=alert]")!.TextContent);
+        Assert.Empty(superuser.QuerySelectorAll(".confirm"));
+    }
+
     /// <summary>A publisher key no other test uses, registered for a source of its own.</summary>
     private async Task<string> KeyAsync()
     {
