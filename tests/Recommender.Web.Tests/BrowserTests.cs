@@ -161,6 +161,15 @@ public sealed partial class BrowserTests(WebFixture web) : IAsyncLifetime
         foreach (var chart in new[] { "#trend-ild", "#trend-low-credibility", "#skill-chart", "#breadth-chart" })
             await Assertions.Expect(admin.Locator($"{chart} svg")).ToBeVisibleAsync();
         await ShotAsync(admin, "admin-report");
+        // Spending privacy budget asks once, naming what it spends and what is left; nothing is spent by asking.
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Download…" }).ClickAsync();
+        await Assertions.Expect(admin.Locator("#spend-title")).ToHaveTextAsync(new Regex(@"^Spend ε = 1 of the [0-9.]+ left on counts from the last 7 days\?$"));
+        await admin.Locator("#spend-title").ScrollIntoViewIfNeededAsync();
+        await ShotAsync(admin, "admin-export-confirm");
+        // A record not written yet keeps the record page's own message and a way back, not the site's "no such page".
+        await admin.GotoAsync($"/admin/audit/{Guid.Empty}");
+        await Assertions.Expect(admin.Locator("#no-record")).ToBeVisibleAsync();
+        await ShotAsync(admin, "admin-audit-record-missing");
         // Counterfactual: the same person with their Oceans history read as Physics, both lists side by side.
         await admin.GotoAsync("/admin/counterfactual");
         await admin.GetByLabel("Person (login or name)").FillAsync(reader.Login);

@@ -84,6 +84,14 @@ public sealed class ComponentTests : IDisposable
         Assert.StartsWith("As stored:", audited.Find(".settings-stored").TextContent.Trim(), StringComparison.Ordinal);
         Assert.Equal(row.ParametersJson, audited.Find(".settings-stored code.params").TextContent);
         Assert.Contains("topic_match", audited.Find("table.served").TextContent, StringComparison.Ordinal);
+        // Both words: the reader's, to answer their complaint, and the log's name, to find it.
+        Assert.All(audited.FindAll("li[data-component=zone_fit]"), li => Assert.StartsWith("fits your level (zone_fit) ", li.TextContent, StringComparison.Ordinal));
+        Assert.NotEmpty(audited.FindAll("li[data-component=zone_fit]"));
+        // The seed and each item's ids, which the title alone cannot tell apart; and that the parts add up to the score.
+        Assert.Equal(served.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture), audited.Find("dd.seed").TextContent);
+        Assert.Equal(served.ReadItems().Select(i => i.ItemId.ToString(System.Globalization.CultureInfo.InvariantCulture)), audited.FindAll("td.item-id code:first-child").Select(c => c.TextContent));
+        Assert.Equal("Each item's score is the sum of the components shown beside it.", audited.Find("#score-sum").TextContent);
+        Assert.Empty(own.FindAll("td.item-id, dd.seed, #score-sum"));
     }
 
     [Fact]
