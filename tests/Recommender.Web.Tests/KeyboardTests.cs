@@ -74,6 +74,10 @@ public sealed partial class KeyboardTests(WebFixture web) : BrowserTest
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(mark.Locator(".prov-text")).ToBeVisibleAsync();
         Assert.Contains("sign", await mark.Locator(".prov-text").InnerTextAsync(), StringComparison.Ordinal);
+        // Under its mark, not in the middle of the window.
+        var button = (await mark.Locator("button").BoundingBoxAsync())!;
+        var text = (await mark.Locator(".prov-text").BoundingBoxAsync())!;
+        Assert.InRange(text.Y - (button.Y + button.Height), 0, 16);
 
         // The catalog's fifty marks: no focusable span, and no long explanation read out until one is opened.
         await page.GotoAsync("/catalog");
