@@ -66,6 +66,9 @@ public sealed partial class ProductTests(PublishedWebApp app) : BrowserTest, ICl
         await page.GotoAsync("/settings");
         foreach (var topic in ChosenTopics)
             await Assertions.Expect(page.Locator($"section[aria-labelledby=tune] input[name=topics][value='{topic}']")).ToBeCheckedAsync();
+        // The four goals two by two on a wide screen: none stands alone on a row of its own.
+        var rows = await page.EvaluateAsync<int[]>("[...document.querySelectorAll('.goals > article.goal')].map(g => g.offsetTop)");
+        Assert.Equal([2, 2], rows.GroupBy(top => top).Select(g => g.Count()));
         // The history records the real values the goal came back with, not "defaults".
         var latest = await page.Locator("ul.history li").First.InnerTextAsync();
         Assert.All(ChosenTopics, t => Assert.Contains(t, latest, StringComparison.Ordinal));
