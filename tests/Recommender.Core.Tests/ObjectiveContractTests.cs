@@ -64,6 +64,26 @@ public abstract class ObjectiveContractTests
         Assert.All(ranked, r => Assert.True(TestWorld.Catalog[r.ItemId].Credibility >= 0.65, $"item {r.ItemId} is below the floor"));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(10)]
+    [InlineData(25)]
+    public void Rank_pagedLikeAFeed_continuesOneRankingWithoutRepeats(int pageSize)
+    {
+        // A feed's next page ranks offset + size items and skips the offset, so a longer list must start with the shorter.
+        const int depth = 75;
+        var whole = CreateObjective().Rank(TestWorld.Request(Reader, k: depth)).Select(r => r.ItemId).ToList();
+        var paged = new List<long>();
+        for (var offset = 0; offset < depth; offset += pageSize)
+        {
+            paged.AddRange(CreateObjective().Rank(TestWorld.Request(Reader, k: offset + pageSize)).Skip(offset).Select(r => r.ItemId));
+        }
+
+        Assert.Equal(paged.Count, paged.Distinct().Count());
+        Assert.Equal(whole, paged.Take(depth));
+    }
+
     [Fact]
     public void Rank_sameSeed_returnsSameList()
     {

@@ -139,6 +139,39 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
         Assert.Equal("learning", (await settings.GetAsync(account.Id)).ObjectiveId);
     }
 
+    public static TheoryData<string> BuiltInObjectives => new(ObjectiveRegistry.BuiltIn().Select(o => o.Id));
+
+    [Theory]
+    [MemberData(nameof(BuiltInObjectives))]
+    public async Task Platform_feed_paged_at_any_size_continues_one_ranking_without_repeats(string objectiveId)
+    {
+        var platform = await service.WithApiKeyAsync("events", "feeds");
+        var user = $"pager-{objectiveId}-{Guid.NewGuid():N}"[..30];
+        (await platform.PostAsJsonAsync("/api/platform/events", new[] { 0, 4, 9, 13 }.Select(i =>
+            new { userId = user, itemId = $"item-{i}", kind = "like", idempotencyKey = $"like-{i}" }))).EnsureSuccessStatusCode();
+        (await platform.PutAsJsonAsync($"/api/platform/users/{user}/settings", new { objectiveId, parameters = new { } })).EnsureSuccessStatusCode();
+        // A first page's cursor is its seed at offset 0: every walk below ranks with the same seed.
+        var start = System.Buffers.Text.Base64Url.EncodeToString("12345:0"u8);
+        async Task<List<long>> WalkAsync(int size)
+        {
+            var seen = new List<long>();
+            for (var cursor = start; cursor is not null && seen.Count < 60;)
+            {
+                var feed = await JsonAsync(await platform.GetAsync($"/api/platform/users/{user}/feed?k={size}&cursor={cursor}"));
+                seen.AddRange(feed["items"]!.AsArray().Select(i => i!["itemId"]!.GetValue<long>()));
+                cursor = feed["nextCursor"]?.GetValue<string>();
+            }
+            return seen;
+        }
+
+        List<long>[] walks = [await WalkAsync(3), await WalkAsync(7), await WalkAsync(20)];
+
+        Assert.All(walks, walk => Assert.Equal(walk.Count, walk.Distinct().Count()));
+        var depth = walks.Min(w => w.Count);
+        Assert.True(depth >= 20, $"{objectiveId}: only {depth} items");
+        Assert.All(walks, walk => Assert.Equal(walks[2].Take(depth), walk.Take(depth)));
+    }
+
     [Fact]
     public async Task Feed_each_response_writes_exactly_one_audit_record()
     {

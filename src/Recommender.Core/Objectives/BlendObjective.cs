@@ -60,6 +60,9 @@ public sealed class BlendObjective : IObjective
             : [new ParameterError(WeightsField, "Give at least one goal a weight above 0: a mix of nothing would show you nothing.")];
     }
 
+    /// <summary>How deep each goal ranks for the mix; a mix is at most as long as the goals' lists together.</summary>
+    public const int Depth = 100;
+
     /// <summary>The field named by the error for a mix whose weights are all 0.</summary>
     public const string WeightsField = "weights";
 
@@ -67,7 +70,8 @@ public sealed class BlendObjective : IObjective
     {
         ArgumentNullException.ThrowIfNull(request);
         var p = Schema.Resolve(request.Parameters);
-        var depth = Math.Min(request.Candidates.Count, Math.Max(3 * request.K, 50));
+        // One depth whatever the list's length: shares are places out of it, so the next page continues the same ranking.
+        var depth = Math.Min(request.Candidates.Count, Depth);
         var totals = new Dictionary<long, (double score, Dictionary<string, double> parts, IReadOnlyList<string> reasons, double bestShare)>();
         foreach (var (part, weightName) in _parts)
         {

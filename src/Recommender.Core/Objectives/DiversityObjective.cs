@@ -76,38 +76,49 @@ public sealed class DiversityObjective : IObjective
         }
 
         var selection = new Selection(request, pool, p);
-        // The pool is in relevance order, so its first k are the closest matches: the list variety is measured against.
-        var closest = selection.Diversity(Enumerable.Range(0, k).ToList());
+        var lambda = Balance(selection, Math.Min(VarietyWithin, pool.Count), p);
+        // Greedy picks depend only on the picks above them, so at one balance a longer list (the next page) starts with the same items.
+        return selection.Ranked(selection.Select(k, lambda), lambda);
+    }
+
+    /// <summary>
+    /// The places over which a list's variety is measured and the balance chosen: the first page of a feed. Fixed
+    /// rather than the list's length, so every page of a feed continues the one ranking.
+    /// </summary>
+    public const int VarietyWithin = 10;
+
+    /// <summary>The balance between relevance and variety: the starting one, moved towards variety until the first <paramref name="window"/> picks are varied enough.</summary>
+    private static double Balance(Selection selection, int window, ObjectiveParameters p)
+    {
+        // The pool is in relevance order, so its first entries are the closest matches: the list variety is measured against.
+        var closest = selection.Diversity(Enumerable.Range(0, window).ToList());
         var wanted = p.GetNumber(Variety) * closest;
         var lambda = p.GetNumber(Lambda);
         var floor = Math.Min(lambda, p.GetNumber(LambdaFloor));
-        var first = selection.Select(k, lambda);
-        if (lambda <= floor || selection.Diversity(first) >= wanted)
+        if (lambda <= floor || selection.Diversity(selection.Select(window, lambda)) >= wanted)
         {
-            return selection.Ranked(first, lambda);
+            return lambda;
         }
         // Relevance is given up only for variety the pool can deliver. When even the floor falls short of the
         // target, the candidates are too alike (or already far apart): settle for half the extra variety if the
-        // floor reaches that, else keep the first list rather than lose relevance for little.
-        var atFloor = selection.Select(k, floor);
-        var floorVariety = selection.Diversity(atFloor);
+        // floor reaches that, else keep the starting balance rather than lose relevance for little.
+        var floorVariety = selection.Diversity(selection.Select(window, floor));
         if (floorVariety < wanted)
         {
             wanted = (closest + wanted) / 2;
             if (floorVariety < wanted)
             {
-                return selection.Ranked(first, lambda);
+                return lambda;
             }
         }
         for (var next = Math.Round(lambda - LambdaStep, 6); next > floor; next = Math.Round(next - LambdaStep, 6))
         {
-            var picks = selection.Select(k, next);
-            if (selection.Diversity(picks) >= wanted)
+            if (selection.Diversity(selection.Select(window, next)) >= wanted)
             {
-                return selection.Ranked(picks, next);
+                return next;
             }
         }
-        return selection.Ranked(atFloor, floor);
+        return floor;
     }
 
     /// <summary>One chosen pool entry with the parts of its marginal score when it was chosen.</summary>
