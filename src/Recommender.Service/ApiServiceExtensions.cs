@@ -35,7 +35,11 @@ public static class ApiServiceExtensions
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
         builder.Services.AddOpenApi(o => o.AddSecurity().AddConvertedTypes().AddErrorResponses());
         builder.Services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new StorableText.JsonConverter()));
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new StorableText.JsonConverter());
+            o.SerializerOptions.Converters.Add(new UtcTimestamps());
+        });
         // A body or parameter that cannot be read reaches ApiExceptionHandler, which names the field in the 400.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 

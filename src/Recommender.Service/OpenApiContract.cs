@@ -16,7 +16,7 @@ internal static class OpenApiContract
     private const string ProblemDetailsSchema = nameof(ProblemDetails);
 
     /// <summary>
-    /// Strings pass through <see cref="StorableText.JsonConverter"/> and recorded scores through
+    /// Strings pass through <see cref="StorableText.JsonConverter"/>, times through <see cref="UtcTimestamps"/> and recorded scores through
     /// <see cref="AuditScoreConverter"/>; the generator gives a value behind a custom converter an empty schema (any
     /// value), and drops it as the items of an array, so clients would not know these are strings and numbers. A
     /// recorded score or component that was not a finite number is written as null.
@@ -36,6 +36,11 @@ internal static class OpenApiContract
             schema.Type = JsonSchemaType.Number | JsonSchemaType.Null;
         else if (context.JsonTypeInfo.Type == typeof(string))
             schema.Type = JsonSchemaType.String | nullable;
+        else if (context.JsonTypeInfo.Type == typeof(DateTimeOffset) || context.JsonTypeInfo.Type == typeof(DateTimeOffset?))
+        {
+            schema.Type = JsonSchemaType.String | (context.JsonTypeInfo.Type == typeof(DateTimeOffset?) ? JsonSchemaType.Null : nullable);
+            schema.Format = "date-time";
+        }
         return Task.CompletedTask;
     });
 
