@@ -60,8 +60,16 @@ public sealed partial class ApiExceptionHandler(IProblemDetailsService problems,
             var message = json.Message;
             var cut = message.IndexOf(" Path: ", StringComparison.Ordinal);
             reason = cut > 0 ? message[..cut] : message;
+            if (UnmappedMember().Match(reason) is { Success: true } unmapped)
+            {
+                var name = unmapped.Groups["name"].Value;
+                // The path may end at the object or at the member sent inside it; the field is the member.
+                var objectPath = path.EndsWith(name, StringComparison.Ordinal) ? path[..^name.Length].TrimEnd('.', '[', '\'') : path;
+                field = objectPath.Length > 1 ? $"{objectPath[1..].TrimStart('.')}.{name}" : name;
+                reason = NotAField(TypeAt(bodyType, objectPath), name);
+            }
             // A value of the wrong type ("The JSON value could not be converted to …+ItemInput"), or any message naming a type.
-            if (reason.StartsWith("The JSON value could not be converted", StringComparison.Ordinal) || TypeName().IsMatch(reason))
+            else if (reason.StartsWith("The JSON value could not be converted", StringComparison.Ordinal) || TypeName().IsMatch(reason))
                 reason = TypeAt(bodyType, path) is { } expected ? $"expected {Expected(expected)}" : "is not of the expected type";
         }
         else if (bodyType is not null && MissingBody().IsMatch(e.Message))
@@ -84,6 +92,18 @@ public sealed partial class ApiExceptionHandler(IProblemDetailsService problems,
             reason = e.Message.Length <= 300 ? e.Message : e.Message[..300] + "…";
         }
         return new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [reason] });
+    }
+
+    /// <summary>Why a member is refused, with the field meant when only its spelling differs (<c>source_id</c> for <c>sourceId</c>).</summary>
+    private static string NotAField(Type? type, string name)
+    {
+        var fields = type?.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance)
+            .Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name)).ToList() ?? [];
+        static string Bare(string s) => s.Replace("_", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
+        var meant = fields.FirstOrDefault(f => string.Equals(Bare(f), Bare(name), StringComparison.OrdinalIgnoreCase));
+        return meant is not null ? $"is not a field; did you mean {meant}?"
+            : fields.Count > 0 ? $"is not a field; the fields are {string.Join(", ", fields)}"
+            : "is not a field";
     }
 
     /// <summary>The type found at a JSON path (<c>$[2].itemId</c>) inside <paramref name="root"/>, or null when the path leaves it.</summary>
@@ -125,6 +145,9 @@ public sealed partial class ApiExceptionHandler(IProblemDetailsService problems,
             _ => "an object",
         };
     }
+
+    [GeneratedRegex("^The JSON property '(?<name>.*)' could not be mapped to any .NET member")]
+    private static partial Regex UnmappedMember();
 
     [GeneratedRegex("parameter \"[^\"]*?(?<name>[A-Za-z_][A-Za-z0-9_]*)\"")]
     private static partial Regex ParameterName();

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text.Json.Serialization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -39,6 +40,8 @@ public static class ApiServiceExtensions
         {
             o.SerializerOptions.Converters.Add(new StorableText.JsonConverter());
             o.SerializerOptions.Converters.Add(new UtcTimestamps());
+            // A misspelt or import-style name (source_id) would otherwise be dropped, and a PUT replaces: the field is wiped.
+            o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         });
         // A body or parameter that cannot be read reaches ApiExceptionHandler, which names the field in the 400.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

@@ -75,6 +75,28 @@ public sealed class UnreadableRequestTests(ServiceFixture service) : IClassFixtu
         Assert.True(ErrorOf(problem, field).StartsWith(expected, StringComparison.Ordinal), problem.ToJsonString());
     }
 
+    [Theory]
+    [InlineData("PUT", "/api/platform/items/unknown-member", """{"title":"T","source_id":"s1"}""", "source_id", "is not a field; did you mean sourceId?")]
+    [InlineData("PUT", "/api/platform/items/unknown-member", """{"title":"T","colour":"red"}""", "colour", "is not a field; the fields are title, url, summary")]
+    [InlineData("PUT", "/api/platform/sources/unknown-member", """{"name":"S","credibility_basis":"audited"}""", "credibility_basis", "is not a field; did you mean credibilityBasis?")]
+    [InlineData("POST", "/api/platform/events", """[{"userId":"u","itemId":"i","kind":"click","idempotencyKey":"k","occurred_at":"2024-05-01T10:00:00Z"}]""",
+        "[0].occurred_at", "is not a field; did you mean occurredAt?")]
+    [InlineData("PUT", "/api/platform/users/u/settings", """{"objectiveId":"engagement","parameters":{},"objective":"x"}""", "objective", "is not a field; the fields are")]
+    public async Task Unknown_member_is_400_naming_it_and_nothing_is_stored(string method, string path, string body, string field, string expected)
+    {
+        // A PUT replaces: a member the service ignored would leave its field empty, so it is refused instead.
+        using var platform = await service.WithApiKeyAsync(ApiServiceExtensions.CatalogScope, ApiServiceExtensions.EventsScope, ApiServiceExtensions.FeedsScope);
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+
+        using var response = await platform.SendAsync(request);
+
+        var problem = (await BadRequestAsync(response)).Problem;
+        Assert.True(ErrorOf(problem, field).StartsWith(expected, StringComparison.Ordinal), problem.ToJsonString());
+        await using var conn = await service.DataSource.OpenConnectionAsync();
+        await using var stored = new Npgsql.NpgsqlCommand("select count(*) from items where external_id = 'unknown-member'", conn);
+        Assert.Equal(0L, await stored.ExecuteScalarAsync());
+    }
+
     [Fact]
     public async Task Query_value_of_the_wrong_type_is_400_saying_what_it_must_be()
     {
