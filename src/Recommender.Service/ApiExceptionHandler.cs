@@ -126,6 +126,9 @@ public sealed partial class ApiExceptionHandler(IProblemDetailsService problems,
         type.IsArray ? type.GetElementType()
         : type.GetInterfaces().Append(type).FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))?.GetGenericArguments()[0];
 
+    private static bool IsDictionary(Type type) =>
+        type.GetInterfaces().Append(type).Any(i => i.IsGenericType && i.GetGenericTypeDefinition() is var d && (d == typeof(IDictionary<,>) || d == typeof(IReadOnlyDictionary<,>)));
+
     /// <summary>What a value of <paramref name="type"/> looks like to someone writing JSON or a query string.</summary>
     private static string Expected(Type type)
     {
@@ -141,6 +144,8 @@ public sealed partial class ApiExceptionHandler(IProblemDetailsService problems,
             _ when type.IsEnum => $"one of: {string.Join(", ", Enum.GetNames(type).Select(JsonNamingPolicy.CamelCase.ConvertName))}",
             _ when type == typeof(DateTimeOffset) => "a date and time (ISO 8601, e.g. 2024-05-01T10:00:00Z)",
             _ when type == typeof(Guid) => "a GUID",
+            // A dictionary (a JSON object such as parameters) is a sequence of pairs in .NET, but an object to the caller.
+            _ when IsDictionary(type) => "an object",
             _ when ElementType(type) is not null => "an array",
             _ => "an object",
         };

@@ -98,6 +98,17 @@ public sealed class UnreadableRequestTests(ServiceFixture service) : IClassFixtu
     }
 
     [Fact]
+    public async Task Array_where_parameters_object_belongs_is_400_saying_expected_an_object()
+    {
+        using var platform = await service.WithApiKeyAsync(ApiServiceExtensions.FeedsScope);
+
+        using var response = await platform.PutAsync("/api/platform/users/shape/settings",
+            new StringContent("""{"objectiveId":"engagement","parameters":[]}""", Encoding.UTF8, "application/json"));
+
+        Assert.Equal("expected an object", ErrorOf((await BadRequestAsync(response)).Problem, "parameters"));
+    }
+
+    [Fact]
     public async Task Query_value_of_the_wrong_type_is_400_saying_what_it_must_be()
     {
         using var platform = await service.WithApiKeyAsync(ApiServiceExtensions.FeedsScope);
