@@ -213,15 +213,24 @@ public static class AdminApi
         }
     }
 
-    private static async Task<Results<Ok<TrainingReport>, Conflict<string>>> TrainNow(TrainingScheduler scheduler, CancellationToken ct) =>
-        await scheduler.RunOnceAsync(ct) is { } report ? TypedResults.Ok(report) : TypedResults.Conflict("Training is already running elsewhere, or failed; see the models list.");
+    private static async Task<Results<Ok<TrainingReport>, Conflict<ProblemDetails>>> TrainNow(TrainingScheduler scheduler, CancellationToken ct) =>
+        await scheduler.RunOnceAsync(ct) is { } report ? TypedResults.Ok(report) : TypedResults.Conflict(new ProblemDetails
+        {
+            Status = StatusCodes.Status409Conflict,
+            Title = "No model was trained",
+            Detail = "Training is already running elsewhere, or failed; see the models list.",
+        });
 
-    private static async Task<Results<Ok, NotFound, Conflict<string>>> Activate(int version, ModelAdministration models, CancellationToken ct) =>
+    private static async Task<Results<Ok, NotFound, Conflict<ProblemDetails>>> Activate(int version, ModelAdministration models, CancellationToken ct) =>
         await models.ActivateAsync(version, ct) switch
         {
             { Outcome: ActivationOutcome.Activated } => TypedResults.Ok(),
-            { Outcome: ActivationOutcome.NotActivatable, Model: { } model } =>
-                TypedResults.Conflict($"Model {version} is '{model.Status}'; only a trained model that passed its gate can be activated."),
+            { Outcome: ActivationOutcome.NotActivatable, Model: { } model } => TypedResults.Conflict(new ProblemDetails
+            {
+                Status = StatusCodes.Status409Conflict,
+                Title = "The model cannot be activated",
+                Detail = $"Model {version} is '{model.Status}'; only a trained model that passed its gate can be activated.",
+            }),
             _ => TypedResults.NotFound(),
         };
 

@@ -296,6 +296,24 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
+    public async Task Activating_a_rejected_model_is_409_problem_details()
+    {
+        var store = new ModelStore(service.DataSource);
+        var active = (await store.LoadActiveAsync())!;
+        var rejected = await store.BeginAsync("mf-sgd", new ModelLoss(ModelLoss.SquaredError, false), "{}");
+        await store.CompleteAsync(rejected, active.Model, "{}", "rejected");
+        var admin = await service.SignedInAsync(service.Admin);
+
+        using var response = await admin.PostAsync($"/api/admin/models/{rejected}/activate", null);
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal(409, problem["status"]!.GetValue<int>());
+        Assert.Equal("The model cannot be activated", problem["title"]!.GetValue<string>());
+        Assert.Contains("'rejected'", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Models_swap_under_concurrent_feeds_without_errors()
     {
         var store = new ModelStore(service.DataSource);
