@@ -63,4 +63,20 @@ public sealed class ImportSafetyTests : IAsyncLifetime
         Assert.StartsWith("url ", error.Reason, StringComparison.Ordinal);
         Assert.Equal(before, await new CatalogStore(_db.DataSource).CountAsync());
     }
+
+    [Theory]
+    [InlineData("summary", CatalogRules.MaxSummaryLength)]
+    [InlineData("body", CatalogRules.MaxBodyLength)]
+    public async Task Import_refuses_an_overlong_summary_or_body_with_file_and_line_and_stores_nothing(string column, int max)
+    {
+        var items = Path.Combine(_scratch, "items.csv");
+        File.WriteAllText(items, $"item_id,title,{column}\nok,Fine,{new string('a', max)}\nlong,Long,{new string('a', max + 1)}\n");
+        var before = await new CatalogStore(_db.DataSource).CountAsync();
+
+        var error = await Assert.ThrowsAsync<ImportException>(() => new CatalogImporter(_db.DataSource).ImportAsync(ImportReaders.Directory(_scratch)));
+
+        Assert.Equal((items, 3L), (error.File, error.Line));
+        Assert.Equal($"{column} at most {max} characters", error.Reason);
+        Assert.Equal(before, await new CatalogStore(_db.DataSource).CountAsync());
+    }
 }

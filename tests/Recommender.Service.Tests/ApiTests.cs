@@ -613,6 +613,19 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
+    public async Task Platform_item_put_refuses_an_overlong_summary_naming_it()
+    {
+        var catalog = await service.WithApiKeyAsync("catalog");
+
+        var longest = await catalog.PutAsJsonAsync("/api/platform/items/summary-limit", new { title = "T", summary = new string('s', Data.Import.CatalogRules.MaxSummaryLength) });
+        var tooLong = await catalog.PutAsJsonAsync("/api/platform/items/summary-limit", new { title = "T", summary = new string('s', Data.Import.CatalogRules.MaxSummaryLength + 1) });
+
+        Assert.Equal((HttpStatusCode.NoContent, HttpStatusCode.BadRequest), (longest.StatusCode, tooLong.StatusCode));
+        var errors = JsonNode.Parse(await tooLong.Content.ReadAsStringAsync())!["errors"]!.AsObject();
+        Assert.Equal($"at most {Data.Import.CatalogRules.MaxSummaryLength} characters", errors["summary"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Platform_source_put_stores_url_and_credibility_basis_checks_them_as_an_import_does_and_replaces_the_source()
     {
         var catalog = await service.WithApiKeyAsync("catalog");

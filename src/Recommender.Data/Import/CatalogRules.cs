@@ -18,6 +18,12 @@ public static class CatalogRules
     public const int MaxTopicTitleLength = 100;
     public const int MaxNameLength = 200;
     public const int MaxBasisLength = 1000;
+
+    /// <summary>A summary is a few paragraphs shown beside the title.</summary>
+    public const int MaxSummaryLength = 10_000;
+
+    /// <summary>A body is a whole post (a Stack Exchange question or answer is at most 30,000 characters of Markdown, more as HTML).</summary>
+    public const int MaxBodyLength = 200_000;
     public const int MaxTopics = 50;
     public const int MaxTopicLength = 100;
     public const short MinLevel = 1, MaxLevel = 5;
@@ -67,6 +73,10 @@ public static class CatalogRules
             yield return ("title", $"is required, at most {MaxTitleLength} characters");
         if (item.Url is not null && !WebAddress.IsHttp(item.Url))
             yield return ("url", WebAddress.Rule);
+        if (item.Summary?.Length > MaxSummaryLength)
+            yield return ("summary", $"at most {MaxSummaryLength} characters");
+        if (item.Body?.Length > MaxBodyLength)
+            yield return ("body", $"at most {MaxBodyLength} characters");
         if (InstantProblem(item.PublishedAt) is { } published)
             yield return ("publishedAt", published);
         if (item.Level is < MinLevel or > MaxLevel)
