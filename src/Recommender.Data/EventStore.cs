@@ -9,8 +9,14 @@ namespace Recommender.Data;
 /// <summary>One event to record. <see cref="IdempotencyKey"/> is the client's: sending the same key twice records it once.</summary>
 public sealed record NewEvent(long UserId, long ItemId, EventKind Kind, float? Value, DateTimeOffset OccurredAt, string IdempotencyKey);
 
-/// <summary>What a batch did: new events recorded, and repeats of keys already stored.</summary>
-public sealed record AppendResult(int Recorded, int Duplicates);
+/// <summary>
+/// What a batch did: new events recorded, and repeats of keys already stored. <see cref="Conflicts"/> are the positions
+/// of events whose key is stored (or sent earlier in the batch) for a different event; then nothing was recorded.
+/// </summary>
+public sealed record AppendResult(int Recorded, int Duplicates)
+{
+    public IReadOnlyList<int> Conflicts { get; init; } = [];
+}
 
 /// <summary>Distinct topics of what one person consumed in one time bucket (its start).</summary>
 public sealed record ConsumedTopics(long UserId, DateTime Bucket, int[] TopicIds);
@@ -41,7 +47,9 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Records the batch in one transaction; returns only after it is committed. Keys already stored for a user are
-    /// skipped, so a client that retries after a timeout cannot double-count. Items must exist (see <see cref="FindUnknownItemsAsync"/>).
+    /// skipped, so a client that retries after a timeout cannot double-count. A key stored for a different event (another
+    /// item, kind or value; the time is not compared, since a retry without one is stamped anew) is a client's bug that
+    /// would lose the event: the batch is then not recorded and the result names it. Items must exist (see <see cref="FindUnknownItemsAsync"/>).
     /// </summary>
     public async Task<AppendResult> AppendAsync(IReadOnlyList<NewEvent> events, CancellationToken ct = default)
     {
@@ -50,6 +58,8 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var recorded = await AppendAsync(conn, tx, events, ct);
+        if (recorded.Count < events.Count && await ConflictsAsync(conn, tx, events, recorded, ct) is { Count: > 0 } conflicts)
+            return new AppendResult(0, 0) { Conflicts = conflicts };
         // Learning skill moves only on events seen for the first time, so a retried batch cannot count twice.
         await LearningStateStore.ApplyEvidenceAsync(conn, tx, recorded, ct);
         await tx.CommitAsync(ct);
@@ -112,6 +122,20 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
         var fresh = inserted.ToHashSet();
         // A batch may repeat a key itself; only its first occurrence counts.
         return [.. events.Where(e => fresh.Remove((e.UserId, e.IdempotencyKey)))];
+    }
+
+    /// <summary>Positions of the events not recorded whose key holds a different event (the one stored, or recorded earlier in this batch).</summary>
+    private static async Task<List<int>> ConflictsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<NewEvent> events, IReadOnlyList<NewEvent> recorded, CancellationToken ct)
+    {
+        var fresh = recorded.ToHashSet(ReferenceEqualityComparer.Instance);
+        var repeats = events.Select((e, i) => (e, i)).Where(p => !fresh.Contains(p.e)).ToList();
+        var stored = (await conn.QueryAsync<(long UserId, string Key, long ItemId, string Kind, float? Value)>(new CommandDefinition("""
+            select e.user_id, e.idempotency_key, e.item_id, e.kind, e.value
+            from events e join (select distinct * from unnest(@users, @keys) as k(user_id, idempotency_key)) k using (user_id, idempotency_key)
+            """, new { users = repeats.Select(p => p.e.UserId).ToArray(), keys = repeats.Select(p => p.e.IdempotencyKey).ToArray() }, tx, cancellationToken: ct)))
+            .ToDictionary(r => (r.UserId, r.Key));
+        return [.. repeats.Where(p => stored.TryGetValue((p.e.UserId, p.e.IdempotencyKey), out var s)
+            && (s.ItemId != p.e.ItemId || s.Kind != p.e.Kind.ToName() || s.Value != p.e.Value)).Select(p => p.i)];
     }
 
     /// <summary>A user's most recent <paramref name="limit"/> events, returned oldest first (the order the ranking expects).</summary>

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Recommender.Core;
 using Recommender.Data;
 using Recommender.Data.Import;
@@ -14,6 +15,14 @@ public sealed record EventInput(long? ItemId, string? Kind, string? IdempotencyK
 /// <summary>Turns a batch of <see cref="EventInput"/> into store events, collecting errors keyed <c>events[i].field</c>.</summary>
 public static class EventBatch
 {
+    /// <summary>The 409 for a batch that reused idempotency keys for different events: each named, nothing recorded.</summary>
+    public static Conflict<HttpValidationProblemDetails> KeyConflicts(AppendResult result) => TypedResults.Conflict(new HttpValidationProblemDetails(
+        result.Conflicts.ToDictionary(i => $"events[{i}].idempotencyKey", _ => new[] { "is already used for a different event (another item, kind or value); use a new key" }))
+    {
+        Status = StatusCodes.Status409Conflict,
+        Title = "An idempotency key was reused for a different event; nothing was recorded.",
+    });
+
     public static (List<NewEvent> Events, Dictionary<string, string[]> Errors) Parse(IReadOnlyList<EventInput>? batch, Func<EventInput, long?> userOf, DateTimeOffset now)
     {
         var errors = new Dictionary<string, string[]>();

@@ -109,7 +109,7 @@ public static class MeApi
         }
     }
 
-    private static async Task<Results<Ok<AppendResponse>, ValidationProblem>> PostEvents(
+    private static async Task<Results<Ok<AppendResponse>, ValidationProblem, Conflict<HttpValidationProblemDetails>>> PostEvents(
         List<EventInput>? events, ClaimsPrincipal user, EventStore store, RecommenderMetrics metrics, CancellationToken ct)
     {
         var userId = user.UserId();
@@ -124,6 +124,8 @@ public static class MeApi
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
         var result = await store.AppendAsync(parsed, ct);
+        if (result.Conflicts.Count > 0)
+            return EventBatch.KeyConflicts(result);
         metrics.EventsStored(parsed, result);
         return TypedResults.Ok(new AppendResponse(result.Recorded, result.Duplicates));
     }

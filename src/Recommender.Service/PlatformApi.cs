@@ -110,7 +110,7 @@ public static class PlatformApi
 
     private static string? Blank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 
-    private static async Task<Results<Ok<MeApi.AppendResponse>, ValidationProblem>> PostEvents(
+    private static async Task<Results<Ok<MeApi.AppendResponse>, ValidationProblem, Conflict<HttpValidationProblemDetails>>> PostEvents(
         List<PlatformEventInput>? events, ServingState serving, AccountStore accounts, EventStore store, RecommenderMetrics metrics, CancellationToken ct)
     {
         var batch = events ?? [];
@@ -134,6 +134,8 @@ public static class PlatformApi
         var users = await accounts.EnsureExternalAsync([.. batch.Select(e => e.UserId!)], ct);
         var resolved = parsed.Select((e, i) => e with { UserId = users[batch[i].UserId!] }).ToList();
         var result = await store.AppendAsync(resolved, ct);
+        if (result.Conflicts.Count > 0)
+            return EventBatch.KeyConflicts(result);
         metrics.EventsStored(resolved, result);
         return TypedResults.Ok(new MeApi.AppendResponse(result.Recorded, result.Duplicates));
     }

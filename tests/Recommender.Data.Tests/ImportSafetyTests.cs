@@ -79,4 +79,19 @@ public sealed class ImportSafetyTests : IAsyncLifetime
         Assert.Equal($"{column} at most {max} characters", error.Reason);
         Assert.Equal(before, await new CatalogStore(_db.DataSource).CountAsync());
     }
+
+    [Fact]
+    public void Idempotency_key_given_twice_for_different_events_is_refused_with_both_lines()
+    {
+        File.WriteAllText(Path.Combine(_scratch, "items.csv"), "item_id,title\na1,One\na2,Two\n");
+        var events = Path.Combine(_scratch, "events.csv");
+        File.WriteAllText(events, "user_id,item_id,kind,value,occurred_at,idempotency_key\n"
+            + "u1,a1,like,,2024-05-01T10:00:00Z,same\nu1,a1,like,,2024-05-01T10:05:00Z,same\nu2,a1,like,,2024-05-01T10:00:00Z,same\nu1,a2,click,,2024-05-01T10:00:00Z,same\n");
+
+        var error = Assert.Throws<ImportException>(() => ImportReaders.Directory(_scratch));
+
+        // Line 3 repeats line 2's event (a retry), line 4 is another user's key: only line 5 is a different event.
+        Assert.Equal((events, 5L), (error.File, error.Line));
+        Assert.Equal("idempotency_key 'same' already used on line 2 for a different event", error.Reason);
+    }
 }

@@ -51,6 +51,28 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
+    public async Task Events_key_reused_for_a_different_event_is_409_naming_it_and_records_nothing()
+    {
+        var events = await service.WithApiKeyAsync("events");
+        var user = "keys-" + Guid.NewGuid().ToString("N")[..8];
+        object Sent(string item, string kind, string key) => new { userId = user, itemId = item, kind, idempotencyKey = key };
+
+        var first = await events.PostAsJsonAsync("/api/platform/events", new[] { Sent("item-1", "like", "e1") });
+        var retried = await events.PostAsJsonAsync("/api/platform/events", new[] { Sent("item-1", "like", "e1") });
+        var reused = await events.PostAsJsonAsync("/api/platform/events", new[] { Sent("item-2", "click", "e2"), Sent("item-4", "click", "e1") });
+        var withinBatch = await events.PostAsJsonAsync("/api/platform/events", new[] { Sent("item-2", "click", "e3"), Sent("item-4", "like", "e3") });
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, retried.StatusCode));
+        Assert.Equal(1, (await JsonAsync(retried))["duplicates"]!.GetValue<int>());
+        Assert.Equal((HttpStatusCode.Conflict, HttpStatusCode.Conflict), (reused.StatusCode, withinBatch.StatusCode));
+        Assert.Equal(["events[1].idempotencyKey"], JsonNode.Parse(await reused.Content.ReadAsStringAsync())!["errors"]!.AsObject().Select(e => e.Key));
+        Assert.Equal(["events[1].idempotencyKey"], JsonNode.Parse(await withinBatch.Content.ReadAsStringAsync())!["errors"]!.AsObject().Select(e => e.Key));
+        await using var conn = await service.DataSource.OpenConnectionAsync();
+        Assert.Equal(["e1"], await conn.QueryAsync<string>(
+            "select idempotency_key from events e join users u on u.id = e.user_id where u.external_id = @user", new { user }));
+    }
+
+    [Fact]
     public async Task Events_bad_input_is_400_naming_the_field_and_stores_nothing()
     {
         var client = await service.SignedInAsync(service.Bob);

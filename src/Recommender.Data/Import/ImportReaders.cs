@@ -230,8 +230,18 @@ public static class ImportReaders
         : parse(text) is not null ? text
         : throw new ImportException(path, line, $"{column} {rule}");
 
+    private static string Given(Dictionary<(string, string), (long Line, string Item, EventKind Kind, float? Value)> given, string path, long line, string user, string key,
+        (long Line, string Item, EventKind Kind, float? Value) e)
+    {
+        if (!given.TryAdd((user, key), e) && given[(user, key)] is var first && (first.Item, first.Kind, first.Value) != (e.Item, e.Kind, e.Value))
+            throw new ImportException(path, line, $"idempotency_key '{key}' already used on line {first.Line} for a different event");
+        return key;
+    }
+
     private static void ReadEvents(string path, ImportBatch batch)
     {
+        // A key given twice for different events would keep only the first; the time is not compared, as over REST.
+        var given = new Dictionary<(string User, string Key), (long Line, string Item, EventKind Kind, float? Value)>();
         // Two shapes: the full one (kind, value, occurred_at) and the ratings one (rating, timestamp).
         ReadCsv(path, ["user_id", "item_id"], oneOf: [["kind", "rating"], ["occurred_at", "timestamp"]], row: (line, get) =>
         {
@@ -256,7 +266,9 @@ public static class ImportReaders
                     : OptionalFloat(path, line, "value", get("value"), -1e6f, 1e6f);
             }
             var at = Timestamp(path, line, "occurred_at", get("occurred_at") ?? get("timestamp"));
-            var key = NullIfEmpty(get("idempotency_key")) ?? ImportBatch.DerivedKey(kind, item, at);
+            var key = NullIfEmpty(get("idempotency_key")) is { } own
+                ? Given(given, path, line, user, own, (line, item, kind, value))
+                : ImportBatch.DerivedKey(kind, item, at);
             batch.Events.Add(new EventRow(line, user, item, kind, value, at, key));
         });
     }
