@@ -231,6 +231,19 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Contains("no-such-site", missing.Output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("serve")]
+    [InlineData("ingest")]
+    [InlineData("mixed")]
+    public async Task Bench_load_without_a_url_is_refused_before_anything_is_sent(string command)
+    {
+        // A key no service knows: should the refusal ever regress, whatever answers on the old default address writes nothing.
+        var run = await RunAsync(null, "bench", command, "--api-key", "not-a-key", "--users", "1");
+
+        Assert.Equal(2, run.Exit);
+        Assert.Contains("--url", run.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Bench_train_that_diverges_or_has_nothing_to_test_on_says_so_in_one_line_instead_of_crashing()
     {

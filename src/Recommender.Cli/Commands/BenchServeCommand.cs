@@ -16,7 +16,8 @@ internal static class BenchServeCommand
 {
     public static IEnumerable<Command> Create()
     {
-        var url = new Option<string>("--url") { Description = "Service base address (loopback).", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+        // No default: a default would be the address `up` serves the demo on, and the load writes real users and events there.
+        var url = new Option<string>("--url") { Description = "Service base address (loopback), e.g. http://127.0.0.1:5190. The load writes users and events there.", Required = true };
         var key = new Option<string>("--api-key") { Description = "Platform API key with the feeds (serve) or events (ingest) scope.", Required = true };
         var users = new Option<int>("--users") { Description = "Platform user ids 1..N to request feeds for.", DefaultValueFactory = _ => 1000 };
         var rate = new Option<int>("--rate") { Description = "Requests per second (open loop); 0 = as fast as --concurrency allows.", DefaultValueFactory = _ => 0 };
