@@ -19,8 +19,11 @@ public sealed class MatrixFactorizationOptions
     /// <summary>Length of each user and item vector. Default 32 (ML.NET: 8, too small to separate tastes on real catalogs).</summary>
     public int ApproximationRank { get; set; } = 32;
 
-    /// <summary>Passes over the data (SGD epochs or ALS sweeps). Default 20 (as ML.NET).</summary>
+    /// <summary>Passes over the data (SGD epochs or ALS sweeps), at most <see cref="MaxIterations"/>. Default 20 (as ML.NET).</summary>
     public int NumberOfIterations { get; set; } = 20;
+
+    /// <summary>The most passes a run may make; models here converge in tens.</summary>
+    public const int MaxIterations = 1000;
 
     /// <summary>
     /// L2 regularisation of factors (biases get a tenth of it). Default 0.05. For ratings it is applied per update as in LIBMF
@@ -83,8 +86,9 @@ public sealed class MatrixFactorizationOptions
     {
         if (ApproximationRank is < 1 or > 4096)
             throw new ArgumentOutOfRangeException(nameof(ApproximationRank), ApproximationRank, "ApproximationRank must be between 1 and 4096.");
-        if (NumberOfIterations < 0)
-            throw new ArgumentOutOfRangeException(nameof(NumberOfIterations), NumberOfIterations, "NumberOfIterations must not be negative.");
+        // A run holds the database's training lock throughout: a typo of a few zeros would block every other training for hours.
+        if (NumberOfIterations is < 0 or > MaxIterations)
+            throw new ArgumentOutOfRangeException(nameof(NumberOfIterations), NumberOfIterations, $"NumberOfIterations must be between 0 and {MaxIterations}.");
         RequireFinite(Lambda, nameof(Lambda), allowZero: true);
         RequireFinite(LearningRate, nameof(LearningRate), allowZero: false);
         RequireFinite(Alpha, nameof(Alpha), allowZero: true);

@@ -231,6 +231,15 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Contains("no-such-site", missing.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Train_with_iterations_past_the_cap_exits_2_naming_the_flag_before_training()
+    {
+        var run = await RunAsync(null, "train", "--iterations", "100000000");
+
+        Assert.Equal(2, run.Exit);
+        Assert.Contains("--iterations must be between 0 and 1000; got 100000000", run.Output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("serve")]
     [InlineData("ingest")]
