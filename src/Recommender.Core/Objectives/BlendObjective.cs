@@ -61,7 +61,7 @@ public sealed class BlendObjective : IObjective
     }
 
     /// <summary>How deep each goal ranks for the mix; a mix is at most as long as the goals' lists together.</summary>
-    public const int Depth = 100;
+    public const int Depth = 50;
 
     /// <summary>The field named by the error for a mix whose weights are all 0.</summary>
     public const string WeightsField = "weights";
