@@ -107,7 +107,8 @@ public sealed class LearningObjective : IObjective
         var chosen = p.GetTextList(CommonParameters.Topics);
         var top = CoverChosenTopics(RankingMath.TakeTop(scored.Select(s => s.item), scored.Count, request.Seed), request.Catalog, chosen, request.K);
         var byId = scored.ToDictionary(s => s.item.ItemId);
-        return [.. top.Select(r => r with { Reasons = Reasons(request, request.Catalog[r.ItemId], byId[r.ItemId].topic, byId[r.ItemId].success, chosen) })];
+        var read = ReadAtTheirLevel(request);
+        return [.. top.Select(r => r with { Reasons = Reasons(request, read, request.Catalog[r.ItemId], byId[r.ItemId].topic, byId[r.ItemId].success, chosen) })];
     }
 
     /// <summary>
@@ -208,17 +209,15 @@ public sealed class LearningObjective : IObjective
     /// told an item is "at your level". An item outside the chosen topics says so first. The source's standing is left to
     /// the card and to "mostly because", which names it where it lifted the item.
     /// </summary>
-    private static IReadOnlyList<string> Reasons(RankingRequest request, ItemInfo item, string topic, double success, IReadOnlyCollection<string> chosen)
+    private static IReadOnlyList<string> Reasons(RankingRequest request, IReadOnlyList<ItemInfo> readAll, ItemInfo item, string topic, double success,
+        IReadOnlyCollection<string> chosen)
     {
         var label = string.IsNullOrEmpty(topic) ? "this subject" : request.Catalog.Label(topic);
-        var tooHard = request.User.History.Where(h => h.Kind == EventKind.TooHard).Select(h => h.ItemId).ToHashSet();
-        var read = RankingMath.Consumed(request.User).Where(id => !tooHard.Contains(id))
-            .Select(id => request.Catalog.TryGet(id, out var seen) ? seen : null)
-            .Where(seen => seen is not null && seen.Topics.Contains(topic)).ToList();
+        var read = readAll.Where(seen => seen.Topics.Contains(topic)).ToList();
         // Feedback and answers on the topic tell the skill model something even where nothing was read.
         var toldUs = request.User.Skills.ContainsKey(topic);
         // "A step beyond" only for an item above every level the reader has read on the topic.
-        var deepestRead = read.Max(seen => seen!.Level);
+        var deepestRead = read.Max(seen => seen.Level);
         var outside = chosen.Count > 0 && !item.Topics.Any(chosen.Contains);
         var first = (item.Level, success) switch
         {
@@ -236,5 +235,13 @@ public sealed class LearningObjective : IObjective
             _ => $"A good first step into {label}.",
         };
         return [outside ? $"Outside the topics you chose: {char.ToLowerInvariant(first[0])}{first[1..]}" : first];
+    }
+
+    /// <summary>The items the reader consumed, read once per list: an item they marked too hard was not read at its level.</summary>
+    private static List<ItemInfo> ReadAtTheirLevel(RankingRequest request)
+    {
+        var tooHard = request.User.History.Where(h => h.Kind == EventKind.TooHard).Select(h => h.ItemId).ToHashSet();
+        return [.. RankingMath.Consumed(request.User).Where(id => !tooHard.Contains(id))
+            .Select(id => request.Catalog.TryGet(id, out var seen) ? seen : null).OfType<ItemInfo>()];
     }
 }
