@@ -124,8 +124,9 @@ public sealed class RecommendationPipeline
         var chosenTopics = parameters.GetTextList(CommonParameters.Topics);
         // Read once per list: it looks through the reader's history.
         var taste = rankingRequest.Taste;
+        var known = KnownTopics(user);
         var items = ranked.Take(request.K)
-            .Select((r, i) => new ServedItem(i + 1, r.ItemId, r.Score, r.Components, Explain(r, chosenTopics, taste, request.Now),
+            .Select((r, i) => new ServedItem(i + 1, r.ItemId, r.Score, r.Components, Explain(r, chosenTopics, taste, known, request.Now),
                 _catalog.TryGet(r.ItemId, out var info) ? info.Provenance?.State ?? ProvenanceStates.Unsigned : null)).ToList();
         return new ServedList(
             request.User.UserId, objective.Id, objective.Version, parameters.ToCanonicalJson(), parameters.Hash(),
@@ -139,14 +140,14 @@ public sealed class RecommendationPipeline
     /// Every shown item says why: the objective's own reasons (a neutral one if it gave none), then the components that
     /// lifted it most, claimed only where the item's data holds them. Recorded as they are shown.
     /// </summary>
-    private IReadOnlyList<string> Explain(RankedItem item, IReadOnlyList<string> chosenTopics, Taste taste, DateTimeOffset now)
+    private IReadOnlyList<string> Explain(RankedItem item, IReadOnlyList<string> chosenTopics, Taste taste, IReadOnlySet<string> known, DateTimeOffset now)
     {
         var reasons = item.Reasons.Where(r => !string.IsNullOrWhiteSpace(r)).Take(_options.MaxReasons).ToList();
         if (reasons.Count == 0)
         {
             reasons.Add("Matches the goal you chose.");
         }
-        if (_catalog.TryGet(item.ItemId, out var info) && WhyThis.MainFactors(item.Components, info, _catalog, chosenTopics, taste, _objectives, now) is { } factors)
+        if (_catalog.TryGet(item.ItemId, out var info) && WhyThis.MainFactors(item.Components, info, _catalog, chosenTopics, taste, _objectives, now, known) is { } factors)
         {
             reasons.Add(factors);
         }
@@ -155,6 +156,18 @@ public sealed class RecommendationPipeline
             reasons.Add(signed);
         }
         return reasons;
+    }
+
+    /// <summary>The topics the reader has shown us something about: those of what they consumed, and those their skill state holds.</summary>
+    private HashSet<string> KnownTopics(UserState user)
+    {
+        var known = user.Skills.Keys.ToHashSet(StringComparer.Ordinal);
+        foreach (var id in RankingMath.Consumed(user))
+        {
+            if (_catalog.TryGet(id, out var seen))
+                known.UnionWith(seen.Topics);
+        }
+        return known;
     }
 
     private (List<Candidate> candidates, bool personalized, IRelevanceModel model) BuildCandidates(

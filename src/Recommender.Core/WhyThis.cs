@@ -45,10 +45,11 @@ public static class WhyThis
     /// <summary>
     /// "Mostly because …" over the two strongest components that the item's data supports, or null when none does. A
     /// component that lifted the item by less than <see cref="NamedFromShare"/> of the strongest one did not make it
-    /// "mostly", so it is not named.
+    /// "mostly", so it is not named. <paramref name="knownTopics"/> are the topics the reader has shown us something about
+    /// (read, answered, marked); on any other topic a level that fits is the one that fits a newcomer, and is called that.
     /// </summary>
     public static string? MainFactors(IReadOnlyDictionary<string, double> components, ItemInfo item, Catalog catalog, IReadOnlyCollection<string> chosenTopics,
-        Taste taste, ObjectiveRegistry objectives, DateTimeOffset now)
+        Taste taste, ObjectiveRegistry objectives, DateTimeOffset now, IReadOnlySet<string>? knownTopics = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(components);
@@ -56,13 +57,13 @@ public static class WhyThis
         var strongest = components.Values.DefaultIfEmpty(0).Max();
         var claims = components.Where(c => c.Value > 0 && c.Value >= NamedFromShare * strongest)
             .OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal)
-            .Select(c => Claim(c.Key, item, catalog, chosenTopics, taste, objectives, now))
+            .Select(c => Claim(c.Key, item, catalog, chosenTopics, taste, objectives, now, knownTopics))
             .OfType<string>().Distinct(StringComparer.Ordinal).Take(2).ToList();
         return claims.Count == 0 ? null : $"Mostly because {string.Join(" and ", claims)}.";
     }
 
     private static string? Claim(string component, ItemInfo item, Catalog catalog, IReadOnlyCollection<string> chosenTopics, Taste taste,
-        ObjectiveRegistry? objectives, DateTimeOffset now) =>
+        ObjectiveRegistry? objectives, DateTimeOffset now, IReadOnlySet<string>? knownTopics) =>
         component switch
         {
             "relevance" => taste switch
@@ -72,7 +73,9 @@ public static class WhyThis
                 Taste.Activity => "it is like items you have tried",
                 _ => "many people like it",
             },
-            "zone_fit" => item.Level is null ? null : "it is at the right level for you",
+            "zone_fit" => item.Level is null ? null
+                : knownTopics is not null && item.Topics.Any(knownTopics.Contains) ? "it is at the right level for you"
+                : "its level suits someone new to the topic",
             "topic_match" => item.Topics.FirstOrDefault(chosenTopics.Contains) is { } topic ? $"it is about {catalog.Label(topic)}, a topic you chose" : null,
             "novelty" => "it is new to you",
             "credibility" => item.Credibility >= CredibleFrom ? "it comes from a credible source" : null,

@@ -45,7 +45,7 @@ public sealed partial class WhyThisTests
             }
         }
         // The property means something only if every kind of claim was actually made, and checked, somewhere.
-        foreach (var claim in new[] { "credible", "topic you chose", "level", "level read", "step beyond", "outside", "because you", "enjoyed", "like the topics chosen", "recent", "signed" })
+        foreach (var claim in new[] { "credible", "topic you chose", "level", "level read", "step beyond", "outside", "because you", "enjoyed", "like the topics chosen", "recent", "signed", "right level", "newcomer level" })
             Assert.True(claims.GetValueOrDefault(claim) > 0, $"no reason made the '{claim}' claim: the generator does not exercise it");
     }
 
@@ -94,6 +94,12 @@ public sealed partial class WhyThisTests
         if (StepBeyond().Match(reason) is { Success: true } beyond)
             Claimed("step beyond", history.Any(h => !tooHard.Contains(h.ItemId) && catalog[h.ItemId].Topics.Contains(beyond.Groups[1].Value))
                 && LevelsRead(beyond.Groups[1].Value).All(l => l < item.Level));
+        // "The right level for you" rests on something the reader did on one of the item's topics; otherwise it is a newcomer's level.
+        var knowsTopic = history.Any(h => h.Kind is not EventKind.Impression and not EventKind.NotInterested && catalog[h.ItemId].Topics.Any(item.Topics.Contains));
+        if (reason.Contains("the right level for you", StringComparison.Ordinal))
+            Claimed("right level", knowsTopic && item.Level is not null);
+        if (reason.Contains("suits someone new to the topic", StringComparison.Ordinal))
+            Claimed("newcomer level", !knowsTopic && item.Level is not null);
         if (reason.StartsWith("Outside the topics you chose", StringComparison.Ordinal))
             Claimed("outside", chosen.Count > 0 && !item.Topics.Any(chosen.Contains));
         else if (chosen.Count > 0 && !item.Topics.Any(chosen.Contains) && LevelClaim().IsMatch(reason) && !reason.StartsWith("Mostly", StringComparison.Ordinal))
@@ -194,7 +200,7 @@ public sealed partial class WhyThisTests
     [GeneratedRegex(@"about ([\w-]+), a topic you chose")]
     private static partial Regex TopicYouChose();
 
-    [GeneratedRegex(@"challenge|gentle start|right level|at your level|step beyond|above your level|level you have been reading|first step|answers and feedback so far|hard one")]
+    [GeneratedRegex(@"challenge|gentle start|right level|suits someone new|at your level|step beyond|above your level|level you have been reading|first step|answers and feedback so far|hard one")]
     private static partial Regex LevelClaim();
 
     [GeneratedRegex(@"[Mm]ore on ([\w-]+), at the level you have been reading")]

@@ -139,6 +139,6 @@ public sealed partial class ProductTests(PublishedWebApp app) : BrowserTest, ICl
     [GeneratedRegex(@"(?:about|On) ([^,]+), a topic you chose")]
     private static partial Regex TopicYouChose();
 
-    [GeneratedRegex(@"challenge|gentle start|right level|at your level|step beyond|above your level|level you have been reading|first step|answers and feedback so far|hard one")]
+    [GeneratedRegex(@"challenge|gentle start|right level|suits someone new|at your level|step beyond|above your level|level you have been reading|first step|answers and feedback so far|hard one")]
     private static partial Regex LevelClaim();
 }
