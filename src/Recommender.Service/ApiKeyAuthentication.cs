@@ -15,13 +15,19 @@ public sealed class ApiKeyAuthenticationHandler(
     public const string HeaderName = "X-Api-Key";
     public const string ScopeClaim = "scope";
 
+    /// <summary>Set in <see cref="HttpContext.Items"/> when the request carried a key that is unknown or revoked, so the refusal can say so.</summary>
+    public static readonly object KeyRefused = new();
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!Request.Headers.TryGetValue(HeaderName, out var values) || values.Count != 1 || string.IsNullOrWhiteSpace(values[0]))
             return AuthenticateResult.NoResult();
         var key = await keys.FindAsync(values[0]!, Context.RequestAborted);
         if (key is null)
+        {
+            Context.Items[KeyRefused] = true;
             return AuthenticateResult.Fail("unknown or revoked API key");
+        }
         var claims = new List<Claim> { new(ClaimTypes.Name, key.Name), new("api_key_id", key.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)) };
         claims.AddRange(key.Scopes.Select(s => new Claim(ScopeClaim, s)));
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));

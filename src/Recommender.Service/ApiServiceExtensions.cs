@@ -32,7 +32,7 @@ public static class ApiServiceExtensions
     {
         builder.AddRecommenderServing();
         builder.AddRecommenderTelemetry();
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx => ctx.ProblemDetails.Detail ??= AccessDetail(ctx.HttpContext, ctx.ProblemDetails.Status));
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
         builder.Services.AddOpenApi(o => o.AddSecurity().AddConvertedTypes().AddErrorResponses());
         builder.Services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
@@ -100,6 +100,27 @@ public static class ApiServiceExtensions
                 _ => new TokenBucketRateLimiterOptions { TokenLimit = 200, TokensPerPeriod = 200, ReplenishmentPeriod = TimeSpan.FromSeconds(1), QueueLimit = 0 }));
         });
         return builder;
+    }
+
+    /// <summary>
+    /// What a bare 401 or 403 means and what to do next, from the route's own policy, so that a platform engineer's first
+    /// call does not end at "Unauthorized": a key that was sent and refused is told apart from the wrong kind of caller.
+    /// </summary>
+    internal static string? AccessDetail(HttpContext context, int? status)
+    {
+        if (status is not (StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden))
+            return null;
+        if (status == StatusCodes.Status401Unauthorized && context.Items.ContainsKey(ApiKeyAuthenticationHandler.KeyRefused))
+            return $"The key in {ApiKeyAuthenticationHandler.HeaderName} is not known or has been revoked; an admin creates one with `recommender keys create`.";
+        var policy = context.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).LastOrDefault(p => p is not null);
+        return policy switch
+        {
+            CatalogScope or EventsScope or FeedsScope =>
+                $"This route needs a platform API key with the '{policy}' scope in the {ApiKeyAuthenticationHandler.HeaderName} header; a sign-in is not enough.",
+            AdminPolicy => "This route is for admins: sign in as an admin with POST /api/auth/sign-in.",
+            PersonPolicy => "This route is for a signed-in person: sign in with POST /api/auth/sign-in. A platform calls the /api/platform routes with an API key instead.",
+            _ => $"Send a platform API key in the {ApiKeyAuthenticationHandler.HeaderName} header, or sign in with POST /api/auth/sign-in. Every route is described at /docs.",
+        };
     }
 
     private static Action<AuthorizationPolicyBuilder> Scope(string scope) =>

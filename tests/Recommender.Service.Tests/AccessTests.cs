@@ -139,6 +139,8 @@ public sealed class AccessTests(ServiceFixture service, ITestOutputHelper output
                 table.Append($"{(status == route.Expected[c] ? "" : $"✗{route.Expected[c]}→")}{status,3}".PadLeft(14));
                 if (status != route.Expected[c])
                     failures.Add($"{route.Method} {route.Path} as {CallerNames[c]}: {status}, expected {route.Expected[c]}");
+                else if (status is 401 or 403 && await AccessDetailAsync(response) is var detail && !ExplainsRefusal(detail, route, c))
+                    failures.Add($"{route.Method} {route.Path} as {CallerNames[c]}: {status} says \"{detail}\"");
             }
             table.Append('\n');
         }
@@ -147,6 +149,26 @@ public sealed class AccessTests(ServiceFixture service, ITestOutputHelper output
         // The person's role was set to what it was, the spare key is revoked, the crawl item is gone again.
         Assert.Equal("user", (await accounts.GetAsync(person.Id))!.Role);
         Assert.NotNull((await keys.ListAsync()).Single(k => k.Id == spareKey.Id).RevokedAt);
+    }
+
+    private static async Task<string?> AccessDetailAsync(HttpResponseMessage response) =>
+        JsonNode.Parse(await response.Content.ReadAsStringAsync())?["detail"]?.GetValue<string>();
+
+    /// <summary>
+    /// A refusal says what the route wants; a revoked key is told so where keys are read (the platform's routes and any
+    /// route nobody answers), while routes for people say a sign-in is what they need.
+    /// </summary>
+    private static bool ExplainsRefusal(string? detail, RouteCase route, int caller)
+    {
+        bool Says(string text) => detail?.Contains(text, StringComparison.Ordinal) == true;
+        return route.Pattern switch
+        {
+            _ when route.Pattern.StartsWith("/api/admin", StringComparison.Ordinal) => Says("for admins"),
+            _ when route.Pattern.StartsWith("/api/me", StringComparison.Ordinal) || route.Pattern.StartsWith("/api/auth/", StringComparison.Ordinal) => Says("signed-in person"),
+            _ when caller == 7 => Says("not known or has been revoked"),
+            _ when route.Pattern.StartsWith("/api/platform", StringComparison.Ordinal) => Says("platform API key with the '"),
+            _ => Says("X-Api-Key"),
+        };
     }
 
     [Fact]
