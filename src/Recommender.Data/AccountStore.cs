@@ -9,8 +9,8 @@ namespace Recommender.Data;
 public sealed record Account(long Id, string Login, string DisplayName, string Role);
 
 /// <summary>
-/// What a sign-in attempt came to: the account on success; otherwise, when the login is locked after too many
-/// failures, how long until it may try again.
+/// What a sign-in attempt came to: the account on success; otherwise, when the login is locked for this client after
+/// too many failures from it, how long until it may try again from there.
 /// </summary>
 public sealed record SignInOutcome(Account? Account, TimeSpan? LockedFor);
 
@@ -37,8 +37,8 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
     private readonly ConcurrentDictionary<string, long> _externalIds = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Creates the account, or resets its password, display name and role when the login exists. A reset also lifts a
-    /// lock from failed sign-ins: the way back for a person who cannot wait it out.
+    /// Creates the account, or resets its password, display name and role when the login exists. A reset also lifts
+    /// every lock from failed sign-ins on the login: the way back for a person who cannot wait it out.
     /// </summary>
     public async Task<Account> UpsertAsync(string login, string displayName, string role, string password, CancellationToken ct = default)
     {
@@ -204,7 +204,10 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
         return deleted.Count == 1;
     }
 
-    /// <summary>Failed sign-ins one login may have within <see cref="FailureWindow"/> before it is locked for <see cref="LockDuration"/>.</summary>
+    /// <summary>
+    /// Failed sign-ins one login may have from one client within <see cref="FailureWindow"/> before it is locked for
+    /// <see cref="LockDuration"/> from that client only, so that nobody can lock another person out.
+    /// </summary>
     public const int MaxFailedSignIns = 5;
 
     public static TimeSpan FailureWindow { get; } = TimeSpan.FromMinutes(15);
@@ -234,10 +237,12 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// A sign-in attempt with the per-login limit: while the login is locked the password is not checked at all;
-    /// a failure counts against the login whether it exists or not; a success clears the count.
+    /// A sign-in attempt with the limit per login and client (<paramref name="client"/>, the caller's address): while
+    /// the login is locked for this client the password is not checked at all; a failure counts against the login from
+    /// this client whether the login exists or not; a success clears this client's count. Failures from one client
+    /// never lock the login for another, so a guesser cannot keep the owner out.
     /// </summary>
-    public async Task<SignInOutcome> SignInAsync(string login, string password, CancellationToken ct = default)
+    public async Task<SignInOutcome> SignInAsync(string login, string password, string client, CancellationToken ct = default)
     {
         if (login.Length > MaxLoginLength)
         {
@@ -247,7 +252,7 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
         await using (var conn = await dataSource.OpenConnectionAsync(ct))
         {
             var wait = await conn.ExecuteScalarAsync<TimeSpan?>(new CommandDefinition(
-                "select locked_until - now() from sign_in_failures where login = @login and locked_until > now()", new { login }, cancellationToken: ct));
+                "select locked_until - now() from sign_in_failures where login = @login and client = @client and locked_until > now()", new { login, client }, cancellationToken: ct));
             if (wait is { } w)
                 return new SignInOutcome(null, w);
         }
@@ -255,20 +260,20 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
         await using var write = await dataSource.OpenConnectionAsync(ct);
         if (account is not null)
         {
-            await write.ExecuteAsync(new CommandDefinition("delete from sign_in_failures where login = @login", new { login }, cancellationToken: ct));
+            await write.ExecuteAsync(new CommandDefinition("delete from sign_in_failures where login = @login and client = @client", new { login, client }, cancellationToken: ct));
             return new SignInOutcome(account, null);
         }
-        // One statement, so concurrent failures all count; expired rows of other logins go on the way, keeping the table small.
+        // One statement, so concurrent failures all count; expired rows of other logins and clients go on the way, keeping the table small.
         var lockedFor = await write.ExecuteScalarAsync<TimeSpan?>(new CommandDefinition("""
             with expired as (
-                delete from sign_in_failures where login <> @login and window_start < now() - @window and coalesce(locked_until, '-infinity') < now())
-            insert into sign_in_failures as f (login, failures, window_start) values (@login, 1, now())
-            on conflict (login) do update set
+                delete from sign_in_failures where (login, client) <> (@login, @client) and window_start < now() - @window and coalesce(locked_until, '-infinity') < now())
+            insert into sign_in_failures as f (login, client, failures, window_start) values (@login, @client, 1, now())
+            on conflict (login, client) do update set
                 failures = case when f.window_start < now() - @window then 1 else f.failures + 1 end,
                 window_start = case when f.window_start < now() - @window then now() else f.window_start end,
                 locked_until = case when f.window_start >= now() - @window and f.failures + 1 >= @max then now() + @lockFor else f.locked_until end
             returning locked_until - now()
-            """, new { login, window = FailureWindow, max = MaxFailedSignIns, lockFor = LockDuration }, cancellationToken: ct));
+            """, new { login, client, window = FailureWindow, max = MaxFailedSignIns, lockFor = LockDuration }, cancellationToken: ct));
         return new SignInOutcome(null, lockedFor is { } l && l > TimeSpan.Zero ? l : null);
     }
 }

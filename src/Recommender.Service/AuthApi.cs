@@ -18,7 +18,7 @@ public static class AuthApi
         group.MapPost("/sign-in", SignIn).AllowAnonymous().RequireRateLimiting(ApiServiceExtensions.SignInLimit)
             .WithName("SignIn")
             .WithSummary("Sign in with login and password")
-            .WithDescription("Sets the session cookie the /api/me and /api/admin routes need. A few attempts per client address per minute; past that 429 with Retry-After.");
+            .WithDescription("Sets the session cookie the /api/me and /api/admin routes need. A few attempts per client address per minute, and a few failures per account from one address per quarter hour; past either, 429 with Retry-After.");
         group.MapPost("/sign-out", (Delegate)SignOut).RequireAuthorization(ApiServiceExtensions.PersonPolicy)
             .WithName("SignOut")
             .WithSummary("Sign out")
@@ -40,14 +40,14 @@ public static class AuthApi
             errors["password"] = ["is required"];
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
-        var outcome = await accounts.SignInAsync(request.Login!.Trim(), request.Password!, ct);
+        var outcome = await accounts.SignInAsync(request.Login!.Trim(), request.Password!, SignInRateLimit.Client(http), ct);
         if (outcome.LockedFor is { } wait)
         {
             var seconds = SignInRateLimit.RetryAfterSeconds(wait);
             http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many failed sign-ins for this account",
-                detail: $"This account is locked after {AccountStore.MaxFailedSignIns} failed sign-ins; try again in {SignInRateLimit.Describe(wait)} "
-                    + "(Retry-After says the seconds). Whoever runs the service can set a new password with `recommender users create`, which also lifts the lock.");
+            return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many failed sign-ins for this account from here",
+                detail: $"After {AccountStore.MaxFailedSignIns} failed sign-ins this account cannot sign in from your address for a while; try again in {SignInRateLimit.Describe(wait)} "
+                    + "(Retry-After says the seconds). Sign-ins from other addresses are not affected. Whoever runs the service can set a new password with `recommender users create`, which also lifts the wait.");
         }
         if (outcome.Account is not { } account)
             return TypedResults.Unauthorized();

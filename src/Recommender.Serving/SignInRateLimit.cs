@@ -9,7 +9,8 @@ namespace Recommender.Serving;
 /// The limit on sign-in attempts, one definition for the REST service and the web app: a fixed window of one minute
 /// per client address with <see cref="ServingOptions.SignInPermitsPerMinute"/> attempts, successful or not, and no queue.
 /// A refusal carries the real wait until the window ends. Beside it, <see cref="Recommender.Data.AccountStore.SignInAsync"/>
-/// limits failed sign-ins per login.
+/// limits failed sign-ins per login and client (<see cref="Client"/>), never per login alone, so that nobody's guesses
+/// can lock the owner out.
 /// Each host says how a refusal looks to its callers.
 /// </summary>
 public static class SignInRateLimit
@@ -31,6 +32,25 @@ public static class SignInRateLimit
             .GetValue(nameof(ServingOptions.SignInPermitsPerMinute), new ServingOptions().SignInPermitsPerMinute);
         options.AddPolicy(PolicyName, new Policy(Math.Max(1, permits), onRejected));
         return options;
+    }
+
+    /// <summary>
+    /// The client a sign-in attempt is counted against: its address (after a trusted proxy's forwarded headers), an
+    /// IPv6 address by its /64 network, since one host is usually given a whole /64 to pick from.
+    /// </summary>
+    public static string Client(HttpContext httpContext)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        var address = httpContext.Connection.RemoteIpAddress;
+        if (address is null)
+            return "unknown";
+        if (address.IsIPv4MappedToIPv6)
+            return address.MapToIPv4().ToString();
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+            return address.ToString();
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new System.Net.IPAddress(bytes) + "/64";
     }
 
     /// <summary>Whole seconds to put in Retry-After for <paramref name="wait"/>: rounded up, at least 1.</summary>
@@ -57,7 +77,7 @@ public static class SignInRateLimit
         public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected => onRejected;
 
         public RateLimitPartition<string> GetPartition(HttpContext httpContext) => RateLimitPartition.Get(
-            httpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+            Client(httpContext),
             _ => new WindowLimiter(permits, Window, TimeProvider.System));
     }
 

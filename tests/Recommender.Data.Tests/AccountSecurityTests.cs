@@ -8,6 +8,8 @@ namespace Recommender.Data.Tests;
 public sealed class AccountSecurityTests : IAsyncLifetime
 {
     private const string Password = "correct horse battery";
+    private const string Attacker = "203.0.113.7";
+    private const string Owner = "198.51.100.20";
     private readonly TestDatabase _db = new();
     private AccountStore _accounts = null!;
 
@@ -76,25 +78,40 @@ public sealed class AccountSecurityTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task SignIn_locks_a_login_after_repeated_failures_known_or_not_and_a_password_reset_lifts_it()
+    public async Task SignIn_locks_a_login_from_one_client_after_repeated_failures_known_or_not_and_a_password_reset_lifts_it()
     {
         var account = await _accounts.UpsertAsync("target", "Target", "user", Password);
         foreach (var login in new[] { "target", "ghost" })
         {
             for (var i = 1; i < AccountStore.MaxFailedSignIns; i++)
-                Assert.Equal(new SignInOutcome(null, null), await _accounts.SignInAsync(login, "guess " + i));
-            var last = await _accounts.SignInAsync(login, "guess last");
+                Assert.Equal(new SignInOutcome(null, null), await _accounts.SignInAsync(login, "guess " + i, Attacker));
+            var last = await _accounts.SignInAsync(login, "guess last", Attacker);
             Assert.Null(last.Account);
             Assert.InRange(last.LockedFor!.Value, AccountStore.LockDuration - TimeSpan.FromSeconds(30), AccountStore.LockDuration);
         }
 
-        // Locked: even the right password is not checked, and the wait is what is left of the lock.
-        var locked = await _accounts.SignInAsync("target", Password);
+        // Locked for that client: even the right password is not checked, and the wait is what is left of the lock.
+        var locked = await _accounts.SignInAsync("target", Password, Attacker);
         Assert.Null(locked.Account);
         Assert.InRange(locked.LockedFor!.Value, TimeSpan.FromMinutes(14), AccountStore.LockDuration);
 
         await _accounts.UpsertAsync("target", "Target", "user", Password);
-        Assert.Equal(account.Id, (await _accounts.SignInAsync("target", Password)).Account?.Id);
+        Assert.Equal(account.Id, (await _accounts.SignInAsync("target", Password, Attacker)).Account?.Id);
+    }
+
+    [Fact]
+    public async Task SignIn_failures_from_one_client_never_lock_the_owner_out_on_another()
+    {
+        var owner = await _accounts.UpsertAsync("the-admin", "The admin", "admin", Password);
+        for (var i = 0; i < 3 * AccountStore.MaxFailedSignIns; i++)
+            await _accounts.SignInAsync("the-admin", "guess " + i, Attacker);
+        Assert.NotNull((await _accounts.SignInAsync("the-admin", Password, Attacker)).LockedFor);
+
+        // The owner, elsewhere, signs in at once; and their success does not give the guesser a fresh count.
+        var fromHome = await _accounts.SignInAsync("the-admin", Password, Owner);
+        Assert.Equal(owner.Id, fromHome.Account?.Id);
+        Assert.Null(fromHome.LockedFor);
+        Assert.NotNull((await _accounts.SignInAsync("the-admin", "one more guess", Attacker)).LockedFor);
     }
 
     [Fact]
@@ -104,8 +121,8 @@ public sealed class AccountSecurityTests : IAsyncLifetime
         for (var round = 0; round < 3; round++)
         {
             for (var i = 1; i < AccountStore.MaxFailedSignIns; i++)
-                Assert.Null((await _accounts.SignInAsync("forgetful", "typo")).LockedFor);
-            Assert.NotNull((await _accounts.SignInAsync("forgetful", Password)).Account);
+                Assert.Null((await _accounts.SignInAsync("forgetful", "typo", Owner)).LockedFor);
+            Assert.NotNull((await _accounts.SignInAsync("forgetful", Password, Owner)).Account);
         }
     }
 

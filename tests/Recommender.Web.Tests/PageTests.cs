@@ -106,20 +106,25 @@ public sealed class PageTests(WebFixture web)
         using var client = new WebClient(limited.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true }));
         var (_, page, _) = await client.PageAsync("/sign-in?returnUrl=%2Fsettings");
 
-        var locations = new List<string>();
+        var answers = new List<(HttpStatusCode Status, string Next, long? RetryAfter)>();
         foreach (var password in new[] { "wrong", "wrong", "wrong", "wrong", WebFixture.Password })
         {
             using var response = await client.SubmitAsync(page, "form[action='/sign-in']", ("login", account.Login), ("password", password));
-            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-            locations.Add(response.Headers.Location!.OriginalString);
+            answers.Add((response.StatusCode, response.StatusCode == HttpStatusCode.Redirect ? response.Headers.Location!.OriginalString
+                : (await WebClient.ParseAsync(response)).QuerySelector("main a[href^='/sign-in']")!.GetAttribute("href")!, (long?)response.Headers.RetryAfter?.Delta?.TotalSeconds));
         }
 
-        Assert.All(locations[..3], l => Assert.StartsWith("/sign-in?failed=1", l, StringComparison.Ordinal));
-        // The real wait until the address's window ends, which began moments ago.
-        Assert.All(locations[3..], l => Assert.Matches("^/sign-in\\?limited=(4[0-9]|5[0-9]|60)&login=[^&]+&returnUrl=%2Fsettings$", l));
-        var (status, refused, _) = await client.PageAsync(locations[^1]);
+        Assert.All(answers[..3], a => Assert.Equal((HttpStatusCode.Redirect, true), (a.Status, a.Next.StartsWith("/sign-in?failed=1", StringComparison.Ordinal))));
+        // Refused: 429 with the real wait until the address's window ends (it began moments ago), on to the form saying so.
+        Assert.All(answers[3..], a =>
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, a.Status);
+            Assert.InRange(a.RetryAfter!.Value, 40, 60);
+            Assert.Matches("^/sign-in\\?limited=(4[0-9]|5[0-9]|60)&login=[^&]+&returnUrl=%2Fsettings$", a.Next);
+        });
+        var (status, refused, _) = await client.PageAsync(answers[^1].Next);
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Matches("Too many attempts from here; try again in [0-9]+ seconds", refused.QuerySelector("[role=alert]")!.TextContent);
+        Assert.Matches("Too many sign-in attempts from this connection; your password was not checked. Try again in [0-9]+ seconds", refused.QuerySelector("[role=alert]")!.TextContent);
         Assert.NotNull(refused.QuerySelector("form[action='/sign-in'] input[name=returnUrl][value='/settings']"));
         Assert.Equal(account.Login, refused.QuerySelector("input[name=login]")!.GetAttribute("value"));
         // The right password was never checked: still signed out.

@@ -1,5 +1,6 @@
 using System.Net;
 using Dapper;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Recommender.Data;
 
 namespace Recommender.Web.Tests;
@@ -45,6 +46,45 @@ public sealed class SecurityTests(WebFixture web) : IClassFixture<WebFixture>
 
         using var response = await client.GetAsync("/admin/users");
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task SignIn_guesses_from_one_address_throttle_it_but_never_lock_the_owner_out_elsewhere()
+    {
+        var owner = await web.NewAccountAsync("admin");
+        // Behind a trusted proxy, which names each client's address.
+        using var proxied = web.WithWebHostBuilder(b => b.UseSetting("FORWARDEDHEADERS_ENABLED", "true"));
+        using var attacker = From(proxied, "203.0.113.7");
+        using var home = From(proxied, "198.51.100.20");
+
+        var (_, page, _) = await attacker.PageAsync("/sign-in");
+        for (var i = 1; i < AccountStore.MaxFailedSignIns; i++)
+        {
+            using var failed = await attacker.SubmitAsync(page, "form[action='/sign-in']", ("login", owner.Login), ("password", "guess " + i));
+            Assert.StartsWith("/sign-in?failed=1", failed.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        }
+        using (var last = await attacker.SubmitAsync(page, "form[action='/sign-in']", ("login", owner.Login), ("password", "guess last")))
+            Assert.Equal(HttpStatusCode.TooManyRequests, last.StatusCode);
+        // The guesser is held off even with the right password, told for how long.
+        using var throttled = await attacker.SubmitAsync(page, "form[action='/sign-in']", ("login", owner.Login), ("password", WebFixture.Password));
+        Assert.Equal(HttpStatusCode.TooManyRequests, throttled.StatusCode);
+        Assert.InRange(throttled.Headers.RetryAfter!.Delta!.Value, AccountStore.LockDuration - TimeSpan.FromMinutes(1), AccountStore.LockDuration);
+        var next = (await WebClient.ParseAsync(throttled)).QuerySelector("main a[href^='/sign-in']")!.GetAttribute("href")!;
+        var message = (await attacker.PageAsync(next)).Document.QuerySelector("[role=alert]")!.TextContent;
+        Assert.Contains("Too many failed sign-ins for this account from this connection", message, StringComparison.Ordinal);
+        Assert.Contains("Try again in 15 minutes. Signing in from anywhere else is not affected.", message, StringComparison.Ordinal);
+
+        // The owner, from another address, signs in straight away.
+        var (_, ownPage, _) = await home.PageAsync("/sign-in");
+        using var signedIn = await home.SubmitAsync(ownPage, "form[action='/sign-in']", ("login", owner.Login), ("password", WebFixture.Password));
+        Assert.Equal((HttpStatusCode.Redirect, "/admin"), (signedIn.StatusCode, signedIn.Headers.Location?.OriginalString));
+    }
+
+    private static WebClient From(WebApplicationFactory<Program> host, string address)
+    {
+        var http = host.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        http.DefaultRequestHeaders.Add("X-Forwarded-For", address);
+        return new WebClient(http);
     }
 
     [Theory]

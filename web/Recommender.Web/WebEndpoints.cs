@@ -87,19 +87,42 @@ public static class WebEndpoints
             ? TypedResults.BadRequest("This form has expired; go back, reload the page and try again.")
             : await next(context);
 
-    private static async Task<RedirectHttpResult> SignIn([FromForm] string? login, [FromForm] string? password, [FromForm] string? returnUrl,
+    private static async Task<Results<RedirectHttpResult, ContentHttpResult>> SignIn([FromForm] string? login, [FromForm] string? password, [FromForm] string? returnUrl,
         AccountStore accounts, FlashMessages flash, HttpContext http, CancellationToken ct)
     {
         var back = LocalOr(returnUrl, "/");
-        var outcome = string.IsNullOrEmpty(login) || string.IsNullOrEmpty(password) ? new SignInOutcome(null, null) : await accounts.SignInAsync(login.Trim(), password, ct);
+        var outcome = string.IsNullOrEmpty(login) || string.IsNullOrEmpty(password) ? new SignInOutcome(null, null)
+            : await accounts.SignInAsync(login.Trim(), password, SignInRateLimit.Client(http), ct);
         if (outcome.LockedFor is { } wait)
-            return TypedResults.Redirect(SignInAgain(string.Create(CultureInfo.InvariantCulture,
-                $"limited={SignInRateLimit.RetryAfterSeconds(wait)}&account=1"), login, back, flash));
+            return SignInRefused(http, wait, "account=1", login, back, flash);
         if (outcome.Account is not { } account)
             return TypedResults.Redirect(SignInAgain("failed=1", login, back, flash));
         await PersonSessions.SignInAsync(http, account, ct);
         // An admin signing in from the front door lands on the admin overview, not on the reader's onboarding.
         return TypedResults.Redirect(back == "/" && account.Role == "admin" ? "/admin" : back);
+    }
+
+    /// <summary>
+    /// A refused sign-in (too many attempts from this address, or too many failures for this account from it; the
+    /// password was not checked): 429 with Retry-After, as the REST service answers, and a page that takes the browser
+    /// straight on to the sign-in form saying why and for how long, by a GET, so a reload does not post the password
+    /// again. <paramref name="which"/> is <c>account=1</c> for the account's wait, empty for the address's.
+    /// </summary>
+    internal static ContentHttpResult SignInRefused(HttpContext http, TimeSpan wait, string which, string? login, string back, FlashMessages flash)
+    {
+        var seconds = SignInRateLimit.RetryAfterSeconds(wait);
+        http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        var form = System.Text.Encodings.Web.HtmlEncoder.Default.Encode(SignInAgain(
+            string.Create(CultureInfo.InvariantCulture, $"limited={seconds}{(which.Length > 0 ? "&" + which : "")}"), login, back, flash));
+        return TypedResults.Content($"""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1.0">
+            <meta http-equiv="refresh" content="0;url={form}">
+            <title>Too many sign-in attempts · Recommender</title><link rel="stylesheet" href="/app.css"></head>
+            <body><main><h1>Too many sign-in attempts</h1>
+            <p>Your password was not checked. Try again in {SignInRateLimit.Describe(wait)}.</p>
+            <p><a href="{form}">Back to sign in</a></p></main></body></html>
+            """, "text/html; charset=utf-8", statusCode: StatusCodes.Status429TooManyRequests);
     }
 
     private static async Task<RedirectHttpResult> SignOut(HttpContext http, CancellationToken ct)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.RateLimiting;
 using Recommender.Serving;
@@ -64,7 +63,7 @@ public static class WebServiceExtensions
             .Configure<Microsoft.Extensions.Options.IOptions<ServingOptions>>((o, serving) => o.Cookie.SecurePolicy = serving.Value.SecureCookies);
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(AdminPolicy, p => p.RequireAuthenticatedUser().RequireRole("admin"));
-        // The REST service's limit on sign-in attempts, same policy and setting; a refused form post goes back to the form.
+        // The REST service's limit on sign-in attempts, same policy and setting; a refused form post is a 429 that goes on to the form.
         // Admission control as in the REST service: a busy process answers 503 at once instead of slowing everyone down.
         builder.Services.AddRateLimiter(o =>
         {
@@ -116,16 +115,14 @@ public static class WebServiceExtensions
     }
 
     /// <summary>
-    /// A refused sign-in is redirected to the sign-in form with a message, like a wrong password, rather than answered
-    /// with a bare 429: a person in a browser sees why and can try again from the same page, and a reload does not post
-    /// the password again. The password is not checked at all while the limit holds.
+    /// A sign-in refused by the address limit gets what a locked account gets (<see cref="WebEndpoints.SignInRefused"/>):
+    /// 429 with the real wait, and the sign-in form again saying so. The password is not checked at all while the limit holds.
     /// </summary>
     private static async ValueTask BackToSignIn(OnRejectedContext context, CancellationToken ct)
     {
         var request = context.HttpContext.Request;
         var form = request.HasFormContentType ? await request.ReadFormAsync(ct) : null;
-        var seconds = SignInRateLimit.RetryAfterSeconds(SignInRateLimit.RetryAfter(context));
-        context.HttpContext.Response.Redirect(WebEndpoints.SignInAgain(string.Create(CultureInfo.InvariantCulture, $"limited={seconds}"),
-            form?["login"].ToString(), WebEndpoints.LocalOr(form?["returnUrl"].ToString(), "/"), context.HttpContext.RequestServices.GetRequiredService<FlashMessages>()));
+        await WebEndpoints.SignInRefused(context.HttpContext, SignInRateLimit.RetryAfter(context), "", form?["login"].ToString(),
+            WebEndpoints.LocalOr(form?["returnUrl"].ToString(), "/"), context.HttpContext.RequestServices.GetRequiredService<FlashMessages>()).ExecuteAsync(context.HttpContext);
     }
 }
