@@ -43,6 +43,26 @@ public sealed class PageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Welcome_says_beside_the_topics_what_learning_does_with_none_as_My_goals_does()
+    {
+        var reader = await web.NewAccountAsync("user");
+        using var client = await SignedInAsync(reader);
+        var learning = web.Services.GetRequiredService<ObjectiveRegistry>()["learning"];
+        Assert.True(learning.Schema.TryGet(Recommender.Core.Objectives.CommonParameters.Topics, out var topics));
+
+        var (_, welcome, _) = await client.PageAsync("/welcome");
+        Assert.Contains($"For “{learning.DisplayName}”: {topics.Description}",
+            welcome.QuerySelectorAll("fieldset .topics-help").Select(p => p.TextContent));
+
+        // Choosing none is allowed, as on My goals, which then says the same thing beside the same picker.
+        using (var sent = await client.SubmitAsync(welcome, "form[action='/me/goal']", ("objectiveId", "learning")))
+            Assert.Equal("/?changed=learning", sent.Headers.Location?.OriginalString);
+        var (_, settings, _) = await client.PageAsync("/settings");
+        Assert.Equal(topics.Description, settings.QuerySelector("section[aria-labelledby=tune] .topics-help")?.TextContent);
+        Assert.Empty(settings.QuerySelectorAll("section[aria-labelledby=tune] input[name=topics][checked]"));
+    }
+
+    [Fact]
     public async Task Welcome_opened_again_by_a_reader_on_their_own_mix_keeps_the_mix_when_sent_back()
     {
         var reader = await web.NewAccountAsync("user");

@@ -42,7 +42,8 @@ public sealed class LearningObjective : IObjective
 
     public ParameterSchema Schema { get; } = new(
     [
-        CommonParameters.TopicsSpec(),
+        // What an empty list does, in the words both the welcome page and My goals show beside the topics (FocusTopics).
+        CommonParameters.TopicsSpec() with { Description = "Topics you want to learn about. With none chosen, it follows the three topics you have read most, or every topic until you have read something." },
         new ParameterSpec(TargetSuccess, ParameterType.Number, 0.7,
             "How often you should be able to follow an item comfortably. Lower means more challenge.", 0.5, 0.9),
         new ParameterSpec(MasteredSuccess, ParameterType.Number, 0.92,
