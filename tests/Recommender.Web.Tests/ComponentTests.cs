@@ -276,4 +276,23 @@ public sealed class ComponentTests : IDisposable
         Assert.DoesNotContain("Nothing you saved was lost", page.Markup, StringComparison.Ordinal);
         Assert.Equal(418, http.Response.StatusCode);
     }
+
+    [Fact]
+    public void Error_page_promises_nothing_it_cannot_know_and_gives_a_reference_to_quote()
+    {
+        System.Diagnostics.Activity.Current = null;
+        var http = new Microsoft.AspNetCore.Http.DefaultHttpContext { TraceIdentifier = "0HNREFERENCE:00000001" };
+        http.Features.Set<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerPathFeature>(new Microsoft.AspNetCore.Diagnostics.ExceptionHandlerFeature
+        {
+            Error = new InvalidOperationException("boom at /secret/stack"),
+            Path = "/settings",
+        });
+
+        var page = _context.Render<Error>(p => p.AddCascadingValue(http));
+
+        Assert.DoesNotContain("Nothing you saved was lost", page.Markup, StringComparison.Ordinal);
+        Assert.Contains("it may or may not have been done", page.Markup, StringComparison.Ordinal);
+        Assert.Equal("0HNREFERENCE:00000001", page.Find("code.reference").TextContent);
+        Assert.DoesNotContain("boom", page.Markup, StringComparison.Ordinal);
+    }
 }
