@@ -48,15 +48,17 @@ public static class Explanations
         _ => "cred-low",
     };
 
-    public static string Level(int? level) => level switch
-    {
-        null => "any level",
-        1 => "level 1 · beginner",
-        2 => "level 2 · easy",
-        3 => "level 3 · intermediate",
-        4 => "level 4 · advanced",
-        _ => string.Create(CultureInfo.InvariantCulture, $"level {level} · expert"),
-    };
+    /// <summary>
+    /// An item's level as a place on the catalog's scale of 1 to 5 and nothing more: a level may come from a publisher or
+    /// from the text's readability (the card's "what its level rests on" says which), so the label does not call it
+    /// "beginner" or "expert", which would be a judgement nobody made.
+    /// </summary>
+    public static string Level(int? level) => level is { } l
+        ? string.Create(CultureInfo.InvariantCulture, $"level {l} of {MaxLevel}")
+        : "level not known";
+
+    /// <summary>The top of the level scale items are imported with (1 to 5).</summary>
+    public const int MaxLevel = 5;
 
     private static readonly string[] PreferredOrder = ["learning", "diversity", "engagement", "no_profiling", "blend"];
 
