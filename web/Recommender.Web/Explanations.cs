@@ -54,11 +54,8 @@ public static class Explanations
     /// "beginner" or "expert", which would be a judgement nobody made.
     /// </summary>
     public static string Level(int? level) => level is { } l
-        ? string.Create(CultureInfo.InvariantCulture, $"level {l} of {MaxLevel}")
+        ? string.Create(CultureInfo.InvariantCulture, $"level {l} of {Recommender.Data.Import.CatalogRules.MaxLevel}")
         : "level not known";
-
-    /// <summary>The top of the level scale items are imported with (1 to 5).</summary>
-    public const int MaxLevel = 5;
 
     private static readonly string[] PreferredOrder = ["learning", "diversity", "engagement", "no_profiling", "blend"];
 
