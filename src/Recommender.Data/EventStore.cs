@@ -18,8 +18,12 @@ public sealed record AppendResult(int Recorded, int Duplicates)
     public IReadOnlyList<int> Conflicts { get; init; } = [];
 }
 
-/// <summary>Distinct topics of what one person consumed in one time bucket (its start).</summary>
-public sealed record ConsumedTopics(long UserId, DateTime Bucket, int[] TopicIds);
+/// <summary>Distinct topics of what one person consumed in one time bucket (its start) under one goal.</summary>
+/// <param name="UserId">Whose.</param>
+/// <param name="Bucket">The bucket's start.</param>
+/// <param name="TopicIds">The distinct topics.</param>
+/// <param name="ObjectiveId">The goal of the latest list served to them at or before each of these consumptions; null for those before their first list.</param>
+public sealed record ConsumedTopics(long UserId, DateTime Bucket, int[] TopicIds, string? ObjectiveId = null);
 
 /// <summary>Every rating event as parallel columns (time in Unix seconds), as training reads them.</summary>
 public sealed record RatingColumns(long[] Users, long[] Items, float[] Values, long[] Times);
@@ -196,18 +200,25 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Distinct topics of what each person consumed (anything but <see cref="NotConsumed"/>) per time bucket of
-    /// <paramref name="width"/> aligned on <paramref name="origin"/>, in [<paramref name="from"/>, <paramref name="to"/>).
+    /// <paramref name="width"/> aligned on <paramref name="origin"/>, in [<paramref name="from"/>, <paramref name="to"/>),
+    /// split by the goal of the latest list served to them at or before each consumption (null before their first list).
     /// </summary>
     public async Task<IReadOnlyList<ConsumedTopics>> TopicsConsumedAsync(TimeSpan width, DateTimeOffset origin, DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var rows = await conn.QueryAsync<(long UserId, DateTime Bucket, int[] Topics)>(new CommandDefinition("""
-            select e.user_id, date_bin(@width, e.occurred_at, @origin), array_agg(distinct it.topic_id)
-            from events e join item_topics it on it.item_id = e.item_id
+        // One index probe (served_lists_user_time) per consumption finds the list it followed.
+        var rows = await conn.QueryAsync<(long UserId, DateTime Bucket, string? ObjectiveId, int[] Topics)>(new CommandDefinition("""
+            select e.user_id, date_bin(@width, e.occurred_at, @origin), served.objective_id, array_agg(distinct it.topic_id)
+            from events e
+            left join lateral (
+                select s.objective_id from served_lists s
+                where s.user_id = e.user_id and s.created_at <= e.occurred_at
+                order by s.created_at desc limit 1) served on true
+            join item_topics it on it.item_id = e.item_id
             where e.occurred_at >= @from and e.occurred_at < @to and e.kind <> all(@NotConsumed)
-            group by 1, 2
+            group by 1, 2, 3
             """, new { width, origin = origin.UtcDateTime, from = from.UtcDateTime, to = to.UtcDateTime, NotConsumed }, cancellationToken: ct));
-        return [.. rows.Select(r => new ConsumedTopics(r.UserId, r.Bucket, r.Topics))];
+        return [.. rows.Select(r => new ConsumedTopics(r.UserId, r.Bucket, r.Topics, r.ObjectiveId))];
     }
 
     /// <summary>

@@ -39,6 +39,9 @@ public sealed record WindowedList(long UserId, string ObjectiveId, DateTime Crea
     public IReadOnlyList<ServedItem> ReadItems() => AuditRecordJson.ReadItems(ItemsJson);
 }
 
+/// <summary>A list served with another goal or other settings than the list before it: from <see cref="At"/> until the next change, the person's lists were ranked with these.</summary>
+public sealed record ServedGoal(long UserId, DateTime At, string ObjectiveId, string ParametersJson);
+
 /// <summary>One item of a served list and the strongest gain that followed it (0 when nothing did).</summary>
 public sealed record ServedItemOutcome(long ListId, long UserId, DateTime CreatedAt, long ItemId, int Rank, int Gain);
 
@@ -140,6 +143,26 @@ public sealed class ServedListStore(NpgsqlDataSource dataSource)
                    model_version, candidates_considered, items::text as items_json, created_at, reranker_version
             from served_lists where request_id = @requestId and (@userId::bigint is null or user_id = @userId)
             """, new { requestId, userId }, cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// The goal and settings each of <paramref name="userIds"/> was served with before <paramref name="before"/>, as
+    /// changes by person and in time: the lists whose goal or settings differ from that person's list before. The goal
+    /// in force at any moment is the latest change at or before it. One query however many people; a person who never
+    /// changed settings returns one row.
+    /// </summary>
+    public async Task<IReadOnlyList<ServedGoal>> GoalChangesAsync(IReadOnlyCollection<long> userIds, DateTimeOffset before, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return [.. await conn.QueryAsync<ServedGoal>(new CommandDefinition("""
+            select user_id, created_at as at, objective_id, parameters::text as parameters_json from (
+                select id, user_id, created_at, objective_id, parameters,
+                       lag(objective_id) over w as previous_objective, lag(parameters) over w as previous_parameters
+                from served_lists where user_id = any(@ids) and created_at < @before
+                window w as (partition by user_id order by created_at, id)) lists
+            where previous_objective is distinct from objective_id or previous_parameters is distinct from parameters
+            order by user_id, created_at, id
+            """, new { ids = userIds.ToArray(), before = before.UtcDateTime }, cancellationToken: ct))];
     }
 
     /// <summary>Every list served in [<paramref name="from"/>, <paramref name="to"/>), by person and then in order served: what a research export releases.</summary>

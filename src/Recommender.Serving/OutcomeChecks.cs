@@ -6,18 +6,21 @@ using Recommender.Data;
 namespace Recommender.Serving;
 
 /// <summary>A group of people in an outcome check, with one value per time bucket.</summary>
-/// <param name="Group">An objective id (the goal the people have now), or <see cref="OutcomeChecks.OtherGoals"/>.</param>
+/// <param name="Group">An objective id (the goal in force when the lists were served), or <see cref="OutcomeChecks.OtherGoals"/>.</param>
 /// <param name="Values">Per bucket; null where nobody in the group counts.</param>
 /// <param name="People">Per bucket, how many people the value is the mean over.</param>
 public sealed record OutcomeSeries(string Group, IReadOnlyList<double?> Values, IReadOnlyList<int> People);
 
-/// <summary>One group's learning over the whole window.</summary>
+/// <summary>
+/// One group's learning over the whole window. The unit is a person on a goal: someone who switched between the groups
+/// in the window counts once in each, with what they gained while on it.
+/// </summary>
 /// <param name="Group">As in <see cref="OutcomeSeries.Group"/>.</param>
-/// <param name="People">People with evidence in their topics during the window.</param>
-/// <param name="Evidence">Their evidence events in the window.</param>
-/// <param name="SkillAtStart">Their mean skill in their topics when the window began (a topic not yet practised counts where <see cref="SkillModel.Skill"/> would start it).</param>
-/// <param name="SkillAtEnd">The same when it ended.</param>
-/// <param name="ChangeLow">Lower end of the 95% interval of the mean change per person (normal approximation); null under two people.</param>
+/// <param name="People">People with evidence in their topics while on this group's goal during the window.</param>
+/// <param name="Evidence">Those evidence events.</param>
+/// <param name="SkillAtStart">Their mean skill in that goal's topics just before their first evidence under it in the window (a topic not yet practised counts where <see cref="SkillModel.Skill"/> would start it).</param>
+/// <param name="SkillAtEnd">That plus the change gained under the goal.</param>
+/// <param name="ChangeLow">Lower end of the 95% interval of the mean change per person on the goal (normal approximation); null under two people.</param>
 /// <param name="ChangeHigh">Upper end of that interval.</param>
 public sealed record SkillSummary(string Group, int People, int Evidence, double? SkillAtStart, double? SkillAtEnd, double? ChangeLow = null, double? ChangeHigh = null)
 {
@@ -47,19 +50,24 @@ public sealed record BreadthCheck(TimeBuckets Buckets, IReadOnlyList<OutcomeSeri
 
 /// <summary>
 /// Outcome checks: did the people who chose a goal get what they asked for? Learners' skill in their chosen topics,
-/// and diversity readers' breadth, each against everyone on another goal. People are grouped by the goal they have
-/// now (people who never chose count under the default).
+/// and diversity readers' breadth, each against everyone on another goal. Evidence counts toward the goal in force when
+/// it happened: that of the latest list served to the person at or before it, with that list's chosen topics (else their
+/// onboarding topics as stored now), read from the audit log. So a change of settings does not rewrite the past. Before a
+/// person's first served list, what is stored now stands in (people who never chose count under the default).
 /// </summary>
-public sealed class OutcomeChecks(LearningStateStore learningState, EventStore events, SettingsStore settings, IOptions<ServingOptions> options)
+public sealed class OutcomeChecks(LearningStateStore learningState, EventStore events, SettingsStore settings, ServedListStore servedLists, IOptions<ServingOptions> options)
 {
     public const string OtherGoals = "other goals";
 
     /// <summary>
     /// Skill is not stored over time, so it is replayed: every evidence event up to the window's end, in
     /// <see cref="EvidenceEvent.Order"/>, goes through the same <see cref="SkillModel"/> (with the fitted priors in use)
-    /// as the stored learning state. A person counts from their first evidence in their topics: those they chose for
-    /// their goal, else at onboarding, else every topic they practised. How sure: the 95% interval of each group's mean
-    /// change per person, and of the difference between the learning group and the rest.
+    /// as the stored learning state. Each event in the window credits the goal in force at it with how much it moved the
+    /// person's mean skill in that goal's topics (those chosen, else at onboarding, else every topic practised); for
+    /// someone who never switched, these add up to their change over the window. Each bucket's point counts people by the
+    /// goal in force at the bucket's end, from their first evidence in its topics. How sure: the 95% interval of each
+    /// group's mean change per person on the goal, and of the difference between the learning group and the rest
+    /// (treated as independent, though someone who switched is in both).
     /// </summary>
     public async Task<SkillCheck> SkillAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default)
     {
@@ -67,11 +75,11 @@ public sealed class OutcomeChecks(LearningStateStore learningState, EventStore e
         var history = await learningState.EvidenceBeforeAsync(to, ct);
         var evidence = history.Events.Select(e => (e.UserId, e.ItemId, e.Kind, At: e.OccurredAt.UtcDateTime)).ToList();
         var items = history.Items;
-        var people = await PeopleAsync([.. evidence.Select(e => e.UserId).Distinct()], LearningObjective.ObjectiveId, ct);
+        var goals = await GoalsAsync([.. evidence.Select(e => e.UserId).Distinct()], to, ct);
 
         var model = new SkillModel(history.Priors);
         var replay = new SkillReplay(model, items);
-        var learners = people.ToDictionary(p => p.Key, p => new Learner(p.Value.Group, p.Value.Topics, model, replay.Learner(p.Key)));
+        var learners = goals.ToDictionary(p => p.Key, p => new Learner(p.Value, model, replay.Learner(p.Key)));
         var groups = new[] { LearningObjective.ObjectiveId, OtherGoals };
         var values = groups.ToDictionary(g => g, _ => new double?[buckets.Count]);
         var counts = groups.ToDictionary(g => g, _ => new int[buckets.Count]);
@@ -85,39 +93,37 @@ public sealed class OutcomeChecks(LearningStateStore learningState, EventStore e
                 var e = evidence[next];
                 if (!items.TryGetValue(e.ItemId, out var item) || !learners.TryGetValue(e.UserId, out var learner))
                     continue;
+                var goal = b > 0 ? learner.Goals.At(e.At) : null;
+                var before = goal is null ? 0 : learner.Focus(goal.Topics);
                 replay.Apply(e.UserId, e.ItemId, e.Kind);
-                if (learner.Chosen is null || item.Topics.Any(learner.Chosen.Contains))
-                {
-                    learner.Practised = true;
-                    if (b > 0)
-                        learner.EvidenceInWindow++;
-                }
+                learner.Practise(item.Topics);
+                if (goal is not null)
+                    learner.Credit(Group(goal.ObjectiveId, LearningObjective.ObjectiveId), before, learner.Focus(goal.Topics), goal.Covers(item.Topics));
             }
             if (b == 0)
-            {
-                foreach (var learner in learners.Values)
-                    learner.AtStart = learner.Focus();
                 continue;
-            }
-            foreach (var group in learners.Values.Where(l => l.Practised).GroupBy(l => l.Group))
+            var end = until.UtcDateTime;
+            foreach (var group in learners.Values.Select(l => (Learner: l, Goal: l.Goals.At(end))).Where(l => l.Learner.HasPractised(l.Goal.Topics))
+                         .GroupBy(l => Group(l.Goal.ObjectiveId, LearningObjective.ObjectiveId)))
             {
-                values[group.Key][b - 1] = group.Average(l => l.Focus());
+                values[group.Key][b - 1] = group.Average(l => l.Learner.Focus(l.Goal.Topics));
                 counts[group.Key][b - 1] = group.Count();
             }
         }
 
-        var changes = groups.ToDictionary(g => g, g => learners.Values.Where(l => l.Group == g && l.EvidenceInWindow > 0).ToList());
+        var changes = groups.ToDictionary(g => g, g => learners.Values
+            .Select(l => l.Shares.GetValueOrDefault(g)).OfType<GoalShare>().Where(s => s.Evidence > 0).ToList());
         var summary = groups.Select(g =>
         {
             var active = changes[g];
-            var (mean, error) = MeanAndError([.. active.Select(l => l.Focus() - l.AtStart)]);
-            return new SkillSummary(g, active.Count, active.Sum(l => l.EvidenceInWindow),
-                active.Count == 0 ? null : active.Average(l => l.AtStart),
-                active.Count == 0 ? null : active.Average(l => l.Focus()),
+            var (mean, error) = MeanAndError([.. active.Select(s => s.Change)]);
+            return new SkillSummary(g, active.Count, active.Sum(s => s.Evidence),
+                active.Count == 0 ? null : active.Average(s => s.AtStart),
+                active.Count == 0 ? null : active.Average(s => s.AtStart + s.Change),
                 error is null ? null : mean - 1.96 * error, error is null ? null : mean + 1.96 * error);
         }).ToList();
-        var (learning, learningError) = MeanAndError([.. changes[LearningObjective.ObjectiveId].Select(l => l.Focus() - l.AtStart)]);
-        var (others, othersError) = MeanAndError([.. changes[OtherGoals].Select(l => l.Focus() - l.AtStart)]);
+        var (learning, learningError) = MeanAndError([.. changes[LearningObjective.ObjectiveId].Select(s => s.Change)]);
+        var (others, othersError) = MeanAndError([.. changes[OtherGoals].Select(s => s.Change)]);
         (double, double, double)? ahead = learningError is { } le && othersError is { } oe
             ? (learning - others, learning - others - 1.96 * Math.Sqrt(le * le + oe * oe), learning - others + 1.96 * Math.Sqrt(le * le + oe * oe))
             : null;
@@ -138,20 +144,29 @@ public sealed class OutcomeChecks(LearningStateStore learningState, EventStore e
 
     /// <summary>
     /// Distinct topics of what each person consumed (anything but impressions and "not interested") per day, or per
-    /// week for windows of four weeks and more, averaged over the people active in that bucket.
+    /// week for windows of four weeks and more, averaged over the people active in that bucket. Each consumption counts
+    /// toward the goal in force at it, so someone who switched counts in both groups, with what they read under each.
     /// </summary>
     public async Task<BreadthCheck> BreadthAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default)
     {
         var buckets = TimeBuckets.ForBreadth(from, to);
-        var rows = await events.TopicsConsumedAsync(buckets.Width, TimeBuckets.Origin, buckets.Start, to, ct);
-        var people = await PeopleAsync([.. rows.Select(r => r.UserId).Distinct()], DiversityObjective.ObjectiveId, ct);
+        var consumed = await events.TopicsConsumedAsync(buckets.Width, TimeBuckets.Origin, buckets.Start, to, ct);
+        // Only consumptions before a person's first served list need what is stored now.
+        var now = (await settings.GoalsOfAsync([.. consumed.Where(r => r.ObjectiveId is null).Select(r => r.UserId).Distinct()], options.Value.DefaultObjective, ct))
+            .ToDictionary(r => r.UserId, r => r.ObjectiveId);
+        var rows = consumed
+            .Select(r => (r.UserId, r.Bucket, Goal: r.ObjectiveId ?? now.GetValueOrDefault(r.UserId), r.TopicIds))
+            .Where(r => r.Goal is not null)
+            .GroupBy(r => (r.UserId, r.Bucket, Group: Group(r.Goal!, DiversityObjective.ObjectiveId)))
+            .Select(g => (g.Key.UserId, g.Key.Bucket, g.Key.Group, TopicIds: g.SelectMany(r => r.TopicIds).Distinct().ToArray()))
+            .ToList();
 
         var groups = new[] { DiversityObjective.ObjectiveId, OtherGoals };
         var series = new List<OutcomeSeries>();
         var summary = new List<BreadthSummary>();
         foreach (var group in groups)
         {
-            var mine = rows.Where(r => people.TryGetValue(r.UserId, out var person) && person.Group == group).ToList();
+            var mine = rows.Where(r => r.Group == group).ToList();
             var perBucket = mine.GroupBy(r => buckets.IndexOf(new DateTimeOffset(r.Bucket, TimeSpan.Zero))).Where(g => g.Key >= 0)
                 .ToDictionary(g => g.Key, g => (Mean: g.Average(r => r.TopicIds.Length), People: g.Count()));
             series.Add(new OutcomeSeries(group,
@@ -165,38 +180,103 @@ public sealed class OutcomeChecks(LearningStateStore learningState, EventStore e
         return new BreadthCheck(buckets, series, summary);
     }
 
-    /// <summary>Each person's group (<paramref name="goal"/> or <see cref="OtherGoals"/>) and chosen topics (null: none chosen).</summary>
-    private async Task<Dictionary<long, (string Group, HashSet<string>? Topics)>> PeopleAsync(long[] ids, string goal, CancellationToken ct)
+    /// <summary>The group a goal counts in: <paramref name="goal"/> itself, or <see cref="OtherGoals"/>.</summary>
+    private static string Group(string objectiveId, string goal) => objectiveId == goal ? goal : OtherGoals;
+
+    /// <summary>
+    /// Each person's goals over time up to <paramref name="before"/>: one per change in their served lists (one query for
+    /// everyone), and what is stored now for the time before their first list.
+    /// </summary>
+    private async Task<Dictionary<long, GoalTimeline>> GoalsAsync(long[] ids, DateTimeOffset before, CancellationToken ct)
     {
-        var rows = await settings.GoalsOfAsync(ids, options.Value.DefaultObjective, ct);
-        return rows.ToDictionary(r => r.UserId, r =>
-        {
-            var chosen = ObjectiveParameters.FromJson(r.ParametersJson).GetTextList(CommonParameters.Topics);
-            IReadOnlyList<string> topics = chosen.Count > 0 ? chosen : r.OnboardingTopics;
-            return (r.ObjectiveId == goal ? goal : OtherGoals, topics.Count > 0 ? topics.ToHashSet(StringComparer.Ordinal) : null);
-        });
+        var current = await settings.GoalsOfAsync(ids, options.Value.DefaultObjective, ct);
+        var served = (await servedLists.GoalChangesAsync(ids, before, ct)).ToLookup(c => c.UserId);
+        return current.ToDictionary(r => r.UserId, r => new GoalTimeline(
+            Goal.Of(r.ObjectiveId, r.ParametersJson, r.OnboardingTopics),
+            [.. served[r.UserId].Select(c => c.At.Ticks)],
+            [.. served[r.UserId].Select(c => Goal.Of(c.ObjectiveId, c.ParametersJson, r.OnboardingTopics))]));
     }
 
-    private sealed class Learner(string group, HashSet<string>? chosen, SkillModel model, Dictionary<string, TopicSkill> skills)
+    /// <summary>A goal as the checks read it: the objective, and its topics (null: none chosen, so every topic practised).</summary>
+    private sealed record Goal(string ObjectiveId, HashSet<string>? Topics)
     {
-        public string Group { get; } = group;
-
-        public HashSet<string>? Chosen { get; } = chosen;
-
-        public Dictionary<string, TopicSkill> Skills { get; } = skills;
-
-        public bool Practised { get; set; }
-
-        public int EvidenceInWindow { get; set; }
-
-        public double AtStart { get; set; }
-
-        /// <summary>Mean skill over the chosen topics (one not yet practised is where the model would start it), else over every topic practised.</summary>
-        public double Focus()
+        /// <summary>The topics chosen in <paramref name="parametersJson"/>, else <paramref name="onboarding"/>.</summary>
+        public static Goal Of(string objectiveId, string parametersJson, IReadOnlyList<string> onboarding)
         {
-            var topics = Chosen ?? SkillModel.Topics(Skills).Select(s => s.Topic);
-            var skills = topics.Select(t => model.Skill(Skills, t)).ToList();
-            return skills.Count == 0 ? model.Priors.StartSkill : skills.Average();
+            var chosen = ObjectiveParameters.FromJson(parametersJson).GetTextList(CommonParameters.Topics);
+            IReadOnlyList<string> topics = chosen.Count > 0 ? chosen : onboarding;
+            return new Goal(objectiveId, topics.Count > 0 ? topics.ToHashSet(StringComparer.Ordinal) : null);
+        }
+
+        /// <summary>Whether an item on <paramref name="itemTopics"/> is evidence in this goal's topics.</summary>
+        public bool Covers(IReadOnlyCollection<string> itemTopics) => Topics is null || itemTopics.Any(Topics.Contains);
+    }
+
+    /// <summary>One person's goals: <paramref name="goals"/> from each of <paramref name="since"/> (ticks, ascending) on, and <paramref name="stored"/> before the first.</summary>
+    private sealed class GoalTimeline(Goal stored, long[] since, Goal[] goals)
+    {
+        /// <summary>The goal of the latest change at or before <paramref name="time"/>.</summary>
+        public Goal At(DateTime time)
+        {
+            int low = 0, high = since.Length;
+            while (low < high)
+            {
+                var middle = (low + high) / 2;
+                if (since[middle] <= time.Ticks)
+                    low = middle + 1;
+                else
+                    high = middle;
+            }
+            return low == 0 ? stored : goals[low - 1];
+        }
+    }
+
+    /// <summary>What one person gained while on one group's goal in the window.</summary>
+    private sealed class GoalShare(double atStart)
+    {
+        /// <summary>Their mean skill in the goal's topics just before their first evidence under it in the window.</summary>
+        public double AtStart { get; } = atStart;
+
+        public double Change { get; set; }
+
+        /// <summary>Evidence in the goal's topics.</summary>
+        public int Evidence { get; set; }
+    }
+
+    private sealed class Learner(GoalTimeline goals, SkillModel model, Dictionary<string, TopicSkill> skills)
+    {
+        private readonly HashSet<string> _practised = new(StringComparer.Ordinal);
+        private bool _anyEvidence;
+
+        public GoalTimeline Goals { get; } = goals;
+
+        public Dictionary<string, GoalShare> Shares { get; } = [];
+
+        public void Practise(IReadOnlyCollection<string> topics)
+        {
+            _anyEvidence = true;
+            _practised.UnionWith(topics);
+        }
+
+        /// <summary>Whether they have evidence in <paramref name="topics"/> yet (in any topic, when null).</summary>
+        public bool HasPractised(HashSet<string>? topics) => topics is null ? _anyEvidence : topics.Overlaps(_practised);
+
+        /// <summary>Credits <paramref name="group"/> with one event's move from <paramref name="before"/> to <paramref name="after"/>.</summary>
+        public void Credit(string group, double before, double after, bool inTopics)
+        {
+            if (!Shares.TryGetValue(group, out var share))
+                share = Shares[group] = new GoalShare(before);
+            share.Change += after - before;
+            if (inTopics)
+                share.Evidence++;
+        }
+
+        /// <summary>Mean skill over <paramref name="topics"/> (one not yet practised is where the model would start it), else over every topic practised.</summary>
+        public double Focus(HashSet<string>? topics)
+        {
+            var chosen = topics ?? SkillModel.Topics(skills).Select(s => s.Topic);
+            var values = chosen.Select(t => model.Skill(skills, t)).ToList();
+            return values.Count == 0 ? model.Priors.StartSkill : values.Average();
         }
     }
 }

@@ -642,6 +642,7 @@ public sealed class PageTests(WebFixture web)
         Assert.StartsWith("+", row[4], StringComparison.Ordinal);
         Assert.NotNull(page.QuerySelector("h3#skill"));
         Assert.Contains("getting better", page.QuerySelector("h3#skill")!.TextContent, StringComparison.Ordinal);
+        Assert.Contains("grouped by the goal they had when the lists were served", page.QuerySelector("#outcomes-grouping")!.TextContent, StringComparison.Ordinal);
     }
 
     [Fact]
