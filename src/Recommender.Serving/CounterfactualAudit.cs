@@ -50,8 +50,23 @@ public sealed class CounterfactualAudit(ServingState state, FeedService feeds, E
         attribute is not null && StatedAttributes.Contains(attribute, StringComparer.Ordinal) ? null
         : $"\u201c{attribute}\u201d is not an attribute people state; choose one of {string.Join(", ", StatedAttributes)}.";
 
+    /// <summary>Ranks both with the person's goal and settings as they are now.</summary>
     /// <exception cref="ArgumentException">The change names an attribute that is not one of <see cref="StatedAttributes"/>.</exception>
-    public async Task<CounterfactualResult?> RunAsync(long userId, CounterfactualChange change, int k, int seed, CancellationToken ct = default)
+    public Task<CounterfactualResult?> RunAsync(long userId, CounterfactualChange change, int k, int seed, CancellationToken ct = default) =>
+        RunAsync(userId, change, k, seed, null, ct);
+
+    /// <summary>
+    /// Ranks both with the goal, settings and seed <paramref name="record"/> was ranked with, rather than the person's
+    /// settings now: what that request would have given with the change. History, skills and model are as they are now.
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="RunAsync(long, CounterfactualChange, int, int, CancellationToken)"/>.</exception>
+    public Task<CounterfactualResult?> RunFromRecordAsync(ServedListRow record, CounterfactualChange change, int k, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return RunAsync(record.UserId, change, k, record.Seed, (record.ObjectiveId, ObjectiveParameters.FromJson(record.ParametersJson)), ct);
+    }
+
+    private async Task<CounterfactualResult?> RunAsync(long userId, CounterfactualChange change, int k, int seed, (string ObjectiveId, ObjectiveParameters Parameters)? goal, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(change);
         if (change.Attribute is { Length: > 0 } named && AttributeProblem(named) is { } problem)
@@ -60,7 +75,7 @@ public sealed class CounterfactualAudit(ServingState state, FeedService feeds, E
         if (await accounts.GetAsync(userId, ct) is null)
             return null;
         var snapshot = state.Current;
-        var (objectiveId, parameters) = await feeds.ChosenObjectiveAsync(userId, ct);
+        var (objectiveId, parameters) = goal ?? await feeds.ChosenObjectiveAsync(userId, ct);
         var history = await events.HistoryAsync(userId, 500, ct);
         var skills = await learning.SkillsAsync(userId, ct);
         var changes = new List<string>();

@@ -146,6 +146,55 @@ public sealed class AdminPageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Counterfactual_from_an_audit_record_starts_from_that_list_s_goal_settings_and_seed()
+    {
+        var person = await NamedPersonAsync($"Hopper{Guid.NewGuid():N}"[..14]);
+        var someoneElse = await NamedPersonAsync($"Lovelace{Guid.NewGuid():N}"[..14]);
+        // Served a learning list three days ago; on engagement now.
+        await new SettingsStore(web.DataSource).SetAsync(person.Id, "engagement", "{}");
+        var requestId = Guid.NewGuid();
+        long listId;
+        await using (var conn = await web.DataSource.OpenConnectionAsync())
+        {
+            listId = await Dapper.SqlMapper.ExecuteScalarAsync<long>(conn, """
+                insert into served_lists (user_id, request_id, objective_id, objective_version, parameters_hash, parameters, seed, model_version, candidates_considered, items, created_at)
+                values (@userId, @requestId, 'learning', '1', 'hash', '{"topics":["Physics"]}', 4242, 'popularity', 0, '[]', now() - interval '3 days')
+                returning id
+                """, new { userId = person.Id, requestId });
+        }
+        using var admin = await AdminAsync();
+
+        var (_, record, _) = await admin.PageAsync($"/admin/audit/{requestId}");
+        var link = record.QuerySelector("#counterfactual-link")!.GetAttribute("href")!;
+        var (_, linked, _) = await admin.PageAsync(link);
+        var (_, compared, _) = await admin.PageAsync(link + "&attribute=age&value=70&compare=1");
+        var (_, now, _) = await admin.PageAsync($"/admin/counterfactual?user={person.Id}&attribute=age&value=70&compare=1");
+        var (otherStatus, other, _) = await admin.PageAsync($"/admin/counterfactual?user={someoneElse.Id}&record={requestId}");
+        var (badStatus, bad, _) = await admin.PageAsync($"/admin/counterfactual?user={person.Id}&record=list-7");
+
+        Assert.Equal($"/admin/counterfactual?user={person.Id}&record={requestId}", link);
+        var start = Words(linked.QuerySelector("#cf-start")!.TextContent);
+        Assert.StartsWith($"Starting from the settings of list {listId}, served 3 days ago", start, StringComparison.Ordinal);
+        Assert.Contains("goal “Help me learn”", start, StringComparison.Ordinal);
+        Assert.Contains("seed 4242", start, StringComparison.Ordinal);
+        Assert.Null(linked.QuerySelector("[role=alert]"));
+        // Compare keeps the record, and both lists are ranked for the record's goal, not the one they have now.
+        Assert.Equal(requestId.ToString(), linked.QuerySelector("form input[type=hidden][name=record]")!.GetAttribute("value"));
+        Assert.Contains("ranked for “Help me learn”", Words(compared.QuerySelector("#summary")!.TextContent), StringComparison.Ordinal);
+        Assert.NotNull(compared.QuerySelector("#cf-start"));
+        // Without a record, as before: their settings now.
+        Assert.Contains("ranked for “More of what I enjoy”", Words(now.QuerySelector("#summary")!.TextContent), StringComparison.Ordinal);
+        Assert.Null(now.QuerySelector("#cf-start"));
+        Assert.Equal(HttpStatusCode.BadRequest, otherStatus);
+        Assert.StartsWith($"Record: list {listId} was served to someone else", other.QuerySelector("[role=alert]")!.TextContent, StringComparison.Ordinal);
+        Assert.Empty(other.QuerySelectorAll("ol.cf-list"));
+        Assert.Equal(HttpStatusCode.BadRequest, badStatus);
+        Assert.StartsWith("Record:", bad.QuerySelector("[role=alert]")!.TextContent, StringComparison.Ordinal);
+    }
+
+    private static string Words(string text) => string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+
+    [Fact]
     public async Task Models_table_sorts_by_the_number_not_the_text()
     {
         var store = new ModelStore(web.DataSource);
