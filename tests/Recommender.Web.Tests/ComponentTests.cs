@@ -71,7 +71,10 @@ public sealed class ComponentTests : IDisposable
             Assert.DoesNotContain(jargon, ownText, StringComparison.Ordinal);
         Assert.Contains("topic you chose", ownText, StringComparison.Ordinal);
         Assert.Contains("fits your level", ownText, StringComparison.Ordinal);
-        Assert.Contains(own.FindAll("ul.settings-words li"), li => li.TextContent.StartsWith(targetSuccess.Description, StringComparison.Ordinal) && li.TextContent.EndsWith("0.6", StringComparison.Ordinal));
+        Assert.Contains(own.FindAll("ul.settings-words li"), li => li.TextContent.StartsWith(Explanations.FirstSentence(targetSuccess!.Description), StringComparison.Ordinal) && li.TextContent.EndsWith("0.6", StringComparison.Ordinal));
+        // A setting is named by its description's first sentence; what the form says about choosing none is not repeated.
+        var topicsSetting = Assert.Single(own.FindAll("ul.settings-words li"), li => li.TextContent.StartsWith("Topics you want to learn about.", StringComparison.Ordinal));
+        Assert.DoesNotContain("With none chosen", topicsSetting.TextContent, StringComparison.Ordinal);
         // Of the settings, only those the reader moved from the goal's defaults; of the machinery, only what it chose from.
         Assert.Equal(2, own.FindAll("ul.settings-words li").Count);
         Assert.DoesNotContain(masteredSuccess!.Description, ownText, StringComparison.Ordinal);

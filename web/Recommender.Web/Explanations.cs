@@ -99,8 +99,19 @@ public static class Explanations
         return [.. ObjectiveParameters.FromJson(parametersJson).Values
             .Where(v => !schema.TryGet(v.Key, out var spec) || !IsDefault(spec, v.Value))
             .Select(v => (
-            schema.TryGet(v.Key, out var spec) ? spec.Description : SettingName(v.Key, objectives),
+            schema.TryGet(v.Key, out var spec) ? FirstSentence(spec.Description) : SettingName(v.Key, objectives),
             Value(v.Key, v.Value, catalog)))];
+    }
+
+    /// <summary>
+    /// A setting's description up to its first full stop: the name of the setting in the reader's words. What follows
+    /// (what happens with none chosen, what 0 means) is for the form, not for a list of what was chosen.
+    /// </summary>
+    public static string FirstSentence(string description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        var end = description.IndexOf(". ", StringComparison.Ordinal);
+        return end < 0 ? description : description[..(end + 1)];
     }
 
     private static bool IsDefault(ParameterSpec spec, object value) => (spec.Default, value) switch
