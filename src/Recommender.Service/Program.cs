@@ -9,6 +9,7 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseSecurityHeaders();
 app.UseApiBrowser();
+app.UseEncodedRouteValues();
 app.UseStorableText();
 app.UseOriginCheck();
 app.UseAuthentication();

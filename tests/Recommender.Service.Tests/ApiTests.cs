@@ -2,6 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Dapper;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Recommender.Core;
 using Recommender.Data.Models;
@@ -388,6 +392,48 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
         var unknown = await events.PostAsJsonAsync("/api/platform/events", new[] { new { userId = externalUser, itemId = "nope", kind = "like", idempotencyKey = "z" } });
         Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
         Assert.Contains("events[0].itemId", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Platform_ids_percent_encoded_in_the_route_reach_the_item_and_the_user_they_name()
+    {
+        // Over real HTTP: the in-memory test server does not keep the request target as sent, and Kestrel does.
+        using var host = service.WithWebHostBuilder(b => b.UseUrls("http://127.0.0.1:0"));
+        host.UseKestrel();
+        host.StartServer();
+        var address = host.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        var (_, key) = await new Data.ApiKeyStore(service.DataSource).CreateAsync("encoded ids", ["catalog", "events", "feeds"]);
+        using var platform = new HttpClient { BaseAddress = new Uri(address) };
+        platform.DefaultRequestHeaders.Add("X-Api-Key", key);
+
+        // '/', '%' (alone and where it reads like an escape of '/'), spaces, '+', '?', '#' and Unicode.
+        foreach (var id in new[] { "docs/intro", "50%2F off", "100% sure", "ünïcødé/日本", "a+b?c#d" })
+        {
+            var user = "team/" + id;
+            var encodedItem = Uri.EscapeDataString(id);
+            var encodedUser = Uri.EscapeDataString(user);
+
+            var put = await platform.PutAsJsonAsync($"/api/platform/items/{encodedItem}", new { title = "Encoded", topics = new[] { "Oceans" } });
+            var source = await platform.PutAsJsonAsync($"/api/platform/sources/{encodedItem}", new { name = "Encoded source" });
+            Assert.Equal((id, HttpStatusCode.NoContent, HttpStatusCode.NoContent), (id, put.StatusCode, source.StatusCode));
+            await JsonAsync(await platform.PostAsJsonAsync("/api/platform/events", new[] { new { userId = user, itemId = id, kind = "like", idempotencyKey = "e1" } }));
+            var chosen = await platform.PutAsJsonAsync($"/api/platform/users/{encodedUser}/settings", new { objectiveId = "diversity", parameters = new { } });
+            var feed = await JsonAsync(await platform.GetAsync($"/api/platform/users/{encodedUser}/feed?k=3"));
+
+            Assert.Equal((id, HttpStatusCode.OK), (id, chosen.StatusCode));
+            Assert.Equal("diversity", feed["objectiveId"]!.GetValue<string>());
+            await using (var conn = await service.DataSource.OpenConnectionAsync())
+            {
+                Assert.Equal(1, await conn.ExecuteScalarAsync<long>("select count(*) from items where external_id = @id", new { id }));
+                Assert.Equal(1, await conn.ExecuteScalarAsync<long>("select count(*) from sources where external_id = @id", new { id }));
+                // The events, the settings and the feed all reached one user, the one the platform named.
+                var (users, events) = await conn.QuerySingleAsync<(long, long)>(
+                    "select count(distinct u.id), count(e.*) from users u left join events e on e.user_id = u.id where u.external_id = @user", new { user });
+                Assert.Equal((id, 1L, 1L), (id, users, events));
+            }
+            Assert.Equal(HttpStatusCode.NoContent, (await platform.DeleteAsync($"/api/platform/items/{encodedItem}")).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await platform.DeleteAsync($"/api/platform/items/{encodedItem}")).StatusCode);
+        }
     }
 
     [Fact]
