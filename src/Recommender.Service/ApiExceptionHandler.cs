@@ -99,8 +99,7 @@ public sealed partial class ApiExceptionHandler(IProblemDetailsService problems,
     {
         var fields = type?.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance)
             .Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name)).ToList() ?? [];
-        static string Bare(string s) => s.Replace("_", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
-        var meant = fields.FirstOrDefault(f => string.Equals(Bare(f), Bare(name), StringComparison.OrdinalIgnoreCase));
+        var meant = DidYouMean.Closest(fields, name);
         return meant is not null ? $"is not a field; did you mean {meant}?"
             : fields.Count > 0 ? $"is not a field; the fields are {string.Join(", ", fields)}"
             : "is not a field";

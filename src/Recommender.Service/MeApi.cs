@@ -141,6 +141,9 @@ public static class MeApi
     internal static async Task<Ok<SettingsDto>> GetSettingsAsync(long userId, SettingsService settings, CancellationToken ct) =>
         TypedResults.Ok(Dto(await settings.GetAsync(userId, ct)));
 
+    /// <summary>The settings of someone who has chosen nothing yet, read and stored nowhere.</summary>
+    internal static Ok<SettingsDto> UnchosenSettings(SettingsService settings) => TypedResults.Ok(Dto(settings.Unchosen()));
+
     /// <summary>A person's choice of objective, settings and topics, checked against the objective's schema; the platform's users choose the same way.</summary>
     internal static async Task<Results<Ok<SettingsDto>, ValidationProblem>> PutSettingsAsync(long userId, SettingsInput? input, SettingsService settings, CancellationToken ct)
     {

@@ -48,19 +48,27 @@ public static class PlatformApi
         platform.MapGet("/users/{userId}/feed", GetFeed).RequireAuthorization(ApiServiceExtensions.FeedsScope)
             .WithName("GetPlatformFeed")
             .WithSummary("One page of a platform user's feed")
-            .WithDescription("As /api/me/feed, for the platform's user id (created on first sight), recorded in the audit log before it is answered. API key with the feeds scope.");
+            .WithDescription("As /api/me/feed, for the platform's user id, recorded in the audit log before it is answered. A user seen for the first time is created, "
+                + "since the served list is recorded as theirs; DELETE /api/platform/users/{userId} removes them. API key with the feeds scope.");
         platform.MapGet("/users/{userId}/settings", GetSettings).RequireAuthorization(ApiServiceExtensions.FeedsScope)
             .WithName("GetPlatformUserSettings")
             .WithSummary("A platform user's objective and its settings")
-            .WithDescription("As /api/me/settings, for the platform's user id (created on first sight): the objective their feed follows (the default until they choose), its parameters and their topics. API key with the feeds scope.");
+            .WithDescription("As /api/me/settings, for the platform's user id: the objective their feed follows (the default until they choose), its parameters and their topics. "
+                + "A user the platform has not named yet gets the default settings and is not created. API key with the feeds scope.");
         platform.MapPut("/users/{userId}/settings", PutSettings).RequireAuthorization(ApiServiceExtensions.FeedsScope)
             .WithName("PutPlatformUserSettings")
             .WithSummary("Record the objective a platform user chose")
             .WithDescription("As /api/me/settings: the platform's own settings page passes on what its user chose; validated against the objective's parameter schema, kept in their settings history, followed by their next feed page. API key with the feeds scope.");
+        platform.MapDelete("/users/{userId}", DeleteUser).RequireAuthorization(ApiServiceExtensions.EventsScope)
+            .WithName("DeletePlatformUser")
+            .WithSummary("Delete a platform user and everything about them")
+            .WithDescription("By the platform's own user id: their events, settings and settings history, learning state and served lists go with them. "
+                + "A later event or feed for the same id starts a new user. API key with the events scope.");
         return app;
     }
 
-    private static async Task<Results<NoContent, ValidationProblem>> PutItem(string itemId, ItemInput input, CatalogImporter importer, CancellationToken ct)
+    private static async Task<Results<NoContent, ValidationProblem>> PutItem(string itemId, ItemInput input, CatalogImporter importer, CatalogStore catalog,
+        CancellationToken ct)
     {
         // Checked by the same rules as an import: a number too large for a level still reads as out of range.
         var item = new ItemRow(1, itemId, input.Title?.Trim() ?? "", input.Url, input.Summary, input.PublishedAt?.ToUniversalTime(),
@@ -71,6 +79,8 @@ public static class PlatformApi
             // What an import may set and this API cannot say (the level's basis, the body, the asker, the licence) is kept.
             Absent: ["level_basis", "body", "asked_by", "license"]);
         var errors = CatalogRules.ItemProblems(item).ToDictionary(p => p.Field, p => new[] { p.Problem });
+        if (errors.Count == 0)
+            await NameUnknownTopicsAsync(input.Topics, catalog, errors, ct);
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
         var batch = new ImportBatch { ItemsFile = "request" };
@@ -84,6 +94,26 @@ public static class PlatformApi
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["sourceId"] = [$"no source '{input.SourceId}'; create it first"] });
         }
         return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// A topic the catalog does not have is refused rather than created: a misspelt topic would otherwise become a topic
+    /// of its own, offered to readers and splitting the items that belong together.
+    /// </summary>
+    private static async Task NameUnknownTopicsAsync(List<string>? topics, CatalogStore catalog, Dictionary<string, string[]> errors, CancellationToken ct)
+    {
+        var given = (topics ?? []).Select(t => t?.Trim() ?? "").ToList();
+        var unknown = (await catalog.UnknownTopicsAsync(given, ct)).ToHashSet(StringComparer.Ordinal);
+        if (unknown.Count == 0)
+            return;
+        var names = (await catalog.TopicsAsync(ct)).Select(t => t.Name).ToList();
+        for (var i = 0; i < given.Count; i++)
+        {
+            if (unknown.Contains(given[i]))
+                errors[$"topics[{i}]"] = [DidYouMean.Closest(names, given[i]) is { } meant
+                    ? $"no topic '{given[i]}'; did you mean {meant}?"
+                    : $"no topic '{given[i]}'; topics are added by an import's topics.csv (GET /api/catalog/topics lists them)"];
+        }
     }
 
     private static async Task<Results<NoContent, ValidationProblem>> PutSource(string sourceId, SourceInput input, CatalogImporter importer, CancellationToken ct)
@@ -144,7 +174,8 @@ public static class PlatformApi
     {
         if (CatalogRules.IdProblem(userId) is { } problem)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["userId"] = [problem] });
-        return await MeApi.GetSettingsAsync(await accounts.EnsureExternalAsync(userId, ct), settings, ct);
+        // A read does not create the user: one the platform has not named yet has the settings everyone starts with.
+        return await accounts.FindExternalAsync(userId, ct) is { } id ? await MeApi.GetSettingsAsync(id, settings, ct) : MeApi.UnchosenSettings(settings);
     }
 
     private static async Task<Results<Ok<MeApi.SettingsDto>, ValidationProblem>> PutSettings(string userId, MeApi.SettingsInput? input, AccountStore accounts,
@@ -153,6 +184,21 @@ public static class PlatformApi
         if (CatalogRules.IdProblem(userId) is { } problem)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["userId"] = [problem] });
         return await MeApi.PutSettingsAsync(await accounts.EnsureExternalAsync(userId, ct), input, settings, ct);
+    }
+
+    private static async Task<Results<NoContent, NotFound, Conflict<Microsoft.AspNetCore.Mvc.ProblemDetails>>> DeleteUser(string userId, AccountStore accounts,
+        CancellationToken ct)
+    {
+        if (await accounts.FindExternalAsync(userId, ct) is not { } id)
+            return TypedResults.NotFound();
+        try
+        {
+            return await accounts.DeleteAsync(id, ct) ? TypedResults.NoContent() : TypedResults.NotFound();
+        }
+        catch (LastAdminException e)
+        {
+            return TypedResults.Conflict(new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = StatusCodes.Status409Conflict, Title = "The last admin cannot be deleted", Detail = e.Message });
+        }
     }
 
     private static async Task<Results<Ok<Feed>, NotFound, ValidationProblem>> GetFeed(string userId, FeedService feeds, CancellationToken ct, int? k = null, string? cursor = null)

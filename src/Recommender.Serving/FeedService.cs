@@ -114,7 +114,10 @@ public sealed class FeedService(
             Describe(snapshot, items.Where(i => snapshot.Pipeline.Catalog.Contains(i.ItemId))), next);
     }
 
-    /// <summary>A feed for the platform's user <paramref name="externalId"/>, who is created on first sight like in events.</summary>
+    /// <summary>
+    /// A feed for the platform's user <paramref name="externalId"/>, who is created on first sight like in events: the
+    /// served list is recorded as theirs, and the audit record needs someone to belong to.
+    /// </summary>
     /// <exception cref="FeedRequestException">A bad page size or cursor.</exception>
     /// <exception cref="AuditBacklogFullException">The audit log cannot take the record.</exception>
     public async Task<Feed> GetPlatformFeedAsync(string externalId, int? k = null, string? cursor = null, CancellationToken ct = default)
@@ -156,6 +159,9 @@ public sealed class FeedService(
     /// <summary>The user's objective and parameters, falling back to the default objective when none is chosen or the chosen one is gone.</summary>
     public async Task<(string ObjectiveId, ObjectiveParameters Parameters)> ChosenObjectiveAsync(long userId, CancellationToken ct = default) =>
         Chosen(await settings.GetAsync(userId, ct));
+
+    /// <summary>The objective and parameters of someone who has chosen none.</summary>
+    public (string ObjectiveId, ObjectiveParameters Parameters) DefaultObjective => Chosen(null);
 
     private (string ObjectiveId, ObjectiveParameters Parameters) Chosen(UserSettings? saved) =>
         saved is not null && state.Current.Pipeline.Objectives.TryGet(saved.ObjectiveId, out _)

@@ -43,6 +43,13 @@ public sealed class SettingsService(ObjectiveRegistry objectives, FeedService fe
         return new CurrentSettings(objectiveId, parameters, saved?.UpdatedAt, await store.TopicsAsync(userId, ct));
     }
 
+    /// <summary>What <see cref="GetAsync"/> answers for someone who has chosen nothing: the default goal, no topics.</summary>
+    public CurrentSettings Unchosen()
+    {
+        var (objectiveId, parameters) = feeds.DefaultObjective;
+        return new CurrentSettings(objectiveId, parameters, null, []);
+    }
+
     /// <summary>Earlier settings, newest first.</summary>
     public Task<IReadOnlyList<UserSettings>> HistoryAsync(long userId, int limit, CancellationToken ct = default) =>
         store.HistoryAsync(userId, limit, ct);

@@ -88,6 +88,7 @@ public sealed class AccessTests(ServiceFixture service, ITestOutputHelper output
         new("GET", "/api/platform/users/{userId}/settings", "/api/platform/users/p1/settings", null, [401, 401, 401, 401, 403, 403, 200, 401]),
         new("PUT", "/api/platform/users/{userId}/settings", "/api/platform/users/p1/settings", new { objectiveId = "engagement", parameters = new { } },
             [401, 401, 401, 401, 403, 403, 200, 401]),
+        new("DELETE", "/api/platform/users/{userId}", "/api/platform/users/p1", null, [401, 401, 401, 401, 403, 204, 403, 401]),
         new("POST", "/api/auth/sign-out", "/api/auth/sign-out", null, [401, 204, 204, 204, 401, 401, 401, 401], FreshSessions: true),
         new("DELETE", "/api/me/", "/api/me", null, [401, 204, 204, 204, 401, 401, 401, 401], FreshSessions: true),
     ];

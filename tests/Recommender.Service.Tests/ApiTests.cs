@@ -437,6 +437,67 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
+    public async Task Platform_user_settings_read_for_a_user_never_named_answers_the_defaults_and_stores_nobody()
+    {
+        var platform = await service.WithApiKeyAsync("feeds");
+        var user = "reader-" + Guid.NewGuid().ToString("N")[..8];
+
+        var settings = await JsonAsync(await platform.GetAsync($"/api/platform/users/{user}/settings"));
+
+        Assert.Equal("engagement", settings["objectiveId"]!.GetValue<string>());
+        Assert.Empty(settings["topics"]!.AsArray());
+        await using var conn = await service.DataSource.OpenConnectionAsync();
+        Assert.Equal(0, await conn.ExecuteScalarAsync<long>("select count(*) from users where external_id = @user", new { user }));
+    }
+
+    [Fact]
+    public async Task Platform_user_delete_removes_them_with_their_events_settings_and_served_lists()
+    {
+        var platform = await service.WithApiKeyAsync("events", "feeds");
+        var feedsOnly = await service.WithApiKeyAsync("feeds");
+        var user = "leaver-" + Guid.NewGuid().ToString("N")[..8];
+        await JsonAsync(await platform.PostAsJsonAsync("/api/platform/events", new[] { new { userId = user, itemId = "item-3", kind = "like", idempotencyKey = "l1" } }));
+        await JsonAsync(await platform.PutAsJsonAsync($"/api/platform/users/{user}/settings", new { objectiveId = "learning", parameters = new { topics = new[] { "Physics" } } }));
+        await JsonAsync(await platform.GetAsync($"/api/platform/users/{user}/feed?k=3"));
+        await service.FlushAuditAsync();
+        await using var conn = await service.DataSource.OpenConnectionAsync();
+        var id = await conn.ExecuteScalarAsync<long>("select id from users where external_id = @user", new { user });
+        const string Rows = """
+            select (select count(*) from users where id = @id) + (select count(*) from events where user_id = @id) + (select count(*) from user_settings where user_id = @id)
+                 + (select count(*) from served_lists where user_id = @id)
+            """;
+        Assert.Equal(4, await conn.ExecuteScalarAsync<long>(Rows, new { id }));
+
+        var refused = await feedsOnly.DeleteAsync($"/api/platform/users/{user}");
+        var deleted = await platform.DeleteAsync($"/api/platform/users/{user}");
+        var again = await platform.DeleteAsync($"/api/platform/users/{user}");
+
+        Assert.Equal((HttpStatusCode.Forbidden, HttpStatusCode.NoContent, HttpStatusCode.NotFound), (refused.StatusCode, deleted.StatusCode, again.StatusCode));
+        Assert.Equal(0, await conn.ExecuteScalarAsync<long>(Rows, new { id }));
+        // The same id later is a new user with nothing carried over.
+        var fresh = await JsonAsync(await platform.GetAsync($"/api/platform/users/{user}/settings"));
+        Assert.Equal("engagement", fresh["objectiveId"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Platform_item_put_naming_a_topic_the_catalog_lacks_is_400_naming_it_with_the_topic_meant_and_stores_nothing()
+    {
+        var catalog = await service.WithApiKeyAsync("catalog");
+        var id = "typo-" + Guid.NewGuid().ToString("N")[..8];
+
+        var typo = await catalog.PutAsJsonAsync($"/api/platform/items/{id}", new { title = "Tides", topics = new[] { "Oceans", "Ocaens", "Zoology" } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, typo.StatusCode);
+        var errors = JsonNode.Parse(await typo.Content.ReadAsStringAsync())!["errors"]!.AsObject();
+        Assert.Equal(["topics[1]", "topics[2]"], errors.Select(e => e.Key).Order(StringComparer.Ordinal));
+        Assert.Equal("no topic 'Ocaens'; did you mean Oceans?", errors["topics[1]"]![0]!.GetValue<string>());
+        Assert.StartsWith("no topic 'Zoology'; ", errors["topics[2]"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+        await using var conn = await service.DataSource.OpenConnectionAsync();
+        Assert.Equal(0, await conn.ExecuteScalarAsync<long>("select count(*) from topics where name in ('Ocaens', 'Zoology')"));
+        Assert.Equal(0, await conn.ExecuteScalarAsync<long>("select count(*) from items where external_id = @id", new { id }));
+    }
+
+    [Fact]
     public async Task Platform_passes_on_the_goal_its_user_chose_and_the_feed_follows_it()
     {
         var platform = await service.WithApiKeyAsync("feeds");

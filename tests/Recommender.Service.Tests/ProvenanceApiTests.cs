@@ -26,7 +26,7 @@ public sealed class ProvenanceApiTests(ServiceFixture service) : IClassFixture<S
         var published = new DateTimeOffset(2024, 2, 3, 4, 5, 6, TimeSpan.Zero);
         foreach (var (id, title, sign, alter) in shapes)
         {
-            var apiRow = new ItemRow(1, $"api-{run}-{id}", title, "https://example.org/" + id, "About " + id, published, 2, $"api-{run}", null, ["oceans"]);
+            var apiRow = new ItemRow(1, $"api-{run}-{id}", title, "https://example.org/" + id, "About " + id, published, 2, $"api-{run}", null, ["Oceans"]);
             var signature = sign ? PublisherKeys.Sign(pem, apiRow.SignedContent()) : null;
             var response = await catalog.PutAsJsonAsync($"/api/platform/items/{apiRow.ExternalId}", new
             {
@@ -36,7 +36,7 @@ public sealed class ProvenanceApiTests(ServiceFixture service) : IClassFixture<S
                 publishedAt = published,
                 level = 2,
                 sourceId = $"api-{run}",
-                topics = new[] { "oceans" },
+                topics = new[] { "Oceans" },
                 signature,
             });
             Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
@@ -56,7 +56,7 @@ public sealed class ProvenanceApiTests(ServiceFixture service) : IClassFixture<S
         }
 
         // Readers of the catalog API see the state and the signer.
-        var items = await service.CreateClient().GetFromJsonAsync<JsonArray>("/api/catalog/items?topic=oceans&limit=500");
+        var items = await service.CreateClient().GetFromJsonAsync<JsonArray>("/api/catalog/items?topic=Oceans&limit=500");
         var listed = items!.Single(i => i!["externalId"]!.GetValue<string>() == $"api-{run}-signed")!;
         Assert.Equal(ProvenanceStates.Verified, listed["provenance"]!["state"]!.GetValue<string>());
         Assert.Equal("API Publisher", listed["provenance"]!["signer"]!.GetValue<string>());

@@ -81,7 +81,7 @@ public sealed class UnreadableRequestTests(ServiceFixture service) : IClassFixtu
     [InlineData("PUT", "/api/platform/sources/unknown-member", """{"name":"S","credibility_basis":"audited"}""", "credibility_basis", "is not a field; did you mean credibilityBasis?")]
     [InlineData("POST", "/api/platform/events", """[{"userId":"u","itemId":"i","kind":"click","idempotencyKey":"k","occurred_at":"2024-05-01T10:00:00Z"}]""",
         "[0].occurred_at", "is not a field; did you mean occurredAt?")]
-    [InlineData("PUT", "/api/platform/users/u/settings", """{"objectiveId":"engagement","parameters":{},"objective":"x"}""", "objective", "is not a field; the fields are")]
+    [InlineData("PUT", "/api/platform/users/u/settings", """{"objectiveId":"engagement","parameters":{},"goal":"x"}""", "goal", "is not a field; the fields are")]
     public async Task Unknown_member_is_400_naming_it_and_nothing_is_stored(string method, string path, string body, string field, string expected)
     {
         // A PUT replaces: a member the service ignored would leave its field empty, so it is refused instead.

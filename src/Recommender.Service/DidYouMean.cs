@@ -1,0 +1,52 @@
+namespace Recommender.Service;
+
+/// <summary>
+/// The name a client most likely meant, for a 400 that says "did you mean …?": one that differs only in case, '_' or
+/// '-' (<c>source_id</c> for <c>sourceId</c>), else the one nearest by edit distance when it is close enough to be a
+/// typo (<c>Ocaens</c> for <c>Oceans</c>) and no other is as near.
+/// </summary>
+public static class DidYouMean
+{
+    public static string? Closest(IEnumerable<string> names, string given)
+    {
+        var candidates = names.ToList();
+        var spelt = candidates.FirstOrDefault(c => string.Equals(Bare(c), Bare(given), StringComparison.OrdinalIgnoreCase));
+        if (spelt is not null)
+            return spelt;
+        // At most one edit in four characters, and never more than two: further than that it is another name.
+        var allowed = Math.Min(2, Math.Max(1, given.Length / 4));
+        var near = candidates.Select(c => (Name: c, Distance: Distance(c.ToLowerInvariant(), given.ToLowerInvariant())))
+            .Where(c => c.Distance <= allowed).OrderBy(c => c.Distance).Take(2).ToList();
+        return near switch
+        {
+            [var only] => only.Name,
+            [var best, var next] when best.Distance < next.Distance => best.Name,
+            _ => null,
+        };
+    }
+
+    private static string Bare(string s) => s.Replace("_", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
+
+    // Edit distance with adjacent transpositions (Damerau, optimal string alignment): "Ocaens" is one edit from "Oceans".
+    private static int Distance(string a, string b)
+    {
+        if (Math.Abs(a.Length - b.Length) > 2)
+            return int.MaxValue;
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++)
+            d[i, 0] = i;
+        for (var j = 0; j <= b.Length; j++)
+            d[0, j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+            }
+        }
+        return d[a.Length, b.Length];
+    }
+}
