@@ -331,6 +331,23 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Train_whose_model_fails_the_gate_keeps_it_rejected_and_exits_1()
+    {
+        // The small world comes with model 1, here said to have measured far better than any model of this data can.
+        await SmallWorld.SeedAsync(_db.DataSource);
+        await using (var conn = await _db.DataSource.OpenConnectionAsync())
+            await conn.ExecuteAsync("update models set metrics = jsonb_set(metrics, '{testNdcg}', '0.99') where is_active");
+
+        var train = await RunAsync(null, "train", "--rank", "8", "--threads", "1");
+
+        Assert.True(train.Exit == 1, train.Output);
+        Assert.Contains("error: model 2 was stored but not activated: rejected", train.Output, StringComparison.Ordinal);
+        Assert.Equal(1, await ActiveVersionAsync());
+        await using var read = await _db.DataSource.OpenConnectionAsync();
+        Assert.Equal("rejected", await read.ExecuteScalarAsync<string>("select status from models where version = 2"));
+    }
+
+    [Fact]
     public async Task Train_ranks_on_ratings_by_default_and_predicts_them_with_loss_regression()
     {
         await SmallWorld.SeedAsync(_db.DataSource);

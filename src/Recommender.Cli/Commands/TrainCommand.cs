@@ -81,6 +81,12 @@ internal static class TrainCommand
             if (trained.Metrics is null)
                 throw new CliException($"model {trained.Version} {trained.Decision}");
             Print(trained);
+            // Stored for the record (models list shows it, an admin may still look at it), but not serving: a script must not read success.
+            if (!trained.Activated)
+            {
+                CliContext.Error($"model {trained.Version} was stored but not activated: {trained.Decision}");
+                return 1;
+            }
             return 0;
         }));
         return command;
