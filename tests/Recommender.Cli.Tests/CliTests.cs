@@ -429,6 +429,45 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Single(bad.Output.Trim().Split('\n'));
     }
 
+    [Fact]
+    public async Task Evaluate_reads_a_generic_import_directory_and_names_a_directory_in_no_format_it_reads()
+    {
+        var folder = Directory.CreateTempSubdirectory("recommender-generic-eval-").FullName;
+        var empty = Directory.CreateTempSubdirectory("recommender-no-format-").FullName;
+        try
+        {
+            // Sixty readers, each rating fifteen of forty items: high on their own topic's items, low on the others.
+            string[] topics = ["Oceans", "Stars", "Music", "History"];
+            await File.WriteAllTextAsync(Path.Combine(folder, "topics.csv"), "topic,parent\n" + string.Concat(topics.Select(t => t + ",\n")));
+            await File.WriteAllTextAsync(Path.Combine(folder, "items.csv"), "item_id,title,topics,level\n"
+                + string.Concat(Enumerable.Range(0, 40).Select(i => $"docs/{i},Item {i},{topics[i % 4]},{i % 5 + 1}\n")));
+            var rows = from u in Enumerable.Range(0, 60)
+                       from k in Enumerable.Range(0, 15)
+                       let item = (u * 11 + k * 7) % 40
+                       let value = item % 4 == u % 4 ? 8 + (u + k) % 3 : 2 + (u + k) % 3
+                       select $"u{u},docs/{item},rating,{value},{1700000000 + k * 86400 + u * 60}\n";
+            await File.WriteAllTextAsync(Path.Combine(folder, "events.csv"), "user_id,item_id,kind,value,occurred_at\n" + string.Concat(rows.Distinct()));
+            var report = Path.Combine(folder, "report.json");
+
+            var run = await RunAsync(null, "evaluate", "--data", folder, "--objectives", "popularity,engagement", "--seeds", "1", "--learners", "0",
+                "--threads", "1", "--rank", "4", "--lambda", "0.1", "--alpha", "5", "--out", report);
+            var neither = await RunAsync(null, "evaluate", "--data", empty, "--seeds", "1", "--learners", "0");
+
+            Assert.True(run.Exit is 0 or 1, run.Output);
+            Assert.Contains("engagement", run.Output, StringComparison.Ordinal);
+            using (var json = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(report)))
+                Assert.Equal(Path.GetFileName(folder), json.RootElement.GetProperty("data").GetString());
+            Assert.Equal(2, neither.Exit);
+            Assert.StartsWith($"error: --data {empty}: not a data set evaluate reads: a generic import", neither.Output, StringComparison.Ordinal);
+            Assert.Single(neither.Output.Trim().Split('\n'));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+            Directory.Delete(empty, recursive: true);
+        }
+    }
+
     [SharedDataFact(SharedDataSet.MovieTweetings)]
     public async Task Evaluate_on_data_too_small_to_choose_settings_keeps_the_defaults_and_still_writes_its_report()
     {

@@ -21,7 +21,7 @@ internal static class EvaluateCommand
     {
         // The defaults are the evaluator's own, so the CLI, the tests and the README cannot drift apart.
         var defaults = new EvaluationOptions();
-        var data = new Option<string>("--data") { Description = "Directory with ratings.csv + items.csv + sources.csv (synthetic), ratings.dat + movies.dat (MovieTweetings), or a Stack Exchange dump (a site folder or a folder of them; its activity is implicit feedback).", Required = true };
+        var data = new Option<string>("--data") { Description = "Directory in the generic import format (items.csv or items.jsonl, events.csv, optional topics.csv and sources.csv), with ratings.csv + items.csv + sources.csv (synthetic), ratings.dat + movies.dat (MovieTweetings), or a Stack Exchange dump (a site folder or a folder of them; its activity is implicit feedback).", Required = true };
         var output = new Option<string?>("--out") { Description = "Where to write the JSON report. Default: evaluation-<data>.json in the current directory." };
         var k = new Option<int>("--k") { Description = "List length the metrics use.", DefaultValueFactory = _ => defaults.K };
         var seed = new Option<int>("--seed") { Description = "First seed for training, tie-breaks, the simulation and a random split.", DefaultValueFactory = _ => defaults.Seed };
@@ -140,11 +140,23 @@ internal static class EvaluateCommand
         }
     }
 
-    /// <summary>A Stack Exchange dump is evaluated on its activity as implicit feedback; other folders hold ratings.</summary>
-    private static EvaluationData Load(string path, SplitKind split, int seed) =>
-        ActivityEvaluation.IsStackExchange(path)
-            ? ActivityEvaluation.LoadStackExchange(path, split, seed)
-            : EvaluationData.Load(path, split, seed);
+    /// <summary>
+    /// A Stack Exchange dump is evaluated on its activity as implicit feedback; a generic import on its ratings, or its
+    /// activity without enough of them; synthetic data and MovieTweetings on their ratings.
+    /// </summary>
+    private static EvaluationData Load(string path, SplitKind split, int seed)
+    {
+        if (!Directory.Exists(path))
+            throw new CliException($"--data {path}: no such directory");
+        if (ActivityEvaluation.IsStackExchange(path))
+            return ActivityEvaluation.LoadStackExchange(path, split, seed);
+        if (ActivityEvaluation.IsGeneric(path))
+            return ActivityEvaluation.LoadGeneric(path, split, seed);
+        if (File.Exists(Path.Combine(path, "ratings.csv")) || File.Exists(Path.Combine(path, "ratings.dat")))
+            return EvaluationData.Load(path, split, seed);
+        throw new CliException($"--data {path}: not a data set evaluate reads: a generic import (items.csv or items.jsonl, and events.csv), "
+            + "synthetic data (ratings.csv, items.csv, sources.csv), MovieTweetings (ratings.dat, movies.dat) or a Stack Exchange dump (Posts.xml)");
+    }
 
     /// <summary>The longest list <c>--k</c> may ask for: the most the service serves in one page (the API's k is 1 to 100 too).</summary>
     private const int MaxK = 100;

@@ -76,6 +76,21 @@ public sealed partial class EvaluationData
     }
 
     /// <summary>
+    /// Evaluation data from ratings on the product's 0–10 scale (a generic import's <c>rating</c> events), positives at
+    /// <see cref="ImplicitFeedback.PositiveRating"/> or more as the ranking model trains on them; the topic tree is kept.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Too little is left after the split to evaluate.</exception>
+    public static EvaluationData FromRatings(string name, RatingTable ratings, IReadOnlyList<ItemInfo> items, IReadOnlyDictionary<string, string> topicParents,
+        SplitKind kind = SplitKind.Temporal, int seed = 42)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var (split, validation, popularity, last) = SplitTable(ratings, name, kind, seed);
+        var hasCredibility = items.Any(i => i.Credibility is not null);
+        return Checked(new EvaluationData(name, split, validation, new Catalog(items, popularity, topicParents: topicParents), ImplicitFeedback.PositiveRating,
+            hasCredibility, last), name);
+    }
+
+    /// <summary>
     /// Evaluation data from implicit feedback: one row per (person, item) pair with its strength and the time of its
     /// first event (<see cref="ImplicitFeedback.Cells"/>), every row a positive; the catalog's topic tree is kept.
     /// </summary>
