@@ -5,8 +5,12 @@ using Npgsql;
 
 namespace Recommender.Data;
 
-/// <summary>A person who can sign in.</summary>
-public sealed record Account(long Id, string Login, string DisplayName, string Role);
+/// <summary>
+/// A person. <see cref="Login"/> is what they sign in with; for a platform's user, who has none, it reads as their
+/// platform id (or our id), so pages that name people still have something to show, and <see cref="PlatformId"/> says
+/// that it is one.
+/// </summary>
+public sealed record Account(long Id, string Login, string DisplayName, string Role, string? PlatformId = null);
 
 /// <summary>
 /// What a sign-in attempt came to: the account on success; otherwise, when the login is locked for this client after
@@ -33,6 +37,9 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
     /// <summary>Platform user ids remembered per process (about 100 bytes each); past this the memory starts afresh.</summary>
     public const int MaxRememberedUsers = 1_000_000;
 
+    // An Account as every query reads it: a platform's user, without a login, shows their platform id there too.
+    private const string Columns = "id, coalesce(login, external_id, id::text) as login, display_name, role, case when login is null then external_id end as platform_id";
+
     private static readonly PasswordHasher<Account> Hasher = new();
     private readonly ConcurrentDictionary<string, long> _externalIds = new(StringComparer.Ordinal);
 
@@ -49,7 +56,7 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
             with unlocked as (delete from sign_in_failures where login = @login)
             insert into users (login, display_name, role, password_hash) values (@login, @displayName, @role, @hash)
             on conflict (login) do update set display_name = excluded.display_name, role = excluded.role, password_hash = excluded.password_hash
-            returning id, login, display_name, role
+            returning id, login, display_name, role, null::text as platform_id
             """, new { login, displayName, role, hash }, cancellationToken: ct));
     }
 
@@ -57,14 +64,14 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.QuerySingleOrDefaultAsync<Account>(new CommandDefinition(
-            "select id, coalesce(login, external_id, id::text) as login, display_name, role from users where id = @id", new { id }, cancellationToken: ct));
+            $"select {Columns} from users where id = @id", new { id }, cancellationToken: ct));
     }
 
     public async Task<IReadOnlyList<Account>> ListAsync(string? role, int offset, int limit, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var rows = await conn.QueryAsync<Account>(new CommandDefinition("""
-            select id, coalesce(login, external_id, id::text) as login, display_name, role from users
+        var rows = await conn.QueryAsync<Account>(new CommandDefinition($"""
+            select {Columns} from users
             where (@role::text is null or role = @role) order by login is null, id offset @offset limit @limit
             """, new { role, offset, limit }, cancellationToken: ct));
         return rows.AsList();
@@ -81,8 +88,8 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
         var pattern = string.IsNullOrWhiteSpace(text) ? null
             : "%" + text.Trim().Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal) + "%";
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var rows = await conn.QueryAsync<Account>(new CommandDefinition("""
-            select id, coalesce(login, external_id, id::text) as login, display_name, role from users
+        var rows = await conn.QueryAsync<Account>(new CommandDefinition($"""
+            select {Columns} from users
             where @pattern::text is null or coalesce(login, external_id) ilike @pattern or display_name ilike @pattern
             order by login is null, case when login is not null then lower(display_name) end, id offset @offset limit @limit
             """, new { pattern, offset, limit }, cancellationToken: ct));
@@ -96,7 +103,7 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
             return new Dictionary<long, Account>();
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<Account>(new CommandDefinition(
-            "select id, coalesce(login, external_id, id::text) as login, display_name, role from users where id = any(@ids)",
+            $"select {Columns} from users where id = any(@ids)",
             new { ids = ids.ToArray() }, cancellationToken: ct));
         return rows.ToDictionary(a => a.Id);
     }

@@ -38,7 +38,7 @@ public sealed class SessionStore(NpgsqlDataSource dataSource)
         return await conn.QuerySingleOrDefaultAsync<Account>(new CommandDefinition("""
             update sessions s set seen_at = now() from users u
             where s.user_id = @userId and s.id = @id and s.ended_at is null and u.id = s.user_id and u.login is not null
-            returning u.id, u.login, u.display_name, u.role
+            returning u.id, u.login, u.display_name, u.role, null::text as platform_id
             """, new { userId, id }, cancellationToken: ct));
     }
 

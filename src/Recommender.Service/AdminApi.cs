@@ -79,7 +79,7 @@ public static class AdminApi
             .WithSummary("The privacy budget left for research exports");
         admin.MapGet("/users", ListPeople)
             .WithName("ListPeople")
-            .WithSummary("List people with an account")
+            .WithSummary("List people: those with a login, then the platforms' users")
             .WithDescription("Optionally only one role; " + PeoplePage.Description);
         admin.MapPut("/users/{id:long}/role", SetRole)
             .WithName("SetRole")
@@ -113,7 +113,16 @@ public static class AdminApi
 
     private static readonly PageRange PeoplePage = new(DefaultLimit: 50, MaxLimit: 500, Offset: true);
 
-    private static async Task<Results<Ok<IReadOnlyList<Account>>, ValidationProblem>> ListPeople(AccountAdministration accounts, CancellationToken ct,
+    /// <summary>
+    /// A person as the admin list shows them: <c>login</c> is what they sign in with, null for a platform's user, who
+    /// is named by <c>platformId</c>, the platform's own id for them (null for people with a login).
+    /// </summary>
+    public sealed record PersonDto(long Id, string? Login, string? PlatformId, string DisplayName, string Role)
+    {
+        public static PersonDto From(Account a) => new(a.Id, a.PlatformId is null ? a.Login : null, a.PlatformId, a.DisplayName, a.Role);
+    }
+
+    private static async Task<Results<Ok<List<PersonDto>>, ValidationProblem>> ListPeople(AccountAdministration accounts, CancellationToken ct,
         string? role = null, int? offset = null, int? limit = null)
     {
         var errors = new Dictionary<string, string[]>();
@@ -122,7 +131,7 @@ public static class AdminApi
             errors["role"] = [AccountAdministration.RoleRule];
         if (!PeoplePage.Check(errors, limit ?? PeoplePage.DefaultLimit, offset ?? 0) || errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
-        return TypedResults.Ok(await accounts.ListAsync(role, offset ?? 0, limit ?? PeoplePage.DefaultLimit, ct));
+        return TypedResults.Ok((await accounts.ListAsync(role, offset ?? 0, limit ?? PeoplePage.DefaultLimit, ct)).Select(PersonDto.From).ToList());
     }
 
     private static async Task<Results<Ok<List<AuditRow>>, ValidationProblem>> QueryServed(AuditQueries audit, ObjectiveRegistry objectives, ServingState serving,

@@ -498,6 +498,23 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
+    public async Task Admin_people_list_names_a_platforms_user_by_platform_id_not_as_a_login()
+    {
+        var events = await service.WithApiKeyAsync("events");
+        var user = "listed-" + Guid.NewGuid().ToString("N")[..8];
+        await JsonAsync(await events.PostAsJsonAsync("/api/platform/events", new[] { new { userId = user, itemId = "item-2", kind = "like", idempotencyKey = "p1" } }));
+        var admin = await service.SignedInAsync(service.Admin);
+
+        var people = (await JsonAsync(await admin.GetAsync("/api/admin/users?limit=500"))).AsArray();
+
+        var platformUser = people.Single(p => p!["platformId"]?.GetValue<string>() == user)!;
+        Assert.Null(platformUser["login"]);
+        var alice = people.Single(p => p!["id"]!.GetValue<long>() == service.Alice.Id)!;
+        Assert.Equal(("alice", null), (alice["login"]!.GetValue<string>(), alice["platformId"]?.GetValue<string>()));
+        Assert.DoesNotContain(people, p => p!["login"]?.GetValue<string>() == user);
+    }
+
+    [Fact]
     public async Task Platform_passes_on_the_goal_its_user_chose_and_the_feed_follows_it()
     {
         var platform = await service.WithApiKeyAsync("feeds");

@@ -68,6 +68,21 @@ public sealed class AdminPageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Users_shows_a_platforms_user_by_platform_id_with_no_login()
+    {
+        var platformId = $"shop/{Guid.NewGuid():N}"[..16];
+        var id = await new AccountStore(web.DataSource).EnsureExternalAsync(platformId);
+        using var admin = await AdminAsync();
+
+        var (_, page, _) = await admin.PageAsync($"/admin/users?q={Uri.EscapeDataString(platformId)}");
+
+        var row = Assert.Single(page.QuerySelectorAll("#users tbody tr"));
+        Assert.Equal(id.ToString(CultureInfo.InvariantCulture), row.GetAttribute("data-user"));
+        Assert.Equal(["Login", "Platform id"], page.QuerySelectorAll("#users thead th").Skip(1).Take(2).Select(th => th.TextContent));
+        Assert.Equal(("", platformId), (row.Children[1].TextContent, row.Children[2].TextContent));
+    }
+
+    [Fact]
     public async Task Audit_and_counterfactual_choose_the_person_by_name()
     {
         var surname = $"Byron{Guid.NewGuid():N}"[..12];
