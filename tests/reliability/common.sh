@@ -137,7 +137,14 @@ rel_setup() {
   rel_import "$data"
 }
 
-rel_train() { rel_log "train $*"; cli train "$@" >&2; }
+# A model that fails its quality gate exits 1 and leaves the active one serving, which is all these scripts need.
+rel_train() {
+  rel_log "train $*"
+  local rc=0
+  cli train "$@" >&2 || rc=$?
+  if [ "$rc" -eq 1 ]; then rel_log "train: the new model was rejected by its gate; the active one keeps serving"; return 0; fi
+  return "$rc"
+}
 
 rel_spawn() {
   local name=${1:?name} port=${2:?port} log
