@@ -15,6 +15,24 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
     /// <summary>The scopes a key may hold.</summary>
     public static readonly IReadOnlyList<string> Scopes = ["catalog", "events", "feeds"];
 
+    /// <summary>The longest name a key may have; a key says who it is for, so one can tell keys apart and revoke the right one.</summary>
+    public const int MaxNameLength = 100;
+
+    /// <summary>
+    /// What is wrong with a key about to be created, by field (<c>name</c>, <c>scopes</c>); empty when nothing is. The
+    /// admin API, the CLI and the web page all ask here, so a key refused by one is refused by all.
+    /// </summary>
+    public static Dictionary<string, string> Problems(string? name, IReadOnlyCollection<string>? scopes)
+    {
+        var problems = new Dictionary<string, string>(StringComparer.Ordinal);
+        // PostgreSQL text cannot hold NUL, and no one names a platform with control characters.
+        if (string.IsNullOrWhiteSpace(name) || name.Trim().Length > MaxNameLength || name.Any(char.IsControl))
+            problems["name"] = $"is required, at most {MaxNameLength} characters, without control characters";
+        if (scopes is not { Count: > 0 } || scopes.Any(s => !Scopes.Contains(s)))
+            problems["scopes"] = $"one or more of: {string.Join(", ", Scopes)}";
+        return problems;
+    }
+
     /// <summary>Creates a key and returns it in clear, the only time it exists outside the caller.</summary>
     public async Task<(ApiKeyInfo Info, string Key)> CreateAsync(string name, IReadOnlyList<string> scopes, CancellationToken ct = default)
     {

@@ -261,13 +261,9 @@ public static class AdminApi
 
     private static async Task<Results<Created<CreatedApiKey>, ValidationProblem>> CreateKey(ApiKeyInput input, ApiKeyStore keys, CancellationToken ct)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(input.Name) || input.Name.Length > 100)
-            errors["name"] = ["is required, at most 100 characters"];
-        if (input.Scopes is not { Count: > 0 } || input.Scopes.Any(s => !ApiKeyStore.Scopes.Contains(s)))
-            errors["scopes"] = [$"one or more of: {string.Join(", ", ApiKeyStore.Scopes)}"];
-        if (errors.Count > 0)
-            return TypedResults.ValidationProblem(errors);
+        var problems = ApiKeyStore.Problems(input.Name, input.Scopes);
+        if (problems.Count > 0)
+            return TypedResults.ValidationProblem(problems.ToDictionary(p => p.Key, p => new[] { p.Value }));
         var (info, key) = await keys.CreateAsync(input.Name!.Trim(), input.Scopes!, ct);
         return TypedResults.Created($"/api/admin/api-keys/{info.Id}", new CreatedApiKey(info, key));
     }

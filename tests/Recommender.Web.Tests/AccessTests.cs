@@ -62,6 +62,7 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
         new("POST", "/admin/models", "/admin/models", [], PostToAdminPage),
         new("POST", "/admin/users", "/admin/users", [], PostToAdminPage),
         new("POST", "/admin/keys", "/admin/keys", [], PostToAdminPage),
+        new("POST", "/admin/api-keys", "/admin/api-keys", [], PostToAdminPage),
         // anonymous, person, other person, admin
         new("GET", "/health", "/health", null, ["200", "200", "200", "200"]),
         // The Prometheus scrape: anonymous, like /health (docs/security.md says who should reach it).
@@ -90,6 +91,7 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
         new("GET", "/admin/models", "/admin/models", null, ["302 /sign-in", "403", "403", "200"]),
         new("GET", "/admin/users", "/admin/users", null, ["302 /sign-in", "403", "403", "200"]),
         new("GET", "/admin/keys", "/admin/keys", null, ["302 /sign-in", "403", "403", "200"]),
+        new("GET", "/admin/api-keys", "/admin/api-keys", null, ["302 /sign-in", "403", "403", "200"]),
         new("POST", "/sign-in", "/sign-in", [("login", "nobody"), ("password", "wrong"), ("returnUrl", "/")],
             ["302 /sign-in?failed=1", "302 /sign-in?failed=1", "302 /sign-in?failed=1", "302 /sign-in?failed=1"]),
         new("POST", "/me/feedback", "/me/feedback", [("itemId", ids.ItemId.ToString(CultureInfo.InvariantCulture)), ("kind", "like"), ("requestId", ids.RequestId.ToString()), ("returnUrl", "/")],
@@ -107,6 +109,11 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
         // Revoking a publisher key asks once: without the confirmation's answer the post goes to that step.
         new("POST", "/admin/do/revoke-key", "/admin/do/revoke-key", [("keyId", "0000000000000000")],
             ["302 /sign-in", "403", "403", "302 /admin/keys?confirm="]),
+        // A platform API key: created at once (the key is shown on the page), revoked once confirmed.
+        new("POST", "/admin/do/create-api-key", "/admin/do/create-api-key", [("name", "crawl"), ("scope", "feeds")],
+            ["302 /sign-in", "403", "403", "302 /admin/api-keys?done="]),
+        new("POST", "/admin/do/revoke-api-key", "/admin/do/revoke-api-key", [("id", "1")],
+            ["302 /sign-in", "403", "403", "302 /admin/api-keys?confirm=1"]),
         // Spending privacy budget asks once too.
         new("POST", "/admin/do/export", "/admin/do/export", [("epsilon", "1"), ("days", "7")],
             ["302 /sign-in", "403", "403", "302 /admin/report?days=7&spend=1"]),

@@ -55,6 +55,8 @@ public sealed class HostileFormTests(WebFixture web, ITestOutputHelper output)
             ("/me/blend", personClient, WebClient.Token(settingsPage), blendFields),
             ("/admin/do/activate", adminClient, WebClient.Token(modelsPage), ["version"]),
             ("/admin/do/role", adminClient, WebClient.Token(modelsPage), ["userId", "role"]),
+            ("/admin/do/create-api-key", adminClient, WebClient.Token(modelsPage), ["name", "scope"]),
+            ("/admin/do/revoke-api-key", adminClient, WebClient.Token(modelsPage), ["id"]),
             // No hostile value is a window of 1 to 366 days, so none of these spends privacy budget.
             ("/admin/do/export", adminClient, WebClient.Token(modelsPage), ["epsilon", "days", "confirmed"]),
         ];
@@ -69,6 +71,7 @@ public sealed class HostileFormTests(WebFixture web, ITestOutputHelper output)
             ("/me/goal", personClient, WebClient.Token(settingsPage), "objectiveId=learning&topics=Oce%00ans"),
             ("/me/goal", personClient, WebClient.Token(settingsPage), "objectiveId=engagement&topics=%00"),
             ("/me/settings", personClient, WebClient.Token(settingsPage), "topics=Phys%00ics&credibilityFloor=0.5"),
+            ("/admin/do/create-api-key", adminClient, WebClient.Token(modelsPage), "name=Sh%00op&scope=feeds"),
             ("/me/feedback", personClient, WebClient.Token(settingsPage), $"itemId=1&kind=like&requestId={Guid.NewGuid()}&returnUrl=%2F%00"),
         ];
         foreach (var (action, client, token, fields) in nul)

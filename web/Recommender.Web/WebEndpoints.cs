@@ -47,6 +47,10 @@ public static class WebEndpoints
         admin.MapPost("/revoke-key", RevokeKey)
             .WithName("WebRevokePublisherKey").WithSummary("Revoke a publisher's signing key, once confirmed, with a reason");
         // A post, not a link: every export spends privacy budget for good, so a page on another site must not be able to.
+        admin.MapPost("/create-api-key", CreateApiKey)
+            .WithName("WebCreateApiKey").WithSummary("Create a platform API key, shown once on the API keys page");
+        admin.MapPost("/revoke-api-key", RevokeApiKey)
+            .WithName("WebRevokeApiKey").WithSummary("Revoke a platform API key, once confirmed");
         admin.MapPost("/export", Export)
             .WithName("WebResearchExport").WithSummary("Download a differentially private research export, once confirmed")
             .WithDescription("epsilon (0.01 to 10) over the last days (1 to 366), taken from the privacy budget; the report page has the form.");
@@ -252,7 +256,7 @@ public static class WebEndpoints
         $"{page}?done={Uri.EscapeDataString(flash.SealOutcome(code, subject))}{rest}";
 
     /// <summary>Activating (or rolling back to) a model changes every reader's feed, so a post without the confirmation step's answer goes to that step.</summary>
-    private static async Task<RedirectHttpResult> Activate([FromForm] int version, [FromForm] string? confirmed, ModelAdministration models, FlashMessages flash, CancellationToken ct)
+    private static async Task<RedirectHttpResult> Activate([FromForm] int version, [FromForm] string? confirmed, ClaimsPrincipal user, ModelAdministration models, FlashMessages flash, CancellationToken ct)
     {
         if (confirmed != "yes")
             return TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/models?confirm={version}"));
@@ -280,6 +284,37 @@ public static class WebEndpoints
     }
 
     private static async Task<RedirectHttpResult> SetRole([FromForm] long userId, [FromForm] string? role, [FromForm] string? confirmed, [FromForm] string? q,
+    /// <summary>
+    /// Creates a key with the same rules as the admin API and the CLI. The key itself goes to the page through
+    /// <see cref="NewApiKeys"/>, never through the address; a refusal goes back with the name as typed, sealed, and a code per field.
+    /// </summary>
+    private static async Task<RedirectHttpResult> CreateApiKey(IFormCollection form, ClaimsPrincipal user, ApiKeyStore keys, NewApiKeys held, FlashMessages flash, CancellationToken ct)
+    {
+        var name = form["name"].ToString();
+        string[] scopes = [.. form["scope"].OfType<string>()];
+        var problems = ApiKeyStore.Problems(name, scopes);
+        if (problems.Count > 0)
+        {
+            var typed = string.IsNullOrEmpty(name) || name.Length > ApiKeyStore.MaxNameLength ? "" : "&name=" + Uri.EscapeDataString(flash.Seal(name));
+            return TypedResults.Redirect($"/admin/api-keys?problem={string.Join(',', problems.Keys)}{typed}#create");
+        }
+        var (info, key) = await keys.CreateAsync(name.Trim(), scopes, ct);
+        var handle = held.Hold(user.UserId(), info.Id, key);
+        return TypedResults.Redirect(Done("/admin/api-keys", flash, "created", string.Create(CultureInfo.InvariantCulture, $"{info.Id}:{handle}")));
+    }
+
+    /// <summary>A revoked key stops working at once everywhere, so without the confirmation step's answer the post goes to that step.</summary>
+    private static async Task<RedirectHttpResult> RevokeApiKey([FromForm] string? id, [FromForm] string? confirmed, ApiKeyStore keys, FlashMessages flash, CancellationToken ct)
+    {
+        if (QueryValues.ReadOrNull<long>(id) is not { } keyId)
+            return TypedResults.Redirect("/admin/api-keys?problem=no-key");
+        if (confirmed != "yes")
+            return TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/api-keys?confirm={keyId}"));
+        return await keys.RevokeAsync(keyId, ct)
+            ? TypedResults.Redirect(Done("/admin/api-keys", flash, "revoked", keyId.ToString(CultureInfo.InvariantCulture)))
+            : TypedResults.Redirect("/admin/api-keys?problem=no-key");
+    }
+
         ClaimsPrincipal user, AccountAdministration accounts, FlashMessages flash, CancellationToken ct)
     {
         var search = string.IsNullOrWhiteSpace(q) ? "" : "&q=" + Uri.EscapeDataString(q);

@@ -39,6 +39,7 @@ public static class WebServiceExtensions
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddSingleton<AdminStatistics>();
         builder.Services.AddSingleton<FlashMessages>();
+        builder.Services.AddSingleton<NewApiKeys>();
         builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
             .AddPersonCookie(serving => serving.WebSessionLifetime, o =>
             {

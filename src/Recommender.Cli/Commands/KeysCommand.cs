@@ -7,9 +7,6 @@ namespace Recommender.Cli.Commands;
 /// <summary><c>recommender keys create|list|revoke</c>: platform API keys from the command line (the admin API does the same).</summary>
 internal static class KeysCommand
 {
-    /// <summary>The longest key name the admin API accepts.</summary>
-    private const int MaxNameLength = 100;
-
     public static Command Create()
     {
         var name = new Option<string>("--name") { Description = "Who the key is for.", Required = true };
@@ -18,11 +15,11 @@ internal static class KeysCommand
         var create = new Command("create", "Create an API key; it is printed once and stored only as a hash.") { name, scopes, quiet };
         create.SetAction(CliApp.Guarded(async (parse, ct) =>
         {
-            // The admin API's rule: a key says who it is for, so one can tell keys apart in the list and revoke the right one.
             var who = parse.GetValue(name)!.Trim();
-            if (who.Length is 0 or > MaxNameLength)
-                throw new CliException($"--name: say who the key is for, 1 to {MaxNameLength} characters");
             var wanted = parse.GetValue(scopes)!;
+            var problems = ApiKeyStore.Problems(who, wanted);
+            if (problems.ContainsKey("name"))
+                throw new CliException($"--name: say who the key is for, 1 to {ApiKeyStore.MaxNameLength} characters");
             if (wanted.FirstOrDefault(s => !ApiKeyStore.Scopes.Contains(s)) is { } bad)
                 throw new CliException($"--scope: '{bad}' is not one of {string.Join(", ", ApiKeyStore.Scopes)}");
             await using var dataSource = await CliContext.OpenDatabaseAsync(parse, ct);
