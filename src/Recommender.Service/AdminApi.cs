@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using Recommender.Core;
 using Recommender.Data;
 using Recommender.Data.Import;
+using Recommender.Data.Models;
 using Recommender.Serving;
 using Recommender.Training;
 
@@ -230,8 +231,8 @@ public static class AdminApi
             Detail = "Training is already running elsewhere, or failed; see the models list.",
         });
 
-    private static async Task<Results<Ok, NotFound, Conflict<ProblemDetails>>> Activate(int version, ModelAdministration models, CancellationToken ct) =>
-        await models.ActivateAsync(version, ct) switch
+    private static async Task<Results<Ok, NotFound, Conflict<ProblemDetails>>> Activate(int version, ClaimsPrincipal user, ModelAdministration models, CancellationToken ct) =>
+        await models.ActivateAsync(version, new ModelActivator(ModelActivator.Api, user.Identity?.Name), ct) switch
         {
             { Outcome: ActivationOutcome.Activated } => TypedResults.Ok(),
             { Outcome: ActivationOutcome.NotActivatable, Model: { } model } => TypedResults.Conflict(new ProblemDetails

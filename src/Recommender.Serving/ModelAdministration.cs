@@ -34,12 +34,12 @@ public sealed class ModelAdministration(ModelStore models, RerankerStore reranke
     /// <summary>Every model version with its status, options and holdout metrics.</summary>
     public Task<IReadOnlyList<ModelSummary>> ListAsync(CancellationToken ct = default) => models.ListAsync(ct);
 
-    public async Task<ModelActivation> ActivateAsync(int version, CancellationToken ct = default)
+    public async Task<ModelActivation> ActivateAsync(int version, ModelActivator by, CancellationToken ct = default)
     {
         var model = (await models.ListAsync(ct)).FirstOrDefault(m => m.Version == version);
         if (model is null)
             return new(ActivationOutcome.NoSuchModel, null);
-        if (!await models.ActivateAsync(version, ct))
+        if (!await models.ActivateAsync(version, by, ct))
             return new(ActivationOutcome.NotActivatable, model);
         // This process swaps now; the others follow the notification.
         await state.ReloadAsync(ct: ct);

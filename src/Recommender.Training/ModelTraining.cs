@@ -157,7 +157,7 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
                 await models.RecordOptionsAsync(version, JsonSerializer.Serialize(chosen, Json), ct);
             var (passes, decision) = await GateAsync(metrics, ct);
             await models.CompleteAsync(version, model, JsonSerializer.Serialize(metrics, Json), passes ? "ready" : "rejected", ct);
-            var activated = passes && await models.ActivateAsync(version, ct);
+            var activated = passes && await models.ActivateAsync(version, ModelActivator.ByTraining, ct);
             return new TrainingReport(version, activated, decision, metrics);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -243,7 +243,7 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
             await models.RecordOptionsAsync(version, JsonSerializer.Serialize(chosen, Json), ct);
         var (passes, decision) = await GateRankingAsync(metrics, ct);
         await models.CompleteAsync(version, model, JsonSerializer.Serialize(metrics, Json), passes ? "ready" : "rejected", ct);
-        var activated = passes && await models.ActivateAsync(version, ct);
+        var activated = passes && await models.ActivateAsync(version, ModelActivator.ByTraining, ct);
         return new TrainingReport(version, activated, decision, metrics);
     }
 

@@ -33,7 +33,7 @@ public sealed class DamagedModelTests : IAsyncLifetime
         var previous = (await store.LoadActiveAsync())!;
         var newer = await store.BeginAsync("mf-sgd", new ModelLoss(ModelLoss.SquaredError, false), "{}");
         await store.CompleteAsync(newer, previous.Model, "{}", "ready");
-        Assert.True(await store.ActivateAsync(newer));
+        Assert.True(await store.ActivateAsync(newer, ModelActivator.ByCommandLine));
         await using (var conn = await _db.DataSource.OpenConnectionAsync())
             await conn.ExecuteAsync("update models set payload = set_byte(payload, 100, (get_byte(payload, 100) + 1) % 256) where version = @newer", new { newer });
 

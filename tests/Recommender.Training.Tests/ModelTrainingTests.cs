@@ -73,7 +73,7 @@ public sealed class ModelTrainingTests : IAsyncLifetime
         Assert.Equal(good.Version, (await _models.LoadActiveAsync())!.Version);
         var listed = await _models.ListAsync();
         Assert.Equal("rejected", listed.Single(x => x.Version == bad.Version).Status);
-        Assert.False(await _models.ActivateAsync(bad.Version));
+        Assert.False(await _models.ActivateAsync(bad.Version, ModelActivator.ByCommandLine));
     }
 
     [SharedDataFact(SharedDataSet.MovieTweetings)]
@@ -84,7 +84,7 @@ public sealed class ModelTrainingTests : IAsyncLifetime
         var second = await training.TrainAsync(Options());
         Assert.True(second.Activated, second.Decision);
 
-        Assert.True(await _models.ActivateAsync(first.Version));
+        Assert.True(await _models.ActivateAsync(first.Version, ModelActivator.ByCommandLine));
 
         var listed = await _models.ListAsync();
         Assert.Equal([first.Version], listed.Where(x => x.IsActive).Select(x => x.Version));

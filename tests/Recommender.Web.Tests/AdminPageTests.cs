@@ -331,6 +331,40 @@ public sealed class AdminPageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Models_page_says_when_and_by_whom_each_model_was_activated_and_what_it_was_trained_on()
+    {
+        var store = new ModelStore(web.DataSource);
+        var trainer = new ModelTraining(store, new EventStore(web.DataSource));
+        var options = new Factorization.MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8 };
+        await trainer.TrainAsync(options);
+        await trainer.TrainAsync(options);
+        var models = await store.ListAsync();
+        var byTraining = models.First(m => m.ActivatedVia == ModelActivator.Training);
+        var target = models.Where(m => m.Status == "ready" && !m.IsActive).Max(m => m.Version);
+        var account = await web.NewAccountAsync("admin");
+        using var admin = web.NewClient();
+        await admin.SignInAsync(account);
+
+        var (_, confirm, _) = await admin.PageAsync($"/admin/models?confirm={target}");
+        using (var yes = await admin.SubmitAsync(confirm, ".confirm form[action='/admin/do/activate']"))
+            Assert.StartsWith("/admin/models?done=", yes.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        var (_, page, _) = await admin.PageAsync("/admin/models");
+
+        var activated = (await store.ListAsync()).Single(m => m.Version == target);
+        Assert.Equal((ModelActivator.Page, account.Login), (activated.ActivatedVia, activated.ActivatedBy));
+        Assert.Equal($"just now by {account.Login}", page.QuerySelector($"#models tr[data-version='{target}'] td.activated")!.TextContent);
+        Assert.EndsWith("by training, as it passed its gate", page.QuerySelector($"#models tr[data-version='{byTraining.Version}'] td.activated")!.TextContent, StringComparison.Ordinal);
+        var never = models.FirstOrDefault(m => m.ActivatedAt is null && m.Status != "training");
+        if (never is not null)
+            Assert.Equal("never", page.QuerySelector($"#models tr[data-version='{never.Version}'] td.activated")!.TextContent);
+        var metrics = ModelMetrics.Read(activated.Metrics)!;
+        Assert.StartsWith(string.Create(CultureInfo.InvariantCulture, $"{metrics.TrainRatings:N0} "), page.QuerySelector($"#models tr[data-version='{target}'] td.trained-on")!.TextContent, StringComparison.Ordinal);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $" from {metrics.Users:N0} people on {metrics.Items:N0} items ({metrics.TestRatings:N0} newer held out to measure it)"),
+            page.QuerySelector($"#models tr[data-version='{target}'] td.trained-on")!.TextContent, StringComparison.Ordinal);
+        Assert.Contains($"activated just now by {account.Login}; trained on ", page.QuerySelector("#serving")!.TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Role_change_asks_first_naming_the_person_and_only_the_confirmed_post_changes_it()
     {
         var surname = $"Role{Guid.NewGuid():N}"[..12];

@@ -6,7 +6,15 @@ namespace Recommender.Web;
 
 /// <summary>A model version's holdout figures, as the overview chart plots them.</summary>
 public sealed record ModelPoint(int Version, bool IsActive, string Status, DateTimeOffset TrainedAt, double? TestRmse, double? GlobalMeanRmse, double? TestMae,
-    ModelSettings? Settings = null, double? TestNdcg = null, double? PopularityNdcg = null, ModelLoss? Loss = null);
+    ModelSettings? Settings = null, double? TestNdcg = null, double? PopularityNdcg = null, ModelLoss? Loss = null,
+    DateTimeOffset? ActivatedAt = null, ModelActivator? ActivatedBy = null, TrainingData? Data = null);
+
+/// <summary>
+/// What a model was trained on, as its run recorded it: <paramref name="Trained"/> ratings or actions (of the kind
+/// <paramref name="Feedback"/> names) from <paramref name="People"/> people on <paramref name="Items"/> items, and
+/// <paramref name="HeldOut"/> more, the newest, held out to measure it.
+/// </summary>
+public sealed record TrainingData(long Trained, long HeldOut, int People, int Items, string Feedback);
 
 /// <summary>
 /// The settings a model was trained with, and whether they were chosen on a validation split (with its RMSE, or its
@@ -29,8 +37,16 @@ public sealed class AdminStatistics(SettingsStore settings)
             using var doc = JsonDocument.Parse(m.Metrics);
             using var options = JsonDocument.Parse(m.Options);
             return new ModelPoint(m.Version, m.IsActive, m.Status, new DateTimeOffset(DateTime.SpecifyKind(m.CreatedAt, DateTimeKind.Utc)), Read(doc.RootElement, "testRmse"), Read(doc.RootElement, "globalMeanRmse"), Read(doc.RootElement, "testMae"),
-                Settings(options.RootElement, doc.RootElement, m.TrainedWith), Read(doc.RootElement, "testNdcg"), Read(doc.RootElement, "popularityNdcg"), m.TrainedWith);
+                Settings(options.RootElement, doc.RootElement, m.TrainedWith), Read(doc.RootElement, "testNdcg"), Read(doc.RootElement, "popularityNdcg"), m.TrainedWith,
+                m.ActivatedAt is { } activated ? new DateTimeOffset(DateTime.SpecifyKind(activated, DateTimeKind.Utc)) : null, m.ActivatedWith, Data(doc.RootElement));
         })];
+
+    /// <summary>The sizes a training run stored with its metrics; null for a run that stored none (one that failed).</summary>
+    private static TrainingData? Data(JsonElement metrics) =>
+        Read(metrics, "trainRatings") is { } trained && Read(metrics, "users") is { } people && Read(metrics, "items") is { } items
+            ? new TrainingData((long)trained, (long)(Read(metrics, "testRatings") ?? 0), (int)people, (int)items,
+                metrics.TryGetProperty("feedback", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString()! : "ratings")
+            : null;
 
     /// <summary>From the model row's options (the values trained with) and its metrics' "selection" (present when they were chosen).</summary>
     private static ModelSettings? Settings(JsonElement options, JsonElement metrics, ModelLoss? loss)

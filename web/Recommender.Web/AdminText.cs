@@ -1,6 +1,7 @@
 using System.Globalization;
 using Recommender.Core;
 using Recommender.Data;
+using Recommender.Data.Models;
 
 namespace Recommender.Web;
 
@@ -101,6 +102,37 @@ public static class AdminText
             _ => "on " + when.ToString("d MMM yyyy", CultureInfo.InvariantCulture),
         };
     }
+
+    /// <summary>
+    /// When and by whom a model was last made active: "2 hours ago by ada", "… by ada through the REST API", "…
+    /// from the command line", "… by training, as it passed its gate"; "never" for a model that has not served, and
+    /// only the time for one activated before who did it was recorded.
+    /// </summary>
+    public static string Activation(ModelPoint model, DateTimeOffset now) => (model.ActivatedAt, model.ActivatedBy) switch
+    {
+        (null, _) => "never",
+        ({ } at, null) => Ago(at, now),
+        ({ } at, { Via: ModelActivator.Training }) => $"{Ago(at, now)} by training, as it passed its gate",
+        ({ } at, { Via: ModelActivator.CommandLine }) => $"{Ago(at, now)} from the command line",
+        ({ } at, { Via: ModelActivator.Api, Login: var login }) => $"{Ago(at, now)} by {login ?? "an admin"} through the REST API",
+        ({ } at, { Login: var login }) => $"{Ago(at, now)} by {login ?? "an admin"}",
+    };
+
+    /// <summary>
+    /// "41,200 ratings from 1,530 people on 880 items (4,577 newer held out to measure it)": what a model learned from,
+    /// in the feedback it was trained on. A dash when the run recorded nothing.
+    /// </summary>
+    public static string TrainedOn(TrainingData? data) => data is null
+        ? "—"
+        : string.Create(CultureInfo.InvariantCulture, $"{data.Trained:N0} {FeedbackNoun(data.Feedback)} from {data.People:N0} people on {data.Items:N0} items")
+          + (data.HeldOut > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({data.HeldOut:N0} newer held out to measure it)") : "");
+
+    private static string FeedbackNoun(string feedback) => feedback switch
+    {
+        Training.ModelMetrics.Activity => "actions (answers, favourites and the like)",
+        Training.ModelMetrics.PositiveRatings => string.Create(CultureInfo.InvariantCulture, $"ratings of {ImplicitFeedback.PositiveRating} or more"),
+        _ => "ratings",
+    };
 
     /// <summary>The exact time, for a tooltip beside a relative one.</summary>
     public static string Exact(DateTimeOffset when) => when.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 using Recommender.Core;
 using Recommender.Core.Objectives;
 using Recommender.Data;
+using Recommender.Data.Models;
 using Recommender.Serving;
 
 namespace Recommender.Web;
@@ -46,11 +47,11 @@ public static class WebEndpoints
             .WithName("WebSetRole").WithSummary("Change someone's role, once confirmed");
         admin.MapPost("/revoke-key", RevokeKey)
             .WithName("WebRevokePublisherKey").WithSummary("Revoke a publisher's signing key, once confirmed, with a reason");
-        // A post, not a link: every export spends privacy budget for good, so a page on another site must not be able to.
         admin.MapPost("/create-api-key", CreateApiKey)
             .WithName("WebCreateApiKey").WithSummary("Create a platform API key, shown once on the API keys page");
         admin.MapPost("/revoke-api-key", RevokeApiKey)
             .WithName("WebRevokeApiKey").WithSummary("Revoke a platform API key, once confirmed");
+        // A post, not a link: every export spends privacy budget for good, so a page on another site must not be able to.
         admin.MapPost("/export", Export)
             .WithName("WebResearchExport").WithSummary("Download a differentially private research export, once confirmed")
             .WithDescription("epsilon (0.01 to 10) over the last days (1 to 366), taken from the privacy budget; the report page has the form.");
@@ -260,7 +261,7 @@ public static class WebEndpoints
     {
         if (confirmed != "yes")
             return TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/models?confirm={version}"));
-        return (await models.ActivateAsync(version, ct)).Outcome == ActivationOutcome.Activated
+        return (await models.ActivateAsync(version, new ModelActivator(ModelActivator.Page, user.Identity?.Name), ct)).Outcome == ActivationOutcome.Activated
             ? TypedResults.Redirect(Done("/admin/models", flash, "activated", version.ToString(CultureInfo.InvariantCulture)))
             : TypedResults.Redirect(string.Create(CultureInfo.InvariantCulture, $"/admin/models?problem=not-activatable&version={version}"));
     }
@@ -283,7 +284,6 @@ public static class WebEndpoints
         };
     }
 
-    private static async Task<RedirectHttpResult> SetRole([FromForm] long userId, [FromForm] string? role, [FromForm] string? confirmed, [FromForm] string? q,
     /// <summary>
     /// Creates a key with the same rules as the admin API and the CLI. The key itself goes to the page through
     /// <see cref="NewApiKeys"/>, never through the address; a refusal goes back with the name as typed, sealed, and a code per field.
@@ -315,6 +315,7 @@ public static class WebEndpoints
             : TypedResults.Redirect("/admin/api-keys?problem=no-key");
     }
 
+    private static async Task<RedirectHttpResult> SetRole([FromForm] long userId, [FromForm] string? role, [FromForm] string? confirmed, [FromForm] string? q,
         ClaimsPrincipal user, AccountAdministration accounts, FlashMessages flash, CancellationToken ct)
     {
         var search = string.IsNullOrWhiteSpace(q) ? "" : "&q=" + Uri.EscapeDataString(q);

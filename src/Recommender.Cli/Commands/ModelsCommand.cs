@@ -32,7 +32,7 @@ internal static class ModelsCommand
         activate.SetAction(CliApp.Guarded(async (parse, ct) =>
         {
             await using var dataSource = await CliContext.OpenDatabaseAsync(parse, ct);
-            if (!await new ModelStore(dataSource).ActivateAsync(parse.GetValue(version), ct))
+            if (!await new ModelStore(dataSource).ActivateAsync(parse.GetValue(version), ModelActivator.ByCommandLine, ct))
                 throw new CliException($"model {parse.GetValue(version)} is not a ready model");
             AnsiConsole.WriteLine($"activated model {parse.GetValue(version)}");
             return 0;

@@ -7,10 +7,31 @@ namespace Recommender.Data.Models;
 
 /// <summary>A stored model without its payload, as listed to admins.</summary>
 public sealed record ModelSummary(int Version, string Algorithm, string Status, bool IsActive, DateTime CreatedAt, DateTime? ActivatedAt, string Options, string Metrics,
-    string Loss, bool WeightedLambda)
+    string Loss, bool WeightedLambda, string? ActivatedVia = null, string? ActivatedBy = null)
 {
+    /// <summary>Who made it active last; null when it never was, or was before this was recorded.</summary>
+    public ModelActivator? ActivatedWith => ActivatedVia is null ? null : new(ActivatedVia, ActivatedBy);
+
     /// <summary>What it minimised.</summary>
     public ModelLoss TrainedWith => new(Loss, WeightedLambda);
+}
+
+/// <summary>
+/// Who makes a model active: a person (<see cref="Login"/>) on the models page or through the REST API, the command
+/// line, or training itself when the model it trained passed its gate.
+/// </summary>
+public sealed record ModelActivator(string Via, string? Login = null)
+{
+    public const string Page = "page";
+    public const string Api = "api";
+    public const string CommandLine = "cli";
+    public const string Training = "training";
+
+    /// <summary>Training activating the model it trained, because it passed its gate.</summary>
+    public static ModelActivator ByTraining { get; } = new(Training);
+
+    /// <summary>Someone at the command line (<c>recommender models activate</c>), who has no login here.</summary>
+    public static ModelActivator ByCommandLine { get; } = new(CommandLine);
 }
 
 /// <summary>The active model, loaded and checked.</summary>
@@ -89,8 +110,11 @@ public sealed class ModelStore(NpgsqlDataSource dataSource)
             new { version, reason }, cancellationToken: ct));
     }
 
-    /// <summary>Makes <paramref name="version"/> the one active model, atomically, and notifies listeners. False when it is not a ready model.</summary>
-    public async Task<bool> ActivateAsync(int version, CancellationToken ct = default)
+    /// <summary>
+    /// Makes <paramref name="version"/> the one active model, atomically, recording when and by whom, and notifies
+    /// listeners. False when it is not a ready model.
+    /// </summary>
+    public async Task<bool> ActivateAsync(int version, ModelActivator by, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -101,9 +125,9 @@ public sealed class ModelStore(NpgsqlDataSource dataSource)
             return false;
         await conn.ExecuteAsync(new CommandDefinition("""
             update models set is_active = false where is_active and version <> @version;
-            update models set is_active = true, activated_at = now() where version = @version;
+            update models set is_active = true, activated_at = now(), activated_via = @via, activated_by = @login where version = @version;
             select pg_notify(@channel, @version::text);
-            """, new { version, channel = ActivationChannel }, tx, cancellationToken: ct));
+            """, new { version, channel = ActivationChannel, via = by.Via, login = by.Login }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         return true;
     }
@@ -170,7 +194,7 @@ public sealed class ModelStore(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<ModelSummary>(new CommandDefinition("""
             select version, algorithm, status, is_active, created_at, activated_at, options::text as options, metrics::text as metrics,
-                   loss, weighted_lambda
+                   loss, weighted_lambda, activated_via, activated_by
             from models order by version desc
             """, cancellationToken: ct));
         return rows.AsList();
