@@ -502,6 +502,27 @@ public sealed class AdminPageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Report_explains_every_column_in_one_sentence_saying_which_way_is_better()
+    {
+        using (var person = await web.OnboardedAsync(await web.NewAccountAsync(), "diversity"))
+            Assert.Equal(HttpStatusCode.OK, (await person.PageAsync("/")).Status);
+        await web.FlushAuditAsync();
+        using var admin = await AdminAsync();
+
+        var (_, page, _) = await admin.PageAsync("/admin/report");
+
+        var headers = page.QuerySelectorAll("#report thead th").Skip(1).Select(th => th.QuerySelector("a")!.ChildNodes[0].TextContent).ToList();
+        var terms = page.QuerySelectorAll("#metric-meanings dt").Select(dt => dt.TextContent).ToList();
+        Assert.Equal(headers, terms);
+        Assert.All(page.QuerySelectorAll("#metric-meanings dd"), dd => Assert.EndsWith(".", dd.TextContent, StringComparison.Ordinal));
+        string Meaning(string column) => page.QuerySelector($"#metric-meanings dt[data-column='{column}'] + dd")!.TextContent;
+        Assert.EndsWith("higher is more varied.", Meaning("ild"), StringComparison.Ordinal);
+        Assert.EndsWith("so lower is fairer.", Meaning("gini"), StringComparison.Ordinal);
+        Assert.Contains("0 mirrors their history", Meaning("kl"), StringComparison.Ordinal);
+        Assert.Contains("whole catalog", Meaning("coverage"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Users_past_the_last_page_and_a_made_up_role_say_so()
     {
         var person = await NamedPersonAsync("Roleless");
