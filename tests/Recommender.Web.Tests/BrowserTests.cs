@@ -153,13 +153,13 @@ public sealed partial class BrowserTests(WebFixture web) : IAsyncLifetime
         await ShotAsync(admin, "admin-audit-record");
 
         await admin.GotoAsync("/admin");
-        await Assertions.Expect(admin.Locator("figure.chart svg")).ToBeVisibleAsync();
+        await Assertions.Expect(admin.Locator("figure.chart .chart-scroll svg")).ToBeVisibleAsync();
         await ShotAsync(admin, "admin-overview");
         // A week of use by people on each goal, so the report's trends and outcome checks have something to show.
         await SeedWeekAsync();
         await admin.GotoAsync("/admin/report?days=7");
         foreach (var chart in new[] { "#trend-ild", "#trend-low-credibility", "#skill-chart", "#breadth-chart" })
-            await Assertions.Expect(admin.Locator($"{chart} svg")).ToBeVisibleAsync();
+            await Assertions.Expect(admin.Locator($"{chart} .chart-scroll svg")).ToBeVisibleAsync();
         await ShotAsync(admin, "admin-report");
         // Spending privacy budget asks once, naming what it spends and what is left; nothing is spent by asking.
         await admin.GetByRole(AriaRole.Button, new() { Name = "Download…" }).ClickAsync();

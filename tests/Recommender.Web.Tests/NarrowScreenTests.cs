@@ -76,4 +76,69 @@ public sealed class NarrowScreenTests(WebFixture web) : BrowserTest
         var captionBox = (await caption.BoundingBoxAsync())!;
         Assert.True(captionBox.X >= 0 && captionBox.X + captionBox.Width <= PhoneWidth, $"the table's caption runs to {captionBox.X + captionBox.Width}");
     }
+
+    [Fact]
+    public async Task Report_on_a_phone_keeps_each_charts_y_axis_in_view_at_the_charts_own_scale()
+    {
+        await ServedReaderAsync();
+        var admin = await SignedInPageAsync(await web.NewAccountAsync("admin"));
+        await admin.ArrivedAsync("/admin$");
+
+        await admin.GotoAsync("/admin/report?days=7");
+
+        var measured = 0;
+        foreach (var frame in await admin.Locator(".chart-frame").AllAsync())
+        {
+            var scroll = frame.Locator(".chart-scroll");
+            if (!await scroll.EvaluateAsync<bool>("e => e.scrollWidth > e.clientWidth + 1"))
+                continue;
+            measured++;
+            var axis = frame.Locator("svg.y-axis");
+            await Assertions.Expect(axis).ToBeVisibleAsync();
+            var box = (await scroll.BoundingBoxAsync())!;
+            var axisBox = (await axis.BoundingBoxAsync())!;
+            Assert.True(Math.Abs(axisBox.X - box.X) < 1, $"the y-axis is at {axisBox.X}, the chart's box at {box.X}");
+            // Each value on the axis stands level with its gridline's value in the chart scrolled under it.
+            var shown = await axis.Locator("text.tick").AllAsync();
+            var drawn = await scroll.Locator("svg text.tick[text-anchor=end]").AllAsync();
+            Assert.Equal(drawn.Count, shown.Count);
+            Assert.NotEmpty(shown);
+            for (var t = 0; t < shown.Count; t++)
+            {
+                var (a, b) = ((await shown[t].BoundingBoxAsync())!, (await drawn[t].BoundingBoxAsync())!);
+                Assert.Equal(await drawn[t].TextContentAsync(), await shown[t].TextContentAsync());
+                Assert.True(Math.Abs(a.Y - b.Y) < 1.5 && Math.Abs(a.Height - b.Height) < 1.5, $"tick {t} is at {a.Y} (height {a.Height}) on the axis, {b.Y} (height {b.Height}) in the chart");
+                Assert.True(a.X >= 0, $"tick {t} starts off the screen at {a.X}");
+            }
+        }
+        Assert.True(measured > 0, "no chart is wider than a phone, so nothing was measured");
+    }
+
+    [Fact]
+    public async Task Admin_tables_on_a_phone_scroll_in_their_own_box_keeping_the_column_each_row_is_about()
+    {
+        await ServedReaderAsync();
+        await new ApiKeyStore(web.DataSource).CreateAsync("A platform with a long name that needs room", ["catalog", "events", "feeds"]);
+        var admin = await SignedInPageAsync(await web.NewAccountAsync("admin"));
+        await admin.ArrivedAsync("/admin$");
+
+        var scrolled = 0;
+        foreach (var path in new[] { "/admin", "/admin/audit", "/admin/report", "/admin/models", "/admin/users", "/admin/keys", "/admin/api-keys" })
+        {
+            await admin.GotoAsync(path);
+            Assert.True(await admin.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), $"{path} scrolls sideways on a phone");
+            foreach (var wrap in await admin.Locator(".table-wrap:has(table:not(.served))").AllAsync())
+            {
+                if (!await wrap.EvaluateAsync<bool>("e => e.scrollWidth > e.clientWidth + 1"))
+                    continue;
+                scrolled++;
+                await wrap.EvaluateAsync("e => e.scrollLeft = e.scrollWidth");
+                var box = (await wrap.BoundingBoxAsync())!;
+                var first = (await wrap.Locator("tbody tr > :first-child").First.BoundingBoxAsync())!;
+                Assert.True(first.X >= box.X - 1 && first.X + first.Width <= box.X + box.Width + 1,
+                    $"{path}: scrolled to its end, the table's first column is at {first.X}–{first.X + first.Width}, outside its box at {box.X}–{box.X + box.Width}");
+            }
+        }
+        Assert.True(scrolled > 0, "no admin table is wider than a phone, so nothing was measured");
+    }
 }
