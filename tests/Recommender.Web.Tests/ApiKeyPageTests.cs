@@ -71,6 +71,7 @@ public sealed class ApiKeyPageTests(WebFixture web)
         // The same address again, within the ten minutes it is valid for, no longer has the key.
         Assert.Null(again.QuerySelector("input#new-key"));
         Assert.StartsWith("Its key was shown once", again.QuerySelector("#key-gone")!.TextContent, StringComparison.Ordinal);
+        Assert.Equal($"The key for {name} was created", again.QuerySelector("#new-key-title")!.TextContent);
     }
 
     [Fact]
