@@ -160,9 +160,8 @@ public static class LearnerSimulator
                 .Select(g => g.Key).FirstOrDefault();
             if (topic is not null && byUser[userId].Count >= 5)
             {
-                // A personal level and a topic offset, each half the spread's variance.
-                var start = options.StartSkill + options.StartSpread * Math.Sqrt(0.5) * (Gaussian(rng) + Gaussian(rng));
-                learners.Add(new Learner(userId, topic, start, options.Growth * Math.Exp(options.RateSpread * Gaussian(rng)), byUser[userId]));
+                var start = SimulatedLearner.StartSkill(rng, options);
+                learners.Add(new Learner(userId, topic, start, SimulatedLearner.LearningRate(rng, options), byUser[userId]));
             }
             if (learners.Count == options.Learners)
             {
@@ -171,20 +170,6 @@ public static class LearnerSimulator
         }
         return learners;
     }
-
-    private static double Gaussian(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
-
-    /// <summary>The true difficulty: the level's, with per-item noise (about ±2 × <see cref="LearnerSimulationOptions.ItemNoise"/>) the objectives cannot see.</summary>
-    private static double HiddenDifficulty(ItemInfo item, LearnerSimulationOptions options)
-    {
-        var hash = RankingMath.TieBreak(options.Seed, item.Id);
-        var noise = ((hash >> 8) % 1001 / 1000.0 - 0.5) * 4 * options.ItemNoise;
-        return LevelDifficulty(item, options) + noise;
-    }
-
-    /// <summary>The true difficulty's level part (a hashed level when the item has none).</summary>
-    private static double LevelDifficulty(ItemInfo item, LearnerSimulationOptions options) =>
-        EloLearningModel.DifficultyFromLevel(item.Level ?? (int)(RankingMath.TieBreak(options.Seed, item.Id) % 5) + 1);
 
     /// <summary>Name of the hidden-knowledge chooser's result (see <see cref="LearnerRun.BestPossible"/>).</summary>
     public const string BestPossible = "best_possible";
@@ -201,7 +186,7 @@ public static class LearnerSimulator
         var read = history.Select(h => h.ItemId).ToHashSet();
         return catalog.ItemsInTopic(learner.Topic).Where(id => !read.Contains(id))
             .Select(id => (long?)id)
-            .MinBy(id => Math.Abs((byLevel ? LevelDifficulty(catalog[id!.Value], options) : HiddenDifficulty(catalog[id!.Value], options)) - skill - options.Stretch));
+            .MinBy(id => Math.Abs((byLevel ? SimulatedLearner.LevelDifficulty(catalog[id!.Value], options) : SimulatedLearner.HiddenDifficulty(catalog[id!.Value], options)) - skill - options.Stretch));
     }
 
     /// <summary>Learners served by <paramref name="objectiveId"/>, or by the hidden-knowledge chooser named <see cref="BestPossible"/> or <see cref="BestByLevel"/>.</summary>
@@ -241,16 +226,14 @@ public static class LearnerSimulator
                 var item = catalog[chosenId];
                 consumed++;
                 var onTopic = item.Topics.Contains(learner.Topic);
-                var difficulty = HiddenDifficulty(item, options);
+                var difficulty = SimulatedLearner.HiddenDifficulty(item, options);
                 // Off the goal topic the learner stands where they started (a per-topic offset of their own).
                 var success = EloLearningModel.PredictSuccess(onTopic ? skill : learner.StartSkill, difficulty);
                 if (onTopic)
                 {
-                    skill += learner.Rate * Math.Exp(-Math.Pow((difficulty - skill - options.Stretch) / options.Reach, 2));
+                    skill += SimulatedLearner.Gain(skill, difficulty, learner.Rate, options);
                 }
-                var kind = success > 0.9 ? EventKind.TooEasy
-                    : success < 0.2 ? EventKind.TooHard
-                    : rng.NextDouble() < success ? EventKind.QuizCorrect : EventKind.QuizWrong;
+                var kind = SimulatedLearner.Answer(success, rng);
                 replay.Apply(learner.UserId, item.Id, kind);
                 estimated[item.Id] = replay.Difficulty(item.Id);
                 history.Add(new Interaction(learner.UserId, item.Id, kind, null, DateTimeOffset.UnixEpoch));
