@@ -152,8 +152,20 @@ public sealed class FeedService(
         return (objectiveId, parameters, k) =>
         {
             var snapshot = state.Current;
-            return Describe(snapshot, Rank(snapshot, context, objectiveId, parameters, k, seed: 0).Items);
+            return Describe(snapshot, Rank(snapshot, context, objectiveId, parameters, k, seed: 0, DateTimeOffset.UtcNow).Items);
         };
+    }
+
+    /// <summary>
+    /// The list the person of <paramref name="context"/> is served at <paramref name="now"/> under their chosen goal,
+    /// ranked as a feed is, but neither recorded nor described: for a caller that writes the audit record itself with
+    /// that time (the demo's simulated readers, whose history is served in the past).
+    /// </summary>
+    public ServedList RankAt(RankingContext context, DateTimeOffset now, int k, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var (objectiveId, parameters) = Chosen(context.Settings);
+        return Rank(state.Current, context, objectiveId, parameters, k, seed, now);
     }
 
     /// <summary>The user's objective and parameters, falling back to the default objective when none is chosen or the chosen one is gone.</summary>
@@ -185,7 +197,7 @@ public sealed class FeedService(
         var (objectiveId, parameters) = Chosen(context.Settings);
         var snapshot = state.Current;
         var (seed, offset, size) = page;
-        var list = Timed(objectiveId, () => Rank(snapshot, context, objectiveId, parameters, offset + size, seed));
+        var list = Timed(objectiveId, () => Rank(snapshot, context, objectiveId, parameters, offset + size, seed, DateTimeOffset.UtcNow));
         return RecordAsync(snapshot, list, context.UserId, null, page, withoutDatabase: false);
     }
 
@@ -229,12 +241,13 @@ public sealed class FeedService(
         return list;
     }
 
-    private static ServedList Rank(RankingSnapshot snapshot, RankingContext context, string objectiveId, ObjectiveParameters parameters, int k, int seed)
+    private static ServedList Rank(RankingSnapshot snapshot, RankingContext context, string objectiveId, ObjectiveParameters parameters, int k, int seed,
+        DateTimeOffset now)
     {
         // Chosen topics matter only while history is short.
         var topics = context.History.Count < snapshot.Pipeline.Options.InitialSignalsUntil ? context.Topics : null;
         var user = new UserState(context.UserId, context.History, context.Skills);
-        return snapshot.Pipeline.Recommend(new RecommendationRequest(user, objectiveId, parameters, k, seed, DateTimeOffset.UtcNow, InterestTopics: topics,
+        return snapshot.Pipeline.Recommend(new RecommendationRequest(user, objectiveId, parameters, k, seed, now, InterestTopics: topics,
             ReaderTopics: context.Topics));
     }
 

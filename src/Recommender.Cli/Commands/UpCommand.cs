@@ -1,12 +1,17 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Recommender.Data;
 using Recommender.Data.Import;
 using Recommender.Data.Migrations;
 using Recommender.Data.Models;
 using Recommender.Factorization;
+using Recommender.Serving;
 using Recommender.Training;
 using Spectre.Console;
 
@@ -26,7 +31,14 @@ internal static class UpCommand
         var demo = new Option<string>("--demo") { Description = "Demo loaded into an empty database: stackexchange (Q&A with topics, levels and sources), movietweetings (ratings) or generated.", DefaultValueFactory = _ => "stackexchange" };
         demo.AcceptOnlyFromAmong([.. Demos.Keys]);
         var demoData = new Option<string?>("--demo-data") { Description = "Folder of the demo's data. Default: ../shared/data/stackexchange or ../shared/data/movietweetings-100k beside the repository." };
-        var command = new Command("up", "Bring the whole product up on the embedded default and keep it running until Ctrl-C.") { servicePort, webPort, demo, demoData };
+        var noSimulatedReaders = new Option<bool>("--no-simulated-readers")
+        {
+            Description = "Load the demo without its simulated readers (32 labelled accounts with 14 days of served lists and clicks, for the admin dashboard).",
+        };
+        var command = new Command("up", "Bring the whole product up on the embedded default and keep it running until Ctrl-C.")
+        {
+            servicePort, webPort, demo, demoData, noSimulatedReaders,
+        };
         command.SetAction(CliApp.Guarded(async (parse, ct) =>
         {
             var (connectionString, local, startedHere) = await CliContext.ResolveDatabaseAsync(parse, ct);
@@ -38,7 +50,8 @@ internal static class UpCommand
                 AnsiConsole.WriteLine($"database ready ({migrated.Applied.Count} migrations applied now, {migrated.AlreadyApplied} before)");
 
                 var counts = await new CatalogStore(dataSource).CountAsync(ct);
-                if (counts.Items == 0)
+                var empty = counts.Items == 0;
+                if (empty)
                     await LoadDemoAsync(dataSource, parse.GetValue(demo)!, parse.GetValue(demoData), ct);
 
                 if (await new ModelStore(dataSource).GetActiveMetricsAsync(ct) is null)
@@ -46,6 +59,9 @@ internal static class UpCommand
                     AnsiConsole.WriteLine("no active model: training the first one");
                     TrainCommand.Print(await TrainCommand.RunAsync(dataSource, ModelTraining.DefaultOptions(), HyperparameterSearch.Default, RankingSearch.Default, ct));
                 }
+                // Only with the demo just loaded: a database that had data keeps exactly what it had.
+                if (empty && !parse.GetValue(noSimulatedReaders))
+                    await SimulateReadersAsync(connectionString, ct);
 
                 var logins = await EnsureDemoLoginsAsync(dataSource, ct);
 
@@ -125,6 +141,31 @@ internal static class UpCommand
         }, ct));
         if (signing is not null)
             AnsiConsole.WriteLine(DemoProvenance.Describe(signing));
+    }
+
+    /// <summary>
+    /// The demo's simulated readers (<see cref="SimulatedReaders"/>), served by the serving runtime itself as the service
+    /// would serve them, so the dashboard has a history to audit. Nothing when they exist already.
+    /// </summary>
+    internal static async Task<SimulatedHistory?> SimulateReadersAsync(string connectionString, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "recommender-up" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Recommender"] = connectionString,
+            ["Recommender:MigrateOnStart"] = "false",
+            // Nothing goes through the spool (the history is written straight to the audit log), but the runtime opens one.
+            ["Recommender:AuditSpoolPath"] = Path.Combine(CliContext.DataRoot, "audit-spool"),
+        });
+        builder.AddRecommenderServing();
+        builder.Services.AddSingleton<SimulatedReaders>();
+        using var host = builder.Build();
+        var history = await host.Services.GetRequiredService<SimulatedReaders>().SeedAsync(DateTimeOffset.UtcNow, ct);
+        if (history is not null)
+            AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Simulated {history.Readers} readers over {history.Days} days: {history.Lists:N0} lists served, {history.Events:N0} events (labelled '{SimulatedReaders.NamePrefix}' on the dashboard) in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s"));
+        return history;
     }
 
     private sealed record DemoLogin(string Login, string Role, string Password);

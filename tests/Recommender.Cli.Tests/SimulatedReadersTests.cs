@@ -1,0 +1,95 @@
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Recommender.Cli.Commands;
+using Recommender.Core;
+using Recommender.Data;
+using Recommender.Data.Import;
+using Recommender.Data.Models;
+using Recommender.Factorization;
+using Recommender.Serving;
+using Recommender.Testing;
+using Recommender.Training;
+
+namespace Recommender.Cli.Tests;
+
+/// <summary>
+/// <c>up</c>'s simulated readers on the generated demo (which every clone has): a labelled history that the admin
+/// report and outcome checks can measure, written once.
+/// </summary>
+public sealed class SimulatedReadersTests : IAsyncLifetime
+{
+    private readonly TestDatabase _db = new();
+
+    public Task InitializeAsync() => _db.InitializeAsync();
+
+    public Task DisposeAsync() => _db.DisposeAsync();
+
+    [Fact]
+    public async Task SimulateReaders_on_the_generated_demo_serves_every_goal_on_14_days_and_a_second_run_adds_nothing()
+    {
+        await ImportCommand.RunAsync(_db.DataSource, () => GeneratedDemo.Create(), default);
+        await TrainCommand.RunAsync(_db.DataSource, ModelTraining.DefaultOptions(), HyperparameterSearch.Default, RankingSearch.Default, default);
+
+        var history = await UpCommand.SimulateReadersAsync(_db.ConnectionString, default);
+
+        Assert.NotNull(history);
+        Assert.Equal((32, 14, 448), (history.Readers, history.Days, history.Lists));
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        var perGoal = (await conn.QueryAsync<(string Objective, long Lists, long Days, long People)>("""
+            select s.objective_id, count(*), count(distinct (s.created_at at time zone 'UTC')::date), count(distinct s.user_id)
+            from served_lists s join users u on u.id = s.user_id where u.simulated group by 1 order by 1
+            """)).ToList();
+        Assert.Equal(["diversity", "engagement", "learning", "no_profiling"], perGoal.Select(g => g.Objective));
+        Assert.All(perGoal, g => Assert.Equal((112L, 14L, 8L), (g.Lists, g.Days, g.People)));
+        Assert.True(await conn.ExecuteScalarAsync<bool>("select max(created_at) < now() from served_lists"));
+
+        var names = (await conn.QueryAsync<string>("select display_name from users where simulated")).ToList();
+        Assert.Equal(32, names.Count);
+        Assert.All(names, n => Assert.StartsWith(SimulatedReaders.NamePrefix + " ", n, StringComparison.Ordinal));
+        var kinds = (await conn.QueryAsync<(string Kind, long Count)>("""
+            select e.kind, count(*) from events e join users u on u.id = e.user_id where u.simulated group by 1
+            """)).ToDictionary(k => k.Kind, k => k.Count);
+        Assert.Equal(history.Events, kinds.Values.Sum());
+        Assert.All(new[] { "impression", "click", "like" }, k => Assert.True(kinds.GetValueOrDefault(k) > 0, k));
+        Assert.True(kinds.GetValueOrDefault("quiz_correct") + kinds.GetValueOrDefault("quiz_wrong") > 0);
+        var learners = await conn.ExecuteScalarAsync<long>("""
+            select count(distinct l.user_id) from learning_state l join user_settings s using (user_id) join users u on u.id = l.user_id
+            where u.simulated and s.objective_id = 'learning'
+            """);
+        Assert.Equal(8, learners);
+        // Only learning readers answer.
+        Assert.Equal(0, await conn.ExecuteScalarAsync<long>("""
+            select count(*) from events e join user_settings s using (user_id)
+            where s.objective_id <> 'learning' and e.kind in ('quiz_correct', 'quiz_wrong', 'too_easy', 'too_hard')
+            """));
+
+        var counts = await CountsAsync();
+        Assert.Null(await UpCommand.SimulateReadersAsync(_db.ConnectionString, default));
+        Assert.Equal(counts, await CountsAsync());
+
+        // What the admin's report and outcome checks show.
+        var state = new ServingState(new CatalogStore(_db.DataSource), new ModelStore(_db.DataSource), new ObjectiveRegistry(ObjectiveRegistry.BuiltIn()),
+            NullLogger<ServingState>.Instance);
+        await state.ReloadAsync();
+        var (from, to) = (DateTimeOffset.UtcNow.AddDays(-15), DateTimeOffset.UtcNow);
+        var report = await new ObjectiveReport(new ServedListStore(_db.DataSource), new EventStore(_db.DataSource), state).MeasureAsync(from, to);
+        Assert.Equal(["diversity", "engagement", "learning", "no_profiling"], report.Select(r => r.ObjectiveId).Order(StringComparer.Ordinal));
+        Assert.All(report, r => Assert.Equal((112L, 8L), (r.Lists, r.People)));
+        var outcomes = new OutcomeChecks(new LearningStateStore(_db.DataSource), new EventStore(_db.DataSource), new SettingsStore(_db.DataSource),
+            Options.Create(new ServingOptions()));
+        var skill = await outcomes.SkillAsync(from, to);
+        var learning = Assert.Single(skill.Summary, s => s.Group == "learning");
+        Assert.Equal(8, learning.People);
+        Assert.True(learning.Evidence > 0);
+        var breadth = await outcomes.BreadthAsync(from, to);
+        Assert.Equal(8, Assert.Single(breadth.Summary, s => s.Group == "diversity").People);
+    }
+
+    private async Task<(long Users, long Lists, long Events, long Skills)> CountsAsync()
+    {
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        return await conn.QuerySingleAsync<(long, long, long, long)>(
+            "select (select count(*) from users), (select count(*) from served_lists), (select count(*) from events), (select count(*) from learning_state)");
+    }
+}
