@@ -33,7 +33,7 @@ public sealed class SimulatedReaders(
     SettingsService settings,
     RankingContextStore contexts,
     AccountStore accounts,
-    ServedListStore served,
+    ServedListStore lists,
     EventStore events,
     LearningStateStore learning,
     IOptions<ServingOptions> options)
@@ -110,50 +110,49 @@ public sealed class SimulatedReaders(
         var today = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
         // Every list and click lies before now: today counts once an hour of it has passed.
         var lastDay = now - today >= TimeSpan.FromHours(1) ? today : today.AddDays(-1);
-        int lists = 0, recorded = 0;
+        var records = new List<AuditRecord>(readers.Count * Days);
+        var recorded = 0;
         for (var d = 0; d < Days; d++)
         {
             var day = lastDay.AddDays(d - (Days - 1));
             var span = (now - day < TimeSpan.FromDays(1) ? now - day : TimeSpan.FromDays(1)) - TimeSpan.FromMinutes(15);
             var loaded = await Task.WhenAll(readers.Select(r => contexts.LoadAsync(r.UserId, options.Value.HistoryLength, ct)));
-            var records = new List<AuditRecord>(readers.Count);
-            var answers = new List<NewEvent>();
-            for (var i = 0; i < readers.Count; i++)
+            var served = new (AuditRecord Record, List<NewEvent> Events)[readers.Count];
+            // Each reader has a seed and a random source of their own, so ranking them side by side changes nothing.
+            Parallel.For(0, readers.Count, new ParallelOptions { CancellationToken = ct }, i =>
             {
                 var reader = readers[i];
                 // Readers come at different times of the day, the goals mixed.
                 var servedAt = day + span * ((i * 7 % readers.Count + 0.5) / readers.Count);
                 var context = loaded[i] ?? throw new InvalidOperationException($"{NamePrefix} {reader.Number:D2} was created but cannot be read back.");
                 var list = feeds.RankAt(context, servedAt, options.Value.DefaultFeedSize, Seed + reader.Number * 100 + d);
-                records.Add(new AuditRecord(Guid.CreateVersion7(servedAt), reader.UserId, list));
-                answers.AddRange(Respond(reader, catalog, list, servedAt));
-            }
-            await served.WriteAsync(records, ct);
-            lists += records.Count;
-            foreach (var chunk in answers.Chunk(EventStore.MaxBatch))
+                served[i] = (new AuditRecord(Guid.CreateVersion7(servedAt), reader.UserId, list), Respond(reader, catalog, list, servedAt));
+            });
+            records.AddRange(served.Select(s => s.Record));
+            // The next day's feeds read these events; the lists can wait.
+            foreach (var chunk in served.SelectMany(s => s.Events).Chunk(EventStore.MaxBatch))
                 recorded += (await events.AppendAsync(chunk, ct)).Recorded;
         }
+        // In the order served, as the audit explorer lists them (newest stored last).
+        await lists.WriteAsync([.. records.OrderBy(r => r.List.ServedAt)], ct);
         await learning.RebuildAsync(ct);
-        return new SimulatedHistory(readers.Count, Days, lists, recorded);
+        return new SimulatedHistory(readers.Count, Days, records.Count, recorded);
     }
 
     /// <summary>Accounts with a random password nobody is told (so nobody signs in as them), their goals saved as the goals page saves them.</summary>
     private async Task CreateAccountsAsync(List<Reader> readers, CancellationToken ct)
     {
-        // Password hashing is the slow part: in parallel.
-        await Task.WhenAll(readers.Select(async r =>
+        // Password hashing is the slow part: the readers side by side.
+        await Task.WhenAll(readers.Select(r => Task.Run(async () =>
         {
             var password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
             r.UserId = (await accounts.UpsertAsync($"simulated-{r.Number:D2}", $"{NamePrefix} {r.Number:D2}", "user", password, ct)).Id;
-        }));
-        await accounts.MarkSimulatedAsync([.. readers.Select(r => r.UserId)], ct);
-        foreach (var r in readers)
-        {
             // No profiling's topics would narrow its list rather than seed it, so its readers give none.
             var change = await settings.SwitchAsync(r.UserId, r.Goal, r.Goal == "no_profiling" ? [] : r.Topics, ct);
             if (!change.Succeeded)
                 throw new InvalidOperationException($"{NamePrefix} {r.Number:D2}'s goal was refused: {string.Join("; ", change.Errors.Select(e => $"{e.Field}: {e.Message}"))}");
-        }
+        }, ct)));
+        await accounts.MarkSimulatedAsync([.. readers.Select(r => r.UserId)], ct);
     }
 
     /// <summary>The reader's events on one list, seconds to minutes after it was served (see the class's behaviour model).</summary>
