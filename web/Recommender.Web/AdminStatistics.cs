@@ -25,8 +25,11 @@ public sealed record ModelSettings(int Rank, double Lambda, int Iterations, bool
     int? TooFewValidationPairs = null);
 
 /// <summary>Read-only figures for the admin overview.</summary>
-public sealed class AdminStatistics(SettingsStore settings)
+public sealed class AdminStatistics(SettingsStore settings, AccountStore accounts)
 {
+    /// <summary>How many people are the demo's simulated readers, whose lists and clicks <c>up</c> generated.</summary>
+    public Task<long> SimulatedReadersAsync(CancellationToken ct = default) => accounts.CountSimulatedAsync(ct);
+
     public Task<IReadOnlyList<ObjectiveUsage>> PeoplePerObjectiveAsync(string defaultObjective, CancellationToken ct = default) =>
         settings.PeoplePerGoalAsync(defaultObjective, ct);
 
