@@ -21,8 +21,8 @@ public sealed record SimulatedHistory(int Readers, int Days, int Lists, int Even
 /// <see cref="ClickAtTop"/> × <see cref="ClickDecay"/>^(r−1), times <see cref="OffTaste"/> when the item is on none of
 /// the reader's topics (two or three of the demo's largest topics). A click on one of their topics is followed by
 /// "glad I saw this" with probability <see cref="LikeShare"/>; an item looked at, not clicked and off their topics gets
-/// "not interested" with probability <see cref="NotInterestedShare"/>. Learning readers answer every item they click as
-/// <see cref="SimulatedLearner"/> does in the learner simulation: from a hidden skill in each chosen topic against the
+/// "not interested" with probability <see cref="NotInterestedShare"/>. Every reader, whatever their goal, answers every
+/// item they click as <see cref="SimulatedLearner"/> does in the learner simulation: from a hidden skill in each of their topics against the
 /// item's hidden difficulty (too easy, too hard, or a quiz answer right with the true probability), the hidden skill
 /// growing when the item is near their level.
 /// </para>
@@ -73,7 +73,7 @@ public sealed class SimulatedReaders(
         public Random Rng { get; } = rng;
         public long UserId { get; set; }
 
-        // Hidden from the ranking: where a learning reader stands off their topics, in each of them, and how fast they learn.
+        // Hidden from the ranking: where a reader stands off their topics, in each of them, and how fast they learn.
         public double BaseSkill { get; } = SimulatedLearner.StartSkill(rng, Learner);
         public Dictionary<string, double> Skills { get; } = topics.ToDictionary(t => t, _ => SimulatedLearner.StartSkill(rng, Learner), StringComparer.Ordinal);
         public double Rate { get; } = SimulatedLearner.LearningRate(rng, Learner);
@@ -174,8 +174,9 @@ public sealed class SimulatedReaders(
             {
                 clicks++;
                 result.Add(Event(EventKind.Click, TimeSpan.FromSeconds(30 + 20 * clicks)));
-                if (reader.Goal == "learning")
-                    result.Add(Event(Answer(reader, item), TimeSpan.FromSeconds(150 + 20 * clicks)));
+                // Every reader, whatever their goal, answers what they read: only the lists differ, so the outcome
+                // check can compare learning's readers with everyone else's.
+                result.Add(Event(Answer(reader, item), TimeSpan.FromSeconds(150 + 20 * clicks)));
                 if (onTaste && rng.NextDouble() < LikeShare)
                     result.Add(Event(EventKind.Like, TimeSpan.FromSeconds(160 + 20 * clicks)));
             }
@@ -187,7 +188,7 @@ public sealed class SimulatedReaders(
         return result;
     }
 
-    /// <summary>A learning reader's answer on an item, from the hidden skill in its chosen topics (where they started, off them); the item teaches those topics.</summary>
+    /// <summary>A reader's answer on an item, from the hidden skill in their topics (where they started, off them); the item teaches those topics.</summary>
     private static EventKind Answer(Reader reader, ItemInfo item)
     {
         var difficulty = SimulatedLearner.HiddenDifficulty(item, Learner);
