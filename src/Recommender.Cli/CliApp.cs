@@ -5,6 +5,7 @@ using Npgsql;
 using Recommender.Cli.Commands;
 using Recommender.Data;
 using Recommender.Data.Import;
+using Spectre.Console;
 
 namespace Recommender.Cli;
 
@@ -28,6 +29,7 @@ public static class CliApp
             Bench(),
         };
         root.Options.Add(CliContext.DbOption);
+        PlainWhenRedirected();
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
         {
@@ -38,6 +40,23 @@ public static class CliApp
         }
         // up needs time after Ctrl-C to stop its children and the database cleanly.
         return parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(40) });
+    }
+
+    /// <summary>
+    /// Output to a file or a pipe is for scripts and logs: no escape codes for bold or colour, and lines as long as they
+    /// are (a table or a sentence wrapped at 80 columns breaks a grep).
+    /// </summary>
+    private static void PlainWhenRedirected()
+    {
+        if (!Console.IsOutputRedirected)
+            return;
+        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Out = new AnsiConsoleOutput(Console.Out),
+        });
+        AnsiConsole.Profile.Width = 240;
     }
 
     /// <summary>

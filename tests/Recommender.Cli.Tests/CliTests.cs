@@ -532,6 +532,19 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Output_to_a_pipe_has_no_escape_codes_and_keeps_a_long_line_whole_even_on_a_colour_terminal()
+    {
+        // As a script on a colour terminal runs it: TERM says colour, nothing says NO_COLOR, but the output is a pipe.
+        var colourTerminal = new Dictionary<string, string> { ["NO_COLOR"] = "", ["TERM"] = "xterm-256color", ["COLORTERM"] = "truecolor" };
+        var created = await RunCliAsync(null, _db.ConnectionString, colourTerminal, "keys", "create", "--name", "a platform with a long name", "--scope", "catalog");
+
+        Assert.Equal(0, created.Exit);
+        Assert.DoesNotContain('\u001b', created.Output);
+        // One line from "key" to "X-Api-Key": the bold key is not wrapped onto a line of its own.
+        Assert.Matches(@"(?m)^key \d+ \(catalog\): \S+ — shown once; send it as X-Api-Key$", created.Output);
+    }
+
+    [Fact]
     public async Task Train_on_too_little_data_exits_2_and_names_a_bad_rank_by_its_flag()
     {
         var badRank = await RunAsync(null, "train", "--rank", "-1");

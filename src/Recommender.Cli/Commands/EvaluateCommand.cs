@@ -208,11 +208,6 @@ internal static class EvaluateCommand
     /// <summary>Prints the table and the checks; false when a check failed.</summary>
     private static bool Print(EvaluationReport report)
     {
-        // Redirected output would otherwise wrap the 14-column table at 80 characters.
-        if (Console.IsOutputRedirected)
-        {
-            AnsiConsole.Profile.Width = 240;
-        }
         static string F(double v, string format = "0.0000") => v.ToString(format, CultureInfo.InvariantCulture);
         // Mean ± standard deviation over the seeds.
         static string S(double mean, double spread, string format = "0.0000") => $"{F(mean, format)}±{F(spread, format)}";
