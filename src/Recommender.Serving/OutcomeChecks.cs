@@ -41,7 +41,7 @@ public sealed record SkillCheck(TimeBuckets Buckets, IReadOnlyList<OutcomeSeries
 /// <summary>One group's breadth over the whole window.</summary>
 /// <param name="Group">As in <see cref="OutcomeSeries.Group"/>.</param>
 /// <param name="People">People who consumed anything in the window.</param>
-/// <param name="TopicsPerBucket">Distinct topics per person per bucket, over the buckets in which each was active.</param>
+/// <param name="TopicsPerBucket">Distinct topics per person per bucket, over the whole buckets in which each was active (not the one still in progress, <see cref="TimeBuckets.InProgressAt"/>).</param>
 /// <param name="TopicsInWindow">Distinct topics per person over the whole window.</param>
 public sealed record BreadthSummary(string Group, int People, double? TopicsPerBucket, double? TopicsInWindow);
 
@@ -150,6 +150,8 @@ public sealed class OutcomeChecks(LearningStateStore learningState, EventStore e
     public async Task<BreadthCheck> BreadthAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default)
     {
         var buckets = TimeBuckets.ForBreadth(from, to);
+        // The week (or day) still in progress counts over the whole window but has no point of its own until it ends.
+        var inProgress = buckets.InProgressAt(to);
         var consumed = await events.TopicsConsumedAsync(buckets.Width, TimeBuckets.Origin, buckets.Start, to, ct);
         // Only consumptions before a person's first served list need what is stored now.
         var now = (await settings.GoalsOfAsync([.. consumed.Where(r => r.ObjectiveId is null).Select(r => r.UserId).Distinct()], options.Value.DefaultObjective, ct))
@@ -167,14 +169,15 @@ public sealed class OutcomeChecks(LearningStateStore learningState, EventStore e
         foreach (var group in groups)
         {
             var mine = rows.Where(r => r.Group == group).ToList();
-            var perBucket = mine.GroupBy(r => buckets.IndexOf(new DateTimeOffset(r.Bucket, TimeSpan.Zero))).Where(g => g.Key >= 0)
+            var whole = mine.Where(r => buckets.IndexOf(new DateTimeOffset(r.Bucket, TimeSpan.Zero)) is var i && i >= 0 && i != inProgress).ToList();
+            var perBucket = whole.GroupBy(r => buckets.IndexOf(new DateTimeOffset(r.Bucket, TimeSpan.Zero)))
                 .ToDictionary(g => g.Key, g => (Mean: g.Average(r => r.TopicIds.Length), People: g.Count()));
             series.Add(new OutcomeSeries(group,
                 [.. Enumerable.Range(0, buckets.Count).Select(i => perBucket.TryGetValue(i, out var v) ? v.Mean : (double?)null)],
                 [.. Enumerable.Range(0, buckets.Count).Select(i => perBucket.TryGetValue(i, out var v) ? v.People : 0)]));
             var window = mine.GroupBy(r => r.UserId).Select(g => g.SelectMany(r => r.TopicIds).Distinct().Count()).ToList();
             summary.Add(new BreadthSummary(group, window.Count,
-                mine.Count == 0 ? null : mine.Average(r => r.TopicIds.Length),
+                whole.Count == 0 ? null : whole.Average(r => r.TopicIds.Length),
                 window.Count == 0 ? null : window.Average()));
         }
         return new BreadthCheck(buckets, series, summary);

@@ -42,6 +42,12 @@ public sealed record TimeBuckets(DateTimeOffset Start, TimeSpan Width, int Count
     public static TimeBuckets ForBreadth(DateTimeOffset from, DateTimeOffset to) =>
         Covering(from, to, to - from >= TimeSpan.FromDays(28) ? Week : Day);
 
+    /// <summary>
+    /// The last bucket when it is still in progress at <paramref name="to"/> and is not the only one, else -1: a week with
+    /// one day in it would read as a fall in anything counted per week, so a chart leaves it out until it ends.
+    /// </summary>
+    public int InProgressAt(DateTimeOffset to) => Count > 1 && End > to ? Count - 1 : -1;
+
     /// <summary>The bucket holding <paramref name="at"/>, or -1 outside them.</summary>
     public int IndexOf(DateTimeOffset at) => at < Start || at >= End ? -1 : (int)((at - Start) / Width);
 

@@ -92,6 +92,32 @@ public sealed class OutcomeChecksTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BreadthAsync_leaves_out_the_week_still_in_progress_so_it_does_not_read_as_a_fall()
+    {
+        // Monday 7 September 2026, 05:00: a 30-day window is counted in weeks, and the week begun at midnight has five hours in it.
+        var end = new DateTimeOffset(2026, 9, 7, 5, 0, 0, TimeSpan.Zero);
+        var reader = await PersonAsync("reads every week", "diversity", "{}");
+        await ServeAsync(reader, "diversity", "{}", end.AddDays(-20));
+        await EvidenceAsync(reader, EventKind.Click, ("item-5", end.AddDays(-5)), ("item-6", end.AddDays(-5)), ("item-21", end.AddHours(-2)));
+
+        var check = await Checks().BreadthAsync(end.AddDays(-30), end);
+
+        Assert.Equal(TimeBuckets.Week, check.Buckets.Width);
+        Assert.Equal(check.Buckets.Count - 1, check.Buckets.InProgressAt(end));
+        var diversity = Assert.Single(check.Series, s => s.Group == "diversity");
+        // The last whole week holds the two clicks; the week in progress has no point, though the window counts its click.
+        Assert.Equal(2.0, diversity.Values[^2]);
+        Assert.Null(diversity.Values[^1]);
+        var summary = Assert.Single(check.Summary, s => s.Group == "diversity");
+        Assert.Equal((2.0, 2.0), (summary.TopicsPerBucket, summary.TopicsInWindow));
+
+        // A window inside one day has only the day in progress, which is shown as it stands.
+        var today = await Checks().BreadthAsync(end.AddHours(-4), end);
+        Assert.Equal(1, today.Buckets.Count);
+        Assert.Equal(1.0, Assert.Single(today.Series, s => s.Group == "diversity").Values[0]);
+    }
+
+    [Fact]
     public async Task GoalChangesAsync_returns_only_the_lists_that_changed_goal_or_settings()
     {
         var at = new DateTimeOffset(2024, 6, 1, 0, 0, 0, TimeSpan.Zero);

@@ -19,6 +19,16 @@ public static class ReportCharts
         _ => "Day (UTC)",
     };
 
+    /// <summary>What a per-bucket chart does with the bucket still in progress at <paramref name="to"/> (see <see cref="TimeBuckets.InProgressAt"/>).</summary>
+    public static string InProgress(TimeBuckets buckets, DateTimeOffset to)
+    {
+        ArgumentNullException.ThrowIfNull(buckets);
+        var unit = Unit(buckets);
+        return buckets.InProgressAt(to) is var last && last >= 0
+            ? string.Create(CultureInfo.InvariantCulture, $"The {unit} from {buckets[last]:d MMM}, still in progress, has no point until it ends (a part-{unit} would read as a fall); the table counts it.")
+            : $"This {unit} is still in progress, so its figure will grow.";
+    }
+
     public static IReadOnlyList<string> Categories(TimeBuckets buckets) =>
         [.. Enumerable.Range(0, buckets.Count).Select(i => buckets[i].ToString(buckets.Width == TimeBuckets.Hour ? "d MMM HH:00" : "d MMM", CultureInfo.InvariantCulture))];
 
