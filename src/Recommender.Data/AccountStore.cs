@@ -201,6 +201,13 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
         await conn.ExecuteAsync(new CommandDefinition("update users set simulated = true where id = any(@ids)", new { ids = ids.ToArray() }, cancellationToken: ct));
     }
 
+    /// <summary>Whether the person is one of the simulated demo readers (see <see cref="MarkSimulatedAsync"/>).</summary>
+    public async Task<bool> IsSimulatedAsync(long id, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<bool>(new CommandDefinition("select coalesce((select simulated from users where id = @id), false)", new { id }, cancellationToken: ct));
+    }
+
     /// <summary>How many people are simulated demo readers (see <see cref="MarkSimulatedAsync"/>).</summary>
     public async Task<long> CountSimulatedAsync(CancellationToken ct = default)
     {

@@ -30,6 +30,9 @@ public sealed class AdminStatistics(SettingsStore settings, AccountStore account
     /// <summary>How many people are the demo's simulated readers, whose lists and clicks <c>up</c> generated.</summary>
     public Task<long> SimulatedReadersAsync(CancellationToken ct = default) => accounts.CountSimulatedAsync(ct);
 
+    /// <summary>Whether this person is one of the demo's simulated readers.</summary>
+    public Task<bool> IsSimulatedAsync(long userId, CancellationToken ct = default) => accounts.IsSimulatedAsync(userId, ct);
+
     public Task<IReadOnlyList<ObjectiveUsage>> PeoplePerObjectiveAsync(string defaultObjective, CancellationToken ct = default) =>
         settings.PeoplePerGoalAsync(defaultObjective, ct);
 

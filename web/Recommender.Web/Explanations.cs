@@ -16,7 +16,8 @@ public static class Explanations
         ["zone_fit"] = ("fits your level", "how close its predicted difficulty is to the person's learning zone"),
         ["topic_match"] = ("topic you chose", "its share of topics among those chosen"),
         ["novelty"] = ("new to you", "how unlike it is to what the person read"),
-        ["credibility"] = ("credible source", "its source's credibility"),
+        // Not "credible source": the part is there for every source, the badge's "mixed" ones too.
+        ["credibility"] = ("its source's credibility", "its source's credibility"),
         ["popularity"] = ("liked by many", "how many people liked it"),
         ["recency"] = ("recent", "how recent it is"),
         ["topic_balance"] = ("topic already shown above", "penalty for topics already in the list"),
@@ -136,5 +137,10 @@ public static class Explanations
             ? $"\u201c{goal.DisplayName}\u201d"
             : key.Replace('_', ' ');
 
-    public static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
+    /// <summary>Up to three decimals; a value that rounds to zero is "0", never "-0".</summary>
+    public static string Number(double value)
+    {
+        var text = value.ToString("0.###", CultureInfo.InvariantCulture);
+        return text == "-0" ? "0" : text;
+    }
 }
