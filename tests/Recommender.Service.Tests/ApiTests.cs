@@ -755,7 +755,13 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
             Assert.Equal(("Tides, again", "The full text", "counted by hand"), (title, text, basis));
         }
         Assert.Equal(HttpStatusCode.NoContent, (await catalog.DeleteAsync("/api/platform/items/x1")).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await catalog.DeleteAsync("/api/platform/items/x1")).StatusCode);
+        var gone = await catalog.DeleteAsync("/api/platform/items/x1");
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        // A 404 says whether the id or the path was wrong, and how an id with '/' is sent.
+        Assert.StartsWith("Nothing has this id.", (await gone.Content.ReadFromJsonAsync<JsonObject>())!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        var unencoded = await catalog.PutAsJsonAsync("/api/platform/items/docs/intro", new { title = "Intro", topics = new[] { "Oceans" } });
+        Assert.Equal(HttpStatusCode.NotFound, unencoded.StatusCode);
+        Assert.Contains("percent-encoded (docs%2Fintro)", (await unencoded.Content.ReadFromJsonAsync<JsonObject>())!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]
