@@ -78,6 +78,36 @@ public sealed class NarrowScreenTests(WebFixture web) : BrowserTest
     }
 
     [Fact]
+    public async Task Report_on_a_phone_names_every_series_of_each_chart_in_full()
+    {
+        await ServedReaderAsync();
+        var admin = await SignedInPageAsync(await web.NewAccountAsync("admin"));
+        await admin.ArrivedAsync("/admin$");
+
+        await admin.GotoAsync("/admin/report?days=7");
+
+        var measured = 0;
+        foreach (var chart in await admin.Locator("figure.chart").AllAsync())
+        {
+            var drawn = await chart.Locator(".chart-scroll g.legend-entry").AllAsync();
+            if (drawn.Count == 0)
+                continue;
+            measured++;
+            // The drawn legend would open cut off at the box's left; the list above the box names each series in view.
+            var listed = await chart.Locator(".chart-legend li").AllAsync();
+            Assert.Equal(drawn.Count, listed.Count);
+            foreach (var entry in listed)
+            {
+                await Assertions.Expect(entry).ToBeVisibleAsync();
+                var box = (await entry.BoundingBoxAsync())!;
+                Assert.True(box.X >= 0 && box.X + box.Width <= PhoneWidth, $"\"{await entry.TextContentAsync()}\" runs from {box.X} to {box.X + box.Width}");
+            }
+            await Assertions.Expect(drawn[0]).ToBeHiddenAsync();
+        }
+        Assert.True(measured > 0, "no chart has a legend, so nothing was measured");
+    }
+
+    [Fact]
     public async Task Report_on_a_phone_keeps_each_charts_y_axis_in_view_at_the_charts_own_scale()
     {
         await ServedReaderAsync();
