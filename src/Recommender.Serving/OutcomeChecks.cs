@@ -46,7 +46,15 @@ public sealed record SkillCheck(TimeBuckets Buckets, IReadOnlyList<OutcomeSeries
 public sealed record BreadthSummary(string Group, int People, double? TopicsPerBucket, double? TopicsInWindow);
 
 /// <summary>Whether people who chose diversity read more widely: distinct topics per person per day or week.</summary>
-public sealed record BreadthCheck(TimeBuckets Buckets, IReadOnlyList<OutcomeSeries> Series, IReadOnlyList<BreadthSummary> Summary);
+/// <param name="Buckets">The days or weeks of the window.</param>
+/// <param name="Series">Per group, distinct topics per person in each bucket.</param>
+/// <param name="Summary">Per group, over the whole window.</param>
+/// <param name="DiversityAhead">
+/// How many more distinct topics over the window a diversity reader read than someone on another goal, per person, with
+/// its 95% interval (normal approximation); null when a group has under two people.
+/// </param>
+public sealed record BreadthCheck(TimeBuckets Buckets, IReadOnlyList<OutcomeSeries> Series, IReadOnlyList<BreadthSummary> Summary,
+    (double Difference, double Low, double High)? DiversityAhead = null);
 
 /// <summary>
 /// Outcome checks: did the people who chose a goal get what they asked for? Learners' skill in their chosen topics,
@@ -166,6 +174,7 @@ public sealed class OutcomeChecks(LearningStateStore learningState, EventStore e
         var groups = new[] { DiversityObjective.ObjectiveId, OtherGoals };
         var series = new List<OutcomeSeries>();
         var summary = new List<BreadthSummary>();
+        var perPerson = new Dictionary<string, (double Mean, double? Error)>();
         foreach (var group in groups)
         {
             var mine = rows.Where(r => r.Group == group).ToList();
@@ -176,11 +185,16 @@ public sealed class OutcomeChecks(LearningStateStore learningState, EventStore e
                 [.. Enumerable.Range(0, buckets.Count).Select(i => perBucket.TryGetValue(i, out var v) ? v.Mean : (double?)null)],
                 [.. Enumerable.Range(0, buckets.Count).Select(i => perBucket.TryGetValue(i, out var v) ? v.People : 0)]));
             var window = mine.GroupBy(r => r.UserId).Select(g => g.SelectMany(r => r.TopicIds).Distinct().Count()).ToList();
+            perPerson[group] = MeanAndError([.. window.Select(n => (double)n)]);
             summary.Add(new BreadthSummary(group, window.Count,
                 whole.Count == 0 ? null : whole.Average(r => r.TopicIds.Length),
                 window.Count == 0 ? null : window.Average()));
         }
-        return new BreadthCheck(buckets, series, summary);
+        var (diversity, others) = (perPerson[DiversityObjective.ObjectiveId], perPerson[OtherGoals]);
+        (double, double, double)? ahead = diversity.Error is { } de && others.Error is { } oe
+            ? (diversity.Mean - others.Mean, diversity.Mean - others.Mean - 1.96 * Math.Sqrt(de * de + oe * oe), diversity.Mean - others.Mean + 1.96 * Math.Sqrt(de * de + oe * oe))
+            : null;
+        return new BreadthCheck(buckets, series, summary, ahead);
     }
 
     /// <summary>The group a goal counts in: <paramref name="goal"/> itself, or <see cref="OtherGoals"/>.</summary>

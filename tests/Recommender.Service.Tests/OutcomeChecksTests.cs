@@ -92,6 +92,33 @@ public sealed class OutcomeChecksTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BreadthAsync_says_how_sure_the_difference_between_diversity_readers_and_the_rest_is()
+    {
+        var end = new DateTimeOffset(2025, 6, 1, 0, 0, 0, TimeSpan.Zero);
+        // Items 1, 6 and 11 cover all four topics between them, item 2 three of them; 0, 16 and 32 are about Oceans only.
+        foreach (var (name, wide) in new[] { ("wide 1", new[] { "item-1", "item-6", "item-11" }), ("wide 2", ["item-1", "item-6"]), ("wide 3", ["item-6", "item-11", "item-2"]) })
+        {
+            var reader = await PersonAsync(name, "diversity", "{}");
+            await ServeAsync(reader, "diversity", "{}", end.AddDays(-6));
+            await EvidenceAsync(reader, EventKind.Click, [.. wide.Select((item, i) => (item, end.AddDays(-5).AddHours(i)))]);
+        }
+        foreach (var (name, narrow) in new[] { ("narrow 1", new[] { "item-0" }), ("narrow 2", ["item-16", "item-32"]), ("narrow 3", ["item-0", "item-16"]) })
+        {
+            var reader = await PersonAsync(name, "engagement", "{}");
+            await ServeAsync(reader, "engagement", "{}", end.AddDays(-6));
+            await EvidenceAsync(reader, EventKind.Click, [.. narrow.Select((item, i) => (item, end.AddDays(-5).AddHours(i)))]);
+        }
+
+        var check = await Checks().BreadthAsync(end.AddDays(-7), end);
+
+        var (difference, low, high) = Assert.NotNull(check.DiversityAhead).ToTuple();
+        Assert.True(low > 0 && low < difference && difference < high, $"{difference} ({low} to {high})");
+        var diversity = check.Summary.Single(s => s.Group == "diversity");
+        var others = check.Summary.Single(s => s.Group == OutcomeChecks.OtherGoals);
+        Assert.Equal(diversity.TopicsInWindow!.Value - others.TopicsInWindow!.Value, difference, 9);
+    }
+
+    [Fact]
     public async Task BreadthAsync_leaves_out_the_week_still_in_progress_so_it_does_not_read_as_a_fall()
     {
         // Monday 7 September 2026, 05:00: a 30-day window is counted in weeks, and the week begun at midnight has five hours in it.
@@ -110,6 +137,8 @@ public sealed class OutcomeChecksTests : IAsyncLifetime
         Assert.Null(diversity.Values[^1]);
         var summary = Assert.Single(check.Summary, s => s.Group == "diversity");
         Assert.Equal((2.0, 2.0), (summary.TopicsPerBucket, summary.TopicsInWindow));
+        // One diversity reader: too few to say how sure a difference is.
+        Assert.Null(check.DiversityAhead);
 
         // A window inside one day has only the day in progress, which is shown as it stands.
         var today = await Checks().BreadthAsync(end.AddHours(-4), end);

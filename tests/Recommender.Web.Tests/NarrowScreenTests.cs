@@ -93,7 +93,7 @@ public sealed class NarrowScreenTests(WebFixture web) : BrowserTest
             if (drawn.Count == 0)
                 continue;
             measured++;
-            // The drawn legend would open cut off at the box's left; the list above the box names each series in view.
+            // The drawn legend would open cut off at the box's left; the list under the box names each series in view.
             var listed = await chart.Locator(".chart-legend li").AllAsync();
             Assert.Equal(drawn.Count, listed.Count);
             foreach (var entry in listed)

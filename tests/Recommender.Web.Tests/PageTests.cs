@@ -678,6 +678,10 @@ public sealed class PageTests(WebFixture web)
         var others = page.QuerySelector("#breadth-table tr[data-group='other goals']")!.QuerySelectorAll("td").Select(c => c.TextContent).ToList();
         Assert.True(double.Parse(diversity[2], System.Globalization.CultureInfo.InvariantCulture) > double.Parse(others[2], System.Globalization.CultureInfo.InvariantCulture),
             $"topics in the window: diversity {diversity[2]}, others {others[2]}");
+        // A finding in words, however few people there are to be sure of it.
+        Assert.Contains("diversity readers", page.QuerySelector("#breadth-verdict")?.TextContent, StringComparison.Ordinal);
+        // Today, still in progress, has no point of its own, and the caption says so.
+        Assert.Contains("still in progress", page.QuerySelector("#breadth-chart figcaption")!.TextContent, StringComparison.Ordinal);
     }
 
     [Theory]
