@@ -18,16 +18,21 @@ public static class ActivityEvaluation
     /// <exception cref="InvalidDataException">A file does not parse (the message names file:line), or too little is left after the split.</exception>
     public static EvaluationData LoadStackExchange(string directory, SplitKind kind = SplitKind.Temporal, int seed = 42)
     {
-        ImportBatch batch;
+        var batch = Read(() => StackExchangeReader.Read(directory));
+        return FromBatch(Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)), batch, kind, seed);
+    }
+
+    /// <summary>Reads a batch as an import would; a file that does not parse is bad data to evaluate, named by file:line.</summary>
+    private static ImportBatch Read(Func<ImportBatch> read)
+    {
         try
         {
-            batch = StackExchangeReader.Read(directory);
+            return read();
         }
         catch (ImportException e)
         {
             throw new InvalidDataException(e.Message, e);
         }
-        return FromBatch(Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)), batch, kind, seed);
     }
 
     /// <summary>True when <paramref name="directory"/> holds a catalog in the generic import format with its history (<c>events.csv</c>).</summary>
@@ -42,15 +47,7 @@ public static class ActivityEvaluation
     /// <exception cref="InvalidDataException">A file does not parse (the message names file:line), or too little is left after the split.</exception>
     public static EvaluationData LoadGeneric(string directory, SplitKind kind = SplitKind.Temporal, int seed = 42)
     {
-        ImportBatch batch;
-        try
-        {
-            batch = ImportReaders.Directory(directory);
-        }
-        catch (ImportException e)
-        {
-            throw new InvalidDataException(e.Message, e);
-        }
+        var batch = Read(() => ImportReaders.Directory(directory));
         var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(directory));
         var (itemIds, items, parents) = Catalog(batch);
         var ratings = batch.Events.Where(e => e.Kind == EventKind.Rating && e.Value is not null && itemIds.ContainsKey(e.ItemExternalId)).ToList();
