@@ -31,7 +31,11 @@ public sealed class CatalogBrowser(CatalogStore store)
     public Task<IReadOnlyList<CatalogTopic>> TopicsAsync(CancellationToken ct = default) => store.TopicsAsync(ct);
 
     /// <summary>The error for a topic name the catalog does not have, wherever one is given.</summary>
-    public static string UnknownTopic(string topic) => $"'{topic}' is not a topic of the catalog; GET /api/catalog/topics lists them";
+    /// <summary>The message for a topic the catalog lacks, with the one most likely meant among <paramref name="names"/>, if any.</summary>
+    public static string UnknownTopic(string topic, IEnumerable<string>? names = null) =>
+        names is not null && DidYouMean.Closest(names, topic) is { } meant
+            ? $"'{topic}' is not a topic of the catalog; did you mean {meant}?"
+            : $"'{topic}' is not a topic of the catalog; GET /api/catalog/topics lists them";
 
     /// <summary>How many items, topics, sources, users and events there are.</summary>
     public Task<CatalogCounts> CountAsync(CancellationToken ct = default) => store.CountAsync(ct);

@@ -1,15 +1,31 @@
-namespace Recommender.Service;
+namespace Recommender.Serving;
 
 /// <summary>
 /// The name a client most likely meant, for a 400 that says "did you mean …?": one that differs only in case, '_' or
 /// '-' (<c>source_id</c> for <c>sourceId</c>), else the one nearest by edit distance when it is close enough to be a
-/// typo (<c>Ocaens</c> for <c>Oceans</c>) and no other is as near.
+/// typo (<c>Ocaens</c> for <c>Oceans</c>) and no other is as near. A name in a tree is also matched by its last part, as
+/// readers see it: <c>qubit</c> or <c>qubitt</c> for <c>quantumcomputing/qubit</c>, where only one name ends so.
 /// </summary>
 public static class DidYouMean
 {
     public static string? Closest(IEnumerable<string> names, string given)
     {
+        ArgumentNullException.ThrowIfNull(given);
         var candidates = names.ToList();
+        if (Nearest(candidates, given) is { } meant)
+            return meant;
+        if (given.Contains('/', StringComparison.Ordinal))
+            return null;
+        // The last part alone, as a reader sees a topic: only a part that names one thing ("security" may be in two trees).
+        var leaves = candidates.Where(c => c.Contains('/', StringComparison.Ordinal)).GroupBy(Leaf, StringComparer.Ordinal)
+            .Where(g => g.Count() == 1).ToDictionary(g => g.Key, g => g.Single(), StringComparer.Ordinal);
+        return Nearest([.. leaves.Keys], given) is { } leaf ? leaves[leaf] : null;
+    }
+
+    private static string Leaf(string name) => name[(name.LastIndexOf('/') + 1)..];
+
+    private static string? Nearest(List<string> candidates, string given)
+    {
         var spelt = candidates.FirstOrDefault(c => string.Equals(Bare(c), Bare(given), StringComparison.OrdinalIgnoreCase));
         if (spelt is not null)
             return spelt;

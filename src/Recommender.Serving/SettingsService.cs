@@ -146,9 +146,13 @@ public sealed class SettingsService(ObjectiveRegistry objectives, FeedService fe
     {
         var chosen = parameters.Values.ContainsKey(CommonParameters.Topics) ? parameters.GetTextList(CommonParameters.Topics) : [];
         var unknown = (await catalog.UnknownTopicsAsync([.. (topics ?? []).Select(t => t.Trim()), .. chosen], ct)).ToHashSet(StringComparer.Ordinal);
+        if (unknown.Count == 0)
+            return [];
+        // Only for a mistake: the names a suggestion is chosen from.
+        var names = (await catalog.TopicsAsync(ct)).Select(t => t.Name).ToList();
         return [
-            .. (topics ?? []).Select(t => t.Trim()).Where(unknown.Contains).Select(t => new ParameterError("topics", CatalogBrowser.UnknownTopic(t))),
-            .. chosen.Where(unknown.Contains).Select(t => new ParameterError($"parameters.{CommonParameters.Topics}", CatalogBrowser.UnknownTopic(t))),
+            .. (topics ?? []).Select(t => t.Trim()).Where(unknown.Contains).Select(t => new ParameterError("topics", CatalogBrowser.UnknownTopic(t, names))),
+            .. chosen.Where(unknown.Contains).Select(t => new ParameterError($"parameters.{CommonParameters.Topics}", CatalogBrowser.UnknownTopic(t, names))),
         ];
     }
 
