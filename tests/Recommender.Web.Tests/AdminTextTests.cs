@@ -36,6 +36,10 @@ public sealed class AdminTextTests
         Assert.Equal("popularity scores 0.004; higher is better", AdminText.Baseline(Ranking(0.004)));
         Assert.Equal("popularity scores 0, as none of its top 10 was among what people went on to use; higher is better", AdminText.Baseline(Ranking(0)));
         Assert.Null(AdminText.Baseline(Ranking(null)));
+        // A comparison on a small holdout says it rests on little.
+        var small = Ranking(0) with { Data = new TrainingData(6038, 93, 1364, 1654, "activity") };
+        Assert.EndsWith("; measured on only 93 held-out pairs, too few to tell the two apart with confidence", AdminText.Baseline(small), StringComparison.Ordinal);
+        Assert.EndsWith("higher is better", AdminText.Baseline(Ranking(0) with { Data = new TrainingData(60_000, 6_000, 1364, 1654, "activity") }), StringComparison.Ordinal);
     }
 
     [Fact]

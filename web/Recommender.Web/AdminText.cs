@@ -22,10 +22,18 @@ public static class AdminText
     /// model, popularity's NDCG@10 for a ranking model; null when neither was recorded.
     /// </summary>
     public static string? Baseline(ModelPoint model) =>
-        model.TestRmse is not null && model.GlobalMeanRmse is { } mean ? $"the global mean scores {Explanations.Number(mean)}; lower is better"
+        model.TestRmse is not null && model.GlobalMeanRmse is { } mean ? $"the global mean scores {Explanations.Number(mean)}; lower is better{Measured(model)}"
         : model.TestNdcg is not null && model.PopularityNdcg is { } popularity
-            ? $"popularity scores {Explanations.Number(popularity)}{(popularity == 0 ? ", as none of its top 10 was among what people went on to use" : "")}; higher is better"
+            ? $"popularity scores {Explanations.Number(popularity)}{(popularity == 0 ? ", as none of its top 10 was among what people went on to use" : "")}; higher is better{Measured(model)}"
         : null;
+
+    /// <summary>Held-out rows below which a holdout comparison is said to rest on little: a few hits either way move NDCG@10 a lot.</summary>
+    public const long FewHeldOut = 1000;
+
+    /// <summary>"; measured on only 93 held-out pairs (person, item), too few to tell the two apart with confidence", where the run recorded that few.</summary>
+    private static string Measured(ModelPoint model) => model.Data is { HeldOut: > 0 and < FewHeldOut } data
+        ? string.Create(CultureInfo.InvariantCulture, $"; measured on only {data.HeldOut:N0} held-out pairs, too few to tell the two apart with confidence")
+        : "";
 
     /// <summary>
     /// Said beside a popularity NDCG@10 of exactly 0, which reads like a missing figure but is a measured one: the
