@@ -189,7 +189,9 @@ public sealed class AdminPageTests(WebFixture web)
 
         Assert.Equal($"/admin/counterfactual?user={person.Id}&record={requestId}", link);
         var start = Words(linked.QuerySelector("#cf-start")!.TextContent);
-        Assert.StartsWith($"Starting from the settings of list {listId}, served 3 days ago", start, StringComparison.Ordinal);
+        // Named as its audit record names it (by its link, not by a number the record does not show), settings in words.
+        Assert.StartsWith("Starting from the settings of the list served 3 days ago (its audit record)", start, StringComparison.Ordinal);
+        Assert.Equal($"/admin/audit/{requestId}", linked.QuerySelector("#cf-start a")!.GetAttribute("href"));
         Assert.Contains("goal “Help me learn”", start, StringComparison.Ordinal);
         Assert.Contains("seed 4242", start, StringComparison.Ordinal);
         Assert.Null(linked.QuerySelector("[role=alert]"));
