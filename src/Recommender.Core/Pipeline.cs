@@ -124,8 +124,10 @@ public sealed class RecommendationPipeline
         var chosenTopics = parameters.GetTextList(CommonParameters.Topics);
         // Read once per list: it looks through the reader's history.
         var taste = rankingRequest.Taste;
-        var known = KnownTopics(user);
-        var items = ranked.Take(request.K)
+        // Read through the reader's history only for a list whose reasons can name the level (learning's): a feed's hot path.
+        var shown = ranked.Take(request.K).ToList();
+        IReadOnlySet<string> known = shown.Any(r => r.Components.ContainsKey(WhyThis.LevelFit)) ? KnownTopics(user) : NoTopics;
+        var items = shown
             .Select((r, i) => new ServedItem(i + 1, r.ItemId, r.Score, r.Components, Explain(r, chosenTopics, taste, known, request.Now),
                 _catalog.TryGet(r.ItemId, out var info) ? info.Provenance?.State ?? ProvenanceStates.Unsigned : null)).ToList();
         return new ServedList(
@@ -157,6 +159,8 @@ public sealed class RecommendationPipeline
         }
         return reasons;
     }
+
+    private static readonly IReadOnlySet<string> NoTopics = new HashSet<string>();
 
     /// <summary>The topics the reader has shown us something about: those of what they consumed, and those their skill state holds.</summary>
     private HashSet<string> KnownTopics(UserState user)

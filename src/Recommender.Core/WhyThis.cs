@@ -36,6 +36,9 @@ public static class WhyThis
             : null;
     }
 
+    /// <summary>The component of how well an item's difficulty fits the reader: the only one whose reason reads the reader's topics.</summary>
+    public const string LevelFit = "zone_fit";
+
     /// <summary>A component lifting an item by less than this share of its strongest one is not named as a reason.</summary>
     public const double NamedFromShare = 0.1;
 
@@ -73,7 +76,7 @@ public static class WhyThis
                 Taste.Activity => "it is like items you have tried",
                 _ => "many people like it",
             },
-            "zone_fit" => item.Level is null ? null
+            LevelFit => item.Level is null ? null
                 : knownTopics is not null && item.Topics.Any(knownTopics.Contains) ? "it is at the right level for you"
                 : "its level suits someone new to the topic",
             "topic_match" => item.Topics.FirstOrDefault(chosenTopics.Contains) is { } topic ? $"it is about {catalog.Label(topic)}, a topic you chose" : null,

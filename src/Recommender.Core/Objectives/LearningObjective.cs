@@ -95,7 +95,7 @@ public sealed class LearningObjective : IObjective
             var credibility = item.Credibility ?? 0.5;
             var components = new Dictionary<string, double>
             {
-                ["zone_fit"] = zone,
+                [WhyThis.LevelFit] = zone,
                 ["topic_match"] = TopicWeight * topicMatch,
                 ["novelty"] = noveltyWeight * novelty,
                 ["credibility"] = credWeight * credibility,
