@@ -16,7 +16,9 @@ public static partial class EncodedRouteValues
     /// <summary>Runs after routing has chosen the endpoint and before anything reads its route values.</summary>
     public static IApplicationBuilder UseEncodedRouteValues(this IApplicationBuilder app) => app.Use((context, next) =>
     {
-        if (context.GetEndpoint() is RouteEndpoint endpoint && context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } target)
+        // A target with no escape in it was bound as sent: nothing to read again (the common case, on every request).
+        if (context.GetEndpoint() is RouteEndpoint endpoint && context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } target
+            && target.Contains('%', StringComparison.Ordinal))
             Decode(endpoint.RoutePattern, target, context.Request.RouteValues);
         return next(context);
     });
