@@ -1,4 +1,7 @@
 using System.Security.Cryptography;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Recommender.Core;
 using Recommender.Core.Evaluation;
@@ -77,6 +80,28 @@ public sealed class SimulatedReaders(
         public double BaseSkill { get; } = SimulatedLearner.StartSkill(rng, Learner);
         public Dictionary<string, double> Skills { get; } = topics.ToDictionary(t => t, _ => SimulatedLearner.StartSkill(rng, Learner), StringComparer.Ordinal);
         public double Rate { get; } = SimulatedLearner.LearningRate(rng, Learner);
+    }
+
+    /// <summary>
+    /// Seeds the demo's simulated readers on the database at <paramref name="connectionString"/> (migrated, with a catalog
+    /// and, for the model's ranking, an active model), served by a serving runtime of its own as the service would serve
+    /// them: what <c>recommender up</c> does on a fresh demo, and what the product tour does before it takes the docs'
+    /// screenshots. Null, and nothing written, when simulated readers exist. The runtime opens its audit spool in
+    /// <paramref name="auditSpoolPath"/>, though nothing goes through it: the history is written straight to the audit log.
+    /// </summary>
+    public static async Task<SimulatedHistory?> SeedDatabaseAsync(string connectionString, string auditSpoolPath, CancellationToken ct = default)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "recommender-simulated-readers" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Recommender"] = connectionString,
+            ["Recommender:MigrateOnStart"] = "false",
+            ["Recommender:AuditSpoolPath"] = auditSpoolPath,
+        });
+        builder.AddRecommenderServing();
+        builder.Services.AddSingleton<SimulatedReaders>();
+        using var host = builder.Build();
+        return await host.Services.GetRequiredService<SimulatedReaders>().SeedAsync(DateTimeOffset.UtcNow, ct);
     }
 
     /// <summary>

@@ -3,12 +3,16 @@ using Recommender.Data;
 using Recommender.Data.Import;
 using Recommender.Data.Models;
 using Recommender.Factorization;
+using Recommender.Serving;
 using Recommender.Testing;
 using Recommender.Training;
 
 namespace Recommender.Web.Tests;
 
-/// <summary>The published web app on the demo <c>up</c> serves: both Stack Exchange sites read in place, and a model trained on their activity.</summary>
+/// <summary>
+/// The published web app on the demo <c>up</c> serves: both Stack Exchange sites read in place, a model trained on their
+/// activity, and the simulated readers' 14 days of lists and clicks, so the admin pages show what a new install shows.
+/// </summary>
 public sealed class PublishedDemoApp : PublishedWebApp
 {
     protected override async Task SeedAsync()
@@ -21,6 +25,9 @@ public sealed class PublishedDemoApp : PublishedWebApp
         var trained = await new ModelTraining(new ModelStore(DataSource), new EventStore(DataSource))
             .TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1 }, HyperparameterSearch.Default, RankingSearch.Default);
         Assert.True(trained.Activated, trained.Decision);
+        var history = await SimulatedReaders.SeedDatabaseAsync(ConnectionString,
+            Environment.GetEnvironmentVariable("Recommender__AuditSpoolPath") ?? Path.Combine(Path.GetTempPath(), "recommender-tour-spool"));
+        Assert.NotNull(history);
     }
 }
 
@@ -162,6 +169,9 @@ public sealed class ProductTourTests(PublishedDemoApp app) : BrowserTest, IClass
         await admin.GotoAsync("/admin/models");
         await ShotAsync(admin, "admin-models");
         await admin.GotoAsync("/admin/report");
+        // The simulated readers' two weeks: every goal served, each a line over many days rather than one dot.
+        Assert.Equal(4, await admin.Locator("#report tbody tr").CountAsync());
+        Assert.True(await admin.Locator("#trend-ild g.series[data-series=diversity] g.point").CountAsync() >= 7, "the report's trends show a dot, not a history");
         await ShotAsync(admin, "admin-report");
     }
 }

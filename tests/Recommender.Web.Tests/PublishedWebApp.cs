@@ -19,6 +19,7 @@ public class PublishedWebApp : IAsyncLifetime
     private readonly List<string> _output = [];
 
     public Npgsql.NpgsqlDataSource DataSource => _db.DataSource;
+    public string ConnectionString => _db.ConnectionString;
     public Uri BaseAddress { get; private set; } = null!;
 
     /// <summary>What the process printed, for a failure message.</summary>

@@ -3,9 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Recommender.Data;
 using Recommender.Data.Import;
 using Recommender.Data.Migrations;
@@ -144,24 +141,13 @@ internal static class UpCommand
     }
 
     /// <summary>
-    /// The demo's simulated readers (<see cref="SimulatedReaders"/>), served by the serving runtime itself as the service
-    /// would serve them, so the dashboard has a history to audit. Nothing when they exist already.
+    /// The demo's simulated readers (<see cref="SimulatedReaders.SeedDatabaseAsync"/>), so the dashboard has a history to
+    /// audit, with a line saying what was written. Nothing when they exist already.
     /// </summary>
     internal static async Task<SimulatedHistory?> SimulateReadersAsync(string connectionString, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "recommender-up" });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Recommender"] = connectionString,
-            ["Recommender:MigrateOnStart"] = "false",
-            // Nothing goes through the spool (the history is written straight to the audit log), but the runtime opens one.
-            ["Recommender:AuditSpoolPath"] = Path.Combine(CliContext.DataRoot, "audit-spool"),
-        });
-        builder.AddRecommenderServing();
-        builder.Services.AddSingleton<SimulatedReaders>();
-        using var host = builder.Build();
-        var history = await host.Services.GetRequiredService<SimulatedReaders>().SeedAsync(DateTimeOffset.UtcNow, ct);
+        var history = await SimulatedReaders.SeedDatabaseAsync(connectionString, Path.Combine(CliContext.DataRoot, "audit-spool"), ct);
         if (history is not null)
             AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Simulated {history.Readers} readers over {history.Days} days: {history.Lists:N0} lists served, {history.Events:N0} events (labelled '{SimulatedReaders.NamePrefix}' on the dashboard) in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s"));
