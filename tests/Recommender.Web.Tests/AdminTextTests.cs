@@ -92,6 +92,50 @@ public sealed class AdminTextTests
         Assert.Equal(["learning", "diversity", "engagement", "no_profiling", "blend"], series.Select(s => s.Key));
     }
 
+    private static string Varied(IReadOnlyList<ChartSeries> series, int categories = 4) =>
+        ReportCharts.Finding(series, categories, (goal, next) => $"{goal} served the most varied lists (then {next})", "Intra-list diversity per goal");
+
+    private static ChartSeries Line(string name, params double?[] values) => new(name, ChartMark.Line, values);
+
+    [Fact]
+    public void Finding_names_the_goal_whose_line_runs_clearly_highest_and_the_next_one_down()
+    {
+        var title = Varied(
+        [
+            Line("Help me learn", 0.50, 0.52, 0.49, 0.51),
+            Line("Show me other perspectives", 0.81, 0.78, 0.83, 0.80),
+            Line("Keep me engaged", 0.60, 0.63, 0.58, null),
+        ]);
+
+        Assert.Equal("Show me other perspectives served the most varied lists (then Keep me engaged)", title);
+    }
+
+    [Fact]
+    public void Finding_keeps_the_description_when_there_is_nothing_to_compare()
+    {
+        Assert.Equal("Intra-list diversity per goal", Varied([]));
+        Assert.Equal("Intra-list diversity per goal", Varied([Line("Help me learn", null, null, null, null), Line("Keep me engaged", double.NaN, null, null, null)]));
+        // One goal served: nothing to compare it with.
+        Assert.Equal("Intra-list diversity per goal", Varied([Line("Show me other perspectives", 0.8, 0.8, 0.9, 0.85), Line("Help me learn", null, null, null, null)]));
+        // Two goals on different days, or on one day only: no day-by-day comparison to judge the noise by.
+        Assert.Equal("Intra-list diversity per goal", Varied([Line("Show me other perspectives", 0.9, null, 0.9, null), Line("Help me learn", null, 0.1, null, 0.1)]));
+        Assert.Equal("Intra-list diversity per goal", Varied([Line("Show me other perspectives", 0.9, 0.95, 0.9, 0.95), Line("Help me learn", 0.1, null, null, null)]));
+        // Values past the categories the chart draws do not count: here only the first day is drawn.
+        Assert.Equal("Intra-list diversity per goal", Varied([Line("Show me other perspectives", 0.9, 0.95, 0.9), Line("Help me learn", 0.1, 0.1, 0.1)], categories: 1));
+    }
+
+    [Fact]
+    public void Finding_keeps_the_description_when_the_lines_cross_within_the_noise()
+    {
+        // Ahead on average, but one day each way: the interval of the mean difference includes none.
+        Assert.Equal("Intra-list diversity per goal", Varied([Line("Show me other perspectives", 0.70, 0.50, 0.72, 0.52), Line("Help me learn", 0.55, 0.66, 0.54, 0.65)]));
+        // An exact tie.
+        Assert.Equal("Intra-list diversity per goal", Varied([Line("Show me other perspectives", 0.6, 0.6, 0.6, 0.6), Line("Help me learn", 0.6, 0.6, 0.6, 0.6)]));
+        // The same lines, parted by a steady margin, are a finding.
+        Assert.Equal("Show me other perspectives served the most varied lists (then Help me learn)",
+            Varied([Line("Show me other perspectives", 0.70, 0.50, 0.72, 0.52), Line("Help me learn", 0.60, 0.41, 0.61, 0.43)]));
+    }
+
     [Fact]
     public void QualityCaption_looks_for_a_line_only_once_there_are_two_versions()
     {

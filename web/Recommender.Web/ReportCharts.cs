@@ -49,6 +49,34 @@ public static class ReportCharts
     public static IReadOnlyList<ChartSeries> Outcome(IReadOnlyList<OutcomeSeries> series, ObjectiveRegistry objectives) =>
         [.. series.Select((s, i) => new ChartSeries(GoalName(s.Group, objectives), ChartMark.Line, s.Values, ChartStyle.Of(i), s.Group))];
 
+    /// <summary>
+    /// A chart's title as its finding, from the values the chart draws (each series' first <paramref name="categories"/>):
+    /// <paramref name="finding"/> names the series that runs highest and the next one down. The highest is the series
+    /// with the highest mean; it is named only when, over the categories where it and the next one both have a value
+    /// (at least two), it is above by more than the 95% interval of the mean difference (normal approximation, as the
+    /// outcome checks use), so the finding is not day-to-day noise. Otherwise (nothing drawn, one series, too few
+    /// shared categories, or a difference within the noise) the chart keeps its <paramref name="description"/>.
+    /// </summary>
+    public static string Finding(IReadOnlyList<ChartSeries> series, int categories, Func<string, string, string> finding, string description)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        ArgumentNullException.ThrowIfNull(finding);
+        var drawn = series
+            .Select(s => (s.Name, Values: s.Values.Take(categories).Select(v => v is { } x && double.IsFinite(x) ? x : (double?)null).ToList()))
+            .Where(s => s.Values.Any(v => v is not null))
+            .OrderByDescending(s => s.Values.OfType<double>().Average())
+            .ToList();
+        if (drawn.Count < 2)
+            return description;
+        var (first, second) = (drawn[0], drawn[1]);
+        var differences = first.Values.Zip(second.Values, (a, b) => a - b).OfType<double>().ToList();
+        if (differences.Count < 2)
+            return description;
+        var mean = differences.Average();
+        var error = Math.Sqrt(differences.Sum(d => (d - mean) * (d - mean)) / (differences.Count - 1) / differences.Count);
+        return mean - 1.96 * error > 0 ? finding(first.Name, second.Name) : description;
+    }
+
     /// <summary>A goal as readers know it ("Help me learn"); a group that is not a goal ("other goals") as it is.</summary>
     public static string GoalName(string id, ObjectiveRegistry objectives) =>
         objectives.TryGet(id, out var objective) ? objective.DisplayName : id;
