@@ -10,8 +10,12 @@ public sealed record UserSettings(string ObjectiveId, string ParametersJson, Dat
 /// <summary>A person's goal (the default for someone who never chose), its parameters (JSON) and the topics chosen at onboarding.</summary>
 public sealed record PersonGoal(long UserId, string ObjectiveId, string ParametersJson, IReadOnlyList<string> OnboardingTopics);
 
-/// <summary>How many people chose each goal (people who chose none count under the default).</summary>
-public sealed record ObjectiveUsage(string ObjectiveId, long People);
+/// <summary>
+/// How many people with a login are on each goal: <paramref name="People"/> in all, of whom <paramref name="Simulated"/>
+/// are the demo's simulated readers, <paramref name="Admins"/> admins, and <paramref name="NeverChose"/> people who never
+/// chose a goal and so count under the default.
+/// </summary>
+public sealed record ObjectiveUsage(string ObjectiveId, long People, long Simulated, long Admins, long NeverChose);
 
 /// <summary>Per-user objective settings and the history of every change.</summary>
 public sealed class SettingsStore(NpgsqlDataSource dataSource)
@@ -121,7 +125,9 @@ public sealed class SettingsStore(NpgsqlDataSource dataSource)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<ObjectiveUsage>(new CommandDefinition("""
-            select coalesce(s.objective_id, @defaultObjective) as objective_id, count(*) as people
+            select coalesce(s.objective_id, @defaultObjective) as objective_id, count(*) as people,
+                   count(*) filter (where u.simulated) as simulated, count(*) filter (where u.role = 'admin') as admins,
+                   count(*) filter (where s.user_id is null) as never_chose
             from users u left join user_settings s on s.user_id = u.id
             where u.login is not null
             group by 1 order by 2 desc, 1

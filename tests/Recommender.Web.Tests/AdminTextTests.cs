@@ -1,3 +1,5 @@
+using Recommender.Data;
+
 namespace Recommender.Web.Tests;
 
 /// <summary>The small pieces behind the admin pages: sorting by value, list differences, and times in words.</summary>
@@ -134,6 +136,25 @@ public sealed class AdminTextTests
         // The same lines, parted by a steady margin, are a finding.
         Assert.Equal("Show me other perspectives served the most varied lists (then Help me learn)",
             Varied([Line("Show me other perspectives", 0.70, 0.50, 0.72, 0.52), Line("Help me learn", 0.60, 0.41, 0.61, 0.43)]));
+    }
+
+    [Fact]
+    public void PeopleCounted_says_exactly_who_the_people_per_goal_are()
+    {
+        ObjectiveUsage[] demo =
+        [
+            new("learning", 10, 8, 1, 2),
+            new("diversity", 8, 8, 0, 0),
+            new("engagement", 8, 8, 0, 0),
+            new("no_profiling", 8, 8, 0, 0),
+        ];
+
+        Assert.Equal("34 people with a login: 32 simulated readers and 2 other accounts (1 admin). 2 never chose a goal and count under Help me learn, the default.",
+            AdminText.PeopleCounted(demo, "Help me learn"));
+        Assert.Equal("3 people with a login (2 admins).", AdminText.PeopleCounted([new("learning", 2, 0, 1, 0), new("diversity", 1, 0, 1, 0)], "Help me learn"));
+        Assert.Equal("1 person with a login, all simulated readers. 1 never chose a goal and counts under Help me learn, the default.",
+            AdminText.PeopleCounted([new("learning", 1, 1, 0, 1)], "Help me learn"));
+        Assert.Equal("Nobody has a login yet.", AdminText.PeopleCounted([], "Help me learn"));
     }
 
     [Fact]

@@ -25,6 +25,26 @@ public sealed class SimulatedReadersPageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Overview_says_exactly_who_the_people_per_goal_are()
+    {
+        var accounts = new AccountStore(web.DataSource);
+        // Plural words whatever ran before: at least two simulated readers and two other accounts.
+        await accounts.MarkSimulatedAsync([(await web.NewAccountAsync()).Id, (await web.NewAccountAsync()).Id]);
+        await web.NewAccountAsync();
+        using var admin = web.NewClient();
+        await admin.SignInAsync(await web.NewAccountAsync("admin"));
+
+        var (_, page, _) = await admin.PageAsync("/admin");
+
+        var rows = page.QuerySelectorAll("#per-goal ~ table tbody tr");
+        var people = rows.Sum(r => long.Parse(r.QuerySelector("td.num")!.GetAttribute("data-sort")!, System.Globalization.CultureInfo.InvariantCulture));
+        var simulated = rows.Sum(r => long.Parse(r.QuerySelector("td[data-column=simulated]")!.TextContent, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(await accounts.CountSimulatedAsync(), simulated);
+        Assert.StartsWith($"{people} people with a login: {simulated} simulated readers and {people - simulated} other accounts (",
+            page.QuerySelector("[data-figure=people-counted]")?.TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_simulated_readers_record_and_the_report_say_the_lists_were_generated()
     {
         var accounts = new AccountStore(web.DataSource);

@@ -157,6 +157,29 @@ public static class AdminText
     /// <summary>For a <c>?user=</c> in the address that is not a person's number.</summary>
     public const string UnreadablePerson = "“user” is not a person's number; search by login or name instead.";
 
+    /// <summary>
+    /// What the overview's people-per-goal table counts, added up from its rows: "34 people with a login: 32 simulated
+    /// readers and 2 other accounts (1 admin). 2 never chose a goal and count under Help me learn, the default."
+    /// </summary>
+    public static string PeopleCounted(IReadOnlyList<ObjectiveUsage> usage, string defaultGoal)
+    {
+        ArgumentNullException.ThrowIfNull(usage);
+        long total = usage.Sum(u => u.People), simulated = usage.Sum(u => u.Simulated), admins = usage.Sum(u => u.Admins), neverChose = usage.Sum(u => u.NeverChose);
+        if (total == 0)
+            return "Nobody has a login yet.";
+        var others = total - simulated;
+        var adminsPart = admins == 0 ? "" : $" ({Count(admins, "admin")})";
+        var who = (simulated, others) switch
+        {
+            (0, _) => $"{People(total)} with a login{adminsPart}.",
+            (_, 0) => $"{People(total)} with a login, all simulated readers.",
+            _ => $"{People(total)} with a login: {Count(simulated, "simulated reader")} and {Count(others, "other account")}{adminsPart}.",
+        };
+        return neverChose == 0 ? who : $"{who} {neverChose.ToString("N0", CultureInfo.InvariantCulture)} never chose a goal and {(neverChose == 1 ? "counts" : "count")} under {defaultGoal}, the default.";
+    }
+
+    private static string People(long n) => n == 1 ? "1 person" : $"{n.ToString("N0", CultureInfo.InvariantCulture)} people";
+
     /// <summary>"1 feed", "1,204 feeds".</summary>
     public static string Count(long n, string unit) => n == 1 ? $"1 {unit}" : $"{n.ToString("N0", CultureInfo.InvariantCulture)} {unit}s";
 }
