@@ -1,8 +1,8 @@
 namespace Recommender.Web.Tests;
 
 /// <summary>
-/// Admin pages as a laptop (1280 × 900) shows them, in a real Chromium: whether a table fits its box can only be measured
-/// in a browser.
+/// Admin pages as a laptop (1280 × 900) shows them, in a real Chromium: whether a table fits its box and a label sits
+/// where it belongs can only be measured in a browser.
 /// </summary>
 [Collection(WebCollection.Name)]
 public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
@@ -28,6 +28,25 @@ public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
         {
             var box = (await row.BoundingBoxAsync())!;
             Assert.True(box.Height <= 5 * lineHeight, $"a models row is {box.Height} pixels tall, more than four lines of {lineHeight}");
+        }
+    }
+
+    [Fact]
+    public async Task Filter_labels_stand_above_their_controls_on_the_report_and_counterfactual_pages()
+    {
+        var admin = await SignedInPageAsync(web.BaseAddress, (await web.NewAccountAsync("admin")).Login, WebFixture.Password, Width, Height);
+        await admin.ArrivedAsync("/admin$");
+
+        foreach (var (path, id) in new[] { ("/admin/report", "epsilon"), ("/admin/report", "days"), ("/admin/counterfactual", "who") })
+        {
+            await admin.GotoAsync(path);
+            // The label's own words, without the control it may hold.
+            var words = await admin.Locator($"label[for={id}]").EvaluateAsync<double[]>("""
+                e => { const r = document.createRange(); r.selectNodeContents(e.firstChild); const b = r.getBoundingClientRect(); return [b.left, b.bottom]; }
+                """);
+            var control = (await admin.Locator($"#{id}").BoundingBoxAsync())!;
+            Assert.True(words[1] <= control.Y + 1 && Math.Abs(words[0] - control.X) <= 1,
+                $"{path}: the words of the {id} label end at ({words[0]}, {words[1]}); its control starts at ({control.X}, {control.Y}): they should stand above it, left-aligned");
         }
     }
 }
