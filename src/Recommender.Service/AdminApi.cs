@@ -14,9 +14,13 @@ namespace Recommender.Service;
 /// <summary>Admins and auditors: the audit log, models, people and roles, platform API keys.</summary>
 public static class AdminApi
 {
-    /// <summary>A model version; <see cref="Loss"/> is what it minimised ("squared-error" on ratings or "one-class" on activity), <see cref="LossDescription"/> the same in plain words.</summary>
+    /// <summary>
+    /// A model version; <see cref="Loss"/> is what it minimised ("squared-error" on ratings or "one-class" on activity),
+    /// <see cref="LossDescription"/> the same in plain words, <see cref="Decision"/> what its quality gate decided and why
+    /// (null for a run that failed before the gate, or one trained before this was recorded).
+    /// </summary>
     public sealed record ModelDto(int Version, string Algorithm, string Status, bool IsActive, DateTime CreatedAt, DateTime? ActivatedAt, JsonNode? Options, JsonNode? Metrics,
-        string Loss, bool WeightedLambda, string LossDescription);
+        string Loss, bool WeightedLambda, string LossDescription, string? Decision);
 
     public sealed record RoleInput(string? Role);
 
@@ -42,7 +46,7 @@ public static class AdminApi
             .WithDescription("By the requestId its feed answered with: who was shown which items, under which objective and model, with scores and reasons.");
         admin.MapGet("/models", async (ModelAdministration models, CancellationToken ct) =>
             TypedResults.Ok((await models.ListAsync(ct)).Select(m => new ModelDto(m.Version, m.Algorithm, m.Status, m.IsActive, m.CreatedAt, m.ActivatedAt,
-                JsonNode.Parse(m.Options), JsonNode.Parse(m.Metrics), m.Loss, m.WeightedLambda, m.TrainedWith.Describe())).ToList()))
+                JsonNode.Parse(m.Options), JsonNode.Parse(m.Metrics), m.Loss, m.WeightedLambda, m.TrainedWith.Describe(), m.Decision)).ToList()))
             .WithName("ListModels")
             .WithSummary("List model versions")
             .WithDescription("Every trained model with its status, whether it is active, the options it was trained with and its holdout metrics.");

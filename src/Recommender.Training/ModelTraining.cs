@@ -156,7 +156,7 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
             if (metrics.Selection is not null)
                 await models.RecordOptionsAsync(version, JsonSerializer.Serialize(chosen, Json), ct);
             var (passes, decision) = await GateAsync(metrics, ct);
-            await models.CompleteAsync(version, model, JsonSerializer.Serialize(metrics, Json), passes ? "ready" : "rejected", ct);
+            await models.CompleteAsync(version, model, JsonSerializer.Serialize(metrics, Json), passes ? "ready" : "rejected", decision, ct);
             var activated = passes && await models.ActivateAsync(version, ModelActivator.ByTraining, ct);
             return new TrainingReport(version, activated, decision, metrics);
         }
@@ -242,7 +242,7 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
         if (metrics.Selection is not null)
             await models.RecordOptionsAsync(version, JsonSerializer.Serialize(chosen, Json), ct);
         var (passes, decision) = await GateRankingAsync(metrics, ct);
-        await models.CompleteAsync(version, model, JsonSerializer.Serialize(metrics, Json), passes ? "ready" : "rejected", ct);
+        await models.CompleteAsync(version, model, JsonSerializer.Serialize(metrics, Json), passes ? "ready" : "rejected", decision, ct);
         var activated = passes && await models.ActivateAsync(version, ModelActivator.ByTraining, ct);
         return new TrainingReport(version, activated, decision, metrics);
     }
@@ -319,13 +319,14 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
     {
         if (metrics.TestNdcg is not { } ndcg || metrics.PopularityNdcg is not { } popular)
             return (false, "rejected: no holdout pair whose person and item were seen in training, so it cannot be measured");
+        var pairs = string.Create(CultureInfo.InvariantCulture, $" on {metrics.TestRatings:N0} held-out pairs");
         if (ndcg <= popular)
-            return (false, $"rejected: holdout NDCG@{HoldoutK} {ndcg:F4} does not beat popularity's {popular:F4}");
+            return (false, $"rejected: holdout NDCG@{HoldoutK} {ndcg:F4} does not beat popularity's {popular:F4}{pairs}");
         var active = await models.GetActiveMetricsAsync(ct);
         var activeNdcg = active is { } a ? JsonSerializer.Deserialize<ModelMetrics>(a.Metrics, Json)?.TestNdcg : null;
         if (active is null || activeNdcg is null || ndcg >= activeNdcg * (1 - GateTolerance))
-            return (true, $"activated: holdout NDCG@{HoldoutK} {ndcg:F4} vs popularity's {popular:F4}" + (activeNdcg is { } v ? $" and {v:F4} for active model {active!.Value.Version}" : ""));
-        return (false, $"rejected: holdout NDCG@{HoldoutK} {ndcg:F4} is worse than {activeNdcg:F4} for active model {active.Value.Version} by more than {GateTolerance:P0}");
+            return (true, $"activated: holdout NDCG@{HoldoutK} {ndcg:F4} vs popularity's {popular:F4}" + (activeNdcg is { } v ? $" and {v:F4} for active model {active!.Value.Version}" : "") + pairs);
+        return (false, $"rejected: holdout NDCG@{HoldoutK} {ndcg:F4} is worse than {activeNdcg:F4} for active model {active.Value.Version} by more than {GateTolerance:P0}{pairs}");
     }
 
     private async Task<(bool Passes, string Decision)> GateAsync(ModelMetrics metrics, CancellationToken ct)

@@ -73,6 +73,8 @@ public sealed class ModelTrainingTests : IAsyncLifetime
         Assert.Equal(good.Version, (await _models.LoadActiveAsync())!.Version);
         var listed = await _models.ListAsync();
         Assert.Equal("rejected", listed.Single(x => x.Version == bad.Version).Status);
+        // The gate's words are kept with the model, for the models page and the REST list.
+        Assert.Equal(bad.Decision, listed.Single(x => x.Version == bad.Version).Decision);
         Assert.False(await _models.ActivateAsync(bad.Version, ModelActivator.ByCommandLine));
     }
 

@@ -275,6 +275,26 @@ public sealed class AdminPageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Models_table_gives_the_gates_reason_for_a_rejected_model()
+    {
+        var store = new ModelStore(web.DataSource);
+        if (await store.LoadActiveAsync() is null)
+            await new ModelTraining(store, new EventStore(web.DataSource)).TrainAsync(new Factorization.MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8, NumberOfIterations = 5 });
+        var serving = (await store.LoadActiveAsync())!;
+        const string Decision = "rejected: holdout NDCG@10 0.0000 does not beat popularity's 0.0000 on 14 held-out pairs";
+        var rejected = await store.BeginAsync(ModelTraining.ActivityAlgorithm, new ModelLoss(ModelLoss.OneClass, false), "{}");
+        await store.CompleteAsync(rejected, serving.Model, """{"testNdcg":0,"popularityNdcg":0,"testRatings":14}""", "rejected", Decision);
+        using var admin = await AdminAsync();
+
+        var (_, page, _) = await admin.PageAsync("/admin/models");
+
+        // The row says what the gate measured, in the gate's own words, not a guess from the status.
+        Assert.Equal("rejected by the gate: holdout NDCG@10 0.0000 does not beat popularity's 0.0000 on 14 held-out pairs",
+            page.QuerySelector($"#models tr[data-version='{rejected}'] td.status")!.TextContent);
+        Assert.Equal(Decision, (await store.ListAsync()).Single(m => m.Version == rejected).Decision);
+    }
+
+    [Fact]
     public async Task Models_page_shows_each_reranker_run_with_its_gate_against_the_model_alone()
     {
         var trainer = new ModelTraining(new ModelStore(web.DataSource), new EventStore(web.DataSource));

@@ -7,7 +7,7 @@ namespace Recommender.Web;
 /// <summary>A model version's holdout figures, as the overview chart plots them.</summary>
 public sealed record ModelPoint(int Version, bool IsActive, string Status, DateTimeOffset TrainedAt, double? TestRmse, double? GlobalMeanRmse, double? TestMae,
     ModelSettings? Settings = null, double? TestNdcg = null, double? PopularityNdcg = null, ModelLoss? Loss = null,
-    DateTimeOffset? ActivatedAt = null, ModelActivator? ActivatedBy = null, TrainingData? Data = null);
+    DateTimeOffset? ActivatedAt = null, ModelActivator? ActivatedBy = null, TrainingData? Data = null, string? Decision = null);
 
 /// <summary>
 /// What a model was trained on, as its run recorded it: <paramref name="Trained"/> ratings or actions (of the kind
@@ -44,7 +44,7 @@ public sealed class AdminStatistics(SettingsStore settings, AccountStore account
             using var options = JsonDocument.Parse(m.Options);
             return new ModelPoint(m.Version, m.IsActive, m.Status, new DateTimeOffset(DateTime.SpecifyKind(m.CreatedAt, DateTimeKind.Utc)), Read(doc.RootElement, "testRmse"), Read(doc.RootElement, "globalMeanRmse"), Read(doc.RootElement, "testMae"),
                 Settings(options.RootElement, doc.RootElement, m.TrainedWith), Read(doc.RootElement, "testNdcg"), Read(doc.RootElement, "popularityNdcg"), m.TrainedWith,
-                m.ActivatedAt is { } activated ? new DateTimeOffset(DateTime.SpecifyKind(activated, DateTimeKind.Utc)) : null, m.ActivatedWith, Data(doc.RootElement));
+                m.ActivatedAt is { } activated ? new DateTimeOffset(DateTime.SpecifyKind(activated, DateTimeKind.Utc)) : null, m.ActivatedWith, Data(doc.RootElement), m.Decision);
         })];
 
     /// <summary>The sizes a training run stored with its metrics; null for a run that stored none (one that failed).</summary>

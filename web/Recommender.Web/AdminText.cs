@@ -27,6 +27,16 @@ public static class AdminText
             ? $"popularity scores {Explanations.Number(popularity)}{(popularity == 0 ? ", as none of its top 10 was among what people went on to use" : "")}; higher is better{Measured(model)}"
         : null;
 
+    /// <summary>
+    /// Why the quality gate decided as it did, in its own words without the verdict ("holdout NDCG@10 0.0000 does not
+    /// beat popularity's 0.0000 on 14 held-out pairs"); null for a model trained before the gate's words were kept.
+    /// </summary>
+    public static string? GateReason(ModelPoint model) => model.Decision is { } d ? Reason(d) : null;
+
+    /// <summary>A training decision ("rejected: …", "not trained: …") without its verdict: the reason alone.</summary>
+    public static string Reason(string decision) =>
+        decision.IndexOf(": ", StringComparison.Ordinal) is var colon and > 0 ? decision[(colon + 2)..] : decision;
+
     /// <summary>Held-out rows below which a holdout comparison is said to rest on little: a few hits either way move NDCG@10 a lot.</summary>
     public const long FewHeldOut = 1000;
 

@@ -7,7 +7,7 @@ namespace Recommender.Data.Models;
 
 /// <summary>A stored model without its payload, as listed to admins.</summary>
 public sealed record ModelSummary(int Version, string Algorithm, string Status, bool IsActive, DateTime CreatedAt, DateTime? ActivatedAt, string Options, string Metrics,
-    string Loss, bool WeightedLambda, string? ActivatedVia = null, string? ActivatedBy = null)
+    string Loss, bool WeightedLambda, string? ActivatedVia = null, string? ActivatedBy = null, string? Decision = null)
 {
     /// <summary>Who made it active last; null when it never was, or was before this was recorded.</summary>
     public ModelActivator? ActivatedWith => ActivatedVia is null ? null : new(ActivatedVia, ActivatedBy);
@@ -79,8 +79,11 @@ public sealed class ModelStore(NpgsqlDataSource dataSource)
             """, new { version, algorithm, loss.Objective, loss.WeightedLambda, optionsJson }, cancellationToken: ct));
     }
 
-    /// <summary>Stores the trained payload; <paramref name="status"/> is 'ready' or 'rejected' (trained, but failed the quality gate).</summary>
-    public async Task CompleteAsync(int version, MatrixFactorizationModel model, string metricsJson, string status, CancellationToken ct = default)
+    /// <summary>
+    /// Stores the trained payload; <paramref name="status"/> is 'ready' or 'rejected' (trained, but failed the quality
+    /// gate), and <paramref name="decision"/> the gate's reason in words, as the models page shows it.
+    /// </summary>
+    public async Task CompleteAsync(int version, MatrixFactorizationModel model, string metricsJson, string status, string? decision = null, CancellationToken ct = default)
     {
         using var buffer = new MemoryStream();
         model.Save(buffer);
@@ -88,9 +91,9 @@ public sealed class ModelStore(NpgsqlDataSource dataSource)
         var checksum = Convert.ToHexStringLower(SHA256.HashData(payload));
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("""
-            update models set payload = @payload, payload_checksum = @checksum, metrics = @metricsJson::jsonb, status = @status
+            update models set payload = @payload, payload_checksum = @checksum, metrics = @metricsJson::jsonb, status = @status, decision = @decision
             where version = @version
-            """, new { version, payload, checksum, metricsJson, status }, cancellationToken: ct));
+            """, new { version, payload, checksum, metricsJson, status, decision }, cancellationToken: ct));
     }
 
     /// <summary>Replaces the settings recorded when the run began with those it trained with (after choosing them from data).</summary>
@@ -194,7 +197,7 @@ public sealed class ModelStore(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<ModelSummary>(new CommandDefinition("""
             select version, algorithm, status, is_active, created_at, activated_at, options::text as options, metrics::text as metrics,
-                   loss, weighted_lambda, activated_via, activated_by
+                   loss, weighted_lambda, activated_via, activated_by, decision
             from models order by version desc
             """, cancellationToken: ct));
         return rows.AsList();
