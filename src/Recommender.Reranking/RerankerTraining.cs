@@ -121,9 +121,12 @@ public sealed class RerankerTraining(RerankerStore rerankers, ModelStore models,
         if (await models.LoadActiveAsync(ct) is not { } active)
             return new RerankerReport(null, false, "not trained: no MF model is active, so there are no scores to refine", null);
         var catalog = await catalogs.LoadRankingCatalogAsync(ct);
-        var lists = await ReadListsAsync(active.Model, catalog, options, ct);
+        var (lists, unknownReaders) = await ReadListsAsync(active.Model, catalog, options, ct);
         if (lists.Count < options.MinimumLists)
-            return new RerankerReport(null, false, $"not trained: only {lists.Count} served lists with an outcome (need {options.MinimumLists})", null);
+            return new RerankerReport(null, false, $"not trained: only {lists.Count} served lists with an outcome (need {options.MinimumLists})"
+                + (unknownReaders > 0
+                    ? $"; {unknownReaders} more are of readers model v{active.Version} was not trained on, and count once a model that knows them is serving"
+                    : ""), null);
 
         var version = await rerankers.BeginAsync(active.Version, ct);
         try
@@ -151,18 +154,25 @@ public sealed class RerankerTraining(RerankerStore rerankers, ModelStore models,
     /// <summary>One served list ready to learn from: its time, and per item the features and the gain that followed.</summary>
     internal sealed record ServedGroup(DateTime ServedAt, float[][] Features, int[] Gains);
 
-    /// <summary>Served lists of readers the MF model knows, with at least one positive gain, oldest first.</summary>
-    private async Task<List<ServedGroup>> ReadListsAsync(MatrixFactorizationModel model, Catalog catalog, RerankerOptions options, CancellationToken ct)
+    /// <summary>
+    /// Served lists of readers the MF model knows, with at least one positive gain, oldest first; and how many lists with
+    /// a positive gain were set aside because the model does not know their reader (it has no score to refine for them).
+    /// </summary>
+    private async Task<(List<ServedGroup> Lists, int UnknownReaders)> ReadListsAsync(MatrixFactorizationModel model, Catalog catalog, RerankerOptions options, CancellationToken ct)
     {
         var rows = await servedLists.OutcomesAsync(Gains, options.OutcomeWindow, ct);
         var readerTopics = await settings.OnboardingTopicsAsync(ct);
         var history = await events.ConsumptionsAsync(ct);
         var groups = new List<ServedGroup>();
+        var unknownReaders = 0;
         foreach (var list in rows.GroupBy(r => r.ListId))
         {
             var first = list.First();
             if (!model.TryGetUserIndex(first.UserId, out var user))
+            {
+                unknownReaders += list.Any(r => r.Gain > 0) ? 1 : 0;
                 continue;
+            }
             var topics = new HashSet<string>(readerTopics.GetValueOrDefault(first.UserId) ?? [], StringComparer.Ordinal);
             var servedAt = new DateTimeOffset(DateTime.SpecifyKind(first.CreatedAt, DateTimeKind.Utc));
             var level = ReaderLevel.Of(catalog, ReadBefore(history, first.UserId, first.CreatedAt, options.HistoryLength));
@@ -181,7 +191,7 @@ public sealed class RerankerTraining(RerankerStore rerankers, ModelStore models,
             if (features.Count >= 2 && listGains.Any(g => g > 0))
                 groups.Add(new ServedGroup(first.CreatedAt, [.. features], [.. listGains]));
         }
-        return groups;
+        return (groups, unknownReaders);
     }
 
     /// <summary>Interactions with the item strictly before <paramref name="at"/>.</summary>

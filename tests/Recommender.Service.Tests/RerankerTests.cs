@@ -65,6 +65,33 @@ public sealed class RerankerTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TrainAsync_lists_of_readers_the_model_never_saw_are_counted_aside_and_named_in_the_decision()
+    {
+        // The demo's case: readers who arrived after the serving model was trained. Their lists have outcomes, but the
+        // model has no score of theirs to refine, so they cannot count; the decision says so rather than "only 0 lists".
+        await ServeAsync((_, item, random) => random.NextDouble() < 0.5 ? EventKind.Complete : null);
+        await using (var conn = await _db.DataSource.OpenConnectionAsync())
+        {
+            var readers = (await conn.QueryAsync<(long Id, string ExternalId)>("select id, external_id from users where external_id ~ '^u[0-9]+$'")).AsList();
+            Assert.NotEmpty(readers);
+            foreach (var (id, externalId) in readers)
+            {
+                var newcomer = await conn.ExecuteScalarAsync<long>(
+                    "insert into users (external_id, display_name) values (@e, 'Newcomer') returning id", new { e = "newcomer-" + externalId });
+                await conn.ExecuteAsync("update served_lists set user_id = @newcomer where user_id = @id", new { newcomer, id });
+                await conn.ExecuteAsync("update events set user_id = @newcomer where user_id = @id and occurred_at >= '2025-06-01'", new { newcomer, id });
+            }
+        }
+        var model = (await new ModelStore(_db.DataSource).LoadActiveAsync())!;
+
+        var report = await Training().TrainAsync();
+        output.WriteLine(report.Decision);
+
+        Assert.Null(report.Version);
+        Assert.Matches($"^not trained: only 0 served lists with an outcome \\(need 50\\); [1-9][0-9]* more are of readers model v{model.Version} was not trained on", report.Decision);
+    }
+
+    [Fact]
     public async Task TrainAsync_noise_outcomes_fail_the_gate_and_feeds_stay_mf_alone()
     {
         await ServeAsync((_, _, random) => random.NextDouble() < 0.3 ? EventKind.Complete : null);
