@@ -67,7 +67,7 @@ public static class PlatformApi
         return app;
     }
 
-    private static async Task<Results<NoContent, ValidationProblem>> PutItem(string itemId, ItemInput input, CatalogImporter importer, CatalogStore catalog,
+    private static async Task<Results<NoContent, ValidationProblem>> PutItem(string itemId, ItemInput input, CatalogImporter importer, CatalogBrowser catalog,
         CancellationToken ct)
     {
         // Checked by the same rules as an import: a number too large for a level still reads as out of range.
@@ -79,8 +79,13 @@ public static class PlatformApi
             // What an import may set and this API cannot say (the level's basis, the body, the asker, the licence) is kept.
             Absent: ["level_basis", "body", "asked_by", "license"]);
         var errors = CatalogRules.ItemProblems(item).ToDictionary(p => p.Field, p => new[] { p.Problem });
+        // A topic the catalog does not have is refused rather than created: a misspelt topic would otherwise become a
+        // topic of its own, offered to readers and splitting the items that belong together.
         if (errors.Count == 0)
-            await NameUnknownTopicsAsync(input.Topics, catalog, errors, ct);
+        {
+            foreach (var unknown in await catalog.UnknownTopicErrorsAsync([("topics", input.Topics ?? [])], ct))
+                errors[unknown.Field] = [unknown.Message];
+        }
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
         var batch = new ImportBatch { ItemsFile = "request" };
@@ -94,26 +99,6 @@ public static class PlatformApi
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["sourceId"] = [$"no source '{input.SourceId}'; create it first"] });
         }
         return TypedResults.NoContent();
-    }
-
-    /// <summary>
-    /// A topic the catalog does not have is refused rather than created: a misspelt topic would otherwise become a topic
-    /// of its own, offered to readers and splitting the items that belong together.
-    /// </summary>
-    private static async Task NameUnknownTopicsAsync(List<string>? topics, CatalogStore catalog, Dictionary<string, string[]> errors, CancellationToken ct)
-    {
-        var given = (topics ?? []).Select(t => t?.Trim() ?? "").ToList();
-        var unknown = (await catalog.UnknownTopicsAsync(given, ct)).ToHashSet(StringComparer.Ordinal);
-        if (unknown.Count == 0)
-            return;
-        var names = (await catalog.TopicsAsync(ct)).Select(t => t.Name).ToList();
-        for (var i = 0; i < given.Count; i++)
-        {
-            if (unknown.Contains(given[i]))
-                errors[$"topics[{i}]"] = [DidYouMean.Closest(names, given[i]) is { } meant
-                    ? $"no topic '{given[i]}'; did you mean {meant}?"
-                    : $"no topic '{given[i]}'; topics are added by an import's topics.csv (GET /api/catalog/topics lists them)"];
-        }
     }
 
     private static async Task<Results<NoContent, ValidationProblem>> PutSource(string sourceId, SourceInput input, CatalogImporter importer, CancellationToken ct)

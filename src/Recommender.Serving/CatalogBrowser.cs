@@ -1,3 +1,4 @@
+using Recommender.Core;
 using Recommender.Data;
 
 namespace Recommender.Serving;
@@ -30,12 +31,34 @@ public sealed class CatalogBrowser(CatalogStore store)
     /// <summary>Every topic with its parent and how many items it holds: what a topic picker offers.</summary>
     public Task<IReadOnlyList<CatalogTopic>> TopicsAsync(CancellationToken ct = default) => store.TopicsAsync(ct);
 
-    /// <summary>The error for a topic name the catalog does not have, wherever one is given.</summary>
-    /// <summary>The message for a topic the catalog lacks, with the one most likely meant among <paramref name="names"/>, if any.</summary>
+    /// <summary>
+    /// The error for a topic name the catalog does not have, wherever one is given, with the one most likely meant
+    /// among <paramref name="names"/>, if any.
+    /// </summary>
     public static string UnknownTopic(string topic, IEnumerable<string>? names = null) =>
         names is not null && DidYouMean.Closest(names, topic) is { } meant
             ? $"'{topic}' is not a topic of the catalog; did you mean {meant}?"
             : $"'{topic}' is not a topic of the catalog; GET /api/catalog/topics lists them";
+
+    /// <summary>
+    /// Each topic of <paramref name="lists"/> the catalog does not have, as an error keyed by its list's field and its
+    /// place in that list as sent (<c>topics[2]</c>, <c>parameters.topics[0]</c>), so a client can point at the very
+    /// entry; empty when every topic is known. Topics are compared trimmed. The item PUT and every settings change
+    /// check here, so they name a mistake alike.
+    /// </summary>
+    public async Task<IReadOnlyList<ParameterError>> UnknownTopicErrorsAsync(IEnumerable<(string Field, IReadOnlyList<string> Topics)> lists,
+        CancellationToken ct = default)
+    {
+        var given = lists.Select(l => (l.Field, Topics: l.Topics.Select(t => t?.Trim() ?? "").ToList())).ToList();
+        var unknown = (await store.UnknownTopicsAsync(given.SelectMany(l => l.Topics), ct)).ToHashSet(StringComparer.Ordinal);
+        if (unknown.Count == 0)
+            return [];
+        // Only for a mistake: the names a suggestion is chosen from.
+        var names = (await store.TopicsAsync(ct)).Select(t => t.Name).ToList();
+        return [.. given.SelectMany(l => l.Topics.Select((topic, i) => (Field: $"{l.Field}[{i}]", Topic: topic)))
+            .Where(e => unknown.Contains(e.Topic))
+            .Select(e => new ParameterError(e.Field, UnknownTopic(e.Topic, names)))];
+    }
 
     /// <summary>How many items, topics, sources, users and events there are.</summary>
     public Task<CatalogCounts> CountAsync(CancellationToken ct = default) => store.CountAsync(ct);

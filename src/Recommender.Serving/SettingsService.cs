@@ -9,7 +9,8 @@ public sealed record CurrentSettings(string ObjectiveId, ObjectiveParameters Par
 
 /// <summary>
 /// What came of a change: the saved settings, or the errors that kept them from being saved, each naming its field as the
-/// REST API names it (<c>objectiveId</c>, <c>parameters.credibility_floor</c>, <c>topics</c>).
+/// REST API names it (<c>objectiveId</c>, <c>parameters.credibility_floor</c>, <c>topics</c>; an unknown topic by its
+/// place, <c>topics[2]</c> or <c>parameters.topics[0]</c>).
 /// </summary>
 public sealed record SettingsChange(UserSettings? Saved, IReadOnlyList<ParameterError> Errors)
 {
@@ -26,7 +27,7 @@ public sealed record SettingsChange(UserSettings? Saved, IReadOnlyList<Parameter
 /// The one settings workflow: reading a person's goal, switching it, changing its settings, all checked against the
 /// objective's schema. The REST API and the web forms call these same methods, so a page and its endpoint cannot disagree.
 /// </summary>
-public sealed class SettingsService(ObjectiveRegistry objectives, FeedService feeds, SettingsStore store, CatalogStore catalog)
+public sealed class SettingsService(ObjectiveRegistry objectives, FeedService feeds, SettingsStore store, CatalogBrowser catalog)
 {
     /// <summary>The most topics a person may choose, each 1 to <see cref="TopicLength"/> characters.</summary>
     public const int MaxTopics = 20;
@@ -142,19 +143,11 @@ public sealed class SettingsService(ObjectiveRegistry objectives, FeedService fe
     }
 
     /// <summary>A topic the catalog does not have, in the first topics or the goal's own, is a mistake to name rather than a choice that never matches.</summary>
-    private async Task<IEnumerable<ParameterError>> UnknownTopicErrorsAsync(IReadOnlyList<string>? topics, ObjectiveParameters parameters, CancellationToken ct)
-    {
-        var chosen = parameters.Values.ContainsKey(CommonParameters.Topics) ? parameters.GetTextList(CommonParameters.Topics) : [];
-        var unknown = (await catalog.UnknownTopicsAsync([.. (topics ?? []).Select(t => t.Trim()), .. chosen], ct)).ToHashSet(StringComparer.Ordinal);
-        if (unknown.Count == 0)
-            return [];
-        // Only for a mistake: the names a suggestion is chosen from.
-        var names = (await catalog.TopicsAsync(ct)).Select(t => t.Name).ToList();
-        return [
-            .. (topics ?? []).Select(t => t.Trim()).Where(unknown.Contains).Select(t => new ParameterError("topics", CatalogBrowser.UnknownTopic(t, names))),
-            .. chosen.Where(unknown.Contains).Select(t => new ParameterError($"parameters.{CommonParameters.Topics}", CatalogBrowser.UnknownTopic(t, names))),
-        ];
-    }
+    private Task<IReadOnlyList<ParameterError>> UnknownTopicErrorsAsync(IReadOnlyList<string>? topics, ObjectiveParameters parameters, CancellationToken ct) =>
+        catalog.UnknownTopicErrorsAsync([
+            ("topics", topics ?? []),
+            ($"parameters.{CommonParameters.Topics}", parameters.Values.ContainsKey(CommonParameters.Topics) ? parameters.GetTextList(CommonParameters.Topics) : []),
+        ], ct);
 
     private static IEnumerable<ParameterError> TopicErrors(IReadOnlyList<string>? topics)
     {

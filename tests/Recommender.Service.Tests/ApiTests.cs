@@ -490,11 +490,35 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
         Assert.Equal(HttpStatusCode.BadRequest, typo.StatusCode);
         var errors = JsonNode.Parse(await typo.Content.ReadAsStringAsync())!["errors"]!.AsObject();
         Assert.Equal(["topics[1]", "topics[2]"], errors.Select(e => e.Key).Order(StringComparer.Ordinal));
-        Assert.Equal("no topic 'Ocaens'; did you mean Oceans?", errors["topics[1]"]![0]!.GetValue<string>());
-        Assert.StartsWith("no topic 'Zoology'; ", errors["topics[2]"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("'Ocaens' is not a topic of the catalog; did you mean Oceans?", errors["topics[1]"]![0]!.GetValue<string>());
+        Assert.StartsWith("'Zoology' is not a topic of the catalog; ", errors["topics[2]"]![0]!.GetValue<string>(), StringComparison.Ordinal);
         await using var conn = await service.DataSource.OpenConnectionAsync();
         Assert.Equal(0, await conn.ExecuteScalarAsync<long>("select count(*) from topics where name in ('Ocaens', 'Zoology')"));
         Assert.Equal(0, await conn.ExecuteScalarAsync<long>("select count(*) from items where external_id = @id", new { id }));
+    }
+
+    [Fact]
+    public async Task Settings_put_naming_topics_the_catalog_lacks_is_400_naming_each_by_its_place_as_the_item_put_does_and_changes_nothing()
+    {
+        var person = await service.SignedInAsync(await new Data.AccountStore(service.DataSource).UpsertAsync("tom-" + Guid.NewGuid().ToString("N")[..6], "Tom", "user", ServiceFixture.Password));
+        await JsonAsync(await person.PutAsJsonAsync("/api/me/settings", new { objectiveId = "learning", parameters = new { topics = new[] { "Physics" } }, topics = new[] { "Physics" } }));
+
+        var typo = await person.PutAsJsonAsync("/api/me/settings",
+            new { objectiveId = "learning", parameters = new { topics = new[] { "Zoology", "Oceans" } }, topics = new[] { "Oceans", "Ocaens", "Zoology" } });
+        var item = await (await service.WithApiKeyAsync("catalog")).PutAsJsonAsync($"/api/platform/items/typo-{Guid.NewGuid():N}",
+            new { title = "Tides", topics = new[] { "Oceans", "Ocaens", "Zoology" } });
+
+        Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest), (typo.StatusCode, item.StatusCode));
+        var errors = JsonNode.Parse(await typo.Content.ReadAsStringAsync())!["errors"]!.AsObject();
+        Assert.Equal(["parameters.topics[0]", "topics[1]", "topics[2]"], errors.Select(e => e.Key).Order(StringComparer.Ordinal));
+        Assert.Equal("'Ocaens' is not a topic of the catalog; did you mean Oceans?", errors["topics[1]"]![0]!.GetValue<string>());
+        // The same list sent as an item's topics is named the same way, by the same words.
+        var itemErrors = JsonNode.Parse(await item.Content.ReadAsStringAsync())!["errors"]!.AsObject();
+        Assert.Equal(["topics[1]", "topics[2]"], itemErrors.Select(e => e.Key).Order(StringComparer.Ordinal));
+        Assert.All(itemErrors, e => Assert.Equal(errors[e.Key]![0]!.GetValue<string>(), e.Value![0]!.GetValue<string>()));
+        var after = await JsonAsync(await person.GetAsync("/api/me/settings"));
+        Assert.Equal(["Physics"], after["topics"]!.AsArray().Select(t => t!.GetValue<string>()));
+        Assert.Equal(["Physics"], after["parameters"]!["topics"]!.AsArray().Select(t => t!.GetValue<string>()));
     }
 
     [Fact]
@@ -533,7 +557,7 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
         var typo = await platform.PutAsJsonAsync($"/api/platform/users/{user}/settings", new { objectiveId = "learning", parameters = new { topics = new[] { "Phisics" } } });
         Assert.Equal(HttpStatusCode.BadRequest, typo.StatusCode);
         var problem = JsonNode.Parse(await typo.Content.ReadAsStringAsync())!;
-        Assert.Contains("Phisics", problem["errors"]!["parameters.topics"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("Phisics", problem["errors"]!["parameters.topics[0]"]![0]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(["Physics"], (await JsonAsync(await platform.GetAsync($"/api/platform/users/{user}/settings")))["parameters"]!["topics"]!.AsArray()
             .Select(t => t!.GetValue<string>()));
     }
@@ -575,7 +599,7 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
         var person = await service.SignedInAsync(await new Data.AccountStore(service.DataSource).UpsertAsync("tia-" + Guid.NewGuid().ToString("N")[..6], "Tia", "user", ServiceFixture.Password));
         var onboarding = await person.PutAsJsonAsync("/api/me/settings", new { objectiveId = "engagement", parameters = new { }, topics = new[] { "Oceans", "quantum" } });
         Assert.Equal(HttpStatusCode.BadRequest, onboarding.StatusCode);
-        Assert.Contains("'quantum'", JsonNode.Parse(await onboarding.Content.ReadAsStringAsync())!["errors"]!["topics"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("'quantum'", JsonNode.Parse(await onboarding.Content.ReadAsStringAsync())!["errors"]!["topics[1]"]![0]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]
