@@ -178,13 +178,28 @@ public static class AdminApi
         return TypedResults.Ok(await report.MeasureAsync(start, end, k, ct));
     }
 
-    public sealed record CounterfactualInput(long? UserId, string? Attribute = null, string? Value = null, string? FromTopic = null, string? ToTopic = null, int K = 10, int Seed = 1);
+    /// <param name="UserId">The person to clone; may be left out with <paramref name="Record"/>, whose person it then is.</param>
+    /// <param name="Attribute">A stated attribute to change (age, gender, country or language), with <paramref name="Value"/>.</param>
+    /// <param name="Value">The attribute's value in the clone.</param>
+    /// <param name="FromTopic">With <paramref name="ToTopic"/>, instead of an attribute: the clone's history on this topic is swapped for items on the other.</param>
+    /// <param name="ToTopic">The topic the history is moved to.</param>
+    /// <param name="K">How many items each list has, 1 to 100.</param>
+    /// <param name="Seed">The ranking's seed (default 1); a record replays its own, so it is not given with one.</param>
+    /// <param name="Record">
+    /// The <c>requestId</c> of a served list (GET /api/admin/served) to start from: both lists are ranked with its goal,
+    /// settings and seed rather than the person's now, as the admin page's "counterfactual from this list" does.
+    /// </param>
+    public sealed record CounterfactualInput(long? UserId, string? Attribute = null, string? Value = null, string? FromTopic = null, string? ToTopic = null, int K = 10,
+        int? Seed = null, Guid? Record = null);
 
-    private static async Task<Results<Ok<CounterfactualResult>, NotFound, ValidationProblem>> Counterfactual(CounterfactualInput input, CounterfactualAudit audit, CancellationToken ct)
+    private static async Task<Results<Ok<CounterfactualResult>, NotFound<ProblemDetails>, ValidationProblem>> Counterfactual(CounterfactualInput input,
+        CounterfactualAudit audit, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
-        if (input.UserId is null)
-            errors["userId"] = ["is required"];
+        if (input.UserId is null && input.Record is null)
+            errors["userId"] = ["is required, unless a record names the person"];
+        if (input.Record is not null && input.Seed is not null)
+            errors["seed"] = ["is the record's own when starting from a record; leave seed out, or leave the record out to choose one"];
         var attribute = !string.IsNullOrWhiteSpace(input.Attribute);
         var topics = !string.IsNullOrWhiteSpace(input.FromTopic) || !string.IsNullOrWhiteSpace(input.ToTopic);
         if (attribute == topics)
@@ -197,8 +212,44 @@ public static class AdminApi
             errors["k"] = ["must be between 1 and 100"];
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
-        var result = await audit.RunAsync(input.UserId!.Value, new CounterfactualChange(input.Attribute, input.Value, input.FromTopic, input.ToTopic), input.K, input.Seed, ct);
-        return result is null ? TypedResults.NotFound() : TypedResults.Ok(result);
+        var change = new CounterfactualChange(input.Attribute, input.Value, input.FromTopic, input.ToTopic);
+        CounterfactualResult? result;
+        if (input.Record is { } requestId)
+        {
+            // The same start as the admin page's, refusing the same records.
+            var start = await audit.FindRecordStartAsync(requestId, ct);
+            switch (start.For(input.UserId ?? start.Record?.UserId ?? 0))
+            {
+                case RecordStartProblem.NoSuchRecord:
+                    return TypedResults.NotFound(new ProblemDetails
+                    {
+                        Status = StatusCodes.Status404NotFound,
+                        Title = "No such served list",
+                        Detail = $"No served list has requestId {requestId} (the record); GET /api/admin/served lists them.",
+                    });
+                case RecordStartProblem.OtherPerson:
+                    return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+                    {
+                        ["userId"] = [$"list {requestId} was served to user {start.Record!.UserId}, not {input.UserId}; leave userId out to start from the record's person"],
+                    });
+                case RecordStartProblem.GoalGone:
+                    return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+                    {
+                        ["record"] = [$"list {requestId} was ranked for '{start.Record!.ObjectiveId}', a goal this version no longer has, so it cannot be ranked again"],
+                    });
+            }
+            result = await audit.RunFromRecordAsync(start.Record!, change, input.K, ct);
+        }
+        else
+        {
+            result = await audit.RunAsync(input.UserId!.Value, change, input.K, input.Seed ?? 1, ct);
+        }
+        return result is not null ? TypedResults.Ok(result) : TypedResults.NotFound(new ProblemDetails
+        {
+            Status = StatusCodes.Status404NotFound,
+            Title = "No such person",
+            Detail = $"No one has user id {input.UserId}; GET /api/admin/users lists people.",
+        });
     }
 
     private static async Task<Results<Ok<ResearchExportResult>, ValidationProblem, Conflict<ProblemDetails>>> Export(ResearchExport export, CancellationToken ct,

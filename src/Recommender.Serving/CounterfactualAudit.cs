@@ -27,6 +27,33 @@ public sealed record CounterfactualResult(ServedList Original, ServedList Counte
 /// </summary>
 public sealed record TopicSwap(string From, string To, int OnFromTopic, int Swapped);
 
+/// <summary>Why a counterfactual cannot start from an audit record; <see cref="None"/> when it can.</summary>
+public enum RecordStartProblem
+{
+    None,
+
+    /// <summary>No served list has the request id.</summary>
+    NoSuchRecord,
+
+    /// <summary>The list was served to someone other than the person the counterfactual is for.</summary>
+    OtherPerson,
+
+    /// <summary>The list was ranked for a goal this version no longer has, so it cannot be ranked again.</summary>
+    GoalGone,
+}
+
+/// <summary>
+/// The audit record a counterfactual replays (its goal, settings and seed), found by
+/// <see cref="CounterfactualAudit.FindRecordStartAsync"/>; null when there is none. The web page and the REST API
+/// both start from here, so they refuse the same records for the same reasons.
+/// </summary>
+public sealed record RecordStart(ServedListRow? Record, RecordStartProblem Problem)
+{
+    /// <summary>Whether the counterfactual of <paramref name="personId"/> can start from the record, and if not, why.</summary>
+    public RecordStartProblem For(long personId) =>
+        Record is null ? RecordStartProblem.NoSuchRecord : Record.UserId != personId ? RecordStartProblem.OtherPerson : Problem;
+}
+
 /// <summary>A topic and how many distinct items of a person's history are on it.</summary>
 public sealed record TopicCount(string Topic, int Items);
 
@@ -36,7 +63,8 @@ public sealed record TopicCount(string Topic, int Items);
 /// from their history), so the history change reaches the scores; stated attributes are not inputs to any objective,
 /// which this audit lets anyone verify.
 /// </summary>
-public sealed class CounterfactualAudit(ServingState state, FeedService feeds, EventStore events, LearningStateStore learning, AccountStore accounts)
+public sealed class CounterfactualAudit(ServingState state, FeedService feeds, EventStore events, LearningStateStore learning, AccountStore accounts,
+    AuditQueries records)
 {
     /// <summary>
     /// The attributes a person can state (kept in <c>users.attributes</c>, read by no objective): the only ones an
@@ -65,6 +93,14 @@ public sealed class CounterfactualAudit(ServingState state, FeedService feeds, E
         ArgumentNullException.ThrowIfNull(record);
         return RunAsync(record.UserId, change, k, record.Seed, (record.ObjectiveId, ObjectiveParameters.FromJson(record.ParametersJson)), ct);
     }
+
+    /// <summary>
+    /// The served list with <paramref name="requestId"/> as a start for <see cref="RunFromRecordAsync"/>, or why it
+    /// cannot be one (<see cref="RecordStart.For"/> adds whether it was served to the person asked about).
+    /// </summary>
+    public async Task<RecordStart> FindRecordStartAsync(Guid requestId, CancellationToken ct = default) =>
+        await records.RecordAsync(requestId, ct) is not { } record ? new RecordStart(null, RecordStartProblem.NoSuchRecord)
+        : new RecordStart(record, state.Current.Pipeline.Objectives.TryGet(record.ObjectiveId, out _) ? RecordStartProblem.None : RecordStartProblem.GoalGone);
 
     private async Task<CounterfactualResult?> RunAsync(long userId, CounterfactualChange change, int k, int seed, (string ObjectiveId, ObjectiveParameters Parameters)? goal, CancellationToken ct)
     {

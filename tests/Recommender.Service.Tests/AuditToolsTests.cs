@@ -46,6 +46,69 @@ public sealed class AuditToolsTests(ServiceFixture service) : IClassFixture<Serv
         Assert.Equal(10, result["original"]!["items"]!.AsArray().Count);
     }
 
+    /// <summary>A list served to <paramref name="userId"/> three days ago, for <paramref name="objectiveId"/> with topics Physics and seed 4242; its request id.</summary>
+    private async Task<Guid> ServedListAsync(long userId, string objectiveId = "learning")
+    {
+        var requestId = Guid.NewGuid();
+        await using var conn = await service.DataSource.OpenConnectionAsync();
+        await Dapper.SqlMapper.ExecuteAsync(conn, """
+            insert into served_lists (user_id, request_id, objective_id, objective_version, parameters_hash, parameters, seed, model_version, candidates_considered, items, created_at)
+            values (@userId, @requestId, @objectiveId, '1', 'hash', '{"topics":["Physics"]}', 4242, 'popularity', 0, '[]', now() - interval '3 days')
+            """, new { userId, requestId, objectiveId });
+        return requestId;
+    }
+
+    [Fact]
+    public async Task Counterfactual_from_an_audit_record_replays_its_goal_settings_and_seed_for_its_person()
+    {
+        var admin = await service.SignedInAsync(service.Admin);
+        var userId = await UserWithPhysicsHistoryAsync();
+        // On engagement now; the record was ranked for learning on Physics.
+        await new Data.SettingsStore(service.DataSource).SetAsync(userId, "engagement", "{}");
+        var record = await ServedListAsync(userId);
+
+        var fromRecord = await admin.PostAsJsonAsync("/api/admin/counterfactual", new { record, fromTopic = "Physics", toTopic = "Music", k = 10 });
+        var now = await admin.PostAsJsonAsync("/api/admin/counterfactual", new { userId, fromTopic = "Physics", toTopic = "Music", k = 10 });
+        var samePerson = await admin.PostAsJsonAsync("/api/admin/counterfactual", new { userId, record, attribute = "age", value = "70" });
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK), (fromRecord.StatusCode, now.StatusCode, samePerson.StatusCode));
+        var replayed = JsonNode.Parse(await fromRecord.Content.ReadAsStringAsync())!;
+        foreach (var list in new[] { replayed["original"]!, replayed["counterfactual"]! })
+        {
+            Assert.Equal("learning", list["objectiveId"]!.GetValue<string>());
+            Assert.Equal(["Physics"], JsonNode.Parse(list["parametersJson"]!.GetValue<string>())!["topics"]!.AsArray().Select(t => t!.GetValue<string>()));
+            Assert.Equal(4242, list["seed"]!.GetValue<int>());
+        }
+        var current = JsonNode.Parse(await now.Content.ReadAsStringAsync())!["original"]!;
+        Assert.Equal(("engagement", 1), (current["objectiveId"]!.GetValue<string>(), current["seed"]!.GetValue<int>()));
+        Assert.Equal("learning", JsonNode.Parse(await samePerson.Content.ReadAsStringAsync())!["original"]!["objectiveId"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Counterfactual_from_a_record_refuses_an_unknown_record_another_persons_and_a_seed_of_its_own()
+    {
+        var admin = await service.SignedInAsync(service.Admin);
+        var userId = await UserWithPhysicsHistoryAsync();
+        var record = await ServedListAsync(userId);
+        var gone = await ServedListAsync(userId, "retired_goal");
+
+        var unknown = await admin.PostAsJsonAsync("/api/admin/counterfactual", new { record = Guid.NewGuid(), attribute = "age", value = "70" });
+        var seeded = await admin.PostAsJsonAsync("/api/admin/counterfactual", new { record, seed = 7, attribute = "age", value = "70" });
+        var someoneElse = await admin.PostAsJsonAsync("/api/admin/counterfactual", new { userId = service.Alice.Id, record, attribute = "age", value = "70" });
+        var retired = await admin.PostAsJsonAsync("/api/admin/counterfactual", new { record = gone, attribute = "age", value = "70" });
+        var goal = await admin.PostAsJsonAsync("/api/admin/counterfactual", new { record, objectiveId = "diversity", attribute = "age", value = "70" });
+
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        var problem = JsonNode.Parse(await unknown.Content.ReadAsStringAsync())!;
+        Assert.Equal("No such served list", problem["title"]!.GetValue<string>());
+        Assert.Contains("No served list has requestId", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        foreach (var (response, field) in new[] { (seeded, "seed"), (someoneElse, "userId"), (retired, "record"), (goal, "objectiveId") })
+        {
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{field}: {(int)response.StatusCode}");
+            Assert.Equal([field], JsonNode.Parse(await response.Content.ReadAsStringAsync())!["errors"]!.AsObject().Select(e => e.Key));
+        }
+    }
+
     [Fact]
     public async Task Counterfactual_bad_input_names_the_field()
     {
