@@ -93,6 +93,28 @@ public sealed class StackExchangePageTests(StackExchangeWebFixture web) : IClass
     }
 
     [SharedDataFact(SharedDataSet.StackExchange)]
+    public async Task Admin_counterfactual_topic_menus_name_topics_as_readers_see_them_and_send_their_ids()
+    {
+        var account = await new AccountStore(web.DataSource).UpsertAsync($"se-cf-{Guid.NewGuid():N}"[..20], "Test admin", "admin", WebFixture.Password);
+        using var client = new WebClient(web.BaseAddress);
+        await client.SignInAsync(account);
+
+        var (_, page, _) = await client.PageAsync("/admin/counterfactual?from=quantumcomputing%2Fqubit");
+
+        foreach (var menu in new[] { "select#from", "select#to" })
+        {
+            var options = page.QuerySelectorAll($"{menu} option").Where(o => o.GetAttribute("value") != "").ToList();
+            Assert.True(options.Count > 100, $"{menu}: {options.Count} topics");
+            // Each topic under its site, by the name the topic picker gives it; the value is still the topic's id.
+            var qubit = options.Single(o => o.GetAttribute("value") == "quantumcomputing/qubit");
+            Assert.Equal(("qubit", "Quantum Computing"), (qubit.TextContent, qubit.ParentElement!.GetAttribute("label")));
+            Assert.Equal(["Cardano", "Quantum Computing"], page.QuerySelectorAll($"{menu} optgroup").Select(g => g.GetAttribute("label")));
+            Assert.DoesNotContain(options, o => o.TextContent.Contains('/', StringComparison.Ordinal));
+        }
+        Assert.Equal("quantumcomputing/qubit", page.QuerySelector("select#from option[selected]")!.GetAttribute("value"));
+    }
+
+    [SharedDataFact(SharedDataSet.StackExchange)]
     public async Task Admin_overview_and_models_page_measure_a_ranking_model_by_ndcg_against_popularity()
     {
         // The demo's model ranks (one-class, on activity): it has no RMSE, so the chart and the table speak of NDCG@10.
