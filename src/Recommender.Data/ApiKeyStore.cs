@@ -6,12 +6,17 @@ using Npgsql;
 
 namespace Recommender.Data;
 
-/// <summary>A platform's API key as listed (never the key itself).</summary>
-public sealed record ApiKeyInfo(long Id, string Name, string Prefix, string[] Scopes, DateTime CreatedAt, DateTime? RevokedAt);
+/// <summary>
+/// A platform's API key as listed (never the key itself). <see cref="LastUsedAt"/> is when a request last carried it,
+/// to within <see cref="ApiKeyStore.LastUseResolution"/>; null when none has.
+/// </summary>
+public sealed record ApiKeyInfo(long Id, string Name, string Prefix, string[] Scopes, DateTime CreatedAt, DateTime? RevokedAt, DateTime? LastUsedAt = null);
 
 /// <summary>API keys for platforms: random, shown once, stored as SHA-256, scoped and revocable.</summary>
-public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
+public sealed class ApiKeyStore(NpgsqlDataSource dataSource, TimeProvider? clock = null)
 {
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
     /// <summary>The scopes a key may hold.</summary>
     public static readonly IReadOnlyList<string> Scopes = ["catalog", "events", "feeds"];
 
@@ -40,7 +45,7 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var info = await conn.QuerySingleAsync<ApiKeyRow>(new CommandDefinition("""
             insert into api_keys (name, prefix, key_hash, scopes) values (@name, @prefix, @hash, @scopes)
-            returning id, name, prefix, scopes, created_at, revoked_at
+            returning id, name, prefix, scopes, created_at, revoked_at, last_used_at
             """, new { name, prefix = key[..10], hash = Hash(key), scopes = scopes.Distinct().ToArray() }, cancellationToken: ct));
         return (info.ToInfo(), key);
     }
@@ -70,7 +75,7 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
         {
             await using var conn = await dataSource.OpenConnectionAsync(ct);
             row = await conn.QuerySingleOrDefaultAsync<ApiKeyRow>(new CommandDefinition(
-                "select id, name, prefix, scopes, created_at, revoked_at from api_keys where key_hash = @hash and revoked_at is null",
+                "select id, name, prefix, scopes, created_at, revoked_at, last_used_at from api_keys where key_hash = @hash and revoked_at is null",
                 new { hash }, cancellationToken: ct));
         }
         catch (NpgsqlException e) when (isKnown && Database.IsUnavailable(e))
@@ -90,6 +95,55 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
         return row.ToInfo();
     }
 
+    /// <summary>
+    /// How finely a key's last use is kept: platforms send a key with every request, and a write on each would add a
+    /// database round trip to every one of them, so each key's use is written at most once in this long.
+    /// </summary>
+    public static readonly TimeSpan LastUseResolution = TimeSpan.FromMinutes(1);
+
+    private readonly ConcurrentDictionary<long, DateTimeOffset> _useWritten = new();
+
+    /// <summary>
+    /// Notes that key <paramref name="id"/> was used now. This process writes it at most once per
+    /// <see cref="LastUseResolution"/> and key, without asking the database in between; the update's own condition
+    /// keeps several processes to one write in that time too. True when this call wrote it. A use while the database
+    /// is away goes unrecorded rather than failing the request.
+    /// </summary>
+    public async Task<bool> RecordUseAsync(long id, CancellationToken ct = default)
+    {
+        var now = _clock.GetUtcNow();
+        // The slot is claimed before the write, so concurrent requests with one key write once, and a write that fails
+        // is not tried again by every request that follows.
+        while (true)
+        {
+            if (!_useWritten.TryGetValue(id, out var written))
+            {
+                if (_useWritten.TryAdd(id, now))
+                    break;
+            }
+            else if (now - written < LastUseResolution)
+            {
+                return false;
+            }
+            else if (_useWritten.TryUpdate(id, now, written))
+            {
+                break;
+            }
+        }
+        try
+        {
+            await using var conn = await dataSource.OpenConnectionAsync(ct);
+            return await conn.ExecuteAsync(new CommandDefinition("""
+                update api_keys set last_used_at = @now
+                where id = @id and revoked_at is null and (last_used_at is null or last_used_at <= @now - @resolution)
+                """, new { id, now, resolution = LastUseResolution }, cancellationToken: ct)) == 1;
+        }
+        catch (NpgsqlException e) when (Database.IsUnavailable(e))
+        {
+            return false;
+        }
+    }
+
     /// <summary>Forgets every remembered key, so the next request of each is checked again (after a revocation anywhere).</summary>
     public void ForgetRemembered() => _remembered.Clear();
 
@@ -97,7 +151,7 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<ApiKeyRow>(new CommandDefinition(
-            "select id, name, prefix, scopes, created_at, revoked_at from api_keys order by id", cancellationToken: ct));
+            "select id, name, prefix, scopes, created_at, revoked_at, last_used_at from api_keys order by id", cancellationToken: ct));
         return [.. rows.Select(r => r.ToInfo())];
     }
 
@@ -127,7 +181,8 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
         public string[] Scopes { get; init; } = [];
         public DateTime CreatedAt { get; init; }
         public DateTime? RevokedAt { get; init; }
+        public DateTime? LastUsedAt { get; init; }
 
-        public ApiKeyInfo ToInfo() => new(Id, Name, Prefix, Scopes, CreatedAt, RevokedAt);
+        public ApiKeyInfo ToInfo() => new(Id, Name, Prefix, Scopes, CreatedAt, RevokedAt, LastUsedAt);
     }
 }

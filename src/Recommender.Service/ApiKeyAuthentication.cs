@@ -28,6 +28,8 @@ public sealed class ApiKeyAuthenticationHandler(
             Context.Items[KeyRefused] = true;
             return AuthenticateResult.Fail("unknown or revoked API key");
         }
+        // At most once a minute per key: an admin can then tell a key in use from a forgotten one before revoking it.
+        await keys.RecordUseAsync(key.Id, Context.RequestAborted);
         var claims = new List<Claim> { new(ClaimTypes.Name, key.Name), new("api_key_id", key.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)) };
         claims.AddRange(key.Scopes.Select(s => new Claim(ScopeClaim, s)));
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));

@@ -314,6 +314,64 @@ public sealed class AccessTests(ServiceFixture service, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task Api_key_use_is_recorded_and_written_at_most_once_a_minute_and_the_key_list_says_when()
+    {
+        var clock = new ManualClock();
+        using var host = WithClock(clock);
+        var (info, key) = await host.Services.GetRequiredService<ApiKeyStore>().CreateAsync("last use " + Guid.NewGuid().ToString("N")[..8], ["feeds"]);
+        var platform = host.CreateClient();
+        platform.DefaultRequestHeaders.Add("X-Api-Key", key);
+        var admin = await SignedInAsync(host, await NewAccountAsync("admin"));
+        await using var conn = await service.DataSource.OpenConnectionAsync();
+        Task<DateTime?> LastUsedAsync() => conn.ExecuteScalarAsync<DateTime?>("select last_used_at from api_keys where id = @Id", new { info.Id });
+        async Task<JsonNode?> ListedAsync() => JsonNode.Parse(await admin.GetStringAsync("/api/admin/api-keys"))!.AsArray().Single(k => k!["id"]!.GetValue<long>() == info.Id)!["lastUsedAt"];
+        async Task UseAsync()
+        {
+            using var response = await platform.GetAsync("/api/platform/users/last-use-reader/settings");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.Null(await ListedAsync());
+        var first = clock.GetUtcNow();
+        await UseAsync();
+        var written = await LastUsedAsync();
+        Assert.NotNull(written);
+        Assert.InRange(new DateTimeOffset(written.Value, TimeSpan.Zero), first.AddTicks(-10), first);
+
+        // Further uses within the minute write nothing: not even to a column emptied meanwhile, so they do not reach the database.
+        await conn.ExecuteAsync("update api_keys set last_used_at = null where id = @Id", new { info.Id });
+        for (var i = 0; i < 5; i++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(10));
+            await UseAsync();
+        }
+        Assert.Null(await LastUsedAsync());
+
+        clock.Advance(TimeSpan.FromSeconds(11));
+        var later = clock.GetUtcNow();
+        await UseAsync();
+        var rewritten = await LastUsedAsync();
+        Assert.InRange(new DateTimeOffset(rewritten!.Value, TimeSpan.Zero), later.AddTicks(-10), later);
+        Assert.Equal(rewritten.Value, (await ListedAsync())!.GetValue<DateTime>().ToUniversalTime());
+    }
+
+    [Fact]
+    public async Task Api_key_use_written_by_one_process_is_not_written_again_by_another_within_the_minute()
+    {
+        var clock = new ManualClock();
+        var (info, _) = await new ApiKeyStore(service.DataSource, clock).CreateAsync("two processes", ["feeds"]);
+        var one = new ApiKeyStore(service.DataSource, clock);
+        var other = new ApiKeyStore(service.DataSource, clock);
+
+        var wrote = new List<bool> { await one.RecordUseAsync(info.Id), await one.RecordUseAsync(info.Id), await other.RecordUseAsync(info.Id) };
+        clock.Advance(ApiKeyStore.LastUseResolution);
+        wrote.Add(await other.RecordUseAsync(info.Id));
+        wrote.Add(await one.RecordUseAsync(info.Id));
+
+        Assert.Equal([true, false, false, true, false], wrote);
+    }
+
+    [Fact]
     public async Task Logs_never_contain_a_password_an_api_key_or_the_database_password()
     {
         var logs = new CapturedLogs();

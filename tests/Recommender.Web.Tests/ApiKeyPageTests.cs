@@ -36,13 +36,33 @@ public sealed class ApiKeyPageTests(WebFixture web)
         Assert.Equal(live.Name, liveRow.QuerySelector("th")!.TextContent);
         Assert.Equal(live.Prefix + "…", liveRow.QuerySelector("code")!.TextContent);
         Assert.Contains("catalog, events", liveRow.TextContent, StringComparison.Ordinal);
-        Assert.Equal("in use", liveRow.QuerySelector(".key-state")!.TextContent);
+        Assert.Equal("active", liveRow.QuerySelector(".key-state")!.TextContent);
         Assert.NotNull(liveRow.QuerySelector("form[action='/admin/api-keys'] button"));
         var goneRow = page.QuerySelector($"tr[data-key='{gone.Id}']")!;
         Assert.StartsWith("revoked ", goneRow.QuerySelector(".key-state")!.TextContent, StringComparison.Ordinal);
         Assert.Null(goneRow.QuerySelector("form"));
         Assert.DoesNotContain(liveKey, html, StringComparison.Ordinal);
         Assert.Equal("API keys", page.QuerySelector("nav.subnav a[href='/admin/api-keys']")!.TextContent);
+    }
+
+    [Fact]
+    public async Task Listing_says_when_each_key_was_last_used_or_that_it_never_was()
+    {
+        // A use recorded three and a half minutes ago, by a store on a clock set back that far (a slow page may make it four).
+        var clock = new Recommender.Testing.ManualClock();
+        clock.Advance(TimeSpan.FromSeconds(-210));
+        var store = new ApiKeyStore(web.DataSource, clock);
+        var (used, _) = await store.CreateAsync(Unique("Busy shop"), ["feeds"]);
+        var (idle, _) = await store.CreateAsync(Unique("Idle shop"), ["feeds"]);
+        Assert.True(await store.RecordUseAsync(used.Id));
+        using var admin = await AdminAsync();
+
+        var (status, page, _) = await admin.PageAsync("/admin/api-keys");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Matches("^last used [34] minutes ago$", page.QuerySelector($"tr[data-key='{used.Id}'] .key-used")!.TextContent);
+        Assert.Equal("never used", page.QuerySelector($"tr[data-key='{idle.Id}'] .key-used")!.TextContent);
+        Assert.Contains(page.QuerySelectorAll("#api-keys thead th"), th => th.TextContent == "Used");
     }
 
     [Fact]

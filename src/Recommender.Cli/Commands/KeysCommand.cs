@@ -35,9 +35,9 @@ internal static class KeysCommand
         list.SetAction(CliApp.Guarded(async (parse, ct) =>
         {
             await using var dataSource = await CliContext.OpenDatabaseAsync(parse, ct);
-            var table = new Table().AddColumns("id", "name", "prefix", "scopes", "created", "revoked");
+            var table = new Table().AddColumns("id", "name", "prefix", "scopes", "created", "revoked", "last used");
             foreach (var k in await new ApiKeyStore(dataSource).ListAsync(ct))
-                table.AddRow($"{k.Id}", k.Name, k.Prefix, string.Join(",", k.Scopes), $"{k.CreatedAt:u}", k.RevokedAt is { } r ? $"{r:u}" : "");
+                table.AddRow($"{k.Id}", k.Name, k.Prefix, string.Join(",", k.Scopes), $"{k.CreatedAt:u}", k.RevokedAt is { } r ? $"{r:u}" : "", k.LastUsedAt is { } u ? $"{u:u}" : "never");
             AnsiConsole.Write(table);
             return 0;
         }));
