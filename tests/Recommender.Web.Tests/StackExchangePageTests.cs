@@ -109,6 +109,7 @@ public sealed class StackExchangePageTests(StackExchangeWebFixture web) : IClass
             var qubit = options.Single(o => o.GetAttribute("value") == "quantumcomputing/qubit");
             Assert.Equal(("qubit", "Quantum Computing"), (qubit.TextContent, qubit.ParentElement!.GetAttribute("label")));
             Assert.Equal(["Cardano", "Quantum Computing"], page.QuerySelectorAll($"{menu} optgroup").Select(g => g.GetAttribute("label")));
+            Assert.Equal("All of Quantum Computing", options.Single(o => o.GetAttribute("value") == "quantumcomputing").TextContent);
             Assert.DoesNotContain(options, o => o.TextContent.Contains('/', StringComparison.Ordinal));
         }
         Assert.Equal("quantumcomputing/qubit", page.QuerySelector("select#from option[selected]")!.GetAttribute("value"));
