@@ -33,6 +33,13 @@ public interface IObjective
     /// </summary>
     bool CoversChosenTopics => false;
 
+    /// <summary>
+    /// True when <see cref="Rank"/> gives every chosen topic at least its <see cref="ChosenTopicShare.Of"/> of any
+    /// first places of the list while that topic has items at the reader's level, so the feed may tell the reader
+    /// that a chosen topic it shows fewer of has little more at their level.
+    /// </summary>
+    bool BalancesChosenTopics => false;
+
     /// <summary>Errors naming the offending field; empty when the settings are acceptable.</summary>
     IReadOnlyList<ParameterError> Validate(ObjectiveParameters parameters) => Schema.Validate(parameters);
 

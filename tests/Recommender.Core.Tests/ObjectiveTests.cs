@@ -168,6 +168,69 @@ public sealed class LearningObjectiveTests : ObjectiveContractTests
         Assert.Equal(page.Select(r => r.ItemId), longer.Take(10).Select(r => r.ItemId));
     }
 
+    /// <summary>A newcomer's request over <paramref name="items"/> alone, each item's model relevance given by <paramref name="relevance"/>.</summary>
+    private static RankingRequest Only(List<ItemInfo> items, Func<ItemInfo, double> relevance, string[] chosen, int k, IReadOnlyDictionary<string, string>? parents = null) =>
+        new(new UserState(5, [], new Dictionary<string, TopicSkill>()), ObjectiveParameters.Empty.With("topics", chosen),
+            [.. items.Select(i => new Candidate(i.Id, relevance(i), ReadOnlyMemory<float>.Empty))], new HashSet<long>(),
+            new Catalog(items, topicParents: parents), TestWorld.Model, false, k, 7, TestWorld.Now);
+
+    private static IEnumerable<ItemInfo> Items(int from, int count, string[] topics, int level, double credibility) =>
+        Enumerable.Range(from, count).Select(id => new ItemInfo(id, $"e{id}", $"Item {id}", topics, level, "source", credibility, null, null));
+
+    [Fact]
+    public void Rank_twoChosenTopics_oneAheadOnEveryScore_eachGetsHalfOfEveryPage()
+    {
+        // Every plutus item beats every qubit item on relevance and credibility, all at a newcomer's level: by score
+        // alone plutus fills the page but for the one place that covers qubit.
+        var items = Items(1, 30, ["plutus"], 1, 0.9).Concat(Items(101, 30, ["qubit"], 1, 0.5)).ToList();
+        var request = Only(items, i => i.Topics[0] == "plutus" ? 1 : 0.1, ["plutus", "qubit"], 10);
+
+        var page = new LearningObjective().Rank(request);
+        var longer = new LearningObjective().Rank(request with { K = 20 });
+
+        var catalog = request.Catalog;
+        Assert.Equal(10, page.Count);
+        Assert.All(page, r => Assert.InRange(catalog.PredictSuccess(request.User.Skills, r.ItemId, []), LearningObjective.HardBelow, 0.92));
+        Assert.Equal(5, page.Count(r => catalog[r.ItemId].Topics.Contains("qubit")));
+        Assert.Equal(page.Select(r => r.ItemId), longer.Take(10).Select(r => r.ItemId));
+        Assert.Equal(10, longer.Count(r => catalog[r.ItemId].Topics.Contains("qubit")));
+        Assert.Empty(ChosenTopicShare.Short(["plutus", "qubit"], [.. page.Select(r => catalog[r.ItemId].Topics)]));
+    }
+
+    [Fact]
+    public void Rank_aChosenTopicWithLittleAtTheReadersLevel_handsItsShareOnWithoutBringingInHarderItems()
+    {
+        // Qubit has two items at a newcomer's level and eight far above it; plutus has plenty at their level.
+        var items = Items(1, 30, ["plutus"], 1, 0.9).Concat(Items(101, 2, ["qubit"], 1, 0.5)).Concat(Items(201, 8, ["qubit"], 5, 0.9)).ToList();
+        var request = Only(items, i => i.Level == 5 ? 1 : 0.5, ["plutus", "qubit"], 10);
+
+        var page = new LearningObjective().Rank(request);
+
+        var catalog = request.Catalog;
+        Assert.Equal(10, page.Count);
+        Assert.All(page, r => Assert.True(catalog.PredictSuccess(request.User.Skills, r.ItemId, []) >= LearningObjective.HardBelow, $"item {r.ItemId} is above the reader's level"));
+        Assert.Equal(new long[] { 101, 102 }, page.Where(r => catalog[r.ItemId].Topics.Contains("qubit")).Select(r => r.ItemId).Order());
+        Assert.Equal(new[] { ("qubit", 2) }, ChosenTopicShare.Short(["plutus", "qubit"], [.. page.Select(r => catalog[r.ItemId].Topics)]));
+    }
+
+    [Fact]
+    public void Rank_aSubjectChosenBesideOneOfItsTags_getsItsOwnShareWithoutCountingTheTagsItems()
+    {
+        // Qubit questions carry their site too. Counted for both, they would fill the subject's share and the site's own
+        // questions, scored lower, would not appear.
+        var items = Items(1, 20, ["qc", "qc/qubit"], 1, 0.9).Concat(Items(101, 20, ["qc"], 1, 0.5)).Concat(Items(201, 20, ["plutus"], 1, 0.7)).ToList();
+        var request = Only(items, i => i.Topics.Contains("qc/qubit") ? 1 : i.Topics.Contains("plutus") ? 0.6 : 0.2,
+            ["qc", "qc/qubit", "plutus"], 10, new Dictionary<string, string> { ["qc/qubit"] = "qc" });
+
+        var page = new LearningObjective().Rank(request);
+
+        int On(Func<IReadOnlyList<string>, bool> topics) => page.Count(r => topics(request.Catalog[r.ItemId].Topics));
+        var share = ChosenTopicShare.Of(10, 3);
+        Assert.InRange(On(t => t.SequenceEqual(["qc"])), share, share + 1);
+        Assert.InRange(On(t => t.Contains("qc/qubit")), share, share + 1);
+        Assert.InRange(On(t => t.Contains("plutus")), share, share + 1);
+    }
+
     /// <summary>Seventeen algebra items from difficulty 800 to 1600 in steps of 50, ranked with <paramref name="skill"/>.</summary>
     private static (Catalog Catalog, RankingRequest Request) AlgebraLadder(SkillModel skill, UserState user)
     {

@@ -35,7 +35,7 @@ public sealed class BlendObjective : IObjective
 
     public string Id => ObjectiveId;
 
-    public string Version => "1.1.0";
+    public string Version => "1.2.0";
 
     public string DisplayName => "My own mix";
 

@@ -28,7 +28,7 @@ public sealed class LearningObjective : IObjective
 
     public string Id => ObjectiveId;
 
-    public string Version => "1.1.0";
+    public string Version => "1.2.0";
 
     public string DisplayName => "Help me learn";
 
@@ -39,6 +39,9 @@ public sealed class LearningObjective : IObjective
 
     /// <summary>See <see cref="CoverWithin"/>.</summary>
     public bool CoversChosenTopics => true;
+
+    /// <summary>See <see cref="Arrange"/>.</summary>
+    public bool BalancesChosenTopics => true;
 
     public ParameterSchema Schema { get; } = new(
     [
@@ -106,40 +109,82 @@ public sealed class LearningObjective : IObjective
             scored.Add((new RankedItem(c.ItemId, score, components, []), topic, success));
         }
         var chosen = p.GetTextList(CommonParameters.Topics);
-        var top = CoverChosenTopics(RankingMath.TakeTop(scored.Select(s => s.item), scored.Count, request.Seed), request.Catalog, chosen, request.K);
+        var atLevel = scored.Where(s => s.success >= HardBelow).Select(s => s.item.ItemId).ToHashSet();
+        var top = Arrange(RankingMath.TakeTop(scored.Select(s => s.item), scored.Count, request.Seed), request.Catalog, chosen, atLevel, request.K);
         var byId = scored.ToDictionary(s => s.item.ItemId);
         var read = ReadAtTheirLevel(request);
         return [.. top.Select(r => r with { Reasons = Reasons(request, read, request.Catalog[r.ItemId], byId[r.ItemId].topic, byId[r.ItemId].success, chosen) })];
     }
 
     /// <summary>
-    /// The first <see cref="CoverWithin"/> places hold at least one item of every chosen topic that has an eligible item:
-    /// places are filled best first, except that once the places left in that window are as few as the chosen topics
-    /// still missing, the best item of a missing topic takes the place. The choice at each place depends only on the
-    /// places above it, so a longer list (the next page) starts with the same items.
+    /// The list, place by place, each place depending only on the places above it, so a longer list (the next page)
+    /// starts with the same items. With one chosen topic (or none) it is the score order.
+    /// <para>With two or more, the chosen topics take turns: each place goes to the best-scored item at the reader's level
+    /// (predicted success at least <see cref="HardBelow"/>; mastered items are gone already) of a chosen topic that has
+    /// had the fewest places so far among those that still have such items. So every chosen topic gets an equal share
+    /// of each page (at least <see cref="ChosenTopicShare.Of"/> of it) while it has items at the reader's level, and a
+    /// topic that runs out hands its places on to the others. Equal shares rather than shares in proportion to what
+    /// each topic offers: a coach spreads practice over what the reader asked to learn, and the score order already
+    /// favours the topic with more (and more popular) material, which is how one topic came to fill nine places in
+    /// ten. An item counts for the chosen topics it carries, but not for a subject when it also carries a chosen topic
+    /// below it (<see cref="TopicMix.OwnTopics"/>): a question tagged with its site and a chosen tag is the tag's,
+    /// so choosing a subject and one of its tags does not count the tag's items twice.</para>
+    /// <para>Once no chosen topic has items at the reader's level left, the rest follow by score (harder items on the
+    /// chosen topics, then other topics), as before. Throughout, the first <see cref="CoverWithin"/> places hold at
+    /// least one item of every chosen topic that has an eligible item: once the places left in that window are as few
+    /// as the chosen topics still missing, the best item of a missing topic takes the place.</para>
     /// </summary>
-    private static List<RankedItem> CoverChosenTopics(List<RankedItem> ordered, Catalog catalog, IReadOnlyList<string> chosen, int k)
+    private static List<RankedItem> Arrange(List<RankedItem> ordered, Catalog catalog, IReadOnlyList<string> chosen, IReadOnlySet<long> atLevel, int k)
     {
         if (chosen.Count < 2)
         {
             return ordered.Take(k).ToList();
         }
-        var missing = chosen.Where(t => ordered.Any(r => catalog[r.ItemId].Topics.Contains(t))).ToHashSet(StringComparer.Ordinal);
-        var remaining = new List<RankedItem>(ordered);
+        var places = chosen.Distinct(StringComparer.Ordinal).ToDictionary(t => t, _ => 0, StringComparer.Ordinal);
+        var countsFor = ordered.Select(r => atLevel.Contains(r.ItemId)
+            ? TopicMix.OwnTopics(catalog, [.. catalog[r.ItemId].Topics.Where(places.ContainsKey)])
+            : []).ToList();
+        var left = places.Keys.ToDictionary(t => t, t => countsFor.Count(c => c.Contains(t)), StringComparer.Ordinal);
+        var missing = places.Keys.Where(t => ordered.Any(r => catalog[r.ItemId].Topics.Contains(t))).ToHashSet(StringComparer.Ordinal);
+        var taken = new bool[ordered.Count];
         var result = new List<RankedItem>(Math.Min(k, ordered.Count));
-        while (result.Count < k && remaining.Count > 0)
+        while (result.Count < k && result.Count < ordered.Count)
         {
-            var index = 0;
+            var index = -1;
             if (missing.Count > 0 && CoverWithin - result.Count <= missing.Count)
             {
-                index = remaining.FindIndex(r => catalog[r.ItemId].Topics.Any(missing.Contains));
+                index = FirstUntaken(i => catalog[ordered[i].ItemId].Topics.Any(missing.Contains));
             }
-            var pick = remaining[index];
-            remaining.RemoveAt(index);
-            result.Add(pick);
-            missing.ExceptWith(catalog[pick.ItemId].Topics);
+            else if (left.Where(t => t.Value > 0).Select(t => places[t.Key]).DefaultIfEmpty(-1).Min() is var fewest and >= 0)
+            {
+                index = FirstUntaken(i => countsFor[i].Any(t => left[t] > 0 && places[t] == fewest));
+            }
+            if (index < 0)
+            {
+                index = FirstUntaken(_ => true);
+            }
+            taken[index] = true;
+            result.Add(ordered[index]);
+            foreach (var t in countsFor[index])
+            {
+                places[t]++;
+                left[t]--;
+            }
+            missing.ExceptWith(catalog[ordered[index].ItemId].Topics);
         }
         return result;
+
+        int FirstUntaken(Func<int, bool> wanted)
+        {
+            for (var i = 0; i < ordered.Count; i++)
+            {
+                if (!taken[i] && wanted(i))
+                {
+                    return i;
+                }
+            }
+            return -1;
+        }
     }
 
     /// <summary>The window in which every chosen topic appears: the first page of a feed.</summary>
