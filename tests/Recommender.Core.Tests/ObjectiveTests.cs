@@ -190,7 +190,7 @@ public sealed class LearningObjectiveTests : ObjectiveContractTests
 
         var catalog = request.Catalog;
         Assert.Equal(10, page.Count);
-        Assert.All(page, r => Assert.InRange(catalog.PredictSuccess(request.User.Skills, r.ItemId, []), LearningObjective.HardBelow, 0.92));
+        Assert.All(page, r => Assert.InRange(catalog.PredictSuccess(request.User.Skills, r.ItemId, []), LearningObjective.ChallengeBelow, 0.92));
         Assert.Equal(5, page.Count(r => catalog[r.ItemId].Topics.Contains("qubit")));
         Assert.Equal(page.Select(r => r.ItemId), longer.Take(10).Select(r => r.ItemId));
         Assert.Equal(10, longer.Count(r => catalog[r.ItemId].Topics.Contains("qubit")));
@@ -208,7 +208,7 @@ public sealed class LearningObjectiveTests : ObjectiveContractTests
 
         var catalog = request.Catalog;
         Assert.Equal(10, page.Count);
-        Assert.All(page, r => Assert.True(catalog.PredictSuccess(request.User.Skills, r.ItemId, []) >= LearningObjective.HardBelow, $"item {r.ItemId} is above the reader's level"));
+        Assert.All(page, r => Assert.True(catalog.PredictSuccess(request.User.Skills, r.ItemId, []) >= LearningObjective.ChallengeBelow, $"item {r.ItemId} is above the reader's level"));
         Assert.Equal(new long[] { 101, 102 }, page.Where(r => catalog[r.ItemId].Topics.Contains("qubit")).Select(r => r.ItemId).Order());
         Assert.Equal(new[] { ("qubit", 2) }, ChosenTopicShare.Short(["plutus", "qubit"], [.. page.Select(r => catalog[r.ItemId].Topics)]));
     }

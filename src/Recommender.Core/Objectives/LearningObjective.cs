@@ -16,6 +16,12 @@ public sealed class LearningObjective : IObjective
 
     /// <summary>Predicted success below which an item is called hard rather than "within reach".</summary>
     public const double HardBelow = 0.35;
+
+    /// <summary>
+    /// Predicted success below which an item is called "a real challenge" rather than at the reader's level: the lowest
+    /// at which an item counts towards a chosen topic's share of the page (see <see cref="Arrange"/>).
+    /// </summary>
+    public const double ChallengeBelow = 0.5;
     public const string MasteredSuccess = "mastered_success";
     public const string NoveltyWeight = "novelty_weight";
     public const string RelevanceWeight = "relevance_weight";
@@ -33,7 +39,7 @@ public sealed class LearningObjective : IObjective
     public string DisplayName => "Help me learn";
 
     public string Description =>
-        "Picks items on the topics you chose that are a step beyond what you already know: not too easy, not too hard, from trustworthy sources, and items on other topics only when those run short. Tell us when something was too easy or too hard and it adapts.";
+        "Picks items on the topics you chose, taking them in turn, that are a step beyond what you already know: not too easy, not too hard, from trustworthy sources, and items on other topics only when those run short. Tell us when something was too easy or too hard and it adapts.";
 
     public CandidateSources Sources => CandidateSources.Personal | CandidateSources.Topics;
 
@@ -109,7 +115,7 @@ public sealed class LearningObjective : IObjective
             scored.Add((new RankedItem(c.ItemId, score, components, []), topic, success));
         }
         var chosen = p.GetTextList(CommonParameters.Topics);
-        var atLevel = scored.Where(s => s.success >= HardBelow).Select(s => s.item.ItemId).ToHashSet();
+        var atLevel = scored.Where(s => s.success >= ChallengeBelow).Select(s => s.item.ItemId).ToHashSet();
         var top = Arrange(RankingMath.TakeTop(scored.Select(s => s.item), scored.Count, request.Seed), request.Catalog, chosen, atLevel, request.K);
         var byId = scored.ToDictionary(s => s.item.ItemId);
         var read = ReadAtTheirLevel(request);
@@ -120,7 +126,7 @@ public sealed class LearningObjective : IObjective
     /// The list, place by place, each place depending only on the places above it, so a longer list (the next page)
     /// starts with the same items. With one chosen topic (or none) it is the score order.
     /// <para>With two or more, the chosen topics take turns: each place goes to the best-scored item at the reader's level
-    /// (predicted success at least <see cref="HardBelow"/>; mastered items are gone already) of a chosen topic that has
+    /// (predicted success at least <see cref="ChallengeBelow"/>; mastered items are gone already) of a chosen topic that has
     /// had the fewest places so far among those that still have such items. So every chosen topic gets an equal share
     /// of each page (at least <see cref="ChosenTopicShare.Of"/> of it) while it has items at the reader's level, and a
     /// topic that runs out hands its places on to the others. Equal shares rather than shares in proportion to what
@@ -129,8 +135,8 @@ public sealed class LearningObjective : IObjective
     /// ten. An item counts for the chosen topics it carries, but not for a subject when it also carries a chosen topic
     /// below it (<see cref="TopicMix.OwnTopics"/>): a question tagged with its site and a chosen tag is the tag's,
     /// so choosing a subject and one of its tags does not count the tag's items twice.</para>
-    /// <para>Once no chosen topic has items at the reader's level left, the rest follow by score (harder items on the
-    /// chosen topics, then other topics), as before. Throughout, the first <see cref="CoverWithin"/> places hold at
+    /// <para>Once no chosen topic has items at the reader's level left, the rest follow by score (challenging and hard
+    /// items on the chosen topics, then other topics), as before. Throughout, the first <see cref="CoverWithin"/> places hold at
     /// least one item of every chosen topic that has an eligible item: once the places left in that window are as few
     /// as the chosen topics still missing, the best item of a missing topic takes the place.</para>
     /// </summary>
@@ -274,7 +280,7 @@ public sealed class LearningObjective : IObjective
             // Far below the aimed-for success the item is a stretch, and is called one.
             (_, < HardBelow) when read.Count > 0 || toldUs => $"A hard one on {label}, above your level for now.",
             (_, < HardBelow) => $"A hard one on {label} for someone new to it.",
-            (_, < 0.5) => $"A real challenge on {label}, but within reach.",
+            (_, < ChallengeBelow) => $"A real challenge on {label}, but within reach.",
             _ when deepestRead is { } deepest && item.Level <= deepest => $"More on {label}, at the level you have been reading.",
             _ when read.Count > 0 => $"A step beyond what you've read on {label}.",
             _ when toldUs => $"On {label}, at the level your answers and feedback so far suggest.",
