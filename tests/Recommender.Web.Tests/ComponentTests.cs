@@ -159,6 +159,27 @@ public sealed class ComponentTests : IDisposable
     }
 
     [Fact]
+    public void Missing_topics_says_once_which_chosen_topic_a_balancing_goal_shows_fewer_of_than_its_share()
+    {
+        FeedItem Shown(long id, params string[] topics) =>
+            new(1, id, $"item-{id}", $"Item {id}", topics, "A source", 0.8, 2, null, null, 1, new Dictionary<string, double>(), ["On it."]);
+        IReadOnlyList<string> chosen = ["Oceans", "Music"];
+        // Two of ten on oceans where each topic is owed five; one card on both counts for both.
+        List<FeedItem> page = [Shown(1, "Oceans"), Shown(2, "Oceans", "Music"), .. Enumerable.Range(3, 8).Select(id => Shown(id, "Music"))];
+        List<FeedItem> even = [.. Enumerable.Range(1, 10).Select(id => Shown(id, id % 2 == 0 ? "Oceans" : "Music"))];
+
+        var balanced = _context.Render<MissingTopics>(p => p.Add(c => c.Chosen, chosen).Add(c => c.Shown, page).Add(c => c.Balanced, true));
+        var unbalanced = _context.Render<MissingTopics>(p => p.Add(c => c.Chosen, chosen).Add(c => c.Shown, page));
+        var evenPage = _context.Render<MissingTopics>(p => p.Add(c => c.Chosen, chosen).Add(c => c.Shown, even).Add(c => c.Balanced, true));
+
+        Assert.Equal(["Only 2 of these 10 items are on “Oceans”: there is little more on it at your level just now."],
+            balanced.FindAll(".missing-topics li").Select(li => li.TextContent));
+        // A goal that does not promise a share says nothing about one; an even page needs no note.
+        Assert.Empty(unbalanced.FindAll(".missing-topics"));
+        Assert.Empty(evenPage.FindAll(".missing-topics"));
+    }
+
+    [Fact]
     public void Goal_switch_names_the_active_goal_and_offers_each_other_goal_as_a_plain_form_post()
     {
         var objectives = _web.Services.GetRequiredService<ObjectiveRegistry>();

@@ -37,6 +37,31 @@ public sealed partial class StackExchangeGoalTests(StackExchangeWebFixture web) 
     }
 
     [SharedDataFact(SharedDataSet.StackExchange)]
+    public async Task Learning_with_two_chosen_topics_gives_each_half_the_page_or_says_why_not()
+    {
+        // A reader whose tastes lean to Cardano: by score alone plutus took nine places in ten.
+        string[] chosen = ["cardano/plutus", "quantumcomputing/qubit"];
+        var page = await OnboardedAsync(chosen, "Help me learn", history: "cardano:%");
+
+        var cards = await CardsAsync(page);
+        var notes = await page.Locator(".missing-topics li").AllInnerTextsAsync();
+
+        Assert.Equal(10, cards.Count);
+        Assert.All(cards, c => Assert.True(c.Topics.Intersect(chosen).Any(), $"“{c.Title}” is in {string.Join(", ", c.Topics)}"));
+        foreach (var (topic, label) in new[] { ("cardano/plutus", "plutus"), ("quantumcomputing/qubit", "qubit") })
+        {
+            var shown = cards.Count(c => c.Topics.Contains(topic));
+            var note = notes.Where(n => n.Contains($"“{label}”", StringComparison.Ordinal)).ToList();
+            // Half the page each, unless the page says, once and with the count it shows, that there is little more on it.
+            if (shown >= 5)
+                Assert.Empty(note);
+            else
+                Assert.Equal([$"Only {shown} of these 10 items {(shown == 1 ? "is" : "are")} on “{label}”: there is little more on it at your level just now."], note);
+        }
+        Assert.All(cards, c => Assert.Matches(ZoneClaim(), c.Why));
+    }
+
+    [SharedDataFact(SharedDataSet.StackExchange)]
     public async Task Diversity_shows_more_topics_and_more_authors_than_engagement()
     {
         var page = await OnboardedAsync([], "More of what I enjoy");
