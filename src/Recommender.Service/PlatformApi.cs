@@ -83,7 +83,7 @@ public static class PlatformApi
         // topic of its own, offered to readers and splitting the items that belong together.
         if (errors.Count == 0)
         {
-            foreach (var unknown in await catalog.UnknownTopicErrorsAsync([("topics", input.Topics ?? [])], ct))
+            foreach (var unknown in await catalog.UnknownTopicErrorsAsync([("topics", input.Topics ?? [])], ct: ct))
                 errors[unknown.Field] = [unknown.Message];
         }
         if (errors.Count > 0)

@@ -44,13 +44,15 @@ public sealed class CatalogBrowser(CatalogStore store)
     /// Each topic of <paramref name="lists"/> the catalog does not have, as an error keyed by its list's field and its
     /// place in that list as sent (<c>topics[2]</c>, <c>parameters.topics[0]</c>), so a client can point at the very
     /// entry; empty when every topic is known. Topics are compared trimmed. The item PUT and every settings change
-    /// check here, so they name a mistake alike.
+    /// check here, so they name a mistake alike. A topic in <paramref name="kept"/> passes though the catalog lacks it:
+    /// a person's own topic that has since left the catalog does not block their other changes.
     /// </summary>
     public async Task<IReadOnlyList<ParameterError>> UnknownTopicErrorsAsync(IEnumerable<(string Field, IReadOnlyList<string> Topics)> lists,
-        CancellationToken ct = default)
+        IReadOnlyCollection<string>? kept = null, CancellationToken ct = default)
     {
         var given = lists.Select(l => (l.Field, Topics: l.Topics.Select(t => t?.Trim() ?? "").ToList())).ToList();
         var unknown = (await store.UnknownTopicsAsync(given.SelectMany(l => l.Topics), ct)).ToHashSet(StringComparer.Ordinal);
+        unknown.ExceptWith(kept ?? []);
         if (unknown.Count == 0)
             return [];
         // Only for a mistake: the names a suggestion is chosen from.

@@ -72,9 +72,9 @@ public sealed class SettingsService(ObjectiveRegistry objectives, FeedService fe
             errors.Add(new ParameterError("objectiveId", $"must be one of: {string.Join(", ", objectives.All.Select(o => o.Id))}"));
         else
             errors.AddRange(objective.Validate(parameters).Select(e => e with { Field = $"parameters.{e.Field}" }));
-        errors.AddRange(TopicErrors(topics));
+        errors.AddRange(TopicErrors(topics, "topics"));
         if (errors.Count == 0)
-            errors.AddRange(await UnknownTopicErrorsAsync(topics, parameters, ct));
+            errors.AddRange(await TopicProblemsAsync(topics, parameters, [], ct));
         if (errors.Count > 0)
             return SettingsChange.Refused(errors);
         return await SaveAsync(userId, objectiveId!, parameters, topics?.Select(t => t.Trim()).ToList(), ct);
@@ -89,7 +89,7 @@ public sealed class SettingsService(ObjectiveRegistry objectives, FeedService fe
         ArgumentNullException.ThrowIfNull(topics);
         if (string.IsNullOrWhiteSpace(objectiveId) || !objectives.TryGet(objectiveId, out var target))
             return SettingsChange.Refused([new ParameterError("objectiveId", "Please choose one of the goals.")]);
-        if (TopicErrors(topics).ToList() is { Count: > 0 } topicErrors)
+        if (await TopicProblemsAsync(topics, ObjectiveParameters.Empty, [], ct) is { Count: > 0 } topicErrors)
             return SettingsChange.Refused(topicErrors);
         var (currentId, current) = await feeds.ChosenObjectiveAsync(userId, ct);
         // A goal without a topics setting (engagement) would refuse them: they stay first topics only.
@@ -112,11 +112,15 @@ public sealed class SettingsService(ObjectiveRegistry objectives, FeedService fe
         var (currentId, current) = await feeds.ChosenObjectiveAsync(userId, ct);
         if (!objectives.TryGet(objectiveId ?? currentId, out var objective))
             return SettingsChange.Refused([new ParameterError("objectiveId", $"must be one of: {string.Join(", ", objectives.All.Select(o => o.Id))}")]);
-        var (parameters, error) = edit(objective, Carry(objective, currentId, current, await store.RememberedAsync(userId, ct)));
+        var before = Carry(objective, currentId, current, await store.RememberedAsync(userId, ct));
+        var (parameters, error) = edit(objective, before);
         if (error is not null)
             return SettingsChange.Refused([error with { Field = $"parameters.{error.Field}" }]);
         if (objective.Validate(parameters) is { Count: > 0 } errors)
             return SettingsChange.Refused(errors.Select(e => e with { Field = $"parameters.{e.Field}" }));
+        // Topics the edit brings are checked as a PUT checks them; those the goal had already are kept as they are.
+        if (await TopicProblemsAsync(null, parameters, OwnTopics(before), ct) is { Count: > 0 } topicErrors)
+            return SettingsChange.Refused(topicErrors);
         return await SaveAsync(userId, objective.Id, parameters, null, ct);
     }
 
@@ -142,17 +146,29 @@ public sealed class SettingsService(ObjectiveRegistry objectives, FeedService fe
         return result;
     }
 
-    /// <summary>A topic the catalog does not have, in the first topics or the goal's own, is a mistake to name rather than a choice that never matches.</summary>
-    private Task<IReadOnlyList<ParameterError>> UnknownTopicErrorsAsync(IReadOnlyList<string>? topics, ObjectiveParameters parameters, CancellationToken ct) =>
-        catalog.UnknownTopicErrorsAsync([
-            ("topics", topics ?? []),
-            ($"parameters.{CommonParameters.Topics}", parameters.Values.ContainsKey(CommonParameters.Topics) ? parameters.GetTextList(CommonParameters.Topics) : []),
-        ], ct);
+    /// <summary>
+    /// What is wrong with the topics of a change, by the same rules whichever way it came (a REST PUT, onboarding, a goal
+    /// switch, the settings form): the first topics (<paramref name="topics"/>) and the goal's own each at most
+    /// <see cref="MaxTopics"/>, each 1 to <see cref="TopicLength"/> characters, and each one the catalog has, named by its
+    /// place (<c>topics[2]</c>, <c>parameters.topics[0]</c>). Topics in <paramref name="kept"/> are not looked up.
+    /// </summary>
+    private async Task<IReadOnlyList<ParameterError>> TopicProblemsAsync(IReadOnlyList<string>? topics, ObjectiveParameters parameters,
+        IReadOnlyCollection<string> kept, CancellationToken ct)
+    {
+        var own = OwnTopics(parameters);
+        var field = $"parameters.{CommonParameters.Topics}";
+        if (TopicErrors(topics, "topics").Concat(TopicErrors(own, field)).ToList() is { Count: > 0 } errors)
+            return errors;
+        return await catalog.UnknownTopicErrorsAsync([("topics", topics ?? []), (field, own)], kept, ct);
+    }
 
-    private static IEnumerable<ParameterError> TopicErrors(IReadOnlyList<string>? topics)
+    private static IReadOnlyList<string> OwnTopics(ObjectiveParameters parameters) =>
+        parameters.Values.ContainsKey(CommonParameters.Topics) ? parameters.GetTextList(CommonParameters.Topics) : [];
+
+    private static IEnumerable<ParameterError> TopicErrors(IReadOnlyList<string>? topics, string field)
     {
         if (topics is not null && (topics.Count > MaxTopics || topics.Any(t => string.IsNullOrWhiteSpace(t) || t.Trim().Length > TopicLength)))
-            yield return new ParameterError("topics", $"at most {MaxTopics} topics, each 1 to {TopicLength} characters");
+            yield return new ParameterError(field, $"at most {MaxTopics} topics, each 1 to {TopicLength} characters");
     }
 
     private async Task<SettingsChange> SaveAsync(long userId, string objectiveId, ObjectiveParameters parameters, IReadOnlyList<string>? topics, CancellationToken ct)

@@ -7,6 +7,7 @@ using Recommender.Core;
 using Recommender.Data;
 using Recommender.Data.Models;
 using Recommender.Factorization;
+using Recommender.Serving;
 using Recommender.Training;
 
 namespace Recommender.Web.Tests;
@@ -886,6 +887,38 @@ public sealed class PageTests(WebFixture web)
         Assert.DoesNotContain("choose", location, StringComparison.OrdinalIgnoreCase);
         var (_, shown, _) = await client.PageAsync(location);
         Assert.Equal("Please choose one of the goals.", shown.QuerySelector(".flash.error")!.TextContent.Trim());
+        client.Dispose();
+    }
+
+    [Fact]
+    public async Task Settings_forms_refuse_topics_the_catalog_lacks_or_too_many_as_the_rest_put_does_and_keep_what_was_saved()
+    {
+        var (account, client) = await OnboardedAsync();
+        var settings = web.Services.GetRequiredService<SettingsService>();
+        var before = await settings.GetAsync(account.Id);
+        var (_, page, _) = await client.PageAsync("/settings");
+        var token = WebClient.Token(page);
+
+        // A forged post (the page only offers the catalog's topics): a misspelt topic, then 21 topics.
+        using var misspelt = await client.PostAsync("/me/settings", [("__RequestVerificationToken", token), ("topics", "Oceans"), ("topics", "Oceanz")]);
+        var (_, refused, _) = await client.PageAsync(misspelt.Headers.Location!.OriginalString);
+        Assert.Equal("topics[1]: 'Oceanz' is not a topic of the catalog; did you mean Oceans?", refused.QuerySelector(".flash.error")!.TextContent.Trim());
+        using var many = await client.PostAsync("/me/settings", [("__RequestVerificationToken", token), .. Enumerable.Range(0, 21).Select(i => ("topics", $"Topic {i}"))]);
+        var (_, tooMany, _) = await client.PageAsync(many.Headers.Location!.OriginalString);
+        Assert.Equal("topics: at most 20 topics, each 1 to 100 characters", tooMany.QuerySelector(".flash.error")?.TextContent.Trim());
+        using var switched = await client.PostAsync("/me/goal", [("__RequestVerificationToken", token), ("objectiveId", "diversity"), ("topics", "Physiks"), ("returnUrl", "/")]);
+        var (_, switchRefused, _) = await client.PageAsync(switched.Headers.Location!.OriginalString);
+        Assert.Contains("'Physiks' is not a topic of the catalog", switchRefused.QuerySelector(".flash.error")!.TextContent, StringComparison.Ordinal);
+
+        var after = await settings.GetAsync(account.Id);
+        Assert.Equal((before.ObjectiveId, before.Parameters.ToCanonicalJson(), string.Join(',', before.Topics)),
+            (after.ObjectiveId, after.Parameters.ToCanonicalJson(), string.Join(',', after.Topics)));
+
+        // A topic the person has that has since left the catalog does not block their other changes.
+        await using (var conn = await web.DataSource.OpenConnectionAsync())
+            await conn.ExecuteAsync("update user_settings set parameters = jsonb_set(parameters, '{topics}', '[\"Oceans\", \"Retired topic\"]') where user_id = @id", new { id = account.Id });
+        using var kept = await client.PostAsync("/me/settings", [("__RequestVerificationToken", token), ("topics", "Oceans"), ("topics", "Retired topic"), ("credibilityFloor", "0.3")]);
+        Assert.Equal("/settings?saved=1", kept.Headers.Location!.OriginalString);
         client.Dispose();
     }
 
