@@ -121,10 +121,12 @@ public sealed class CounterfactualAudit(ServingState state, FeedService feeds, E
             changes.Add($"stated attribute '{attribute}' set to '{change.Value}'");
         if (change.FromTopic is { Length: > 0 } from && change.ToTopic is { Length: > 0 } to)
         {
-            (cloneHistory, swap) = SwapTopic(snapshot.Pipeline.Catalog, history, from, to);
+            var catalog = snapshot.Pipeline.Catalog;
+            (cloneHistory, swap) = SwapTopic(catalog, history, from, to);
+            // In the words readers see (the swap itself names the ids).
             changes.Add(swap.OnFromTopic == 0
-                ? $"nothing consumed on '{from}', so nothing replaced by items on '{to}'"
-                : $"{swap.Swapped} consumed items on '{from}' replaced by items on '{to}'");
+                ? $"nothing consumed on “{catalog.Label(from)}”, so nothing replaced by items on “{catalog.Label(to)}”"
+                : $"{swap.Swapped} consumed {(swap.Swapped == 1 ? "item" : "items")} on “{catalog.Label(from)}” replaced by items on “{catalog.Label(to)}”");
         }
         var now = DateTimeOffset.UtcNow;
         // Same everything but the change; the attribute lives outside UserState because no objective may read it.

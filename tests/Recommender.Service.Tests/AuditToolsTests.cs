@@ -41,7 +41,7 @@ public sealed class AuditToolsTests(ServiceFixture service) : IClassFixture<Serv
         var result = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("replaced by items on 'Music'", result["changes"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("replaced by items on “Music”", result["changes"]![0]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.True(result["rankBiasedOverlap"]!.GetValue<double>() < 1, result.ToJsonString());
         Assert.Equal(10, result["original"]!["items"]!.AsArray().Count);
     }

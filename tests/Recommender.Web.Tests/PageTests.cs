@@ -717,7 +717,7 @@ public sealed class PageTests(WebFixture web)
         Assert.Equal(2, lists.Length);
         Assert.Equal(lists[0].TextContent, lists[1].TextContent);
         Assert.Contains("rank-biased overlap 1", same.QuerySelector("#summary")!.TextContent, StringComparison.Ordinal);
-        Assert.Contains("replaced by items on 'Music'", swapped.QuerySelector("#summary")!.TextContent, StringComparison.Ordinal);
+        Assert.Contains("replaced by items on “Music”", swapped.QuerySelector("#summary")!.TextContent, StringComparison.Ordinal);
         Assert.Contains("exactly one thing", both.QuerySelector("[role=alert]")!.TextContent, StringComparison.Ordinal);
         // The help says which list is which by its heading, not by a side: on a phone the lists are stacked.
         Assert.DoesNotContain("on the right", same.QuerySelector("#verdict")!.TextContent, StringComparison.Ordinal);
