@@ -289,8 +289,10 @@ public sealed class AdminPageTests(WebFixture web)
         var (_, page, _) = await admin.PageAsync("/admin/models");
 
         // The row says what the gate measured, in the gate's own words, not a guess from the status.
-        Assert.Equal("rejected by the gate: holdout NDCG@10 0.0000 does not beat popularity's 0.0000 on 14 held-out pairs",
-            page.QuerySelector($"#models tr[data-version='{rejected}'] td.status")!.TextContent);
+        var status = page.QuerySelector($"#models tr[data-version='{rejected}'] td.status")!;
+        Assert.StartsWith("rejected by the gate", status.TextContent.Trim(), StringComparison.Ordinal);
+        Assert.Equal("holdout NDCG@10 0.0000 does not beat popularity's 0.0000 on 14 held-out pairs",
+            status.QuerySelector("details.gate-reason")!.TextContent["why".Length..]);
         Assert.Equal(Decision, (await store.ListAsync()).Single(m => m.Version == rejected).Decision);
     }
 
