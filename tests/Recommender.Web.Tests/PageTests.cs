@@ -902,10 +902,10 @@ public sealed class PageTests(WebFixture web)
         // A forged post (the page only offers the catalog's topics): a misspelt topic, then 21 topics.
         using var misspelt = await client.PostAsync("/me/settings", [("__RequestVerificationToken", token), ("topics", "Oceans"), ("topics", "Oceanz")]);
         var (_, refused, _) = await client.PageAsync(misspelt.Headers.Location!.OriginalString);
-        Assert.Equal("topics[1]: 'Oceanz' is not a topic of the catalog; did you mean Oceans?", refused.QuerySelector(".flash.error")!.TextContent.Trim());
+        Assert.Equal("Topics: 'Oceanz' is not a topic of the catalog; did you mean Oceans?", refused.QuerySelector(".flash.error")!.TextContent.Trim());
         using var many = await client.PostAsync("/me/settings", [("__RequestVerificationToken", token), .. Enumerable.Range(0, 21).Select(i => ("topics", $"Topic {i}"))]);
         var (_, tooMany, _) = await client.PageAsync(many.Headers.Location!.OriginalString);
-        Assert.Equal("topics: at most 20 topics, each 1 to 100 characters", tooMany.QuerySelector(".flash.error")?.TextContent.Trim());
+        Assert.Equal("Topics: at most 20 topics, each 1 to 100 characters", tooMany.QuerySelector(".flash.error")?.TextContent.Trim());
         using var switched = await client.PostAsync("/me/goal", [("__RequestVerificationToken", token), ("objectiveId", "diversity"), ("topics", "Physiks"), ("returnUrl", "/")]);
         var (_, switchRefused, _) = await client.PageAsync(switched.Headers.Location!.OriginalString);
         Assert.Contains("'Physiks' is not a topic of the catalog", switchRefused.QuerySelector(".flash.error")!.TextContent, StringComparison.Ordinal);

@@ -238,6 +238,8 @@ public static class WebEndpoints
         string.Join(" ", change.Errors.Select(e => e.Field switch
         {
             "objectiveId" => e.Message,
+            // The REST keys (topics[1], parameters.topics[0]) mean nothing to a reader: the message names the topic.
+            _ when e.Field.StartsWith("topics", StringComparison.Ordinal) || e.Field.StartsWith("parameters.topics", StringComparison.Ordinal) => $"Topics: {e.Message}",
             _ => $"{(e.Field.StartsWith("parameters.", StringComparison.Ordinal) ? e.Field["parameters.".Length..] : e.Field)}: {e.Message}",
         }));
 
