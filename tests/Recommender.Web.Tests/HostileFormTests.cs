@@ -50,6 +50,7 @@ public sealed class HostileFormTests(WebFixture web, ITestOutputHelper output)
         [
             ("/sign-in", anonymous, WebClient.Token(signInPage), ["login", "password", "returnUrl"]),
             ("/me/feedback", personClient, WebClient.Token(settingsPage), ["itemId", "kind", "requestId", "returnUrl"]),
+            ("/me/feedback/undo", personClient, WebClient.Token(settingsPage), ["itemId", "kind", "requestId", "returnUrl", "after"]),
             ("/me/goal", personClient, WebClient.Token(settingsPage), ["objectiveId", "topics", "returnUrl"]),
             ("/me/settings", personClient, WebClient.Token(settingsPage), ["credibilityFloor", "topics"]),
             ("/me/blend", personClient, WebClient.Token(settingsPage), blendFields),
@@ -57,6 +58,8 @@ public sealed class HostileFormTests(WebFixture web, ITestOutputHelper output)
             ("/admin/do/role", adminClient, WebClient.Token(modelsPage), ["userId", "role"]),
             ("/admin/do/create-api-key", adminClient, WebClient.Token(modelsPage), ["name", "scope"]),
             ("/admin/do/revoke-api-key", adminClient, WebClient.Token(modelsPage), ["id"]),
+            // No hostile value names a registered publisher key, so none of these revokes one.
+            ("/admin/do/revoke-key", adminClient, WebClient.Token(modelsPage), ["keyId", "reason", "confirmed"]),
             // No hostile value is a window of 1 to 366 days, so none of these spends privacy budget.
             ("/admin/do/export", adminClient, WebClient.Token(modelsPage), ["epsilon", "days", "confirmed"]),
         ];

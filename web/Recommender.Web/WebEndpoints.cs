@@ -272,7 +272,9 @@ public static class WebEndpoints
     private static async Task<RedirectHttpResult> RevokeKey([FromForm] string? keyId, [FromForm] string? reason, [FromForm] string? confirmed,
         ClaimsPrincipal user, PublisherKeyAdministration keys, FlashMessages flash, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(keyId))
+        // A key id is a 16-digit fingerprint: anything far longer names no key, and is not echoed into the address (a
+        // 300 KB id made a redirect whose headers no client would read).
+        if (string.IsNullOrWhiteSpace(keyId) || keyId.Length > 64)
             return TypedResults.Redirect("/admin/keys?problem=no-key");
         var key = Uri.EscapeDataString(keyId);
         if (confirmed != "yes")
