@@ -51,8 +51,9 @@ public sealed class CatalogBrowser(CatalogStore store)
         IReadOnlyCollection<string>? kept = null, CancellationToken ct = default)
     {
         var given = lists.Select(l => (l.Field, Topics: l.Topics.Select(t => t?.Trim() ?? "").ToList())).ToList();
-        var unknown = (await store.UnknownTopicsAsync(given.SelectMany(l => l.Topics), ct)).ToHashSet(StringComparer.Ordinal);
-        unknown.ExceptWith(kept ?? []);
+        var passes = new HashSet<string>(kept ?? [], StringComparer.Ordinal);
+        // Kept topics are not looked up: a save that brings no new topic asks the database nothing.
+        var unknown = (await store.UnknownTopicsAsync(given.SelectMany(l => l.Topics).Where(t => !passes.Contains(t)), ct)).ToHashSet(StringComparer.Ordinal);
         if (unknown.Count == 0)
             return [];
         // Only for a mistake: the names a suggestion is chosen from.
