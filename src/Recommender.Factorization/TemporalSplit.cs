@@ -24,10 +24,55 @@ public static class TemporalSplit
             throw new InvalidOperationException("This rating table was already split; load it again.");
         if (!(trainFraction is > 0 and < 1))
             throw new ArgumentOutOfRangeException(nameof(trainFraction), trainFraction, "trainFraction must be between 0 and 1.");
+        var trainCount = TrainCount(table.Count, trainFraction);
+        SelectEarliest(table, trainCount);
+        return Cut(table, trainCount);
+    }
+
+    /// <summary>
+    /// <see cref="Split"/>'s cut in time, except for newcomers: a person with no row before the cut and two or more after
+    /// it trains on the earlier half of those rows (rounded down) and is tested on the rest, by (timestamp, item id).
+    /// </summary>
+    /// <remarks>
+    /// Under the plain cut, people who arrived after it have no history to be ranked from and drop out of the test,
+    /// though the next model will have their first rows, as a served model does. When most recent activity is theirs
+    /// (a new platform's readers, the demo's), the plain cut is left with almost nothing to measure. Only the
+    /// newcomers' own earlier rows move to training; nobody else's later rows do, so popularity does not learn what was
+    /// popular after the cut (which a per-person split, each person's latest rows held out, would let it). The table is
+    /// consumed as by <see cref="Split"/>.
+    /// </remarks>
+    public static RatingSplit SplitWithNewcomers(RatingTable table, double trainFraction = 0.9)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        if (table.IsConsumed)
+            throw new InvalidOperationException("This rating table was already split; load it again.");
+        if (!(trainFraction is > 0 and < 1))
+            throw new ArgumentOutOfRangeException(nameof(trainFraction), trainFraction, "trainFraction must be between 0 and 1.");
+        return Cut(table, SelectWithNewcomers(table, trainFraction));
+    }
+
+    /// <summary>
+    /// The rows <see cref="SplitWithNewcomers"/> would train on, as a new table with their timestamps, so they can be
+    /// split the same way again (a validation split that never sees the test rows). <paramref name="table"/> is reordered but not consumed.
+    /// </summary>
+    public static RatingTable EarlierWithNewcomers(RatingTable table, double trainFraction = 0.9)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        if (table.IsConsumed)
+            throw new InvalidOperationException("This rating table was already split; load it again.");
+        if (!(trainFraction is > 0 and < 1))
+            throw new ArgumentOutOfRangeException(nameof(trainFraction), trainFraction, "trainFraction must be between 0 and 1.");
+        return Front(table, SelectWithNewcomers(table, trainFraction));
+    }
+
+    /// <summary>
+    /// The first <paramref name="trainCount"/> rows train (re-indexed to train-only maps, in <paramref name="table"/>'s
+    /// own arrays), the rest test, less those whose user or item train never saw.
+    /// </summary>
+    private static RatingSplit Cut(RatingTable table, int trainCount)
+    {
         table.IsConsumed = true;
         var n = table.Count;
-        var trainCount = TrainCount(n, trainFraction);
-        SelectEarliest(table, trainCount);
         var users = table.UserIndices;
         var items = table.ItemIndices;
         // Re-index in order of first appearance in train, so the model has no rows for users or items it never saw.
@@ -87,6 +132,12 @@ public static class TemporalSplit
             throw new ArgumentOutOfRangeException(nameof(trainFraction), trainFraction, "trainFraction must be between 0 and 1.");
         var count = TrainCount(table.Count, trainFraction);
         SelectEarliest(table, count);
+        return Front(table, count);
+    }
+
+    /// <summary>The first <paramref name="count"/> rows of <paramref name="table"/> as a new table, timestamps kept.</summary>
+    private static RatingTable Front(RatingTable table, int count)
+    {
         var users = new long[count];
         var items = new long[count];
         var values = new float[count];
@@ -143,6 +194,54 @@ public static class TemporalSplit
             v[k++] = 1;
         }
         return new TrainingData(data.Users, data.Items, u, i, v);
+    }
+
+    /// <summary>
+    /// Moves the rows before the cut to the front, then the earlier half of each newcomer's rows after it (see
+    /// <see cref="SplitWithNewcomers"/>), in place; returns how many rows are in front.
+    /// </summary>
+    private static int SelectWithNewcomers(RatingTable table, double trainFraction)
+    {
+        var n = table.Count;
+        var front = TrainCount(n, trainFraction);
+        SelectEarliest(table, front);
+        var users = table.UserIndices;
+        var known = new bool[table.Users.Count];
+        for (var j = 0; j < front; j++)
+            known[users[j]] = true;
+        var order = Enumerable.Range(front, n - front).Where(j => !known[users[j]]).ToArray();
+        Array.Sort(order, (a, b) =>
+        {
+            var c = users[a].CompareTo(users[b]);
+            if (c != 0)
+                return c;
+            c = table.Timestamp(a).CompareTo(table.Timestamp(b));
+            return c != 0 ? c : table.ItemId(a).CompareTo(table.ItemId(b));
+        });
+        var moved = new bool[n];
+        for (var start = 0; start < order.Length;)
+        {
+            var end = start + 1;
+            while (end < order.Length && users[order[end]] == users[order[start]])
+                end++;
+            for (var j = start; j < start + (end - start) / 2; j++)
+                moved[order[j]] = true;
+            start = end;
+        }
+        // Swap each moved row into the front region's end; a row it displaces there is a test row, never a moved one
+        // (those are only ever swapped into place).
+        for (var j = front; j < n; j++)
+        {
+            if (!moved[j])
+                continue;
+            if (j != front)
+            {
+                table.SwapRows(front, j);
+                (moved[front], moved[j]) = (moved[j], moved[front]);
+            }
+            front++;
+        }
+        return front;
     }
 
     /// <summary>

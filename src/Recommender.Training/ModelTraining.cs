@@ -28,8 +28,15 @@ public sealed record ModelMetrics(
     double? TestNdcg = null,
     double? TestRecall = null,
     double? PopularityNdcg = null,
-    int? TooFewValidationPairs = null)
+    int? TooFewValidationPairs = null,
+    string? HoldoutSplit = null)
 {
+    /// <summary>
+    /// <see cref="HoldoutSplit"/> of a ranking model measured on the latest 10% in time with newcomers' earlier pairs
+    /// trained on (<see cref="TemporalSplit.SplitWithNewcomers"/>); null is the plain cut in time models before it had.
+    /// </summary>
+    public const string TimeWithNewcomers = "time-with-newcomers";
+
     /// <summary><see cref="Feedback"/> of a model trained on explicit ratings (RMSE is its measure).</summary>
     public const string Ratings = "ratings";
 
@@ -64,13 +71,14 @@ public sealed record ModelMetrics(
 public sealed record TrainingReport(int Version, bool Activated, string Decision, ModelMetrics? Metrics);
 
 /// <summary>
-/// One training run: read rating events with binary COPY, hold out the latest 10% in time, train and measure on it,
+/// One training run: read rating events with binary COPY, hold out the latest 10% in time (for the ranking model,
+/// newcomers after the cut keep their earlier half in training), train and measure on it,
 /// then train the final model on everything, store it, and activate it only if it passes the quality gate. With the
 /// one-class loss (<see cref="DefaultOptions"/>, what the product trains) that is the ranking model: one-class ALS on
 /// the ratings of <see cref="ImplicitFeedback.PositiveRating"/> or more, or, without enough of them, on activity (asks,
 /// answers, comments, favourites, edits, clicks…) as implicit feedback (<see cref="ImplicitFeedback"/>); it is measured
 /// by NDCG@10, must beat popularity and be no worse than the active model by more than <see cref="GateTolerance"/>, and
-/// given a <see cref="RankingSearch"/> its rank, λ and α are first chosen on a time-ordered validation split of the
+/// given a <see cref="RankingSearch"/> its rank, λ and α are first chosen on a validation split cut the same way from the
 /// training rows (never the holdout). With the squared loss it is the rating model (SGD), measured by RMSE against the
 /// active model's, and given a <see cref="HyperparameterSearch"/> its rank, λ and iterations are chosen the same way.
 /// The model row's options record the values chosen.
@@ -215,7 +223,7 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
 
     /// <summary>
     /// Trains on activity as implicit feedback when there is enough of it; null when there is not (the caller then
-    /// reports too few ratings). The holdout is the latest 10% of (person, item) pairs by their first event.
+    /// reports too few ratings). The holdout is the latest 10% of (person, item) pairs by their first event, newcomers' earlier half trained on.
     /// </summary>
     private async Task<TrainingReport?> TrainOnActivityAsync(int version, MatrixFactorizationOptions options, RankingSearch? search, IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
@@ -230,7 +238,7 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
     /// <summary>
     /// Trains the one-class ranking model on <paramref name="table"/>: every row a positive weighed by its strength
     /// (activity), or, given <paramref name="positiveRating"/>, the ratings at or above it as plain positives, with every
-    /// rated item counted as seen (what <c>evaluate</c> measures). Measured by NDCG@10 on the latest 10% in time.
+    /// rated item counted as seen (what <c>evaluate</c> measures). Measured by NDCG@10 on the latest 10% in time (<see cref="TemporalSplit.SplitWithNewcomers"/>).
     /// </summary>
     private async Task<TrainingReport> TrainRankingAsync(int version, MatrixFactorizationOptions options, RankingSearch? search, string algorithm, string feedback,
         Func<RatingTable> table, float? positiveRating, IProgress<TrainingProgress>? progress, CancellationToken ct)
@@ -261,14 +269,16 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
     {
         var clock = Stopwatch.StartNew();
         TrainingData Positives(TrainingData rows) => positiveRating is { } t ? TemporalSplit.Positives(rows, t) : rows;
-        // As for ratings: the validation split is cut in time from the holdout model's rows. The model learns from the
-        // positives; every row is something the person has seen, and the later positives are what it should find.
+        // The holdout is the latest 10% in time, but people who arrived after the cut (a new platform's readers, all of the
+        // demo's) are measured on their later pairs given their earlier ones: under a plain cut they have no history and
+        // would not be measured at all. The validation split is cut the same way from the holdout model's rows. The model learns from the positives;
+        // every row is something the person has seen, and the later positives are what it should find.
         // Null when it is too small to choose from; the given settings then stand.
         HyperparameterChoice? selection = null;
         int? tooFew = null;
         if (search is not null)
         {
-            var validation = TemporalSplit.Split(TemporalSplit.EarliestRows(table()));
+            var validation = TemporalSplit.SplitWithNewcomers(TemporalSplit.EarlierWithNewcomers(table()));
             var relevant = Positives(validation.Test);
             selection = search.Run(Positives(validation.Train), validation.Train, relevant, options, ct);
             tooFew = selection is null ? relevant.Count : null;
@@ -276,7 +286,7 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
         if (selection is not null)
             options = selection.Apply(options);
         var trainer = new MatrixFactorizationTrainer(options);
-        var split = TemporalSplit.Split(table());
+        var split = TemporalSplit.SplitWithNewcomers(table());
         var holdoutModel = trainer.Fit(Positives(split.Train), progress, ct);
         var test = Positives(split.Test);
         double? ndcg = null, recall = null, popularityNdcg = null;
@@ -288,7 +298,7 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
         }
         var model = trainer.Fit(Positives(table().AsTrainingData()), progress, ct);
         var metrics = new ModelMetrics(split.Train.Count, split.Test.Count, model.UserCount, model.ItemCount,
-            null, null, null, clock.Elapsed.TotalSeconds, selection, feedback, ndcg, recall, popularityNdcg, tooFew);
+            null, null, null, clock.Elapsed.TotalSeconds, selection, feedback, ndcg, recall, popularityNdcg, tooFew, ModelMetrics.TimeWithNewcomers);
         return (model, metrics, options);
     }
 
@@ -323,9 +333,14 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
         if (ndcg <= popular)
             return (false, $"rejected: holdout NDCG@{HoldoutK} {ndcg:F4} does not beat popularity's {popular:F4}{pairs}");
         var active = await models.GetActiveMetricsAsync(ct);
-        var activeNdcg = active is { } a ? JsonSerializer.Deserialize<ModelMetrics>(a.Metrics, Json)?.TestNdcg : null;
+        var activeMetrics = active is { } a ? ModelMetrics.Read(a.Metrics) : null;
+        // A figure measured on another kind of holdout (a model from before the per-person one) is not comparable.
+        var otherHoldout = activeMetrics?.TestNdcg is not null && activeMetrics.HoldoutSplit != metrics.HoldoutSplit;
+        var activeNdcg = otherHoldout ? null : activeMetrics?.TestNdcg;
         if (active is null || activeNdcg is null || ndcg >= activeNdcg * (1 - GateTolerance))
-            return (true, $"activated: holdout NDCG@{HoldoutK} {ndcg:F4} vs popularity's {popular:F4}" + (activeNdcg is { } v ? $" and {v:F4} for active model {active!.Value.Version}" : "") + pairs);
+            return (true, $"activated: holdout NDCG@{HoldoutK} {ndcg:F4} vs popularity's {popular:F4}"
+                + (activeNdcg is { } v ? $" and {v:F4} for active model {active!.Value.Version}" : "") + pairs
+                + (otherHoldout ? $" (active model {active!.Value.Version} was measured on another holdout, so it is not compared)" : ""));
         return (false, $"rejected: holdout NDCG@{HoldoutK} {ndcg:F4} is worse than {activeNdcg:F4} for active model {active.Value.Version} by more than {GateTolerance:P0}{pairs}");
     }
 

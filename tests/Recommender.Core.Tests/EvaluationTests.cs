@@ -84,6 +84,26 @@ public sealed class EvaluationTests : IDisposable
     }
 
     [Fact]
+    public void Load_newcomersSplit_measuresPeopleWhoArriveAfterTheCutOnTheirLaterHalf()
+    {
+        // Six people who rate only after everyone else (10 ratings each, within the latest 10% of the 1,560 rows).
+        var ratings = Path.Combine(_folder, "ratings.csv");
+        File.AppendAllLines(ratings, Enumerable.Range(0, 60).Select(j =>
+            string.Create(CultureInfo.InvariantCulture, $"{100 + j / 10},{1 + (j % 10) * 4 + j / 10 % 4},5,{1_700_000_000L + j}")));
+        static HashSet<long> TestPeople(EvaluationData d) =>
+            [.. Enumerable.Range(0, d.Split.Test.Count).Select(j => d.Split.Test.Users.IdAt(d.Split.Test.UserIndices[j]))];
+
+        var temporal = EvaluationData.Load(_folder);
+        var newcomers = EvaluationData.Load(_folder, SplitKind.Newcomers);
+
+        Assert.DoesNotContain(TestPeople(temporal), u => u >= 100);
+        Assert.Equal([100L, 101, 102, 103, 104, 105], TestPeople(newcomers).Where(u => u >= 100).Order());
+        // Each newcomer's earlier 5 ratings train; nobody else's later rows do.
+        Assert.Equal(temporal.Split.Train.Count + 30, newcomers.Split.Train.Count);
+        Assert.True(newcomers.Validation.Train.Count + newcomers.Validation.Test.Count + newcomers.Validation.DroppedTestRows == newcomers.Split.Train.Count);
+    }
+
+    [Fact]
     public void Load_randomSplit_differsBySeedAndKeepsTheShares()
     {
         var a = EvaluationData.Load(_folder, SplitKind.Random, 1);

@@ -121,6 +121,37 @@ public sealed class RatingTableTests : IDisposable
         Assert.Equal([1f, 5f], split.Test.Values.Order());
     }
 
+    [Fact]
+    public void SplitWithNewcomers_trains_on_a_newcomers_earlier_half_and_leaves_everyone_elses_later_rows_held_out()
+    {
+        // 22 rows; at 0.6 the first 14 in time (t = 0–13, users 1 and 2 on items 10–23) are before the cut. After it,
+        // user 3 (a newcomer) rates items 13, 12, 11, 10 at t = 14–17, user 4 (a newcomer) item 10 once, and the known
+        // users 1 and 2 rate items nobody rated before.
+        var rows = new List<(long User, long Item, long Time)>();
+        for (var t = 0; t < 14; t++)
+            rows.Add((1 + t % 2, 10 + t, t));
+        rows.AddRange([(1, 30, 20), (1, 31, 21), (3, 13, 14), (3, 12, 15), (3, 11, 16), (3, 10, 17), (4, 10, 18), (2, 32, 19)]);
+        RatingTable Table() => RatingTable.FromRows([.. rows.Select(r => r.User)], [.. rows.Select(r => r.Item)], [.. rows.Select(_ => 1f)], [.. rows.Select(r => r.Time)]);
+        (long, long)[] Pairs(TrainingData d) => [.. Enumerable.Range(0, d.Count).Select(j => (d.Users.IdAt(d.UserIndices[j]), d.Items.IdAt(d.ItemIndices[j]))).Order()];
+
+        var split = TemporalSplit.SplitWithNewcomers(Table(), 0.6);
+
+        // User 3's earlier two rows train and the later two are held out; user 4's single row stays held out and is
+        // dropped as an unseen person; users 1 and 2 keep their later rows held out (dropped: unseen items).
+        Assert.Equal(16, split.Train.Count);
+        Assert.Contains((3L, 13L), Pairs(split.Train));
+        Assert.Contains((3L, 12L), Pairs(split.Train));
+        Assert.DoesNotContain(Pairs(split.Train), p => p.Item1 is 4 || p.Item2 >= 30);
+        Assert.Equal([(3L, 10L), (3L, 11L)], Pairs(split.Test));
+        Assert.Equal(4, split.DroppedTestRows);
+        // The plain cut measures nothing here: every held-out row is a newcomer's or on an unseen item.
+        Assert.Equal(0, TemporalSplit.Split(Table(), 0.6).Test.Count);
+        // The rows it would train on, with their times, are exactly the split's train rows.
+        var front = TemporalSplit.EarlierWithNewcomers(Table(), 0.6);
+        Assert.Equal(Pairs(split.Train), Enumerable.Range(0, front.Count).Select(j => (front.UserId(j), front.ItemId(j))).Order().ToArray());
+        Assert.Equal(15, Enumerable.Range(0, front.Count).Max(front.Timestamp));
+    }
+
     private string Write(string name, string content)
     {
         var path = Path.Combine(_dir, name);

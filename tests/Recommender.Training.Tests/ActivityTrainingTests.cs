@@ -30,8 +30,10 @@ public sealed class ActivityTrainingTests : IAsyncLifetime
         Assert.True(report.Activated, report.Decision);
         var m = report.Metrics!;
         Assert.Equal(ModelMetrics.Activity, m.Feedback);
-        // 6,708 (person, question) pairs: the first 90% by first event train; 93 later pairs have a known person and question.
-        Assert.Equal((6_038L, 93L), (m.TrainRatings, m.TestRatings));
+        // 6,708 (person, question) pairs: the first 90% by first event train, and the earlier half of the pairs of people
+        // who first appear after the cut (36); 137 later pairs have a known person and question (93 under a plain cut).
+        Assert.Equal((6_074L, 137L), (m.TrainRatings, m.TestRatings));
+        Assert.Equal(ModelMetrics.TimeWithNewcomers, m.HoldoutSplit);
         Assert.True(m.TestNdcg > m.PopularityNdcg, $"NDCG@10 {m.TestNdcg} should beat popularity's {m.PopularityNdcg}");
         var active = await models.LoadActiveAsync();
         Assert.Equal(LossFunction.SquareLossOneClass, active!.Model.LossFunction);
@@ -44,15 +46,15 @@ public sealed class ActivityTrainingTests : IAsyncLifetime
     public async Task TrainAsync_on_activity_with_a_search_chooses_rank_lambda_and_alpha_on_validation_and_records_them_with_the_model()
     {
         var models = new ModelStore(_db.DataSource);
-        // The demo's validation split holds 80 pairs, fewer than the default minimum; here any number will do.
+        // The demo's validation split holds 158 pairs, fewer than the default minimum; here any number will do.
         var search = new RankingSearch([2, 16], [0.05, 50], [2, 5], MinimumValidationPairs: 1);
 
         var report = await new ModelTraining(models, new EventStore(_db.DataSource)).TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1 }, null, search);
 
         var selection = report.Metrics!.Selection!;
         Assert.Equal(8, selection.Trials.Count);
-        // The validation split is cut in time from the holdout model's 6,038 pairs only: their earliest 5,435 train.
-        Assert.Equal(5_435, selection.TrainRows);
+        // The validation split is cut the same way from the holdout model's 6,074 pairs only: 5,535 of them train.
+        Assert.Equal(5_535, selection.TrainRows);
         Assert.All(selection.Trials, t => Assert.InRange(t.ValidationNdcg!.Value, 0, 1));
         // Not all trials rank alike, so the choice is a measurement, and it is the best one.
         Assert.True(selection.Trials.Select(t => t.ValidationNdcg).Distinct().Count() > 1, "the trials should rank differently");
@@ -88,10 +90,10 @@ public sealed class ActivityTrainingTests : IAsyncLifetime
         Assert.All(trials, t => Assert.Equal(12, t.Rank));
         Assert.Null(allGiven);
         Assert.Null(asGiven.Metrics!.Selection);
-        // 80 validation pairs are below the default minimum of 1,000: the defaults stand, and the run says why.
+        // 158 validation pairs are below the default minimum of 1,000: the defaults stand, and the run says why.
         Assert.Null(tooLittle.Metrics!.Selection);
         Assert.Null(asGiven.Metrics.TooFewValidationPairs);
-        Assert.Equal(80, tooLittle.Metrics.TooFewValidationPairs);
+        Assert.Equal(158, tooLittle.Metrics.TooFewValidationPairs);
         var row = (await models.ListAsync()).Single(m => m.Version == tooLittle.Version);
         using var options = System.Text.Json.JsonDocument.Parse(row.Options);
         Assert.Equal(new MatrixFactorizationOptions().ApproximationRank, options.RootElement.GetProperty("approximationRank").GetInt32());

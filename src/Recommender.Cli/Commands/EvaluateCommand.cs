@@ -26,7 +26,7 @@ internal static class EvaluateCommand
         var k = new Option<int>("--k") { Description = "List length the metrics use.", DefaultValueFactory = _ => defaults.K };
         var seed = new Option<int>("--seed") { Description = "First seed for training, tie-breaks, the simulation and a random split.", DefaultValueFactory = _ => defaults.Seed };
         var seeds = new Option<int>("--seeds") { Description = "Runs with consecutive seeds; figures are mean ± standard deviation.", DefaultValueFactory = _ => defaults.Seeds };
-        var split = new Option<SplitKind>("--split") { Description = "temporal (first 90% of ratings by time train) or random (a seeded 90/10 cut).", DefaultValueFactory = _ => defaults.Split };
+        var split = new Option<SplitKind>("--split") { Description = "temporal (first 90% of ratings by time train), random (a seeded 90/10 cut) or newcomers (temporal, but people who arrived after the cut are tested on their later half given their earlier half, as the training gate measures).", DefaultValueFactory = _ => defaults.Split };
         var now = new Option<string?>("--now") { Description = "Serving clock as ISO 8601 (e.g. 2013-09-01T00:00:00Z). Default: the time of the newest rating." };
         var rank = new Option<int?>("--rank") { Description = "Latent factors of the one-class MF model. Default: chosen on the validation split from 8, 16, 32 (see --lambda)." };
         var iterations = new Option<int>("--iterations") { Description = "ALS iterations.", DefaultValueFactory = _ => defaults.Iterations };
