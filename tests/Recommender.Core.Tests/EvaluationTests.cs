@@ -39,7 +39,8 @@ public sealed class EvaluationTests : IDisposable
     {
         var options = new EvaluationOptions { Rank = 4, Iterations = 3, Threads = 1, TuneEngagement = false, Seeds = 2 };
 
-        var report = OfflineEvaluator.Run(seed => EvaluationData.Load(_folder), options, new LearnerSimulationOptions { Learners = 3, MaxItems = 20, MinTopicItems = 5 });
+        var simulation = new LearnerSimulationOptions { Learners = 3, MaxItems = 20, MinTopicItems = 5 };
+        var report = OfflineEvaluator.Run(seed => EvaluationData.Load(_folder), options, simulation);
 
         Assert.Equal(options.Objectives, report.Objectives.Select(o => o.Objective));
         Assert.Equal(options.Objectives, report.Spread.Select(o => o.Objective));
@@ -56,9 +57,13 @@ public sealed class EvaluationTests : IDisposable
         Assert.Equal(0, report.Objectives.Single(o => o.Objective == "learning").LowCredibilityShare);
         Assert.Equal(0, report.Objectives.Single(o => o.Objective == "diversity").LowCredibilityShare);
         Assert.Equal(5, report.Learners!.Count);
-        Assert.All(report.Learners, l => Assert.InRange(l.MeanItems, 1, 20));
-        // Every run is kept: 4 parameter sets × 3 simulation seeds, for each of the 2 model seeds.
+        // Each run within its own limit: 20 items, or 40 for learners with two topics to master.
+        var limits = simulation.ParameterSets().ToDictionary(p => p.Name, p => p.Options.MaxItems);
+        Assert.Equal(40, limits["two topics"]);
+        Assert.All(report.LearnerRuns!, r => Assert.All(r.Objectives, o => Assert.InRange(o.MeanItems, 1, limits[r.ParameterSet])));
+        // Every run is kept: 5 parameter sets × 3 simulation seeds, for each of the 2 model seeds.
         var sets = new LearnerSimulationOptions().ParameterSets().Select(p => p.Name).ToList();
+        Assert.Equal(5, sets.Count);
         Assert.Equal(sets.Count * 3 * 2, report.LearnerRuns!.Count);
         Assert.Equal([42, 43], report.LearnerRuns.Select(r => r.ModelSeed).Distinct().Order());
         Assert.All(sets, name => Assert.Equal(6, report.LearnerRuns.Count(r => r.ParameterSet == name)));

@@ -58,10 +58,18 @@ public sealed record LearnerSimulationOptions
         ("slow, varied", this with { Growth = Growth * 0.6, StartSpread = StartSpread * 1.5, RateSpread = RateSpread * 1.5 }),
         ("narrow zone, easier best", this with { Reach = Reach * 0.6, StartSkill = StartSkill + 100, BestSuccess = 0.75 }),
         ("quick, wide zone, harder best", this with { Growth = Growth * 1.5, Reach = Reach * 1.6, ItemNoise = ItemNoise * 1.5, BestSuccess = 0.55 }),
+        // Two topics to master take about twice the items, so twice the limit, or every objective would stop at it.
+        ("two topics", this with { GoalTopics = 2, MaxItems = MaxItems * 2 }),
     ];
 
     /// <summary>Topics with fewer items than this are not chosen as a learning goal. Default 30.</summary>
     public int MinTopicItems { get; init; } = 30;
+
+    /// <summary>
+    /// Goal topics per learner: their most-read topics (never a topic beside its own parent), each with a starting skill
+    /// of its own; mastery is every one of them mastered. Default 1; the "two topics" parameter set has 2.
+    /// </summary>
+    public int GoalTopics { get; init; } = 1;
 
     /// <summary>Objectives to simulate.</summary>
     public IReadOnlyList<string> Objectives { get; init; } = ["engagement", "learning", "diversity", "no_profiling", "blend"];
@@ -135,7 +143,8 @@ public static class LearnerSimulator
         return new LearnerSimulationReport(options, mean, runs);
     }
 
-    private sealed record Learner(long UserId, string Topic, double StartSkill, double Rate, List<Interaction> History);
+    /// <summary>A simulated learner: goal topics with a hidden starting skill in each (same order), a rate and the history they bring.</summary>
+    private sealed record Learner(long UserId, IReadOnlyList<string> Topics, IReadOnlyList<double> StartSkills, double Rate, List<Interaction> History);
 
     private static List<Learner> ChooseLearners(EvaluationData data, IRelevanceModel model, LearnerSimulationOptions options)
     {
@@ -152,16 +161,21 @@ public static class LearnerSimulator
         var learners = new List<Learner>();
         foreach (var userId in byUser.Keys.Where(u => model.TryGetUserIndex(u, out _)).OrderBy(u => RankingMath.TieBreak(options.Seed, u)))
         {
-            var topic = byUser[userId]
+            var goals = new List<string>();
+            foreach (var topic in byUser[userId]
                 .SelectMany(h => data.Catalog.TryGet(h.ItemId, out var item) ? item.Topics : [])
                 .Where(topics.Contains)
                 .GroupBy(t => t, StringComparer.Ordinal)
                 .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
-                .Select(g => g.Key).FirstOrDefault();
-            if (topic is not null && byUser[userId].Count >= 5)
+                .Select(g => g.Key))
             {
-                var start = SimulatedLearner.StartSkill(rng, options);
-                learners.Add(new Learner(userId, topic, start, SimulatedLearner.LearningRate(rng, options), byUser[userId]));
+                if (goals.Count < options.GoalTopics && !goals.Any(g => data.Catalog.ParentOf(g) == topic || data.Catalog.ParentOf(topic) == g))
+                    goals.Add(topic);
+            }
+            if (goals.Count == options.GoalTopics && byUser[userId].Count >= 5)
+            {
+                var starts = goals.Select(_ => SimulatedLearner.StartSkill(rng, options)).ToList();
+                learners.Add(new Learner(userId, goals, starts, SimulatedLearner.LearningRate(rng, options), byUser[userId]));
             }
             if (learners.Count == options.Learners)
             {
@@ -178,15 +192,17 @@ public static class LearnerSimulator
     public const string BestByLevel = "best_by_level";
 
     /// <summary>
-    /// The unread goal-topic item that teaches this learner most now, by hidden skill and the item's hidden difficulty,
-    /// or with <paramref name="byLevel"/> its level's difficulty.
+    /// The unread item of a goal topic not yet mastered that teaches this learner most now, by hidden skill and the
+    /// item's hidden difficulty, or with <paramref name="byLevel"/> its level's difficulty.
     /// </summary>
-    private static long? BestItem(Catalog catalog, Learner learner, List<Interaction> history, double skill, LearnerSimulationOptions options, bool byLevel)
+    private static long? BestItem(Catalog catalog, Learner learner, List<Interaction> history, double[] skills, LearnerSimulationOptions options, bool byLevel)
     {
         var read = history.Select(h => h.ItemId).ToHashSet();
-        return catalog.ItemsInTopic(learner.Topic).Where(id => !read.Contains(id))
-            .Select(id => (long?)id)
-            .MinBy(id => Math.Abs((byLevel ? SimulatedLearner.LevelDifficulty(catalog[id!.Value], options) : SimulatedLearner.HiddenDifficulty(catalog[id!.Value], options)) - skill - options.Stretch));
+        var candidates = Enumerable.Range(0, skills.Length).Where(k => skills[k] < EloLearningModel.MasteryRating)
+            .SelectMany(k => catalog.ItemsInTopic(learner.Topics[k]).Where(id => !read.Contains(id)).Select(id => (Id: id, Skill: skills[k])))
+            .ToList();
+        return candidates.Count == 0 ? null
+            : candidates.MinBy(c => Math.Abs((byLevel ? SimulatedLearner.LevelDifficulty(catalog[c.Id], options) : SimulatedLearner.HiddenDifficulty(catalog[c.Id], options)) - c.Skill - options.Stretch)).Id;
     }
 
     /// <summary>Learners served by <paramref name="objectiveId"/>, or by the hidden-knowledge chooser named <see cref="BestPossible"/> or <see cref="BestByLevel"/>.</summary>
@@ -206,16 +222,16 @@ public static class LearnerSimulator
         foreach (var learner in learners)
         {
             var parameters = objective is not null && objective.Schema.TryGet(CommonParameters.Topics, out _)
-                ? ObjectiveParameters.Empty.With(CommonParameters.Topics, [learner.Topic])
+                ? ObjectiveParameters.Empty.With(CommonParameters.Topics, learner.Topics)
                 : ObjectiveParameters.Empty;
-            var skill = learner.StartSkill;
+            var goalSkills = learner.StartSkills.ToArray();
             var skills = replay.Learner(learner.UserId);
             var history = new List<Interaction>(learner.History);
             var consumed = 0;
-            while (consumed < options.MaxItems && skill < EloLearningModel.MasteryRating)
+            while (consumed < options.MaxItems && goalSkills.Any(g => g < EloLearningModel.MasteryRating))
             {
                 var chosen = chooser
-                    ? BestItem(catalog, learner, history, skill, options, objectiveId == BestByLevel)
+                    ? BestItem(catalog, learner, history, goalSkills, options, objectiveId == BestByLevel)
                     : pipeline.Recommend(new RecommendationRequest(new UserState(learner.UserId, history, skills), objectiveId, parameters, 10, options.Seed, DateTimeOffset.UnixEpoch))
                         .Items.Select(i => (long?)i.ItemId).FirstOrDefault();
                 if (chosen is not { } chosenId)
@@ -225,20 +241,19 @@ public static class LearnerSimulator
                 }
                 var item = catalog[chosenId];
                 consumed++;
-                var onTopic = item.Topics.Contains(learner.Topic);
                 var difficulty = SimulatedLearner.HiddenDifficulty(item, options);
-                // Off the goal topic the learner stands where they started (a per-topic offset of their own).
-                var success = EloLearningModel.PredictSuccess(onTopic ? skill : learner.StartSkill, difficulty);
-                if (onTopic)
-                {
-                    skill += SimulatedLearner.Gain(skill, difficulty, learner.Rate, options);
-                }
+                // On goal topics the learner answers at their weakest of those the item is on, and gains in each; off
+                // them they stand where they started (their first goal topic's start, a per-topic offset of their own).
+                var on = Enumerable.Range(0, goalSkills.Length).Where(k => item.Topics.Contains(learner.Topics[k])).ToList();
+                var success = EloLearningModel.PredictSuccess(on.Count > 0 ? on.Min(k => goalSkills[k]) : learner.StartSkills[0], difficulty);
+                foreach (var k in on)
+                    goalSkills[k] += SimulatedLearner.Gain(goalSkills[k], difficulty, learner.Rate, options);
                 var kind = SimulatedLearner.Answer(success, rng);
                 replay.Apply(learner.UserId, item.Id, kind);
                 estimated[item.Id] = replay.Difficulty(item.Id);
                 history.Add(new Interaction(learner.UserId, item.Id, kind, null, DateTimeOffset.UnixEpoch));
             }
-            if (skill >= EloLearningModel.MasteryRating)
+            if (goalSkills.All(g => g >= EloLearningModel.MasteryRating))
             {
                 mastered++;
             }
