@@ -19,11 +19,7 @@ public static class TemporalSplit
     /// </remarks>
     public static RatingSplit Split(RatingTable table, double trainFraction = 0.9)
     {
-        ArgumentNullException.ThrowIfNull(table);
-        if (table.IsConsumed)
-            throw new InvalidOperationException("This rating table was already split; load it again.");
-        if (!(trainFraction is > 0 and < 1))
-            throw new ArgumentOutOfRangeException(nameof(trainFraction), trainFraction, "trainFraction must be between 0 and 1.");
+        CheckSplittable(table, trainFraction);
         var trainCount = TrainCount(table.Count, trainFraction);
         SelectEarliest(table, trainCount);
         return Cut(table, trainCount);
@@ -43,11 +39,7 @@ public static class TemporalSplit
     /// </remarks>
     public static RatingSplit SplitWithNewcomers(RatingTable table, double trainFraction = 0.9)
     {
-        ArgumentNullException.ThrowIfNull(table);
-        if (table.IsConsumed)
-            throw new InvalidOperationException("This rating table was already split; load it again.");
-        if (!(trainFraction is > 0 and < 1))
-            throw new ArgumentOutOfRangeException(nameof(trainFraction), trainFraction, "trainFraction must be between 0 and 1.");
+        CheckSplittable(table, trainFraction);
         return Cut(table, SelectWithNewcomers(table, trainFraction));
     }
 
@@ -57,12 +49,17 @@ public static class TemporalSplit
     /// </summary>
     public static RatingTable EarlierWithNewcomers(RatingTable table, double trainFraction = 0.9)
     {
+        CheckSplittable(table, trainFraction);
+        return Front(table, SelectWithNewcomers(table, trainFraction));
+    }
+
+    private static void CheckSplittable(RatingTable table, double trainFraction)
+    {
         ArgumentNullException.ThrowIfNull(table);
         if (table.IsConsumed)
             throw new InvalidOperationException("This rating table was already split; load it again.");
         if (!(trainFraction is > 0 and < 1))
             throw new ArgumentOutOfRangeException(nameof(trainFraction), trainFraction, "trainFraction must be between 0 and 1.");
-        return Front(table, SelectWithNewcomers(table, trainFraction));
     }
 
     /// <summary>
@@ -125,11 +122,7 @@ public static class TemporalSplit
     /// </summary>
     public static RatingTable EarliestRows(RatingTable table, double trainFraction = 0.9)
     {
-        ArgumentNullException.ThrowIfNull(table);
-        if (table.IsConsumed)
-            throw new InvalidOperationException("This rating table was already split; load it again.");
-        if (!(trainFraction is > 0 and < 1))
-            throw new ArgumentOutOfRangeException(nameof(trainFraction), trainFraction, "trainFraction must be between 0 and 1.");
+        CheckSplittable(table, trainFraction);
         var count = TrainCount(table.Count, trainFraction);
         SelectEarliest(table, count);
         return Front(table, count);
