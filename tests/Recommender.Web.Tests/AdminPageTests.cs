@@ -535,7 +535,9 @@ public sealed class AdminPageTests(WebFixture web)
 
         var (_, page, _) = await admin.PageAsync("/admin/report");
 
-        var headers = page.QuerySelectorAll("#report thead th").Skip(1).Select(th => th.QuerySelector("a")!.ChildNodes[0].TextContent).ToList();
+        // Each header, short or not, leads its term in the list, which gives a short one's full name after it.
+        var headers = page.QuerySelectorAll("#report thead tr:last-child th").Skip(1)
+            .Select(th => th.QuerySelector("abbr") is { } abbr ? $"{abbr.TextContent} ({abbr.GetAttribute("title")})" : th.QuerySelector("a")!.ChildNodes[0].TextContent).ToList();
         var terms = page.QuerySelectorAll("#metric-meanings dt").Select(dt => dt.TextContent).ToList();
         Assert.Equal(headers, terms);
         Assert.All(page.QuerySelectorAll("#metric-meanings dd"), dd => Assert.EndsWith(".", dd.TextContent, StringComparison.Ordinal));

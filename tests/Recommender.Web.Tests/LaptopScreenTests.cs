@@ -1,3 +1,5 @@
+using Microsoft.Playwright;
+
 namespace Recommender.Web.Tests;
 
 /// <summary>
@@ -29,6 +31,28 @@ public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
             var box = (await row.BoundingBoxAsync())!;
             Assert.True(box.Height <= 6 * lineHeight, $"a models row is {box.Height} pixels tall, taller than six lines of {lineHeight}");
         }
+    }
+
+    [Fact]
+    public async Task Report_table_fits_a_1200_pixel_screen_with_every_measure_named_in_full_on_hover()
+    {
+        // A list served on the goal with the longest name, so the widest row is in the table.
+        using (var reader = await web.OnboardedAsync(await web.NewAccountAsync(), "diversity"))
+            await reader.PageAsync("/");
+        await web.FlushAuditAsync();
+        var admin = await SignedInPageAsync(web.BaseAddress, (await web.NewAccountAsync("admin")).Login, WebFixture.Password, 1200, 800);
+        await admin.ArrivedAsync("/admin$");
+
+        await admin.GotoAsync("/admin/report?days=1");
+
+        await Assertions.Expect(admin.Locator("#report tr[data-objective=diversity]")).ToBeVisibleAsync();
+        var widths = await admin.Locator(".table-wrap:has(#report)").EvaluateAsync<int[]>("e => [e.scrollWidth, e.clientWidth]");
+        Assert.True(widths[0] <= widths[1], $"the report table is {widths[0]} pixels wide in a box of {widths[1]}: it scrolls sideways at 1200 pixels");
+        Assert.True(await admin.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), "the report page scrolls sideways at 1200 pixels");
+        // A short header names its measure in full on hover, as the list under the table does.
+        var gini = admin.Locator("#report th:has(a[href*='sort=gini']) abbr");
+        await Assertions.Expect(gini).ToHaveAttributeAsync("title", "Exposure Gini");
+        await Assertions.Expect(admin.Locator("#metric-meanings dt[data-column=gini]")).ToHaveTextAsync("Gini (Exposure Gini)");
     }
 
     [Fact]
