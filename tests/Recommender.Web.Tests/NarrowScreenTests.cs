@@ -145,6 +145,25 @@ public sealed class NarrowScreenTests(WebFixture web) : BrowserTest
     }
 
     [Fact]
+    public async Task Report_table_on_a_phone_leaves_room_for_figures_beside_the_goal_names()
+    {
+        using (var reader = await web.OnboardedAsync(await web.NewAccountAsync(), "diversity"))
+            await reader.PageAsync("/");
+        await web.FlushAuditAsync();
+        var admin = await SignedInPageAsync(await web.NewAccountAsync("admin"));
+        await admin.ArrivedAsync("/admin$");
+
+        await admin.GotoAsync("/admin/report?days=1");
+
+        // The goal column stays in view as the figures scroll past it: on one line, the longest name took two thirds of the box.
+        var goal = admin.Locator("#report tr[data-objective=diversity] th");
+        await Assertions.Expect(goal).ToHaveTextAsync("Show me other perspectives");
+        var box = (await admin.Locator(".table-wrap:has(#report)").BoundingBoxAsync())!;
+        var name = (await goal.BoundingBoxAsync())!;
+        Assert.True(name.Width <= box.Width / 2, $"the goal column is {name.Width} pixels of a {box.Width}-pixel box");
+    }
+
+    [Fact]
     public async Task Admin_tables_on_a_phone_scroll_in_their_own_box_keeping_the_column_each_row_is_about()
     {
         await ServedReaderAsync();
