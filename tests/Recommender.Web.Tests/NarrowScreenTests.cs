@@ -46,6 +46,26 @@ public sealed class NarrowScreenTests(WebFixture web) : BrowserTest
     }
 
     [Fact]
+    public async Task Shown_record_on_a_phone_wraps_a_title_with_a_long_unbroken_string_instead_of_scrolling_sideways()
+    {
+        var (reader, served) = await ServedReaderAsync();
+        var page = await SignedInPageAsync(reader);
+        await page.ArrivedAsync("/$");
+        await page.GotoAsync($"/settings/shown/{served.RequestId}");
+
+        // A title as the Stack Exchange demo has one ("Testnet Node Error - [cardano-:cardano.node.DnsSubscription:Error:211493]"):
+        // the fixture's titles are short, so one cell gets such a title in the page as served.
+        var title = page.Locator("table.served td.item").First;
+        await title.EvaluateAsync("e => e.textContent = 'Testnet Node Error - [cardano-:cardano.node.DnsSubscription:Error:211493]'");
+
+        var wrap = page.Locator(".table-wrap:has(table.served)");
+        var widths = await wrap.EvaluateAsync<int[]>("e => [e.scrollWidth, e.clientWidth]");
+        Assert.True(widths[0] <= widths[1], $"the list is {widths[0]} pixels wide in a box of {widths[1]}: it scrolls sideways to nothing on a phone");
+        var box = (await title.BoundingBoxAsync())!;
+        Assert.True(box.X + box.Width <= PhoneWidth, $"the title runs to {box.X + box.Width}, off a {PhoneWidth}-pixel screen");
+    }
+
+    [Fact]
     public async Task Report_on_a_phone_opens_each_chart_at_its_newest_day_and_wraps_the_table_captions()
     {
         var (reader, served) = await ServedReaderAsync();
