@@ -98,6 +98,24 @@ public sealed class NarrowScreenTests(WebFixture web) : BrowserTest
     }
 
     [Fact]
+    public async Task Report_outcome_tables_of_four_columns_fit_a_phone_without_a_sideways_scroll()
+    {
+        var (reader, served) = await ServedReaderAsync();
+        // Something consumed today, so the breadth check has a table.
+        await new EventStore(web.DataSource).AppendAsync([new NewEvent(reader.Id, served.ReadItems()[0].ItemId, EventKind.Click, null, DateTimeOffset.UtcNow, $"narrow-{Guid.NewGuid():N}")]);
+        var admin = await SignedInPageAsync(await web.NewAccountAsync("admin"));
+        await admin.ArrivedAsync("/admin$");
+
+        await admin.GotoAsync("/admin/report?days=7");
+
+        // Each column's longest word fits: the table has no figure out of view, so its box should not scroll (it did, by 6 pixels).
+        var wrap = admin.Locator(".table-wrap:has(#breadth-table)");
+        await Assertions.Expect(wrap).ToBeVisibleAsync();
+        var widths = await wrap.EvaluateAsync<int[]>("e => [e.scrollWidth, e.clientWidth]");
+        Assert.True(widths[0] <= widths[1], $"the breadth table is {widths[0]} pixels wide in a box of {widths[1]}");
+    }
+
+    [Fact]
     public async Task Report_on_a_phone_names_every_series_of_each_chart_in_full()
     {
         await ServedReaderAsync();
