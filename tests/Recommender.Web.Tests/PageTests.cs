@@ -346,6 +346,27 @@ public sealed class PageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Served_learning_list_says_its_topics_take_turns_where_a_lower_item_scores_higher()
+    {
+        var (reader, client) = await OnboardedAsync("learning");
+        var items = await new CatalogStore(web.DataSource).ResolveItemsAsync(["item-1", "item-2"]);
+        var requestId = Guid.CreateVersion7();
+        // The second place scores higher than the first, as when learning gives the next place to another chosen topic.
+        await new ServedListStore(web.DataSource).WriteAsync([new AuditRecord(requestId, reader.Id, new ServedList(reader.Id, "learning", "1.0.0", "{}", "test", "1", 1,
+            DateTimeOffset.UtcNow, 2, [new ServedItem(1, items["item-1"], 1.0, new Dictionary<string, double>(), []), new ServedItem(2, items["item-2"], 2.0, new Dictionary<string, double>(), [])]))]);
+        using var admin = await SignedInAsync(await web.NewAccountAsync("admin"));
+
+        var (_, record, _) = await admin.PageAsync($"/admin/audit/{requestId}");
+        var (_, shown, _) = await client.PageAsync($"/settings/shown/{requestId}");
+
+        // Not "each scored against those already above it": learning's scores are each item's own.
+        const string TopicsInTurn = "“Help me learn” gives the chosen topics places in turn, each to the best-scored item of the topic with the fewest places so far, so an item lower down can have a higher score than one above it.";
+        Assert.Equal(TopicsInTurn, record.QuerySelector("#score-order")?.TextContent);
+        Assert.Equal(TopicsInTurn, shown.QuerySelector("#score-order")?.TextContent);
+        client.Dispose();
+    }
+
+    [Fact]
     public async Task Shown_record_not_among_ones_own_is_a_404_with_the_pages_own_message_and_way_back()
     {
         var (_, client) = await OnboardedAsync();
