@@ -56,6 +56,34 @@ public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
     }
 
     [Fact]
+    public async Task Shown_record_on_a_laptop_keeps_the_reasons_readable_beside_a_long_title()
+    {
+        var reader = await web.NewAccountAsync();
+        using (var client = await web.OnboardedAsync(reader))
+            await client.PageAsync("/");
+        await web.FlushAuditAsync();
+        var served = (await new Data.ServedListStore(web.DataSource).QueryAsync(new Data.ServedListFilter(UserId: reader.Id, Limit: 1)))[0];
+        var page = await SignedInPageAsync(web.BaseAddress, reader.Login, WebFixture.Password, Width, Height);
+        await page.ArrivedAsync("/$");
+        await page.GotoAsync($"/settings/shown/{served.RequestId}");
+
+        // Titles as long as the demo's, one with a long unbroken string: the fixture's are short, so each cell gets one in
+        // the page as served.
+        await page.EvaluateAsync("""
+            () => document.querySelectorAll('table.served td.item').forEach((e, i) => e.textContent = i === 0
+                ? 'Testnet Node Error - [cardano-:cardano.node.DnsSubscription:Error:211493]'
+                : 'Where can I learn to make Cardano NFTs that have varying rarity levels when they are purchased for the first time?')
+            """);
+
+        var fontSize = await page.Locator("table.served td.reasons").First.EvaluateAsync<double>("e => parseFloat(getComputedStyle(e).fontSize)");
+        foreach (var cell in await page.Locator("table.served td.reasons").AllAsync())
+        {
+            var box = (await cell.BoundingBoxAsync())!;
+            Assert.True(box.Width >= 16 * fontSize, $"the reasons are squeezed into {box.Width} pixels beside a long title");
+        }
+    }
+
+    [Fact]
     public async Task Filter_labels_stand_above_their_controls_on_the_report_and_counterfactual_pages()
     {
         var admin = await SignedInPageAsync(web.BaseAddress, (await web.NewAccountAsync("admin")).Login, WebFixture.Password, Width, Height);
