@@ -84,6 +84,25 @@ public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
     }
 
     [Fact]
+    public async Task Audit_filter_labels_in_one_row_stand_level_with_their_controls_as_tall_as_the_button()
+    {
+        var admin = await SignedInPageAsync(web.BaseAddress, (await web.NewAccountAsync("admin")).Login, WebFixture.Password, Width, Height);
+        await admin.ArrivedAsync("/admin$");
+
+        await admin.GotoAsync("/admin/audit");
+
+        // The form's first row: the labels that start on the same line as the first.
+        var boxes = await admin.Locator("form.filters:has([name=who]) > label").EvaluateAllAsync<double[][]>("""
+            ls => ls.map(l => { const c = l.querySelector('input, select').getBoundingClientRect(); return [l.getBoundingClientRect().top, c.top, c.bottom]; })
+            """);
+        var row = boxes.Where(b => Math.Abs(b[0] - boxes[0][0]) < 20).ToList();
+        Assert.True(row.Count >= 3, $"only {row.Count} labels on the first row");
+        var button = (await admin.Locator("form.filters:has([name=who]) button").BoundingBoxAsync())!;
+        Assert.All(row, b => Assert.True(Math.Abs(b[0] - row[0][0]) <= 1, $"a label starts at {b[0]}, the first at {row[0][0]}: the row's labels are not level"));
+        Assert.All(row, b => Assert.True(b[2] - b[1] >= button.Height - 1, $"a control is {b[2] - b[1]} pixels tall beside a {button.Height}-pixel button"));
+    }
+
+    [Fact]
     public async Task Filter_labels_stand_above_their_controls_on_the_report_and_counterfactual_pages()
     {
         var admin = await SignedInPageAsync(web.BaseAddress, (await web.NewAccountAsync("admin")).Login, WebFixture.Password, Width, Height);
