@@ -262,7 +262,7 @@ public sealed class ComponentTests : IDisposable
             await page.Find($"#blend input[name='{name}']").InputAsync(new ChangeEventArgs { Value = "0" });
         page.WaitForAssertion(() =>
         {
-            Assert.Contains("at least one goal a weight above 0", page.Find("#blend .flash.error").TextContent, StringComparison.Ordinal);
+            Assert.Contains("at least one goal a weight above 0", page.Find("#blend .field-error").TextContent, StringComparison.Ordinal);
             Assert.Contains("at least one goal a weight above 0", page.Find("#blend-preview-empty").TextContent, StringComparison.Ordinal);
             Assert.True(page.Find("#blend button[type=submit]").HasAttribute("disabled"));
         }, TimeSpan.FromSeconds(30));

@@ -423,7 +423,12 @@ public sealed class PageTests(WebFixture web)
         Assert.DoesNotContain("_weight", refused.QuerySelector("main")!.TextContent, StringComparison.Ordinal);
         // The preview says why it shows nothing, and the mix cannot be saved as it stands.
         Assert.Contains("Fix the weights marked below", refused.QuerySelector("#blend-preview-empty")!.TextContent, StringComparison.Ordinal);
-        Assert.True(refused.QuerySelector("#blend button[type=submit]")!.HasAttribute("disabled"));
+        // The summary at the top links to each box, and the title says there is a problem.
+        Assert.Equal(["#learning_weight", "#diversity_weight"], refused.QuerySelectorAll("#error-summary a").Select(a => a.GetAttribute("href")![a.GetAttribute("href")!.IndexOf('#', StringComparison.Ordinal)..]));
+        Assert.StartsWith("Error: ", refused.Title, StringComparison.Ordinal);
+        // Without script nothing re-checks the boxes as they change, so the corrected mix must be sendable: Save is
+        // disabled only on the live page.
+        Assert.False(refused.QuerySelector("#blend button[type=submit]")!.HasAttribute("disabled"));
         Assert.Equal("learning", (await new SettingsStore(web.DataSource).GetAsync(account.Id))!.ObjectiveId);
         using var ok = await client.SubmitAsync(settings, "form[action='/me/blend']", ("learning_weight", "1"), ("engagement_weight", "0"));
         Assert.Equal("blend", (await new SettingsStore(web.DataSource).GetAsync(account.Id))!.ObjectiveId);
@@ -907,7 +912,7 @@ public sealed class PageTests(WebFixture web)
         var location = refused.Headers.Location!.OriginalString;
         Assert.DoesNotContain("choose", location, StringComparison.OrdinalIgnoreCase);
         var (_, shown, _) = await client.PageAsync(location);
-        Assert.Equal("Please choose one of the goals.", shown.QuerySelector(".flash.error")!.TextContent.Trim());
+        Assert.Equal("Your goal: Please choose one of the goals.", shown.QuerySelector(".flash.error")!.TextContent.Trim());
         client.Dispose();
     }
 
@@ -923,10 +928,12 @@ public sealed class PageTests(WebFixture web)
         // A forged post (the page only offers the catalog's topics): a misspelt topic, then 21 topics.
         using var misspelt = await client.PostAsync("/me/settings", [("__RequestVerificationToken", token), ("topics", "Oceans"), ("topics", "Oceanz")]);
         var (_, refused, _) = await client.PageAsync(misspelt.Headers.Location!.OriginalString);
-        Assert.Equal("Topics: 'Oceanz' is not a topic of the catalog; did you mean Oceans?", refused.QuerySelector(".flash.error")!.TextContent.Trim());
+        Assert.Equal("Topics: 'Oceanz' is not a topic of the catalog; did you mean Oceans?", refused.QuerySelector("#error-summary a[href$='#topics']")!.TextContent.Trim());
+        Assert.Equal("Error: 'Oceanz' is not a topic of the catalog; did you mean Oceans?", refused.QuerySelector("#topics-error")!.TextContent.Trim());
         using var many = await client.PostAsync("/me/settings", [("__RequestVerificationToken", token), .. Enumerable.Range(0, 21).Select(i => ("topics", $"Topic {i}"))]);
         var (_, tooMany, _) = await client.PageAsync(many.Headers.Location!.OriginalString);
-        Assert.Equal("Topics: at most 20 topics, each 1 to 100 characters", tooMany.QuerySelector(".flash.error")?.TextContent.Trim());
+        Assert.Equal("Error: At most 20 topics, each 1 to 100 characters", tooMany.QuerySelector("#topics-error")?.TextContent.Trim());
+        // The feed's goal switch has no fields to mark: its refusal is said above the feed.
         using var switched = await client.PostAsync("/me/goal", [("__RequestVerificationToken", token), ("objectiveId", "diversity"), ("topics", "Physiks"), ("returnUrl", "/")]);
         var (_, switchRefused, _) = await client.PageAsync(switched.Headers.Location!.OriginalString);
         Assert.Contains("'Physiks' is not a topic of the catalog", switchRefused.QuerySelector(".flash.error")!.TextContent, StringComparison.Ordinal);

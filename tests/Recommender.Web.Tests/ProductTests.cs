@@ -109,7 +109,7 @@ public sealed partial class ProductTests(PublishedWebApp app) : BrowserTest, ICl
         await page.Locator("#blend summary").ClickAsync();
         foreach (var input in await page.Locator("#blend input[type=number]").AllAsync())
             await input.FillAsync("0");
-        await Assertions.Expect(page.Locator("#blend .flash.error")).ToContainTextAsync("at least one goal a weight above 0");
+        await Assertions.Expect(page.Locator("#blend .field-error")).ToContainTextAsync("at least one goal a weight above 0");
         await Assertions.Expect(page.Locator("#blend button[type=submit]")).ToBeDisabledAsync();
     }
 

@@ -190,8 +190,18 @@ public static class WebEndpoints
         var back = LocalOr(form["returnUrl"], "/");
         // Onboarding sends the first topics along with the first goal: they also become initial signals for every goal
         // until the feed has some history to go on.
-        var change = await settings.SwitchAsync(user.UserId(), form["objectiveId"].ToString(), Topics(form), ct);
-        return TypedResults.Redirect(change.Saved is { } saved ? WithQuery(back, "changed", saved.ObjectiveId) : WithProblem(back, flash, Problem(change)));
+        var topics = Topics(form);
+        var change = await settings.SwitchAsync(user.UserId(), form["objectiveId"].ToString(), topics, ct);
+        if (change.Saved is { } saved)
+            return TypedResults.Redirect(WithQuery(back, "changed", saved.ObjectiveId));
+        // A form that shows each problem beside its field names its page (the welcome page, the goal cards on My goals);
+        // the feed's goal switch, whose buttons a reader cannot get wrong, says what happened above the feed.
+        if (form["from"].ToString() is ("/welcome" or "/settings") and var from)
+        {
+            (string, IEnumerable<string>)[] typed = topics.Count > 0 ? [("objectiveId", form["objectiveId"].OfType<string>()), ("topics", topics)] : [("objectiveId", form["objectiveId"].OfType<string>())];
+            return TypedResults.Redirect(WithQuery(from, "refused", FormRefusal.Of(change.Errors, typed).Seal(flash)));
+        }
+        return TypedResults.Redirect(WithProblem(back, flash, Problem(change)));
     }
 
     private static async Task<RedirectHttpResult> SaveSettings(IFormCollection form,
@@ -205,12 +215,14 @@ public static class WebEndpoints
             if (objective.Schema.TryGet(CommonParameters.CredibilityFloor, out _) && !string.IsNullOrWhiteSpace(credibilityFloor))
             {
                 if (!GoalSettings.TryNumber(credibilityFloor, out var floor))
-                    return (parameters, new ParameterError(CommonParameters.CredibilityFloor, "must be a number between 0 and 1."));
+                    return (parameters, new ParameterError(CommonParameters.CredibilityFloor, $"'{CommonParameters.CredibilityFloor}' must be a number from 0 to 1."));
                 parameters = parameters.With(CommonParameters.CredibilityFloor, floor);
             }
             return (parameters, null);
         }, ct);
-        return TypedResults.Redirect(change.Succeeded ? "/settings?saved=1" : WithProblem("/settings", flash, Problem(change)));
+        // A refused save goes back with what was sent, sealed, so the page marks each field and keeps the reader's choices.
+        return TypedResults.Redirect(change.Succeeded ? "/settings?saved=1"
+            : WithQuery("/settings", "refused", FormRefusal.Of(change.Errors, ("topics", Topics(form)), ("credibilityFloor", [credibilityFloor])).Seal(flash)));
     }
 
     private static async Task<RedirectHttpResult> SaveBlend(IFormCollection form, ClaimsPrincipal user, SettingsService settings, ObjectiveRegistry objectives, FlashMessages flash, CancellationToken ct)
@@ -233,15 +245,9 @@ public static class WebEndpoints
             : "/settings?mix=" + Uri.EscapeDataString(flash.Seal(GoalSettings.TypedWeights(objectives[BlendObjective.ObjectiveId], form))) + "#blend");
     }
 
-    /// <summary>A refused change as the form shows it: each error after the name of the setting it is about.</summary>
+    /// <summary>A refused goal switch as one message (the feed's switch has no fields to mark): each problem as the summary words it.</summary>
     private static string Problem(SettingsChange change) =>
-        string.Join(" ", change.Errors.Select(e => e.Field switch
-        {
-            "objectiveId" => e.Message,
-            // The REST keys (topics[1], parameters.topics[0]) mean nothing to a reader: the message names the topic.
-            _ when e.Field.StartsWith("topics", StringComparison.Ordinal) || e.Field.StartsWith("parameters.topics", StringComparison.Ordinal) => $"Topics: {e.Message}",
-            _ => $"{(e.Field.StartsWith("parameters.", StringComparison.Ordinal) ? e.Field["parameters.".Length..] : e.Field)}: {e.Message}",
-        }));
+        string.Join(" ", ReaderForm.Settings.Problems(change.Errors).All.Select(p => p.Summary));
 
     // The admin pages say what happened from a fixed set of codes and the database, so no words travel in the address;
     // what was done is sealed (FlashMessages.SealOutcome), so a link cannot claim a change that did not happen.
@@ -350,7 +356,7 @@ public static class WebEndpoints
             ? url
             : fallback;
 
-    private static readonly string[] Flags = ["noted", "undone", "kind", "list", "after", "changed", "error", "saved"];
+    private static readonly string[] Flags = ["noted", "undone", "kind", "list", "after", "changed", "error", "saved", "refused"];
 
     private static string WithQuery(string url, string name, string value) => WithQuery(url, (name, value));
 
