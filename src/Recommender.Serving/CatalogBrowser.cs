@@ -38,7 +38,10 @@ public sealed class CatalogBrowser(CatalogStore store)
     public static string UnknownTopic(string topic, IEnumerable<string>? names = null) =>
         names is not null && DidYouMean.Closest(names, topic) is { } meant
             ? $"'{topic}' is not a topic of the catalog; did you mean {meant}?"
-            : $"'{topic}' is not a topic of the catalog; GET /api/catalog/topics lists them";
+            : $"'{topic}' is not a topic of the catalog; {WhereTopicsAreListed}";
+
+    /// <summary>How <see cref="UnknownTopic"/> tells an API client where the topics are; a page says it in its own words.</summary>
+    public const string WhereTopicsAreListed = "GET /api/catalog/topics lists them";
 
     /// <summary>
     /// Each topic of <paramref name="lists"/> the catalog does not have, as an error keyed by its list's field and its

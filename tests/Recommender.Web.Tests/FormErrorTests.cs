@@ -120,6 +120,8 @@ public sealed partial class FormErrorTests(WebFixture web) : BrowserTest
         await Assertions.Expect(page.Locator("#credibilityFloor")).ToHaveAttributeAsync("aria-describedby", "credibilityFloor-error");
         await Assertions.Expect(page.GetByLabel("Physics")).ToBeCheckedAsync();
         await Assertions.Expect(page.GetByLabel("Oceans")).ToBeCheckedAsync();
+        // The previews follow the topics sent, not a floor that would let nothing through.
+        await Assertions.Expect(page.Locator("#goal-diversity ol.preview li")).ToHaveCountAsync(3);
         Assert.DoesNotContain("credibility_floor", await page.Locator("main").InnerTextAsync(), StringComparison.Ordinal);
         Assert.Equal(before, (await SavedAsync(reader))!.ParametersJson);
 

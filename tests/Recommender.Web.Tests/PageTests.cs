@@ -930,6 +930,10 @@ public sealed class PageTests(WebFixture web)
         var (_, refused, _) = await client.PageAsync(misspelt.Headers.Location!.OriginalString);
         Assert.Equal("Topics: 'Oceanz' is not a topic of the catalog; did you mean Oceans?", refused.QuerySelector("#error-summary a[href$='#topics']")!.TextContent.Trim());
         Assert.Equal("Error: 'Oceanz' is not a topic of the catalog; did you mean Oceans?", refused.QuerySelector("#topics-error")!.TextContent.Trim());
+        // With no topic close enough to suggest, the page points at its own boxes, not at the REST API's topic list.
+        using var far = await client.PostAsync("/me/settings", [("__RequestVerificationToken", token), ("topics", "Xylophone repair")]);
+        var (_, farRefused, _) = await client.PageAsync(far.Headers.Location!.OriginalString);
+        Assert.Equal("Error: 'Xylophone repair' is not a topic of the catalog; the boxes below are the topics it has", farRefused.QuerySelector("#topics-error")!.TextContent.Trim());
         using var many = await client.PostAsync("/me/settings", [("__RequestVerificationToken", token), .. Enumerable.Range(0, 21).Select(i => ("topics", $"Topic {i}"))]);
         var (_, tooMany, _) = await client.PageAsync(many.Headers.Location!.OriginalString);
         Assert.Equal("Error: At most 20 topics, each 1 to 100 characters", tooMany.QuerySelector("#topics-error")?.TextContent.Trim());

@@ -93,7 +93,7 @@ public sealed class ReaderForm
         var quoted = $"'{key}' ";
         var message = error.Message.StartsWith(quoted, StringComparison.Ordinal)
             ? (field == Goal ? Sentence(key.Replace('_', ' ')) : field.Name) + " " + error.Message[quoted.Length..]
-            : Sentence(error.Message);
+            : Sentence(error.Message.Replace(Serving.CatalogBrowser.WhereTopicsAreListed, "the boxes below are the topics it has", StringComparison.Ordinal));
         return new FieldProblem(field.Id, message, message.StartsWith(field.Name, StringComparison.Ordinal) ? message : $"{field.Name}: {message}");
     }));
 
