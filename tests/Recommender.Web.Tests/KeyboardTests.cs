@@ -29,6 +29,10 @@ public sealed partial class KeyboardTests(WebFixture web) : BrowserTest
             Assert.Equal("body", await FocusedAsync(page));
             await page.Keyboard.PressAsync("Tab");
             Assert.True(await FocusedAsync(page) == "a.skip", $"{path}: the first Tab went to {await FocusedAsync(page)}");
+            // Followed, it stays on this page: under the layout's <base href="/"> a bare "#content" led to the feed.
+            await page.Keyboard.PressAsync("Enter");
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex($"{Regex.Escape(path.TrimStart('/'))}#content$"));
+            Assert.Equal(path, new Uri(page.Url).AbsolutePath);
         }
 
         // Within the site the page is swapped in place; the new page's heading takes focus, for a screen reader to announce.
