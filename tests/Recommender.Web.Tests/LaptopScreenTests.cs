@@ -34,6 +34,24 @@ public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
     }
 
     [Fact]
+    public async Task Admin_menu_stands_on_one_line_at_1200_pixels_and_Train_now_keeps_its_explanation_beside_it()
+    {
+        var admin = await SignedInPageAsync(web.BaseAddress, (await web.NewAccountAsync("admin")).Login, WebFixture.Password, 1200, 800);
+        await admin.ArrivedAsync("/admin$");
+
+        await admin.GotoAsync("/admin/models");
+
+        // With wider gaps "API keys" stood alone on a second line.
+        var tops = await admin.Locator("nav.subnav a").EvaluateAllAsync<double[]>("links => links.map(a => a.getBoundingClientRect().top)");
+        Assert.Equal(8, tops.Length);
+        Assert.True(tops.Distinct().Count() == 1, $"the admin menu's links stand at {string.Join(", ", tops)}");
+        // The explanation wraps in its own column beside the button, not under it.
+        var button = (await admin.Locator("form.train-now button").BoundingBoxAsync())!;
+        var text = (await admin.Locator("form.train-now .muted").BoundingBoxAsync())!;
+        Assert.True(text.X >= button.X + button.Width, $"the explanation starts at {text.X}, inside the button's {button.X}–{button.X + button.Width}");
+    }
+
+    [Fact]
     public async Task Report_table_fits_a_1200_pixel_screen_with_every_measure_named_in_full_on_hover()
     {
         // A list served on the goal with the longest name, so the widest row is in the table.
