@@ -40,10 +40,11 @@ public abstract class BrowserTest : IAsyncLifetime
     }
 
     /// <summary>A new page of the site at <paramref name="site"/>, <paramref name="width"/> pixels wide, signed in through the sign-in form.</summary>
-    protected async Task<IPage> SignedInPageAsync(Uri site, string login, string password, int width = 1100, int height = 900)
+    protected async Task<IPage> SignedInPageAsync(Uri site, string login, string password, int width = 1100, int height = 900, bool script = true)
     {
         ArgumentNullException.ThrowIfNull(site);
-        var context = await Browser.NewContextAsync(new() { BaseURL = site.ToString(), ViewportSize = new() { Width = width, Height = height } });
+        // Without script the forms must still work as plain posts.
+        var context = await Browser.NewContextAsync(new() { BaseURL = site.ToString(), ViewportSize = new() { Width = width, Height = height }, JavaScriptEnabled = script });
         var page = await context.NewPageAsync();
         await page.GotoAsync("/sign-in");
         await page.GetByLabel("Login").FillAsync(login);

@@ -15,21 +15,9 @@ namespace Recommender.Web.Tests;
 [Collection(WebCollection.Name)]
 public sealed partial class FormErrorTests(WebFixture web) : BrowserTest
 {
-    private Task<IPage> SignedInAsync(Account account, bool script = true) => script
-        ? SignedInPageAsync(web.BaseAddress, account.Login, WebFixture.Password)
-        : NoScriptPageAsync(account);
-
-    /// <summary>A page with script off: the forms must work as plain posts.</summary>
-    private async Task<IPage> NoScriptPageAsync(Account account)
-    {
-        var context = await Browser.NewContextAsync(new() { BaseURL = web.BaseAddress.ToString(), JavaScriptEnabled = false, ViewportSize = new() { Width = 1100, Height = 900 } });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/sign-in");
-        await page.GetByLabel("Login").FillAsync(account.Login);
-        await page.GetByLabel("Password").FillAsync(WebFixture.Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        return page;
-    }
+    /// <summary>A signed-in page; with <paramref name="script"/> off, the forms must work as plain posts.</summary>
+    private Task<IPage> SignedInAsync(Account account, bool script = true) =>
+        SignedInPageAsync(web.BaseAddress, account.Login, WebFixture.Password, script: script);
 
     private Task<UserSettings?> SavedAsync(Account account) => new SettingsStore(web.DataSource).GetAsync(account.Id);
 
