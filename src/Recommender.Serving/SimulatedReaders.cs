@@ -6,11 +6,24 @@ using Microsoft.Extensions.Options;
 using Recommender.Core;
 using Recommender.Core.Evaluation;
 using Recommender.Data;
+using Recommender.Data.Models;
+using Recommender.Reranking;
+using Recommender.Training;
 
 namespace Recommender.Serving;
 
 /// <summary>What <see cref="SimulatedReaders.SeedAsync"/> wrote.</summary>
-public sealed record SimulatedHistory(int Readers, int Days, int Lists, int Events);
+public sealed record SimulatedHistory(int Readers, int Days, int Lists, int Events)
+{
+    /// <summary>
+    /// The model <see cref="SimulatedReaders.SeedDatabaseAsync"/> trained on the history afterwards, as *Train now* does;
+    /// null when it trained none (the active model learns from ratings, which simulated readers do not give, or the run failed).
+    /// </summary>
+    public TrainingReport? Retrained { get; init; }
+
+    /// <summary>The re-ranker run that followed <see cref="Retrained"/>, when it ran.</summary>
+    public RerankerReport? Reranker { get; init; }
+}
 
 /// <summary>
 /// A labelled, simulated history for the demo, so that an auditor has something to judge on a fresh database:
@@ -88,6 +101,12 @@ public sealed class SimulatedReaders(
     /// them: what <c>recommender up</c> does on a fresh demo, and what the product tour does before it takes the docs'
     /// screenshots. Null, and nothing written, when simulated readers exist. The runtime opens its audit spool in
     /// <paramref name="auditSpoolPath"/>, though nothing goes through it: the history is written straight to the audit log.
+    /// <para>
+    /// The model that ranked the history was trained before the readers existed, so it has no scores for them and no
+    /// re-ranker can learn from their lists. When it learns from activity, which the readers now have, this trains once
+    /// more as *Train now* does (<see cref="TrainingScheduler.RunOnceAsync"/>: the model, then the re-ranker, each
+    /// activated only when it passes its gate). A model of ratings is left as it is: a new one would not know them either.
+    /// </para>
     /// </summary>
     public static async Task<SimulatedHistory?> SeedDatabaseAsync(string connectionString, string auditSpoolPath, CancellationToken ct = default)
     {
@@ -101,7 +120,13 @@ public sealed class SimulatedReaders(
         builder.AddRecommenderServing();
         builder.Services.AddSingleton<SimulatedReaders>();
         using var host = builder.Build();
-        return await host.Services.GetRequiredService<SimulatedReaders>().SeedAsync(DateTimeOffset.UtcNow, ct);
+        var history = await host.Services.GetRequiredService<SimulatedReaders>().SeedAsync(DateTimeOffset.UtcNow, ct);
+        if (history is null || await host.Services.GetRequiredService<ModelStore>().GetActiveMetricsAsync(ct) is not { } active
+            || ModelMetrics.Read(active.Metrics)?.Feedback != ModelMetrics.Activity)
+            return history;
+        var training = host.Services.GetRequiredService<TrainingScheduler>();
+        var retrained = await training.RunOnceAsync(ct);
+        return history with { Retrained = retrained, Reranker = retrained is null ? null : training.LastRerankerReport };
     }
 
     /// <summary>

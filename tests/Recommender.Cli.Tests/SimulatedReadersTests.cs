@@ -86,6 +86,52 @@ public sealed class SimulatedReadersTests : IAsyncLifetime
         Assert.Equal(8, Assert.Single(breadth.Summary, s => s.Group == "diversity").People);
     }
 
+    [Fact]
+    public async Task Seeding_trains_again_so_the_model_knows_the_simulated_readers_and_a_reranker_is_measured_on_their_lists()
+    {
+        // The generated demo with its ratings read as activity (a like for a rating of 6 or more), as the Stack Exchange
+        // demo is: a model of activity can learn the simulated readers' clicks and likes.
+        await ImportCommand.RunAsync(_db.DataSource, () => AsActivity(GeneratedDemo.Create()), default);
+        var first = await TrainCommand.RunAsync(_db.DataSource, ModelTraining.DefaultOptions(), HyperparameterSearch.Default, RankingSearch.Default, default);
+        Assert.Equal(ModelMetrics.Activity, first.Metrics!.Feedback);
+
+        var history = await UpCommand.SimulateReadersAsync(_db.ConnectionString, default);
+
+        var model = history?.Retrained;
+        Assert.NotNull(model);
+        Assert.Equal(first.Version + 1, model.Version);
+        Assert.Equal(first.Metrics.Users + SimulatedReaders.PerGoal * 4, model.Metrics!.Users);
+        Assert.True(model.Activated, model.Decision);
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        Assert.Equal(model.Version, await conn.ExecuteScalarAsync<int>("select version from models where is_active"));
+        // Measured on the simulated readers' lists, whichever way its gate went (the first model had no scores for them).
+        Assert.True(history!.Reranker?.Metrics?.HoldoutLists > 0, history.Reranker?.Decision);
+        Assert.Equal(model.Version, history.Reranker!.Metrics!.ModelVersion);
+    }
+
+    [Fact]
+    public async Task A_model_of_ratings_is_not_trained_again_for_readers_who_rate_nothing()
+    {
+        await ImportCommand.RunAsync(_db.DataSource, () => GeneratedDemo.Create(), default);
+        await TrainCommand.RunAsync(_db.DataSource, ModelTraining.DefaultOptions(), HyperparameterSearch.Default, RankingSearch.Default, default);
+
+        var history = await UpCommand.SimulateReadersAsync(_db.ConnectionString, default);
+
+        Assert.NotNull(history);
+        Assert.Null(history.Retrained);
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        Assert.Equal(1, await conn.ExecuteScalarAsync<int>("select count(*) from models"));
+    }
+
+    private static ImportBatch AsActivity(ImportBatch batch)
+    {
+        var ratings = batch.Events.ToList();
+        batch.Events.Clear();
+        foreach (var e in ratings.Where(e => e.Value >= 6))
+            batch.Events.Add(e with { Kind = EventKind.Like, Value = null, IdempotencyKey = ImportBatch.DerivedKey(EventKind.Like, e.ItemExternalId, e.OccurredAt) });
+        return batch;
+    }
+
     private async Task<(long Users, long Lists, long Events, long Skills)> CountsAsync()
     {
         await using var conn = await _db.DataSource.OpenConnectionAsync();

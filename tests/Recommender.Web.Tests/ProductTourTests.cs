@@ -11,7 +11,8 @@ namespace Recommender.Web.Tests;
 
 /// <summary>
 /// The published web app on the demo <c>up</c> serves: both Stack Exchange sites read in place, a model trained on their
-/// activity, and the simulated readers' 14 days of lists and clicks, so the admin pages show what a new install shows.
+/// activity, the simulated readers' 14 days of lists and clicks, and the model and re-ranker trained again on them, so
+/// the admin pages show what a new install shows.
 /// </summary>
 public sealed class PublishedDemoApp : PublishedWebApp
 {
@@ -28,6 +29,8 @@ public sealed class PublishedDemoApp : PublishedWebApp
         var history = await SimulatedReaders.SeedDatabaseAsync(ConnectionString,
             Environment.GetEnvironmentVariable("Recommender__AuditSpoolPath") ?? Path.Combine(Path.GetTempPath(), "recommender-tour-spool"));
         Assert.NotNull(history);
+        // As `up` does: the demo's model learns from activity, so it is trained again on the readers' activity and serves.
+        Assert.True(history.Retrained?.Activated, history.Retrained?.Decision ?? "not trained again");
     }
 }
 

@@ -142,7 +142,7 @@ internal static class UpCommand
 
     /// <summary>
     /// The demo's simulated readers (<see cref="SimulatedReaders.SeedDatabaseAsync"/>), so the dashboard has a history to
-    /// audit, with a line saying what was written. Nothing when they exist already.
+    /// audit, with a line saying what was written and what was trained on it. Nothing when they exist already.
     /// </summary>
     internal static async Task<SimulatedHistory?> SimulateReadersAsync(string connectionString, CancellationToken ct)
     {
@@ -151,6 +151,13 @@ internal static class UpCommand
         if (history is not null)
             AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Simulated {history.Readers} readers over {history.Days} days: {history.Lists:N0} lists served, {history.Events:N0} events (labelled '{SimulatedReaders.NamePrefix}' on the dashboard) in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s"));
+        if (history?.Retrained is { } model)
+        {
+            AnsiConsole.WriteLine("trained again on that history, as Train now does, so the model knows the simulated readers:");
+            TrainCommand.Print(model);
+            if (history.Reranker is { } reranker)
+                AnsiConsole.WriteLine(reranker.Version is { } v ? $"re-ranker v{v} {reranker.Decision}" : $"no re-ranker: {reranker.Decision}");
+        }
         return history;
     }
 
