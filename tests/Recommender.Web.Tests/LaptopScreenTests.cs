@@ -1,4 +1,8 @@
 using Microsoft.Playwright;
+using Recommender.Data;
+using Recommender.Data.Models;
+using Recommender.Factorization;
+using Recommender.Training;
 
 namespace Recommender.Web.Tests;
 
@@ -14,6 +18,11 @@ public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
     [Fact]
     public async Task Models_table_fits_its_box_on_a_laptop_with_rows_a_few_lines_tall()
     {
+        // Two more models, so an older ready one offers "Roll back to this…".
+        var trainer = new ModelTraining(new ModelStore(web.DataSource), new EventStore(web.DataSource));
+        var options = new MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8 };
+        await trainer.TrainAsync(options);
+        await trainer.TrainAsync(options);
         var admin = await SignedInPageAsync(web.BaseAddress, (await web.NewAccountAsync("admin")).Login, WebFixture.Password, Width, Height);
         await admin.ArrivedAsync("/admin$");
 
@@ -31,6 +40,12 @@ public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
             var box = (await row.BoundingBoxAsync())!;
             Assert.True(box.Height <= 6 * lineHeight, $"a models row is {box.Height} pixels tall, taller than six lines of {lineHeight}");
         }
+        // A button's words on one line: it wrapped to four ("Roll / back / to / this…") beside the data.
+        var buttons = await admin.Locator("#models a.button").EvaluateAllAsync<string[]>("""
+            links => links.map(a => { const r = document.createRange(); r.selectNodeContents(a); return a.textContent + ": " + r.getClientRects().length; })
+            """);
+        Assert.Contains(buttons, b => b.StartsWith("Roll back to this", StringComparison.Ordinal));
+        Assert.All(buttons, b => Assert.EndsWith(": 1", b, StringComparison.Ordinal));
     }
 
     [Fact]
