@@ -1,7 +1,11 @@
 namespace Recommender.Factorization;
 
 /// <summary>Averages over test users from <see cref="RankingMetrics.Evaluate"/>.</summary>
-public sealed record RankingReport(int K, int Users, double Ndcg, double Recall, double MeanAveragePrecision, double CatalogCoverage);
+public sealed record RankingReport(int K, int Users, double Ndcg, double Recall, double MeanAveragePrecision, double CatalogCoverage)
+{
+    /// <summary>Each evaluated user's NDCG@k, by user index: what <see cref="Ndcg"/> averages, for a paired comparison with another ranking.</summary>
+    public IReadOnlyDictionary<int, double> NdcgByUser { get; init; } = new Dictionary<int, double>();
+}
 
 /// <summary>
 /// Offline accuracy metrics. Ranking metrics use binary relevance over the full catalog (never sampled negatives),
@@ -146,8 +150,27 @@ public static class RankingMetrics
             lists[j] = ranked;
         });
         var count = Math.Max(1, evaluated.Length);
+        var byUser = new Dictionary<int, double>(evaluated.Length);
+        for (var j = 0; j < evaluated.Length; j++)
+            byUser[evaluated[j]] = ndcg[j];
         return new RankingReport(k, evaluated.Length, ndcg.Sum() / count, recall.Sum() / count, map.Sum() / count,
-            CatalogCoverage(lists, Math.Max(1, model.ItemCount)));
+            CatalogCoverage(lists, Math.Max(1, model.ItemCount))) { NdcgByUser = byUser };
+    }
+
+    /// <summary>
+    /// Standard error of the mean per-user difference between two rankings' scores (NDCG@k, say), over the users both
+    /// measured: how far the gap between them could move by chance of which users were measured. Null under two users.
+    /// </summary>
+    public static double? PairedStandardError(IReadOnlyDictionary<int, double> a, IReadOnlyDictionary<int, double> b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        var gaps = a.Where(p => b.ContainsKey(p.Key)).Select(p => p.Value - b[p.Key]).ToArray();
+        if (gaps.Length < 2)
+            return null;
+        var mean = gaps.Average();
+        var variance = gaps.Sum(g => (g - mean) * (g - mean)) / (gaps.Length - 1);
+        return Math.Sqrt(variance / gaps.Length);
     }
 
     private static HashSet<int>?[] GroupByUser(TrainingData data, int users)

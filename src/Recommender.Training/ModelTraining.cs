@@ -13,6 +13,9 @@ namespace Recommender.Training;
 /// What a training run measured on its temporal holdout, and how it chose its settings (<see cref="Selection"/>, null
 /// when all were given). <see cref="TooFewValidationPairs"/> is set when a search was asked for and chose nothing
 /// because its validation split held fewer pairs than a choice needs (how many it held); the given settings stood.
+/// A ranking model's holdout also records <see cref="HeldOutPeople"/>, the people it measured, and
+/// <see cref="PopularityGapError"/>, the standard error of its lead over popularity (per person, paired), so a page can
+/// say whether the gap is more than chance; both null for models trained before they were recorded.
 /// </summary>
 public sealed record ModelMetrics(
     long TrainRatings,
@@ -29,7 +32,9 @@ public sealed record ModelMetrics(
     double? TestRecall = null,
     double? PopularityNdcg = null,
     int? TooFewValidationPairs = null,
-    string? HoldoutSplit = null)
+    string? HoldoutSplit = null,
+    int? HeldOutPeople = null,
+    double? PopularityGapError = null)
 {
     /// <summary>
     /// <see cref="HoldoutSplit"/> of a ranking model measured on the latest 10% in time with newcomers' earlier pairs
@@ -289,21 +294,25 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
         var split = TemporalSplit.SplitWithNewcomers(table());
         var holdoutModel = trainer.Fit(Positives(split.Train), progress, ct);
         var test = Positives(split.Test);
-        double? ndcg = null, recall = null, popularityNdcg = null;
+        double? ndcg = null, recall = null, popularityNdcg = null, gapError = null;
+        int? people = null;
         if (test.Count > 0)
         {
             var report = RankingMetrics.Evaluate(holdoutModel, split.Train, test, HoldoutK, options.NumberOfThreads ?? 0);
-            (ndcg, recall) = (report.Ndcg, report.Recall);
-            popularityNdcg = PopularityNdcg(split.Train, test, HoldoutK);
+            (ndcg, recall, people) = (report.Ndcg, report.Recall, report.Users);
+            var popularity = PopularityNdcgByUser(split.Train, test, HoldoutK);
+            popularityNdcg = popularity.Values.Average();
+            gapError = RankingMetrics.PairedStandardError(report.NdcgByUser, popularity);
         }
         var model = trainer.Fit(Positives(table().AsTrainingData()), progress, ct);
         var metrics = new ModelMetrics(split.Train.Count, split.Test.Count, model.UserCount, model.ItemCount,
-            null, null, null, clock.Elapsed.TotalSeconds, selection, feedback, ndcg, recall, popularityNdcg, tooFew, ModelMetrics.TimeWithNewcomers);
+            null, null, null, clock.Elapsed.TotalSeconds, selection, feedback, ndcg, recall, popularityNdcg, tooFew, ModelMetrics.TimeWithNewcomers,
+            people, gapError);
         return (model, metrics, options);
     }
 
-    /// <summary>NDCG@k of ranking every item by its training pairs (the same list for everyone, minus what each person already has).</summary>
-    private static double PopularityNdcg(TrainingData train, TrainingData test, int k)
+    /// <summary>Each person's NDCG@k of ranking every item by its training pairs (the same list for everyone, minus what each person already has).</summary>
+    private static Dictionary<int, double> PopularityNdcgByUser(TrainingData train, TrainingData test, int k)
     {
         var counts = new int[train.Items.Count];
         var seen = new Dictionary<int, HashSet<int>>();
@@ -316,7 +325,7 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
         var relevant = new Dictionary<int, HashSet<int>>();
         for (var j = 0; j < test.Count; j++)
             (relevant.TryGetValue(test.UserIndices[j], out var r) ? r : relevant[test.UserIndices[j]] = []).Add(test.ItemIndices[j]);
-        return relevant.Average(p =>
+        return relevant.ToDictionary(p => p.Key, p =>
         {
             var had = seen.GetValueOrDefault(p.Key);
             var ranked = byPopularity.Where(i => had?.Contains(i) != true).Take(k).ToArray();

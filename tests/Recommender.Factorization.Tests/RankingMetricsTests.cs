@@ -14,6 +14,21 @@ public class RankingMetricsTests
     }
 
     [Fact]
+    public void PairedStandardError_over_the_users_both_measured_matches_hand_computed_value()
+    {
+        // Gaps 0.4, 0 and 0.7 for users 1–3; user 4 has no score in the first ranking and is left out.
+        var a = new Dictionary<int, double> { [1] = 0.5, [2] = 0.3, [3] = 0.9 };
+        var b = new Dictionary<int, double> { [1] = 0.1, [2] = 0.3, [3] = 0.2, [4] = 0.7 };
+
+        var error = RankingMetrics.PairedStandardError(a, b);
+
+        var mean = 1.1 / 3;
+        var variance = (Math.Pow(0.4 - mean, 2) + Math.Pow(0 - mean, 2) + Math.Pow(0.7 - mean, 2)) / 2;
+        Assert.Equal(Math.Sqrt(variance / 3), error!.Value, 10);
+        Assert.Null(RankingMetrics.PairedStandardError(new Dictionary<int, double> { [1] = 0.5 }, b));
+    }
+
+    [Fact]
     public void RecallAndAveragePrecision_oneOfTwoRelevantAtSecond_areHalfAndQuarter()
     {
         var relevant = new HashSet<int> { 5, 6 };

@@ -52,6 +52,9 @@ public sealed class NewcomerHoldoutTests : IAsyncLifetime
         Assert.Equal((950L, 50L), (m.TrainRatings, m.TestRatings));
         Assert.Equal(ModelMetrics.TimeWithNewcomers, m.HoldoutSplit);
         Assert.True(m.TestNdcg > m.PopularityNdcg, $"NDCG@10 {m.TestNdcg} should beat popularity's {m.PopularityNdcg}");
+        // The 10 newcomers are the people measured, and the lead's standard error over them is recorded for the pages.
+        Assert.Equal(10, m.HeldOutPeople);
+        Assert.True(m.PopularityGapError is > 0 and < 0.5, $"standard error {m.PopularityGapError}");
         Assert.True(report.Activated, report.Decision);
         Assert.Contains("on 50 held-out pairs", report.Decision, StringComparison.Ordinal);
 

@@ -42,6 +42,12 @@ public sealed class AdminTextTests
         var small = Ranking(0) with { Data = new TrainingData(6038, 93, 1364, 1654, "activity") };
         Assert.EndsWith("; measured on only 93 held-out pairs, too few to tell the two apart with confidence", AdminText.Baseline(small), StringComparison.Ordinal);
         Assert.EndsWith("higher is better", AdminText.Baseline(Ranking(0) with { Data = new TrainingData(60_000, 6_000, 1364, 1654, "activity") }), StringComparison.Ordinal);
+        // With the lead's standard error recorded, the words follow it rather than the count: 338 pairs can be enough.
+        var measured = Ranking(0.07) with { TestNdcg = 0.175, Data = new TrainingData(6879, 338, 1396, 1654, "activity") };
+        Assert.Equal("popularity scores 0.07; higher is better; the lead, 0.105 ± 0.031 over 57 people's 338 held-out pairs, is more than chance",
+            AdminText.Baseline(measured with { Gap = new HoldoutGap(0.175 - 0.07, 0.031, 57) }));
+        Assert.Equal("popularity scores 0.07; higher is better; the gap, 0.105 ± 0.06 over 57 people's 338 held-out pairs, is too small to tell the two apart with confidence",
+            AdminText.Baseline(measured with { Gap = new HoldoutGap(0.175 - 0.07, 0.06, 57) }));
     }
 
     [Fact]
@@ -67,6 +73,12 @@ public sealed class AdminTextTests
         Assert.Equal("rank 16, λ 50, α 2, 20 iterations, chosen on a validation split (NDCG@10 0.081)", AdminText.Settings(points[0].Settings));
         Assert.Equal("rank 16, λ 50, α 2, 20 iterations, as given", AdminText.Settings(points[1].Settings));
         Assert.Equal("rank 16, λ 50, α 2, 20 iterations, the defaults (80 validation pairs were too few to tune on)", AdminText.Settings(points[2].Settings));
+
+        // The lead over popularity and its standard error, as training records them; none for a model from before.
+        var withGap = chosen with { Version = 6, Metrics = System.Text.Json.JsonSerializer.Serialize(metrics with { HeldOutPeople = 7, PopularityGapError = 0.015 }, json) };
+        var gap = AdminStatistics.Points([withGap]).Single().Gap!;
+        Assert.Equal((0.02, 0.015, 7, false), (Math.Round(gap.Lead, 10), gap.StandardError, gap.People, gap.Clear));
+        Assert.All(points, p => Assert.Null(p.Gap));
     }
 
     [Fact]

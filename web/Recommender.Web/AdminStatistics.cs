@@ -7,7 +7,18 @@ namespace Recommender.Web;
 /// <summary>A model version's holdout figures, as the overview chart plots them.</summary>
 public sealed record ModelPoint(int Version, bool IsActive, string Status, DateTimeOffset TrainedAt, double? TestRmse, double? GlobalMeanRmse, double? TestMae,
     ModelSettings? Settings = null, double? TestNdcg = null, double? PopularityNdcg = null, ModelLoss? Loss = null,
-    DateTimeOffset? ActivatedAt = null, ModelActivator? ActivatedBy = null, TrainingData? Data = null, string? Decision = null);
+    DateTimeOffset? ActivatedAt = null, ModelActivator? ActivatedBy = null, TrainingData? Data = null, string? Decision = null,
+    HoldoutGap? Gap = null);
+
+/// <summary>
+/// A ranking model's lead over popularity on its holdout and the standard error of that lead (per person, paired), over
+/// <paramref name="People"/> people: recorded from 7 December 2026 on, null for models trained before.
+/// </summary>
+public sealed record HoldoutGap(double Lead, double StandardError, int People)
+{
+    /// <summary>More than chance: the lead is more than twice its standard error.</summary>
+    public bool Clear => Lead > 2 * StandardError;
+}
 
 /// <summary>
 /// What a model was trained on, as its run recorded it: <paramref name="Trained"/> ratings or actions (of the kind
@@ -44,8 +55,15 @@ public sealed class AdminStatistics(SettingsStore settings, AccountStore account
             using var options = JsonDocument.Parse(m.Options);
             return new ModelPoint(m.Version, m.IsActive, m.Status, new DateTimeOffset(DateTime.SpecifyKind(m.CreatedAt, DateTimeKind.Utc)), Read(doc.RootElement, "testRmse"), Read(doc.RootElement, "globalMeanRmse"), Read(doc.RootElement, "testMae"),
                 Settings(options.RootElement, doc.RootElement, m.TrainedWith), Read(doc.RootElement, "testNdcg"), Read(doc.RootElement, "popularityNdcg"), m.TrainedWith,
-                m.ActivatedAt is { } activated ? new DateTimeOffset(DateTime.SpecifyKind(activated, DateTimeKind.Utc)) : null, m.ActivatedWith, Data(doc.RootElement), m.Decision);
+                m.ActivatedAt is { } activated ? new DateTimeOffset(DateTime.SpecifyKind(activated, DateTimeKind.Utc)) : null, m.ActivatedWith, Data(doc.RootElement), m.Decision,
+                Gap(doc.RootElement));
         })];
+
+    private static HoldoutGap? Gap(JsonElement metrics) =>
+        Read(metrics, "testNdcg") is { } ndcg && Read(metrics, "popularityNdcg") is { } popularity
+            && Read(metrics, "popularityGapError") is { } error && Read(metrics, "heldOutPeople") is { } people
+            ? new HoldoutGap(ndcg - popularity, error, (int)people)
+            : null;
 
     /// <summary>The sizes a training run stored with its metrics; null for a run that stored none (one that failed).</summary>
     private static TrainingData? Data(JsonElement metrics) =>
