@@ -154,7 +154,8 @@ public static class RankingMetrics
         for (var j = 0; j < evaluated.Length; j++)
             byUser[evaluated[j]] = ndcg[j];
         return new RankingReport(k, evaluated.Length, ndcg.Sum() / count, recall.Sum() / count, map.Sum() / count,
-            CatalogCoverage(lists, Math.Max(1, model.ItemCount))) { NdcgByUser = byUser };
+            CatalogCoverage(lists, Math.Max(1, model.ItemCount)))
+        { NdcgByUser = byUser };
     }
 
     /// <summary>
