@@ -116,6 +116,40 @@ public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
         }
     }
 
+    [Theory]
+    [InlineData(1280, 900)]
+    [InlineData(1200, 800)]
+    public async Task Users_table_keeps_each_login_on_one_line_and_fits_the_screen(int width, int height)
+    {
+        var admin = await SignedInPageAsync(web.BaseAddress, (await web.NewAccountAsync("admin")).Login, WebFixture.Password, width, height);
+        await admin.ArrivedAsync("/admin$");
+
+        await admin.GotoAsync("/admin/users");
+        // People as the demo has them, its simulated readers' hyphenated logins beside a platform's user: the fixture's
+        // are fewer and shorter, so the rows get the demo's words in the page as served.
+        await admin.EvaluateAsync("""
+            () => document.querySelectorAll('#users tbody tr').forEach((row, i) => {
+                const cells = row.querySelectorAll('td');
+                const n = String(i + 1).padStart(2, '0');
+                cells[0].textContent = i === 0 ? 'Robert Cartaino' : 'Simulated reader ' + n;
+                cells[1].textContent = i === 0 ? '' : 'simulated-' + n;
+                cells[2].textContent = i === 0 ? 'stackexchange:19853411' : '';
+            })
+            """);
+
+        var lines = await admin.Locator("#users tbody td:nth-child(2)").EvaluateAllAsync<double[]>("""
+            cells => cells.filter(c => c.textContent.trim()).map(c => {
+                const r = document.createRange(); r.selectNodeContents(c);
+                return r.getBoundingClientRect().height / parseFloat(getComputedStyle(c).lineHeight);
+            })
+            """);
+        Assert.True(lines.Length >= 2, $"only {lines.Length} logins to measure");
+        Assert.All(lines, n => Assert.True(n < 1.5, $"a login stands on {n:0.0} lines"));
+        var widths = await admin.Locator(".table-wrap:has(#users)").EvaluateAsync<int[]>("e => [e.scrollWidth, e.clientWidth]");
+        Assert.True(widths[0] <= widths[1], $"the users table is {widths[0]} pixels wide in a box of {widths[1]}: it scrolls sideways at {width} pixels");
+        Assert.True(await admin.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), $"the users page scrolls sideways at {width} pixels");
+    }
+
     [Fact]
     public async Task Audit_filter_labels_in_one_row_stand_level_with_their_controls_as_tall_as_the_button()
     {
