@@ -150,6 +150,25 @@ public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
         Assert.True(await admin.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), $"the users page scrolls sideways at {width} pixels");
     }
 
+    [Theory]
+    [InlineData(1280, 900)]
+    [InlineData(1200, 800)]
+    public async Task Audit_record_id_box_shows_its_whole_example_id(int width, int height)
+    {
+        var admin = await SignedInPageAsync(web.BaseAddress, (await web.NewAccountAsync("admin")).Login, WebFixture.Password, width, height);
+        await admin.ArrivedAsync("/admin$");
+
+        await admin.GotoAsync("/admin/audit");
+
+        // The example typed in, as the browser lays out a value the width of the placeholder: it fits, or the box scrolls.
+        var record = admin.Locator("input[name=record]");
+        var example = await record.GetAttributeAsync("placeholder");
+        Assert.Matches("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", example);
+        await record.FillAsync(example!);
+        var widths = await record.EvaluateAsync<int[]>("e => [e.scrollWidth, e.clientWidth]");
+        Assert.True(widths[0] <= widths[1], $"the record id needs {widths[0]} pixels in a box of {widths[1]}: its end is cut off");
+    }
+
     [Fact]
     public async Task Audit_filter_labels_in_one_row_stand_level_with_their_controls_as_tall_as_the_button()
     {
