@@ -758,6 +758,34 @@ public sealed class PageTests(WebFixture web)
         Assert.Empty(madeUp.QuerySelectorAll("ol.cf-list"));
     }
 
+    [Theory]
+    [InlineData("engagement")]
+    [InlineData("diversity")]
+    [InlineData("no_profiling")]
+    public async Task Admin_counterfactual_says_what_the_numbers_are_and_whether_the_lists_are_in_their_order(string objective)
+    {
+        var (person, client) = await OnboardedAsync(objective);
+        client.Dispose();
+        using var admin = await SignedInAsync(await web.NewAccountAsync("admin"));
+
+        var (_, page, _) = await admin.PageAsync($"/admin/counterfactual?user={person.Id}&from=Oceans&to=Music&compare=1");
+
+        var note = page.QuerySelector("#cf-scores")!.TextContent;
+        var goal = web.Services.GetRequiredService<ObjectiveRegistry>()[objective].DisplayName;
+        Assert.Contains($"the item's score for “{goal}”", note, StringComparison.Ordinal);
+        Assert.Contains("not with another goal's", note, StringComparison.Ordinal);
+        // Whether the lists are in score order is said from the scores the page shows.
+        var lists = page.QuerySelectorAll("ol.cf-list").Select(l => l.QuerySelectorAll("li span[title=score]")
+            .Select(s => double.Parse(s.TextContent.Trim('(', ')'), System.Globalization.CultureInfo.InvariantCulture)).ToList()).ToList();
+        Assert.Equal(2, lists.Count);
+        Assert.All(lists, scores => Assert.NotEmpty(scores));
+        var ordered = lists.All(scores => scores.Zip(scores.Skip(1)).All(p => p.First >= p.Second));
+        Assert.Equal(ordered, note.Contains("in order of that score, highest first", StringComparison.Ordinal));
+        Assert.Equal(!ordered, note.Contains("a lower score can stand above a higher one", StringComparison.Ordinal));
+        if (objective == "engagement")
+            Assert.True(ordered, "engagement ranks by its score alone");
+    }
+
     [Fact]
     public async Task Admin_export_asks_once_what_it_spends_then_downloads_only_noisy_counts()
     {
