@@ -143,6 +143,44 @@ public sealed class ChartTests : IDisposable
         Assert.DoesNotContain("NaN", chart.Markup, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_mark_on_the_x_axis_is_cut_out_of_the_axis_line_and_named_beside_it()
+    {
+        // The overview's chart with one model version, whose popularity baseline scored 0.
+        var chart = Render(
+        [
+            new("each model", ChartMark.Line, [0.009], ChartStyle.Of(0), "model"),
+            new("active model", ChartMark.Points, [0.009], ChartStyle.Of(1), "active"),
+            new("popularity (baseline)", ChartMark.Line, [0], ChartStyle.Baseline, "baseline"),
+        ], categories: ["v1"]);
+
+        var axisY = double.Parse(chart.FindAll("line.axis")[1].GetAttribute("y1")!, CultureInfo.InvariantCulture);
+        var onAxis = chart.Find("g.series[data-series=baseline] g.point path.marker");
+        Assert.Contains("on-axis", onAxis.ClassList);
+        Assert.Empty(chart.FindAll("g.series[data-series=model] path.on-axis, g.series[data-series=active] path.on-axis"));
+        var label = Assert.Single(chart.FindAll("text.axis-value"));
+        Assert.Equal("baseline", label.GetAttribute("data-series"));
+        Assert.Equal("popularity (baseline): 0", label.TextContent);
+        Assert.True(double.Parse(label.GetAttribute("y")!, CultureInfo.InvariantCulture) < axisY - 4, "the label is not above the axis line");
+        var markX = double.Parse(chart.Find("g.series[data-series=baseline] circle.hit").GetAttribute("cx")!, CultureInfo.InvariantCulture);
+        Assert.True(double.Parse(label.GetAttribute("x")!, CultureInfo.InvariantCulture) > markX, "the label does not stand beside its mark");
+    }
+
+    [Fact]
+    public void Only_the_newest_mark_on_the_x_axis_is_named_and_marks_above_it_are_not()
+    {
+        var chart = Render([new("lists served", ChartMark.Line, [0, 0, 3, 0], Key: "lists"), new("clicks", ChartMark.Line, [1, 2, 3, 4], Key: "clicks")]);
+
+        Assert.Equal(3, chart.FindAll("g.series[data-series=lists] path.on-axis").Count);
+        Assert.Empty(chart.FindAll("g.series[data-series=clicks] path.on-axis"));
+        var label = Assert.Single(chart.FindAll("text.axis-value"));
+        Assert.Equal("lists served: 0", label.TextContent);
+        // On 4 Dec, the last category, so it stands to the left of its mark rather than past the plot's edge.
+        Assert.Equal("end", label.GetAttribute("text-anchor"));
+        var markX = double.Parse(chart.FindAll("g.series[data-series=lists] circle.hit")[^1].GetAttribute("cx")!, CultureInfo.InvariantCulture);
+        Assert.True(double.Parse(label.GetAttribute("x")!, CultureInfo.InvariantCulture) < markX);
+    }
+
     /// <summary>The marker's shape from its path: the commands it uses, without the coordinates.</summary>
     private static string Shape(string path) => new([.. path.Where(char.IsLetter)]);
 
