@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Completions;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using Npgsql;
@@ -61,18 +62,27 @@ public static class CliApp
 
     /// <summary>
     /// The library says a value that is not a number "cannot be parsed as expected type 'System.Int64'", which names a
-    /// .NET type a user never sees; this says which flag or argument wanted what kind of number.
+    /// .NET type a user never sees; this says which flag or argument wanted what kind of number. A value outside an
+    /// option's fixed set (an enum such as <c>--split</c>, or one limited by <c>AcceptOnlyFromAmong</c> such as
+    /// <c>--loss</c>) is told the same way for both: the flag, its values as they are typed, and what was given.
     /// </summary>
     private static string Describe(ParseError error)
     {
-        var (name, type, tokens) = error.SymbolResult switch
+        var (option, name, type, tokens) = error.SymbolResult switch
         {
-            OptionResult o => (o.Option.Name, o.Option.ValueType, o.Tokens),
-            ArgumentResult { Parent: OptionResult o } a => (o.Option.Name, a.Argument.ValueType, a.Tokens),
-            ArgumentResult a => (a.Argument.Name, a.Argument.ValueType, a.Tokens),
-            _ => (null, null, null),
+            OptionResult o => (o.Option, o.Option.Name, o.Option.ValueType, o.Tokens),
+            ArgumentResult { Parent: OptionResult o } a => (o.Option, o.Option.Name, a.Argument.ValueType, a.Tokens),
+            ArgumentResult a => (null, a.Argument.Name, a.Argument.ValueType, a.Tokens),
+            _ => (null, null, null, null),
         };
         type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
+        if (option is not null && tokens is not null && FixedValues(option, type) is { Count: > 0 } allowed)
+        {
+            // An enum is read whatever its case; a list of strings only as it is written.
+            var comparer = type is { IsEnum: true } ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
+            if (tokens.FirstOrDefault(t => !allowed.Contains(t.Value, comparer)) is { } wrong)
+                return $"{name} must be one of: {string.Join(", ", allowed)} (got '{wrong.Value}')";
+        }
         var whole = type == typeof(int) || type == typeof(long);
         var number = whole || type == typeof(double) || type == typeof(float);
         if (!number || tokens is null)
@@ -88,6 +98,12 @@ public static class CliApp
         }
         return error.Message;
     }
+
+    /// <summary>The values an option takes, as a user types them; empty when it takes any value of its type.</summary>
+    private static IReadOnlyList<string> FixedValues(Option option, Type? type) =>
+        type is { IsEnum: true } ? [.. Enum.GetNames(type).Select(n => n.ToLowerInvariant())]
+        : type == typeof(string) ? [.. option.GetCompletions(CompletionContext.Empty).Select(c => c.Label)]
+        : [];
 
     private static Command Bench()
     {

@@ -435,6 +435,18 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Single(bad.Output.Trim().Split('\n'));
     }
 
+    [Theory]
+    [InlineData("evaluate --data . --split bogus", "--split must be one of: temporal, random, newcomers (got 'bogus')")]
+    [InlineData("train --loss hinge", "--loss must be one of: oneclass, regression (got 'hinge')")]
+    [InlineData("up --demo nope", "--demo must be one of: generated, movietweetings, stackexchange (got 'nope')")]
+    public async Task An_option_of_fixed_values_refuses_another_in_one_line_naming_the_flag_and_its_values(string command, string message)
+    {
+        var bad = await RunAsync(null, command.Split(' '));
+
+        Assert.Equal(2, bad.Exit);
+        Assert.Equal($"error: {message}", bad.Output.Trim());
+    }
+
     [Fact]
     public async Task Evaluate_reads_a_generic_import_directory_and_names_a_directory_in_no_format_it_reads()
     {
