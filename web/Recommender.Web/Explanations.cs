@@ -137,6 +137,18 @@ public static class Explanations
             ? $"\u201c{goal.DisplayName}\u201d"
             : key.Replace('_', ' ');
 
+    /// <summary>
+    /// Whether a later score in a list is higher than an earlier one as <see cref="Number"/> shows them: a list ranked
+    /// greedily (diversity's picks against those above them) or with the chosen topics taking turns (learning's).
+    /// </summary>
+    public static bool OutOfScoreOrder(IReadOnlyList<ServedItem> items) =>
+        items.Zip(items.Skip(1)).Any(p => Number(p.Second.Score) != Number(p.First.Score) && p.Second.Score > p.First.Score);
+
+    /// <summary>Why a list is <see cref="OutOfScoreOrder"/>, in the words of the goal that ranked it.</summary>
+    public static string ScoreOrderReason(IObjective? goal) => goal is { BalancesChosenTopics: true }
+        ? $"“{goal.DisplayName}” gives the chosen topics places in turn, each to the best-scored item of the topic with the fewest places so far, so an item lower down can have a higher score than one above it."
+        : "The items were picked one at a time, each scored against those already above it, so an item lower down can have a higher score than one above it.";
+
     /// <summary>Up to three decimals; a value that rounds to zero is "0", never "-0".</summary>
     public static string Number(double value)
     {
