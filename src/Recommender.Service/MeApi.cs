@@ -135,7 +135,7 @@ public static class MeApi
 
     private static Task<Results<Ok<SettingsDto>, ValidationProblem>> PutSettings(
         SettingsInput? input, ClaimsPrincipal user, SettingsService settings, CancellationToken ct) =>
-        PutSettingsAsync(user.UserId(), input, settings, ct);
+        PutSettingsAsync(_ => Task.FromResult(user.UserId()), input, settings, ct);
 
     /// <summary>A person's settings as the API shows them; the platform's users get theirs the same way.</summary>
     internal static async Task<Ok<SettingsDto>> GetSettingsAsync(long userId, SettingsService settings, CancellationToken ct) =>
@@ -144,12 +144,17 @@ public static class MeApi
     /// <summary>The settings of someone who has chosen nothing yet, read and stored nowhere.</summary>
     internal static Ok<SettingsDto> UnchosenSettings(SettingsService settings) => TypedResults.Ok(Dto(settings.Unchosen()));
 
-    /// <summary>A person's choice of objective, settings and topics, checked against the objective's schema; the platform's users choose the same way.</summary>
-    internal static async Task<Results<Ok<SettingsDto>, ValidationProblem>> PutSettingsAsync(long userId, SettingsInput? input, SettingsService settings, CancellationToken ct)
+    /// <summary>
+    /// A person's choice of objective, settings and topics, checked against the objective's schema; the platform's users
+    /// choose the same way. <paramref name="person"/> is called only for a choice that passes the checks.
+    /// </summary>
+    internal static async Task<Results<Ok<SettingsDto>, ValidationProblem>> PutSettingsAsync(Func<CancellationToken, Task<long>> person, SettingsInput? input,
+        SettingsService settings, CancellationToken ct)
     {
         if (!ObjectivesApi.TryParse(input?.Parameters, out var parameters, out var parseError))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["parameters"] = [parseError!] });
-        var change = await settings.SetAsync(userId, input?.ObjectiveId, parameters, input?.Topics, ct);
+        long userId = 0;
+        var change = await settings.SetAsync(async c => userId = await person(c), input?.ObjectiveId, parameters, input?.Topics, ct);
         if (!change.Succeeded)
             return TypedResults.ValidationProblem(change.ErrorsByField());
         return TypedResults.Ok(Dto(await settings.GetAsync(userId, ct)));

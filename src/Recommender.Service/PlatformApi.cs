@@ -168,7 +168,8 @@ public static class PlatformApi
     {
         if (CatalogRules.IdProblem(userId) is { } problem)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["userId"] = [problem] });
-        return await MeApi.PutSettingsAsync(await accounts.EnsureExternalAsync(userId, ct), input, settings, ct);
+        // The user is created only once the choice is accepted: a refused one stores nobody, as a settings read does.
+        return await MeApi.PutSettingsAsync(c => accounts.EnsureExternalAsync(userId, c), input, settings, ct);
     }
 
     private static async Task<Results<NoContent, NotFound, Conflict<Microsoft.AspNetCore.Mvc.ProblemDetails>>> DeleteUser(string userId, AccountStore accounts,

@@ -63,9 +63,19 @@ public sealed class SettingsService(ObjectiveRegistry objectives, FeedService fe
     /// Sets the goal and its settings as given (nothing carried over); <paramref name="topics"/>, when given, become the
     /// person's first topics, the signals every goal starts from until there is history.
     /// </summary>
-    public async Task<SettingsChange> SetAsync(long userId, string? objectiveId, ObjectiveParameters parameters, IReadOnlyList<string>? topics,
-        CancellationToken ct = default)
+    public Task<SettingsChange> SetAsync(long userId, string? objectiveId, ObjectiveParameters parameters, IReadOnlyList<string>? topics,
+        CancellationToken ct = default) =>
+        SetAsync(_ => Task.FromResult(userId), objectiveId, parameters, topics, ct);
+
+    /// <summary>
+    /// As <see cref="SetAsync(long, string?, ObjectiveParameters, IReadOnlyList{string}?, CancellationToken)"/>, for
+    /// someone who may not exist yet: <paramref name="person"/> (which may create them) is called only once the choice
+    /// passes its checks, so a refused choice stores nobody.
+    /// </summary>
+    public async Task<SettingsChange> SetAsync(Func<CancellationToken, Task<long>> person, string? objectiveId, ObjectiveParameters parameters,
+        IReadOnlyList<string>? topics, CancellationToken ct = default)
     {
+        ArgumentNullException.ThrowIfNull(person);
         ArgumentNullException.ThrowIfNull(parameters);
         var errors = new List<ParameterError>();
         if (string.IsNullOrWhiteSpace(objectiveId) || !objectives.TryGet(objectiveId, out var objective))
@@ -77,7 +87,7 @@ public sealed class SettingsService(ObjectiveRegistry objectives, FeedService fe
             errors.AddRange(await TopicProblemsAsync(topics, parameters, [], ct));
         if (errors.Count > 0)
             return SettingsChange.Refused(errors);
-        return await SaveAsync(userId, objectiveId!, parameters, topics?.Select(t => t.Trim()).ToList(), ct);
+        return await SaveAsync(await person(ct), objectiveId!, parameters, topics?.Select(t => t.Trim()).ToList(), ct);
     }
 
     /// <summary>

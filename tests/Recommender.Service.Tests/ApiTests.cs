@@ -563,6 +563,23 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
+    public async Task Platform_settings_a_new_user_is_refused_store_nobody()
+    {
+        var platform = await service.WithApiKeyAsync("feeds");
+        var user = "refused-" + Guid.NewGuid().ToString("N")[..8];
+        var accounts = new Data.AccountStore(service.DataSource);
+
+        var unknownGoal = await platform.PutAsJsonAsync($"/api/platform/users/{user}/settings", new { objectiveId = "nosuch", parameters = new { } });
+        var unknownTopic = await platform.PutAsJsonAsync($"/api/platform/users/{user}/settings", new { objectiveId = "learning", parameters = new { topics = new[] { "Phisics" } } });
+
+        Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest), (unknownGoal.StatusCode, unknownTopic.StatusCode));
+        Assert.Null(await accounts.FindExternalAsync(user));
+        var chosen = await platform.PutAsJsonAsync($"/api/platform/users/{user}/settings", new { objectiveId = "learning", parameters = new { topics = new[] { "Physics" } } });
+        Assert.Equal(HttpStatusCode.OK, chosen.StatusCode);
+        Assert.NotNull(await accounts.FindExternalAsync(user));
+    }
+
+    [Fact]
     public async Task Objectives_guide_lists_every_setting_of_every_goal_with_its_default()
     {
         var guide = await File.ReadAllLinesAsync(Path.Combine(Recommender.Testing.RepositoryPaths.Root, "docs", "objectives.md"));
