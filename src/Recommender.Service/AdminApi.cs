@@ -159,6 +159,9 @@ public static class AdminApi
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["from"] = ["must not be after 'to'"] });
         if (externalUserId is not null && (userId = await accounts.FindExternalAsync(externalUserId, ct)) is null)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["externalUserId"] = [$"no platform user '{externalUserId}'"] });
+        // An unknown person would match nothing and look like someone who was never shown anything.
+        if (externalUserId is null && userId is { } ours && await accounts.GetAsync(ours, ct) is null)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["userId"] = [$"no person has user id {ours}; GET /api/admin/users lists them"] });
         var rows = await audit.SearchAsync(new ServedListFilter(userId, objectiveId, from, to, limit ?? ServedPage.DefaultLimit, before), ct);
         return TypedResults.Ok(rows.Select(r => new AuditRow(r.Id, r.UserId, MeApi.ServedListDto.From(r, serving))).ToList());
     }

@@ -653,12 +653,13 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
         var lists = (await JsonAsync(await admin.GetAsync($"/api/admin/served?externalUserId={externalUser}"))).AsArray();
         var unknown = await admin.GetAsync("/api/admin/served?externalUserId=nobody-" + Guid.NewGuid().ToString("N"));
         var both = await admin.GetAsync($"/api/admin/served?externalUserId={externalUser}&userId={service.Alice.Id}");
+        var unknownOurs = await admin.GetAsync($"/api/admin/served?userId={long.MaxValue}");
 
         Assert.Equal([feed["requestId"]!.GetValue<Guid>()], lists.Select(l => l!["list"]!["requestId"]!.GetValue<Guid>()));
-        foreach (var refused in new[] { unknown, both })
+        foreach (var (refused, field) in new[] { (unknown, "externalUserId"), (both, "externalUserId"), (unknownOurs, "userId") })
         {
             Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
-            Assert.True(JsonNode.Parse(await refused.Content.ReadAsStringAsync())!["errors"]!.AsObject().ContainsKey("externalUserId"));
+            Assert.True(JsonNode.Parse(await refused.Content.ReadAsStringAsync())!["errors"]!.AsObject().ContainsKey(field));
         }
     }
 
