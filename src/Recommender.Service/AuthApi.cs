@@ -16,6 +16,7 @@ public static class AuthApi
     {
         var group = app.MapGroup("/api/auth").WithTags("Sign-in");
         group.MapPost("/sign-in", SignIn).AllowAnonymous().RequireRateLimiting(ApiServiceExtensions.SignInLimit)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
             .WithName("SignIn")
             .WithSummary("Sign in with login and password")
             .WithDescription("Sets the session cookie the /api/me and /api/admin routes need. A few attempts per client address per minute, and a few failures per account from one address per quarter hour; past either, 429 with Retry-After.");
@@ -31,7 +32,7 @@ public static class AuthApi
         return app;
     }
 
-    private static async Task<Results<Ok<Me>, ValidationProblem, UnauthorizedHttpResult, ProblemHttpResult>> SignIn(SignInRequest request, AccountStore accounts, HttpContext http, CancellationToken ct)
+    private static async Task<Results<Ok<Me>, ValidationProblem, ProblemHttpResult>> SignIn(SignInRequest request, AccountStore accounts, HttpContext http, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(request.Login) || request.Login.Length > AccountStore.MaxLoginLength)
@@ -49,8 +50,14 @@ public static class AuthApi
                 detail: $"After {AccountStore.MaxFailedSignIns} failed sign-ins this account cannot sign in from your address for a while; try again in {SignInRateLimit.Describe(wait)} "
                     + "(Retry-After says the seconds). Sign-ins from other addresses are not affected. Whoever runs the service can set a new password with `recommender users create`, which also lifts the wait.");
         }
+        // Said plainly: the route-level 401 text (send a key, or sign in) would send someone who just tried to sign in in circles.
+        // Which of the two was wrong is not said, so the answer does not tell a guesser whether the login exists.
         if (outcome.Account is not { } account)
-            return TypedResults.Unauthorized();
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "The login or password is not right",
+                detail: $"Check both and try again. After {AccountStore.MaxFailedSignIns} failed sign-ins for an account from one address, that address waits "
+                    + $"{AccountStore.LockDuration.TotalMinutes:0} minutes for that account.");
+        }
         await PersonSessions.SignInAsync(http, account, ct);
         return TypedResults.Ok(new Me(account.Id, account.Login, account.DisplayName, account.Role));
     }

@@ -39,6 +39,29 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
+    public async Task SignIn_with_a_wrong_password_is_401_saying_the_login_or_password_is_not_right()
+    {
+        var account = await new Data.AccountStore(service.DataSource).UpsertAsync("eve-" + Guid.NewGuid().ToString("N")[..6], "Eve", "user", ServiceFixture.Password);
+        var client = service.CreateClient();
+
+        using var wrong = await client.PostAsJsonAsync("/api/auth/sign-in", new { login = account.Login, password = "not the password" });
+        using var unknown = await client.PostAsJsonAsync("/api/auth/sign-in", new { login = "nobody-" + Guid.NewGuid().ToString("N"), password = "x" });
+
+        var problems = new List<JsonNode>();
+        foreach (var response in new[] { wrong, unknown })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            problems.Add(JsonNode.Parse(await response.Content.ReadAsStringAsync())!);
+        }
+        Assert.Equal("The login or password is not right", problems[0]["title"]!.GetValue<string>());
+        Assert.DoesNotContain("API key", problems[0]["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        // An unknown login reads the same, so the answer does not say which logins exist.
+        Assert.Equal((problems[0]["title"]!.GetValue<string>(), problems[0]["detail"]!.GetValue<string>()),
+            (problems[1]["title"]!.GetValue<string>(), problems[1]["detail"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task Events_same_batch_twice_records_once()
     {
         var client = await service.SignedInAsync(service.Bob);
