@@ -62,6 +62,23 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
+    public async Task Events_stamped_up_to_a_day_ahead_are_taken_and_later_ones_refused_saying_so()
+    {
+        var platform = await service.WithApiKeyAsync("events");
+        var key = "ahead-" + Guid.NewGuid().ToString("N");
+        object Stamped(string suffix, DateTimeOffset at) => new { userId = "clock-skew", itemId = "item-1", kind = "view", idempotencyKey = key + suffix, occurredAt = at };
+
+        var soon = await JsonAsync(await platform.PostAsJsonAsync("/api/platform/events", new[] { Stamped("a", DateTimeOffset.UtcNow.AddHours(12)) }));
+        using var late = await platform.PostAsJsonAsync("/api/platform/events", new[] { Stamped("b", DateTimeOffset.UtcNow.AddDays(2)) });
+
+        Assert.Equal(1, soon["recorded"]!.GetValue<int>());
+        Assert.Equal(HttpStatusCode.BadRequest, late.StatusCode);
+        // The message states the rule the service applies: an event a few hours ahead was just taken, so not "not in the future".
+        Assert.Equal("must be from 1970 to no more than a day ahead of now",
+            JsonNode.Parse(await late.Content.ReadAsStringAsync())!["errors"]!["events[0].occurredAt"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Events_same_batch_twice_records_once()
     {
         var client = await service.SignedInAsync(service.Bob);

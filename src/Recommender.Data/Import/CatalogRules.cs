@@ -52,7 +52,7 @@ public static class CatalogRules
 
     /// <summary>Why the time an event happened is refused, or null: from 1970 to <see cref="ClockSkew"/> after <paramref name="now"/>.</summary>
     public static string? OccurredAtProblem(DateTimeOffset? value, DateTimeOffset now) =>
-        value is { } v && (v > now + ClockSkew || v < DateTimeOffset.UnixEpoch) ? "must not be in the future or before 1970" : null;
+        value is { } v && (v > now + ClockSkew || v < DateTimeOffset.UnixEpoch) ? "must be from 1970 to no more than a day ahead of now" : null;
 
     /// <summary>Why an event's value is refused, or null: a rating needs one in 0..10; anything else may carry a finite number.</summary>
     public static string? ValueProblem(EventKind kind, double? value) => kind == EventKind.Rating
