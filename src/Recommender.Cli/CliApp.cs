@@ -36,7 +36,7 @@ public static class CliApp
         {
             // A mistyped option is bad input like any other: one line each, exit 2 (the library's default is 1, which means a failed check).
             foreach (var error in parsed.Errors)
-                CliContext.Error(Describe(error));
+                CliContext.Error(Describe(error, parsed.CommandResult));
             return Task.FromResult(2);
         }
         // up needs time after Ctrl-C to stop its children and the database cleanly.
@@ -64,10 +64,15 @@ public static class CliApp
     /// The library says a value that is not a number "cannot be parsed as expected type 'System.Int64'", which names a
     /// .NET type a user never sees; this says which flag or argument wanted what kind of number. A value outside an
     /// option's fixed set (an enum such as <c>--split</c>, or one limited by <c>AcceptOnlyFromAmong</c> such as
-    /// <c>--loss</c>) is told the same way for both: the flag, its values as they are typed, and what was given.
+    /// <c>--loss</c>) is told the same way for both: the flag, its values as they are typed, and what was given. A
+    /// required flag left out is named first too.
     /// </summary>
-    private static string Describe(ParseError error)
+    private static string Describe(ParseError error, CommandResult command)
     {
+        // "Option '--name' is required." names the flag in the library's words; the line starts with it, as every other does.
+        if (command.Command.Options.FirstOrDefault(o =>
+                o.Required && error.Message.Contains($"'{o.Name}'", StringComparison.Ordinal)) is { } missing)
+            return $"{missing.Name} is required";
         var (option, name, type, tokens) = error.SymbolResult switch
         {
             OptionResult o => (o.Option, o.Option.Name, o.Option.ValueType, o.Tokens),

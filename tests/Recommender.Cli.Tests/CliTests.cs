@@ -439,7 +439,8 @@ public sealed class CliTests : IAsyncLifetime
     [InlineData("evaluate --data . --split bogus", "--split must be one of: temporal, random, newcomers (got 'bogus')")]
     [InlineData("train --loss hinge", "--loss must be one of: oneclass, regression (got 'hinge')")]
     [InlineData("up --demo nope", "--demo must be one of: generated, movietweetings, stackexchange (got 'nope')")]
-    public async Task An_option_of_fixed_values_refuses_another_in_one_line_naming_the_flag_and_its_values(string command, string message)
+    [InlineData("keys create --scope feeds", "--name is required")]
+    public async Task An_option_of_fixed_values_refuses_another_and_a_required_one_left_out_is_named_in_one_line(string command, string message)
     {
         var bad = await RunAsync(null, command.Split(' '));
 
