@@ -15,15 +15,17 @@ public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
 {
     private const int Width = 1280, Height = 900;
 
-    [Fact]
-    public async Task Models_table_fits_its_box_on_a_laptop_with_rows_a_few_lines_tall()
+    [Theory]
+    [InlineData(Width, Height)]
+    [InlineData(1200, 800)]
+    public async Task Models_table_fits_its_box_on_a_laptop_with_rows_a_few_lines_tall(int width, int height)
     {
-        // Two more models, so an older ready one offers "Roll back to this…".
+        // Two more models, so an older ready one offers "Roll back…".
         var trainer = new ModelTraining(new ModelStore(web.DataSource), new EventStore(web.DataSource));
         var options = new MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8 };
         await trainer.TrainAsync(options);
         await trainer.TrainAsync(options);
-        var admin = await SignedInPageAsync(web.BaseAddress, (await web.NewAccountAsync("admin")).Login, WebFixture.Password, Width, Height);
+        var admin = await SignedInPageAsync(web.BaseAddress, (await web.NewAccountAsync("admin")).Login, WebFixture.Password, width, height);
         await admin.ArrivedAsync("/admin$");
 
         await admin.GotoAsync("/admin/models");
@@ -40,11 +42,11 @@ public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
             var box = (await row.BoundingBoxAsync())!;
             Assert.True(box.Height <= 6 * lineHeight, $"a models row is {box.Height} pixels tall, taller than six lines of {lineHeight}");
         }
-        // A button's words on one line: it wrapped to four ("Roll / back / to / this…") beside the data.
+        // A button's words on one line: "Roll back to this…" wrapped to four lines beside the data.
         var buttons = await admin.Locator("#models a.button").EvaluateAllAsync<string[]>("""
             links => links.map(a => { const r = document.createRange(); r.selectNodeContents(a); return a.textContent + ": " + r.getClientRects().length; })
             """);
-        Assert.Contains(buttons, b => b.StartsWith("Roll back to this", StringComparison.Ordinal));
+        Assert.Contains(buttons, b => b.StartsWith("Roll back…", StringComparison.Ordinal));
         Assert.All(buttons, b => Assert.EndsWith(": 1", b, StringComparison.Ordinal));
     }
 

@@ -877,7 +877,7 @@ public sealed class PageTests(WebFixture web)
         Assert.True(older > 0, "no earlier ready version");
 
         (_, page, _) = await admin.PageAsync("/admin/models");
-        Assert.Contains(page.QuerySelectorAll("a.button"), b => b.TextContent == "Roll back to this…" && b.GetAttribute("href") == $"/admin/models?confirm={older}");
+        Assert.Contains(page.QuerySelectorAll("a.button"), b => b.TextContent == "Roll back…" && b.GetAttribute("href") == $"/admin/models?confirm={older}");
         (_, page, _) = await admin.PageAsync($"/admin/models?confirm={older}");
         using (var rollBack = await admin.SubmitAsync(page, "form[action='/admin/do/activate']"))
             Assert.StartsWith("/admin/models?done=", rollBack.Headers.Location!.OriginalString, StringComparison.Ordinal);
