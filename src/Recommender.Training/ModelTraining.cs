@@ -343,7 +343,7 @@ public sealed class ModelTraining(ModelStore models, EventStore events)
             return (false, $"rejected: holdout NDCG@{HoldoutK} {ndcg:F4} does not beat popularity's {popular:F4}{pairs}");
         var active = await models.GetActiveMetricsAsync(ct);
         var activeMetrics = active is { } a ? ModelMetrics.Read(a.Metrics) : null;
-        // A figure measured on another kind of holdout (a model from before the per-person one) is not comparable.
+        // A figure measured on another kind of holdout (a model from before newcomers were measured) is not comparable.
         var otherHoldout = activeMetrics?.TestNdcg is not null && activeMetrics.HoldoutSplit != metrics.HoldoutSplit;
         var activeNdcg = otherHoldout ? null : activeMetrics?.TestNdcg;
         if (active is null || activeNdcg is null || ndcg >= activeNdcg * (1 - GateTolerance))

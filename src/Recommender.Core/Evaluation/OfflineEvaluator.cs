@@ -139,7 +139,7 @@ public static class OfflineEvaluator
 
     /// <summary>
     /// Evaluates <see cref="EvaluationOptions.Seeds"/> times and reports each figure's mean and spread.
-    /// <paramref name="load"/> gives the data for a seed; a temporal or per-person split is loaded once, a random one per seed.
+    /// <paramref name="load"/> gives the data for a seed; a temporal or newcomers split is loaded once, a random one per seed.
     /// </summary>
     public static EvaluationReport Run(Func<int, EvaluationData> load, EvaluationOptions options, LearnerSimulationOptions? learnerOptions = null)
     {
@@ -156,7 +156,7 @@ public static class OfflineEvaluator
             if (data is null || options.Split == SplitKind.Random)
             {
                 data = load(seed);
-                // Tuning looks only at the validation split; on a temporal or per-person split that is the same for every seed.
+                // Tuning looks only at the validation split; on a temporal or newcomers split that is the same for every seed.
                 tuned = [];
             }
             var seeded = options with { Seed = seed, Now = options.Now ?? data.LastRating };
