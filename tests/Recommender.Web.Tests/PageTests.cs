@@ -360,7 +360,7 @@ public sealed class PageTests(WebFixture web)
         var (_, shown, _) = await client.PageAsync($"/settings/shown/{requestId}");
 
         // Not "each scored against those already above it": learning's scores are each item's own.
-        const string TopicsInTurn = "“Help me learn” gives the chosen topics places in turn, each to the best-scored item of the topic with the fewest places so far, so an item lower down can have a higher score than one above it.";
+        const string TopicsInTurn = "“Help me learn” gives the chosen topics places in turn, each to the best-scored item at the reader’s level in the topic with the fewest places so far; a topic with nothing left at that level hands its turns to the others, and the rest follow by score. So an item lower down can have a higher score than one above it.";
         Assert.Equal(TopicsInTurn, record.QuerySelector("#score-order")?.TextContent);
         Assert.Equal(TopicsInTurn, shown.QuerySelector("#score-order")?.TextContent);
         client.Dispose();
