@@ -360,9 +360,11 @@ public sealed class PageTests(WebFixture web)
         var (_, shown, _) = await client.PageAsync($"/settings/shown/{requestId}");
 
         // Not "each scored against those already above it": learning's scores are each item's own.
-        const string TopicsInTurn = "“Help me learn” gives the chosen topics places in turn, each to the best-scored item at the reader’s level in the topic with the fewest places so far; a topic with nothing left at that level hands its turns to the others, and the rest follow by score. So an item lower down can have a higher score than one above it.";
-        Assert.Equal(TopicsInTurn, record.QuerySelector("#score-order")?.TextContent);
-        Assert.Equal(TopicsInTurn, shown.QuerySelector("#score-order")?.TextContent);
+        // Turns are taken among items at the reader's level only; the rest follow by score.
+        Assert.Equal("“Help me learn” gives the chosen topics places in turn, each to the best-scored item at the reader’s level in the topic with the fewest places so far; a topic with nothing left at that level hands its turns to the others, and the rest follow by score. So an item lower down can have a higher score than one above it.",
+            record.QuerySelector("#score-order")?.TextContent);
+        Assert.Equal("“Help me learn” gives the topics you chose places in turn, each to the best-scored item at your level in the topic with the fewest places so far; a topic with nothing left at that level hands its turns to the others, and the rest follow by score. So an item lower down can have a higher score than one above it.",
+            shown.QuerySelector("#score-order")?.TextContent);
         client.Dispose();
     }
 

@@ -144,9 +144,12 @@ public static class Explanations
     public static bool OutOfScoreOrder(IReadOnlyList<ServedItem> items) =>
         items.Zip(items.Skip(1)).Any(p => Number(p.Second.Score) != Number(p.First.Score) && p.Second.Score > p.First.Score);
 
-    /// <summary>Why a list is <see cref="OutOfScoreOrder"/>, in the words of the goal that ranked it.</summary>
-    public static string ScoreOrderReason(IObjective? goal) => goal is { BalancesChosenTopics: true }
-        ? $"“{goal.DisplayName}” gives the chosen topics places in turn, each to the best-scored item at the reader’s level in the topic with the fewest places so far; a topic with nothing left at that level hands its turns to the others, and the rest follow by score. So an item lower down can have a higher score than one above it."
+    /// <summary>
+    /// Why a list is <see cref="OutOfScoreOrder"/>, in the words of the goal that ranked it: to an auditor about "the
+    /// reader", to the reader about themselves.
+    /// </summary>
+    public static string ScoreOrderReason(IObjective? goal, bool toReader = false) => goal is { BalancesChosenTopics: true }
+        ? $"“{goal.DisplayName}” gives the {(toReader ? "topics you chose" : "chosen topics")} places in turn, each to the best-scored item at {(toReader ? "your" : "the reader’s")} level in the topic with the fewest places so far; a topic with nothing left at that level hands its turns to the others, and the rest follow by score. So an item lower down can have a higher score than one above it."
         : "The items were picked one at a time, each scored against those already above it, so an item lower down can have a higher score than one above it.";
 
     /// <summary>Up to three decimals; a value that rounds to zero is "0", never "-0".</summary>
