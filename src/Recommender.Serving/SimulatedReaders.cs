@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,6 +24,9 @@ public sealed record SimulatedHistory(int Readers, int Days, int Lists, int Even
 
     /// <summary>The re-ranker run that followed <see cref="Retrained"/>, when it ran.</summary>
     public RerankerReport? Reranker { get; init; }
+
+    /// <summary>How long writing the history took, without the training after it.</summary>
+    public TimeSpan Elapsed { get; init; }
 }
 
 /// <summary>
@@ -120,7 +124,10 @@ public sealed class SimulatedReaders(
         builder.AddRecommenderServing();
         builder.Services.AddSingleton<SimulatedReaders>();
         using var host = builder.Build();
-        var history = await host.Services.GetRequiredService<SimulatedReaders>().SeedAsync(DateTimeOffset.UtcNow, ct);
+        var started = Stopwatch.GetTimestamp();
+        var history = await host.Services.GetRequiredService<SimulatedReaders>().SeedAsync(DateTimeOffset.UtcNow, ct) is { } written
+            ? written with { Elapsed = Stopwatch.GetElapsedTime(started) }
+            : null;
         if (history is null || await host.Services.GetRequiredService<ModelStore>().GetActiveMetricsAsync(ct) is not { } active
             || ModelMetrics.Read(active.Metrics)?.Feedback != ModelMetrics.Activity)
             return history;

@@ -99,6 +99,9 @@ public sealed class SimulatedReadersTests : IAsyncLifetime
 
         var model = history?.Retrained;
         Assert.NotNull(model);
+        // The history's time is its own; the training reports its own seconds.
+        Assert.True(history!.Elapsed > TimeSpan.Zero);
+        Assert.True(model.Metrics!.TrainSeconds > 0);
         Assert.Equal(first.Version + 1, model.Version);
         Assert.Equal(first.Metrics.Users + SimulatedReaders.PerGoal * 4, model.Metrics!.Users);
         Assert.True(model.Activated, model.Decision);

@@ -146,11 +146,10 @@ internal static class UpCommand
     /// </summary>
     internal static async Task<SimulatedHistory?> SimulateReadersAsync(string connectionString, CancellationToken ct)
     {
-        var started = Stopwatch.GetTimestamp();
         var history = await SimulatedReaders.SeedDatabaseAsync(connectionString, Path.Combine(CliContext.DataRoot, "audit-spool"), ct);
         if (history is not null)
             AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Simulated {history.Readers} readers over {history.Days} days: {history.Lists:N0} lists served, {history.Events:N0} events (labelled '{SimulatedReaders.NamePrefix}' on the dashboard) in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s"));
+                $"Simulated {history.Readers} readers over {history.Days} days: {history.Lists:N0} lists served, {history.Events:N0} events (labelled '{SimulatedReaders.NamePrefix}' on the dashboard) in {history.Elapsed.TotalSeconds:F1} s"));
         if (history?.Retrained is { } model)
         {
             AnsiConsole.WriteLine("trained again on that history, as Train now does, so the model knows the simulated readers:");
