@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Npgsql;
 using Recommender.Data;
 
@@ -57,6 +58,22 @@ internal static class CliContext
                 return dir.FullName;
         }
         return null;
+    }
+
+    /// <summary>
+    /// Refuses a value outside <paramref name="min"/>..<paramref name="max"/> as bad input (exit 2, one line naming the
+    /// flag, the range and the value given), rather than running with a value the user did not give.
+    /// </summary>
+    public static Option<int> Within(this Option<int> option, int min, int max, string? unit = null)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 0 || !int.TryParse(result.Tokens[^1].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+                return;
+            if (value < min || value > max)
+                result.AddError(string.Create(CultureInfo.InvariantCulture, $"{option.Name} must be from {min:N0} to {max:N0}{(unit is null ? "" : " " + unit)} (got {value})"));
+        });
+        return option;
     }
 
     /// <summary>

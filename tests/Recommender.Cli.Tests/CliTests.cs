@@ -539,6 +539,20 @@ public sealed class CliTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData("serve --duration 900", "--duration must be from 1 to 600 seconds (got 900)")]
+    [InlineData("mixed --duration 0", "--duration must be from 1 to 600 seconds (got 0)")]
+    [InlineData("ingest --batch 5000", "--batch must be from 1 to 1,000 (got 5000)")]
+    [InlineData("ingest --events 0", "--events must be from 1 to 10,000,000 (got 0)")]
+    public async Task Bench_value_out_of_range_exits_2_in_one_line_rather_than_running_with_another(string command, string message)
+    {
+        // Nothing listens on the discard port: a run that started anyway would not exit 2.
+        var bad = await RunAsync(null, ["bench", .. command.Split(' '), "--url", "http://127.0.0.1:9", "--api-key", "unused"]);
+
+        Assert.Equal(2, bad.Exit);
+        Assert.Equal($"error: {message}", bad.Output.Trim());
+    }
+
     [Fact]
     public async Task Keys_create_with_an_empty_name_is_refused_and_stores_no_key()
     {

@@ -22,7 +22,7 @@ internal static class BenchServeCommand
         var users = new Option<int>("--users") { Description = "Platform user ids 1..N to request feeds for.", DefaultValueFactory = _ => 1000 };
         var rate = new Option<int>("--rate") { Description = "Requests per second (open loop); 0 = as fast as --concurrency allows.", DefaultValueFactory = _ => 0 };
         var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight at most.", DefaultValueFactory = _ => 32 };
-        var duration = new Option<int>("--duration") { Description = "Seconds to run (at most 600).", DefaultValueFactory = _ => 20 };
+        var duration = new Option<int>("--duration") { Description = "Seconds to run, 1 to 600.", DefaultValueFactory = _ => 20 }.Within(1, 600, "seconds");
         var k = new Option<int>("--k") { Description = "Items per feed.", DefaultValueFactory = _ => 20 };
         var serve = new Command("serve", "Feed requests at a fixed rate or at saturation; prints throughput and latency percentiles.") { url, key, users, rate, concurrency, duration, k };
         serve.SetAction(CliApp.Guarded(async (parse, ct) =>
@@ -31,14 +31,14 @@ internal static class BenchServeCommand
             var n = parse.GetValue(users);
             var size = parse.GetValue(k);
             var random = new Random(1);
-            var result = await RunAsync(parse.GetValue(rate), parse.GetValue(concurrency), Math.Clamp(parse.GetValue(duration), 1, 600),
+            var result = await RunAsync(parse.GetValue(rate), parse.GetValue(concurrency), parse.GetValue(duration),
                 async () => (HttpResponseMessage?)await http.GetAsync($"/api/platform/users/{random.Next(1, n + 1)}/feed?k={size}"), ct);
             Console.WriteLine(JsonSerializer.Serialize(new { bench = "serve", rate = parse.GetValue(rate), result.Requests, result.Errors, result.PerSecond, result.P50Ms, result.P90Ms, result.P99Ms, result.MaxMs, result.OkP99Ms, result.RefusedP99Ms, result.StatusCounts }));
             return 0;
         }));
 
-        var events = new Option<int>("--events") { Description = "Events to send in all (at most 10,000,000).", DefaultValueFactory = _ => 200_000 };
-        var batch = new Option<int>("--batch") { Description = "Events per request (at most 1000).", DefaultValueFactory = _ => 1000 };
+        var events = new Option<int>("--events") { Description = "Events to send in all, 1 to 10,000,000.", DefaultValueFactory = _ => 200_000 }.Within(1, 10_000_000);
+        var batch = new Option<int>("--batch") { Description = "Events per request, 1 to 1000.", DefaultValueFactory = _ => 1000 }.Within(1, 1000);
         var items = new Option<string>("--item-prefix") { Description = "Items are '<prefix><n>' for n in 1..--items (the synthetic data's ids).", DefaultValueFactory = _ => "" };
         var itemCount = new Option<int>("--items") { Description = "How many items to spread events over.", DefaultValueFactory = _ => 1000 };
         var ingest = new Command("ingest", "Send events in batches as fast as --concurrency allows; prints events per second and how many were acknowledged.")
@@ -48,8 +48,8 @@ internal static class BenchServeCommand
         ingest.SetAction(CliApp.Guarded(async (parse, ct) =>
         {
             using var http = Client(parse.GetValue(url)!, parse.GetValue(key)!);
-            var total = Math.Clamp(parse.GetValue(events), 1, 10_000_000);
-            var perBatch = Math.Clamp(parse.GetValue(batch), 1, 1000);
+            var total = parse.GetValue(events);
+            var perBatch = parse.GetValue(batch);
             var run = Guid.NewGuid().ToString("N")[..8];
             var next = -1;
             long acknowledged = 0;
@@ -93,8 +93,8 @@ internal static class BenchServeCommand
         {
             using var http = Client(parse.GetValue(url)!, parse.GetValue(key)!);
             var (n, size, prefix, count) = (parse.GetValue(users), parse.GetValue(k), parse.GetValue(items), parse.GetValue(itemCount));
-            var perBatch = Math.Clamp(parse.GetValue(batch), 1, 1000);
-            var seconds = Math.Clamp(parse.GetValue(duration), 1, 600);
+            var perBatch = parse.GetValue(batch);
+            var seconds = parse.GetValue(duration);
             var run = Guid.NewGuid().ToString("N")[..8];
             var log = new MixedLog();
             var next = -1;
