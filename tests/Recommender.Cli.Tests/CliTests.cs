@@ -540,6 +540,34 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("")]
+    [InlineData("\n\n")]
+    public async Task Provenance_sign_and_verify_refuse_a_file_without_items_alike_in_one_line_exit_2(string content)
+    {
+        var folder = Directory.CreateTempSubdirectory("recommender-provenance-").FullName;
+        try
+        {
+            var keys = Path.Combine(folder, "keys");
+            var items = Path.Combine(folder, "items.jsonl");
+            var signed = Path.Combine(folder, "signed.jsonl");
+            Assert.Equal(0, (await RunAsync(null, "provenance", "keygen", "--out", keys)).Exit);
+            await File.WriteAllTextAsync(items, content);
+
+            var sign = await RunAsync(null, "provenance", "sign", "--key", Path.Combine(keys, "publisher.key"), "--in", items, "--out", signed);
+            var verify = await RunAsync(null, "provenance", "verify", "--in", items, "--public-key", Path.Combine(keys, "publisher.pub"));
+
+            Assert.Equal((2, 2), (sign.Exit, verify.Exit));
+            Assert.Equal($"error: --in: {items}: no items to sign; an items.jsonl has one JSON object a line", sign.Output.Trim());
+            Assert.Equal($"error: --in: {items}: no items to verify; an items.jsonl has one JSON object a line", verify.Output.Trim());
+            Assert.False(File.Exists(signed));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Theory]
     [InlineData("serve --duration 900", "--duration must be from 1 to 600 seconds (got 900)")]
     [InlineData("mixed --duration 0", "--duration must be from 1 to 600 seconds (got 0)")]
     [InlineData("ingest --batch 5000", "--batch must be from 1 to 1,000 (got 5000)")]

@@ -55,7 +55,7 @@ internal static class ProvenanceCommand
     private static int Sign(string keyPath, string input, string output)
     {
         var pem = File.ReadAllText(UserFile("--key", keyPath));
-        var items = ImportReaders.ItemsJsonl(UserFile("--in", input));
+        var items = Items(UserFile("--in", input), "sign");
         if (Directory.Exists(output))
             throw new CliException($"--out: {output} is a folder; give the file to write the signed items to, e.g. {Path.Combine(output, "items.signed.jsonl")}");
         var lines = new StringBuilder();
@@ -87,16 +87,11 @@ internal static class ProvenanceCommand
         IReadOnlyList<(ItemRow Item, string Text)> items;
         try
         {
-            items = ImportReaders.ItemsJsonl(input);
+            items = Items(input, "verify");
         }
         catch (ImportException e)
         {
             CliContext.Error(e.Message);
-            return 1;
-        }
-        if (items.Count == 0)
-        {
-            CliContext.Error($"{input}: no items to verify");
             return 1;
         }
         var failed = 0;
@@ -115,6 +110,14 @@ internal static class ProvenanceCommand
         AnsiConsole.WriteLine($"all {items.Count} items verify with key {PublisherKeys.KeyId(key)}");
         return 0;
     }
+
+    /// <summary>
+    /// The items of <paramref name="input"/>; none is bad input for sign and verify alike (exit 2): most likely the wrong
+    /// file, or one not written yet, and signing it would write a file with nothing to vouch for.
+    /// </summary>
+    private static IReadOnlyList<(ItemRow Item, string Text)> Items(string input, string verb) =>
+        ImportReaders.ItemsJsonl(input) is { Count: > 0 } items ? items
+        : throw new CliException($"--in: {input}: no items to {verb}; an items.jsonl has one JSON object a line");
 
     /// <summary>The path, when it names a file that exists; a folder or a missing file is a one-line error naming the flag.</summary>
     private static string UserFile(string flag, string path) =>
