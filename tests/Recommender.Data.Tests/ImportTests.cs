@@ -208,7 +208,7 @@ public sealed class ImportTests : IAsyncLifetime
     {
         File.WriteAllText(Path.Combine(_scratch, "items.jsonl"), """
             {"item_id": "j1", "title": "Photosynthesis", "topics": ["Biology", "Plants"], "level": 2}
-            {"item_id": 17, "title": "Tides", "topics": "Oceans|Physics", "published_at": "2023-01-05T08:00:00+01:00"}
+            {"item_id": 17, "title": "Tides", "topics": ["Oceans", "Physics"], "published_at": "2023-01-05T08:00:00+01:00"}
             """);
 
         var result = await ImportAsync(ImportReaders.Directory(_scratch));
@@ -245,6 +245,8 @@ public sealed class ImportTests : IAsyncLifetime
         { "items.jsonl", "{\"item_id\": \"j1\", \"title\": \"One\"}\n{\"item_id\": \"j2\", \"title\": {\"text\": \"Two\"}}\n", 2, "title must be a string or a number" },
         { "items.jsonl", "{\"item_id\": \"j1\", \"title\": \"One\"}\n{\"item_id\": \"j2\", \"title\": \"Two\", \"level\": true}\n", 2, "level must be a string or a number" },
         { "items.jsonl", "{\"item_id\": \"j1\", \"title\": \"One\"}\n{\"item_id\": \"j2\", \"title\": \"Two\", \"topics\": [1, 2]}\n", 2, "topics must hold strings" },
+        // A string is not split as an items.csv cell is: the REST API refuses one too.
+        { "items.jsonl", "{\"item_id\": \"j1\", \"title\": \"One\"}\n{\"item_id\": \"j2\", \"title\": \"Two\", \"topics\": \"Oceans|Physics\"}\n", 2, "topics must be an array of strings" },
         { "items.jsonl", "{\"item_id\": \"j1\", \"title\": \"One\"}\n[\"j2\", \"Two\"]\n", 2, "not a JSON object" },
         { "items.jsonl", "{\"item_id\": \"j1\", \"title\": \"One\"}\n{\"title\": \"Two\"}\n", 2, "item_id is empty" },
         { "items.jsonl", "{\"item_id\": \"j1\", \"title\": \"One\"}\n{\"item_id\": \"j2\", \"title\": \"Two\", \"level\": 1e400}\n", 2, "level" },

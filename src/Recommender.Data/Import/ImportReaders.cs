@@ -192,8 +192,9 @@ public static class ImportReaders
                     JsonValueKind.Array => t.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String
                         ? Storable(path, line, "topics", e.GetString())!.Trim()
                         : throw new ImportException(path, line, "topics must hold strings")).Where(s => s.Length > 0).Distinct(StringComparer.Ordinal).ToArray(),
-                    JsonValueKind.String => Topics(Storable(path, line, "topics", t.GetString())),
                     JsonValueKind.Null => [],
+                    // Not split on '|' as items.csv is: JSON has arrays, the REST API refuses a string here too, and a
+                    // topic holding a '|' would otherwise become two.
                     _ => throw new ImportException(path, line, "topics must be an array of strings"),
                 };
             }
