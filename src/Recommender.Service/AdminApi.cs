@@ -211,6 +211,14 @@ public static class AdminApi
             errors["attribute"] = [attributeProblem];
         if (topics && (string.IsNullOrWhiteSpace(input.FromTopic) || string.IsNullOrWhiteSpace(input.ToTopic)))
             errors[string.IsNullOrWhiteSpace(input.FromTopic) ? "fromTopic" : "toTopic"] = ["is required with the other topic"];
+        else if (topics && !attribute)
+        {
+            foreach (var (field, topic) in new[] { ("fromTopic", input.FromTopic!), ("toTopic", input.ToTopic!) })
+            {
+                if (audit.TopicProblem(topic) is { } topicProblem)
+                    errors[field] = [topicProblem];
+            }
+        }
         if (input.K is < 1 or > 100)
             errors["k"] = ["must be between 1 and 100"];
         if (errors.Count > 0)

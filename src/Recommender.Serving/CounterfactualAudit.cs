@@ -78,6 +78,17 @@ public sealed class CounterfactualAudit(ServingState state, FeedService feeds, E
         attribute is not null && StatedAttributes.Contains(attribute, StringComparer.Ordinal) ? null
         : $"\u201c{attribute}\u201d is not an attribute people state; choose one of {string.Join(", ", StatedAttributes)}.";
 
+    /// <summary>
+    /// What is wrong with a topic a swap names, or null when the catalog being served has it: a topic it does not have
+    /// is a mistake (misspelt, or from another catalog), not a swap that "replaced nothing". The topics checked are
+    /// those the admin page offers, so a topic chosen there always passes.
+    /// </summary>
+    public string? TopicProblem(string topic)
+    {
+        var topics = state.Current.Pipeline.Catalog.Topics;
+        return topics.Contains(topic, StringComparer.Ordinal) ? null : CatalogBrowser.UnknownTopic(topic, topics);
+    }
+
     /// <summary>Ranks both with the person's goal and settings as they are now.</summary>
     /// <exception cref="ArgumentException">The change names an attribute that is not one of <see cref="StatedAttributes"/>.</exception>
     public Task<CounterfactualResult?> RunAsync(long userId, CounterfactualChange change, int k, int seed, CancellationToken ct = default) =>

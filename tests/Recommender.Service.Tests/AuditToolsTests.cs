@@ -110,6 +110,26 @@ public sealed class AuditToolsTests(ServiceFixture service) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task Counterfactual_topic_the_catalog_does_not_have_is_a_400_naming_its_field()
+    {
+        var admin = await service.SignedInAsync(service.Admin);
+        var userId = await UserWithPhysicsHistoryAsync();
+
+        var to = await admin.PostAsJsonAsync("/api/admin/counterfactual", new { userId, fromTopic = "Physics", toTopic = "Musik", k = 10 });
+        var from = await admin.PostAsJsonAsync("/api/admin/counterfactual", new { userId, fromTopic = "Underwater Basket Weaving", toTopic = "Music", k = 10 });
+
+        // Not "nothing was replaced": a topic the catalog lacks is the caller's mistake, named with the one likely meant.
+        Assert.Equal(HttpStatusCode.BadRequest, to.StatusCode);
+        var toErrors = JsonNode.Parse(await to.Content.ReadAsStringAsync())!["errors"]!.AsObject();
+        Assert.Equal(["toTopic"], toErrors.Select(e => e.Key));
+        Assert.Equal("'Musik' is not a topic of the catalog; did you mean Music?", toErrors["toTopic"]![0]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.BadRequest, from.StatusCode);
+        var fromErrors = JsonNode.Parse(await from.Content.ReadAsStringAsync())!["errors"]!.AsObject();
+        Assert.Equal(["fromTopic"], fromErrors.Select(e => e.Key));
+        Assert.Contains("GET /api/catalog/topics lists them", fromErrors["fromTopic"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Counterfactual_bad_input_names_the_field()
     {
         var admin = await service.SignedInAsync(service.Admin);
