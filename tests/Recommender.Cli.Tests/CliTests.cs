@@ -581,6 +581,44 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal($"error: {message}", bad.Output.Trim());
     }
 
+    [Theory]
+    [InlineData("synthetic", "items.csv sources.csv", "ratings.csv: no such file (synthetic data is items.csv, sources.csv, ratings.csv)")]
+    [InlineData("synthetic", "", "items.csv: no such file (synthetic data is items.csv, sources.csv, ratings.csv)")]
+    [InlineData("generic", "", ": found neither items.csv, items.jsonl nor events.csv")]
+    [InlineData("movietweetings", "movies.dat", "ratings.dat: no such file")]
+    [InlineData("stackexchange", "", ": neither it nor any folder in it holds a Stack Exchange Posts.xml")]
+    public async Task Import_of_a_folder_without_a_file_its_kind_needs_exits_2_naming_it_and_stores_nothing(string kind, string files, string missing)
+    {
+        var folder = Directory.CreateTempSubdirectory("recommender-cli-").FullName;
+        try
+        {
+            var contents = new Dictionary<string, string>
+            {
+                ["items.csv"] = "item_id,title,source_id\n1,Tides,1\n",
+                ["sources.csv"] = "source_id,name\n1,Ocean Weekly\n",
+                ["movies.dat"] = "0000008::Edison Kinetoscopic Record of a Sneeze (1894)::Documentary|Short\n",
+            };
+            foreach (var file in files.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                await File.WriteAllTextAsync(Path.Combine(folder, file), contents[file]);
+            var notFolder = Path.Combine(folder, "not-a-folder.csv");
+            await File.WriteAllTextAsync(notFolder, "item_id,title\n");
+
+            var incomplete = await RunAsync(null, "import", kind, folder);
+            var absent = await RunAsync(null, "import", kind, Path.Combine(folder, "absent"));
+            var notAFolder = await RunAsync(null, "import", kind, notFolder);
+
+            Assert.Equal((2, 2, 2), (incomplete.Exit, absent.Exit, notAFolder.Exit));
+            Assert.Equal($"error: {(missing.StartsWith(':') ? folder : folder + Path.DirectorySeparatorChar)}{missing}", incomplete.Output.Trim());
+            Assert.Equal($"error: {Path.Combine(folder, "absent")}: no such directory", absent.Output.Trim());
+            Assert.Equal($"error: {notFolder}: is a file, not a folder; give the folder that holds the files", notAFolder.Output.Trim());
+            Assert.Equal((0L, 0L, 0L), (await CountAsync("items"), await CountAsync("sources"), await CountAsync("events")));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Keys_create_with_an_empty_name_is_refused_and_stores_no_key()
     {

@@ -12,7 +12,7 @@ internal static class ImportCommand
     public static Command Create() => new("import", "Import a catalog and its events. A bad row stops the import with file:line and nothing is written.")
     {
         Sub("movietweetings", "MovieTweetings (movies.dat, ratings.dat): genres become topics, ratings become rating events 0..10.", ImportReaders.MovieTweetings),
-        Sub("synthetic", "Output of the synthetic generator (items.csv, sources.csv, ratings.csv).", dir => ImportReaders.Directory(dir, "ratings.csv")),
+        Sub("synthetic", "Output of the synthetic generator (items.csv, sources.csv, ratings.csv).", ImportReaders.Synthetic),
         Sub("generic", "Your own catalog: topics.csv, sources.csv, items.csv or items.jsonl, events.csv (see README).", dir => ImportReaders.Directory(dir)),
         Sub("stackexchange", "A Stack Exchange data dump (Posts.xml, Users.xml, Comments.xml, Votes.xml, Tags.xml): one site folder or a folder of sites.", StackExchangeReader.Read),
     };

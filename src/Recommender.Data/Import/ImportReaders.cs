@@ -19,6 +19,7 @@ public static class ImportReaders
     /// </summary>
     public static ImportBatch MovieTweetings(string directory)
     {
+        RequireDirectory(directory);
         var moviesPath = RequireFile(directory, "movies.dat");
         var ratingsPath = RequireFile(directory, "ratings.dat");
         var batch = new ImportBatch { ItemsFile = moviesPath, EventsFile = ratingsPath };
@@ -66,8 +67,7 @@ public static class ImportReaders
     /// </summary>
     public static ImportBatch Directory(string directory, string eventsFileName = "events.csv")
     {
-        if (!System.IO.Directory.Exists(directory))
-            throw new DirectoryNotFoundException($"{directory}: no such directory");
+        RequireDirectory(directory);
         var csvItems = Path.Combine(directory, "items.csv");
         var jsonItems = Path.Combine(directory, "items.jsonl");
         // Two files for one thing would leave one of them silently unread; which one is meant is the user's to say.
@@ -98,6 +98,25 @@ public static class ImportReaders
             ReadEvents(eventsPath, batch);
         return batch;
     }
+
+    /// <summary>
+    /// The synthetic generator's output: the generic format with <c>ratings.csv</c> for its events. It always writes
+    /// <see cref="SyntheticFiles"/>, so a folder without one of them is not its output (or not all of it), and is refused
+    /// naming the file rather than imported in part: without ratings.csv, say, an import would add items and no event.
+    /// </summary>
+    public static ImportBatch Synthetic(string directory)
+    {
+        RequireDirectory(directory);
+        foreach (var name in SyntheticFiles)
+        {
+            if (!File.Exists(Path.Combine(directory, name)))
+                throw new FileNotFoundException($"{Path.Combine(directory, name)}: no such file (synthetic data is {string.Join(", ", SyntheticFiles)})");
+        }
+        return Directory(directory, "ratings.csv");
+    }
+
+    /// <summary>The files the synthetic generator writes, every one of which <see cref="Synthetic"/> reads.</summary>
+    public static IReadOnlyList<string> SyntheticFiles { get; } = ["items.csv", "sources.csv", "ratings.csv"];
 
     /// <summary>
     /// <c>topics.csv</c>: <c>topic,parent</c>, an empty parent making the topic a subject of its own, and an optional
@@ -382,6 +401,15 @@ public static class ImportReaders
                 continue;
             action(line, raw.ToString());
         }
+    }
+
+    /// <summary>A folder given to read from: a missing one, or a file given in its place, is named as such.</summary>
+    internal static void RequireDirectory(string directory)
+    {
+        if (File.Exists(directory))
+            throw new DirectoryNotFoundException($"{directory}: is a file, not a folder; give the folder that holds the files");
+        if (!System.IO.Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"{directory}: no such directory");
     }
 
     private static string RequireFile(string directory, string name)

@@ -37,8 +37,7 @@ public static class StackExchangeReader
 
     private static ImportBatch ReadDump(string directory, bool answersAsQuiz)
     {
-        if (!Directory.Exists(directory))
-            throw new DirectoryNotFoundException($"{directory}: no such directory");
+        ImportReaders.RequireDirectory(directory);
         string[] sites = File.Exists(Path.Combine(directory, "Posts.xml"))
             ? [directory]
             : [.. Directory.GetDirectories(directory).Where(d => File.Exists(Path.Combine(d, "Posts.xml"))).Order(StringComparer.Ordinal)];
