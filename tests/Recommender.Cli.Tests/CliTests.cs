@@ -620,6 +620,25 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Evaluate_with_data_that_is_not_a_folder_exits_2_naming_what_was_given()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            var missing = await RunAsync(null, "evaluate", "--data", "ex", "--seeds", "1", "--learners", "0");
+            var notAFolder = await RunAsync(null, "evaluate", "--data", file, "--seeds", "1", "--learners", "0");
+
+            Assert.Equal((2, 2), (missing.Exit, notAFolder.Exit));
+            Assert.Equal("error: --data ex: no such directory", missing.Output.Trim());
+            Assert.Equal($"error: --data {file}: is a file, not a folder; give the folder that holds the files", notAFolder.Output.Trim());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task Keys_create_with_an_empty_name_is_refused_and_stores_no_key()
     {
         var refused = await RunAsync(null, "keys", "create", "--name", " ", "--scope", "catalog");

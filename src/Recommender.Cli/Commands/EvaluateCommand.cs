@@ -146,8 +146,15 @@ internal static class EvaluateCommand
     /// </summary>
     private static EvaluationData Load(string path, SplitKind split, int seed)
     {
-        if (!Directory.Exists(path))
-            throw new CliException($"--data {path}: no such directory");
+        try
+        {
+            // The import's words for a folder that is missing or is a file, after the flag that named it.
+            ImportReaders.RequireDirectory(path);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            throw new CliException($"--data {e.Message}");
+        }
         if (ActivityEvaluation.IsStackExchange(path))
             return ActivityEvaluation.LoadStackExchange(path, split, seed);
         if (ActivityEvaluation.IsGeneric(path))

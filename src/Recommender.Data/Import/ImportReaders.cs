@@ -404,7 +404,8 @@ public static class ImportReaders
     }
 
     /// <summary>A folder given to read from: a missing one, or a file given in its place, is named as such.</summary>
-    internal static void RequireDirectory(string directory)
+    /// <exception cref="DirectoryNotFoundException">The folder is missing or is a file; the message starts with the path.</exception>
+    public static void RequireDirectory(string directory)
     {
         if (File.Exists(directory))
             throw new DirectoryNotFoundException($"{directory}: is a file, not a folder; give the folder that holds the files");
