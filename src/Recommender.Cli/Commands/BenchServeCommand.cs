@@ -28,13 +28,15 @@ internal static class BenchServeCommand
         serve.SetAction(CliApp.Guarded(async (parse, ct) =>
         {
             using var http = Client(parse.GetValue(url)!, parse.GetValue(key)!);
+            if (await KeyProblemAsync(http, Feeds, ct) is { } refused)
+                return Failed(refused);
             var n = parse.GetValue(users);
             var size = parse.GetValue(k);
             var random = new Random(1);
             var result = await RunAsync(parse.GetValue(rate), parse.GetValue(concurrency), parse.GetValue(duration),
                 async () => (HttpResponseMessage?)await http.GetAsync($"/api/platform/users/{random.Next(1, n + 1)}/feed?k={size}"), ct);
             Console.WriteLine(JsonSerializer.Serialize(new { bench = "serve", rate = parse.GetValue(rate), result.Requests, result.Errors, result.PerSecond, result.P50Ms, result.P90Ms, result.P99Ms, result.MaxMs, result.OkP99Ms, result.RefusedP99Ms, result.StatusCounts }));
-            return 0;
+            return Outcome(("feed requests", result));
         }));
 
         var events = new Option<int>("--events") { Description = "Events to send in all, 1 to 10,000,000.", DefaultValueFactory = _ => 200_000 }.Within(1, 10_000_000);
@@ -48,6 +50,8 @@ internal static class BenchServeCommand
         ingest.SetAction(CliApp.Guarded(async (parse, ct) =>
         {
             using var http = Client(parse.GetValue(url)!, parse.GetValue(key)!);
+            if (await KeyProblemAsync(http, Events, ct) is { } refused)
+                return Failed(refused);
             var total = parse.GetValue(events);
             var perBatch = parse.GetValue(batch);
             var run = Guid.NewGuid().ToString("N")[..8];
@@ -79,7 +83,7 @@ internal static class BenchServeCommand
                 result.StatusCounts,
                 countBack = $"select count(*) from events where idempotency_key like 'bench-{run}-%'",
             }));
-            return 0;
+            return Outcome(("event batches", result));
         }));
         var feedRate = new Option<int>("--feed-rate") { Description = "Feed requests per second (open loop).", DefaultValueFactory = _ => 50 };
         var eventRate = new Option<int>("--event-rate") { Description = "Event batches per second (open loop).", DefaultValueFactory = _ => 20 };
@@ -92,6 +96,8 @@ internal static class BenchServeCommand
         mixed.SetAction(CliApp.Guarded(async (parse, ct) =>
         {
             using var http = Client(parse.GetValue(url)!, parse.GetValue(key)!);
+            if ((await KeyProblemAsync(http, Feeds, ct) ?? await KeyProblemAsync(http, Events, ct)) is { } refused)
+                return Failed(refused);
             var (n, size, prefix, count) = (parse.GetValue(users), parse.GetValue(k), parse.GetValue(items), parse.GetValue(itemCount));
             var perBatch = parse.GetValue(batch);
             var seconds = parse.GetValue(duration);
@@ -138,9 +144,64 @@ internal static class BenchServeCommand
                 events = new { e.Requests, e.Errors, e.P99Ms, e.StatusCounts, unavailable = log.Unavailable, unavailableWithRetryAfter = log.UnavailableWithRetryAfter, sent = (next + 1L) * perBatch, acknowledged = log.Acknowledged },
                 countBack = $"select count(*) from events where idempotency_key like 'bench-{run}-%'",
             }));
-            return 0;
+            return Outcome(("feed requests", f), ("event batches", e));
         }));
         return [serve, ingest, mixed];
+    }
+
+    // The scopes a load needs, as `keys create --scope` names them.
+    private const string Feeds = "feeds";
+    private const string Events = "events";
+
+    /// <summary>
+    /// Why the service will not take the load from this key (not known, revoked, or without <paramref name="scope"/>), or
+    /// that it does not answer; null when one request with the key was let through. Asked once before a run, so a
+    /// refused key is one line and exit 1 rather than a run of 401s measured as if it were load. The requests asked
+    /// store nothing: a settings read creates no user, and an empty batch holds no event.
+    /// </summary>
+    private static async Task<string?> KeyProblemAsync(HttpClient http, string scope, CancellationToken ct)
+    {
+        using var request = scope == Feeds
+            ? new HttpRequestMessage(HttpMethod.Get, "/api/platform/users/1/settings")
+            : new HttpRequestMessage(HttpMethod.Post, "/api/platform/events") { Content = JsonContent.Create(Array.Empty<object>()) };
+        try
+        {
+            using var response = await http.SendAsync(request, ct);
+            return response.StatusCode switch
+            {
+                HttpStatusCode.Unauthorized => $"--api-key: the service at {http.BaseAddress} refused the key: it is not known or has been revoked; an admin creates one with `recommender keys create --scope {scope}`",
+                HttpStatusCode.Forbidden => $"--api-key: the service at {http.BaseAddress} refused the key for this load: it lacks the '{scope}' scope",
+                _ => null,
+            };
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !ct.IsCancellationRequested))
+        {
+            return $"--url: no answer from {http.BaseAddress} ({e.Message}); is the service running there?";
+        }
+    }
+
+    private static int Failed(string problem)
+    {
+        CliContext.Error(problem);
+        return 1;
+    }
+
+    /// <summary>
+    /// Exit 1 when not one request of a kind succeeded, with one line saying how they failed: the figures of such a run
+    /// measure refusals, not the service. Otherwise 0, whatever share failed (overload is measured by its 503s).
+    /// </summary>
+    private static int Outcome(params (string What, LoadResult Result)[] runs)
+    {
+        foreach (var (what, result) in runs)
+        {
+            if (result.Succeeded > 0 || result.Errors == 0)
+                continue;
+            var answered = result.StatusCounts.Values.Sum();
+            var how = result.StatusCounts.OrderBy(c => c.Key).Select(c => $"{c.Value} × {c.Key}")
+                .Concat(result.Errors > answered ? [$"{result.Errors - answered} without an answer"] : []);
+            return Failed($"every one of the {result.Errors} {what} failed ({string.Join(", ", how)})");
+        }
+        return 0;
     }
 
     /// <summary>
@@ -249,7 +310,7 @@ internal static class BenchServeCommand
     }
 
     /// <summary>Figures of one run; latencies over all answers, and the 99th percentile of successes and of refusals (429/503) apart.</summary>
-    private sealed record LoadResult(long Requests, long Errors, double PerSecond, double? P50Ms, double? P90Ms, double? P99Ms, double? MaxMs,
+    private sealed record LoadResult(long Requests, long Errors, long Succeeded, double PerSecond, double? P50Ms, double? P90Ms, double? P99Ms, double? MaxMs,
         double? OkP99Ms, double? RefusedP99Ms, Dictionary<int, long> StatusCounts);
 
     private static HttpClient Client(string url, string key)
@@ -329,7 +390,7 @@ internal static class BenchServeCommand
             values.Sort();
             return values.Count == 0 ? null : values[Math.Min(values.Count - 1, (int)(q * values.Count))];
         }
-        return new LoadResult(latencies.Count, errors, latencies.Count / elapsed, P(latencies, 0.5), P(latencies, 0.9), P(latencies, 0.99),
+        return new LoadResult(latencies.Count, errors, ok.Count, latencies.Count / elapsed, P(latencies, 0.5), P(latencies, 0.9), P(latencies, 0.99),
             P(latencies, 1), P(ok, 0.99), P(refused, 0.99), statuses);
     }
 }
