@@ -638,6 +638,18 @@ public sealed class CliTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData("http://127.0.0.1:9", "rk_abc…", "--api-key: not a key; a key is one word of ASCII letters, digits and punctuation, as `recommender keys create` prints it")]
+    [InlineData("localhost:5080", "rk_abc", "--url: 'localhost:5080' is not an http address; give the service's, e.g. http://127.0.0.1:5080")]
+    public async Task Bench_with_a_url_or_a_key_that_cannot_be_one_exits_2_in_one_line(string url, string key, string message)
+    {
+        // A key pasted with an ellipsis failed every request as if the service did not answer; a bare host:port was a stack trace.
+        var bad = await RunAsync(null, "bench", "serve", "--url", url, "--api-key", key, "--duration", "1");
+
+        Assert.Equal(2, bad.Exit);
+        Assert.Equal($"error: {message}", bad.Output.Trim());
+    }
+
     [Fact]
     public async Task Keys_create_with_an_empty_name_is_refused_and_stores_no_key()
     {

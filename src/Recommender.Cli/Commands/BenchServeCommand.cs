@@ -315,9 +315,14 @@ internal static class BenchServeCommand
 
     private static HttpClient Client(string url, string key)
     {
-        var uri = new Uri(url);
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            throw new CliException($"--url: '{url}' is not an http address; give the service's, e.g. http://127.0.0.1:5080");
         if (!uri.IsLoopback)
             throw new CliException("--url: load is only ever sent to a loopback address");
+        // A header holds ASCII only: a key pasted with a line break or an ellipsis would otherwise fail every request
+        // with a transport error that reads like a service that does not answer.
+        if (key.Length == 0 || !key.All(c => char.IsAscii(c) && !char.IsWhiteSpace(c) && !char.IsControl(c)))
+            throw new CliException("--api-key: not a key; a key is one word of ASCII letters, digits and punctuation, as `recommender keys create` prints it");
         var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = uri, Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Add("X-Api-Key", key);
         return http;
