@@ -161,6 +161,20 @@ public sealed class AdminPageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Counterfactual_with_a_topic_the_catalog_lacks_names_it_and_compares_nothing()
+    {
+        var person = await NamedPersonAsync($"Meitner{Guid.NewGuid():N}"[..14]);
+        using var admin = await AdminAsync();
+
+        // Typed into the address: the lists would never offer it.
+        var (status, page, _) = await admin.PageAsync($"/admin/counterfactual?user={person.Id}&from=Oceans&to=Basketweaving&compare=1");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("To topic: 'Basketweaving' is not a topic of the catalog; choose one from the list.", page.QuerySelector("[role=alert]")!.TextContent);
+        Assert.Empty(page.QuerySelectorAll("ol.cf-list"));
+    }
+
+    [Fact]
     public async Task Counterfactual_from_an_audit_record_starts_from_that_list_s_goal_settings_and_seed()
     {
         var person = await NamedPersonAsync($"Hopper{Guid.NewGuid():N}"[..14]);
