@@ -268,7 +268,7 @@ internal static class BenchServeCommand
                 Add(kind, (int)response.StatusCode, recorded);
                 return response;
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException || e is TaskCanceledException)
             {
                 Add(kind, 0, 0);
                 throw;
@@ -375,7 +375,8 @@ internal static class BenchServeCommand
                             errors++;
                     }
                 }
-                catch (HttpRequestException)
+                // No answer: refused, reset, or past the client's timeout (a cancellation that is not the user's).
+                catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !ct.IsCancellationRequested))
                 {
                     Interlocked.Increment(ref errors);
                 }
