@@ -620,6 +620,17 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Import_of_a_missing_folder_names_the_folder_even_when_the_database_cannot_be_reached()
+    {
+        var absent = Path.Combine(Path.GetTempPath(), $"recommender-absent-{Guid.NewGuid():N}");
+
+        // Nothing listens on the discard port.
+        var run = await RunCliAsync(null, "Host=127.0.0.1;Port=9;Username=nobody;Password=none;Database=none;Timeout=2", new Dictionary<string, string>(), "import", "generic", absent);
+
+        Assert.Equal((2, $"error: {absent}: no such directory"), (run.Exit, run.Output.Trim()));
+    }
+
+    [Fact]
     public async Task Evaluate_with_data_that_is_not_a_folder_exits_2_naming_what_was_given()
     {
         var file = Path.GetTempFileName();

@@ -23,6 +23,8 @@ internal static class ImportCommand
         var command = new Command(name, description) { dir };
         command.SetAction(CliApp.Guarded(async (parse, ct) =>
         {
+            // A wrong folder is named as such before the database is reached, whether or not it can be.
+            ImportReaders.RequireDirectory(parse.GetValue(dir)!);
             var (connectionString, _, _) = await CliContext.ResolveDatabaseAsync(parse, ct);
             await using var dataSource = Database.CreateDataSource(connectionString, "recommender-import");
             await MigrationRunner.MigrateAsync(dataSource, ct);
