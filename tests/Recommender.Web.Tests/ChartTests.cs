@@ -181,6 +181,25 @@ public sealed class ChartTests : IDisposable
         Assert.True(double.Parse(label.GetAttribute("x")!, CultureInfo.InvariantCulture) < markX);
     }
 
+    [Fact]
+    public void Goals_on_the_x_axis_at_one_figure_share_one_label()
+    {
+        // The report's low-credibility chart: three goals at 0 all week, one above it.
+        var week = new[] { "1 Dec", "2 Dec", "3 Dec", "4 Dec", "5 Dec", "6 Dec", "7 Dec" };
+        var chart = Render(
+        [
+            new("Help me learn", ChartMark.Line, [0, 0, 0, 0, 0, 0, 0], Key: "learning"),
+            new("Show me other perspectives", ChartMark.Line, [0, 0, 0, 0, 0, 0, 0], Key: "diversity"),
+            new("More of what I enjoy", ChartMark.Line, [0.02, 0.04, 0.03, 0.05, 0.04, 0.04, 0.05], Key: "engagement"),
+            new("Don't profile me", ChartMark.Line, [0, 0, 0, 0, 0, 0, 0], Key: "no_profiling"),
+        ], categories: week);
+
+        var label = Assert.Single(chart.FindAll("text.axis-value"));
+        Assert.Equal("Help me learn, Show me other perspectives, Don't profile me: 0", label.TextContent);
+        Assert.Equal("learning diversity no_profiling", label.GetAttribute("data-series"));
+        Assert.Empty(chart.FindAll("line.leader"));
+    }
+
     /// <summary>The marker's shape from its path: the commands it uses, without the coordinates.</summary>
     private static string Shape(string path) => new([.. path.Where(char.IsLetter)]);
 

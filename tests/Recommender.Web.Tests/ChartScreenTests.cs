@@ -1,0 +1,67 @@
+using Bunit;
+using Microsoft.Playwright;
+using Recommender.Web.Components.Shared;
+
+namespace Recommender.Web.Tests;
+
+/// <summary>
+/// The chart component as Chromium draws it with the app's own style sheet, at a laptop's width: where a label or a
+/// title's words land can only be measured in a browser. Each chart is rendered on its own and put into a page of the
+/// running app in place of its content.
+/// </summary>
+[Collection(WebCollection.Name)]
+public sealed class ChartScreenTests(WebFixture web) : BrowserTest, IDisposable
+{
+    private readonly BunitContext _context = new();
+
+    /// <summary>A page of the app at 1280 × 900 whose content is the chart, with the app's styles.</summary>
+    private async Task<IPage> ChartPageAsync(string title, IReadOnlyList<string> categories, IReadOnlyList<ChartSeries> series, ChartRange range = ChartRange.FromZero)
+    {
+        var markup = _context.Render<Chart>(p => p
+            .Add(c => c.Id, "test-chart")
+            .Add(c => c.Title, title)
+            .Add(c => c.YLabel, "Share of items")
+            .Add(c => c.XLabel, "Day (UTC)")
+            .Add(c => c.Categories, categories)
+            .Add(c => c.Series, series)
+            .Add(c => c.Range, range)).Markup;
+        var context = await Browser.NewContextAsync(new() { BaseURL = web.BaseAddress.ToString(), ViewportSize = new() { Width = 1280, Height = 900 } });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/sign-in");
+        await page.Locator("main").EvaluateAsync("(main, markup) => main.innerHTML = markup", markup);
+        await Assertions.Expect(page.Locator("#test-chart svg").First).ToBeVisibleAsync();
+        return page;
+    }
+
+    [Fact]
+    public async Task Labels_of_marks_on_the_x_axis_never_overlap()
+    {
+        string[] week = ["1 Dec", "2 Dec", "3 Dec", "4 Dec", "5 Dec", "6 Dec", "7 Dec"];
+        // Two goals at 0 to the end, one at 0 until the day before, one above: the labels of the last two days' marks
+        // would run into each other, and the two at one place share a label.
+        var page = await ChartPageAsync("A finding", week,
+        [
+            new("Help me learn", ChartMark.Line, [0, 0, 0, 0, 0, 0, 0], Key: "learning"),
+            new("Show me other perspectives", ChartMark.Line, [0, 0, 0, 0, 0, 0, 0.01], Key: "diversity"),
+            new("More of what I enjoy", ChartMark.Line, [0.02, 0.04, 0.03, 0.05, 0.04, 0.04, 0.05], Key: "engagement"),
+            new("Don't profile me", ChartMark.Line, [0, 0, 0, 0, 0, 0, 0], Key: "no_profiling"),
+        ]);
+
+        var boxes = await page.Locator("#test-chart text.axis-value").EvaluateAllAsync<double[][]>(
+            "labels => labels.map(t => { const b = t.getBBox(); return [b.x, b.y, b.x + b.width, b.y + b.height]; })");
+        for (var i = 0; i < boxes.Length; i++)
+        {
+            for (var j = i + 1; j < boxes.Length; j++)
+            {
+                var (a, b) = (boxes[i], boxes[j]);
+                Assert.False(a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3],
+                    $"end labels overlap: {string.Join(',', a)} and {string.Join(',', b)}");
+            }
+        }
+        Assert.Equal(2, boxes.Length);
+        // The label moved off its mark points back to it.
+        Assert.Equal(1, await page.Locator("#test-chart line.leader").CountAsync());
+    }
+
+    public void Dispose() => _context.Dispose();
+}
