@@ -63,5 +63,39 @@ public sealed class ChartScreenTests(WebFixture web) : BrowserTest, IDisposable
         Assert.Equal(1, await page.Locator("#test-chart line.leader").CountAsync());
     }
 
+    [Theory]
+    [InlineData(true, 0.009, 0.0)]
+    [InlineData(true, 0.186, 0.073)]
+    [InlineData(false, 0.812, 0.934)]
+    public async Task Model_quality_title_wraps_without_a_figure_apart_from_its_words(bool ranking, double figure, double baseline)
+    {
+        // The overview's title for a first model whose popularity scored 0 ended "… where popularity scores" with a lone
+        // "0" on a second line.
+        var active = ranking
+            ? new ModelPoint(1, true, "ready", DateTimeOffset.UtcNow, null, null, null, TestNdcg: figure, PopularityNdcg: baseline)
+            : new ModelPoint(12, true, "ready", DateTimeOffset.UtcNow, figure, baseline, null);
+        var page = await ChartPageAsync(AdminText.QualityTitle(active, ranking), ["v1"],
+            [new("each model", ChartMark.Line, [figure], ChartStyle.Of(0), "model")]);
+
+        // Each run of text between ordinary spaces, with the top of the line it stands on.
+        var words = await page.Locator("#test-chart .chart-title").EvaluateAsync<string[]>("""
+            title => {
+              const text = title.firstChild, words = [];
+              for (const m of text.data.matchAll(/[^ ]+/g)) {
+                const r = document.createRange();
+                r.setStart(text, m.index);
+                r.setEnd(text, m.index + m[0].length);
+                const rects = r.getClientRects();
+                words.push(Math.round(rects[0].top) + ' ' + rects.length + ' ' + m[0]);
+              }
+              return words;
+            }
+            """);
+        var lines = words.Select(w => w.Split(' ', 3)).GroupBy(w => w[0]).Select(g => g.Select(w => w[2]).ToList()).ToList();
+        Assert.All(words, w => Assert.Equal("1", w.Split(' ', 3)[1]));
+        Assert.All(lines, line => Assert.False(char.IsDigit(line[0][0]), $"a line starts with a figure: {string.Join(" | ", lines.Select(l => string.Join(' ', l)))}"));
+        Assert.All(lines, line => Assert.True(line.Count > 1, $"a word stands alone on a line: {string.Join(" | ", lines.Select(l => string.Join(' ', l)))}"));
+    }
+
     public void Dispose() => _context.Dispose();
 }

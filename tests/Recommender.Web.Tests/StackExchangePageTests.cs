@@ -127,7 +127,8 @@ public sealed class StackExchangePageTests(StackExchangeWebFixture web) : IClass
         var (_, models, _) = await client.PageAsync("/admin/models");
 
         var svg = overview.QuerySelector("figure.chart svg")!;
-        Assert.Matches(@"^Holdout NDCG@10: the active model v\d+ scores 0\.\d+, (\d+% better than popularity|where popularity scores 0)$", svg.QuerySelector("title")!.TextContent);
+        // A figure is joined to the word before it by a no-break space (\s matches either).
+        Assert.Matches(@"^Holdout NDCG@10: the active model\sv\d+ scores\s0\.\d+, (\d+%\sbetter than popularity|where popularity scores\s0)$", svg.QuerySelector("title")!.TextContent);
         Assert.Contains(svg.QuerySelectorAll("text.legend"), t => t.TextContent == "popularity (baseline)");
         Assert.Single(svg.QuerySelectorAll("g.series[data-series=active] g.point"));
         var active = models.QuerySelector("tr.active")!.QuerySelectorAll("td");

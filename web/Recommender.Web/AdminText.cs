@@ -105,6 +105,31 @@ public static class AdminText
     };
 
     /// <summary>
+    /// The model quality chart's title as its finding: how the active model's holdout figure compares with its baseline
+    /// ("Holdout NDCG@10: the active model v3 scores 0.186, 154% better than popularity"); what is charted when there is
+    /// no active model with a figure. Each figure is joined to the word before it by a no-break space, so a title that
+    /// wraps never leaves a number on a line apart from what it counts ("scores" and "0" stay together).
+    /// </summary>
+    public static string QualityTitle(ModelPoint? active, bool ranking) => ranking
+        ? active is { TestNdcg: { } ndcg } model
+            ? $"Holdout NDCG@10: the active model\u00A0v{model.Version} scores\u00A0{Explanations.Number(ndcg)}" + model.PopularityNdcg switch
+            {
+                null => "",
+                <= 0 => ", where popularity scores\u00A00",
+                { } p when ndcg > p => $", {(100 * (ndcg / p - 1)).ToString("0", CultureInfo.InvariantCulture)}%\u00A0better than popularity",
+                _ => ", no better than popularity",
+            }
+            : "Holdout NDCG@10 per model version"
+        : active is { TestRmse: { } rmse } rated
+            ? $"Holdout RMSE: the active model\u00A0v{rated.Version} errs by\u00A0{Explanations.Number(rmse)} rating points" + rated.GlobalMeanRmse switch
+            {
+                null or <= 0 => "",
+                { } g when rmse < g => $", {(100 * (1 - rmse / g)).ToString("0", CultureInfo.InvariantCulture)}%\u00A0less than the global mean",
+                _ => ", no better than the global mean",
+            }
+            : "Holdout RMSE per model version";
+
+    /// <summary>
     /// The model quality chart's caption: what it measures and what to look for — the line of versions against the
     /// dashed baseline once there are two versions; with only one there is no line yet, so its mark against the baseline's.
     /// </summary>
