@@ -202,6 +202,36 @@ public sealed class NarrowScreenTests(WebFixture web) : BrowserTest
     }
 
     [Fact]
+    public async Task Users_on_a_phone_are_a_control_tall_with_the_role_menu_beside_its_button()
+    {
+        await web.NewAccountAsync();
+        var admin = await SignedInPageAsync(await web.NewAccountAsync("admin"));
+        await admin.ArrivedAsync("/admin$");
+
+        await admin.GotoAsync("/admin/users");
+
+        // The menu and its button stacked in a narrow column and made each row about 88 pixels tall.
+        var rows = await admin.Locator("#users tbody tr").AllAsync();
+        Assert.True(rows.Count >= 2);
+        foreach (var row in rows.Take(10))
+        {
+            var menu = (await row.Locator("select").BoundingBoxAsync())!;
+            var button = (await row.Locator("button").BoundingBoxAsync())!;
+            Assert.True(Math.Abs(menu.Y + menu.Height / 2 - (button.Y + button.Height / 2)) < 2 && button.X >= menu.X + menu.Width,
+                $"the role menu at {menu.X},{menu.Y} and its button at {button.X},{button.Y} are not side by side");
+            var height = (await row.BoundingBoxAsync())!.Height;
+            Assert.True(height <= button.Height * 1.5, $"a row is {height} pixels tall for a {button.Height}-pixel button");
+        }
+        Assert.True(await admin.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), "the users page scrolls sideways on a phone");
+
+        // The menu and its button are still a plain form, which asks to confirm the change.
+        var reader = admin.Locator("#users tbody tr:has(select option[value=user][selected])").First;
+        await reader.Locator("select").SelectOptionAsync("admin");
+        await reader.Locator("button").ClickAsync();
+        await Assertions.Expect(admin.Locator("section.confirm h2")).ToContainTextAsync("an admin?");
+    }
+
+    [Fact]
     public async Task Admin_tables_on_a_phone_scroll_in_their_own_box_keeping_the_column_each_row_is_about()
     {
         await ServedReaderAsync();
