@@ -8,8 +8,9 @@ namespace Recommender.Web.Tests;
 
 /// <summary>
 /// The reader's forms refuse a bad value the GOV.UK way, in a real Chromium: a summary at the top whose links go to the
-/// fields, each message beside its field (the control pointing at it with <c>aria-describedby</c>), the page's title
-/// starting "Error: ", what the reader sent still in the fields, and nothing saved; then a good save still works.
+/// fields and move focus to them, each message beside its field (the control pointing at it with
+/// <c>aria-describedby</c>), the page's title starting "Error: ", what the reader sent still in the fields, and nothing
+/// saved; then a good save still works.
 /// The bad values are ones the page does not offer, so each is put into the page before it is sent, as a forged post would be.
 /// </summary>
 [Collection(WebCollection.Name)]
@@ -42,6 +43,9 @@ public sealed partial class FormErrorTests(WebFixture web) : BrowserTest
         await page.ArrivedAsync(Regex.Escape(address.Split('#')[0]) + "#" + id + "$");
         await Assertions.Expect(page.Locator($"#{id}")).ToBeInViewportAsync();
         await Assertions.Expect(page.Locator($"{container} #{id}-error")).ToBeVisibleAsync();
+        // Focus moves to the field too, so typing or Tab starts there: a browser does so following a fragment link itself,
+        // but Blazor, which follows links within the page in script, only scrolled.
+        await Assertions.Expect(page.Locator($"#{id}")).ToBeFocusedAsync();
         if (invalid)
             await Assertions.Expect(page.Locator($"#{id}")).ToHaveAttributeAsync("aria-invalid", "true");
     }
