@@ -320,6 +320,8 @@ public sealed class PageTests(WebFixture web)
         Assert.Equal("details", settings.QuerySelector("#blend")!.LocalName);
         Assert.Equal(3, settings.QuerySelectorAll("#blend .preview li").Length);
         Assert.Contains("active", settings.QuerySelector("#goal-learning")!.ClassList);
+        // The badge apart from the goal's name, on screen and to a screen reader ("Help me learnyour goal now" ran on).
+        Assert.Equal("Help me learn your goal now", settings.QuerySelector("#goal-title-learning")!.TextContent);
         Assert.True(settings.QuerySelector<AngleSharp.Html.Dom.IHtmlInputElement>("input[name=topics][value=Oceans]")!.IsChecked);
         Assert.NotEmpty(settings.QuerySelectorAll(".history li"));
         var shown = settings.QuerySelector("#shown ~ table a, section:has(#shown) table a")!.GetAttribute("href")!;
