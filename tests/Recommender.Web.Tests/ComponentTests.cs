@@ -88,7 +88,7 @@ public sealed class ComponentTests : IDisposable
         Assert.Equal(row.ParametersJson, audited.Find(".settings-stored code.params").TextContent);
         Assert.Contains("topic_match", audited.Find("table.served").TextContent, StringComparison.Ordinal);
         // Both words: the reader's, to answer their complaint, and the log's name, to find it.
-        Assert.All(audited.FindAll("li[data-component=zone_fit]"), li => Assert.StartsWith("fits your level (zone_fit) ", li.TextContent, StringComparison.Ordinal));
+        Assert.All(audited.FindAll("li[data-component=zone_fit]"), li => Assert.StartsWith("fits your level (zone_fit)\u00A0", li.TextContent, StringComparison.Ordinal));
         Assert.NotEmpty(audited.FindAll("li[data-component=zone_fit]"));
         // The seed and each item's ids, which the title alone cannot tell apart; and that the parts add up to the score.
         Assert.Equal(served.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture), audited.Find("dd.seed").TextContent);

@@ -118,6 +118,30 @@ public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
         }
     }
 
+    [Fact]
+    public async Task Shown_record_on_a_laptop_keeps_each_part_of_the_score_on_the_line_of_its_figure()
+    {
+        var reader = await web.NewAccountAsync();
+        using (var client = await web.OnboardedAsync(reader))
+            await client.PageAsync("/");
+        await web.FlushAuditAsync();
+        var served = (await new Data.ServedListStore(web.DataSource).QueryAsync(new Data.ServedListFilter(UserId: reader.Id, Limit: 1)))[0];
+        var page = await SignedInPageAsync(web.BaseAddress, reader.Login, WebFixture.Password, Width, Height);
+        await page.ArrivedAsync("/$");
+
+        await page.GotoAsync($"/settings/shown/{served.RequestId}");
+
+        // "its source's credibility" wrapped in the parts' column with its figure alone on the next line.
+        var parts = await page.Locator("table.served td.parts li").EvaluateAllAsync<string[]>("""
+            items => items.map(li => {
+              const words = li.firstElementChild.getClientRects(), figure = li.querySelector('.num').getBoundingClientRect();
+              return li.textContent + ': ' + (Math.abs(words[words.length - 1].top - figure.top) < 2);
+            })
+            """);
+        Assert.Contains(parts, p => p.StartsWith("its source's credibility", StringComparison.Ordinal));
+        Assert.All(parts, p => Assert.EndsWith(": true", p, StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(1280, 900)]
     [InlineData(1200, 800)]
