@@ -107,6 +107,9 @@ public sealed partial class FormErrorTests(WebFixture web) : BrowserTest
         await page.Locator("#credibilityFloor").EvaluateAsync("menu => { menu.add(new Option('1.5', '1.5')); menu.value = '1.5'; }");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
         await page.ArrivedAsync("/settings\\?refused=");
+        // The summary has focus once the page is live, as on a page that is not (the live render replaced the one loaded).
+        await Assertions.Expect(page.Locator("section[data-live=true]")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#error-summary")).ToBeFocusedAsync();
         await AssertBesideAsync(page, "credibilityFloor", "form[action='/me/settings']", "Credibility floor must be at most 1.", "Credibility floor must be at most 1.");
         await Assertions.Expect(page.Locator("#credibilityFloor")).ToHaveValueAsync("1.5");
         await Assertions.Expect(page.Locator("#credibilityFloor")).ToHaveAttributeAsync("aria-describedby", "credibilityFloor-error");
