@@ -140,6 +140,10 @@ public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
             """);
         Assert.Contains(parts, p => p.StartsWith("its source's credibility", StringComparison.Ordinal));
         Assert.All(parts, p => Assert.EndsWith(": true", p, StringComparison.Ordinal));
+        // And each part on one line of its own, so the column reads as a list.
+        var lines = await page.Locator("table.served td.parts li").EvaluateAllAsync<double[]>(
+            "items => items.map(li => li.getBoundingClientRect().height / parseFloat(getComputedStyle(li).lineHeight))");
+        Assert.All(lines, n => Assert.True(n < 1.5, $"a part of the score takes {n:0.0} lines"));
     }
 
     [Theory]
