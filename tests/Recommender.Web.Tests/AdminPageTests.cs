@@ -244,6 +244,8 @@ public sealed class AdminPageTests(WebFixture web)
         Assert.True(rmse.Count >= 2, "at least two measured models");
         Assert.Equal(rmse.OrderDescending(), rmse);
         Assert.Equal("descending", byRmse.QuerySelector("th[aria-sort]:has(a[href*='sort=rmse'])")?.GetAttribute("aria-sort"));
+        // The arrow is joined to the label, so a narrow column cannot wrap it onto a line of its own.
+        Assert.Equal("On held-out data\u00A0▼", byRmse.QuerySelector("th[aria-sort] a.sort")!.TextContent);
     }
 
     [Fact]

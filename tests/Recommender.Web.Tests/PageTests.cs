@@ -361,6 +361,8 @@ public sealed class PageTests(WebFixture web)
         var (_, record, _) = await admin.PageAsync($"/admin/audit/{requestId}");
         var (_, shown, _) = await client.PageAsync($"/settings/shown/{requestId}");
 
+        // Served without a learned re-ranker: said as that, not as if nothing but the model had ordered the list.
+        Assert.Equal("no learned re-ranker", record.QuerySelector("dd.reranker")?.TextContent);
         // Not "each scored against those already above it": learning's scores are each item's own.
         // Turns are taken among items at the reader's level only; the rest follow by score.
         Assert.Equal("“Help me learn” gives the chosen topics places in turn, each to the best-scored item at the reader’s level in the topic with the fewest places so far; a topic with nothing left at that level hands its turns to the others, and the rest follow by score. So an item lower down can have a higher score than one above it.",
@@ -783,6 +785,8 @@ public sealed class PageTests(WebFixture web)
             .Select(s => double.Parse(s.TextContent.Trim('(', ')'), System.Globalization.CultureInfo.InvariantCulture)).ToList()).ToList();
         Assert.Equal(2, lists.Count);
         Assert.All(lists, scores => Assert.NotEmpty(scores));
+        // Each score is joined to the words before it, so it never stands alone on a line.
+        Assert.All(page.QuerySelectorAll("ol.cf-list li span[title=score]"), s => Assert.EndsWith("\u00A0", s.PreviousSibling!.TextContent, StringComparison.Ordinal));
         var ordered = lists.All(scores => scores.Zip(scores.Skip(1)).All(p => p.First >= p.Second));
         Assert.Equal(ordered, note.Contains("in order of that score, highest first", StringComparison.Ordinal));
         Assert.Equal(!ordered, note.Contains("an item lower down can have a higher score than one above it", StringComparison.Ordinal));
