@@ -148,6 +148,38 @@ public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
 
     [Theory]
     [InlineData(1280, 900)]
+    [InlineData(390, 844)]
+    public async Task Counterfactual_marks_and_scores_never_break_across_lines_whatever_the_title_s_length(int width, int height)
+    {
+        var admin = await SignedInPageAsync(web.BaseAddress, (await web.NewAccountAsync("admin")).Login, WebFixture.Password, width, height);
+        await admin.ArrivedAsync("/admin$");
+
+        // The small world's user u0 read Oceans; read as Music, items move, appear and drop.
+        await admin.GotoAsync("/admin/counterfactual?who=u0&from=Oceans&to=Music&compare=1");
+        // Titles of every length from short to long, so a line ends at every place a mark or a score can stand.
+        var broken = await admin.EvaluateAsync<string[]>("""
+            () => {
+              const broken = [], words = 'What are the security risks of storing an encrypted wallet seed in a password manager on a phone? ';
+              for (const li of document.querySelectorAll('.cf-list li')) {
+                const title = li.querySelector('.title');
+                const mark = li.querySelector('.change'), score = li.querySelector('span[title=score]');
+                const left = li.getBoundingClientRect().left + parseFloat(getComputedStyle(li).paddingLeft);
+                for (let n = 8; n <= words.length; n++) {
+                  title.textContent = words.slice(0, n).trimEnd();
+                  if (mark && mark.getClientRects().length > 1) broken.push(`mark ${mark.textContent} split at ${n}`);
+                  if (score.getBoundingClientRect().left - left < 2) broken.push(`score alone on a line at ${n}`);
+                }
+              }
+              return broken;
+            }
+            """);
+
+        Assert.True(await admin.Locator(".cf-list .change").CountAsync() > 0, "no item moved, appeared or dropped");
+        Assert.Empty(broken);
+    }
+
+    [Theory]
+    [InlineData(1280, 900)]
     [InlineData(1200, 800)]
     public async Task Users_table_keeps_each_login_on_one_line_and_fits_the_screen(int width, int height)
     {
