@@ -93,14 +93,7 @@ public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
     [Fact]
     public async Task Shown_record_on_a_laptop_keeps_the_reasons_readable_beside_a_long_title()
     {
-        var reader = await web.NewAccountAsync();
-        using (var client = await web.OnboardedAsync(reader))
-            await client.PageAsync("/");
-        await web.FlushAuditAsync();
-        var served = (await new Data.ServedListStore(web.DataSource).QueryAsync(new Data.ServedListFilter(UserId: reader.Id, Limit: 1)))[0];
-        var page = await SignedInPageAsync(web.BaseAddress, reader.Login, WebFixture.Password, Width, Height);
-        await page.ArrivedAsync("/$");
-        await page.GotoAsync($"/settings/shown/{served.RequestId}");
+        var page = await ShownRecordAsync();
 
         // Titles as long as the demo's, one with a long unbroken string: the fixture's are short, so each cell gets one in
         // the page as served.
@@ -121,15 +114,7 @@ public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
     [Fact]
     public async Task Shown_record_on_a_laptop_keeps_each_part_of_the_score_on_the_line_of_its_figure()
     {
-        var reader = await web.NewAccountAsync();
-        using (var client = await web.OnboardedAsync(reader))
-            await client.PageAsync("/");
-        await web.FlushAuditAsync();
-        var served = (await new Data.ServedListStore(web.DataSource).QueryAsync(new Data.ServedListFilter(UserId: reader.Id, Limit: 1)))[0];
-        var page = await SignedInPageAsync(web.BaseAddress, reader.Login, WebFixture.Password, Width, Height);
-        await page.ArrivedAsync("/$");
-
-        await page.GotoAsync($"/settings/shown/{served.RequestId}");
+        var page = await ShownRecordAsync();
 
         // "its source's credibility" wrapped in the parts' column with its figure alone on the next line.
         var parts = await page.Locator("table.served td.parts li").EvaluateAllAsync<string[]>("""
@@ -267,5 +252,19 @@ public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
             Assert.True(words[1] <= control.Y + 1 && Math.Abs(words[0] - control.X) <= 1,
                 $"{path}: the words of the {id} label end at ({words[0]}, {words[1]}); its control starts at ({control.X}, {control.Y}): they should stand above it, left-aligned");
         }
+    }
+
+    /// <summary>A new reader's first feed, then their "What I was shown" record of it, signed in as them on a laptop.</summary>
+    private async Task<IPage> ShownRecordAsync()
+    {
+        var reader = await web.NewAccountAsync();
+        using (var client = await web.OnboardedAsync(reader))
+            await client.PageAsync("/");
+        await web.FlushAuditAsync();
+        var served = (await new Data.ServedListStore(web.DataSource).QueryAsync(new Data.ServedListFilter(UserId: reader.Id, Limit: 1)))[0];
+        var page = await SignedInPageAsync(web.BaseAddress, reader.Login, WebFixture.Password, Width, Height);
+        await page.ArrivedAsync("/$");
+        await page.GotoAsync($"/settings/shown/{served.RequestId}");
+        return page;
     }
 }
