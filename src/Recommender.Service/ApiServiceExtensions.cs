@@ -34,7 +34,7 @@ public static class ApiServiceExtensions
         builder.AddRecommenderTelemetry();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx => ctx.ProblemDetails.Detail ??= AccessDetail(ctx.HttpContext, ctx.ProblemDetails.Status));
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
-        builder.Services.AddOpenApi(o => o.AddSecurity().AddConvertedTypes().AddErrorResponses());
+        builder.Services.AddOpenApi(o => o.AddIntroduction().AddSecurity().AddConvertedTypes().AddErrorResponses());
         builder.Services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
         builder.Services.ConfigureHttpJsonOptions(o =>
         {

@@ -15,6 +15,48 @@ internal static class OpenApiContract
 {
     private const string ProblemDetailsSchema = nameof(ProblemDetails);
 
+    /// <summary>What each group of routes is for, shown above its operations in the API browser.</summary>
+    private static readonly Dictionary<string, string> TagDescriptions = new(StringComparer.Ordinal)
+    {
+        ["Objectives"] = "The goals a reader can choose, with the parameters each takes.",
+        ["Sign-in"] = "Cookie sign-in for people and admins.",
+        ["Me"] = "The signed-in reader: their feed, what they did with it, their goal, and what they were shown and why.",
+        ["Admin"] = "Audit every list served, models and re-rankers, users, API keys and publishers' keys. Admins only.",
+        ["Platform"] = "A platform's catalog, events, readers and their feeds, by the platform's own ids. An API key with the scope each operation names.",
+        ["Catalog"] = "The catalog and its topics, open to anyone.",
+    };
+
+    /// <summary>
+    /// The document's own title and introduction: what the API is, how each kind of caller authenticates, how errors
+    /// read, and where the guide is; and what each group of routes is for. The generator would title it after the
+    /// assembly ("Recommender.Service | v1") and say nothing else.
+    /// </summary>
+    public static OpenApiOptions AddIntroduction(this OpenApiOptions options) => options.AddDocumentTransformer((document, _, _) =>
+    {
+        document.Info = new OpenApiInfo
+        {
+            Title = "Recommender API",
+            Version = document.Info?.Version ?? "1",
+            Description = """
+                A content recommender in which each reader chooses what their feed optimises: learning, other perspectives,
+                what they enjoy, or no profiling at all. Every list served is logged with why each item is in it.
+
+                - **Platforms** bring their catalog, events and readers under `/api/platform`, by their own ids, with an API key
+                  in the `X-Api-Key` header (`recommender keys create`, or `POST /api/admin/api-keys`). A key holds the scopes
+                  `catalog`, `events` and `feeds` it was given; each operation names the one it needs.
+                - **People** sign in with `POST /api/auth/sign-in`, which sets a cookie, and use `/api/me`; **admins** and
+                  auditors also `/api/admin`.
+                - **Errors** are problem details (RFC 9457). A 400 names the field at fault, such as `events[3].kind`; a 401 or 403
+                  says what the route needs. Writes are answered after they are committed; a 503 says when to retry.
+
+                The guide, with examples for every route, is `docs/api.md` in the project's repository.
+                """,
+            License = new OpenApiLicense { Name = "MIT", Identifier = "MIT" },
+        };
+        document.Tags = new HashSet<OpenApiTag>(TagDescriptions.Select(t => new OpenApiTag { Name = t.Key, Description = t.Value }));
+        return Task.CompletedTask;
+    });
+
     /// <summary>
     /// Strings pass through <see cref="StorableText.JsonConverter"/>, times through <see cref="UtcTimestamps"/> and recorded scores through
     /// <see cref="AuditScoreConverter"/>; the generator gives a value behind a custom converter an empty schema (any

@@ -740,6 +740,15 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
                 Assert.True(expected.SequenceEqual(required), $"{method} {path}: {string.Join(",", required)}");
             }
         }
+        // It introduces itself: its name, how a platform authenticates, its licence, and what each group of routes is for.
+        Assert.Equal("Recommender API", document["info"]!["title"]!.GetValue<string>());
+        Assert.Contains("`X-Api-Key`", document["info"]!["description"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("MIT", document["info"]!["license"]!["identifier"]!.GetValue<string>());
+        var described = document["tags"]!.AsArray().ToDictionary(t => t!["name"]!.GetValue<string>(), t => t!["description"]?.GetValue<string>());
+        var used = document["paths"]!.AsObject().SelectMany(p => p.Value!.AsObject())
+            .SelectMany(o => o.Value!["tags"]!.AsArray().Select(t => t!.GetValue<string>())).ToHashSet();
+        Assert.Equal(6, used.Count);
+        Assert.All(used, tag => Assert.False(string.IsNullOrWhiteSpace(described.GetValueOrDefault(tag)), $"tag {tag} has no description"));
         Assert.Equal(HttpStatusCode.OK, browser.StatusCode);
         Assert.Contains("swagger-ui", await browser.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         // The browser's own scripts and styles come from this host and nowhere else; the API itself loads nothing.
