@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using AngleSharp.Dom;
 using Dapper;
@@ -303,6 +304,32 @@ public sealed class PageTests(WebFixture web)
         Assert.Equal(["learned", "too_hard", "not_interested"], page.QuerySelectorAll($"#item-{itemId} button[aria-pressed=true]").Select(b => b.GetAttribute("value")));
         Assert.Equal(["like", "too_easy"], page.QuerySelectorAll($"#item-{itemId} button[aria-pressed=false]").Select(b => b.GetAttribute("value")));
         client.Dispose();
+    }
+
+    [Fact]
+    public async Task Reader_pages_give_each_time_as_a_date_in_words_the_stored_time_not_a_timestamp()
+    {
+        var (account, client) = await OnboardedAsync();
+        await client.PageAsync("/");
+        await web.FlushAuditAsync();
+        var changed = (await new SettingsStore(web.DataSource).HistoryAsync(account.Id, 1))[0].UpdatedAt;
+        var served = (await new ServedListStore(web.DataSource).QueryAsync(new ServedListFilter(UserId: account.Id, Limit: 1)))[0];
+
+        var (_, settings, _) = await client.PageAsync("/settings");
+        var (_, record, _) = await client.PageAsync($"/settings/shown/{served.RequestId}");
+
+        // "7 December 2026, 17:21 UTC", as a card gives its date: "2026-12-07 17:21" is a timestamp, and a phone's column
+        // broke it after "2026-12-". Each reads back as the time stored.
+        var history = settings.QuerySelector(".history li time")!.TextContent;
+        Assert.Equal(Minute(changed), DateTime.ParseExact(history, "d MMMM yyyy, HH:mm 'UTC'", CultureInfo.InvariantCulture));
+        var row = settings.QuerySelectorAll("section:has(#shown) tbody tr").Single(r => r.QuerySelector("a")!.GetAttribute("href") == $"/settings/shown/{served.RequestId}");
+        Assert.Equal(Second(served.CreatedAt), DateTime.ParseExact(row.QuerySelector("td")!.TextContent, "d MMMM yyyy, HH:mm:ss", CultureInfo.InvariantCulture));
+        var when = record.QuerySelectorAll("dl.facts dt").Single(dt => dt.TextContent == "Served (UTC)").NextElementSibling!.TextContent;
+        Assert.Equal(Second(served.CreatedAt), DateTime.ParseExact(when, "d MMMM yyyy, HH:mm:ss", CultureInfo.InvariantCulture));
+        client.Dispose();
+
+        static DateTime Minute(DateTime t) => new(t.Year, t.Month, t.Day, t.Hour, t.Minute, 0);
+        static DateTime Second(DateTime t) => Minute(t).AddSeconds(t.Second);
     }
 
     [Fact]
