@@ -224,6 +224,20 @@ public sealed class ComponentTests : IDisposable
     }
 
     [Fact]
+    public void Topic_picker_counts_a_subject_as_the_catalog_page_does()
+    {
+        // A subject of 1,200 items (the demo's Cardano has 1,042) and one of a single item.
+        var items = Enumerable.Range(1, 1200).Select(id => new ItemInfo(id, $"i{id}", $"Item {id}", ["big", "big/tag"], null, null, null, null, null))
+            .Append(new ItemInfo(1201, "i1201", "Item 1201", ["small", "small/tag"], null, null, null, null, null)).ToList();
+        var catalog = new Core.Catalog(items, topicParents: new Dictionary<string, string> { ["big/tag"] = "big", ["small/tag"] = "small" });
+
+        var picker = _context.Render<TopicPicker>(p => p.Add(c => c.Catalog, catalog).Add(c => c.Chosen, new HashSet<string>()));
+
+        Assert.Equal(["All of big · 1,200 items", "All of small · 1 item"],
+            picker.FindAll("fieldset.topic-group > legend").Select(l => string.Join(' ', l.TextContent.Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries))));
+    }
+
+    [Fact]
     public async Task Goals_page_previews_follow_a_topic_change_and_a_mix_of_nothing_disables_saving()
     {
         var reader = await _web.NewAccountAsync();

@@ -86,7 +86,7 @@ public sealed class StackExchangePageTests(StackExchangeWebFixture web) : IClass
 
         var (_, settings, _) = await client.PageAsync("/settings");
         var groups = settings.QuerySelectorAll("fieldset.topic-group");
-        // "All of Cardano · 1042 items": the subject by its title, and how much it holds.
+        // "All of Cardano · 1,042 items": the subject by its title, and how much it holds.
         Assert.Equal(["All of Cardano", "All of Quantum Computing"], groups.Select(g => g.QuerySelector("legend")!.TextContent.Split('·')[0].Trim()));
         Assert.True(settings.QuerySelector<AngleSharp.Html.Dom.IHtmlInputElement>("fieldset.topic-group input[value=cardano]")!.IsChecked);
         Assert.Contains(groups[0].QuerySelectorAll(".topics-grid label"), l => l.TextContent.Trim() == "staking");
