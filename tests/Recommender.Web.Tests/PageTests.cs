@@ -95,6 +95,9 @@ public sealed class PageTests(WebFixture web)
         Assert.StartsWith("/sign-in?failed=1", response.Headers.Location!.OriginalString, StringComparison.Ordinal);
         var (_, again, _) = await client.PageAsync(response.Headers.Location.OriginalString);
         Assert.Contains("do not match", again.QuerySelector("[role=alert]")!.TextContent, StringComparison.Ordinal);
+        // The title says it first, as on every refused form (GOV.UK's "Error: "); a plain visit's does not.
+        Assert.Equal("Error: Sign in · Recommender", again.Title);
+        Assert.Equal("Sign in · Recommender", page.Title);
         // The login stays as typed, and not readable in the address; only the password is typed again.
         Assert.Equal(account.Login, again.QuerySelector("input[name=login]")!.GetAttribute("value"));
         Assert.DoesNotContain(account.Login, response.Headers.Location.OriginalString, StringComparison.Ordinal);
@@ -147,6 +150,7 @@ public sealed class PageTests(WebFixture web)
         var (status, refused, _) = await client.PageAsync(answers[^1].Next);
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Matches("Too many sign-in attempts from this connection; your password was not checked. Try again in [0-9]+ seconds", refused.QuerySelector("[role=alert]")!.TextContent);
+        Assert.StartsWith("Error: ", refused.Title, StringComparison.Ordinal);
         Assert.NotNull(refused.QuerySelector("form[action='/sign-in'] input[name=returnUrl][value='/settings']"));
         Assert.Equal(account.Login, refused.QuerySelector("input[name=login]")!.GetAttribute("value"));
         // The right password was never checked: still signed out.
@@ -191,7 +195,7 @@ public sealed class PageTests(WebFixture web)
     {
         var (account, client) = await OnboardedAsync("learning");
         var (_, feed, _) = await client.PageAsync("/");
-        using (var response = await client.SubmitAsync(feed, "form[action='/me/goal']:has(button[data-objective=no_profiling])"))
+        using (var response = await client.SubmitAsync(feed, "form[action='/me/goal']:has(button[data-objective=engagement])"))
             Assert.Equal("/?changed=no_profiling", response.Headers.Location!.OriginalString);
         var (_, after, _) = await client.PageAsync("/");
         Assert.Equal("Don't profile me", after.QuerySelector(".active-goal")!.TextContent);
