@@ -195,7 +195,7 @@ public sealed class PageTests(WebFixture web)
     {
         var (account, client) = await OnboardedAsync("learning");
         var (_, feed, _) = await client.PageAsync("/");
-        using (var response = await client.SubmitAsync(feed, "form[action='/me/goal']:has(button[data-objective=engagement])"))
+        using (var response = await client.SubmitAsync(feed, "form[action='/me/goal']:has(button[data-objective=no_profiling])"))
             Assert.Equal("/?changed=no_profiling", response.Headers.Location!.OriginalString);
         var (_, after, _) = await client.PageAsync("/");
         Assert.Equal("Don't profile me", after.QuerySelector(".active-goal")!.TextContent);
@@ -334,6 +334,21 @@ public sealed class PageTests(WebFixture web)
 
         static DateTime Minute(DateTime t) => new(t.Year, t.Month, t.Day, t.Hour, t.Minute, 0);
         static DateTime Second(DateTime t) => Minute(t).AddSeconds(t.Second);
+    }
+
+    [Fact]
+    public async Task Settings_history_names_each_goal_apart_from_its_settings()
+    {
+        var (_, client) = await OnboardedAsync();
+        using (var switched = await client.SubmitAsync((await client.PageAsync("/")).Document, "form[action='/me/goal']:has(button[data-objective=engagement])"))
+            Assert.Equal("/?changed=engagement", switched.Headers.Location!.OriginalString);
+
+        var (_, settings, _) = await client.PageAsync("/settings");
+
+        // "Don't profile me defaults" ran the goal's name and its settings together.
+        Assert.Equal(["More of what I enjoy (defaults)", "Help me learn (topics: Oceans)"], settings.QuerySelectorAll(".history li").Select(li =>
+            string.Join(' ', li.TextContent.Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries))[(li.QuerySelector("time")!.TextContent.Length + 2)..]));
+        client.Dispose();
     }
 
     [Fact]
