@@ -1,6 +1,8 @@
+using Bunit;
 using Microsoft.Playwright;
 using Recommender.Core;
 using Recommender.Data;
+using Recommender.Web.Components.Shared;
 
 namespace Recommender.Web.Tests;
 
@@ -8,9 +10,12 @@ namespace Recommender.Web.Tests;
 /// Pages as a phone (390 × 844) shows them, in a real Chromium: what is laid out where can only be measured in a browser.
 /// </summary>
 [Collection(WebCollection.Name)]
-public sealed class NarrowScreenTests(WebFixture web) : BrowserTest
+public sealed class NarrowScreenTests(WebFixture web) : BrowserTest, IDisposable
 {
     private const int PhoneWidth = 390;
+    private readonly BunitContext _context = new();
+
+    public void Dispose() => _context.Dispose();
 
     private Task<IPage> SignedInPageAsync(Account account, int width = PhoneWidth) =>
         SignedInPageAsync(web.BaseAddress, account.Login, WebFixture.Password, width, 844);
@@ -23,6 +28,28 @@ public sealed class NarrowScreenTests(WebFixture web) : BrowserTest
             await client.PageAsync("/");
         await web.FlushAuditAsync();
         return (reader, (await new ServedListStore(web.DataSource).QueryAsync(new ServedListFilter(UserId: reader.Id, Limit: 1)))[0]);
+    }
+
+    [Fact]
+    public async Task Topic_picker_on_a_phone_keeps_a_subjects_count_on_one_line_after_its_name()
+    {
+        // A subject as the Stack Exchange demo has them ("All of Quantum Computing · 612 items"): the fixture's topics have
+        // none, so the picker is rendered on its own and put into a page of the app, in a fieldset as the welcome page has it.
+        var items = Enumerable.Range(1, 612).Select(id => new ItemInfo(id, $"i{id}", $"Item {id}", ["qc", $"qc/tag{id % 13}"], null, null, null, null, null)).ToList();
+        var catalog = new Catalog(items, topicParents: Enumerable.Range(0, 13).ToDictionary(i => $"qc/tag{i}", _ => "qc"),
+            topicTitles: new Dictionary<string, string> { ["qc"] = "Quantum Computing" });
+        var markup = _context.Render<TopicPicker>(p => p.Add(c => c.Catalog, catalog).Add(c => c.Chosen, new HashSet<string>())).Markup;
+        var page = await (await Browser.NewContextAsync(new() { BaseURL = web.BaseAddress.ToString(), ViewportSize = new() { Width = PhoneWidth, Height = 844 } })).NewPageAsync();
+        await page.GotoAsync("/sign-in");
+        await page.Locator("main").EvaluateAsync("(main, markup) => main.innerHTML = `<form class='stack'><fieldset><legend>Topics you care about</legend>${markup}</fieldset></form>`", markup);
+
+        var count = page.Locator("fieldset.topic-group > legend .muted");
+        await Assertions.Expect(count).ToContainTextAsync("612");
+        // One line of text high: as a flex item of its own it stood in a column beside the name, "· 612" over "items".
+        var measured = await count.EvaluateAsync<double[]>("e => [e.getBoundingClientRect().height, parseFloat(getComputedStyle(e).lineHeight)]");
+        var (height, lineHeight) = (measured[0], measured[1]);
+        Assert.True(height < 1.5 * lineHeight, $"the count is {height} pixels high, lines are {lineHeight}");
+        Assert.True(await page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), "the picker scrolls sideways on a phone");
     }
 
     [Fact]
