@@ -4,7 +4,7 @@ namespace Recommender.Core;
 /// The "mostly because" part of "why this": the score components that lifted an item most, in words. Each claim is
 /// made only where the item's own data (what its card shows) holds it: no "credible source" for a source of unknown
 /// or middling credibility, no "a topic you chose" unless the item is in one, no "right level" for an item without a
-/// level, no "what you have enjoyed" for a reader who has enjoyed nothing yet.
+/// level or one whose level fits poorly, no "what you have enjoyed" for a reader who has enjoyed nothing yet.
 /// </summary>
 public static class WhyThis
 {
@@ -36,8 +36,18 @@ public static class WhyThis
             : null;
     }
 
-    /// <summary>The component of how well an item's difficulty fits the reader: the only one whose reason reads the reader's topics.</summary>
+    /// <summary>
+    /// The component of how well an item's difficulty fits the reader, from 0 to 1 (1: the success the goal aims for); the
+    /// only one whose reason reads the reader's topics.
+    /// </summary>
     public const string LevelFit = "zone_fit";
+
+    /// <summary>
+    /// A level fit from which an item's level is said to suit the reader. Below it the fit can still be one of an item's
+    /// two strongest parts (on a list where the others are small), but "the right level" would contradict the card's
+    /// own figure: at 0.33 the predicted success is 0.16 away from the aim, a challenge or a gentle start.
+    /// </summary>
+    public const double FitsFrom = 0.5;
 
     /// <summary>A component lifting an item by less than this share of its strongest one is not named as a reason.</summary>
     public const double NamedFromShare = 0.1;
@@ -60,12 +70,12 @@ public static class WhyThis
         var strongest = components.Values.DefaultIfEmpty(0).Max();
         var claims = components.Where(c => c.Value > 0 && c.Value >= NamedFromShare * strongest)
             .OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal)
-            .Select(c => Claim(c.Key, item, catalog, chosenTopics, taste, objectives, now, knownTopics))
+            .Select(c => Claim(c.Key, c.Value, item, catalog, chosenTopics, taste, objectives, now, knownTopics))
             .OfType<string>().Distinct(StringComparer.Ordinal).Take(2).ToList();
         return claims.Count == 0 ? null : $"Mostly because {string.Join(" and ", claims)}.";
     }
 
-    private static string? Claim(string component, ItemInfo item, Catalog catalog, IReadOnlyCollection<string> chosenTopics, Taste taste,
+    private static string? Claim(string component, double value, ItemInfo item, Catalog catalog, IReadOnlyCollection<string> chosenTopics, Taste taste,
         ObjectiveRegistry? objectives, DateTimeOffset now, IReadOnlySet<string>? knownTopics) =>
         component switch
         {
@@ -76,7 +86,7 @@ public static class WhyThis
                 Taste.Activity => "it is like items you have tried",
                 _ => "many people like it",
             },
-            LevelFit => item.Level is null ? null
+            LevelFit => item.Level is null || value < FitsFrom ? null
                 : knownTopics is not null && item.Topics.Any(knownTopics.Contains) ? "it is at the right level for you"
                 : "its level suits someone new to the topic",
             "topic_match" => item.Topics.FirstOrDefault(chosenTopics.Contains) is { } topic ? $"it is about {catalog.Label(topic)}, a topic you chose" : null,

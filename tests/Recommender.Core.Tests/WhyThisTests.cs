@@ -40,7 +40,7 @@ public sealed partial class WhyThisTests
                 {
                     Assert.NotEmpty(item.Reasons);
                     foreach (var reason in item.Reasons)
-                        Check(reason, catalog[item.ItemId], chosenHere, interests, history, userId is 1 or 2, catalog, claims, $"seed {seed}, {objective.Id}, item {item.ItemId}");
+                        Check(reason, catalog[item.ItemId], item.Components, chosenHere, interests, history, userId is 1 or 2, catalog, claims, $"seed {seed}, {objective.Id}, item {item.ItemId}");
                 }
             }
         }
@@ -63,6 +63,24 @@ public sealed partial class WhyThisTests
     }
 
     [Fact]
+    public void MainFactors_aLevelThatFitsPoorly_isNotCalledTheRightLevel_evenWhenItIsAStrongPart()
+    {
+        var objectives = new ObjectiveRegistry(ObjectiveRegistry.BuiltIn());
+        var item = new ItemInfo(1, "ext-1", "Item 1", ["physics"], 2, "source-1", 0.5, null, TestWorld.Now.AddDays(-10));
+        var catalog = new Catalog([item]);
+        HashSet<string> known = ["physics"];
+        // Learning's weights: the chosen topic 2, the level fit itself, novelty up to 0.3.
+        var components = new Dictionary<string, double> { ["topic_match"] = 2, [WhyThis.LevelFit] = 0.331, ["novelty"] = 0.28 };
+
+        Assert.Equal("Mostly because it is about physics, a topic you chose and it is new to you.",
+            WhyThis.MainFactors(components, item, catalog, ["physics"], Taste.None, objectives, TestWorld.Now, known));
+
+        components[WhyThis.LevelFit] = 0.9;
+        Assert.Equal("Mostly because it is about physics, a topic you chose and it is at the right level for you.",
+            WhyThis.MainFactors(components, item, catalog, ["physics"], Taste.None, objectives, TestWorld.Now, known));
+    }
+
+    [Fact]
     public void MainFactors_anItemPublishedYearsAgo_isNeverCalledRecent()
     {
         var objectives = new ObjectiveRegistry(ObjectiveRegistry.BuiltIn());
@@ -72,7 +90,7 @@ public sealed partial class WhyThisTests
         Assert.Equal("Mostly because many people like it.", WhyThis.MainFactors(components, item, new Catalog([item]), [], Taste.None, objectives, TestWorld.Now));
     }
 
-    private static void Check(string reason, ItemInfo item, IReadOnlyList<string> chosen, IReadOnlyList<string> interests, IReadOnlyList<Interaction> history,
+    private static void Check(string reason, ItemInfo item, IReadOnlyDictionary<string, double> components, IReadOnlyList<string> chosen, IReadOnlyList<string> interests, IReadOnlyList<Interaction> history,
         bool inModel, Catalog catalog,
         Dictionary<string, int> claims, string where)
     {
@@ -96,10 +114,12 @@ public sealed partial class WhyThisTests
                 && LevelsRead(beyond.Groups[1].Value).All(l => l < item.Level));
         // "The right level for you" rests on something the reader did on one of the item's topics; otherwise it is a newcomer's level.
         var knowsTopic = history.Any(h => h.Kind is not EventKind.Impression and not EventKind.NotInterested && catalog[h.ItemId].Topics.Any(item.Topics.Contains));
+        // And either says the level suits the reader, which the card's own "fits your level" figure must bear out.
+        var fits = components.GetValueOrDefault(WhyThis.LevelFit) >= WhyThis.FitsFrom;
         if (reason.Contains("the right level for you", StringComparison.Ordinal))
-            Claimed("right level", knowsTopic && item.Level is not null);
+            Claimed("right level", knowsTopic && item.Level is not null && fits);
         if (reason.Contains("suits someone new to the topic", StringComparison.Ordinal))
-            Claimed("newcomer level", !knowsTopic && item.Level is not null);
+            Claimed("newcomer level", !knowsTopic && item.Level is not null && fits);
         if (reason.StartsWith("Outside the topics you chose", StringComparison.Ordinal))
             Claimed("outside", chosen.Count > 0 && !item.Topics.Any(chosen.Contains));
         else if (chosen.Count > 0 && !item.Topics.Any(chosen.Contains) && LevelClaim().IsMatch(reason) && !reason.StartsWith("Mostly", StringComparison.Ordinal))
