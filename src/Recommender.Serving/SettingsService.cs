@@ -55,6 +55,9 @@ public sealed class SettingsService(ObjectiveRegistry objectives, FeedService fe
     public Task<IReadOnlyList<UserSettings>> HistoryAsync(long userId, int limit, CancellationToken ct = default) =>
         store.HistoryAsync(userId, limit, ct);
 
+    /// <summary>The topics the person gave first (at onboarding, or as <c>topics</c> of a settings change).</summary>
+    public Task<IReadOnlyList<string>> FirstTopicsAsync(long userId, CancellationToken ct = default) => store.TopicsAsync(userId, ct);
+
     /// <summary>What the person last chose for each goal they have used, by objective id (JSON parameters).</summary>
     public Task<IReadOnlyDictionary<string, string>> RememberedAsync(long userId, CancellationToken ct = default) =>
         store.RememberedAsync(userId, ct);
@@ -105,7 +108,7 @@ public sealed class SettingsService(ObjectiveRegistry objectives, FeedService fe
         // A goal without a topics setting (engagement) would refuse them: they stay first topics only.
         if (topics.Count > 0 && target.Schema.TryGet(CommonParameters.Topics, out _))
             current = current.With(CommonParameters.Topics, topics);
-        var parameters = Carry(target, currentId, current, await store.RememberedAsync(userId, ct));
+        var parameters = Carry(target, currentId, current, await store.RememberedAsync(userId, ct), await store.TopicsAsync(userId, ct));
         if (target.Validate(parameters) is { Count: > 0 } errors)
             return SettingsChange.Refused(errors.Select(e => e with { Field = $"parameters.{e.Field}" }));
         return await SaveAsync(userId, target.Id, parameters, topics.Count > 0 ? topics : null, ct);
@@ -122,7 +125,7 @@ public sealed class SettingsService(ObjectiveRegistry objectives, FeedService fe
         var (currentId, current) = await feeds.ChosenObjectiveAsync(userId, ct);
         if (!objectives.TryGet(objectiveId ?? currentId, out var objective))
             return SettingsChange.Refused([new ParameterError("objectiveId", $"must be one of: {string.Join(", ", objectives.All.Select(o => o.Id))}")]);
-        var before = Carry(objective, currentId, current, await store.RememberedAsync(userId, ct));
+        var before = Carry(objective, currentId, current, await store.RememberedAsync(userId, ct), await store.TopicsAsync(userId, ct));
         var (parameters, error) = edit(objective, before);
         if (error is not null)
             return SettingsChange.Refused([error with { Field = $"parameters.{error.Field}" }]);
@@ -138,9 +141,12 @@ public sealed class SettingsService(ObjectiveRegistry objectives, FeedService fe
     /// Parameters for <paramref name="target"/>: its current values when it is the current goal, else what the person
     /// last chose for it (<paramref name="remembered"/>, by objective id); then the shared choices of the current goal
     /// where it has them, since those are the newest. A choice the current goal does not hold (diversity has no topics)
-    /// stays as the target last had it.
+    /// stays as the target last had it. A goal with topics that has never had any, from itself or the goal left, starts
+    /// from the person's <paramref name="firstTopics"/>: someone who ticked topics at the start under "More of what I
+    /// enjoy" (which has no topics setting) and then turns to "Help me learn" means to learn those.
     /// </summary>
-    public static ObjectiveParameters Carry(IObjective target, string currentId, ObjectiveParameters current, IReadOnlyDictionary<string, string> remembered)
+    public static ObjectiveParameters Carry(IObjective target, string currentId, ObjectiveParameters current, IReadOnlyDictionary<string, string> remembered,
+        IReadOnlyList<string>? firstTopics = null)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(current);
@@ -153,6 +159,8 @@ public sealed class SettingsService(ObjectiveRegistry objectives, FeedService fe
             if (target.Schema.TryGet(name, out _) && current.Values.TryGetValue(name, out var value))
                 result = result.WithValue(name, value);
         }
+        if (firstTopics is { Count: > 0 } && target.Schema.TryGet(CommonParameters.Topics, out _) && !result.Values.ContainsKey(CommonParameters.Topics))
+            result = result.With(CommonParameters.Topics, firstTopics);
         return result;
     }
 

@@ -205,6 +205,25 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
         Assert.Equal("learning", (await settings.GetAsync(account.Id)).ObjectiveId);
     }
 
+    [Fact]
+    public async Task Settings_a_switch_to_a_goal_with_topics_it_never_had_starts_from_the_first_topics()
+    {
+        var account = await new Data.AccountStore(service.DataSource).UpsertAsync("ines-" + Guid.NewGuid().ToString("N")[..6], "Ines", "user", ServiceFixture.Password);
+        var settings = service.Services.GetRequiredService<SettingsService>();
+        // Onboarding: topics ticked with "More of what I enjoy", which has no topics setting, so they stay first topics.
+        var onboarded = await settings.SwitchAsync(account.Id, "engagement", ["Physics"]);
+
+        var toLearning = await settings.SwitchAsync(account.Id, "learning", []);
+        // Topics the person then chose for learning themselves, even none, are theirs from then on.
+        await settings.ChangeAsync(account.Id, "learning", (_, p) => (p.With("topics", Array.Empty<string>()), null));
+        await settings.SwitchAsync(account.Id, "engagement", []);
+        var backAgain = await settings.SwitchAsync(account.Id, "learning", []);
+
+        Assert.True(onboarded.Succeeded);
+        Assert.Equal(["Physics"], ObjectiveParameters.FromJson(toLearning.Saved!.ParametersJson).GetTextList("topics"));
+        Assert.Empty(ObjectiveParameters.FromJson(backAgain.Saved!.ParametersJson).GetTextList("topics"));
+    }
+
     public static TheoryData<string> BuiltInObjectives => new(ObjectiveRegistry.BuiltIn().Select(o => o.Id));
 
     [Theory]
