@@ -152,6 +152,8 @@ public sealed class AdminPageTests(WebFixture web)
         Assert.Null(linked.QuerySelector("[role=alert]"));
         Assert.Contains(person.Login, linked.QuerySelector("#cf-hint")!.TextContent, StringComparison.Ordinal);
         Assert.StartsWith("Change at least one thing to compare", pressed.QuerySelector("[role=alert]")!.TextContent, StringComparison.Ordinal);
+        // The error says what to do; the idle hint beside it said it again.
+        Assert.Null(pressed.QuerySelector("#cf-hint"));
         Assert.Empty(pressed.QuerySelectorAll("ol.cf-list"));
         Assert.Contains("no history yet", pressed.QuerySelector("#history-topics")!.TextContent, StringComparison.Ordinal);
         var verdict = swapped.QuerySelector("#verdict")?.TextContent ?? throw new Xunit.Sdk.XunitException(swapped.QuerySelector("main")?.TextContent);
@@ -172,6 +174,9 @@ public sealed class AdminPageTests(WebFixture web)
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("To topic: 'Basketweaving' is not a topic of the catalog; choose one from the list.", page.QuerySelector("[role=alert]")!.TextContent);
         Assert.Empty(page.QuerySelectorAll("ol.cf-list"));
+        // The error only: the idle hint ("change one stated attribute, or choose a from and a to topic") read as if
+        // nothing had been tried.
+        Assert.Null(page.QuerySelector("#cf-hint"));
     }
 
     [Fact]
