@@ -143,6 +143,48 @@ public sealed class NarrowScreenTests(WebFixture web) : BrowserTest, IDisposable
     }
 
     [Fact]
+    public async Task Report_skill_table_on_a_phone_fits_with_each_goal_name_on_a_line_and_each_figure_named()
+    {
+        var learner = await web.NewAccountAsync();
+        var other = await web.NewAccountAsync();
+        var settings = new SettingsStore(web.DataSource);
+        await settings.SetAsync(learner.Id, "learning", """{"topics":["Physics"]}""");
+        await settings.SetAsync(other.Id, "engagement", "{}");
+        await settings.SetTopicsAsync(other.Id, ["Physics"], "engagement");
+        var items = await new CatalogStore(web.DataSource).ResolveItemsAsync(["item-9"]);
+        await new EventStore(web.DataSource).AppendAsync(
+        [
+            new NewEvent(learner.Id, items["item-9"], EventKind.QuizCorrect, null, DateTimeOffset.UtcNow.AddHours(-2), $"narrow-{Guid.NewGuid():N}"),
+            new NewEvent(other.Id, items["item-9"], EventKind.QuizWrong, null, DateTimeOffset.UtcNow.AddHours(-2), $"narrow-{Guid.NewGuid():N}"),
+        ]);
+        var admin = await SignedInPageAsync(await web.NewAccountAsync("admin"));
+        await admin.ArrivedAsync("/admin$");
+
+        await admin.GotoAsync("/admin/report?days=7");
+
+        // Seven columns squeezed into the phone's width wrapped "Help me learn" a word a line.
+        var wrap = admin.Locator(".table-wrap:has(#skill-table)");
+        await Assertions.Expect(wrap).ToBeVisibleAsync();
+        var widths = await wrap.EvaluateAsync<int[]>("e => [e.scrollWidth, e.clientWidth]");
+        Assert.True(widths[0] <= widths[1], $"the skill table is {widths[0]} pixels wide in a box of {widths[1]}");
+        var goal = admin.Locator("#skill-table tr[data-group=learning] th");
+        await Assertions.Expect(goal).ToHaveTextAsync("Help me learn");
+        var lines = await goal.EvaluateAsync<int>("e => { const r = document.createRange(); r.selectNodeContents(e); return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }");
+        Assert.Equal(1, lines);
+        // Each figure says what it is, and stands on the screen.
+        var headers = await admin.Locator("#skill-table thead th").AllTextContentsAsync();
+        var cells = await admin.Locator("#skill-table tr[data-group=learning] td").AllAsync();
+        Assert.Equal(headers.Count - 1, cells.Count);
+        for (var c = 0; c < cells.Count; c++)
+        {
+            var named = await cells[c].EvaluateAsync<string>("e => getComputedStyle(e, '::before').content + ' ' + e.textContent");
+            Assert.Contains(headers[c + 1], named, StringComparison.Ordinal);
+            var box = (await cells[c].BoundingBoxAsync())!;
+            Assert.True(box.X >= 0 && box.X + box.Width <= PhoneWidth, $"\"{named}\" runs from {box.X} to {box.X + box.Width}");
+        }
+    }
+
+    [Fact]
     public async Task Report_on_a_phone_names_every_series_of_each_chart_in_full()
     {
         await ServedReaderAsync();
