@@ -14,8 +14,8 @@ public sealed class ChartScreenTests(WebFixture web) : BrowserTest, IDisposable
 {
     private readonly BunitContext _context = new();
 
-    /// <summary>A page of the app at 1280 × 900 whose content is the chart, with the app's styles.</summary>
-    private async Task<IPage> ChartPageAsync(string title, IReadOnlyList<string> categories, IReadOnlyList<ChartSeries> series, ChartRange range = ChartRange.FromZero)
+    /// <summary>A page of the app at 1280 × 900 (or as wide as given) whose content is the chart, with the app's styles.</summary>
+    private async Task<IPage> ChartPageAsync(string title, IReadOnlyList<string> categories, IReadOnlyList<ChartSeries> series, ChartRange range = ChartRange.FromZero, int width = 1280)
     {
         var markup = _context.Render<Chart>(p => p
             .Add(c => c.Id, "test-chart")
@@ -25,7 +25,7 @@ public sealed class ChartScreenTests(WebFixture web) : BrowserTest, IDisposable
             .Add(c => c.Categories, categories)
             .Add(c => c.Series, series)
             .Add(c => c.Range, range)).Markup;
-        var context = await Browser.NewContextAsync(new() { BaseURL = web.BaseAddress.ToString(), ViewportSize = new() { Width = 1280, Height = 900 } });
+        var context = await Browser.NewContextAsync(new() { BaseURL = web.BaseAddress.ToString(), ViewportSize = new() { Width = width, Height = 900 } });
         var page = await context.NewPageAsync();
         await page.GotoAsync("/sign-in");
         await page.Locator("main").EvaluateAsync("(main, markup) => main.innerHTML = markup", markup);
@@ -61,6 +61,60 @@ public sealed class ChartScreenTests(WebFixture web) : BrowserTest, IDisposable
         Assert.Equal(2, boxes.Length);
         // The label moved off its mark points back to it.
         Assert.Equal(1, await page.Locator("#test-chart line.leader").CountAsync());
+    }
+
+    public static TheoryData<string, string[], ChartSeries[]> EndLabelCharts => new()
+    {
+        {
+            // The overview after two models, the first of which popularity scored 0: its label stood beside v1, under
+            // the y-axis pinned over the box's left edge.
+            "quality", ["v1", "v2"],
+            [
+                new("each model", ChartMark.Line, [0.0093, 0.194], ChartStyle.Of(0), "model"),
+                new("active model", ChartMark.Points, [null, 0.194], ChartStyle.Of(1), "active"),
+                new("popularity (baseline)", ChartMark.Line, [0, 0.0731], ChartStyle.Baseline, "baseline"),
+            ]
+        },
+        {
+            // A baseline at 0 on the newest of two: its label ran left from the mark, towards the pinned axis.
+            "newest", ["v1", "v2"],
+            [
+                new("each model", ChartMark.Line, [0.2, 0.1], ChartStyle.Of(0), "model"),
+                new("popularity (baseline)", ChartMark.Line, [0.05, 0], ChartStyle.Baseline, "baseline"),
+            ]
+        },
+        {
+            // Three goals at 0 on the newest day share one label, longer than the part of the chart a phone shows.
+            "shared", ["1 Dec", "2 Dec", "3 Dec", "4 Dec", "5 Dec", "6 Dec", "7 Dec"],
+            [
+                new("Help me learn", ChartMark.Line, [0, 0, 0, 0, 0, 0, 0], Key: "learning"),
+                new("Show me other perspectives", ChartMark.Line, [0, 0, 0, 0, 0, 0, 0], Key: "diversity"),
+                new("More of what I enjoy", ChartMark.Line, [0.02, 0.04, 0.03, 0.05, 0.04, 0.04, 0.05], Key: "engagement"),
+                new("Don't profile me", ChartMark.Line, [0, 0, 0, 0, 0, 0, 0], Key: "no_profiling"),
+            ]
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(EndLabelCharts))]
+    public async Task End_labels_on_a_phone_stand_in_view_clear_of_the_pinned_y_axis(string name, string[] categories, ChartSeries[] series)
+    {
+        var page = await ChartPageAsync("A finding", categories, series, width: 390);
+
+        // The box opens at its right end, as a phone shows it; nothing is scrolled.
+        var scroll = page.Locator("#test-chart .chart-scroll");
+        Assert.True(await scroll.EvaluateAsync<bool>("e => e.scrollWidth > e.clientWidth + 1"), $"{name}: the chart fits a phone, so nothing was measured");
+        var box = (await scroll.BoundingBoxAsync())!;
+        var axis = (await page.Locator("#test-chart svg.y-axis").BoundingBoxAsync())!;
+        var labels = await page.Locator("#test-chart text.axis-value").AllAsync();
+        Assert.NotEmpty(labels);
+        foreach (var label in labels)
+        {
+            var text = await label.TextContentAsync();
+            var at = (await label.BoundingBoxAsync())!;
+            Assert.True(at.X >= axis.X + axis.Width && at.X + at.Width <= box.X + box.Width,
+                $"{name}: \"{text}\" runs from {at.X:0} to {at.X + at.Width:0}; the pinned y-axis ends at {axis.X + axis.Width:0} and the box at {box.X + box.Width:0}");
+        }
     }
 
     [Theory]
