@@ -514,7 +514,9 @@ public sealed class AdminPageTests(WebFixture web)
         Assert.Equal(HttpStatusCode.BadRequest, badStatus);
         Assert.StartsWith("“Record id” is not a record id", bad.QuerySelector("[role=alert]")!.TextContent, StringComparison.Ordinal);
         Assert.Contains(sameMinute.QuerySelectorAll("tbody tr a[href^='/admin/audit/']"), a => a.GetAttribute("href") == $"/admin/audit/{served.RequestId}");
-        Assert.Equal("No lists match these filters.", none.QuerySelector("#no-lists")!.TextContent);
+        // Empty, the page says what would fill it, with a way back to every list.
+        Assert.Equal("No lists match these filters. Widen the dates, choose “any” goal or everyone, or see every list.", none.QuerySelector("#no-lists")!.TextContent);
+        Assert.Equal("/admin/audit", none.QuerySelector("#no-lists a")!.GetAttribute("href"));
         // Goals in the order readers meet them, as every other page lists them.
         Assert.Equal(["", "learning", "diversity", "engagement", "no_profiling", "blend"], none.QuerySelectorAll("select[name=objective] option").Select(o => o.GetAttribute("value")));
         Assert.Empty(none.QuerySelectorAll("table"));
