@@ -573,6 +573,24 @@ public sealed class AdminPageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Report_table_gives_every_measure_to_three_decimals_so_each_column_lines_up()
+    {
+        // A diversity reader's lists: that goal's credibility floor keeps low-credibility items out, so its share is 0.
+        using (var person = await web.OnboardedAsync(await web.NewAccountAsync(), "diversity"))
+            Assert.Equal(HttpStatusCode.OK, (await person.PageAsync("/")).Status);
+        await web.FlushAuditAsync();
+        using var admin = await AdminAsync();
+
+        var (_, page, _) = await admin.PageAsync("/admin/report");
+
+        // "0", "0.08" and "7.22" stood over "0.036", "0.071" and "6.667": a column read as figures of different precision.
+        var measures = page.QuerySelectorAll("#report tbody td").Where(td => td.GetAttribute("data-column") is not ("lists" or "people")).ToList();
+        Assert.NotEmpty(measures);
+        Assert.All(measures, td => Assert.Matches(@"^(\d+\.\d{3}|—)$", td.TextContent));
+        Assert.Equal("0.000", page.QuerySelector("#report tr[data-objective=diversity] td[data-column=lowcred]")!.TextContent);
+    }
+
+    [Fact]
     public async Task Users_past_the_last_page_and_a_made_up_role_say_so()
     {
         var person = await NamedPersonAsync("Roleless");
