@@ -90,6 +90,31 @@ public sealed partial class KeyboardTests(WebFixture web) : BrowserTest
         Assert.Equal(0, await page.Locator("li.item .prov-text:visible").CountAsync());
     }
 
+    [Fact]
+    public async Task Changing_a_role_from_the_keyboard_puts_focus_on_the_question_so_the_next_tab_reaches_its_answer()
+    {
+        var person = await web.NewAccountAsync();
+        var page = await SignedInPageAsync(await web.NewAccountAsync("admin"));
+        await page.ArrivedAsync("/admin$");
+        await page.GotoAsync($"/admin/users?q={person.Login}");
+
+        // The role menu and its button, from the keyboard.
+        var row = page.Locator($"#users tr:has(td.login:text-is('{person.Login}'))");
+        await row.Locator("select").FocusAsync();
+        await page.Keyboard.PressAsync("ArrowDown");
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal("button", await FocusedAsync(page));
+        await page.Keyboard.PressAsync("Enter");
+
+        // The page that asks opened with nothing focused: Tab went to "Skip to content", and the answer was 16 stops away.
+        var question = page.Locator("section.confirm");
+        await Assertions.Expect(question.Locator("h2")).ToContainTextAsync("an admin?");
+        await Assertions.Expect(question).ToBeFocusedAsync();
+        Assert.Equal("3px solid", await question.EvaluateAsync<string>("e => { const s = getComputedStyle(e); return s.outlineWidth + ' ' + s.outlineStyle; }"));
+        await page.Keyboard.PressAsync("Tab");
+        await Assertions.Expect(question.Locator("button.primary")).ToBeFocusedAsync();
+    }
+
     /// <summary>WCAG's contrast ratio of two CSS <c>rgb(…)</c> colours.</summary>
     private static double Contrast(string a, string b)
     {
