@@ -157,6 +157,9 @@ public sealed class StackExchangeImportTests : IAsyncLifetime
         Assert.True(dense.TechnicalChars > 30);
         Assert.Equal(5, ContentSignals.Level([dense]).Value);
         Assert.Contains("of the text is formulas or code", ContentSignals.Level([dense]).Basis);
+        // Counts read as the card's other figures do ("reputation 5,102"), not "1139 words".
+        var longText = ContentSignals.FromHtml($"<p>{string.Concat(Enumerable.Repeat("The cat sat on the mat. ", 200))}</p>");
+        Assert.Contains("(Flesch–Kincaid, 1,200 words in 200 sentences)", ContentSignals.Level([longText]).Basis, StringComparison.Ordinal);
 
         var record = ContentSignals.Standing(1_000, 1, [(3, true), (1, true), (2, false), (0, false), (-1, false)]);
         Assert.Equal("reputation 1,000; 5 answers, accepted 40% of the time, 60% scored above zero", record.Basis);

@@ -199,7 +199,7 @@ public static class ContentSignals
         var score = grade + 20 * share;
         var level = (short)(1 + LevelBounds.Count(b => score >= b));
         var basis = string.Create(CultureInfo.InvariantCulture,
-            $"reads at US school grade {grade:F0} (Flesch–Kincaid, {words} words in {sentences} sentences); {share * 100:F0}% of the text is formulas or code");
+            $"reads at US school grade {grade:F0} (Flesch–Kincaid, {words:N0} words in {sentences:N0} sentences); {share * 100:F0}% of the text is formulas or code");
         return new(level, basis);
     }
 
