@@ -49,6 +49,34 @@ public sealed partial class WhyThisTests
             Assert.True(claims.GetValueOrDefault(claim) > 0, $"no reason made the '{claim}' claim: the generator does not exercise it");
     }
 
+    [Theory]
+    [InlineData("diversity")]
+    [InlineData("engagement")]
+    public void Reasons_whereMostOfAnItemsRelevanceIsPopularity_sayManyPeopleLikeIt(string objectiveId)
+    {
+        // A newcomer with only chosen topics: diversity's prior counts 1 × (1 + 20 / (1 + signals)), several times the
+        // model's 0..1; engagement's is raised to match here.
+        var random = new Random(3);
+        var catalog = GeneratedCatalog(random);
+        var objectives = new ObjectiveRegistry(ObjectiveRegistry.BuiltIn());
+        var pipeline = new RecommendationPipeline(new FakeFactorModel(catalog), catalog, objectives, new PipelineOptions { PersonalCandidates = 40 });
+        var parameters = objectiveId == "engagement" ? ObjectiveParameters.Empty.With(CommonParameters.PopularityWeight, 1.0).With(CommonParameters.PriorShrinkage, 20.0) : ObjectiveParameters.Empty;
+        var served = pipeline.Recommend(new RecommendationRequest(UserState.FromHistory(900, []), objectiveId, parameters, 10, 3, TestWorld.Now,
+            InterestTopics: [TestWorld.TopicNames[0]]));
+
+        Assert.NotEmpty(served.Items);
+        foreach (var item in served.Items)
+        {
+            var (taste, popular) = (item.Components["relevance"], item.Components["popularity"]);
+            var because = item.Reasons.Single(r => r.StartsWith("Mostly because", StringComparison.Ordinal));
+            if (popular > taste)
+                Assert.StartsWith("Mostly because many people like it", because, StringComparison.Ordinal);
+        }
+        Assert.Contains(served.Items, i => i.Components["popularity"] > i.Components["relevance"]);
+        if (objectiveId == "engagement")
+            Assert.All(served.Items, i => Assert.Equal(i.Score, i.Components.Values.Sum(), 9));
+    }
+
     [Fact]
     public void MainFactors_aComponentThatBarelyLiftedTheItem_isNotNamed()
     {

@@ -25,7 +25,7 @@ public sealed class DiversityObjective : IObjective
 
     public string Id => ObjectiveId;
 
-    public string Version => "1.2.0";
+    public string Version => "1.3.0";
 
     public string DisplayName => "Show me other perspectives";
 
@@ -66,16 +66,17 @@ public sealed class DiversityObjective : IObjective
         // Relevance is the engagement objective's, so "variety" trades against the same notion of what the user likes.
         var eligible = RankingMath.Eligible(request, p.GetNumber(CommonParameters.CredibilityFloor), ProvenanceRule.From(p));
         var engagement = RankingMath.EngagementRelevance(request, eligible, p.GetNumber(CommonParameters.PopularityWeight), p.GetNumber(CommonParameters.PriorShrinkage));
-        var pool = eligible.Select((c, i) => c with { Relevance = engagement[i] })
-            .OrderByDescending(c => c.Relevance).ThenBy(c => RankingMath.TieBreak(request.Seed, c.ItemId)).ThenBy(c => c.ItemId)
+        var ordered = eligible.Select((c, i) => (Candidate: c with { Relevance = engagement[i].Total }, engagement[i].PopularityShare))
+            .OrderByDescending(c => c.Candidate.Relevance).ThenBy(c => RankingMath.TieBreak(request.Seed, c.Candidate.ItemId)).ThenBy(c => c.Candidate.ItemId)
             .Take((int)p.GetNumber(PoolSize)).ToList();
+        var pool = ordered.Select(c => c.Candidate).ToList();
         var k = Math.Min(request.K, pool.Count);
         if (k <= 0)
         {
             return [];
         }
 
-        var selection = new Selection(request, pool, p);
+        var selection = new Selection(request, pool, [.. ordered.Select(c => c.PopularityShare)], p);
         var lambda = Balance(selection, Math.Min(VarietyWithin, pool.Count), p);
         // Greedy picks depend only on the picks above them, so at one balance a longer list (the next page) starts with the same items.
         return selection.Ranked(selection.Select(k, lambda), lambda);
@@ -134,6 +135,7 @@ public sealed class DiversityObjective : IObjective
         private readonly List<Candidate> _pool;
         private readonly ItemInfo[] _items;
         private readonly double[] _relevance;
+        private readonly double[] _popularityShare;
         private readonly float[] _norms;
         private readonly bool _useEmbeddings;
         private readonly bool _useMean;
@@ -147,10 +149,11 @@ public sealed class DiversityObjective : IObjective
         private readonly MixLevel _subjectLevel;
         private readonly double[]?[] _similarityRows;
 
-        public Selection(RankingRequest request, List<Candidate> pool, ObjectiveParameters p)
+        public Selection(RankingRequest request, List<Candidate> pool, double[] popularityShare, ObjectiveParameters p)
         {
             _request = request;
             _pool = pool;
+            _popularityShare = popularityShare;
             _items = pool.Select(c => request.Catalog[c.ItemId]).ToArray();
             _relevance = RankingMath.NormalizedRelevance(pool);
             _useEmbeddings = pool[0].Embedding.Length > 0;
@@ -276,7 +279,9 @@ public sealed class DiversityObjective : IObjective
         [
             .. picks.Select(x => new RankedItem(_items[x.Entry].Id, x.Score, new Dictionary<string, double>
             {
-                ["relevance"] = lambda * _relevance[x.Entry],
+                // Relevance in engagement's two parts, each its share of the item's place (taste, and that many liked it).
+                ["relevance"] = lambda * _relevance[x.Entry] * (1 - _popularityShare[x.Entry]),
+                ["popularity"] = lambda * _relevance[x.Entry] * _popularityShare[x.Entry],
                 ["redundancy"] = -(1 - lambda) * x.Redundancy,
                 ["calibration"] = _calibrationWeight * x.Calibration,
                 ["viewpoint"] = _viewpointWeight * x.Viewpoint,

@@ -10,7 +10,7 @@ public sealed class EngagementObjective : IObjective
 
     public string Id => ObjectiveId;
 
-    public string Version => "1.1.0";
+    public string Version => "1.2.0";
 
     public string DisplayName => "More of what I enjoy";
 
@@ -46,10 +46,11 @@ public sealed class EngagementObjective : IObjective
         // Read once per list: it looks through the reader's history.
         var taste = request.Taste;
         var ranked = new List<RankedItem>(Math.Min(request.K, eligible.Count));
-        foreach (var i in RankingMath.TopIndices(eligible, relevance, request.K, request.Seed))
+        foreach (var i in RankingMath.TopIndices(eligible, [.. relevance.Select(r => r.Total)], request.K, request.Seed))
         {
             var c = eligible[i];
-            ranked.Add(new RankedItem(c.ItemId, relevance[i], new Dictionary<string, double> { ["relevance"] = relevance[i] }, [Reason(request, taste, c, history)]));
+            var parts = new Dictionary<string, double> { ["relevance"] = relevance[i].Model, ["popularity"] = relevance[i].Popularity };
+            ranked.Add(new RankedItem(c.ItemId, relevance[i].Total, parts, [Reason(request, taste, c, history)]));
         }
         return ranked;
     }

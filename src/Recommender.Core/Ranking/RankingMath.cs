@@ -207,24 +207,35 @@ public static class RankingMath
             || (h.Kind == EventKind.Rating && !(h.Value >= ImplicitFeedback.PositiveRating))).Select(h => h.ItemId)];
 
     /// <summary>
-    /// Engagement relevance: the model score scaled to 0..1 over the candidates plus a popularity prior (the catalog's
-    /// log-popularity, 0..1). One-class factor models carry no item bias, and a user vector fitted on a handful of
-    /// interactions is mostly noise, so the prior's weight shrinks with evidence: <c>w · (1 + s / (1 + n))</c> for a user
-    /// with n consumed items plus initial signals (s = <paramref name="shrinkage"/>). Unpersonalised requests use the prior alone.
+    /// Engagement relevance, in its two parts: the model score scaled to 0..1 over the candidates, and a popularity prior
+    /// (the catalog's log-popularity, 0..1, weighted). One-class factor models carry no item bias, and a user vector
+    /// fitted on a handful of interactions is mostly noise, so the prior's weight shrinks with evidence:
+    /// <c>w · (1 + s / (1 + n))</c> for a user with n consumed items plus initial signals (s = <paramref name="shrinkage"/>).
+    /// Unpersonalised requests use the prior alone, at weight 1. The parts are kept apart so that a list says how much
+    /// of an item's place is the reader's taste and how much is that many people liked it.
     /// </summary>
-    public static double[] EngagementRelevance(RankingRequest request, IReadOnlyList<Candidate> candidates, double popularityWeight, double shrinkage = 0)
+    public static EngagementScore[] EngagementRelevance(RankingRequest request, IReadOnlyList<Candidate> candidates, double popularityWeight, double shrinkage = 0)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(candidates);
         var model = NormalizedRelevance(candidates);
         // Topics the user chose count as evidence too: they shaped the personal score.
         var weight = popularityWeight * (1 + shrinkage / (1 + Consumed(request.User).Count() + request.InitialSignals));
-        var scores = new double[candidates.Count];
+        var scores = new EngagementScore[candidates.Count];
         for (var i = 0; i < scores.Length; i++)
         {
             var prior = request.Catalog.PopularityScore(candidates[i].ItemId);
-            scores[i] = request.Personalized ? model[i] + weight * prior : prior;
+            scores[i] = request.Personalized ? new EngagementScore(model[i], weight * prior) : new EngagementScore(0, prior);
         }
         return scores;
     }
+}
+
+/// <summary>An item's engagement relevance: the model's part (the reader's taste) and the popularity prior's part.</summary>
+public readonly record struct EngagementScore(double Model, double Popularity)
+{
+    public double Total => Model + Popularity;
+
+    /// <summary>The popularity prior's share of <see cref="Total"/>, 0 when the total is 0.</summary>
+    public double PopularityShare => Total > 0 ? Popularity / Total : 0;
 }
