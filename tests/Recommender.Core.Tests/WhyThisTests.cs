@@ -70,7 +70,10 @@ public sealed partial class WhyThisTests
             var (taste, popular) = (item.Components["relevance"], item.Components["popularity"]);
             var because = item.Reasons.Single(r => r.StartsWith("Mostly because", StringComparison.Ordinal));
             if (popular > taste)
+            {
                 Assert.StartsWith("Mostly because many people like it", because, StringComparison.Ordinal);
+                Assert.DoesNotContain(item.Reasons, r => r.StartsWith("Relevant to you", StringComparison.Ordinal));
+            }
         }
         Assert.Contains(served.Items, i => i.Components["popularity"] > i.Components["relevance"]);
         if (objectiveId == "engagement")

@@ -286,7 +286,7 @@ public sealed class DiversityObjective : IObjective
                 ["calibration"] = _calibrationWeight * x.Calibration,
                 ["viewpoint"] = _viewpointWeight * x.Viewpoint,
                 ["author_repeat"] = -_authorWeight * x.Repeat,
-            }, Reasons(_request.Catalog, _items[x.Entry], _history, x.Viewpoint, x.ViewpointTopic))),
+            }, Reasons(_request.Catalog, _items[x.Entry], _history, _popularityShare[x.Entry], x.Viewpoint, x.ViewpointTopic))),
         ];
 
         /// <summary>
@@ -376,7 +376,7 @@ public sealed class DiversityObjective : IObjective
     private static double Similarity(ReadOnlySpan<float> a, float normA, ReadOnlySpan<float> b, float normB) =>
         normA == 0 || normB == 0 ? 0 : System.Numerics.Tensors.TensorPrimitives.Dot(a, b) / (normA * normB);
 
-    private static IReadOnlyList<string> Reasons(Catalog catalog, ItemInfo item, TopicMix history, double viewpoint, string? debate)
+    private static IReadOnlyList<string> Reasons(Catalog catalog, ItemInfo item, TopicMix history, double popularityShare, double viewpoint, string? debate)
     {
         var reasons = new List<string>(2);
         // A subject the reader rarely visits says more than one of its tags; then a rare topic within a familiar one.
@@ -385,6 +385,8 @@ public sealed class DiversityObjective : IObjective
               ?? TopicMix.OwnTopics(catalog, item.Topics).FirstOrDefault(t => history.Topics.GetValueOrDefault(t) < 0.02);
         reasons.Add(fresh is not null
             ? $"Widens your mix: you rarely read about {catalog.Label(fresh)}."
+            // Mostly the popularity prior (a newcomer's list) is not "relevant to you".
+            : popularityShare > 0.5 ? "Liked by many, and unlike the other picks in this list."
             : "Relevant to you, and unlike the other picks in this list.");
         if (viewpoint > 0 && debate is not null)
         {
