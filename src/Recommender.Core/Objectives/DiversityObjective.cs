@@ -385,8 +385,8 @@ public sealed class DiversityObjective : IObjective
               ?? TopicMix.OwnTopics(catalog, item.Topics).FirstOrDefault(t => history.Topics.GetValueOrDefault(t) < 0.02);
         reasons.Add(fresh is not null
             ? $"Widens your mix: you rarely read about {catalog.Label(fresh)}."
-            // Mostly the popularity prior (a newcomer's list) is not "relevant to you".
-            : popularityShare > 0.5 ? "Liked by many, and unlike the other picks in this list."
+            // Mostly the popularity prior (a newcomer's list) is not "relevant to you"; "mostly because" says many like it.
+            : popularityShare > 0.5 ? "Unlike the other picks in this list."
             : "Relevant to you, and unlike the other picks in this list.");
         if (viewpoint > 0 && debate is not null)
         {
