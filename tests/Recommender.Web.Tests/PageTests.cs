@@ -919,9 +919,15 @@ public sealed class PageTests(WebFixture web)
         var store = new ModelStore(web.DataSource);
         var before = (await store.ListAsync()).Single(m => m.IsActive).Version;
         var (_, page, _) = await admin.PageAsync("/admin/models");
+        string done;
         using (var train = await admin.SubmitAsync(page, "form[action='/admin/do/train']"))
-            Assert.StartsWith("/admin/models?done=", train.Headers.Location!.OriginalString, StringComparison.Ordinal);
-        Assert.True((await store.ListAsync()).Max(m => m.Version) > before);
+            done = train.Headers.Location!.OriginalString;
+        Assert.StartsWith("/admin/models?done=", done, StringComparison.Ordinal);
+        var trained = (await store.ListAsync()).MaxBy(m => m.Version)!;
+        Assert.True(trained.Version > before);
+        // Served or not, the page says what the gate measured, in the gate's own words.
+        var (_, outcome, _) = await admin.PageAsync(done);
+        Assert.Contains(AdminText.Reason(trained.Decision!), outcome.QuerySelector("p.flash")!.TextContent, StringComparison.Ordinal);
         // Whether that run passed its gate depends on the data; a retrain with the fixture's settings reproduces the
         // active model's error, passes, and leaves an earlier ready version to roll back to.
         await new ModelTraining(store, new EventStore(web.DataSource)).TrainAsync(new MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8 });
