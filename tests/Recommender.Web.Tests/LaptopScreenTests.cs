@@ -254,6 +254,40 @@ public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
         }
     }
 
+    [Theory]
+    [InlineData(Width, Height)]
+    [InlineData(1200, 800)]
+    public async Task Audit_record_gives_each_title_room_for_a_few_words_a_line(int width, int height)
+    {
+        var reader = await web.NewAccountAsync();
+        using (var client = await web.OnboardedAsync(reader))
+            await client.PageAsync("/");
+        await web.FlushAuditAsync();
+        var served = (await new ServedListStore(web.DataSource).QueryAsync(new ServedListFilter(UserId: reader.Id, Limit: 1)))[0];
+        var admin = await SignedInPageAsync(web.BaseAddress, (await web.NewAccountAsync("admin")).Login, WebFixture.Password, width, height);
+        await admin.ArrivedAsync("/admin$");
+        await admin.GotoAsync($"/admin/audit/{served.RequestId}");
+
+        // A title and reasons as long as the demo's: the fixture's are short.
+        await admin.EvaluateAsync("""
+            () => {
+              document.querySelectorAll('table.served td.item').forEach(e => e.textContent =
+                'Where can I learn to make Cardano NFTs that have varying rarity levels when they are purchased for the first time?');
+              document.querySelectorAll('table.served td.reasons').forEach(e => e.textContent =
+                'A good first step into quantum-algorithms. Mostly because it is about quantum-algorithms, a topic you chose and its '
+                + 'level suits someone new to the topic. Its signature checks out against the key registered for James Wootton: '
+                + 'unchanged since it was signed.');
+            }
+            """);
+
+        // In the text column the title had about 165 pixels here (about 110 beside the demo's longer parts), a word or two a line.
+        var fontSize = await admin.Locator("table.served td.item").First.EvaluateAsync<double>("e => parseFloat(getComputedStyle(e).fontSize)");
+        var box = (await admin.Locator("table.served td.item").First.BoundingBoxAsync())!;
+        Assert.True(box.Width >= 14 * fontSize, $"the title is squeezed into {box.Width} pixels");
+        var widths = await admin.Locator("table.served").EvaluateAsync<int[]>("t => [t.parentElement.scrollWidth, t.parentElement.clientWidth]");
+        Assert.True(widths[0] <= widths[1], $"the record's table scrolls sideways: {widths[0]} pixels in {widths[1]}");
+    }
+
     /// <summary>A new reader's first feed, then their "What I was shown" record of it, signed in as them on a laptop.</summary>
     private async Task<IPage> ShownRecordAsync()
     {
