@@ -46,7 +46,7 @@ public sealed class AdminTextTests
         var measured = Ranking(0.07) with { TestNdcg = 0.175, Data = new TrainingData(6879, 338, 1396, 1654, "activity") };
         Assert.Equal("popularity scores 0.07; higher is better; the lead, 0.105 ± 0.031 over 57 people's 338 held-out pairs, is more than chance",
             AdminText.Baseline(measured with { Gap = new HoldoutGap(0.175 - 0.07, 0.031, 57) }));
-        Assert.Equal("popularity scores 0.07; higher is better; the gap, 0.105 ± 0.06 over 57 people's 338 held-out pairs, is too small to tell the two apart with confidence",
+        Assert.Equal("popularity scores 0.07; higher is better; the gap, 0.105 ± 0.060 over 57 people's 338 held-out pairs, is too small to tell the two apart with confidence",
             AdminText.Baseline(measured with { Gap = new HoldoutGap(0.175 - 0.07, 0.06, 57) }));
     }
 

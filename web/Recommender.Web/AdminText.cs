@@ -53,7 +53,7 @@ public static class AdminText
         if (model.Gap is { } gap && model.TestNdcg is not null)
         {
             var over = string.Create(CultureInfo.InvariantCulture,
-                $"{Explanations.Number(gap.Lead)} ± {Explanations.Number(gap.StandardError)} over {gap.People:N0} {(gap.People == 1 ? "person's" : "people's")} {pairs:N0} held-out pairs");
+                $"{Explanations.PlusMinus(gap.Lead, gap.StandardError)} over {gap.People:N0} {(gap.People == 1 ? "person's" : "people's")} {pairs:N0} held-out pairs");
             return gap.Clear ? $"; the lead, {over}, is more than chance" : $"; the gap, {over}, is too small to tell the two apart with confidence";
         }
         return pairs is > 0 and < FewHeldOut

@@ -158,4 +158,11 @@ public static class Explanations
         var text = value.ToString("0.###", CultureInfo.InvariantCulture);
         return text == "-0" ? "0" : text;
     }
+
+    /// <summary>
+    /// A figure and its standard error at one precision, three decimals each: "0.105 ± 0.060", never "0.105 ± 0.06",
+    /// which reads as if the error were known less finely than the figure.
+    /// </summary>
+    public static string PlusMinus(double value, double error) =>
+        string.Create(CultureInfo.InvariantCulture, $"{value:0.000;-0.000;0.000} ± {error:0.000}");
 }
