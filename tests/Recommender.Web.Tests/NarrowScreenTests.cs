@@ -308,6 +308,27 @@ public sealed class NarrowScreenTests(WebFixture web) : BrowserTest, IDisposable
     }
 
     [Fact]
+    public async Task Audit_explorer_on_a_phone_keeps_each_date_and_time_whole()
+    {
+        await ServedReaderAsync();
+        var admin = await SignedInPageAsync(await web.NewAccountAsync("admin"));
+        await admin.ArrivedAsync("/admin$");
+        await admin.GotoAsync("/admin/audit");
+
+        // "2026-12-07 18:26:38" broke at its hyphens, three lines a row: now the date, then the time, at most two.
+        var cells = await admin.Locator("main table tbody tr > td:first-child").EvaluateAllAsync<string[]>("""
+            cells => cells.slice(0, 10).map(td => {
+              const range = document.createRange();
+              range.selectNodeContents(td);
+              const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+              return td.textContent.trim() + ': ' + (lines <= 2 && /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(td.textContent.trim()));
+            })
+            """);
+        Assert.NotEmpty(cells);
+        Assert.All(cells, c => Assert.EndsWith(": true", c, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Admin_tables_on_a_phone_scroll_in_their_own_box_keeping_the_column_each_row_is_about()
     {
         await ServedReaderAsync();
