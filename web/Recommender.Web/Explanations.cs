@@ -160,9 +160,14 @@ public static class Explanations
     }
 
     /// <summary>
-    /// A figure and its standard error at one precision, three decimals each: "0.105 ± 0.060", never "0.105 ± 0.06",
-    /// which reads as if the error were known less finely than the figure.
+    /// A measure to three decimals, for figures read together: a column ("0.080" over "0.071", not "0.08"), or a
+    /// figure beside its error. A tiny negative that rounds to zero is 0.
     /// </summary>
-    public static string PlusMinus(double value, double error) =>
-        string.Create(CultureInfo.InvariantCulture, $"{value:0.000;-0.000;0.000} ± {error:0.000}");
+    public static string Measure(double value) => value.ToString("0.000;-0.000;0.000", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// A figure and its standard error at one precision: "0.105 ± 0.060", never "0.105 ± 0.06", which reads as if the
+    /// error were known less finely than the figure.
+    /// </summary>
+    public static string PlusMinus(double value, double error) => $"{Measure(value)} ± {Measure(error)}";
 }
