@@ -259,11 +259,7 @@ public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
     [InlineData(1200, 800)]
     public async Task Audit_record_gives_each_title_room_for_a_few_words_a_line(int width, int height)
     {
-        var reader = await web.NewAccountAsync();
-        using (var client = await web.OnboardedAsync(reader))
-            await client.PageAsync("/");
-        await web.FlushAuditAsync();
-        var served = (await new ServedListStore(web.DataSource).QueryAsync(new ServedListFilter(UserId: reader.Id, Limit: 1)))[0];
+        var (_, served) = await FirstFeedAsync();
         var admin = await SignedInPageAsync(web.BaseAddress, (await web.NewAccountAsync("admin")).Login, WebFixture.Password, width, height);
         await admin.ArrivedAsync("/admin$");
         await admin.GotoAsync($"/admin/audit/{served.RequestId}");
@@ -288,14 +284,20 @@ public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
         Assert.True(widths[0] <= widths[1], $"the record's table scrolls sideways: {widths[0]} pixels in {widths[1]}");
     }
 
-    /// <summary>A new reader's first feed, then their "What I was shown" record of it, signed in as them on a laptop.</summary>
-    private async Task<IPage> ShownRecordAsync()
+    /// <summary>A new reader, and the record of the first feed they were served.</summary>
+    private async Task<(Account Reader, ServedListRow Served)> FirstFeedAsync()
     {
         var reader = await web.NewAccountAsync();
         using (var client = await web.OnboardedAsync(reader))
             await client.PageAsync("/");
         await web.FlushAuditAsync();
-        var served = (await new Data.ServedListStore(web.DataSource).QueryAsync(new Data.ServedListFilter(UserId: reader.Id, Limit: 1)))[0];
+        return (reader, (await new ServedListStore(web.DataSource).QueryAsync(new ServedListFilter(UserId: reader.Id, Limit: 1)))[0]);
+    }
+
+    /// <summary>A new reader's first feed, then their "What I was shown" record of it, signed in as them on a laptop.</summary>
+    private async Task<IPage> ShownRecordAsync()
+    {
+        var (reader, served) = await FirstFeedAsync();
         var page = await SignedInPageAsync(web.BaseAddress, reader.Login, WebFixture.Password, Width, Height);
         await page.ArrivedAsync("/$");
         await page.GotoAsync($"/settings/shown/{served.RequestId}");
