@@ -114,5 +114,16 @@ public sealed record RankingRequest(
         : Taste.Activity;
 }
 
-/// <summary>One ranked item: the final score, the named parts it was built from, and why it is shown.</summary>
-public sealed record RankedItem(long ItemId, double Score, IReadOnlyDictionary<string, double> Components, IReadOnlyList<string> Reasons);
+/// <summary>
+/// One ranked item: the final score, the named parts it was built from, and why it is shown (<paramref name="Reasons"/>:
+/// what is true of the item wherever it is listed).
+/// </summary>
+public sealed record RankedItem(long ItemId, double Score, IReadOnlyDictionary<string, double> Components, IReadOnlyList<string> Reasons)
+{
+    /// <summary>
+    /// Reasons about the item's place in this objective's own list ("the first pick on physics"), shown after
+    /// <see cref="Reasons"/>. They hold only where the list is served as this objective ranked it, so a mix of goals,
+    /// which orders items its own way, leaves them out.
+    /// </summary>
+    public IReadOnlyList<string> ListReasons { get; init; } = [];
+}

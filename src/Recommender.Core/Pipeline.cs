@@ -144,7 +144,7 @@ public sealed class RecommendationPipeline
     /// </summary>
     private IReadOnlyList<string> Explain(RankedItem item, IReadOnlyList<string> chosenTopics, Taste taste, IReadOnlySet<string> known, DateTimeOffset now)
     {
-        var reasons = item.Reasons.Where(r => !string.IsNullOrWhiteSpace(r)).Take(_options.MaxReasons).ToList();
+        var reasons = item.Reasons.Concat(item.ListReasons).Where(r => !string.IsNullOrWhiteSpace(r)).Take(_options.MaxReasons).ToList();
         if (reasons.Count == 0)
         {
             reasons.Add("Matches the goal you chose.");

@@ -96,8 +96,9 @@ public static class WhyThis
             "recency" => item.PublishedAt is { } at && now - at <= RecentWithin ? "it is recent" : null,
             "topic_balance" => "it keeps the topics balanced",
             "redundancy" => "it is unlike the items above it",
-            // Calibration fills the list towards the widened mix the goal aims at, which may be beyond what the reader reads.
-            "calibration" => item.Topics.Count == 0 ? null : "it brings in a topic the list was short of",
+            // Calibration fills the list towards the widened mix the goal aims at, which may be beyond what the reader reads. It
+            // lifts a list's first pick too, where nothing is yet "short", so the claim is about the mix, not what is above.
+            "calibration" => item.Topics.Count == 0 ? null : "its topics are in the wider mix this goal aims for",
             "viewpoint" => item.Stance is null ? null : "it brings another viewpoint",
             _ => objectives is not null && objectives.TryGet(component, out var part) ? $"the \u201c{part.DisplayName}\u201d part of your mix ranks it high" : null,
         };

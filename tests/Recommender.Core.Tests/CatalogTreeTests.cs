@@ -92,6 +92,6 @@ public sealed class CatalogTreeTests
 
         Assert.DoesNotContain(byRelevance, r => catalog[r.ItemId].Topics.Contains("Biology"));
         Assert.Contains(ranked, r => catalog[r.ItemId].Topics.Contains("Biology"));
-        Assert.Contains(ranked, r => r.Reasons[0] == "Widens your mix: you rarely read about Biology.");
+        Assert.Contains(ranked, r => r.Reasons.FirstOrDefault() == "Widens your mix: you rarely read about Biology.");
     }
 }

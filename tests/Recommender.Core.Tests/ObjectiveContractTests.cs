@@ -113,8 +113,10 @@ public abstract class ObjectiveContractTests
         Assert.NotEmpty(ranked);
         Assert.All(ranked, r =>
         {
-            Assert.InRange(r.Reasons.Count, 1, 2);
-            Assert.All(r.Reasons, reason => Assert.False(string.IsNullOrWhiteSpace(reason)));
+            // Reasons about the item and about its place in the list are shown together.
+            var shown = r.Reasons.Concat(r.ListReasons).ToList();
+            Assert.InRange(shown.Count, 1, 2);
+            Assert.All(shown, reason => Assert.False(string.IsNullOrWhiteSpace(reason)));
         });
     }
 

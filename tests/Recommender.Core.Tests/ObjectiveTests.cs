@@ -429,7 +429,7 @@ public sealed class DiversityObjectiveTests : ObjectiveContractTests
         for (var i = 0; i < ranked.Count; i++)
         {
             var item = TestWorld.Catalog[ranked[i].ItemId];
-            foreach (var reason in ranked[i].Reasons.Where(r => r.Contains("another side", StringComparison.Ordinal)))
+            foreach (var reason in ranked[i].ListReasons.Where(r => r.Contains("another side", StringComparison.Ordinal)))
             {
                 var topic = reason.Split("debate on ")[1].Split(" in your list")[0];
                 Assert.Contains(topic, item.Topics);
@@ -517,6 +517,28 @@ public sealed class BlendObjectiveTests : ObjectiveContractTests
         var engaged = new EngagementObjective().Rank(request with { Parameters = ObjectiveParameters.Empty });
 
         Assert.Equal(engaged.Select(r => r.ItemId), blended.Select(r => r.ItemId));
+    }
+
+    [Fact]
+    public void Rank_reasonsAboutAPartsOwnList_areNotCarriedIntoTheMix()
+    {
+        // Diversity's "the first pick on physics" describes diversity's list; the mix orders the items its own way.
+        var parameters = ObjectiveParameters.Empty.With("engagement_weight", 0.5).With("learning_weight", 0.0).With("diversity_weight", 1.0)
+            .With("credibility_floor", 0.0);
+        var request = TestWorld.Request(UserState.FromHistory(999, []), parameters, k: 20);
+        var diversity = new DiversityObjective().Rank(request with { Parameters = ObjectiveParameters.Empty.With("credibility_floor", 0.0), K = BlendObjective.Depth });
+
+        var blended = new BlendObjective().Rank(request);
+
+        Assert.Contains(diversity, r => r.ListReasons.Count > 0);
+        var listReasons = diversity.SelectMany(r => r.ListReasons).ToHashSet(StringComparer.Ordinal);
+        Assert.All(blended, r =>
+        {
+            Assert.NotEmpty(r.Reasons);
+            Assert.Empty(r.ListReasons);
+            Assert.DoesNotContain(r.Reasons, listReasons.Contains);
+        });
+        Assert.Contains(blended, r => r.Reasons[0] == "\u201cShow me other perspectives\u201d, part of your mix, ranks it high.");
     }
 }
 

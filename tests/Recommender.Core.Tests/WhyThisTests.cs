@@ -36,16 +36,29 @@ public sealed partial class WhyThisTests
                 var served = pipeline.Recommend(new RecommendationRequest(UserState.FromHistory(userId, history), objective.Id, parameters, 10, seed, TestWorld.Now,
                     InterestTopics: interests));
                 var chosenHere = objective.Schema.TryGet(CommonParameters.Topics, out _) ? chosen : [];
+                var above = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var item in served.Items)
                 {
                     Assert.NotEmpty(item.Reasons);
+                    // "Brings X into the list" is checked against the cards above it, which the reader sees too.
+                    foreach (var reason in item.Reasons)
+                    {
+                        if (BringsIn().Match(reason) is { Success: true } brings)
+                        {
+                            claims["brings in"] = claims.GetValueOrDefault("brings in") + 1;
+                            var topic = brings.Groups[1].Value;
+                            Assert.True(catalog[item.ItemId].Topics.Contains(topic) && above.Count > 0 && !above.Contains(topic),
+                                $"seed {seed}, {objective.Id}, item {item.ItemId}: \"{reason}\" but the item is on [{string.Join(", ", catalog[item.ItemId].Topics)}] and the picks above on [{string.Join(", ", above)}]");
+                        }
+                    }
+                    above.UnionWith(catalog[item.ItemId].Topics);
                     foreach (var reason in item.Reasons)
                         Check(reason, catalog[item.ItemId], item.Components, chosenHere, interests, history, userId is 1 or 2, catalog, claims, $"seed {seed}, {objective.Id}, item {item.ItemId}");
                 }
             }
         }
         // The property means something only if every kind of claim was actually made, and checked, somewhere.
-        foreach (var claim in new[] { "credible", "topic you chose", "level", "level read", "step beyond", "outside", "because you", "enjoyed", "like the topics chosen", "recent", "signed", "right level", "newcomer level" })
+        foreach (var claim in new[] { "credible", "topic you chose", "level", "level read", "step beyond", "outside", "because you", "enjoyed", "like the topics chosen", "recent", "signed", "right level", "newcomer level", "brings in" })
             Assert.True(claims.GetValueOrDefault(claim) > 0, $"no reason made the '{claim}' claim: the generator does not exercise it");
     }
 
@@ -76,6 +89,12 @@ public sealed partial class WhyThisTests
             }
         }
         Assert.Contains(served.Items, i => i.Components["popularity"] > i.Components["relevance"]);
+        if (objectiveId == "diversity")
+        {
+            // A newcomer's cards are told apart: the pick that brings a topic in names it; the first pick brings nothing in.
+            Assert.DoesNotMatch(BringsIn(), served.Items[0].Reasons[0]);
+            Assert.Contains(served.Items, i => BringsIn().IsMatch(i.Reasons[0]));
+        }
         if (objectiveId == "engagement")
             Assert.All(served.Items, i => Assert.Equal(i.Score, i.Components.Values.Sum(), 9));
     }
@@ -244,6 +263,9 @@ public sealed partial class WhyThisTests
         }
         return history;
     }
+
+    [GeneratedRegex(@"^Brings ([\w-]+) into the list")]
+    private static partial Regex BringsIn();
 
     [GeneratedRegex(@"debate on ([\w-]+) in your list")]
     private static partial Regex Debate();

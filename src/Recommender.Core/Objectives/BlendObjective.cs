@@ -35,7 +35,7 @@ public sealed class BlendObjective : IObjective
 
     public string Id => ObjectiveId;
 
-    public string Version => "1.2.0";
+    public string Version => "1.3.0";
 
     public string DisplayName => "My own mix";
 
@@ -97,7 +97,9 @@ public sealed class BlendObjective : IObjective
                 entry.score += share;
                 if (share > entry.bestShare)
                 {
-                    entry.reasons = ranked[r].Reasons;
+                    // A part's reasons about its own list would describe a list the reader is not shown.
+                    entry.reasons = ranked[r].Reasons.Count > 0 ? ranked[r].Reasons
+                        : [$"\u201c{part.DisplayName}\u201d, part of your mix, ranks it high."];
                     entry.bestShare = share;
                 }
                 totals[ranked[r].ItemId] = entry;

@@ -25,7 +25,7 @@ public sealed class DiversityObjective : IObjective
 
     public string Id => ObjectiveId;
 
-    public string Version => "1.3.0";
+    public string Version => "1.4.0";
 
     public string DisplayName => "Show me other perspectives";
 
@@ -275,9 +275,27 @@ public sealed class DiversityObjective : IObjective
         }
 
         /// <summary>The list served: each pick with its score, the named parts of that score and why it is shown.</summary>
-        public List<RankedItem> Ranked(List<Pick> picks, double lambda) =>
-        [
-            .. picks.Select(x => new RankedItem(_items[x.Entry].Id, x.Score, new Dictionary<string, double>
+        public List<RankedItem> Ranked(List<Pick> picks, double lambda)
+        {
+            var catalog = _request.Catalog;
+            var listed = new HashSet<string>(StringComparer.Ordinal);
+            var ranked = new List<RankedItem>(picks.Count);
+            foreach (var x in picks)
+            {
+                var item = _items[x.Entry];
+                // What a reader can check on the cards above: the first pick on a subject (or, within familiar subjects, a topic).
+                var firstOn = listed.Count == 0 || x.Calibration <= 0 ? null
+                    : TopicMix.SubjectsOf(catalog, item.Topics).FirstOrDefault(t => !listed.Contains(t))
+                      ?? TopicMix.OwnTopics(catalog, item.Topics).FirstOrDefault(t => !listed.Contains(t));
+                listed.UnionWith(TopicMix.SubjectsOf(catalog, item.Topics));
+                listed.UnionWith(TopicMix.OwnTopics(catalog, item.Topics));
+                ranked.Add(Ranked(x, lambda, firstOn));
+            }
+            return ranked;
+        }
+
+        private RankedItem Ranked(Pick x, double lambda, string? firstOn) => WithReasons(
+            new(_items[x.Entry].Id, x.Score, new Dictionary<string, double>
             {
                 // Relevance in engagement's two parts, each its share of the item's place (taste, and that many liked it).
                 ["relevance"] = lambda * _relevance[x.Entry] * (1 - _popularityShare[x.Entry]),
@@ -286,8 +304,7 @@ public sealed class DiversityObjective : IObjective
                 ["calibration"] = _calibrationWeight * x.Calibration,
                 ["viewpoint"] = _viewpointWeight * x.Viewpoint,
                 ["author_repeat"] = -_authorWeight * x.Repeat,
-            }, Reasons(_request.Catalog, _items[x.Entry], _history, _popularityShare[x.Entry], x.Viewpoint, x.ViewpointTopic))),
-        ];
+            }, []), _request.Catalog, _items[x.Entry], _history, _popularityShare[x.Entry], firstOn, x.Viewpoint, x.ViewpointTopic);
 
         /// <summary>
         /// How far the item brings the list's leaning on one of its topics back towards balance (negative: further from
@@ -376,22 +393,29 @@ public sealed class DiversityObjective : IObjective
     private static double Similarity(ReadOnlySpan<float> a, float normA, ReadOnlySpan<float> b, float normB) =>
         normA == 0 || normB == 0 ? 0 : System.Numerics.Tensors.TensorPrimitives.Dot(a, b) / (normA * normB);
 
-    private static IReadOnlyList<string> Reasons(Catalog catalog, ItemInfo item, TopicMix history, double popularityShare, double viewpoint, string? debate)
+    /// <summary>
+    /// The item's first reason: a subject or topic the reader rarely reads, else one no pick above it was on (which the
+    /// reader can see for themselves), else that it is unlike the other picks; then another side of a debate. All but
+    /// the first are about the item's place in this list.
+    /// </summary>
+    private static RankedItem WithReasons(RankedItem ranked, Catalog catalog, ItemInfo item, TopicMix history, double popularityShare, string? firstOn, double viewpoint, string? debate)
     {
-        var reasons = new List<string>(2);
         // A subject the reader rarely visits says more than one of its tags; then a rare topic within a familiar one.
         var fresh = history.IsEmpty ? null
             : TopicMix.SubjectsOf(catalog, item.Topics).FirstOrDefault(t => history.Subjects.GetValueOrDefault(t) < 0.02)
               ?? TopicMix.OwnTopics(catalog, item.Topics).FirstOrDefault(t => history.Topics.GetValueOrDefault(t) < 0.02);
-        reasons.Add(fresh is not null
-            ? $"Widens your mix: you rarely read about {catalog.Label(fresh)}."
-            // Mostly the popularity prior (a newcomer's list) is not "relevant to you"; "mostly because" says many like it.
-            : popularityShare > 0.5 ? "Unlike the other picks in this list."
-            : "Relevant to you, and unlike the other picks in this list.");
+        var aboutTheList = new List<string>(2);
+        if (fresh is null)
+        {
+            aboutTheList.Add(firstOn is not null ? $"Brings {catalog.Label(firstOn)} into the list: the first pick on it."
+                // Mostly the popularity prior (a newcomer's list) is not "relevant to you"; "mostly because" says many like it.
+                : popularityShare > 0.5 ? "Unlike the other picks in this list."
+                : "Relevant to you, and unlike the other picks in this list.");
+        }
         if (viewpoint > 0 && debate is not null)
         {
-            reasons.Add($"Offers another side of the debate on {catalog.Label(debate)} in your list.");
+            aboutTheList.Add($"Offers another side of the debate on {catalog.Label(debate)} in your list.");
         }
-        return reasons;
+        return ranked with { Reasons = fresh is null ? [] : [$"Widens your mix: you rarely read about {catalog.Label(fresh)}."], ListReasons = aboutTheList };
     }
 }
