@@ -86,6 +86,8 @@ public sealed partial class WhyThisTests
             {
                 Assert.StartsWith("Mostly because many people like it", because, StringComparison.Ordinal);
                 Assert.DoesNotContain(item.Reasons, r => r.StartsWith("Relevant to you", StringComparison.Ordinal));
+                // Nor that people like them, or who read their topics, enjoyed it: that is the smaller part.
+                Assert.DoesNotContain(item.Reasons, r => r.StartsWith("People ", StringComparison.Ordinal) || r.StartsWith("Because you", StringComparison.Ordinal));
             }
         }
         Assert.Contains(served.Items, i => i.Components["popularity"] > i.Components["relevance"]);

@@ -10,7 +10,7 @@ public sealed class EngagementObjective : IObjective
 
     public string Id => ObjectiveId;
 
-    public string Version => "1.2.0";
+    public string Version => "1.3.0";
 
     public string DisplayName => "More of what I enjoy";
 
@@ -50,7 +50,7 @@ public sealed class EngagementObjective : IObjective
         {
             var c = eligible[i];
             var parts = new Dictionary<string, double> { ["relevance"] = relevance[i].Model, ["popularity"] = relevance[i].Popularity };
-            ranked.Add(new RankedItem(c.ItemId, relevance[i].Total, parts, [Reason(request, taste, c, history)]));
+            ranked.Add(new RankedItem(c.ItemId, relevance[i].Total, parts, [Reason(request, taste, c, history, relevance[i].PopularityShare)]));
         }
         return ranked;
     }
@@ -74,9 +74,11 @@ public sealed class EngagementObjective : IObjective
         return list;
     }
 
-    private static string Reason(RankingRequest request, Taste taste, Candidate candidate, List<(ItemInfo Item, string Verb, float[] Direction)> history)
+    private static string Reason(RankingRequest request, Taste taste, Candidate candidate, List<(ItemInfo Item, string Verb, float[] Direction)> history,
+        double popularityShare)
     {
-        if (!request.Personalized)
+        // Where most of the score is the popularity prior (a newcomer's), what people like them did is not why it is here.
+        if (!request.Personalized || popularityShare > 0.5)
         {
             return "Many people enjoyed this.";
         }
