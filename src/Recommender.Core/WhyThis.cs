@@ -68,8 +68,12 @@ public static class WhyThis
         ArgumentNullException.ThrowIfNull(components);
         ArgumentNullException.ThrowIfNull(item);
         var strongest = components.Values.DefaultIfEmpty(0).Max();
-        var claims = components.Where(c => c.Value > 0 && c.Value >= NamedFromShare * strongest)
-            .OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal)
+        var named = components.Where(c => c.Value > 0 && c.Value >= NamedFromShare * strongest)
+            .OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).ToList();
+        // Two goals of a mix are one claim, not the same sentence twice.
+        if (named.Count >= 2 && objectives is not null && objectives.TryGet(named[0].Key, out var first) && objectives.TryGet(named[1].Key, out var second))
+            return $"Mostly because the \u201c{first.DisplayName}\u201d and \u201c{second.DisplayName}\u201d parts of your mix rank it high.";
+        var claims = named
             .Select(c => Claim(c.Key, c.Value, item, catalog, chosenTopics, taste, objectives, now, knownTopics))
             .OfType<string>().Distinct(StringComparer.Ordinal).Take(2).ToList();
         return claims.Count == 0 ? null : $"Mostly because {string.Join(" and ", claims)}.";

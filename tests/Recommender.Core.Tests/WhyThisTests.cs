@@ -115,6 +115,21 @@ public sealed partial class WhyThisTests
     }
 
     [Fact]
+    public void MainFactors_twoGoalsOfAMix_areNamedInOneClaim()
+    {
+        var objectives = new ObjectiveRegistry(ObjectiveRegistry.BuiltIn());
+        var item = new ItemInfo(1, "ext-1", "Item 1", ["physics"], 2, "source-1", 0.5, null, TestWorld.Now.AddDays(-10));
+        var components = new Dictionary<string, double> { ["engagement"] = 0.5, ["diversity"] = 0.24, ["learning"] = 0.01 };
+
+        Assert.Equal("Mostly because the \u201cMore of what I enjoy\u201d and \u201cShow me other perspectives\u201d parts of your mix rank it high.",
+            WhyThis.MainFactors(components, item, new Catalog([item]), [], Taste.None, objectives, TestWorld.Now));
+
+        components["diversity"] = 0;
+        Assert.Equal("Mostly because the \u201cMore of what I enjoy\u201d part of your mix ranks it high.",
+            WhyThis.MainFactors(components, item, new Catalog([item]), [], Taste.None, objectives, TestWorld.Now));
+    }
+
+    [Fact]
     public void MainFactors_aLevelThatFitsPoorly_isNotCalledTheRightLevel_evenWhenItIsAStrongPart()
     {
         var objectives = new ObjectiveRegistry(ObjectiveRegistry.BuiltIn());
