@@ -568,6 +568,69 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("{\"item_id\": \"a2\", \"title\": ", "not a JSON object")]
+    [InlineData("{\"item_id\": \"a2\", \"title\": \"Waves\", \"level\": 9}", "level")]
+    [InlineData("{\"item_id\": \"a2\", \"title\": \"Waves\", \"signature\": \"not base64\"}", "signature")]
+    public async Task Provenance_sign_and_verify_refuse_a_line_they_cannot_read_alike_exit_2_naming_file_and_line(string line, string reason)
+    {
+        // Exit 1 from verify means "read fine, but a signature does not verify"; a line that cannot be read is bad input, as for sign.
+        var folder = Directory.CreateTempSubdirectory("recommender-provenance-").FullName;
+        try
+        {
+            var keys = Path.Combine(folder, "keys");
+            var items = Path.Combine(folder, "items.jsonl");
+            var signed = Path.Combine(folder, "signed.jsonl");
+            Assert.Equal(0, (await RunAsync(null, "provenance", "keygen", "--out", keys)).Exit);
+            await File.WriteAllTextAsync(items, "{\"item_id\": \"a1\", \"title\": \"Tides\"}\n" + line + "\n");
+
+            var sign = await RunAsync(null, "provenance", "sign", "--key", Path.Combine(keys, "publisher.key"), "--in", items, "--out", signed);
+            var verify = await RunAsync(null, "provenance", "verify", "--in", items, "--public-key", Path.Combine(keys, "publisher.pub"));
+
+            Assert.Equal((2, 2), (sign.Exit, verify.Exit));
+            foreach (var run in new[] { sign, verify })
+            {
+                Assert.Single(run.Output.Trim().Split('\n'));
+                Assert.StartsWith($"error: {items}:2: ", run.Output, StringComparison.Ordinal);
+                Assert.Contains(reason, run.Output, StringComparison.Ordinal);
+            }
+            Assert.False(File.Exists(signed));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Provenance_verify_of_a_file_that_reads_but_does_not_verify_exits_1_naming_each_line()
+    {
+        var folder = Directory.CreateTempSubdirectory("recommender-provenance-").FullName;
+        try
+        {
+            var keys = Path.Combine(folder, "keys");
+            var items = Path.Combine(folder, "items.jsonl");
+            var signed = Path.Combine(folder, "signed.jsonl");
+            Assert.Equal(0, (await RunAsync(null, "provenance", "keygen", "--out", keys)).Exit);
+            await File.WriteAllTextAsync(items, "{\"item_id\": \"a1\", \"title\": \"Tides\"}\n{\"item_id\": \"a2\", \"title\": \"Waves\"}\n");
+            Assert.Equal(0, (await RunAsync(null, "provenance", "sign", "--key", Path.Combine(keys, "publisher.key"), "--in", items, "--out", signed)).Exit);
+            var lines = await File.ReadAllLinesAsync(signed);
+            await File.WriteAllLinesAsync(signed, [lines[0], lines[1].Replace("Waves", "Storms", StringComparison.Ordinal)]);
+
+            var verify = await RunAsync(null, "provenance", "verify", "--in", signed, "--public-key", Path.Combine(keys, "publisher.pub"));
+            var unsigned = await RunAsync(null, "provenance", "verify", "--in", items, "--public-key", Path.Combine(keys, "publisher.pub"));
+
+            Assert.Equal(1, verify.Exit);
+            Assert.Equal($"{signed}:2: signature does not match", verify.Output.Trim().Split(": item ")[0]);
+            Assert.Equal(1, unsigned.Exit);
+            Assert.Equal([$"{items}:1: not signed", $"{items}:2: not signed"], unsigned.Output.Trim().Split('\n'));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Theory]
     [InlineData("serve --duration 900", "--duration must be from 1 to 600 seconds (got 900)")]
     [InlineData("mixed --duration 0", "--duration must be from 1 to 600 seconds (got 0)")]
     [InlineData("ingest --batch 5000", "--batch must be from 1 to 1,000 (got 5000)")]

@@ -30,7 +30,7 @@ internal static class ProvenanceCommand
 
         var signed = new Option<string>("--in") { Description = "Signed items.jsonl.", Required = true };
         var publicKey = new Option<string>("--public-key") { Description = $"The public key ({PublicKeyFile} from keygen).", Required = true };
-        var verify = new Command("verify", "Check every line's signature with a public key: exit 0 only if all verify, else file:line: reason and exit 1.") { signed, publicKey };
+        var verify = new Command("verify", "Check every line's signature with a public key: exit 0 only if all verify, else file:line: reason for each that does not and exit 1; a line that cannot be read is exit 2.") { signed, publicKey };
         verify.SetAction(CliApp.Guarded((parse, ct) => Task.FromResult(Verify(parse.GetValue(signed)!, parse.GetValue(publicKey)!))));
 
         return new Command("provenance", "Publisher keys and signed items: keygen, sign, verify.") { keygen, sign, verify };
@@ -84,16 +84,8 @@ internal static class ProvenanceCommand
         UserFile("--in", input);
         var key = PublisherKeys.ParsePublicKey(File.ReadAllText(UserFile("--public-key", publicKeyPath)))
             ?? throw new CliException($"{publicKeyPath}:1: {PublisherKeys.PublicKeyRule}");
-        IReadOnlyList<(ItemRow Item, string Text)> items;
-        try
-        {
-            items = Items(input, "verify");
-        }
-        catch (ImportException e)
-        {
-            CliContext.Error(e.Message);
-            return 1;
-        }
+        // A line that cannot be read is bad input (exit 2, as for sign); exit 1 is kept for lines that read but do not verify.
+        var items = Items(input, "verify");
         var failed = 0;
         foreach (var (item, _) in items)
         {

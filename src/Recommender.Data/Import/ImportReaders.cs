@@ -162,13 +162,18 @@ public static class ImportReaders
             batch.Items.Add(ItemFrom(path, line, get, get("topics") is { } t ? Topics(t) : null, seen)));
     }
 
-    /// <summary>The items of an <c>items.jsonl</c> file as an import reads them, each with its line's text (for <c>provenance sign</c>).</summary>
+    /// <summary>
+    /// The items of an <c>items.jsonl</c> file as an import reads them, each with its line's text (for <c>provenance sign</c>
+    /// and <c>verify</c>); a line the import would refuse, by its reading or by <see cref="CatalogRules"/>, is an
+    /// <see cref="ImportException"/> here too, so nothing is signed that the catalog will not take.
+    /// </summary>
     public static IReadOnlyList<(ItemRow Item, string Text)> ItemsJsonl(string path)
     {
         var texts = new Dictionary<long, string>();
         ForEachLine(ReadUtf8(path), (line, text) => texts[line] = text);
         var batch = new ImportBatch { ItemsFile = path };
         ReadItemsJsonl(path, batch);
+        CatalogRules.Check(batch, DateTimeOffset.UtcNow);
         return [.. batch.Items.Select(i => (i, texts[i.Line]))];
     }
 
