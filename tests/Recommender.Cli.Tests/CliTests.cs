@@ -455,17 +455,7 @@ public sealed class CliTests : IAsyncLifetime
         var empty = Directory.CreateTempSubdirectory("recommender-no-format-").FullName;
         try
         {
-            // Sixty readers, each rating fifteen of forty items: high on their own topic's items, low on the others.
-            string[] topics = ["Oceans", "Stars", "Music", "History"];
-            await File.WriteAllTextAsync(Path.Combine(folder, "topics.csv"), "topic,parent\n" + string.Concat(topics.Select(t => t + ",\n")));
-            await File.WriteAllTextAsync(Path.Combine(folder, "items.csv"), "item_id,title,topics,level\n"
-                + string.Concat(Enumerable.Range(0, 40).Select(i => $"docs/{i},Item {i},{topics[i % 4]},{i % 5 + 1}\n")));
-            var rows = from u in Enumerable.Range(0, 60)
-                       from k in Enumerable.Range(0, 15)
-                       let item = (u * 11 + k * 7) % 40
-                       let value = item % 4 == u % 4 ? 8 + (u + k) % 3 : 2 + (u + k) % 3
-                       select $"u{u},docs/{item},rating,{value},{1700000000 + k * 86400 + u * 60}\n";
-            await File.WriteAllTextAsync(Path.Combine(folder, "events.csv"), "user_id,item_id,kind,value,occurred_at\n" + string.Concat(rows.Distinct()));
+            await WriteGenericEvaluationDataAsync(folder);
             var report = Path.Combine(folder, "report.json");
 
             var run = await RunAsync(null, "evaluate", "--data", folder, "--objectives", "popularity,engagement", "--seeds", "1", "--learners", "0",
@@ -485,6 +475,46 @@ public sealed class CliTests : IAsyncLifetime
             Directory.Delete(folder, recursive: true);
             Directory.Delete(empty, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task Evaluate_with_no_learner_simulated_marks_the_mastery_checks_not_applicable_rather_than_passed()
+    {
+        // Ten items a topic: fewer than a simulated learner's goal topic needs, so no learner is simulated and 0 items
+        // against 0 measures nothing.
+        var folder = Directory.CreateTempSubdirectory("recommender-generic-eval-").FullName;
+        try
+        {
+            await WriteGenericEvaluationDataAsync(folder);
+
+            var run = await RunAsync(null, "evaluate", "--data", folder, "--objectives", "popularity,engagement,learning,no_profiling", "--seeds", "1",
+                "--learners", "5", "--simulation-seeds", "1", "--threads", "1", "--rank", "4", "--lambda", "0.1", "--alpha", "5",
+                "--out", Path.Combine(folder, "report.json"));
+
+            Assert.True(run.Exit is 0 or 1, run.Output);
+            Assert.DoesNotContain("PASS learning items to mastery", run.Output, StringComparison.Ordinal);
+            Assert.Contains("n/a learning items to mastery ≤ 0.7× engagement: no learner simulated", run.Output, StringComparison.Ordinal);
+            Assert.Contains("n/a learning items to mastery ≤ 0.7× no_profiling: no learner simulated", run.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>Sixty readers, each rating fifteen of forty items on four topics: high on their own topic's items, low on the others.</summary>
+    private static async Task WriteGenericEvaluationDataAsync(string folder)
+    {
+        string[] topics = ["Oceans", "Stars", "Music", "History"];
+        await File.WriteAllTextAsync(Path.Combine(folder, "topics.csv"), "topic,parent\n" + string.Concat(topics.Select(t => t + ",\n")));
+        await File.WriteAllTextAsync(Path.Combine(folder, "items.csv"), "item_id,title,topics,level\n"
+            + string.Concat(Enumerable.Range(0, 40).Select(i => $"docs/{i},Item {i},{topics[i % 4]},{i % 5 + 1}\n")));
+        var rows = from u in Enumerable.Range(0, 60)
+                   from k in Enumerable.Range(0, 15)
+                   let item = (u * 11 + k * 7) % 40
+                   let value = item % 4 == u % 4 ? 8 + (u + k) % 3 : 2 + (u + k) % 3
+                   select $"u{u},docs/{item},rating,{value},{1700000000 + k * 86400 + u * 60}\n";
+        await File.WriteAllTextAsync(Path.Combine(folder, "events.csv"), "user_id,item_id,kind,value,occurred_at\n" + string.Concat(rows.Distinct()));
     }
 
     [SharedDataFact(SharedDataSet.MovieTweetings)]

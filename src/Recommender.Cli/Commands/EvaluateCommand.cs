@@ -299,6 +299,13 @@ internal static class EvaluateCommand
             // Over the seeds' means: the evaluator keeps the mean and spread per objective.
             foreach (var other in new[] { "engagement", "no_profiling" }.Where(learners.ContainsKey))
             {
+                // No learner on either side is no measurement: 0 items against 0 would otherwise pass.
+                if (learners["learning"].Learners == 0 || learners[other].Learners == 0)
+                {
+                    Check($"learning items to mastery ≤ 0.7× {other}", null,
+                        $"no learner simulated: a learner needs a topic with at least {new LearnerSimulationOptions().MinTopicItems} items that they read in training");
+                    continue;
+                }
                 var ratio = learners["learning"].MeanItems / Math.Max(1e-9, learners[other].MeanItems);
                 Check($"learning items to mastery ≤ 0.7× {other}", ratio <= 0.7,
                     $"mean {F(learners["learning"].MeanItems, "0.0")} vs {F(learners[other].MeanItems, "0.0")} ({F(ratio, "0.00")}×)");
