@@ -184,6 +184,28 @@ public sealed class ImportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ImportAsync_generic_rerun_that_changes_only_topics_counts_those_items_as_updated()
+    {
+        WriteGeneric();
+        await ImportAsync(ImportReaders.Directory(_scratch));
+        // a1 loses Biology, a2 gains Oceans; nothing else about either changes.
+        WriteGeneric(items: """
+            item_id,title,url,summary,published_at,level,source_id,stance,topics
+            a1,"Deep sea, explained",https://example.org/a1,,2024-04-02,2,s1,-1,Oceans
+            a2,Rust for beginners,,An intro,2024-04-03,1,s2,,Programming|Oceans
+            """);
+
+        var retopiced = await ImportAsync(ImportReaders.Directory(_scratch));
+        var again = await ImportAsync(ImportReaders.Directory(_scratch));
+
+        Assert.Equal((0, 2), (retopiced.ItemsAdded, retopiced.ItemsUpdated));
+        Assert.Equal((0, 0), (again.ItemsAdded, again.ItemsUpdated));
+        var items = await new CatalogStore(_db.DataSource).ListAsync(0, 10);
+        Assert.Equal(["Oceans"], items.Single(i => i.ExternalId == "a1").Topics);
+        Assert.Equal(["Oceans", "Programming"], items.Single(i => i.ExternalId == "a2").Topics.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task ImportAsync_generic_rerun_and_edit_updates_without_duplicates()
     {
         WriteGeneric();

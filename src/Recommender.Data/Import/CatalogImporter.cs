@@ -41,10 +41,11 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
         await conn.ExecuteAsync(new CommandDefinition(MergeTopicTitlesSql, transaction: tx, cancellationToken: ct));
         await FailOnTopicCycleAsync(conn, tx, batch, ct);
         var itemsBefore = await conn.ExecuteScalarAsync<long>(new CommandDefinition("select count(*) from items", transaction: tx, cancellationToken: ct));
-        var itemsTouched = await conn.ExecuteAsync(new CommandDefinition(MergeItemsSql, transaction: tx, cancellationToken: ct));
+        var itemsTouched = (await conn.QueryAsync<long>(new CommandDefinition(MergeItemsSql, transaction: tx, cancellationToken: ct))).ToHashSet();
         var itemsAfter = await conn.ExecuteScalarAsync<long>(new CommandDefinition("select count(*) from items", transaction: tx, cancellationToken: ct));
         await conn.ExecuteAsync(new CommandDefinition(ProvenanceImport.StoreSql, transaction: tx, cancellationToken: ct));
-        await conn.ExecuteAsync(new CommandDefinition(MergeItemTopicsSql, transaction: tx, cancellationToken: ct));
+        // An item whose only change is its topics is updated too: the count must not say "0 updated" when topics moved.
+        itemsTouched.UnionWith(await conn.QueryAsync<long>(new CommandDefinition(MergeItemTopicsSql, transaction: tx, cancellationToken: ct)));
         var users = await conn.ExecuteAsync(new CommandDefinition(MergeNamedUsersSql, transaction: tx, cancellationToken: ct));
         users += await conn.ExecuteAsync(new CommandDefinition(MergeUsersSql, transaction: tx, cancellationToken: ct));
         var events = await conn.ExecuteAsync(new CommandDefinition(MergeEventsSql, transaction: tx, commandTimeout: 0, cancellationToken: ct));
@@ -56,7 +57,7 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
         progress?.Report(new ImportProgress("merging", 1, 1));
 
         var added = (int)(itemsAfter - itemsBefore);
-        return new ImportResult(sources, topics, added, itemsTouched - added, users, events,
+        return new ImportResult(sources, topics, added, itemsTouched.Count - added, users, events,
             batch.Topics.Count + batch.Users.Count + batch.Sources.Count + batch.Items.Count + batch.Events.Count, clock.Elapsed);
     }
 
@@ -262,20 +263,27 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
               is distinct from
               (excluded.title, excluded.url, excluded.summary, excluded.published_at, excluded.level, excluded.source_id, excluded.stance,
                excluded.level_basis, excluded.body, excluded.asked_by_source_id, excluded.license)
+        returning id
         """;
 
     // An item's topics are replaced by the import's list, so a re-categorised item loses its old topics; a row without
-    // the topics column leaves them.
+    // the topics column leaves them. Answers the items whose topics changed. The two parts touch disjoint pairs (a topic
+    // not in the list, a topic in it), so one statement's snapshot serves both.
     private const string MergeItemTopicsSql = """
-        delete from item_topics it
-        using stg_items s join items i on i.external_id = s.external_id
-        where it.item_id = i.id
-          and not 'topics' = any (s.absent)
-          and not exists (select 1 from topics t where t.id = it.topic_id and t.name = any (s.topics));
-        insert into item_topics (item_id, topic_id)
-        select i.id, t.id
-        from stg_items s join items i on i.external_id = s.external_id, unnest(s.topics) as tn (topic) join topics t on t.name = tn.topic
-        on conflict do nothing;
+        with removed as (
+            delete from item_topics it
+            using stg_items s join items i on i.external_id = s.external_id
+            where it.item_id = i.id
+              and not 'topics' = any (s.absent)
+              and not exists (select 1 from topics t where t.id = it.topic_id and t.name = any (s.topics))
+            returning it.item_id),
+        added as (
+            insert into item_topics (item_id, topic_id)
+            select i.id, t.id
+            from stg_items s join items i on i.external_id = s.external_id, unnest(s.topics) as tn (topic) join topics t on t.name = tn.topic
+            on conflict do nothing
+            returning item_id)
+        select item_id from removed union select item_id from added
         """;
 
     // Only people who came in through an import are renamed by one: a login's own name is theirs to keep.
