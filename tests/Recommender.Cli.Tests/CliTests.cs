@@ -48,6 +48,27 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Import_of_topics_and_sources_alone_stores_them_so_the_platform_api_can_name_them()
+    {
+        // The platform API's item PUT takes only topics the catalog has, and only an import adds topics.
+        var folder = Directory.CreateTempSubdirectory("recommender-cli-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder, "topics.csv"), "topic,parent,title\nk8s,,Kubernetes\nk8s/networking,k8s,\n");
+            await File.WriteAllTextAsync(Path.Combine(folder, "sources.csv"), "source_id,name,credibility\ndocs,Official Docs,0.95\n");
+
+            var run = await RunAsync(null, "import", "generic", folder);
+
+            Assert.True(run.Exit == 0, run.Output);
+            Assert.Equal((2L, 1L, 0L), (await CountAsync("topics"), await CountAsync("sources"), await CountAsync("items")));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Import_of_items_with_only_id_and_title_updates_the_title_and_keeps_everything_else()
     {
         var folder = Directory.CreateTempSubdirectory("recommender-cli-").FullName;
@@ -677,7 +698,7 @@ public sealed class CliTests : IAsyncLifetime
     [Theory]
     [InlineData("synthetic", "items.csv sources.csv", "ratings.csv: no such file (synthetic data is items.csv, sources.csv, ratings.csv)")]
     [InlineData("synthetic", "", "items.csv: no such file (synthetic data is items.csv, sources.csv, ratings.csv)")]
-    [InlineData("generic", "", ": found neither items.csv, items.jsonl nor events.csv")]
+    [InlineData("generic", "", ": found none of topics.csv, sources.csv, items.csv, items.jsonl or events.csv")]
     [InlineData("movietweetings", "movies.dat", "ratings.dat: no such file")]
     [InlineData("stackexchange", "", ": neither it nor any folder in it holds a Stack Exchange Posts.xml")]
     public async Task Import_of_a_folder_without_a_file_its_kind_needs_exits_2_naming_it_and_stores_nothing(string kind, string files, string missing)

@@ -13,7 +13,7 @@ internal static class ImportCommand
     {
         Sub("movietweetings", "MovieTweetings (movies.dat, ratings.dat): genres become topics, ratings become rating events 0..10.", ImportReaders.MovieTweetings),
         Sub("synthetic", "Output of the synthetic generator (items.csv, sources.csv, ratings.csv).", ImportReaders.Synthetic),
-        Sub("generic", "Your own catalog: topics.csv, sources.csv, items.csv or items.jsonl, events.csv (see README).", dir => ImportReaders.Directory(dir)),
+        Sub("generic", "Your own catalog: topics.csv, sources.csv, items.csv or items.jsonl, events.csv, any of them (see docs/cli.md).", dir => ImportReaders.Directory(dir)),
         Sub("stackexchange", "A Stack Exchange data dump (Posts.xml, Users.xml, Comments.xml, Votes.xml, Tags.xml): one site folder or a folder of sites.", StackExchangeReader.Read),
     };
 

@@ -61,9 +61,9 @@ public static class ImportReaders
     private static readonly string[] NotInGenericFiles = ["asked_by", "license"];
 
     /// <summary>
-    /// The generic format (see README "Import your own catalog"): optional <c>sources.csv</c>, <c>items.csv</c> or
-    /// <c>items.jsonl</c>, and optional <c>events.csv</c>. The synthetic generator's output is this format with
-    /// <c>ratings.csv</c> for its events.
+    /// The generic format (docs/cli.md "Import your own catalog"): <c>topics.csv</c>, <c>sources.csv</c>, <c>items.csv</c>
+    /// or <c>items.jsonl</c>, and <c>events.csv</c>, each optional but one of them needed. The synthetic generator's output
+    /// is this format with <c>ratings.csv</c> for its events.
     /// </summary>
     public static ImportBatch Directory(string directory, string eventsFileName = "events.csv")
     {
@@ -81,10 +81,12 @@ public static class ImportReaders
             throw new InvalidDataException(File.Exists(eventsPath)
                 ? $"{directory}: both {eventsFileName} and events.jsonl are here; events are read from {eventsFileName} only, so remove or rename events.jsonl"
                 : $"{directory}: events.jsonl is not read; events are read from {eventsFileName}");
-        if (itemsPath is null && !File.Exists(eventsPath))
-            throw new FileNotFoundException($"{directory}: found neither items.csv, items.jsonl nor {eventsFileName}");
-
         var topicsPath = Path.Combine(directory, "topics.csv");
+        // topics.csv or sources.csv alone is a catalog's frame, set up before its items arrive through the platform API,
+        // which takes only topics the catalog has.
+        if (itemsPath is null && !File.Exists(eventsPath) && !File.Exists(topicsPath) && !File.Exists(sourcesPath))
+            throw new FileNotFoundException($"{directory}: found none of topics.csv, sources.csv, items.csv, items.jsonl or {eventsFileName}");
+
         var batch = new ImportBatch { TopicsFile = topicsPath, SourcesFile = sourcesPath, ItemsFile = itemsPath ?? csvItems, EventsFile = eventsPath };
         if (File.Exists(topicsPath))
             ReadTopics(topicsPath, batch);
