@@ -53,6 +53,19 @@ public sealed class ProvenanceImportTests : IAsyncLifetime
     private static string KeyId(string publicKey) => PublisherKeys.KeyId(Convert.FromBase64String(publicKey));
 
     [Fact]
+    public async Task Import_ofTheSameItemsNowSigned_countsThemAsUpdated()
+    {
+        const string Sources = "source_id,name\npub,The Publisher\n";
+        const string Item = """{"item_id":"good","title":"Tides","source_id":"pub","level":2}""";
+        await ImportAsync(Folder(Sources, (Item, null)));
+
+        var signed = await ImportAsync(Folder($"source_id,name,public_key\npub,The Publisher,{_keyA.Public}\n", (Item, _keyA.Private)));
+
+        Assert.Equal((0, 1), (signed.ItemsAdded, signed.ItemsUpdated));
+        Assert.Equal("verified", (await StatesAsync())["good"].State);
+    }
+
+    [Fact]
     public async Task Import_storesVerifiedUnsignedAndInvalid_andTheCatalogCarriesThem()
     {
         var dir = Folder($"source_id,name,public_key\npub,The Publisher,{_keyA.Public}\nplain,Plain Source,\n",

@@ -43,8 +43,9 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
         var itemsBefore = await conn.ExecuteScalarAsync<long>(new CommandDefinition("select count(*) from items", transaction: tx, cancellationToken: ct));
         var itemsTouched = (await conn.QueryAsync<long>(new CommandDefinition(MergeItemsSql, transaction: tx, cancellationToken: ct))).ToHashSet();
         var itemsAfter = await conn.ExecuteScalarAsync<long>(new CommandDefinition("select count(*) from items", transaction: tx, cancellationToken: ct));
-        await conn.ExecuteAsync(new CommandDefinition(ProvenanceImport.StoreSql, transaction: tx, cancellationToken: ct));
-        // An item whose only change is its topics is updated too: the count must not say "0 updated" when topics moved.
+        // An item whose only change is its signature or its topics is updated too: the count must not say "0 updated"
+        // when an item was signed or its topics moved.
+        itemsTouched.UnionWith(await conn.QueryAsync<long>(new CommandDefinition(ProvenanceImport.StoreSql, transaction: tx, cancellationToken: ct)));
         itemsTouched.UnionWith(await conn.QueryAsync<long>(new CommandDefinition(MergeItemTopicsSql, transaction: tx, cancellationToken: ct)));
         var users = await conn.ExecuteAsync(new CommandDefinition(MergeNamedUsersSql, transaction: tx, cancellationToken: ct));
         users += await conn.ExecuteAsync(new CommandDefinition(MergeUsersSql, transaction: tx, cancellationToken: ct));

@@ -91,12 +91,13 @@ internal static class ProvenanceImport
         }, ct);
     }
 
-    /// <summary>Stores the outcomes on the merged items; an item sent again without a signature becomes unsigned.</summary>
+    /// <summary>Stores the outcomes on the merged items, answering those whose outcome changed; an item sent again without a signature becomes unsigned.</summary>
     public const string StoreSql = """
         update items i set signature = p.signature, provenance = p.provenance, signed_by_key_id = p.key_id, provenance_reason = p.reason
         from stg_provenance p
         where i.external_id = p.item_external_id
           and (i.signature, i.provenance, i.signed_by_key_id, i.provenance_reason) is distinct from (p.signature, p.provenance, p.key_id, p.reason)
+        returning i.id
         """;
 
     private static DateTimeOffset? Utc(DateTime? at) => at is { } t ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)) : null;
