@@ -523,6 +523,31 @@ public sealed class CliTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Evaluate_on_activity_with_too_few_people_says_so_in_words_without_an_internal_threshold()
+    {
+        // Ten people, activity only: too few of them have a pair in the test share.
+        var folder = Directory.CreateTempSubdirectory("recommender-generic-eval-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder, "items.csv"), "item_id,title\n" + string.Concat(Enumerable.Range(0, 30).Select(i => $"i{i},Item {i}\n")));
+            var rows = from u in Enumerable.Range(0, 10)
+                       from k in Enumerable.Range(0, 12)
+                       select $"u{u},i{(u * 7 + k) % 30},click,,{1700000000 + u * 86400 + k * 60}\n";
+            await File.WriteAllTextAsync(Path.Combine(folder, "events.csv"), "user_id,item_id,kind,value,occurred_at\n" + string.Concat(rows));
+
+            var run = await RunAsync(null, "evaluate", "--data", folder, "--seeds", "1", "--learners", "0", "--out", Path.Combine(folder, "report.json"));
+
+            Assert.Equal(2, run.Exit);
+            Assert.Contains("people have an item they were active on in the test share", run.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("0.693", run.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>Sixty readers, each rating fifteen of forty items on four topics: high on their own topic's items, low on the others.</summary>
     private static async Task WriteGenericEvaluationDataAsync(string folder)
     {

@@ -152,8 +152,10 @@ public sealed partial class EvaluationData
         var threshold = data.PositiveThreshold;
         var f = System.Globalization.CultureInfo.InvariantCulture;
         var testUsers = Enumerable.Range(0, data.Split.Test.Count).Where(j => data.Split.Test.Values[j] >= threshold).Select(j => data.Split.Test.UserIndices[j]).Distinct().Count();
+        // On activity every pair is a positive, and its threshold (ln 2) means nothing to the person who ran the command.
+        var positive = data.ImplicitStrength ? "an item they were active on" : string.Create(f, $"a rating ≥ {threshold}");
         if (testUsers < MinimumTestUsers)
-            throw new InvalidDataException(string.Create(f, $"{directory}: {testUsers} users have a test rating ≥ {threshold} after the split ({data.Split.Test.Count} test rows kept, {data.Split.DroppedTestRows} dropped for an unseen user or item); evaluation needs at least {MinimumTestUsers}."));
+            throw new InvalidDataException(string.Create(f, $"{directory}: {testUsers} people have {positive} in the test share after the split ({data.Split.Test.Count} test rows kept, {data.Split.DroppedTestRows} dropped for an unseen user or item); evaluation needs at least {MinimumTestUsers}."));
         if (Positives(data.Validation.Test, threshold) == 0)
             throw new InvalidDataException(string.Create(f, $"{directory}: no validation rating ≥ {threshold} is left inside the training share; too little data to choose settings on."));
         return data;
