@@ -103,7 +103,7 @@ public static class ApiServiceExtensions
     }
 
     /// <summary>
-    /// What a bare 404 means (no such route, or no such id), and what a bare 401 or 403 means and what to do next, from the route's own policy, so that a platform engineer's first
+    /// What a bare 404 means (no such route, or no such id), what a bare 415 asks for, and what a bare 401 or 403 means and what to do next, from the route's own policy, so that a platform engineer's first
     /// call does not end at "Unauthorized": a key that was sent and refused is told apart from the wrong kind of caller.
     /// </summary>
     internal static string? AccessDetail(HttpContext context, int? status)
@@ -112,6 +112,8 @@ public static class ApiServiceExtensions
             return context.GetEndpoint() is null
                 ? "No route has this path: the routes are listed at /docs. An id that holds '/' is sent percent-encoded (docs%2Fintro)."
                 : "Nothing has this id. An id that holds '/' is sent percent-encoded (docs%2Fintro).";
+        if (status == StatusCodes.Status415UnsupportedMediaType)
+            return "Send the body as JSON with the header Content-Type: application/json.";
         if (status is not (StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden))
             return null;
         if (status == StatusCodes.Status401Unauthorized && context.Items.ContainsKey(ApiKeyAuthenticationHandler.KeyRefused))

@@ -142,4 +142,16 @@ public sealed class UnreadableRequestTests(ServiceFixture service) : IClassFixtu
         Assert.Equal((HttpStatusCode.UnsupportedMediaType, HttpStatusCode.NotFound, HttpStatusCode.MethodNotAllowed),
             (wrongType.StatusCode, unknownPath.StatusCode, wrongMethod.StatusCode));
     }
+
+    [Fact]
+    public async Task Body_without_a_json_content_type_is_a_415_that_says_which_header_to_send()
+    {
+        using var platform = await service.WithApiKeyAsync(ApiServiceExtensions.CatalogScope);
+
+        using var response = await platform.PutAsync("/api/platform/sources/s1", new StringContent("""{"name":"Ocean Weekly"}""", Encoding.UTF8, "text/plain"));
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+        Assert.Equal("Send the body as JSON with the header Content-Type: application/json.", problem["detail"]?.GetValue<string>());
+    }
 }
