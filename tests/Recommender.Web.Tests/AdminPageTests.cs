@@ -269,7 +269,7 @@ public sealed class AdminPageTests(WebFixture web)
         Assert.Equal("rank 8, λ 0.05, 5 iterations, as given", Settings(given.Version));
         var best = chosen.Metrics!.Selection!.Best;
         Assert.Equal(
-            $"rank 4, λ 0.1, {best.Iterations} iterations, chosen on a validation split (RMSE {best.ValidationRmse.ToString("0.###", CultureInfo.InvariantCulture)})",
+            $"rank 4, λ 0.1, {best.Iterations} iterations, chosen on a validation split (RMSE {best.ValidationRmse.ToString("0.000", CultureInfo.InvariantCulture)})",
             Settings(chosen.Version));
     }
 
@@ -318,6 +318,24 @@ public sealed class AdminPageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Models_table_writes_each_measure_to_three_decimals_zero_included()
+    {
+        // The table said "popularity 0" in the row the overview's chart marked 0.000, beside "NDCG@10 0.19".
+        var store = new ModelStore(web.DataSource);
+        if (await store.LoadActiveAsync() is null)
+            await new ModelTraining(store, new EventStore(web.DataSource)).TrainAsync(new Factorization.MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8, NumberOfIterations = 5 });
+        var serving = (await store.LoadActiveAsync())!;
+        var measured = await store.BeginAsync(ModelTraining.ActivityAlgorithm, new ModelLoss(ModelLoss.OneClass, false), "{}");
+        await store.CompleteAsync(measured, serving.Model, """{"testNdcg":0.19,"popularityNdcg":0,"testRatings":400}""", "rejected", "rejected: kept out of serving by this test");
+        using var admin = await AdminAsync();
+
+        var (_, page, _) = await admin.PageAsync("/admin/models");
+
+        var cells = page.QuerySelectorAll($"#models tr[data-version='{measured}'] td.num").Select(c => c.TextContent).ToList();
+        Assert.Equal(["NDCG@10 0.190", "popularity 0.000"], cells.Skip(2));
+    }
+
+    [Fact]
     public async Task Models_page_shows_each_reranker_run_with_its_gate_against_the_model_alone()
     {
         var trainer = new ModelTraining(new ModelStore(web.DataSource), new EventStore(web.DataSource));
@@ -336,7 +354,8 @@ public sealed class AdminPageTests(WebFixture web)
         Assert.Equal("rejected by the gate", row.QuerySelector("td.status")!.TextContent);
         // One standard error, as on the overview and in the CLI; the gate asks for twice it.
         Assert.Equal("0.616 ± 0.019", row.QuerySelector("td.ndcg")!.TextContent);
-        Assert.Equal("0.62", row.QuerySelector("td.mf-ndcg")!.TextContent);
+        // Both figures to three decimals, so "0.616" does not stand beside "0.62".
+        Assert.Equal("0.620", row.QuerySelector("td.mf-ndcg")!.TextContent);
         Assert.Contains($"model v{model.Version}", row.TextContent, StringComparison.Ordinal);
         Assert.Contains("the latest 140 lists", row.TextContent, StringComparison.Ordinal);
     }

@@ -36,7 +36,7 @@ public sealed class AdminTextTests
         ModelPoint Ranking(double? popularity) => new(1, true, "ready", DateTimeOffset.UnixEpoch, null, null, null, TestNdcg: 0.016, PopularityNdcg: popularity);
 
         Assert.Equal("popularity scores 0.004; higher is better", AdminText.Baseline(Ranking(0.004)));
-        Assert.Equal("popularity scores 0, as none of its top 10 was among what people went on to use; higher is better", AdminText.Baseline(Ranking(0)));
+        Assert.Equal("popularity scores 0.000, as none of its top 10 was among what people went on to use; higher is better", AdminText.Baseline(Ranking(0)));
         Assert.Null(AdminText.Baseline(Ranking(null)));
         // A comparison on a small holdout says it rests on little.
         var small = Ranking(0) with { Data = new TrainingData(6038, 93, 1364, 1654, "activity") };
@@ -44,10 +44,26 @@ public sealed class AdminTextTests
         Assert.EndsWith("higher is better", AdminText.Baseline(Ranking(0) with { Data = new TrainingData(60_000, 6_000, 1364, 1654, "activity") }), StringComparison.Ordinal);
         // With the lead's standard error recorded, the words follow it rather than the count: 338 pairs can be enough.
         var measured = Ranking(0.07) with { TestNdcg = 0.175, Data = new TrainingData(6879, 338, 1396, 1654, "activity") };
-        Assert.Equal("popularity scores 0.07; higher is better; the lead, 0.105 ± 0.031 over 57 people's 338 held-out pairs, is more than chance",
+        Assert.Equal("popularity scores 0.070; higher is better; the lead, 0.105 ± 0.031 over 57 people's 338 held-out pairs, is more than chance",
             AdminText.Baseline(measured with { Gap = new HoldoutGap(0.175 - 0.07, 0.031, 57) }));
-        Assert.Equal("popularity scores 0.07; higher is better; the gap, 0.105 ± 0.060 over 57 people's 338 held-out pairs, is too small to tell the two apart with confidence",
+        Assert.Equal("popularity scores 0.070; higher is better; the gap, 0.105 ± 0.060 over 57 people's 338 held-out pairs, is too small to tell the two apart with confidence",
             AdminText.Baseline(measured with { Gap = new HoldoutGap(0.175 - 0.07, 0.06, 57) }));
+    }
+
+    [Fact]
+    public void A_measure_reads_to_three_decimals_wherever_the_admin_pages_say_it()
+    {
+        // The overview said "NDCG@10 0.19 (popularity scores 0; …)" for the model its chart marks 0.190 beside 0.000.
+        var now = DateTimeOffset.UnixEpoch.AddDays(1);
+        var model = new ModelPoint(2, true, "ready", now, null, null, null, TestNdcg: 0.19, PopularityNdcg: 0);
+
+        Assert.Equal("model v2, trained just now, NDCG@10 0.190", AdminText.Model(model, now));
+        Assert.StartsWith("popularity scores 0.000, ", AdminText.Baseline(model), StringComparison.Ordinal);
+        Assert.Equal("Holdout NDCG@10: the active model\u00A0v2 scores\u00A00.190, where popularity scores\u00A00.000", AdminText.QualityTitle(model, ranking: true));
+        var rated = new ModelPoint(3, true, "ready", now, 0.8, 1.2, null);
+        Assert.Equal("the global mean scores 1.200; lower is better", AdminText.Baseline(rated));
+        Assert.StartsWith("Holdout RMSE: the active model\u00A0v3 errs by\u00A00.800 rating points", AdminText.QualityTitle(rated, ranking: false), StringComparison.Ordinal);
+        Assert.EndsWith("(RMSE 0.900)", AdminText.Settings(new ModelSettings(8, 0.05, 10, true, 0.9)), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -198,7 +214,7 @@ public sealed class AdminTextTests
         Assert.Equal("2 hours ago", AdminText.Ago(now.AddMinutes(-150), now));
         Assert.Equal("3 days ago", AdminText.Ago(now.AddDays(-3), now));
         Assert.Equal("on 1 Sep 2026", AdminText.Ago(new DateTimeOffset(2026, 9, 1, 0, 0, 0, TimeSpan.Zero), now));
-        Assert.Equal("model v3, trained 2 hours ago, RMSE 0.81",
+        Assert.Equal("model v3, trained 2 hours ago, RMSE 0.810",
             AdminText.Model(new ModelPoint(3, true, "ready", now.AddHours(-2), 0.81, 1.1, 0.6), now));
         // A model trained on activity has no error to state, only how well it ranked the held-out activity.
         Assert.Equal("model v1, trained 2 hours ago, NDCG@10 0.016",

@@ -128,7 +128,7 @@ public sealed class StackExchangePageTests(StackExchangeWebFixture web) : IClass
 
         var svg = overview.QuerySelector("figure.chart svg")!;
         // A figure is joined to the word before it by a no-break space (\s matches either).
-        Assert.Matches(@"^Holdout NDCG@10: the active model\sv\d+ scores\s0\.\d+, (\d+%\sbetter than popularity|where popularity scores\s0)$", svg.QuerySelector("title")!.TextContent);
+        Assert.Matches(@"^Holdout NDCG@10: the active model\sv\d+ scores\s0\.\d+, (\d+%\sbetter than popularity|where popularity scores\s0\.000)$", svg.QuerySelector("title")!.TextContent);
         Assert.Contains(svg.QuerySelectorAll("text.legend"), t => t.TextContent == "popularity (baseline)");
         Assert.Single(svg.QuerySelectorAll("g.series[data-series=active] g.point"));
         var active = models.QuerySelector("tr.active")!.QuerySelectorAll("td");

@@ -12,19 +12,19 @@ public static class AdminText
     public static string Person(Account account) =>
         string.IsNullOrWhiteSpace(account.DisplayName) || account.DisplayName == account.Login ? account.Login : $"{account.DisplayName} ({account.Login})";
 
-    /// <summary>"model v3, trained 2 hours ago, RMSE 0.81"; "…, NDCG@10 0.016" for a ranking model (one-class, on ratings of 7 or more or on activity); neither when nothing was measured.</summary>
+    /// <summary>"model v3, trained 2 hours ago, RMSE 0.810"; "…, NDCG@10 0.016" for a ranking model (one-class, on ratings of 7 or more or on activity); neither when nothing was measured.</summary>
     public static string Model(ModelPoint model, DateTimeOffset now) =>
-        $"model v{model.Version}, trained {Ago(model.TrainedAt, now)}" + (model.TestRmse is { } rmse ? $", RMSE {Explanations.Number(rmse)}"
-            : model.TestNdcg is { } ndcg ? $", NDCG@10 {Explanations.Number(ndcg)}" : "");
+        $"model v{model.Version}, trained {Ago(model.TrainedAt, now)}" + (model.TestRmse is { } rmse ? $", RMSE {Explanations.Measure(rmse)}"
+            : model.TestNdcg is { } ndcg ? $", NDCG@10 {Explanations.Measure(ndcg)}" : "");
 
     /// <summary>
     /// What the model's holdout figure is measured against, in the figure's own terms: the global mean's RMSE for a rating
     /// model, popularity's NDCG@10 for a ranking model; null when neither was recorded.
     /// </summary>
     public static string? Baseline(ModelPoint model) =>
-        model.TestRmse is not null && model.GlobalMeanRmse is { } mean ? $"the global mean scores {Explanations.Number(mean)}; lower is better{Measured(model)}"
+        model.TestRmse is not null && model.GlobalMeanRmse is { } mean ? $"the global mean scores {Explanations.Measure(mean)}; lower is better{Measured(model)}"
         : model.TestNdcg is not null && model.PopularityNdcg is { } popularity
-            ? $"popularity scores {Explanations.Number(popularity)}{(popularity == 0 ? ", as none of its top 10 was among what people went on to use" : "")}; higher is better{Measured(model)}"
+            ? $"popularity scores {Explanations.Measure(popularity)}{(popularity == 0 ? ", as none of its top 10 was among what people went on to use" : "")}; higher is better{Measured(model)}"
         : null;
 
     /// <summary>
@@ -80,8 +80,8 @@ public static class AdminText
           + (settings.Alpha is { } alpha ? $"α {Explanations.Number(alpha)}, " : "")
           + $"{settings.Iterations} iterations, "
           + (settings.Chosen
-              ? "chosen on a validation split" + (settings.ValidationRmse is { } rmse ? $" (RMSE {Explanations.Number(rmse)})"
-                  : settings.ValidationNdcg is { } ndcg ? $" (NDCG@10 {Explanations.Number(ndcg)})" : "")
+              ? "chosen on a validation split" + (settings.ValidationRmse is { } rmse ? $" (RMSE {Explanations.Measure(rmse)})"
+                  : settings.ValidationNdcg is { } ndcg ? $" (NDCG@10 {Explanations.Measure(ndcg)})" : "")
               : settings.TooFewValidationPairs is { } pairs ? $"the defaults ({pairs:N0} validation pairs were too few to tune on)"
               : "as given");
 
@@ -108,20 +108,20 @@ public static class AdminText
     /// The model quality chart's title as its finding: how the active model's holdout figure compares with its baseline
     /// ("Holdout NDCG@10: the active model v3 scores 0.186, 154% better than popularity"); what is charted when there is
     /// no active model with a figure. Each figure is joined to the word before it by a no-break space, so a title that
-    /// wraps never leaves a number on a line apart from what it counts ("scores" and "0" stay together).
+    /// wraps never leaves a number on a line apart from what it counts ("scores" and "0.000" stay together).
     /// </summary>
     public static string QualityTitle(ModelPoint? active, bool ranking) => ranking
         ? active is { TestNdcg: { } ndcg } model
-            ? $"Holdout NDCG@10: the active model\u00A0v{model.Version} scores\u00A0{Explanations.Number(ndcg)}" + model.PopularityNdcg switch
+            ? $"Holdout NDCG@10: the active model\u00A0v{model.Version} scores\u00A0{Explanations.Measure(ndcg)}" + model.PopularityNdcg switch
             {
                 null => "",
-                <= 0 => ", where popularity scores\u00A00",
+                <= 0 => $", where popularity scores\u00A0{Explanations.Measure(0)}",
                 { } p when ndcg > p => $", {(100 * (ndcg / p - 1)).ToString("0", CultureInfo.InvariantCulture)}%\u00A0better than popularity",
                 _ => ", no better than popularity",
             }
             : "Holdout NDCG@10 per model version"
         : active is { TestRmse: { } rmse } rated
-            ? $"Holdout RMSE: the active model\u00A0v{rated.Version} errs by\u00A0{Explanations.Number(rmse)} rating points" + rated.GlobalMeanRmse switch
+            ? $"Holdout RMSE: the active model\u00A0v{rated.Version} errs by\u00A0{Explanations.Measure(rmse)} rating points" + rated.GlobalMeanRmse switch
             {
                 null or <= 0 => "",
                 { } g when rmse < g => $", {(100 * (1 - rmse / g)).ToString("0", CultureInfo.InvariantCulture)}%\u00A0less than the global mean",
