@@ -117,6 +117,38 @@ public sealed class ChartScreenTests(WebFixture web) : BrowserTest, IDisposable
         }
     }
 
+    public static TheoryData<string, string[]> ManyCategories => new()
+    {
+        // The report over 30 days: "7 Nov", centred on a mark a few units right of the axis, ran under the pinned y-axis.
+        { "days", [.. Enumerable.Range(0, 30).Select(d => new DateTime(2026, 11, 7).AddDays(d).ToString("d MMM", System.Globalization.CultureInfo.InvariantCulture))] },
+        // The overview after sixty model versions: "v1" ran under the axis too.
+        { "versions", [.. Enumerable.Range(1, 60).Select(v => $"v{v}")] },
+    };
+
+    [Theory]
+    [MemberData(nameof(ManyCategories))]
+    public async Task On_a_phone_the_oldest_x_label_is_whole_at_the_start_and_the_newest_at_the_end(string name, string[] categories)
+    {
+        var page = await ChartPageAsync("A finding", categories,
+            [new("each model", ChartMark.Line, [.. categories.Select((_, i) => (double?)(0.1 + i % 3 * 0.01))], ChartStyle.Of(0), "model")], width: 390);
+        var scroll = page.Locator("#test-chart .chart-scroll");
+        Assert.True(await scroll.EvaluateAsync<bool>("e => e.scrollWidth > e.clientWidth + 1"), $"{name}: the chart fits a phone, so nothing was measured");
+        var box = (await scroll.BoundingBoxAsync())!;
+        var axis = (await page.Locator("#test-chart svg.y-axis").BoundingBoxAsync())!;
+        var labels = page.Locator("#test-chart .chart-scroll text.x-tick");
+        Assert.Equal(categories[0], await labels.First.TextContentAsync());
+
+        // Scrolled to its start (the box runs right to left, so that is its most negative position), then to its end.
+        await scroll.EvaluateAsync("e => e.scrollLeft = -e.scrollWidth");
+        var oldest = (await labels.First.BoundingBoxAsync())!;
+        Assert.True(oldest.X >= axis.X + axis.Width && oldest.X + oldest.Width <= box.X + box.Width,
+            $"{name}: at the start \"{categories[0]}\" runs from {oldest.X:0} to {oldest.X + oldest.Width:0}; the pinned y-axis ends at {axis.X + axis.Width:0}");
+        await scroll.EvaluateAsync("e => e.scrollLeft = 0");
+        var newest = (await labels.Last.BoundingBoxAsync())!;
+        Assert.True(newest.X >= axis.X + axis.Width && newest.X + newest.Width <= box.X + box.Width,
+            $"{name}: at the end \"{await labels.Last.TextContentAsync()}\" runs from {newest.X:0} to {newest.X + newest.Width:0}; the box ends at {box.X + box.Width:0}");
+    }
+
     [Theory]
     [InlineData(true, 0.009, 0.0)]
     [InlineData(true, 0.186, 0.073)]

@@ -22,7 +22,7 @@ public sealed class ChartTests : IDisposable
             .Add(c => c.Caption, "Look for the lines to part."));
 
     private static List<double> Ticks(IRenderedComponent<Chart> chart) =>
-        [.. chart.FindAll("text.tick").Where(t => t.GetAttribute("text-anchor") == "end").Select(t => double.Parse(t.TextContent, CultureInfo.InvariantCulture))];
+        [.. chart.FindAll("text.y-tick").Select(t => double.Parse(t.TextContent, CultureInfo.InvariantCulture))];
 
     [Fact]
     public void Share_axis_runs_from_zero_to_one_whatever_the_values()

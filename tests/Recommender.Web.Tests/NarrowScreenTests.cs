@@ -113,7 +113,7 @@ public sealed class NarrowScreenTests(WebFixture web) : BrowserTest, IDisposable
                 continue;
             scrolling++;
             var box = (await scroll.BoundingBoxAsync())!;
-            var newest = (await scroll.Locator("svg text.tick[text-anchor=middle]").Last.BoundingBoxAsync())!;
+            var newest = (await scroll.Locator("svg text.x-tick").Last.BoundingBoxAsync())!;
             Assert.True(newest.X >= box.X && newest.X + newest.Width <= box.X + box.Width,
                 $"the newest day's label is at {newest.X}–{newest.X + newest.Width}, outside the chart's box at {box.X}–{box.X + box.Width}");
         }
@@ -237,7 +237,7 @@ public sealed class NarrowScreenTests(WebFixture web) : BrowserTest, IDisposable
             Assert.True(Math.Abs(axisBox.X - box.X) < 1, $"the y-axis is at {axisBox.X}, the chart's box at {box.X}");
             // Each value on the axis stands level with its gridline's value in the chart scrolled under it.
             var shown = await axis.Locator("text.tick").AllAsync();
-            var drawn = await scroll.Locator("svg text.tick[text-anchor=end]").AllAsync();
+            var drawn = await scroll.Locator("svg text.y-tick").AllAsync();
             Assert.Equal(drawn.Count, shown.Count);
             Assert.NotEmpty(shown);
             for (var t = 0; t < shown.Count; t++)
