@@ -151,7 +151,7 @@ public sealed class AdminPageTests(WebFixture web)
         Assert.Equal(person.Login, linked.QuerySelector("input#who")!.GetAttribute("value"));
         Assert.Null(linked.QuerySelector("[role=alert]"));
         Assert.Contains(person.Login, linked.QuerySelector("#cf-hint")!.TextContent, StringComparison.Ordinal);
-        Assert.StartsWith("Change at least one thing to compare", pressed.QuerySelector("[role=alert]")!.TextContent, StringComparison.Ordinal);
+        Assert.StartsWith("Change at least one thing to compare", pressed.QuerySelector("#error-summary a[href$='#attribute']")!.TextContent, StringComparison.Ordinal);
         // The error says what to do; the idle hint beside it said it again.
         Assert.Null(pressed.QuerySelector("#cf-hint"));
         Assert.Empty(pressed.QuerySelectorAll("ol.cf-list"));
@@ -172,7 +172,17 @@ public sealed class AdminPageTests(WebFixture web)
         var (status, page, _) = await admin.PageAsync($"/admin/counterfactual?user={person.Id}&from=Oceans&to=Basketweaving&compare=1");
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.Equal("To topic: 'Basketweaving' is not a topic of the catalog; choose one from the list.", page.QuerySelector("[role=alert]")!.TextContent);
+        // At the top, naming the field and linking to it; above the field, the problem alone. It stood under Compare.
+        var summary = page.QuerySelector("#error-summary [role=alert] a")!;
+        Assert.Equal("To topic: 'Basketweaving' is not a topic of the catalog; choose one from the list.", summary.TextContent);
+        Assert.EndsWith("#to", summary.GetAttribute("href"), StringComparison.Ordinal);
+        var to = page.QuerySelector("select#to")!;
+        var message = page.QuerySelector($"#{to.GetAttribute("aria-describedby")}")!;
+        Assert.Equal("Error: 'Basketweaving' is not a topic of the catalog; choose one from the list.", message.TextContent.Trim());
+        Assert.Same(to, message.NextElementSibling);
+        Assert.Equal("true", to.GetAttribute("aria-invalid"));
+        Assert.Null(page.QuerySelector("p.flash.error"));
+        Assert.StartsWith("Error: ", page.Title, StringComparison.Ordinal);
         Assert.Empty(page.QuerySelectorAll("ol.cf-list"));
         // The error only: the idle hint ("change one stated attribute, or choose a from and a to topic") read as if
         // nothing had been tried.
@@ -541,6 +551,29 @@ public sealed class AdminPageTests(WebFixture web)
         Assert.Empty(none.QuerySelectorAll("table"));
         Assert.Equal(HttpStatusCode.BadRequest, bogusStatus);
         Assert.Equal("“Goal” is not one of the goals; choose one from the menu, or any.", bogus.QuerySelector("[role=alert]")!.TextContent);
+    }
+
+    [Theory]
+    [InlineData("from")]
+    [InlineData("to")]
+    public async Task Audit_explorer_says_how_to_type_a_date_it_cannot_read_and_the_examples_it_gives_are_read(string field)
+    {
+        using var admin = await AdminAsync();
+
+        var (status, page, _) = await admin.PageAsync($"/admin/audit?{field}=7%2F12%2F2026");
+
+        // It said "“From” is not a date and time.", and not what to type.
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var message = page.QuerySelector("[role=alert]")!.TextContent;
+        var said = System.Text.RegularExpressions.Regex.Match(message,
+            $@"^Enter the {field} date as a date, for example (\d{{4}}-\d{{2}}-\d{{2}}), or as a date and time in UTC, for example (\1 \d{{2}}:\d{{2}})\.$");
+        Assert.True(said.Success, message);
+        foreach (var example in new[] { said.Groups[1].Value, said.Groups[2].Value })
+        {
+            var (typed, shown, _) = await admin.PageAsync($"/admin/audit?{field}={Uri.EscapeDataString(example)}");
+            Assert.Equal(HttpStatusCode.OK, typed);
+            Assert.Null(shown.QuerySelector("[role=alert]"));
+        }
     }
 
     [Fact]

@@ -806,7 +806,7 @@ public sealed class PageTests(WebFixture web)
         Assert.Equal(offered, same.QuerySelectorAll("select#attribute option").Select(o => o.GetAttribute("value") ?? "?"));
         var (madeUpStatus, madeUp, _) = await admin.PageAsync($"/admin/counterfactual?user={id}&attribute=shoe_size&value=44");
         Assert.Equal(HttpStatusCode.BadRequest, madeUpStatus);
-        Assert.StartsWith("Attribute: \u201cshoe_size\u201d is not an attribute people state", madeUp.QuerySelector("[role=alert]")!.TextContent, StringComparison.Ordinal);
+        Assert.StartsWith("Attribute: \u201cshoe_size\u201d is not an attribute people state", madeUp.QuerySelector("#error-summary a[href$='#attribute']")!.TextContent, StringComparison.Ordinal);
         Assert.Empty(madeUp.QuerySelectorAll("ol.cf-list"));
     }
 

@@ -206,7 +206,7 @@ public static class AdminText
     public static string ShortId(Guid id) => "…" + id.ToString("N", CultureInfo.InvariantCulture)[^8..];
 
     /// <summary>For a <c>?user=</c> in the address that is not a person's number.</summary>
-    public const string UnreadablePerson = "“user” is not a person's number; search by login or name instead.";
+    public const string UnreadablePerson = "“user” in the address must be a person's number, for example 42; or search by login or name instead.";
 
     /// <summary>
     /// What the overview's people-per-goal table counts, added up from its rows: "34 people with a login: 32 simulated
