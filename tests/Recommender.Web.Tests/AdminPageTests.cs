@@ -219,7 +219,8 @@ public sealed class AdminPageTests(WebFixture web)
         Assert.Equal($"/admin/counterfactual?user={person.Id}&record={requestId}", link);
         var start = Words(linked.QuerySelector("#cf-start")!.TextContent);
         // Named as its audit record names it (by its link, not by a number the record does not show), settings in words.
-        Assert.StartsWith("Starting from the settings of the list served 3 days ago (its audit record)", start, StringComparison.Ordinal);
+        var servedAt = (await new ServedListStore(web.DataSource).QueryAsync(new ServedListFilter(UserId: person.Id, Limit: 1)))[0].CreatedAt;
+        Assert.StartsWith($"Starting from the settings of the list served on {AdminText.Exact(servedAt)} (its audit record)", start, StringComparison.Ordinal);
         Assert.Equal($"/admin/audit/{requestId}", linked.QuerySelector("#cf-start a")!.GetAttribute("href"));
         Assert.Contains("goal “Help me learn”", start, StringComparison.Ordinal);
         Assert.Contains("seed 4242", start, StringComparison.Ordinal);
@@ -427,7 +428,8 @@ public sealed class AdminPageTests(WebFixture web)
 
         var activated = (await store.ListAsync()).Single(m => m.Version == target);
         Assert.Equal((ModelActivator.Page, account.Login), (activated.ActivatedVia, activated.ActivatedBy));
-        Assert.Equal($"just now by {account.Login}", page.QuerySelector($"#models tr[data-version='{target}'] td.activated")!.TextContent);
+        var at = AdminText.Exact(activated.ActivatedAt!.Value);
+        Assert.Equal($"{at} by {account.Login}", page.QuerySelector($"#models tr[data-version='{target}'] td.activated")!.TextContent);
         Assert.EndsWith("by training, as it passed its gate", page.QuerySelector($"#models tr[data-version='{byTraining.Version}'] td.activated")!.TextContent, StringComparison.Ordinal);
         var never = models.FirstOrDefault(m => m.ActivatedAt is null && m.Status != "training");
         if (never is not null)
@@ -436,7 +438,7 @@ public sealed class AdminPageTests(WebFixture web)
         Assert.StartsWith(string.Create(CultureInfo.InvariantCulture, $"{metrics.TrainRatings:N0} "), page.QuerySelector($"#models tr[data-version='{target}'] td.trained-on")!.TextContent, StringComparison.Ordinal);
         Assert.Contains(string.Create(CultureInfo.InvariantCulture, $" from {metrics.Users:N0} people on {metrics.Items:N0} items ({metrics.TestRatings:N0} newer held out to measure it)"),
             page.QuerySelector($"#models tr[data-version='{target}'] td.trained-on")!.TextContent, StringComparison.Ordinal);
-        Assert.Contains($"activated just now by {account.Login}; trained on ", page.QuerySelector("#serving")!.TextContent, StringComparison.Ordinal);
+        Assert.Contains($"activated {at} by {account.Login}; trained on ", page.QuerySelector("#serving")!.TextContent, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -518,7 +520,7 @@ public sealed class AdminPageTests(WebFixture web)
         var (_, done, _) = await admin.PageAsync(yes.Headers.Location!.OriginalString);
 
         Assert.Equal($"Test source’s key {key} revoked: 0 items no longer verified.", done.QuerySelector(".flash.ok")!.TextContent);
-        Assert.StartsWith("revoked on ", done.QuerySelector($"tr[data-key='{key}'] .key-state")!.TextContent, StringComparison.Ordinal);
+        Assert.StartsWith("revoked ", done.QuerySelector($"tr[data-key='{key}'] .key-state time")!.ParentElement!.TextContent, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Bunit;
 using Recommender.Data;
 
 namespace Recommender.Web.Tests;
@@ -57,7 +58,7 @@ public sealed class AdminTextTests
         var now = DateTimeOffset.UnixEpoch.AddDays(1);
         var model = new ModelPoint(2, true, "ready", now, null, null, null, TestNdcg: 0.19, PopularityNdcg: 0);
 
-        Assert.Equal("model v2, trained just now, NDCG@10 0.190", AdminText.Model(model, now));
+        Assert.Equal("model v2, trained 2 January 1970, 00:00 UTC, NDCG@10 0.190", AdminText.Model(model));
         Assert.StartsWith("popularity scores 0.000, ", AdminText.Baseline(model), StringComparison.Ordinal);
         Assert.Equal("Holdout NDCG@10: the active model\u00A0v2 scores\u00A00.190, where popularity scores\u00A00.000", AdminText.QualityTitle(model, ranking: true));
         var rated = new ModelPoint(3, true, "ready", now, 0.8, 1.2, null);
@@ -205,20 +206,33 @@ public sealed class AdminTextTests
     }
 
     [Fact]
-    public void Ago_says_how_long_ago_in_words()
+    public void Times_on_the_admin_pages_are_exact_in_words_and_in_UTC_whatever_the_offset_given()
     {
-        var now = new DateTimeOffset(2026, 12, 5, 12, 0, 0, TimeSpan.Zero);
+        // Pages said "13 minutes ago" on one, "7 December 2026" on another and "2026-12-07 18:26" in a tooltip.
+        var at = new DateTimeOffset(2026, 12, 7, 19, 26, 38, TimeSpan.FromHours(1));
 
-        Assert.Equal("just now", AdminText.Ago(now.AddSeconds(-20), now));
-        Assert.Equal("1 minute ago", AdminText.Ago(now.AddSeconds(-90), now));
-        Assert.Equal("2 hours ago", AdminText.Ago(now.AddMinutes(-150), now));
-        Assert.Equal("3 days ago", AdminText.Ago(now.AddDays(-3), now));
-        Assert.Equal("on 1 Sep 2026", AdminText.Ago(new DateTimeOffset(2026, 9, 1, 0, 0, 0, TimeSpan.Zero), now));
-        Assert.Equal("model v3, trained 2 hours ago, RMSE 0.810",
-            AdminText.Model(new ModelPoint(3, true, "ready", now.AddHours(-2), 0.81, 1.1, 0.6), now));
+        Assert.Equal("7 December 2026, 18:26 UTC", AdminText.Exact(at));
+        Assert.Equal("7 December 2026, 18:26 UTC", AdminText.Exact(at.UtcDateTime));
+        Assert.Equal("7 December 2026, 18:26:38 UTC", AdminText.ExactToSecond(at.UtcDateTime));
+        Assert.Equal("model v3, trained 7 December 2026, 18:26 UTC, RMSE 0.810",
+            AdminText.Model(new ModelPoint(3, true, "ready", at, 0.81, 1.1, 0.6)));
         // A model trained on activity has no error to state, only how well it ranked the held-out activity.
-        Assert.Equal("model v1, trained 2 hours ago, NDCG@10 0.016",
-            AdminText.Model(new ModelPoint(1, true, "ready", now.AddHours(-2), null, null, null, TestNdcg: 0.0157, PopularityNdcg: 0), now));
-        Assert.Equal("model v1, trained 2 hours ago", AdminText.Model(new ModelPoint(1, true, "ready", now.AddHours(-2), null, null, null), now));
+        Assert.Equal("model v1, trained 7 December 2026, 18:26 UTC, NDCG@10 0.016",
+            AdminText.Model(new ModelPoint(1, true, "ready", at, null, null, null, TestNdcg: 0.0157, PopularityNdcg: 0)));
+        Assert.Equal("model v1, trained 7 December 2026, 18:26 UTC", AdminText.Model(new ModelPoint(1, true, "ready", at, null, null, null)));
+    }
+
+    [Fact]
+    public void When_puts_the_exact_time_in_a_time_element_with_the_second_in_its_datetime_and_on_hover()
+    {
+        using var context = new BunitContext();
+        var at = new DateTime(2026, 12, 7, 18, 26, 38, DateTimeKind.Utc);
+
+        var time = context.Render<Components.Shared.When>(p => p.Add(w => w.At, at)).Find("time");
+        var day = context.Render<Components.Shared.When>(p => p.Add(w => w.At, at).Add(w => w.Day, true)).Find("time");
+
+        Assert.Equal(("7 December 2026, 18:26 UTC", "2026-12-07T18:26:38Z", "7 December 2026, 18:26:38 UTC"), (time.TextContent, time.GetAttribute("datetime"), time.GetAttribute("title")));
+        // A card's date, as it was: the day alone.
+        Assert.Equal(("7 December 2026", "2026-12-07", null), (day.TextContent, day.GetAttribute("datetime"), day.GetAttribute("title")));
     }
 }

@@ -5,16 +5,16 @@ using Recommender.Data.Models;
 
 namespace Recommender.Web;
 
-/// <summary>People, models and times as the admin pages say them: names and "2 hours ago", not ids and timestamps.</summary>
+/// <summary>People, models and times as the admin pages say them: names, not ids; times exact and in words.</summary>
 public static class AdminText
 {
     /// <summary>"Ada Lovelace (ada)"; the login alone when the name says nothing more.</summary>
     public static string Person(Account account) =>
         string.IsNullOrWhiteSpace(account.DisplayName) || account.DisplayName == account.Login ? account.Login : $"{account.DisplayName} ({account.Login})";
 
-    /// <summary>"model v3, trained 2 hours ago, RMSE 0.810"; "…, NDCG@10 0.016" for a ranking model (one-class, on ratings of 7 or more or on activity); neither when nothing was measured.</summary>
-    public static string Model(ModelPoint model, DateTimeOffset now) =>
-        $"model v{model.Version}, trained {Ago(model.TrainedAt, now)}" + (model.TestRmse is { } rmse ? $", RMSE {Explanations.Measure(rmse)}"
+    /// <summary>"model v3, trained 7 December 2026, 18:26 UTC, RMSE 0.810"; "…, NDCG@10 0.016" for a ranking model (one-class, on ratings of 7 or more or on activity); neither when nothing was measured.</summary>
+    public static string Model(ModelPoint model) =>
+        $"model v{model.Version}, trained {Exact(model.TrainedAt)}" + (model.TestRmse is { } rmse ? $", RMSE {Explanations.Measure(rmse)}"
             : model.TestNdcg is { } ndcg ? $", NDCG@10 {Explanations.Measure(ndcg)}" : "");
 
     /// <summary>
@@ -148,33 +148,17 @@ public static class AdminText
         return $"{measured} {lookFor} {gate}";
     }
 
-    /// <summary>"just now", "5 minutes ago", "2 hours ago", "3 days ago", or the date once it is more than a month back.</summary>
-    public static string Ago(DateTimeOffset when, DateTimeOffset now)
-    {
-        var age = now - when;
-        return age.TotalSeconds switch
-        {
-            < 60 => "just now",
-            < 3600 => Count((int)age.TotalMinutes, "minute") + " ago",
-            < 86_400 => Count((int)age.TotalHours, "hour") + " ago",
-            < 31 * 86_400 => Count((int)age.TotalDays, "day") + " ago",
-            _ => "on " + when.ToString("d MMM yyyy", CultureInfo.InvariantCulture),
-        };
-    }
-
     /// <summary>
-    /// When and by whom a model was last made active: "2 hours ago by ada", "… by ada through the REST API", "…
-    /// from the command line", "… by training, as it passed its gate"; "never" for a model that has not served, and
-    /// only the time for one activated before who did it was recorded.
+    /// Who last made a model active, said after the time: " by ada", " by ada through the REST API", " from the command
+    /// line", " by training, as it passed its gate"; empty for one activated before who did it was recorded.
     /// </summary>
-    public static string Activation(ModelPoint model, DateTimeOffset now) => (model.ActivatedAt, model.ActivatedBy) switch
+    public static string Activator(ModelPoint model) => model.ActivatedBy switch
     {
-        (null, _) => "never",
-        ({ } at, null) => Ago(at, now),
-        ({ } at, { Via: ModelActivator.Training }) => $"{Ago(at, now)} by training, as it passed its gate",
-        ({ } at, { Via: ModelActivator.CommandLine }) => $"{Ago(at, now)} from the command line",
-        ({ } at, { Via: ModelActivator.Api, Login: var login }) => $"{Ago(at, now)} by {login ?? "an admin"} through the REST API",
-        ({ } at, { Login: var login }) => $"{Ago(at, now)} by {login ?? "an admin"}",
+        null => "",
+        { Via: ModelActivator.Training } => " by training, as it passed its gate",
+        { Via: ModelActivator.CommandLine } => " from the command line",
+        { Via: ModelActivator.Api, Login: var login } => $" by {login ?? "an admin"} through the REST API",
+        { Login: var login } => $" by {login ?? "an admin"}",
     };
 
     /// <summary>
@@ -193,8 +177,19 @@ public static class AdminText
         _ => "ratings",
     };
 
-    /// <summary>The exact time, for a tooltip beside a relative one.</summary>
-    public static string Exact(DateTimeOffset when) => when.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+    /// <summary>
+    /// The one way the admin pages write a time: exact, to the minute, in words and in UTC, "7 December 2026, 18:26 UTC".
+    /// Auditors line times up with records and logs, which "13 minutes ago" cannot do and a page read later gets wrong; a
+    /// month in words cannot be read day-first or month-first. In markup, <c>&lt;When&gt;</c> puts it in a
+    /// <c>&lt;time&gt;</c> with the instant to the second.
+    /// </summary>
+    public static string Exact(DateTime utc) => ReaderTime.ToMinute(utc) + " UTC";
+
+    /// <inheritdoc cref="Exact(DateTime)"/>
+    public static string Exact(DateTimeOffset when) => Exact(when.UtcDateTime);
+
+    /// <summary>"7 December 2026, 18:26:38 UTC": the same to the second, on hover and where lists served within a minute must tell apart.</summary>
+    public static string ExactToSecond(DateTime utc) => ReaderTime.ToSecond(utc) + " UTC";
 
     /// <summary>The text with its first letter upper case, for a phrase that starts a sentence.</summary>
     public static string Capital(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
