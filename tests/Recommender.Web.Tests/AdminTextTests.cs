@@ -68,6 +68,17 @@ public sealed class AdminTextTests
     }
 
     [Fact]
+    public void A_change_in_the_skill_table_is_the_difference_of_the_two_figures_it_stands_beside()
+    {
+        // "other goals" read 1053.6 → 1053.5 with a change of "0.0": the stored change, −0.02, rounded on its own.
+        Assert.Equal(("1053.6", "1053.5", "−0.1"), (Explanations.Tenths(1053.56), Explanations.Tenths(1053.54), Explanations.TenthsChange(1053.56, 1053.54)));
+        Assert.Equal("+0.1", Explanations.TenthsChange(1000.04, 1000.06));
+        Assert.Equal("0.0", Explanations.TenthsChange(1000.01, 1000.04));
+        Assert.Equal("+12.3", Explanations.TenthsChange(1000, 1012.3));
+        Assert.Equal("−0.3", Explanations.SignedTenths(-0.3));
+    }
+
+    [Fact]
     public void Points_read_an_activity_models_chosen_alpha_and_validation_ndcg_as_training_records_them()
     {
         // The model row as ModelTraining writes it for activity: the chosen options, and the search in the metrics.

@@ -166,6 +166,20 @@ public static class Explanations
     /// </summary>
     public static string Measure(double value) => value.ToString("0.000;-0.000;0.000", CultureInfo.InvariantCulture);
 
+    /// <summary>"1053.6": a figure to a tenth, as the report gives skill in Elo points and topics per person.</summary>
+    public static string Tenths(double value) => value.ToString("0.0;-0.0;0.0", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The change from one figure to another as the two read in <see cref="Tenths"/>: "−0.1" for 1053.6 → 1053.5, worked
+    /// out from the figures shown, not the ones stored (1053.56 → 1053.54 is −0.02, which read "0.0" beside two figures
+    /// that differ). Signed, with a true minus sign.
+    /// </summary>
+    public static string TenthsChange(double start, double end) =>
+        SignedTenths(double.Parse(Tenths(end), CultureInfo.InvariantCulture) - double.Parse(Tenths(start), CultureInfo.InvariantCulture));
+
+    /// <summary>"+0.3", "−0.1", "0.0": a difference to a tenth.</summary>
+    public static string SignedTenths(double value) => value.ToString("+0.0;−0.0;0.0", CultureInfo.InvariantCulture);
+
     /// <summary>
     /// A figure and its standard error at one precision: "0.105 ± 0.060", never "0.105 ± 0.06", which reads as if the
     /// error were known less finely than the figure.
