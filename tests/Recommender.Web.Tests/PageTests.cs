@@ -757,6 +757,8 @@ public sealed class PageTests(WebFixture web)
         var others = page.QuerySelector("#breadth-table tr[data-group='other goals']")!.QuerySelectorAll("td").Select(c => c.TextContent).ToList();
         Assert.True(double.Parse(diversity[2], System.Globalization.CultureInfo.InvariantCulture) > double.Parse(others[2], System.Globalization.CultureInfo.InvariantCulture),
             $"topics in the window: diversity {diversity[2]}, others {others[2]}");
+        // Each column's figures to three decimals, so they line up: "19.625" stood under "19.75".
+        Assert.All(diversity.Skip(1).Concat(others.Skip(1)), f => Assert.Matches(@"^\d+\.\d{3}$", f));
         // A finding in words, however few people there are to be sure of it.
         Assert.Contains("diversity readers", page.QuerySelector("#breadth-verdict")?.TextContent, StringComparison.Ordinal);
         // Today, still in progress, has no point of its own, and the caption says so.
