@@ -33,7 +33,8 @@ public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
         var wrap = admin.Locator(".table-wrap:has(#models)");
         var widths = await wrap.EvaluateAsync<int[]>("e => [e.scrollWidth, e.clientWidth]");
         var (scrollWidth, clientWidth) = (widths[0], widths[1]);
-        Assert.True(scrollWidth <= clientWidth, $"the models table is {scrollWidth} pixels wide in a box of {clientWidth}: it scrolls sideways on a laptop");
+        var columns = await admin.Locator("#models thead th").EvaluateAllAsync<string[]>("ths => ths.map(t => t.textContent.trim() + '=' + Math.round(t.getBoundingClientRect().width))");
+        Assert.True(scrollWidth <= clientWidth, $"the models table is {scrollWidth} pixels wide in a box of {clientWidth}: it scrolls sideways on a laptop ({string.Join(", ", columns)})");
         Assert.True(await admin.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), "the models page scrolls sideways on a laptop");
         // Readable rows: the longest cell wraps to a few lines (about five on the demo), not a word a line.
         var lineHeight = await admin.Locator("#models tbody td").First.EvaluateAsync<double>("e => parseFloat(getComputedStyle(e).lineHeight)");
