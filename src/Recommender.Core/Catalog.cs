@@ -29,7 +29,7 @@ public sealed class Catalog
         Skill = skill ?? SkillModel.Default;
         _parents = topicParents ?? new Dictionary<string, string>();
         _difficulty = difficulty ?? new Dictionary<long, ItemDifficulty>();
-        _items = items.ToDictionary(i => i.Id);
+        _items = items.Select(WithAncestors).ToDictionary(i => i.Id);
         _byExternalId = new Dictionary<string, long>(_items.Count, StringComparer.Ordinal);
         foreach (var item in _items.Values)
             _byExternalId.TryAdd(item.ExternalId, item.Id);
@@ -51,6 +51,31 @@ public sealed class Catalog
         var parents = _parents.Values.ToHashSet(StringComparer.Ordinal);
         LeafTopics = [.. Topics.Where(t => !parents.Contains(t))];
         Subjects = [.. Topics.Select(SubjectOf).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// The item with the topics above its own added, outermost first: an item on <c>k8s/networking</c> is on <c>k8s</c>
+    /// too, so a reader who chooses <c>k8s</c> is offered it, and its card names the subject, as a Stack Exchange item
+    /// carries its site. Items that already carry them are unchanged.
+    /// </summary>
+    private ItemInfo WithAncestors(ItemInfo item)
+    {
+        if (_parents.Count == 0)
+            return item;
+        List<(string Topic, int Depth)>? above = null;
+        foreach (var topic in item.Topics)
+        {
+            var chain = new List<string>();
+            // Bounded walk: the import refuses loops, but a catalog built in memory is not checked.
+            for (var (p, depth) = (ParentOf(topic), 0); p is not null && depth < 64; p = ParentOf(p), depth++)
+                chain.Add(p);
+            for (var n = 0; n < chain.Count; n++)
+            {
+                if (!item.Topics.Contains(chain[n]) && above?.Exists(a => a.Topic == chain[n]) != true)
+                    (above ??= []).Add((chain[n], chain.Count - n));
+            }
+        }
+        return above is null ? item : item with { Topics = [.. above.OrderBy(a => a.Depth).Select(a => a.Topic), .. item.Topics] };
     }
 
     public int Count => _items.Count;

@@ -27,6 +27,29 @@ public sealed class CatalogTreeTests
     }
 
     [Fact]
+    public void An_item_on_a_sub_topic_is_on_its_subject_too_so_learning_a_subject_offers_it()
+    {
+        // A platform's catalog tags items with the sub-topic alone; a reader chooses the subject.
+        var items = Enumerable.Range(1, 12).Select(i => i <= 6 ? Item(i, "Physics/Optics") : Item(i, "Biology/Cells")).Append(Item(13, "Physics", "Physics/Mechanics")).ToList();
+        var catalog = new Catalog(items, topicParents: Tree);
+
+        Assert.Equal(["Physics", "Physics/Optics"], catalog[1].Topics);
+        Assert.Equal(["Physics", "Physics/Mechanics"], catalog[13].Topics);
+        Assert.Equal(7, catalog.ItemsInTopic("Physics").Count);
+        Assert.Equal(["i1"], new Catalog([Item(1, "Physics/Optics")]).Items.Select(i => i.ExternalId));
+        Assert.Equal(["Physics/Optics"], new Catalog([Item(1, "Physics/Optics")])[1].Topics);
+
+        var candidates = items.Select(i => new Candidate(i.Id, 0.5, ReadOnlyMemory<float>.Empty)).ToList();
+        var request = new RankingRequest(UserState.FromHistory(5, []), ObjectiveParameters.Empty.With(CommonParameters.Topics, new[] { "Physics" }).With(CommonParameters.CredibilityFloor, 0.0),
+            candidates, new HashSet<long>(), catalog, TestWorld.Model, true, 5, 7, TestWorld.Now);
+        var ranked = new LearningObjective().Rank(request);
+
+        Assert.Equal(5, ranked.Count);
+        Assert.All(ranked, r => Assert.Contains("Physics", catalog[r.ItemId].Topics));
+        Assert.All(ranked, r => Assert.DoesNotContain(r.Reasons, reason => reason.StartsWith("Outside the topics you chose", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void TopicOverlap_with_a_tree_makes_one_subject_closer_than_another_and_without_one_is_unchanged()
     {
         var tree = new Catalog([Item(1, "Physics/Optics")], topicParents: Tree);
