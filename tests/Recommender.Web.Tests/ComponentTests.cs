@@ -95,6 +95,15 @@ public sealed class ComponentTests : IDisposable
         Assert.Equal(served.ReadItems().Select(i => i.ItemId.ToString(System.Globalization.CultureInfo.InvariantCulture)), audited.FindAll("td.item-id code:first-child").Select(c => c.TextContent));
         Assert.Equal("Each item's score is the sum of the components shown beside it.", audited.Find("#score-sum").TextContent);
         Assert.Empty(own.FindAll("td.item-id, dd.seed, #score-sum"));
+
+        // Scores in a column are written to one precision: "3.600" above "3.552", not "3.6".
+        var items = System.Text.Json.Nodes.JsonNode.Parse(row.ItemsJson)!.AsArray();
+        var scoreName = items[0]!.AsObject().Select(p => p.Key).Single(k => k.Equals("score", StringComparison.OrdinalIgnoreCase));
+        items[0]![scoreName] = 3.6;
+        var rounded = _context.Render<ServedListTable>(p => p.Add(c => c.Row, row with { ItemsJson = items.ToJsonString() }).Add(c => c.ForAuditor, true));
+        var scores = rounded.FindAll("td.score").Select(td => td.TextContent).ToList();
+        Assert.Equal("3.600", scores[0]);
+        Assert.All(scores, text => Assert.Matches(@"^-?\d+\.\d{3}$", text));
     }
 
     [Fact]

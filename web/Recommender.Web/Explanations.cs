@@ -162,7 +162,8 @@ public static class Explanations
     /// <summary>
     /// A measure (NDCG@10, RMSE, diversity, overlap…) to three decimals, as every admin page writes one: in a column
     /// ("0.080" over "0.071", not "0.08"), beside its error, in a sentence, a chart and its hover, so the same figure
-    /// never reads "0" in one place and "0.000" in another, nor "0" beside "0.194". A tiny negative that rounds to zero is 0.
+    /// never reads "0" in one place and "0.000" in another, nor "0" beside "0.194"; a list's scores in a column likewise
+    /// ("3.600" above "3.552"). A tiny negative that rounds to zero is 0.
     /// </summary>
     public static string Measure(double value) => value.ToString("0.000;-0.000;0.000", CultureInfo.InvariantCulture);
 
