@@ -40,6 +40,25 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
     // An Account as every query reads it: a platform's user, without a login, shows their platform id there too.
     private const string Columns = "id, coalesce(login, external_id, id::text) as login, display_name, role, case when login is null then external_id end as platform_id";
 
+    /// <summary>
+    /// The shortest password an account may be given, in characters (Unicode code points): what NIST SP 800-63B asks of
+    /// a password that is the only factor, as it is here. No rules on which characters; a long phrase is what holds.
+    /// </summary>
+    public const int MinPasswordLength = 15;
+
+    /// <summary>The longest, so that hashing one cannot be made to cost without bound.</summary>
+    public const int MaxPasswordLength = 256;
+
+    /// <summary>Why a password may not be set, in words; null when it may.</summary>
+    public static string? PasswordProblem(string password)
+    {
+        ArgumentNullException.ThrowIfNull(password);
+        var length = password.EnumerateRunes().Count();
+        return length < MinPasswordLength ? $"a password needs at least {MinPasswordLength} characters (this one has {length}); a few unrelated words make one that is easy to remember"
+            : length > MaxPasswordLength ? $"a password may have at most {MaxPasswordLength} characters (this one has {length})"
+            : null;
+    }
+
     private static readonly PasswordHasher<Account> Hasher = new();
     private readonly ConcurrentDictionary<string, long> _externalIds = new(StringComparer.Ordinal);
 
@@ -49,6 +68,8 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<Account> UpsertAsync(string login, string displayName, string role, string password, CancellationToken ct = default)
     {
+        if (PasswordProblem(password) is { } problem)
+            throw new ArgumentException(problem, nameof(password));
         var probe = new Account(0, login, displayName, role);
         var hash = Hasher.HashPassword(probe, password);
         await using var conn = await dataSource.OpenConnectionAsync(ct);

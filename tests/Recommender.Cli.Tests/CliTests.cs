@@ -328,6 +328,21 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Users_create_refuses_a_short_password_and_keeps_the_one_it_had()
+    {
+        var created = await RunAsync(Password + "\n", "users", "create", "--login", "kim");
+        var shortReset = await RunAsync("short\n", "users", "create", "--login", "kim");
+        var shortNew = await RunAsync("fourteen chars\n", "users", "create", "--login", "lou");
+
+        Assert.Equal((0, 2, 2), (created.Exit, shortReset.Exit, shortNew.Exit));
+        Assert.Contains($"error: password: a password needs at least {AccountStore.MinPasswordLength} characters (this one has 5)", shortReset.Output, StringComparison.Ordinal);
+        Assert.Contains("(this one has 14)", shortNew.Output, StringComparison.Ordinal);
+        Assert.NotNull(await new AccountStore(_db.DataSource).VerifyAsync("kim", Password));
+        Assert.Null(await new AccountStore(_db.DataSource).VerifyAsync("kim", "short"));
+        Assert.Equal(1, await CountAsync("users"));
+    }
+
+    [Fact]
     public async Task Train_activates_a_model_as_good_and_models_activate_rolls_back_and_refuses_an_unknown_version()
     {
         // The small world comes with model 1, trained with these options; the same again on one thread is just as good.

@@ -34,6 +34,8 @@ internal static class UsersCommand
                 : await new TextPrompt<string>("password:").Secret().ShowAsync(AnsiConsole.Console, ct);
             if (string.IsNullOrEmpty(password))
                 throw new CliException("no password on standard input");
+            if (AccountStore.PasswordProblem(password) is { } problem)
+                throw new CliException($"password: {problem}; nothing was changed");
 
             await using var dataSource = await CliContext.OpenDatabaseAsync(parse, ct);
             var account = await new AccountStore(dataSource).UpsertAsync(wantedLogin, parse.GetValue(name) ?? wantedLogin, wantedRole, password, ct);
