@@ -283,28 +283,28 @@ public sealed class DiversityObjective : IObjective
             foreach (var x in picks)
             {
                 var item = _items[x.Entry];
+                var subjects = TopicMix.SubjectsOf(catalog, item.Topics);
+                var own = TopicMix.OwnTopics(catalog, item.Topics);
                 // What a reader can check on the cards above: the first pick on a subject (or, within familiar subjects, a topic).
                 var firstOn = listed.Count == 0 || x.Calibration <= 0 ? null
-                    : TopicMix.SubjectsOf(catalog, item.Topics).FirstOrDefault(t => !listed.Contains(t))
-                      ?? TopicMix.OwnTopics(catalog, item.Topics).FirstOrDefault(t => !listed.Contains(t));
-                listed.UnionWith(TopicMix.SubjectsOf(catalog, item.Topics));
-                listed.UnionWith(TopicMix.OwnTopics(catalog, item.Topics));
-                ranked.Add(Ranked(x, lambda, firstOn));
+                    : subjects.FirstOrDefault(t => !listed.Contains(t)) ?? own.FirstOrDefault(t => !listed.Contains(t));
+                listed.UnionWith(subjects);
+                listed.UnionWith(own);
+                var (reasons, aboutTheList) = Reasons(catalog, subjects, own, _history, _popularityShare[x.Entry], firstOn, x.Viewpoint, x.ViewpointTopic);
+                ranked.Add(new RankedItem(item.Id, x.Score, new Dictionary<string, double>
+                {
+                    // Relevance in engagement's two parts, each its share of the item's place (taste, and that many liked it).
+                    ["relevance"] = lambda * _relevance[x.Entry] * (1 - _popularityShare[x.Entry]),
+                    ["popularity"] = lambda * _relevance[x.Entry] * _popularityShare[x.Entry],
+                    ["redundancy"] = -(1 - lambda) * x.Redundancy,
+                    ["calibration"] = _calibrationWeight * x.Calibration,
+                    ["viewpoint"] = _viewpointWeight * x.Viewpoint,
+                    ["author_repeat"] = -_authorWeight * x.Repeat,
+                }, reasons)
+                { ListReasons = aboutTheList });
             }
             return ranked;
         }
-
-        private RankedItem Ranked(Pick x, double lambda, string? firstOn) => WithReasons(
-            new(_items[x.Entry].Id, x.Score, new Dictionary<string, double>
-            {
-                // Relevance in engagement's two parts, each its share of the item's place (taste, and that many liked it).
-                ["relevance"] = lambda * _relevance[x.Entry] * (1 - _popularityShare[x.Entry]),
-                ["popularity"] = lambda * _relevance[x.Entry] * _popularityShare[x.Entry],
-                ["redundancy"] = -(1 - lambda) * x.Redundancy,
-                ["calibration"] = _calibrationWeight * x.Calibration,
-                ["viewpoint"] = _viewpointWeight * x.Viewpoint,
-                ["author_repeat"] = -_authorWeight * x.Repeat,
-            }, []), _request.Catalog, _items[x.Entry], _history, _popularityShare[x.Entry], firstOn, x.Viewpoint, x.ViewpointTopic);
 
         /// <summary>
         /// How far the item brings the list's leaning on one of its topics back towards balance (negative: further from
@@ -398,12 +398,13 @@ public sealed class DiversityObjective : IObjective
     /// reader can see for themselves), else that it is unlike the other picks; then another side of a debate. All but
     /// the first are about the item's place in this list.
     /// </summary>
-    private static RankedItem WithReasons(RankedItem ranked, Catalog catalog, ItemInfo item, TopicMix history, double popularityShare, string? firstOn, double viewpoint, string? debate)
+    private static (IReadOnlyList<string> Reasons, IReadOnlyList<string> AboutTheList) Reasons(Catalog catalog, IReadOnlyList<string> subjects,
+        IReadOnlyList<string> own, TopicMix history, double popularityShare, string? firstOn, double viewpoint, string? debate)
     {
         // A subject the reader rarely visits says more than one of its tags; then a rare topic within a familiar one.
         var fresh = history.IsEmpty ? null
-            : TopicMix.SubjectsOf(catalog, item.Topics).FirstOrDefault(t => history.Subjects.GetValueOrDefault(t) < 0.02)
-              ?? TopicMix.OwnTopics(catalog, item.Topics).FirstOrDefault(t => history.Topics.GetValueOrDefault(t) < 0.02);
+            : subjects.FirstOrDefault(t => history.Subjects.GetValueOrDefault(t) < 0.02)
+              ?? own.FirstOrDefault(t => history.Topics.GetValueOrDefault(t) < 0.02);
         var aboutTheList = new List<string>(2);
         if (fresh is null)
         {
@@ -416,6 +417,6 @@ public sealed class DiversityObjective : IObjective
         {
             aboutTheList.Add($"Offers another side of the debate on {catalog.Label(debate)} in your list.");
         }
-        return ranked with { Reasons = fresh is null ? [] : [$"Widens your mix: you rarely read about {catalog.Label(fresh)}."], ListReasons = aboutTheList };
+        return (fresh is null ? [] : [$"Widens your mix: you rarely read about {catalog.Label(fresh)}."], aboutTheList);
     }
 }
