@@ -79,7 +79,15 @@ public sealed record UserState(long? UserId, IReadOnlyList<Interaction> History,
 /// <param name="ItemId">Catalog id.</param>
 /// <param name="Relevance">Model score for this user (popularity prior when the user is unknown to the model).</param>
 /// <param name="Embedding">Item factor vector; empty for models without embeddings.</param>
-public sealed record Candidate(long ItemId, double Relevance, ReadOnlyMemory<float> Embedding);
+public sealed record Candidate(long ItemId, double Relevance, ReadOnlyMemory<float> Embedding)
+{
+    /// <summary>
+    /// The model has not learned the item yet (it arrived after the model was trained): <see cref="Relevance"/> and
+    /// <see cref="Embedding"/> are those of the learned items on its topic (<see cref="NewItems"/>), so a reason must not
+    /// say that anyone enjoyed it.
+    /// </summary>
+    public bool IsNew { get; init; }
+}
 
 /// <summary>Everything an objective may use to rank.</summary>
 /// <param name="User">The user, or <see cref="UserState.Anonymous"/> for objectives that must not profile.</param>

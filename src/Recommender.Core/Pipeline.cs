@@ -66,6 +66,7 @@ public sealed class RecommendationPipeline
     private readonly float[] _modelPrior;
     private readonly float[] _popularityPrior;
     private readonly Reranker? _reranker;
+    private readonly NewItems? _newItems;
 
     /// <summary>A pipeline over <paramref name="model"/>; personal feeds are rescored by <paramref name="reranker"/> when one is given.</summary>
     public RecommendationPipeline(IRelevanceModel model, Catalog catalog, ObjectiveRegistry objectives, PipelineOptions? options = null, Reranker? reranker = null)
@@ -78,6 +79,8 @@ public sealed class RecommendationPipeline
         _popularity = model as PopularityModel ?? new PopularityModel(catalog);
         _modelPrior = PriorScores(_model);
         _popularityPrior = ReferenceEquals(_popularity, _model) ? _modelPrior : PriorScores(_popularity);
+        // Popularity is computed over the catalog itself, so it knows every item; a trained model lacks what came after it.
+        _newItems = ReferenceEquals(_popularity, _model) ? null : new NewItems(_model, _catalog);
     }
 
     public IRelevanceModel Model => _model;
@@ -126,9 +129,10 @@ public sealed class RecommendationPipeline
         var taste = rankingRequest.Taste;
         // Read through the reader's history only for a list whose reasons can name the level (learning's): a feed's hot path.
         var shown = ranked.Take(request.K).ToList();
+        var newIds = candidates.Any(c => c.IsNew) ? candidates.Where(c => c.IsNew).Select(c => c.ItemId).ToHashSet() : null;
         IReadOnlySet<string> known = shown.Any(r => r.Components.ContainsKey(WhyThis.LevelFit)) ? KnownTopics(user) : NoTopics;
         var items = shown
-            .Select((r, i) => new ServedItem(i + 1, r.ItemId, r.Score, r.Components, Explain(r, chosenTopics, taste, known, request.Now),
+            .Select((r, i) => new ServedItem(i + 1, r.ItemId, r.Score, r.Components, Explain(r, chosenTopics, taste, known, request.Now, newIds),
                 _catalog.TryGet(r.ItemId, out var info) ? info.Provenance?.State ?? ProvenanceStates.Unsigned : null)).ToList();
         return new ServedList(
             request.User.UserId, objective.Id, objective.Version, parameters.ToCanonicalJson(), parameters.Hash(),
@@ -142,14 +146,22 @@ public sealed class RecommendationPipeline
     /// Every shown item says why: the objective's own reasons (a neutral one if it gave none), then the components that
     /// lifted it most, claimed only where the item's data holds them. Recorded as they are shown.
     /// </summary>
-    private IReadOnlyList<string> Explain(RankedItem item, IReadOnlyList<string> chosenTopics, Taste taste, IReadOnlySet<string> known, DateTimeOffset now)
+    private IReadOnlyList<string> Explain(RankedItem item, IReadOnlyList<string> chosenTopics, Taste taste, IReadOnlySet<string> known, DateTimeOffset now,
+        HashSet<long>? newIds)
     {
         var reasons = item.Reasons.Concat(item.ListReasons).Where(r => !string.IsNullOrWhiteSpace(r)).Take(_options.MaxReasons).ToList();
+        // A new item's score is its topic's, which the card says whatever the goal.
+        NewItems.Estimate? estimate = null;
+        var isNew = newIds is not null && newIds.Contains(item.ItemId) && _newItems!.TryGet(item.ItemId, out estimate);
+        if (estimate is not null)
+        {
+            reasons.Add(NewItems.Reason(_catalog, estimate));
+        }
         if (reasons.Count == 0)
         {
             reasons.Add("Matches the goal you chose.");
         }
-        if (_catalog.TryGet(item.ItemId, out var info) && WhyThis.MainFactors(item.Components, info, _catalog, chosenTopics, taste, _objectives, now, known) is { } factors)
+        if (_catalog.TryGet(item.ItemId, out var info) && WhyThis.MainFactors(item.Components, info, _catalog, chosenTopics, taste, _objectives, now, known, isNew) is { } factors)
         {
             reasons.Add(factors);
         }
@@ -222,6 +234,10 @@ public sealed class RecommendationPipeline
         {
             var chosen = new List<int>(_options.PersonalCandidates + 2 * _options.RecentPopularCandidates);
             var seen = new HashSet<int>();
+            // Items the model has not learned yet come in through the topic and recent lists, after the learned ones.
+            var newItems = ReferenceEquals(model, _model) ? _newItems : null;
+            List<(long Id, NewItems.Estimate Estimate)>? fresh = null;
+            HashSet<long>? freshIds = null;
             if (profiles)
             {
                 foreach (var index in best?.Select(b => b.Index) ?? TopIndices(scores.AsSpan(0, model.ItemCount), model, exclusions, _options.PersonalCandidates))
@@ -234,6 +250,10 @@ public sealed class RecommendationPipeline
                 foreach (var topic in parameters.GetTextList(CommonParameters.Topics))
                 {
                     AddCandidates(_catalog.ItemsInTopic(topic), _options.TopicCandidates);
+                    if (newItems is not null)
+                    {
+                        AddCandidates(newItems.InTopic(topic), _options.TopicCandidates);
+                    }
                 }
             }
             if (sources.HasFlag(CandidateSources.RecentPopular) || !personalized)
@@ -245,6 +265,20 @@ public sealed class RecommendationPipeline
             foreach (var i in chosen)
             {
                 candidates.Add(new Candidate(model.ItemIdAt(i), ScoreOf(i), model.ItemVector(i)));
+            }
+            if (fresh is not null)
+            {
+                // Items on one topic share their stand-ins, so each set is scored once per list.
+                var means = new Dictionary<int[], double>(ReferenceEqualityComparer.Instance);
+                foreach (var (id, estimate) in fresh)
+                {
+                    if (!means.TryGetValue(estimate.Peers, out var relevance))
+                    {
+                        relevance = means[estimate.Peers] = estimate.Peers.Average(p => (double)ScoreOf(p));
+                    }
+                    // Unpersonalised, relevance is the popularity prior, which for a new item is its own (next to none).
+                    candidates.Add(new Candidate(id, personalized ? relevance : Math.Log(1 + _catalog.Popularity(id)), estimate.Vector) { IsNew = true });
+                }
             }
             return (candidates, personalized, model);
 
@@ -261,9 +295,23 @@ public sealed class RecommendationPipeline
             {
                 for (var i = 0; i < ids.Count && take > 0; i++)
                 {
-                    if (!exclusions.Contains(ids[i]) && model.TryGetItemIndex(ids[i], out var index))
+                    if (exclusions.Contains(ids[i]))
+                    {
+                        continue;
+                    }
+                    if (model.TryGetItemIndex(ids[i], out var index))
                     {
                         AddCandidate(index);
+                        take--;
+                    }
+                    else if (newItems is not null && newItems.TryGet(ids[i], out var estimate))
+                    {
+                        fresh ??= [];
+                        freshIds ??= [];
+                        if (freshIds.Add(ids[i]))
+                        {
+                            fresh.Add((ids[i], estimate));
+                        }
                         take--;
                     }
                 }

@@ -60,9 +60,10 @@ public static class WhyThis
     /// component that lifted the item by less than <see cref="NamedFromShare"/> of the strongest one did not make it
     /// "mostly", so it is not named. <paramref name="knownTopics"/> are the topics the reader has shown us something about
     /// (read, answered, marked); on any other topic a level that fits is the one that fits a newcomer, and is called that.
+    /// A <paramref name="newItem"/> is one the model has not learned: its relevance is its topic's (<see cref="NewItems"/>).
     /// </summary>
     public static string? MainFactors(IReadOnlyDictionary<string, double> components, ItemInfo item, Catalog catalog, IReadOnlyCollection<string> chosenTopics,
-        Taste taste, ObjectiveRegistry objectives, DateTimeOffset now, IReadOnlySet<string>? knownTopics = null)
+        Taste taste, ObjectiveRegistry objectives, DateTimeOffset now, IReadOnlySet<string>? knownTopics = null, bool newItem = false)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(components);
@@ -74,15 +75,18 @@ public static class WhyThis
         if (named.Count >= 2 && objectives is not null && objectives.TryGet(named[0].Key, out var first) && objectives.TryGet(named[1].Key, out var second))
             return $"Mostly because the \u201c{first.DisplayName}\u201d and \u201c{second.DisplayName}\u201d parts of your mix rank it high.";
         var claims = named
-            .Select(c => Claim(c.Key, c.Value, item, catalog, chosenTopics, taste, objectives, now, knownTopics))
+            .Select(c => Claim(c.Key, c.Value, item, catalog, chosenTopics, taste, objectives, now, knownTopics, newItem))
             .OfType<string>().Distinct(StringComparer.Ordinal).Take(2).ToList();
         return claims.Count == 0 ? null : $"Mostly because {string.Join(" and ", claims)}.";
     }
 
     private static string? Claim(string component, double value, ItemInfo item, Catalog catalog, IReadOnlyCollection<string> chosenTopics, Taste taste,
-        ObjectiveRegistry? objectives, DateTimeOffset now, IReadOnlySet<string>? knownTopics) =>
+        ObjectiveRegistry? objectives, DateTimeOffset now, IReadOnlySet<string>? knownTopics, bool newItem) =>
         component switch
         {
+            // No one has read a new item: its relevance is its topic's (see NewItems), and no one is known to like it.
+            "relevance" when newItem => taste == Taste.None ? null : "items on its topic suit you",
+            "popularity" when newItem => null,
             "relevance" => taste switch
             {
                 Taste.Enjoyed => "it matches what you have enjoyed",

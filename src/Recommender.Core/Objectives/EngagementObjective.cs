@@ -50,7 +50,8 @@ public sealed class EngagementObjective : IObjective
         {
             var c = eligible[i];
             var parts = new Dictionary<string, double> { ["relevance"] = relevance[i].Model, ["popularity"] = relevance[i].Popularity };
-            ranked.Add(new RankedItem(c.ItemId, relevance[i].Total, parts, [Reason(request, taste, c, history, relevance[i].PopularityShare)]));
+            // No one has read a new item yet: the pipeline says how it was scored instead of who enjoyed it.
+            ranked.Add(new RankedItem(c.ItemId, relevance[i].Total, parts, c.IsNew ? [] : [Reason(request, taste, c, history, relevance[i].PopularityShare)]));
         }
         return ranked;
     }
