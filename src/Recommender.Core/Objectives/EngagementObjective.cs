@@ -10,7 +10,7 @@ public sealed class EngagementObjective : IObjective
 
     public string Id => ObjectiveId;
 
-    public string Version => "1.3.0";
+    public string Version => "1.4.0";
 
     public string DisplayName => "More of what I enjoy";
 
