@@ -8,11 +8,15 @@ public sealed class FreshObjective : IObjective
 {
     public string Id => "fresh";
 
-    public string Version => "1.0.0";
+    public string Version => "1.1.0";
 
     public string DisplayName => "What's new";
 
     public string Description => "Shows recent items first, still picked for your tastes.";
+
+    // The most recent items too, not only the reader's model top-N: an item published since the model was trained is
+    // in no one's top-N, and it is what this goal is for.
+    public CandidateSources Sources => CandidateSources.Personal | CandidateSources.RecentPopular;
 
     public ParameterSchema Schema { get; } = new(
     [

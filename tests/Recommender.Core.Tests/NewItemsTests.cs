@@ -1,3 +1,5 @@
+using Recommender.Objectives.Fresh;
+
 namespace Recommender.Core.Tests;
 
 /// <summary>Items that arrive after the model was trained: served before the next training, and said to be new.</summary>
@@ -93,6 +95,19 @@ public sealed class NewItemsTests
         Assert.DoesNotContain(item.Reasons, r => r.Contains("enjoy", StringComparison.OrdinalIgnoreCase) || r.Contains("Because you", StringComparison.Ordinal));
         // Learned items keep the model's own reasons.
         Assert.DoesNotContain(served.Items.Where(i => i.ItemId != OnPhysics && i.ItemId != OnAstronomy), i => i.Reasons.Any(r => r.StartsWith("New:", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void WhatsNew_putsAnItemPublishedSinceTheModelWasTrainedFirst()
+    {
+        var pipeline = new RecommendationPipeline(TestWorld.Model, Later, new ObjectiveRegistry([.. ObjectiveRegistry.BuiltIn(), new FreshObjective()]));
+        var request = new RecommendationRequest(TestWorld.UserWithHistory(TestWorld.KnownUser), "fresh",
+            ObjectiveParameters.Empty.With("freshness_weight", 1.0), 10, 3, TestWorld.Now);
+
+        var served = pipeline.Recommend(request);
+
+        Assert.Equal([OnPhysics, OnAstronomy], served.Items.Take(2).Select(i => i.ItemId));
+        Assert.Contains("New: no one has read it yet, so it is scored like other items on physics.", served.Items[0].Reasons);
     }
 
     [Fact]
