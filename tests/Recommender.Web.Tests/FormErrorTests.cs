@@ -207,4 +207,71 @@ public sealed partial class FormErrorTests(WebFixture web) : BrowserTest
         await Assertions.Expect(page.Locator("#error-summary")).ToHaveCountAsync(0);
         await Assertions.Expect(page.Locator("#diversity_weight")).Not.ToHaveAttributeAsync("aria-invalid", "true");
     }
+
+    [Fact]
+    public async Task Audit_explorer_refused_filters_each_stand_beside_their_field_with_a_summary()
+    {
+        var page = await SignedInAsync(await web.NewAccountAsync("admin"));
+        await page.ArrivedAsync("/admin$");
+
+        // What a browser without a date picker lets someone type, and a goal only an edited address has.
+        await page.GotoAsync("/admin/audit?who=&objective=bogus&from=7%2F12%2F2026&to=");
+
+        await AssertBesideAsync(page, "objective", "form.filters", "“Goal” is not one of the goals; choose one from the menu, or any.",
+            "“Goal” is not one of the goals; choose one from the menu, or any.");
+        var from = await page.Locator("#from-error").TextContentAsync() ?? "";
+        Assert.StartsWith("Error: Enter the from date as a date, for example ", from, StringComparison.Ordinal);
+        await AssertBesideAsync(page, "from", "form.filters", from["Error: ".Length..], from["Error: ".Length..]);
+        await Assertions.Expect(page.Locator("#to-error")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("#no-lists")).ToHaveCountAsync(0);
+
+        await page.GotoAsync("/admin/audit?record=030e3fa9");
+        const string record = "“Record id” is not a record id: paste the id a page names, such as 01a24e0c-f461-7bc5-8e08-f08e030e3fa9.";
+        await AssertBesideAsync(page, "record", "form[role=search]", record, record);
+        await Assertions.Expect(page.Locator("#record")).ToHaveValueAsync("030e3fa9");
+
+        // Corrected, the page lists and says nothing is wrong.
+        await page.GotoAsync("/admin/audit?objective=diversity");
+        await Assertions.Expect(page.Locator("#error-summary")).ToHaveCountAsync(0);
+        await Assertions.Expect(page).Not.ToHaveTitleAsync(new Regex("^Error: "));
+    }
+
+    [Fact]
+    public async Task Api_key_refused_name_and_scope_each_stand_beside_their_field_keep_what_was_sent_and_create_nothing()
+    {
+        var page = await SignedInAsync(await web.NewAccountAsync("admin"));
+        await page.ArrivedAsync("/admin$");
+        var keys = new ApiKeyStore(web.DataSource);
+        var before = (await keys.ListAsync()).Count;
+        await page.GotoAsync("/admin/api-keys");
+        var create = page.GetByRole(AriaRole.Button, new() { Name = "Create the key" });
+
+        var name = $"Typed {Guid.NewGuid():N}"[..20];
+        await page.Locator("#name").FillAsync(name);
+        await create.ClickAsync();
+        await page.ArrivedAsync("/admin/api-keys\\?problem=scopes");
+        const string scope = "Choose at least one thing the key may do.";
+        await AssertBesideAsync(page, "scope", "fieldset[aria-describedby='scope-error']", scope, scope, invalid: false);
+        await Assertions.Expect(page.Locator("#name")).ToHaveValueAsync(name);
+        await Assertions.Expect(page.Locator("#name-error")).ToHaveCountAsync(0);
+        Assert.Equal(before, (await keys.ListAsync()).Count);
+
+        await page.Locator("#name").FillAsync("");
+        await page.GetByLabel("feeds").CheckAsync();
+        await create.ClickAsync();
+        await page.ArrivedAsync("/admin/api-keys\\?problem=name");
+        const string missing = "Say who the key is for, in 1 to 100 characters.";
+        await AssertBesideAsync(page, "name", "form[action='/admin/do/create-api-key']", missing, missing);
+        await Assertions.Expect(page.Locator("#scope-error")).ToHaveCountAsync(0);
+        // The scope ticked is still ticked, so only the name needs doing again.
+        await Assertions.Expect(page.GetByLabel("feeds")).ToBeCheckedAsync();
+        await Assertions.Expect(page.GetByLabel("events")).Not.ToBeCheckedAsync();
+        Assert.Equal(before, (await keys.ListAsync()).Count);
+
+        await page.Locator("#name").FillAsync(name);
+        await create.ClickAsync();
+        await Assertions.Expect(page.Locator(".new-key input#new-key")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#error-summary")).ToHaveCountAsync(0);
+        Assert.Equal(["feeds"], (await keys.ListAsync()).Single(k => k.Name == name).Scopes);
+    }
 }

@@ -227,9 +227,9 @@ public sealed class LaptopScreenTests(WebFixture web) : BrowserTest
 
         await admin.GotoAsync("/admin/audit");
 
-        // The form's first row: the labels that start on the same line as the first.
-        var boxes = await admin.Locator("form.filters:has([name=who]) > label").EvaluateAllAsync<double[][]>("""
-            ls => ls.map(l => { const c = l.querySelector('input, select').getBoundingClientRect(); return [l.getBoundingClientRect().top, c.top, c.bottom]; })
+        // The form's first row: the fields (a label above its control) that start on the same line as the first.
+        var boxes = await admin.Locator("form.filters:has([name=who]) > .field").EvaluateAllAsync<double[][]>("""
+            fs => fs.map(f => { const c = f.querySelector('input, select').getBoundingClientRect(); return [f.querySelector('label').getBoundingClientRect().top, c.top, c.bottom]; })
             """);
         var row = boxes.Where(b => Math.Abs(b[0] - boxes[0][0]) < 20).ToList();
         Assert.True(row.Count >= 3, $"only {row.Count} labels on the first row");

@@ -306,7 +306,10 @@ public static class WebEndpoints
         if (problems.Count > 0)
         {
             var typed = string.IsNullOrEmpty(name) || name.Length > ApiKeyStore.MaxNameLength ? "" : "&name=" + Uri.EscapeDataString(flash.Seal(name));
-            return TypedResults.Redirect($"/admin/api-keys?problem={string.Join(',', problems.Keys)}{typed}#create");
+            // The scopes ticked come back ticked; the page ticks only its own, so an address cannot add one.
+            var ticked = string.Concat(scopes.Where(ApiKeyStore.Scopes.Contains).Distinct().Select(s => "&scope=" + Uri.EscapeDataString(s)));
+            // No #create: the error summary at the top takes focus and links to each field.
+            return TypedResults.Redirect($"/admin/api-keys?problem={string.Join(',', problems.Keys)}{typed}{ticked}");
         }
         var (info, key) = await keys.CreateAsync(name.Trim(), scopes, ct);
         var handle = held.Hold(user.UserId(), info.Id, key);
