@@ -355,4 +355,37 @@ public sealed class NarrowScreenTests(WebFixture web) : BrowserTest, IDisposable
         }
         Assert.True(scrolled > 0, "no admin table is wider than a phone, so nothing was measured");
     }
+
+    [Fact]
+    public async Task Models_reranker_run_on_a_phone_reads_as_a_block_without_a_sideways_scroll()
+    {
+        var trainer = new Training.ModelTraining(new Data.Models.ModelStore(web.DataSource), new EventStore(web.DataSource));
+        var model = await trainer.TrainAsync(new Factorization.MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8, NumberOfIterations = 5 });
+        var store = new Data.Models.RerankerStore(web.DataSource);
+        var run = await store.BeginAsync(model.Version);
+        await store.CompleteAsync(run, null, """
+            {"modelVersion":1,"trainLists":560,"holdoutLists":140,"trainItems":5600,"holdoutFrom":"2026-01-02T00:00:00Z",
+             "mfNdcg":0.6203,"rerankerNdcg":0.6164,"standardError":0.0186,"trainSeconds":1.5}
+            """, "rejected");
+        var admin = await SignedInPageAsync(await web.NewAccountAsync("admin"));
+        await admin.ArrivedAsync("/admin$");
+
+        await admin.GotoAsync("/admin/models");
+
+        var wrap = admin.Locator(".table-wrap:has(#reranker-runs)");
+        var widths = await wrap.EvaluateAsync<int[]>("e => [e.scrollWidth, e.clientWidth]");
+        Assert.True(widths[0] <= widths[1], $"the re-ranker table is {widths[0]} pixels wide in a box of {widths[1]}: it scrolls sideways on a phone");
+        var row = admin.Locator($"#reranker-runs tr[data-version='{run}']");
+        // Seven columns squeezed to the phone made the row about 300 pixels tall, its status three lines of a word.
+        var height = (await row.BoundingBoxAsync())!.Height;
+        Assert.True(height < 260, $"a re-ranker run is {height} pixels tall on a phone");
+        foreach (var cell in await row.Locator("td").AllAsync())
+        {
+            var box = (await cell.BoundingBoxAsync())!;
+            Assert.True(box.X >= 0 && box.X + box.Width <= PhoneWidth, $"a cell runs from {box.X} to {box.X + box.Width}, off a {PhoneWidth}-pixel screen");
+            // Each figure is named on a phone, where the table's header is out of sight.
+            Assert.False(string.IsNullOrEmpty(await cell.GetAttributeAsync("data-label")));
+        }
+        Assert.True(await admin.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), "the models page scrolls sideways on a phone");
+    }
 }
