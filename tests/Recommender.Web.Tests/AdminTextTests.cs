@@ -1,5 +1,6 @@
 using Bunit;
 using Recommender.Data;
+using Recommender.Serving;
 
 namespace Recommender.Web.Tests;
 
@@ -19,6 +20,38 @@ public sealed class AdminTextTests
 
         Assert.Equal(["e", "a", "b", "d", "c"], ascending.Select(r => r.Name));
         Assert.Equal(["d", "b", "a", "e", "c"], descending.Select(r => r.Name));
+    }
+
+    private static readonly TimeBuckets Days = new(TimeBuckets.Origin, TimeBuckets.Day, 7);
+
+    private static SkillCheck Skill(double learningStart, double learningEnd, double othersStart, double othersEnd, double difference, double low, double high) =>
+        new(Days, [], [new("learning", 8, 40, learningStart, learningEnd), new(Serving.OutcomeChecks.OtherGoals, 20, 90, othersStart, othersEnd)], (difference, low, high));
+
+    private static BreadthCheck Breadth(double diversity, double others, double difference, double low, double high) =>
+        new(Days, [], [new("diversity", 8, null, diversity), new(Serving.OutcomeChecks.OtherGoals, 24, null, others)], (difference, low, high));
+
+    [Fact]
+    public void Outcome_verdicts_are_decided_on_the_interval_as_written_and_give_the_difference_of_the_tables_figures()
+    {
+        // The interval's lower end is above 0 by less than the figures' last place: written "0.0", it includes no
+        // difference, and so does the verdict. It said "unlikely to be chance" beside "(95% interval +0.0 to +0.6)".
+        Assert.Equal("Learners changed by +0.3 points relative to people on other goals, but the 95% interval (0.0 to +0.6) includes no difference: not enough evidence yet.",
+            OutcomeVerdicts.Skill(Skill(1000.0, 1000.34, 1000.0, 1000.0, 0.34, 0.04, 0.64)));
+        // The difference is the one the table's changes give (+132.7 against 0.0), not +132.8 from the unrounded means.
+        Assert.StartsWith("Learners improved by +132.7 points more than people on other goals (95% interval +78.4 to +187.1): unlikely to be chance.",
+            OutcomeVerdicts.Skill(Skill(1144.84, 1277.52, 1053.649, 1053.551, 132.778, 78.4, 187.1)), StringComparison.Ordinal);
+        Assert.Equal("Learners fell behind people on other goals by 2.0 points (95% interval −3.9 to −0.1).",
+            OutcomeVerdicts.Skill(Skill(1000.0, 1001.0, 1000.0, 1003.0, -2.02, -3.94, -0.1)));
+
+        // Breadth reads to three decimals, as its table does: 19.750 against 19.625 is +0.125, not "+0.1".
+        Assert.StartsWith("Over the window, diversity readers read +0.125 more topics per person than people on other goals (95% interval +0.050 to +0.200): unlikely to be chance.",
+            OutcomeVerdicts.Breadth(Breadth(19.75, 19.625, 0.125, 0.05, 0.2)), StringComparison.Ordinal);
+        Assert.StartsWith("Over the window, diversity readers read +0.125 topics per person relative to people on other goals, but the 95% interval (0.000 to +0.250) includes no difference",
+            OutcomeVerdicts.Breadth(Breadth(19.75, 19.625, 0.125, 0.0004, 0.2496)), StringComparison.Ordinal);
+        Assert.Equal("Over the window, diversity readers read 0.125 fewer topics per person than people on other goals (95% interval −0.200 to −0.050).",
+            OutcomeVerdicts.Breadth(Breadth(19.625, 19.75, -0.125, -0.2, -0.05)));
+        Assert.StartsWith("Over the window, diversity readers read 0.000 topics per person relative to people on other goals, but the 95% interval (−0.099 to 0.000)",
+            OutcomeVerdicts.Breadth(Breadth(19.75, 19.75, -0.0496, -0.0992, -0.0004)), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -181,6 +181,9 @@ public static class Explanations
     /// <summary>"+0.3", "−0.1", "0.0": a difference to a tenth.</summary>
     public static string SignedTenths(double value) => value.ToString("+0.0;−0.0;0.0", CultureInfo.InvariantCulture);
 
+    /// <summary>"+0.125", "−0.050", "0.000": a difference to three decimals, as <see cref="Measure(double)"/> writes a figure.</summary>
+    public static string SignedMeasure(double value) => value.ToString("+0.000;−0.000;0.000", CultureInfo.InvariantCulture);
+
     /// <summary>
     /// A figure and its standard error at one precision: "0.105 ± 0.060", never "0.105 ± 0.06", which reads as if the
     /// error were known less finely than the figure.
