@@ -55,6 +55,17 @@ public sealed class AdminTextTests
     }
 
     [Fact]
+    public void ServingNow_says_whether_a_lists_model_is_the_one_serving_now()
+    {
+        Assert.Equal("the model serving now", AdminText.ServingNow("2", 2));
+        Assert.Equal("not the model serving now: v3 is", AdminText.ServingNow("2", 3));
+        Assert.Equal("not the model serving now: none is, lists rank by popularity", AdminText.ServingNow("2", null));
+        // Popularity names no version to compare.
+        Assert.Null(AdminText.ServingNow("popularity-3f2a", 2));
+        Assert.Null(AdminText.ServingNow(null, 2));
+    }
+
+    [Fact]
     public void TableSort_ignores_an_unknown_column_in_the_address()
     {
         var fallback = new TableSort("version", true);

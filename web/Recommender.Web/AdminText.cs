@@ -105,6 +105,17 @@ public static class AdminText
     };
 
     /// <summary>
+    /// Whether a served list's trained model is the one serving now, said after its name on an audit record: "the model
+    /// serving now", or "not the model serving now: v3 is" (or "…: none is, lists rank by popularity"). Null for a list
+    /// ranked by popularity, which names no version to compare.
+    /// </summary>
+    public static string? ServingNow(string? servedVersion, int? servingNow) =>
+        servedVersion is null || !int.TryParse(servedVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var served) ? null
+        : served == servingNow ? "the model serving now"
+        : servingNow is { } now ? $"not the model serving now: v{now} is"
+        : "not the model serving now: none is, lists rank by popularity";
+
+    /// <summary>
     /// The model quality chart's title as its finding: how the active model's holdout figure compares with its baseline
     /// ("Holdout NDCG@10: the active model v3 scores 0.186, 154% better than popularity"); what is charted when there is
     /// no active model with a figure. Each figure is joined to the word before it by a no-break space, so a title that
