@@ -12,12 +12,13 @@ namespace Recommender.Service;
 /// </summary>
 public sealed record EventInput(long? ItemId, string? Kind, string? IdempotencyKey, double? Value = null, DateTimeOffset? OccurredAt = null, string? UserId = null);
 
-/// <summary>Turns a batch of <see cref="EventInput"/> into store events, collecting errors keyed <c>events[i].field</c>.</summary>
+/// <summary>Turns a batch of <see cref="EventInput"/> into store events, collecting errors keyed by their place in the body, a JSON array:
+/// <c>[i].field</c>, as a body that cannot be read names them; the whole batch is <c>body</c>.</summary>
 public static class EventBatch
 {
     /// <summary>The 409 for a batch that reused idempotency keys for different events: each named, nothing recorded.</summary>
     public static Conflict<HttpValidationProblemDetails> KeyConflicts(AppendResult result) => TypedResults.Conflict(new HttpValidationProblemDetails(
-        result.Conflicts.ToDictionary(i => $"events[{i}].idempotencyKey", _ => new[] { "is already used for a different event (another item, kind or value); use a new key" }))
+        result.Conflicts.ToDictionary(i => $"[{i}].idempotencyKey", _ => new[] { "is already used for a different event (another item, kind or value); use a new key" }))
     {
         Status = StatusCodes.Status409Conflict,
         Title = "An idempotency key was reused for a different event; nothing was recorded.",
@@ -29,18 +30,18 @@ public static class EventBatch
         var events = new List<NewEvent>();
         if (batch is null || batch.Count == 0)
         {
-            errors["events"] = ["send between 1 and 1000 events"];
+            errors["body"] = ["send between 1 and 1000 events"];
             return (events, errors);
         }
         if (batch.Count > EventStore.MaxBatch)
         {
-            errors["events"] = [$"at most {EventStore.MaxBatch} events per batch; this one has {batch.Count}"];
+            errors["body"] = [$"at most {EventStore.MaxBatch} events per batch; this one has {batch.Count}"];
             return (events, errors);
         }
         for (var i = 0; i < batch.Count; i++)
         {
             var e = batch[i];
-            var at = $"events[{i}]";
+            var at = $"[{i}]";
             if (e is null)
             {
                 errors[at] = ["is null"];

@@ -115,11 +115,11 @@ public static class MeApi
         var userId = user.UserId();
         var (parsed, errors) = EventBatch.Parse(events, e => e.UserId is null ? userId : null, DateTimeOffset.UtcNow);
         foreach (var (e, i) in (events ?? []).Select((e, i) => (e, i)).Where(p => p.e?.UserId is not null))
-            errors[$"events[{i}].userId"] = ["is only for platforms; your events are always your own"];
+            errors[$"[{i}].userId"] = ["is only for platforms; your events are always your own"];
         if (errors.Count == 0)
         {
             foreach (var i in await store.FindUnknownItemsAsync(parsed, ct))
-                errors[$"events[{i}].itemId"] = [$"no item {parsed[i].ItemId}"];
+                errors[$"[{i}].itemId"] = [$"no item {parsed[i].ItemId}"];
         }
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);

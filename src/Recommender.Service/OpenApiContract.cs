@@ -46,7 +46,7 @@ internal static class OpenApiContract
                   `catalog`, `events` and `feeds` it was given; each operation names the one it needs.
                 - **People** sign in with `POST /api/auth/sign-in`, which sets a cookie, and use `/api/me`; **admins** and
                   auditors also `/api/admin`.
-                - **Errors** are problem details (RFC 9457). A 400 names the field at fault, such as `events[3].kind`; a 401 or 403
+                - **Errors** are problem details (RFC 9457). A 400 names the field at fault by its place in the body, such as `[3].kind` in an events array; a 401 or 403
                   says what the route needs. Writes are answered after they are committed; a 503 says when to retry.
 
                 The guide, with examples for every route, is `docs/api.md` in the project's repository.

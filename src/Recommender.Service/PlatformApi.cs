@@ -134,9 +134,9 @@ public static class PlatformApi
         for (var i = 0; i < batch.Count; i++)
         {
             if (batch[i]?.ItemId is { } id && !items.ContainsKey(id))
-                errors[$"events[{i}].itemId"] = [$"no item '{id}'"];
+                errors[$"[{i}].itemId"] = [$"no item '{id}'"];
             if (batch[i]?.UserId is { } user && CatalogRules.IdProblem(user) is { } problem)
-                errors[$"events[{i}].userId"] = [problem];
+                errors[$"[{i}].userId"] = [problem];
         }
         // Unknown items come back as id 0 and are reported by the shared parser only if nothing above named them.
         var inputs = batch.Select(e => e is null ? null! : new EventInput(

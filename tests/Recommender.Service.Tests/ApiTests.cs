@@ -75,7 +75,46 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
         Assert.Equal(HttpStatusCode.BadRequest, late.StatusCode);
         // The message states the rule the service applies: an event a few hours ahead was just taken, so not "not in the future".
         Assert.Equal("must be from 1970 to no more than a day ahead of now",
-            JsonNode.Parse(await late.Content.ReadAsStringAsync())!["errors"]!["events[0].occurredAt"]![0]!.GetValue<string>());
+            JsonNode.Parse(await late.Content.ReadAsStringAsync())!["errors"]!["[0].occurredAt"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Events_a_bad_field_is_named_by_its_place_in_the_array_on_both_routes_whether_unreadable_or_refused()
+    {
+        // The body is a JSON array, so its second event's time is [1].occurredAt: the same name for a value that cannot
+        // be read as a time and for one read and refused, on a person's route and a platform's.
+        var person = await service.SignedInAsync(service.Bob);
+        var platform = await service.WithApiKeyAsync("events");
+        var key = "paths-" + Guid.NewGuid().ToString("N");
+        JsonArray Batch(JsonNode? item, string? user, JsonNode at) => [.. new[] { "a", "b" }.Select((suffix, i) =>
+        {
+            var e = new JsonObject { ["itemId"] = item?.DeepClone(), ["kind"] = "view", ["idempotencyKey"] = key + suffix };
+            if (user is not null)
+                e["userId"] = user;
+            if (i == 1)
+                e["occurredAt"] = at.DeepClone();
+            return (JsonNode)e;
+        })];
+        var later = JsonValue.Create(DateTimeOffset.UtcNow.AddDays(2).ToString("O"))!;
+        var unreadable = JsonValue.Create("yesterday")!;
+        var sent = new List<HttpResponseMessage>
+        {
+            await person.PostAsJsonAsync("/api/me/events", Batch(service.Items["item-1"], null, later)),
+            await person.PostAsJsonAsync("/api/me/events", Batch(service.Items["item-1"], null, unreadable)),
+            await platform.PostAsJsonAsync("/api/platform/events", Batch("item-1", "paths", later)),
+            await platform.PostAsJsonAsync("/api/platform/events", Batch("item-1", "paths", unreadable)),
+        };
+        var empty = new[] { await person.PostAsJsonAsync("/api/me/events", new JsonArray()), await platform.PostAsJsonAsync("/api/platform/events", new JsonArray()) };
+
+        foreach (var response in sent)
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal(["[1].occurredAt"], JsonNode.Parse(await response.Content.ReadAsStringAsync())!["errors"]!.AsObject().Select(e => e.Key));
+        }
+        foreach (var response in empty)
+            Assert.Equal(["body"], JsonNode.Parse(await response.Content.ReadAsStringAsync())!["errors"]!.AsObject().Select(e => e.Key));
+        await using var conn = await service.DataSource.OpenConnectionAsync();
+        Assert.Equal(0, await conn.ExecuteScalarAsync<long>("select count(*) from events where idempotency_key like @k", new { k = key + "%" }));
     }
 
     [Fact]
@@ -109,8 +148,8 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
         Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, retried.StatusCode));
         Assert.Equal(1, (await JsonAsync(retried))["duplicates"]!.GetValue<int>());
         Assert.Equal((HttpStatusCode.Conflict, HttpStatusCode.Conflict), (reused.StatusCode, withinBatch.StatusCode));
-        Assert.Equal(["events[1].idempotencyKey"], JsonNode.Parse(await reused.Content.ReadAsStringAsync())!["errors"]!.AsObject().Select(e => e.Key));
-        Assert.Equal(["events[1].idempotencyKey"], JsonNode.Parse(await withinBatch.Content.ReadAsStringAsync())!["errors"]!.AsObject().Select(e => e.Key));
+        Assert.Equal(["[1].idempotencyKey"], JsonNode.Parse(await reused.Content.ReadAsStringAsync())!["errors"]!.AsObject().Select(e => e.Key));
+        Assert.Equal(["[1].idempotencyKey"], JsonNode.Parse(await withinBatch.Content.ReadAsStringAsync())!["errors"]!.AsObject().Select(e => e.Key));
         await using var conn = await service.DataSource.OpenConnectionAsync();
         Assert.Equal(["e1"], await conn.QueryAsync<string>(
             "select idempotency_key from events e join users u on u.id = e.user_id where u.external_id = @user", new { user }));
@@ -133,13 +172,13 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var errors = (await response.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject();
-        Assert.Contains("events[1].kind", errors.Select(e => e.Key));
-        Assert.Contains("events[2].value", errors.Select(e => e.Key));
+        Assert.Contains("[1].kind", errors.Select(e => e.Key));
+        Assert.Contains("[2].value", errors.Select(e => e.Key));
         await using var conn = await service.DataSource.OpenConnectionAsync();
         Assert.Equal(0, await conn.ExecuteScalarAsync<long>("select count(*) from events where idempotency_key like @k", new { k = key + "%" }));
 
         var unknownItem = await client.PostAsJsonAsync("/api/me/events", new[] { Event(987654321, "view", key + "x") });
-        Assert.Contains("events[0].itemId", await unknownItem.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("[0].itemId", await unknownItem.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         var tooMany = await client.PostAsJsonAsync("/api/me/events", Enumerable.Range(0, 1001).Select(i => Event(service.Items["item-1"], "view", $"{key}-{i}")).ToArray());
         Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
         var malformed = await client.PostAsync("/api/me/events", new StringContent("[{\"itemId\": \"not a number\"}]", System.Text.Encoding.UTF8, "application/json"));
@@ -450,7 +489,7 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
         Assert.DoesNotContain(feed["items"]!.AsArray(), i => liked.Contains(i!["itemId"]!.GetValue<long>()));
         var unknown = await events.PostAsJsonAsync("/api/platform/events", new[] { new { userId = externalUser, itemId = "nope", kind = "like", idempotencyKey = "z" } });
         Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
-        Assert.Contains("events[0].itemId", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("[0].itemId", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
