@@ -410,6 +410,22 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal([Training.ModelTraining.RatingsAlgorithm, "mf-sgd"], algorithms);
     }
 
+    [Fact]
+    public async Task Train_says_which_settings_stood_given_or_default_when_validation_is_too_small_to_choose_on()
+    {
+        // The small world's validation split is far below the 1,000 pairs a choice needs.
+        await SmallWorld.SeedAsync(_db.DataSource);
+
+        var none = await RunAsync(null, "train", "--threads", "1");
+        var some = await RunAsync(null, "train", "--rank", "8", "--threads", "1");
+        var all = await RunAsync(null, "train", "--rank", "8", "--lambda", "0.05", "--alpha", "5", "--threads", "1");
+
+        Assert.True(none.Output.Contains("fewer than the 1,000 a choice needs, so the defaults stand: rank 32, λ 0.05, α 5", StringComparison.Ordinal), none.Output);
+        Assert.DoesNotContain("given", none.Output, StringComparison.Ordinal);
+        Assert.True(some.Output.Contains("so the given rank 8 stands, with the default λ 0.05, α 5", StringComparison.Ordinal), some.Output);
+        Assert.True(all.Output.Contains("settings as given, nothing chosen: rank 8, λ 0.05, α 5", StringComparison.Ordinal), all.Output);
+    }
+
     [SharedDataFact(SharedDataSet.StackExchange)]
     public async Task Train_on_activity_keeps_the_defaults_when_validation_is_too_small_and_a_given_alpha_fixes_its_search()
     {

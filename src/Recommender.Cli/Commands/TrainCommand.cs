@@ -80,7 +80,7 @@ internal static class TrainCommand
             // Without metrics nothing was trained (too little data): one error line, and a script must not carry on as if a model exists.
             if (trained.Metrics is null)
                 throw new CliException($"model {trained.Version} {trained.Decision}");
-            Print(trained);
+            Print(trained, new GivenSettings(parse.GetValue(rank), parse.GetValue(lambda), parse.GetValue(alpha), parse.GetValue(iterations)));
             // Stored for the record (models list shows it, an admin may still look at it), but not serving: a script must not read success.
             if (!trained.Activated)
             {
@@ -132,8 +132,16 @@ internal static class TrainCommand
         }
     }
 
-    internal static void Print(TrainingReport report)
+    /// <summary>The settings given on the command line (null: left to the search); <c>up</c> gives none.</summary>
+    internal sealed record GivenSettings(int? Rank = null, double? Lambda = null, double? Alpha = null, int? Iterations = null);
+
+    internal static void Print(TrainingReport report, GivenSettings? given = null)
     {
+        given ??= new GivenSettings();
+        var defaults = ModelTraining.DefaultOptions();
+        // Each setting with its value and where it came from, so the line says what stood and why.
+        string Setting(string name, object value, bool wasGiven) =>
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{name} [bold]{value}[/]{(wasGiven ? " (given)" : "")}");
         if (report.Metrics is { Feedback: ModelMetrics.Activity or ModelMetrics.PositiveRatings } ranking)
             PrintRanking(report.Version, ranking);
         else if (report.Metrics is { } m)
@@ -144,17 +152,34 @@ internal static class TrainCommand
         if (report.Metrics?.Selection is { Best.ValidationNdcg: { } ndcg } ranked)
         {
             AnsiConsole.MarkupLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"settings chosen on {ranked.ValidationRows:N0} validation pairs from {ranked.Trials.Count} trials: rank [bold]{ranked.Best.Rank}[/], λ [bold]{ranked.Best.Lambda}[/], α [bold]{ranked.Best.Alpha}[/] (validation NDCG@{ModelTraining.HoldoutK} {ndcg:F4})"));
+                $"settings chosen on {ranked.ValidationRows:N0} validation pairs from {ranked.Trials.Count} trials: {Setting("rank", ranked.Best.Rank, given.Rank is not null)}, {Setting("λ", ranked.Best.Lambda, given.Lambda is not null)}, {Setting("α", ranked.Best.Alpha ?? defaults.Alpha, given.Alpha is not null)} (validation NDCG@{ModelTraining.HoldoutK} {ndcg:F4})"));
         }
         else if (report.Metrics?.TooFewValidationPairs is { } pairs)
         {
+            // The search was asked for (something was left to it) and chose nothing: what stands is what was given, and the defaults for the rest.
+            (string Name, object Value, bool Given)[] settings =
+            [
+                ("rank", given.Rank ?? defaults.ApproximationRank, given.Rank is not null),
+                ("λ", given.Lambda ?? defaults.Lambda, given.Lambda is not null),
+                ("α", given.Alpha ?? defaults.Alpha, given.Alpha is not null),
+            ];
+            string List(IEnumerable<(string Name, object Value, bool Given)> part) => string.Join(", ", part.Select(x => Setting(x.Name, x.Value, false)));
+            var givenOnes = settings.Where(x => x.Given).ToList();
+            var stand = givenOnes.Count == 0
+                ? $"so the defaults stand: {List(settings)}"
+                : $"so the given {List(givenOnes)} {(givenOnes.Count == 1 ? "stands" : "stand")}, with the default {List(settings.Where(x => !x.Given))}";
             AnsiConsole.MarkupLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"settings not chosen: the validation split holds {pairs:N0} pairs, fewer than the {RankingSearch.DefaultMinimumValidationPairs:N0} a choice needs, so the given ones stand"));
+                $"settings not chosen: the validation split holds {pairs:N0} pairs, fewer than the {RankingSearch.DefaultMinimumValidationPairs:N0} a choice needs, {stand}"));
         }
         else if (report.Metrics?.Selection is { Best: var best } selection)
         {
-            AnsiConsole.MarkupLineInterpolated(
-                $"settings chosen on {selection.ValidationRows:N0} validation ratings from {selection.Trials.Count} trials: rank [bold]{best.Rank}[/], λ [bold]{best.Lambda}[/], [bold]{best.Iterations}[/] iterations (validation RMSE {best.ValidationRmse:F4})");
+            AnsiConsole.MarkupLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"settings chosen on {selection.ValidationRows:N0} validation ratings from {selection.Trials.Count} trials: {Setting("rank", best.Rank, given.Rank is not null)}, {Setting("λ", best.Lambda, given.Lambda is not null)}, {Setting("iterations", best.Iterations, given.Iterations is not null)} (validation RMSE {best.ValidationRmse:F4})"));
+        }
+        else if (report.Metrics is { Feedback: ModelMetrics.Activity or ModelMetrics.PositiveRatings } && given is { Rank: { } r, Lambda: { } l, Alpha: { } a })
+        {
+            AnsiConsole.MarkupLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"settings as given, nothing chosen: {Setting("rank", r, false)}, {Setting("λ", l, false)}, {Setting("α", a, false)}"));
         }
         AnsiConsole.MarkupLineInterpolated($"model {report.Version} {report.Decision}");
     }
