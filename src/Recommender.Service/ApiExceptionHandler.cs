@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;
+using Recommender.Core;
 using Recommender.Data;
 using Recommender.Serving;
 

@@ -69,6 +69,43 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Import_refuses_a_new_topic_that_is_a_near_miss_of_a_known_one_and_names_every_topic_items_created()
+    {
+        var folder = Directory.CreateTempSubdirectory("recommender-cli-").FullName;
+        var alone = Directory.CreateTempSubdirectory("recommender-cli-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder, "topics.csv"), "topic,parent\nk8s,\nk8s/networking,k8s\n");
+            await File.WriteAllTextAsync(Path.Combine(folder, "items.csv"),
+                "item_id,title,topics\na1,Services,k8s/networking\na2,Volumes,k8s/storage\na3,Ingress,k8s/netwroking\na4,Python,python3\n");
+            var misspelt = await RunAsync(null, "import", "generic", folder);
+            var storedAfterRefusal = (await CountAsync("topics"), await CountAsync("items"));
+            // Within one import: the topic more items name is taken as meant, the rarer near miss refused.
+            await File.WriteAllTextAsync(Path.Combine(alone, "items.csv"), "item_id,title,topics\nb1,Pods,k8s/pods\nb2,Pod,k8s/pod\nb3,Pods again,k8s/pods\n");
+            var withinImport = await RunAsync(null, "import", "generic", alone);
+            await File.WriteAllTextAsync(Path.Combine(folder, "items.csv"),
+                "item_id,title,topics\na1,Services,k8s/networking\na2,Volumes,k8s/storage\na3,Ingress,k8s/networking\na4,Python,python3|python2\n");
+            var corrected = await RunAsync(null, "import", "generic", folder);
+
+            Assert.Equal(2, misspelt.Exit);
+            Assert.Contains("items.csv:4: topic 'k8s/netwroking' is not known; did you mean 'k8s/networking'? Add it to topics.csv to create it on purpose",
+                misspelt.Output, StringComparison.Ordinal);
+            Assert.Equal((0L, 0L), storedAfterRefusal);
+            Assert.Equal(2, withinImport.Exit);
+            Assert.Contains("items.csv:3: topic 'k8s/pod' is not known; did you mean 'k8s/pods'?", withinImport.Output, StringComparison.Ordinal);
+            // Digits differ: python2 is another topic, not a misspelt python3.
+            Assert.True(corrected.Exit == 0, corrected.Output);
+            Assert.Contains("new topics named only by items: k8s/storage (items.csv:3), python3 (items.csv:5), python2 (items.csv:5)", corrected.Output, StringComparison.Ordinal);
+            Assert.Equal(5L, await CountAsync("topics"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+            Directory.Delete(alone, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Import_of_items_with_only_id_and_title_updates_the_title_and_keeps_everything_else()
     {
         var folder = Directory.CreateTempSubdirectory("recommender-cli-").FullName;

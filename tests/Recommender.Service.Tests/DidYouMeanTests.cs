@@ -1,4 +1,4 @@
-using Recommender.Serving;
+using Recommender.Core;
 
 namespace Recommender.Service.Tests;
 
@@ -29,4 +29,18 @@ public sealed class DidYouMeanTests
         Assert.Equal("sourceId", DidYouMean.Closest(["sourceId", "title"], "source_id"));
         Assert.Equal("Oceans", DidYouMean.Closest(["Oceans", "Music"], "Ocaens"));
     }
+
+    [Theory]
+    [InlineData("cardano/walet", "cardano/wallet")]
+    [InlineData("Cardano/Wallet", "cardano/wallet")]
+    [InlineData("cardano_wallet", "cardano-wallet")]
+    public void Misspelling_a_near_miss_of_the_whole_name_is_found(string given, string meant) =>
+        Assert.Equal(meant, DidYouMean.Misspelling([.. Topics, "cardano-wallet"], given));
+
+    [Theory]
+    [InlineData("qubit")] // a last part alone is another topic here, not a misspelling
+    [InlineData("python2")] // other digits: another version, not a typo
+    [InlineData("r")] // too short for any edit to be a typo
+    public void Misspelling_a_name_that_differs_in_meaning_is_not_one(string given) =>
+        Assert.Null(DidYouMean.Misspelling([.. Topics, "python3", "c"], given));
 }

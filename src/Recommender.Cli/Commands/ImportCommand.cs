@@ -69,5 +69,12 @@ internal static class ImportCommand
         var rate = r.RowsRead / Math.Max(r.Elapsed.TotalSeconds, 1e-9);
         AnsiConsole.MarkupLineInterpolated(
             $"read [bold]{r.RowsRead:N0}[/] rows in {r.Elapsed.TotalSeconds:F1} s ([bold]{rate:N0} rows/s[/]); added {r.ItemsAdded:N0} items ({r.ItemsUpdated:N0} updated), {r.TopicsAdded:N0} topics, {r.SourcesAdded:N0} sources, {r.UsersAdded:N0} users, {r.EventsAdded:N0} events");
+        // A topic only items named is a topic someone may not have meant to create: each is named, with where it was first named.
+        var byItems = (r.TopicsCreated ?? []).Where(t => !t.FromTopicFile).ToList();
+        if (byItems.Count > 0)
+        {
+            AnsiConsole.MarkupLineInterpolated(
+                $"new {(byItems.Count == 1 ? "topic" : "topics")} named only by items: {string.Join(", ", byItems.Select(t => $"{t.Name} ({t.File}:{t.Line})"))}");
+        }
     }
 }

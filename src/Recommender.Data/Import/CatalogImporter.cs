@@ -33,6 +33,7 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
 
         progress?.Report(new ImportProgress("merging", 0, 1));
         await FailOnUnknownReferencesAsync(conn, tx, batch, ct);
+        var topicsCreated = await NewTopicsAsync(conn, tx, batch, ct);
         var sources = await conn.ExecuteAsync(new CommandDefinition(MergeSourcesSql, transaction: tx, cancellationToken: ct));
         await ProvenanceImport.MergeKeysAsync(conn, tx, batch, ct);
         await ProvenanceImport.VerifyAsync(conn, tx, batch, ct);
@@ -59,7 +60,58 @@ public sealed class CatalogImporter(NpgsqlDataSource dataSource)
 
         var added = (int)(itemsAfter - itemsBefore);
         return new ImportResult(sources, topics, added, itemsTouched.Count - added, users, events,
-            batch.Topics.Count + batch.Users.Count + batch.Sources.Count + batch.Items.Count + batch.Events.Count, clock.Elapsed);
+            batch.Topics.Count + batch.Users.Count + batch.Sources.Count + batch.Items.Count + batch.Events.Count, clock.Elapsed, topicsCreated);
+    }
+
+    /// <summary>
+    /// The topics this import will create, each with the line that first names it: a topic file's (as a topic or a
+    /// parent), else the first item's. Items create the topics they name, since platforms without a topic file rely on
+    /// it; but where the batch <see cref="ImportBatch.RefusesMisspeltTopics"/>, a topic only items name that is a near miss
+    /// of a known one, or of one this import creates and names more often, fails at its first line, naming the topic meant.
+    /// </summary>
+    private static async Task<IReadOnlyList<CreatedTopic>> NewTopicsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ImportBatch batch, CancellationToken ct)
+    {
+        var stored = (await conn.QueryAsync<string>(new CommandDefinition("select name from topics", transaction: tx, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
+        var declared = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var t in batch.Topics)
+        {
+            declared.TryAdd(t.Name, t.Line);
+            if (t.Parent is not null)
+                declared.TryAdd(t.Parent, t.Line);
+        }
+        var named = new Dictionary<string, (long Line, int Uses)>(StringComparer.Ordinal);
+        foreach (var item in batch.Items)
+        {
+            foreach (var topic in item.Topics)
+            {
+                if (stored.Contains(topic) || declared.ContainsKey(topic))
+                    continue;
+                named[topic] = named.TryGetValue(topic, out var seen) ? (seen.Line, seen.Uses + 1) : (item.Line, 1);
+            }
+        }
+        if (batch.RefusesMisspeltTopics && named.Count > 0)
+        {
+            // The more items name a topic, the less likely it is the typo: of two new near misses, the rarer is refused.
+            var known = new List<string>(stored.Concat(declared.Keys));
+            var refused = new List<(long Line, string Topic, string Meant)>();
+            foreach (var (topic, (line, _)) in named.OrderByDescending(n => n.Value.Uses).ThenBy(n => n.Value.Line))
+            {
+                if (DidYouMean.Misspelling(known, topic) is { } meant)
+                    refused.Add((line, topic, meant));
+                else
+                    known.Add(topic);
+            }
+            if (refused.Count > 0)
+            {
+                var first = refused.MinBy(r => r.Line);
+                throw new ImportException(batch.ItemsFile, first.Line,
+                    $"topic '{first.Topic}' is not known; did you mean '{first.Meant}'? Add it to topics.csv to create it on purpose"
+                    + (refused.Count > 1 ? $" ({refused.Count - 1} more {(refused.Count == 2 ? "topic is" : "topics are")} refused the same way)" : ""));
+            }
+        }
+        return [.. declared.Where(d => !stored.Contains(d.Key)).Select(d => new CreatedTopic(d.Key, Path.GetFileName(batch.TopicsFile), d.Value, FromTopicFile: true))
+            .OrderBy(c => c.Line),
+            .. named.Select(n => new CreatedTopic(n.Key, Path.GetFileName(batch.ItemsFile), n.Value.Line, FromTopicFile: false)).OrderBy(c => c.Line)];
     }
 
     private const string StagingSql = """

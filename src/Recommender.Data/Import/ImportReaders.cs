@@ -65,7 +65,7 @@ public static class ImportReaders
     /// or <c>items.jsonl</c>, and <c>events.csv</c>, each optional but one of them needed. The synthetic generator's output
     /// is this format with <c>ratings.csv</c> for its events.
     /// </summary>
-    public static ImportBatch Directory(string directory, string eventsFileName = "events.csv")
+    public static ImportBatch Directory(string directory, string eventsFileName = "events.csv", bool refusesMisspeltTopics = true)
     {
         RequireDirectory(directory);
         var csvItems = Path.Combine(directory, "items.csv");
@@ -87,7 +87,11 @@ public static class ImportReaders
         if (itemsPath is null && !File.Exists(eventsPath) && !File.Exists(topicsPath) && !File.Exists(sourcesPath))
             throw new FileNotFoundException($"{directory}: found none of topics.csv, sources.csv, items.csv, items.jsonl or {eventsFileName}");
 
-        var batch = new ImportBatch { TopicsFile = topicsPath, SourcesFile = sourcesPath, ItemsFile = itemsPath ?? csvItems, EventsFile = eventsPath };
+        var batch = new ImportBatch
+        {
+            TopicsFile = topicsPath, SourcesFile = sourcesPath, ItemsFile = itemsPath ?? csvItems, EventsFile = eventsPath,
+            RefusesMisspeltTopics = refusesMisspeltTopics,
+        };
         if (File.Exists(topicsPath))
             ReadTopics(topicsPath, batch);
         if (File.Exists(sourcesPath))
@@ -114,7 +118,8 @@ public static class ImportReaders
             if (!File.Exists(Path.Combine(directory, name)))
                 throw new FileNotFoundException($"{Path.Combine(directory, name)}: no such file (synthetic data is {string.Join(", ", SyntheticFiles)})");
         }
-        return Directory(directory, "ratings.csv");
+        // The generator's topics are its own vocabulary, not typed by a person.
+        return Directory(directory, "ratings.csv", refusesMisspeltTopics: false);
     }
 
     /// <summary>The files the synthetic generator writes, every one of which <see cref="Synthetic"/> reads.</summary>

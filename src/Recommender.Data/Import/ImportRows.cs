@@ -86,6 +86,13 @@ public sealed class ImportBatch
     public string EventsFile { get; init; } = "events";
     public List<EventRow> Events { get; } = [];
 
+    /// <summary>
+    /// Whether a topic only items name, new to the catalog and a near miss of a known one (<see cref="DidYouMean.Misspelling"/>),
+    /// is refused as a likely typo: set for files people write (the generic import), not for a data set's own vocabulary
+    /// (MovieTweetings' genres include both Short and Sport).
+    /// </summary>
+    public bool RefusesMisspeltTopics { get; init; }
+
     /// <summary>Ratings use one scale everywhere: 0 to 10 (MovieTweetings' own; 1..5 data fits inside it).</summary>
     public const float MinRating = Factorization.RatingTable.MinRating, MaxRating = Factorization.RatingTable.MaxRating;
 
@@ -94,8 +101,15 @@ public sealed class ImportBatch
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"import:{kind.ToName()}:{itemExternalId}:{at.ToUnixTimeMilliseconds()}");
 }
 
-/// <summary>What an import changed in the database.</summary>
-public sealed record ImportResult(int SourcesAdded, int TopicsAdded, int ItemsAdded, int ItemsUpdated, int UsersAdded, long EventsAdded, long RowsRead, TimeSpan Elapsed);
+/// <summary>What an import changed in the database; <paramref name="TopicsCreated"/> names each new topic with where it was first named.</summary>
+public sealed record ImportResult(int SourcesAdded, int TopicsAdded, int ItemsAdded, int ItemsUpdated, int UsersAdded, long EventsAdded, long RowsRead, TimeSpan Elapsed,
+    IReadOnlyList<CreatedTopic>? TopicsCreated = null);
+
+/// <summary>
+/// A topic an import created, with the file and line that first named it: a topic file's own line (<paramref name="FromTopicFile"/>),
+/// or the first item naming it.
+/// </summary>
+public sealed record CreatedTopic(string Name, string File, long Line, bool FromTopicFile);
 
 /// <summary>Progress of an import, for a progress bar: a phase, and rows done out of a total in that phase.</summary>
 public readonly record struct ImportProgress(string Phase, long Done, long Total);

@@ -1,4 +1,4 @@
-namespace Recommender.Serving;
+namespace Recommender.Core;
 
 /// <summary>
 /// The name a client most likely meant, for a 400 that says "did you mean …?": one that differs only in case, '_' or
@@ -24,13 +24,29 @@ public static class DidYouMean
 
     private static string Leaf(string name) => name[(name.LastIndexOf('/') + 1)..];
 
-    private static string? Nearest(List<string> candidates, string given)
+    /// <summary>
+    /// The name <paramref name="given"/> is most likely a misspelling of, strictly enough to refuse it rather than only
+    /// suggest: the same but for case, '_' or '-', or one edit in four characters of the whole name (at most two, so
+    /// none in a name under four characters) with the same digits (<c>python3</c> is not a misspelt <c>python2</c>),
+    /// and no other as near. Unlike <see cref="Closest"/>, a name is not matched by its last part alone.
+    /// </summary>
+    public static string? Misspelling(IEnumerable<string> names, string given)
+    {
+        ArgumentNullException.ThrowIfNull(given);
+        var digits = Digits(given);
+        return Nearest([.. names.Where(n => n != given && Digits(n) == digits)], given, Math.Min(2, given.Length / 4));
+    }
+
+    private static string Digits(string name) => string.Concat(name.Where(char.IsAsciiDigit));
+
+    // At most one edit in four characters, and never more than two: further than that it is another name.
+    private static string? Nearest(List<string> candidates, string given) => Nearest(candidates, given, Math.Min(2, Math.Max(1, given.Length / 4)));
+
+    private static string? Nearest(List<string> candidates, string given, int allowed)
     {
         var spelt = candidates.FirstOrDefault(c => string.Equals(Bare(c), Bare(given), StringComparison.OrdinalIgnoreCase));
         if (spelt is not null)
             return spelt;
-        // At most one edit in four characters, and never more than two: further than that it is another name.
-        var allowed = Math.Min(2, Math.Max(1, given.Length / 4));
         var near = candidates.Select(c => (Name: c, Distance: Distance(c.ToLowerInvariant(), given.ToLowerInvariant())))
             .Where(c => c.Distance <= allowed).OrderBy(c => c.Distance).Take(2).ToList();
         return near switch
