@@ -25,6 +25,7 @@ public static class CliApp
             KeysCommand.Create(),
             UsersCommand.Create(),
             ModelsCommand.Create(),
+            AuditCommand.Create(),
             SkillCommand.Create(),
             ProvenanceCommand.Create(),
             Bench(),

@@ -160,6 +160,14 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
             "select id from users where external_id = @externalId", new { externalId }, cancellationToken: ct));
     }
 
+    /// <summary>The id of the person who signs in with this login; null when no one does.</summary>
+    public async Task<long?> FindLoginAsync(string login, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
+            "select id from users where login = @login", new { login }, cancellationToken: ct));
+    }
+
     /// <summary>The platform's user with this external id, created on first sight (platform users have no login).</summary>
     public async Task<long> EnsureExternalAsync(string externalId, CancellationToken ct = default) =>
         (await EnsureExternalAsync([externalId], ct))[externalId];

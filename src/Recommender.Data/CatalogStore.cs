@@ -165,6 +165,16 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource)
         return rows.ToDictionary(r => r.ExternalId, r => r.Id, StringComparer.Ordinal);
     }
 
+    /// <summary>The platform's ids of these items; items since removed are missing from the result.</summary>
+    public async Task<IReadOnlyDictionary<long, string>> ExternalIdsAsync(IEnumerable<long> ids, CancellationToken ct = default)
+    {
+        var wanted = ids.Distinct().ToArray();
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<(long Id, string ExternalId)>(new CommandDefinition(
+            "select id, external_id from items where id = any(@wanted)", new { wanted }, cancellationToken: ct));
+        return rows.ToDictionary(r => r.Id, r => r.ExternalId);
+    }
+
     /// <summary>Removes an item, its topics and the events about it (events carry no foreign key, so they go explicitly).</summary>
     public async Task<bool> DeleteItemAsync(string externalId, CancellationToken ct = default)
     {

@@ -27,30 +27,6 @@ public static class MeApi
 
     public sealed record AppendResponse(int Recorded, int Duplicates);
 
-    /// <summary>
-    /// A stored list. <c>RerankerVersion</c> names the learned re-ranker that reordered the model's candidates, or is null when the model's scores alone did.
-    /// </summary>
-    public sealed record ServedListDto(Guid RequestId, string ObjectiveId, string ObjectiveVersion, string ParametersHash, JsonNode? Parameters,
-        int Seed, string ModelVersion, int CandidatesConsidered, IReadOnlyList<ServedItemDto> Items, DateTime CreatedAt, string? RerankerVersion)
-    {
-        /// <summary>The list as the API shows it; <paramref name="catalog"/> gives each item's external id.</summary>
-        public static ServedListDto From(ServedListRow r, ServingState catalog) => new(r.RequestId, r.ObjectiveId, r.ObjectiveVersion, r.ParametersHash,
-            JsonNode.Parse(r.ParametersJson), r.Seed, r.ModelVersion, r.CandidatesConsidered, [.. r.ReadItems().Select(i => ServedItemDto.From(i, catalog))],
-            r.CreatedAt, r.RerankerVersion);
-    }
-
-    /// <summary>
-    /// One item of a stored list, named like a feed's items (<c>itemId</c>, and the platform's <c>externalId</c>, null when
-    /// the item has since left the catalog). Score and components are as recorded: single precision, null when not a finite number.
-    /// </summary>
-    public sealed record ServedItemDto(int Rank, long ItemId, string? ExternalId, [property: JsonConverter(typeof(AuditScoreConverter))] double Score,
-        [property: JsonConverter(typeof(AuditComponentsConverter))] IReadOnlyDictionary<string, double> Components, IReadOnlyList<string> Reasons,
-        string? Provenance)
-    {
-        public static ServedItemDto From(ServedItem i, ServingState catalog) =>
-            new(i.Rank, i.ItemId, catalog.ExternalIdOf(i.ItemId), i.Score, i.Components, i.Reasons, i.Provenance);
-    }
-
     /// <summary>Why an item was shown: its score as recorded (single precision, null when it was not a finite number), components and reasons.</summary>
     public sealed record WhyDto(long ItemId, Guid RequestId, int Rank, string ObjectiveId, [property: JsonConverter(typeof(AuditScoreConverter))] double Score,
         [property: JsonConverter(typeof(AuditComponentsConverter))] IReadOnlyDictionary<string, double> Components, IReadOnlyList<string> Reasons, DateTime ShownAt);
@@ -184,12 +160,12 @@ public static class MeApi
         if (!ServedPage.Check(errors, limit ?? ServedPage.DefaultLimit, before: before))
             return TypedResults.ValidationProblem(errors);
         var rows = await audit.OfPersonAsync(user.UserId(), limit ?? ServedPage.DefaultLimit, before, ct);
-        return TypedResults.Ok(rows.Select(r => ServedListDto.From(r, serving)).ToList());
+        return TypedResults.Ok(rows.Select(r => ServedListDto.From(r, serving.ExternalIdOf)).ToList());
     }
 
     private static async Task<Results<Ok<ServedListDto>, NotFound>> GetServedList(Guid requestId, ClaimsPrincipal user, AuditQueries audit, ServingState serving,
         CancellationToken ct) =>
-        await audit.OwnRecordAsync(user.UserId(), requestId, ct) is { } row ? TypedResults.Ok(ServedListDto.From(row, serving)) : TypedResults.NotFound();
+        await audit.OwnRecordAsync(user.UserId(), requestId, ct) is { } row ? TypedResults.Ok(ServedListDto.From(row, serving.ExternalIdOf)) : TypedResults.NotFound();
 
     /// <summary>Why an item is in my feed: the most recent list that showed it, with its score components and reasons.</summary>
     private static async Task<Results<Ok<WhyDto>, NotFound>> GetWhy(long itemId, ClaimsPrincipal user, AuditQueries audit, CancellationToken ct)

@@ -106,6 +106,60 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Audit_prints_and_writes_the_served_lists_of_a_person_objective_and_window_and_names_a_bad_option()
+    {
+        var folder = Directory.CreateTempSubdirectory("recommender-cli-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder, "items.csv"), "item_id,title\na1,Tides\na2,Waves\n");
+            Assert.Equal(0, (await RunAsync(null, "import", "generic", folder)).Exit);
+            var items = await new CatalogStore(_db.DataSource).ResolveItemsAsync(["a1", "a2"]);
+            var accounts = new AccountStore(_db.DataSource);
+            var kim = (await accounts.UpsertAsync("kim", "Kim", "user", Password)).Id;
+            var shopper = await accounts.EnsureExternalAsync("shop-7");
+            Core.ServedList Served(long user, string objective, string at) => new(user, objective, "1", "{}", "hash", "model v1", 1,
+                DateTimeOffset.Parse(at, System.Globalization.CultureInfo.InvariantCulture), 2,
+                [new Core.ServedItem(1, items["a2"], 0.5, new Dictionary<string, double>(), ["because"]), new Core.ServedItem(2, items["a1"], 0.25, new Dictionary<string, double>(), [])]);
+            await new ServedListStore(_db.DataSource).WriteAsync(
+            [
+                new AuditRecord(Guid.CreateVersion7(), kim, Served(kim, "learning", "2026-12-01T10:00:00Z")),
+                new AuditRecord(Guid.CreateVersion7(), shopper, Served(shopper, "learning", "2026-12-02T10:00:00Z")),
+                new AuditRecord(Guid.CreateVersion7(), kim, Served(kim, "engagement", "2026-12-03T10:00:00Z")),
+            ]);
+            var file = Path.Combine(folder, "served.jsonl");
+
+            var ofKim = await RunAsync(null, "audit", "--login", "kim");
+            var written = await RunAsync(null, "audit", "--objective", "learning", "--from", "2026-12-01", "--to", "2026-12-02T23:00:00Z", "--out", file);
+            var ofShopper = await RunAsync(null, "audit", "--platform-user", "shop-7", "--objective", "engagement");
+            var badDate = await RunAsync(null, "audit", "--from", "02/12/2026");
+            var nobody = await RunAsync(null, "audit", "--login", "nobody");
+            var badObjective = await RunAsync(null, "audit", "--objective", "learnin");
+
+            Assert.True(ofKim.Exit == 0, ofKim.Output);
+            Assert.Contains("engagement", ofKim.Output, StringComparison.Ordinal);
+            Assert.Contains("2026-12-01 10:00", ofKim.Output, StringComparison.Ordinal);
+            Assert.Contains("2: a2, a1", ofKim.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("shop-7", ofKim.Output, StringComparison.Ordinal);
+            Assert.True(written.Exit == 0, written.Output);
+            Assert.Contains("wrote 2 served lists", written.Output, StringComparison.Ordinal);
+            var lines = (await File.ReadAllLinesAsync(file)).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!).ToList();
+            // Newest first, in the shape GET /api/admin/served gives.
+            Assert.Equal([shopper, kim], lines.Select(l => l["userId"]!.GetValue<long>()));
+            Assert.All(lines, l => Assert.Equal("learning", l["list"]!["objectiveId"]!.GetValue<string>()));
+            Assert.Equal("a2", lines[0]["list"]!["items"]![0]!["externalId"]!.GetValue<string>());
+            Assert.Equal((0, "no served lists match"), (ofShopper.Exit, ofShopper.Output.Trim()));
+            Assert.Equal((2, 2, 2), (badDate.Exit, nobody.Exit, badObjective.Exit));
+            Assert.Contains("error: --from: '02/12/2026' is not an ISO 8601 date or time", badDate.Output, StringComparison.Ordinal);
+            Assert.Contains("error: --login: no one signs in with 'nobody'", nobody.Output, StringComparison.Ordinal);
+            Assert.Contains("error: --objective: no objective 'learnin'", badObjective.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Import_of_items_with_only_id_and_title_updates_the_title_and_keeps_everything_else()
     {
         var folder = Directory.CreateTempSubdirectory("recommender-cli-").FullName;
