@@ -89,7 +89,10 @@ public static class ImportReaders
 
         var batch = new ImportBatch
         {
-            TopicsFile = topicsPath, SourcesFile = sourcesPath, ItemsFile = itemsPath ?? csvItems, EventsFile = eventsPath,
+            TopicsFile = topicsPath,
+            SourcesFile = sourcesPath,
+            ItemsFile = itemsPath ?? csvItems,
+            EventsFile = eventsPath,
             RefusesMisspeltTopics = refusesMisspeltTopics,
         };
         if (File.Exists(topicsPath))
