@@ -95,6 +95,21 @@ public sealed class FeedService(
     }
 
     /// <summary>
+    /// What each of <paramref name="topics"/> holds for the user (<see cref="TopicSupply"/>), read from their history and
+    /// skills as a feed reads them, so the feed can say why a chosen topic has little on the page. Empty for no such user.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, TopicSupply>> TopicSupplyAsync(long userId, IReadOnlyList<string> topics, double credibilityFloor,
+        double? masteredSuccess, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(topics);
+        if (await contexts.LoadAsync(userId, _options.HistoryLength, ct) is not { } context)
+            return new Dictionary<string, TopicSupply>();
+        var user = new UserState(context.UserId, context.History, context.Skills);
+        var catalog = state.Current.Pipeline.Catalog;
+        return topics.Distinct(StringComparer.Ordinal).ToDictionary(t => t, t => TopicSupply.Of(catalog, user, t, credibilityFloor, masteredSuccess), StringComparer.Ordinal);
+    }
+
+    /// <summary>
     /// The page <paramref name="requestId"/> as it was served to the user, to show again after a feedback click: the
     /// reader stays on the list they were reading, and the click counts from their next page on. Null when the list is
     /// not theirs, not yet written from the audit spool to the database, or its goal is gone; the caller then serves a

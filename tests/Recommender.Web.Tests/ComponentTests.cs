@@ -189,6 +189,38 @@ public sealed class ComponentTests : IDisposable
     }
 
     [Fact]
+    public void Missing_topics_says_what_the_readers_items_on_a_short_or_missing_topic_are()
+    {
+        FeedItem Shown(long id, params string[] topics) =>
+            new(1, id, $"item-{id}", $"Item {id}", topics, "A source", 0.8, 2, null, null, 1, new Dictionary<string, double>(), ["On it."]);
+        IReadOnlyList<string> chosen = ["Oceans", "Music", "Physics"];
+        List<FeedItem> page = [Shown(1, "Oceans"), .. Enumerable.Range(2, 9).Select(id => Shown(id, "Music"))];
+        var supply = new Dictionary<string, TopicSupply>
+        {
+            ["Oceans"] = new("Oceans", 14, 9, 0, 1, 2),
+            ["Music"] = new("Music", 40, 0, 0, 0, 0),
+            ["Physics"] = new("Physics", 3, 2, 1, 0, 0),
+        };
+        // Nothing rules the short topic's items out: the general reason stands.
+        var unexplained = new Dictionary<string, TopicSupply>(supply) { ["Oceans"] = new("Oceans", 14, 0, 0, 0, 0) };
+
+        var notes = _context.Render<MissingTopics>(p => p.Add(c => c.Chosen, chosen).Add(c => c.Shown, page).Add(c => c.Balanced, true)
+            .Add(c => c.CredibilityFloor, 0.4).Add(c => c.Supply, supply));
+        var general = _context.Render<MissingTopics>(p => p.Add(c => c.Chosen, chosen).Add(c => c.Shown, page).Add(c => c.Balanced, true)
+            .Add(c => c.CredibilityFloor, 0.4).Add(c => c.Supply, unexplained));
+
+        Assert.Equal(
+        [
+            "Nothing here on “Physics”: of its 3 items, 2 you have read or dismissed and 1 comes from sources below your credibility floor.",
+            "Only 1 of these 10 items is on “Oceans”: of its 14 items, 9 you have read or dismissed, 1 you know well already and 2 are well above your level for now.",
+        ], notes.FindAll(".missing-topics li").Select(li => li.TextContent));
+        Assert.Contains("Only 1 of these 10 items is on “Oceans”: there is little more on it at your level just now.",
+            general.FindAll(".missing-topics li").Select(li => li.TextContent));
+        Assert.True(MissingTopics.NotesATopic(chosen, page, balanced: true));
+        Assert.False(MissingTopics.NotesATopic(["Music"], page, balanced: true));
+    }
+
+    [Fact]
     public void Goal_switch_names_the_active_goal_and_offers_each_other_goal_as_a_plain_form_post()
     {
         var objectives = _web.Services.GetRequiredService<ObjectiveRegistry>();
