@@ -216,6 +216,10 @@ public sealed class ComponentTests : IDisposable
         ], notes.FindAll(".missing-topics li").Select(li => li.TextContent));
         Assert.Contains("Only 1 of these 10 items is on “Oceans”: there is little more on it at your level just now.",
             general.FindAll(".missing-topics li").Select(li => li.TextContent));
+        var allAbove = _context.Render<MissingTopics>(p => p.Add(c => c.Chosen, chosen).Add(c => c.Shown, page).Add(c => c.Balanced, true)
+            .Add(c => c.Supply, new Dictionary<string, TopicSupply>(supply) { ["Oceans"] = new("Oceans", 3, 0, 0, 0, 3) }));
+        Assert.Contains("Only 1 of these 10 items is on “Oceans”: of its 3 items, all are well above your level for now.",
+            allAbove.FindAll(".missing-topics li").Select(li => li.TextContent));
         Assert.True(MissingTopics.NotesATopic(chosen, page, balanced: true));
         Assert.False(MissingTopics.NotesATopic(["Music"], page, balanced: true));
     }
