@@ -9,7 +9,9 @@ namespace Recommender.Benchmarks;
 /// Re-ranking 500 candidates to 20 with each built-in objective (target: ≤ 1 ms median), and one whole pipeline call
 /// (candidate generation over a 3,706-item catalog included) for comparison, without and with a learned second stage
 /// the size the trainer makes by default (100 trees of 15 leaves over every re-ranker feature): the difference is what
-/// rescoring the candidates costs a personal feed.
+/// rescoring the candidates costs a personal feed; and the whole pipeline again over a catalog with 10% more items that
+/// arrived after the model was trained (the newest, so they are among the recent candidates), which are scored by their
+/// stand-ins (<see cref="NewItems"/>).
 /// </summary>
 [MemoryDiagnoser]
 [MedianColumn]
@@ -17,6 +19,7 @@ public class RerankBenchmarks
 {
     private RecommendationPipeline _pipeline = null!;
     private RecommendationPipeline _reranked = null!;
+    private RecommendationPipeline _withNewItems = null!;
     private Reranker _reranker = null!;
     private ReaderLevel _readerLevel = null!;
     private RankingRequest _request = null!;
@@ -68,6 +71,10 @@ public class RerankBenchmarks
         _reranker = new Reranker(1, RandomEnsemble(rng, trees: 100, leaves: 15));
         _reranked = new RecommendationPipeline(model, catalog, _pipeline.Objectives, reranker: _reranker);
         _readerLevel = ReaderLevel.Of(catalog, consumed);
+        var arrived = Enumerable.Range(items + 1, items / 10).Select(i => new ItemInfo(
+            i, i.ToString(System.Globalization.CultureInfo.InvariantCulture), $"Item {i}",
+            [$"topic-{i % topics:00}"], 1 + i % 5, $"s{i % 40}", rng.NextDouble(), null, DateTimeOffset.UnixEpoch.AddDays(items + i)));
+        _withNewItems = new RecommendationPipeline(model, new Catalog([.. catalogItems, .. arrived], popularity), _pipeline.Objectives);
     }
 
     // Trees of the trained size with random splits; how the ensemble was learned does not change what it costs to evaluate.
@@ -96,6 +103,9 @@ public class RerankBenchmarks
 
     [Benchmark]
     public int Rescore500() => _reranker.Rescore(_request.Candidates, _request.Catalog, new HashSet<string> { "topic-03" }, _readerLevel, _request.Now).Count;
+
+    [Benchmark]
+    public int WholePipelineWith10PercentNewItems() => _withNewItems.Recommend(_pipelineRequest).Items.Count;
 
     [Benchmark]
     public int WholePipelineWithLearnedSecondStage() => _reranked.Recommend(_pipelineRequest).Items.Count;
