@@ -85,6 +85,9 @@ public sealed class RecommendationPipeline
 
     public IRelevanceModel Model => _model;
 
+    /// <summary>Catalog items the model has not learned (they arrived after it was trained), served through <see cref="NewItems"/>.</summary>
+    public int NewItemCount => _newItems?.Count ?? 0;
+
     public Catalog Catalog => _catalog;
 
     public ObjectiveRegistry Objectives => _objectives;

@@ -442,6 +442,40 @@ public sealed class AdminPageTests(WebFixture web)
     }
 
     [Fact]
+    public async Task Models_page_counts_the_items_that_arrived_after_the_serving_model_was_trained()
+    {
+        var store = new ModelStore(web.DataSource);
+        await new ModelTraining(store, new EventStore(web.DataSource)).TrainAsync(new Factorization.MatrixFactorizationOptions { NumberOfThreads = 1, ApproximationRank = 8 });
+        using var admin = web.NewClient();
+        await admin.SignInAsync(await web.NewAccountAsync("admin"));
+        var active = (await store.ListAsync()).Single(m => m.IsActive).Version;
+        // What the web app serves follows the database when told (LISTEN); here it is told at once, not in a moment.
+        var serving = web.Services.GetRequiredService<ServingState>();
+        await serving.ReloadAsync();
+        var before = await NewItemsOnPageAsync();
+
+        await using (var conn = await web.DataSource.OpenConnectionAsync())
+        {
+            await Dapper.SqlMapper.ExecuteAsync(conn, $"""
+                insert into items (external_id, title) values ('new-{Guid.NewGuid():N}', 'Arrived after training');
+                select pg_notify('{CatalogStore.ChangeChannel}', '');
+                """);
+        }
+        await serving.ReloadAsync();
+        var after = await NewItemsOnPageAsync();
+
+        Assert.Equal(before.Count + 1, after.Count);
+        Assert.Matches($@"^[\d,]+ items? arrived after v{active} was trained\. (It is|They are) served already, each scored like the items on its topic and saying so on its card, until the next training learns (it|them)\.$", after.Text);
+
+        async Task<(int Count, string Text)> NewItemsOnPageAsync()
+        {
+            var (_, page, _) = await admin.PageAsync("/admin/models");
+            var text = page.QuerySelector("#new-items")?.TextContent ?? "";
+            return (text.Length == 0 ? 0 : int.Parse(text.Split(' ')[0], NumberStyles.AllowThousands, CultureInfo.InvariantCulture), text);
+        }
+    }
+
+    [Fact]
     public async Task Role_change_asks_first_naming_the_person_and_only_the_confirmed_post_changes_it()
     {
         var surname = $"Role{Guid.NewGuid():N}"[..12];
