@@ -204,6 +204,14 @@ public sealed class ServedListStore(NpgsqlDataSource dataSource)
             """, new { objectiveId, width, origin = origin.UtcDateTime, from = from.UtcDateTime, to = to.UtcDateTime, perBucket }, cancellationToken: ct))];
     }
 
+    /// <summary>Whether any list was served under this objective id (the objective and time index answers it).</summary>
+    public async Task<bool> AnyOfObjectiveAsync(string objectiveId, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "select exists (select 1 from served_lists where objective_id = @objectiveId)", new { objectiveId }, cancellationToken: ct));
+    }
+
     public async Task<long> CountAsync(CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);

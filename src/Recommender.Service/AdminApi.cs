@@ -2,9 +2,7 @@ using System.Security.Claims;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Recommender.Core;
 using Recommender.Data;
-using Recommender.Data.Import;
 using Recommender.Data.Models;
 using Recommender.Serving;
 using Recommender.Training;
@@ -137,32 +135,27 @@ public static class AdminApi
         return TypedResults.Ok((await accounts.ListAsync(role, offset ?? 0, limit ?? PeoplePage.DefaultLimit, ct)).Select(PersonDto.From).ToList());
     }
 
-    private static async Task<Results<Ok<List<AuditRow>>, ValidationProblem>> QueryServed(AuditQueries audit, ObjectiveRegistry objectives, ServingState serving,
+    private static async Task<Results<Ok<List<AuditRow>>, ValidationProblem>> QueryServed(AuditQueries audit, AuditFilterCheck filter, ServingState serving,
         AccountStore accounts, CancellationToken ct, long? userId = null, string? externalUserId = null, string? objectiveId = null, DateTimeOffset? from = null,
         DateTimeOffset? to = null, int? limit = null, long? before = null)
     {
         var errors = new Dictionary<string, string[]>();
+        ServedPage.Check(errors, limit ?? ServedPage.DefaultLimit, before: before);
         // A platform's user is named by the platform's id; userId is ours (the one GET /api/admin/users lists).
-        if (externalUserId is not null && userId is not null)
-            errors["externalUserId"] = ["give userId or externalUserId, not both"];
-        else if (externalUserId is not null && CatalogRules.IdProblem(externalUserId) is { } idProblem)
-            errors["externalUserId"] = [idProblem];
-        // An unknown objective would match nothing and look like an empty log.
-        if (objectiveId is not null && !objectives.TryGet(objectiveId, out _))
-            errors["objectiveId"] = [$"no objective '{objectiveId}'; GET /api/objectives lists them"];
-        var paged = ServedPage.Check(errors, limit ?? ServedPage.DefaultLimit, before: before);
-        if (!InputRanges.CheckInstants(errors, ("from", from), ("to", to)) || !paged || errors.Count > 0)
+        var checkedFilter = await filter.CheckAsync(new AuditFilterInput(objectiveId, from, to, externalUserId, PersonNamed: userId is not null), ServedFilterFields, ct);
+        foreach (var (field, problem) in checkedFilter.Problems)
+            errors[field] = [problem];
+        if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
-        if (from > to)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["from"] = ["must not be after 'to'"] });
-        if (externalUserId is not null && (userId = await accounts.FindExternalAsync(externalUserId, ct)) is null)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["externalUserId"] = [$"no platform user '{externalUserId}'"] });
+        userId = checkedFilter.PlatformUserId ?? userId;
         // An unknown person would match nothing and look like someone who was never shown anything.
         if (externalUserId is null && userId is { } ours && await accounts.GetAsync(ours, ct) is null)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["userId"] = [$"no person has user id {ours}; GET /api/admin/users lists them"] });
         var rows = await audit.SearchAsync(new ServedListFilter(userId, objectiveId, from, to, limit ?? ServedPage.DefaultLimit, before), ct);
         return TypedResults.Ok(rows.Select(r => new AuditRow(r.Id, r.UserId, ServedListDto.From(r, serving.ExternalIdOf))).ToList());
     }
+
+    private static readonly AuditFilterFields ServedFilterFields = new("userId", "externalUserId", "objectiveId", "from", "to", ObjectivesHint: "GET /api/objectives lists them");
 
     private static async Task<Results<Ok<IReadOnlyList<ObjectiveWindowReport>>, ValidationProblem>> Metrics(ObjectiveReport report, CancellationToken ct,
         DateTimeOffset? from = null, DateTimeOffset? to = null, int k = 10)

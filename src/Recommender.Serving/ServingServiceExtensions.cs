@@ -22,6 +22,7 @@ public static class ServingServiceExtensions
         builder.Services.AddSingleton<FeedService>();
         builder.Services.AddSingleton<SettingsService>();
         builder.Services.AddSingleton<AuditQueries>();
+        builder.Services.AddSingleton<AuditFilterCheck>();
         builder.Services.AddSingleton<AccountAdministration>();
         builder.Services.AddSingleton<ModelAdministration>();
         builder.Services.AddSingleton<PublisherKeyAdministration>();

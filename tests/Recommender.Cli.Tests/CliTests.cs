@@ -119,12 +119,14 @@ public sealed class CliTests : IAsyncLifetime
             var shopper = await accounts.EnsureExternalAsync("shop-7");
             Core.ServedList Served(long user, string objective, string at) => new(user, objective, "1", "{}", "hash", "model v1", 1,
                 DateTimeOffset.Parse(at, System.Globalization.CultureInfo.InvariantCulture), 2,
-                [new Core.ServedItem(1, items["a2"], 0.5, new Dictionary<string, double>(), ["because"]), new Core.ServedItem(2, items["a1"], 0.25, new Dictionary<string, double>(), [])]);
+                [new Core.ServedItem(1, items["a2"], 0.5, new Dictionary<string, double>(), ["A step beyond what you've read on “Tides”."]), new Core.ServedItem(2, items["a1"], 0.25, new Dictionary<string, double>(), [])]);
             await new ServedListStore(_db.DataSource).WriteAsync(
             [
                 new AuditRecord(Guid.CreateVersion7(), kim, Served(kim, "learning", "2026-12-01T10:00:00Z")),
                 new AuditRecord(Guid.CreateVersion7(), shopper, Served(shopper, "learning", "2026-12-02T10:00:00Z")),
                 new AuditRecord(Guid.CreateVersion7(), kim, Served(kim, "engagement", "2026-12-03T10:00:00Z")),
+                // A plug-in's objective: the CLI loads no plug-ins, but its lists are in the log to be audited.
+                new AuditRecord(Guid.CreateVersion7(), shopper, Served(shopper, "fresh", "2026-12-04T10:00:00Z")),
             ]);
             var file = Path.Combine(folder, "served.jsonl");
 
@@ -134,6 +136,14 @@ public sealed class CliTests : IAsyncLifetime
             var badDate = await RunAsync(null, "audit", "--from", "02/12/2026");
             var nobody = await RunAsync(null, "audit", "--login", "nobody");
             var badObjective = await RunAsync(null, "audit", "--objective", "learnin");
+            var plugin = await RunAsync(null, "audit", "--objective", "fresh");
+            var newestOfKim = await RunAsync(null, "audit", "--login", "kim", "--limit", "1");
+            var allOfKim = await RunAsync(null, "audit", "--login", "kim", "--limit", "2");
+            // A date as the end means through that day, as the audit page reads it: the list at 10:00 on the 3rd is in.
+            var throughTheDay = await RunAsync(null, "audit", "--login", "kim", "--from", "2026-12-03", "--to", "2026-12-03");
+            var farFuture = await RunAsync(null, "audit", "--to", "9999-12-31");
+            var both = await RunAsync(null, "audit", "--login", "kim", "--platform-user", "shop-7");
+            var backwards = await RunAsync(null, "audit", "--from", "2026-12-03", "--to", "2026-12-01");
 
             Assert.True(ofKim.Exit == 0, ofKim.Output);
             Assert.Contains("engagement", ofKim.Output, StringComparison.Ordinal);
@@ -147,11 +157,24 @@ public sealed class CliTests : IAsyncLifetime
             Assert.Equal([shopper, kim], lines.Select(l => l["userId"]!.GetValue<long>()));
             Assert.All(lines, l => Assert.Equal("learning", l["list"]!["objectiveId"]!.GetValue<string>()));
             Assert.Equal("a2", lines[0]["list"]!["items"]![0]!["externalId"]!.GetValue<string>());
+            // Written as people read it and grep finds it, not as \u0027 and \u201C escapes.
+            Assert.Contains("you've read on “Tides”", await File.ReadAllTextAsync(file), StringComparison.Ordinal);
+            Assert.Contains("a larger --limit shows more", newestOfKim.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("a larger --limit", allOfKim.Output, StringComparison.Ordinal);
+            Assert.Contains("2026-12-01 10:00", allOfKim.Output, StringComparison.Ordinal);
+            Assert.Contains("2026-12-03 10:00", throughTheDay.Output, StringComparison.Ordinal);
             Assert.Equal((0, "no served lists match"), (ofShopper.Exit, ofShopper.Output.Trim()));
             Assert.Equal((2, 2, 2), (badDate.Exit, nobody.Exit, badObjective.Exit));
             Assert.Contains("error: --from: '02/12/2026' is not an ISO 8601 date or time", badDate.Output, StringComparison.Ordinal);
             Assert.Contains("error: --login: no one signs in with 'nobody'", nobody.Output, StringComparison.Ordinal);
-            Assert.Contains("error: --objective: no objective 'learnin'", badObjective.Output, StringComparison.Ordinal);
+            Assert.Contains("error: --objective: no objective 'learnin'; the objectives are blend, diversity, engagement, learning, no_profiling", badObjective.Output, StringComparison.Ordinal);
+            Assert.True(plugin.Exit == 0, plugin.Output);
+            Assert.Contains("fresh", plugin.Output, StringComparison.Ordinal);
+            // The same checks as GET /api/admin/served, each named by its flag.
+            Assert.Equal((2, 2, 2), (farFuture.Exit, both.Exit, backwards.Exit));
+            Assert.Contains("error: --to: must be between 1900-01-01 and 2200-01-01", farFuture.Output, StringComparison.Ordinal);
+            Assert.Contains("error: --platform-user: give --login or --platform-user, not both", both.Output, StringComparison.Ordinal);
+            Assert.Contains("error: --from: must not be after '--to'", backwards.Output, StringComparison.Ordinal);
         }
         finally
         {

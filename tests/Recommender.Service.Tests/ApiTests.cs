@@ -762,6 +762,25 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
+    public async Task Admin_served_lists_find_an_objective_no_longer_loaded_whose_lists_are_in_the_log()
+    {
+        // A plug-in taken out of the plug-in folder: its lists stay in the log, and an auditor must still find them.
+        var reader = await new Data.AccountStore(service.DataSource).UpsertAsync("erin-" + Guid.NewGuid().ToString("N")[..6], "Erin", "user", ServiceFixture.Password);
+        var retired = "retired_" + Guid.NewGuid().ToString("N")[..8];
+        await new Data.ServedListStore(service.DataSource).WriteAsync(
+            [new Data.AuditRecord(Guid.CreateVersion7(), reader.Id, new Core.ServedList(reader.Id, retired, "1", "{}", "hash", "1", 1, DateTimeOffset.UtcNow, 0, []))]);
+        var admin = await service.SignedInAsync(service.Admin);
+
+        var found = await admin.GetAsync($"/api/admin/served?objectiveId={retired}");
+        var never = await admin.GetAsync("/api/admin/served?objectiveId=never_" + Guid.NewGuid().ToString("N")[..8]);
+
+        Assert.Equal(HttpStatusCode.OK, found.StatusCode);
+        Assert.Equal([reader.Id], (await JsonAsync(found)).AsArray().Select(l => l!["userId"]!.GetValue<long>()));
+        Assert.Equal(HttpStatusCode.BadRequest, never.StatusCode);
+        Assert.Contains("GET /api/objectives lists them", await never.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Feed_gives_a_sources_credibility_as_it_was_given()
     {
         // A newcomer, so no one else's test changes what their feed shows.

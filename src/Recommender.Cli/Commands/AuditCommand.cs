@@ -26,7 +26,7 @@ internal static class AuditCommand
         var platformUser = new Option<string?>("--platform-user") { Description = "Only lists served to a platform's user, by the platform's own id." };
         var objective = new Option<string?>("--objective") { Description = "Only lists ranked for this objective (learning, diversity, engagement, no_profiling, blend)." };
         var from = new Option<string?>("--from") { Description = "Only lists served at or after this time: ISO 8601, such as 2026-12-06 or 2026-12-06T09:30:00Z (UTC without an offset)." };
-        var to = new Option<string?>("--to") { Description = "Only lists served at or before this time, written as --from." };
+        var to = new Option<string?>("--to") { Description = "Only lists served up to this time, written as --from; a date includes that day, a time to the minute that minute." };
         var limit = new Option<int>("--limit") { Description = $"At most this many lists, newest first (1 to {MaxLimit:N0}).", DefaultValueFactory = _ => 50 };
         var output = new Option<string?>("--out") { Description = "Write the lists to this file as JSON lines, one list a line, as GET /api/admin/served gives each, instead of printing them." };
         var command = new Command("audit", "Served lists from the audit log, newest first: for a person, an objective and a time window.")
@@ -35,44 +35,41 @@ internal static class AuditCommand
         };
         command.SetAction(CliApp.Guarded(async (parse, ct) =>
         {
-            // Every mistake is named by its flag before the database is read: an empty answer must mean nothing was served.
-            var (loginValue, platformValue) = (parse.GetValue(login), parse.GetValue(platformUser));
-            if (loginValue is not null && platformValue is not null)
-                throw new CliException("--login and --platform-user: give one of them, not both");
-            if (platformValue is not null && CatalogRules.IdProblem(platformValue) is { } idProblem)
-                throw new CliException($"--platform-user: {idProblem}");
-            var objectiveId = parse.GetValue(objective);
-            var objectives = new ObjectiveRegistry(ObjectiveRegistry.BuiltIn());
-            if (objectiveId is not null && !objectives.TryGet(objectiveId, out _))
-                throw new CliException($"--objective: no objective '{objectiveId}'; the objectives are {string.Join(", ", objectives.All.Select(o => o.Id))}");
+            // Every mistake is named by its flag before the log is read: an empty answer must mean nothing was served.
+            var (loginValue, platformValue, objectiveId) = (parse.GetValue(login), parse.GetValue(platformUser), parse.GetValue(objective));
             var start = Instant("--from", parse.GetValue(from));
-            var end = Instant("--to", parse.GetValue(to));
-            if (start > end)
-                throw new CliException("--from: must not be after --to");
+            // "--to 2026-12-06" means through that day, as the audit page reads its "to"; the store's end is exclusive.
+            var end = Instant("--to", parse.GetValue(to)) is { } until ? CatalogRules.EndOf(parse.GetValue(to)!, until) : (DateTimeOffset?)null;
             var wanted = parse.GetValue(limit);
             if (wanted is < 1 or > MaxLimit)
                 throw new CliException($"--limit must be from 1 to {MaxLimit:N0} (got {wanted})");
 
             await using var dataSource = await CliContext.OpenDatabaseAsync(parse, ct);
             var accounts = new AccountStore(dataSource);
-            long? userId = null;
+            var checkedFilter = await new AuditFilterCheck(new ObjectiveRegistry(ObjectiveRegistry.BuiltIn()), accounts, new ServedListStore(dataSource))
+                .CheckAsync(new AuditFilterInput(objectiveId, start, end, platformValue, PersonNamed: loginValue is not null), Flags, ct);
+            if (checkedFilter.Problems.FirstOrDefault() is { Key: { } field, Value: var problem })
+                throw new CliException($"{field}: {problem}");
+            var userId = checkedFilter.PlatformUserId;
             if (loginValue is not null)
                 userId = await accounts.FindLoginAsync(loginValue, ct) ?? throw new CliException($"--login: no one signs in with '{loginValue}'; recommender users create adds people");
-            if (platformValue is not null)
-                userId = await accounts.FindExternalAsync(platformValue, ct) ?? throw new CliException($"--platform-user: no platform user '{platformValue}'");
 
             var audit = new AuditQueries(new ServedListStore(dataSource), accounts);
             var rows = new List<ServedListRow>();
             long? before = null;
-            while (rows.Count < wanted)
+            // One list more than asked for says whether "a larger --limit shows more" is true.
+            while (rows.Count <= wanted)
             {
-                var size = Math.Min(Page, wanted - rows.Count);
+                var size = Math.Min(Page, wanted + 1 - rows.Count);
                 var page = await audit.SearchAsync(new ServedListFilter(userId, objectiveId, start, end, size, before), ct);
                 rows.AddRange(page);
                 if (page.Count < size)
                     break;
                 before = page[^1].Id;
             }
+            var more = rows.Count > wanted;
+            if (more)
+                rows.RemoveAt(rows.Count - 1);
             var externalIds = await new CatalogStore(dataSource).ExternalIdsAsync(rows.SelectMany(r => r.ReadItems().Select(i => i.ItemId)), ct);
             var lists = rows.Select(r => new AuditRow(r.Id, r.UserId, ServedListDto.From(r, id => externalIds.GetValueOrDefault(id)))).ToList();
             if (parse.GetValue(output) is { } file)
@@ -99,7 +96,7 @@ internal static class AuditCommand
                     list.List.ObjectiveId, Markup.Escape(list.List.ModelVersion), Markup.Escape($"{items.Count}: {shown}"));
             }
             AnsiConsole.Write(table);
-            if (lists.Count == wanted)
+            if (more)
                 AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture, $"the newest {wanted:N0} shown; a larger --limit shows more"));
             return 0;
         }));
@@ -111,5 +108,11 @@ internal static class AuditCommand
         : CatalogRules.TryParseIso(value, out var at) ? at
         : throw new CliException($"{flag}: '{value}' is not an ISO 8601 date or time, such as 2026-12-06 or 2026-12-06T09:30:00Z");
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly AuditFilterFields Flags = new("--login", "--platform-user", "--objective", "--from", "--to");
+
+    /// <summary>
+    /// The route's shape, with text as it is written ("you've", “Help me learn”, é) rather than \u0027 escapes: the file
+    /// is read by people and grep, never embedded in a page, which is what the default escaping guards against.
+    /// </summary>
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }

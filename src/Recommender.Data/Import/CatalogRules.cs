@@ -163,6 +163,25 @@ public static class CatalogRules
         return parsed;
     }
 
+    /// <summary>
+    /// The end of the time <paramref name="text"/> (read as <paramref name="at"/>) names, so that "to 2026-12-06"
+    /// includes that day and "to 18:30" that minute: a date a whole day, a time to the minute a minute, a time with
+    /// seconds nothing more; an offset (Z, +01:00) is not part of the time. The audit page and <c>recommender audit</c>
+    /// read their "to" this way. Past <see cref="LatestInstant"/> it is left as it is, for <see cref="InstantProblem"/> to refuse.
+    /// </summary>
+    public static DateTimeOffset EndOf(string text, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (at > LatestInstant)
+            return at;
+        var trimmed = text.Trim();
+        var time = trimmed.IndexOfAny(['T', ' ']);
+        if (time < 0)
+            return at.AddDays(1);
+        var clock = trimmed[(time + 1)..].Split('Z', '+', '-')[0];
+        return clock.Count(c => c == ':') == 1 ? at.AddMinutes(1) : at;
+    }
+
     /// <summary>ISO 8601 as the API reads it: a date, or a date-time to the minute or second with an optional fraction, then Z, an offset or nothing (UTC).</summary>
     private static readonly string[] IsoForms =
     [
