@@ -644,6 +644,28 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Evaluate_says_which_settings_stood_given_or_default_in_train_s_words_when_validation_is_too_small_to_choose_on()
+    {
+        var folder = Directory.CreateTempSubdirectory("recommender-generic-eval-").FullName;
+        try
+        {
+            await WriteGenericEvaluationDataAsync(folder);
+            string[] run = ["evaluate", "--data", folder, "--objectives", "popularity,engagement", "--seeds", "1", "--learners", "0", "--threads", "1", "--out", Path.Combine(folder, "report.json")];
+
+            var none = await RunAsync(null, run);
+            var some = await RunAsync(null, [.. run, "--alpha", "2"]);
+
+            Assert.True(none.Output.Contains("engagement settings not chosen: the validation split holds too few positives to choose on, so the defaults stand: rank 8, λ 0.05, α 5 (seed", StringComparison.Ordinal), none.Output);
+            Assert.DoesNotContain("given", none.Output, StringComparison.Ordinal);
+            Assert.True(some.Output.Contains("so the given α 2 stands, with the default rank 8, λ 0.05 (seed", StringComparison.Ordinal), some.Output);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Evaluate_with_no_learner_simulated_marks_the_mastery_checks_not_applicable_rather_than_passed()
     {
         // Ten items a topic: fewer than a simulated learner's goal topic needs, so no learner is simulated and 0 items

@@ -132,7 +132,7 @@ internal static class EvaluateCommand
                 // A file that does not parse (file:line) or data too small to split: the user's input, not a crash.
                 throw new CliException(e.Message);
             }
-            var passed = Print(report);
+            var passed = Print(report, new TrainCommand.GivenSettings(parseResult.GetValue(rank), parseResult.GetValue(lambda), parseResult.GetValue(alpha)));
             var outPath = parseResult.GetValue(output) ?? $"evaluation-{report.Data}.json";
             File.WriteAllText(outPath, JsonSerializer.Serialize(report, JsonOptions));
             AnsiConsole.MarkupLine($"JSON report: [bold]{Markup.Escape(outPath)}[/]");
@@ -213,7 +213,7 @@ internal static class EvaluateCommand
     }
 
     /// <summary>Prints the table and the checks; false when a check failed.</summary>
-    private static bool Print(EvaluationReport report)
+    private static bool Print(EvaluationReport report, TrainCommand.GivenSettings given)
     {
         static string F(double v, string format = "0.0000") => v.ToString(format, CultureInfo.InvariantCulture);
         // Mean ± standard deviation over the seeds.
@@ -244,16 +244,23 @@ internal static class EvaluateCommand
         foreach (var group in report.Baselines.GroupBy(b => b.Id))
         {
             // On a temporal split every seed tunes on the same validation split, so identical choices are printed once.
-            // No score means the validation split held too few positives to choose on: the given settings (or the defaults) stood, as in train.
+            // No score means the validation split held too few positives to choose on: the given settings and the defaults for the rest stood, said as train says it.
             static string Settings(TunedBaseline b) => string.Join(", ", b.Hyperparameters.Select(h => $"{h.Key}={F(h.Value, "0.###")}"));
+            string Stood(TunedBaseline b) => TrainCommand.SettingsThatStood([.. b.Hyperparameters.Select(h => h.Key switch
+            {
+                EngagementTuning.Rank => ("rank", (object)h.Value, given.Rank is not null),
+                EngagementTuning.Lambda => ("λ", h.Value, given.Lambda is not null),
+                EngagementTuning.Alpha => ("α", h.Value, given.Alpha is not null),
+                _ => (h.Key, h.Value, false),
+            })], Markup.Escape);
             var chosen = group.Where(b => double.IsFinite(b.ValidationNdcg)).GroupBy(b => $"{Settings(b)} (validation NDCG {F(b.ValidationNdcg)})")
                 .Select(g => $"{g.Key}, seed {string.Join("/", g.Select(b => b.Seed))}").ToList();
-            var kept = group.Where(b => !double.IsFinite(b.ValidationNdcg)).GroupBy(Settings)
-                .Select(g => $"{g.Key}, seed {string.Join("/", g.Select(b => b.Seed))}").ToList();
+            var kept = group.Where(b => !double.IsFinite(b.ValidationNdcg)).GroupBy(Stood)
+                .Select(g => $"{g.Key} (seed {string.Join("/", g.Select(b => b.Seed))})").ToList();
             if (chosen.Count > 0)
                 AnsiConsole.MarkupLine($"[grey]{Markup.Escape(group.Key)} tuned on the validation split: {Markup.Escape(string.Join("; ", chosen))}[/]");
             if (kept.Count > 0)
-                AnsiConsole.MarkupLine($"[grey]{Markup.Escape(group.Key)} settings not chosen: the validation split holds too few positives to choose on, so the given ones (or the defaults) stand: {Markup.Escape(string.Join("; ", kept))}[/]");
+                AnsiConsole.MarkupLine($"[grey]{Markup.Escape(group.Key)} settings not chosen: the validation split holds too few positives to choose on, so {string.Join("; ", kept)}[/]");
         }
 
         var by = report.Objectives.ToDictionary(m => m.Objective);

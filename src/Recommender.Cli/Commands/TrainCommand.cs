@@ -163,13 +163,8 @@ internal static class TrainCommand
                 ("λ", given.Lambda ?? defaults.Lambda, given.Lambda is not null),
                 ("α", given.Alpha ?? defaults.Alpha, given.Alpha is not null),
             ];
-            string List(IEnumerable<(string Name, object Value, bool Given)> part) => string.Join(", ", part.Select(x => Setting(x.Name, x.Value, false)));
-            var givenOnes = settings.Where(x => x.Given).ToList();
-            var stand = givenOnes.Count == 0
-                ? $"so the defaults stand: {List(settings)}"
-                : $"so the given {List(givenOnes)} {(givenOnes.Count == 1 ? "stands" : "stand")}, with the default {List(settings.Where(x => !x.Given))}";
             AnsiConsole.MarkupLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"settings not chosen: the validation split holds {pairs:N0} pairs, fewer than the {RankingSearch.DefaultMinimumValidationPairs:N0} a choice needs, {stand}"));
+                $"settings not chosen: the validation split holds {pairs:N0} pairs, fewer than the {RankingSearch.DefaultMinimumValidationPairs:N0} a choice needs, so {SettingsThatStood(settings, v => $"[bold]{v}[/]")}"));
         }
         else if (report.Metrics?.Selection is { Best: var best } selection)
         {
@@ -182,6 +177,23 @@ internal static class TrainCommand
                 $"settings as given, nothing chosen: {Setting("rank", r, false)}, {Setting("λ", l, false)}, {Setting("α", a, false)}"));
         }
         AnsiConsole.MarkupLineInterpolated($"model {report.Version} {report.Decision}");
+    }
+
+    /// <summary>
+    /// Which settings stood when none could be chosen, in the words train and evaluate both use: "the defaults stand:
+    /// rank 32, λ 0.05, α 5", or "the given rank 16 stands, with the default λ 0.05, α 5". <paramref name="show"/> dresses
+    /// each value (bold on a terminal, escaped for markup).
+    /// </summary>
+    internal static string SettingsThatStood(IReadOnlyList<(string Name, object Value, bool Given)> settings, Func<string, string> show)
+    {
+        string List(IEnumerable<(string Name, object Value, bool Given)> part) =>
+            string.Join(", ", part.Select(x => $"{x.Name} {show(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{x.Value}"))}"));
+        var given = settings.Where(x => x.Given).ToList();
+        var defaults = settings.Where(x => !x.Given).ToList();
+        if (given.Count == 0)
+            return $"the defaults stand: {List(settings)}";
+        var stand = $"the given {List(given)} {(given.Count == 1 ? "stands" : "stand")}";
+        return defaults.Count == 0 ? stand : $"{stand}, with the default {List(defaults)}";
     }
 
     private static void PrintRanking(int version, ModelMetrics m)
