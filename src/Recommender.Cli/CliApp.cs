@@ -45,6 +45,17 @@ public static class CliApp
     }
 
     /// <summary>
+    /// Whether progress is shown: a status line or a progress bar belongs on a terminal. Redirected, Spectre prints each
+    /// as lines of their own, the last one stale ("training (final model): iteration 20/20…"), so a log or a script
+    /// gets no progress at all, as evaluate's output never has any; the summary lines after the work say what was done.
+    /// </summary>
+    internal static bool ShowsProgress => !Console.IsOutputRedirected;
+
+    /// <summary>Runs <paramref name="work"/> under a status line on a terminal, and without one (a null context) otherwise.</summary>
+    internal static Task<T> WithStatusAsync<T>(string status, Func<StatusContext?, Task<T>> work) =>
+        ShowsProgress ? AnsiConsole.Status().StartAsync(status, ctx => work(ctx)) : work(null);
+
+    /// <summary>
     /// Output to a file or a pipe is for scripts and logs: no escape codes for bold or colour, and lines as long as they
     /// are (a table or a sentence wrapped at 80 columns breaks a grep).
     /// </summary>

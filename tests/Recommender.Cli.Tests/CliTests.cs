@@ -39,6 +39,8 @@ public sealed class CliTests : IAsyncLifetime
             Assert.Contains("items.csv:4", bad.Output, StringComparison.Ordinal);
             Assert.Equal(0, before);
             Assert.Equal(0, good.Exit);
+            // Progress is for a terminal: redirected, no stale "reading files: 0%" line before the summary.
+            Assert.StartsWith("read 3 rows", good.Output, StringComparison.Ordinal);
             Assert.Equal(3, await CountAsync("items"));
         }
         finally
@@ -536,6 +538,8 @@ public sealed class CliTests : IAsyncLifetime
 
         Assert.True(none.Output.Contains("fewer than the 1,000 a choice needs, so the defaults stand: rank 32, λ 0.05, α 5", StringComparison.Ordinal), none.Output);
         Assert.DoesNotContain("given", none.Output, StringComparison.Ordinal);
+        // Progress is for a terminal: redirected, no last progress line ("training (final model): iteration 20/20…") is left behind.
+        Assert.DoesNotContain("iteration", none.Output, StringComparison.Ordinal);
         Assert.True(some.Output.Contains("so the given rank 8 stands, with the default λ 0.05, α 5", StringComparison.Ordinal), some.Output);
         Assert.True(all.Output.Contains("settings as given, nothing chosen: rank 8, λ 0.05, α 5", StringComparison.Ordinal), all.Output);
     }

@@ -40,6 +40,11 @@ internal static class ImportCommand
     {
         ImportResult? result = null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        if (!CliApp.ShowsProgress)
+        {
+            result = await new CatalogImporter(dataSource).ImportAsync(await Task.Run(read, ct), null, ct);
+            return result with { Elapsed = clock.Elapsed };
+        }
         await AnsiConsole.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())

@@ -50,7 +50,7 @@ internal static class TrainCommand
                 await MigrationRunner.MigrateAsync(rerankerSource, ct);
                 var training = new RerankerTraining(new RerankerStore(rerankerSource), new ModelStore(rerankerSource), new CatalogStore(rerankerSource),
                     new ServedListStore(rerankerSource), new EventStore(rerankerSource), new SettingsStore(rerankerSource));
-                var report = await AnsiConsole.Status().StartAsync("training the re-ranker", async _ => await training.TrainExclusiveAsync(ct: ct))
+                var report = await CliApp.WithStatusAsync("training the re-ranker", _ => training.TrainExclusiveAsync(ct: ct))
                     ?? throw new CliException("another process is training on this database; try again when it has finished");
                 // As for the model: nothing trained is one error line and a non-zero exit, so a script does not carry on.
                 if (report.Version is not { } v)
@@ -97,8 +97,8 @@ internal static class TrainCommand
         RankingSearch? rankingSearch, CancellationToken ct)
     {
         var training = new ModelTraining(new ModelStore(dataSource), new EventStore(dataSource));
-        return await AnsiConsole.Status().StartAsync("training", async ctx =>
-            await training.TrainExclusiveAsync(options, search, rankingSearch, new StatusProgress(ctx), ct))
+        return await CliApp.WithStatusAsync("training", ctx =>
+            training.TrainExclusiveAsync(options, search, rankingSearch, ctx is null ? null : new StatusProgress(ctx), ct))
             ?? throw new CliException("another process is training on this database; try again when it has finished");
     }
 
