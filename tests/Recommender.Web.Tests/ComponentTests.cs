@@ -107,6 +107,33 @@ public sealed class ComponentTests : IDisposable
     }
 
     [Fact]
+    public async Task Served_list_writes_each_component_to_three_decimals_as_its_score()
+    {
+        // The audit record read "liked by many (popularity) 0.308" above "rounds out your mix of topics (calibration) 0.2",
+        // beside a score of "0.675": three precisions in one cell and the next.
+        var reader = await _web.NewAccountAsync();
+        using (var client = await _web.OnboardedAsync(reader, "learning"))
+            await client.PageAsync("/");
+        await _web.FlushAuditAsync();
+        var served = (await new Recommender.Data.ServedListStore(_web.DataSource).QueryAsync(new Recommender.Data.ServedListFilter(UserId: reader.Id, Limit: 1)))[0];
+        var items = served.ReadItems();
+        var first = items[0] with
+        {
+            Components = new Dictionary<string, double> { ["popularity"] = 0.3077258, ["calibration"] = 0.2, ["redundancy"] = -0.0, ["recency"] = 4.6487628E-33, ["topic_balance"] = -0.00004 },
+        };
+        var row = served with { ItemsJson = AuditRecordJson.WriteItems([first, .. items.Skip(1)]) };
+
+        foreach (var forAuditor in new[] { true, false })
+        {
+            var table = _context.Render<ServedListTable>(p => p.Add(c => c.Row, row).Add(c => c.ForAuditor, forAuditor));
+            string Figure(string component) => table.Find($"tr:first-child li[data-component={component}] span.num").TextContent;
+
+            Assert.Equal(("0.308", "0.200", "0.000", "0.000", "0.000"), (Figure("popularity"), Figure("calibration"), Figure("redundancy"), Figure("recency"), Figure("topic_balance")));
+            Assert.All(table.FindAll("li[data-component] span.num"), figure => Assert.Matches(@"^-?\d+\.\d{3}$", figure.TextContent));
+        }
+    }
+
+    [Fact]
     public void Card_badge_level_and_reasons_follow_the_items_own_values_for_many_generated_items()
     {
         var objectives = _web.Services.GetRequiredService<ObjectiveRegistry>();

@@ -138,11 +138,11 @@ public static class Explanations
             : key.Replace('_', ' ');
 
     /// <summary>
-    /// Whether a later score in a list is higher than an earlier one as <see cref="Number"/> shows them: a list ranked
-    /// greedily (diversity's picks against those above them) or with the chosen topics taking turns (learning's).
+    /// Whether a later score in a list is higher than an earlier one as <see cref="Measure(double)"/> shows them: a list
+    /// ranked greedily (diversity's picks against those above them) or with the chosen topics taking turns (learning's).
     /// </summary>
     public static bool OutOfScoreOrder(IReadOnlyList<ServedItem> items) =>
-        items.Zip(items.Skip(1)).Any(p => Number(p.Second.Score) != Number(p.First.Score) && p.Second.Score > p.First.Score);
+        items.Zip(items.Skip(1)).Any(p => Measure(p.Second.Score) != Measure(p.First.Score) && p.Second.Score > p.First.Score);
 
     /// <summary>
     /// Why a list is <see cref="OutOfScoreOrder"/>, in the words of the goal that ranked it: to an auditor about "the
