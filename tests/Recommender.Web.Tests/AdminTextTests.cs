@@ -112,6 +112,29 @@ public sealed class AdminTextTests
     }
 
     [Fact]
+    public void Overview_verdicts_are_decided_on_the_figures_as_written_as_the_reports_are()
+    {
+        var model = new ModelPoint(2, true, "ready", DateTimeOffset.UnixEpoch, null, null, null, TestNdcg: 0.1875, PopularityNdcg: 0.0731,
+            Data: new TrainingData(6879, 339, 1396, 1654, "activity"));
+
+        // 0.188 against 0.073 is 158% better; the unrounded figures gave 156% beside them.
+        Assert.Equal("Holdout NDCG@10: the active model\u00A0v2 scores\u00A00.188, 158%\u00A0better than popularity", AdminText.QualityTitle(model, ranking: true));
+        // Popularity written 0.000 is no figure to take a percentage of; two figures written alike are no better.
+        Assert.EndsWith(", where popularity scores\u00A00.000", AdminText.QualityTitle(model with { PopularityNdcg = 0.0004 }, ranking: true), StringComparison.Ordinal);
+        Assert.EndsWith(", no better than popularity", AdminText.QualityTitle(model with { TestNdcg = 0.0734 }, ranking: true), StringComparison.Ordinal);
+        Assert.EndsWith(", no better than the global mean", AdminText.QualityTitle(new ModelPoint(3, true, "ready", DateTimeOffset.UnixEpoch, 0.7996, 0.8, null), ranking: false), StringComparison.Ordinal);
+        // 0.845 against 1.000 is 16% less; the unrounded 0.8454 against 1.0004 gave 15%.
+        Assert.EndsWith(", 16%\u00A0less than the global mean", AdminText.QualityTitle(new ModelPoint(3, true, "ready", DateTimeOffset.UnixEpoch, 0.8454, 1.0004, null), ranking: false), StringComparison.Ordinal);
+
+        // The lead is the two written figures subtracted (0.188 − 0.073 = 0.115, where the unrounded lead reads 0.114),
+        // and more than chance when it is more than twice its error as written: 0.115 > 2 × 0.057.
+        Assert.EndsWith("; the lead, 0.115 ± 0.057 over 51 people's 339 held-out pairs, is more than chance",
+            AdminText.Baseline(model with { Gap = new HoldoutGap(0.1875 - 0.0731, 0.0573, 51) }), StringComparison.Ordinal);
+        Assert.EndsWith("; the gap, 0.115 ± 0.058 over 51 people's 339 held-out pairs, is too small to tell the two apart with confidence",
+            AdminText.Baseline(model with { Gap = new HoldoutGap(0.1875 - 0.0731, 0.0576, 51) }), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_change_in_the_skill_table_is_the_difference_of_the_two_figures_it_stands_beside()
     {
         // "other goals" read 1053.6 → 1053.5 with a change of "0.0": the stored change, −0.02, rounded on its own.
@@ -149,7 +172,7 @@ public sealed class AdminTextTests
         // The lead over popularity and its standard error, as training records them; none for a model from before.
         var withGap = chosen with { Version = 6, Metrics = System.Text.Json.JsonSerializer.Serialize(metrics with { HeldOutPeople = 7, PopularityGapError = 0.015 }, json) };
         var gap = AdminStatistics.Points([withGap]).Single().Gap!;
-        Assert.Equal((0.02, 0.015, 7, false), (Math.Round(gap.Lead, 10), gap.StandardError, gap.People, gap.Clear));
+        Assert.Equal((0.02, 0.015, 7), (Math.Round(gap.Lead, 10), gap.StandardError, gap.People));
         Assert.All(points, p => Assert.Null(p.Gap));
     }
 

@@ -12,13 +12,10 @@ public sealed record ModelPoint(int Version, bool IsActive, string Status, DateT
 
 /// <summary>
 /// A ranking model's lead over popularity on its holdout and the standard error of that lead (per person, paired), over
-/// <paramref name="People"/> people: recorded from 7 December 2026 on, null for models trained before.
+/// <paramref name="People"/> people: recorded from 7 December 2026 on, null for models trained before. Whether the lead
+/// is more than chance is said in <see cref="AdminText.Baseline"/>, on the figures as it writes them.
 /// </summary>
-public sealed record HoldoutGap(double Lead, double StandardError, int People)
-{
-    /// <summary>More than chance: the lead is more than twice its standard error.</summary>
-    public bool Clear => Lead > 2 * StandardError;
-}
+public sealed record HoldoutGap(double Lead, double StandardError, int People);
 
 /// <summary>
 /// What a model was trained on, as its run recorded it: <paramref name="Trained"/> ratings or actions (of the kind

@@ -47,14 +47,24 @@ public static class AdminText
     /// or a ranking model from before it was recorded): "; measured on only 93 held-out pairs, too few to tell the two
     /// apart with confidence", where the run recorded that few.
     /// </summary>
+    /// <remarks>
+    /// Decided on the figures as written, as the report's verdicts are (<see cref="Explanations.AsWritten"/>): the lead
+    /// is the model's and popularity's figures as the sentence gives them, subtracted ("0.188 … popularity scores 0.073 …
+    /// the lead, 0.115", where the unrounded lead reads 0.114), and it is more than chance when it is more than twice its
+    /// error as written.
+    /// </remarks>
     private static string Measured(ModelPoint model)
     {
         var pairs = model.Data?.HeldOut ?? 0;
-        if (model.Gap is { } gap && model.TestNdcg is not null)
+        if (model.Gap is { } gap && model.TestNdcg is { } ndcg)
         {
+            var lead = model.PopularityNdcg is { } popularity
+                ? Explanations.DifferenceAsWritten(ndcg, popularity, Explanations.Measure)
+                : Explanations.AsWritten(gap.Lead, Explanations.Measure);
+            var error = Explanations.AsWritten(gap.StandardError, Explanations.Measure);
             var over = string.Create(CultureInfo.InvariantCulture,
-                $"{Explanations.PlusMinus(gap.Lead, gap.StandardError)} over {gap.People:N0} {(gap.People == 1 ? "person's" : "people's")} {pairs:N0} held-out pairs");
-            return gap.Clear ? $"; the lead, {over}, is more than chance" : $"; the gap, {over}, is too small to tell the two apart with confidence";
+                $"{Explanations.PlusMinus(lead, error)} over {gap.People:N0} {(gap.People == 1 ? "person's" : "people's")} {pairs:N0} held-out pairs");
+            return lead > 2 * error ? $"; the lead, {over}, is more than chance" : $"; the gap, {over}, is too small to tell the two apart with confidence";
         }
         return pairs is > 0 and < FewHeldOut
             ? string.Create(CultureInfo.InvariantCulture, $"; measured on only {pairs:N0} held-out pairs, too few to tell the two apart with confidence")
@@ -121,24 +131,37 @@ public static class AdminText
     /// no active model with a figure. Each figure is joined to the word before it by a no-break space, so a title that
     /// wraps never leaves a number on a line apart from what it counts ("scores" and "0.000" stay together).
     /// </summary>
+    /// <remarks>
+    /// The comparison is decided and the percentage worked out on the figures as the page writes them (<see
+    /// cref="Explanations.AsWritten"/>), as the report's verdicts are: 0.188 against popularity's 0.073 is 158% better,
+    /// whatever the unrounded figures give; a popularity written 0.000 is said as such, never a percentage of it.
+    /// </remarks>
     public static string QualityTitle(ModelPoint? active, bool ranking) => ranking
         ? active is { TestNdcg: { } ndcg } model
-            ? $"Holdout NDCG@10: the active model\u00A0v{model.Version} scores\u00A0{Explanations.Measure(ndcg)}" + model.PopularityNdcg switch
-            {
-                null => "",
-                <= 0 => $", where popularity scores\u00A0{Explanations.Measure(0)}",
-                { } p when ndcg > p => $", {(100 * (ndcg / p - 1)).ToString("0", CultureInfo.InvariantCulture)}%\u00A0better than popularity",
-                _ => ", no better than popularity",
-            }
+            ? $"Holdout NDCG@10: the active model\u00A0v{model.Version} scores\u00A0{Explanations.Measure(ndcg)}"
+              + (model.PopularityNdcg is { } popularity ? Versus(Written(ndcg), Written(popularity)) : "")
             : "Holdout NDCG@10 per model version"
         : active is { TestRmse: { } rmse } rated
-            ? $"Holdout RMSE: the active model\u00A0v{rated.Version} errs by\u00A0{Explanations.Measure(rmse)} rating points" + rated.GlobalMeanRmse switch
+            ? $"Holdout RMSE: the active model\u00A0v{rated.Version} errs by\u00A0{Explanations.Measure(rmse)} rating points" + (Written(rated.GlobalMeanRmse) switch
             {
                 null or <= 0 => "",
-                { } g when rmse < g => $", {(100 * (1 - rmse / g)).ToString("0", CultureInfo.InvariantCulture)}%\u00A0less than the global mean",
+                { } mean when Written(rmse) < mean => $", {Percent(1 - Written(rmse) / mean)}\u00A0less than the global mean",
                 _ => ", no better than the global mean",
-            }
+            })
             : "Holdout RMSE per model version";
+
+    private static string Versus(double ndcg, double popularity) => popularity switch
+    {
+        <= 0 => $", where popularity scores\u00A0{Explanations.Measure(0)}",
+        _ when ndcg > popularity => $", {Percent(ndcg / popularity - 1)}\u00A0better than popularity",
+        _ => ", no better than popularity",
+    };
+
+    private static double Written(double figure) => Explanations.AsWritten(figure, Explanations.Measure);
+
+    private static double? Written(double? figure) => figure is { } f ? Written(f) : null;
+
+    private static string Percent(double share) => (100 * share).ToString("0", CultureInfo.InvariantCulture) + "%";
 
     /// <summary>
     /// The model quality chart's caption: what it measures and what to look for — the line of versions against the

@@ -175,8 +175,7 @@ public static class Explanations
     /// out from the figures shown, not the ones stored (1053.56 → 1053.54 is −0.02, which read "0.0" beside two figures
     /// that differ). Signed, with a true minus sign.
     /// </summary>
-    public static string TenthsChange(double start, double end) =>
-        SignedTenths(double.Parse(Tenths(end), CultureInfo.InvariantCulture) - double.Parse(Tenths(start), CultureInfo.InvariantCulture));
+    public static string TenthsChange(double start, double end) => SignedTenths(DifferenceAsWritten(end, start, Tenths));
 
     /// <summary>"+0.3", "−0.1", "0.0": a difference to a tenth.</summary>
     public static string SignedTenths(double value) => value.ToString("+0.0;−0.0;0.0", CultureInfo.InvariantCulture);
@@ -189,4 +188,25 @@ public static class Explanations
     /// error were known less finely than the figure.
     /// </summary>
     public static string PlusMinus(double value, double error) => $"{Measure(value)} ± {Measure(error)}";
+
+    /// <summary>
+    /// A figure as <paramref name="format"/> writes it (<see cref="Measure(double)"/>, <see cref="Tenths"/>), read back. A
+    /// verdict written beside figures is decided on these, not on the unrounded ones, so a reader can check it against the
+    /// page: "more than chance" beside "0.115 ± 0.019", "unlikely to be chance" beside an interval "+0.1 to +0.6",
+    /// "158% better" from "0.188" and "0.073". Rounding moves a figure by half its last place at most, so only a verdict
+    /// on that edge changes.
+    /// </summary>
+    public static double AsWritten(double value, Func<double, string> format)
+    {
+        ArgumentNullException.ThrowIfNull(format);
+        return double.Parse(format(value), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// The difference of two figures as <paramref name="format"/> writes them, itself as written: what a reader gets
+    /// subtracting one from the other on the page (1053.6 − 1053.5 is 0.1, where the unrounded 1053.56 − 1053.54 reads
+    /// 0.0), without the binary remainder the subtraction can carry (5.3 − 5.1).
+    /// </summary>
+    public static double DifferenceAsWritten(double figure, double less, Func<double, string> format) =>
+        AsWritten(AsWritten(figure, format) - AsWritten(less, format), format);
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Recommender.Core.Objectives;
 using Recommender.Serving;
 
@@ -63,17 +62,13 @@ public static class OutcomeVerdicts
     /// The difference of the two figures as <paramref name="format"/> writes them (the unrounded difference, so written,
     /// when a group's figure is missing), and the interval's ends as it writes them.
     /// </summary>
-    private static Shown Written(double? group, double? others, (double Difference, double Low, double High) ahead, Func<double, string> format)
-    {
-        double AsWritten(double value) => double.Parse(format(value), CultureInfo.InvariantCulture);
-        var difference = group is { } g && others is { } o ? AsWritten(g) - AsWritten(o) : AsWritten(ahead.Difference);
-        // The difference of two written figures can carry a binary remainder (19.75 - 19.625 is exact, 5.3 - 5.1 is not).
-        return new(AsWritten(difference), AsWritten(ahead.Low), AsWritten(ahead.High));
-    }
+    private static Shown Written(double? group, double? others, (double Difference, double Low, double High) ahead, Func<double, string> format) =>
+        new(group is { } g && others is { } o ? Explanations.DifferenceAsWritten(g, o, format) : Explanations.AsWritten(ahead.Difference, format),
+            Explanations.AsWritten(ahead.Low, format), Explanations.AsWritten(ahead.High, format));
 
     /// <summary>A group's change in skill as the table writes it: its end less its start, each to a tenth (<see cref="Explanations.TenthsChange"/>).</summary>
     private static double? Change(SkillCheck check, string group) =>
         check.Summary.FirstOrDefault(s => s.Group == group) is { SkillAtStart: { } start, SkillAtEnd: { } end }
-            ? double.Parse(Explanations.Tenths(end), CultureInfo.InvariantCulture) - double.Parse(Explanations.Tenths(start), CultureInfo.InvariantCulture)
+            ? Explanations.DifferenceAsWritten(end, start, Explanations.Tenths)
             : null;
 }
