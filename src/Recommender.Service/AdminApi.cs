@@ -36,7 +36,7 @@ public static class AdminApi
             .WithSummary("Search the audit log of served lists")
             .WithDescription("Newest first, filtered by person (userId, ours; or externalUserId, a platform's), objective and time; " + ServedPage.Description);
         admin.MapGet("/served/{requestId:guid}", async Task<Results<Ok<AuditRow>, NotFound>> (Guid requestId, AuditQueries audit, ServingState serving, CancellationToken ct) =>
-            await audit.RecordAsync(requestId, ct) is { } r ? TypedResults.Ok(new AuditRow(r.Id, r.UserId, ServedListDto.From(r, serving.ExternalIdOf))) : TypedResults.NotFound())
+            await audit.RecordAsync(requestId, ct) is { } r ? TypedResults.Ok(AuditRow.From(r, serving.ExternalIdOf)) : TypedResults.NotFound())
             .WithName("GetServedList")
             .WithSummary("One served list from the audit log")
             .WithDescription("By the requestId its feed answered with: who was shown which items, under which objective and model, with scores and reasons.");
@@ -152,7 +152,7 @@ public static class AdminApi
         if (externalUserId is null && userId is { } ours && await accounts.GetAsync(ours, ct) is null)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["userId"] = [$"no person has user id {ours}; GET /api/admin/users lists them"] });
         var rows = await audit.SearchAsync(new ServedListFilter(userId, objectiveId, from, to, limit ?? ServedPage.DefaultLimit, before), ct);
-        return TypedResults.Ok(rows.Select(r => new AuditRow(r.Id, r.UserId, ServedListDto.From(r, serving.ExternalIdOf))).ToList());
+        return TypedResults.Ok(rows.Select(r => AuditRow.From(r, serving.ExternalIdOf)).ToList());
     }
 
     private static readonly AuditFilterFields ServedFilterFields = new("userId", "externalUserId", "objectiveId", "from", "to", ObjectivesHint: "GET /api/objectives lists them");

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Recommender.Data;
 
 namespace Recommender.Serving;
@@ -14,6 +15,31 @@ public sealed class AuditQueries(ServedListStore served, AccountStore accounts)
     /// <summary>An admin's search over everyone's lists, newest first.</summary>
     public Task<IReadOnlyList<ServedListRow>> SearchAsync(ServedListFilter filter, CancellationToken ct = default) =>
         served.QueryAsync(filter, ct);
+
+    /// <summary>
+    /// An admin's search read on past its first page, newest first, up to <paramref name="limit"/> lists in all: the
+    /// search above asked again for the lists older than the last, so a download holds every list a filter matches (to
+    /// the limit) without holding them all at once.
+    /// </summary>
+    public async IAsyncEnumerable<ServedListRow> SearchAllAsync(ServedListFilter filter, int limit, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var (read, before) = (0, filter.BeforeId);
+        while (read < limit)
+        {
+            var size = Math.Min(SearchPage, limit - read);
+            var page = await served.QueryAsync(filter with { Limit = size, BeforeId = before }, ct);
+            foreach (var row in page)
+                yield return row;
+            read += page.Count;
+            if (page.Count < size)
+                yield break;
+            before = page[^1].Id;
+        }
+    }
+
+    /// <summary>Lists read per query by <see cref="SearchAllAsync"/>.</summary>
+    private const int SearchPage = 500;
 
     /// <summary>Any one list, by the request id its feed answered with (an admin's look-up).</summary>
     public Task<ServedListRow?> RecordAsync(Guid requestId, CancellationToken ct = default) => served.GetAsync(requestId, null, ct);

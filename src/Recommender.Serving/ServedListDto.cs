@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Recommender.Core;
@@ -31,4 +32,18 @@ public sealed record ServedItemDto(int Rank, long ItemId, string? ExternalId, [p
 }
 
 /// <summary>A served list in an admin's audit search: the record's id (for paging with <c>before</c>), whose it was (our user id), and the list.</summary>
-public sealed record AuditRow(long Id, long UserId, ServedListDto List);
+public sealed record AuditRow(long Id, long UserId, ServedListDto List)
+{
+    /// <summary>The record as GET /api/admin/served/{requestId} answers it; <paramref name="externalIdOf"/> gives each item's external id.</summary>
+    public static AuditRow From(ServedListRow row, Func<long, string?> externalIdOf)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        return new(row.Id, row.UserId, ServedListDto.From(row, externalIdOf));
+    }
+
+    /// <summary>
+    /// JSON as the REST API writes it (ASP.NET Core's web defaults: camelCase names, nothing left out), for a record
+    /// handed on as a file: a download from the audit pages reads byte for byte as the API's answer.
+    /// </summary>
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web);
+}

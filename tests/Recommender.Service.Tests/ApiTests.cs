@@ -318,6 +318,26 @@ public sealed class ApiTests(ServiceFixture service) : IClassFixture<ServiceFixt
     }
 
     [Fact]
+    public async Task Admin_served_record_is_the_bytes_AuditRow_writes_so_a_file_of_it_reads_as_the_api_answers()
+    {
+        // The audit pages' downloads and `recommender audit --out` write AuditRow with AuditRow.Json; the route must
+        // answer the same bytes, or a record handed on as a file would read differently from the API's.
+        var client = await service.SignedInAsync(service.Alice);
+        var admin = await service.SignedInAsync(service.Admin);
+        var requestId = (await JsonAsync(await client.GetAsync("/api/me/feed?k=4")))["requestId"]!.GetValue<Guid>();
+        await service.FlushAuditAsync();
+        var stored = (await new Data.ServedListStore(service.DataSource).GetAsync(requestId))!;
+        var serving = service.Services.GetRequiredService<ServingState>();
+
+        var one = await (await admin.GetAsync($"/api/admin/served/{requestId}")).Content.ReadAsStringAsync();
+        var listed = JsonNode.Parse(await (await admin.GetAsync($"/api/admin/served?userId={service.Alice.Id}&limit=1")).Content.ReadAsStringAsync())!.AsArray();
+
+        var written = System.Text.Json.JsonSerializer.Serialize(AuditRow.From(stored, serving.ExternalIdOf), AuditRow.Json);
+        Assert.Equal(written, one);
+        Assert.Equal(written, listed[0]!.ToJsonString(AuditRow.Json));
+    }
+
+    [Fact]
     public async Task Served_list_items_are_named_as_in_the_feed_and_hold_what_was_stored()
     {
         var client = await service.SignedInAsync(service.Alice);

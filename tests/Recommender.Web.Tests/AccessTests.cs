@@ -86,6 +86,9 @@ public sealed class AccessTests(WebFixture web, ITestOutputHelper output)
         new("GET", "/admin", "/admin", null, ["302 /sign-in", "403", "403", "200"]),
         new("GET", "/admin/audit", "/admin/audit", null, ["302 /sign-in", "403", "403", "200"]),
         new("GET", "/admin/audit/{RequestId:guid}", $"/admin/audit/{ids.RequestId}", null, ["302 /sign-in", "403", "403", "200"]),
+        // The audit pages' downloads: admins only, as the pages.
+        new("GET", "/admin/audit/{requestId:guid}.json", $"/admin/audit/{ids.RequestId}.json", null, ["302 /sign-in", "403", "403", "200"]),
+        new("GET", "/admin/audit/records.jsonl", $"/admin/audit/records.jsonl?user={ids.PersonId}", null, ["302 /sign-in", "403", "403", "200"]),
         new("GET", "/admin/report", "/admin/report", null, ["302 /sign-in", "403", "403", "200"]),
         new("GET", "/admin/counterfactual", $"/admin/counterfactual?user={ids.PersonId}", null, ["302 /sign-in", "403", "403", "200"]),
         new("GET", "/admin/models", "/admin/models", null, ["302 /sign-in", "403", "403", "200"]),

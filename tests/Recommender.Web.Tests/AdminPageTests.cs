@@ -785,7 +785,7 @@ public sealed class AdminPageTests(WebFixture web)
 
         var (_, audit, _) = await admin.PageAsync($"/admin/audit?user={reader.Id}");
         var cell = audit.QuerySelector("td.model")!;
-        var (_, record, _) = await admin.PageAsync(audit.QuerySelector("a[href^='/admin/audit/']")!.GetAttribute("href")!);
+        var (_, record, _) = await admin.PageAsync(audit.QuerySelector("tbody a[href^='/admin/audit/']")!.GetAttribute("href")!);
 
         Assert.Equal("popularity (this goal does not personalise)", cell.TextContent);
         Assert.Contains(record.QuerySelectorAll("dl.facts dd"), dd => dd.TextContent == "popularity (this goal does not personalise)");

@@ -111,6 +111,7 @@ public static class WebServiceExtensions
         app.MapHealthChecks("/health", new() { ResponseWriter = HealthReportWriter.WriteAsync }).AllowAnonymous();
         app.MapRecommenderMetrics();
         app.MapWebEndpoints();
+        app.MapAuditDownloads();
         app.MapRazorComponents<Components.App>().AddInteractiveServerRenderMode();
         return app;
     }
