@@ -170,6 +170,21 @@ public sealed class ComponentTests : IDisposable
     }
 
     [Fact]
+    public void Card_of_an_item_added_without_a_source_says_it_names_none_rather_than_an_unknown_one()
+    {
+        // A platform's PUT /api/platform/items/{id} needs only a title: the card read "Unknown source", with a badge whose
+        // hover said "Source credibility unknown on a 0–1 scale".
+        FeedItem Item(string? source, double? credibility) => new(1, 1, "new-1", "Writing your first Plutus validator", ["Oceans"], source, credibility, 2, null, null, 1,
+            new Dictionary<string, double>(), ["New: no one has read it yet, so it is scored like other items on Oceans."]);
+        string Source(FeedItem item) => _context.Render<FeedCard>(p => p.Add(c => c.Item, item).Add(c => c.ObjectiveName, "Help me learn")).Find(".meta .source").TextContent;
+        string Badge(FeedItem item) => _context.Render<FeedCard>(p => p.Add(c => c.Item, item).Add(c => c.ObjectiveName, "Help me learn")).Find(".meta .badge").GetAttribute("title")!;
+
+        Assert.Equal(("No source given", "It names no source, so there is no source's credibility to go by"), (Source(Item(null, null)), Badge(Item(null, null))));
+        Assert.Equal(("A source", "Its source has no credibility rating yet"), (Source(Item("A source", null)), Badge(Item("A source", null))));
+        Assert.Equal("Source credibility 0.58 on a 0–1 scale", Badge(Item("A source", 0.58)));
+    }
+
+    [Fact]
     public void Card_reasons_stand_apart_in_the_text_itself_as_copied_or_read_aloud()
     {
         var item = new FeedItem(1, 1, "item-1", "Item 1", [], "A source", 0.8, 2, null, null, 1, new Dictionary<string, double>(),

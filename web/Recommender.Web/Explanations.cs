@@ -41,6 +41,18 @@ public static class Explanations
 
     public static string Credibility(double? credibility) => WhyThis.CredibilityLabel(credibility);
 
+    /// <summary>
+    /// What a card's credibility badge rests on, on hover: "Source credibility 0.58 on a 0–1 scale"; for an unrated
+    /// source, that it is unrated; for an item that names no source (a platform may add one without), that there is
+    /// nothing to rate, rather than "Source credibility unknown on a 0–1 scale".
+    /// </summary>
+    public static string CredibilityTitle(string? source, double? credibility) => (source, credibility) switch
+    {
+        (_, { } c) => $"Source credibility {Number(c)} on a 0–1 scale",
+        (null, null) => "It names no source, so there is no source's credibility to go by",
+        _ => "Its source has no credibility rating yet",
+    };
+
     public static string CredibilityClass(double? credibility) => credibility switch
     {
         null => "cred-unknown",
