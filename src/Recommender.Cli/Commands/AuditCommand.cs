@@ -15,9 +15,6 @@ namespace Recommender.Cli.Commands;
 /// </summary>
 internal static class AuditCommand
 {
-    /// <summary>Lists read per query; the store is asked again, older than the last, until the limit is reached.</summary>
-    private const int Page = 500;
-
     private const int MaxLimit = 100_000;
 
     public static Command Create()
@@ -56,22 +53,14 @@ internal static class AuditCommand
 
             var audit = new AuditQueries(new ServedListStore(dataSource), accounts);
             var rows = new List<ServedListRow>();
-            long? before = null;
             // One list more than asked for says whether "a larger --limit shows more" is true.
-            while (rows.Count <= wanted)
-            {
-                var size = Math.Min(Page, wanted + 1 - rows.Count);
-                var page = await audit.SearchAsync(new ServedListFilter(userId, objectiveId, start, end, size, before), ct);
-                rows.AddRange(page);
-                if (page.Count < size)
-                    break;
-                before = page[^1].Id;
-            }
+            await foreach (var row in audit.SearchAllAsync(new ServedListFilter(userId, objectiveId, start, end), wanted + 1, ct))
+                rows.Add(row);
             var more = rows.Count > wanted;
             if (more)
                 rows.RemoveAt(rows.Count - 1);
             var externalIds = await new CatalogStore(dataSource).ExternalIdsAsync(rows.SelectMany(r => r.ReadItems().Select(i => i.ItemId)), ct);
-            var lists = rows.Select(r => new AuditRow(r.Id, r.UserId, ServedListDto.From(r, id => externalIds.GetValueOrDefault(id)))).ToList();
+            var lists = rows.Select(r => AuditRow.From(r, id => externalIds.GetValueOrDefault(id))).ToList();
             if (parse.GetValue(output) is { } file)
             {
                 await using var writer = new StreamWriter(file, append: false, new System.Text.UTF8Encoding(false));
