@@ -107,8 +107,7 @@ public sealed class RecommendationPipeline
         var profiles = sources.HasFlag(CandidateSources.Personal);
         var user = profiles ? request.User : UserState.Anonymous;
 
-        var exclusions = new HashSet<long>(RankingMath.Consumed(request.User));
-        exclusions.UnionWith(request.User.History.Where(h => h.Kind == EventKind.NotInterested).Select(h => h.ItemId));
+        var exclusions = RankingMath.NeverAgain(request.User);
         if (request.NotInterested is not null)
         {
             exclusions.UnionWith(request.NotInterested);

@@ -23,8 +23,7 @@ public sealed record TopicSupply(string Topic, int Total, int Read, int BelowFlo
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(user);
-        var read = new HashSet<long>(RankingMath.Consumed(user));
-        read.UnionWith(user.History.Where(h => h.Kind == EventKind.NotInterested).Select(h => h.ItemId));
+        var read = RankingMath.NeverAgain(user);
         var (total, readCount, below, mastered, above) = (0, 0, 0, 0, 0);
         string[] topics = [topic];
         foreach (var id in catalog.ItemsInTopic(topic))

@@ -152,6 +152,14 @@ public static class RankingMath
         return scores;
     }
 
+    /// <summary>Items never shown to the user again: those they consumed and those they marked "not interested".</summary>
+    public static HashSet<long> NeverAgain(UserState user)
+    {
+        var items = new HashSet<long>(Consumed(user));
+        items.UnionWith(user.History.Where(h => h.Kind == EventKind.NotInterested).Select(h => h.ItemId));
+        return items;
+    }
+
     /// <summary>Items the user consumed (any interaction except impressions and "not interested"), oldest first.</summary>
     public static IEnumerable<long> Consumed(UserState user)
     {
